@@ -1,0 +1,150 @@
+/*
+ * hyp.h - KRANK's extensions to the rumpuser(3) hypercall interface:
+ * packet I/O for network interfaces, memory arenas, CPU pinning.
+ * Like the rumpuser_* calls, every int-returning hyp_* call returns 0 or a
+ * positive NetBSD errno value and never sets errno.
+ */
+#ifndef KRANK_HYP_H
+#define KRANK_HYP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <krank/rumpuser.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------
+ * Packet I/O
+ *
+ * A port is one Ethernet interface of the host, named "BACKEND:NAME" with
+ * optional ",key=value" options:
+ *   tap:NAME        a Linux tap device (created if absent, /dev/net/tun)
+ *   afpacket:IF     an existing Linux interface through an AF_PACKET socket
+ *   wire:NAME       an in-process wire; the first two opens of one NAME are
+ *                   its two ends, a third open fails with EBUSY
+ * Options: mac=02:xx:xx:xx:xx:xx (the port's own link address; default a
+ * random locally administered one), mtu=N (wire only; default 1500).
+ *
+ * Received frames live in buffers owned by the port.  hyp_pkt_recv hands
+ * them out by reference; each must be given back with hyp_pkt_frame_free
+ * (a driver may keep one as external mbuf storage until then).  When all
+ * buffers are out, further frames are dropped and counted (rx_nobuf).
+ * ------------------------------------------------------------------- */
+struct hyp_pkt;
+
+#define HYP_PKT_NAMELEN 64
+struct hyp_pkt_info {
+	char name[HYP_PKT_NAMELEN];	/* the spec it was opened with */
+	uint8_t lladdr[6];		/* this port's link address */
+	unsigned mtu;			/* payload bytes, Ethernet header excluded */
+	unsigned nbufs;			/* receive buffers of the port */
+};
+
+struct hyp_pkt_stats {
+	uint64_t tx_frames, tx_bytes, tx_errors;
+	uint64_t rx_frames, rx_bytes;
+	uint64_t rx_nobuf;		/* dropped: no free receive buffer */
+	uint64_t rx_bad;		/* dropped: runt or oversized frame */
+};
+
+struct hyp_pkt_frame {
+	void *data;			/* frame, starting at the Ethernet header */
+	size_t len;
+	void *buf;			/* opaque: the buffer to free */
+};
+
+/* Minimum and maximum frame lengths accepted (header included, no FCS). */
+#define HYP_PKT_MINFRAME 14
+#define HYP_PKT_HDRLEN 14
+
+/*
+ * hyp_pkt_open - open a port.  Returns 0 and *pp, or EINVAL (bad spec or
+ * option), ENOENT (no such interface), EBUSY (wire with two ends already),
+ * EPERM/EACCES (host refuses), ENOMEM.
+ */
+int hyp_pkt_open(const char *spec, struct hyp_pkt **pp);
+/* Close a port.  Frames still held must be freed before. */
+void hyp_pkt_close(struct hyp_pkt *p);
+void hyp_pkt_info(struct hyp_pkt *p, struct hyp_pkt_info *info);
+void hyp_pkt_stats(struct hyp_pkt *p, struct hyp_pkt_stats *st);
+
+/*
+ * hyp_pkt_send - send one frame gathered from iov.  Never blocks.  Returns
+ * 0, EMSGSIZE (longer than MTU + header, or shorter than a header),
+ * ENOBUFS (the host's queue is full; frame dropped and counted), or an
+ * I/O error.  Thread-safe.
+ */
+int hyp_pkt_send(struct hyp_pkt *p, const struct rumpuser_iovec *iov,
+    size_t iovcnt);
+
+/*
+ * hyp_pkt_recv - poll: move up to max received frames into frames[] and
+ * store their number in *np (0 when none is waiting).  Never blocks.  One
+ * receiver at a time per port.
+ */
+int hyp_pkt_recv(struct hyp_pkt *p, struct hyp_pkt_frame *frames,
+    unsigned max, unsigned *np);
+/* Give a received frame's buffer back to its port. Thread-safe. */
+void hyp_pkt_frame_free(struct hyp_pkt *p, struct hyp_pkt_frame *f);
+
+/*
+ * hyp_pkt_wait - block until a frame may be waiting or timeout_ms passes
+ * (-1: no timeout).  Releases the caller's virtual CPU while it blocks.
+ * Returns 0 (frames may be waiting), ETIMEDOUT.
+ */
+int hyp_pkt_wait(struct hyp_pkt *p, int timeout_ms);
+
+/*
+ * hyp_pkt_set_rx - callback mode: a host thread of the port receives
+ * frames and calls fn with batches of them; fn owns the frames and frees
+ * them.  fn runs without a virtual CPU: a kernel-side driver schedules
+ * itself (rumpuser_component_schedule).  fn NULL stops the thread.
+ * Returns 0, EBUSY (already set), or an error from thread creation.
+ */
+typedef void (*hyp_pkt_rx_fn)(void *arg, struct hyp_pkt_frame *frames,
+    unsigned n);
+int hyp_pkt_set_rx(struct hyp_pkt *p, hyp_pkt_rx_fn fn, void *arg);
+
+/* ---------------------------------------------------------------------
+ * Memory arenas: large regions for buffer pools and kernel memory.
+ * ------------------------------------------------------------------- */
+#define HYP_ARENA_HUGE 0x01	/* try 2 MiB huge pages */
+#define HYP_ARENA_LOCKED 0x02	/* try to lock in RAM (mlock) */
+#define HYP_ARENA_STRICT 0x04	/* fail instead of falling back */
+
+enum hyp_arena_kind { HYP_ARENA_KIND_PLAIN, HYP_ARENA_KIND_LOCKED,
+	HYP_ARENA_KIND_HUGE };
+
+struct hyp_arena {
+	void *base;
+	size_t len;			/* rounded up to the page size used */
+	enum hyp_arena_kind kind;	/* what was obtained */
+};
+
+/*
+ * hyp_arena_create - map len bytes (zeroed, read-write).  Tries huge pages
+ * (locked), then locked small pages, then plain pages, as flags allow.
+ * Returns 0, EINVAL (len 0, unknown flags), ENOMEM, or with STRICT the
+ * error of the first refused step.
+ */
+int hyp_arena_create(size_t len, int flags, struct hyp_arena *a);
+void hyp_arena_destroy(struct hyp_arena *a);
+const char *hyp_arena_kind_name(enum hyp_arena_kind kind);
+
+/* ---------------------------------------------------------------------
+ * CPUs
+ * ------------------------------------------------------------------- */
+/* Number of CPUs this process may run on. */
+int hyp_cpu_count(void);
+/* Pin the calling thread to host CPU cpu.  0, EINVAL (no such CPU or not
+ * allowed for this process). */
+int hyp_cpu_pin(int cpu);
+/* The CPU the caller runs on now. */
+int hyp_cpu_current(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

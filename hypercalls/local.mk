@@ -1,0 +1,37 @@
+# hypercalls/: the rumpuser(3) v17 hypercall layer and its POSIX host.
+lib_LTLIBRARIES += libkrank-hypercall.la
+libkrank_hypercall_la_SOURCES = \
+	hypercalls/posix/rumpuser_int.h \
+	hypercalls/posix/hostcalls.h \
+	hypercalls/posix/hostcalls.c \
+	hypercalls/posix/rumpuser.c \
+	hypercalls/posix/rumpuser_errtrans.c \
+	hypercalls/posix/rumpuser_mem.c \
+	hypercalls/posix/rumpuser_file.c \
+	hypercalls/posix/rumpuser_bio.c \
+	hypercalls/posix/rumpuser_clock.c \
+	hypercalls/posix/rumpuser_random.c \
+	hypercalls/posix/rumpuser_pth.c \
+	hypercalls/posix/rumpuser_component.c \
+	hypercalls/posix/rumpuser_dl.c \
+	hypercalls/posix/hyp_pkt_int.h \
+	hypercalls/posix/hyp_pkt.c \
+	hypercalls/posix/pkt_wire.c \
+	hypercalls/posix/pkt_tap.c \
+	hypercalls/posix/pkt_afpacket.c \
+	hypercalls/posix/hyp_arena.c \
+	hypercalls/posix/hyp_cpu.c
+libkrank_hypercall_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/hypercalls/posix
+libkrank_hypercall_la_CFLAGS = $(AM_CFLAGS) $(URING_CFLAGS)
+libkrank_hypercall_la_LIBADD = $(URING_LIBS) -lpthread
+libkrank_hypercall_la_LDFLAGS = -version-info 0:0:0 -no-undefined \
+	-Wl,--version-script=$(srcdir)/hypercalls/libkrank-hypercall.map
+EXTRA_libkrank_hypercall_la_DEPENDENCIES = hypercalls/libkrank-hypercall.map
+EXTRA_DIST += hypercalls/libkrank-hypercall.map hypercalls/README.md
+
+kranksubincludedir = $(includedir)/krank
+kranksubinclude_HEADERS += \
+	hypercalls/include/krank/rumpuser.h \
+	hypercalls/include/krank/rumpuser_component.h \
+	hypercalls/include/krank/hyp.h \
+	hypercalls/include/krank/hyp_posix.h

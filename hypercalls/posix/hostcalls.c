@@ -1,0 +1,52 @@
+/*
+ * hostcalls.c - the POSIX host's table of host calls and its override
+ * hook.  Every file, memory and packet call of the host goes through it.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <krank/hyp_posix.h>
+#include "hostcalls.h"
+
+#define HOSTCALLS_LIBC {                                                \
+	.open = open, .close = close, .fstat = fstat, .stat = stat,     \
+	.pread = pread, .pwrite = pwrite, .preadv = preadv,             \
+	.pwritev = pwritev, .readv = readv, .writev = writev,           \
+	.fsync = fsync, .fdatasync = fdatasync, .mmap = mmap,           \
+	.munmap = munmap, .mlock = mlock,                               \
+	.posix_memalign = posix_memalign,                               \
+}
+
+static const struct hyp_hostcalls hyp_host_default = HOSTCALLS_LIBC;
+struct hyp_hostcalls hyp_host = HOSTCALLS_LIBC;
+
+#define SLOT(n) { #n, offsetof(struct hyp_hostcalls, n) }
+static const struct {
+	const char *name;
+	size_t off;
+} hostcall_slots[] = {
+	SLOT(open), SLOT(close), SLOT(fstat), SLOT(stat), SLOT(pread),
+	SLOT(pwrite), SLOT(preadv), SLOT(pwritev), SLOT(readv), SLOT(writev),
+	SLOT(fsync), SLOT(fdatasync), SLOT(mmap), SLOT(munmap), SLOT(mlock),
+	SLOT(posix_memalign),
+};
+
+void *
+hyp_posix_hostcall(const char *name, void *fn)
+{
+	for (size_t i = 0; i < sizeof(hostcall_slots) / sizeof(hostcall_slots[0]); i++) {
+		if (strcmp(hostcall_slots[i].name, name) != 0)
+			continue;
+		void **slot = (void **)((char *)&hyp_host + hostcall_slots[i].off);
+		void *const *def = (void *const *)((const char *)&hyp_host_default +
+		    hostcall_slots[i].off);
+		void *old = *slot;
+		*slot = fn != NULL ? fn : *def;
+		return old;
+	}
+	return NULL;
+}

@@ -1,0 +1,34 @@
+/*
+ * hostcalls.h - the one table through which the POSIX host reaches the
+ * host kernel for file, memory and packet I/O (SQLite's aSyscall[] model).
+ * Tests override entries to inject EIO, ENOMEM, short transfers and EINTR.
+ */
+#ifndef KRANK_HOSTCALLS_H
+#define KRANK_HOSTCALLS_H
+
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/stat.h>
+
+struct hyp_hostcalls {
+	int (*open)(const char *, int, ...);
+	int (*close)(int);
+	int (*fstat)(int, struct stat *);
+	int (*stat)(const char *, struct stat *);
+	ssize_t (*pread)(int, void *, size_t, off_t);
+	ssize_t (*pwrite)(int, const void *, size_t, off_t);
+	ssize_t (*preadv)(int, const struct iovec *, int, off_t);
+	ssize_t (*pwritev)(int, const struct iovec *, int, off_t);
+	ssize_t (*readv)(int, const struct iovec *, int);
+	ssize_t (*writev)(int, const struct iovec *, int);
+	int (*fsync)(int);
+	int (*fdatasync)(int);
+	void *(*mmap)(void *, size_t, int, int, int, off_t);
+	int (*munmap)(void *, size_t);
+	int (*mlock)(const void *, size_t);
+	int (*posix_memalign)(void **, size_t, size_t);
+};
+
+extern struct hyp_hostcalls hyp_host __attribute__((visibility("hidden")));
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * hyp_pkt_int.h - between the packet I/O core (hyp_pkt.c) and its
+ * backends (pkt_wire.c, pkt_tap.c, pkt_afpacket.c).
+ */
+#ifndef KRANK_HYP_PKT_INT_H
+#define KRANK_HYP_PKT_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/uio.h>
+#include <krank/hyp.h>
+#include "rumpuser_int.h"
+
+struct pkt_opts {
+	int has_mac;
+	uint8_t mac[6];
+	unsigned mtu;			/* 0: backend default */
+	double loss, dup, reorder;	/* wire impairments, fractions 0..1 */
+	uint64_t seed;
+};
+
+/* A receive buffer; data follows the header. */
+struct pktbuf {
+	struct hyp_pkt *port;
+	struct pktbuf *next;		/* on the free list */
+	unsigned char data[];
+};
+
+struct hyp_pkt;
+
+struct pkt_backend {
+	const char *prefix;
+	int (*open)(struct hyp_pkt *p, const char *name, struct pkt_opts *o);
+	void (*close)(struct hyp_pkt *p);
+	/* len is the total of iov; already checked against the MTU. */
+	int (*send)(struct hyp_pkt *p, const struct iovec *iov, int iovcnt,
+	    size_t len);
+	int (*recv)(struct hyp_pkt *p, struct hyp_pkt_frame *f, unsigned max,
+	    unsigned *np);
+	/*
+	 * Block up to timeout_ms for input; 0 or ETIMEDOUT (NetBSD).  With
+	 * wrap, the caller's virtual CPU is released while blocked.
+	 */
+	int (*wait)(struct hyp_pkt *p, int timeout_ms, int wrap);
+};
+
+struct hyp_pkt {
+	const struct pkt_backend *be;
+	struct hyp_pkt_info info;
+	void *priv;			/* backend state */
+	int fd;				/* tap and afpacket */
+
+	/* Receive buffers: one arena, a free list under bufmtx. */
+	struct hyp_arena arena;
+	size_t bufsz;
+	pthread_mutex_t bufmtx;
+	struct pktbuf *freebufs;
+	unsigned nfree;
+
+	/* Counters: atomics, written from any thread. */
+	_Atomic uint64_t tx_frames, tx_bytes, tx_errors;
+	_Atomic uint64_t rx_frames, rx_bytes, rx_nobuf, rx_bad;
+
+	/* Callback mode. */
+	pthread_t rxthread;
+	int rxrunning;
+	_Atomic int rxstop;
+	hyp_pkt_rx_fn rxfn;
+	void *rxarg;
+};
+
+/* Take a free receive buffer, or NULL (counted in rx_nobuf). */
+struct pktbuf *pkt_buf_get(struct hyp_pkt *p) HIDDEN;
+void pkt_buf_put(struct hyp_pkt *p, struct pktbuf *b) HIDDEN;
+/* Poll-based wait shared by fd backends. */
+int pkt_fd_wait(struct hyp_pkt *p, int timeout_ms, int wrap) HIDDEN;
+/* Fill f from b holding len bytes, and count it. */
+void pkt_frame_set(struct hyp_pkt *p, struct hyp_pkt_frame *f,
+    struct pktbuf *b, size_t len) HIDDEN;
+int pkt_ifmtu(const char *ifname, unsigned *mtu) HIDDEN;
+
+extern const struct pkt_backend pkt_wire_backend HIDDEN;
+extern const struct pkt_backend pkt_tap_backend HIDDEN;
+extern const struct pkt_backend pkt_afpacket_backend HIDDEN;
+
+#endif

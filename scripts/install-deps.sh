@@ -1,0 +1,27 @@
+#!/bin/sh
+# Install every build and test dependency of KRANK from Debian 12 packages.
+# Idempotent: one apt-get update, then one install of what is missing.
+set -eu
+PKGS="build-essential autoconf automake libtool pkg-config make
+libelf-dev libprotobuf-c-dev protobuf-c-compiler libdpdk-dev
+libpciaccess-dev liburcu-dev liburing-dev libzydis-dev libcmocka-dev
+clang libclang-rt-14-dev valgrind
+iproute2 iputils-ping socat curl e2fsprogs python3"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+	echo "install-deps: all dependencies are installed"
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: need root to install:$missing" >&2
+	exit 1
+fi
+echo "install-deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing
