@@ -16,6 +16,7 @@ libkrank_hypercall_la_SOURCES = \
 	hypercalls/posix/rumpuser_dl.c \
 	hypercalls/posix/hyp_pkt_int.h \
 	hypercalls/posix/hyp_pkt.c \
+	hypercalls/posix/hyp_pkt_spec.c \
 	hypercalls/posix/pkt_wire.c \
 	hypercalls/posix/pkt_tap.c \
 	hypercalls/posix/pkt_afpacket.c \

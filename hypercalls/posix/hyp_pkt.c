@@ -14,81 +14,10 @@
 #include "hyp_pkt_int.h"
 
 #define PKT_NBUFS 1024
-#define PKT_MAXMTU 9000
 
 static const struct pkt_backend *const pkt_backends[] = {
 	&pkt_wire_backend, &pkt_tap_backend, &pkt_afpacket_backend,
 };
-
-static int
-parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned v[6];
-	char tail;
-
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
-	    &v[4], &v[5], &tail) != 6)
-		return -1;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
-	if (mac[0] & 1)
-		return -1;		/* multicast is not a station address */
-	return 0;
-}
-
-static int
-parse_percent(const char *s, double *out)
-{
-	char *end;
-	double d = strtod(s, &end);
-	if (end == s || *end != '\0' || !(d >= 0.0 && d <= 100.0))
-		return -1;
-	*out = d / 100.0;
-	return 0;
-}
-
-/* "key=value,key=value" after the name.  Modifies opts. */
-static int
-parse_opts(char *s, struct pkt_opts *o)
-{
-	char *save = NULL;
-
-	for (char *kv = strtok_r(s, ",", &save); kv != NULL;
-	    kv = strtok_r(NULL, ",", &save)) {
-		char *val = strchr(kv, '=');
-		if (val == NULL)
-			return -1;
-		*val++ = '\0';
-		if (strcmp(kv, "mac") == 0) {
-			if (parse_mac(val, o->mac) != 0)
-				return -1;
-			o->has_mac = 1;
-		} else if (strcmp(kv, "mtu") == 0) {
-			char *end;
-			unsigned long m = strtoul(val, &end, 10);
-			if (*end != '\0' || m < 68 || m > PKT_MAXMTU)
-				return -1;
-			o->mtu = (unsigned)m;
-		} else if (strcmp(kv, "loss") == 0) {
-			if (parse_percent(val, &o->loss) != 0)
-				return -1;
-		} else if (strcmp(kv, "dup") == 0) {
-			if (parse_percent(val, &o->dup) != 0)
-				return -1;
-		} else if (strcmp(kv, "reorder") == 0) {
-			if (parse_percent(val, &o->reorder) != 0)
-				return -1;
-		} else if (strcmp(kv, "seed") == 0) {
-			char *end;
-			o->seed = strtoull(val, &end, 0);
-			if (*end != '\0')
-				return -1;
-		} else {
-			return -1;
-		}
-	}
-	return 0;
-}
 
 static int
 pkt_pool_init(struct hyp_pkt *p)
@@ -190,37 +119,25 @@ pkt_ifmtu(const char *ifname, unsigned *mtu)
 int
 hyp_pkt_open(const char *spec, struct hyp_pkt **pp)
 {
+	struct pkt_spec ps;
 	struct pkt_opts o;
 	const struct pkt_backend *be = NULL;
 	struct hyp_pkt *p;
-	char buf[HYP_PKT_NAMELEN + 128];
-	char *name, *opts;
 	int rv;
 
-	if (spec == NULL || pp == NULL || strlen(spec) >= sizeof(buf))
+	if (pp == NULL || pkt_spec_parse(spec, &ps) != 0)
 		return NB_EINVAL;
-	strcpy(buf, spec);
-	name = strchr(buf, ':');
-	if (name == NULL)
-		return NB_EINVAL;
-	*name++ = '\0';
+	o = ps.opts;
 	for (size_t i = 0; i < sizeof(pkt_backends) / sizeof(pkt_backends[0]); i++)
-		if (strcmp(buf, pkt_backends[i]->prefix) == 0)
+		if (strcmp(ps.backend, pkt_backends[i]->prefix) == 0)
 			be = pkt_backends[i];
 	if (be == NULL)
-		return NB_EINVAL;
-	memset(&o, 0, sizeof(o));
-	if ((opts = strchr(name, ',')) != NULL) {
-		*opts++ = '\0';
-		if (parse_opts(opts, &o) != 0)
-			return NB_EINVAL;
-	}
-	if (name[0] == '\0' || strlen(name) >= IFNAMSIZ)
 		return NB_EINVAL;
 	if (o.mtu && be != &pkt_wire_backend)
 		return NB_EINVAL;	/* host interfaces have their own MTU */
 	if ((o.loss || o.dup || o.reorder) && be != &pkt_wire_backend)
 		return NB_EINVAL;
+	const char *name = ps.name;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NB_ENOMEM;

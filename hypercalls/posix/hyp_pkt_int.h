@@ -19,6 +19,22 @@ struct pkt_opts {
 	uint64_t seed;
 };
 
+#define PKT_MAXMTU 9000
+
+/* A parsed port spec "BACKEND:NAME[,key=value...]". */
+struct pkt_spec {
+	char backend[16];
+	char name[HYP_PKT_NAMELEN];
+	struct pkt_opts opts;
+};
+
+/*
+ * pkt_spec_parse - parse an untrusted spec string.  0, or -1 when it is
+ * malformed (no ':', empty or too long name, unknown option, bad value).
+ * Pure: no host calls (hyp_pkt_spec.c; fuzzed by tests/fuzz).
+ */
+int pkt_spec_parse(const char *spec, struct pkt_spec *out) HIDDEN;
+
 /* A receive buffer; data follows the header. */
 struct pktbuf {
 	struct hyp_pkt *port;
