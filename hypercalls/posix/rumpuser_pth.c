@@ -32,11 +32,31 @@ pth_fatal(const char *what, int error)
 
 /* ---- threads ---- */
 
+/* New threads name themselves before running f, so the name is visible
+ * from their first instruction on. */
+struct thr_start {
+	void *(*f)(void *);
+	void *arg;
+	char name[16];
+};
+
+static void *
+thr_trampoline(void *p)
+{
+	struct thr_start ts = *(struct thr_start *)p;
+
+	free(p);
+	if (ts.name[0] != '\0')
+		pthread_setname_np(pthread_self(), ts.name);
+	return ts.f(ts.arg);
+}
+
 int
 rumpuser_thread_create(void *(*f)(void *), void *arg, const char *name,
     int joinable, int pri, int cpuidx, void **cookie)
 {
 	pthread_attr_t attr;
+	struct thr_start *ts;
 	pthread_t *pt;
 	int rv;
 
@@ -44,27 +64,16 @@ rumpuser_thread_create(void *(*f)(void *), void *arg, const char *name,
 		return NB_EINVAL;
 	if ((pt = malloc(sizeof(*pt))) == NULL)
 		return NB_ENOMEM;
+	if ((ts = malloc(sizeof(*ts))) == NULL) {
+		free(pt);
+		return NB_ENOMEM;
+	}
+	ts->f = f;
+	ts->arg = arg;
+	snprintf(ts->name, sizeof(ts->name), "%s", name ? name : "");
 	pthread_attr_init(&attr);
 	if (!joinable)
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	/* Retry transient shortage of host threads for up to 100 ms. */
-	for (int i = 0; i < 10; i++) {
-		rv = pthread_create(pt, &attr, f, arg);
-		if (rv != EAGAIN)
-			break;
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
-	}
-	pthread_attr_destroy(&attr);
-	if (rv != 0) {
-		free(pt);
-		return rumpuser__errtrans(rv);
-	}
-	if (name != NULL) {
-		char n[16];
-		snprintf(n, sizeof(n), "%s", name);
-		pthread_setname_np(*pt, n);
-	}
 	if (cpuidx >= 0) {
 		/* A hint: pin when the CPU exists for this process. */
 		cpu_set_t set;
@@ -72,8 +81,22 @@ rumpuser_thread_create(void *(*f)(void *), void *arg, const char *name,
 		    cpuidx < CPU_SETSIZE && CPU_ISSET(cpuidx, &set)) {
 			CPU_ZERO(&set);
 			CPU_SET(cpuidx, &set);
-			pthread_setaffinity_np(*pt, sizeof(set), &set);
+			pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
 		}
+	}
+	/* Retry transient shortage of host threads for up to 100 ms. */
+	for (int i = 0; i < 10; i++) {
+		rv = pthread_create(pt, &attr, thr_trampoline, ts);
+		if (rv != EAGAIN)
+			break;
+		struct timespec d = { 0, 10 * 1000 * 1000 };
+		nanosleep(&d, NULL);
+	}
+	pthread_attr_destroy(&attr);
+	if (rv != 0) {
+		free(ts);
+		free(pt);
+		return rumpuser__errtrans(rv);
 	}
 	if (joinable)
 		*cookie = pt;

@@ -8,8 +8,22 @@ HYPTEST_LIBS = tests/hypercalls/libhyptest.la libkrank-hypercall.la -lpthread
 
 hyp_tests = \
 	tests/hypercalls/test_params \
-	tests/hypercalls/test_memory
+	tests/hypercalls/test_memory \
+	tests/hypercalls/test_files \
+	tests/hypercalls/test_bio \
+	tests/hypercalls/test_clock_random \
+	tests/hypercalls/test_threads \
+	tests/hypercalls/test_mutex \
+	tests/hypercalls/test_rwlock \
+	tests/hypercalls/test_condvar
 check_PROGRAMS += $(hyp_tests)
 TESTS += $(hyp_tests)
 tests_hypercalls_test_params_LDADD = $(HYPTEST_LIBS)
 tests_hypercalls_test_memory_LDADD = $(HYPTEST_LIBS)
+tests_hypercalls_test_files_LDADD = $(HYPTEST_LIBS)
+tests_hypercalls_test_bio_LDADD = $(HYPTEST_LIBS)
+tests_hypercalls_test_clock_random_LDADD = $(HYPTEST_LIBS)
+tests_hypercalls_test_threads_LDADD = $(HYPTEST_LIBS)
+tests_hypercalls_test_mutex_LDADD = $(HYPTEST_LIBS)
+tests_hypercalls_test_rwlock_LDADD = $(HYPTEST_LIBS)
+tests_hypercalls_test_condvar_LDADD = $(HYPTEST_LIBS)
