@@ -15,7 +15,9 @@ hyp_tests = \
 	tests/hypercalls/test_threads \
 	tests/hypercalls/test_mutex \
 	tests/hypercalls/test_rwlock \
-	tests/hypercalls/test_condvar
+	tests/hypercalls/test_condvar \
+	tests/hypercalls/test_pkt_wire \
+	tests/hypercalls/test_arena_cpu
 check_PROGRAMS += $(hyp_tests)
 TESTS += $(hyp_tests)
 tests_hypercalls_test_params_LDADD = $(HYPTEST_LIBS)
@@ -27,3 +29,5 @@ tests_hypercalls_test_threads_LDADD = $(HYPTEST_LIBS)
 tests_hypercalls_test_mutex_LDADD = $(HYPTEST_LIBS)
 tests_hypercalls_test_rwlock_LDADD = $(HYPTEST_LIBS)
 tests_hypercalls_test_condvar_LDADD = $(HYPTEST_LIBS)
+tests_hypercalls_test_pkt_wire_LDADD = $(HYPTEST_LIBS)
+tests_hypercalls_test_arena_cpu_LDADD = $(HYPTEST_LIBS)

@@ -55,7 +55,8 @@ struct hyp_pkt_frame {
 	void *buf;			/* opaque: the buffer to free */
 };
 
-/* Minimum and maximum frame lengths accepted (header included, no FCS). */
+/* Frames are HYP_PKT_MINFRAME .. MTU + 18 bytes (header and one VLAN tag;
+ * no FCS). */
 #define HYP_PKT_MINFRAME 14
 #define HYP_PKT_HDRLEN 14
 
