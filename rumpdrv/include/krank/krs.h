@@ -1,0 +1,196 @@
+/*
+ * krs.h - KRANK's system-call functions over the rumpdrv components.
+ * Plain C calls with errno semantics: they return -1 and set errno (the
+ * host's numbering) on failure, as libc's wrappers do.  Every call acts on
+ * the calling thread's process context (krs_ctx_enter), or on the default
+ * context when the thread never entered one.
+ */
+#ifndef KRANK_KRS_H
+#define KRANK_KRS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KRS_EXPORT __attribute__((visibility("default")))
+
+/*
+ * Flag values equal Linux's (x86-64) so callers may pass either; the
+ * syscall layer checks this at compile time.
+ */
+#define KRS_O_RDONLY	00
+#define KRS_O_WRONLY	01
+#define KRS_O_RDWR	02
+#define KRS_O_ACCMODE	03
+#define KRS_O_CREAT	0100
+#define KRS_O_EXCL	0200
+#define KRS_O_NOCTTY	0400
+#define KRS_O_TRUNC	01000
+#define KRS_O_APPEND	02000
+#define KRS_O_NONBLOCK	04000
+#define KRS_O_DSYNC	010000
+#define KRS_O_DIRECTORY	0200000
+#define KRS_O_NOFOLLOW	0400000
+#define KRS_O_CLOEXEC	02000000
+#define KRS_O_SYNC	04010000
+
+#define KRS_AT_FDCWD		(-100)
+#define KRS_AT_SYMLINK_NOFOLLOW	0x100
+#define KRS_AT_REMOVEDIR	0x200
+
+#define KRS_SEEK_SET 0
+#define KRS_SEEK_CUR 1
+#define KRS_SEEK_END 2
+
+/* File types and permission bits: the POSIX values (same on Linux, NetBSD). */
+#define KRS_S_IFMT	0170000
+#define KRS_S_IFDIR	0040000
+#define KRS_S_IFREG	0100000
+#define KRS_S_IFLNK	0120000
+#define KRS_S_IFCHR	0020000
+#define KRS_S_IFBLK	0060000
+#define KRS_S_IFIFO	0010000
+#define KRS_S_IFSOCK	0140000
+
+/* Mount flags. */
+#define KRS_MNT_RDONLY	0x1
+#define KRS_MNT_FORCE	0x80000	/* unmount even when busy */
+
+struct krs_timespec {
+	int64_t tv_sec;
+	int64_t tv_nsec;
+};
+/* tv_nsec values for krs_utimens. */
+#define KRS_UTIME_NOW	((1l << 30) - 1l)
+#define KRS_UTIME_OMIT	((1l << 30) - 2l)
+
+struct krs_stat {
+	uint64_t st_dev;		/* mount id */
+	uint64_t st_ino;
+	uint32_t st_mode;		/* KRS_S_IF* | permission bits */
+	uint32_t st_nlink;
+	uint32_t st_uid;
+	uint32_t st_gid;
+	uint64_t st_rdev;
+	int64_t st_size;
+	int64_t st_blocks;		/* 512-byte units */
+	uint32_t st_blksize;
+	uint32_t st__pad;
+	struct krs_timespec st_atim;
+	struct krs_timespec st_mtim;
+	struct krs_timespec st_ctim;
+	struct krs_timespec st_birthtim;
+};
+
+struct krs_statvfs {
+	uint64_t f_bsize;
+	uint64_t f_frsize;
+	uint64_t f_blocks;		/* in f_frsize units */
+	uint64_t f_bfree;
+	uint64_t f_bavail;
+	uint64_t f_files;
+	uint64_t f_ffree;
+	uint64_t f_favail;
+	uint64_t f_fsid;
+	uint64_t f_flag;		/* KRS_MNT_RDONLY */
+	uint64_t f_namemax;
+	char f_fstypename[16];
+	char f_mntonname[128];
+	char f_mntfromname[128];
+};
+
+/* Directory entry as krs_getdents writes it (Linux dirent64 layout). */
+struct krs_dirent {
+	uint64_t d_ino;
+	int64_t d_off;			/* cookie of the next entry */
+	uint16_t d_reclen;		/* multiple of 8 */
+	uint8_t d_type;			/* KRS_DT_* */
+	char d_name[];			/* NUL-terminated */
+};
+#define KRS_DT_UNKNOWN	0
+#define KRS_DT_FIFO	1
+#define KRS_DT_CHR	2
+#define KRS_DT_DIR	4
+#define KRS_DT_BLK	6
+#define KRS_DT_REG	8
+#define KRS_DT_LNK	10
+#define KRS_DT_SOCK	12
+
+struct krs_iovec {
+	void *iov_base;
+	size_t iov_len;
+};
+
+/*
+ * Boot and shutdown.  krs_boot initialises the kernel base, then exactly the
+ * listed components ("vfs,tmpfs"; commas or spaces) in dependency order.  An
+ * unknown component, a dependency that is not listed, or a dependency cycle
+ * fails with EINVAL (ENOENT for unknown) and a one-line message in err.
+ * krs_shutdown finalises them in reverse order.  Not thread-safe against
+ * concurrent krs_* calls.
+ */
+KRS_EXPORT int krs_boot(const char *components, char *err, size_t errlen);
+KRS_EXPORT int krs_shutdown(void);
+
+/*
+ * Process contexts: current directory, root, descriptor table,
+ * credentials, umask.  krs_ctx_create makes one with an empty descriptor
+ * table, the creator's directories and umask 022.  krs_ctx_enter binds it
+ * to the calling thread (until krs_ctx_leave); krs_ctx_destroy closes its
+ * descriptors and frees it once no thread is inside.
+ */
+struct krs_ctx;
+KRS_EXPORT int krs_ctx_create(uint32_t uid, uint32_t gid, struct krs_ctx **ctxp);
+KRS_EXPORT int krs_ctx_enter(struct krs_ctx *ctx);
+KRS_EXPORT int krs_ctx_leave(void);
+KRS_EXPORT int krs_ctx_destroy(struct krs_ctx *ctx);
+KRS_EXPORT uint32_t krs_umask(uint32_t mask);
+
+/* Files and descriptors (POSIX semantics). */
+KRS_EXPORT int krs_open(const char *path, int flags, ...);
+KRS_EXPORT int krs_openat(int dirfd, const char *path, int flags, ...);
+KRS_EXPORT int krs_close(int fd);
+KRS_EXPORT ssize_t krs_read(int fd, void *buf, size_t len);
+KRS_EXPORT ssize_t krs_write(int fd, const void *buf, size_t len);
+KRS_EXPORT ssize_t krs_pread(int fd, void *buf, size_t len, int64_t off);
+KRS_EXPORT ssize_t krs_pwrite(int fd, const void *buf, size_t len, int64_t off);
+KRS_EXPORT ssize_t krs_readv(int fd, const struct krs_iovec *iov, int iovcnt);
+KRS_EXPORT ssize_t krs_writev(int fd, const struct krs_iovec *iov, int iovcnt);
+KRS_EXPORT int64_t krs_lseek(int fd, int64_t off, int whence);
+KRS_EXPORT int krs_ftruncate(int fd, int64_t len);
+KRS_EXPORT int krs_fsync(int fd);
+KRS_EXPORT int krs_dup(int fd);
+KRS_EXPORT int krs_dup2(int fd, int newfd);
+KRS_EXPORT int krs_fstat(int fd, struct krs_stat *st);
+KRS_EXPORT ssize_t krs_getdents(int fd, void *buf, size_t len);
+
+/* Names. */
+KRS_EXPORT int krs_stat(const char *path, struct krs_stat *st);
+KRS_EXPORT int krs_lstat(const char *path, struct krs_stat *st);
+KRS_EXPORT int krs_mkdir(const char *path, uint32_t mode);
+KRS_EXPORT int krs_rmdir(const char *path);
+KRS_EXPORT int krs_unlink(const char *path);
+KRS_EXPORT int krs_rename(const char *from, const char *to);
+KRS_EXPORT int krs_link(const char *target, const char *path);
+KRS_EXPORT int krs_symlink(const char *target, const char *path);
+KRS_EXPORT ssize_t krs_readlink(const char *path, char *buf, size_t len);
+KRS_EXPORT int krs_chmod(const char *path, uint32_t mode);
+KRS_EXPORT int krs_chown(const char *path, uint32_t uid, uint32_t gid);
+KRS_EXPORT int krs_utimens(const char *path, const struct krs_timespec ts[2]);
+KRS_EXPORT int krs_chdir(const char *path);
+KRS_EXPORT char *krs_getcwd(char *buf, size_t len);
+
+/* Mounts.  data/datalen are handed to the file system unchanged. */
+KRS_EXPORT int krs_mount(const char *source, const char *target,
+    const char *fstype, int flags, const void *data, size_t datalen);
+KRS_EXPORT int krs_unmount(const char *target, int flags);
+KRS_EXPORT int krs_statvfs(const char *path, struct krs_statvfs *sv);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KRANK_KRS_H */

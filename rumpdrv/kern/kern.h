@@ -1,0 +1,292 @@
+/*
+ * kern.h - the kernel base every rumpdrv component builds on: errno values,
+ * kmem, locks, condition variables, kernel threads, callouts, workqueues,
+ * time, randomness, per-CPU data, the kernel log, panic, process contexts
+ * and component registration.  Built only on the rumpuser(3) hypercalls.
+ * Functions return 0 or a positive NetBSD errno value and never touch the
+ * host's errno.  Include as "kern/kern.h" (-I rumpdrv).
+ */
+#ifndef RUMPDRV_KERN_H
+#define RUMPDRV_KERN_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <krank/rumpuser.h>
+#include "kern/kern_errno.h"
+
+#define __hidden __attribute__((visibility("hidden")))
+
+/* ---- kernel log, panic, assertions ---- */
+
+#define LOG_ERR		3
+#define LOG_WARNING	4
+#define LOG_NOTICE	5
+#define LOG_INFO	6
+#define LOG_DEBUG	7
+
+/*
+ * klog - format one line into the kernel log ring (readable with
+ * klog_read) and, at LOG_NOTICE or more urgent, to the host console.
+ */
+void klog(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vklog(int level, const char *fmt, va_list ap);
+/* klog_read - copy the ring's text (oldest first) into buf; returns length. */
+size_t klog_read(char *buf, size_t len);
+/* klog_console - print log lines of level <= lvl to the host console. */
+void klog_console(int lvl);
+
+void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+#define KASSERT(e) do { if (__builtin_expect(!(e), 0)) \
+	panic("assertion \"%s\" failed: %s:%d", #e, __FILE__, __LINE__); } while (0)
+#define KASSERTMSG(e, ...) do { if (__builtin_expect(!(e), 0)) \
+	panic(__VA_ARGS__); } while (0)
+
+/* ---- memory ---- */
+
+#define KM_SLEEP	0x1	/* wait for memory; never returns NULL */
+#define KM_NOSLEEP	0x2	/* may return NULL */
+
+/*
+ * kmem_alloc - len bytes, 16-byte aligned (64 for len >= 64).  Small sizes
+ * come from per-CPU caches over hypercall memory.  kmem_free needs the
+ * same len.  Thread-safe.
+ */
+void *kmem_alloc(size_t len, int flags);
+void *kmem_zalloc(size_t len, int flags);
+void kmem_free(void *p, size_t len);
+char *kmem_strdup(const char *s, int flags);
+char *kmem_strndup(const char *s, size_t n, int flags);
+void kmem_strfree(char *s);		/* for kmem_strdup/strndup results */
+
+/* ---- CPUs and per-CPU data ---- */
+
+#define MAXCPUS 64
+extern int ncpu;
+/* cpu_index - the virtual CPU the calling thread is bound to. */
+unsigned cpu_index_cur(void);
+
+/*
+ * percpu - one zeroed copy of a size-byte object per CPU.  percpu_getref
+ * returns the calling CPU's copy; the caller protects it against other
+ * threads on the same CPU (threads are not pinned to a CPU exclusively).
+ */
+typedef struct percpu percpu_t;
+percpu_t *percpu_alloc(size_t size);
+void percpu_free(percpu_t *pc, size_t size);
+void *percpu_getref(percpu_t *pc);
+void percpu_putref(percpu_t *pc);
+void percpu_foreach(percpu_t *pc, void (*fn)(void *p, void *arg, unsigned ci),
+    void *arg);
+
+/* ---- mutexes, rwlocks, condition variables ---- */
+
+typedef enum { MUTEX_DEFAULT, MUTEX_SPIN } kmutex_type_t;
+#define IPL_NONE 0
+typedef struct kmutex {
+	struct rumpuser_mtx *mtx;
+} kmutex_t;
+void mutex_init(kmutex_t *m, kmutex_type_t type, int ipl);
+void mutex_destroy(kmutex_t *m);
+void mutex_enter(kmutex_t *m);
+int mutex_tryenter(kmutex_t *m);	/* 1 when taken */
+void mutex_exit(kmutex_t *m);
+bool mutex_owned(kmutex_t *m);		/* the calling lwp holds it */
+
+typedef enum { RW_READER, RW_WRITER } krw_t;
+typedef struct krwlock {
+	struct rumpuser_rw *rw;
+} krwlock_t;
+void rw_init(krwlock_t *rw);
+void rw_destroy(krwlock_t *rw);
+void rw_enter(krwlock_t *rw, krw_t op);
+int rw_tryenter(krwlock_t *rw, krw_t op);	/* 1 when taken */
+void rw_exit(krwlock_t *rw);
+void rw_downgrade(krwlock_t *rw);
+int rw_tryupgrade(krwlock_t *rw);
+bool rw_write_held(krwlock_t *rw);
+bool rw_lock_held(krwlock_t *rw);
+
+typedef struct kcondvar {
+	struct rumpuser_cv *cv;
+} kcondvar_t;
+void cv_init(kcondvar_t *cv, const char *wmesg);
+void cv_destroy(kcondvar_t *cv);
+void cv_wait(kcondvar_t *cv, kmutex_t *m);
+/* cv_timedwait_ns - 0 when signalled, EWOULDBLOCK after ns nanoseconds. */
+int cv_timedwait_ns(kcondvar_t *cv, kmutex_t *m, uint64_t ns);
+void cv_signal(kcondvar_t *cv);
+void cv_broadcast(kcondvar_t *cv);
+bool cv_has_waiters(kcondvar_t *cv);
+
+/* ---- time and randomness ---- */
+
+struct timespec;
+void getnanotime(struct timespec *ts);		/* wall clock */
+void getnanouptime(struct timespec *ts);	/* monotonic since boot */
+uint64_t kern_uptime_ns(void);
+
+uint32_t cprng_fast32(void);			/* per-CPU xorshift, seeded */
+uint64_t cprng_fast64(void);
+int cprng_strong(void *buf, size_t len);	/* host randomness; 0 or errno */
+
+/* ---- lwps, process contexts, credentials ---- */
+
+struct proc;
+struct filedesc;
+struct vnode;
+
+struct kauth_cred {
+	uint32_t cr_uid;
+	uint32_t cr_gid;
+	uint32_t cr_ngroups;
+	uint32_t cr_groups[16];
+};
+typedef const struct kauth_cred *kauth_cred_t;
+
+/* An lwp is the kernel's view of one host thread (curlwp). */
+struct lwp {
+	struct proc *l_proc;		/* context; written only by its thread */
+	unsigned l_cpu;			/* virtual CPU index */
+	unsigned l_flags;
+	char l_name[24];
+	/* kthread bookkeeping, see kern_kthread.c */
+	void *l_cookie;
+	void (*l_func)(void *);
+	void *l_arg;
+};
+#define LW_SYSTEM	0x1	/* kernel thread */
+#define LW_AUTO		0x2	/* created implicitly for a foreign thread */
+
+/*
+ * struct proc - a process context.  p_lock protects p_cwd, p_root,
+ * p_umask and p_cred; p_fd has its own lock.  p_refcnt (atomic) counts the
+ * lwps inside and the creator's handle.
+ */
+struct proc {
+	kmutex_t p_lock;
+	unsigned p_refcnt;
+	struct vnode *p_cwd;
+	struct vnode *p_root;
+	uint32_t p_umask;
+	struct kauth_cred p_cred;
+	struct filedesc *p_fd;
+	int p_pid;
+};
+
+struct lwp *curlwp_get(void);	/* creates an LW_AUTO lwp if none */
+#define curlwp (curlwp_get())
+struct proc *curproc_get(void);
+#define curproc (curproc_get())
+extern struct proc proc0;
+kauth_cred_t kauth_cred_get(void);	/* the calling context's credentials */
+
+/*
+ * Hooks the vfs component installs so that contexts can hold vnodes and
+ * descriptor tables without kern depending on vfs.  Set once at vfs init.
+ */
+struct proc_vfs_hooks {
+	int (*ph_fork)(struct proc *parent, struct proc *child);
+	void (*ph_exit)(struct proc *p);
+};
+void proc_set_vfs_hooks(const struct proc_vfs_hooks *h);
+
+/* ---- kernel threads ---- */
+
+#define KTHREAD_MUSTJOIN 0x1
+/*
+ * kthread_create - run func(arg) on a new host thread with its own lwp in
+ * proc0.  With KTHREAD_MUSTJOIN the lwp is returned and must be joined.
+ */
+int kthread_create(void (*func)(void *), void *arg, int flags,
+    struct lwp **lp, const char *name);
+void kthread_exit(int ecode) __attribute__((noreturn));
+int kthread_join(struct lwp *l);
+
+/* ---- callouts: timers run by the clock thread ---- */
+
+extern const int hz;			/* 1000 ticks per second */
+typedef void (*callout_func_t)(void *);
+struct callout {
+	struct callout *c_next;		/* callout_lock */
+	uint64_t c_when;		/* uptime ns; callout_lock */
+	callout_func_t c_func;
+	void *c_arg;
+	unsigned c_flags;		/* callout_lock */
+};
+typedef struct callout callout_t;
+void callout_init(callout_t *c, unsigned flags);
+void callout_destroy(callout_t *c);
+void callout_setfunc(callout_t *c, callout_func_t fn, void *arg);
+/* callout_reset - (re)arm to run fn(arg) after ticks (1 ms) from now. */
+void callout_reset(callout_t *c, int ticks, callout_func_t fn, void *arg);
+void callout_schedule(callout_t *c, int ticks);
+void callout_schedule_ns(callout_t *c, uint64_t ns);
+bool callout_stop(callout_t *c);	/* true if it was pending */
+bool callout_halt(callout_t *c);	/* stop and wait for a running fn */
+bool callout_pending(callout_t *c);
+
+/* ---- workqueues ---- */
+
+struct work {
+	struct work *wk_next;
+};
+struct workqueue;
+int workqueue_create(struct workqueue **wqp, const char *name,
+    void (*fn)(struct work *, void *), void *arg, int pri, int ipl, int flags);
+void workqueue_enqueue(struct workqueue *wq, struct work *wk, void *ci);
+void workqueue_wait(struct workqueue *wq, struct work *wk);	/* until run */
+void workqueue_destroy(struct workqueue *wq);
+
+/* ---- read-mostly tables ---- */
+
+/*
+ * rmtable - a small read-mostly table of pointers keyed by string, for
+ * registries such as file system types.  Readers run concurrently; writers
+ * are serialised.  See docs/rumpdrv.md for why this is not liburcu.
+ */
+struct rmtable;
+int rmtable_create(struct rmtable **tp);
+void rmtable_destroy(struct rmtable *t);
+int rmtable_insert(struct rmtable *t, const char *key, void *val);	/* EEXIST */
+int rmtable_remove(struct rmtable *t, const char *key);			/* ENOENT */
+/* rmtable_lookup - returns val or NULL; fn (if any) runs under the read side. */
+void *rmtable_lookup(struct rmtable *t, const char *key,
+    void (*fn)(void *val, void *arg), void *arg);
+
+/* ---- components ---- */
+
+/*
+ * A component: a name, the names of the components it needs (commas), and
+ * init/fini.  Register with RUMPDRV_COMPONENT in any one .c file of the
+ * component; the entry lands in a linker set, so static archives must be
+ * linked with --whole-archive.  init returns 0 or an errno; a failing init
+ * stops the boot and finalises what was initialised.
+ */
+struct rumpdrv_component {
+	const char *rc_name;
+	const char *rc_needs;
+	int (*rc_init)(void);
+	void (*rc_fini)(void);
+};
+#define RUMPDRV_COMPONENT(ident, name, needs, init, fini)		\
+	static const struct rumpdrv_component rumpdrv_comp_##ident = {	\
+		name, needs, init, fini };				\
+	static const struct rumpdrv_component *const			\
+	    rumpdrv_compp_##ident					\
+	    __attribute__((used, section("krank_components")))		\
+	    = &rumpdrv_comp_##ident
+
+/* component_boot - see krs_boot; err gets a one-line message on failure. */
+int component_boot(const char *list, char *err, size_t errlen);
+void component_shutdown(void);
+bool component_is_up(const char *name);
+
+/* ---- string helpers (pure; no host calls) ---- */
+size_t strlcpy_k(char *dst, const char *src, size_t size);
+
+#endif /* RUMPDRV_KERN_H */
