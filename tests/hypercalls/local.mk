@@ -31,3 +31,17 @@ tests_hypercalls_test_rwlock_LDADD = $(HYPTEST_LIBS)
 tests_hypercalls_test_condvar_LDADD = $(HYPTEST_LIBS)
 tests_hypercalls_test_pkt_wire_LDADD = $(HYPTEST_LIBS)
 tests_hypercalls_test_arena_cpu_LDADD = $(HYPTEST_LIBS)
+
+# dl_bootstrap: a librump*-named shared library with link sets.
+check_LTLIBRARIES += tests/hypercalls/librumptest_comp.la
+tests_hypercalls_librumptest_comp_la_SOURCES = tests/hypercalls/rumptest_comp.c
+tests_hypercalls_librumptest_comp_la_CFLAGS = $(AM_CFLAGS) -Wno-missing-prototypes
+tests_hypercalls_librumptest_comp_la_LDFLAGS = -rpath /nowhere -avoid-version -shared
+check_PROGRAMS += tests/hypercalls/test_dl
+TESTS += tests/hypercalls/test_dl
+tests_hypercalls_test_dl_LDADD = tests/hypercalls/librumptest_comp.la $(HYPTEST_LIBS)
+tests_hypercalls_test_dl_LDFLAGS = -Wl,--export-dynamic
+
+# The library exports every rumpuser v17 call and needs nothing of NetBSD.
+TESTS += tests/hypercalls/test_link_exports.sh
+EXTRA_DIST += tests/hypercalls/test_link_exports.sh tests/hypercalls/rumpuser_v17.syms
