@@ -45,3 +45,9 @@ tests_hypercalls_test_dl_LDFLAGS = -Wl,--export-dynamic
 # The library exports every rumpuser v17 call and needs nothing of NetBSD.
 TESTS += tests/hypercalls/test_link_exports.sh
 EXTRA_DIST += tests/hypercalls/test_link_exports.sh tests/hypercalls/rumpuser_v17.syms
+
+# tap and AF_PACKET against Linux, inside a namespace the test makes.
+check_PROGRAMS += tests/hypercalls/pkt_responder
+tests_hypercalls_pkt_responder_LDADD = libkrank-hypercall.la
+TESTS += tests/hypercalls/test_pkt_netns.sh
+EXTRA_DIST += tests/hypercalls/test_pkt_netns.sh
