@@ -51,3 +51,31 @@ check_PROGRAMS += tests/hypercalls/pkt_responder
 tests_hypercalls_pkt_responder_LDADD = libkrank-hypercall.la
 TESTS += tests/hypercalls/test_pkt_netns.sh
 EXTRA_DIST += tests/hypercalls/test_pkt_netns.sh
+
+# The same library and buffer-managing tests under ASan+UBSan (leaks are
+# failures too).
+SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+check_LTLIBRARIES += tests/hypercalls/libkrank-hypercall-san.la
+tests_hypercalls_libkrank_hypercall_san_la_SOURCES = $(libkrank_hypercall_la_SOURCES)
+tests_hypercalls_libkrank_hypercall_san_la_CPPFLAGS = $(libkrank_hypercall_la_CPPFLAGS)
+tests_hypercalls_libkrank_hypercall_san_la_CFLAGS = $(libkrank_hypercall_la_CFLAGS) $(SAN_FLAGS)
+tests_hypercalls_libkrank_hypercall_san_la_LIBADD = $(libkrank_hypercall_la_LIBADD)
+tests_hypercalls_libkrank_hypercall_san_la_LDFLAGS = $(SAN_FLAGS)
+san_tests = tests/hypercalls/test_pkt_wire_san tests/hypercalls/test_bio_san \
+	tests/hypercalls/test_files_san
+check_PROGRAMS += $(san_tests)
+TESTS += $(san_tests)
+SAN_LIBS = tests/hypercalls/libkrank-hypercall-san.la -lpthread
+tests_hypercalls_test_pkt_wire_san_SOURCES = tests/hypercalls/test_pkt_wire.c tests/hypercalls/hyptest.c
+tests_hypercalls_test_pkt_wire_san_CFLAGS = $(AM_CFLAGS) $(SAN_FLAGS)
+tests_hypercalls_test_pkt_wire_san_LDFLAGS = $(SAN_FLAGS)
+tests_hypercalls_test_pkt_wire_san_LDADD = $(SAN_LIBS)
+tests_hypercalls_test_bio_san_SOURCES = tests/hypercalls/test_bio.c tests/hypercalls/hyptest.c
+tests_hypercalls_test_bio_san_CFLAGS = $(AM_CFLAGS) $(SAN_FLAGS)
+tests_hypercalls_test_bio_san_LDFLAGS = $(SAN_FLAGS)
+tests_hypercalls_test_bio_san_LDADD = $(SAN_LIBS)
+tests_hypercalls_test_files_san_SOURCES = tests/hypercalls/test_files.c tests/hypercalls/hyptest.c
+tests_hypercalls_test_files_san_CFLAGS = $(AM_CFLAGS) $(SAN_FLAGS)
+tests_hypercalls_test_files_san_LDFLAGS = $(SAN_FLAGS)
+tests_hypercalls_test_files_san_LDADD = $(SAN_LIBS)
