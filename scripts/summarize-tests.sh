@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 check_rc=${1:-0}
 dist_rc=${2:-0}
 pass=0 fail=0 skip=0
-for trs in $(find . -path ./krank-*/ -prune -o -name '*.trs' -print); do
+for trs in $(find . -path './krank-*' -prune -o -name '*.trs' -print); do
 	r=$(sed -n 's/^:test-result: //p' "$trs")
 	case "$r" in
 	PASS|XFAIL) pass=$((pass + 1)) ;;
