@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include <krank/rumpuser.h>
+#include <krank/krs.h>
 #include "kern/kern_errno.h"
 
 #define __hidden __attribute__((visibility("hidden")))
@@ -285,6 +286,12 @@ struct rumpdrv_component {
 int component_boot(const char *list, char *err, size_t errlen);
 void component_shutdown(void);
 bool component_is_up(const char *name);
+
+/*
+ * krs_fail - for the krs_ layer: store the host errno matching NetBSD
+ * errno nberr (rumpuser_seterrno) and return -1.
+ */
+int krs_fail(int nberr);
 
 /* ---- string helpers (pure; no host calls) ---- */
 size_t strlcpy_k(char *dst, const char *src, size_t size);

@@ -1,0 +1,211 @@
+/*
+ * kern_kmem.c - kmem_alloc: power-of-two size classes (16 B .. 4 KiB) with a
+ * per-CPU magazine per class in front of a global depot, refilled from 64 KiB
+ * slabs of hypercall memory.  Slab memory is kept for reuse and never given
+ * back to the host (bounded by the peak use).  Larger requests go straight
+ * to rumpuser_malloc.
+ */
+#include <string.h>
+
+#include "kern/kern_int.h"
+
+#define KMEM_MINSHIFT	4
+#define KMEM_MAXSHIFT	12
+#define KMEM_NCLASS	(KMEM_MAXSHIFT - KMEM_MINSHIFT + 1)
+#define KMEM_MAG	64		/* objects a CPU keeps per class */
+#define KMEM_SLAB	(64 * 1024)
+
+struct kmem_free {
+	struct kmem_free *next;
+};
+
+/* One CPU's cache: the lock guards against other threads on the same vCPU. */
+struct kmem_pcpu {
+	kspin_t lock;			/* protects head, count */
+	struct kmem_free *head[KMEM_NCLASS];
+	unsigned count[KMEM_NCLASS];
+} __attribute__((aligned(64)));
+
+static struct kmem_pcpu kmem_cpu[MAXCPUS];
+
+/* Global depot: depot_lock protects depot_head. */
+static kspin_t depot_lock;
+static struct kmem_free *depot_head[KMEM_NCLASS];
+
+static unsigned
+kmem_class(size_t len)
+{
+	unsigned shift = KMEM_MINSHIFT;
+	while (((size_t)1 << shift) < len)
+		shift++;
+	return shift - KMEM_MINSHIFT;
+}
+
+void
+kern_kmem_init(void)
+{
+}
+
+/* Refill: take half a magazine from the depot, or carve a new slab. */
+static struct kmem_free *
+kmem_refill(unsigned cls, int flags, unsigned *countp)
+{
+	size_t osz = (size_t)1 << (cls + KMEM_MINSHIFT);
+	struct kmem_free *list = NULL, *f;
+	unsigned n = 0;
+	void *slab;
+
+	kspin_enter(&depot_lock);
+	while (n < KMEM_MAG / 2 && (f = depot_head[cls]) != NULL) {
+		depot_head[cls] = f->next;
+		f->next = list;
+		list = f;
+		n++;
+	}
+	kspin_exit(&depot_lock);
+	if (n > 0) {
+		*countp = n;
+		return list;
+	}
+	for (;;) {
+		if (rumpuser_malloc(KMEM_SLAB, 64, &slab) == 0)
+			break;
+		if (flags & KM_NOSLEEP)
+			return NULL;
+		rumpuser_clock_sleep(RUMPUSER_CLOCK_RELWALL, 0, 1000000);
+	}
+	for (size_t off = 0; off + osz <= KMEM_SLAB; off += osz) {
+		f = (struct kmem_free *)((char *)slab + off);
+		f->next = list;
+		list = f;
+		n++;
+	}
+	*countp = n;
+	return list;
+}
+
+void *
+kmem_alloc(size_t len, int flags)
+{
+	void *p;
+
+	if (len == 0)
+		len = 1;
+	if (len > ((size_t)1 << KMEM_MAXSHIFT)) {
+		for (;;) {
+			if (rumpuser_malloc(len, 64, &p) == 0)
+				return p;
+			if (flags & KM_NOSLEEP)
+				return NULL;
+			rumpuser_clock_sleep(RUMPUSER_CLOCK_RELWALL, 0, 1000000);
+		}
+	}
+	unsigned cls = kmem_class(len);
+	struct kmem_pcpu *pc = &kmem_cpu[cpu_index_cur()];
+	kspin_enter(&pc->lock);
+	struct kmem_free *f = pc->head[cls];
+	if (f != NULL) {
+		pc->head[cls] = f->next;
+		pc->count[cls]--;
+		kspin_exit(&pc->lock);
+		return f;
+	}
+	kspin_exit(&pc->lock);
+
+	unsigned n;
+	struct kmem_free *list = kmem_refill(cls, flags, &n);
+	if (list == NULL)
+		return NULL;
+	f = list;
+	list = list->next;
+	n--;
+	if (list != NULL) {
+		struct kmem_free *tail = list;
+		while (tail->next != NULL)
+			tail = tail->next;
+		kspin_enter(&pc->lock);
+		tail->next = pc->head[cls];
+		pc->head[cls] = list;
+		pc->count[cls] += n;
+		kspin_exit(&pc->lock);
+	}
+	return f;
+}
+
+void *
+kmem_zalloc(size_t len, int flags)
+{
+	void *p = kmem_alloc(len, flags);
+	if (p != NULL)
+		memset(p, 0, len);
+	return p;
+}
+
+void
+kmem_free(void *p, size_t len)
+{
+	if (p == NULL)
+		return;
+	if (len == 0)
+		len = 1;
+	if (len > ((size_t)1 << KMEM_MAXSHIFT)) {
+		rumpuser_free(p, len);
+		return;
+	}
+	unsigned cls = kmem_class(len);
+	struct kmem_pcpu *pc = &kmem_cpu[cpu_index_cur()];
+	struct kmem_free *f = p, *spill = NULL;
+
+	kspin_enter(&pc->lock);
+	f->next = pc->head[cls];
+	pc->head[cls] = f;
+	if (++pc->count[cls] > KMEM_MAG) {
+		/* Spill half of the magazine to the depot. */
+		struct kmem_free *last = pc->head[cls];
+		for (unsigned i = 1; i < KMEM_MAG / 2; i++)
+			last = last->next;
+		spill = pc->head[cls];
+		pc->head[cls] = last->next;
+		last->next = NULL;
+		pc->count[cls] -= KMEM_MAG / 2;
+	}
+	kspin_exit(&pc->lock);
+	if (spill != NULL) {
+		struct kmem_free *tail = spill;
+		while (tail->next != NULL)
+			tail = tail->next;
+		kspin_enter(&depot_lock);
+		tail->next = depot_head[cls];
+		depot_head[cls] = spill;
+		kspin_exit(&depot_lock);
+	}
+}
+
+char *
+kmem_strndup(const char *s, size_t n, int flags)
+{
+	size_t len = strnlen(s, n);
+	char *d = kmem_alloc(len + 1, flags);
+	if (d != NULL) {
+		memcpy(d, s, len);
+		d[len] = '\0';
+	}
+	return d;
+}
+
+char *
+kmem_strdup(const char *s, int flags)
+{
+	size_t len = strlen(s);
+	char *d = kmem_alloc(len + 1, flags);
+	if (d != NULL)
+		memcpy(d, s, len + 1);
+	return d;
+}
+
+void
+kmem_strfree(char *s)
+{
+	if (s != NULL)
+		kmem_free(s, strlen(s) + 1);
+}

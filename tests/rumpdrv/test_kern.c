@@ -1,0 +1,215 @@
+/*
+ * test_kern.c - the kernel base on its own: kmem from several threads,
+ * mutexes and condvars, kernel threads, callouts firing in deadline order,
+ * workqueues, per-CPU data, randomness, the read-mostly table, the log.
+ */
+#include <pthread.h>
+#include <time.h>
+
+#include "kern/kern.h"
+#include "rdtest.h"
+
+#define NTHR 4
+#define NALLOC 20000
+
+static void *
+kmem_worker(void *arg)
+{
+	unsigned seed = (unsigned)(uintptr_t)arg;
+	static __thread void *held[256];
+	static __thread size_t held_len[256];
+	for (int i = 0; i < NALLOC; i++) {
+		unsigned k = (seed = seed * 1103515245 + 12345) >> 8;
+		unsigned slot = k % 256;
+		if (held[slot] != NULL) {
+			unsigned char *p = held[slot];
+			/* The pattern written at alloc must be intact. */
+			for (size_t j = 0; j < held_len[slot]; j++)
+				if (p[j] != (unsigned char)(slot ^ j))
+					return (void *)1;
+			kmem_free(held[slot], held_len[slot]);
+			held[slot] = NULL;
+		} else {
+			size_t len = 1 + k % 6000;
+			unsigned char *p = kmem_alloc(len, KM_SLEEP);
+			if (((uintptr_t)p & 15) != 0)
+				return (void *)2;
+			for (size_t j = 0; j < len; j++)
+				p[j] = (unsigned char)(slot ^ j);
+			held[slot] = p;
+			held_len[slot] = len;
+		}
+	}
+	for (int s = 0; s < 256; s++)
+		if (held[s] != NULL)
+			kmem_free(held[s], held_len[s]);
+	return NULL;
+}
+
+static kmutex_t lk;
+static kcondvar_t cv;
+static int counter;
+static int order[8];
+static int norder;
+
+static void
+count_thread(void *arg)
+{
+	for (int i = 0; i < 10000; i++) {
+		mutex_enter(&lk);
+		counter++;
+		mutex_exit(&lk);
+	}
+	(void)arg;
+}
+
+static void
+callout_fn(void *arg)
+{
+	mutex_enter(&lk);
+	order[norder++] = (int)(intptr_t)arg;
+	cv_broadcast(&cv);
+	mutex_exit(&lk);
+}
+
+struct mywork {
+	struct work wk;
+	int val;
+};
+static int wq_sum;
+static void
+wq_fn(struct work *wk, void *arg)
+{
+	struct mywork *w = (struct mywork *)wk;
+	(void)arg;
+	mutex_enter(&lk);
+	wq_sum += w->val;
+	mutex_exit(&lk);
+}
+
+static void
+percpu_sum(void *p, void *arg, unsigned ci)
+{
+	(void)ci;
+	*(long *)arg += *(long *)p;
+}
+
+int
+main(void)
+{
+	char err[256];
+	CHECK(krs_boot("", err, sizeof(err)) == 0, "boot: %s", err);
+
+	pthread_t t[NTHR];
+	for (int i = 0; i < NTHR; i++)
+		pthread_create(&t[i], NULL, kmem_worker, (void *)(uintptr_t)(i + 1));
+	for (int i = 0; i < NTHR; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		CHECK(r == NULL, "kmem worker %d: code %p", i, r);
+	}
+	PASS("kmem: 4 threads x 20000 alloc/free of 1..6000 bytes keep contents and alignment");
+
+	mutex_init(&lk, MUTEX_DEFAULT, IPL_NONE);
+	cv_init(&cv, "test");
+	struct lwp *kt[3];
+	for (int i = 0; i < 3; i++)
+		CHECK(kthread_create(count_thread, NULL, KTHREAD_MUSTJOIN, &kt[i],
+		    "counter") == 0, "kthread_create");
+	for (int i = 0; i < 3; i++)
+		CHECK(kthread_join(kt[i]) == 0, "join");
+	CHECK(counter == 30000, "counter %d", counter);
+	mutex_enter(&lk);
+	CHECK(mutex_owned(&lk), "mutex_owned while held");
+	mutex_exit(&lk);
+	CHECK(!mutex_owned(&lk), "mutex_owned after exit");
+	PASS("kthreads + mutex: 3 threads x 10000 increments = 30000; mutex_owned");
+
+	mutex_enter(&lk);
+	CHECK(cv_timedwait_ns(&cv, &lk, 2000000) == EWOULDBLOCK, "timedwait");
+	mutex_exit(&lk);
+	PASS("cv_timedwait_ns times out with EWOULDBLOCK");
+
+	callout_t c[4];
+	int delays[4] = { 30, 10, 20, 5 };
+	uint64_t t0 = kern_uptime_ns();
+	for (int i = 0; i < 4; i++) {
+		callout_init(&c[i], 0);
+		callout_reset(&c[i], delays[i], callout_fn, (void *)(intptr_t)i);
+	}
+	CHECK(callout_stop(&c[2]), "stop pending callout");
+	mutex_enter(&lk);
+	while (norder < 3)
+		cv_wait(&cv, &lk);
+	mutex_exit(&lk);
+	uint64_t el = kern_uptime_ns() - t0;
+	CHECK(order[0] == 3 && order[1] == 1 && order[2] == 0,
+	    "order %d %d %d", order[0], order[1], order[2]);
+	CHECK(el >= 30000000, "fired too early: %llu ns", (unsigned long long)el);
+	CHECK(!callout_pending(&c[2]) && norder == 3, "stopped callout ran");
+	for (int i = 0; i < 4; i++) {
+		callout_halt(&c[i]);
+		callout_destroy(&c[i]);
+	}
+	PASS("callouts fire in deadline order (5,10,30 ms), not early; a stopped one never fires");
+
+	struct workqueue *wq;
+	struct mywork w[10];
+	CHECK(workqueue_create(&wq, "testwq", wq_fn, NULL, 0, 0, 0) == 0, "wq");
+	for (int i = 0; i < 10; i++) {
+		w[i].val = i + 1;
+		workqueue_enqueue(wq, &w[i].wk, NULL);
+	}
+	workqueue_wait(wq, &w[9].wk);
+	mutex_enter(&lk);
+	CHECK(wq_sum == 55, "wq sum %d", wq_sum);
+	mutex_exit(&lk);
+	workqueue_destroy(wq);
+	PASS("workqueue runs 10 items in order before workqueue_wait returns");
+
+	percpu_t *pc = percpu_alloc(sizeof(long));
+	for (int i = 0; i < 100; i++) {
+		long *p = percpu_getref(pc);
+		(*p)++;
+		percpu_putref(pc);
+	}
+	long sum = 0;
+	percpu_foreach(pc, percpu_sum, &sum);
+	CHECK(sum == 100, "percpu sum %ld", sum);
+	percpu_free(pc, sizeof(long));
+	PASS("per-CPU counters sum to 100 over all CPUs");
+
+	uint64_t a = cprng_fast64(), b = cprng_fast64();
+	CHECK(a != b, "fast rng repeats");
+	unsigned char buf[32] = { 0 }, zero[32] = { 0 };
+	CHECK(cprng_strong(buf, sizeof(buf)) == 0 && memcmp(buf, zero, 32) != 0,
+	    "strong rng");
+	PASS("cprng_fast64 and cprng_strong give data");
+
+	struct rmtable *tab;
+	int v1 = 1, v2 = 2;
+	CHECK(rmtable_create(&tab) == 0, "rmtable");
+	CHECK(rmtable_insert(tab, "one", &v1) == 0, "insert");
+	CHECK(rmtable_insert(tab, "one", &v2) == EEXIST, "dup insert");
+	CHECK(rmtable_insert(tab, "two", &v2) == 0, "insert two");
+	CHECK(rmtable_lookup(tab, "two", NULL, NULL) == &v2, "lookup");
+	CHECK(rmtable_remove(tab, "two") == 0, "remove");
+	CHECK(rmtable_lookup(tab, "two", NULL, NULL) == NULL, "gone");
+	CHECK(rmtable_remove(tab, "two") == ENOENT, "remove twice");
+	rmtable_destroy(tab);
+	PASS("read-mostly table: insert, EEXIST, lookup, remove, ENOENT");
+
+	struct timespec ts;
+	getnanotime(&ts);
+	CHECK(ts.tv_sec > 1600000000, "wall clock %ld", (long)ts.tv_sec);
+	klog(LOG_INFO, "test marker %d", 4242);
+	char logbuf[16384];
+	klog_read(logbuf, sizeof(logbuf));
+	CHECK(strstr(logbuf, "test marker 4242\n") != NULL, "log");
+	PASS("wall clock sane; klog line readable from the ring");
+
+	cv_destroy(&cv);
+	mutex_destroy(&lk);
+	krs_shutdown();
+	DONE();
+}
