@@ -79,3 +79,13 @@ tests_hypercalls_test_files_san_SOURCES = tests/hypercalls/test_files.c tests/hy
 tests_hypercalls_test_files_san_CFLAGS = $(AM_CFLAGS) $(SAN_FLAGS)
 tests_hypercalls_test_files_san_LDFLAGS = $(SAN_FLAGS)
 tests_hypercalls_test_files_san_LDADD = $(SAN_LIBS)
+
+# make installcheck (run by distcheck): a program builds against the
+# installed headers and library through krank.pc alone, and runs.
+installcheck-local:
+	@tmp=`mktemp -d` && \
+	printf '#include <krank/rumpuser.h>\n#include <krank/hyp.h>\nint main(void){ char b[16]; return rumpuser_getparam(RUMPUSER_PARAM_NCPU, b, sizeof(b)) != 0 || hyp_cpu_count() < 1; }\n' >$$tmp/t.c && \
+	PKG_CONFIG_PATH=$(DESTDIR)$(pkgconfigdir) $(CC) -o $$tmp/t $$tmp/t.c \
+		`PKG_CONFIG_PATH=$(DESTDIR)$(pkgconfigdir) $(PKG_CONFIG) --cflags --libs krank` && \
+	LD_LIBRARY_PATH=$(DESTDIR)$(libdir) $$tmp/t && \
+	echo "installcheck: a program built with krank.pc runs" && rm -rf $$tmp
