@@ -1,0 +1,678 @@
+/*
+ * blk.c - block device over rumpuser_bio with a write-back buffer cache
+ * (see blk.h).  Every disk transfer is an asynchronous rumpuser_bio; a
+ * caller that needs the data sleeps on the device's condvar until the
+ * completion (run on a host thread) marks the buffer done.  Buffers are
+ * allocated lazily up to maxbufs and then recycled from the LRU head; a
+ * dirty victim is written back before reuse.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <krank/rumpuser.h>
+#include "kern/kern_errno.h"
+#include "dev/blk/blk.h"
+
+#define BLK_MINBUFS	16
+#define BLK_MAXRA	32
+
+struct blkdev {
+	int fd;
+	int rdonly;
+	uint64_t size;			/* bytes */
+	unsigned bsize;
+	size_t maxbufs;
+	struct rumpuser_mtx *mtx;	/* protects everything below */
+	struct rumpuser_cv *cv;		/* buffer released or I/O done */
+	size_t nbufs, ndirty;
+	struct buf **hash;
+	size_t hmask;
+	struct buf *lru_head, *lru_tail;	/* not busy; head = oldest */
+	struct blk_stats st;
+};
+
+/* One synchronous wait on a set of I/Os (device mutex). */
+struct blk_iowait {
+	int pending;
+	int error;
+};
+
+struct blk_ioarg {
+	struct buf *bp;
+	struct blk_iowait *w;		/* NULL: asynchronous read-ahead */
+	int op;
+};
+
+static size_t
+blk_hash(const struct blkdev *dev, uint64_t blkno)
+{
+	return (size_t)((blkno * 0x9E3779B97F4A7C15ull) >> 20) & dev->hmask;
+}
+
+static struct buf *
+blk_lookup(struct blkdev *dev, uint64_t blkno)
+{
+	struct buf *bp;
+	for (bp = dev->hash[blk_hash(dev, blkno)]; bp != NULL; bp = bp->b_hnext)
+		if (bp->b_blkno == blkno)
+			return bp;
+	return NULL;
+}
+
+static void
+blk_hash_insert(struct blkdev *dev, struct buf *bp)
+{
+	size_t h = blk_hash(dev, bp->b_blkno);
+	bp->b_hnext = dev->hash[h];
+	dev->hash[h] = bp;
+}
+
+static void
+blk_hash_remove(struct blkdev *dev, struct buf *bp)
+{
+	struct buf **pp = &dev->hash[blk_hash(dev, bp->b_blkno)];
+	while (*pp != NULL && *pp != bp)
+		pp = &(*pp)->b_hnext;
+	if (*pp == bp)
+		*pp = bp->b_hnext;
+	bp->b_hnext = NULL;
+}
+
+static void
+lru_remove(struct blkdev *dev, struct buf *bp)
+{
+	if (bp->b_lprev != NULL)
+		bp->b_lprev->b_lnext = bp->b_lnext;
+	else
+		dev->lru_head = bp->b_lnext;
+	if (bp->b_lnext != NULL)
+		bp->b_lnext->b_lprev = bp->b_lprev;
+	else
+		dev->lru_tail = bp->b_lprev;
+	bp->b_lnext = bp->b_lprev = NULL;
+}
+
+static void
+lru_append(struct blkdev *dev, struct buf *bp)
+{
+	bp->b_lnext = NULL;
+	bp->b_lprev = dev->lru_tail;
+	if (dev->lru_tail != NULL)
+		dev->lru_tail->b_lnext = bp;
+	else
+		dev->lru_head = bp;
+	dev->lru_tail = bp;
+}
+
+/* Release a busy buffer to the LRU tail and wake waiters (device mutex). */
+static void
+blk_release_locked(struct blkdev *dev, struct buf *bp)
+{
+	bp->b_flags &= ~(B_BUSY | B_IO | B_ASYNC);
+	lru_append(dev, bp);
+	rumpuser_cv_broadcast(dev->cv);
+}
+
+static void
+blk_iodone(void *arg, size_t bytes, int error)
+{
+	struct blk_ioarg *ia = arg;
+	struct buf *bp = ia->bp;
+	struct blkdev *dev = bp->b_dev;
+	unsigned bsize = dev->bsize;
+
+	if (error == 0 && bytes != bsize)
+		error = EIO;		/* short transfer: the device shrank */
+	rumpuser_mutex_enter(dev->mtx);
+	bp->b_error = error;
+	if (ia->op == RUMPUSER_BIO_READ) {
+		if (error == 0)
+			bp->b_flags |= B_VALID;
+		else
+			dev->st.read_errors++;
+	} else if (error != 0) {
+		dev->st.write_errors++;
+	}
+	if (ia->w != NULL) {
+		if (error != 0 && ia->w->error == 0)
+			ia->w->error = error;
+		ia->w->pending--;
+		bp->b_flags &= ~B_IO;
+		rumpuser_cv_broadcast(dev->cv);
+	} else {
+		/* Read-ahead: nobody waits; an unread buffer is just invalid. */
+		blk_release_locked(dev, bp);
+	}
+	rumpuser_mutex_exit(dev->mtx);
+	rumpuser_free(ia, sizeof(*ia));
+}
+
+/*
+ * Start I/O on a busy buffer.  Called without the device mutex: the
+ * completion may run inline, before rumpuser_bio returns.
+ */
+static int
+blk_start(struct blkdev *dev, struct buf *bp, int op, struct blk_iowait *w)
+{
+	struct blk_ioarg *ia;
+	int error = rumpuser_malloc(sizeof(*ia), 0, (void **)&ia);
+	if (error != 0)
+		return error;
+	ia->bp = bp;
+	ia->w = w;
+	ia->op = op;
+	rumpuser_bio(dev->fd, op, bp->b_data, dev->bsize,
+	    (int64_t)(bp->b_blkno * dev->bsize), blk_iodone, ia);
+	return 0;
+}
+
+/* Wait for the I/Os counted in w (called and returns with the mutex). */
+static int
+blk_wait(struct blkdev *dev, struct blk_iowait *w)
+{
+	while (w->pending > 0)
+		rumpuser_cv_wait(dev->cv, dev->mtx);
+	return w->error;
+}
+
+/* Synchronous transfer of one busy buffer; returns with the mutex held. */
+static int
+blk_io_sync(struct blkdev *dev, struct buf *bp, int op)
+{
+	struct blk_iowait w = { 1, 0 };
+	int error;
+
+	bp->b_flags |= B_IO;
+	rumpuser_mutex_exit(dev->mtx);
+	error = blk_start(dev, bp, op, &w);
+	rumpuser_mutex_enter(dev->mtx);
+	if (error != 0) {
+		bp->b_flags &= ~B_IO;
+		return error;
+	}
+	if (op == RUMPUSER_BIO_WRITE)
+		dev->st.writes++;
+	else
+		dev->st.reads++;
+	return blk_wait(dev, &w);
+}
+
+static void
+buf_free(struct blkdev *dev, struct buf *bp)
+{
+	rumpuser_free(bp->b_data, dev->bsize);
+	rumpuser_free(bp, sizeof(*bp));
+}
+
+/*
+ * Find or make the buffer for blkno and mark it busy (device mutex held,
+ * may sleep and drop it).  nowait: give up (EAGAIN) instead of sleeping or
+ * writing back a victim, for read-ahead.
+ */
+static int
+blk_getbuf_locked(struct blkdev *dev, uint64_t blkno, int nowait,
+    struct buf **bpp)
+{
+	struct buf *bp;
+	int error;
+
+	if (blkno >= dev->size / dev->bsize)
+		return ENXIO;
+	for (;;) {
+		bp = blk_lookup(dev, blkno);
+		if (bp != NULL) {
+			if (bp->b_flags & B_BUSY) {
+				if (nowait)
+					return EAGAIN;
+				rumpuser_cv_wait(dev->cv, dev->mtx);
+				continue;
+			}
+			lru_remove(dev, bp);
+			bp->b_flags |= B_BUSY;
+			if (!nowait)
+				dev->st.hits++;
+			*bpp = bp;
+			return 0;
+		}
+		if (dev->nbufs < dev->maxbufs) {
+			void *data;
+			if (rumpuser_malloc(sizeof(*bp), 0, (void **)&bp) != 0)
+				return ENOMEM;
+			if (rumpuser_malloc(dev->bsize, (int)dev->bsize,
+			    &data) != 0) {
+				rumpuser_free(bp, sizeof(*bp));
+				return ENOMEM;
+			}
+			memset(bp, 0, sizeof(*bp));
+			bp->b_data = data;
+			bp->b_dev = dev;
+			dev->nbufs++;
+		} else {
+			bp = dev->lru_head;
+			if (bp == NULL) {
+				if (nowait)
+					return EAGAIN;
+				rumpuser_cv_wait(dev->cv, dev->mtx);
+				continue;
+			}
+			if (bp->b_flags & B_DELWRI) {
+				if (nowait)
+					return EAGAIN;
+				/* Write the victim back, then look again:
+				 * blkno may have appeared meanwhile. */
+				lru_remove(dev, bp);
+				bp->b_flags |= B_BUSY;
+				error = blk_io_sync(dev, bp, RUMPUSER_BIO_WRITE);
+				if (error == 0) {
+					bp->b_flags &= ~B_DELWRI;
+					dev->ndirty--;
+				}
+				blk_release_locked(dev, bp);
+				if (error != 0)
+					return error;
+				continue;
+			}
+			lru_remove(dev, bp);
+			blk_hash_remove(dev, bp);
+			dev->st.evictions++;
+		}
+		if (!nowait)
+			dev->st.misses++;
+		bp->b_blkno = blkno;
+		bp->b_flags = B_BUSY;
+		bp->b_error = 0;
+		blk_hash_insert(dev, bp);
+		*bpp = bp;
+		return 0;
+	}
+}
+
+int
+getblk(struct blkdev *dev, uint64_t blkno, struct buf **bpp)
+{
+	int error;
+	rumpuser_mutex_enter(dev->mtx);
+	error = blk_getbuf_locked(dev, blkno, 0, bpp);
+	rumpuser_mutex_exit(dev->mtx);
+	return error;
+}
+
+static void
+blk_readahead_locked(struct blkdev *dev, const uint64_t *rablks, int nra)
+{
+	int i;
+	if (nra > BLK_MAXRA)
+		nra = BLK_MAXRA;
+	if ((size_t)nra > dev->maxbufs / 4)
+		nra = (int)(dev->maxbufs / 4);
+	for (i = 0; i < nra; i++) {
+		struct buf *bp;
+		if (blk_lookup(dev, rablks[i]) != NULL)
+			continue;
+		if (blk_getbuf_locked(dev, rablks[i], 1, &bp) != 0)
+			continue;
+		bp->b_flags |= B_IO | B_ASYNC;
+		dev->st.readaheads++;
+		dev->st.reads++;
+		rumpuser_mutex_exit(dev->mtx);
+		if (blk_start(dev, bp, RUMPUSER_BIO_READ, NULL) != 0) {
+			rumpuser_mutex_enter(dev->mtx);
+			blk_release_locked(dev, bp);
+			continue;
+		}
+		rumpuser_mutex_enter(dev->mtx);
+	}
+}
+
+int
+breadn(struct blkdev *dev, uint64_t blkno, const uint64_t *rablks, int nra,
+    struct buf **bpp)
+{
+	struct blk_iowait w = { 0, 0 };
+	struct buf *bp;
+	int error;
+
+	rumpuser_mutex_enter(dev->mtx);
+	error = blk_getbuf_locked(dev, blkno, 0, &bp);
+	if (error != 0) {
+		rumpuser_mutex_exit(dev->mtx);
+		return error;
+	}
+	if (!(bp->b_flags & B_VALID)) {
+		/* Start our read first, then the read-ahead, then wait. */
+		bp->b_flags |= B_IO;
+		w.pending = 1;
+		dev->st.reads++;
+		rumpuser_mutex_exit(dev->mtx);
+		error = blk_start(dev, bp, RUMPUSER_BIO_READ, &w);
+		rumpuser_mutex_enter(dev->mtx);
+		if (error != 0) {
+			w.pending = 0;
+			bp->b_flags &= ~B_IO;
+		}
+	}
+	if (nra > 0)
+		blk_readahead_locked(dev, rablks, nra);
+	if (error == 0)
+		error = blk_wait(dev, &w);
+	if (error != 0) {
+		bp->b_flags &= ~B_VALID;
+		blk_release_locked(dev, bp);
+		rumpuser_mutex_exit(dev->mtx);
+		return error;
+	}
+	rumpuser_mutex_exit(dev->mtx);
+	*bpp = bp;
+	return 0;
+}
+
+int
+bread(struct blkdev *dev, uint64_t blkno, struct buf **bpp)
+{
+	return breadn(dev, blkno, NULL, 0, bpp);
+}
+
+void
+brelse(struct buf *bp)
+{
+	struct blkdev *dev = bp->b_dev;
+	rumpuser_mutex_enter(dev->mtx);
+	blk_release_locked(dev, bp);
+	rumpuser_mutex_exit(dev->mtx);
+}
+
+void
+binval(struct buf *bp)
+{
+	struct blkdev *dev = bp->b_dev;
+	rumpuser_mutex_enter(dev->mtx);
+	if (bp->b_flags & B_DELWRI)
+		dev->ndirty--;
+	bp->b_flags &= ~(B_VALID | B_DELWRI);
+	blk_release_locked(dev, bp);
+	rumpuser_mutex_exit(dev->mtx);
+}
+
+void
+bdwrite(struct buf *bp)
+{
+	struct blkdev *dev = bp->b_dev;
+	rumpuser_mutex_enter(dev->mtx);
+	if (!(bp->b_flags & B_DELWRI))
+		dev->ndirty++;
+	bp->b_flags |= B_VALID | B_DELWRI;
+	blk_release_locked(dev, bp);
+	rumpuser_mutex_exit(dev->mtx);
+}
+
+int
+bwrite(struct buf *bp)
+{
+	struct blkdev *dev = bp->b_dev;
+	int error;
+	rumpuser_mutex_enter(dev->mtx);
+	if (dev->rdonly) {
+		blk_release_locked(dev, bp);
+		rumpuser_mutex_exit(dev->mtx);
+		return EROFS;
+	}
+	bp->b_flags |= B_VALID;
+	error = blk_io_sync(dev, bp, RUMPUSER_BIO_WRITE);
+	if (error == 0) {
+		if (bp->b_flags & B_DELWRI)
+			dev->ndirty--;
+		bp->b_flags &= ~B_DELWRI;
+	} else if (!(bp->b_flags & B_DELWRI)) {
+		/* Keep the data: a later sync retries it. */
+		bp->b_flags |= B_DELWRI;
+		dev->ndirty++;
+	}
+	blk_release_locked(dev, bp);
+	rumpuser_mutex_exit(dev->mtx);
+	return error;
+}
+
+static int
+blk_cmp(const void *a, const void *b)
+{
+	const struct buf *x = *(struct buf *const *)a;
+	const struct buf *y = *(struct buf *const *)b;
+	return x->b_blkno < y->b_blkno ? -1 : x->b_blkno > y->b_blkno;
+}
+
+#define BLK_SYNCBATCH 64
+
+int
+blk_sync(struct blkdev *dev)
+{
+	struct buf *batch[BLK_SYNCBATCH];
+	struct blk_iowait w;
+	int error = 0, n, i, err2;
+	struct buf *bp, *next;
+	uint64_t skip = 0;
+
+	rumpuser_mutex_enter(dev->mtx);
+	if (dev->rdonly) {
+		rumpuser_mutex_exit(dev->mtx);
+		return 0;
+	}
+	for (;;) {
+		/* Collect a batch of dirty, idle buffers in block order. */
+		n = 0;
+		for (bp = dev->lru_head; bp != NULL && n < BLK_SYNCBATCH;
+		    bp = next) {
+			next = bp->b_lnext;
+			if (!(bp->b_flags & B_DELWRI) || bp->b_error == -1)
+				continue;
+			lru_remove(dev, bp);
+			bp->b_flags |= B_BUSY | B_IO;
+			batch[n++] = bp;
+		}
+		if (n == 0)
+			break;
+		qsort(batch, (size_t)n, sizeof(batch[0]), blk_cmp);
+		w.pending = n;
+		w.error = 0;
+		rumpuser_mutex_exit(dev->mtx);
+		for (i = 0; i < n; i++) {
+			err2 = blk_start(dev, batch[i], RUMPUSER_BIO_WRITE, &w);
+			if (err2 != 0) {
+				rumpuser_mutex_enter(dev->mtx);
+				batch[i]->b_error = err2;
+				w.pending--;
+				if (w.error == 0)
+					w.error = err2;
+				rumpuser_mutex_exit(dev->mtx);
+			}
+		}
+		rumpuser_mutex_enter(dev->mtx);
+		dev->st.writes += (uint64_t)n;
+		blk_wait(dev, &w);
+		for (i = 0; i < n; i++) {
+			bp = batch[i];
+			if (bp->b_error == 0) {
+				bp->b_flags &= ~B_DELWRI;
+				dev->ndirty--;
+			} else {
+				if (error == 0)
+					error = bp->b_error;
+				bp->b_error = -1;	/* not again this pass */
+				skip++;
+			}
+			blk_release_locked(dev, bp);
+		}
+	}
+	if (skip != 0)
+		for (bp = dev->lru_head; bp != NULL; bp = bp->b_lnext)
+			if (bp->b_error == -1)
+				bp->b_error = EIO;
+	rumpuser_mutex_exit(dev->mtx);
+	err2 = rumpuser_syncfd(dev->fd, RUMPUSER_SYNCFD_WRITE, 0, 0);
+	if (error == 0 && err2 != 0 && err2 != EOPNOTSUPP)
+		error = err2;
+	return error;
+}
+
+/* Free every buffer; all must be idle (device mutex). */
+static void
+blk_freeall_locked(struct blkdev *dev)
+{
+	struct buf *bp;
+	while ((bp = dev->lru_head) != NULL) {
+		lru_remove(dev, bp);
+		blk_hash_remove(dev, bp);
+		buf_free(dev, bp);
+		dev->nbufs--;
+	}
+	dev->ndirty = 0;
+}
+
+int
+blk_setbsize(struct blkdev *dev, unsigned bsize, size_t maxbytes)
+{
+	struct buf **hash;
+	size_t maxbufs, hsize;
+	int error;
+
+	if (bsize < 512 || bsize > 65536 || (bsize & (bsize - 1)) != 0)
+		return EINVAL;
+	maxbufs = maxbytes / bsize;
+	if (maxbufs < BLK_MINBUFS)
+		maxbufs = BLK_MINBUFS;
+	for (hsize = 64; hsize < maxbufs * 2; hsize <<= 1)
+		continue;
+	if (rumpuser_malloc(hsize * sizeof(*hash), 0, (void **)&hash) != 0)
+		return ENOMEM;
+	memset(hash, 0, hsize * sizeof(*hash));
+	error = blk_sync(dev);
+	rumpuser_mutex_enter(dev->mtx);
+	if (dev->nbufs != 0 && error == 0) {
+		blk_freeall_locked(dev);
+		if (dev->nbufs != 0)
+			error = EBUSY;
+	}
+	if (error != 0) {
+		rumpuser_mutex_exit(dev->mtx);
+		rumpuser_free(hash, hsize * sizeof(*hash));
+		return error;
+	}
+	if (dev->hash != NULL)
+		rumpuser_free(dev->hash, (dev->hmask + 1) * sizeof(*hash));
+	dev->hash = hash;
+	dev->hmask = hsize - 1;
+	dev->bsize = bsize;
+	dev->maxbufs = maxbufs;
+	rumpuser_mutex_exit(dev->mtx);
+	return 0;
+}
+
+int
+blk_open(const char *path, int rdonly, struct blkdev **devp)
+{
+	struct blkdev *dev;
+	uint64_t size;
+	int type, error, fd;
+
+	error = rumpuser_getfileinfo(path, &size, &type);
+	if (error != 0)
+		return error;
+	if (type != RUMPUSER_FT_REG && type != RUMPUSER_FT_BLK)
+		return ENOTBLK;
+	error = rumpuser_open(path, (rdonly ? RUMPUSER_OPEN_RDONLY :
+	    RUMPUSER_OPEN_RDWR) | RUMPUSER_OPEN_BIO, &fd);
+	if (error != 0)
+		return error;
+	if (rumpuser_malloc(sizeof(*dev), 0, (void **)&dev) != 0) {
+		rumpuser_close(fd);
+		return ENOMEM;
+	}
+	memset(dev, 0, sizeof(*dev));
+	dev->fd = fd;
+	dev->rdonly = rdonly;
+	dev->size = size;
+	rumpuser_mutex_init(&dev->mtx, RUMPUSER_MTX_KMUTEX);
+	rumpuser_cv_init(&dev->cv);
+	error = blk_setbsize(dev, 1024, 64 * 1024);
+	if (error != 0) {
+		blk_close(dev);
+		return error;
+	}
+	*devp = dev;
+	return 0;
+}
+
+int
+blk_close(struct blkdev *dev)
+{
+	int error = blk_sync(dev);
+	rumpuser_mutex_enter(dev->mtx);
+	blk_freeall_locked(dev);
+	rumpuser_mutex_exit(dev->mtx);
+	if (dev->hash != NULL)
+		rumpuser_free(dev->hash, (dev->hmask + 1) * sizeof(*dev->hash));
+	rumpuser_cv_destroy(dev->cv);
+	rumpuser_mutex_destroy(dev->mtx);
+	rumpuser_close(dev->fd);
+	rumpuser_free(dev, sizeof(*dev));
+	return error;
+}
+
+uint64_t
+blk_size(const struct blkdev *dev)
+{
+	return dev->size;
+}
+
+unsigned
+blk_bsize(const struct blkdev *dev)
+{
+	return dev->bsize;
+}
+
+struct blk_rawwait {
+	struct rumpuser_mtx *mtx;
+	struct rumpuser_cv *cv;
+	int done, error;
+	size_t bytes;
+};
+
+static void
+blk_rawdone(void *arg, size_t bytes, int error)
+{
+	struct blk_rawwait *rw = arg;
+	rumpuser_mutex_enter(rw->mtx);
+	rw->bytes = bytes;
+	rw->error = error;
+	rw->done = 1;
+	rumpuser_cv_broadcast(rw->cv);
+	rumpuser_mutex_exit(rw->mtx);
+}
+
+int
+blk_rawread(struct blkdev *dev, uint64_t off, void *buf, size_t len)
+{
+	struct blk_rawwait rw = { dev->mtx, dev->cv, 0, 0, 0 };
+
+	if (off + len > dev->size || off + len < off)
+		return ENXIO;
+	rumpuser_bio(dev->fd, RUMPUSER_BIO_READ, buf, len, (int64_t)off,
+	    blk_rawdone, &rw);
+	rumpuser_mutex_enter(dev->mtx);
+	while (!rw.done)
+		rumpuser_cv_wait(dev->cv, dev->mtx);
+	rumpuser_mutex_exit(dev->mtx);
+	if (rw.error == 0 && rw.bytes != len)
+		return EIO;
+	return rw.error;
+}
+
+void
+blk_getstats(struct blkdev *dev, struct blk_stats *st)
+{
+	rumpuser_mutex_enter(dev->mtx);
+	*st = dev->st;
+	st->nbufs = dev->nbufs;
+	st->maxbufs = dev->maxbufs;
+	st->ndirty = dev->ndirty;
+	rumpuser_mutex_exit(dev->mtx);
+}
