@@ -36,3 +36,12 @@ kranksubinclude_HEADERS += \
 	hypercalls/include/krank/rumpuser_component.h \
 	hypercalls/include/krank/hyp.h \
 	hypercalls/include/krank/hyp_posix.h
+
+# The dpdk: packet backend, when configure found DPDK (--with-dpdk).
+if HAVE_DPDK
+noinst_LTLIBRARIES += libkrank-hyp-dpdk.la
+libkrank_hyp_dpdk_la_SOURCES = hypercalls/dpdk/pkt_dpdk.c
+libkrank_hyp_dpdk_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/hypercalls/posix
+libkrank_hyp_dpdk_la_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS) -Wno-missing-prototypes
+libkrank_hypercall_la_LIBADD += libkrank-hyp-dpdk.la $(DPDK_LIBS)
+endif

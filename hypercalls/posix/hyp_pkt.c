@@ -17,6 +17,9 @@
 
 static const struct pkt_backend *const pkt_backends[] = {
 	&pkt_wire_backend, &pkt_tap_backend, &pkt_afpacket_backend,
+#ifdef HAVE_DPDK
+	&pkt_dpdk_backend,
+#endif
 };
 
 static int
@@ -159,7 +162,7 @@ hyp_pkt_open(const char *spec, struct hyp_pkt **pp)
 	}
 	if (p->info.mtu < 68 || p->info.mtu > PKT_MAXMTU)
 		p->info.mtu = p->info.mtu < 68 ? 68 : PKT_MAXMTU;
-	if ((rv = pkt_pool_init(p)) != 0) {
+	if (!be->own_buffers && (rv = pkt_pool_init(p)) != 0) {
 		be->close(p);
 		free(p);
 		return rv;
@@ -175,11 +178,13 @@ hyp_pkt_close(struct hyp_pkt *p)
 		return;
 	hyp_pkt_set_rx(p, NULL, NULL);
 	p->be->close(p);
-	if (p->nfree != p->info.nbufs)
+	if (!p->be->own_buffers && p->nfree != p->info.nbufs)
 		rumpuser_dprintf("krank-hypercall: %s closed with %u receive "
 		    "buffers still held\n", p->info.name, p->info.nbufs - p->nfree);
-	hyp_arena_destroy(&p->arena);
-	pthread_mutex_destroy(&p->bufmtx);
+	if (!p->be->own_buffers) {
+		hyp_arena_destroy(&p->arena);
+		pthread_mutex_destroy(&p->bufmtx);
+	}
 	free(p);
 }
 
@@ -243,7 +248,10 @@ hyp_pkt_frame_free(struct hyp_pkt *p, struct hyp_pkt_frame *f)
 {
 	if (f == NULL || f->buf == NULL)
 		return;
-	pkt_buf_put(p, f->buf);
+	if (p->be->frame_free != NULL)
+		p->be->frame_free(p, f);
+	else
+		pkt_buf_put(p, f->buf);
 	f->buf = NULL;
 	f->data = NULL;
 }

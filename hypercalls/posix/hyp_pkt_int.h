@@ -58,6 +58,10 @@ struct pkt_backend {
 	 * wrap, the caller's virtual CPU is released while blocked.
 	 */
 	int (*wait)(struct hyp_pkt *p, int timeout_ms, int wrap);
+	/* Backends with buffers of their own (DPDK mbufs) free frames here
+	 * and get no pool from the core. */
+	int own_buffers;
+	void (*frame_free)(struct hyp_pkt *p, struct hyp_pkt_frame *f);
 };
 
 struct hyp_pkt {
@@ -98,5 +102,8 @@ int pkt_ifmtu(const char *ifname, unsigned *mtu) HIDDEN;
 extern const struct pkt_backend pkt_wire_backend HIDDEN;
 extern const struct pkt_backend pkt_tap_backend HIDDEN;
 extern const struct pkt_backend pkt_afpacket_backend HIDDEN;
+#ifdef HAVE_DPDK
+extern const struct pkt_backend pkt_dpdk_backend HIDDEN;
+#endif
 
 #endif

@@ -90,9 +90,12 @@ pkt_spec_parse(const char *spec, struct pkt_spec *out)
 	strcpy(out->backend, buf);
 	if ((opts = strchr(name, ',')) != NULL)
 		*opts++ = '\0';
-	/* Interface names: 1..IFNAMSIZ-1 bytes, no '/' or whitespace. */
+	/*
+	 * Names: 1..IFNAMSIZ-1 bytes, no '/' or whitespace (':' and '.' are
+	 * allowed for DPDK PCI addresses such as 0000:03:00.0).
+	 */
 	if (name[0] == '\0' || strlen(name) >= IFNAMSIZ ||
-	    strpbrk(name, "/ \t\n:") != NULL)
+	    strpbrk(name, "/ \t\n") != NULL)
 		return -1;
 	strcpy(out->name, name);
 	if (opts != NULL)

@@ -63,6 +63,20 @@ run_case afpacket afpacket:kv1 10.77.1.2 ":"
 run_case tap tap:ktap0 10.77.2.2 \
 	"nsx ip addr add 10.77.2.1/24 dev ktap0 && nsx ip link set ktap0 up"
 
+# The dpdk: backend, when built: DPDK's af_packet poll-mode driver on a
+# second veth pair, with the EAL in plain (non-huge) memory.
+if grep -q 'define HAVE_DPDK 1' "$top_builddir/config.h"; then
+	nsx ip link add kv2 type veth peer name kv3
+	nsx ip addr add 10.77.3.1/24 dev kv2
+	nsx ip link set kv2 up
+	nsx ip link set kv3 up
+	export KRANK_DPDK_EAL="--no-huge --no-pci --no-shconf -m 64 --log-level=error --vdev=net_af_packet0,iface=kv3"
+	run_case dpdk dpdk:net_af_packet0 10.77.3.2 ":"
+	unset KRANK_DPDK_EAL
+else
+	echo "info: built without DPDK: the dpdk: backend is not tested"
+fi
+
 nsx "$resp" afpacket:nosuchif 10.0.0.1 1 1 >/dev/null 2>"$work/err.none"
 grep -q "errno 2" "$work/err.none" && echo "ok: a missing interface gives ENOENT" ||
 	{ echo "FAIL: missing interface: $(cat "$work/err.none")"; fail=1; }

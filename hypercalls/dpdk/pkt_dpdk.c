@@ -1,0 +1,253 @@
+/*
+ * pkt_dpdk.c - the "dpdk:PORT" packet backend: a NIC (or DPDK virtual
+ * device) driven by a DPDK poll-mode driver, for hosts configured with
+ * --with-dpdk.  PORT is a DPDK device name (a PCI address such as
+ * 0000:03:00.0, or a vdev such as net_af_packet0).  The EAL starts on the
+ * first open with the arguments in KRANK_DPDK_EAL (space-separated).
+ * Received frames are handed out in their DPDK mbufs (no copy) and freed
+ * back to the port's mempool; sends copy into one mbuf.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include "hyp_pkt_int.h"
+
+#define DPDK_NMBUF 4095
+#define DPDK_RING 512
+#define DPDK_STASH 32
+
+struct dpdk_port {
+	uint16_t port;
+	struct rte_mempool *pool;
+	pthread_mutex_t txmtx;		/* the tx queue is not thread-safe */
+	/* Frames taken by wait before recv asked: the receiver's only. */
+	struct rte_mbuf *stash[DPDK_STASH];
+	unsigned nstash, stashpos;
+};
+
+static pthread_mutex_t eal_mtx = PTHREAD_MUTEX_INITIALIZER;
+static int eal_state;			/* 0 not tried, 1 up, <0 -errno */
+
+static int
+eal_start(void)
+{
+	char *argv[64], *copy = NULL;
+	int argc = 0;
+
+	pthread_mutex_lock(&eal_mtx);
+	if (eal_state == 0) {
+		const char *env = getenv("KRANK_DPDK_EAL");
+		argv[argc++] = (char *)"krank";
+		if (env != NULL && (copy = strdup(env)) != NULL) {
+			char *save = NULL;
+			for (char *t = strtok_r(copy, " \t", &save); t != NULL && argc < 63;
+			    t = strtok_r(NULL, " \t", &save))
+				argv[argc++] = t;
+		}
+		argv[argc] = NULL;
+		/* The EAL keeps pointers into argv: copy stays allocated. */
+		int rv = rte_eal_init(argc, argv);
+		eal_state = rv < 0 ? -(rte_errno ? rte_errno : EINVAL) : 1;
+		if (rv < 0) {
+			rumpuser_dprintf("krank-hypercall: DPDK EAL did not start "
+			    "(KRANK_DPDK_EAL=\"%s\"): %s\n", env ? env : "",
+			    rte_strerror(rte_errno));
+			free(copy);
+		}
+	}
+	int st = eal_state;
+	pthread_mutex_unlock(&eal_mtx);
+	return st == 1 ? 0 : rumpuser__errtrans(-st);
+}
+
+static int
+dpdk_open(struct hyp_pkt *p, const char *name, struct pkt_opts *o)
+{
+	struct rte_eth_conf conf;
+	struct dpdk_port *d;
+	char poolname[RTE_MEMPOOL_NAMESIZE];
+	uint16_t port, mtu;
+	int rv;
+
+	if ((rv = eal_start()) != 0)
+		return rv;
+	if (rte_eth_dev_get_port_by_name(name, &port) != 0)
+		return NB_ENOENT;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return NB_ENOMEM;
+	d->port = port;
+	pthread_mutex_init(&d->txmtx, NULL);
+	snprintf(poolname, sizeof(poolname), "krank%u", port);
+	d->pool = rte_pktmbuf_pool_create(poolname, DPDK_NMBUF, 256, 0,
+	    RTE_MBUF_DEFAULT_BUF_SIZE, rte_eth_dev_socket_id(port));
+	if (d->pool == NULL) {
+		rv = rumpuser__errtrans(rte_errno);
+		goto fail;
+	}
+	memset(&conf, 0, sizeof(conf));
+	if ((rv = rte_eth_dev_configure(port, 1, 1, &conf)) != 0 ||
+	    (rv = rte_eth_rx_queue_setup(port, 0, DPDK_RING,
+	    rte_eth_dev_socket_id(port), NULL, d->pool)) != 0 ||
+	    (rv = rte_eth_tx_queue_setup(port, 0, DPDK_RING,
+	    rte_eth_dev_socket_id(port), NULL)) != 0 ||
+	    (rv = rte_eth_dev_start(port)) != 0) {
+		rv = rumpuser__errtrans(-rv);
+		goto fail;
+	}
+	rte_eth_promiscuous_enable(port);
+	p->info.mtu = rte_eth_dev_get_mtu(port, &mtu) == 0 ? mtu : 1500;
+	p->info.nbufs = DPDK_NMBUF;
+	if (!o->has_mac) {
+		/* The NIC is KRANK's: its address is the port's address. */
+		struct rte_ether_addr ea;
+		if (rte_eth_macaddr_get(port, &ea) == 0)
+			memcpy(p->info.lladdr, ea.addr_bytes, 6);
+	}
+	p->priv = d;
+	return 0;
+fail:
+	if (d->pool != NULL)
+		rte_mempool_free(d->pool);
+	pthread_mutex_destroy(&d->txmtx);
+	free(d);
+	return rv ? rv : NB_EIO;
+}
+
+static void
+dpdk_close(struct hyp_pkt *p)
+{
+	struct dpdk_port *d = p->priv;
+
+	while (d->stashpos < d->nstash)
+		rte_pktmbuf_free(d->stash[d->stashpos++]);
+	rte_eth_dev_stop(d->port);
+	rte_mempool_free(d->pool);
+	pthread_mutex_destroy(&d->txmtx);
+	free(d);
+}
+
+static int
+dpdk_send(struct hyp_pkt *p, const struct iovec *iov, int iovcnt, size_t len)
+{
+	struct dpdk_port *d = p->priv;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(d->pool);
+	char *dst;
+
+	if (m == NULL)
+		return NB_ENOBUFS;
+	if ((dst = rte_pktmbuf_append(m, (uint16_t)len)) == NULL) {
+		rte_pktmbuf_free(m);
+		return NB_EMSGSIZE;
+	}
+	for (int i = 0; i < iovcnt; i++) {
+		memcpy(dst, iov[i].iov_base, iov[i].iov_len);
+		dst += iov[i].iov_len;
+	}
+	pthread_mutex_lock(&d->txmtx);
+	uint16_t sent = rte_eth_tx_burst(d->port, 0, &m, 1);
+	pthread_mutex_unlock(&d->txmtx);
+	if (sent == 0) {
+		rte_pktmbuf_free(m);
+		return NB_ENOBUFS;
+	}
+	return 0;
+}
+
+static void
+dpdk_frame(struct hyp_pkt *p, struct hyp_pkt_frame *f, struct rte_mbuf *m)
+{
+	f->data = rte_pktmbuf_mtod(m, void *);
+	f->len = rte_pktmbuf_data_len(m);
+	f->buf = m;
+	atomic_fetch_add(&p->rx_frames, 1);
+	atomic_fetch_add(&p->rx_bytes, f->len);
+}
+
+static int
+dpdk_recv(struct hyp_pkt *p, struct hyp_pkt_frame *f, unsigned max,
+    unsigned *np)
+{
+	struct dpdk_port *d = p->priv;
+	struct rte_mbuf *ms[DPDK_STASH];
+	unsigned n = 0;
+
+	while (n < max && d->stashpos < d->nstash)
+		dpdk_frame(p, &f[n++], d->stash[d->stashpos++]);
+	while (n < max) {
+		uint16_t want = (uint16_t)(max - n < DPDK_STASH ? max - n : DPDK_STASH);
+		uint16_t got = rte_eth_rx_burst(d->port, 0, ms, want);
+		for (uint16_t i = 0; i < got; i++) {
+			/* Chained (jumbo) or runt frames are not handed out. */
+			if (ms[i]->nb_segs != 1 ||
+			    rte_pktmbuf_data_len(ms[i]) < HYP_PKT_MINFRAME) {
+				atomic_fetch_add(&p->rx_bad, 1);
+				rte_pktmbuf_free(ms[i]);
+				continue;
+			}
+			dpdk_frame(p, &f[n++], ms[i]);
+		}
+		if (got < want)
+			break;
+	}
+	*np = n;
+	return 0;
+}
+
+static void
+dpdk_frame_free(struct hyp_pkt *p, struct hyp_pkt_frame *f)
+{
+	rte_pktmbuf_free(f->buf);
+}
+
+/* Poll-mode: check the queue, then pause 20 us, until a frame or timeout. */
+static int
+dpdk_wait(struct hyp_pkt *p, int timeout_ms, int wrap)
+{
+	struct dpdk_port *d = p->priv;
+	struct timespec now, end;
+	int nlocks = 0, rv = NB_ETIMEDOUT;
+
+	if (d->stashpos < d->nstash)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += timeout_ms / 1000;
+	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	if (wrap)
+		rumpkern_unsched(&nlocks, NULL);
+	for (;;) {
+		d->stashpos = 0;
+		d->nstash = rte_eth_rx_burst(d->port, 0, d->stash, DPDK_STASH);
+		if (d->nstash > 0) {
+			rv = 0;
+			break;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (timeout_ms >= 0 && (now.tv_sec > end.tv_sec ||
+		    (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec)))
+			break;
+		struct timespec pause = { 0, 20000 };
+		nanosleep(&pause, NULL);
+	}
+	if (wrap)
+		rumpkern_sched(nlocks, NULL);
+	return rv;
+}
+
+const struct pkt_backend pkt_dpdk_backend = {
+	.prefix = "dpdk",
+	.open = dpdk_open,
+	.close = dpdk_close,
+	.send = dpdk_send,
+	.recv = dpdk_recv,
+	.wait = dpdk_wait,
+	.own_buffers = 1,
+	.frame_free = dpdk_frame_free,
+};
