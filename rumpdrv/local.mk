@@ -7,3 +7,5 @@ RUMPDRV_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -fPIC
 kranksubinclude_HEADERS += rumpdrv/include/krank/krs.h
 
 include rumpdrv/kern/local.mk
+include rumpdrv/vfs/local.mk
+include rumpdrv/fs/tmpfs/local.mk

@@ -47,6 +47,25 @@ void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)))
 #define KASSERTMSG(e, ...) do { if (__builtin_expect(!(e), 0)) \
 	panic(__VA_ARGS__); } while (0)
 
+/*
+ * kspin - a test-and-test-and-set spinlock for sections of a few
+ * instructions that never block (descriptor slots, offsets, counters).
+ */
+typedef struct { unsigned char locked; } kspin_t;
+static inline void
+kspin_enter(kspin_t *s)
+{
+	while (__atomic_exchange_n(&s->locked, 1, __ATOMIC_ACQUIRE)) {
+		while (__atomic_load_n(&s->locked, __ATOMIC_RELAXED))
+			__builtin_ia32_pause();
+	}
+}
+static inline void
+kspin_exit(kspin_t *s)
+{
+	__atomic_store_n(&s->locked, 0, __ATOMIC_RELEASE);
+}
+
 /* ---- memory ---- */
 
 #define KM_SLEEP	0x1	/* wait for memory; never returns NULL */

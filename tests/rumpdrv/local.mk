@@ -16,3 +16,15 @@ tests_rumpdrv_test_kern_DEPENDENCIES = rumpdrv/kern/librumpkern.a libkrank-hyper
 # Layering: rumpdrv objects reference only hypercalls, rumpdrv, pure libc.
 TESTS += tests/rumpdrv/check_layering.sh
 EXTRA_DIST += tests/rumpdrv/check_layering.sh
+
+# Rump-style component test: kern + vfs + tmpfs, driven through krs_*.
+RD_TMPFS_LINK = $(RUMPDRV_LINK_TMPFS) $(RUMPDRV_LINK_VFS) $(RUMPDRV_LINK_KERN)
+RD_TMPFS_DEPS = rumpdrv/fs/tmpfs/librumpfs_tmpfs.a rumpdrv/vfs/librumpvfs.a \
+	rumpdrv/kern/librumpkern.a libkrank-hypercall.la
+check_PROGRAMS += tests/rumpdrv/test_vfs_tmpfs
+TESTS += tests/rumpdrv/test_vfs_tmpfs
+tests_rumpdrv_test_vfs_tmpfs_SOURCES = tests/rumpdrv/test_vfs_tmpfs.c
+tests_rumpdrv_test_vfs_tmpfs_CPPFLAGS = $(RDTEST_CPPFLAGS)
+tests_rumpdrv_test_vfs_tmpfs_LDFLAGS = $(RD_TMPFS_LINK)
+tests_rumpdrv_test_vfs_tmpfs_LDADD = $(RUMPDRV_HYP_LIBS)
+tests_rumpdrv_test_vfs_tmpfs_DEPENDENCIES = $(RD_TMPFS_DEPS)

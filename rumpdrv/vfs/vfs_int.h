@@ -1,0 +1,94 @@
+/*
+ * vfs_int.h - private to the vfs component: open files, descriptor tables,
+ * the mount table and name lookup.
+ */
+#ifndef RUMPDRV_VFS_INT_H
+#define RUMPDRV_VFS_INT_H
+
+#include "vfs/vfs_driver.h"
+
+#define VFS_NAME_MAX	255
+#define VFS_PATH_MAX	4096
+#define VFS_SYMLOOP_MAX	32
+
+/* v_iflag bits (vcache_lock). */
+#define VI_LOADING	0x1	/* vfs_loadvnode in progress */
+#define VI_RECLAIM	0x2	/* being reclaimed */
+#define VI_INACTIVE	0x4	/* vop_inactive running */
+#define VI_MROOT	0x8	/* root vnode of v_mount (set once) */
+#define VI_FREE		0x10	/* on the free list */
+
+/* An open file.  f_count atomic; f_offset under f_lock. */
+struct file {
+	unsigned f_count;
+	int f_flag;			/* KRS_O_* open flags */
+	struct vnode *f_vnode;		/* constant */
+	kmutex_t f_lock;		/* serialises offset users */
+	int64_t f_offset;
+};
+
+/* A descriptor table.  fd_lock protects fd_ofiles, fd_cloexec, fd_nfiles. */
+struct filedesc {
+	kspin_t fd_lock;
+	int fd_nfiles;
+	struct file **fd_ofiles;
+	unsigned char *fd_cloexec;
+};
+
+/* mountlist_lock protects mount_list, rootvnode, every v_mountedhere. */
+extern kmutex_t mountlist_lock;
+extern struct mount *mount_list;
+extern struct vnode *rootvnode;
+
+/* vnode cache */
+int vcache_init(void);
+void vcache_fini(void);
+/* vflush - reclaim every unused vnode of mp; EBUSY if one other than
+ * skip (held once) is in use. */
+int vflush(struct mount *mp, struct vnode *skip);
+int vfs_root_vnode(struct mount *mp, struct vnode **vpp);
+
+/* lookup */
+#define NL_FOLLOW	0x1	/* follow a symlink in the last component */
+#define NL_PARENT	0x2	/* stop at the parent of the last component */
+#define NL_NOCROSS	0x4	/* do not enter a mount at the last component */
+struct nameidata {
+	int nd_dirfd;
+	const char *nd_path;
+	int nd_flags;
+	struct vnode *nd_dvp;		/* NL_PARENT: referenced parent */
+	struct vnode *nd_vp;		/* else: referenced result */
+	char nd_name[VFS_NAME_MAX + 1];	/* NL_PARENT: last name ("" for /) */
+	size_t nd_namelen;
+	bool nd_slash;			/* path ended with '/' */
+};
+int namei(struct nameidata *nd);
+/* lookup_one - name in dvp, crossing into a covering mount (nslock taken). */
+int lookup_one(struct vnode *dvp, const char *name, size_t len,
+    struct vnode **vpp, bool cross);
+int vfs_getattr(struct vnode *vp, struct vattr *va);
+int vfs_access(struct vnode *vp, int want);
+int vfs_getcwd(struct vnode *cwd, char *buf, size_t len);
+
+/* files and descriptor tables */
+struct filedesc *fd_create(void);
+void fd_destroy(struct filedesc *fdp);
+int fd_alloc(struct filedesc *fdp, struct file *fp, int minfd, bool cloexec,
+    int *fdout);
+int fd_getfile(int fd, struct file **fpp);	/* referenced */
+void file_release(struct file *fp);
+struct file *file_alloc(struct vnode *vp, int flags);
+struct vnode *cwd_get(void);			/* referenced */
+
+int vfs_init_proc0(void);
+int vfs_proc_fork(struct proc *parent, struct proc *child);
+void vfs_proc_exit(struct proc *p);
+
+static inline bool
+vfs_isdots(const char *n, size_t len)
+{
+	return (len == 1 && n[0] == '.') ||
+	    (len == 2 && n[0] == '.' && n[1] == '.');
+}
+
+#endif
