@@ -1,0 +1,181 @@
+/*
+ * libkrank-loader: the verifying ELF loader of KRANK (krank-ld).
+ * Reads ELF64 x86-64 ET_DYN objects with libelf, verifies every executable
+ * byte with the Zydis decoder, maps the object at a random base, relocates
+ * it, binds its imports to an export table the host supplies, and runs its
+ * initialisers.  Also the JIT API: code regions that are never writable and
+ * executable at once.  See docs/loader.md for the rules and threat model.
+ *
+ * Errors: functions return 0 or a positive errno value and never set the
+ * host's errno.  Every problem found in an object is reported as one line
+ * ("krank-ld: FILE: what: why") through a struct kld_diag.
+ */
+#ifndef KRANK_KLD_H
+#define KRANK_KLD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Flags for kld_verify, kld_load and kld_jit_seal. */
+#define KLD_STRICT	0x1	/* hidden syscall/int 0x80 byte patterns are errors */
+#define KLD_NO_INIT	0x2	/* kld_load: do not run DT_INIT/DT_INIT_ARRAY */
+
+enum kld_severity { KLD_ERROR = 0, KLD_WARNING = 1, KLD_INFO = 2 };
+
+/* Receives one finished diagnostic line (no trailing newline). */
+typedef void kld_diag_fn(void *arg, enum kld_severity sev, const char *line);
+
+/*
+ * Diagnostics sink.  Zero it, optionally set fn/arg, pass it to the calls
+ * below.  nerrors/nwarnings count what was reported; first holds the first
+ * error line (empty if none).  A NULL struct kld_diag pointer is allowed
+ * everywhere and discards the messages.
+ */
+struct kld_diag {
+	kld_diag_fn *fn;
+	void *arg;
+	unsigned nerrors;
+	unsigned nwarnings;
+	char first[256];
+};
+
+/*
+ * kld_verify - check an ELF image against the isolate rules without
+ * loading it: ELF64 x86-64 ET_DYN, no PT_INTERP, no PT_TLS, no W+X segment
+ * or section, no executable stack, no text relocations, only implemented
+ * relocation types, and every executable byte decodes to an allowed
+ * instruction.  Reports every violation, not just the first.
+ *   image, len: the file contents (not modified).  name: used in messages.
+ *   flags: KLD_STRICT.
+ * Returns 0 if the object is acceptable, EINVAL if it is not an ELF
+ * object KRANK can use (malformed, wrong class or type), EACCES if it is
+ * well formed but breaks a rule, ENOMEM.  Thread-safe.
+ */
+int kld_verify(const void *image, size_t len, const char *name,
+    unsigned flags, struct kld_diag *diag);
+
+/*
+ * kld_verify_code - the instruction rules alone, over raw machine code
+ * (used by kld_jit_seal and the verifier).  addr is the address shown in
+ * messages; where names the region.  Returns 0 or EACCES.
+ */
+int kld_verify_code(const void *code, size_t len, uint64_t addr,
+    const char *where, unsigned flags, struct kld_diag *diag);
+
+/* Export table: the names an isolate may import and what they bind to. */
+struct kld_export {
+	const char *name;
+	void *addr;
+};
+struct kld_symtab;
+
+/*
+ * kld_symtab_create - an empty export table.  kld_symtab_add copies the
+ * entries' pointers (names must outlive the table); a later entry with the
+ * same name replaces an earlier one.  Not thread-safe while being built;
+ * read-only and shareable once loads start.  Return 0 or ENOMEM.
+ */
+int kld_symtab_create(struct kld_symtab **tabp);
+int kld_symtab_add(struct kld_symtab *tab, const struct kld_export *v,
+    size_t n);
+void *kld_symtab_lookup(const struct kld_symtab *tab, const char *name);
+void kld_symtab_destroy(struct kld_symtab *tab);
+
+/* The small isolate libc (memory, strings, ctype, strto*, snprintf family,
+ * qsort/bsearch, errno, stdio on top of the host hooks below). */
+extern const struct kld_export kld_libc_exports[];
+extern const size_t kld_libc_nexports;
+
+/*
+ * Host hooks the isolate libc calls for what needs the system.  Any member
+ * may be NULL: write then fails with EIO, allocation with ENOMEM, exit
+ * aborts the process.  Set before loading isolates; not thread-safe.
+ */
+struct kld_libc_host {
+	long (*write)(int fd, const void *buf, size_t len);
+	void *(*malloc)(size_t);
+	void (*free)(void *);
+	void *(*realloc)(void *, size_t);
+	void (*exit)(int status);	/* must not return */
+};
+void kld_libc_set_host(const struct kld_libc_host *host);
+
+/* A loaded object. */
+struct kld_object;
+
+/*
+ * kld_load - verify image, map it at a random base, apply its relocations,
+ * bind its imports against exports, make RELRO read-only and run DT_INIT
+ * and DT_INIT_ARRAY (unless KLD_NO_INIT).  All unresolved names are listed
+ * in one error.  On failure nothing is left mapped.
+ * Returns 0 and sets *objp, or EINVAL/EACCES (see kld_verify), ENOENT
+ * (unresolved imports), ENOMEM.  Thread-safe.
+ */
+int kld_load(const void *image, size_t len, const char *name,
+    const struct kld_symtab *exports, unsigned flags, struct kld_diag *diag,
+    struct kld_object **objp);
+
+/* kld_read_file - read a whole file into a malloc'd buffer (for callers
+ * of kld_verify/kld_load).  Returns 0 or an errno value. */
+int kld_read_file(const char *path, void **bufp, size_t *lenp,
+    struct kld_diag *diag);
+
+/* kld_sym - address of a defined dynamic symbol of obj, or NULL. */
+void *kld_sym(const struct kld_object *obj, const char *name);
+
+/* kld_base - where the object was mapped; kld_span its size in bytes. */
+uintptr_t kld_base(const struct kld_object *obj);
+size_t kld_span(const struct kld_object *obj);
+
+/* kld_unload - run DT_FINI_ARRAY (reverse) and DT_FINI, unmap everything. */
+void kld_unload(struct kld_object *obj);
+
+/*
+ * kld_info - describe an object (headers, segments, sections, dynamic
+ * entries, imports) one line at a time through diag as KLD_INFO.
+ * Returns 0 or EINVAL.
+ */
+int kld_info(const void *image, size_t len, const char *name,
+    struct kld_diag *diag);
+
+/*
+ * JIT API.  A region is created writable and not executable.  Sealing
+ * fills the bytes past `used` with int3 (0xcc), makes the region read-only,
+ * verifies all of it with kld_verify_code, and only then makes it
+ * read+execute; unsealing switches it back to read+write.
+ * No page of a region is ever writable and executable at once.
+ *   kld_jit_alloc: size rounded up to pages.  Returns 0, EINVAL, ENOMEM.
+ *   kld_jit_seal: returns 0, EACCES (verification failed; the region
+ *     stays writable), EINVAL (used > size or already sealed).
+ *   kld_jit_unseal: returns 0 or EINVAL (not sealed).
+ * A region is used by one thread at a time.
+ */
+struct kld_jit;
+int kld_jit_alloc(size_t size, struct kld_jit **jitp);
+void *kld_jit_code(const struct kld_jit *jit);
+size_t kld_jit_size(const struct kld_jit *jit);
+int kld_jit_seal(struct kld_jit *jit, size_t used, unsigned flags,
+    struct kld_diag *diag);
+int kld_jit_unseal(struct kld_jit *jit);
+void kld_jit_free(struct kld_jit *jit);
+
+/* Counters of untrusted input seen and refused, since process start. */
+struct kld_stats {
+	uint64_t objects_checked;	/* kld_verify/kld_load calls */
+	uint64_t objects_rejected;	/* ... that failed */
+	uint64_t violations;		/* error lines reported */
+	uint64_t warnings;		/* warning lines reported */
+	uint64_t loads;			/* successful loads */
+	uint64_t unloads;
+	uint64_t jit_seals_refused;
+};
+void kld_stats_get(struct kld_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KRANK_KLD_H */

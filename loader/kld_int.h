@@ -1,0 +1,91 @@
+/*
+ * Internals shared by the files of libkrank-loader: diagnostics, the
+ * staged object (an ELF image copied into a private, not yet executable
+ * mapping), and the checks run over it.
+ */
+#ifndef KLD_INT_H
+#define KLD_INT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <elf.h>
+
+#include "krank/kld.h"
+
+#define KLD_MAX_SEGS	64		/* PT_LOAD entries we accept */
+#define KLD_MAX_SPAN	(1ULL << 30)	/* largest address span we map */
+#define KLD_MAX_REPORTS	200		/* lines printed per object */
+
+/* diagnostics (kld_diag.c) */
+void kld_report(struct kld_diag *d, enum kld_severity sev, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+void kld_stat_add(int which, uint64_t n);
+enum { KLD_ST_CHECKED, KLD_ST_REJECTED, KLD_ST_VIOL, KLD_ST_WARN,
+	KLD_ST_LOADS, KLD_ST_UNLOADS, KLD_ST_JITREF, KLD_ST_N };
+
+struct kld_seg {
+	uint64_t vaddr, memsz, off, filesz;
+	uint32_t flags;		/* PF_R|PF_W|PF_X */
+};
+
+struct kld_scn {
+	char name[32];
+	uint64_t addr, size;
+	uint64_t flags;
+	uint32_t type;
+};
+
+/* Dynamic section facts (addresses are object-relative). */
+struct kld_dyn {
+	uint64_t symtab, strtab, strsz, syment;
+	uint64_t rela, relasz, relaent;
+	uint64_t jmprel, pltrelsz, pltrel;
+	uint64_t init, fini, init_array, init_arraysz, fini_array, fini_arraysz;
+	uint64_t hash, gnu_hash;
+	uint64_t flags, flags_1;
+	size_t nsyms;		/* bounded count of dynamic symbols */
+	unsigned nneeded;
+	bool has_dyn, textrel, has_rel;
+};
+
+/* An object staged in memory: mapped read+write only, relocations not
+ * applied yet.  Owned by one thread. */
+struct kld_stage {
+	const char *name;
+	const uint8_t *img;
+	size_t len;
+	Elf64_Ehdr eh;
+	struct kld_seg seg[KLD_MAX_SEGS];
+	unsigned nseg;
+	uint64_t lo, hi;		/* page-aligned vaddr span */
+	uint64_t relro_vaddr, relro_memsz;
+	uint64_t dyn_vaddr, dyn_memsz;
+	struct kld_scn *scn;
+	size_t nscn;
+	uint64_t *funcs;		/* sorted resync points (vaddr) */
+	size_t nfuncs;
+	uint8_t *map;			/* base of the mapping (vaddr lo) */
+	size_t mapsz;
+	struct kld_dyn dyn;
+	unsigned flags;
+	unsigned errors_before;
+	struct kld_diag *diag;
+};
+
+/* kld_elf.c: parse headers into st (no mapping).  EINVAL when malformed;
+ * rule violations are reported and counted in diag. */
+int kld_elf_parse(struct kld_stage *st);
+void kld_stage_fini(struct kld_stage *st);
+const char *kld_where(const struct kld_stage *st, uint64_t vaddr,
+    char *buf, size_t len);
+/* kld_load.c */
+int kld_stage_map(struct kld_stage *st);
+int kld_dyn_parse(struct kld_stage *st);
+int kld_relocs_check(struct kld_stage *st, const struct kld_symtab *exports);
+void *kld_stage_ptr(const struct kld_stage *st, uint64_t vaddr, uint64_t size);
+/* kld_verify.c: check every executable segment of a staged object */
+int kld_verify_stage(struct kld_stage *st);
+
+#endif

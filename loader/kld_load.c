@@ -1,0 +1,745 @@
+/*
+ * Staging, relocation, binding and unloading.  An object is copied into a
+ * fresh anonymous mapping at a random address (read+write, nothing
+ * executable), checked there - dynamic section, relocations, the
+ * instruction verifier over exactly the pages that will become executable
+ * - then relocated, switched to its final protections (R, RX or RW; RELRO
+ * read-only) and initialised.  Any failure unmaps everything.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kld_int.h"
+
+#define PG 4096ULL
+
+struct kld_object {
+	uint8_t *map;
+	size_t mapsz;
+	uintptr_t base;			/* map - lo: what st_value is added to */
+	uint64_t lo, hi;
+	const Elf64_Sym *syms;
+	size_t nsyms;
+	const char *strtab;
+	uint64_t strsz;
+	uintptr_t fini, fini_array;	/* absolute; validated at load */
+	size_t nfini_array;
+};
+
+static __thread uint64_t kld_rng;
+
+/* A page-aligned address hint in [1 TiB, 64 TiB): the base of each load
+ * is random, on top of the kernel's own mmap randomisation. */
+static void *
+random_hint(void)
+{
+	uint64_t x = kld_rng;
+
+	if (x == 0 && getrandom(&x, sizeof(x), GRND_NONBLOCK) != sizeof(x))
+		x = (uint64_t)(uintptr_t)&x ^ 0x9e3779b97f4a7c15ULL;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	kld_rng = x ? x : 1;
+	return (void *)(uintptr_t)((1ULL << 40) +
+	    ((x % ((63ULL << 40) >> 12)) << 12));
+}
+
+void *
+kld_stage_ptr(const struct kld_stage *st, uint64_t va, uint64_t size)
+{
+	if (va < st->lo || va > st->hi || size > st->hi - va)
+		return NULL;
+	return st->map + (va - st->lo);
+}
+
+int
+kld_stage_map(struct kld_stage *st)
+{
+	void *p;
+
+	st->mapsz = st->hi - st->lo;
+	p = mmap(random_hint(), st->mapsz, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		kld_report(st->diag, KLD_ERROR, "krank-ld: %s: cannot reserve "
+		    "%zu bytes of address space", st->name, st->mapsz);
+		return ENOMEM;
+	}
+	st->map = p;
+	for (unsigned i = 0; i < st->nseg; i++)
+		memcpy(st->map + (st->seg[i].vaddr - st->lo),
+		    st->img + st->seg[i].off, st->seg[i].filesz);
+	return 0;
+}
+
+static const struct kld_seg *
+seg_of(const struct kld_stage *st, uint64_t va, uint64_t size)
+{
+	for (unsigned i = 0; i < st->nseg; i++) {
+		const struct kld_seg *s = &st->seg[i];
+
+		if (va >= s->vaddr && va - s->vaddr <= s->memsz &&
+		    size <= s->memsz - (va - s->vaddr))
+			return s;
+	}
+	return NULL;
+}
+
+/* Number of symbols from DT_GNU_HASH: one past the highest chain end. */
+static size_t
+gnu_hash_count(const struct kld_stage *st, uint64_t va)
+{
+	const uint32_t *h = kld_stage_ptr(st, va, 16), *buckets, *chain;
+	uint32_t nbuckets, symoffset, bloom, maxsym = 0;
+
+	if (h == NULL)
+		return 0;
+	nbuckets = h[0];
+	symoffset = h[1];
+	bloom = h[2];
+	buckets = kld_stage_ptr(st, va + 16 + (uint64_t)bloom * 8,
+	    (uint64_t)nbuckets * 4);
+	if (buckets == NULL)
+		return 0;
+	for (uint32_t i = 0; i < nbuckets; i++)
+		if (buckets[i] > maxsym)
+			maxsym = buckets[i];
+	if (maxsym < symoffset)
+		return symoffset;
+	chain = kld_stage_ptr(st, va + 16 + (uint64_t)bloom * 8 +
+	    (uint64_t)nbuckets * 4, 0);
+	if (chain == NULL)
+		return 0;
+	for (uint32_t i = maxsym; ; i++) {
+		const uint32_t *c = kld_stage_ptr(st, (uint64_t)(va + 16 +
+		    (uint64_t)bloom * 8 + (uint64_t)nbuckets * 4 +
+		    (uint64_t)(i - symoffset) * 4), 4);
+		if (c == NULL)
+			return 0;
+		if (*c & 1)
+			return (size_t)i + 1;
+	}
+}
+
+int
+kld_dyn_parse(struct kld_stage *st)
+{
+	struct kld_dyn *dy = &st->dyn;
+	struct kld_diag *d = st->diag;
+	const char *nm = st->name;
+	const Elf64_Dyn *dyn;
+	size_t n, i, bound;
+
+	dy->syment = sizeof(Elf64_Sym);
+	dy->relaent = sizeof(Elf64_Rela);
+	if (!dy->has_dyn)
+		return 0;		/* static PIE without dynamic: nothing to do */
+	dyn = seg_of(st, st->dyn_vaddr, st->dyn_memsz) ? kld_stage_ptr(st,
+	    st->dyn_vaddr, st->dyn_memsz) : NULL;
+	if (dyn == NULL || ((uintptr_t)dyn & 7) != 0) {
+		kld_report(d, KLD_ERROR, "krank-ld: %s: PT_DYNAMIC (%#llx, %llu "
+		    "bytes) is not inside a loaded segment", nm,
+		    (unsigned long long)st->dyn_vaddr,
+		    (unsigned long long)st->dyn_memsz);
+		return EINVAL;
+	}
+	n = st->dyn_memsz / sizeof(Elf64_Dyn);
+	for (i = 0; i < n && dyn[i].d_tag != DT_NULL; i++) {
+		uint64_t v = dyn[i].d_un.d_val;
+
+		switch (dyn[i].d_tag) {
+		case DT_NEEDED: dy->nneeded++; break;
+		case DT_SYMTAB: dy->symtab = v; break;
+		case DT_STRTAB: dy->strtab = v; break;
+		case DT_STRSZ: dy->strsz = v; break;
+		case DT_SYMENT: dy->syment = v; break;
+		case DT_RELA: dy->rela = v; break;
+		case DT_RELASZ: dy->relasz = v; break;
+		case DT_RELAENT: dy->relaent = v; break;
+		case DT_JMPREL: dy->jmprel = v; break;
+		case DT_PLTRELSZ: dy->pltrelsz = v; break;
+		case DT_PLTREL: dy->pltrel = v; break;
+		case DT_INIT: dy->init = v; break;
+		case DT_FINI: dy->fini = v; break;
+		case DT_INIT_ARRAY: dy->init_array = v; break;
+		case DT_INIT_ARRAYSZ: dy->init_arraysz = v; break;
+		case DT_FINI_ARRAY: dy->fini_array = v; break;
+		case DT_FINI_ARRAYSZ: dy->fini_arraysz = v; break;
+		case DT_HASH: dy->hash = v; break;
+		case DT_GNU_HASH: dy->gnu_hash = v; break;
+		case DT_FLAGS: dy->flags = v; break;
+		case DT_FLAGS_1: dy->flags_1 = v; break;
+		case DT_TEXTREL: dy->textrel = true; break;
+		case DT_REL: case DT_RELSZ: dy->has_rel = true; break;
+		case DT_PREINIT_ARRAY:
+			kld_report(d, KLD_ERROR, "krank-ld: %s: DT_PREINIT_ARRAY "
+			    "is not supported", nm);
+			break;
+		case 36: /* DT_RELR */
+			kld_report(d, KLD_ERROR, "krank-ld: %s: DT_RELR packed "
+			    "relocations are not implemented", nm);
+			break;
+		default:
+			break;
+		}
+	}
+	if (dy->textrel || (dy->flags & DF_TEXTREL))
+		kld_report(d, KLD_ERROR, "krank-ld: %s: has text relocations "
+		    "(DT_TEXTREL): code must be position-independent (-fPIC/"
+		    "-fPIE)", nm);
+	if (dy->has_rel)
+		kld_report(d, KLD_ERROR, "krank-ld: %s: has REL relocations: "
+		    "only RELA is implemented on x86-64", nm);
+	if (dy->pltrelsz != 0 && dy->pltrel != DT_RELA)
+		kld_report(d, KLD_ERROR, "krank-ld: %s: DT_PLTREL is %llu, not "
+		    "DT_RELA", nm, (unsigned long long)dy->pltrel);
+	if (dy->syment != sizeof(Elf64_Sym) || dy->relaent != sizeof(Elf64_Rela)) {
+		kld_report(d, KLD_ERROR, "krank-ld: %s: odd DT_SYMENT %llu or "
+		    "DT_RELAENT %llu", nm, (unsigned long long)dy->syment,
+		    (unsigned long long)dy->relaent);
+		return EINVAL;
+	}
+	if ((dy->symtab != 0 && kld_stage_ptr(st, dy->symtab,
+	    sizeof(Elf64_Sym)) == NULL) || (dy->symtab & 7) ||
+	    (dy->strtab != 0 && kld_stage_ptr(st, dy->strtab, dy->strsz) == NULL) ||
+	    (dy->relasz && (kld_stage_ptr(st, dy->rela, dy->relasz) == NULL ||
+	    (dy->rela & 7))) ||
+	    (dy->pltrelsz && (kld_stage_ptr(st, dy->jmprel, dy->pltrelsz) ==
+	    NULL || (dy->jmprel & 7)))) {
+		kld_report(d, KLD_ERROR, "krank-ld: %s: a dynamic table (symbols "
+		    "%#llx, strings %#llx+%llu, RELA %#llx+%llu, PLT %#llx+%llu) "
+		    "lies outside the object", nm,
+		    (unsigned long long)dy->symtab,
+		    (unsigned long long)dy->strtab,
+		    (unsigned long long)dy->strsz, (unsigned long long)dy->rela,
+		    (unsigned long long)dy->relasz,
+		    (unsigned long long)dy->jmprel,
+		    (unsigned long long)dy->pltrelsz);
+		return EINVAL;
+	}
+	if (dy->symtab == 0)
+		return 0;
+	bound = (st->hi - dy->symtab) / sizeof(Elf64_Sym);
+	if (dy->hash != 0) {
+		const uint32_t *h = kld_stage_ptr(st, dy->hash, 8);
+		if (h != NULL)
+			dy->nsyms = h[1];
+	} else if (dy->gnu_hash != 0)
+		dy->nsyms = gnu_hash_count(st, dy->gnu_hash);
+	else if (dy->strtab > dy->symtab)
+		dy->nsyms = (dy->strtab - dy->symtab) / sizeof(Elf64_Sym);
+	if (dy->nsyms > bound)
+		dy->nsyms = bound;
+	return 0;
+}
+
+static const char *
+sym_name(const struct kld_stage *st, const Elf64_Sym *s)
+{
+	const char *str = kld_stage_ptr(st, st->dyn.strtab, st->dyn.strsz);
+
+	if (str == NULL || s->st_name >= st->dyn.strsz ||
+	    memchr(str + s->st_name, '\0', st->dyn.strsz - s->st_name) == NULL)
+		return NULL;
+	return str + s->st_name;
+}
+
+static const char *
+rtype_name(uint32_t t)
+{
+	static const char *const n[] = {
+		"NONE", "64", "PC32", "GOT32", "PLT32", "COPY", "GLOB_DAT",
+		"JUMP_SLOT", "RELATIVE", "GOTPCREL", "32", "32S", "16", "PC16",
+		"8", "PC8", "DTPMOD64", "DTPOFF64", "TPOFF64", "TLSGD", "TLSLD",
+		"DTPOFF32", "GOTTPOFF", "TPOFF32", "PC64", "GOTOFF64",
+		"GOTPC32", "GOT64", "GOTPCREL64", "GOTPC64", "GOTPLT64",
+		"PLTOFF64", "SIZE32", "SIZE64", "GOTPC32_TLSDESC",
+		"TLSDESC_CALL", "TLSDESC", "IRELATIVE",
+	};
+	return t < sizeof(n) / sizeof(n[0]) ? n[t] : "unknown";
+}
+
+struct unres {
+	const char **v;
+	size_t n, cap;
+	size_t chars;
+};
+
+static int
+unres_add(struct unres *u, const char *name)
+{
+	for (size_t i = 0; i < u->n; i++)
+		if (strcmp(u->v[i], name) == 0)
+			return 0;
+	if (u->n == u->cap) {
+		size_t cap = u->cap ? u->cap * 2 : 8;
+		const char **v = realloc(u->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return ENOMEM;
+		u->v = v;
+		u->cap = cap;
+	}
+	u->v[u->n++] = name;
+	u->chars += strlen(name) + 2;
+	return 0;
+}
+
+/* Check every relocation; with exports, bind and apply them too. */
+static int
+relocs(struct kld_stage *st, const struct kld_symtab *exports, bool apply)
+{
+	const struct kld_dyn *dy = &st->dyn;
+	const char *nm = st->name;
+	struct kld_diag *d = st->diag;
+	uintptr_t base = (uintptr_t)st->map - st->lo;
+	const Elf64_Sym *syms = dy->symtab ? kld_stage_ptr(st, dy->symtab,
+	    0) : NULL;
+	struct { uint64_t va, sz; } tab[2] = {
+		{ dy->rela, dy->relasz }, { dy->jmprel, dy->pltrelsz } };
+	struct unres u = { 0 };
+	int error = 0;
+
+	for (int t = 0; t < 2; t++) {
+		const Elf64_Rela *r = kld_stage_ptr(st, tab[t].va, tab[t].sz);
+		size_t n = tab[t].sz / sizeof(Elf64_Rela);
+
+		for (size_t i = 0; r != NULL && i < n; i++) {
+			uint32_t type = ELF64_R_TYPE(r[i].r_info);
+			uint32_t si = ELF64_R_SYM(r[i].r_info);
+			uint64_t off = r[i].r_offset, val = 0;
+			const struct kld_seg *sg;
+			char loc[64];
+
+			if (type == R_X86_64_NONE)
+				continue;
+			if (type != R_X86_64_RELATIVE && type != R_X86_64_64 &&
+			    type != R_X86_64_GLOB_DAT &&
+			    type != R_X86_64_JUMP_SLOT) {
+				kld_report(d, KLD_ERROR, "krank-ld: %s: "
+				    "relocation R_X86_64_%s (type %u) at %#llx "
+				    "is not implemented", nm, rtype_name(type),
+				    type, (unsigned long long)off);
+				continue;
+			}
+			if ((sg = seg_of(st, off, 8)) == NULL) {
+				kld_report(d, KLD_ERROR, "krank-ld: %s: "
+				    "relocation %zu targets %#llx, outside every "
+				    "segment", nm, i, (unsigned long long)off);
+				continue;
+			}
+			if (!(sg->flags & PF_W)) {
+				kld_report(d, KLD_ERROR, "krank-ld: %s: text "
+				    "relocation R_X86_64_%s at %s (%#llx): "
+				    "target is not in a writable segment", nm,
+				    rtype_name(type), kld_where(st, off, loc,
+				    sizeof(loc)), (unsigned long long)off);
+				continue;
+			}
+			if (type != R_X86_64_RELATIVE && si != 0) {
+				const Elf64_Sym *s;
+				const char *name;
+
+				if (syms == NULL || si >= dy->nsyms) {
+					kld_report(d, KLD_ERROR, "krank-ld: %s: "
+					    "relocation at %#llx names symbol "
+					    "%u of %zu", nm,
+					    (unsigned long long)off, si,
+					    dy->nsyms);
+					continue;
+				}
+				s = &syms[si];
+				if ((name = sym_name(st, s)) == NULL) {
+					kld_report(d, KLD_ERROR, "krank-ld: %s: "
+					    "symbol %u has a name outside the "
+					    "string table", nm, si);
+					continue;
+				}
+				if (ELF64_ST_TYPE(s->st_info) == STT_TLS ||
+				    ELF64_ST_TYPE(s->st_info) == STT_GNU_IFUNC) {
+					kld_report(d, KLD_ERROR, "krank-ld: %s: "
+					    "symbol %s is %s, not supported", nm,
+					    name, ELF64_ST_TYPE(s->st_info) ==
+					    STT_TLS ? "thread-local" :
+					    "an indirect function (IFUNC)");
+					continue;
+				}
+				if (s->st_shndx != SHN_UNDEF) {
+					if (s->st_value >= st->hi - st->lo +
+					    st->lo || s->st_value < st->lo) {
+						kld_report(d, KLD_ERROR,
+						    "krank-ld: %s: symbol %s "
+						    "value %#llx lies outside "
+						    "the object", nm, name,
+						    (unsigned long long)
+						    s->st_value);
+						continue;
+					}
+					val = base + s->st_value;
+				} else if (exports != NULL) {
+					void *a = kld_symtab_lookup(exports,
+					    name);
+
+					if (a == NULL &&
+					    ELF64_ST_BIND(s->st_info) !=
+					    STB_WEAK) {
+						if (unres_add(&u, name) != 0) {
+							error = ENOMEM;
+							goto out;
+						}
+						continue;
+					}
+					val = (uintptr_t)a;
+				}
+			}
+			if (!apply)
+				continue;
+			if (type == R_X86_64_RELATIVE)
+				val = base + r[i].r_addend;
+			else if (type == R_X86_64_64)
+				val += r[i].r_addend;
+			memcpy(st->map + (off - st->lo), &val, sizeof(val));
+		}
+	}
+	if (u.n > 0) {
+		char *list = malloc(u.chars + 1);
+
+		if (list == NULL) {
+			error = ENOMEM;
+			goto out;
+		}
+		list[0] = '\0';
+		for (size_t i = 0; i < u.n; i++) {
+			if (i > 0)
+				strcat(list, ", ");
+			strcat(list, u.v[i]);
+		}
+		kld_report(d, KLD_ERROR, "krank-ld: %s: %zu unresolved "
+		    "symbol%s (not in the export table): %s", nm, u.n,
+		    u.n == 1 ? "" : "s", list);
+		free(list);
+		error = ENOENT;
+	}
+out:
+	free(u.v);
+	return error;
+}
+
+int
+kld_relocs_check(struct kld_stage *st, const struct kld_symtab *exports)
+{
+	return relocs(st, exports, false);
+}
+
+static bool
+in_exec(const struct kld_stage *st, uint64_t va)
+{
+	const struct kld_seg *s = seg_of(st, va, 1);
+
+	return s != NULL && (s->flags & PF_X);
+}
+
+/* Final protections; gaps between segments stay inaccessible. */
+static int
+protect(struct kld_stage *st)
+{
+	if (mprotect(st->map, st->mapsz, PROT_NONE) != 0)
+		return errno;
+	for (unsigned i = 0; i < st->nseg; i++) {
+		const struct kld_seg *s = &st->seg[i];
+		uint64_t from = s->vaddr & ~(PG - 1);
+		uint64_t to = (s->vaddr + s->memsz + PG - 1) & ~(PG - 1);
+		int prot = 0;
+
+		prot |= s->flags & PF_R ? PROT_READ : 0;
+		prot |= s->flags & PF_W ? PROT_WRITE : 0;
+		prot |= s->flags & PF_X ? PROT_EXEC | PROT_READ : 0;
+		if (mprotect(st->map + (from - st->lo), to - from, prot) != 0)
+			return errno;
+	}
+	if (st->relro_memsz != 0) {
+		uint64_t from = st->relro_vaddr & ~(PG - 1);
+		uint64_t to = (st->relro_vaddr + st->relro_memsz) & ~(PG - 1);
+
+		if (to > from && mprotect(st->map + (from - st->lo), to - from,
+		    PROT_READ) != 0)
+			return errno;
+	}
+	return 0;
+}
+
+typedef void (*kld_initfn)(int, char **, char **);
+
+/* Validate an array of code pointers (already relocated). */
+static bool
+check_fnarray(struct kld_stage *st, uint64_t va, uint64_t sz, const char *what)
+{
+	const uint64_t *a;
+	uintptr_t base = (uintptr_t)st->map - st->lo;
+
+	if (sz == 0)
+		return true;
+	if ((a = kld_stage_ptr(st, va, sz)) == NULL || (va & 7) || (sz & 7)) {
+		kld_report(st->diag, KLD_ERROR, "krank-ld: %s: %s (%#llx, %llu "
+		    "bytes) lies outside the object", st->name, what,
+		    (unsigned long long)va, (unsigned long long)sz);
+		return false;
+	}
+	for (size_t i = 0; i < sz / 8; i++) {
+		uint64_t f;
+
+		memcpy(&f, &a[i], 8);
+		if (f == 0 || f == UINT64_MAX)
+			continue;
+		if (f < base || !in_exec(st, f - base)) {
+			kld_report(st->diag, KLD_ERROR, "krank-ld: %s: %s entry "
+			    "%zu (%#llx) does not point into the object's "
+			    "code", st->name, what, i, (unsigned long long)f);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void
+run_fnarray(uintptr_t arr, size_t n, bool reverse)
+{
+	for (size_t k = 0; k < n; k++) {
+		uint64_t f;
+
+		memcpy(&f, (const void *)(arr + 8 * (reverse ? n - 1 - k : k)),
+		    8);
+		if (f != 0 && f != UINT64_MAX)
+			((kld_initfn)(uintptr_t)f)(0, NULL, NULL);
+	}
+}
+
+/* Stage, check, optionally relocate.  On error the mapping is gone. */
+static int
+prepare(const void *image, size_t len, const char *name, unsigned flags,
+    struct kld_diag *d, const struct kld_symtab *exports, bool apply,
+    struct kld_stage *st)
+{
+	unsigned before = d->nerrors;
+	int error, e2;
+
+	memset(st, 0, sizeof(*st));
+	st->name = name != NULL ? name : "(memory)";
+	st->img = image;
+	st->len = len;
+	st->flags = flags;
+	st->diag = d;
+	kld_stat_add(KLD_ST_CHECKED, 1);
+	if ((error = kld_elf_parse(st)) != 0)
+		goto fail;
+	if ((error = kld_stage_map(st)) != 0)
+		goto fail;
+	if ((error = kld_dyn_parse(st)) != 0)
+		goto fail;
+	error = kld_verify_stage(st);
+	e2 = relocs(st, exports, apply);
+	if (e2 == ENOMEM || (error == 0 && e2 != 0))
+		error = e2;
+	if (error == 0 && apply &&
+	    (!check_fnarray(st, st->dyn.init_array, st->dyn.init_arraysz,
+	    "DT_INIT_ARRAY") || !check_fnarray(st, st->dyn.fini_array,
+	    st->dyn.fini_arraysz, "DT_FINI_ARRAY")))
+		error = EINVAL;
+	if (error == 0 && ((st->dyn.init && !in_exec(st, st->dyn.init)) ||
+	    (st->dyn.fini && !in_exec(st, st->dyn.fini)))) {
+		kld_report(d, KLD_ERROR, "krank-ld: %s: DT_INIT or DT_FINI "
+		    "does not point into the object's code", st->name);
+		error = EINVAL;
+	}
+	if (error == 0 && d->nerrors != before)
+		error = EACCES;
+	if (error == 0)
+		return 0;
+fail:
+	if (st->map != NULL)
+		munmap(st->map, st->mapsz);
+	st->map = NULL;
+	kld_stage_fini(st);
+	kld_stat_add(KLD_ST_REJECTED, 1);
+	return error;
+}
+
+int
+kld_verify(const void *image, size_t len, const char *name, unsigned flags,
+    struct kld_diag *diag)
+{
+	struct kld_diag local = { 0 };
+	struct kld_stage st;
+	int error;
+
+	error = prepare(image, len, name, flags, diag ? diag : &local, NULL,
+	    false, &st);
+	if (error == 0) {
+		munmap(st.map, st.mapsz);
+		kld_stage_fini(&st);
+	}
+	return error;
+}
+
+int
+kld_load(const void *image, size_t len, const char *name,
+    const struct kld_symtab *exports, unsigned flags, struct kld_diag *diag,
+    struct kld_object **objp)
+{
+	struct kld_diag local = { 0 };
+	struct kld_diag *d = diag ? diag : &local;
+	struct kld_symtab *empty = NULL;
+	struct kld_object *o;
+	struct kld_stage st;
+	int error;
+
+	if (exports == NULL) {
+		if ((error = kld_symtab_create(&empty)) != 0)
+			return error;
+		exports = empty;
+	}
+	error = prepare(image, len, name, flags, d, exports, true, &st);
+	kld_symtab_destroy(empty);
+	if (error != 0)
+		return error;
+	if ((o = calloc(1, sizeof(*o))) == NULL) {
+		error = ENOMEM;
+		goto fail;
+	}
+	if ((error = protect(&st)) != 0) {
+		kld_report(d, KLD_ERROR, "krank-ld: %s: cannot set segment "
+		    "protections: %s", st.name, strerror(error));
+		goto fail;
+	}
+	o->map = st.map;
+	o->mapsz = st.mapsz;
+	o->lo = st.lo;
+	o->hi = st.hi;
+	o->base = (uintptr_t)st.map - st.lo;
+	if (st.dyn.symtab != 0) {
+		o->syms = kld_stage_ptr(&st, st.dyn.symtab, 0);
+		o->nsyms = st.dyn.nsyms;
+		o->strtab = kld_stage_ptr(&st, st.dyn.strtab, st.dyn.strsz);
+		o->strsz = o->strtab ? st.dyn.strsz : 0;
+	}
+	o->fini = st.dyn.fini ? o->base + st.dyn.fini : 0;
+	o->fini_array = st.dyn.fini_arraysz ? o->base + st.dyn.fini_array : 0;
+	o->nfini_array = st.dyn.fini_arraysz / 8;
+	kld_stage_fini(&st);
+	kld_stat_add(KLD_ST_LOADS, 1);
+	if (!(flags & KLD_NO_INIT)) {
+		if (st.dyn.init)
+			((kld_initfn)(o->base + st.dyn.init))(0, NULL, NULL);
+		if (st.dyn.init_arraysz)
+			run_fnarray(o->base + st.dyn.init_array,
+			    st.dyn.init_arraysz / 8, false);
+	}
+	*objp = o;
+	return 0;
+fail:
+	free(o);
+	munmap(st.map, st.mapsz);
+	kld_stage_fini(&st);
+	kld_stat_add(KLD_ST_REJECTED, 1);
+	return error;
+}
+
+void *
+kld_sym(const struct kld_object *o, const char *name)
+{
+	for (size_t i = 1; i < o->nsyms; i++) {
+		const Elf64_Sym *s = &o->syms[i];
+
+		if (s->st_shndx == SHN_UNDEF || s->st_name >= o->strsz ||
+		    s->st_value < o->lo || s->st_value >= o->hi)
+			continue;
+		size_t nl = strlen(name);
+
+		if (nl < o->strsz - s->st_name &&
+		    memcmp(o->strtab + s->st_name, name, nl + 1) == 0)
+			return (void *)(o->base + s->st_value);
+	}
+	return NULL;
+}
+
+uintptr_t
+kld_base(const struct kld_object *o)
+{
+	return (uintptr_t)o->map;
+}
+
+size_t
+kld_span(const struct kld_object *o)
+{
+	return o->mapsz;
+}
+
+void
+kld_unload(struct kld_object *o)
+{
+	if (o == NULL)
+		return;
+	if (o->fini_array)
+		run_fnarray(o->fini_array, o->nfini_array, true);
+	if (o->fini)
+		((void (*)(void))o->fini)();
+	munmap(o->map, o->mapsz);
+	free(o);
+	kld_stat_add(KLD_ST_UNLOADS, 1);
+}
+
+int
+kld_read_file(const char *path, void **bufp, size_t *lenp,
+    struct kld_diag *d)
+{
+	struct stat sb;
+	uint8_t *buf;
+	size_t got = 0;
+	int fd, error;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		error = errno;
+		kld_report(d, KLD_ERROR, "krank-ld: %s: cannot open: %s", path,
+		    strerror(error));
+		return error;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    (uint64_t)sb.st_size > KLD_MAX_SPAN) {
+		kld_report(d, KLD_ERROR, "krank-ld: %s: not a regular file of "
+		    "at most %llu bytes", path,
+		    (unsigned long long)KLD_MAX_SPAN);
+		close(fd);
+		return EINVAL;
+	}
+	if ((buf = malloc(sb.st_size ? (size_t)sb.st_size : 1)) == NULL) {
+		close(fd);
+		return ENOMEM;
+	}
+	while (got < (size_t)sb.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)sb.st_size - got);
+
+		if (r <= 0) {
+			error = r < 0 ? errno : EIO;
+			if (error == EINTR)
+				continue;
+			kld_report(d, KLD_ERROR, "krank-ld: %s: read failed "
+			    "after %zu bytes: %s", path, got, strerror(error));
+			free(buf);
+			close(fd);
+			return error;
+		}
+		got += (size_t)r;
+	}
+	close(fd);
+	*bufp = buf;
+	*lenp = got;
+	return 0;
+}

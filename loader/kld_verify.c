@@ -1,0 +1,346 @@
+/*
+ * The instruction verifier: a linear sweep with the Zydis decoder over
+ * every executable byte, resynchronised at function symbols, refusing
+ * instructions that enter the kernel, touch privileged state or transfer
+ * control far.  A second pass looks at every byte offset for the
+ * encodings of syscall, sysenter and int 0x80 hidden inside other
+ * instructions (a warning, an error with KLD_STRICT).
+ * Zydis was chosen over Capstone: it is a pure decoder (no per-call
+ * allocation), reports privilege, category and branch type per
+ * instruction, and decodes several times faster (docs/loader.md).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <Zydis/Zydis.h>
+
+#include "kld_int.h"
+
+struct sweep {
+	ZydisDecoder dec;
+	const struct kld_stage *st;	/* NULL for raw code */
+	const char *name;		/* object or region name */
+	struct kld_diag *diag;
+	unsigned flags;
+	unsigned errors;
+	uint64_t *starts;		/* offsets of reported syscall-like insns */
+	size_t nstarts, capstarts;
+};
+
+/* Why an instruction is refused, or NULL if it is allowed. */
+static const char *
+insn_rule(const ZydisDecodedInstruction *in)
+{
+	switch (in->mnemonic) {
+	case ZYDIS_MNEMONIC_SYSCALL:
+	case ZYDIS_MNEMONIC_SYSENTER:
+		return "system call instruction";
+	case ZYDIS_MNEMONIC_SYSEXIT:
+	case ZYDIS_MNEMONIC_SYSRET:
+		return "return from system call (privileged)";
+	case ZYDIS_MNEMONIC_INT:
+	case ZYDIS_MNEMONIC_INT1:
+	case ZYDIS_MNEMONIC_INTO:
+		return "software interrupt";
+	case ZYDIS_MNEMONIC_INT3:
+	case ZYDIS_MNEMONIC_UD2:
+		return NULL;		/* traps, used for padding and abort */
+	case ZYDIS_MNEMONIC_IRET:
+	case ZYDIS_MNEMONIC_IRETD:
+	case ZYDIS_MNEMONIC_IRETQ:
+	case ZYDIS_MNEMONIC_UIRET:
+		return "interrupt return";
+	case ZYDIS_MNEMONIC_HLT:
+		return "halt (privileged)";
+	case ZYDIS_MNEMONIC_IN:
+	case ZYDIS_MNEMONIC_OUT:
+	case ZYDIS_MNEMONIC_INSB:
+	case ZYDIS_MNEMONIC_INSW:
+	case ZYDIS_MNEMONIC_INSD:
+	case ZYDIS_MNEMONIC_OUTSB:
+	case ZYDIS_MNEMONIC_OUTSW:
+	case ZYDIS_MNEMONIC_OUTSD:
+		return "port I/O";
+	case ZYDIS_MNEMONIC_CLI:
+	case ZYDIS_MNEMONIC_STI:
+		return "interrupt flag change (privileged)";
+	case ZYDIS_MNEMONIC_LGDT:
+	case ZYDIS_MNEMONIC_LIDT:
+	case ZYDIS_MNEMONIC_LLDT:
+	case ZYDIS_MNEMONIC_LTR:
+		return "descriptor table load (privileged)";
+	case ZYDIS_MNEMONIC_RDMSR:
+	case ZYDIS_MNEMONIC_WRMSR:
+		return "model-specific register access (privileged)";
+	case ZYDIS_MNEMONIC_LSS:
+	case ZYDIS_MNEMONIC_LFS:
+	case ZYDIS_MNEMONIC_LGS:
+		return "segment register load";
+	case ZYDIS_MNEMONIC_WRFSBASE:
+	case ZYDIS_MNEMONIC_WRGSBASE:
+		return "segment base write (would break thread pointers)";
+	case ZYDIS_MNEMONIC_RET:
+		if (in->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT &&
+		    (in->opcode == 0xca || in->opcode == 0xcb))
+			return "far return";
+		break;
+	case ZYDIS_MNEMONIC_MOV:
+		if (in->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT &&
+		    in->opcode == 0x8e)
+			return "segment register load";
+		break;
+	case ZYDIS_MNEMONIC_POP:
+		if (in->opcode_map == ZYDIS_OPCODE_MAP_0F &&
+		    (in->opcode == 0xa1 || in->opcode == 0xa9))
+			return "segment register load";
+		break;
+	default:
+		break;
+	}
+	if (in->meta.branch_type == ZYDIS_BRANCH_TYPE_FAR)
+		return "far control transfer";
+	if (in->attributes & ZYDIS_ATTRIB_IS_PRIVILEGED)
+		return "privileged instruction";
+	switch (in->meta.category) {
+	case ZYDIS_CATEGORY_SYSCALL:
+	case ZYDIS_CATEGORY_SYSRET:
+		return "system call instruction";
+	case ZYDIS_CATEGORY_INTERRUPT:
+		return "software interrupt";
+	case ZYDIS_CATEGORY_IO:
+	case ZYDIS_CATEGORY_IOSTRINGOP:
+		return "port I/O";
+	case ZYDIS_CATEGORY_VTX:
+		return "virtualisation instruction";
+	case ZYDIS_CATEGORY_SGX:
+		return "enclave instruction";
+	case ZYDIS_CATEGORY_UINTR:
+		return "user interrupt instruction";
+	default:
+		return NULL;
+	}
+}
+
+static const char *
+where(const struct sweep *sw, uint64_t va, char *buf, size_t len,
+    uint64_t base)
+{
+	if (sw->st != NULL)
+		return kld_where(sw->st, va, buf, len);
+	snprintf(buf, len, "%s+%#llx", sw->name,
+	    (unsigned long long)(va - base));
+	return buf;
+}
+
+static void
+hexbytes(const uint8_t *p, size_t n, char *buf)
+{
+	static const char hx[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n && i < 15; i++) {
+		*buf++ = hx[p[i] >> 4];
+		*buf++ = hx[p[i] & 15];
+		*buf++ = ' ';
+	}
+	if (n > 0)
+		buf--;
+	*buf = '\0';
+}
+
+static void
+report_insn(struct sweep *sw, const uint8_t *p, size_t avail, uint64_t va,
+    uint64_t base, const char *why)
+{
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	ZydisFormatter fmt;
+	char text[96] = "(undecodable)", loc[64], hex[48];
+	size_t n = avail < 4 ? avail : 4;
+
+	if (ZYAN_SUCCESS(ZydisDecoderDecodeFull(&sw->dec, p, avail, &in, ops))) {
+		n = in.length;
+		if (!ZYAN_SUCCESS(ZydisFormatterInit(&fmt,
+		    ZYDIS_FORMATTER_STYLE_INTEL)) ||
+		    !ZYAN_SUCCESS(ZydisFormatterFormatInstruction(&fmt, &in,
+		    ops, in.operand_count_visible, text, sizeof(text), va,
+		    NULL)))
+			snprintf(text, sizeof(text), "?");
+	}
+	hexbytes(p, n, hex);
+	kld_report(sw->diag, KLD_ERROR, "krank-ld: %s: %s (%#llx): [%s] %s: "
+	    "%s", sw->name, where(sw, va, loc, sizeof(loc), base),
+	    (unsigned long long)va, hex, text, why);
+	sw->errors++;
+}
+
+static void
+note_start(struct sweep *sw, uint64_t off)
+{
+	if (sw->nstarts == sw->capstarts) {
+		size_t cap = sw->capstarts ? sw->capstarts * 2 : 16;
+		uint64_t *v = realloc(sw->starts, cap * sizeof(*v));
+
+		if (v == NULL)
+			return;	/* only costs a duplicate warning */
+		sw->starts = v;
+		sw->capstarts = cap;
+	}
+	sw->starts[sw->nstarts++] = off;
+}
+
+static bool
+is_start(const struct sweep *sw, uint64_t off)
+{
+	for (size_t i = 0; i < sw->nstarts; i++)
+		if (sw->starts[i] == off)
+			return true;
+	return false;
+}
+
+static bool
+all_zero(const uint8_t *p, size_t n)
+{
+	while (n--)
+		if (*p++ != 0)
+			return false;
+	return true;
+}
+
+/* Sweep code[0..len) that runs at address va. */
+static void
+sweep_region(struct sweep *sw, const uint8_t *code, size_t len, uint64_t va,
+    const uint64_t *funcs, size_t nfuncs)
+{
+	size_t pos = 0, fi = 0;
+	bool bad_run = false;
+
+	while (pos < len) {
+		ZydisDecodedInstruction in;
+		size_t next = len;
+		const char *why;
+
+		while (fi < nfuncs && funcs[fi] <= va + pos)
+			fi++;
+		if (fi < nfuncs && funcs[fi] < va + len)
+			next = funcs[fi] - va;
+		if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&sw->dec, NULL,
+		    code + pos, len - pos, &in))) {
+			/* Zero fill at the end of the last page: execution
+			 * would run off the region and fault. */
+			if (all_zero(code + pos, len - pos))
+				break;
+			/* One error per run of undecodable bytes. */
+			if (!bad_run)
+				report_insn(sw, code + pos, len - pos, va + pos,
+				    va, "bytes that do not decode to an "
+				    "instruction");
+			bad_run = true;
+			pos++;
+			continue;
+		}
+		bad_run = false;
+		if ((why = insn_rule(&in)) != NULL) {
+			report_insn(sw, code + pos, len - pos, va + pos, va,
+			    why);
+			note_start(sw, pos);
+		}
+		pos += in.length;
+		if (pos > next)		/* ran over a function start */
+			pos = next;
+	}
+}
+
+/* Byte patterns of syscall, sysenter and int 0x80 at any offset. */
+static void
+scan_hidden(struct sweep *sw, const uint8_t *code, size_t len, uint64_t va)
+{
+	enum kld_severity sev = sw->flags & KLD_STRICT ? KLD_ERROR :
+	    KLD_WARNING;
+
+	for (size_t i = 0; i + 1 < len; i++) {
+		const char *what;
+		char loc[64];
+
+		if (code[i] == 0x0f && code[i + 1] == 0x05)
+			what = "syscall (0f 05)";
+		else if (code[i] == 0x0f && code[i + 1] == 0x34)
+			what = "sysenter (0f 34)";
+		else if (code[i] == 0xcd && code[i + 1] == 0x80)
+			what = "int 0x80 (cd 80)";
+		else
+			continue;
+		if (is_start(sw, i))
+			continue;	/* already refused as an instruction */
+		kld_report(sw->diag, sev, "krank-ld: %s: %s (%#llx): hidden "
+		    "%s inside other instructions%s", sw->name,
+		    where(sw, va + i, loc, sizeof(loc), va),
+		    (unsigned long long)(va + i), what,
+		    sev == KLD_ERROR ? " (--strict)" : "");
+		if (sev == KLD_ERROR)
+			sw->errors++;
+	}
+}
+
+static int
+sweep_init(struct sweep *sw, const char *name, unsigned flags,
+    struct kld_diag *diag)
+{
+	memset(sw, 0, sizeof(*sw));
+	sw->name = name;
+	sw->flags = flags;
+	sw->diag = diag;
+	if (!ZYAN_SUCCESS(ZydisDecoderInit(&sw->dec, ZYDIS_MACHINE_MODE_LONG_64,
+	    ZYDIS_STACK_WIDTH_64)))
+		return EINVAL;
+	return 0;
+}
+
+static void
+check_one(struct sweep *sw, const uint8_t *code, size_t len, uint64_t va,
+    const uint64_t *funcs, size_t nfuncs)
+{
+	sw->nstarts = 0;
+	sweep_region(sw, code, len, va, funcs, nfuncs);
+	scan_hidden(sw, code, len, va);
+}
+
+int
+kld_verify_code(const void *code, size_t len, uint64_t addr,
+    const char *where_name, unsigned flags, struct kld_diag *diag)
+{
+	struct sweep sw;
+
+	if (sweep_init(&sw, where_name, flags, diag) != 0)
+		return EINVAL;
+	check_one(&sw, code, len, addr, NULL, 0);
+	free(sw.starts);
+	return sw.errors ? EACCES : 0;
+}
+
+int
+kld_verify_stage(struct kld_stage *st)
+{
+	struct sweep sw;
+
+	if (sweep_init(&sw, st->name, st->flags, st->diag) != 0)
+		return EINVAL;
+	sw.st = st;
+	for (unsigned i = 0; i < st->nseg; i++) {
+		const struct kld_seg *s = &st->seg[i];
+		uint64_t from = s->vaddr & ~4095ULL;
+		uint64_t to = (s->vaddr + s->memsz + 4095) & ~4095ULL;
+		size_t lo = 0;
+
+		if (!(s->flags & PF_X))
+			continue;
+		/* Whole pages: that is what becomes executable. */
+		while (lo < st->nfuncs && st->funcs[lo] < from)
+			lo++;
+		check_one(&sw, st->map + (from - st->lo), to - from, from,
+		    st->funcs + lo, st->nfuncs - lo);
+	}
+	free(sw.starts);
+	return sw.errors ? EACCES : 0;
+}

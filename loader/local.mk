@@ -1,0 +1,62 @@
+# loader/: libkrank-loader (ELF parsing with libelf, the Zydis-based
+# verifier, loading, the JIT API, the isolate libc), krank-ld and krank-cc.
+lib_LTLIBRARIES += libkrank-loader.la
+libkrank_loader_la_SOURCES = \
+	loader/kld_int.h \
+	loader/kld_diag.c \
+	loader/kld_elf.c \
+	loader/kld_verify.c \
+	loader/kld_load.c \
+	loader/kld_symtab.c \
+	loader/kld_info.c \
+	loader/kld_jit.c \
+	loader/libc/kld_libc.h \
+	loader/libc/kld_libc_exports.c \
+	loader/libc/string.c \
+	loader/libc/ctype.c \
+	loader/libc/stdlib.c \
+	loader/libc/stdio.c
+KLD_CPPFLAGS = -I$(srcdir)/loader/include -I$(srcdir)/loader \
+	-I$(srcdir)/loader/libc
+libkrank_loader_la_CPPFLAGS = $(AM_CPPFLAGS) $(KLD_CPPFLAGS)
+libkrank_loader_la_CFLAGS = $(AM_CFLAGS) $(LIBELF_CFLAGS) \
+	-fno-builtin
+libkrank_loader_la_LIBADD = $(LIBELF_LIBS) $(ZYDIS_LIBS) -lm -lpthread
+libkrank_loader_la_LDFLAGS = -version-info 0:0:0 -no-undefined \
+	-Wl,--version-script=$(srcdir)/loader/libkrank-loader.map
+EXTRA_libkrank_loader_la_DEPENDENCIES = loader/libkrank-loader.map
+EXTRA_DIST += loader/libkrank-loader.map loader/libc/exports.def \
+	loader/isolate/stub.c loader/krank-cc.in
+
+kranksubinclude_HEADERS += loader/include/krank/kld.h
+
+bin_PROGRAMS += loader/krank-ld
+loader_krank_ld_SOURCES = loader/krank-ld.c
+loader_krank_ld_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/loader/include
+loader_krank_ld_LDADD = libkrank-loader.la
+
+# Isolate toolchain: headers, the link stub, and the krank-cc wrapper.
+kldisolatedir = $(pkgincludedir)/isolate
+kldisolate_HEADERS = loader/isolate/include/string.h \
+	loader/isolate/include/stdlib.h loader/isolate/include/stdio.h \
+	loader/isolate/include/ctype.h loader/isolate/include/errno.h
+kldisolatekrankdir = $(pkgincludedir)/isolate/krank
+kldisolatekrank_HEADERS = loader/isolate/include/krank/isolate.h
+
+kldstubdir = $(libdir)/krank
+kldstub_DATA = loader/libkrank-isolate-stub.so
+loader/libkrank-isolate-stub.so: loader/isolate/stub.c loader/libc/exports.def
+	@mkdir -p loader
+	$(AM_V_CC)$(CC) -shared -nostdlib -fPIC -fno-builtin -w \
+		-I$(srcdir)/loader/libc -Wl,-soname,libkrank-isolate-stub.so \
+		-o $@ $(srcdir)/loader/isolate/stub.c
+
+bin_SCRIPTS += loader/krank-cc
+loader/krank-cc: loader/krank-cc.in Makefile
+	@mkdir -p loader
+	$(AM_V_GEN)sed -e 's|%CC%|$(CC)|g' \
+		-e 's|%ISOLATE_INCLUDE%|$(kldisolatedir)|g' \
+		-e 's|%ISOLATE_LIBDIR%|$(kldstubdir)|g' \
+		$(srcdir)/loader/krank-cc.in > $@.tmp && chmod +x $@.tmp && \
+		mv $@.tmp $@
+CLEANFILES += loader/krank-cc loader/libkrank-isolate-stub.so

@@ -1,0 +1,12 @@
+# tests/loader: krank-ld against gcc-built programs, malformed ELF files,
+# real shared objects of the machine, the isolate libc and the JIT API.
+loader_test_scripts = tests/loader/test_kld_corpus.sh
+TESTS += $(loader_test_scripts)
+EXTRA_DIST += $(loader_test_scripts) tests/loader/corpus
+
+loader_test_progs = tests/loader/test_kld_jit
+check_PROGRAMS += $(loader_test_progs)
+TESTS += $(loader_test_progs)
+KLD_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/loader/include
+tests_loader_test_kld_jit_CPPFLAGS = $(KLD_TEST_CPPFLAGS)
+tests_loader_test_kld_jit_LDADD = libkrank-loader.la
