@@ -241,7 +241,9 @@ do_ls1(const char *path, int lflag, int header)
 	int e, eof = 0;
 	size_t i;
 
-	if ((e = lookup(path, 1, &ip)) != 0) {
+	/* Like ls: a symlink named on the command line is listed itself,
+	 * unless the path ends in "/". */
+	if ((e = lookup(path, path[strlen(path) - 1] == '/', &ip)) != 0) {
 		fail(path, e);
 		return;
 	}
@@ -793,6 +795,10 @@ main(int argc, char **argv)
 	int c, rdonly = 0, e, rv;
 	size_t i;
 
+	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
 	while ((c = getopt(argc, argv, "+rC:h")) != -1) {
 		switch (c) {
 		case 'r':
@@ -808,10 +814,6 @@ main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
-	}
-	if (argc - optind == 1 && strcmp(argv[optind], "--help") == 0) {
-		usage(stdout);
-		return 0;
 	}
 	if (argc - optind < 2) {
 		usage(stderr);

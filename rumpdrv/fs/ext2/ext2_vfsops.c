@@ -502,7 +502,7 @@ ext2_mount(const char *path, int flags, size_t cachebytes,
 	memset(fs, 0, sizeof(*fs));
 	error = blk_open(path, rdonly, &fs->dev);
 	if (error != 0) {
-		snprintf(err, errlen, "cannot open the image (error %d)", error);
+		/* The caller names the image and the errno. */
 		rumpuser_free(fs, sizeof(*fs));
 		return error;
 	}

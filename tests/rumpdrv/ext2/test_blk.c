@@ -1,0 +1,187 @@
+/*
+ * test_blk - the block device and its buffer cache over real rumpuser_bio
+ * on a scratch file: write-back (dirty buffers reach the file only on
+ * sync, eviction or close), the bound on cached buffers, LRU eviction,
+ * read-ahead (started asynchronously, later reads are hits), read errors
+ * past the end, a read-only device refusing writes, and the raw read used
+ * for superblocks.
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <krank/krs.h>
+#include "kern/kern_errno.h"
+#include "dev/blk/blk.h"
+#include "rdtest.h"
+
+#define BS 4096
+#define NBLK 256
+
+static void
+fill(void *p, uint64_t blkno, unsigned gen)
+{
+	uint32_t *w = p;
+	for (unsigned i = 0; i < BS / 4; i++)
+		w[i] = (uint32_t)(blkno * 2654435761u) ^ (i * 40503u) ^ gen;
+}
+
+static int
+disk_has(int fd, uint64_t blkno, unsigned gen)
+{
+	static char want[BS], got[BS];
+	fill(want, blkno, gen);
+	if (pread(fd, got, BS, (off_t)(blkno * BS)) != BS)
+		return 0;
+	return memcmp(want, got, BS) == 0;
+}
+
+int
+main(void)
+{
+	char path[] = "/tmp/krank-test-blk.XXXXXX", err[128];
+	struct blkdev *dev;
+	struct blk_stats st;
+	struct buf *bp;
+	uint64_t ra[8];
+	int fd, i, ok;
+
+	CHECK(krs_boot("", err, sizeof(err)) == 0, "boot: %s", err);
+	fd = mkstemp(path);
+	CHECK(fd >= 0, "mkstemp");
+	CHECK(ftruncate(fd, NBLK * BS) == 0, "ftruncate");
+
+	CHECK(blk_open(path, 0, &dev) == 0, "open");
+	CHECK(blk_size(dev) == NBLK * BS, "size %llu",
+	    (unsigned long long)blk_size(dev));
+	CHECK(blk_setbsize(dev, 1000, 0) == EINVAL, "odd block size refused");
+	CHECK(blk_setbsize(dev, BS, 16 * BS) == 0, "setbsize");
+
+	/* Delayed writes stay in the cache until sync. */
+	for (i = 0; i < 8; i++) {
+		CHECK(getblk(dev, (uint64_t)i, &bp) == 0, "getblk %d", i);
+		fill(bp->b_data, (uint64_t)i, 1);
+		bdwrite(bp);
+	}
+	blk_getstats(dev, &st);
+	CHECK(st.ndirty == 8 && st.writes == 0, "8 dirty, none written (%zu, %llu)",
+	    st.ndirty, (unsigned long long)st.writes);
+	CHECK(!disk_has(fd, 0, 1), "block 0 not on disk before sync");
+	CHECK(blk_sync(dev) == 0, "sync");
+	for (ok = 1, i = 0; i < 8; i++)
+		ok &= disk_has(fd, (uint64_t)i, 1);
+	CHECK(ok, "all 8 blocks on disk after sync");
+	blk_getstats(dev, &st);
+	CHECK(st.ndirty == 0 && st.writes == 8, "8 writes, 0 dirty");
+	PASS("write-back: dirty buffers reach the disk at sync");
+
+	/* Far more blocks than the cache holds: bounded, evictions write. */
+	for (i = 0; i < NBLK; i++) {
+		CHECK(getblk(dev, (uint64_t)i, &bp) == 0, "getblk %d", i);
+		fill(bp->b_data, (uint64_t)i, 2);
+		bdwrite(bp);
+		blk_getstats(dev, &st);
+		CHECK(st.nbufs <= 16, "cache bounded: %zu buffers", st.nbufs);
+	}
+	blk_getstats(dev, &st);
+	CHECK(st.evictions >= NBLK - 16, "evictions %llu",
+	    (unsigned long long)st.evictions);
+	CHECK(disk_has(fd, 0, 2) && disk_has(fd, 100, 2),
+	    "evicted dirty blocks were written back");
+	PASS("bounded cache: 256 blocks through 16 buffers, none lost");
+
+	/* LRU: a recently used block survives; the oldest goes first. */
+	CHECK(blk_sync(dev) == 0, "sync");
+	for (i = 0; i < 16; i++) {
+		CHECK(bread(dev, (uint64_t)i, &bp) == 0, "bread %d", i);
+		brelse(bp);
+	}
+	CHECK(bread(dev, 0, &bp) == 0, "touch 0");
+	brelse(bp);
+	CHECK(bread(dev, 200, &bp) == 0, "bread 200 evicts the LRU block");
+	brelse(bp);
+	blk_getstats(dev, &st);
+	{
+		uint64_t m0 = st.misses;
+		CHECK(bread(dev, 0, &bp) == 0, "bread 0");
+		brelse(bp);
+		blk_getstats(dev, &st);
+		CHECK(st.misses == m0, "block 0 (recently used) was a hit");
+		CHECK(bread(dev, 1, &bp) == 0, "bread 1");
+		brelse(bp);
+		blk_getstats(dev, &st);
+		CHECK(st.misses == m0 + 1, "block 1 (least recent) was evicted");
+	}
+	PASS("LRU replacement");
+
+	/* Read-ahead: one breadn starts 8 more reads; they become hits. */
+	CHECK(blk_setbsize(dev, BS, 64 * BS) == 0, "resize cache (drops it)");
+	for (i = 0; i < 8; i++)
+		ra[i] = (uint64_t)(32 + 1 + i);
+	CHECK(breadn(dev, 32, ra, 8, &bp) == 0, "breadn");
+	{
+		static char want[BS];
+		fill(want, 32, 2);
+		CHECK(memcmp(bp->b_data, want, BS) == 0, "breadn data");
+	}
+	brelse(bp);
+	blk_getstats(dev, &st);
+	CHECK(st.readaheads == 8, "8 read-aheads started (%llu)",
+	    (unsigned long long)st.readaheads);
+	{
+		uint64_t reads = st.reads;
+		static char want[BS];
+		for (i = 0; i < 8; i++) {
+			CHECK(bread(dev, ra[i], &bp) == 0, "bread %d", i);
+			fill(want, ra[i], 2);
+			CHECK(memcmp(bp->b_data, want, BS) == 0,
+			    "read-ahead data of block %llu",
+			    (unsigned long long)ra[i]);
+			brelse(bp);
+		}
+		blk_getstats(dev, &st);
+		CHECK(st.reads == reads, "no new reads after read-ahead");
+	}
+	PASS("read-ahead: asynchronous reads, later hits");
+
+	CHECK(bread(dev, NBLK, &bp) == ENXIO, "read past the end: ENXIO");
+	CHECK(getblk(dev, NBLK + 5, &bp) == ENXIO, "getblk past the end");
+	{
+		char sb[1024];
+		CHECK(blk_rawread(dev, 4096 * 3 + 512, sb, sizeof(sb)) == 0,
+		    "raw read");
+		CHECK(blk_rawread(dev, NBLK * BS - 100, sb, sizeof(sb)) == ENXIO,
+		    "raw read past the end");
+	}
+	PASS("errors past the end of the device");
+
+	/* Close writes back what is still dirty. */
+	CHECK(getblk(dev, 7, &bp) == 0, "getblk");
+	fill(bp->b_data, 7, 3);
+	bdwrite(bp);
+	CHECK(blk_close(dev) == 0, "close");
+	CHECK(disk_has(fd, 7, 3), "close wrote the dirty block back");
+	PASS("close writes back");
+
+	/* A read-only device refuses writes and keeps the disk unchanged. */
+	CHECK(blk_open(path, 1, &dev) == 0, "open read-only");
+	CHECK(blk_setbsize(dev, BS, 0) == 0, "setbsize");
+	CHECK(bread(dev, 7, &bp) == 0, "bread");
+	memset(bp->b_data, 0xee, BS);
+	CHECK(bwrite(bp) == EROFS, "bwrite on read-only: EROFS");
+	CHECK(blk_close(dev) == 0, "close");
+	CHECK(disk_has(fd, 7, 3), "disk unchanged");
+	PASS("read-only device");
+
+	/* Missing file: the hypercall's error. */
+	CHECK(blk_open("/nonexistent/krank/image", 0, &dev) == ENOENT,
+	    "missing image: ENOENT");
+
+	close(fd);
+	unlink(path);
+	krs_shutdown();
+	DONE();
+}

@@ -1,0 +1,89 @@
+#!/bin/sh
+# test_ext2_damage - feature policy, damaged images and full images, seen
+# through krank-fs: ext3/ext4-only incompatible features are refused with a
+# message naming them; an unsupported read-only-compatible feature gives a
+# read-only mount; truncated images, bad magic, a damaged group descriptor
+# and a damaged directory block give clear errors (EIO on the damaged
+# directory only) and never a crash; a full image gives ENOSPC with the
+# free counts, and stays e2fsck-clean.
+. "${top_srcdir:-.}/tests/rumpdrv/ext2/ext2_lib.sh"
+
+img="$work/img"
+mkfs() { mke2fs -q -F "$@" > "$work/mkfs.out" 2>&1 || bad "mke2fs $*"; }
+# expect_fail DESC STATUS PATTERN COMMAND...: exit status and stderr text.
+expect_fail() {
+	d=$1 want=$2 pat=$3
+	shift 3
+	"$@" > "$work/out" 2> "$work/err"
+	rc=$?
+	if [ $rc -eq "$want" ] && grep -q -- "$pat" "$work/err"; then
+		ok "$d: exit $rc, \"$(head -1 "$work/err")\""
+	else
+		bad "$d: exit $rc (want $want), stderr: $(cat "$work/err")"
+	fi
+}
+
+# ext4: extents, flex_bg, 64bit ... refused.
+mkfs -t ext4 "$img" 8M
+expect_fail "ext4 image refused" 2 "unsupported incompatible features:.*extent" \
+	"$KFS" "$img" ls /
+
+# ext2 with huge_file (read-only-compatible, unsupported): read-only.
+mkfs -t ext2 -O huge_file "$img" 8M
+check "huge_file image still lists" sh -c "'$KFS' '$img' ls / | grep -q lost+found"
+expect_fail "huge_file image is read-only" 1 "read-only file system" \
+	"$KFS" "$img" mkdir /x
+check "read-only mount says why" grep -q "huge_file" "$work/err"
+fsck_clean "$img" "huge_file image untouched"
+
+# Not ext2 at all, and too small.
+head -c 1048576 /dev/zero > "$img"
+expect_fail "zero image: bad magic" 2 "not an ext2 file system" "$KFS" "$img" ls /
+head -c 1000 /dev/zero > "$img"
+expect_fail "1000-byte image" 2 "too small" "$KFS" "$img" ls /
+expect_fail "missing image" 2 "nonexistent: no such file or directory" "$KFS" "$work/nonexistent" ls /
+
+# Truncated image.
+mkfs -t ext2 "$img" 8M
+truncate -s 4M "$img"
+expect_fail "truncated image" 2 "image is truncated" "$KFS" "$img" ls /
+
+# Damaged group descriptor: block bitmap of group 0 out of range.
+mkfs -t ext2 -b 1024 "$img" 8M
+printf '\377\377\377\177' | dd of="$img" bs=1 seek=2048 conv=notrunc 2>/dev/null
+expect_fail "damaged group descriptor" 2 "group 0: descriptor is damaged" \
+	"$KFS" "$img" ls /
+
+# Damaged directory block: EIO on that directory, the rest still works.
+mkfs -t ext2 -b 1024 "$img" 8M
+"$KFS" "$img" mkdir /good /broken
+printf 'data\n' > "$work/f"
+"$KFS" "$img" put "$work/f" /good/f
+blk=$(debugfs -R "bmap /broken 0" "$img" 2>/dev/null)
+printf '\001\000\000\000\003\000' | dd of="$img" bs=1 seek=$((blk * 1024)) \
+	conv=notrunc 2>/dev/null
+expect_fail "ls of a damaged directory" 1 "input/output error (directory inode" \
+	"$KFS" "$img" ls /broken
+check "other files still readable" sh -c "'$KFS' '$img' cat /good/f | grep -q data"
+
+# Full image: ENOSPC with counts; what was written is intact, fsck clean.
+mkfs -t ext2 -b 1024 -N 64 "$img" 1M
+head -c 2000000 /dev/urandom > "$work/big"
+expect_fail "file larger than the image" 1 \
+	"no space left on device (image full: 0 of" "$KFS" "$img" put "$work/big" /big
+fsck_clean "$img" "after filling the image"
+n=$("$KFS" "$img" stat /big | sed -n 's/.*Size: \([0-9]*\).*/\1/p')
+"$KFS" "$img" get /big "$work/part"
+check "the $n bytes that fit are the file's first bytes" \
+	cmp -s "$work/part" "$work/big" -n "$n"
+check "... and more than half the image" test "$n" -gt 500000
+"$KFS" "$img" rm /big
+check "rm frees the space" sh -c "'$KFS' '$img' df | awk 'NR==2 { exit !(\$4 > 900) }'"
+fsck_clean "$img" "after rm of the large file"
+
+# Usage errors.
+expect_fail "unknown command" 2 "unknown command" "$KFS" "$img" frobnicate
+expect_fail "missing arguments" 2 "wrong arguments" "$KFS" "$img" get /x
+check "--help documents every command" sh -c \
+	"'$KFS' --help | grep -q 'put HOSTFILE PATH' && '$KFS' --help | grep -q 'Exit status'"
+finish
