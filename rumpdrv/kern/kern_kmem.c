@@ -84,6 +84,16 @@ kmem_refill(unsigned cls, int flags, unsigned *countp)
 	return list;
 }
 
+/*
+ * KMEM_DIRECT (sanitizer builds): every allocation goes to the hypercall
+ * allocator on its own, so AddressSanitizer sees each buffer's bounds.
+ */
+#ifdef KMEM_DIRECT
+#define KMEM_CACHED_MAX 0
+#else
+#define KMEM_CACHED_MAX ((size_t)1 << KMEM_MAXSHIFT)
+#endif
+
 void *
 kmem_alloc(size_t len, int flags)
 {
@@ -91,7 +101,7 @@ kmem_alloc(size_t len, int flags)
 
 	if (len == 0)
 		len = 1;
-	if (len > ((size_t)1 << KMEM_MAXSHIFT)) {
+	if (len > KMEM_CACHED_MAX) {
 		for (;;) {
 			if (rumpuser_malloc(len, 64, &p) == 0)
 				return p;
@@ -148,7 +158,7 @@ kmem_free(void *p, size_t len)
 		return;
 	if (len == 0)
 		len = 1;
-	if (len > ((size_t)1 << KMEM_MAXSHIFT)) {
+	if (len > KMEM_CACHED_MAX) {
 		rumpuser_free(p, len);
 		return;
 	}

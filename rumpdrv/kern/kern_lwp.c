@@ -222,6 +222,15 @@ krs_ctx_enter(struct krs_ctx *ctx)
 KRS_EXPORT int
 krs_ctx_leave(void)
 {
+	struct lwp *l = rumpuser_curlwp();
+	if (l == NULL)
+		return 0;
+	/* A foreign thread's implicit lwp goes away with its context; the
+	 * thread gets a fresh one in proc0 if it calls in again. */
+	if (l->l_flags & LW_AUTO) {
+		lwp_release_self();
+		return 0;
+	}
 	return krs_ctx_enter(NULL);
 }
 

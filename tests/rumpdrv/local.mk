@@ -28,3 +28,44 @@ tests_rumpdrv_test_vfs_tmpfs_CPPFLAGS = $(RDTEST_CPPFLAGS)
 tests_rumpdrv_test_vfs_tmpfs_LDFLAGS = $(RD_TMPFS_LINK)
 tests_rumpdrv_test_vfs_tmpfs_LDADD = $(RUMPDRV_HYP_LIBS)
 tests_rumpdrv_test_vfs_tmpfs_DEPENDENCIES = $(RD_TMPFS_DEPS)
+
+# Component model: registration, ordering and refusals.
+check_PROGRAMS += tests/rumpdrv/test_components
+TESTS += tests/rumpdrv/test_components
+tests_rumpdrv_test_components_SOURCES = tests/rumpdrv/test_components.c
+tests_rumpdrv_test_components_CPPFLAGS = $(RDTEST_CPPFLAGS)
+tests_rumpdrv_test_components_LDFLAGS = $(RUMPDRV_LINK_KERN)
+tests_rumpdrv_test_components_LDADD = $(RUMPDRV_HYP_LIBS)
+tests_rumpdrv_test_components_DEPENDENCIES = rumpdrv/kern/librumpkern.a libkrank-hypercall.la
+
+# Several process contexts and threads over one tmpfs.
+check_PROGRAMS += tests/rumpdrv/test_contexts
+TESTS += tests/rumpdrv/test_contexts
+tests_rumpdrv_test_contexts_SOURCES = tests/rumpdrv/test_contexts.c
+tests_rumpdrv_test_contexts_CPPFLAGS = $(RDTEST_CPPFLAGS)
+tests_rumpdrv_test_contexts_LDFLAGS = $(RD_TMPFS_LINK)
+tests_rumpdrv_test_contexts_LDADD = $(RUMPDRV_HYP_LIBS)
+tests_rumpdrv_test_contexts_DEPENDENCIES = $(RD_TMPFS_DEPS)
+
+# The same component test built with ASan+UBSan from the sources, kmem
+# passing every buffer to the host allocator (KMEM_DIRECT) so bounds are seen.
+RD_SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+check_PROGRAMS += tests/rumpdrv/test_vfs_tmpfs_san
+TESTS += tests/rumpdrv/test_vfs_tmpfs_san
+tests_rumpdrv_test_vfs_tmpfs_san_SOURCES = tests/rumpdrv/test_vfs_tmpfs.c \
+	$(rumpdrv_kern_librumpkern_a_SOURCES) $(rumpdrv_vfs_librumpvfs_a_SOURCES) \
+	$(rumpdrv_fs_tmpfs_librumpfs_tmpfs_a_SOURCES)
+tests_rumpdrv_test_vfs_tmpfs_san_CPPFLAGS = $(RDTEST_CPPFLAGS) -DKMEM_DIRECT
+tests_rumpdrv_test_vfs_tmpfs_san_CFLAGS = $(AM_CFLAGS) $(RD_SAN_FLAGS)
+tests_rumpdrv_test_vfs_tmpfs_san_LDFLAGS = $(RD_SAN_FLAGS)
+tests_rumpdrv_test_vfs_tmpfs_san_LDADD = $(RUMPDRV_HYP_LIBS)
+check_PROGRAMS += tests/rumpdrv/test_contexts_san
+TESTS += tests/rumpdrv/test_contexts_san
+tests_rumpdrv_test_contexts_san_SOURCES = tests/rumpdrv/test_contexts.c \
+	$(rumpdrv_kern_librumpkern_a_SOURCES) $(rumpdrv_vfs_librumpvfs_a_SOURCES) \
+	$(rumpdrv_fs_tmpfs_librumpfs_tmpfs_a_SOURCES)
+tests_rumpdrv_test_contexts_san_CPPFLAGS = $(RDTEST_CPPFLAGS) -DKMEM_DIRECT
+tests_rumpdrv_test_contexts_san_CFLAGS = $(AM_CFLAGS) $(RD_SAN_FLAGS)
+tests_rumpdrv_test_contexts_san_LDFLAGS = $(RD_SAN_FLAGS)
+tests_rumpdrv_test_contexts_san_LDADD = $(RUMPDRV_HYP_LIBS)
