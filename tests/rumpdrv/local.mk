@@ -69,3 +69,12 @@ tests_rumpdrv_test_contexts_san_CPPFLAGS = $(RDTEST_CPPFLAGS) -DKMEM_DIRECT
 tests_rumpdrv_test_contexts_san_CFLAGS = $(AM_CFLAGS) $(RD_SAN_FLAGS)
 tests_rumpdrv_test_contexts_san_LDFLAGS = $(RD_SAN_FLAGS)
 tests_rumpdrv_test_contexts_san_LDADD = $(RUMPDRV_HYP_LIBS)
+
+# Benchmark (built, never run by make check): tests/bench/bench_vfs_tmpfs.
+noinst_PROGRAMS += tests/bench/bench_vfs_tmpfs
+tests_bench_bench_vfs_tmpfs_SOURCES = tests/bench/bench_vfs_tmpfs.c
+tests_bench_bench_vfs_tmpfs_CPPFLAGS = $(RDTEST_CPPFLAGS)
+tests_bench_bench_vfs_tmpfs_CFLAGS = $(AM_CFLAGS) -O2
+tests_bench_bench_vfs_tmpfs_LDFLAGS = $(RD_TMPFS_LINK)
+tests_bench_bench_vfs_tmpfs_LDADD = $(RUMPDRV_HYP_LIBS)
+tests_bench_bench_vfs_tmpfs_DEPENDENCIES = $(RD_TMPFS_DEPS)
