@@ -89,3 +89,12 @@ installcheck-local:
 		`PKG_CONFIG_PATH=$(DESTDIR)$(pkgconfigdir) $(PKG_CONFIG) --cflags --libs krank` && \
 	LD_LIBRARY_PATH=$(DESTDIR)$(libdir) $$tmp/t && \
 	echo "installcheck: a program built with krank.pc runs" && rm -rf $$tmp
+
+# Benchmark of the hypercall layer (built with the tree, run only by
+# `make bench-hypercalls`, never by make check).
+noinst_PROGRAMS += tests/bench/bench_hypercalls
+tests_bench_bench_hypercalls_SOURCES = tests/bench/bench_hypercalls.c
+tests_bench_bench_hypercalls_LDADD = libkrank-hypercall.la
+bench-hypercalls: tests/bench/bench_hypercalls$(EXEEXT)
+	./tests/bench/bench_hypercalls
+.PHONY: bench-hypercalls
