@@ -5,9 +5,26 @@
  * constants (kern_errno.h is deliberately not included here).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include <krank/rumpuser.h>
+#include <krank/krs.h>
+
+/* krs.h promises callers may pass the host's flag values. */
+_Static_assert(KRS_O_RDONLY == O_RDONLY && KRS_O_WRONLY == O_WRONLY &&
+    KRS_O_RDWR == O_RDWR && KRS_O_CREAT == O_CREAT && KRS_O_EXCL == O_EXCL &&
+    KRS_O_TRUNC == O_TRUNC && KRS_O_APPEND == O_APPEND &&
+    KRS_O_NONBLOCK == O_NONBLOCK && KRS_O_DIRECTORY == O_DIRECTORY &&
+    KRS_O_NOFOLLOW == O_NOFOLLOW && KRS_O_CLOEXEC == O_CLOEXEC &&
+    KRS_O_SYNC == O_SYNC && KRS_O_DSYNC == O_DSYNC &&
+    KRS_AT_FDCWD == AT_FDCWD && KRS_AT_SYMLINK_NOFOLLOW == AT_SYMLINK_NOFOLLOW &&
+    KRS_AT_REMOVEDIR == AT_REMOVEDIR, "KRS_O_* and AT_* equal the host's");
+_Static_assert(KRS_S_IFMT == S_IFMT && KRS_S_IFDIR == S_IFDIR &&
+    KRS_S_IFREG == S_IFREG && KRS_S_IFLNK == S_IFLNK, "KRS_S_* equal S_*");
+_Static_assert(KRS_UTIME_NOW == UTIME_NOW && KRS_UTIME_OMIT == UTIME_OMIT,
+    "KRS_UTIME_* equal UTIME_*");
 
 int krs_fail(int nberr);
 
