@@ -726,6 +726,16 @@ ext2_rename(struct ext2_inode *fdp, const char *fname, size_t fnamelen,
 	if ((error = ext2_iget_l(fs, fino, &fip)) != 0)
 		goto out;
 	isdir = EXT2_ISDIR(fip->i_mode);
+	/* A directory cannot move below itself (checked first, as POSIX
+	 * systems do, before anything about the target). */
+	if (isdir && fdp != tdp) {
+		if (ext2_is_ancestor(fs, fino, tdp, &e2)) {
+			error = EINVAL;
+			goto out;
+		}
+		if ((error = e2) != 0)
+			goto out;
+	}
 	error = ext2_dirlookup(tdp, tname, tnamelen, &tino);
 	if (error == 0) {
 		if (tino == fino) {	/* same file: nothing to do */
@@ -753,17 +763,10 @@ ext2_rename(struct ext2_inode *fdp, const char *fname, size_t fnamelen,
 	} else if (error != ENOENT) {
 		goto out;
 	}
-	if (isdir && fdp != tdp) {
-		if (ext2_is_ancestor(fs, fino, tdp, &e2)) {
-			error = EINVAL;
-			goto out;
-		}
-		if ((error = e2) != 0)
-			goto out;
-		if (tip == NULL && tdp->i_nlink >= EXT2_LINK_MAX) {
-			error = EMLINK;
-			goto out;
-		}
+	if (isdir && tip == NULL && fdp != tdp &&
+	    tdp->i_nlink >= EXT2_LINK_MAX) {
+		error = EMLINK;
+		goto out;
 	}
 	/* New name first, so a failure leaves the old one in place. */
 	if (tip != NULL)

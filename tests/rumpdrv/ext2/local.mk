@@ -17,3 +17,42 @@ ext2_shtests = tests/rumpdrv/ext2/test_ext2_interop.sh \
 	tests/rumpdrv/ext2/test_ext2_damage.sh
 TESTS += $(ext2_shtests)
 EXTRA_DIST += $(ext2_shtests) tests/rumpdrv/ext2/ext2_lib.sh
+
+# Randomised stress test against an in-memory model (plain and ASan+UBSan).
+check_PROGRAMS += tests/rumpdrv/ext2/test_ext2_stress \
+	tests/rumpdrv/ext2/test_ext2_stress_san
+tests_rumpdrv_ext2_test_ext2_stress_SOURCES = tests/rumpdrv/ext2/test_ext2_stress.c
+tests_rumpdrv_ext2_test_ext2_stress_CPPFLAGS = $(EXT2TEST_CPPFLAGS)
+tests_rumpdrv_ext2_test_ext2_stress_LDFLAGS = $(RUMPDRV_LINK_KERN)
+tests_rumpdrv_ext2_test_ext2_stress_LDADD = $(RUMPDRV_EXT2_LIBS) $(RUMPDRV_HYP_LIBS)
+tests_rumpdrv_ext2_test_ext2_stress_DEPENDENCIES = $(EXT2TEST_DEPS)
+# The sanitizer build compiles blk and ext2 themselves with ASan+UBSan.
+EXT2_SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+tests_rumpdrv_ext2_test_ext2_stress_san_SOURCES = \
+	tests/rumpdrv/ext2/test_ext2_stress.c \
+	$(EXT2_CORE_SOURCES) rumpdrv/dev/blk/blk.c
+tests_rumpdrv_ext2_test_ext2_stress_san_CPPFLAGS = $(EXT2TEST_CPPFLAGS)
+tests_rumpdrv_ext2_test_ext2_stress_san_CFLAGS = $(AM_CFLAGS) $(EXT2_SAN_FLAGS)
+tests_rumpdrv_ext2_test_ext2_stress_san_LDFLAGS = $(EXT2_SAN_FLAGS) \
+	$(RUMPDRV_LINK_KERN)
+tests_rumpdrv_ext2_test_ext2_stress_san_LDADD = $(RUMPDRV_HYP_LIBS)
+tests_rumpdrv_ext2_test_ext2_stress_san_DEPENDENCIES = \
+	rumpdrv/kern/librumpkern.a libkrank-hypercall.la
+TESTS += tests/rumpdrv/ext2/test_ext2_stress.sh
+EXTRA_DIST += tests/rumpdrv/ext2/test_ext2_stress.sh
+
+# libFuzzer target on mutated ext2 images (rule pattern of tests/fuzz).
+fuzz_targets += tests/fuzz/fuzz_ext2
+TESTS += tests/fuzz/fuzz_ext2.sh
+EXTRA_DIST += tests/fuzz/fuzz_ext2.sh tests/fuzz/fuzz_ext2.c
+tests/fuzz/fuzz_ext2: tests/fuzz/fuzz_ext2.c $(EXT2_CORE_SOURCES) \
+		rumpdrv/dev/blk/blk.c rumpdrv/dev/blk/blk.h \
+		rumpdrv/kern/librumpkern.a libkrank-hypercall.la
+	@mkdir -p tests/fuzz
+	$(AM_V_CC)$(FUZZ_BUILD) -I$(srcdir)/rumpdrv -I$(srcdir)/rumpdrv/include \
+		-o $@ $(srcdir)/tests/fuzz/fuzz_ext2.c \
+		$(filter %.c,$(addprefix $(srcdir)/,$(EXT2_CORE_SOURCES))) \
+		$(srcdir)/rumpdrv/dev/blk/blk.c \
+		-Wl,--whole-archive rumpdrv/kern/librumpkern.a -Wl,--no-whole-archive \
+		.libs/libkrank-hypercall.a $(URING_LIBS) -lpthread
