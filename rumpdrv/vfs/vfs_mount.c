@@ -159,16 +159,22 @@ do_unmount(const char *target, int flags)
 			return EBUSY;
 		}
 	}
-	/* The root vnode: our reference, plus rootvnode's for "/". */
+	/*
+	 * Detach from the name space first, so no new lookup can enter the
+	 * mount; lookups already inside hold vnodes (vflush sees them) or
+	 * mnt_refcnt (cross_mounts).  Restored if the mount turns out busy.
+	 */
 	bool isroot = rootvnode == vp;
-	if (isroot) {
+	if (isroot)
 		rootvnode = NULL;
-		vrele(vp);		/* rootvnode's reference */
-	}
+	else if (mp->mnt_vnodecovered != NULL)
+		mp->mnt_vnodecovered->v_mountedhere = NULL;
 	mutex_exit(&mountlist_lock);
+	if (isroot)
+		vrele(vp);		/* rootvnode's reference */
 	vrele(vp);
 	if (__atomic_load_n(&mp->mnt_refcnt, __ATOMIC_ACQUIRE) != 0 ||
-	    (error = vflush(mp, NULL)) != 0) {
+	    vflush(mp, NULL) != 0) {
 		error = EBUSY;
 		goto busy;
 	}
@@ -181,8 +187,6 @@ do_unmount(const char *target, int flags)
 			break;
 		}
 	}
-	if (mp->mnt_vnodecovered)
-		mp->mnt_vnodecovered->v_mountedhere = NULL;
 	mutex_exit(&mountlist_lock);
 	klog(LOG_INFO, "unmounted %s from %s", mp->mnt_stat_from, mp->mnt_stat_on);
 	if (mp->mnt_vnodecovered)
@@ -198,6 +202,10 @@ busy:
 			rootvnode = r;
 			mutex_exit(&mountlist_lock);
 		}
+	} else if (mp->mnt_vnodecovered != NULL) {
+		mutex_enter(&mountlist_lock);
+		mp->mnt_vnodecovered->v_mountedhere = mp;
+		mutex_exit(&mountlist_lock);
 	}
 	return error;
 }

@@ -78,3 +78,21 @@ tests_bench_bench_vfs_tmpfs_CFLAGS = $(AM_CFLAGS) -O2
 tests_bench_bench_vfs_tmpfs_LDFLAGS = $(RD_TMPFS_LINK)
 tests_bench_bench_vfs_tmpfs_LDADD = $(RUMPDRV_HYP_LIBS)
 tests_bench_bench_vfs_tmpfs_DEPENDENCIES = $(RD_TMPFS_DEPS)
+
+# Seeded concurrent stress of the VFS name space on tmpfs.
+check_PROGRAMS += tests/rumpdrv/test_vfs_stress
+TESTS += tests/rumpdrv/test_vfs_stress
+tests_rumpdrv_test_vfs_stress_SOURCES = tests/rumpdrv/test_vfs_stress.c
+tests_rumpdrv_test_vfs_stress_CPPFLAGS = $(RDTEST_CPPFLAGS)
+tests_rumpdrv_test_vfs_stress_LDFLAGS = $(RD_TMPFS_LINK)
+tests_rumpdrv_test_vfs_stress_LDADD = $(RUMPDRV_HYP_LIBS)
+tests_rumpdrv_test_vfs_stress_DEPENDENCIES = $(RD_TMPFS_DEPS)
+check_PROGRAMS += tests/rumpdrv/test_vfs_stress_san
+TESTS += tests/rumpdrv/test_vfs_stress_san
+tests_rumpdrv_test_vfs_stress_san_SOURCES = tests/rumpdrv/test_vfs_stress.c \
+	$(rumpdrv_kern_librumpkern_a_SOURCES) $(rumpdrv_vfs_librumpvfs_a_SOURCES) \
+	$(rumpdrv_fs_tmpfs_librumpfs_tmpfs_a_SOURCES)
+tests_rumpdrv_test_vfs_stress_san_CPPFLAGS = $(RDTEST_CPPFLAGS) -DKMEM_DIRECT
+tests_rumpdrv_test_vfs_stress_san_CFLAGS = $(AM_CFLAGS) $(RD_SAN_FLAGS)
+tests_rumpdrv_test_vfs_stress_san_LDFLAGS = $(RD_SAN_FLAGS)
+tests_rumpdrv_test_vfs_stress_san_LDADD = $(RUMPDRV_HYP_LIBS)
