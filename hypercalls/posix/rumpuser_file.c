@@ -99,38 +99,12 @@ rumpuser_getfileinfo(const char *path, uint64_t *sizep, int *typep)
 	return 0;
 }
 
-int
-rumpuser_iovread(int fd, struct rumpuser_iovec *ruiov, size_t iovcnt,
-    int64_t off, size_t *retp)
+/* Vectored I/O at off, or at the file position for RUMPUSER_IOV_NOSEEK. */
+static int
+iov_io(int fd, const struct rumpuser_iovec *ruiov, size_t iovcnt,
+    int64_t off, size_t *retp, int write)
 {
 	/* struct rumpuser_iovec is layout-identical to struct iovec. */
-	const struct iovec *iov = (const struct iovec *)(void *)ruiov;
-	ssize_t n = -1;
-	int e = 0;
-
-	if (retp == NULL || (ruiov == NULL && iovcnt) || iovcnt > IOV_MAX ||
-	    (off < 0 && off != RUMPUSER_IOV_NOSEEK))
-		return NB_EINVAL;
-	if (fd < 0)
-		return NB_EBADF;
-	KLOCK_WRAP(
-		do {
-			n = off == RUMPUSER_IOV_NOSEEK ?
-			    hyp_host.readv(fd, iov, (int)iovcnt) :
-			    hyp_host.preadv(fd, iov, (int)iovcnt, (off_t)off);
-		} while (n == -1 && errno == EINTR);
-		e = errno
-	);
-	if (n == -1)
-		return rumpuser__errtrans(e);
-	*retp = (size_t)n;
-	return 0;
-}
-
-int
-rumpuser_iovwrite(int fd, const struct rumpuser_iovec *ruiov, size_t iovcnt,
-    int64_t off, size_t *retp)
-{
 	const struct iovec *iov = (const struct iovec *)(const void *)ruiov;
 	ssize_t n = -1;
 	int e = 0;
@@ -142,9 +116,13 @@ rumpuser_iovwrite(int fd, const struct rumpuser_iovec *ruiov, size_t iovcnt,
 		return NB_EBADF;
 	KLOCK_WRAP(
 		do {
-			n = off == RUMPUSER_IOV_NOSEEK ?
-			    hyp_host.writev(fd, iov, (int)iovcnt) :
-			    hyp_host.pwritev(fd, iov, (int)iovcnt, (off_t)off);
+			if (off == RUMPUSER_IOV_NOSEEK)
+				n = write ? hyp_host.writev(fd, iov, (int)iovcnt) :
+				    hyp_host.readv(fd, iov, (int)iovcnt);
+			else
+				n = write ? hyp_host.pwritev(fd, iov, (int)iovcnt,
+				    (off_t)off) : hyp_host.preadv(fd, iov,
+				    (int)iovcnt, (off_t)off);
 		} while (n == -1 && errno == EINTR);
 		e = errno
 	);
@@ -152,6 +130,20 @@ rumpuser_iovwrite(int fd, const struct rumpuser_iovec *ruiov, size_t iovcnt,
 		return rumpuser__errtrans(e);
 	*retp = (size_t)n;
 	return 0;
+}
+
+int
+rumpuser_iovread(int fd, struct rumpuser_iovec *ruiov, size_t iovcnt,
+    int64_t off, size_t *retp)
+{
+	return iov_io(fd, ruiov, iovcnt, off, retp, 0);
+}
+
+int
+rumpuser_iovwrite(int fd, const struct rumpuser_iovec *ruiov, size_t iovcnt,
+    int64_t off, size_t *retp)
+{
+	return iov_io(fd, ruiov, iovcnt, off, retp, 1);
 }
 
 int
