@@ -67,12 +67,16 @@ parse_phdrs(struct kld_stage *st, Elf *elf)
 		    "table: %s", nm, elf_errmsg(-1));
 		return EINVAL;
 	}
-	if (st->eh.e_phentsize != sizeof(Elf64_Phdr) ||
+	/* libelf clamps the count to what fits in the file: a header that
+	 * promises more than that lies. */
+	if ((st->eh.e_phnum != PN_XNUM && phnum != st->eh.e_phnum) ||
+	    st->eh.e_phentsize != sizeof(Elf64_Phdr) ||
 	    st->eh.e_phoff > st->len ||
 	    phnum > (st->len - st->eh.e_phoff) / sizeof(Elf64_Phdr)) {
 		kld_report(d, KLD_ERROR, "krank-ld: %s: program header table "
 		    "out of file: %zu entries of %u bytes at offset %llu in a "
-		    "%zu-byte file", nm, phnum, st->eh.e_phentsize,
+		    "%zu-byte file", nm, (size_t)st->eh.e_phnum,
+		    st->eh.e_phentsize,
 		    (unsigned long long)st->eh.e_phoff, st->len);
 		return EINVAL;
 	}
@@ -170,15 +174,15 @@ parse_phdrs(struct kld_stage *st, Elf *elf)
 			break;
 		}
 	}
-	if (!stack)
-		kld_report(d, KLD_ERROR, "krank-ld: %s: no PT_GNU_STACK, "
-		    "which means an executable stack: link with "
-		    "-z noexecstack", nm);
 	if (st->nseg == 0) {
 		kld_report(d, KLD_ERROR, "krank-ld: %s: no loadable segment",
 		    nm);
 		return EINVAL;
 	}
+	if (!stack)
+		kld_report(d, KLD_ERROR, "krank-ld: %s: no PT_GNU_STACK, "
+		    "which means an executable stack: link with "
+		    "-z noexecstack", nm);
 	st->lo = st->seg[0].vaddr & ~(PG - 1);
 	st->hi = (st->seg[st->nseg - 1].vaddr + st->seg[st->nseg - 1].memsz +
 	    PG - 1) & ~(PG - 1);

@@ -630,8 +630,11 @@ kld_load(const void *image, size_t len, const char *name,
 		o->strtab = kld_stage_ptr(&st, st.dyn.strtab, st.dyn.strsz);
 		o->strsz = o->strtab ? st.dyn.strsz : 0;
 	}
-	o->fini = st.dyn.fini ? o->base + st.dyn.fini : 0;
-	o->fini_array = st.dyn.fini_arraysz ? o->base + st.dyn.fini_array : 0;
+	/* KLD_NO_INIT: neither initialisers now nor finalisers at unload. */
+	o->fini = st.dyn.fini && !(flags & KLD_NO_INIT) ?
+	    o->base + st.dyn.fini : 0;
+	o->fini_array = st.dyn.fini_arraysz && !(flags & KLD_NO_INIT) ?
+	    o->base + st.dyn.fini_array : 0;
 	o->nfini_array = st.dyn.fini_arraysz / 8;
 	kld_stage_fini(&st);
 	kld_stat_add(KLD_ST_LOADS, 1);

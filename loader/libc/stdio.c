@@ -86,7 +86,7 @@ emit_float(struct out *o, long double v, char conv, int flags, int width,
 
 	if (prec < 0)
 		prec = 6;
-	if (v < 0 || (v == 0 && 1 / v < 0)) {
+	if (__builtin_signbit(v)) {
 		pre[0] = '-';
 		v = -v;
 	} else if (flags & F_PLUS)
@@ -126,7 +126,7 @@ emit_float(struct out *o, long double v, char conv, int flags, int width,
 
 		for (int i = 0; i < prec; i++)
 			scaled *= 10;
-		scaled = __builtin_roundl(scaled);
+		scaled = __builtin_rintl(scaled);
 		/* Integer part digits then fraction, from the scaled value. */
 		ni = 0;
 		if (scaled < 1e18L) {
@@ -171,7 +171,7 @@ emit_float(struct out *o, long double v, char conv, int flags, int width,
 			prec = 17;
 		for (int i = 0; i < prec; i++)
 			scaled *= 10;
-		scaled = __builtin_roundl(scaled);
+		scaled = __builtin_rintl(scaled);
 		u = (unsigned long long)scaled;
 		nt = utoa(u, 10, 0, tmp + sizeof(tmp));
 		if ((int)nt > prec + 1 && v != 0) {	/* 9.99 -> 10.0 */

@@ -1,6 +1,7 @@
 # tests/loader: krank-ld against gcc-built programs, malformed ELF files,
 # real shared objects of the machine, the isolate libc and the JIT API.
-loader_test_scripts = tests/loader/test_kld_corpus.sh
+loader_test_scripts = tests/loader/test_kld_corpus.sh \
+	tests/loader/test_kld_syslibs.sh
 TESTS += $(loader_test_scripts)
 EXTRA_DIST += $(loader_test_scripts) tests/loader/corpus
 
@@ -10,3 +11,14 @@ TESTS += $(loader_test_progs)
 KLD_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/loader/include
 tests_loader_test_kld_jit_CPPFLAGS = $(KLD_TEST_CPPFLAGS)
 tests_loader_test_kld_jit_LDADD = libkrank-loader.la
+
+check_PROGRAMS += tests/loader/kld_mutate
+tests_loader_kld_mutate_CPPFLAGS = $(KLD_TEST_CPPFLAGS)
+tests_loader_kld_mutate_LDADD = libkrank-loader.la
+loader_test_scripts += tests/loader/test_kld_badelf.sh
+
+check_PROGRAMS += tests/loader/test_kld_libc
+TESTS += tests/loader/test_kld_libc
+tests_loader_test_kld_libc_CPPFLAGS = $(KLD_TEST_CPPFLAGS)
+tests_loader_test_kld_libc_CFLAGS = $(AM_CFLAGS) -Wno-format-truncation -fno-builtin
+tests_loader_test_kld_libc_LDADD = libkrank-loader.la

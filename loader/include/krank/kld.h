@@ -22,7 +22,7 @@ extern "C" {
 
 /* Flags for kld_verify, kld_load and kld_jit_seal. */
 #define KLD_STRICT	0x1	/* hidden syscall/int 0x80 byte patterns are errors */
-#define KLD_NO_INIT	0x2	/* kld_load: do not run DT_INIT/DT_INIT_ARRAY */
+#define KLD_NO_INIT	0x2	/* kld_load: run no initialisers, nor finalisers at unload */
 
 enum kld_severity { KLD_ERROR = 0, KLD_WARNING = 1, KLD_INFO = 2 };
 
