@@ -1,0 +1,273 @@
+/*
+ * net_if.c - interfaces: attach/detach, the input and output queues, the
+ * netisr workqueue that runs deferred input (loopback), and address, MTU
+ * and up/down configuration.  See net.h for the locking rules.
+ */
+#include "net/core/net.h"
+
+static struct workqueue *netisr_wq;
+
+void
+ifq_init(struct ifqueue *q, int maxlen)
+{
+	memset(q, 0, sizeof(*q));
+	q->ifq_maxlen = maxlen;
+}
+
+int
+ifq_enqueue(struct ifqueue *q, struct mbuf *m)
+{
+	kspin_enter(&q->ifq_lock);
+	if (q->ifq_len >= q->ifq_maxlen) {
+		q->ifq_drops++;
+		kspin_exit(&q->ifq_lock);
+		m_freem(m);
+		return ENOBUFS;
+	}
+	m->m_nextpkt = NULL;
+	if (q->ifq_tail != NULL)
+		q->ifq_tail->m_nextpkt = m;
+	else
+		q->ifq_head = m;
+	q->ifq_tail = m;
+	q->ifq_len++;
+	kspin_exit(&q->ifq_lock);
+	return 0;
+}
+
+struct mbuf *
+ifq_dequeue(struct ifqueue *q)
+{
+	kspin_enter(&q->ifq_lock);
+	struct mbuf *m = q->ifq_head;
+	if (m != NULL) {
+		q->ifq_head = m->m_nextpkt;
+		if (q->ifq_head == NULL)
+			q->ifq_tail = NULL;
+		q->ifq_len--;
+		m->m_nextpkt = NULL;
+	}
+	kspin_exit(&q->ifq_lock);
+	return m;
+}
+
+struct mbuf *
+ifq_dequeue_all(struct ifqueue *q)
+{
+	kspin_enter(&q->ifq_lock);
+	struct mbuf *m = q->ifq_head;
+	q->ifq_head = q->ifq_tail = NULL;
+	q->ifq_len = 0;
+	kspin_exit(&q->ifq_lock);
+	return m;
+}
+
+void
+ifq_purge(struct ifqueue *q)
+{
+	m_freem_list(ifq_dequeue_all(q));
+}
+
+static void
+netisr_work(struct work *wk, void *arg)
+{
+	(void)arg;
+	struct ifnet *ifp = (struct ifnet *)((char *)wk -
+	    offsetof(struct ifnet, if_rcvwork));
+	__atomic_store_n(&ifp->if_rcvwork_busy, 0, __ATOMIC_RELEASE);
+	if_input_process(ifp);
+}
+
+int
+netisr_init(void)
+{
+	return workqueue_create(&netisr_wq, "netisr", netisr_work, NULL, 0,
+	    IPL_NONE, 0);
+}
+
+void
+netisr_fini(void)
+{
+	if (netisr_wq != NULL)
+		workqueue_destroy(netisr_wq);
+	netisr_wq = NULL;
+}
+
+int
+if_attach(struct netstack *ns, struct ifnet *ifp, const char *prefix)
+{
+	mutex_enter(&ns->ns_lock);
+	unsigned i, unit = 0;
+	for (i = 0; i < NS_MAXIF && ns->ns_ifnet[i] != NULL; i++)
+		;
+	if (i == NS_MAXIF) {
+		mutex_exit(&ns->ns_lock);
+		return ENOSPC;
+	}
+	/* Lowest unit number not used by this prefix. */
+	for (;;) {
+		char name[IFNAMSIZ];
+		snprintf(name, sizeof(name), "%s%u", prefix, unit);
+		if (if_byname(ns, name) == NULL) {
+			strlcpy_k(ifp->if_xname, name, sizeof(ifp->if_xname));
+			break;
+		}
+		unit++;
+	}
+	ifp->if_index = i + 1;
+	ifp->if_stack = ns;
+	ifq_init(&ifp->if_snd, IFQ_MAXLEN);
+	ifq_init(&ifp->if_rcv, IFQ_MAXLEN);
+	ns->ns_ifnet[i] = ifp;
+	mutex_exit(&ns->ns_lock);
+	klog(LOG_INFO, "net: %s: %s attached", ns->ns_name, ifp->if_xname);
+	return 0;
+}
+
+void
+if_detach(struct ifnet *ifp)
+{
+	struct netstack *ns = ifp->if_stack;
+	if (ifp->if_stop != NULL)
+		ifp->if_stop(ifp);
+	if (netisr_wq != NULL)
+		workqueue_wait(netisr_wq, &ifp->if_rcvwork);
+	mutex_enter(&ns->ns_lock);
+	ifp->if_flags &= ~(IFF_UP | IFF_RUNNING);
+	rt_purge_ifp(ns, ifp);
+	if (ifp->if_detach_l2 != NULL)
+		ifp->if_detach_l2(ifp);
+	ns->ns_ifnet[ifp->if_index - 1] = NULL;
+	mutex_exit(&ns->ns_lock);
+	ifq_purge(&ifp->if_snd);
+	ifq_purge(&ifp->if_rcv);
+}
+
+struct ifnet *
+if_byname(struct netstack *ns, const char *name)
+{
+	for (int i = 0; i < NS_MAXIF; i++)
+		if (ns->ns_ifnet[i] != NULL &&
+		    strcmp(ns->ns_ifnet[i]->if_xname, name) == 0)
+			return ns->ns_ifnet[i];
+	return NULL;
+}
+
+void
+if_input_enqueue(struct ifnet *ifp, struct mbuf *m)
+{
+	m->m_pkthdr.rcvif = ifp;
+	if (ifq_enqueue(&ifp->if_rcv, m) != 0)
+		NET_ATOMIC_INC(&ifp->if_data.ifi_iqdrops);
+}
+
+void
+if_input_process(struct ifnet *ifp)
+{
+	struct netstack *ns = ifp->if_stack;
+	struct mbuf *m;
+
+	/* Take the queue in batches so ns_lock is taken once per batch. */
+	while ((m = ifq_dequeue_all(&ifp->if_rcv)) != NULL) {
+		mutex_enter(&ns->ns_lock);
+		while (m != NULL) {
+			struct mbuf *n = m->m_nextpkt;
+			m->m_nextpkt = NULL;
+			if (!(ifp->if_flags & IFF_UP)) {
+				NET_ATOMIC_INC(&ifp->if_data.ifi_iqdrops);
+				m_freem(m);
+			} else
+				ifp->if_input(ifp, m);
+			m = n;
+		}
+		mutex_exit(&ns->ns_lock);
+	}
+}
+
+void
+if_input_schedule(struct ifnet *ifp)
+{
+	if (__atomic_exchange_n(&ifp->if_rcvwork_busy, 1, __ATOMIC_ACQ_REL) == 0)
+		workqueue_enqueue(netisr_wq, &ifp->if_rcvwork, NULL);
+}
+
+int
+if_transmit(struct ifnet *ifp, struct mbuf *m)
+{
+	if (!(ifp->if_flags & IFF_UP)) {
+		NET_ATOMIC_INC(&ifp->if_data.ifi_oerrors);
+		m_freem(m);
+		return ENETDOWN;
+	}
+	if (ifq_enqueue(&ifp->if_snd, m) != 0) {
+		NET_ATOMIC_INC(&ifp->if_data.ifi_oqdrops);
+		return ENOBUFS;
+	}
+	ifp->if_start(ifp);
+	return 0;
+}
+
+int
+if_setaddr(struct ifnet *ifp, uint32_t addr, uint32_t mask)
+{
+	struct netstack *ns = ifp->if_stack;
+	int plen = in_mask2plen(mask);
+	if (plen < 0 || (addr == 0 && mask != 0))
+		return EINVAL;
+	mutex_enter(&ns->ns_lock);
+	if (ifp->if_addr != 0) {
+		int oplen = in_mask2plen(ifp->if_netmask);
+		rt_delete(ns, ifp->if_addr & ifp->if_netmask, oplen);
+	}
+	ifp->if_addr = addr;
+	ifp->if_netmask = mask;
+	ifp->if_broadaddr = addr == 0 ? 0 : (addr | ~mask);
+	int rv = 0;
+	if (addr != 0 && plen < 32)
+		rv = rt_add(ns, addr & mask, plen, 0, ifp, RTF_CONNECTED);
+	if (rv == EEXIST)
+		rv = 0;		/* another interface on the same net keeps it */
+	if (rv == 0 && ifp->if_addrchanged != NULL && (ifp->if_flags & IFF_UP))
+		ifp->if_addrchanged(ifp);
+	mutex_exit(&ns->ns_lock);
+	return rv;
+}
+
+int
+if_setmtu(struct ifnet *ifp, unsigned mtu)
+{
+	if (mtu < 68 || mtu > 65535)
+		return EINVAL;
+	mutex_enter(&ifp->if_stack->ns_lock);
+	ifp->if_mtu = mtu;
+	mutex_exit(&ifp->if_stack->ns_lock);
+	return 0;
+}
+
+int
+if_setup(struct ifnet *ifp, bool up)
+{
+	mutex_enter(&ifp->if_stack->ns_lock);
+	bool was = ifp->if_flags & IFF_UP;
+	if (up)
+		ifp->if_flags |= IFF_UP | IFF_RUNNING;
+	else
+		ifp->if_flags &= ~(IFF_UP | IFF_RUNNING);
+	if (up && !was && ifp->if_addr != 0 && ifp->if_addrchanged != NULL)
+		ifp->if_addrchanged(ifp);
+	mutex_exit(&ifp->if_stack->ns_lock);
+	if (!up)
+		ifq_purge(&ifp->if_snd);
+	return 0;
+}
+
+struct ifnet *
+in_ifaddr_lookup(struct netstack *ns, uint32_t addr)
+{
+	for (int i = 0; i < NS_MAXIF; i++) {
+		struct ifnet *ifp = ns->ns_ifnet[i];
+		if (ifp != NULL && ifp->if_addr == addr && addr != 0)
+			return ifp;
+	}
+	return NULL;
+}

@@ -1,0 +1,138 @@
+/*
+ * krs_net.h - KRANK's socket and network-configuration calls over the
+ * rumpdrv/net stack.  Plain C with errno semantics: -1 and errno (the
+ * host's numbering) on failure.  Constants and structure layouts equal
+ * Linux's (AF_INET 2, SOCK_DGRAM 2, struct sockaddr_in, struct pollfd), so
+ * callers may pass the host's.  Components: "net" (stacks, interfaces,
+ * routes), "ether", "virtif", "socket", "inet".
+ *
+ * Socket descriptors live in a table of the socket component, numbered
+ * from KRS_SOCK_FDBASE, until the VFS descriptor table can hold sockets;
+ * krs_close and krs_fcntl here are weak so the VFS's take over then.
+ */
+#ifndef KRANK_KRS_NET_H
+#define KRANK_KRS_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef KRS_EXPORT
+#define KRS_EXPORT __attribute__((visibility("default")))
+#endif
+
+#define KRS_SOCK_FDBASE	4096
+
+#define KRS_POLLIN	0x001
+#define KRS_POLLPRI	0x002
+#define KRS_POLLOUT	0x004
+#define KRS_POLLERR	0x008
+#define KRS_POLLHUP	0x010
+#define KRS_POLLNVAL	0x020
+
+struct krs_pollfd {
+	int fd;
+	short events;
+	short revents;
+};
+
+#define KRS_SOL_SOCKET	1
+#define KRS_SO_REUSEADDR 2
+#define KRS_SO_ERROR	4
+#define KRS_SO_BROADCAST 6
+#define KRS_SO_SNDBUF	7
+#define KRS_SO_RCVBUF	8
+#define KRS_SO_RCVTIMEO	20
+#define KRS_SO_SNDTIMEO	21
+#define KRS_MSG_PEEK	0x02
+#define KRS_MSG_TRUNC	0x20
+#define KRS_MSG_DONTWAIT 0x40
+#define KRS_F_GETFL	3
+#define KRS_F_SETFL	4
+
+/*
+ * Sockets.  krs_socket: AF_INET with SOCK_DGRAM (UDP); SOCK_NONBLOCK may be
+ * or-ed into type.  SOCK_STREAM fails with EPROTONOSUPPORT until TCP
+ * exists.  The socket is created in the calling thread's stack
+ * (krs_net_stack_select; default stack 0).  Blocking calls wait without
+ * limit unless SO_RCVTIMEO/SO_SNDTIMEO is set (then EAGAIN).
+ */
+KRS_EXPORT int krs_socket(int domain, int type, int protocol);
+KRS_EXPORT int krs_bind(int fd, const void *addr, uint32_t addrlen);
+KRS_EXPORT int krs_connect(int fd, const void *addr, uint32_t addrlen);
+KRS_EXPORT ssize_t krs_sendto(int fd, const void *buf, size_t len, int flags,
+    const void *to, uint32_t tolen);
+KRS_EXPORT ssize_t krs_send(int fd, const void *buf, size_t len, int flags);
+KRS_EXPORT ssize_t krs_recvfrom(int fd, void *buf, size_t len, int flags,
+    void *from, uint32_t *fromlen);
+KRS_EXPORT ssize_t krs_recv(int fd, void *buf, size_t len, int flags);
+KRS_EXPORT int krs_getsockname(int fd, void *addr, uint32_t *addrlen);
+KRS_EXPORT int krs_getpeername(int fd, void *addr, uint32_t *addrlen);
+KRS_EXPORT int krs_setsockopt(int fd, int level, int name, const void *val,
+    uint32_t len);
+KRS_EXPORT int krs_getsockopt(int fd, int level, int name, void *val,
+    uint32_t *len);
+/* krs_poll - as poll(2) over socket descriptors; returns the number of
+ * descriptors with events, 0 on timeout (timeout_ms -1: none). */
+KRS_EXPORT int krs_poll(struct krs_pollfd *fds, unsigned nfds, int timeout_ms);
+KRS_EXPORT int krs_sock_close(int fd);
+/* Weak: become the VFS's once descriptors are shared.  krs_fcntl knows
+ * F_GETFL/F_SETFL with O_NONBLOCK (04000) on sockets. */
+KRS_EXPORT int krs_close(int fd);
+KRS_EXPORT int krs_fcntl(int fd, int cmd, ...);
+
+/*
+ * Stacks.  Each stack is independent (interfaces, routes, sockets); two
+ * stacks in one process talk over an in-process wire.  krs_net_stack_create
+ * returns the new stack's id (stack 0 is created on first use).
+ * krs_net_stack_select binds the calling thread to a stack for the calls
+ * that create sockets and interfaces or name interfaces.
+ */
+KRS_EXPORT int krs_net_stack_create(const char *name);
+KRS_EXPORT int krs_net_stack_select(int id);
+KRS_EXPORT int krs_net_stack_destroy(int id);
+
+/*
+ * Interfaces.  krs_if_virt_attach opens the packet port spec
+ * ("tap:NAME", "afpacket:IF", "wire:NAME[,opts]") as an Ethernet interface
+ * of the current stack and writes its name (virtN) to name.  Errors: those
+ * of hyp_pkt_open (EINVAL, ENOENT, EBUSY, EPERM), ENOSPC.
+ */
+KRS_EXPORT int krs_if_virt_attach(const char *spec, char *name, size_t namelen);
+KRS_EXPORT int krs_if_virt_detach(const char *ifname);
+/* krs_if_setaddr - "A.B.C.D/LEN" (or "0.0.0.0/0" to remove); a connected
+ * route follows, and Ethernet interfaces announce it (gratuitous ARP). */
+KRS_EXPORT int krs_if_setaddr(const char *ifname, const char *cidr);
+KRS_EXPORT int krs_if_setmtu(const char *ifname, unsigned mtu);
+KRS_EXPORT int krs_if_up(const char *ifname, int up);
+/* krs_route_add - "A.B.C.D/LEN" via gateway "A.B.C.D" (NULL: directly on
+ * ifname); ifname NULL: the interface that reaches the gateway. */
+KRS_EXPORT int krs_route_add(const char *cidr, const char *gateway,
+    const char *ifname);
+KRS_EXPORT int krs_route_delete(const char *cidr);
+
+struct krs_if_stats {
+	uint64_t ipackets, ierrors, opackets, oerrors;
+	uint64_t ibytes, obytes, iqdrops, oqdrops, noproto;
+};
+KRS_EXPORT int krs_if_stats(const char *ifname, struct krs_if_stats *st);
+
+/*
+ * krs_net_dump - a netstat-like text dump of the current stack:
+ * interfaces and their counters, routes, ARP entries, sockets and every
+ * protocol counter ("counter ip.badsum 0" lines).  Returns the length
+ * (truncated to len - 1 and NUL-terminated), or -1.
+ */
+KRS_EXPORT ssize_t krs_net_dump(char *buf, size_t len);
+/* krs_net_counter - one protocol counter by name ("ip.badsum",
+ * "udp.noport", "arp.dupaddr" ...); -1 with ENOENT when unknown. */
+KRS_EXPORT int64_t krs_net_counter(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KRANK_KRS_NET_H */

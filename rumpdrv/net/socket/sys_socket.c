@@ -1,0 +1,644 @@
+/*
+ * sys_socket.c - the krs_ socket calls: a descriptor table of sockets
+ * (numbered from KRS_SOCK_FDBASE until the VFS can hold sockets), copies
+ * between caller buffers and mbufs, blocking with timeouts, and poll.
+ * sotab_lock protects the table and every so_refs; a caller holds a
+ * reference on a socket while it uses it, so close never frees under it.
+ */
+#include <stdarg.h>
+
+#include "net/socket/sys_socket.h"
+#include "net/krs_net.h"
+
+#define SOTAB_MAX 4096
+#define IP_MAXPACKET_K (65535 - 20 - 8)	/* largest UDP payload */
+
+/*
+ * The host (Linux) numbers of the errors a socket can hold in so_error,
+ * for SO_ERROR: krs_fail translates for return values, but a value handed
+ * back in memory needs its own mapping.
+ */
+static int
+krs_errno_host(int nb)
+{
+	switch (nb) {
+	case ECONNREFUSED:	return 111;
+	case ENETUNREACH:	return 101;
+	case EHOSTUNREACH:	return 113;
+	case ECONNRESET:	return 104;
+	case ETIMEDOUT:		return 110;
+	case EMSGSIZE:		return 90;
+	case ENOBUFS:		return 105;
+	default:		return nb < 35 ? nb : 5;	/* EIO */
+	}
+}
+
+static kmutex_t sotab_lock;
+static struct socket *sotab[SOTAB_MAX];
+
+void
+sotab_init(void)
+{
+	mutex_init(&sotab_lock, MUTEX_DEFAULT, IPL_NONE);
+}
+
+static void
+sofree(struct socket *so)
+{
+	cv_destroy(&so->so_cv);
+	kmem_free(so, sizeof(*so));
+}
+
+static void
+sorele(struct socket *so)
+{
+	mutex_enter(&sotab_lock);
+	bool last = --so->so_refs == 0;
+	mutex_exit(&sotab_lock);
+	if (last)
+		sofree(so);
+}
+
+static struct socket *
+fd_getsock(int fd, int *errp)
+{
+	unsigned i = (unsigned)(fd - KRS_SOCK_FDBASE);
+	if (fd < KRS_SOCK_FDBASE || i >= SOTAB_MAX) {
+		*errp = fd >= 0 && fd < KRS_SOCK_FDBASE ? ENOTSOCK : EBADF;
+		return NULL;
+	}
+	mutex_enter(&sotab_lock);
+	struct socket *so = sotab[i];
+	if (so != NULL)
+		so->so_refs++;
+	mutex_exit(&sotab_lock);
+	if (so == NULL)
+		*errp = EBADF;
+	return so;
+}
+
+/* Close: unlink, detach the protocol, wake waiters, drop the table's
+ * reference.  ns_lock is taken here. */
+static int
+soclose_fd(int fd)
+{
+	unsigned i = (unsigned)(fd - KRS_SOCK_FDBASE);
+	if (fd < KRS_SOCK_FDBASE || i >= SOTAB_MAX)
+		return EBADF;
+	mutex_enter(&sotab_lock);
+	struct socket *so = sotab[i];
+	sotab[i] = NULL;
+	mutex_exit(&sotab_lock);
+	if (so == NULL)
+		return EBADF;
+	struct netstack *ns = so->so_stack;
+	mutex_enter(&ns->ns_lock);
+	so->so_state |= SS_CLOSING | SS_CANTRCVMORE | SS_CANTSENDMORE;
+	if (so->so_pr != NULL)
+		so->so_pr->pr_detach(so);
+	so->so_pr = NULL;
+	sbflush(&so->so_rcv);
+	sowakeup(so);
+	mutex_exit(&ns->ns_lock);
+	sorele(so);
+	return 0;
+}
+
+void
+sotab_fini(void)
+{
+	for (int i = 0; i < SOTAB_MAX; i++)
+		if (sotab[i] != NULL)
+			(void)soclose_fd(KRS_SOCK_FDBASE + i);
+	mutex_destroy(&sotab_lock);
+}
+
+int
+sotab_count_stack(struct netstack *ns)
+{
+	int n = 0;
+	mutex_enter(&sotab_lock);
+	for (int i = 0; i < SOTAB_MAX; i++)
+		if (sotab[i] != NULL && sotab[i]->so_stack == ns)
+			n++;
+	mutex_exit(&sotab_lock);
+	return n;
+}
+
+KRS_EXPORT int
+krs_socket(int domain, int type, int protocol)
+{
+	if (domain != AF_INET)
+		return krs_fail(EAFNOSUPPORT);
+	int flags = type & (SOCK_NONBLOCK | SOCK_CLOEXEC);
+	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	const struct protosw *pr = sock_proto_find(type, protocol);
+	if (pr == NULL)
+		return krs_fail(type == SOCK_STREAM || type == SOCK_DGRAM ?
+		    EPROTONOSUPPORT : EPROTOTYPE);
+	struct netstack *ns = netstack_cur();
+	if (ns == NULL)
+		return krs_fail(ENETDOWN);
+	struct socket *so = kmem_zalloc(sizeof(*so), KM_SLEEP);
+	so->so_stack = ns;
+	so->so_pr = pr;
+	so->so_type = type;
+	so->so_refs = 1;
+	if (flags & SOCK_NONBLOCK)
+		so->so_state |= SS_NBIO;
+	cv_init(&so->so_cv, "socket");
+	mutex_enter(&ns->ns_lock);
+	int rv = pr->pr_attach(so);
+	mutex_exit(&ns->ns_lock);
+	if (rv != 0) {
+		sofree(so);
+		return krs_fail(rv);
+	}
+	mutex_enter(&sotab_lock);
+	int i;
+	for (i = 0; i < SOTAB_MAX && sotab[i] != NULL; i++)
+		;
+	if (i < SOTAB_MAX) {
+		sotab[i] = so;
+		so->so_fd = KRS_SOCK_FDBASE + i;
+	}
+	mutex_exit(&sotab_lock);
+	if (i == SOTAB_MAX) {
+		mutex_enter(&ns->ns_lock);
+		pr->pr_detach(so);
+		mutex_exit(&ns->ns_lock);
+		sofree(so);
+		return krs_fail(EMFILE);
+	}
+	return so->so_fd;
+}
+
+static int
+sockaddr_in(const void *addr, uint32_t len, struct sockaddr_in_k *sin,
+    bool unspec_ok)
+{
+	if (addr == NULL)
+		return EFAULT;
+	memset(sin, 0, sizeof(*sin));
+	if (len >= 2)
+		memcpy(&sin->sin_family, addr, 2);
+	if (unspec_ok && len >= 2 && sin->sin_family == AF_UNSPEC)
+		return 0;
+	if (len < sizeof(*sin))
+		return EINVAL;
+	memcpy(sin, addr, sizeof(*sin));
+	if (sin->sin_family != AF_INET)
+		return EAFNOSUPPORT;
+	return 0;
+}
+
+/* Run op under the socket's stack lock; 0 or errno. */
+#define SOCK_OP(fd, so, body) do {					\
+	int err_ = 0;							\
+	struct socket *so = fd_getsock((fd), &err_);			\
+	if (so == NULL)							\
+		return krs_fail(err_);					\
+	mutex_enter(&so->so_stack->ns_lock);				\
+	if (so->so_pr == NULL)						\
+		err_ = so->so_state & SS_CLOSING ? EBADF : ENETDOWN;	\
+	else {								\
+		body;							\
+	}								\
+	mutex_exit(&so->so_stack->ns_lock);				\
+	sorele(so);							\
+	if (err_ != 0)							\
+		return krs_fail(err_);					\
+} while (0)
+
+KRS_EXPORT int
+krs_bind(int fd, const void *addr, uint32_t addrlen)
+{
+	struct sockaddr_in_k sin;
+	int rv = sockaddr_in(addr, addrlen, &sin, false);
+	if (rv != 0)
+		return krs_fail(rv);
+	SOCK_OP(fd, so, err_ = so->so_pr->pr_bind(so, &sin));
+	return 0;
+}
+
+KRS_EXPORT int
+krs_connect(int fd, const void *addr, uint32_t addrlen)
+{
+	struct sockaddr_in_k sin;
+	int rv = sockaddr_in(addr, addrlen, &sin, true);
+	if (rv != 0)
+		return krs_fail(rv);
+	SOCK_OP(fd, so, err_ = so->so_pr->pr_connect(so, &sin));
+	return 0;
+}
+
+static struct mbuf *
+m_fromuser(const void *buf, size_t len)
+{
+	if (len > IP_MAXPACKET_K)
+		len = IP_MAXPACKET_K;
+	/* Leave room in front for the UDP, IP and link headers. */
+	struct mbuf *top = m_gethdr(M_WAIT, MT_DATA), *m = top;
+	if (top == NULL)
+		return NULL;
+	if (len + 64 > (size_t)MHLEN && m_clget(top, M_WAIT) != 0) {
+		m_freem(top);
+		return NULL;
+	}
+	m->m_data += 64;
+	size_t done = 0;
+	for (;;) {
+		size_t room = (size_t)M_TRAILINGSPACE(m);
+		size_t n = len - done < room ? len - done : room;
+		memcpy(m->m_data, (const char *)buf + done, n);
+		m->m_len = (int)n;
+		done += n;
+		if (done == len)
+			break;
+		struct mbuf *nm = m_getcl(M_WAIT, MT_DATA, 0);
+		if (nm == NULL) {
+			m_freem(top);
+			return NULL;
+		}
+		m->m_next = nm;
+		m = nm;
+	}
+	top->m_pkthdr.len = (int)len;
+	return top;
+}
+
+KRS_EXPORT ssize_t
+krs_sendto(int fd, const void *buf, size_t len, int flags, const void *to,
+    uint32_t tolen)
+{
+	struct sockaddr_in_k sin;
+	(void)flags;
+	if (to != NULL) {
+		int rv = sockaddr_in(to, tolen, &sin, false);
+		if (rv != 0)
+			return krs_fail(rv);
+	}
+	if (len > IP_MAXPACKET_K)
+		return krs_fail(EMSGSIZE);
+	if (buf == NULL && len > 0)
+		return krs_fail(EFAULT);
+	struct mbuf *m = m_fromuser(buf, len);
+	if (m == NULL)
+		return krs_fail(ENOBUFS);
+	SOCK_OP(fd, so, {
+		if (so->so_state & SS_CANTSENDMORE) {
+			m_freem(m);
+			err_ = EPIPE;
+		} else if (so->so_error != 0) {
+			m_freem(m);
+			err_ = so->so_error;
+			so->so_error = 0;
+		} else
+			err_ = so->so_pr->pr_send(so, m, to ? &sin : NULL);
+	});
+	return (ssize_t)len;
+}
+
+KRS_EXPORT ssize_t
+krs_send(int fd, const void *buf, size_t len, int flags)
+{
+	return krs_sendto(fd, buf, len, flags, NULL, 0);
+}
+
+KRS_EXPORT ssize_t
+krs_recvfrom(int fd, void *buf, size_t len, int flags, void *from,
+    uint32_t *fromlen)
+{
+	int err = 0;
+	ssize_t got = -1;
+	struct socket *so = fd_getsock(fd, &err);
+	if (so == NULL)
+		return krs_fail(err);
+	struct netstack *ns = so->so_stack;
+	uint64_t deadline = 0;
+	mutex_enter(&ns->ns_lock);
+	if (so->so_rcv.sb_timeo_ns != 0)
+		deadline = kern_uptime_ns() + so->so_rcv.sb_timeo_ns;
+	for (;;) {
+		if (so->so_state & SS_CLOSING) {
+			err = EBADF;
+			break;
+		}
+		if (so->so_error != 0) {
+			err = so->so_error;
+			so->so_error = 0;
+			break;
+		}
+		struct mbuf *rec = so->so_rcv.sb_mb;
+		if (rec != NULL) {
+			struct mbuf *data = rec->m_next;
+			int reclen = m_length(data);
+			int n = (size_t)reclen < len ? reclen : (int)len;
+			if (n > 0)
+				m_copydata(data, 0, n, buf);
+			if (from != NULL && fromlen != NULL) {
+				uint32_t fl = *fromlen < sizeof(struct sockaddr_in_k) ?
+				    *fromlen : sizeof(struct sockaddr_in_k);
+				memcpy(from, rec->m_data, fl);
+				*fromlen = sizeof(struct sockaddr_in_k);
+			}
+			if (!(flags & KRS_MSG_PEEK)) {
+				so->so_rcv.sb_mb = rec->m_nextpkt;
+				if (so->so_rcv.sb_mb == NULL)
+					so->so_rcv.sb_lastrec = NULL;
+				so->so_rcv.sb_cc -= reclen;
+				rec->m_nextpkt = NULL;
+				m_freem(rec);
+			}
+			got = (flags & KRS_MSG_TRUNC) ? reclen : n;
+			break;
+		}
+		if (so->so_state & SS_CANTRCVMORE) {
+			got = 0;
+			break;
+		}
+		if ((so->so_state & SS_NBIO) || (flags & KRS_MSG_DONTWAIT)) {
+			err = EAGAIN;
+			break;
+		}
+		if (deadline != 0) {
+			uint64_t now = kern_uptime_ns();
+			if (now >= deadline ||
+			    cv_timedwait_ns(&so->so_cv, &ns->ns_lock,
+			    deadline - now) == EWOULDBLOCK) {
+				if (so->so_rcv.sb_mb == NULL) {
+					err = EAGAIN;
+					break;
+				}
+			}
+		} else
+			cv_wait(&so->so_cv, &ns->ns_lock);
+	}
+	mutex_exit(&ns->ns_lock);
+	sorele(so);
+	if (err != 0)
+		return krs_fail(err);
+	return got;
+}
+
+KRS_EXPORT ssize_t
+krs_recv(int fd, void *buf, size_t len, int flags)
+{
+	return krs_recvfrom(fd, buf, len, flags, NULL, NULL);
+}
+
+static int
+sockname(int fd, void *addr, uint32_t *addrlen, bool peer)
+{
+	struct sockaddr_in_k sin;
+	if (addr == NULL || addrlen == NULL)
+		return krs_fail(EFAULT);
+	memset(&sin, 0, sizeof(sin));
+	SOCK_OP(fd, so, {
+		if (peer && !(so->so_state & SS_ISCONNECTED))
+			err_ = ENOTCONN;
+		else if (peer)
+			so->so_pr->pr_peeraddr(so, &sin);
+		else
+			so->so_pr->pr_sockaddr(so, &sin);
+	});
+	uint32_t n = *addrlen < sizeof(sin) ? *addrlen : sizeof(sin);
+	memcpy(addr, &sin, n);
+	*addrlen = sizeof(sin);
+	return 0;
+}
+
+KRS_EXPORT int
+krs_getsockname(int fd, void *addr, uint32_t *addrlen)
+{
+	return sockname(fd, addr, addrlen, false);
+}
+
+KRS_EXPORT int
+krs_getpeername(int fd, void *addr, uint32_t *addrlen)
+{
+	return sockname(fd, addr, addrlen, true);
+}
+
+struct timeval_k {
+	int64_t tv_sec;
+	int64_t tv_usec;
+};
+
+KRS_EXPORT int
+krs_setsockopt(int fd, int level, int name, const void *val, uint32_t len)
+{
+	int iv = 0;
+	struct timeval_k tv = { 0, 0 };
+	if (level != KRS_SOL_SOCKET)
+		return krs_fail(ENOPROTOOPT);
+	if (val == NULL)
+		return krs_fail(EFAULT);
+	if (name == KRS_SO_RCVTIMEO || name == KRS_SO_SNDTIMEO) {
+		if (len < sizeof(tv))
+			return krs_fail(EINVAL);
+		memcpy(&tv, val, sizeof(tv));
+		if (tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+			return krs_fail(EDOM);
+	} else {
+		if (len < sizeof(int))
+			return krs_fail(EINVAL);
+		memcpy(&iv, val, sizeof(int));
+	}
+	SOCK_OP(fd, so, {
+		switch (name) {
+		case KRS_SO_REUSEADDR:
+			so->so_options = iv ? so->so_options | SO_REUSEADDR_F :
+			    so->so_options & ~SO_REUSEADDR_F;
+			break;
+		case KRS_SO_BROADCAST:
+			so->so_options = iv ? so->so_options | SO_BROADCAST_F :
+			    so->so_options & ~SO_BROADCAST_F;
+			break;
+		case KRS_SO_RCVBUF:
+		case KRS_SO_SNDBUF: {
+			/* As Linux: the value is doubled, within limits. */
+			int v = iv < 1024 ? 2048 : iv > 8 * 1024 * 1024 ?
+			    16 * 1024 * 1024 : iv * 2;
+			if (name == KRS_SO_RCVBUF)
+				so->so_rcv.sb_hiwat = v;
+			else
+				so->so_snd.sb_hiwat = v;
+			break;
+		}
+		case KRS_SO_RCVTIMEO:
+		case KRS_SO_SNDTIMEO: {
+			uint64_t ns = (uint64_t)tv.tv_sec * 1000000000u +
+			    (uint64_t)tv.tv_usec * 1000u;
+			if (name == KRS_SO_RCVTIMEO)
+				so->so_rcv.sb_timeo_ns = ns;
+			else
+				so->so_snd.sb_timeo_ns = ns;
+			break;
+		}
+		default:
+			err_ = ENOPROTOOPT;
+		}
+	});
+	return 0;
+}
+
+KRS_EXPORT int
+krs_getsockopt(int fd, int level, int name, void *val, uint32_t *len)
+{
+	int iv = 0;
+	if (level != KRS_SOL_SOCKET)
+		return krs_fail(ENOPROTOOPT);
+	if (val == NULL || len == NULL)
+		return krs_fail(EFAULT);
+	if (*len < sizeof(int))
+		return krs_fail(EINVAL);
+	SOCK_OP(fd, so, {
+		switch (name) {
+		case KRS_SO_ERROR:
+			iv = so->so_error;
+			so->so_error = 0;
+			break;
+		case KRS_SO_REUSEADDR:
+			iv = (so->so_options & SO_REUSEADDR_F) != 0;
+			break;
+		case KRS_SO_BROADCAST:
+			iv = (so->so_options & SO_BROADCAST_F) != 0;
+			break;
+		case KRS_SO_RCVBUF:
+			iv = so->so_rcv.sb_hiwat;
+			break;
+		case KRS_SO_SNDBUF:
+			iv = so->so_snd.sb_hiwat;
+			break;
+		case 3:	/* SO_TYPE */
+			iv = so->so_type;
+			break;
+		default:
+			err_ = ENOPROTOOPT;
+		}
+	});
+	if (name == KRS_SO_ERROR && iv != 0)
+		iv = krs_errno_host(iv);
+	memcpy(val, &iv, sizeof(int));
+	*len = sizeof(int);
+	return 0;
+}
+
+static short
+sopoll(struct socket *so, short events)
+{
+	short rev = 0;
+	if (so->so_pr == NULL)
+		return KRS_POLLHUP;
+	if (so->so_rcv.sb_mb != NULL || (so->so_state & SS_CANTRCVMORE) ||
+	    so->so_error != 0)
+		rev |= KRS_POLLIN;
+	if (!(so->so_state & SS_CANTSENDMORE))
+		rev |= KRS_POLLOUT;
+	if (so->so_error != 0)
+		rev |= KRS_POLLERR;
+	return (short)(rev & (events | KRS_POLLERR | KRS_POLLHUP));
+}
+
+KRS_EXPORT int
+krs_poll(struct krs_pollfd *fds, unsigned nfds, int timeout_ms)
+{
+	if (fds == NULL && nfds > 0)
+		return krs_fail(EFAULT);
+	uint64_t deadline = timeout_ms < 0 ? 0 :
+	    kern_uptime_ns() + (uint64_t)timeout_ms * 1000000u;
+	for (;;) {
+		mutex_enter(&sel_lock);
+		uint64_t gen = sel_gen;
+		mutex_exit(&sel_lock);
+		int ready = 0;
+		for (unsigned i = 0; i < nfds; i++) {
+			int err;
+			fds[i].revents = 0;
+			if (fds[i].fd < 0)
+				continue;
+			struct socket *so = fd_getsock(fds[i].fd, &err);
+			if (so == NULL) {
+				fds[i].revents = KRS_POLLNVAL;
+				ready++;
+				continue;
+			}
+			mutex_enter(&so->so_stack->ns_lock);
+			fds[i].revents = sopoll(so, fds[i].events);
+			mutex_exit(&so->so_stack->ns_lock);
+			sorele(so);
+			if (fds[i].revents != 0)
+				ready++;
+		}
+		if (ready > 0 || timeout_ms == 0)
+			return ready;
+		mutex_enter(&sel_lock);
+		if (sel_gen == gen) {
+			if (timeout_ms < 0)
+				cv_wait(&sel_cv, &sel_lock);
+			else {
+				uint64_t now = kern_uptime_ns();
+				if (now >= deadline) {
+					mutex_exit(&sel_lock);
+					return 0;
+				}
+				(void)cv_timedwait_ns(&sel_cv, &sel_lock,
+				    deadline - now);
+			}
+		}
+		mutex_exit(&sel_lock);
+		if (timeout_ms > 0 && kern_uptime_ns() >= deadline) {
+			/* One last look so a late event is not lost. */
+			timeout_ms = 0;
+		}
+	}
+}
+
+KRS_EXPORT int
+krs_sock_close(int fd)
+{
+	int rv = soclose_fd(fd);
+	return rv != 0 ? krs_fail(rv) : 0;
+}
+
+KRS_EXPORT __attribute__((weak)) int
+krs_close(int fd)
+{
+	return krs_sock_close(fd);
+}
+
+KRS_EXPORT __attribute__((weak)) int
+krs_fcntl(int fd, int cmd, ...)
+{
+	int arg = 0;
+	if (cmd == KRS_F_SETFL) {
+		va_list ap;
+		va_start(ap, cmd);
+		arg = va_arg(ap, int);
+		va_end(ap);
+	}
+	int fl = 0;
+	SOCK_OP(fd, so, {
+		if (cmd == KRS_F_GETFL)
+			fl = 02 | ((so->so_state & SS_NBIO) ? 04000 : 0);
+		else if (cmd == KRS_F_SETFL)
+			so->so_state = (arg & 04000) ?
+			    so->so_state | SS_NBIO : so->so_state & ~SS_NBIO;
+		else
+			err_ = EINVAL;
+	});
+	return fl;
+}
+
+KRS_EXPORT int
+krs_net_stack_destroy(int id)
+{
+	struct netstack *ns = netstack_byid(id);
+	if (ns == NULL)
+		return krs_fail(ENOENT);
+	if (id == 0 || sotab_count_stack(ns) > 0)
+		return krs_fail(EBUSY);	/* stack 0 lives until shutdown */
+	netstack_destroy(ns);
+	return 0;
+}

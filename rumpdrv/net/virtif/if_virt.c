@@ -1,0 +1,202 @@
+/*
+ * if_virt.c - the "virtif" component: an Ethernet interface over a
+ * hypercall packet port (tap, AF_PACKET, in-process wire).  Received frames
+ * stay in the port's buffers and become external mbuf storage (no copy);
+ * they go back to the port when the last mbuf referring to them is freed.
+ * The port's receive thread feeds if_rcv and runs the input path; output
+ * gathers an mbuf chain into one hyp_pkt_send.  The softc's fields are
+ * constant after attach except sc_frames and sc_dying (atomic).
+ */
+#include <krank/hyp.h>
+
+#include "net/ether/if_ether.h"
+#include "net/krs_net.h"
+
+#define VIRT_MAXSEG 32
+
+struct virtif_softc {
+	struct ifnet sc_if;
+	struct hyp_pkt *sc_pkt;
+	struct hyp_pkt_info sc_info;
+	unsigned sc_frames;		/* atomic: frames lent to mbufs */
+	unsigned sc_dying;		/* atomic: close when sc_frames is 0 */
+};
+
+static void
+virt_release(struct virtif_softc *sc)
+{
+	hyp_pkt_close(sc->sc_pkt);
+	kmem_free(sc, sizeof(*sc));
+}
+
+static void
+virt_frame_free(void *buf, size_t size, void *arg, void *arg2)
+{
+	struct virtif_softc *sc = arg;
+	struct hyp_pkt_frame fr = { .data = buf, .len = size, .buf = arg2 };
+	hyp_pkt_frame_free(sc->sc_pkt, &fr);
+	if (__atomic_sub_fetch(&sc->sc_frames, 1, __ATOMIC_ACQ_REL) == 0 &&
+	    __atomic_load_n(&sc->sc_dying, __ATOMIC_ACQUIRE))
+		virt_release(sc);
+}
+
+static void
+virt_rx(void *arg, struct hyp_pkt_frame *frames, unsigned n)
+{
+	struct virtif_softc *sc = arg;
+	struct ifnet *ifp = &sc->sc_if;
+	for (unsigned i = 0; i < n; i++) {
+		struct mbuf *m = m_gethdr(M_DONTWAIT, MT_DATA);
+		if (m == NULL || m_extadd(m, frames[i].data, frames[i].len,
+		    virt_frame_free, sc, frames[i].buf) != 0) {
+			if (m != NULL)
+				m_free(m);
+			hyp_pkt_frame_free(sc->sc_pkt, &frames[i]);
+			NET_ATOMIC_INC(&ifp->if_data.ifi_iqdrops);
+			continue;
+		}
+		__atomic_add_fetch(&sc->sc_frames, 1, __ATOMIC_RELAXED);
+		m->m_len = m->m_pkthdr.len = (int)frames[i].len;
+		if_input_enqueue(ifp, m);
+	}
+	if_input_process(ifp);
+}
+
+static void
+virt_start(struct ifnet *ifp)
+{
+	struct virtif_softc *sc = ifp->if_softc;
+	struct rumpuser_iovec iov[VIRT_MAXSEG];
+	struct mbuf *m;
+
+	while ((m = ifq_dequeue(&ifp->if_snd)) != NULL) {
+		size_t niov = 0;
+		struct mbuf *n;
+		for (n = m; n != NULL && niov < VIRT_MAXSEG; n = n->m_next)
+			if (n->m_len > 0) {
+				iov[niov].iov_base = n->m_data;
+				iov[niov].iov_len = (size_t)n->m_len;
+				niov++;
+			}
+		if (n != NULL) {
+			/* Too many pieces: send a contiguous copy. */
+			struct mbuf *c = m_dup(m, 0, M_COPYALL, M_DONTWAIT);
+			m_freem(m);
+			if ((m = c) == NULL) {
+				NET_ATOMIC_INC(&ifp->if_data.ifi_oerrors);
+				continue;
+			}
+			niov = 0;
+			for (n = m; n != NULL && niov < VIRT_MAXSEG; n = n->m_next) {
+				iov[niov].iov_base = n->m_data;
+				iov[niov].iov_len = (size_t)n->m_len;
+				niov++;
+			}
+		}
+		int len = m->m_pkthdr.len;
+		if (hyp_pkt_send(sc->sc_pkt, iov, niov) == 0) {
+			NET_ATOMIC_INC(&ifp->if_data.ifi_opackets);
+			NET_ATOMIC_ADD(&ifp->if_data.ifi_obytes, len);
+		} else
+			NET_ATOMIC_INC(&ifp->if_data.ifi_oerrors);
+		m_freem(m);
+	}
+}
+
+static void
+virt_stop(struct ifnet *ifp)
+{
+	struct virtif_softc *sc = ifp->if_softc;
+	hyp_pkt_set_rx(sc->sc_pkt, NULL, NULL);
+}
+
+static void
+virt_destroy(struct ifnet *ifp)
+{
+	struct virtif_softc *sc = ifp->if_softc;
+	if_detach(ifp);		/* stops the receive thread first */
+	/* Frames may still sit in socket buffers: the last one to be freed
+	 * closes the port. */
+	__atomic_store_n(&sc->sc_dying, 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&sc->sc_frames, 1, __ATOMIC_ACQ_REL);
+	if (__atomic_sub_fetch(&sc->sc_frames, 1, __ATOMIC_ACQ_REL) == 0)
+		virt_release(sc);
+}
+
+static int
+virt_attach(struct netstack *ns, const char *spec, struct ifnet **ifpp)
+{
+	struct virtif_softc *sc = kmem_zalloc(sizeof(*sc), KM_SLEEP);
+	int rv = hyp_pkt_open(spec, &sc->sc_pkt);
+	if (rv != 0) {
+		kmem_free(sc, sizeof(*sc));
+		klog(LOG_WARNING, "virtif: %s: cannot open the port (error %d)",
+		    spec, rv);
+		return rv;
+	}
+	hyp_pkt_info(sc->sc_pkt, &sc->sc_info);
+	struct ifnet *ifp = &sc->sc_if;
+	ifp->if_softc = sc;
+	ifp->if_mtu = sc->sc_info.mtu;
+	ether_ifattach(ifp, sc->sc_info.lladdr);
+	ifp->if_start = virt_start;
+	ifp->if_stop = virt_stop;
+	ifp->if_destroy = virt_destroy;
+	if ((rv = if_attach(ns, ifp, "virt")) != 0) {
+		arp_ifdetach(ifp);
+		virt_release(sc);
+		return rv;
+	}
+	if ((rv = hyp_pkt_set_rx(sc->sc_pkt, virt_rx, sc)) != 0) {
+		virt_destroy(ifp);
+		return rv;
+	}
+	*ifpp = ifp;
+	return 0;
+}
+
+KRS_EXPORT int
+krs_if_virt_attach(const char *spec, char *name, size_t namelen)
+{
+	struct netstack *ns = netstack_cur();
+	struct ifnet *ifp;
+	if (spec == NULL)
+		return krs_fail(EFAULT);
+	if (ns == NULL || !component_is_up("virtif"))
+		return krs_fail(ENXIO);
+	int rv = virt_attach(ns, spec, &ifp);
+	if (rv != 0)
+		return krs_fail(rv);
+	if (name != NULL && namelen > 0)
+		strlcpy_k(name, ifp->if_xname, namelen);
+	return 0;
+}
+
+KRS_EXPORT int
+krs_if_virt_detach(const char *ifname)
+{
+	struct netstack *ns = netstack_cur();
+	if (ns == NULL)
+		return krs_fail(ENXIO);
+	mutex_enter(&ns->ns_lock);
+	struct ifnet *ifp = if_byname(ns, ifname);
+	mutex_exit(&ns->ns_lock);
+	if (ifp == NULL || ifp->if_destroy != virt_destroy)
+		return krs_fail(ENXIO);
+	virt_destroy(ifp);
+	return 0;
+}
+
+static int
+virtif_init(void)
+{
+	return 0;
+}
+
+static void
+virtif_fini(void)
+{
+	/* Interfaces go with their stacks (netstack_destroy). */
+}
+
+RUMPDRV_COMPONENT(virtif, "virtif", "net,ether", virtif_init, virtif_fini);

@@ -1,0 +1,15 @@
+# tests/rumpdrv/net: unit, two-stack and Linux interop tests of the stack.
+NET_TLINK = $(RUMPDRV_LINK_NET)
+NET_TLIBS = $(RUMPDRV_HYP_LIBS)
+NET_TDEPS = rumpdrv/net/librumpnet.a rumpdrv/kern/librumpkern.a \
+	libkrank-hypercall.la
+
+net_tests = tests/rumpdrv/net/test_net_unit
+check_PROGRAMS += $(net_tests)
+TESTS += $(net_tests)
+
+tests_rumpdrv_net_test_net_unit_SOURCES = tests/rumpdrv/net/test_net_unit.c
+tests_rumpdrv_net_test_net_unit_CPPFLAGS = $(RDTEST_CPPFLAGS)
+tests_rumpdrv_net_test_net_unit_LDFLAGS = $(NET_TLINK)
+tests_rumpdrv_net_test_net_unit_LDADD = $(NET_TLIBS)
+tests_rumpdrv_net_test_net_unit_DEPENDENCIES = $(NET_TDEPS)

@@ -1,0 +1,300 @@
+/*
+ * test_net_unit.c - unit tests of the stack's pieces: mbuf chains and
+ * external storage, the Internet checksum over odd splits, prefix masks
+ * and longest-prefix routing, IPv4 option parsing, and reassembly (in
+ * order, reversed, duplicates, overlaps, limits, timeouts).
+ */
+#include "net/inet/in_var.h"
+#include "rdtest.h"
+
+static int ext_freed;
+static void
+ext_free(void *buf, size_t size, void *arg, void *arg2)
+{
+	(void)size; (void)arg2;
+	CHECK(arg == (void *)0x1234, "ext arg passed");
+	kmem_free(buf, size);
+	ext_freed++;
+}
+
+/* Reference checksum: plain RFC 1071 over a flat buffer. */
+static uint16_t
+ref_cksum(const uint8_t *p, size_t len)
+{
+	uint32_t s = 0;
+	for (size_t i = 0; i + 1 < len; i += 2)
+		s += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		s += (uint32_t)p[len - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return htons((uint16_t)~s);
+}
+
+/* A chain of mbufs holding buf split at the given lengths. */
+static struct mbuf *
+chain(const uint8_t *buf, const int *lens, int n)
+{
+	struct mbuf *top = m_gethdr(M_WAIT, MT_DATA), *m = top;
+	int off = 0;
+	for (int i = 0; i < n; i++) {
+		if (i > 0) {
+			m->m_next = m_get(M_WAIT, MT_DATA);
+			m = m->m_next;
+		}
+		memcpy(m->m_data, buf + off, (size_t)lens[i]);
+		m->m_len = lens[i];
+		off += lens[i];
+	}
+	top->m_pkthdr.len = off;
+	return top;
+}
+
+static void
+test_mbuf(void)
+{
+	uint8_t buf[600], out[600];
+	for (int i = 0; i < 600; i++)
+		buf[i] = (uint8_t)(i * 7 + 3);
+	int lens[] = { 3, 100, 1, 96 };
+	struct mbuf *m = chain(buf, lens, 4);
+	CHECK(m_length(m) == 200, "length %d", m_length(m));
+	m_copydata(m, 2, 150, out);
+	CHECK(memcmp(out, buf + 2, 150) == 0, "m_copydata across mbufs");
+	m = m_pullup(m, 104);
+	CHECK(m != NULL && m->m_len >= 104, "m_pullup made 104 contiguous");
+	CHECK(memcmp(m->m_data, buf, 104) == 0 && m_length(m) == 200,
+	    "m_pullup kept the bytes");
+	m_adj(m, 10);
+	m_adj(m, -20);
+	CHECK(m_length(m) == 170 && m->m_pkthdr.len == 170, "m_adj both ends");
+	m_copydata(m, 0, 170, out);
+	CHECK(memcmp(out, buf + 10, 170) == 0, "m_adj kept the middle");
+	CHECK(m_copyback(m, 160, 40, buf) == 0 && m_length(m) == 200,
+	    "m_copyback extends the chain");
+	m_copydata(m, 160, 40, out);
+	CHECK(memcmp(out, buf, 40) == 0, "m_copyback wrote the bytes");
+	M_PREPEND(m, 14, M_WAIT);
+	CHECK(m != NULL && m->m_pkthdr.len == 214 && m->m_len >= 14, "M_PREPEND");
+	m_freem(m);
+
+	/* External storage: shared by m_copym, freed once, at the end. */
+	uint8_t *ext = kmem_alloc(1000, KM_SLEEP);
+	memcpy(ext, buf, 600);
+	m = m_gethdr(M_WAIT, MT_DATA);
+	CHECK(m_extadd(m, ext, 1000, ext_free, (void *)0x1234, NULL) == 0,
+	    "m_extadd");
+	m->m_len = m->m_pkthdr.len = 600;
+	struct mbuf *c = m_copym(m, 100, 300, M_WAIT);
+	CHECK(c != NULL && m_length(c) == 300 && c->m_data == (char *)ext + 100,
+	    "m_copym shares external storage");
+	CHECK(M_LEADINGSPACE(c) == 0 && M_TRAILINGSPACE(m) == 0,
+	    "shared storage is read-only");
+	m_freem(m);
+	CHECK(ext_freed == 0, "storage stays while a copy refers to it");
+	m_freem(c);
+	CHECK(ext_freed == 1, "storage freed with the last reference");
+	struct mbuf *d = m_devget(buf, 600, 0, NULL);
+	CHECK(d != NULL && m_length(d) == 600 && d->m_pkthdr.len == 600,
+	    "m_devget");
+	struct mbuf *e = m_dup(d, 1, 598, M_WAIT);
+	m_copydata(e, 0, 598, out);
+	CHECK(memcmp(out, buf + 1, 598) == 0, "m_dup deep copy");
+	m_freem(d);
+	m_freem(e);
+	PASS("mbufs: copydata, pullup, adj, copyback, prepend, ext storage");
+}
+
+static void
+test_cksum(void)
+{
+	uint8_t buf[1501];
+	uint32_t seed = 42;
+	for (int i = 0; i < 1501; i++)
+		buf[i] = (uint8_t)((seed = seed * 1103515245 + 12345) >> 16);
+	for (int total = 1; total <= 1501; total += 37) {
+		int lens[3] = { total / 3 | 1, 0, 0 };
+		if (lens[0] > total)
+			lens[0] = total;
+		lens[1] = (total - lens[0]) / 2;
+		lens[2] = total - lens[0] - lens[1];
+		for (int k = 0; k < 3; k++)
+			if (lens[k] > MLEN) {
+				lens[0] = total;	/* one big cluster */
+				lens[1] = lens[2] = 0;
+			}
+		struct mbuf *m;
+		if (lens[0] == total && total > MLEN) {
+			m = m_devget(buf, total, 0, NULL);
+		} else
+			m = chain(buf, lens, 3);
+		uint16_t want = ref_cksum(buf, (size_t)total);
+		CHECK(in_cksum(m, total) == want, "len %d: %04x vs %04x", total,
+		    in_cksum(m, total), want);
+		CHECK(in_cksum_buf(buf, (size_t)total) == want, "flat len %d", total);
+		m_freem(m);
+	}
+	/* RFC 1071 example: 00 01 f2 03 f4 f5 f6 f7 sums to ddf2. */
+	const uint8_t ex[] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
+	CHECK(in_cksum_buf(ex, 8) == htons((uint16_t)~0xddf2), "RFC 1071 example");
+	/* A header carrying its checksum sums to zero. */
+	uint8_t hdr[20] = { 0x45, 0, 0, 84, 0x12, 0x34, 0x40, 0, 64, 1, 0, 0,
+	    10, 0, 0, 1, 10, 0, 0, 2 };
+	uint16_t s = in_cksum_buf(hdr, 20);
+	memcpy(hdr + 10, &s, 2);
+	CHECK(in_cksum_buf(hdr, 20) == 0, "verified header sums to 0");
+	PASS("checksums: odd splits, RFC 1071 example, verification");
+}
+
+static void
+test_route(struct netstack *ns)
+{
+	CHECK(in_mask2plen(in_plen2mask(24)) == 24, "plen 24");
+	CHECK(in_mask2plen(in_plen2mask(0)) == 0, "plen 0");
+	CHECK(in_mask2plen(in_plen2mask(32)) == 32, "plen 32");
+	CHECK(in_mask2plen(htonl(0xff00ff00)) == -1, "holes rejected");
+	struct ifnet a = { .if_flags = IFF_UP }, b = { .if_flags = IFF_UP },
+	    c = { .if_flags = IFF_UP };
+	mutex_enter(&ns->ns_lock);
+	int n0 = ns->ns_nrt;
+	CHECK(rt_add(ns, 0, 0, htonl(0x0a000001), &a, 0) == 0, "default");
+	CHECK(rt_add(ns, htonl(0x0a010000), 16, 0, &b, 0) == 0, "/16");
+	CHECK(rt_add(ns, htonl(0x0a010200), 24, 0, &c, 0) == 0, "/24");
+	CHECK(rt_add(ns, htonl(0x0a010200), 24, 0, &c, 0) == EEXIST, "dup");
+	CHECK(rt_lookup(ns, htonl(0x0a010203))->rt_ifp == &c, "/24 wins");
+	CHECK(rt_lookup(ns, htonl(0x0a010303))->rt_ifp == &b, "/16 next");
+	struct rtentry *rt = rt_lookup(ns, htonl(0x08080808));
+	CHECK(rt->rt_ifp == &a && (rt->rt_flags & RTF_GATEWAY), "default last");
+	c.if_flags = 0;
+	CHECK(rt_lookup(ns, htonl(0x0a010203))->rt_ifp == &b,
+	    "a down interface's route is skipped");
+	CHECK(rt_delete(ns, htonl(0x0a010000), 16) == 0, "delete");
+	CHECK(rt_delete(ns, htonl(0x0a010000), 16) == ENOENT, "delete again");
+	rt_purge_ifp(ns, &a);
+	rt_purge_ifp(ns, &c);
+	CHECK(ns->ns_nrt == n0, "purged");
+	mutex_exit(&ns->ns_lock);
+	PASS("routing: masks, longest-prefix match, delete, purge");
+}
+
+static void
+test_options(void)
+{
+	const uint8_t ok1[] = { IPOPT_NOP, IPOPT_NOP, 7, 7, 4, 0, 0, 0, 0, 0 };
+	const uint8_t ok2[] = { IPOPT_EOL, 99, 99, 99 };
+	const uint8_t bad1[] = { 7, 1, 0, 0 };		/* length 1 */
+	const uint8_t bad2[] = { IPOPT_NOP, 68, 12, 0 };	/* past the end */
+	const uint8_t bad3[] = { IPOPT_NOP, 7 };		/* no length byte */
+	CHECK(ip_checkoptions(ok1, sizeof(ok1)) == 0, "NOPs and record route");
+	CHECK(ip_checkoptions(ok2, sizeof(ok2)) == 0, "EOL ends the list");
+	CHECK(ip_checkoptions(bad1, sizeof(bad1)) != 0, "length below 2");
+	CHECK(ip_checkoptions(bad2, sizeof(bad2)) != 0, "option overruns");
+	CHECK(ip_checkoptions(bad3, sizeof(bad3)) != 0, "length byte missing");
+	PASS("IPv4 option parsing: NOP, EOL, bad lengths, overruns");
+}
+
+/* A fragment of datagram id with payload bytes [off, off+len) of pay. */
+static struct mbuf *
+frag(uint16_t id, const uint8_t *pay, int off, int len, bool mf)
+{
+	struct mbuf *m = m_gethdr(M_WAIT, MT_DATA);
+	m_clget(m, M_WAIT);
+	struct ip *ip = mtod(m, struct ip *);
+	memset(ip, 0, sizeof(*ip));
+	ip->ip_vhl = 0x45;
+	ip->ip_len = htons((uint16_t)(20 + len));
+	ip->ip_id = htons(id);
+	ip->ip_off = htons((uint16_t)((off / 8) | (mf ? IP_MF : 0)));
+	ip->ip_ttl = 64;
+	ip->ip_p = IPPROTO_UDP;
+	ip->ip_src = htonl(0x0a000001);
+	ip->ip_dst = htonl(0x0a000002);
+	memcpy(m->m_data + 20, pay + off, (size_t)len);
+	m->m_len = m->m_pkthdr.len = 20 + len;
+	return m;
+}
+
+static void
+test_reass(struct netstack *ns)
+{
+	static uint8_t pay[4000];
+	uint8_t out[4000];
+	struct inet_stack *is = inet_stack(ns);
+	for (int i = 0; i < 4000; i++)
+		pay[i] = (uint8_t)(i ^ (i >> 8));
+	mutex_enter(&ns->ns_lock);
+	/* In order. */
+	CHECK(ip_reass(ns, frag(1, pay, 0, 1000, true)) == NULL, "first held");
+	CHECK(ip_reass(ns, frag(1, pay, 1000, 1000, true)) == NULL, "second");
+	struct mbuf *m = ip_reass(ns, frag(1, pay, 2000, 500, false));
+	CHECK(m != NULL && m->m_pkthdr.len == 2520, "complete in order");
+	m_copydata(m, 20, 2500, out);
+	CHECK(memcmp(out, pay, 2500) == 0, "payload intact");
+	CHECK(ntohs(mtod(m, struct ip *)->ip_len) == 2520 &&
+	    in_cksum_buf(m->m_data, 20) == 0, "header fixed up");
+	m_freem(m);
+	/* Reversed, with a duplicate in the middle. */
+	CHECK(ip_reass(ns, frag(2, pay, 1600, 800, false)) == NULL, "last first");
+	CHECK(ip_reass(ns, frag(2, pay, 800, 800, true)) == NULL, "middle");
+	uint64_t dropped = is->is_ip.ips_fragdropped;
+	CHECK(ip_reass(ns, frag(2, pay, 800, 800, true)) == NULL, "duplicate");
+	CHECK(is->is_ip.ips_fragdropped == dropped + 1 && is->is_nipq == 1,
+	    "duplicate dropped alone");
+	m = ip_reass(ns, frag(2, pay, 0, 800, true));
+	CHECK(m != NULL && m->m_pkthdr.len == 2420, "complete reversed");
+	m_copydata(m, 20, 2400, out);
+	CHECK(memcmp(out, pay, 2400) == 0, "reversed payload intact");
+	m_freem(m);
+	/* Overlap drops the datagram. */
+	uint64_t ov = is->is_ip.ips_fragoverlap;
+	CHECK(ip_reass(ns, frag(3, pay, 0, 800, true)) == NULL, "first");
+	CHECK(ip_reass(ns, frag(3, pay, 400, 800, true)) == NULL, "overlapping");
+	CHECK(is->is_ip.ips_fragoverlap == ov + 1 && is->is_nipq == 0,
+	    "overlap dropped the whole datagram");
+	/* A fragment past a known end, and one beyond 64 KiB. */
+	CHECK(ip_reass(ns, frag(4, pay, 800, 800, false)) == NULL, "end");
+	CHECK(ip_reass(ns, frag(4, pay, 1600, 800, true)) == NULL, "past end");
+	CHECK(is->is_nipq == 0, "past-the-end fragment dropped the datagram");
+	struct mbuf *big = frag(5, pay, 0, 800, true);
+	mtod(big, struct ip *)->ip_off = htons(8189 | IP_MF);
+	CHECK(ip_reass(ns, big) == NULL && is->is_nipq == 0,
+	    "a datagram past 65535 bytes is refused");
+	/* Endless fragments: the per-datagram limit. */
+	for (int i = 0; i < IPQ_MAXFRAGS + 5; i++)
+		(void)ip_reass(ns, frag(6, pay, 16 * i, 8, true));
+	CHECK(is->is_nipq <= 1, "fragment-count limit");
+	ip_reass_drain(ns);
+	/* Many datagrams: the queue limit. */
+	for (int i = 0; i < IPQ_MAXQUEUES + 20; i++)
+		(void)ip_reass(ns, frag((uint16_t)(100 + i), pay, 0, 8, true));
+	CHECK(is->is_nipq == IPQ_MAXQUEUES, "queue limit: %d", is->is_nipq);
+	/* Timeout. */
+	uint64_t to = is->is_ip.ips_fragtimeout;
+	ns->ns_ticks += IPQ_TTL_TICKS + 1;
+	ip_reass_slowtimo(ns);
+	CHECK(is->is_nipq == 0 && is->is_ipq_bytes == 0, "all timed out");
+	CHECK(is->is_ip.ips_fragtimeout == to + IPQ_MAXQUEUES, "timeouts counted");
+	mutex_exit(&ns->ns_lock);
+	PASS("reassembly: order, reverse, duplicate, overlap, end, limits, timeout");
+}
+
+int
+main(void)
+{
+	char err[256];
+	CHECK(krs_boot("net,ether,socket,inet", err, sizeof(err)) == 0,
+	    "boot: %s", err);
+	struct netstack *ns = netstack_cur();
+	CHECK(ns != NULL, "stack 0");
+	test_mbuf();
+	test_cksum();
+	test_route(ns);
+	test_options();
+	test_reass(ns);
+	krs_shutdown();
+	CHECK(mbstat.m_mbufs == 0 && mbstat.m_clusters == 0 && mbstat.m_ext == 0,
+	    "no mbufs leaked: %lld mbufs %lld clusters %lld ext",
+	    (long long)mbstat.m_mbufs, (long long)mbstat.m_clusters,
+	    (long long)mbstat.m_ext);
+	DONE();
+}
