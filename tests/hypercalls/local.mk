@@ -17,7 +17,8 @@ hyp_tests = \
 	tests/hypercalls/test_rwlock \
 	tests/hypercalls/test_condvar \
 	tests/hypercalls/test_pkt_wire \
-	tests/hypercalls/test_arena_cpu
+	tests/hypercalls/test_arena_cpu \
+	tests/hypercalls/test_component
 check_PROGRAMS += $(hyp_tests)
 TESTS += $(hyp_tests)
 tests_hypercalls_test_params_LDADD = $(HYPTEST_LIBS)
@@ -31,6 +32,7 @@ tests_hypercalls_test_rwlock_LDADD = $(HYPTEST_LIBS)
 tests_hypercalls_test_condvar_LDADD = $(HYPTEST_LIBS)
 tests_hypercalls_test_pkt_wire_LDADD = $(HYPTEST_LIBS)
 tests_hypercalls_test_arena_cpu_LDADD = $(HYPTEST_LIBS)
+tests_hypercalls_test_component_LDADD = $(HYPTEST_LIBS)
 
 # dl_bootstrap: a librump*-named shared library with link sets.
 check_LTLIBRARIES += tests/hypercalls/librumptest_comp.la
