@@ -203,6 +203,24 @@ main(void)
 	CHECK_ERR(krs_open("", KRS_O_RDONLY), ENOENT);
 	PASS("relative paths, ., .., /.., chdir/getcwd, trailing slash ENOTDIR, ENAMETOOLONG, empty path ENOENT");
 
+	/* openat relative to a directory descriptor. */
+	int dfd = krs_open("/a/b", KRS_O_RDONLY | KRS_O_DIRECTORY);
+	CHECK(dfd >= 0, "open dir");
+	fd = krs_openat(dfd, "rel", KRS_O_RDONLY);
+	CHECK(fd >= 0 && krs_read(fd, buf, 8) == 8 && memcmp(buf, "relative", 8) == 0, "openat");
+	CHECK_ERR(krs_openat(fd, "x", KRS_O_RDONLY), ENOTDIR);
+	krs_close(fd);
+	fd = krs_openat(dfd, "c/../made", KRS_O_WRONLY | KRS_O_CREAT, 0600);
+	CHECK(fd >= 0 && krs_stat("/a/b/made", &st) == 0, "openat O_CREAT below dirfd");
+	krs_close(fd);
+	fd = krs_openat(dfd, "/hello", KRS_O_RDONLY);
+	CHECK(fd >= 0, "absolute path ignores dirfd");
+	krs_close(fd);
+	CHECK_ERR(krs_openat(777, "rel", KRS_O_RDONLY), EBADF);
+	CHECK(krs_openat(777, "/hello", KRS_O_RDONLY) >= 0, "bad dirfd unused for absolute path");
+	krs_close(dfd);
+	PASS("openat: relative to a directory fd, ENOTDIR for a file fd, EBADF, absolute paths ignore it");
+
 	/* Symlinks. */
 	CHECK(krs_symlink("/a/b/rel", "/ln") == 0, "symlink");
 	CHECK(krs_symlink("b", "/a/lnb") == 0, "relative dir symlink");
@@ -298,6 +316,8 @@ main(void)
 	/* Second mount, crossing, busy unmount, cross-device. */
 	CHECK(krs_mkdir("/mnt", 0755) == 0, "mkdir mnt");
 	CHECK(krs_mount("tmpfs2", "/mnt", "tmpfs", 0, NULL, 0) == 0, "mount /mnt");
+	CHECK_ERR(krs_mount("onfile", "/hello", "tmpfs", 0, NULL, 0), ENOTDIR);
+	CHECK_ERR(krs_mount("nowhere", "/nope", "tmpfs", 0, NULL, 0), ENOENT);
 	write_file("/mnt/inner", "inner");
 	CHECK(krs_stat("/mnt/inner", &st) == 0 && krs_stat("/hello", &sb) == 0 &&
 	    st.st_dev != sb.st_dev, "different st_dev");
@@ -307,6 +327,11 @@ main(void)
 	CHECK_ERR(krs_rmdir("/mnt"), EBUSY);
 	CHECK(krs_statvfs("/mnt/inner", &sv1) == 0 && strcmp(sv1.f_mntonname, "/mnt") == 0 &&
 	    strcmp(sv1.f_mntfromname, "tmpfs2") == 0, "statvfs of submount: on %s", sv1.f_mntonname);
+	/* Stacking, as Linux does: a mount on /mnt covers the one below. */
+	CHECK(krs_mount("again", "/mnt", "tmpfs", 0, NULL, 0) == 0, "stack a mount");
+	CHECK_ERR(krs_stat("/mnt/inner", &st), ENOENT);
+	CHECK(krs_unmount("/mnt", 0) == 0 && krs_stat("/mnt/inner", &st) == 0,
+	    "unmounting the top one uncovers the lower");
 	CHECK(krs_chdir("/mnt") == 0 && krs_getcwd(buf, sizeof(buf)) && strcmp(buf, "/mnt") == 0, "cwd in mount");
 	fd = krs_open("/mnt/inner", KRS_O_RDONLY);
 	CHECK_ERR(krs_unmount("/mnt", 0), EBUSY);
@@ -321,7 +346,7 @@ main(void)
 	CHECK_ERR(krs_mkdir("/mnt/x", 0755), EROFS);
 	CHECK(krs_statvfs("/mnt", &sv1) == 0 && (sv1.f_flag & KRS_MNT_RDONLY), "ro flag");
 	CHECK(krs_unmount("/mnt", 0) == 0, "unmount ro");
-	PASS("second mount: crossing both ways, st_dev, EXDEV, EBUSY (open file, cwd, rmdir), EINVAL on non-root, read-only EROFS");
+	PASS("second mount: stacking, ENOTDIR/ENOENT targets, crossing both ways, st_dev, EXDEV, EBUSY (open file, cwd, rmdir), EINVAL on non-root, read-only EROFS");
 
 	/* ENOSPC on a small mount, short write. */
 	CHECK(krs_mount("small", "/mnt", "tmpfs", 0, "size=16k", 8) == 0, "small mount");
