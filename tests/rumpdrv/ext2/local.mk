@@ -56,3 +56,16 @@ tests/fuzz/fuzz_ext2: tests/fuzz/fuzz_ext2.c $(EXT2_CORE_SOURCES) \
 		$(srcdir)/rumpdrv/dev/blk/blk.c \
 		-Wl,--whole-archive rumpdrv/kern/librumpkern.a -Wl,--no-whole-archive \
 		.libs/libkrank-hypercall.a $(URING_LIBS) -lpthread
+
+# Rump-style component test: kern + vfs + tmpfs + ext2 through krs_*.
+check_PROGRAMS += tests/rumpdrv/ext2/test_ext2_vfs
+tests_rumpdrv_ext2_test_ext2_vfs_SOURCES = tests/rumpdrv/ext2/test_ext2_vfs.c
+tests_rumpdrv_ext2_test_ext2_vfs_CPPFLAGS = $(EXT2TEST_CPPFLAGS)
+tests_rumpdrv_ext2_test_ext2_vfs_LDFLAGS = $(RUMPDRV_LINK_EXT2) \
+	$(RUMPDRV_LINK_TMPFS) $(RUMPDRV_LINK_VFS) $(RUMPDRV_LINK_KERN)
+tests_rumpdrv_ext2_test_ext2_vfs_LDADD = rumpdrv/dev/blk/librumpdev_blk.a \
+	$(RUMPDRV_HYP_LIBS)
+tests_rumpdrv_ext2_test_ext2_vfs_DEPENDENCIES = $(EXT2TEST_DEPS) \
+	rumpdrv/fs/tmpfs/librumpfs_tmpfs.a rumpdrv/vfs/librumpvfs.a
+TESTS += tests/rumpdrv/ext2/test_ext2_vfs.sh
+EXTRA_DIST += tests/rumpdrv/ext2/test_ext2_vfs.sh
