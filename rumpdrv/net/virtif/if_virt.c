@@ -2,7 +2,8 @@
  * if_virt.c - the "virtif" component: an Ethernet interface over a
  * hypercall packet port (tap, AF_PACKET, in-process wire).  Received frames
  * stay in the port's buffers and become external mbuf storage (no copy);
- * they go back to the port when the last mbuf referring to them is freed.
+ * they go back to the port when the last mbuf referring to them is freed
+ * (or, when over half the port's buffers are lent out, are copied).
  * The port's receive thread feeds if_rcv and runs the input path; output
  * gathers an mbuf chain into one hyp_pkt_send.  The softc's fields are
  * constant after attach except sc_frames and sc_dying (atomic).
@@ -46,6 +47,21 @@ virt_rx(void *arg, struct hyp_pkt_frame *frames, unsigned n)
 	struct virtif_softc *sc = arg;
 	struct ifnet *ifp = &sc->sc_if;
 	for (unsigned i = 0; i < n; i++) {
+		/* Lend frames while the port has buffers to spare; under
+		 * pressure (frames held in reassembly or socket buffers) copy
+		 * and give the buffer straight back, so held data can never
+		 * starve the port of receive buffers. */
+		if (__atomic_load_n(&sc->sc_frames, __ATOMIC_RELAXED) >
+		    sc->sc_info.nbufs / 2) {
+			struct mbuf *c = m_devget(frames[i].data,
+			    (int)frames[i].len, 0, ifp);
+			hyp_pkt_frame_free(sc->sc_pkt, &frames[i]);
+			if (c == NULL)
+				NET_ATOMIC_INC(&ifp->if_data.ifi_iqdrops);
+			else
+				if_input_enqueue(ifp, c);
+			continue;
+		}
 		struct mbuf *m = m_gethdr(M_DONTWAIT, MT_DATA);
 		if (m == NULL || m_extadd(m, frames[i].data, frames[i].len,
 		    virt_frame_free, sc, frames[i].buf) != 0) {

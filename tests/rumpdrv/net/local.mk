@@ -4,7 +4,8 @@ NET_TLIBS = $(RUMPDRV_HYP_LIBS)
 NET_TDEPS = rumpdrv/net/librumpnet.a rumpdrv/kern/librumpkern.a \
 	libkrank-hypercall.la
 
-net_tests = tests/rumpdrv/net/test_net_unit
+net_tests = tests/rumpdrv/net/test_net_unit tests/rumpdrv/net/test_net_wire \
+	tests/rumpdrv/net/test_net_hostile
 check_PROGRAMS += $(net_tests)
 TESTS += $(net_tests)
 
@@ -13,3 +14,15 @@ tests_rumpdrv_net_test_net_unit_CPPFLAGS = $(RDTEST_CPPFLAGS)
 tests_rumpdrv_net_test_net_unit_LDFLAGS = $(NET_TLINK)
 tests_rumpdrv_net_test_net_unit_LDADD = $(NET_TLIBS)
 tests_rumpdrv_net_test_net_unit_DEPENDENCIES = $(NET_TDEPS)
+
+tests_rumpdrv_net_test_net_wire_SOURCES = tests/rumpdrv/net/test_net_wire.c
+tests_rumpdrv_net_test_net_wire_CPPFLAGS = $(RDTEST_CPPFLAGS)
+tests_rumpdrv_net_test_net_wire_LDFLAGS = $(NET_TLINK)
+tests_rumpdrv_net_test_net_wire_LDADD = $(NET_TLIBS)
+tests_rumpdrv_net_test_net_wire_DEPENDENCIES = $(NET_TDEPS)
+
+tests_rumpdrv_net_test_net_hostile_SOURCES = tests/rumpdrv/net/test_net_hostile.c
+tests_rumpdrv_net_test_net_hostile_CPPFLAGS = $(RDTEST_CPPFLAGS)
+tests_rumpdrv_net_test_net_hostile_LDFLAGS = $(NET_TLINK)
+tests_rumpdrv_net_test_net_hostile_LDADD = $(NET_TLIBS)
+tests_rumpdrv_net_test_net_hostile_DEPENDENCIES = $(NET_TDEPS)
