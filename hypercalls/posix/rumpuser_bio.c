@@ -16,6 +16,19 @@
 #include <krank/hyp_posix.h>
 #include "rumpuser_int.h"
 
+/*
+ * A request crosses to the completion thread through the kernel's ring,
+ * which ThreadSanitizer cannot see; tell it about that hand-off.
+ */
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#define BIO_HANDOFF_RELEASE(r) __tsan_release(r)
+#define BIO_HANDOFF_ACQUIRE(r) __tsan_acquire(r)
+#else
+#define BIO_HANDOFF_RELEASE(r) ((void)(r))
+#define BIO_HANDOFF_ACQUIRE(r) ((void)(r))
+#endif
+
 #define BIO_MAXINFLIGHT 256		/* bounded queue; enqueue blocks beyond */
 #define BIO_NWORKERS 4			/* threads engine */
 #define BIO_CHUNK (1u << 30)		/* io_uring lengths are 32-bit */
@@ -183,6 +196,7 @@ uring_prep(struct bioreq *r)
 			sqe->rw_flags = RWF_DSYNC;
 	}
 	io_uring_sqe_set_data(sqe, r);
+	BIO_HANDOFF_RELEASE(r);
 	io_uring_submit(&bio.ring);
 }
 
@@ -204,6 +218,7 @@ bio_reaper(void *unused)
 		io_uring_cqe_seen(&bio.ring, cqe);
 		if (r == NULL)
 			continue;
+		BIO_HANDOFF_ACQUIRE(r);
 		if (res == -EINTR || res == -EAGAIN) {
 			pthread_mutex_lock(&bio.mtx);
 			uring_prep(r);

@@ -100,3 +100,44 @@ tests_bench_bench_hypercalls_LDADD = libkrank-hypercall.la
 bench-hypercalls: tests/bench/bench_hypercalls$(EXEEXT)
 	./tests/bench/bench_hypercalls
 .PHONY: bench-hypercalls
+
+# The lock, thread, packet and bio tests again under ThreadSanitizer: a
+# data race in the hypercall layer fails the suite.
+TSAN_FLAGS = -fsanitize=thread -fno-omit-frame-pointer
+check_LTLIBRARIES += tests/hypercalls/libkrank-hypercall-tsan.la
+tests_hypercalls_libkrank_hypercall_tsan_la_SOURCES = $(libkrank_hypercall_la_SOURCES)
+tests_hypercalls_libkrank_hypercall_tsan_la_CPPFLAGS = $(libkrank_hypercall_la_CPPFLAGS)
+tests_hypercalls_libkrank_hypercall_tsan_la_CFLAGS = $(libkrank_hypercall_la_CFLAGS) $(TSAN_FLAGS)
+tests_hypercalls_libkrank_hypercall_tsan_la_LIBADD = $(libkrank_hypercall_la_LIBADD)
+tests_hypercalls_libkrank_hypercall_tsan_la_LDFLAGS = $(TSAN_FLAGS)
+tsan_tests = tests/hypercalls/test_mutex_tsan tests/hypercalls/test_rwlock_tsan \
+	tests/hypercalls/test_condvar_tsan tests/hypercalls/test_threads_tsan \
+	tests/hypercalls/test_pkt_wire_tsan tests/hypercalls/test_bio_tsan
+check_PROGRAMS += $(tsan_tests)
+TESTS += $(tsan_tests)
+TSAN_LIBS = tests/hypercalls/libkrank-hypercall-tsan.la -lpthread
+TSAN_TEST_CFLAGS = $(AM_CFLAGS) $(TSAN_FLAGS)
+tests_hypercalls_test_mutex_tsan_SOURCES = tests/hypercalls/test_mutex.c tests/hypercalls/hyptest.c
+tests_hypercalls_test_mutex_tsan_CFLAGS = $(TSAN_TEST_CFLAGS)
+tests_hypercalls_test_mutex_tsan_LDFLAGS = $(TSAN_FLAGS)
+tests_hypercalls_test_mutex_tsan_LDADD = $(TSAN_LIBS)
+tests_hypercalls_test_rwlock_tsan_SOURCES = tests/hypercalls/test_rwlock.c tests/hypercalls/hyptest.c
+tests_hypercalls_test_rwlock_tsan_CFLAGS = $(TSAN_TEST_CFLAGS)
+tests_hypercalls_test_rwlock_tsan_LDFLAGS = $(TSAN_FLAGS)
+tests_hypercalls_test_rwlock_tsan_LDADD = $(TSAN_LIBS)
+tests_hypercalls_test_condvar_tsan_SOURCES = tests/hypercalls/test_condvar.c tests/hypercalls/hyptest.c
+tests_hypercalls_test_condvar_tsan_CFLAGS = $(TSAN_TEST_CFLAGS)
+tests_hypercalls_test_condvar_tsan_LDFLAGS = $(TSAN_FLAGS)
+tests_hypercalls_test_condvar_tsan_LDADD = $(TSAN_LIBS)
+tests_hypercalls_test_threads_tsan_SOURCES = tests/hypercalls/test_threads.c tests/hypercalls/hyptest.c
+tests_hypercalls_test_threads_tsan_CFLAGS = $(TSAN_TEST_CFLAGS)
+tests_hypercalls_test_threads_tsan_LDFLAGS = $(TSAN_FLAGS)
+tests_hypercalls_test_threads_tsan_LDADD = $(TSAN_LIBS)
+tests_hypercalls_test_pkt_wire_tsan_SOURCES = tests/hypercalls/test_pkt_wire.c tests/hypercalls/hyptest.c
+tests_hypercalls_test_pkt_wire_tsan_CFLAGS = $(TSAN_TEST_CFLAGS)
+tests_hypercalls_test_pkt_wire_tsan_LDFLAGS = $(TSAN_FLAGS)
+tests_hypercalls_test_pkt_wire_tsan_LDADD = $(TSAN_LIBS)
+tests_hypercalls_test_bio_tsan_SOURCES = tests/hypercalls/test_bio.c tests/hypercalls/hyptest.c
+tests_hypercalls_test_bio_tsan_CFLAGS = $(TSAN_TEST_CFLAGS)
+tests_hypercalls_test_bio_tsan_LDFLAGS = $(TSAN_FLAGS)
+tests_hypercalls_test_bio_tsan_LDADD = $(TSAN_LIBS)
