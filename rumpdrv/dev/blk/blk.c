@@ -24,6 +24,7 @@ struct blkdev {
 	size_t maxbufs;
 	struct rumpuser_mtx *mtx;	/* protects everything below */
 	struct rumpuser_cv *cv;		/* buffer released or I/O done */
+	unsigned nwait;			/* threads sleeping on cv */
 	size_t nbufs, ndirty;
 	struct buf **hash;
 	size_t hmask;
@@ -42,6 +43,23 @@ struct blk_ioarg {
 	struct blk_iowait *w;		/* NULL: asynchronous read-ahead */
 	int op;
 };
+
+/* Sleep on the device condvar (device mutex held). */
+static void
+blk_sleep(struct blkdev *dev)
+{
+	dev->nwait++;
+	rumpuser_cv_wait(dev->cv, dev->mtx);
+	dev->nwait--;
+}
+
+/* Wake sleepers, if any: most releases find none, and skip the call. */
+static void
+blk_wakeup(struct blkdev *dev)
+{
+	if (dev->nwait > 0)
+		rumpuser_cv_broadcast(dev->cv);
+}
 
 static size_t
 blk_hash(const struct blkdev *dev, uint64_t blkno)
@@ -110,7 +128,7 @@ blk_release_locked(struct blkdev *dev, struct buf *bp)
 {
 	bp->b_flags &= ~(B_BUSY | B_IO | B_ASYNC);
 	lru_append(dev, bp);
-	rumpuser_cv_broadcast(dev->cv);
+	blk_wakeup(dev);
 }
 
 static void
@@ -138,7 +156,7 @@ blk_iodone(void *arg, size_t bytes, int error)
 			ia->w->error = error;
 		ia->w->pending--;
 		bp->b_flags &= ~B_IO;
-		rumpuser_cv_broadcast(dev->cv);
+		blk_wakeup(dev);
 	} else {
 		/* Read-ahead: nobody waits; an unread buffer is just invalid. */
 		blk_release_locked(dev, bp);
@@ -171,7 +189,7 @@ static int
 blk_wait(struct blkdev *dev, struct blk_iowait *w)
 {
 	while (w->pending > 0)
-		rumpuser_cv_wait(dev->cv, dev->mtx);
+		blk_sleep(dev);
 	return w->error;
 }
 
@@ -224,7 +242,7 @@ blk_getbuf_locked(struct blkdev *dev, uint64_t blkno, int nowait,
 			if (bp->b_flags & B_BUSY) {
 				if (nowait)
 					return EAGAIN;
-				rumpuser_cv_wait(dev->cv, dev->mtx);
+				blk_sleep(dev);
 				continue;
 			}
 			lru_remove(dev, bp);
@@ -252,7 +270,7 @@ blk_getbuf_locked(struct blkdev *dev, uint64_t blkno, int nowait,
 			if (bp == NULL) {
 				if (nowait)
 					return EAGAIN;
-				rumpuser_cv_wait(dev->cv, dev->mtx);
+				blk_sleep(dev);
 				continue;
 			}
 			if (bp->b_flags & B_DELWRI) {
@@ -659,7 +677,7 @@ blk_rawread(struct blkdev *dev, uint64_t off, void *buf, size_t len)
 	    blk_rawdone, &rw);
 	rumpuser_mutex_enter(dev->mtx);
 	while (!rw.done)
-		rumpuser_cv_wait(dev->cv, dev->mtx);
+		blk_sleep(dev);
 	rumpuser_mutex_exit(dev->mtx);
 	if (rw.error == 0 && rw.bytes != len)
 		return EIO;

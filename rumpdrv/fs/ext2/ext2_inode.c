@@ -855,14 +855,10 @@ ext2_write(struct ext2_inode *ip, const void *buf, size_t len, uint64_t off,
 	FS_LOCK(ip->i_fs);
 	if (!EXT2_ISREG(ip->i_mode))
 		error = EISDIR;
-	else {
+	else
+		/* The inode stays dirty in memory: ext2_sync, fsync, the
+		 * last ext2_iput and unmount write it back. */
 		error = ext2_write_l(ip, buf, len, off, donep);
-		if (ip->i_dirty) {
-			int e = ext2_iupdate(ip);
-			if (error == 0)
-				error = e;
-		}
-	}
 	FS_UNLOCK(ip->i_fs);
 	return error;
 }

@@ -69,3 +69,12 @@ tests_rumpdrv_ext2_test_ext2_vfs_DEPENDENCIES = $(EXT2TEST_DEPS) \
 	rumpdrv/fs/tmpfs/librumpfs_tmpfs.a rumpdrv/vfs/librumpvfs.a
 TESTS += tests/rumpdrv/ext2/test_ext2_vfs.sh
 EXTRA_DIST += tests/rumpdrv/ext2/test_ext2_vfs.sh
+
+# Benchmark (built, never run by make check): tests/bench/bench_ext2.
+noinst_PROGRAMS += tests/bench/bench_ext2
+tests_bench_bench_ext2_SOURCES = tests/bench/bench_ext2.c
+tests_bench_bench_ext2_CPPFLAGS = $(EXT2TEST_CPPFLAGS)
+tests_bench_bench_ext2_CFLAGS = $(AM_CFLAGS) -O2
+tests_bench_bench_ext2_LDFLAGS = $(tests_rumpdrv_ext2_test_ext2_vfs_LDFLAGS)
+tests_bench_bench_ext2_LDADD = $(tests_rumpdrv_ext2_test_ext2_vfs_LDADD)
+tests_bench_bench_ext2_DEPENDENCIES = $(tests_rumpdrv_ext2_test_ext2_vfs_DEPENDENCIES)
