@@ -20,7 +20,7 @@ extern const struct rumpdrv_component *const __stop_krank_components[]
 /* Boot state: written only by component_boot/shutdown (not concurrent). */
 static const struct rumpdrv_component *comp_up[COMP_MAX];
 static int comp_nup;
-static bool kern_up;
+bool kern_up;
 
 static const struct rumpdrv_component *
 comp_find(const char *name, size_t len)

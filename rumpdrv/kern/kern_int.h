@@ -6,6 +6,7 @@
 
 #include "kern/kern.h"
 
+extern bool kern_up;		/* set by kern_init; boot is single-threaded */
 int kern_init(void);		/* once, from component_boot */
 void kern_fini(void);
 void kern_log_init(void);

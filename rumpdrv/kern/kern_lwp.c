@@ -187,6 +187,8 @@ krs_ctx_create(uint32_t uid, uint32_t gid, struct krs_ctx **ctxp)
 {
 	struct proc *parent = curproc, *p;
 	int rv;
+	if (!kern_up)
+		return krs_fail(ENOSYS);
 
 	p = kmem_zalloc(sizeof(*p), KM_SLEEP);
 	mutex_init(&p->p_lock, MUTEX_DEFAULT, IPL_NONE);
@@ -207,6 +209,8 @@ krs_ctx_create(uint32_t uid, uint32_t gid, struct krs_ctx **ctxp)
 KRS_EXPORT int
 krs_ctx_enter(struct krs_ctx *ctx)
 {
+	if (!kern_up)
+		return krs_fail(ENOSYS);
 	struct proc *p = (struct proc *)ctx;
 	struct lwp *l = curlwp;
 	struct proc *old = l->l_proc;
@@ -238,6 +242,8 @@ KRS_EXPORT int
 krs_ctx_destroy(struct krs_ctx *ctx)
 {
 	struct proc *p = (struct proc *)ctx;
+	if (!kern_up)
+		return krs_fail(ENOSYS);
 
 	if (p == NULL || p == &proc0 || curproc == p) {
 		return krs_fail(EBUSY);
@@ -255,6 +261,8 @@ krs_ctx_destroy(struct krs_ctx *ctx)
 KRS_EXPORT uint32_t
 krs_umask(uint32_t mask)
 {
+	if (!kern_up)
+		return 022;
 	struct proc *p = curproc;
 	mutex_enter(&p->p_lock);
 	uint32_t old = p->p_umask;

@@ -155,6 +155,7 @@ vfs_proc_exit(struct proc *p)
 KRS_EXPORT int
 krs_close(int fd)
 {
+	VFS_ENTER();
 	struct filedesc *fdp = curproc->p_fd;
 	struct file *fp = NULL;
 
@@ -249,6 +250,7 @@ out:
 KRS_EXPORT ssize_t
 krs_read(int fd, void *buf, size_t len)
 {
+	VFS_ENTER();
 	struct krs_iovec iov = { buf, len };
 	return fileio(fd, &iov, 1, -1, UIO_READ);
 }
@@ -256,6 +258,7 @@ krs_read(int fd, void *buf, size_t len)
 KRS_EXPORT ssize_t
 krs_write(int fd, const void *buf, size_t len)
 {
+	VFS_ENTER();
 	struct krs_iovec iov = { (void *)(uintptr_t)buf, len };
 	return fileio(fd, &iov, 1, -1, UIO_WRITE);
 }
@@ -263,6 +266,7 @@ krs_write(int fd, const void *buf, size_t len)
 KRS_EXPORT ssize_t
 krs_pread(int fd, void *buf, size_t len, int64_t off)
 {
+	VFS_ENTER();
 	struct krs_iovec iov = { buf, len };
 	if (off < 0)
 		return krs_fail(EINVAL);
@@ -272,6 +276,7 @@ krs_pread(int fd, void *buf, size_t len, int64_t off)
 KRS_EXPORT ssize_t
 krs_pwrite(int fd, const void *buf, size_t len, int64_t off)
 {
+	VFS_ENTER();
 	struct krs_iovec iov = { (void *)(uintptr_t)buf, len };
 	if (off < 0)
 		return krs_fail(EINVAL);
@@ -296,18 +301,21 @@ fileiov(int fd, const struct krs_iovec *iov, int iovcnt, enum uio_rw rw)
 KRS_EXPORT ssize_t
 krs_readv(int fd, const struct krs_iovec *iov, int iovcnt)
 {
+	VFS_ENTER();
 	return fileiov(fd, iov, iovcnt, UIO_READ);
 }
 
 KRS_EXPORT ssize_t
 krs_writev(int fd, const struct krs_iovec *iov, int iovcnt)
 {
+	VFS_ENTER();
 	return fileiov(fd, iov, iovcnt, UIO_WRITE);
 }
 
 KRS_EXPORT int64_t
 krs_lseek(int fd, int64_t off, int whence)
 {
+	VFS_ENTER();
 	struct file *fp;
 	struct vattr va;
 	int64_t base, noff = 0;
@@ -347,6 +355,7 @@ krs_lseek(int fd, int64_t off, int whence)
 KRS_EXPORT int
 krs_ftruncate(int fd, int64_t len)
 {
+	VFS_ENTER();
 	struct file *fp;
 	struct vattr va;
 	int error;
@@ -377,6 +386,7 @@ krs_ftruncate(int fd, int64_t len)
 KRS_EXPORT int
 krs_fsync(int fd)
 {
+	VFS_ENTER();
 	struct file *fp;
 	int error;
 	if ((error = fd_getfile(fd, &fp)) != 0)
@@ -392,6 +402,7 @@ krs_fsync(int fd)
 KRS_EXPORT int
 krs_dup(int fd)
 {
+	VFS_ENTER();
 	struct file *fp;
 	int error, nfd;
 	if ((error = fd_getfile(fd, &fp)) != 0)
@@ -406,6 +417,7 @@ krs_dup(int fd)
 KRS_EXPORT int
 krs_dup2(int fd, int newfd)
 {
+	VFS_ENTER();
 	struct filedesc *fdp = curproc->p_fd;
 	struct file *fp, *old = NULL;
 	int error, got;
@@ -481,6 +493,7 @@ vattr_to_stat(struct vnode *vp, const struct vattr *va, struct krs_stat *st)
 KRS_EXPORT int
 krs_fstat(int fd, struct krs_stat *st)
 {
+	VFS_ENTER();
 	struct file *fp;
 	struct vattr va;
 	int error;
@@ -529,6 +542,7 @@ getdents_fill(void *arg, const char *name, size_t namelen, uint64_t ino,
 KRS_EXPORT ssize_t
 krs_getdents(int fd, void *buf, size_t len)
 {
+	VFS_ENTER();
 	struct file *fp;
 	struct getdents_state gs = { buf, len, 0, 0 };
 	bool eof = false;

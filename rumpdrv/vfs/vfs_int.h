@@ -35,6 +35,11 @@ struct filedesc {
 	unsigned char *fd_cloexec;
 };
 
+/* Set once the vfs component is up; krs_ calls fail with ENOSYS before. */
+extern bool vfs_up;
+#define VFS_ENTER() do { if (__builtin_expect(!vfs_up, 0)) \
+	return krs_fail(ENOSYS); } while (0)
+
 /* mountlist_lock protects mount_list, rootvnode, every v_mountedhere. */
 extern kmutex_t mountlist_lock;
 extern struct mount *mount_list;

@@ -7,6 +7,7 @@
 #include "vfs/vfs_int.h"
 
 kmutex_t mountlist_lock;
+bool vfs_up;
 struct mount *mount_list;
 struct vnode *rootvnode;		/* referenced; mountlist_lock */
 static struct rmtable *vfs_types;	/* fstype name -> struct vfsops */
@@ -128,6 +129,7 @@ KRS_EXPORT int
 krs_mount(const char *source, const char *target, const char *fstype,
     int flags, const void *data, size_t datalen)
 {
+	VFS_ENTER();
 	int error = do_mount(source, target, fstype, flags, data, datalen);
 	return error ? krs_fail(error) : 0;
 }
@@ -213,6 +215,7 @@ busy:
 KRS_EXPORT int
 krs_unmount(const char *target, int flags)
 {
+	VFS_ENTER();
 	int error = do_unmount(target, flags);
 	return error ? krs_fail(error) : 0;
 }
@@ -220,6 +223,7 @@ krs_unmount(const char *target, int flags)
 KRS_EXPORT int
 krs_statvfs(const char *path, struct krs_statvfs *sv)
 {
+	VFS_ENTER();
 	struct nameidata nd = { .nd_dirfd = KRS_AT_FDCWD, .nd_path = path,
 	    .nd_flags = NL_FOLLOW };
 	int error = namei(&nd);
@@ -255,12 +259,14 @@ vfs_init(void)
 	if ((error = vfs_init_proc0()) != 0)
 		return error;
 	proc_set_vfs_hooks(&vfs_hooks);
+	__atomic_store_n(&vfs_up, true, __ATOMIC_RELEASE);
 	return 0;
 }
 
 static void
 vfs_fini(void)
 {
+	__atomic_store_n(&vfs_up, false, __ATOMIC_RELEASE);
 	/* Close proc0's files and unmount everything, innermost first. */
 	vfs_proc_exit(&proc0);
 	vfs_init_proc0();

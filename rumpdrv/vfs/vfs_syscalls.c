@@ -195,6 +195,7 @@ opened:
 KRS_EXPORT int
 krs_openat(int dirfd, const char *path, int flags, ...)
 {
+	VFS_ENTER();
 	uint32_t mode = 0;
 	int fd, error;
 	if (flags & KRS_O_CREAT) {
@@ -212,6 +213,7 @@ krs_openat(int dirfd, const char *path, int flags, ...)
 KRS_EXPORT int
 krs_open(const char *path, int flags, ...)
 {
+	VFS_ENTER();
 	uint32_t mode = 0;
 	int fd, error;
 	if (flags & KRS_O_CREAT) {
@@ -247,6 +249,7 @@ do_stat(const char *path, struct krs_stat *st, int nlflags)
 KRS_EXPORT int
 krs_stat(const char *path, struct krs_stat *st)
 {
+	VFS_ENTER();
 	int error = do_stat(path, st, NL_FOLLOW);
 	return error ? krs_fail(error) : 0;
 }
@@ -254,6 +257,7 @@ krs_stat(const char *path, struct krs_stat *st)
 KRS_EXPORT int
 krs_lstat(const char *path, struct krs_stat *st)
 {
+	VFS_ENTER();
 	int error = do_stat(path, st, 0);
 	return error ? krs_fail(error) : 0;
 }
@@ -322,6 +326,7 @@ do_mkobj(const char *path, enum vtype type, uint32_t mode, const char *target)
 KRS_EXPORT int
 krs_mkdir(const char *path, uint32_t mode)
 {
+	VFS_ENTER();
 	int error = do_mkobj(path, VDIR, mode, NULL);
 	return error ? krs_fail(error) : 0;
 }
@@ -329,6 +334,7 @@ krs_mkdir(const char *path, uint32_t mode)
 KRS_EXPORT int
 krs_symlink(const char *target, const char *path)
 {
+	VFS_ENTER();
 	int error;
 	if (target == NULL)
 		error = EFAULT;
@@ -392,6 +398,7 @@ out:
 KRS_EXPORT int
 krs_rmdir(const char *path)
 {
+	VFS_ENTER();
 	int error = do_remove(path, true);
 	return error ? krs_fail(error) : 0;
 }
@@ -399,6 +406,7 @@ krs_rmdir(const char *path)
 KRS_EXPORT int
 krs_unlink(const char *path)
 {
+	VFS_ENTER();
 	int error = do_remove(path, false);
 	return error ? krs_fail(error) : 0;
 }
@@ -522,6 +530,7 @@ out_norel:
 KRS_EXPORT int
 krs_rename(const char *from, const char *to)
 {
+	VFS_ENTER();
 	int error = do_rename(from, to);
 	return error ? krs_fail(error) : 0;
 }
@@ -577,6 +586,7 @@ out:
 KRS_EXPORT int
 krs_link(const char *target, const char *path)
 {
+	VFS_ENTER();
 	int error = do_link(target, path);
 	return error ? krs_fail(error) : 0;
 }
@@ -584,6 +594,7 @@ krs_link(const char *target, const char *path)
 KRS_EXPORT ssize_t
 krs_readlink(const char *path, char *buf, size_t len)
 {
+	VFS_ENTER();
 	struct nameidata nd = { .nd_dirfd = KRS_AT_FDCWD, .nd_path = path,
 	    .nd_flags = 0 };
 	struct krs_iovec iov = { buf, len };
@@ -659,6 +670,7 @@ out:
 KRS_EXPORT int
 krs_chmod(const char *path, uint32_t mode)
 {
+	VFS_ENTER();
 	struct vattr va;
 	vattr_null(&va);
 	va.va_mask = VA_MODE;
@@ -670,6 +682,7 @@ krs_chmod(const char *path, uint32_t mode)
 KRS_EXPORT int
 krs_chown(const char *path, uint32_t uid, uint32_t gid)
 {
+	VFS_ENTER();
 	struct vattr va;
 	vattr_null(&va);
 	if (uid != (uint32_t)-1) {
@@ -687,6 +700,7 @@ krs_chown(const char *path, uint32_t uid, uint32_t gid)
 KRS_EXPORT int
 krs_utimens(const char *path, const struct krs_timespec ts[2])
 {
+	VFS_ENTER();
 	struct vattr va;
 	struct timespec now;
 	bool explicit_time = false;
@@ -721,6 +735,7 @@ krs_utimens(const char *path, const struct krs_timespec ts[2])
 KRS_EXPORT int
 krs_chdir(const char *path)
 {
+	VFS_ENTER();
 	struct nameidata nd = { .nd_dirfd = KRS_AT_FDCWD, .nd_path = path,
 	    .nd_flags = NL_FOLLOW };
 	int error;
@@ -750,6 +765,10 @@ krs_chdir(const char *path)
 KRS_EXPORT char *
 krs_getcwd(char *buf, size_t len)
 {
+	if (!vfs_up) {
+		krs_fail(ENOSYS);
+		return NULL;
+	}
 	if (buf == NULL) {
 		krs_fail(EINVAL);
 		return NULL;

@@ -77,6 +77,14 @@ main(void)
 	struct krs_stat st;
 	int fd, fd2;
 
+	struct krs_ctx *ctx;
+	CHECK_ERR(krs_open("/x", KRS_O_RDONLY), ENOSYS);
+	CHECK_ERR(krs_read(0, buf, 1), ENOSYS);
+	CHECK_ERR(krs_mount("t", "/", "tmpfs", 0, NULL, 0), ENOSYS);
+	CHECK(krs_getcwd(buf, sizeof(buf)) == NULL && errno == ENOSYS, "getcwd");
+	CHECK_ERR(krs_ctx_create(1, 1, &ctx), ENOSYS);
+	PASS("before boot: file calls and contexts fail with ENOSYS, no crash");
+
 	CHECK(krs_boot("tmpfs", err, sizeof(err)) == -1 && errno == EINVAL &&
 	    strstr(err, "tmpfs needs vfs") != NULL, "missing dep: %s", err);
 	CHECK(krs_boot("tmpfs,vfs", err, sizeof(err)) == 0, "boot: %s", err);
