@@ -189,6 +189,8 @@ krs_ctx_create(uint32_t uid, uint32_t gid, struct krs_ctx **ctxp)
 	int rv;
 	if (!kern_up)
 		return krs_fail(ENOSYS);
+	if (ctxp == NULL)
+		return krs_fail(EFAULT);
 
 	p = kmem_zalloc(sizeof(*p), KM_SLEEP);
 	mutex_init(&p->p_lock, MUTEX_DEFAULT, IPL_NONE);

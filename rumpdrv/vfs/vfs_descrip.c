@@ -186,7 +186,11 @@ fileio(int fd, struct krs_iovec *iov, int iovcnt, int64_t off, enum uio_rw rw)
 
 	if (iovcnt < 0 || iovcnt > 1024)
 		return krs_fail(EINVAL);
+	if (iovcnt > 0 && iov == NULL)
+		return krs_fail(EFAULT);
 	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_base == NULL && iov[i].iov_len > 0)
+			return krs_fail(EFAULT);
 		if (iov[i].iov_len > (size_t)INT64_MAX - total)
 			return krs_fail(EINVAL);
 		total += iov[i].iov_len;
@@ -289,6 +293,8 @@ fileiov(int fd, const struct krs_iovec *iov, int iovcnt, enum uio_rw rw)
 	struct krs_iovec small[16], *copy = small;
 	if (iovcnt < 0 || iovcnt > 1024)
 		return krs_fail(EINVAL);
+	if (iovcnt > 0 && iov == NULL)
+		return krs_fail(EFAULT);
 	if (iovcnt > 16)
 		copy = kmem_alloc(sizeof(*copy) * (size_t)iovcnt, KM_SLEEP);
 	memcpy(copy, iov, sizeof(*copy) * (size_t)iovcnt);
@@ -497,6 +503,8 @@ krs_fstat(int fd, struct krs_stat *st)
 	struct file *fp;
 	struct vattr va;
 	int error;
+	if (st == NULL)
+		return krs_fail(EFAULT);
 	if ((error = fd_getfile(fd, &fp)) != 0)
 		return krs_fail(error);
 	error = vfs_getattr(fp->f_vnode, &va);
@@ -548,6 +556,8 @@ krs_getdents(int fd, void *buf, size_t len)
 	bool eof = false;
 	int error;
 
+	if (buf == NULL)
+		return krs_fail(EFAULT);
 	if ((error = fd_getfile(fd, &fp)) != 0)
 		return krs_fail(error);
 	struct vnode *vp = fp->f_vnode;

@@ -98,8 +98,11 @@ namei(struct nameidata *nd)
 	char *buf = NULL, *p;
 	struct vnode *root, *dvp = NULL, *vp = NULL;
 	int error = 0, links = 0;
-	size_t plen = strnlen(nd->nd_path, VFS_PATH_MAX + 1);
+	size_t plen;
 
+	if (nd->nd_path == NULL)
+		return EFAULT;
+	plen = strnlen(nd->nd_path, VFS_PATH_MAX + 1);
 	nd->nd_dvp = nd->nd_vp = NULL;
 	nd->nd_slash = false;
 	nd->nd_namelen = 0;

@@ -226,7 +226,7 @@ krs_statvfs(const char *path, struct krs_statvfs *sv)
 	VFS_ENTER();
 	struct nameidata nd = { .nd_dirfd = KRS_AT_FDCWD, .nd_path = path,
 	    .nd_flags = NL_FOLLOW };
-	int error = namei(&nd);
+	int error = sv == NULL ? EFAULT : namei(&nd);
 	if (error)
 		return krs_fail(error);
 	struct mount *mp = nd.nd_vp->v_mount;

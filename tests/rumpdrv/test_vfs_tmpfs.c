@@ -291,6 +291,25 @@ main(void)
 	CHECK(strcmp(sv2.f_fstypename, "tmpfs") == 0 && sv2.f_blocks == 1024, "statvfs fields");
 	PASS("unlinked-but-open file readable and writable until close; its page and node freed at close");
 
+	/* NULL pointers from callers: EFAULT, never a crash. */
+	fd = krs_open("/hello", KRS_O_RDWR);
+	CHECK_ERR(krs_read(fd, NULL, 10), EFAULT);
+	CHECK_ERR(krs_write(fd, NULL, 10), EFAULT);
+	CHECK(krs_read(fd, NULL, 0) == 0, "zero-length NULL read is fine");
+	CHECK_ERR(krs_readv(fd, NULL, 2), EFAULT);
+	CHECK_ERR(krs_fstat(fd, NULL), EFAULT);
+	CHECK_ERR(krs_stat(NULL, &st), EFAULT);
+	CHECK_ERR(krs_statvfs(NULL, &sv1), EFAULT);
+	CHECK_ERR(krs_statvfs("/", NULL), EFAULT);
+	CHECK_ERR(krs_unmount(NULL, 0), EFAULT);
+	CHECK_ERR(krs_rename(NULL, "/x"), EFAULT);
+	CHECK_ERR(krs_ctx_create(0, 0, NULL), EFAULT);
+	krs_close(fd);
+	fd = krs_open("/", KRS_O_RDONLY);
+	CHECK_ERR(krs_getdents(fd, NULL, 100), EFAULT);
+	krs_close(fd);
+	PASS("NULL buffers, paths and result pointers give EFAULT");
+
 	/* dup/dup2 share offsets. */
 	write_file("/dupf", "abcdef");
 	fd = krs_open("/dupf", KRS_O_RDONLY);
