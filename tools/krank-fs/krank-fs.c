@@ -1,10 +1,12 @@
 /*
- * krank-fs - work on an ext2 image without mounting it or being root, in
- * the manner of rump's fs-utils: ls, cat, cp, put, get, mkdir, rm, rmdir,
- * mv, ln, stat, df.  Built on KRANK's own components: the kernel base, the
- * block device with its buffer cache, and the ext2 driver, driven through
- * the driver's inode-level interface (fs/ext2/ext2.h).
+ * krank-fs - work on an ext2 image without mounting it on the host or being
+ * root, in the manner of rump's fs-utils: ls, cat, cp, put, get, mkdir, rm,
+ * rmdir, mv, ln, stat, df.  It boots KRANK's own components in this process
+ * (kernel base, VFS, ext2 over the block device and its buffer cache),
+ * mounts the image on "/" with krs_mount and works through the krs_*
+ * system-call functions, as an isolate would.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -17,42 +19,46 @@
 #include <sys/stat.h>
 
 #include <krank/krs.h>
-#include "dev/blk/blk.h"
-#include "fs/ext2/ext2.h"
-#include "fs/ext2/ext2_fs.h"
 
-/* NetBSD errno numbers (what the driver returns) and their meanings. */
-static const struct {
-	int num;
-	const char *msg;
-} nb_errs[] = {
-	{ 1, "operation not permitted" }, { 2, "no such file or directory" },
-	{ 5, "input/output error" }, { 6, "device not configured" },
-	{ 12, "out of memory" }, { 13, "permission denied" },
-	{ 15, "not a regular file or block device" }, { 16, "busy" },
-	{ 17, "file exists" }, { 18, "cross-device link" },
-	{ 20, "not a directory" }, { 21, "is a directory" },
-	{ 22, "invalid argument" }, { 27, "file too large" },
-	{ 28, "no space left on device" }, { 30, "read-only file system" },
-	{ 31, "too many links" }, { 62, "too many levels of symbolic links" },
-	{ 63, "file name too long" }, { 66, "directory not empty" },
-	{ 79, "not an ext2 file system" }, { 86, "not supported" },
-};
+/* From the kernel base (kern/kern.h, whose errno names clash with libc's). */
+size_t klog_read(char *buf, size_t len);
+void klog_console(int lvl);
 
 static const char *prog = "krank-fs";
 static const char *image;
-static struct ext2fs *fs;
 static int had_error;
+static uint32_t owner_uid, owner_gid;
+
+/*
+ * The last kernel log line that starts with "ext2: " (after the time and
+ * level prefix, if any): the driver's reason for a refusal or an EIO.
+ */
+static const char *
+ext2_reason(void)
+{
+	static char ring[16384], line[512];
+	size_t n = klog_read(ring, sizeof(ring) - 1);
+	const char *found = NULL, *p;
+	ring[n] = '\0';
+	for (p = ring; (p = strstr(p, "ext2: ")) != NULL; p++)
+		found = p;
+	if (found == NULL)
+		return NULL;
+	found += 6;
+	/* skip "IMAGE: " */
+	if (strncmp(found, image, strlen(image)) == 0 &&
+	    strncmp(found + strlen(image), ": ", 2) == 0)
+		found += strlen(image) + 2;
+	snprintf(line, sizeof(line), "%.*s", (int)strcspn(found, "\n"), found);
+	return line;
+}
 
 static const char *
-nb_strerror(int e)
+errstr(int e)
 {
-	static char buf[32];
-	size_t i;
-	for (i = 0; i < sizeof(nb_errs) / sizeof(nb_errs[0]); i++)
-		if (nb_errs[i].num == e)
-			return nb_errs[i].msg;
-	snprintf(buf, sizeof(buf), "error %d", e);
+	static char buf[128];
+	snprintf(buf, sizeof(buf), "%s", strerror(e));
+	buf[0] = (char)tolower((unsigned char)buf[0]);
 	return buf;
 }
 
@@ -60,20 +66,28 @@ nb_strerror(int e)
 static void
 fail(const char *what, int e)
 {
-	char detail[256] = "";
-	if (e == 28 && fs != NULL) {
-		struct ext2_statfs st;
-		ext2_statfs(fs, &st);
+	char detail[600] = "";
+	struct krs_statvfs sv;
+	const char *r;
+
+	if (e == ENOSPC && krs_statvfs("/", &sv) == 0) {
 		snprintf(detail, sizeof(detail), " (image full: %llu of %llu "
 		    "blocks, %llu of %llu inodes free)",
-		    (unsigned long long)st.bfree, (unsigned long long)st.blocks,
-		    (unsigned long long)st.ffree, (unsigned long long)st.files);
-	} else if ((e == 5 || e == 30) && fs != NULL &&
-	    ext2_lasterror(fs, NULL)[0] != '\0') {
-		snprintf(detail, sizeof(detail), " (%s)",
-		    ext2_lasterror(fs, NULL));
+		    (unsigned long long)sv.f_bfree,
+		    (unsigned long long)sv.f_blocks,
+		    (unsigned long long)sv.f_ffree,
+		    (unsigned long long)sv.f_files);
+	} else if ((e == EIO || e == EROFS) && (r = ext2_reason()) != NULL) {
+		snprintf(detail, sizeof(detail), " (%s)", r);
 	}
-	fprintf(stderr, "%s: %s: %s%s\n", prog, what, nb_strerror(e), detail);
+	fprintf(stderr, "%s: %s: %s%s\n", prog, what, errstr(e), detail);
+	had_error = 1;
+}
+
+static void
+host_fail(const char *what)
+{
+	fprintf(stderr, "%s: %s: %s\n", prog, what, errstr(errno));
 	had_error = 1;
 }
 
@@ -83,38 +97,43 @@ usage(FILE *f)
 	fprintf(f,
 "usage: krank-fs [-r] [-C MiB] IMAGE COMMAND [ARGUMENTS]\n"
 "\n"
-"Read and change an ext2 file system image without mounting it and without\n"
-"root, through KRANK's own ext2 driver and buffer cache.  Paths inside the\n"
-"image are absolute (\"/etc/motd\"); a relative one is taken from the root.\n"
+"Read and change an ext2 file system image without mounting it on the host\n"
+"and without root.  krank-fs runs KRANK's own kernel components in-process\n"
+"(VFS, ext2 driver, block device with buffer cache), mounts IMAGE on \"/\"\n"
+"and works through KRANK's system calls.  Paths inside the image are\n"
+"absolute (\"/etc/motd\"); a relative one is taken from the root.\n"
 "\n"
 "Commands:\n"
 "  ls [-l] [PATH...]       list directories (or name files); -l: long form\n"
 "  cat PATH...             write files to standard output\n"
 "  get PATH HOSTFILE       copy a file out of the image (HOSTFILE - : stdout)\n"
 "  put HOSTFILE PATH       copy a host file into the image, replacing PATH;\n"
-"                          PATH may be a directory to put the file into\n"
+"                          PATH may be a directory to put the file into;\n"
+"                          permission bits and modification time are kept\n"
 "  cp SRC DST              copy a file inside the image\n"
 "  mkdir [-p] PATH...      make directories (-p: parents too, no error if\n"
 "                          they exist)\n"
 "  rm PATH...              remove files and symbolic links\n"
 "  rmdir PATH...           remove empty directories\n"
-"  mv SRC DST              rename (DST an existing directory: move into it)\n"
+"  mv SRC DST              rename (DST an existing directory: move into it);\n"
+"                          an existing file DST is replaced\n"
 "  ln [-s] TARGET PATH     hard link PATH to TARGET; -s: symbolic link\n"
-"  stat PATH...            inode details\n"
+"  stat PATH...            inode details (symbolic links not followed)\n"
 "  df                      blocks and inodes used and free\n"
 "\n"
 "Options:\n"
-"  -r        open the image read-only (writing commands fail)\n"
+"  -r        mount the image read-only (writing commands fail)\n"
 "  -C MiB    buffer cache size (default 8)\n"
-"  -h        this help\n"
+"  -h, --help  this help\n"
 "\n"
 "The image must be ext2 (revision 0 or 1, as mke2fs -t ext2 makes it).\n"
 "Images with ext3/ext4-only incompatible features are refused; images with\n"
-"read-only-compatible features this driver lacks are opened read-only.\n"
+"read-only-compatible features this driver lacks are mounted read-only.\n"
+"New files, directories and links belong to the user running krank-fs.\n"
 "Every change is written back when the command ends.\n"
 "\n"
 "Exit status: 0 on success, 1 if any operation failed, 2 on a usage error\n"
-"or an image that cannot be opened.\n"
+"or an image that cannot be mounted.\n"
 "\n"
 "Examples:\n"
 "  mke2fs -q -t ext2 disk.img 8M\n"
@@ -127,27 +146,42 @@ usage(FILE *f)
 static const char *
 lastname(const char *path)
 {
-	const char *s = strrchr(path, '/');
-	return s ? s + 1 : path;
+	size_t n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	while (n > 0 && path[n - 1] != '/')
+		n--;
+	return path + n;
 }
 
-/* Resolve a path; relative paths start at the root. */
-static int
-lookup(const char *path, int follow, struct ext2_inode **ipp)
+/* Paths in the image are taken from its root. */
+static const char *
+ipath(const char *path, char *buf, size_t len)
 {
-	return ext2_namei(fs, path, follow, ipp);
+	if (path[0] == '/')
+		return path;
+	snprintf(buf, len, "/%s", path);
+	return buf;
+}
+
+/* New objects belong to the user running the tool. */
+static void
+give(const char *path)
+{
+	if (owner_uid != 0 || owner_gid != 0)
+		krs_chown(path, owner_uid, owner_gid);
 }
 
 static char
 typechar(uint32_t mode)
 {
-	switch (mode & EXT2_S_IFMT) {
-	case EXT2_S_IFDIR: return 'd';
-	case EXT2_S_IFLNK: return 'l';
-	case EXT2_S_IFCHR: return 'c';
-	case EXT2_S_IFBLK: return 'b';
-	case EXT2_S_IFIFO: return 'p';
-	case EXT2_S_IFSOCK: return 's';
+	switch (mode & KRS_S_IFMT) {
+	case KRS_S_IFDIR: return 'd';
+	case KRS_S_IFLNK: return 'l';
+	case KRS_S_IFCHR: return 'c';
+	case KRS_S_IFBLK: return 'b';
+	case KRS_S_IFIFO: return 'p';
+	case KRS_S_IFSOCK: return 's';
 	}
 	return '-';
 }
@@ -170,20 +204,17 @@ modestr(uint32_t mode, char *s)
 }
 
 static void
-print_long(struct ext2_inode *ip, const char *name)
+print_long(const char *path, const struct krs_stat *st, const char *name)
 {
-	struct ext2_attr a;
-	char ms[11], tb[32], target[4096];
-	time_t t;
-	ext2_getattr(ip, &a);
-	modestr(a.mode, ms);
-	t = (time_t)a.mtime;
+	char ms[11], tb[32], target[4097];
+	time_t t = (time_t)st->st_mtim.tv_sec;
+	modestr(st->st_mode, ms);
 	strftime(tb, sizeof(tb), "%Y-%m-%d %H:%M", gmtime(&t));
-	printf("%s %3u %5u %5u %10llu %s %s", ms, a.nlink, a.uid, a.gid,
-	    (unsigned long long)a.size, tb, name);
-	if (EXT2_ISLNK(a.mode)) {
-		size_t n = 0;
-		if (ext2_readlink(ip, target, sizeof(target) - 1, &n) == 0) {
+	printf("%s %3u %5u %5u %10lld %s %s", ms, st->st_nlink, st->st_uid,
+	    st->st_gid, (long long)st->st_size, tb, name);
+	if ((st->st_mode & KRS_S_IFMT) == KRS_S_IFLNK) {
+		ssize_t n = krs_readlink(path, target, sizeof(target) - 1);
+		if (n >= 0) {
 			target[n] = '\0';
 			printf(" -> %s", target);
 		}
@@ -191,95 +222,80 @@ print_long(struct ext2_inode *ip, const char *name)
 	printf("\n");
 }
 
-struct lsent {
-	char *name;
-	uint32_t ino;
-};
-struct lsctx {
-	struct lsent *v;
-	size_t n, cap;
-};
-
 static int
-ls_fill(void *arg, const char *name, size_t namelen, uint32_t ino, int dtype,
-    uint64_t next)
+strpcmp(const void *a, const void *b)
 {
-	struct lsctx *c = arg;
-	(void)dtype;
-	(void)next;
-	if ((namelen == 1 && name[0] == '.') ||
-	    (namelen == 2 && name[0] == '.' && name[1] == '.'))
-		return 0;
-	if (c->n == c->cap) {
-		c->cap = c->cap ? 2 * c->cap : 64;
-		c->v = realloc(c->v, c->cap * sizeof(*c->v));
-		if (c->v == NULL) {
-			perror(prog);
-			exit(1);
-		}
-	}
-	c->v[c->n].name = strndup(name, namelen);
-	c->v[c->n].ino = ino;
-	c->n++;
-	return 0;
-}
-
-static int
-lscmp(const void *a, const void *b)
-{
-	return strcmp(((const struct lsent *)a)->name,
-	    ((const struct lsent *)b)->name);
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static void
-do_ls1(const char *path, int lflag, int header)
+do_ls1(const char *arg, int lflag, int header)
 {
-	struct ext2_inode *ip, *cp;
-	struct ext2_attr a;
-	struct lsctx c = { NULL, 0, 0 };
-	uint64_t off = 0;
-	int e, eof = 0;
-	size_t i;
+	char pbuf[4200], child[8400], dbuf[8192];
+	const char *path = ipath(arg, pbuf, sizeof(pbuf));
+	struct krs_stat st;
+	char **names = NULL;
+	size_t n = 0, cap = 0, i;
+	ssize_t got;
+	int fd, rv;
 
 	/* Like ls: a symlink named on the command line is listed itself,
 	 * unless the path ends in "/". */
-	if ((e = lookup(path, path[strlen(path) - 1] == '/', &ip)) != 0) {
-		fail(path, e);
+	rv = path[strlen(path) - 1] == '/' ? krs_stat(path, &st) :
+	    krs_lstat(path, &st);
+	if (rv != 0) {
+		fail(arg, errno);
 		return;
 	}
-	ext2_getattr(ip, &a);
-	if (!EXT2_ISDIR(a.mode)) {
+	if ((st.st_mode & KRS_S_IFMT) != KRS_S_IFDIR) {
 		if (lflag)
-			print_long(ip, path);
+			print_long(path, &st, arg);
 		else
-			printf("%s\n", path);
-		ext2_iput(ip);
+			printf("%s\n", arg);
 		return;
 	}
-	e = ext2_readdir(ip, &off, ls_fill, &c, &eof);
-	if (e != 0)
-		fail(path, e);
-	qsort(c.v, c.n, sizeof(*c.v), lscmp);
-	if (header)
-		printf("%s:\n", path);
-	for (i = 0; i < c.n; i++) {
-		if (lflag) {
-			if ((e = ext2_iget(fs, c.v[i].ino, &cp)) != 0) {
-				char what[4200];
-				snprintf(what, sizeof(what), "%s/%s", path,
-				    c.v[i].name);
-				fail(what, e);
-			} else {
-				print_long(cp, c.v[i].name);
-				ext2_iput(cp);
-			}
-		} else {
-			printf("%s\n", c.v[i].name);
-		}
-		free(c.v[i].name);
+	if ((fd = krs_open(path, KRS_O_RDONLY | KRS_O_DIRECTORY)) < 0) {
+		fail(arg, errno);
+		return;
 	}
-	free(c.v);
-	ext2_iput(ip);
+	while ((got = krs_getdents(fd, dbuf, sizeof(dbuf))) > 0) {
+		for (ssize_t off = 0; off < got;) {
+			struct krs_dirent *d = (struct krs_dirent *)(dbuf + off);
+			off += d->d_reclen;
+			if (strcmp(d->d_name, ".") == 0 ||
+			    strcmp(d->d_name, "..") == 0)
+				continue;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 64;
+				names = realloc(names, cap * sizeof(*names));
+				if (names == NULL) {
+					perror(prog);
+					exit(1);
+				}
+			}
+			names[n++] = strdup(d->d_name);
+		}
+	}
+	if (got < 0)
+		fail(arg, errno);
+	krs_close(fd);
+	qsort(names, n, sizeof(*names), strpcmp);
+	if (header)
+		printf("%s:\n", arg);
+	for (i = 0; i < n; i++) {
+		if (lflag) {
+			snprintf(child, sizeof(child), "%s%s%s", path,
+			    path[strlen(path) - 1] == '/' ? "" : "/", names[i]);
+			if (krs_lstat(child, &st) != 0)
+				fail(child, errno);
+			else
+				print_long(child, &st, names[i]);
+		} else {
+			printf("%s\n", names[i]);
+		}
+		free(names[i]);
+	}
+	free(names);
 }
 
 static int
@@ -300,57 +316,39 @@ cmd_ls(int argc, char **argv)
 
 /* Copy a file of the image to a host descriptor. */
 static int
-copy_out(const char *path, int fd, const char *hostname)
+copy_out(const char *arg, int hfd, const char *hostname)
 {
-	struct ext2_inode *ip;
-	struct ext2_attr a;
 	static char buf[1 << 16];
-	uint64_t off = 0;
-	size_t n;
-	int e;
-
-	if ((e = lookup(path, 1, &ip)) != 0) {
-		fail(path, e);
+	char pbuf[4200];
+	ssize_t n;
+	int fd = krs_open(ipath(arg, pbuf, sizeof(pbuf)), KRS_O_RDONLY);
+	if (fd < 0) {
+		fail(arg, errno);
 		return -1;
 	}
-	ext2_getattr(ip, &a);
-	if (EXT2_ISDIR(a.mode)) {
-		fail(path, 21);
-		ext2_iput(ip);
-		return -1;
-	}
-	for (;;) {
-		e = ext2_read(ip, buf, sizeof(buf), off, &n);
-		if (e != 0) {
-			fail(path, e);
-			break;
-		}
-		if (n == 0)
-			break;
-		for (size_t w = 0; w < n;) {
-			ssize_t r = write(fd, buf + w, n - w);
+	while ((n = krs_read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t w = 0; w < n;) {
+			ssize_t r = write(hfd, buf + w, (size_t)(n - w));
 			if (r < 0) {
-				fprintf(stderr, "%s: %s: %s\n", prog, hostname,
-				    strerror(errno));
-				ext2_iput(ip);
-				had_error = 1;
+				host_fail(hostname);
+				krs_close(fd);
 				return -1;
 			}
-			w += (size_t)r;
+			w += r;
 		}
-		off += n;
 	}
-	ext2_iput(ip);
-	return e ? -1 : 0;
+	if (n < 0)
+		fail(arg, errno);
+	krs_close(fd);
+	return n < 0 ? -1 : 0;
 }
 
 static int
 cmd_cat(int argc, char **argv)
 {
-	int i;
 	if (argc < 2)
 		return -2;
-	for (i = 1; i < argc; i++)
+	for (int i = 1; i < argc; i++)
 		copy_out(argv[i], STDOUT_FILENO, "standard output");
 	return 0;
 }
@@ -362,11 +360,10 @@ cmd_get(int argc, char **argv)
 	if (argc != 3)
 		return -2;
 	if (strcmp(argv[2], "-") == 0)
-		return copy_out(argv[1], STDOUT_FILENO, "standard output");
+		return copy_out(argv[1], STDOUT_FILENO, "standard output"), 0;
 	fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0666);
 	if (fd < 0) {
-		fprintf(stderr, "%s: %s: %s\n", prog, argv[2], strerror(errno));
-		had_error = 1;
+		host_fail(argv[2]);
 		return 0;
 	}
 	if (copy_out(argv[1], fd, argv[2]) != 0) {
@@ -374,88 +371,84 @@ cmd_get(int argc, char **argv)
 		unlink(argv[2]);
 		return 0;
 	}
-	if (close(fd) != 0) {
-		fprintf(stderr, "%s: %s: %s\n", prog, argv[2], strerror(errno));
-		had_error = 1;
-	}
+	if (close(fd) != 0)
+		host_fail(argv[2]);
 	return 0;
 }
 
-/*
- * The file to write for a destination path: an existing regular file is
- * truncated, a directory gets base inside it, otherwise it is created.
- */
-static int
-open_dest(const char *dst, const char *base, uint32_t mode,
-    struct ext2_inode **ipp, char *shown, size_t shownlen)
+/* Destination of put/cp: inside DST when DST is a directory. */
+static void
+dest_path(const char *dst, const char *base, char *out, size_t len)
 {
-	struct ext2_inode *ip, *dp;
-	struct ext2_attr a;
-	const char *last;
-	size_t lastlen;
-	int e;
+	struct krs_stat st;
+	char pbuf[4200];
+	const char *p = ipath(dst, pbuf, sizeof(pbuf));
+	if (krs_stat(p, &st) == 0 && (st.st_mode & KRS_S_IFMT) == KRS_S_IFDIR)
+		snprintf(out, len, "%s%s%s", p, p[strlen(p) - 1] == '/' ? "" :
+		    "/", base);
+	else
+		snprintf(out, len, "%s", p);
+}
 
-	snprintf(shown, shownlen, "%s", dst);
-	e = lookup(dst, 1, &ip);
-	if (e == 0) {
-		ext2_getattr(ip, &a);
-		if (EXT2_ISDIR(a.mode)) {
-			e = ext2_lookup(ip, base, strlen(base), &a.ino);
-			snprintf(shown, shownlen, "%s%s%s", dst,
-			    dst[strlen(dst) - 1] == '/' ? "" : "/", base);
-			if (e == 0) {
-				ext2_iput(ip);
-				return open_dest(shown, base, mode, ipp, shown,
-				    shownlen);
-			}
-			if (e != 2) {
-				ext2_iput(ip);
-				return e;
-			}
-			e = ext2_create(ip, base, strlen(base),
-			    EXT2_S_IFREG | mode, getuid(), getgid(), ipp);
-			ext2_iput(ip);
-			return e;
-		}
-		if (!EXT2_ISREG(a.mode)) {
-			ext2_iput(ip);
-			return 22;
-		}
-		e = ext2_truncate(ip, 0);
-		if (e != 0) {
-			ext2_iput(ip);
-			return e;
-		}
-		*ipp = ip;
-		return 0;
+/* Copy from a readable source (host fd or krs fd) into the image. */
+static int
+copy_in(int src, int src_is_krs, const char *srcname, const char *dst,
+    uint32_t mode)
+{
+	static char buf[1 << 16];
+	int fd, created;
+	struct krs_stat st;
+	ssize_t n;
+
+	created = krs_lstat(dst, &st) != 0;
+	fd = krs_open(dst, KRS_O_WRONLY | KRS_O_CREAT | KRS_O_TRUNC, mode);
+	if (fd < 0) {
+		fail(dst, errno);
+		return -1;
 	}
-	if (e != 2)
-		return e;
-	if ((e = ext2_namei_parent(fs, dst, &dp, &last, &lastlen)) != 0)
-		return e;
-	e = ext2_create(dp, last, lastlen, EXT2_S_IFREG | mode, getuid(),
-	    getgid(), ipp);
-	ext2_iput(dp);
-	return e;
+	if (created)
+		give(dst);
+	for (;;) {
+		n = src_is_krs ? krs_read(src, buf, sizeof(buf)) :
+		    read(src, buf, sizeof(buf));
+		if (n < 0) {
+			if (src_is_krs)
+				fail(srcname, errno);
+			else
+				host_fail(srcname);
+			break;
+		}
+		if (n == 0)
+			break;
+		for (ssize_t w = 0; w < n;) {
+			ssize_t r = krs_write(fd, buf + w, (size_t)(n - w));
+			if (r < 0) {
+				fail(dst, errno);
+				krs_close(fd);
+				return -1;
+			}
+			w += r;
+		}
+	}
+	if (krs_close(fd) != 0) {
+		fail(dst, errno);
+		return -1;
+	}
+	return n < 0 ? -1 : 0;
 }
 
 static int
 cmd_put(int argc, char **argv)
 {
-	struct ext2_inode *ip;
-	static char buf[1 << 16];
-	char shown[4200];
+	char dst[8400];
 	struct stat st;
-	uint64_t off = 0;
-	size_t done;
-	int fd, e;
+	int fd;
 
 	if (argc != 3)
 		return -2;
 	fd = strcmp(argv[1], "-") == 0 ? STDIN_FILENO : open(argv[1], O_RDONLY);
 	if (fd < 0 || fstat(fd, &st) != 0) {
-		fprintf(stderr, "%s: %s: %s\n", prog, argv[1], strerror(errno));
-		had_error = 1;
+		host_fail(argv[1]);
 		return 0;
 	}
 	if (S_ISDIR(st.st_mode)) {
@@ -465,146 +458,84 @@ cmd_put(int argc, char **argv)
 		close(fd);
 		return 0;
 	}
-	e = open_dest(argv[2], lastname(argv[1]), st.st_mode & 07777, &ip,
-	    shown, sizeof(shown));
-	if (e != 0) {
-		fail(shown, e);
-		close(fd);
-		return 0;
-	}
-	for (;;) {
-		ssize_t r = read(fd, buf, sizeof(buf));
-		if (r < 0) {
-			fprintf(stderr, "%s: %s: %s\n", prog, argv[1],
-			    strerror(errno));
-			had_error = 1;
-			break;
-		}
-		if (r == 0)
-			break;
-		e = ext2_write(ip, buf, (size_t)r, off, &done);
-		if (e == 0 && done < (size_t)r)
-			e = 28;
-		if (e != 0) {
-			fail(shown, e);
-			break;
-		}
-		off += done;
+	dest_path(argv[2], lastname(argv[1]), dst, sizeof(dst));
+	if (copy_in(fd, 0, argv[1], dst, st.st_mode & 07777) == 0 &&
+	    S_ISREG(st.st_mode)) {
+		struct krs_timespec ts[2] = {
+			{ 0, KRS_UTIME_OMIT },
+			{ st.st_mtim.tv_sec, st.st_mtim.tv_nsec },
+		};
+		if (krs_utimens(dst, ts) != 0)
+			fail(dst, errno);
 	}
 	if (fd != STDIN_FILENO)
 		close(fd);
-	if (!had_error && S_ISREG(st.st_mode)) {
-		struct ext2_attr a;
-		memset(&a, 0, sizeof(a));
-		a.mtime = st.st_mtim.tv_sec;
-		a.mtime_ns = (uint32_t)st.st_mtim.tv_nsec;
-		ext2_setattr(ip, EXT2_SA_MTIME, &a);
-	}
-	ext2_iput(ip);
 	return 0;
 }
 
 static int
 cmd_cp(int argc, char **argv)
 {
-	struct ext2_inode *sp, *dp;
-	struct ext2_attr a;
-	static char buf[1 << 16];
-	char shown[4200];
-	uint64_t off = 0;
-	size_t n, done;
-	int e;
+	char dst[8400], pbuf[4200];
+	const char *src;
+	struct krs_stat st, dt;
+	int fd;
 
 	if (argc != 3)
 		return -2;
-	if ((e = lookup(argv[1], 1, &sp)) != 0) {
-		fail(argv[1], e);
+	src = ipath(argv[1], pbuf, sizeof(pbuf));
+	if ((fd = krs_open(src, KRS_O_RDONLY)) < 0 || krs_fstat(fd, &st) != 0) {
+		fail(argv[1], errno);
 		return 0;
 	}
-	ext2_getattr(sp, &a);
-	if (!EXT2_ISREG(a.mode)) {
-		fail(argv[1], EXT2_ISDIR(a.mode) ? 21 : 22);
-		ext2_iput(sp);
+	if ((st.st_mode & KRS_S_IFMT) != KRS_S_IFREG) {
+		fail(argv[1], (st.st_mode & KRS_S_IFMT) == KRS_S_IFDIR ?
+		    EISDIR : EINVAL);
+		krs_close(fd);
 		return 0;
 	}
-	e = open_dest(argv[2], lastname(argv[1]), a.mode & 07777, &dp, shown,
-	    sizeof(shown));
-	if (e == 0 && dp == sp)
-		e = 22;
-	if (e != 0) {
-		fail(shown, e);
-		ext2_iput(sp);
-		return 0;
+	dest_path(argv[2], lastname(argv[1]), dst, sizeof(dst));
+	if (krs_stat(dst, &dt) == 0 && dt.st_ino == st.st_ino) {
+		fprintf(stderr, "%s: %s and %s are the same file\n", prog,
+		    argv[1], dst);
+		had_error = 1;
+	} else {
+		copy_in(fd, 1, argv[1], dst, st.st_mode & 07777);
 	}
-	for (;;) {
-		if ((e = ext2_read(sp, buf, sizeof(buf), off, &n)) != 0) {
-			fail(argv[1], e);
-			break;
-		}
-		if (n == 0)
-			break;
-		e = ext2_write(dp, buf, n, off, &done);
-		if (e == 0 && done < n)
-			e = 28;
-		if (e != 0) {
-			fail(shown, e);
-			break;
-		}
-		off += n;
-	}
-	ext2_iput(dp);
-	ext2_iput(sp);
+	krs_close(fd);
 	return 0;
 }
 
 static int
 mkdir1(const char *path, int pflag)
 {
-	struct ext2_inode *dp, *ip;
-	const char *last;
-	size_t lastlen;
-	int e;
-
-	e = ext2_namei_parent(fs, path, &dp, &last, &lastlen);
-	if (e == 2 && pflag) {
-		char parent[4096];
-		size_t plen = strlen(path);
-		while (plen > 1 && path[plen - 1] == '/')
-			plen--;
-		while (plen > 0 && path[plen - 1] != '/')
-			plen--;
-		if (plen == 0 || plen >= sizeof(parent))
-			return e;
-		memcpy(parent, path, plen);
-		parent[plen] = '\0';
-		if ((e = mkdir1(parent, 1)) != 0)
-			return e;
-		e = ext2_namei_parent(fs, path, &dp, &last, &lastlen);
+	struct krs_stat st;
+	if (krs_mkdir(path, 0755) == 0) {
+		give(path);
+		return 0;
 	}
-	if (e == 22 && pflag)
-		return 0;		/* "/" */
-	if (e != 0)
-		return e;
-	e = ext2_mkdir(dp, last, lastlen, 0777 & ~(uint32_t)022, getuid(),
-	    getgid(), &ip);
-	ext2_iput(dp);
-	if (e == 0)
-		ext2_iput(ip);
-	else if (e == 17 && pflag) {
-		if (lookup(path, 1, &ip) == 0) {
-			struct ext2_attr a;
-			ext2_getattr(ip, &a);
-			e = EXT2_ISDIR(a.mode) ? 0 : 17;
-			ext2_iput(ip);
-		}
+	if (errno == EEXIST && pflag && krs_stat(path, &st) == 0 &&
+	    (st.st_mode & KRS_S_IFMT) == KRS_S_IFDIR)
+		return 0;
+	if (errno == ENOENT && pflag) {
+		char parent[4200];
+		size_t n = (size_t)(lastname(path) - path);
+		if (n == 0 || n >= sizeof(parent))
+			return -1;
+		memcpy(parent, path, n);
+		parent[n] = '\0';
+		if (mkdir1(parent, 1) != 0)
+			return -1;
+		return mkdir1(path, 0);
 	}
-	return e;
+	return -1;
 }
 
 static int
 cmd_mkdir(int argc, char **argv)
 {
-	int pflag = 0, i, e;
+	char pbuf[4200];
+	int pflag = 0;
 	if (argc > 1 && strcmp(argv[1], "-p") == 0) {
 		pflag = 1;
 		argc--;
@@ -612,89 +543,70 @@ cmd_mkdir(int argc, char **argv)
 	}
 	if (argc < 2)
 		return -2;
-	for (i = 1; i < argc; i++)
-		if ((e = mkdir1(argv[i], pflag)) != 0)
-			fail(argv[i], e);
+	for (int i = 1; i < argc; i++) {
+		const char *p = ipath(argv[i], pbuf, sizeof(pbuf));
+		if (strcmp(p, "/") == 0 && pflag)
+			continue;
+		if (mkdir1(p, pflag) != 0)
+			fail(argv[i], errno);
+	}
 	return 0;
 }
 
 static int
-cmd_rm_common(int argc, char **argv, int dir)
+cmd_rm(int argc, char **argv)
 {
-	struct ext2_inode *dp;
-	const char *last;
-	size_t lastlen;
-	int i, e;
-
+	char pbuf[4200];
 	if (argc < 2)
 		return -2;
-	for (i = 1; i < argc; i++) {
-		e = ext2_namei_parent(fs, argv[i], &dp, &last, &lastlen);
-		if (e == 0) {
-			e = dir ? ext2_rmdir(dp, last, lastlen) :
-			    ext2_remove(dp, last, lastlen);
-			ext2_iput(dp);
-		}
-		if (e != 0)
-			fail(argv[i], e);
-	}
+	for (int i = 1; i < argc; i++)
+		if (krs_unlink(ipath(argv[i], pbuf, sizeof(pbuf))) != 0)
+			fail(argv[i], errno);
+	return 0;
+}
+
+static int
+cmd_rmdir(int argc, char **argv)
+{
+	char pbuf[4200];
+	if (argc < 2)
+		return -2;
+	for (int i = 1; i < argc; i++)
+		if (krs_rmdir(ipath(argv[i], pbuf, sizeof(pbuf))) != 0)
+			fail(argv[i], errno);
 	return 0;
 }
 
 static int
 cmd_mv(int argc, char **argv)
 {
-	struct ext2_inode *fdp, *tdp, *ip;
-	const char *fl, *tl;
-	size_t fll, tll;
-	char dst[4200];
-	int e;
+	char sbuf[4200], dbuf[4200], dst[8400];
+	struct krs_stat ss, ds;
+	const char *src, *d;
 
 	if (argc != 3)
 		return -2;
-	snprintf(dst, sizeof(dst), "%s", argv[2]);
-	if (lookup(argv[2], 1, &ip) == 0) {
-		struct ext2_attr a;
-		ext2_getattr(ip, &a);
-		ext2_iput(ip);
-		if (EXT2_ISDIR(a.mode) && lookup(argv[1], 0, &ip) == 0) {
-			struct ext2_attr sa;
-			ext2_getattr(ip, &sa);
-			ext2_iput(ip);
-			/* mv x dir: into dir, unless x is that dir. */
-			if (sa.ino != a.ino)
-				snprintf(dst, sizeof(dst), "%s/%s", argv[2],
-				    lastname(argv[1]));
-		}
-	}
-	if ((e = ext2_namei_parent(fs, argv[1], &fdp, &fl, &fll)) != 0) {
-		fail(argv[1], e);
-		return 0;
-	}
-	if ((e = ext2_namei_parent(fs, dst, &tdp, &tl, &tll)) != 0) {
-		ext2_iput(fdp);
-		fail(dst, e);
-		return 0;
-	}
-	e = ext2_rename(fdp, fl, fll, tdp, tl, tll);
-	if (e != 0) {
-		char what[8500];
+	src = ipath(argv[1], sbuf, sizeof(sbuf));
+	d = ipath(argv[2], dbuf, sizeof(dbuf));
+	snprintf(dst, sizeof(dst), "%s", d);
+	/* mv x dir: into dir, unless x is that very directory. */
+	if (krs_stat(d, &ds) == 0 && (ds.st_mode & KRS_S_IFMT) == KRS_S_IFDIR &&
+	    krs_lstat(src, &ss) == 0 && ss.st_ino != ds.st_ino)
+		snprintf(dst, sizeof(dst), "%s%s%s", d,
+		    d[strlen(d) - 1] == '/' ? "" : "/", lastname(src));
+	if (krs_rename(src, dst) != 0) {
+		char what[8700];
 		snprintf(what, sizeof(what), "%s -> %s", argv[1], dst);
-		fail(what, e);
+		fail(what, errno);
 	}
-	ext2_iput(tdp);
-	ext2_iput(fdp);
 	return 0;
 }
 
 static int
 cmd_ln(int argc, char **argv)
 {
-	struct ext2_inode *dp, *ip;
-	const char *last;
-	size_t lastlen;
-	int sflag = 0, e;
-
+	char tbuf[4200], pbuf[4200];
+	int sflag = 0;
 	if (argc > 1 && strcmp(argv[1], "-s") == 0) {
 		sflag = 1;
 		argc--;
@@ -702,58 +614,41 @@ cmd_ln(int argc, char **argv)
 	}
 	if (argc != 3)
 		return -2;
-	if ((e = ext2_namei_parent(fs, argv[2], &dp, &last, &lastlen)) != 0) {
-		fail(argv[2], e);
-		return 0;
-	}
+	const char *path = ipath(argv[2], pbuf, sizeof(pbuf));
 	if (sflag) {
-		e = ext2_symlink(dp, last, lastlen, argv[1], getuid(), getgid(),
-		    &ip);
-		if (e == 0)
-			ext2_iput(ip);
-		else
-			fail(argv[2], e);
-	} else if ((e = lookup(argv[1], 0, &ip)) != 0) {
-		fail(argv[1], e);
-	} else {
-		if ((e = ext2_link(dp, last, lastlen, ip)) != 0)
-			fail(argv[2], e);
-		ext2_iput(ip);
+		/* The target is stored as given. */
+		if (krs_symlink(argv[1], path) != 0)
+			fail(argv[2], errno);
+	} else if (krs_link(ipath(argv[1], tbuf, sizeof(tbuf)), path) != 0) {
+		fail(argv[2], errno);
 	}
-	ext2_iput(dp);
 	return 0;
 }
 
 static int
 cmd_stat(int argc, char **argv)
 {
-	struct ext2_inode *ip;
-	struct ext2_attr a;
-	char ms[11];
-	int i, e;
-
+	char pbuf[4200], ms[11];
+	struct krs_stat st;
 	if (argc < 2)
 		return -2;
-	for (i = 1; i < argc; i++) {
-		if ((e = lookup(argv[i], 0, &ip)) != 0) {
-			fail(argv[i], e);
+	for (int i = 1; i < argc; i++) {
+		if (krs_lstat(ipath(argv[i], pbuf, sizeof(pbuf)), &st) != 0) {
+			fail(argv[i], errno);
 			continue;
 		}
-		ext2_getattr(ip, &a);
-		modestr(a.mode, ms);
+		modestr(st.st_mode, ms);
 		printf("  File: %s\n", argv[i]);
-		printf("  Size: %llu\tBlocks: %llu\tInode: %u\tLinks: %u\n",
-		    (unsigned long long)a.size,
-		    (unsigned long long)a.blocks512, a.ino, a.nlink);
-		printf("Access: (%04o/%s)\tUid: %u\tGid: %u\n", a.mode & 07777,
-		    ms, a.uid, a.gid);
-		printf("Access: %lld.%09u\nModify: %lld.%09u\nChange: %lld.%09u\n",
-		    (long long)a.atime, a.atime_ns, (long long)a.mtime,
-		    a.mtime_ns, (long long)a.ctime, a.ctime_ns);
-		printf(" Flags: 0x%x%s\tGeneration: %u\n", a.flags,
-		    (a.flags & EXT2_INDEX_FL) ? " (indexed directory)" : "",
-		    a.generation);
-		ext2_iput(ip);
+		printf("  Size: %lld\tBlocks: %lld\tInode: %llu\tLinks: %u\n",
+		    (long long)st.st_size, (long long)st.st_blocks,
+		    (unsigned long long)st.st_ino, st.st_nlink);
+		printf("Access: (%04o/%s)\tUid: %u\tGid: %u\n",
+		    st.st_mode & 07777, ms, st.st_uid, st.st_gid);
+		printf("Access: %lld.%09lld\nModify: %lld.%09lld\n"
+		    "Change: %lld.%09lld\n",
+		    (long long)st.st_atim.tv_sec, (long long)st.st_atim.tv_nsec,
+		    (long long)st.st_mtim.tv_sec, (long long)st.st_mtim.tv_nsec,
+		    (long long)st.st_ctim.tv_sec, (long long)st.st_ctim.tv_nsec);
 	}
 	return 0;
 }
@@ -761,18 +656,21 @@ cmd_stat(int argc, char **argv)
 static int
 cmd_df(int argc, char **argv)
 {
-	struct ext2_statfs st;
+	struct krs_statvfs sv;
 	(void)argv;
 	if (argc != 1)
 		return -2;
-	ext2_statfs(fs, &st);
+	if (krs_statvfs("/", &sv) != 0) {
+		fail("/", errno);
+		return 0;
+	}
 	printf("%-12s %10s %10s %10s %10s %10s\n", "Block size", "Blocks",
 	    "Used", "Free", "Inodes", "IFree");
-	printf("%-12u %10llu %10llu %10llu %10llu %10llu\n", st.bsize,
-	    (unsigned long long)st.blocks,
-	    (unsigned long long)(st.blocks - st.bfree),
-	    (unsigned long long)st.bfree, (unsigned long long)st.files,
-	    (unsigned long long)st.ffree);
+	printf("%-12llu %10llu %10llu %10llu %10llu %10llu\n",
+	    (unsigned long long)sv.f_bsize, (unsigned long long)sv.f_blocks,
+	    (unsigned long long)(sv.f_blocks - sv.f_bfree),
+	    (unsigned long long)sv.f_bfree, (unsigned long long)sv.f_files,
+	    (unsigned long long)sv.f_ffree);
 	return 0;
 }
 
@@ -783,16 +681,17 @@ static const struct {
 } cmds[] = {
 	{ "ls", cmd_ls, 0 }, { "cat", cmd_cat, 0 }, { "get", cmd_get, 0 },
 	{ "put", cmd_put, 1 }, { "cp", cmd_cp, 1 }, { "mkdir", cmd_mkdir, 1 },
-	{ "rm", NULL, 1 }, { "rmdir", NULL, 1 }, { "mv", cmd_mv, 1 },
+	{ "rm", cmd_rm, 1 }, { "rmdir", cmd_rmdir, 1 }, { "mv", cmd_mv, 1 },
 	{ "ln", cmd_ln, 1 }, { "stat", cmd_stat, 0 }, { "df", cmd_df, 0 },
 };
 
 int
 main(int argc, char **argv)
 {
-	char err[256];
-	size_t cache = 8u << 20;
-	int c, rdonly = 0, e, rv;
+	char err[256], opts[32];
+	struct krs_statvfs sv;
+	unsigned long cache = 8;
+	int c, rdonly = 0, rv;
 	size_t i;
 
 	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
@@ -805,7 +704,12 @@ main(int argc, char **argv)
 			rdonly = 1;
 			break;
 		case 'C':
-			cache = (size_t)strtoul(optarg, NULL, 10) << 20;
+			cache = strtoul(optarg, NULL, 10);
+			if (cache == 0 || cache > 65536) {
+				fprintf(stderr, "%s: -C %s: want 1..65536 (MiB)\n",
+				    prog, optarg);
+				return 2;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -830,35 +734,39 @@ main(int argc, char **argv)
 	}
 	if (!cmds[i].writes)
 		rdonly = 1;
-	if ((e = krs_boot("", err, sizeof(err))) != 0) {
-		fprintf(stderr, "%s: cannot start the kernel base: %s\n", prog,
-		    err);
+	owner_uid = (uint32_t)getuid();
+	owner_gid = (uint32_t)getgid();
+	klog_console(0);	/* the tool reports errors itself */
+	if (krs_boot("vfs,ext2", err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: cannot start KRANK's components: %s\n",
+		    prog, err);
 		return 2;
 	}
-	e = ext2_mount(image, rdonly ? EXT2_MNT_RDONLY : 0, cache, &fs, err,
-	    sizeof(err));
-	if (e != 0) {
-		fprintf(stderr, "%s: %s: %s\n", prog, image,
-		    err[0] ? err : nb_strerror(e));
+	krs_umask(0);
+	snprintf(opts, sizeof(opts), "cache=%lu", cache);
+	if (krs_mount(image, "/", "ext2", rdonly ? KRS_MNT_RDONLY : 0, opts,
+	    strlen(opts)) != 0) {
+		int e = errno;
+		const char *r = ext2_reason();
+		if (r != NULL && strncmp(r, "cannot open", 11) != 0)
+			fprintf(stderr, "%s: %s: %s\n", prog, image, r);
+		else
+			fprintf(stderr, "%s: %s: %s\n", prog, image, errstr(e));
+		krs_shutdown();
 		return 2;
 	}
-	if (ext2_rdonly(fs) && !rdonly) {
+	if (!rdonly && krs_statvfs("/", &sv) == 0 &&
+	    (sv.f_flag & KRS_MNT_RDONLY)) {
+		const char *r = ext2_reason();
 		fprintf(stderr, "%s: %s: %s\n", prog, image,
-		    ext2_lasterror(fs, NULL));
+		    r ? r : "mounted read-only");
 	}
 	argc -= optind + 1;
 	argv += optind + 1;
-	if (strcmp(argv[0], "rm") == 0)
-		rv = cmd_rm_common(argc, argv, 0);
-	else if (strcmp(argv[0], "rmdir") == 0)
-		rv = cmd_rm_common(argc, argv, 1);
-	else
-		rv = cmds[i].fn(argc, argv);
-	e = ext2_unmount(fs);
-	fs = NULL;
-	if (e != 0) {
+	rv = cmds[i].fn(argc, argv);
+	if (krs_unmount("/", 0) != 0) {
 		fprintf(stderr, "%s: %s: writing back changes failed: %s\n",
-		    prog, image, nb_strerror(e));
+		    prog, image, errstr(errno));
 		had_error = 1;
 	}
 	krs_shutdown();

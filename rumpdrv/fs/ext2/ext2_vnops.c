@@ -14,6 +14,19 @@
 #define VTOI(vp) ((struct ext2_inode *)(vp)->v_data)
 #define VFSTOEXT2(mp) ((struct ext2fs *)(mp)->mnt_data)
 
+/*
+ * Damage found on disk reaches the caller as EIO; the kernel log gets the
+ * driver's description of it (which inode, which block, what was wrong).
+ */
+static int
+ext2_logerr(struct mount *mp, int error)
+{
+	if (error == EIO && mp->mnt_data != NULL)
+		klog(LOG_WARNING, "ext2: %s: %s", mp->mnt_stat_from,
+		    ext2_lasterror(VFSTOEXT2(mp), NULL));
+	return error;
+}
+
 static enum vtype
 mode2vtype(uint32_t mode)
 {
@@ -59,8 +72,8 @@ ext2_vop_lookup(struct vnode *dvp, const char *name, size_t namelen,
 	uint32_t ino;
 	int error = ext2_lookup(VTOI(dvp), name, namelen, &ino);
 	if (error != 0)
-		return error;
-	return vcache_get(dvp->v_mount, ino, vpp);
+		return ext2_logerr(dvp->v_mount, error);
+	return ext2_logerr(dvp->v_mount, vcache_get(dvp->v_mount, ino, vpp));
 }
 
 static int
@@ -72,7 +85,7 @@ ext2_vop_create(struct vnode *dvp, const char *name, size_t namelen,
 	    vtype2mode(va->va_type) | (va->va_mode & 07777), va->va_uid,
 	    va->va_gid, &ip);
 	if (error != 0)
-		return error;
+		return ext2_logerr(dvp->v_mount, error);
 	return ext2_vget(dvp->v_mount, ip, vpp);
 }
 
@@ -84,7 +97,7 @@ ext2_vop_mkdir(struct vnode *dvp, const char *name, size_t namelen,
 	int error = ext2_mkdir(VTOI(dvp), name, namelen, va->va_mode & 07777,
 	    va->va_uid, va->va_gid, &ip);
 	if (error != 0)
-		return error;
+		return ext2_logerr(dvp->v_mount, error);
 	return ext2_vget(dvp->v_mount, ip, vpp);
 }
 
@@ -96,7 +109,7 @@ ext2_vop_symlink(struct vnode *dvp, const char *name, size_t namelen,
 	int error = ext2_symlink(VTOI(dvp), name, namelen, target, va->va_uid,
 	    va->va_gid, &ip);
 	if (error != 0)
-		return error;
+		return ext2_logerr(dvp->v_mount, error);
 	return ext2_vget(dvp->v_mount, ip, vpp);
 }
 
@@ -105,7 +118,7 @@ ext2_vop_remove(struct vnode *dvp, struct vnode *vp, const char *name,
     size_t namelen)
 {
 	(void)vp;
-	return ext2_remove(VTOI(dvp), name, namelen);
+	return ext2_logerr(dvp->v_mount, ext2_remove(VTOI(dvp), name, namelen));
 }
 
 static int
@@ -113,14 +126,15 @@ ext2_vop_rmdir(struct vnode *dvp, struct vnode *vp, const char *name,
     size_t namelen)
 {
 	(void)vp;
-	return ext2_rmdir(VTOI(dvp), name, namelen);
+	return ext2_logerr(dvp->v_mount, ext2_rmdir(VTOI(dvp), name, namelen));
 }
 
 static int
 ext2_vop_link(struct vnode *dvp, struct vnode *vp, const char *name,
     size_t namelen)
 {
-	return ext2_link(VTOI(dvp), name, namelen, VTOI(vp));
+	return ext2_logerr(dvp->v_mount,
+	    ext2_link(VTOI(dvp), name, namelen, VTOI(vp)));
 }
 
 static int
@@ -130,8 +144,8 @@ ext2_vop_rename(struct vnode *fdvp, struct vnode *fvp, const char *fname,
 {
 	(void)fvp;
 	(void)tvp;
-	return ext2_rename(VTOI(fdvp), fname, fnamelen, VTOI(tdvp), tname,
-	    tnamelen);
+	return ext2_logerr(fdvp->v_mount, ext2_rename(VTOI(fdvp), fname,
+	    fnamelen, VTOI(tdvp), tname, tnamelen));
 }
 
 static int
@@ -248,7 +262,7 @@ ext2_vop_read(struct vnode *vp, struct uio *uio, int ioflag)
 			break;
 		uio_advance(uio, n);
 	}
-	return error;
+	return ext2_logerr(vp->v_mount, error);
 }
 
 static int
@@ -283,7 +297,7 @@ ext2_vop_write(struct vnode *vp, struct uio *uio, int ioflag)
 	}
 	if (error == 0 && (ioflag & IO_SYNC))
 		error = ext2_fsync(ip);
-	return error;
+	return ext2_logerr(vp->v_mount, error);
 }
 
 struct ext2_fillarg {
@@ -320,7 +334,7 @@ ext2_vop_readdir(struct vnode *vp, int64_t *offp, vfs_filldir_t fill,
 	int error = ext2_readdir(VTOI(vp), &off, ext2_vfill, &fa, &eof);
 	*offp = (int64_t)off;
 	*eofp = eof != 0;
-	return error;
+	return ext2_logerr(vp->v_mount, error);
 }
 
 static int
@@ -469,7 +483,7 @@ ext2_vfs_loadvnode(struct mount *mp, struct vnode *vp, uint64_t key)
 		return EINVAL;
 	error = ext2_iget(VFSTOEXT2(mp), (uint32_t)key, &ip);
 	if (error != 0)
-		return error;
+		return ext2_logerr(mp, error);
 	ext2_getattr(ip, &a);
 	vp->v_data = ip;
 	vp->v_type = mode2vtype(a.mode);
