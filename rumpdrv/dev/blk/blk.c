@@ -390,6 +390,56 @@ bread(struct blkdev *dev, uint64_t blkno, struct buf **bpp)
 	return breadn(dev, blkno, NULL, 0, bpp);
 }
 
+/* An idle, valid cached buffer for blkno, moved to the LRU tail, or NULL. */
+static struct buf *
+blk_hot_locked(struct blkdev *dev, uint64_t blkno)
+{
+	struct buf *bp = blk_lookup(dev, blkno);
+	if (bp == NULL || (bp->b_flags & (B_BUSY | B_VALID)) != B_VALID)
+		return NULL;
+	if (bp != dev->lru_tail) {
+		lru_remove(dev, bp);
+		lru_append(dev, bp);
+	}
+	dev->st.hits++;
+	return bp;
+}
+
+int
+blk_read_cached(struct blkdev *dev, uint64_t blkno, unsigned off, void *buf,
+    size_t len)
+{
+	struct buf *bp;
+	int error = EAGAIN;
+	rumpuser_mutex_enter(dev->mtx);
+	if (off + len <= dev->bsize && (bp = blk_hot_locked(dev, blkno)) != NULL) {
+		memcpy(buf, (char *)bp->b_data + off, len);
+		error = 0;
+	}
+	rumpuser_mutex_exit(dev->mtx);
+	return error;
+}
+
+int
+blk_write_cached(struct blkdev *dev, uint64_t blkno, unsigned off,
+    const void *buf, size_t len)
+{
+	struct buf *bp;
+	int error = EAGAIN;
+	rumpuser_mutex_enter(dev->mtx);
+	if (!dev->rdonly && off + len <= dev->bsize &&
+	    (bp = blk_hot_locked(dev, blkno)) != NULL) {
+		memcpy((char *)bp->b_data + off, buf, len);
+		if (!(bp->b_flags & B_DELWRI)) {
+			bp->b_flags |= B_DELWRI;
+			dev->ndirty++;
+		}
+		error = 0;
+	}
+	rumpuser_mutex_exit(dev->mtx);
+	return error;
+}
+
 void
 brelse(struct buf *bp)
 {

@@ -83,6 +83,17 @@ int breadn(struct blkdev *dev, uint64_t blkno, const uint64_t *rablks,
  * ENXIO past the end of the device.
  */
 int getblk(struct blkdev *dev, uint64_t blkno, struct buf **bpp);
+/*
+ * blk_read_cached / blk_write_cached - the hot path for data already in
+ * the cache: copy len bytes at byte offset off of block blkno out of (or
+ * into) a valid, idle buffer under the device mutex, without taking the
+ * buffer.  A write marks it dirty.  EAGAIN when the block is not cached,
+ * not valid or busy: use bread/getblk then.
+ */
+int blk_read_cached(struct blkdev *dev, uint64_t blkno, unsigned off,
+    void *buf, size_t len);
+int blk_write_cached(struct blkdev *dev, uint64_t blkno, unsigned off,
+    const void *buf, size_t len);
 /* brelse - release a busy buffer unchanged (LRU tail). */
 void brelse(struct buf *bp);
 /* bdwrite - mark the buffer valid and dirty and release it (write-back). */

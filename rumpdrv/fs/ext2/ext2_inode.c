@@ -734,6 +734,10 @@ ext2_read_l(struct ext2_inode *ip, void *buf, size_t len, uint64_t off,
 			break;
 		if (pbn == 0) {
 			memset(dst + done, 0, n);
+		} else if (!(lbn == ip->i_nextlbn && lbn + EXT2_RA_WINDOW / 2 >=
+		    ip->i_ranext) && blk_read_cached(fs->dev, pbn, boff,
+		    dst + done, n) == 0) {
+			/* cached, and no read-ahead due: copied */
 		} else {
 			/* Sequential: keep a window of blocks in flight. */
 			if (lbn == ip->i_nextlbn && lbn + EXT2_RA_WINDOW / 2 >=
@@ -802,6 +806,15 @@ ext2_write_l(struct ext2_inode *ip, const void *buf, size_t len,
 		error = ext2_bmap(ip, lbn, 1, &pbn, &isnew);
 		if (error != 0)
 			break;
+		if (!isnew && blk_write_cached(fs->dev, pbn, boff, src + done,
+		    n) == 0) {
+			done += n;
+			if (off + done > ip->i_size) {
+				ip->i_size = off + done;
+				ip->i_dirty = 1;
+			}
+			continue;
+		}
 		if (isnew || n == fs->bsize) {
 			error = getblk(fs->dev, pbn, &bp);
 			if (error == 0 && n != fs->bsize)

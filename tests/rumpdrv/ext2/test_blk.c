@@ -158,6 +158,29 @@ main(void)
 	}
 	PASS("errors past the end of the device");
 
+	/* Hot path: copies in and out of cached buffers only. */
+	{
+		char w[100], r[100];
+		memset(w, 0x5a, sizeof(w));
+		CHECK(blk_read_cached(dev, 200, 0, r, 10) == EAGAIN,
+		    "uncached block: EAGAIN");
+		CHECK(bread(dev, 33, &bp) == 0, "bread 33");
+		CHECK(blk_write_cached(dev, 33, 0, w, 10) == EAGAIN,
+		    "busy buffer: EAGAIN");
+		brelse(bp);
+		CHECK(blk_write_cached(dev, 33, 4000, w, 100) == EAGAIN,
+		    "copy past the block end refused");
+		CHECK(blk_write_cached(dev, 33, 100, w, 100) == 0, "write cached");
+		CHECK(blk_read_cached(dev, 33, 100, r, 100) == 0 &&
+		    memcmp(r, w, 100) == 0, "read cached");
+		blk_getstats(dev, &st);
+		CHECK(st.ndirty == 1, "the written buffer is dirty");
+		CHECK(blk_sync(dev) == 0, "sync");
+		CHECK(pread(fd, r, 100, 33 * BS + 100) == 100 &&
+		    memcmp(r, w, 100) == 0, "cached write reached the disk");
+	}
+	PASS("cached read/write hot path");
+
 	/* Close writes back what is still dirty. */
 	CHECK(getblk(dev, 7, &bp) == 0, "getblk");
 	fill(bp->b_data, 7, 3);
