@@ -477,6 +477,19 @@ ext2_bmap(struct ext2_inode *ip, uint64_t lbn, int alloc, uint32_t *pbnp,
 			    "range", ip->i_number, bno);
 			return EIO;
 		}
+		if (!alloc) {
+			/* Lookup only: read the entry from the cache if we can. */
+			uint8_t le[4];
+			if (blk_read_cached(fs->dev, bno, offs[i] * 4, le, 4) == 0) {
+				nb = ext2_get32(le, 0);
+				if (nb == 0) {
+					*pbnp = 0;
+					return 0;
+				}
+				bno = nb;
+				continue;
+			}
+		}
 		error = bread(fs->dev, bno, &bp);
 		if (error != 0)
 			return error;
