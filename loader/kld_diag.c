@@ -48,8 +48,14 @@ kld_report(struct kld_diag *d, enum kld_severity sev, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (sev == KLD_ERROR && d->first[0] == '\0')
-		snprintf(d->first, sizeof(d->first), "%s", line);
+	if (sev == KLD_ERROR && d->first[0] == '\0') {
+		size_t ln = strlen(line);
+
+		if (ln >= sizeof(d->first))
+			ln = sizeof(d->first) - 1;
+		memcpy(d->first, line, ln);
+		d->first[ln] = 0;
+	}
 	if (d->fn != NULL)
 		d->fn(d->arg, sev, line);
 }

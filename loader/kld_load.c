@@ -42,6 +42,10 @@ random_hint(void)
 {
 	uint64_t x = kld_rng;
 
+#ifdef KLD_NO_RANDOM_HINT
+	return NULL;
+#endif
+
 	if (x == 0 && getrandom(&x, sizeof(x), GRND_NONBLOCK) != sizeof(x))
 		x = (uint64_t)(uintptr_t)&x ^ 0x9e3779b97f4a7c15ULL;
 	x ^= x << 13;
@@ -52,10 +56,15 @@ random_hint(void)
 	    ((x % ((63ULL << 40) >> 12)) << 12));
 }
 
+static const struct kld_seg *seg_of(const struct kld_stage *, uint64_t,
+    uint64_t);
+
+/* Pointer to [va, va+size) of the staged object, which must lie inside
+ * one segment (gaps between segments stay inaccessible after load). */
 void *
 kld_stage_ptr(const struct kld_stage *st, uint64_t va, uint64_t size)
 {
-	if (va < st->lo || va > st->hi || size > st->hi - va)
+	if (seg_of(st, va, size) == NULL)
 		return NULL;
 	return st->map + (va - st->lo);
 }
@@ -100,7 +109,7 @@ gnu_hash_count(const struct kld_stage *st, uint64_t va)
 	const uint32_t *h = kld_stage_ptr(st, va, 16), *buckets, *chain;
 	uint32_t nbuckets, symoffset, bloom, maxsym = 0;
 
-	if (h == NULL)
+	if (h == NULL || (va & 7) != 0)
 		return 0;
 	nbuckets = h[0];
 	symoffset = h[1];
@@ -227,10 +236,15 @@ kld_dyn_parse(struct kld_stage *st)
 	}
 	if (dy->symtab == 0)
 		return 0;
-	bound = (st->hi - dy->symtab) / sizeof(Elf64_Sym);
+	{
+		const struct kld_seg *sg = seg_of(st, dy->symtab, 0);
+
+		bound = (sg->vaddr + sg->memsz - dy->symtab) /
+		    sizeof(Elf64_Sym);
+	}
 	if (dy->hash != 0) {
 		const uint32_t *h = kld_stage_ptr(st, dy->hash, 8);
-		if (h != NULL)
+		if (h != NULL && (dy->hash & 3) == 0)
 			dy->nsyms = h[1];
 	} else if (dy->gnu_hash != 0)
 		dy->nsyms = gnu_hash_count(st, dy->gnu_hash);
@@ -457,9 +471,8 @@ protect(struct kld_stage *st)
 		const struct kld_seg *s = &st->seg[i];
 		uint64_t from = s->vaddr & ~(PG - 1);
 		uint64_t to = (s->vaddr + s->memsz + PG - 1) & ~(PG - 1);
-		int prot = 0;
+		int prot = PROT_READ;	/* final: R, RX or RW, never X alone */
 
-		prot |= s->flags & PF_R ? PROT_READ : 0;
 		prot |= s->flags & PF_W ? PROT_WRITE : 0;
 		prot |= s->flags & PF_X ? PROT_EXEC | PROT_READ : 0;
 		if (mprotect(st->map + (from - st->lo), to - from, prot) != 0)
@@ -540,6 +553,16 @@ prepare(const void *image, size_t len, const char *name, unsigned flags,
 	kld_stat_add(KLD_ST_CHECKED, 1);
 	if ((error = kld_elf_parse(st)) != 0)
 		goto fail;
+	/* RELRO becomes an mprotect range: it must lie inside a segment. */
+	if (st->relro_memsz != 0 && seg_of(st, st->relro_vaddr,
+	    st->relro_memsz) == NULL) {
+		kld_report(d, KLD_ERROR, "krank-ld: %s: PT_GNU_RELRO (%#llx, "
+		    "%llu bytes) is not inside a loaded segment", st->name,
+		    (unsigned long long)st->relro_vaddr,
+		    (unsigned long long)st->relro_memsz);
+		error = EINVAL;
+		goto fail;
+	}
 	if ((error = kld_stage_map(st)) != 0)
 		goto fail;
 	if ((error = kld_dyn_parse(st)) != 0)

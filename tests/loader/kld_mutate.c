@@ -246,6 +246,12 @@ main(int argc, char **argv)
 	find_ph(PT_GNU_STACK, 0)->p_type = PT_INTERP;
 	try_one("interp", buf, len, 1, "PT_INTERP");
 	reset();
+	find_ph(PT_GNU_RELRO, 0)->p_vaddr = 0x7fff0000;
+	try_one("relro-outside", buf, len, 1, "PT_GNU_RELRO");
+	reset();
+	find_ph(PT_GNU_RELRO, 0)->p_memsz = 1ULL << 32;
+	try_one("relro-huge", buf, len, 1, "PT_GNU_RELRO");
+	reset();
 	find_ph(PT_DYNAMIC, 0)->p_vaddr = 0x7fff0000;
 	try_one("dynamic-outside", buf, len, 1, "PT_DYNAMIC");
 

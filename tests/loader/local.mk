@@ -22,3 +22,18 @@ TESTS += tests/loader/test_kld_libc
 tests_loader_test_kld_libc_CPPFLAGS = $(KLD_TEST_CPPFLAGS)
 tests_loader_test_kld_libc_CFLAGS = $(AM_CFLAGS) -Wno-format-truncation -fno-builtin
 tests_loader_test_kld_libc_LDADD = libkrank-loader.la
+
+# libFuzzer target over parser, verifier and loader (see tests/fuzz/local.mk).
+fuzz_targets += tests/fuzz/fuzz_kld
+TESTS += tests/fuzz/fuzz_kld.sh
+EXTRA_DIST += tests/fuzz/fuzz_kld.sh tests/fuzz/fuzz_kld.c
+KLD_FUZZ_SRCS = loader/kld_diag.c loader/kld_elf.c loader/kld_verify.c \
+	loader/kld_load.c loader/kld_symtab.c loader/kld_info.c \
+	loader/kld_jit.c loader/libc/kld_libc_exports.c loader/libc/string.c \
+	loader/libc/ctype.c loader/libc/stdlib.c loader/libc/stdio.c
+tests/fuzz/fuzz_kld: tests/fuzz/fuzz_kld.c $(KLD_FUZZ_SRCS)
+	@mkdir -p tests/fuzz
+	$(AM_V_CC)$(FUZZ_BUILD) $(KLD_CPPFLAGS) $(LIBELF_CFLAGS) -o $@ \
+		$(srcdir)/tests/fuzz/fuzz_kld.c \
+		`for f in $(KLD_FUZZ_SRCS); do echo $(srcdir)/$$f; done` \
+		$(LIBELF_LIBS) $(ZYDIS_LIBS) -lm -lpthread
