@@ -46,8 +46,13 @@ struct krs_pollfd {
 #define KRS_SO_BROADCAST 6
 #define KRS_SO_SNDBUF	7
 #define KRS_SO_RCVBUF	8
+#define KRS_SO_KEEPALIVE 9
+#define KRS_SO_ACCEPTCONN 30
 #define KRS_SO_RCVTIMEO	20
 #define KRS_SO_SNDTIMEO	21
+#define KRS_IPPROTO_TCP	6
+#define KRS_TCP_NODELAY	1
+#define KRS_TCP_MAXSEG	2
 #define KRS_MSG_PEEK	0x02
 #define KRS_MSG_TRUNC	0x20
 #define KRS_MSG_DONTWAIT 0x40
@@ -55,9 +60,8 @@ struct krs_pollfd {
 #define KRS_F_SETFL	4
 
 /*
- * Sockets.  krs_socket: AF_INET with SOCK_DGRAM (UDP); SOCK_NONBLOCK may be
- * or-ed into type.  SOCK_STREAM fails with EPROTONOSUPPORT until TCP
- * exists.  The socket is created in the calling thread's stack
+ * Sockets.  krs_socket: AF_INET with SOCK_DGRAM (UDP) or SOCK_STREAM
+ * (TCP); SOCK_NONBLOCK may be or-ed into type.  The socket is created in the calling thread's stack
  * (krs_net_stack_select; default stack 0).  Blocking calls wait without
  * limit unless SO_RCVTIMEO/SO_SNDTIMEO is set (then EAGAIN).
  */
@@ -70,6 +74,12 @@ KRS_EXPORT ssize_t krs_send(int fd, const void *buf, size_t len, int flags);
 KRS_EXPORT ssize_t krs_recvfrom(int fd, void *buf, size_t len, int flags,
     void *from, uint32_t *fromlen);
 KRS_EXPORT ssize_t krs_recv(int fd, void *buf, size_t len, int flags);
+KRS_EXPORT int krs_listen(int fd, int backlog);
+/* krs_accept - a connected socket from the accept queue (EAGAIN when
+ * non-blocking and empty). */
+KRS_EXPORT int krs_accept(int fd, void *addr, uint32_t *addrlen);
+/* krs_sock_shutdown - shutdown(2) (krs_shutdown stops the components). */
+KRS_EXPORT int krs_sock_shutdown(int fd, int how);
 KRS_EXPORT int krs_getsockname(int fd, void *addr, uint32_t *addrlen);
 KRS_EXPORT int krs_getpeername(int fd, void *addr, uint32_t *addrlen);
 KRS_EXPORT int krs_setsockopt(int fd, int level, int name, const void *val,

@@ -27,6 +27,11 @@ rumpdrv_net_librumpnet_a_SOURCES = \
 	rumpdrv/net/inet/ip_output.c \
 	rumpdrv/net/inet/ip_icmp.c \
 	rumpdrv/net/inet/udp_usrreq.c \
+	rumpdrv/net/inet/tcp_var.h \
+	rumpdrv/net/inet/tcp_subr.c \
+	rumpdrv/net/inet/tcp_input.c \
+	rumpdrv/net/inet/tcp_output.c \
+	rumpdrv/net/inet/tcp_usrreq.c \
 	rumpdrv/net/inet/in_proto.c \
 	rumpdrv/net/inet/in_show.c \
 	rumpdrv/net/core/net_krs.c \

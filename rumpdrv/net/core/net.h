@@ -199,6 +199,9 @@ struct netstack_hooks {
 	int (*nh_attach)(struct netstack *ns);
 	void (*nh_detach)(struct netstack *ns);
 	void (*nh_slowtimo)(struct netstack *ns);
+	/* Optional, without ns_lock, before detach: stop timers that take
+	 * ns_lock themselves. */
+	void (*nh_stop)(struct netstack *ns);
 };
 int netstack_register(const struct netstack_hooks *h);
 void netstack_unregister(const struct netstack_hooks *h);

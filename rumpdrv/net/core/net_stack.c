@@ -76,6 +76,8 @@ netstack_unregister(const struct netstack_hooks *h)
 		struct netstack *ns = netstacks[s];
 		if (ns == NULL || ns->ns_slot[h->nh_slot] == NULL)
 			continue;
+		if (h->nh_stop != NULL)
+			h->nh_stop(ns);
 		mutex_enter(&ns->ns_lock);
 		h->nh_detach(ns);
 		ns->ns_slot[h->nh_slot] = NULL;
@@ -159,6 +161,12 @@ netstack_destroy(struct netstack *ns)
 			if_detach(ifp);
 	}
 	mutex_enter(&net_lock);
+	for (int i = NET_MAXHOOKS - 1; i >= 0; i--) {
+		const struct netstack_hooks *h = net_hooks[i];
+		if (h != NULL && h->nh_stop != NULL &&
+		    ns->ns_slot[h->nh_slot] != NULL)
+			h->nh_stop(ns);
+	}
 	mutex_enter(&ns->ns_lock);
 	for (int i = NET_MAXHOOKS - 1; i >= 0; i--) {
 		const struct netstack_hooks *h = net_hooks[i];

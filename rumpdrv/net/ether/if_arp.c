@@ -24,6 +24,7 @@ struct llentry {
 struct arptab {
 	struct llentry *at_head;
 	int at_count;
+	uint64_t at_duplog;		/* next tick a conflict may be logged */
 };
 
 int
@@ -208,6 +209,10 @@ arp_input(struct ifnet *ifp, struct mbuf *m)
 		goto out;
 	if (spa == ifp->if_addr) {
 		es->arp_dupaddr++;
+		struct arptab *dat = ifp->if_l2;
+		if (ifp->if_stack->ns_ticks < dat->at_duplog)
+			goto out;	/* logged recently: count only */
+		dat->at_duplog = ifp->if_stack->ns_ticks + 100;
 		klog(LOG_WARNING, "net: %s: %02x:%02x:%02x:%02x:%02x:%02x "
 		    "claims our address", ifp->if_xname, ea.arp_sha[0],
 		    ea.arp_sha[1], ea.arp_sha[2], ea.arp_sha[3], ea.arp_sha[4],

@@ -3,7 +3,9 @@
  * slow timer (reassembly timeouts, ICMP rate-limit refill), and the
  * registration of IPv4 input and the UDP protocol switch entry.
  */
-#include "net/inet/in_var.h"
+#include "net/inet/tcp_var.h"
+
+extern const struct netstack_hooks tcp_hooks;
 
 static int
 inet_attach(struct netstack *ns)
@@ -57,16 +59,24 @@ inet_init(void)
 	int rv = netstack_register(&inet_hooks);
 	if (rv != 0)
 		return rv;
+	if ((rv = netstack_register(&tcp_hooks)) != 0) {
+		netstack_unregister(&inet_hooks);
+		return rv;
+	}
 	inet_prev_input = net_inet_input;
 	net_inet_input = ip_input;
-	return sock_proto_register(&udp_protosw);
+	if ((rv = sock_proto_register(&udp_protosw)) != 0)
+		return rv;
+	return sock_proto_register(&tcp_protosw);
 }
 
 static void
 inet_fini(void)
 {
+	sock_proto_unregister(&tcp_protosw);
 	sock_proto_unregister(&udp_protosw);
 	net_inet_input = inet_prev_input;
+	netstack_unregister(&tcp_hooks);
 	netstack_unregister(&inet_hooks);
 }
 

@@ -3,11 +3,11 @@
  * routes, ARP entries, UDP sockets and every protocol counter, as text
  * (krs_net_dump) or one counter by name (krs_net_counter).  Takes ns_lock.
  */
-#include "net/inet/in_var.h"
+#include "net/inet/tcp_var.h"
 #include "net/ether/if_ether.h"
 #include "net/krs_net.h"
 
-enum { C_IP, C_ICMP, C_UDP, C_ETHER };
+enum { C_IP, C_ICMP, C_UDP, C_ETHER, C_TCP };
 struct counter_def {
 	const char *name;
 	int where;
@@ -16,6 +16,7 @@ struct counter_def {
 #define CIP(n, f)	{ "ip." n, C_IP, offsetof(struct ipstat, f) }
 #define CICMP(n, f)	{ "icmp." n, C_ICMP, offsetof(struct icmpstat, f) }
 #define CUDP(n, f)	{ "udp." n, C_UDP, offsetof(struct udpstat, f) }
+#define CTCP(n, f)	{ "tcp." n, C_TCP, offsetof(struct tcpstat, f) }
 #define CETH(n, f)	{ n, C_ETHER, offsetof(struct etherstat, f) }
 static const struct counter_def counters[] = {
 	CIP("total", ips_total), CIP("badsum", ips_badsum),
@@ -45,6 +46,26 @@ static const struct counter_def counters[] = {
 	CETH("arp.dupaddr", arp_dupaddr), CETH("arp.timeouts", arp_timeouts),
 	CETH("arp.holddrops", arp_holddrops), CETH("arp.expired", arp_expired),
 	CETH("arp.gratuitous", arp_gratuitous),
+	CTCP("connattempt", tcps_connattempt), CTCP("accepts", tcps_accepts),
+	CTCP("connects", tcps_connects), CTCP("drops", tcps_drops),
+	CTCP("conndrops", tcps_conndrops), CTCP("closed", tcps_closed),
+	CTCP("timeoutdrop", tcps_timeoutdrop), CTCP("rexmttimeo", tcps_rexmttimeo),
+	CTCP("persisttimeo", tcps_persisttimeo), CTCP("keepdrops", tcps_keepdrops),
+	CTCP("sndtotal", tcps_sndtotal), CTCP("sndpack", tcps_sndpack),
+	CTCP("sndbyte", tcps_sndbyte), CTCP("sndrexmitpack", tcps_sndrexmitpack),
+	CTCP("sndrexmitbyte", tcps_sndrexmitbyte), CTCP("sndacks", tcps_sndacks),
+	CTCP("sndrst", tcps_sndrst), CTCP("rcvtotal", tcps_rcvtotal),
+	CTCP("rcvpack", tcps_rcvpack), CTCP("rcvbyte", tcps_rcvbyte),
+	CTCP("rcvbadsum", tcps_rcvbadsum), CTCP("rcvbadoff", tcps_rcvbadoff),
+	CTCP("rcvshort", tcps_rcvshort), CTCP("rcvduppack", tcps_rcvduppack),
+	CTCP("rcvoopack", tcps_rcvoopack), CTCP("rcvoodrop", tcps_rcvoodrop),
+	CTCP("rcvafterwin", tcps_rcvafterwin), CTCP("rcvdupack", tcps_rcvdupack),
+	CTCP("rcvacktoomuch", tcps_rcvacktoomuch), CTCP("rcvackpack", tcps_rcvackpack),
+	CTCP("rcvwinupd", tcps_rcvwinupd), CTCP("badsyn", tcps_badsyn),
+	CTCP("noport", tcps_noport), CTCP("fastrexmit", tcps_fastrexmit),
+	CTCP("challengeack", tcps_challengeack), CTCP("listendrop", tcps_listendrop),
+	CTCP("pawsdrop", tcps_pawsdrop), CTCP("badopt", tcps_badopt),
+	CTCP("delack", tcps_delack),
 };
 
 static uint64_t
@@ -56,6 +77,7 @@ counter_value(struct netstack *ns, const struct counter_def *c)
 	case C_IP: base = (const char *)&is->is_ip; break;
 	case C_ICMP: base = (const char *)&is->is_icmp; break;
 	case C_UDP: base = (const char *)&is->is_udp; break;
+	case C_TCP: base = (const char *)&tcp_stack(ns)->ts_stat; break;
 	default: base = (const char *)etherstat_get(ns); break;
 	}
 	uint64_t v;
@@ -137,6 +159,18 @@ krs_net_dump(char *buf, size_t len)
 		OUT("udp %u.%u.%u.%u:%u %u.%u.%u.%u:%u rcvq %d\n",
 		    A4(inp->inp_laddr), ntohs(inp->inp_lport), A4(inp->inp_faddr),
 		    ntohs(inp->inp_fport), inp->inp_socket->so_rcv.sb_cc);
+	static const char *const tstates[] = { "CLOSED", "LISTEN", "SYN_SENT",
+	    "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT_1",
+	    "CLOSING", "LAST_ACK", "FIN_WAIT_2", "TIME_WAIT" };
+	for (struct tcpcb *tp = tcp_stack(ns)->ts_tcbs; tp; tp = tp->t_next) {
+		struct inpcb *inp = tp->t_inpcb;
+		OUT("tcp %u.%u.%u.%u:%u %u.%u.%u.%u:%u %s rcvq %d sndq %d "
+		    "cwnd %u srtt %lldus rto %ums\n", A4(inp->inp_laddr),
+		    ntohs(inp->inp_lport), A4(inp->inp_faddr),
+		    ntohs(inp->inp_fport), tstates[tp->t_state],
+		    tp->t_socket->so_rcv.sb_cc, tp->t_socket->so_snd.sb_cc,
+		    tp->snd_cwnd, (long long)tp->t_srtt, tp->t_rto_ms);
+	}
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
 		OUT("counter %s %llu\n", counters[i].name,
 		    (unsigned long long)counter_value(ns, &counters[i]));

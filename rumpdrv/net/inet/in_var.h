@@ -137,6 +137,7 @@ struct inpcb {
 	struct socket *inp_socket;
 	uint32_t inp_laddr, inp_faddr;	/* network order */
 	uint16_t inp_lport, inp_fport;	/* network order */
+	void *inp_ppcb;			/* TCP: the tcpcb */
 };
 
 /* in_cksum.c */

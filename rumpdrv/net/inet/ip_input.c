@@ -5,7 +5,7 @@
  * ignored; packets not for us are dropped (forwarding is off); fragments
  * go to reassembly; the rest is handed to ICMP or UDP.  ns_lock held.
  */
-#include "net/inet/in_var.h"
+#include "net/inet/tcp_var.h"
 
 bool
 ip_ours(struct netstack *ns, struct ifnet *ifp, uint32_t dst, bool *bcast)
@@ -153,6 +153,9 @@ ip_input(struct ifnet *ifp, struct mbuf *m)
 		break;
 	case IPPROTO_UDP:
 		udp_input(ifp, m, hlen, bcast);
+		break;
+	case IPPROTO_TCP:
+		tcp_input(ifp, m, hlen);
 		break;
 	default:
 		st->ips_noproto++;

@@ -41,11 +41,15 @@ struct sockbuf {
 #define SS_ISCONNECTED	0x0001
 #define SS_CANTSENDMORE	0x0010
 #define SS_CANTRCVMORE	0x0020
+#define SS_ISCONNECTING	0x0004
+#define SS_ISDISCONNECTING 0x0008
 #define SS_NBIO		0x0100
-#define SS_CLOSING	0x0200
+#define SS_CLOSING	0x0200	/* descriptor closed */
 
+#define SO_ACCEPTCONN_F	0x0002
 #define SO_REUSEADDR_F	0x0004
 #define SO_BROADCAST_F	0x0020
+#define SO_KEEPALIVE_F	0x0008
 
 struct protosw;
 
@@ -62,6 +66,13 @@ struct socket {
 	void *so_pcb;
 	int so_fd;
 	unsigned so_refs;		/* sotab_lock */
+	/* Listening sockets: embryonic (q0) and complete (q) connections,
+	 * linked through so_qnext; so_head points back.  ns_lock. */
+	struct socket *so_head;
+	struct socket *so_q0, *so_q;
+	struct socket *so_qnext;
+	int so_q0len, so_qlen, so_qlimit;
+	bool so_onq0;
 };
 
 /*
@@ -80,6 +91,12 @@ struct protosw {
 	    const struct sockaddr_in_k *to);
 	void (*pr_sockaddr)(struct socket *so, struct sockaddr_in_k *sin);
 	void (*pr_peeraddr)(struct socket *so, struct sockaddr_in_k *sin);
+	/* Stream protocols only (NULL for datagrams). */
+	int (*pr_listen)(struct socket *so, int backlog);
+	void (*pr_rcvd)(struct socket *so);	/* the user read data */
+	int (*pr_shutdown)(struct socket *so);	/* no more sends */
+	int (*pr_setopt)(struct socket *so, int name, int val);
+	int (*pr_getopt)(struct socket *so, int name, int *val);
 };
 
 int sock_proto_register(const struct protosw *pr);
@@ -90,6 +107,34 @@ void sock_proto_unregister(const struct protosw *pr);
 int sbappendaddr(struct sockbuf *sb, const struct sockaddr_in_k *from,
     struct mbuf *m);
 void sbflush(struct sockbuf *sb);
+/* sbappendstream - append bytes (m, no record boundaries). */
+void sbappendstream(struct sockbuf *sb, struct mbuf *m);
+/* sbdrop - remove len bytes from the front of a stream buffer. */
+void sbdrop(struct sockbuf *sb, int len);
+static inline int
+sbspace(const struct sockbuf *sb)
+{
+	return sb->sb_hiwat - sb->sb_cc;
+}
+
+/*
+ * Connection life cycle for stream protocols (ns_lock held):
+ * sonewconn makes an embryonic socket on listener head's q0 (NULL when
+ * the queues are full or out of memory); soisconnected moves it to the
+ * accept queue (or marks an active socket connected) and wakes waiters;
+ * soisdisconnected marks both directions shut; sofree_pcb is called by a
+ * protocol when it lets go of a socket it kept after close or never
+ * handed to accept.
+ */
+struct socket *sonewconn(struct socket *head);
+void soisconnecting(struct socket *so);
+void soisconnected(struct socket *so);
+void soisdisconnected(struct socket *so);
+void socantrcvmore(struct socket *so);
+void sofree_pcb(struct socket *so);
+/* soref/sorele - references on a socket (sotab_lock inside). */
+void soref(struct socket *so);
+void sorele(struct socket *so);
 /* sowakeup - readers, writers and pollers of so may proceed. */
 void sowakeup(struct socket *so);
 /* selnotify - wake every poller (after any readiness change). */

@@ -45,11 +45,21 @@ sotab_init(void)
 static void
 sofree(struct socket *so)
 {
+	sbflush(&so->so_rcv);
+	sbflush(&so->so_snd);
 	cv_destroy(&so->so_cv);
 	kmem_free(so, sizeof(*so));
 }
 
-static void
+void
+soref(struct socket *so)
+{
+	mutex_enter(&sotab_lock);
+	so->so_refs++;
+	mutex_exit(&sotab_lock);
+}
+
+void
 sorele(struct socket *so)
 {
 	mutex_enter(&sotab_lock);
@@ -228,15 +238,180 @@ krs_connect(int fd, const void *addr, uint32_t addrlen)
 	int rv = sockaddr_in(addr, addrlen, &sin, true);
 	if (rv != 0)
 		return krs_fail(rv);
-	SOCK_OP(fd, so, err_ = so->so_pr->pr_connect(so, &sin));
+	int err = 0;
+	struct socket *so = fd_getsock(fd, &err);
+	if (so == NULL)
+		return krs_fail(err);
+	struct netstack *ns = so->so_stack;
+	mutex_enter(&ns->ns_lock);
+	if (so->so_pr == NULL)
+		err = EBADF;
+	else if (so->so_type == SOCK_STREAM && (so->so_state &
+	    (SS_ISCONNECTED | SS_ISCONNECTING)))
+		err = so->so_state & SS_ISCONNECTED ? EISCONN : EALREADY;
+	else if (so->so_type == SOCK_STREAM &&
+	    (so->so_options & SO_ACCEPTCONN_F))
+		err = EOPNOTSUPP;
+	else
+		err = so->so_pr->pr_connect(so, &sin);
+	if (err == 0 && so->so_type == SOCK_STREAM) {
+		if (so->so_state & SS_NBIO)
+			err = EINPROGRESS;
+		else {
+			uint64_t deadline = so->so_snd.sb_timeo_ns ?
+			    kern_uptime_ns() + so->so_snd.sb_timeo_ns : 0;
+			while ((so->so_state & SS_ISCONNECTING) &&
+			    so->so_error == 0 && !(so->so_state & SS_CLOSING)) {
+				if (deadline == 0)
+					cv_wait(&so->so_cv, &ns->ns_lock);
+				else if (kern_uptime_ns() >= deadline ||
+				    cv_timedwait_ns(&so->so_cv, &ns->ns_lock,
+				    deadline - kern_uptime_ns()) == EWOULDBLOCK) {
+					if (so->so_state & SS_ISCONNECTING) {
+						err = ETIMEDOUT;
+						break;
+					}
+				}
+			}
+			if (err == 0 && !(so->so_state & SS_ISCONNECTED)) {
+				err = so->so_error ? so->so_error : ECONNREFUSED;
+				so->so_error = 0;
+			}
+		}
+	}
+	mutex_exit(&ns->ns_lock);
+	sorele(so);
+	return err != 0 ? krs_fail(err) : 0;
+}
+
+KRS_EXPORT int
+krs_listen(int fd, int backlog)
+{
+	if (backlog < 1)
+		backlog = 1;
+	if (backlog > 128)
+		backlog = 128;
+	SOCK_OP(fd, so, {
+		if (so->so_pr->pr_listen == NULL)
+			err_ = EOPNOTSUPP;
+		else if (so->so_state & (SS_ISCONNECTED | SS_ISCONNECTING))
+			err_ = EINVAL;
+		else if ((err_ = so->so_pr->pr_listen(so, backlog)) == 0) {
+			so->so_qlimit = backlog;
+			so->so_options |= SO_ACCEPTCONN_F;
+		}
+	});
+	return 0;
+}
+
+KRS_EXPORT int
+krs_accept(int fd, void *addr, uint32_t *addrlen)
+{
+	int err = 0;
+	struct socket *so = fd_getsock(fd, &err), *child = NULL;
+	if (so == NULL)
+		return krs_fail(err);
+	struct netstack *ns = so->so_stack;
+	uint64_t deadline = 0;
+	mutex_enter(&ns->ns_lock);
+	if (so->so_rcv.sb_timeo_ns != 0)
+		deadline = kern_uptime_ns() + so->so_rcv.sb_timeo_ns;
+	for (;;) {
+		if (so->so_pr == NULL || (so->so_state & SS_CLOSING)) {
+			err = EBADF;
+			break;
+		}
+		if (!(so->so_options & SO_ACCEPTCONN_F)) {
+			err = EINVAL;
+			break;
+		}
+		if (so->so_q != NULL) {
+			child = so->so_q;
+			so->so_q = child->so_qnext;
+			so->so_qlen--;
+			child->so_qnext = NULL;
+			child->so_head = NULL;
+			break;
+		}
+		if (so->so_state & SS_NBIO) {
+			err = EAGAIN;
+			break;
+		}
+		if (deadline == 0)
+			cv_wait(&so->so_cv, &ns->ns_lock);
+		else if (kern_uptime_ns() >= deadline ||
+		    cv_timedwait_ns(&so->so_cv, &ns->ns_lock,
+		    deadline - kern_uptime_ns()) == EWOULDBLOCK) {
+			if (so->so_q == NULL) {
+				err = EAGAIN;
+				break;
+			}
+		}
+	}
+	struct sockaddr_in_k sin;
+	memset(&sin, 0, sizeof(sin));
+	if (child != NULL && child->so_pr != NULL)
+		child->so_pr->pr_peeraddr(child, &sin);
+	mutex_exit(&ns->ns_lock);
+	sorele(so);
+	if (err != 0)
+		return krs_fail(err);
+	/* The table's reference; the protocol keeps its own. */
+	soref(child);
+	mutex_enter(&sotab_lock);
+	int i;
+	for (i = 0; i < SOTAB_MAX && sotab[i] != NULL; i++)
+		;
+	if (i < SOTAB_MAX) {
+		sotab[i] = child;
+		child->so_fd = KRS_SOCK_FDBASE + i;
+	}
+	mutex_exit(&sotab_lock);
+	if (i == SOTAB_MAX) {
+		mutex_enter(&ns->ns_lock);
+		child->so_state |= SS_CLOSING;
+		if (child->so_pr != NULL)
+			child->so_pr->pr_detach(child);
+		mutex_exit(&ns->ns_lock);
+		sorele(child);
+		return krs_fail(EMFILE);
+	}
+	if (addr != NULL && addrlen != NULL) {
+		uint32_t n = *addrlen < sizeof(sin) ? *addrlen : sizeof(sin);
+		memcpy(addr, &sin, n);
+		*addrlen = sizeof(sin);
+	}
+	return child->so_fd;
+}
+
+KRS_EXPORT int
+krs_sock_shutdown(int fd, int how)
+{
+	if (how < 0 || how > 2)
+		return krs_fail(EINVAL);
+	SOCK_OP(fd, so, {
+		if (so->so_type == SOCK_STREAM &&
+		    !(so->so_state & SS_ISCONNECTED))
+			err_ = ENOTCONN;
+		else {
+			if (how != 1) {
+				sbflush(&so->so_rcv);
+				socantrcvmore(so);
+			}
+			if (how != 0 && !(so->so_state & SS_CANTSENDMORE)) {
+				so->so_state |= SS_CANTSENDMORE;
+				if (so->so_pr->pr_shutdown != NULL)
+					err_ = so->so_pr->pr_shutdown(so);
+				sowakeup(so);
+			}
+		}
+	});
 	return 0;
 }
 
 static struct mbuf *
 m_fromuser(const void *buf, size_t len)
 {
-	if (len > IP_MAXPACKET_K)
-		len = IP_MAXPACKET_K;
 	/* Leave room in front for the UDP, IP and link headers. */
 	struct mbuf *top = m_gethdr(M_WAIT, MT_DATA), *m = top;
 	if (top == NULL)
@@ -267,6 +442,83 @@ m_fromuser(const void *buf, size_t len)
 	return top;
 }
 
+/* Stream send: wait for buffer space, append, let the protocol send. */
+static ssize_t
+sosend_stream(struct socket *so, const void *buf, size_t len, int flags)
+{
+	struct netstack *ns = so->so_stack;
+	size_t sent = 0;
+	int err = 0;
+	uint64_t deadline = 0;
+	mutex_enter(&ns->ns_lock);
+	if (so->so_snd.sb_timeo_ns != 0)
+		deadline = kern_uptime_ns() + so->so_snd.sb_timeo_ns;
+	while (sent < len || len == 0) {
+		if (so->so_pr == NULL || (so->so_state & SS_CLOSING)) {
+			err = EBADF;
+			break;
+		}
+		if (so->so_state & SS_CANTSENDMORE) {
+			err = EPIPE;
+			break;
+		}
+		if (so->so_error != 0) {
+			err = so->so_error;
+			so->so_error = 0;
+			break;
+		}
+		if (!(so->so_state & SS_ISCONNECTED)) {
+			err = ENOTCONN;
+			break;
+		}
+		if (len == 0)
+			break;
+		int space = sbspace(&so->so_snd);
+		if (space <= 0) {
+			if ((so->so_state & SS_NBIO) || (flags & KRS_MSG_DONTWAIT)) {
+				if (sent == 0)
+					err = EAGAIN;
+				break;
+			}
+			if (deadline == 0)
+				cv_wait(&so->so_cv, &ns->ns_lock);
+			else if (kern_uptime_ns() >= deadline ||
+			    cv_timedwait_ns(&so->so_cv, &ns->ns_lock,
+			    deadline - kern_uptime_ns()) == EWOULDBLOCK) {
+				if (sbspace(&so->so_snd) <= 0) {
+					if (sent == 0)
+						err = EAGAIN;
+					break;
+				}
+			}
+			continue;
+		}
+		size_t chunk = len - sent < (size_t)space ? len - sent : (size_t)space;
+		if (chunk > 65536)
+			chunk = 65536;
+		mutex_exit(&ns->ns_lock);
+		struct mbuf *m = m_fromuser((const char *)buf + sent, chunk);
+		mutex_enter(&ns->ns_lock);
+		if (m == NULL) {
+			err = ENOBUFS;
+			break;
+		}
+		if (so->so_pr == NULL) {
+			m_freem(m);
+			err = EBADF;
+			break;
+		}
+		err = so->so_pr->pr_send(so, m, NULL);
+		if (err != 0)
+			break;
+		sent += chunk;
+	}
+	mutex_exit(&ns->ns_lock);
+	if (err != 0 && sent == 0)
+		return krs_fail(err);
+	return (ssize_t)sent;
+}
+
 KRS_EXPORT ssize_t
 krs_sendto(int fd, const void *buf, size_t len, int flags, const void *to,
     uint32_t tolen)
@@ -278,10 +530,21 @@ krs_sendto(int fd, const void *buf, size_t len, int flags, const void *to,
 		if (rv != 0)
 			return krs_fail(rv);
 	}
-	if (len > IP_MAXPACKET_K)
-		return krs_fail(EMSGSIZE);
 	if (buf == NULL && len > 0)
 		return krs_fail(EFAULT);
+	int serr = 0;
+	struct socket *sso = fd_getsock(fd, &serr);
+	if (sso == NULL)
+		return krs_fail(serr);
+	bool stream = sso->so_type == SOCK_STREAM;
+	if (stream) {
+		ssize_t r = sosend_stream(sso, buf, len, flags);
+		sorele(sso);
+		return r;
+	}
+	sorele(sso);
+	if (len > IP_MAXPACKET_K)
+		return krs_fail(EMSGSIZE);
 	struct mbuf *m = m_fromuser(buf, len);
 	if (m == NULL)
 		return krs_fail(ENOBUFS);
@@ -329,7 +592,28 @@ krs_recvfrom(int fd, void *buf, size_t len, int flags, void *from,
 			so->so_error = 0;
 			break;
 		}
-		struct mbuf *rec = so->so_rcv.sb_mb;
+		if (so->so_type == SOCK_STREAM && so->so_rcv.sb_cc > 0) {
+			int n = so->so_rcv.sb_cc < (int)(len > 0x40000000 ?
+			    0x40000000 : len) ? so->so_rcv.sb_cc : (int)len;
+			m_copydata(so->so_rcv.sb_mb, 0, n, buf);
+			if (!(flags & KRS_MSG_PEEK)) {
+				sbdrop(&so->so_rcv, n);
+				if (so->so_pr != NULL && so->so_pr->pr_rcvd != NULL)
+					so->so_pr->pr_rcvd(so);
+			}
+			if (from != NULL && fromlen != NULL && so->so_pr != NULL) {
+				struct sockaddr_in_k sin;
+				so->so_pr->pr_peeraddr(so, &sin);
+				uint32_t fl = *fromlen < sizeof(sin) ? *fromlen :
+				    sizeof(sin);
+				memcpy(from, &sin, fl);
+				*fromlen = sizeof(sin);
+			}
+			got = n;
+			break;
+		}
+		struct mbuf *rec = so->so_type == SOCK_STREAM ? NULL :
+		    so->so_rcv.sb_mb;
 		if (rec != NULL) {
 			struct mbuf *data = rec->m_next;
 			int reclen = m_length(data);
@@ -357,6 +641,11 @@ krs_recvfrom(int fd, void *buf, size_t len, int flags, void *from,
 			got = 0;
 			break;
 		}
+		if (so->so_type == SOCK_STREAM && !(so->so_state &
+		    (SS_ISCONNECTED | SS_ISCONNECTING))) {
+			err = ENOTCONN;
+			break;
+		}
 		if ((so->so_state & SS_NBIO) || (flags & KRS_MSG_DONTWAIT)) {
 			err = EAGAIN;
 			break;
@@ -366,7 +655,8 @@ krs_recvfrom(int fd, void *buf, size_t len, int flags, void *from,
 			if (now >= deadline ||
 			    cv_timedwait_ns(&so->so_cv, &ns->ns_lock,
 			    deadline - now) == EWOULDBLOCK) {
-				if (so->so_rcv.sb_mb == NULL) {
+				if (so->so_rcv.sb_mb == NULL &&
+				    !(so->so_state & SS_CANTRCVMORE)) {
 					err = EAGAIN;
 					break;
 				}
@@ -430,6 +720,16 @@ krs_setsockopt(int fd, int level, int name, const void *val, uint32_t len)
 {
 	int iv = 0;
 	struct timeval_k tv = { 0, 0 };
+	if (level == KRS_IPPROTO_TCP) {
+		if (val == NULL)
+			return krs_fail(EFAULT);
+		if (len < sizeof(int))
+			return krs_fail(EINVAL);
+		memcpy(&iv, val, sizeof(int));
+		SOCK_OP(fd, so, err_ = so->so_pr->pr_setopt == NULL ?
+		    ENOPROTOOPT : so->so_pr->pr_setopt(so, name, iv));
+		return 0;
+	}
 	if (level != KRS_SOL_SOCKET)
 		return krs_fail(ENOPROTOOPT);
 	if (val == NULL)
@@ -454,6 +754,10 @@ krs_setsockopt(int fd, int level, int name, const void *val, uint32_t len)
 		case KRS_SO_BROADCAST:
 			so->so_options = iv ? so->so_options | SO_BROADCAST_F :
 			    so->so_options & ~SO_BROADCAST_F;
+			break;
+		case KRS_SO_KEEPALIVE:
+			so->so_options = iv ? so->so_options | SO_KEEPALIVE_F :
+			    so->so_options & ~SO_KEEPALIVE_F;
 			break;
 		case KRS_SO_RCVBUF:
 		case KRS_SO_SNDBUF: {
@@ -487,12 +791,19 @@ KRS_EXPORT int
 krs_getsockopt(int fd, int level, int name, void *val, uint32_t *len)
 {
 	int iv = 0;
-	if (level != KRS_SOL_SOCKET)
-		return krs_fail(ENOPROTOOPT);
 	if (val == NULL || len == NULL)
 		return krs_fail(EFAULT);
 	if (*len < sizeof(int))
 		return krs_fail(EINVAL);
+	if (level == KRS_IPPROTO_TCP) {
+		SOCK_OP(fd, so, err_ = so->so_pr->pr_getopt == NULL ?
+		    ENOPROTOOPT : so->so_pr->pr_getopt(so, name, &iv));
+		memcpy(val, &iv, sizeof(int));
+		*len = sizeof(int);
+		return 0;
+	}
+	if (level != KRS_SOL_SOCKET)
+		return krs_fail(ENOPROTOOPT);
 	SOCK_OP(fd, so, {
 		switch (name) {
 		case KRS_SO_ERROR:
@@ -510,6 +821,12 @@ krs_getsockopt(int fd, int level, int name, void *val, uint32_t *len)
 			break;
 		case KRS_SO_SNDBUF:
 			iv = so->so_snd.sb_hiwat;
+			break;
+		case KRS_SO_KEEPALIVE:
+			iv = (so->so_options & SO_KEEPALIVE_F) != 0;
+			break;
+		case KRS_SO_ACCEPTCONN:
+			iv = (so->so_options & SO_ACCEPTCONN_F) != 0;
 			break;
 		case 3:	/* SO_TYPE */
 			iv = so->so_type;
@@ -531,10 +848,19 @@ sopoll(struct socket *so, short events)
 	short rev = 0;
 	if (so->so_pr == NULL)
 		return KRS_POLLHUP;
+	if (so->so_options & SO_ACCEPTCONN_F)
+		return (short)(so->so_q != NULL ? (events & KRS_POLLIN) : 0);
 	if (so->so_rcv.sb_mb != NULL || (so->so_state & SS_CANTRCVMORE) ||
 	    so->so_error != 0)
 		rev |= KRS_POLLIN;
-	if (!(so->so_state & SS_CANTSENDMORE))
+	if (so->so_type == SOCK_STREAM) {
+		if (((so->so_state & SS_ISCONNECTED) &&
+		    sbspace(&so->so_snd) > 0) || so->so_error != 0)
+			rev |= KRS_POLLOUT;
+		if ((so->so_state & SS_CANTRCVMORE) &&
+		    (so->so_state & SS_CANTSENDMORE))
+			rev |= KRS_POLLHUP;
+	} else if (!(so->so_state & SS_CANTSENDMORE))
 		rev |= KRS_POLLOUT;
 	if (so->so_error != 0)
 		rev |= KRS_POLLERR;

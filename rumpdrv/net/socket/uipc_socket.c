@@ -85,6 +85,141 @@ sbflush(struct sockbuf *sb)
 }
 
 void
+sbappendstream(struct sockbuf *sb, struct mbuf *m)
+{
+	int len = m_length(m);
+	if (sb->sb_mb == NULL)
+		sb->sb_mb = m;
+	else {
+		struct mbuf *t = sb->sb_mb;
+		while (t->m_next != NULL)
+			t = t->m_next;
+		t->m_next = m;
+		m->m_flags &= ~M_PKTHDR;
+	}
+	sb->sb_cc += len;
+}
+
+void
+sbdrop(struct sockbuf *sb, int len)
+{
+	KASSERT(len <= sb->sb_cc);
+	sb->sb_cc -= len;
+	while (len > 0 && sb->sb_mb != NULL) {
+		struct mbuf *m = sb->sb_mb;
+		if (m->m_len > len) {
+			m->m_data += len;
+			m->m_len -= len;
+			break;
+		}
+		len -= m->m_len;
+		sb->sb_mb = m_free(m);
+	}
+	/* Drop empty mbufs at the front. */
+	while (sb->sb_mb != NULL && sb->sb_mb->m_len == 0)
+		sb->sb_mb = m_free(sb->sb_mb);
+	if (sb->sb_mb == NULL)
+		sb->sb_cc = 0;
+}
+
+struct socket *
+sonewconn(struct socket *head)
+{
+	if (head->so_q0len + head->so_qlen >= 2 * head->so_qlimit + 2 ||
+	    head->so_qlen >= head->so_qlimit)
+		return NULL;
+	struct socket *so = kmem_zalloc(sizeof(*so), KM_NOSLEEP);
+	if (so == NULL)
+		return NULL;
+	so->so_stack = head->so_stack;
+	so->so_pr = head->so_pr;
+	so->so_type = head->so_type;
+	so->so_options = head->so_options & ~SO_ACCEPTCONN_F;
+	so->so_rcv.sb_hiwat = head->so_rcv.sb_hiwat;
+	so->so_snd.sb_hiwat = head->so_snd.sb_hiwat;
+	so->so_refs = 1;		/* the protocol's, until accept */
+	so->so_fd = -1;
+	cv_init(&so->so_cv, "socket");
+	so->so_head = head;
+	so->so_onq0 = true;
+	so->so_qnext = head->so_q0;
+	head->so_q0 = so;
+	head->so_q0len++;
+	return so;
+}
+
+static void
+soqremque(struct socket *so)
+{
+	struct socket *head = so->so_head;
+	struct socket **pp = so->so_onq0 ? &head->so_q0 : &head->so_q;
+	for (; *pp != NULL; pp = &(*pp)->so_qnext)
+		if (*pp == so) {
+			*pp = so->so_qnext;
+			break;
+		}
+	if (so->so_onq0)
+		head->so_q0len--;
+	else
+		head->so_qlen--;
+	so->so_qnext = NULL;
+	so->so_head = NULL;
+}
+
+void
+soisconnecting(struct socket *so)
+{
+	so->so_state = (so->so_state & ~SS_ISCONNECTED) | SS_ISCONNECTING;
+}
+
+void
+soisconnected(struct socket *so)
+{
+	so->so_state = (so->so_state & ~SS_ISCONNECTING) | SS_ISCONNECTED;
+	struct socket *head = so->so_head;
+	if (head != NULL && so->so_onq0) {
+		soqremque(so);
+		so->so_head = head;
+		so->so_onq0 = false;
+		/* Append: accept takes the oldest first. */
+		struct socket **pp = &head->so_q;
+		while (*pp != NULL)
+			pp = &(*pp)->so_qnext;
+		*pp = so;
+		head->so_qlen++;
+		sowakeup(head);
+	}
+	sowakeup(so);
+}
+
+void
+socantrcvmore(struct socket *so)
+{
+	so->so_state |= SS_CANTRCVMORE;
+	sowakeup(so);
+}
+
+void
+soisdisconnected(struct socket *so)
+{
+	so->so_state = (so->so_state & ~(SS_ISCONNECTING | SS_ISCONNECTED |
+	    SS_ISDISCONNECTING)) | SS_CANTRCVMORE | SS_CANTSENDMORE;
+	sowakeup(so);
+}
+
+void
+sofree_pcb(struct socket *so)
+{
+	so->so_pcb = NULL;
+	if (so->so_head != NULL)
+		soqremque(so);
+	sbflush(&so->so_rcv);
+	sbflush(&so->so_snd);
+	sowakeup(so);
+	sorele(so);
+}
+
+void
 selnotify(void)
 {
 	mutex_enter(&sel_lock);

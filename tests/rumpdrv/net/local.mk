@@ -5,7 +5,7 @@ NET_TDEPS = rumpdrv/net/librumpnet.a rumpdrv/kern/librumpkern.a \
 	libkrank-hypercall.la
 
 net_tests = tests/rumpdrv/net/test_net_unit tests/rumpdrv/net/test_net_wire \
-	tests/rumpdrv/net/test_net_hostile
+	tests/rumpdrv/net/test_net_hostile tests/rumpdrv/net/test_net_tcp
 check_PROGRAMS += $(net_tests)
 TESTS += $(net_tests)
 
@@ -26,3 +26,19 @@ tests_rumpdrv_net_test_net_hostile_CPPFLAGS = $(RDTEST_CPPFLAGS)
 tests_rumpdrv_net_test_net_hostile_LDFLAGS = $(NET_TLINK)
 tests_rumpdrv_net_test_net_hostile_LDADD = $(NET_TLIBS)
 tests_rumpdrv_net_test_net_hostile_DEPENDENCIES = $(NET_TDEPS)
+
+# Interop with Linux's stack in a private network namespace.
+check_PROGRAMS += tests/rumpdrv/net/net_peer
+TESTS += tests/rumpdrv/net/test_net_linux.sh
+EXTRA_DIST += tests/rumpdrv/net/test_net_linux.sh
+tests_rumpdrv_net_net_peer_SOURCES = tests/rumpdrv/net/net_peer.c
+tests_rumpdrv_net_net_peer_CPPFLAGS = $(RDTEST_CPPFLAGS)
+tests_rumpdrv_net_net_peer_LDFLAGS = $(NET_TLINK)
+tests_rumpdrv_net_net_peer_LDADD = $(NET_TLIBS)
+tests_rumpdrv_net_net_peer_DEPENDENCIES = $(NET_TDEPS)
+
+tests_rumpdrv_net_test_net_tcp_SOURCES = tests/rumpdrv/net/test_net_tcp.c
+tests_rumpdrv_net_test_net_tcp_CPPFLAGS = $(RDTEST_CPPFLAGS)
+tests_rumpdrv_net_test_net_tcp_LDFLAGS = $(NET_TLINK)
+tests_rumpdrv_net_test_net_tcp_LDADD = $(NET_TLIBS)
+tests_rumpdrv_net_test_net_tcp_DEPENDENCIES = $(NET_TDEPS)

@@ -1,0 +1,738 @@
+/*
+ * tcp_input.c - segment arrival, following RFC 9293 3.10.7: checks where
+ * the segment enters (length, data offset, checksum, options), PCB lookup
+ * (connection, then listener), LISTEN with a bounded queue of embryonic
+ * connections, SYN-SENT, then the acceptability test, RST and SYN
+ * validation with challenge ACKs (RFC 5961 3, 4, 5), PAWS (RFC 7323 5),
+ * ACK processing with the RFC 6298 estimator, slow start and congestion
+ * avoidance, fast retransmit and NewReno recovery (RFC 5681, RFC 6582),
+ * in-order delivery with a bounded out-of-order queue, FIN processing and
+ * the delayed-ACK rule (every second full segment, or TCP_DELACK_MS).
+ * ns_lock held.
+ */
+#include "net/inet/tcp_var.h"
+
+int
+tcp_dooptions(const uint8_t *cp, int cnt, bool syn, struct tcpopt *to)
+{
+	memset(to, 0, sizeof(*to));
+	for (int i = 0; i < cnt; ) {
+		int opt = cp[i];
+		if (opt == TCPOPT_EOL)
+			break;
+		if (opt == TCPOPT_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= cnt)
+			return EINVAL;
+		int olen = cp[i + 1];
+		if (olen < 2 || i + olen > cnt)
+			return EINVAL;
+		switch (opt) {
+		case TCPOPT_MAXSEG:
+			if (olen != 4)
+				return EINVAL;
+			if (syn) {
+				to->to_flags |= TOF_MSS;
+				to->to_mss = (uint16_t)(cp[i + 2] << 8 | cp[i + 3]);
+			}
+			break;
+		case TCPOPT_WINDOW:
+			if (olen != 3)
+				return EINVAL;
+			if (syn) {
+				to->to_flags |= TOF_SCALE;
+				/* RFC 7323 2.3: larger than 14 is taken as 14. */
+				to->to_wscale = cp[i + 2] > 14 ? 14 : cp[i + 2];
+			}
+			break;
+		case TCPOPT_SACK_PERMITTED:
+			if (olen != 2)
+				return EINVAL;
+			if (syn)
+				to->to_flags |= TOF_SACKPERM;
+			break;
+		case TCPOPT_TIMESTAMP:
+			if (olen != 10)
+				return EINVAL;
+			to->to_flags |= TOF_TS;
+			to->to_tsval = (uint32_t)cp[i + 2] << 24 |
+			    (uint32_t)cp[i + 3] << 16 | (uint32_t)cp[i + 4] << 8 |
+			    cp[i + 5];
+			to->to_tsecr = (uint32_t)cp[i + 6] << 24 |
+			    (uint32_t)cp[i + 7] << 16 | (uint32_t)cp[i + 8] << 8 |
+			    cp[i + 9];
+			break;
+		default:
+			break;		/* unknown options are skipped */
+		}
+		i += olen;
+	}
+	return 0;
+}
+
+static struct inpcb *
+tcp_lookup(struct tcp_stack *ts, uint32_t src, uint16_t sport, uint32_t dst,
+    uint16_t dport, struct inpcb **listenp)
+{
+	struct inpcb *wild = NULL;
+	for (struct inpcb *inp = ts->ts_pcbs; inp; inp = inp->inp_next) {
+		if (inp->inp_lport != dport)
+			continue;
+		if (inp->inp_fport == sport && inp->inp_faddr == src &&
+		    (inp->inp_laddr == dst || inp->inp_laddr == INADDR_ANY))
+			return inp;
+		struct tcpcb *tp = intotcpcb(inp);
+		if (inp->inp_faddr == INADDR_ANY && tp != NULL &&
+		    tp->t_state == TCPS_LISTEN) {
+			if (inp->inp_laddr == dst)
+				wild = inp;
+			else if (inp->inp_laddr == INADDR_ANY && wild == NULL)
+				wild = inp;
+		}
+	}
+	*listenp = wild;
+	return NULL;
+}
+
+/* Segments past rcv_nxt wait here, ordered, without overlaps. */
+static void
+tcp_reass_insert(struct tcpcb *tp, struct mbuf *m, uint32_t seq, int len)
+{
+	struct tcp_stack *ts = tcp_stack(tp->t_socket->so_stack);
+	/* The segment at rcv_nxt is always taken: it fills the hole. */
+	if (tp->t_segqlen >= TCP_REASS_MAXSEGS && seq != tp->rcv_nxt) {
+		ts->ts_stat.tcps_rcvoodrop++;
+		m_freem(m);
+		return;
+	}
+	/* m_pkthdr.csum_flags carries the sequence number here. */
+	m->m_pkthdr.csum_flags = (int)seq;
+	m->m_pkthdr.len = len;
+	struct mbuf **pp = &tp->t_segq;
+	while (*pp != NULL) {
+		uint32_t s = (uint32_t)(*pp)->m_pkthdr.csum_flags;
+		int l = (*pp)->m_pkthdr.len;
+		if (SEQ_GEQ(s, seq + (uint32_t)len))
+			break;
+		if (SEQ_LEQ(s, seq) && SEQ_GEQ(s + (uint32_t)l, seq + (uint32_t)len)) {
+			ts->ts_stat.tcps_rcvduppack++;
+			m_freem(m);		/* already have all of it */
+			return;
+		}
+		if (SEQ_LT(s + (uint32_t)l, seq) || s + (uint32_t)l == seq) {
+			pp = &(*pp)->m_nextpkt;
+			continue;
+		}
+		/* Partial overlap: trim the new segment's front. */
+		if (SEQ_LT(s, seq)) {
+			int trim = (int)(s + (uint32_t)l - seq);
+			m_adj(m, trim);
+			seq += (uint32_t)trim;
+			len -= trim;
+			m->m_pkthdr.csum_flags = (int)seq;
+			m->m_pkthdr.len = len;
+			pp = &(*pp)->m_nextpkt;
+			continue;
+		}
+		/* The new one starts first and overlaps this: trim its tail. */
+		int trim = (int)(seq + (uint32_t)len - s);
+		m_adj(m, -trim);
+		len -= trim;
+		m->m_pkthdr.len = len;
+		break;
+	}
+	if (len <= 0) {
+		m_freem(m);
+		return;
+	}
+	m->m_nextpkt = *pp;
+	*pp = m;
+	tp->t_segqlen++;
+	ts->ts_stat.tcps_rcvoopack++;
+}
+
+/* Deliver what became in order; returns true if a FIN-less advance. */
+static void
+tcp_reass_deliver(struct tcpcb *tp)
+{
+	struct socket *so = tp->t_socket;
+	while (tp->t_segq != NULL) {
+		struct mbuf *m = tp->t_segq;
+		uint32_t s = (uint32_t)m->m_pkthdr.csum_flags;
+		int l = m->m_pkthdr.len;
+		if (SEQ_GT(s, tp->rcv_nxt))
+			break;
+		tp->t_segq = m->m_nextpkt;
+		tp->t_segqlen--;
+		m->m_nextpkt = NULL;
+		if (SEQ_LEQ(s + (uint32_t)l, tp->rcv_nxt)) {
+			m_freem(m);
+			continue;
+		}
+		int trim = (int)(tp->rcv_nxt - s);
+		if (trim > 0) {
+			m_adj(m, trim);
+			l -= trim;
+		}
+		tp->rcv_nxt += (uint32_t)l;
+		m->m_pkthdr.csum_flags = 0;
+		if (so->so_state & SS_CANTRCVMORE)
+			m_freem(m);
+		else
+			sbappendstream(&so->so_rcv, m);
+	}
+}
+
+static void
+tcp_challenge_ack(struct tcpcb *tp)
+{
+	/* RFC 5961 3.2, 4.2, 5.2: tell the peer where we are; an attacker
+	 * who guessed wrong learns nothing useful.  Rate-limited by the ICMP
+	 * token bucket's spirit: at most one per tick per connection. */
+	tcp_stack(tp->t_socket->so_stack)->ts_stat.tcps_challengeack++;
+	tp->t_flags |= TF_ACKNOW;
+	tcp_output(tp);
+}
+
+/* Apply the peer's SYN options to tp (RFC 7323 2.2, 3.2; RFC 9293 3.7.1). */
+static void
+tcp_syn_options(struct tcpcb *tp, const struct tcpopt *to, bool ours_sent)
+{
+	struct netstack *ns = tp->t_socket->so_stack;
+	unsigned mss = to->to_flags & TOF_MSS ? to->to_mss : TCP_MSS_DEFAULT;
+	unsigned ours = tcp_mss_for(ns, tp->t_inpcb->inp_faddr);
+	if (mss > ours)
+		mss = ours;
+	if (mss < 64)
+		mss = 64;		/* refuse absurdly small segments */
+	tp->t_maxseg = mss;
+	if ((to->to_flags & TOF_SCALE) && ours_sent) {
+		tp->t_flags |= TF_RCVD_SCALE;
+		tp->snd_scale = to->to_wscale;
+		tp->rcv_scale = tp->request_r_scale;
+	} else {
+		tp->snd_scale = tp->rcv_scale = 0;
+		if (!ours_sent && (to->to_flags & TOF_SCALE)) {
+			tp->t_flags |= TF_RCVD_SCALE;
+			tp->snd_scale = to->to_wscale;
+			tp->rcv_scale = tp->request_r_scale;
+		}
+	}
+	if (to->to_flags & TOF_TS) {
+		tp->t_flags |= TF_RCVD_TSTMP;
+		tp->ts_recent = to->to_tsval;
+		tp->ts_recent_age = tcp_now_us();
+	}
+	/* RFC 5681 3.1 / RFC 6928: initial window of 10 segments. */
+	tp->snd_cwnd = 10 * tp->t_maxseg;
+}
+
+void
+tcp_input(struct ifnet *ifp, struct mbuf *m, int hlen)
+{
+	struct netstack *ns = ifp->if_stack;
+	struct tcp_stack *ts = tcp_stack(ns);
+	struct tcpstat *st = &ts->ts_stat;
+	struct ip ip;
+	struct tcphdr th;
+	struct tcpopt to;
+	uint8_t optbuf[40];
+
+	st->tcps_rcvtotal++;
+	int tlen = m->m_pkthdr.len - hlen;
+	if (tlen < (int)sizeof(th)) {
+		st->tcps_rcvshort++;
+		goto drop;
+	}
+	m_copydata(m, 0, sizeof(ip), &ip);
+	m_copydata(m, hlen, sizeof(th), &th);
+	if ((m->m_flags & (M_BCAST | M_MCAST)) || ip.ip_dst == INADDR_BROADCAST ||
+	    IN_MULTICAST(ip.ip_dst) || ip.ip_dst == ifp->if_broadaddr)
+		goto drop;		/* RFC 9293: no TCP to broadcasts */
+	if (in4_cksum(m, IPPROTO_TCP, ip.ip_src, ip.ip_dst, hlen, tlen) != 0) {
+		st->tcps_rcvbadsum++;
+		goto drop;
+	}
+	int off = (th.th_off >> 4) * 4;
+	if (off < (int)sizeof(th) || off > tlen) {
+		st->tcps_rcvbadoff++;
+		goto drop;
+	}
+	int optlen = off - (int)sizeof(th);
+	m_copydata(m, hlen + (int)sizeof(th), optlen, optbuf);
+	if (tcp_dooptions(optbuf, optlen, (th.th_flags & TH_SYN) != 0, &to) != 0) {
+		st->tcps_badopt++;
+		goto drop;
+	}
+	int flags = th.th_flags;
+	uint32_t seq = ntohl(th.th_seq), ack = ntohl(th.th_ack);
+	int dlen = tlen - off;
+	m_adj(m, hlen + off);		/* m is now the payload */
+
+	struct inpcb *listen = NULL;
+	struct inpcb *inp = tcp_lookup(ts, ip.ip_src, th.th_sport, ip.ip_dst,
+	    th.th_dport, &listen);
+	struct tcpcb *tp;
+	if (inp == NULL && listen == NULL)
+		goto dropwithreset;
+	if (inp == NULL) {
+		/* LISTEN (RFC 9293 3.10.7.2). */
+		struct tcpcb *ltp = intotcpcb(listen);
+		if (flags & TH_RST)
+			goto drop;
+		if (flags & TH_ACK)
+			goto dropwithreset;
+		if (!(flags & TH_SYN) || (flags & TH_FIN)) {
+			st->tcps_badsyn++;
+			goto drop;
+		}
+		struct socket *so = sonewconn(ltp->t_socket);
+		if (so == NULL) {
+			st->tcps_listendrop++;	/* queues full: peer retries */
+			goto drop;
+		}
+		struct inpcb *ninp = kmem_zalloc(sizeof(*ninp), KM_NOSLEEP);
+		if (ninp == NULL) {
+			sofree_pcb(so);
+			goto drop;
+		}
+		ninp->inp_socket = so;
+		ninp->inp_laddr = ip.ip_dst;
+		ninp->inp_lport = th.th_dport;
+		ninp->inp_faddr = ip.ip_src;
+		ninp->inp_fport = th.th_sport;
+		so->so_pcb = ninp;
+		tp = tcp_newtcpcb(ns, so, ninp);
+		if (tp == NULL) {
+			kmem_free(ninp, sizeof(*ninp));
+			so->so_pcb = NULL;
+			sofree_pcb(so);
+			goto drop;
+		}
+		ninp->inp_next = ts->ts_pcbs;
+		ts->ts_pcbs = ninp;
+		tp->t_flags |= intotcpcb(listen)->t_flags & TF_NODELAY;
+		tp->irs = seq;
+		tp->rcv_nxt = seq + 1;
+		tp->iss = tcp_new_isn(ns, ip.ip_dst, th.th_dport, ip.ip_src,
+		    th.th_sport);
+		tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
+		tp->snd_recover = tp->iss;
+		tp->t_state = TCPS_SYN_RECEIVED;
+		tcp_syn_options(tp, &to, false);
+		tp->snd_wnd = ntohs(th.th_win);	/* SYN windows are unscaled */
+		tp->max_sndwnd = tp->snd_wnd;
+		tp->snd_wl1 = seq;
+		tp->snd_wl2 = tp->iss;
+		tp->rcv_adv = tp->rcv_nxt;
+		tp->t_flags |= TF_ACKNOW;
+		tcp_timer_set(tp, TCPT_KEEP, 75000);
+		st->tcps_accepts++;
+		tcp_output(tp);
+		m_freem(m);
+		return;
+	}
+	tp = intotcpcb(inp);
+	if (tp == NULL || tp->t_state == TCPS_CLOSED)
+		goto dropwithreset;
+	struct socket *so = tp->t_socket;
+
+	/* Timestamps seen; keepalive restarts (RFC 9293 3.8.4). */
+	if (TCPS_HAVEESTABLISHED(tp->t_state))
+		tcp_timer_set(tp, TCPT_KEEP, TCP_KEEPIDLE_MS);
+	tp->t_keepcnt = 0;
+
+	if (tp->t_state == TCPS_SYN_SENT) {
+		/* RFC 9293 3.10.7.3 */
+		if ((flags & TH_ACK) && (SEQ_LEQ(ack, tp->iss) ||
+		    SEQ_GT(ack, tp->snd_max))) {
+			if (flags & TH_RST)
+				goto drop;
+			goto dropwithreset;
+		}
+		if (flags & TH_RST) {
+			if (flags & TH_ACK)
+				tcp_drop(tp, ECONNREFUSED);
+			goto drop;
+		}
+		if (!(flags & TH_SYN))
+			goto drop;
+		tp->irs = seq;
+		tp->rcv_nxt = seq + 1;
+		tcp_syn_options(tp, &to, true);
+		tp->snd_wnd = ntohs(th.th_win);
+		tp->max_sndwnd = tp->snd_wnd;
+		tp->snd_wl1 = seq;
+		tp->snd_wl2 = ack;
+		tp->rcv_adv = tp->rcv_nxt;
+		if (flags & TH_ACK) {
+			tp->snd_una = ack;
+			if (tp->t_rttime != 0) {
+				tcp_xmit_timer(tp, (int64_t)(tcp_now_us() - tp->t_rttime));
+				tp->t_rttime = 0;
+			}
+			tcp_timer_stop(tp, TCPT_REXMT);
+			tp->t_state = TCPS_ESTABLISHED;
+			tcp_timer_set(tp, TCPT_KEEP, TCP_KEEPIDLE_MS);
+			st->tcps_connects++;
+			soisconnected(so);
+			tp->t_flags |= TF_ACKNOW;
+			/* Data on the SYN-ACK is rare; take it below. */
+			seq++;
+			goto step6;
+		}
+		/* Simultaneous open (RFC 9293 3.5, figure 8). */
+		tp->t_state = TCPS_SYN_RECEIVED;
+		tp->snd_nxt = tp->iss;
+		tp->t_flags |= TF_ACKNOW;
+		tcp_timer_stop(tp, TCPT_REXMT);
+		tcp_output(tp);
+		m_freem(m);
+		return;
+	}
+
+	/* PAWS (RFC 7323 5.3): an old timestamp marks an old duplicate. */
+	if ((to.to_flags & TOF_TS) && (tp->t_flags & TF_RCVD_TSTMP) &&
+	    !(flags & TH_RST) && tp->ts_recent != 0 &&
+	    (int32_t)(to.to_tsval - tp->ts_recent) < 0) {
+		st->tcps_pawsdrop++;
+		goto dropafterack;
+	}
+
+	/* Acceptability (RFC 9293 3.10.7.4, first check). */
+	uint32_t rwnd = tp->rcv_adv - tp->rcv_nxt;
+	if (SEQ_LT(tp->rcv_adv, tp->rcv_nxt))
+		rwnd = 0;
+	bool ok;
+	if (dlen == 0)
+		ok = rwnd == 0 ? seq == tp->rcv_nxt :
+		    SEQ_GEQ(seq, tp->rcv_nxt) && SEQ_LT(seq, tp->rcv_nxt + rwnd);
+	else
+		ok = rwnd != 0 && ((SEQ_GEQ(seq, tp->rcv_nxt) &&
+		    SEQ_LT(seq, tp->rcv_nxt + rwnd)) ||
+		    (SEQ_GEQ(seq + (uint32_t)dlen - 1, tp->rcv_nxt) &&
+		    SEQ_LT(seq + (uint32_t)dlen - 1, tp->rcv_nxt + rwnd)));
+	/* Old data overlapping rcv_nxt is acceptable once trimmed. */
+	if (!ok && dlen > 0 && SEQ_LT(seq, tp->rcv_nxt) &&
+	    SEQ_GT(seq + (uint32_t)dlen, tp->rcv_nxt))
+		ok = true;
+	if (!ok) {
+		if (flags & TH_RST)
+			goto drop;
+		st->tcps_rcvduppack++;
+		if (SEQ_GEQ(seq, tp->rcv_nxt + rwnd))
+			st->tcps_rcvafterwin++;
+		goto dropafterack;
+	}
+
+	/* Second: RST (RFC 5961 3.2). */
+	if (flags & TH_RST) {
+		if (seq != tp->rcv_nxt) {
+			tcp_challenge_ack(tp);
+			goto drop;
+		}
+		switch (tp->t_state) {
+		case TCPS_SYN_RECEIVED:
+			tcp_drop(tp, ECONNREFUSED);
+			break;
+		case TCPS_ESTABLISHED:
+		case TCPS_FIN_WAIT_1:
+		case TCPS_FIN_WAIT_2:
+		case TCPS_CLOSE_WAIT:
+			so->so_error = ECONNRESET;
+			tcp_close(tp);
+			break;
+		default:
+			tcp_close(tp);
+		}
+		goto drop;
+	}
+	/* Fourth: SYN in a synchronized state (RFC 5961 4.2). */
+	if (flags & TH_SYN) {
+		if (tp->t_state == TCPS_SYN_RECEIVED && seq == tp->irs) {
+			/* Our SYN-ACK was lost: the peer retransmitted. */
+			tp->t_flags |= TF_ACKNOW;
+			tcp_output(tp);
+			goto drop;
+		}
+		tcp_challenge_ack(tp);
+		goto drop;
+	}
+	/* Fifth: ACK. */
+	if (!(flags & TH_ACK))
+		goto drop;
+	/* RFC 5961 5.2: acceptable ACKs lie in [snd_una - max_sndwnd,
+	 * snd_max]. */
+	if (SEQ_GT(ack, tp->snd_max) ||
+	    SEQ_LT(ack, tp->snd_una - tp->max_sndwnd)) {
+		st->tcps_rcvacktoomuch++;
+		tcp_challenge_ack(tp);
+		goto drop;
+	}
+	if (tp->t_state == TCPS_SYN_RECEIVED) {
+		if (SEQ_GT(tp->snd_una, ack) || SEQ_GT(ack, tp->snd_max))
+			goto dropwithreset;
+		tp->t_state = TCPS_ESTABLISHED;
+		tcp_timer_set(tp, TCPT_KEEP, TCP_KEEPIDLE_MS);
+		st->tcps_connects++;
+		tp->snd_wnd = (uint32_t)ntohs(th.th_win) << tp->snd_scale;
+		tp->snd_wl1 = seq;
+		tp->snd_wl2 = ack;
+		soisconnected(so);
+	}
+	/* Timestamp echo for the next ACK (RFC 7323 4.3). */
+	if ((to.to_flags & TOF_TS) && SEQ_LEQ(seq, tp->last_ack_sent)) {
+		tp->ts_recent = to.to_tsval;
+		tp->ts_recent_age = tcp_now_us();
+	}
+
+	uint32_t acked = ack - tp->snd_una;
+	if (SEQ_LEQ(ack, tp->snd_una)) {
+		/* Duplicate ACK (RFC 5681 2): no data, no window change,
+		 * outstanding data. */
+		if (dlen == 0 && ack == tp->snd_una &&
+		    tp->snd_max != tp->snd_una &&
+		    ((uint32_t)ntohs(th.th_win) << tp->snd_scale) == tp->snd_wnd &&
+		    !(flags & TH_FIN)) {
+			st->tcps_rcvdupack++;
+			if (++tp->t_dupacks == 3 &&
+			    !(tp->t_flags & TF_INRECOVERY) &&
+			    SEQ_GT(ack - 1, tp->snd_recover - 1)) {
+				/* Fast retransmit; NewReno recovery (RFC 6582
+				 * 3.2 step 2). */
+				st->tcps_fastrexmit++;
+				uint32_t flight = tp->snd_max - tp->snd_una;
+				uint32_t half = flight / 2;
+				tp->snd_ssthresh = half > 2 * tp->t_maxseg ?
+				    half : 2 * tp->t_maxseg;
+				tp->snd_recover = tp->snd_max;
+				tp->t_flags |= TF_INRECOVERY;
+				uint32_t onxt = tp->snd_nxt;
+				tp->snd_nxt = ack;
+				tp->snd_cwnd = tp->t_maxseg;
+				tp->t_rttime = 0;
+				tcp_timer_stop(tp, TCPT_REXMT);
+				tcp_output(tp);
+				tp->snd_cwnd = tp->snd_ssthresh + 3 * tp->t_maxseg;
+				if (SEQ_GT(onxt, tp->snd_nxt))
+					tp->snd_nxt = onxt;
+				goto drop;
+			} else if (tp->t_dupacks > 3 &&
+			    (tp->t_flags & TF_INRECOVERY)) {
+				tp->snd_cwnd += tp->t_maxseg;	/* inflate */
+				tcp_output(tp);
+				goto drop;
+			}
+		} else
+			tp->t_dupacks = 0;
+		goto step6;
+	}
+
+	/* New data acknowledged. */
+	st->tcps_rcvackpack++;
+	if (tp->t_flags & TF_INRECOVERY) {
+		if (SEQ_GEQ(ack, tp->snd_recover)) {
+			/* Full ACK: leave recovery (RFC 6582 3.2 step 3). */
+			tp->t_flags &= ~TF_INRECOVERY;
+			uint32_t flight = tp->snd_max - ack;
+			tp->snd_cwnd = flight + tp->t_maxseg < tp->snd_ssthresh ?
+			    flight + tp->t_maxseg : tp->snd_ssthresh;
+		} else {
+			/* Partial ACK: retransmit the next hole, deflate. */
+			uint32_t onxt = tp->snd_nxt;
+			uint32_t ocwnd = tp->snd_cwnd;
+			tp->snd_nxt = ack;
+			tp->snd_cwnd = tp->t_maxseg;
+			tp->snd_una = ack;	/* for tcp_output's offsets */
+			sbdrop(&so->so_snd, (int)acked <= so->so_snd.sb_cc ?
+			    (int)acked : so->so_snd.sb_cc);
+			tcp_output(tp);
+			tp->snd_cwnd = ocwnd > acked ? ocwnd - acked +
+			    tp->t_maxseg : tp->t_maxseg;
+			if (SEQ_GT(onxt, tp->snd_nxt))
+				tp->snd_nxt = onxt;
+			tcp_timer_set(tp, TCPT_REXMT, tp->t_rto_ms);
+			acked = 0;
+		}
+	} else if (tp->snd_cwnd < tp->snd_ssthresh)
+		tp->snd_cwnd += acked < tp->t_maxseg ? acked : tp->t_maxseg;
+	else
+		tp->snd_cwnd += tp->t_maxseg * tp->t_maxseg / tp->snd_cwnd + 1;
+	if (tp->snd_cwnd > 64u * 1024 * 1024)
+		tp->snd_cwnd = 64u * 1024 * 1024;
+	tp->t_dupacks = 0;
+	/* RTT sample: timestamps, or the timed sequence (Karn). */
+	if ((to.to_flags & TOF_TS) && to.to_tsecr != 0 &&
+	    (tp->t_flags & TF_RCVD_TSTMP)) {
+		uint32_t now = (uint32_t)(tcp_now_us() / 1000);
+		tcp_xmit_timer(tp, (int64_t)(now - to.to_tsecr) * 1000);
+	} else if (tp->t_rttime != 0 && SEQ_GT(ack, tp->t_rtseq)) {
+		tcp_xmit_timer(tp, (int64_t)(tcp_now_us() - tp->t_rttime));
+	}
+	if (tp->t_rttime != 0 && SEQ_GT(ack, tp->t_rtseq))
+		tp->t_rttime = 0;
+	/* Drop acknowledged data; a FIN acknowledged is not in the buffer. */
+	bool ourfinacked = false;
+	if (acked > 0) {
+		if ((int)acked > so->so_snd.sb_cc) {
+			ourfinacked = (tp->t_flags & TF_SENTFIN) != 0;
+			sbdrop(&so->so_snd, so->so_snd.sb_cc);
+		} else
+			sbdrop(&so->so_snd, (int)acked);
+		sowakeup(so);
+	}
+	tp->snd_una = ack;
+	if (SEQ_LT(tp->snd_nxt, tp->snd_una))
+		tp->snd_nxt = tp->snd_una;
+	if (tp->snd_una == tp->snd_max) {
+		tcp_timer_stop(tp, TCPT_REXMT);
+		tp->t_rxtshift = 0;
+	} else if (!(tp->t_flags & TF_INRECOVERY) || acked > 0)
+		tcp_timer_set(tp, TCPT_REXMT, tp->t_rto_ms);
+	if (ourfinacked || ((tp->t_flags & TF_SENTFIN) &&
+	    tp->snd_una == tp->snd_max)) {
+		switch (tp->t_state) {
+		case TCPS_FIN_WAIT_1:
+			tp->t_state = TCPS_FIN_WAIT_2;
+			/* A closed socket does not wait for ever. */
+			if (tp->t_flags & TF_DETACHED)
+				tcp_timer_set(tp, TCPT_2MSL, 2 * TCP_MSL_MS);
+			break;
+		case TCPS_CLOSING:
+			tp->t_state = TCPS_TIME_WAIT;
+			tcp_canceltimers(tp);
+			tcp_timer_set(tp, TCPT_2MSL, 2 * TCP_MSL_MS);
+			soisdisconnected(so);
+			break;
+		case TCPS_LAST_ACK:
+			tcp_close(tp);
+			goto drop;
+		default:
+			break;
+		}
+	}
+
+step6:
+	/* Window update (RFC 9293 3.10.7.4, sixth check, SND.WL1/WL2). */
+	if ((flags & TH_ACK) && (SEQ_LT(tp->snd_wl1, seq) ||
+	    (tp->snd_wl1 == seq && SEQ_LEQ(tp->snd_wl2, ack)))) {
+		uint32_t w = (uint32_t)ntohs(th.th_win) << tp->snd_scale;
+		if (w != tp->snd_wnd)
+			st->tcps_rcvwinupd++;
+		tp->snd_wnd = w;
+		tp->snd_wl1 = seq;
+		tp->snd_wl2 = ack;
+		if (w > tp->max_sndwnd)
+			tp->max_sndwnd = w;
+		if (w > 0)
+			tcp_timer_stop(tp, TCPT_PERSIST);
+	}
+	/* Seventh: data. */
+	if (dlen > 0 && TCPS_HAVERCVDSYN(tp->t_state) &&
+	    !TCPS_HAVERCVDFIN(tp->t_state)) {
+		if (SEQ_LT(seq, tp->rcv_nxt)) {
+			int trim = (int)(tp->rcv_nxt - seq);
+			m_adj(m, trim);
+			seq += (uint32_t)trim;
+			dlen -= trim;
+			flags &= ~TH_SYN;
+		}
+		/* Beyond the window: keep only what fits. */
+		uint32_t room = tcp_rcvspace(tp);
+		if ((uint32_t)dlen > room + (tp->rcv_adv - tp->rcv_nxt)) {
+			int cut = dlen - (int)(room + (tp->rcv_adv - tp->rcv_nxt));
+			if (cut > 0 && cut <= dlen) {
+				m_adj(m, -cut);
+				dlen -= cut;
+				flags &= ~TH_FIN;
+			}
+		}
+		if (dlen > 0 && seq == tp->rcv_nxt && tp->t_segq == NULL) {
+			st->tcps_rcvpack++;
+			st->tcps_rcvbyte += (uint64_t)dlen;
+			tp->rcv_nxt += (uint32_t)dlen;
+			if (so->so_state & SS_CANTRCVMORE)
+				m_freem(m);
+			else
+				sbappendstream(&so->so_rcv, m);
+			m = NULL;
+			sowakeup(so);
+			/* Delayed ACK: every second full segment at once. */
+			if (++tp->t_segs_since_ack >= 2 || (flags & TH_PUSH &&
+			    tp->t_segs_since_ack >= 2))
+				tp->t_flags |= TF_ACKNOW;
+			else if (tp->t_timer[TCPT_DELACK] == 0) {
+				tp->t_flags |= TF_DELACK;
+				tcp_timer_set(tp, TCPT_DELACK, TCP_DELACK_MS);
+			}
+		} else if (dlen > 0) {
+			/* Out of order: queue, and ACK at once so the sender
+			 * sees duplicates (RFC 5681 4.2). */
+			tcp_reass_insert(tp, m, seq, dlen);
+			m = NULL;
+			tcp_reass_deliver(tp);
+			sowakeup(so);
+			tp->t_flags |= TF_ACKNOW;
+			flags &= ~TH_FIN;	/* a FIN past a hole waits */
+		}
+		if (tp->t_segq != NULL && m == NULL)
+			tcp_reass_deliver(tp);
+	}
+	/* Eighth: FIN, once all data before it arrived. */
+	if ((flags & TH_FIN) && TCPS_HAVERCVDSYN(tp->t_state) &&
+	    seq + (uint32_t)dlen == tp->rcv_nxt && tp->t_segq == NULL) {
+		if (!TCPS_HAVERCVDFIN(tp->t_state)) {
+			tp->rcv_nxt++;
+			socantrcvmore(so);
+		}
+		tp->t_flags |= TF_ACKNOW;
+		switch (tp->t_state) {
+		case TCPS_SYN_RECEIVED:
+		case TCPS_ESTABLISHED:
+			tp->t_state = TCPS_CLOSE_WAIT;
+			break;
+		case TCPS_FIN_WAIT_1:
+			tp->t_state = TCPS_CLOSING;
+			break;
+		case TCPS_FIN_WAIT_2:
+			tp->t_state = TCPS_TIME_WAIT;
+			tcp_canceltimers(tp);
+			tcp_timer_set(tp, TCPT_2MSL, 2 * TCP_MSL_MS);
+			soisdisconnected(so);
+			break;
+		case TCPS_TIME_WAIT:
+			tcp_timer_set(tp, TCPT_2MSL, 2 * TCP_MSL_MS);
+			break;
+		default:
+			break;
+		}
+	}
+	m_freem(m);
+	if ((tp->t_flags & TF_ACKNOW) || so->so_snd.sb_cc > 0 ||
+	    (tp->t_flags & TF_SENTFIN) == 0)
+		tcp_output(tp);
+	return;
+
+dropafterack:
+	if (flags & TH_RST)
+		goto drop;
+	tp->t_flags |= TF_ACKNOW;
+	tcp_output(tp);
+	goto drop;
+dropwithreset:
+	/* RFC 9293 3.10.7.1: never answer a RST with a RST. */
+	if (flags & TH_RST)
+		goto drop;
+	st->tcps_noport++;
+	if (flags & TH_ACK)
+		tcp_respond(ns, ip.ip_dst, ip.ip_src, th.th_dport, th.th_sport,
+		    ack, 0, TH_RST, 0);
+	else
+		tcp_respond(ns, ip.ip_dst, ip.ip_src, th.th_dport, th.th_sport,
+		    0, seq + (uint32_t)dlen + ((flags & TH_SYN) ? 1 : 0) +
+		    ((flags & TH_FIN) ? 1 : 0), TH_RST | TH_ACK, 0);
+drop:
+	m_freem(m);
+}

@@ -1,0 +1,349 @@
+/*
+ * tcp_subr.c - TCP control blocks, initial sequence numbers (RFC 6528:
+ * a 4-microsecond clock plus SipHash-2-4 of the connection's addresses
+ * under a per-stack secret), segments sent without a connection (RST,
+ * challenge ACKs), the RTO estimator (RFC 6298) and the timers, run every
+ * TCP_TICK_MS by one callout per stack.  ns_lock held except in the tick.
+ */
+#include "net/inet/tcp_var.h"
+
+static uint64_t
+rotl(uint64_t x, int b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+#define SIPROUND do {							\
+	v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);	\
+	v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;				\
+	v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;				\
+	v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);	\
+} while (0)
+
+/* SipHash-2-4 (Aumasson and Bernstein), written from the paper. */
+uint64_t
+siphash24(const uint8_t key[16], const void *data, size_t len)
+{
+	uint64_t k0, k1, m;
+	const uint8_t *p = data;
+	memcpy(&k0, key, 8);
+	memcpy(&k1, key + 8, 8);
+	uint64_t v0 = k0 ^ 0x736f6d6570736575ull, v1 = k1 ^ 0x646f72616e646f6dull;
+	uint64_t v2 = k0 ^ 0x6c7967656e657261ull, v3 = k1 ^ 0x7465646279746573ull;
+	size_t i;
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&m, p + i, 8);
+		v3 ^= m;
+		SIPROUND; SIPROUND;
+		v0 ^= m;
+	}
+	uint64_t b = (uint64_t)len << 56;
+	for (size_t j = 0; i + j < len; j++)
+		b |= (uint64_t)p[i + j] << (8 * j);
+	v3 ^= b;
+	SIPROUND; SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND; SIPROUND; SIPROUND; SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint64_t
+tcp_now_us(void)
+{
+	return kern_uptime_ns() / 1000;
+}
+
+uint32_t
+tcp_new_isn(struct netstack *ns, uint32_t laddr, uint16_t lport,
+    uint32_t faddr, uint16_t fport)
+{
+	uint8_t tuple[12];
+	memcpy(tuple, &laddr, 4);
+	memcpy(tuple + 4, &faddr, 4);
+	memcpy(tuple + 8, &lport, 2);
+	memcpy(tuple + 10, &fport, 2);
+	uint32_t f = (uint32_t)siphash24(tcp_stack(ns)->ts_isn_key, tuple, 12);
+	return (uint32_t)(tcp_now_us() / 4) + f;
+}
+
+unsigned
+tcp_mss_for(struct netstack *ns, uint32_t faddr)
+{
+	struct rtentry *rt = rt_lookup(ns, faddr);
+	unsigned mtu = 1500;
+	if (in_ifaddr_lookup(ns, faddr) != NULL || IN_LOOPBACK(faddr))
+		mtu = ns->ns_loif->if_mtu;
+	else if (rt != NULL)
+		mtu = rt->rt_ifp->if_mtu;
+	return mtu - 40;
+}
+
+unsigned
+tcp_rcvspace(struct tcpcb *tp)
+{
+	struct socket *so = tp->t_socket;
+	int space = sbspace(&so->so_rcv);
+	return space < 0 ? 0 : (unsigned)space;
+}
+
+struct tcpcb *
+tcp_newtcpcb(struct netstack *ns, struct socket *so, struct inpcb *inp)
+{
+	struct tcp_stack *ts = tcp_stack(ns);
+	struct tcpcb *tp = kmem_zalloc(sizeof(*tp), KM_NOSLEEP);
+	if (tp == NULL)
+		return NULL;
+	tp->t_inpcb = inp;
+	tp->t_socket = so;
+	tp->t_state = TCPS_CLOSED;
+	tp->t_maxseg = TCP_MSS_DEFAULT;
+	tp->t_rto_ms = TCP_RTO_INIT_MS;
+	tp->snd_cwnd = 0xffffffffu;
+	tp->snd_ssthresh = 0x3fffffffu;
+	/* Window scale wanted so the receive buffer fits (RFC 7323 2.2). */
+	while (tp->request_r_scale < 14 &&
+	    (65535u << tp->request_r_scale) < (unsigned)so->so_rcv.sb_hiwat)
+		tp->request_r_scale++;
+	inp->inp_ppcb = tp;
+	tp->t_next = ts->ts_tcbs;
+	ts->ts_tcbs = tp;
+	return tp;
+}
+
+void
+tcp_timer_set(struct tcpcb *tp, int which, unsigned ms)
+{
+	tp->t_timer[which] = kern_uptime_ns() + (uint64_t)ms * 1000000u;
+}
+
+void
+tcp_timer_stop(struct tcpcb *tp, int which)
+{
+	tp->t_timer[which] = 0;
+}
+
+void
+tcp_canceltimers(struct tcpcb *tp)
+{
+	for (int i = 0; i < TCPT_NTIMERS; i++)
+		tp->t_timer[i] = 0;
+}
+
+/* RFC 6298 section 2: the estimator, in microseconds. */
+void
+tcp_xmit_timer(struct tcpcb *tp, int64_t rtt)
+{
+	if (rtt < 1)
+		rtt = 1;
+	if (tp->t_srtt == 0) {
+		tp->t_srtt = rtt;
+		tp->t_rttvar = rtt / 2;
+	} else {
+		int64_t d = tp->t_srtt - rtt;
+		if (d < 0)
+			d = -d;
+		tp->t_rttvar = (3 * tp->t_rttvar + d) / 4;
+		tp->t_srtt = (7 * tp->t_srtt + rtt) / 8;
+	}
+	int64_t rto = (tp->t_srtt + (4 * tp->t_rttvar > TCP_TICK_MS * 1000 ?
+	    4 * tp->t_rttvar : TCP_TICK_MS * 1000)) / 1000;
+	if (rto < TCP_RTO_MIN_MS)
+		rto = TCP_RTO_MIN_MS;
+	if (rto > TCP_RTO_MAX_MS)
+		rto = TCP_RTO_MAX_MS;
+	tp->t_rto_ms = (unsigned)rto;
+	tp->t_rxtshift = 0;
+}
+
+void
+tcp_respond(struct netstack *ns, uint32_t src, uint32_t dst, uint16_t sport,
+    uint16_t dport, uint32_t seq, uint32_t ack, int flags, uint16_t win)
+{
+	struct mbuf *m = m_gethdr(M_DONTWAIT, MT_DATA);
+	if (m == NULL)
+		return;
+	m_align(m, (int)sizeof(struct tcphdr));
+	m->m_len = m->m_pkthdr.len = sizeof(struct tcphdr);
+	struct tcphdr *th = mtod(m, struct tcphdr *);
+	memset(th, 0, sizeof(*th));
+	th->th_sport = sport;
+	th->th_dport = dport;
+	th->th_seq = htonl(seq);
+	th->th_ack = htonl(ack);
+	th->th_off = 5 << 4;
+	th->th_flags = (uint8_t)flags;
+	th->th_win = htons(win);
+	th->th_sum = in4_cksum(m, IPPROTO_TCP, src, dst, 0, sizeof(*th));
+	if (flags & TH_RST)
+		tcp_stack(ns)->ts_stat.tcps_sndrst++;
+	else
+		tcp_stack(ns)->ts_stat.tcps_sndacks++;
+	ip_output(ns, m, src, dst, IPPROTO_TCP, IPDEFTTL, 0, 0);
+}
+
+static void
+tcp_unlink(struct tcpcb *tp)
+{
+	struct netstack *ns = tp->t_socket->so_stack;
+	struct tcp_stack *ts = tcp_stack(ns);
+	for (struct tcpcb **pp = &ts->ts_tcbs; *pp; pp = &(*pp)->t_next)
+		if (*pp == tp) {
+			*pp = tp->t_next;
+			break;
+		}
+	struct inpcb *inp = tp->t_inpcb;
+	for (struct inpcb **pp = &ts->ts_pcbs; *pp; pp = &(*pp)->inp_next)
+		if (*pp == inp) {
+			*pp = inp->inp_next;
+			break;
+		}
+}
+
+struct tcpcb *
+tcp_close(struct tcpcb *tp)
+{
+	struct socket *so = tp->t_socket;
+	struct tcp_stack *ts = tcp_stack(so->so_stack);
+	ts->ts_stat.tcps_closed++;
+	tcp_unlink(tp);
+	m_freem_list(tp->t_segq);
+	struct inpcb *inp = tp->t_inpcb;
+	kmem_free(inp, sizeof(*inp));
+	kmem_free(tp, sizeof(*tp));
+	soisdisconnected(so);
+	sofree_pcb(so);		/* drops the protocol's reference */
+	return NULL;
+}
+
+struct tcpcb *
+tcp_drop(struct tcpcb *tp, int err)
+{
+	struct socket *so = tp->t_socket;
+	if (TCPS_HAVERCVDSYN(tp->t_state)) {
+		tp->t_state = TCPS_CLOSED;
+		tcp_respond(so->so_stack, tp->t_inpcb->inp_laddr,
+		    tp->t_inpcb->inp_faddr, tp->t_inpcb->inp_lport,
+		    tp->t_inpcb->inp_fport, tp->snd_nxt, 0, TH_RST, 0);
+		tcp_stack(so->so_stack)->ts_stat.tcps_drops++;
+	} else
+		tcp_stack(so->so_stack)->ts_stat.tcps_conndrops++;
+	if (err == ETIMEDOUT && so->so_error != 0)
+		err = so->so_error;	/* a soft error explains it better */
+	so->so_error = err;
+	return tcp_close(tp);
+}
+
+static void
+tcp_timer_rexmt(struct tcpcb *tp)
+{
+	struct tcp_stack *ts = tcp_stack(tp->t_socket->so_stack);
+	int max = TCPS_HAVEESTABLISHED(tp->t_state) ? TCP_MAXRXTSHIFT :
+	    TCP_SYN_MAXRXT;
+	if (++tp->t_rxtshift > max) {
+		ts->ts_stat.tcps_timeoutdrop++;
+		tcp_drop(tp, ETIMEDOUT);
+		return;
+	}
+	ts->ts_stat.tcps_rexmttimeo++;
+	unsigned rto = tp->t_rto_ms << (tp->t_rxtshift < 8 ? tp->t_rxtshift : 8);
+	if (rto > TCP_RTO_MAX_MS)
+		rto = TCP_RTO_MAX_MS;
+	/* RFC 5681 3.1 (eq. 4) and 7.2: collapse the window. */
+	uint32_t flight = tp->snd_max - tp->snd_una;
+	uint32_t half = flight / 2;
+	tp->snd_ssthresh = half > 2 * tp->t_maxseg ? half : 2 * tp->t_maxseg;
+	tp->snd_cwnd = tp->t_maxseg;
+	tp->t_dupacks = 0;
+	tp->t_flags &= ~TF_INRECOVERY;
+	tp->snd_recover = tp->snd_max;
+	tp->t_rttime = 0;		/* Karn: no samples from retransmits */
+	tp->snd_nxt = tp->snd_una;
+	tcp_output(tp);
+	/* tcp_output re-arms with the base RTO; apply the backoff. */
+	if (tp->t_timer[TCPT_REXMT] != 0)
+		tcp_timer_set(tp, TCPT_REXMT, rto);
+}
+
+static void
+tcp_timer_persist(struct tcpcb *tp)
+{
+	tcp_stack(tp->t_socket->so_stack)->ts_stat.tcps_persisttimeo++;
+	if (tp->t_rxtshift < TCP_MAXRXTSHIFT)
+		tp->t_rxtshift++;
+	tcp_setpersist(tp);
+	/* Zero-window probe: one byte past the window (RFC 9293 3.8.6.1). */
+	if (tp->t_socket->so_snd.sb_cc > (int)(tp->snd_max - tp->snd_una) &&
+	    tp->snd_wnd == 0) {
+		tp->snd_wnd = 1;
+		tcp_output(tp);
+		tp->snd_wnd = 0;
+	}
+}
+
+static void
+tcp_timer_keep(struct tcpcb *tp)
+{
+	struct socket *so = tp->t_socket;
+	if (!TCPS_HAVEESTABLISHED(tp->t_state)) {
+		tcp_drop(tp, ETIMEDOUT);	/* connection establishment */
+		return;
+	}
+	if ((so->so_options & SO_KEEPALIVE_F) && tp->t_state <= TCPS_CLOSE_WAIT) {
+		if (++tp->t_keepcnt > TCP_KEEPCNT) {
+			tcp_stack(so->so_stack)->ts_stat.tcps_keepdrops++;
+			tcp_drop(tp, ETIMEDOUT);
+			return;
+		}
+		/* RFC 9293 3.8.4: a segment with SEG.SEQ = SND.NXT-1. */
+		tcp_respond(so->so_stack, tp->t_inpcb->inp_laddr,
+		    tp->t_inpcb->inp_faddr, tp->t_inpcb->inp_lport,
+		    tp->t_inpcb->inp_fport, tp->snd_una - 1, tp->rcv_nxt,
+		    TH_ACK, 0);
+		tcp_timer_set(tp, TCPT_KEEP, TCP_KEEPINTVL_MS);
+	} else
+		tcp_timer_set(tp, TCPT_KEEP, TCP_KEEPIDLE_MS);
+}
+
+void
+tcp_timer_tick(void *arg)
+{
+	struct tcp_stack *ts = arg;
+	struct netstack *ns = ts->ts_ns;
+	mutex_enter(&ns->ns_lock);
+	uint64_t now = kern_uptime_ns();
+	struct tcpcb *tp, *next;
+	for (tp = ts->ts_tcbs; tp != NULL; tp = next) {
+		next = tp->t_next;
+		for (int i = 0; i < TCPT_NTIMERS; i++) {
+			if (tp->t_timer[i] == 0 || tp->t_timer[i] > now)
+				continue;
+			tp->t_timer[i] = 0;
+			switch (i) {
+			case TCPT_REXMT:
+				tcp_timer_rexmt(tp);
+				break;
+			case TCPT_PERSIST:
+				tcp_timer_persist(tp);
+				break;
+			case TCPT_DELACK:
+				ts->ts_stat.tcps_delack++;
+				tp->t_flags |= TF_ACKNOW;
+				tcp_output(tp);
+				break;
+			case TCPT_2MSL:
+				tcp_close(tp);
+				break;
+			case TCPT_KEEP:
+				tcp_timer_keep(tp);
+				break;
+			}
+			/* tp may be gone: look no further at it. */
+			break;
+		}
+	}
+	bool dying = ts->ts_dying;
+	mutex_exit(&ns->ns_lock);
+	if (!dying)
+		callout_schedule(&ts->ts_timer, TCP_TICK_MS);
+}

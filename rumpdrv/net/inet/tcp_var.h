@@ -1,0 +1,196 @@
+/*
+ * tcp_var.h - TCP (RFC 9293): header, control block, sequence arithmetic,
+ * timers and counters, shared by tcp_input.c, tcp_output.c, tcp_subr.c and
+ * tcp_usrreq.c.  Every field of a tcpcb and of struct tcp_stack
+ * (NS_SLOT_TCP) is protected by the stack's ns_lock.
+ */
+#ifndef RUMPDRV_NET_TCP_VAR_H
+#define RUMPDRV_NET_TCP_VAR_H
+
+#include "net/inet/in_var.h"
+
+struct tcphdr {
+	uint16_t th_sport;
+	uint16_t th_dport;
+	uint32_t th_seq;
+	uint32_t th_ack;
+	uint8_t th_off;			/* data offset << 4 */
+	uint8_t th_flags;
+	uint16_t th_win;
+	uint16_t th_sum;
+	uint16_t th_urp;
+} __attribute__((packed));
+#define TH_FIN	0x01
+#define TH_SYN	0x02
+#define TH_RST	0x04
+#define TH_PUSH	0x08
+#define TH_ACK	0x10
+#define TH_URG	0x20
+
+#define TCPOPT_EOL	0
+#define TCPOPT_NOP	1
+#define TCPOPT_MAXSEG	2
+#define TCPOPT_WINDOW	3
+#define TCPOPT_SACK_PERMITTED 4
+#define TCPOPT_TIMESTAMP 8
+
+/* Sequence arithmetic modulo 2^32 (RFC 9293 3.4). */
+#define SEQ_LT(a, b)	((int32_t)((a) - (b)) < 0)
+#define SEQ_LEQ(a, b)	((int32_t)((a) - (b)) <= 0)
+#define SEQ_GT(a, b)	((int32_t)((a) - (b)) > 0)
+#define SEQ_GEQ(a, b)	((int32_t)((a) - (b)) >= 0)
+#define SEQ_MIN(a, b)	(SEQ_LT(a, b) ? (a) : (b))
+#define SEQ_MAX(a, b)	(SEQ_GT(a, b) ? (a) : (b))
+
+enum tcp_state {
+	TCPS_CLOSED, TCPS_LISTEN, TCPS_SYN_SENT, TCPS_SYN_RECEIVED,
+	TCPS_ESTABLISHED, TCPS_CLOSE_WAIT, TCPS_FIN_WAIT_1, TCPS_CLOSING,
+	TCPS_LAST_ACK, TCPS_FIN_WAIT_2, TCPS_TIME_WAIT
+};
+#define TCPS_HAVERCVDSYN(s)	((s) >= TCPS_SYN_RECEIVED)
+#define TCPS_HAVEESTABLISHED(s)	((s) >= TCPS_ESTABLISHED)
+#define TCPS_HAVERCVDFIN(s)	((s) == TCPS_CLOSE_WAIT || (s) == TCPS_CLOSING \
+	|| (s) == TCPS_LAST_ACK || (s) == TCPS_TIME_WAIT)
+
+enum { TCPT_REXMT, TCPT_PERSIST, TCPT_DELACK, TCPT_2MSL, TCPT_KEEP, TCPT_NTIMERS };
+
+/* Tunables. */
+#define TCP_MSS_DEFAULT		536	/* RFC 9293 3.7.1 without the option */
+#define TCP_RTO_MIN_MS		200	/* as Linux; RFC 6298 says 1 s (2.4) */
+#define TCP_RTO_MAX_MS		60000
+#define TCP_RTO_INIT_MS		1000	/* RFC 6298 2.1 */
+#define TCP_MAXRXTSHIFT		12
+#define TCP_SYN_MAXRXT		6
+#define TCP_DELACK_MS		40
+#define TCP_MSL_MS		30000	/* TIME_WAIT lasts 2 * MSL */
+#define TCP_KEEPIDLE_MS		7200000
+#define TCP_KEEPINTVL_MS	75000
+#define TCP_KEEPCNT		8
+#define TCP_BUFSIZE		(1024 * 1024)
+#define TCP_REASS_MAXSEGS	1024	/* out-of-order segments held */
+#define TCP_TICK_MS		10	/* timer granularity */
+
+#define TF_ACKNOW	0x0001	/* send an ACK now */
+#define TF_DELACK	0x0002	/* an ACK is owed */
+#define TF_NODELAY	0x0004	/* no Nagle */
+#define TF_RCVD_SCALE	0x0008
+#define TF_RCVD_TSTMP	0x0010
+#define TF_SENTFIN	0x0020
+#define TF_INRECOVERY	0x0040	/* NewReno fast recovery */
+#define TF_DETACHED	0x0080	/* the socket was closed */
+
+struct tcpcb {
+	struct tcpcb *t_next;		/* tcp_stack list */
+	struct inpcb *t_inpcb;
+	struct socket *t_socket;
+	int t_state;
+	unsigned t_flags;
+	uint64_t t_timer[TCPT_NTIMERS];	/* deadline, uptime ns; 0: off */
+	int t_rxtshift;
+	int t_keepcnt;
+	/* send sequence space (RFC 9293 3.3.1) */
+	uint32_t snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2, iss;
+	uint32_t snd_wnd, max_sndwnd;
+	/* receive sequence space */
+	uint32_t rcv_nxt, rcv_wnd, rcv_adv, irs;
+	uint32_t last_ack_sent;
+	/* options */
+	unsigned t_maxseg;		/* send MSS */
+	uint8_t snd_scale, rcv_scale, request_r_scale;
+	uint32_t ts_recent;
+	uint64_t ts_recent_age;
+	/* congestion control (RFC 5681, RFC 6582) */
+	uint32_t snd_cwnd, snd_ssthresh, snd_recover;
+	int t_dupacks;
+	/* RTT (RFC 6298), in microseconds */
+	int64_t t_srtt, t_rttvar;
+	unsigned t_rto_ms;
+	uint32_t t_rtseq;		/* sequence being timed */
+	uint64_t t_rttime;		/* when it was sent; 0: none */
+	/* out-of-order segments by sequence number (m_nextpkt) */
+	struct mbuf *t_segq;
+	int t_segqlen;
+	unsigned t_segs_since_ack;	/* full segments received, unacked */
+};
+
+struct tcpstat {
+	uint64_t tcps_connattempt, tcps_accepts, tcps_connects, tcps_drops;
+	uint64_t tcps_conndrops, tcps_closed, tcps_timeoutdrop;
+	uint64_t tcps_rexmttimeo, tcps_persisttimeo, tcps_keepdrops;
+	uint64_t tcps_sndtotal, tcps_sndpack, tcps_sndbyte, tcps_sndrexmitpack;
+	uint64_t tcps_sndrexmitbyte, tcps_sndacks, tcps_sndprobe, tcps_sndrst;
+	uint64_t tcps_rcvtotal, tcps_rcvpack, tcps_rcvbyte, tcps_rcvbadsum;
+	uint64_t tcps_rcvbadoff, tcps_rcvshort, tcps_rcvduppack, tcps_rcvoopack;
+	uint64_t tcps_rcvoodrop, tcps_rcvafterwin, tcps_rcvdupack, tcps_rcvacktoomuch;
+	uint64_t tcps_rcvackpack, tcps_rcvwinupd, tcps_badsyn, tcps_noport;
+	uint64_t tcps_fastrexmit, tcps_challengeack, tcps_rstignored;
+	uint64_t tcps_listendrop, tcps_pawsdrop, tcps_badopt, tcps_delack;
+	uint64_t tcps_timewait_reuse;
+};
+
+struct tcp_stack {
+	struct tcpcb *ts_tcbs;		/* every control block */
+	struct inpcb *ts_pcbs;		/* bound/listening/connected PCBs */
+	struct tcpstat ts_stat;
+	uint8_t ts_isn_key[16];		/* RFC 6528 secret */
+	callout_t ts_timer;		/* TCP_TICK_MS */
+	struct netstack *ts_ns;
+	bool ts_dying;
+};
+
+static inline struct tcp_stack *
+tcp_stack(struct netstack *ns)
+{
+	return ns->ns_slot[NS_SLOT_TCP];
+}
+
+static inline struct tcpcb *
+intotcpcb(struct inpcb *inp)
+{
+	return inp->inp_ppcb;
+}
+
+/* tcp_subr.c */
+struct tcpcb *tcp_newtcpcb(struct netstack *ns, struct socket *so,
+    struct inpcb *inp);
+struct tcpcb *tcp_close(struct tcpcb *tp);	/* frees; returns NULL */
+struct tcpcb *tcp_drop(struct tcpcb *tp, int err);
+uint32_t tcp_new_isn(struct netstack *ns, uint32_t laddr, uint16_t lport,
+    uint32_t faddr, uint16_t fport);
+void tcp_respond(struct netstack *ns, uint32_t src, uint32_t dst,
+    uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, int flags,
+    uint16_t win);
+void tcp_timer_set(struct tcpcb *tp, int which, unsigned ms);
+void tcp_timer_stop(struct tcpcb *tp, int which);
+void tcp_timer_tick(void *arg);
+unsigned tcp_rcvspace(struct tcpcb *tp);
+uint64_t tcp_now_us(void);
+void tcp_canceltimers(struct tcpcb *tp);
+void tcp_xmit_timer(struct tcpcb *tp, int64_t rtt_us);
+unsigned tcp_mss_for(struct netstack *ns, uint32_t faddr);
+uint64_t siphash24(const uint8_t key[16], const void *data, size_t len);
+
+/* tcp_input.c */
+void tcp_input(struct ifnet *ifp, struct mbuf *m, int hlen);
+/* tcp_dooptions - parse options; 0 or EINVAL (malformed). */
+struct tcpopt {
+	int to_flags;
+#define TOF_MSS		0x1
+#define TOF_SCALE	0x2
+#define TOF_SACKPERM	0x4
+#define TOF_TS		0x8
+	uint16_t to_mss;
+	uint8_t to_wscale;
+	uint32_t to_tsval, to_tsecr;
+};
+int tcp_dooptions(const uint8_t *cp, int cnt, bool syn, struct tcpopt *to);
+
+/* tcp_output.c */
+int tcp_output(struct tcpcb *tp);
+void tcp_setpersist(struct tcpcb *tp);
+
+/* tcp_usrreq.c */
+extern const struct protosw tcp_protosw;
+void tcp_stack_attach_timer(struct tcp_stack *ts);
+
+#endif /* RUMPDRV_NET_TCP_VAR_H */

@@ -1,0 +1,360 @@
+/*
+ * test_net_tcp.c - TCP between two KRANK stacks over in-process wires:
+ * handshake, accept, addresses, data both ways, orderly close (FIN, recv
+ * returns 0), refused connections (RST), non-blocking connect and poll,
+ * TCP_NODELAY, close with unread data (RST, ECONNRESET), many connections
+ * at once, and a bulk transfer over a clean wire and over a seeded lossy,
+ * duplicating, reordering wire where every byte must arrive in order and
+ * retransmissions must have happened.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <krank/krs.h>
+#include "net/krs_net.h"
+#include "rdtest.h"
+
+static int stack_b;
+
+static struct sockaddr_in
+sin4(const char *a, int port)
+{
+	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(port) };
+	inet_pton(AF_INET, a, &s.sin_addr);
+	return s;
+}
+
+static void
+use(int stack)
+{
+	CHECK(krs_net_stack_select(stack) == 0, "select stack %d", stack);
+}
+
+static int
+listener(const char *addr, int port)
+{
+	int s = krs_socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(s >= 0, "tcp socket");
+	int one = 1;
+	krs_setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	struct sockaddr_in a = sin4(addr, port);
+	CHECK(krs_bind(s, &a, sizeof(a)) == 0, "bind %s:%d", addr, port);
+	CHECK(krs_listen(s, 64) == 0, "listen");
+	struct timeval tv = { 10, 0 };
+	krs_setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return s;
+}
+
+static int
+connect_to(const char *addr, int port)
+{
+	int s = krs_socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(s >= 0, "tcp socket");
+	struct sockaddr_in a = sin4(addr, port);
+	CHECK(krs_connect(s, &a, sizeof(a)) == 0, "connect %s:%d: %s", addr,
+	    port, strerror(errno));
+	struct timeval tv = { 20, 0 };
+	krs_setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return s;
+}
+
+static size_t
+recv_all(int s, void *buf, size_t len)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = krs_recv(s, (char *)buf + got, len - got, 0);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return got;
+}
+
+static uint8_t
+pattern(uint64_t i)
+{
+	return (uint8_t)((i * 2654435761u) >> 13);
+}
+
+struct bulk { int fd; size_t len; int stack; int err; };
+static void *
+bulk_writer(void *arg)
+{
+	struct bulk *b = arg;
+	static uint8_t buf[65536];
+	krs_net_stack_select(b->stack);
+	size_t done = 0;
+	while (done < b->len) {
+		size_t n = b->len - done < sizeof(buf) ? b->len - done : sizeof(buf);
+		for (size_t i = 0; i < n; i++)
+			buf[i] = pattern(done + i);
+		ssize_t w = krs_send(b->fd, buf, n, 0);
+		if (w <= 0) {
+			b->err = errno;
+			return NULL;
+		}
+		done += (size_t)w;
+	}
+	krs_sock_shutdown(b->fd, SHUT_WR);
+	return NULL;
+}
+
+static double
+now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Send len bytes A->B over a fresh connection; check every byte. */
+static void
+bulk(const char *baddr, int port, size_t len, const char *what)
+{
+	use(stack_b);
+	int l = listener(baddr, port);
+	use(0);
+	int c = connect_to(baddr, port);
+	use(stack_b);
+	int s = krs_accept(l, NULL, NULL);
+	CHECK(s >= 0, "accept");
+	struct timeval tv = { 30, 0 };
+	krs_setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	struct bulk b = { .fd = c, .len = len, .stack = 0 };
+	pthread_t t;
+	double t0 = now_s();
+	pthread_create(&t, NULL, bulk_writer, &b);
+	static uint8_t buf[65536];
+	size_t got = 0;
+	bool ok = true;
+	for (;;) {
+		ssize_t n = krs_recv(s, buf, sizeof(buf), 0);
+		if (n <= 0) {
+			if (n < 0) {
+				static char d[65536];
+				printf("stalled after %zu bytes\n", got);
+				for (int k = 0; k < 2; k++) {
+					use(k == 0 ? 0 : stack_b);
+					krs_net_dump(d, sizeof(d));
+					for (char *p = strtok(d, "\n"); p; p = strtok(NULL, "\n"))
+						if (strncmp(p, "tcp ", 4) == 0 ||
+						    (strncmp(p, "counter tcp", 11) == 0 &&
+						    p[strlen(p) - 1] != '0') || strncmp(p, "if ", 3) == 0)
+							printf("%d: %s\n", k, p);
+				}
+			}
+			CHECK(n == 0, "recv: %s", strerror(errno));
+			break;
+		}
+		for (ssize_t i = 0; i < n && ok; i++)
+			if (buf[i] != pattern(got + (size_t)i)) {
+				ok = false;
+				printf("byte %zu differs\n", got + (size_t)i);
+			}
+		got += (size_t)n;
+	}
+	pthread_join(t, NULL);
+	double dt = now_s() - t0;
+	CHECK(b.err == 0, "writer: %s", strerror(b.err));
+	CHECK(ok && got == len, "%s: %zu of %zu bytes, in order", what, got, len);
+	printf("%s: %zu MiB in %.2f s (%.0f Mbit/s)\n", what, len >> 20, dt,
+	    (double)len * 8 / dt / 1e6);
+	krs_close(s);
+	krs_close(l);
+	use(0);
+	krs_close(c);
+}
+
+static void
+test_basic(void)
+{
+	char buf[256];
+	use(stack_b);
+	int l = listener("0.0.0.0", 80);
+	use(0);
+	int c = connect_to("10.0.0.2", 80);
+	use(stack_b);
+	struct sockaddr_in peer;
+	uint32_t pl = sizeof(peer);
+	int s = krs_accept(l, &peer, &pl);
+	CHECK(s >= 0, "accept: %s", strerror(errno));
+	CHECK(peer.sin_addr.s_addr == htonl(0x0a000001) &&
+	    ntohs(peer.sin_port) >= 49152, "peer is the client");
+	struct sockaddr_in me;
+	uint32_t ml = sizeof(me);
+	CHECK(krs_getsockname(s, &me, &ml) == 0 && ntohs(me.sin_port) == 80 &&
+	    me.sin_addr.s_addr == htonl(0x0a000002), "accepted socket's name");
+	struct timeval tv = { 10, 0 };
+	krs_setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	CHECK(krs_send(c, "GET /", 5, 0) == 5, "client sends");
+	CHECK(recv_all(s, buf, 5) == 5 && memcmp(buf, "GET /", 5) == 0,
+	    "server receives");
+	CHECK(krs_send(s, "200 OK", 6, 0) == 6, "server replies");
+	CHECK(recv_all(c, buf, 6) == 6 && memcmp(buf, "200 OK", 6) == 0,
+	    "client receives");
+	PASS("TCP handshake, accept, addresses, data both ways");
+
+	int one = 1, v = 0;
+	uint32_t vl = sizeof(v);
+	CHECK(krs_setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0 &&
+	    krs_getsockopt(c, IPPROTO_TCP, TCP_NODELAY, &v, &vl) == 0 && v == 1,
+	    "TCP_NODELAY");
+	CHECK(krs_getsockopt(c, IPPROTO_TCP, TCP_MAXSEG, &v, &vl) == 0 &&
+	    v == 1460, "MSS 1460 (%d)", v);
+	/* Small writes with NODELAY arrive promptly. */
+	for (int i = 0; i < 50; i++) {
+		CHECK(krs_send(c, "p", 1, 0) == 1, "ping %d", i);
+		CHECK(recv_all(s, buf, 1) == 1, "pong %d", i);
+	}
+	PASS("TCP_NODELAY, MSS option, 50 one-byte round trips");
+
+	/* Orderly close: half-close, EOF, then the other side. */
+	CHECK(krs_sock_shutdown(c, SHUT_WR) == 0, "client shutdown(WR)");
+	CHECK(krs_recv(s, buf, sizeof(buf), 0) == 0, "server sees EOF");
+	CHECK(krs_send(s, "bye", 3, 0) == 3, "server still sends");
+	CHECK(recv_all(c, buf, 3) == 3, "client receives after its FIN");
+	CHECK(krs_close(s) == 0, "server close");
+	CHECK(krs_recv(c, buf, sizeof(buf), 0) == 0, "client sees EOF");
+	CHECK_ERR(krs_send(c, "x", 1, 0), EPIPE);
+	krs_close(c);
+	PASS("orderly close: FIN both ways, half-close, EOF, EPIPE");
+
+	/* Refused: RST from a closed port. */
+	use(0);
+	int r = krs_socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in closed = sin4("10.0.0.2", 81);
+	CHECK_ERR(krs_connect(r, &closed, sizeof(closed)), ECONNREFUSED);
+	krs_close(r);
+	PASS("connect to a closed port: ECONNREFUSED");
+
+	/* Non-blocking connect and poll. */
+	int nb = krs_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in srv = sin4("10.0.0.2", 80);
+	CHECK_ERR(krs_connect(nb, &srv, sizeof(srv)), EINPROGRESS);
+	struct krs_pollfd pf = { .fd = nb, .events = KRS_POLLOUT };
+	CHECK(krs_poll(&pf, 1, 5000) == 1 && (pf.revents & KRS_POLLOUT),
+	    "poll: connected");
+	int e = -1;
+	uint32_t el = sizeof(e);
+	CHECK(krs_getsockopt(nb, SOL_SOCKET, SO_ERROR, &e, &el) == 0 && e == 0,
+	    "SO_ERROR 0");
+	CHECK_ERR(krs_recv(nb, buf, sizeof(buf), 0), EAGAIN);
+	use(stack_b);
+	struct krs_pollfd lp = { .fd = l, .events = KRS_POLLIN };
+	CHECK(krs_poll(&lp, 1, 5000) == 1, "listener readable");
+	s = krs_accept(l, NULL, NULL);
+	CHECK(s >= 0, "accept");
+	/* Close with unread data: the peer gets a reset. */
+	CHECK(krs_send(nb, "unread", 6, 0) == 6, "send");
+	pf.fd = s;
+	pf.events = KRS_POLLIN;
+	CHECK(krs_poll(&pf, 1, 5000) == 1, "data arrived");
+	krs_close(s);
+	pf.fd = nb;
+	pf.events = KRS_POLLIN;
+	CHECK(krs_poll(&pf, 1, 5000) == 1, "reset arrives");
+	CHECK_ERR(krs_recv(nb, buf, sizeof(buf), 0), ECONNRESET);
+	krs_close(nb);
+	PASS("non-blocking connect, poll, SO_ERROR; close with unread data resets");
+	krs_close(l);
+}
+
+#define NCONN 32
+static void
+test_many(void)
+{
+	use(stack_b);
+	int l = listener("10.0.0.2", 90);
+	int c[NCONN], s[NCONN];
+	use(0);
+	for (int i = 0; i < NCONN; i++)
+		c[i] = connect_to("10.0.0.2", 90);
+	use(stack_b);
+	for (int i = 0; i < NCONN; i++) {
+		s[i] = krs_accept(l, NULL, NULL);
+		CHECK(s[i] >= 0, "accept %d", i);
+		struct timeval tv = { 10, 0 };
+		krs_setsockopt(s[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+	for (int i = 0; i < NCONN; i++) {
+		char m[16];
+		int n = snprintf(m, sizeof(m), "conn %d", i);
+		CHECK(krs_send(c[i], m, (size_t)n, 0) == n, "send %d", i);
+	}
+	/* Each server socket got its own client's bytes. */
+	int seen = 0;
+	for (int i = 0; i < NCONN; i++) {
+		char r[16];
+		ssize_t n = krs_recv(s[i], r, sizeof(r) - 1, 0);
+		CHECK(n > 5 && memcmp(r, "conn ", 5) == 0, "recv %d", i);
+		r[n] = 0;
+		seen |= 0;
+		CHECK(krs_send(s[i], r, (size_t)n, 0) == n, "echo %d", i);
+	}
+	for (int i = 0; i < NCONN; i++) {
+		char m[16], r[16];
+		int n = snprintf(m, sizeof(m), "conn %d", i);
+		CHECK(recv_all(c[i], r, (size_t)n) == (size_t)n &&
+		    memcmp(r, m, (size_t)n) == 0, "client %d got its echo", i);
+	}
+	for (int i = 0; i < NCONN; i++) {
+		krs_close(s[i]);
+		krs_close(c[i]);
+	}
+	krs_close(l);
+	(void)seen;
+	PASS("32 connections at once, each with its own data");
+}
+
+int
+main(void)
+{
+	char err[256], name[32];
+	CHECK(krs_boot("net,ether,virtif,socket,inet", err, sizeof(err)) == 0,
+	    "boot: %s", err);
+	use(0);
+	CHECK(krs_if_virt_attach("wire:tw1", name, sizeof(name)) == 0, "attach A");
+	CHECK(krs_if_setaddr(name, "10.0.0.1/24") == 0 && krs_if_up(name, 1) == 0,
+	    "A up");
+	CHECK(krs_if_virt_attach("wire:tw2,loss=2,dup=2,reorder=5,seed=11",
+	    name, sizeof(name)) == 0, "lossy A");
+	CHECK(krs_if_setaddr(name, "10.0.2.1/24") == 0 && krs_if_up(name, 1) == 0,
+	    "lossy A up");
+	stack_b = krs_net_stack_create("b");
+	use(stack_b);
+	CHECK(krs_if_virt_attach("wire:tw1", name, sizeof(name)) == 0, "attach B");
+	CHECK(krs_if_setaddr(name, "10.0.0.2/24") == 0 && krs_if_up(name, 1) == 0,
+	    "B up");
+	CHECK(krs_if_virt_attach("wire:tw2,loss=2,dup=2,reorder=5,seed=12",
+	    name, sizeof(name)) == 0, "lossy B");
+	CHECK(krs_if_setaddr(name, "10.0.2.2/24") == 0 && krs_if_up(name, 1) == 0,
+	    "lossy B up");
+
+	test_basic();
+	test_many();
+	bulk("10.0.0.2", 5001, 32 << 20, "clean wire");
+	use(0);
+	int64_t rx0 = krs_net_counter("tcp.sndrexmitpack");
+	bulk("10.0.2.2", 5002, 2 << 20, "lossy wire (2% loss, 2% dup, 5% reorder)");
+	use(0);
+	int64_t rx1 = krs_net_counter("tcp.sndrexmitpack");
+	CHECK(rx1 > rx0, "retransmissions happened: %lld", (long long)(rx1 - rx0));
+	printf("sender: %lld retransmitted segments, %lld fast retransmits, "
+	    "%lld timeouts\n", (long long)(rx1 - rx0),
+	    (long long)krs_net_counter("tcp.fastrexmit"),
+	    (long long)krs_net_counter("tcp.rexmttimeo"));
+	PASS("bulk transfers intact over clean and impaired wires");
+	static char dump[65536];
+	krs_net_dump(dump, sizeof(dump));
+	use(0);
+	CHECK(krs_shutdown() == 0, "shutdown");
+	DONE();
+}
