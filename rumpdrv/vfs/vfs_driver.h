@@ -24,7 +24,12 @@
  *    exclusive around write, setattr, fsync.  Namespace operations also take
  *    v_lock exclusive on every vnode they pass (directories and targets),
  *    after mnt_nslock, so they may update times, sizes and link counts.
- *  - inactive and reclaim run with no other reference, no locks needed.
+ *  - inactive runs with v_lock exclusive (a lookup may take a new
+ *    reference meanwhile; its operations wait); reclaim runs once the last
+ *    reference is gone for good, no locks needed.
+ *  - The VFS never calls vrele while holding a v_lock, except under the
+ *    exclusive mnt_nslock; a file system must not call vrele on a vnode
+ *    while holding another vnode's v_lock outside a namespace operation.
  */
 #ifndef RUMPDRV_VFS_DRIVER_H
 #define RUMPDRV_VFS_DRIVER_H

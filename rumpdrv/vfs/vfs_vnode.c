@@ -177,13 +177,20 @@ vrele(struct vnode *vp)
 		mutex_exit(&vcache_lock);
 		return;
 	}
-	/* Last reference: let the file system decide (outside our lock,
-	 * holding a transient reference so nobody reclaims under it). */
+	/*
+	 * Last reference: let the file system decide, outside our lock,
+	 * holding a transient reference so nobody reclaims under it.  A
+	 * vcache_get may take a new reference meanwhile, so inactive runs
+	 * under v_lock (exclusive) to keep that new user's operations out.
+	 */
 	vp->v_usecount = 1;
 	vp->v_iflag |= VI_INACTIVE;
 	mutex_exit(&vcache_lock);
-	if (vp->v_op != NULL && vp->v_op->vop_inactive != NULL)
+	if (vp->v_op != NULL && vp->v_op->vop_inactive != NULL) {
+		rw_enter(&vp->v_lock, RW_WRITER);
 		vp->v_op->vop_inactive(vp, &recycle);
+		rw_exit(&vp->v_lock);
+	}
 	mutex_enter(&vcache_lock);
 	vp->v_iflag &= ~VI_INACTIVE;
 	if (__atomic_sub_fetch(&vp->v_usecount, 1, __ATOMIC_ACQ_REL) > 0) {

@@ -96,3 +96,21 @@ tests_rumpdrv_test_vfs_stress_san_CPPFLAGS = $(RDTEST_CPPFLAGS) -DKMEM_DIRECT
 tests_rumpdrv_test_vfs_stress_san_CFLAGS = $(AM_CFLAGS) $(RD_SAN_FLAGS)
 tests_rumpdrv_test_vfs_stress_san_LDFLAGS = $(RD_SAN_FLAGS)
 tests_rumpdrv_test_vfs_stress_san_LDADD = $(RUMPDRV_HYP_LIBS)
+
+# ThreadSanitizer builds of the concurrent tests (against the hypercall
+# layer's TSan build, so its locks are seen).
+RD_TSAN_FLAGS = -fsanitize=thread -fno-omit-frame-pointer
+RD_TSAN_SRCS = $(rumpdrv_kern_librumpkern_a_SOURCES) \
+	$(rumpdrv_vfs_librumpvfs_a_SOURCES) $(rumpdrv_fs_tmpfs_librumpfs_tmpfs_a_SOURCES)
+check_PROGRAMS += tests/rumpdrv/test_vfs_stress_tsan tests/rumpdrv/test_contexts_tsan
+TESTS += tests/rumpdrv/test_vfs_stress_tsan tests/rumpdrv/test_contexts_tsan
+tests_rumpdrv_test_vfs_stress_tsan_SOURCES = tests/rumpdrv/test_vfs_stress.c $(RD_TSAN_SRCS)
+tests_rumpdrv_test_vfs_stress_tsan_CPPFLAGS = $(RDTEST_CPPFLAGS) -DKMEM_DIRECT
+tests_rumpdrv_test_vfs_stress_tsan_CFLAGS = $(AM_CFLAGS) $(RD_TSAN_FLAGS)
+tests_rumpdrv_test_vfs_stress_tsan_LDFLAGS = $(RD_TSAN_FLAGS)
+tests_rumpdrv_test_vfs_stress_tsan_LDADD = tests/hypercalls/libkrank-hypercall-tsan.la -lpthread
+tests_rumpdrv_test_contexts_tsan_SOURCES = tests/rumpdrv/test_contexts.c $(RD_TSAN_SRCS)
+tests_rumpdrv_test_contexts_tsan_CPPFLAGS = $(RDTEST_CPPFLAGS) -DKMEM_DIRECT
+tests_rumpdrv_test_contexts_tsan_CFLAGS = $(AM_CFLAGS) $(RD_TSAN_FLAGS)
+tests_rumpdrv_test_contexts_tsan_LDFLAGS = $(RD_TSAN_FLAGS)
+tests_rumpdrv_test_contexts_tsan_LDADD = tests/hypercalls/libkrank-hypercall-tsan.la -lpthread

@@ -117,6 +117,8 @@ main(void)
 	CHECK(krs_ftruncate(fd, 100) == 0 && krs_pread(fd, buf, 100, 0) == 100 &&
 	    buf[5] == 0 && buf[99] == 0, "extend reads zeroes");
 	CHECK_ERR(krs_ftruncate(fd, -1), EINVAL);
+	CHECK_ERR(krs_pwrite(fd, "x", 1, (int64_t)1 << 35), EFBIG);
+	CHECK_ERR(krs_ftruncate(fd, ((int64_t)1 << 35) + 1), EFBIG);
 	CHECK(krs_fsync(fd) == 0, "fsync");
 	CHECK(krs_close(fd) == 0, "close");
 	CHECK_ERR(krs_close(fd), EBADF);

@@ -11,7 +11,8 @@
 #include "vfs/vfs_driver.h"
 
 #define TMPFS_PAGE	4096
-#define TMPFS_MAXFILE	((uint64_t)1 << 40)
+/* Pages of a file are a flat array of slots; 32 GiB keeps it <= 64 MiB. */
+#define TMPFS_MAXFILE	((uint64_t)1 << 35)
 #define TMPFS_DEFAULT_SIZE ((uint64_t)1 << 30)
 
 struct tmpfs_node;
