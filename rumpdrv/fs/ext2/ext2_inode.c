@@ -573,17 +573,32 @@ ext2_trunc_ind(struct ext2_inode *ip, uint32_t *bnop, int level,
 	error = bread(fs->dev, *bnop, &bp);
 	if (error != 0)
 		return error;
+	/*
+	 * An indirect block with any entry outside the file system is
+	 * garbage: following it could free other files' blocks or walk
+	 * millions of bogus ones.  Leave what it maps (e2fsck reclaims it).
+	 */
+	for (j = 0; j < fs->nindir; j++) {
+		c = ext2_get32(bp->b_data, j * 4);
+		if (c != 0 && !ext2_valid_block(fs, c)) {
+			brelse(bp);
+			ext2_corrupt(fs, "inode %u: indirect block %u holds "
+			    "block number %u, out of range", ip->i_number,
+			    *bnop, c);
+			if (base >= keep) {
+				*bnop = 0;
+				ip->i_dirty = 1;
+			}
+			return EIO;
+		}
+	}
 	for (j = 0; j < fs->nindir; j++) {
 		uint64_t cbase = base + j * cspan;
 		c = ext2_get32(bp->b_data, j * 4);
 		if (c == 0 || cbase + cspan <= keep)
 			continue;
 		if (level == 1) {
-			if (ext2_valid_block(fs, c))
-				ext2_free_data(ip, c);
-			else
-				ext2_corrupt(fs, "inode %u: block %u out of "
-				    "range", ip->i_number, c);
+			ext2_free_data(ip, c);
 			c = 0;
 		} else {
 			ext2_trunc_ind(ip, &c, level - 1, cbase, keep);

@@ -41,6 +41,7 @@ struct ext2fs {
 	uint64_t nerrors;
 	char lasterr[256];
 	uint32_t gen;			/* next i_generation */
+	uint16_t state_at_mount;	/* s_state restored at unmount */
 };
 
 struct ext2_inode {

@@ -565,12 +565,32 @@ ext2_mount(const char *path, int flags, size_t cachebytes,
 		    RUMPUSER_RANDOM_NOWAIT, &got);
 	}
 	if (!fs->rdonly) {
+		/*
+		 * Mark the file system "not clean" on disk while it is mounted
+		 * read-write, as Linux does: after a crash, e2fsck -p checks
+		 * it.  Unmount puts back the state found here.
+		 */
 		uint32_t s, ns;
 		ext2_now(&s, &ns);
+		fs->state_at_mount = ext2_get16(fs->sb, SB_STATE);
+		ext2_put16(fs->sb, SB_STATE,
+		    fs->state_at_mount & (uint16_t)~EXT2_STATE_VALID);
 		ext2_put32(fs->sb, SB_MTIME, s);
 		ext2_put16(fs->sb, SB_MNT_COUNT,
 		    (uint16_t)(ext2_get16(fs->sb, SB_MNT_COUNT) + 1));
 		fs->sb_dirty = 1;
+		FS_LOCK(fs);
+		error = ext2_sync_l(fs);
+		FS_UNLOCK(fs);
+		if (error != 0) {
+			snprintf(err, errlen, "cannot write the superblock "
+			    "(error %d)", error);
+			rumpuser_mutex_destroy(fs->lock);
+			blk_close(fs->dev);
+			rumpuser_free(fs->gd, fs->gdsize);
+			rumpuser_free(fs, sizeof(*fs));
+			return error;
+		}
 	}
 	*fsp = fs;
 	return 0;
@@ -581,6 +601,10 @@ ext2_unmount(struct ext2fs *fs)
 {
 	int error;
 	FS_LOCK(fs);
+	if (!fs->rdonly) {
+		ext2_put16(fs->sb, SB_STATE, fs->state_at_mount);
+		fs->sb_dirty = 1;
+	}
 	error = ext2_sync_l(fs);
 	FS_UNLOCK(fs);
 	if (blk_close(fs->dev) != 0 && error == 0)

@@ -66,6 +66,21 @@ expect_fail "ls of a damaged directory" 1 "input/output error (directory inode" 
 	"$KFS" "$img" ls /broken
 check "other files still readable" sh -c "'$KFS' '$img' cat /good/f | grep -q data"
 
+# Garbage in a file's indirect block: EIO on that file, removing it works
+# and does not follow the garbage (nothing else is freed by it).
+mkfs -t ext2 -b 1024 "$img" 8M
+head -c 20000 /dev/urandom > "$work/f20k"
+"$KFS" "$img" put "$work/f20k" /f
+"$KFS" "$img" put "$work/f" /keep
+ind=$(debugfs -R "stat /f" "$img" 2>/dev/null | sed -n 's/.*(IND):\([0-9]*\).*/\1/p')
+head -c 1024 /dev/zero | tr '\000' '\377' | dd of="$img" bs=1024 seek="$ind" \
+	conv=notrunc 2>/dev/null
+expect_fail "read through a garbage indirect block" 1 "out of range" \
+	"$KFS" "$img" cat /f
+check "rm of the damaged file succeeds" "$KFS" "$img" rm /f
+check "the damaged file is gone, the other file intact" sh -c \
+	"! '$KFS' '$img' ls / | grep -qx f && '$KFS' '$img' cat /keep | grep -q data"
+
 # Full image: ENOSPC with counts; what was written is intact, fsck clean.
 mkfs -t ext2 -b 1024 -N 64 "$img" 1M
 head -c 2000000 /dev/urandom > "$work/big"
@@ -80,6 +95,18 @@ check "... and more than half the image" test "$n" -gt 500000
 "$KFS" "$img" rm /big
 check "rm frees the space" sh -c "'$KFS' '$img' df | awk 'NR==2 { exit !(\$4 > 900) }'"
 fsck_clean "$img" "after rm of the large file"
+
+# Killed while mounted read-write: the image says "not clean" so that
+# e2fsck -p would check it; a clean unmount says "clean" again.
+mkfs -t ext2 -b 1024 "$img" 8M
+(sleep 3) | timeout -s KILL 1 "$KFS" "$img" put - /streaming
+check "image killed while mounted is marked not clean" sh -c \
+	"dumpe2fs -h '$img' 2>/dev/null | grep -q 'Filesystem state: *not clean'"
+e2fsck -fy "$img" > /dev/null 2>&1
+"$KFS" "$img" mkdir /after
+check "a clean unmount leaves it clean" sh -c \
+	"dumpe2fs -h '$img' 2>/dev/null | grep -q 'Filesystem state: *clean'"
+fsck_clean "$img" "after the clean unmount"
 
 # Usage errors.
 expect_fail "unknown command" 2 "unknown command" "$KFS" "$img" frobnicate

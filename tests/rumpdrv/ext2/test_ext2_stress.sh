@@ -9,9 +9,10 @@ bin="${top_builddir:-.}/tests/rumpdrv/ext2"
 seed=${KRANK_STRESS_SEED:-20261123}
 nops=${KRANK_STRESS_OPS:-2000}
 
-run() {	# run PROGRAM BLOCKSIZE SEED OPS [IMAGESIZE]
+run() {	# run PROGRAM BLOCKSIZE SEED OPS [IMAGESIZE [INODES]]
 	img="$work/stress-$2-$3.img"
-	mke2fs -q -F -t ext2 -b "$2" -N 1024 "$img" "${5:-24M}" > /dev/null 2>&1
+	mke2fs -q -F -t ext2 -b "$2" -N "${6:-1024}" "$img" "${5:-24M}" \
+		> /dev/null 2>&1
 	echo "== $1, $2-byte blocks, seed $3, $4 operations"
 	if "$bin/$1" "$img" "$3" "$4"; then
 		ok "$1 ($2-byte blocks, seed $3): model and ext2 agree"
@@ -24,6 +25,7 @@ run() {	# run PROGRAM BLOCKSIZE SEED OPS [IMAGESIZE]
 run test_ext2_stress 1024 "$seed" "$nops"
 run test_ext2_stress 4096 $((seed + 1)) "$nops"
 run test_ext2_stress_san 1024 $((seed + 2)) $((nops / 4))
-# A 3 MiB image fills up: writes stop short with ENOSPC, nothing is lost.
-run test_ext2_stress 1024 $((seed + 3)) $((nops / 3)) 3M
+# A 400 KiB image fills up: writes stop short and creates fail with
+# ENOSPC, the model keeps what was acknowledged, nothing else changes.
+run test_ext2_stress 1024 $((seed + 3)) $((nops / 3)) 400K 128
 finish
