@@ -25,6 +25,7 @@ struct blkdev {
 	struct rumpuser_mtx *mtx;	/* protects everything below */
 	struct rumpuser_cv *cv;		/* buffer released or I/O done */
 	unsigned nwait;			/* threads sleeping on cv */
+	unsigned ninflight;		/* bios started, not completed */
 	size_t nbufs, ndirty;
 	struct buf **hash;
 	size_t hmask;
@@ -142,6 +143,7 @@ blk_iodone(void *arg, size_t bytes, int error)
 	if (error == 0 && bytes != bsize)
 		error = EIO;		/* short transfer: the device shrank */
 	rumpuser_mutex_enter(dev->mtx);
+	dev->ninflight--;
 	bp->b_error = error;
 	if (ia->op == RUMPUSER_BIO_READ) {
 		if (error == 0)
@@ -161,6 +163,7 @@ blk_iodone(void *arg, size_t bytes, int error)
 		/* Read-ahead: nobody waits; an unread buffer is just invalid. */
 		blk_release_locked(dev, bp);
 	}
+	/* Last access to dev: blk_close may free it once ninflight is 0. */
 	rumpuser_mutex_exit(dev->mtx);
 	rumpuser_free(ia, sizeof(*ia));
 }
@@ -179,6 +182,9 @@ blk_start(struct blkdev *dev, struct buf *bp, int op, struct blk_iowait *w)
 	ia->bp = bp;
 	ia->w = w;
 	ia->op = op;
+	rumpuser_mutex_enter(dev->mtx);
+	dev->ninflight++;
+	rumpuser_mutex_exit(dev->mtx);
 	rumpuser_bio(dev->fd, op, bp->b_data, dev->bsize,
 	    (int64_t)(bp->b_blkno * dev->bsize), blk_iodone, ia);
 	return 0;
@@ -581,6 +587,14 @@ blk_sync(struct blkdev *dev)
 	return error;
 }
 
+/* Wait until no I/O is in flight, read-ahead included (device mutex). */
+static void
+blk_drain_locked(struct blkdev *dev)
+{
+	while (dev->ninflight > 0)
+		blk_sleep(dev);
+}
+
 /* Free every buffer; all must be idle (device mutex). */
 static void
 blk_freeall_locked(struct blkdev *dev)
@@ -614,6 +628,7 @@ blk_setbsize(struct blkdev *dev, unsigned bsize, size_t maxbytes)
 	memset(hash, 0, hsize * sizeof(*hash));
 	error = blk_sync(dev);
 	rumpuser_mutex_enter(dev->mtx);
+	blk_drain_locked(dev);
 	if (dev->nbufs != 0 && error == 0) {
 		blk_freeall_locked(dev);
 		if (dev->nbufs != 0)
@@ -674,6 +689,7 @@ blk_close(struct blkdev *dev)
 {
 	int error = blk_sync(dev);
 	rumpuser_mutex_enter(dev->mtx);
+	blk_drain_locked(dev);	/* read-ahead completions touch dev */
 	blk_freeall_locked(dev);
 	rumpuser_mutex_exit(dev->mtx);
 	if (dev->hash != NULL)
