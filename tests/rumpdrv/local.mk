@@ -114,3 +114,7 @@ tests_rumpdrv_test_contexts_tsan_CPPFLAGS = $(RDTEST_CPPFLAGS) -DKMEM_DIRECT
 tests_rumpdrv_test_contexts_tsan_CFLAGS = $(AM_CFLAGS) $(RD_TSAN_FLAGS)
 tests_rumpdrv_test_contexts_tsan_LDFLAGS = $(RD_TSAN_FLAGS)
 tests_rumpdrv_test_contexts_tsan_LDADD = tests/hypercalls/libkrank-hypercall-tsan.la -lpthread
+
+# panic: the message reaches the console and execution stops.
+TESTS += tests/rumpdrv/test_kern_panic.sh
+EXTRA_DIST += tests/rumpdrv/test_kern_panic.sh

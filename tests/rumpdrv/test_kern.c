@@ -95,10 +95,17 @@ percpu_sum(void *p, void *arg, unsigned ci)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	char err[256];
 	CHECK(krs_boot("", err, sizeof(err)) == 0, "boot: %s", err);
+	if (argc > 1 && strcmp(argv[1], "panic") == 0) {
+		/* Driven by test_kern_panic.sh: must not return. */
+		int answer = 41;
+		KASSERTMSG(answer == 42, "test panic: answer is %d", answer);
+		printf("KASSERTMSG returned\n");
+		return 0;
+	}
 
 	pthread_t t[NTHR];
 	for (int i = 0; i < NTHR; i++)
