@@ -3,8 +3,10 @@
 # usage: run-fuzz.sh TARGET SECONDS
 # The target is tests/fuzz/TARGET in the build tree; its seed corpus is
 # tests/fuzz/corpus/TARGET in the source tree (read-only here: new inputs
-# go to a scratch directory that is removed afterwards).  Exit 77 (skip)
-# when the fuzzer could not be built (no clang).
+# and any crash, leak, hang or OOM artefact go to a scratch directory,
+# removed afterwards, so nothing is left in the build tree).  A finding
+# fails the test and is printed (base64) so it can be reproduced from the
+# log.  Exit 77 (skip) when the fuzzer was not built (no clang).
 set -u
 target=$1
 secs=${2:-10}
@@ -16,13 +18,26 @@ if [ ! -x "$bin" ]; then
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+mkdir "$work/corpus" "$work/artifacts"
 echo "fuzzing $target for ${secs}s from $(ls "$seeds" 2>/dev/null | wc -l) seeds"
-"$bin" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
-	-print_final_stats=1 "$work" "$seeds" 2>&1 | tail -25
+# A unit may take 30 s before it counts as a hang: machines running the
+# suite in parallel are slow, and a real hang runs on forever anyway.
+"$bin" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=30 \
+	-artifact_prefix="$work/artifacts/" -print_final_stats=1 \
+	"$work/corpus" "$seeds" >"$work/out" 2>&1
 rc=$?
-# POSIX sh has no PIPESTATUS: re-check for crash artefacts instead.
-if ls crash-* leak-* timeout-* oom-* >/dev/null 2>&1; then
-	echo "FAIL: $target found a crash, leak or hang:"; ls crash-* leak-* timeout-* oom-* 2>/dev/null
+tail -25 "$work/out"
+found=$(ls "$work/artifacts")
+if [ -n "$found" ]; then
+	echo "FAIL: $target found: $found"
+	for f in "$work/artifacts"/*; do
+		echo "--- $(basename "$f") (base64; reproduce: base64 -d > x && $bin x)"
+		base64 "$f" | head -200
+	done
 	exit 1
 fi
-exit $rc
+if [ $rc -ne 0 ]; then
+	echo "FAIL: $target exited $rc"
+	exit 1
+fi
+exit 0
