@@ -465,7 +465,15 @@ in_exec(const struct kld_stage *st, uint64_t va)
 static int
 protect(struct kld_stage *st)
 {
-	if (mprotect(st->map, st->mapsz, PROT_NONE) != 0)
+	uint64_t covered = 0;
+
+	for (unsigned i = 0; i < st->nseg; i++)
+		covered += ((st->seg[i].vaddr + st->seg[i].memsz + PG - 1) &
+		    ~(PG - 1)) - (st->seg[i].vaddr & ~(PG - 1));
+	/* Pages between segments become inaccessible (one call saved when
+	 * the segments tile the span, as linkers lay them out). */
+	if (covered != st->mapsz &&
+	    mprotect(st->map, st->mapsz, PROT_NONE) != 0)
 		return errno;
 	for (unsigned i = 0; i < st->nseg; i++) {
 		const struct kld_seg *s = &st->seg[i];

@@ -162,6 +162,30 @@ main(int argc, char **argv)
 		return 1;
 	}
 
+	/* Each load lands at its own random base. */
+	{
+		struct kld_object *a, *b;
+
+		checks++;
+		if (kld_load(orig, len, "base-a", tab, KLD_NO_INIT, NULL, &a) ||
+		    kld_load(orig, len, "base-b", tab, KLD_NO_INIT, NULL, &b)) {
+			failures++;
+			printf("FAIL: two loads of the original\n");
+		} else {
+			if (kld_base(a) == kld_base(b) ||
+			    kld_sym(a, "main") == kld_sym(b, "main")) {
+				failures++;
+				printf("FAIL: two loads share base %#lx\n",
+				    (unsigned long)kld_base(a));
+			} else
+				printf("ok   two loads at different bases: %#lx, "
+				    "%#lx\n", (unsigned long)kld_base(a),
+				    (unsigned long)kld_base(b));
+			kld_unload(a);
+			kld_unload(b);
+		}
+	}
+
 	/* Truncations. */
 	try_one("empty", buf, 0, 1, "truncated");
 	try_one("trunc-16", buf, 16, 1, "truncated");
@@ -334,6 +358,26 @@ main(int argc, char **argv)
 				buf[off] = (uint8_t)rnd();
 		}
 		try_one("random", buf, len, 0, NULL);
+	}
+	{
+		struct kld_stats stt;
+
+		kld_stats_get(&stt);
+		checks++;
+		if (stt.objects_rejected < (uint64_t)refused ||
+		    stt.objects_checked < (uint64_t)(refused + loaded)) {
+			failures++;
+			printf("FAIL: stats count %llu rejected of %llu, the test "
+			    "saw %d refused of %d\n",
+			    (unsigned long long)stt.objects_rejected,
+			    (unsigned long long)stt.objects_checked, refused,
+			    refused + loaded);
+		} else
+			printf("ok   kld_stats: %llu objects checked, %llu "
+			    "rejected, %llu violations\n",
+			    (unsigned long long)stt.objects_checked,
+			    (unsigned long long)stt.objects_rejected,
+			    (unsigned long long)stt.violations);
 	}
 	printf("%d mutants: %d refused, %d loaded, %d failures\n", checks,
 	    refused, loaded, failures);

@@ -37,3 +37,12 @@ tests/fuzz/fuzz_kld: tests/fuzz/fuzz_kld.c $(KLD_FUZZ_SRCS)
 		$(srcdir)/tests/fuzz/fuzz_kld.c \
 		`for f in $(KLD_FUZZ_SRCS); do echo $(srcdir)/$$f; done` \
 		$(LIBELF_LIBS) $(ZYDIS_LIBS) -lm -lpthread
+
+# Benchmark (not in make check): make tests/bench/bench_kld, then
+# sh tests/bench/bench_kld.sh.
+EXTRA_PROGRAMS = tests/bench/bench_kld
+tests_bench_bench_kld_SOURCES = tests/bench/bench_kld.c
+tests_bench_bench_kld_CPPFLAGS = $(KLD_TEST_CPPFLAGS)
+tests_bench_bench_kld_LDADD = libkrank-loader.la
+EXTRA_DIST += tests/bench/bench_kld.sh
+CLEANFILES += tests/bench/bench_kld

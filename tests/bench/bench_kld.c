@@ -1,0 +1,183 @@
+/*
+ * Loader benchmark (tests/bench, not part of make check): time to verify,
+ * load, run and unload an isolate with libkrank-loader, against fork+exec
+ * +wait of the equivalent static Linux program, measured in the same run;
+ * and the verifier's decoding throughput.
+ *   bench_kld HELLO.kx HELLO.static BIG.kx BIG.static
+ * Prints medians in microseconds and the Linux/KRANK ratio.
+ */
+#include <elf.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "krank/kld.h"
+
+static int devnull;
+static struct kld_symtab *tab;
+
+static double
+now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
+}
+
+static int
+cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(double), cmp_d);
+	return v[n / 2];
+}
+
+static long
+to_null(int fd, const void *p, size_t n)
+{
+	(void)fd;
+	return write(devnull, p, n);
+}
+
+/* One isolate start: read, verify+load (+init), run main, unload. */
+static int
+run_isolate(const char *path)
+{
+	struct kld_object *o;
+	int (*entry)(int, char **);
+	char *argv[] = { (char *)path, NULL };
+	void *buf;
+	size_t len;
+	int rc;
+
+	if (kld_read_file(path, &buf, &len, NULL) != 0)
+		return -1;
+	rc = kld_load(buf, len, path, tab, 0, NULL, &o);
+	free(buf);
+	if (rc != 0)
+		return -1;
+	entry = (int (*)(int, char **))kld_sym(o, "main");
+	rc = entry != NULL ? entry(1, argv) : -1;
+	kld_unload(o);
+	return rc;
+}
+
+static int
+run_linux(const char *path)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		char *argv[] = { (char *)path, NULL }, *envp[] = { NULL };
+
+		dup2(devnull, 1);
+		execve(path, argv, envp);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+static void
+compare(const char *what, const char *iso, const char *lin, int n)
+{
+	double *k = malloc(sizeof(double) * (size_t)n);
+	double *l = malloc(sizeof(double) * (size_t)n);
+	int rk = run_isolate(iso), rl = run_linux(lin);
+
+	if (rk != rl) {
+		printf("bench_kld: %s: isolate returned %d, Linux program %d\n",
+		    what, rk, rl);
+		exit(1);
+	}
+	/* Interleave, so drift in machine load hits both alike. */
+	for (int i = 0; i < n; i++) {
+		double t0 = now_us();
+
+		run_isolate(iso);
+		double t1 = now_us();
+
+		run_linux(lin);
+		double t2 = now_us();
+
+		k[i] = t1 - t0;
+		l[i] = t2 - t1;
+	}
+	double mk = median(k, n), ml = median(l, n);
+
+	printf("bench_kld: %-28s KRANK verify+load+run+unload %9.1f us | "
+	    "Linux fork+exec+wait (static) %9.1f us | ratio %5.1fx faster "
+	    "(median of %d)\n", what, mk, ml, ml / mk, n);
+	free(k);
+	free(l);
+}
+
+/* Decoder throughput over the executable segments of an object. */
+static void
+throughput(const char *path)
+{
+	void *buf;
+	size_t len, code = 0;
+	double best = 1e30;
+
+	if (kld_read_file(path, &buf, &len, NULL) != 0)
+		exit(1);
+	const Elf64_Ehdr *eh = buf;
+	const Elf64_Phdr *ph = (const Elf64_Phdr *)((char *)buf + eh->e_phoff);
+
+	for (int r = 0; r < 5; r++) {
+		double t0 = now_us();
+
+		code = 0;
+		for (int i = 0; i < eh->e_phnum; i++)
+			if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X)) {
+				kld_verify_code((char *)buf + ph[i].p_offset,
+				    ph[i].p_filesz, ph[i].p_vaddr, "bench", 0,
+				    NULL);
+				code += ph[i].p_filesz;
+			}
+		double t = now_us() - t0;
+		if (t < best)
+			best = t;
+	}
+	printf("bench_kld: decoder throughput: %.1f MB/s (kld_verify_code "
+	    "over %.2f MiB of gcc -O1 code, best of 5)\n", code / best,
+	    code / 1048576.0);
+	free(buf);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct kld_libc_host host = { .write = to_null, .malloc = malloc,
+	    .free = free, .realloc = realloc };
+
+	if (argc != 5) {
+		fprintf(stderr, "usage: bench_kld HELLO.kx HELLO.static BIG.kx "
+		    "BIG.static\n");
+		return 2;
+	}
+	devnull = open("/dev/null", O_WRONLY);
+	kld_libc_set_host(&host);
+	kld_symtab_create(&tab);
+	kld_symtab_add(tab, kld_libc_exports, kld_libc_nexports);
+	compare("hello world", argv[1], argv[2], 2000);
+	compare("large (>= 1 MiB of code)", argv[3], argv[4], 100);
+	throughput(argv[3]);
+	kld_symtab_destroy(tab);
+	return 0;
+}
