@@ -428,8 +428,36 @@ ext2_alloc_block(struct ext2_inode *ip, int zero, uint32_t *bnop)
 	return 0;
 }
 
+static int ext2_bmap_walk(struct ext2_inode *ip, uint64_t lbn, int alloc,
+    uint32_t *pbnp, int *newp);
+
+/*
+ * Logical to physical block, allocating (alloc) a hole's block and the
+ * indirect blocks leading to it.  The last mapping found is remembered:
+ * repeated small I/O in one block skips the indirect lookups.  Only
+ * truncate changes an existing mapping, and it forgets the remembered one.
+ */
 int
 ext2_bmap(struct ext2_inode *ip, uint64_t lbn, int alloc, uint32_t *pbnp,
+    int *newp)
+{
+	int error;
+	if (ip->i_bmpbn != 0 && ip->i_bmlbn == lbn) {
+		*pbnp = ip->i_bmpbn;
+		if (newp != NULL)
+			*newp = 0;
+		return 0;
+	}
+	error = ext2_bmap_walk(ip, lbn, alloc, pbnp, newp);
+	if (error == 0 && *pbnp != 0) {
+		ip->i_bmlbn = lbn;
+		ip->i_bmpbn = *pbnp;
+	}
+	return error;
+}
+
+static int
+ext2_bmap_walk(struct ext2_inode *ip, uint64_t lbn, int alloc, uint32_t *pbnp,
     int *newp)
 {
 	struct ext2fs *fs = ip->i_fs;
@@ -666,6 +694,7 @@ ext2_truncate_l(struct ext2_inode *ip, uint64_t size)
 		return EROFS;
 	if (size > ext2_maxfilesize(fs))
 		return EFBIG;
+	ip->i_bmpbn = 0;
 	if (size >= ip->i_size) {
 		error = ext2_zero_tail(ip, ip->i_size);
 		ip->i_size = size;

@@ -65,6 +65,9 @@ struct ext2_inode {
 	/* sequential read detection */
 	uint64_t i_nextlbn, i_ranext;
 	uint32_t i_lastalloc;		/* allocation goal */
+	/* last block-map result (0: none); truncate clears it */
+	uint64_t i_bmlbn;
+	uint32_t i_bmpbn;
 };
 
 #define FS_LOCK(fs)	rumpuser_mutex_enter((fs)->lock)

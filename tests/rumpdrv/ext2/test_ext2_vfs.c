@@ -208,6 +208,19 @@ main(int argc, char **argv)
 	CHECK(krs_unlink("/mnt/slow") == 0, "unlink slow symlink");
 	PASS("unlinked-but-open file");
 
+	/* Shrink to nothing and rewrite through the same open file: the
+	 * new blocks must be mapped (debugfs reads them after unmount). */
+	fd = krs_open("/mnt/retrunc", KRS_O_RDWR | KRS_O_CREAT, 0644);
+	pattern(big, 8192, 3);
+	CHECK(fd >= 0 && krs_pwrite(fd, big, 8192, 0) == 8192, "first write");
+	CHECK(krs_pwrite(fd, "x", 1, 0) == 1, "touch block 0 last");
+	CHECK(krs_ftruncate(fd, 0) == 0, "truncate to 0");
+	CHECK(krs_pread(fd, back, 100, 4096) == 0, "nothing left");
+	pattern(big, 8192, 4);
+	CHECK(krs_pwrite(fd, big, 8192, 0) == 8192, "rewrite");
+	CHECK(krs_close(fd) == 0, "close");
+	host_save(argv[3], "retrunc", big, 8192);
+
 	/* Files for debugfs. */
 	fd = krs_open("/mnt/d/data", KRS_O_WRONLY | KRS_O_CREAT, 0644);
 	pattern(big, 70000, 9);
@@ -225,8 +238,8 @@ main(int argc, char **argv)
 	CHECK(krs_stat("/mnt/d/data", &st) == 0 && st.st_size == 70000, "persisted");
 	CHECK(krs_statvfs("/mnt", &sv) == 0 && (sv.f_flag & KRS_MNT_RDONLY),
 	    "read-only flag");
-	/* big, d, d/hello2 (= victim), fast, d/data, appended */
-	CHECK(sv.f_ffree == ffree0 - 6, "inode count: %llu free, was %llu",
+	/* big, d, d/hello2 (= victim), fast, retrunc, d/data, appended */
+	CHECK(sv.f_ffree == ffree0 - 7, "inode count: %llu free, was %llu",
 	    (unsigned long long)sv.f_ffree, (unsigned long long)ffree0);
 	CHECK_ERR(krs_mkdir("/mnt/nope", 0755), EROFS);
 	CHECK(krs_unmount("/mnt", 0) == 0, "unmount");

@@ -16,6 +16,7 @@ fi
 fsck_clean "$img" "after the krs_ workload"
 dbg_same "$img" /big "$work/expect/big"
 dbg_same "$img" /d/data "$work/expect/data"
+dbg_same "$img" /retrunc "$work/expect/retrunc"
 printf 'one,two' > "$work/expect/appended"
 dbg_same "$img" /appended "$work/expect/appended"
 check "debugfs: victim has mode 0600, uid 1234" sh -c \
