@@ -4,7 +4,9 @@
 # offload off on the Linux side) and over a tap device, Linux pings KRANK,
 # sends UDP datagrams (small, and 5000 bytes so both sides fragment and
 # reassemble) to KRANK's echo port with socat, and echoes a KRANK
-# client's probes with a socat server.  Nothing outside the namespace is
+# client's probes with a socat server; over TCP, socat sends 1 MiB through
+# KRANK's echo port and 20 MiB to its discard port, and a KRANK client's
+# message is echoed by a Linux socat server.  Nothing outside the namespace is
 # touched; readiness goes through a fifo.
 set -u
 peer="$top_builddir/tests/rumpdrv/net/net_peer"
@@ -22,9 +24,15 @@ if ! ip netns add "$ns" 2>"$work/err"; then
 	echo "SKIP: this machine forbids network namespaces: $(cat "$work/err")"
 	rm -rf "$work"; exit 77
 fi
+# Stop whatever this test started inside its namespace (socat's forks).
+killns() {
+	for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
+}
 cleanup() {
+	killns
 	[ -n "${ppid_:-}" ] && kill "$ppid_" 2>/dev/null
 	[ -n "${spid:-}" ] && kill "$spid" 2>/dev/null
+	[ -n "${tpid:-}" ] && kill "$tpid" 2>/dev/null
 	ip netns del "$ns" 2>/dev/null
 	rm -rf "$work"
 }
@@ -32,6 +40,8 @@ trap cleanup EXIT
 nsx() { ip netns exec "$ns" "$@"; }
 nsx ip link set lo up
 head -c 5000 /dev/urandom >"$work/blob"
+head -c 1048576 /dev/urandom >"$work/blob1m"
+head -c 20971520 /dev/zero >"$work/blob20m"
 
 # run_case NAME SPEC KADDR LADDR SETUP
 run_case() {
@@ -47,8 +57,10 @@ run_case() {
 	echo "$name: KRANK $ready"
 	eval "$setup"
 	# Linux echoes the KRANK client's probes.
-	nsx socat UDP-RECVFROM:9999,bind="$laddr",fork EXEC:cat 2>/dev/null &
+	ip netns exec "$ns" socat UDP-RECVFROM:9999,bind="$laddr",fork EXEC:cat >/dev/null 2>&1 &
 	spid=$!
+	ip netns exec "$ns" socat TCP-LISTEN:9998,bind="$laddr",reuseaddr,fork EXEC:cat >/dev/null 2>&1 &
+	tpid=$!
 	if nsx ping -c 3 -i 0.2 -W 3 "$kaddr" >"$work/ping.$name" 2>&1; then
 		echo "ok: $name: Linux pinged KRANK: $(grep -o '[0-9]* received' "$work/ping.$name")"
 	else
@@ -66,14 +78,31 @@ run_case() {
 	else
 		echo "FAIL: $name: 5000-byte echo differs ($(wc -c <"$work/back.$name") bytes back)"; fail=1
 	fi
+	nsx timeout 60 socat -t 10 - TCP:"$kaddr":7 <"$work/blob1m" >"$work/back1m.$name" 2>"$work/tcperr.$name"
+	if cmp -s "$work/blob1m" "$work/back1m.$name"; then
+		echo "ok: $name: 1 MiB through KRANK's TCP echo, byte for byte"
+	else
+		echo "FAIL: $name: TCP echo returned $(wc -c <"$work/back1m.$name") of 1048576 bytes: $(cat "$work/tcperr.$name")"; fail=1
+	fi
+	if nsx timeout 60 socat -u FILE:"$work/blob20m" TCP:"$kaddr":9 2>"$work/tcperr2.$name"; then
+		echo "ok: $name: Linux sent 20 MiB to KRANK's TCP discard port"
+	else
+		echo "FAIL: $name: TCP discard: $(cat "$work/tcperr2.$name")"; fail=1
+	fi
 	printf 'quit\n' | nsx socat -u - UDP:"$kaddr":7
 	wait "$ppid_"; rc=$?; ppid_=
 	summary=$(cat <&3); exec 3<&-
-	kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null; spid=
+	kill "$spid" "$tpid" 2>/dev/null; wait "$spid" "$tpid" 2>/dev/null; spid= tpid=
+	killns
 	echo "$name: $summary"
 	case "$rc:$summary" in
-	0:*"linux echoed our probe yes"*) echo "ok: $name: KRANK client's UDP echoed by Linux" ;;
+	0:*"linux echoed our probe yes"*"linux echoed our tcp yes"*)
+		echo "ok: $name: KRANK client's UDP and TCP echoed by Linux" ;;
 	*) echo "FAIL: $name: KRANK peer exit $rc: $(cat "$work/err.$name")"; fail=1 ;;
+	esac
+	case "$summary" in
+	*"tcp discarded 20971520 bytes"*) echo "ok: $name: KRANK counted all 20971520 discarded bytes" ;;
+	*) echo "FAIL: $name: discard count wrong"; fail=1 ;;
 	esac
 }
 
