@@ -5,7 +5,11 @@
  * in-memory model.  After every step the result code, the touched file's
  * bytes and the whole namespace (names, inode identity, link counts) are
  * compared; every 64 steps and at the end all file contents are.  The
- * wrapper script runs e2fsck -fn on the image afterwards.
+ * wrapper script runs e2fsck -fn on the image afterwards.  Inodes stay
+ * referenced between operations, as open files and cached vnodes keep
+ * them (a few are dropped at random), so state cached in memory - block
+ * map, sizes, link counts - lives across operations as it does under the
+ * VFS, and a remount then checks what reached the disk.
  * usage: test_ext2_stress IMAGE SEED NOPS
  */
 #include <stdint.h>
@@ -39,6 +43,7 @@ struct ment {
 };
 
 static struct mnode nodes[MAXNODES];
+static struct ext2_inode *held[MAXNODES];	/* long-lived references */
 static struct ment ents[MAXENTS];
 static struct ext2fs *fs;
 static const char *image;
@@ -184,12 +189,30 @@ dir_parent(int dir)
 	return 0;		/* root (node 0) */
 }
 
+static void
+release(int node)
+{
+	if (held[node] != NULL) {
+		ext2_iput(held[node]);
+		held[node] = NULL;
+	}
+}
+
+static void
+release_all(void)
+{
+	for (int i = 0; i < MAXNODES; i++)
+		release(i);
+}
+
 /* An entry naming node went away: a directory dies, a file loses a link. */
 static void
 node_unref(int node)
 {
-	if (nodes[node].isdir || --nodes[node].nlink <= 0)
+	if (nodes[node].isdir || --nodes[node].nlink <= 0) {
+		release(node);
 		mfree(&nodes[node]);
+	}
 }
 
 static int
@@ -210,15 +233,18 @@ pick_name(char *buf)
 
 /* ---- comparison ---- */
 
+/* A reference to node's inode for one operation (put it after). */
 static struct ext2_inode *
 iget_node(int node)
 {
-	struct ext2_inode *ip;
-	int e = ext2_iget(fs, nodes[node].ino, &ip);
-	if (e != 0)
-		FAILF("iget %u: %d (%s)", nodes[node].ino, e,
-		    ext2_lasterror(fs, NULL));
-	return ip;
+	if (held[node] == NULL) {
+		int e = ext2_iget(fs, nodes[node].ino, &held[node]);
+		if (e != 0)
+			FAILF("iget %u: %d (%s)", nodes[node].ino, e,
+			    ext2_lasterror(fs, NULL));
+	}
+	ext2_iref(held[node]);
+	return held[node];
 }
 
 static void
@@ -360,7 +386,9 @@ static void
 remount(void)
 {
 	char err[256];
-	int e = ext2_unmount(fs);
+	int e;
+	release_all();
+	e = ext2_unmount(fs);
 	if (e != 0)
 		FAILF("unmount: %d", e);
 	e = ext2_mount(image, 0, 256 * 1024, &fs, err, sizeof(err));
@@ -397,7 +425,7 @@ do_op(int op)
 			if (op == OP_MKDIR)
 				nodes[d].nlink++;
 			ment_add(d, name, f);
-			ext2_iput(ip);
+			held[f] = ip;	/* kept, like a newly opened file */
 		}
 		ext2_iput(dp);
 		return -1;
@@ -594,6 +622,8 @@ main(int argc, char **argv)
 		else if (r < 99) op = OP_RMDIR;
 		else op = OP_REMOUNT;
 		nops_done[op]++;
+		if (rndn(20) == 0)
+			release((int)rndn(MAXNODES));	/* an inode goes cold */
 		f = do_op(op);
 		if (f >= 0 && nodes[f].inuse && !nodes[f].isdir)
 			compare_file(f);
@@ -602,6 +632,7 @@ main(int argc, char **argv)
 	compare_tree(1);
 	remount();
 	compare_tree(1);
+	release_all();
 	{
 		uint64_t ncorrupt;
 		ext2_lasterror(fs, &ncorrupt);
