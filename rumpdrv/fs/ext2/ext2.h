@@ -31,8 +31,9 @@ struct ext2_inode;
  */
 int ext2_mount(const char *path, int flags, size_t cachebytes,
     struct ext2fs **fsp, char *err, size_t errlen);
-/* ext2_unmount - write everything back and close; every inode must have
- * been put.  Returns the first write-back error (the fs is freed anyway). */
+/* ext2_unmount - write everything back and close.  EBUSY (nothing done)
+ * while inodes are still referenced.  Otherwise returns the first
+ * write-back error (the fs is freed anyway). */
 int ext2_unmount(struct ext2fs *fs);
 /* ext2_sync - write back inodes, bitmaps, descriptors, superblock, data. */
 int ext2_sync(struct ext2fs *fs);

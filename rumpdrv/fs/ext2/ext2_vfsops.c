@@ -601,6 +601,11 @@ ext2_unmount(struct ext2fs *fs)
 {
 	int error;
 	FS_LOCK(fs);
+	if (fs->ninodes != 0) {
+		/* Referenced inodes would outlive the file system. */
+		FS_UNLOCK(fs);
+		return EBUSY;
+	}
 	if (!fs->rdonly) {
 		ext2_put16(fs->sb, SB_STATE, fs->state_at_mount);
 		fs->sb_dirty = 1;

@@ -440,7 +440,8 @@ ext2_vfs_unmount(struct mount *mp, int flags)
 {
 	(void)flags;
 	int error = ext2_unmount(VFSTOEXT2(mp));
-	mp->mnt_data = NULL;
+	if (error != EBUSY)
+		mp->mnt_data = NULL;
 	return error;
 }
 
