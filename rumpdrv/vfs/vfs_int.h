@@ -89,6 +89,19 @@ int vfs_init_proc0(void);
 int vfs_proc_fork(struct proc *parent, struct proc *child);
 void vfs_proc_exit(struct proc *p);
 
+/* Flags and covering mounts read without their locks: atomic loads. */
+static inline bool
+vnode_is_mroot(struct vnode *vp)
+{
+	return (__atomic_load_n(&vp->v_iflag, __ATOMIC_ACQUIRE) & VI_MROOT) != 0;
+}
+
+static inline struct mount *
+vnode_mountedhere(struct vnode *vp)
+{
+	return __atomic_load_n(&vp->v_mountedhere, __ATOMIC_ACQUIRE);
+}
+
 static inline bool
 vfs_isdots(const char *n, size_t len)
 {

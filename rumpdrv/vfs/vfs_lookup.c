@@ -15,7 +15,7 @@ cross_mounts(struct vnode **vpp)
 	for (;;) {
 		struct vnode *vp = *vpp, *root;
 		mutex_enter(&mountlist_lock);
-		struct mount *mp = vp->v_mountedhere;
+		struct mount *mp = vnode_mountedhere(vp);
 		if (mp != NULL)
 			__atomic_fetch_add(&mp->mnt_refcnt, 1, __ATOMIC_RELAXED);
 		mutex_exit(&mountlist_lock);
@@ -76,7 +76,7 @@ static int
 lookup_dotdot(struct vnode *root, struct vnode **dvpp, struct vnode **vpp)
 {
 	struct vnode *dvp = *dvpp;
-	while (dvp != root && (dvp->v_iflag & VI_MROOT) &&
+	while (dvp != root && vnode_is_mroot(dvp) &&
 	    dvp->v_mount->mnt_vnodecovered != NULL) {
 		struct vnode *cov = dvp->v_mount->mnt_vnodecovered;
 		vref(cov);
@@ -334,7 +334,7 @@ vfs_getcwd(struct vnode *cwd, char *buf, size_t len)
 	while (vp != root) {
 		struct vnode *child = vp;
 		/* Leave mount roots for the directory they cover. */
-		while (child != root && (child->v_iflag & VI_MROOT) &&
+		while (child != root && vnode_is_mroot(child) &&
 		    child->v_mount->mnt_vnodecovered != NULL) {
 			struct vnode *cov = child->v_mount->mnt_vnodecovered;
 			vref(cov);

@@ -90,7 +90,7 @@ do_mount(const char *source, const char *target, const char *fstype,
 		return error;
 	}
 	mutex_enter(&mountlist_lock);
-	if (covered != NULL ? covered->v_mountedhere != NULL : rootvnode != NULL) {
+	if (covered != NULL ? vnode_mountedhere(covered) != NULL : rootvnode != NULL) {
 		mutex_exit(&mountlist_lock);
 		vrele(root);
 		vflush(mp, NULL);
@@ -106,7 +106,7 @@ do_mount(const char *source, const char *target, const char *fstype,
 	mp->mnt_next = mount_list;
 	mount_list = mp;
 	if (covered != NULL) {
-		covered->v_mountedhere = mp;
+		__atomic_store_n(&covered->v_mountedhere, mp, __ATOMIC_RELEASE);
 		vrele(root);
 	} else {
 		rootvnode = root;	/* keeps the reference */
@@ -148,7 +148,7 @@ do_unmount(const char *target, int flags)
 	if ((error = namei(&nd)) != 0)
 		return error;
 	vp = nd.nd_vp;
-	if (!(vp->v_iflag & VI_MROOT)) {
+	if (!vnode_is_mroot(vp)) {
 		vrele(vp);
 		return EINVAL;
 	}
@@ -170,7 +170,7 @@ do_unmount(const char *target, int flags)
 	if (isroot)
 		rootvnode = NULL;
 	else if (mp->mnt_vnodecovered != NULL)
-		mp->mnt_vnodecovered->v_mountedhere = NULL;
+		__atomic_store_n(&mp->mnt_vnodecovered->v_mountedhere, NULL, __ATOMIC_RELEASE);
 	mutex_exit(&mountlist_lock);
 	if (isroot)
 		vrele(vp);		/* rootvnode's reference */
@@ -206,7 +206,7 @@ busy:
 		}
 	} else if (mp->mnt_vnodecovered != NULL) {
 		mutex_enter(&mountlist_lock);
-		mp->mnt_vnodecovered->v_mountedhere = mp;
+		__atomic_store_n(&mp->mnt_vnodecovered->v_mountedhere, mp, __ATOMIC_RELEASE);
 		mutex_exit(&mountlist_lock);
 	}
 	return error;

@@ -126,7 +126,7 @@ do_open(int dirfd, const char *path, int flags, uint32_t mode, int *fdout)
 			vrele(dvp);
 			return EEXIST;
 		}
-		if (vp->v_type == VLNK || vp->v_mountedhere != NULL) {
+		if (vp->v_type == VLNK || vnode_mountedhere(vp) != NULL) {
 			/* Existing link or mount point: resolve fully. */
 			vrele(vp);
 			vp = NULL;
@@ -375,7 +375,7 @@ do_remove(const char *path, bool dir)
 		error = EISDIR;
 	else if (!dir && nd.nd_slash)
 		error = ENOTDIR;
-	else if (vp->v_mountedhere != NULL || (vp->v_iflag & VI_MROOT))
+	else if (vnode_mountedhere(vp) != NULL || vnode_is_mroot(vp))
 		error = EBUSY;
 	else if ((error = may_modify_dir(dvp, vp)) == 0) {
 		lock2(dvp, vp);
@@ -424,7 +424,7 @@ is_below(struct vnode *dvp, struct vnode *fvp, bool *below)
 			*below = true;
 			break;
 		}
-		if (vp->v_iflag & VI_MROOT)
+		if (vnode_is_mroot(vp))
 			break;
 		if ((error = vp->v_op->vop_lookup(vp, "..", 2, &up)) != 0)
 			break;
@@ -494,8 +494,8 @@ do_rename(const char *from, const char *to)
 		error = EISDIR;
 		goto out;
 	}
-	if (fvp->v_mountedhere || (fvp->v_iflag & VI_MROOT) ||
-	    (tvp && (tvp->v_mountedhere || (tvp->v_iflag & VI_MROOT)))) {
+	if (vnode_mountedhere(fvp) || vnode_is_mroot(fvp) ||
+	    (tvp && (vnode_mountedhere(tvp) || vnode_is_mroot(tvp)))) {
 		error = EBUSY;
 		goto out;
 	}

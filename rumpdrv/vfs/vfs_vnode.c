@@ -12,7 +12,9 @@
 #define VCACHE_HASH	4096
 #define VCACHE_FREEMAX	2048
 
-static kmutex_t vcache_lock;	/* protects the hash, free list, v_iflag,
+static kmutex_t vcache_lock;	/* protects the hash, free list, v_iflag
+				 * (changed with atomic ops: VI_MROOT is
+				 * read without the lock),
 				 * usecount transitions to and from 0 */
 static kcondvar_t vcache_cv;	/* loads and reclaims finishing */
 static struct vnode *vcache_hash[VCACHE_HASH];
@@ -53,7 +55,7 @@ vfree_remove(struct vnode *vp)
 	else
 		vfree_tail = vp->v_lruprev;
 	vp->v_lrunext = vp->v_lruprev = NULL;
-	vp->v_iflag &= ~VI_FREE;
+	__atomic_fetch_and(&vp->v_iflag, ~(unsigned)VI_FREE, __ATOMIC_RELEASE);
 	vfree_count--;
 }
 
@@ -67,7 +69,7 @@ vfree_append(struct vnode *vp)
 	else
 		vfree_head = vp;
 	vfree_tail = vp;
-	vp->v_iflag |= VI_FREE;
+	__atomic_fetch_or(&vp->v_iflag, VI_FREE, __ATOMIC_RELEASE);
 	vfree_count++;
 }
 
@@ -141,7 +143,7 @@ again:
 	error = mp->mnt_op->vfs_loadvnode(mp, vp, key);
 
 	mutex_enter(&vcache_lock);
-	vp->v_iflag &= ~VI_LOADING;
+	__atomic_fetch_and(&vp->v_iflag, ~(unsigned)VI_LOADING, __ATOMIC_RELEASE);
 	if (error != 0) {
 		vhash_remove(vp);
 		vnode_free(vp);
@@ -183,8 +185,8 @@ vrele(struct vnode *vp)
 	 * vcache_get may take a new reference meanwhile, so inactive runs
 	 * under v_lock (exclusive) to keep that new user's operations out.
 	 */
-	vp->v_usecount = 1;
-	vp->v_iflag |= VI_INACTIVE;
+	__atomic_store_n(&vp->v_usecount, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_or(&vp->v_iflag, VI_INACTIVE, __ATOMIC_RELEASE);
 	mutex_exit(&vcache_lock);
 	if (vp->v_op != NULL && vp->v_op->vop_inactive != NULL) {
 		rw_enter(&vp->v_lock, RW_WRITER);
@@ -192,20 +194,20 @@ vrele(struct vnode *vp)
 		rw_exit(&vp->v_lock);
 	}
 	mutex_enter(&vcache_lock);
-	vp->v_iflag &= ~VI_INACTIVE;
+	__atomic_fetch_and(&vp->v_iflag, ~(unsigned)VI_INACTIVE, __ATOMIC_RELEASE);
 	if (__atomic_sub_fetch(&vp->v_usecount, 1, __ATOMIC_ACQ_REL) > 0) {
 		mutex_exit(&vcache_lock);
 		return;
 	}
 	if (recycle) {
-		vp->v_iflag |= VI_RECLAIM;
+		__atomic_fetch_or(&vp->v_iflag, VI_RECLAIM, __ATOMIC_RELEASE);
 		vnode_reclaim_locked(vp);
 	} else {
 		vfree_append(vp);
 		while (vfree_count > VCACHE_FREEMAX) {
 			struct vnode *old = vfree_head;
 			vfree_remove(old);
-			old->v_iflag |= VI_RECLAIM;
+			__atomic_fetch_or(&old->v_iflag, VI_RECLAIM, __ATOMIC_RELEASE);
 			vnode_reclaim_locked(old);
 		}
 	}
@@ -221,7 +223,7 @@ vflush(struct mount *mp, struct vnode *skip)
 			if (vp->v_mount != mp)
 				continue;
 			unsigned want = vp == skip ? 1 : 0;
-			if (vp->v_usecount != want ||
+			if (__atomic_load_n(&vp->v_usecount, __ATOMIC_ACQUIRE) != want ||
 			    (vp->v_iflag & (VI_LOADING | VI_INACTIVE))) {
 				mutex_exit(&vcache_lock);
 				return EBUSY;
@@ -236,8 +238,8 @@ restart:
 				continue;
 			if (vp->v_iflag & VI_FREE)
 				vfree_remove(vp);
-			vp->v_usecount = 0;
-			vp->v_iflag |= VI_RECLAIM;
+			__atomic_store_n(&vp->v_usecount, 0, __ATOMIC_RELAXED);
+			__atomic_fetch_or(&vp->v_iflag, VI_RECLAIM, __ATOMIC_RELEASE);
 			vnode_reclaim_locked(vp);
 			goto restart;
 		}
@@ -250,9 +252,9 @@ int
 vfs_root_vnode(struct mount *mp, struct vnode **vpp)
 {
 	int error = mp->mnt_op->vfs_root(mp, vpp);
-	if (error == 0 && !((*vpp)->v_iflag & VI_MROOT)) {
+	if (error == 0 && !vnode_is_mroot(*vpp)) {
 		mutex_enter(&vcache_lock);
-		(*vpp)->v_iflag |= VI_MROOT;
+		__atomic_fetch_or(&(*vpp)->v_iflag, VI_MROOT, __ATOMIC_RELEASE);
 		mutex_exit(&vcache_lock);
 	}
 	return error;
