@@ -66,6 +66,7 @@ static const struct counter_def counters[] = {
 	CTCP("challengeack", tcps_challengeack), CTCP("listendrop", tcps_listendrop),
 	CTCP("pawsdrop", tcps_pawsdrop), CTCP("badopt", tcps_badopt),
 	CTCP("delack", tcps_delack),
+	CTCP("challengeack_limited", tcps_challengeack_limited),
 };
 
 static uint64_t

@@ -189,9 +189,15 @@ static void
 tcp_challenge_ack(struct tcpcb *tp)
 {
 	/* RFC 5961 3.2, 4.2, 5.2: tell the peer where we are; an attacker
-	 * who guessed wrong learns nothing useful.  Rate-limited by the ICMP
-	 * token bucket's spirit: at most one per tick per connection. */
-	tcp_stack(tp->t_socket->so_stack)->ts_stat.tcps_challengeack++;
+	 * who guessed wrong learns nothing useful.  At most
+	 * TCP_CHACK_PER_SEC per stack (RFC 5961 section 7). */
+	struct tcp_stack *ts = tcp_stack(tp->t_socket->so_stack);
+	if (ts->ts_chacks >= TCP_CHACK_PER_SEC) {
+		ts->ts_stat.tcps_challengeack_limited++;
+		return;
+	}
+	ts->ts_chacks++;
+	ts->ts_stat.tcps_challengeack++;
 	tp->t_flags |= TF_ACKNOW;
 	tcp_output(tp);
 }

@@ -311,6 +311,8 @@ tcp_timer_tick(void *arg)
 	struct tcp_stack *ts = arg;
 	struct netstack *ns = ts->ts_ns;
 	mutex_enter(&ns->ns_lock);
+	if (++ts->ts_ticks % (1000 / TCP_TICK_MS) == 0)
+		ts->ts_chacks = 0;
 	uint64_t now = kern_uptime_ns();
 	struct tcpcb *tp, *next;
 	for (tp = ts->ts_tcbs; tp != NULL; tp = next) {

@@ -126,6 +126,7 @@ struct tcpstat {
 	uint64_t tcps_fastrexmit, tcps_challengeack, tcps_rstignored;
 	uint64_t tcps_listendrop, tcps_pawsdrop, tcps_badopt, tcps_delack;
 	uint64_t tcps_timewait_reuse;
+	uint64_t tcps_challengeack_limited;	/* not sent: RFC 5961 7 */
 };
 
 struct tcp_stack {
@@ -136,7 +137,10 @@ struct tcp_stack {
 	callout_t ts_timer;		/* TCP_TICK_MS */
 	struct netstack *ts_ns;
 	bool ts_dying;
+	unsigned ts_ticks;		/* timer runs */
+	unsigned ts_chacks;		/* challenge ACKs this second */
 };
+#define TCP_CHACK_PER_SEC	100	/* RFC 5961 section 7 limit */
 
 static inline struct tcp_stack *
 tcp_stack(struct netstack *ns)

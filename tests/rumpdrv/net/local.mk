@@ -29,8 +29,8 @@ tests_rumpdrv_net_test_net_hostile_DEPENDENCIES = $(NET_TDEPS)
 
 # Interop with Linux's stack in a private network namespace.
 check_PROGRAMS += tests/rumpdrv/net/net_peer
-TESTS += tests/rumpdrv/net/test_net_linux.sh
-EXTRA_DIST += tests/rumpdrv/net/test_net_linux.sh
+TESTS += tests/rumpdrv/net/test_net_linux.sh tests/rumpdrv/net/test_net_httpd.sh
+EXTRA_DIST += tests/rumpdrv/net/test_net_linux.sh tests/rumpdrv/net/test_net_httpd.sh
 tests_rumpdrv_net_net_peer_SOURCES = tests/rumpdrv/net/net_peer.c
 tests_rumpdrv_net_net_peer_CPPFLAGS = $(RDTEST_CPPFLAGS)
 tests_rumpdrv_net_net_peer_LDFLAGS = $(NET_TLINK)
@@ -42,3 +42,12 @@ tests_rumpdrv_net_test_net_tcp_CPPFLAGS = $(RDTEST_CPPFLAGS)
 tests_rumpdrv_net_test_net_tcp_LDFLAGS = $(NET_TLINK)
 tests_rumpdrv_net_test_net_tcp_LDADD = $(NET_TLIBS)
 tests_rumpdrv_net_test_net_tcp_DEPENDENCIES = $(NET_TDEPS)
+
+# Benchmark (built, never run by make check): tests/bench/bench_net.
+noinst_PROGRAMS += tests/bench/bench_net
+tests_bench_bench_net_SOURCES = tests/bench/bench_net.c
+tests_bench_bench_net_CPPFLAGS = $(RDTEST_CPPFLAGS)
+tests_bench_bench_net_CFLAGS = $(AM_CFLAGS) -O2
+tests_bench_bench_net_LDFLAGS = $(NET_TLINK)
+tests_bench_bench_net_LDADD = $(NET_TLIBS)
+tests_bench_bench_net_DEPENDENCIES = $(NET_TDEPS)

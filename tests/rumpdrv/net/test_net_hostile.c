@@ -3,7 +3,8 @@
  * holds the far end of an in-process wire and sends crafted frames (runts,
  * bad checksums, short and bad header lengths, bad total lengths, option
  * overruns, martians, bad UDP/ICMP, overlapping and endless fragments,
- * bogus ARP).  Each must be dropped and counted under its own counter, and
+ * bogus ARP, and against a TCP connection: out-of-window RSTs and SYNs,
+ * unacceptable ACKs, an RST storm, bad checksums, offsets and options).  Each must be dropped and counted under its own counter, and
  * the stack must still answer ARP, ping and UDP afterwards.
  */
 #include <arpa/inet.h>
@@ -181,6 +182,47 @@ ping_ok(const char *when)
 	CHECK(memcmp(r + 34 + 4, pay + 4, 60) == 0, "reply echoes id, seq, data");
 }
 
+/* A TCP segment from us (port 5555) to the stack's port 80; a nonzero
+ * tcp_off_byte replaces the data-offset byte before the checksum. */
+static uint8_t tcp_off_byte;
+static size_t
+tcp_seg(uint8_t *f, uint8_t flags, uint32_t seq, uint32_t ack,
+    const uint8_t *opts, size_t optlen, const char *data, size_t dlen)
+{
+	uint8_t t[128];
+	size_t hl = 20 + optlen;
+	memset(t, 0, 20);
+	put16(t, 5555);
+	put16(t + 2, 80);
+	put32(t + 4, seq);
+	put32(t + 8, ack);
+	t[12] = (uint8_t)((hl / 4) << 4);
+	t[13] = flags;
+	put16(t + 14, 65535);
+	memcpy(t + 20, opts, optlen);
+	memcpy(t + hl, data, dlen);
+	if (tcp_off_byte != 0)
+		t[12] = tcp_off_byte;
+	uint8_t ph[12];
+	put32(ph, ip_us);
+	put32(ph + 4, ip_k);
+	ph[8] = 0;
+	ph[9] = 6;
+	put16(ph + 10, (uint16_t)(hl + dlen));
+	uint32_t s = 0;
+	for (int i = 0; i < 12; i += 2)
+		s += (uint32_t)(ph[i] << 8 | ph[i + 1]);
+	put16(t + 16, cksum(t, hl + dlen, s));
+	return ipv4(f, 20, 6, 0, t, hl + dlen, 0x7000);
+}
+
+static int
+is_synack(const uint8_t *f, size_t len)
+{
+	return len >= 54 && f[12] == 8 && f[13] == 0 && f[23] == 6 &&
+	    (f[47] & 0x12) == 0x12;
+}
+
 #define COUNTED(name, expr) do {					\
 	int64_t before_ = krs_net_counter(name);			\
 	expr;								\
@@ -322,6 +364,64 @@ main(void)
 	n = eth(f, mac_k, 0x0806);
 	COUNTED("arp.bad", tx(f, 20));	/* truncated ARP */
 	PASS("hostile frames: every kind dropped and counted");
+
+	/* TCP: a connection from the raw end, then attacks on it. */
+	int tl = krs_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in ta = { .sin_family = AF_INET, .sin_port = htons(80) };
+	CHECK(krs_bind(tl, &ta, sizeof(ta)) == 0 && krs_listen(tl, 4) == 0,
+	    "TCP listener on 80");
+	const uint8_t mss[4] = { 2, 4, 0x05, 0xb4 };
+	n = tcp_seg(f, 0x02, 1000, 0, mss, 4, NULL, 0);
+	tx(f, n);
+	CHECK(rx(r, is_synack, 3000) > 0, "SYN-ACK from the stack");
+	uint32_t iss = (uint32_t)r[38] << 24 | (uint32_t)r[39] << 16 |
+	    (uint32_t)r[40] << 8 | r[41];
+	n = tcp_seg(f, 0x10, 1001, iss + 1, NULL, 0, NULL, 0);
+	tx(f, n);
+	int tc = -1;
+	for (int t = 0; t < 300 && tc < 0; t++) {
+		tc = krs_accept(tl, NULL, NULL);
+		if (tc < 0) {
+			struct timespec ts = { 0, 10000000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+	CHECK(tc >= 0, "connection accepted");
+	COUNTED("tcp.challengeack",
+	    tx(f, tcp_seg(f, 0x04, 1001 + 100, 0, NULL, 0, NULL, 0)));
+	COUNTED("tcp.challengeack",
+	    tx(f, tcp_seg(f, 0x02, 5000, 0, NULL, 0, NULL, 0)));
+	COUNTED("tcp.rcvacktoomuch",
+	    tx(f, tcp_seg(f, 0x10, 1001, iss + 100000, NULL, 0, NULL, 0)));
+	n = tcp_seg(f, 0x18, 1001, iss + 1, NULL, 0, "xx", 2);
+	f[14 + 20 + 16] ^= 0x55;
+	COUNTED("tcp.rcvbadsum", tx(f, n));
+	const uint8_t badopt[4] = { 8, 40, 0, 0 };	/* timestamp overrun */
+	COUNTED("tcp.badopt", tx(f, tcp_seg(f, 0x18, 1001, iss + 1, badopt, 4,
+	    "xx", 2)));
+	tcp_off_byte = 0xf0;		/* data offset past the segment */
+	n = tcp_seg(f, 0x18, 1001, iss + 1, NULL, 0, "xx", 2);
+	tcp_off_byte = 0;
+	COUNTED("tcp.rcvbadoff", tx(f, n));
+	/* RST storm: in the window, never at RCV.NXT. */
+	for (int i = 0; i < 300; i++)
+		tx(f, tcp_seg(f, 0x04, 1002 + (uint32_t)i * 100, 0, NULL, 0,
+		    NULL, 0));
+	COUNTED("tcp.challengeack_limited", (void)0);
+	/* The connection survived: data still arrives. */
+	tx(f, tcp_seg(f, 0x18, 1001, iss + 1, NULL, 0, "alive", 5));
+	struct timeval ttv = { 5, 0 };
+	krs_fcntl(tc, KRS_F_SETFL, 0);
+	krs_setsockopt(tc, SOL_SOCKET, SO_RCVTIMEO, &ttv, sizeof(ttv));
+	char tb[16];
+	ssize_t tn = -1;
+	for (int t = 0; t < 5 && tn != 5; t++)
+		tn = krs_recv(tc, tb, sizeof(tb), 0);
+	CHECK(tn == 5 && memcmp(tb, "alive", 5) == 0,
+	    "the connection survived bad RSTs, SYNs, ACKs and an RST storm");
+	krs_close(tc);
+	krs_close(tl);
+	PASS("TCP: challenge ACKs for bad RST/SYN/ACK, bad checksum, offset, options");
 
 	/* Still alive and correct. */
 	arp_for_k();

@@ -1,0 +1,9 @@
+# examples/httpd: a static-file HTTP/1.1 server on the KRANK stack.
+noinst_PROGRAMS += examples/httpd/httpd
+examples_httpd_httpd_SOURCES = examples/httpd/httpd.c
+examples_httpd_httpd_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/rumpdrv \
+	-I$(srcdir)/rumpdrv/include
+examples_httpd_httpd_LDFLAGS = $(RUMPDRV_LINK_NET)
+examples_httpd_httpd_LDADD = $(RUMPDRV_HYP_LIBS)
+examples_httpd_httpd_DEPENDENCIES = rumpdrv/net/librumpnet.a \
+	rumpdrv/kern/librumpkern.a libkrank-hypercall.la

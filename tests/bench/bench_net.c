@@ -1,0 +1,232 @@
+/*
+ * bench_net.c - TCP between two KRANK stacks in one process over the
+ * in-process wire, against the same client and server as two Linux
+ * processes over TCP loopback, in the same run: 64-byte echo round trips
+ * (TCP_NODELAY) and bulk throughput, printed with ratios.  Not part of
+ * make check.  usage: bench_net [round_trips] [bulk_MiB]
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <krank/krs.h>
+#include "net/krs_net.h"
+
+struct ops {
+	int (*socket)(int, int, int);
+	int (*bind)(int, const void *, uint32_t);
+	int (*listen)(int, int);
+	int (*accept)(int, void *, uint32_t *);
+	int (*connect)(int, const void *, uint32_t);
+	ssize_t (*send)(int, const void *, size_t, int);
+	ssize_t (*recv)(int, void *, size_t, int);
+	int (*close)(int);
+	int (*setsockopt)(int, int, int, const void *, uint32_t);
+};
+
+static int l_bind(int s, const void *a, uint32_t l) { return bind(s, a, l); }
+static int l_accept(int s, void *a, uint32_t *l) { return accept(s, a, l); }
+static int l_connect(int s, const void *a, uint32_t l) { return connect(s, a, l); }
+static int l_setsockopt(int s, int lv, int n, const void *v, uint32_t l)
+{ return setsockopt(s, lv, n, v, l); }
+static const struct ops linux_ops = { socket, l_bind, listen, l_accept,
+	l_connect, send, recv, close, l_setsockopt };
+static const struct ops krank_ops = { krs_socket, krs_bind, krs_listen,
+	krs_accept, krs_connect, krs_send, krs_recv, krs_sock_close,
+	krs_setsockopt };
+
+static long rtts = 20000, bulk_mib = 256;
+
+static double
+now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int
+cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static size_t
+recv_n(const struct ops *o, int s, char *b, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = o->recv(s, b + got, n - got, 0);
+		if (r <= 0)
+			return got;
+		got += (size_t)r;
+	}
+	return got;
+}
+
+/* Server: port 7 echoes 64-byte messages, port 9 discards. */
+static void
+serve(const struct ops *o, const char *addr, int port)
+{
+	int one = 1;
+	int l = o->socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	inet_pton(AF_INET, addr, &a.sin_addr);
+	o->setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (o->bind(l, &a, sizeof(a)) != 0 || o->listen(l, 4) != 0) {
+		perror("bench_net: server");
+		exit(1);
+	}
+	int c = o->accept(l, NULL, NULL);
+	o->setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	static char buf[1 << 16];
+	if (port == 7) {
+		while (recv_n(o, c, buf, 64) == 64)
+			if (o->send(c, buf, 64, 0) != 64)
+				break;
+	} else
+		while (o->recv(c, buf, sizeof(buf), 0) > 0)
+			;
+	o->close(c);
+	o->close(l);
+}
+
+struct result { double rtt_med_us, rtt_p99_us, mbit; };
+
+static void
+client(const struct ops *o, const char *addr, struct result *r)
+{
+	int one = 1;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(7) };
+	inet_pton(AF_INET, addr, &a.sin_addr);
+	int s = -1;
+	for (int t = 0; t < 200; t++) {	/* until the server listens */
+		s = o->socket(AF_INET, SOCK_STREAM, 0);
+		if (o->connect(s, &a, sizeof(a)) == 0)
+			break;
+		o->close(s);
+		s = -1;
+		usleep(10000);
+	}
+	if (s < 0) {
+		fprintf(stderr, "bench_net: cannot connect to %s:7\n", addr);
+		exit(1);
+	}
+	o->setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	char msg[64];
+	memset(msg, 'x', sizeof(msg));
+	double *lat = malloc(sizeof(double) * (size_t)rtts);
+	for (long i = 0; i < rtts; i++) {
+		double t0 = now();
+		if (o->send(s, msg, 64, 0) != 64 || recv_n(o, s, msg, 64) != 64) {
+			fprintf(stderr, "bench_net: echo failed at %ld\n", i);
+			exit(1);
+		}
+		lat[i] = (now() - t0) * 1e6;
+	}
+	qsort(lat, (size_t)rtts, sizeof(double), cmp_d);
+	r->rtt_med_us = lat[rtts / 2];
+	r->rtt_p99_us = lat[rtts * 99 / 100];
+	free(lat);
+	o->close(s);
+
+	a.sin_port = htons(9);
+	for (int t = 0; t < 200; t++) {
+		s = o->socket(AF_INET, SOCK_STREAM, 0);
+		if (o->connect(s, &a, sizeof(a)) == 0)
+			break;
+		o->close(s);
+		s = -1;
+		usleep(10000);
+	}
+	static char buf[1 << 16];
+	memset(buf, 'y', sizeof(buf));
+	size_t total = (size_t)bulk_mib << 20, sent = 0;
+	double t0 = now();
+	while (sent < total) {
+		ssize_t w = o->send(s, buf, sizeof(buf), 0);
+		if (w <= 0) {
+			fprintf(stderr, "bench_net: bulk send: %s\n", strerror(errno));
+			exit(1);
+		}
+		sent += (size_t)w;
+	}
+	o->close(s);
+	r->mbit = (double)total * 8 / (now() - t0) / 1e6;
+}
+
+static int stack_b;
+static void *
+krank_server(void *arg)
+{
+	(void)arg;
+	krs_net_stack_select(stack_b);
+	serve(&krank_ops, "10.0.0.2", 7);
+	serve(&krank_ops, "10.0.0.2", 9);
+	return NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	char err[256], name[32];
+	struct result k, l;
+	if (argc > 1)
+		rtts = atol(argv[1]);
+	if (argc > 2)
+		bulk_mib = atol(argv[2]);
+
+	/* Linux: a child process serves, the parent is the client. */
+	pid_t pid = fork();
+	if (pid == 0) {
+		serve(&linux_ops, "127.0.0.1", 7);
+		serve(&linux_ops, "127.0.0.1", 9);
+		_exit(0);
+	}
+	client(&linux_ops, "127.0.0.1", &l);
+	waitpid(pid, NULL, 0);
+
+	/* KRANK: two stacks joined by a wire, server on a thread. */
+	if (krs_boot("net,ether,virtif,socket,inet", err, sizeof(err)) != 0) {
+		fprintf(stderr, "bench_net: boot: %s\n", err);
+		return 1;
+	}
+	krs_net_stack_select(0);
+	krs_if_virt_attach("wire:bench", name, sizeof(name));
+	krs_if_setaddr(name, "10.0.0.1/24");
+	krs_if_up(name, 1);
+	stack_b = krs_net_stack_create("b");
+	krs_net_stack_select(stack_b);
+	krs_if_virt_attach("wire:bench", name, sizeof(name));
+	krs_if_setaddr(name, "10.0.0.2/24");
+	krs_if_up(name, 1);
+	krs_net_stack_select(0);
+	pthread_t t;
+	pthread_create(&t, NULL, krank_server, NULL);
+	client(&krank_ops, "10.0.0.2", &k);
+	pthread_join(t, NULL);
+	krs_shutdown();
+
+	printf("TCP, %ld round trips of 64 bytes (TCP_NODELAY), %ld MiB bulk\n",
+	    rtts, bulk_mib);
+	printf("%-28s %12s %12s %8s\n", "measure", "krank", "linux", "ratio");
+	printf("%-28s %12.1f %12.1f %7.2fx\n", "echo RTT median (us)",
+	    k.rtt_med_us, l.rtt_med_us, l.rtt_med_us / k.rtt_med_us);
+	printf("%-28s %12.1f %12.1f %7.2fx\n", "echo RTT p99 (us)",
+	    k.rtt_p99_us, l.rtt_p99_us, l.rtt_p99_us / k.rtt_p99_us);
+	printf("%-28s %12.0f %12.0f %7.2fx\n", "bulk throughput (Mbit/s)",
+	    k.mbit, l.mbit, k.mbit / l.mbit);
+	printf("ratio > 1: KRANK better (RTT: linux/krank; throughput: "
+	    "krank/linux)\n");
+	return 0;
+}
