@@ -46,3 +46,15 @@ tests_bench_bench_kld_CPPFLAGS = $(KLD_TEST_CPPFLAGS)
 tests_bench_bench_kld_LDADD = libkrank-loader.la
 EXTRA_DIST += tests/bench/bench_kld.sh
 CLEANFILES += tests/bench/bench_kld
+
+# The mutation test again, loader compiled in, under ASan+UBSan.
+KLD_SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+check_PROGRAMS += tests/loader/kld_mutate_san
+tests_loader_kld_mutate_san_SOURCES = tests/loader/kld_mutate.c \
+	$(libkrank_loader_la_SOURCES)
+tests_loader_kld_mutate_san_CPPFLAGS = $(AM_CPPFLAGS) $(KLD_CPPFLAGS)
+tests_loader_kld_mutate_san_CFLAGS = $(AM_CFLAGS) $(LIBELF_CFLAGS) $(KLD_SAN_FLAGS)
+tests_loader_kld_mutate_san_LDFLAGS = $(KLD_SAN_FLAGS)
+tests_loader_kld_mutate_san_LDADD = $(LIBELF_LIBS) $(ZYDIS_LIBS) -lm -lpthread
+loader_test_scripts += tests/loader/test_kld_badelf_san.sh
