@@ -331,6 +331,10 @@ krs_accept(int fd, void *addr, uint32_t *addrlen)
 			so->so_qlen--;
 			child->so_qnext = NULL;
 			child->so_head = NULL;
+			/* The table's reference, taken before ns_lock is
+			 * dropped so a reset cannot free the socket under us;
+			 * the protocol keeps its own. */
+			soref(child);
 			break;
 		}
 		if (so->so_state & SS_NBIO) {
@@ -356,8 +360,6 @@ krs_accept(int fd, void *addr, uint32_t *addrlen)
 	sorele(so);
 	if (err != 0)
 		return krs_fail(err);
-	/* The table's reference; the protocol keeps its own. */
-	soref(child);
 	mutex_enter(&sotab_lock);
 	int i;
 	for (i = 0; i < SOTAB_MAX && sotab[i] != NULL; i++)

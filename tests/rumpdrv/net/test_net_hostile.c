@@ -143,7 +143,7 @@ arp_for_k(void)
 	memcpy(a + 8, mac_us, 6); put32(a + 14, ip_us);
 	memset(a + 18, 0, 6); put32(a + 24, ip_k);
 	tx(f, 42);
-	CHECK(rx(r, is_arp_reply, 3000) > 0, "ARP reply from the stack");
+	CHECK(rx(r, is_arp_reply, 10000) > 0, "ARP reply from the stack");
 	CHECK(memcmp(r + 22, mac_k, 6) == 0, "reply carries the stack's MAC");
 }
 
@@ -227,7 +227,7 @@ is_synack(const uint8_t *f, size_t len)
 	int64_t before_ = krs_net_counter(name);			\
 	expr;								\
 	int64_t after_ = before_;					\
-	for (int w_ = 0; w_ < 200 && after_ == before_; w_++) {		\
+	for (int w_ = 0; w_ < 500 && after_ == before_; w_++) {		\
 		struct timespec ts_ = { 0, 10000000 };			\
 		nanosleep(&ts_, NULL);					\
 		after_ = krs_net_counter(name);				\
@@ -328,7 +328,7 @@ main(void)
 	n = ipv4(f, 20, 17, 0, u, 13, 15);
 	COUNTED("udp.noport", tx(f, n));
 	uint8_t r[2048];
-	CHECK(rx(r, is_port_unreach, 3000) > 0, "ICMP port unreachable came back");
+	CHECK(rx(r, is_port_unreach, 10000) > 0, "ICMP port unreachable came back");
 	/* ICMP */
 	uint8_t ic[16] = { 8, 0, 0x12, 0x34 };
 	n = ipv4(f, 20, 1, 0, ic, 16, 16);
@@ -373,7 +373,7 @@ main(void)
 	const uint8_t mss[4] = { 2, 4, 0x05, 0xb4 };
 	n = tcp_seg(f, 0x02, 1000, 0, mss, 4, NULL, 0);
 	tx(f, n);
-	CHECK(rx(r, is_synack, 3000) > 0, "SYN-ACK from the stack");
+	CHECK(rx(r, is_synack, 10000) > 0, "SYN-ACK from the stack");
 	uint32_t iss = (uint32_t)r[38] << 24 | (uint32_t)r[39] << 16 |
 	    (uint32_t)r[40] << 8 | r[41];
 	n = tcp_seg(f, 0x10, 1001, iss + 1, NULL, 0, NULL, 0);
