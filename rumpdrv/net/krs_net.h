@@ -74,6 +74,22 @@ KRS_EXPORT ssize_t krs_send(int fd, const void *buf, size_t len, int flags);
 KRS_EXPORT ssize_t krs_recvfrom(int fd, void *buf, size_t len, int flags,
     void *from, uint32_t *fromlen);
 KRS_EXPORT ssize_t krs_recv(int fd, void *buf, size_t len, int flags);
+/* Linux's struct msghdr layout; no control messages (msg_controllen is
+ * set to 0 on return). */
+struct krs_msghdr {
+	void *msg_name;
+	uint32_t msg_namelen;
+	struct krs_iovec_net { void *iov_base; size_t iov_len; } *msg_iov;
+	size_t msg_iovlen;
+	void *msg_control;
+	size_t msg_controllen;
+	int msg_flags;
+};
+#define KRS_IOV_MAX 1024
+KRS_EXPORT ssize_t krs_sendmsg(int fd, const struct krs_msghdr *msg, int flags);
+KRS_EXPORT ssize_t krs_recvmsg(int fd, struct krs_msghdr *msg, int flags);
+#define KRS_SO_LINGER	13
+struct krs_linger { int l_onoff; int l_linger; };
 KRS_EXPORT int krs_listen(int fd, int backlog);
 /* krs_accept - a connected socket from the accept queue (EAGAIN when
  * non-blocking and empty). */

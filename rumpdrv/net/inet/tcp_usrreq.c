@@ -78,8 +78,10 @@ tcp_detach(struct socket *so)
 		tcp_close(tp);
 		return;
 	}
-	if (so->so_rcv.sb_cc > 0 && TCPS_HAVEESTABLISHED(tp->t_state)) {
-		/* Unread data: reset instead of a FIN (RFC 2525 2.17). */
+	if ((so->so_rcv.sb_cc > 0 || so->so_linger == 0) &&
+	    TCPS_HAVEESTABLISHED(tp->t_state)) {
+		/* Unread data (RFC 2525 2.17) or SO_LINGER with a zero
+		 * timeout: an abortive close, RST instead of FIN. */
 		tcp_drop(tp, ECONNRESET);
 		return;
 	}

@@ -73,6 +73,7 @@ struct socket {
 	struct socket *so_qnext;
 	int so_q0len, so_qlen, so_qlimit;
 	bool so_onq0;
+	int so_linger;			/* SO_LINGER seconds; -1: off */
 };
 
 /*

@@ -154,6 +154,7 @@ krs_socket(int domain, int type, int protocol)
 	so->so_pr = pr;
 	so->so_type = type;
 	so->so_refs = 1;
+	so->so_linger = -1;
 	if (flags & SOCK_NONBLOCK)
 		so->so_state |= SS_NBIO;
 	cv_init(&so->so_cv, "socket");
@@ -736,6 +737,17 @@ krs_setsockopt(int fd, int level, int name, const void *val, uint32_t len)
 		return krs_fail(ENOPROTOOPT);
 	if (val == NULL)
 		return krs_fail(EFAULT);
+	if (name == KRS_SO_LINGER) {
+		struct krs_linger lg;
+		if (len < sizeof(lg))
+			return krs_fail(EINVAL);
+		memcpy(&lg, val, sizeof(lg));
+		SOCK_OP(fd, so, {
+			so->so_linger = lg.l_onoff ? (lg.l_linger < 0 ? 0 :
+			    lg.l_linger) : -1;
+		});
+		return 0;
+	}
 	if (name == KRS_SO_RCVTIMEO || name == KRS_SO_SNDTIMEO) {
 		if (len < sizeof(tv))
 			return krs_fail(EINVAL);
@@ -806,6 +818,18 @@ krs_getsockopt(int fd, int level, int name, void *val, uint32_t *len)
 	}
 	if (level != KRS_SOL_SOCKET)
 		return krs_fail(ENOPROTOOPT);
+	if (name == KRS_SO_LINGER) {
+		struct krs_linger lg = { 0, 0 };
+		if (*len < sizeof(lg))
+			return krs_fail(EINVAL);
+		SOCK_OP(fd, so, {
+			lg.l_onoff = so->so_linger >= 0;
+			lg.l_linger = so->so_linger >= 0 ? so->so_linger : 0;
+		});
+		memcpy(val, &lg, sizeof(lg));
+		*len = sizeof(lg);
+		return 0;
+	}
 	SOCK_OP(fd, so, {
 		switch (name) {
 		case KRS_SO_ERROR:
@@ -969,4 +993,72 @@ krs_net_stack_destroy(int id)
 		return krs_fail(EBUSY);	/* stack 0 lives until shutdown */
 	netstack_destroy(ns);
 	return 0;
+}
+
+/* sendmsg/recvmsg: gather into / scatter from one kernel-side buffer, then
+ * the ordinary path (one datagram per call for UDP, as POSIX requires). */
+static ssize_t
+msg_total(const struct krs_msghdr *msg)
+{
+	if (msg == NULL || (msg->msg_iov == NULL && msg->msg_iovlen > 0))
+		return -EFAULT;
+	if (msg->msg_iovlen > KRS_IOV_MAX)
+		return -EMSGSIZE;
+	size_t total = 0;
+	for (size_t i = 0; i < msg->msg_iovlen; i++) {
+		total += msg->msg_iov[i].iov_len;
+		if (total > 0x7fffffff)
+			return -EINVAL;
+	}
+	return (ssize_t)total;
+}
+
+KRS_EXPORT ssize_t
+krs_sendmsg(int fd, const struct krs_msghdr *msg, int flags)
+{
+	ssize_t total = msg_total(msg);
+	if (total < 0)
+		return krs_fail((int)-total);
+	char *buf = total > 0 ? kmem_alloc((size_t)total, KM_SLEEP) : NULL;
+	size_t off = 0;
+	for (size_t i = 0; i < msg->msg_iovlen; i++) {
+		memcpy(buf + off, msg->msg_iov[i].iov_base, msg->msg_iov[i].iov_len);
+		off += msg->msg_iov[i].iov_len;
+	}
+	ssize_t rv = krs_sendto(fd, buf != NULL ? buf : "", (size_t)total, flags,
+	    msg->msg_name, msg->msg_namelen);
+	if (buf != NULL)
+		kmem_free(buf, (size_t)total);
+	return rv;
+}
+
+KRS_EXPORT ssize_t
+krs_recvmsg(int fd, struct krs_msghdr *msg, int flags)
+{
+	ssize_t total = msg_total(msg);
+	if (total < 0)
+		return krs_fail((int)-total);
+	size_t cap = total > 0 ? (size_t)total : 1;
+	char *buf = kmem_alloc(cap, KM_SLEEP);
+	uint32_t nl = msg->msg_namelen;
+	ssize_t n = krs_recvfrom(fd, buf, (size_t)total, flags | KRS_MSG_TRUNC,
+	    msg->msg_name, msg->msg_name != NULL ? &nl : NULL);
+	if (n >= 0) {
+		size_t left = (size_t)n < (size_t)total ? (size_t)n : (size_t)total;
+		size_t off = 0;
+		for (size_t i = 0; i < msg->msg_iovlen && off < left; i++) {
+			size_t c = msg->msg_iov[i].iov_len < left - off ?
+			    msg->msg_iov[i].iov_len : left - off;
+			memcpy(msg->msg_iov[i].iov_base, buf + off, c);
+			off += c;
+		}
+		msg->msg_flags = n > total ? KRS_MSG_TRUNC : 0;
+		if (msg->msg_name != NULL)
+			msg->msg_namelen = nl;
+		msg->msg_controllen = 0;
+		if (!(flags & KRS_MSG_TRUNC) && n > total)
+			n = total;
+	}
+	kmem_free(buf, cap);
+	return n;
 }

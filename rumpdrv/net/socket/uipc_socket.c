@@ -138,6 +138,7 @@ sonewconn(struct socket *head)
 	so->so_rcv.sb_hiwat = head->so_rcv.sb_hiwat;
 	so->so_snd.sb_hiwat = head->so_snd.sb_hiwat;
 	so->so_refs = 1;		/* the protocol's, until accept */
+	so->so_linger = head->so_linger;
 	so->so_fd = -1;
 	cv_init(&so->so_cv, "socket");
 	so->so_head = head;

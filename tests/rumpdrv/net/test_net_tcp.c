@@ -264,6 +264,50 @@ test_basic(void)
 	CHECK_ERR(krs_recv(nb, buf, sizeof(buf), 0), ECONNRESET);
 	krs_close(nb);
 	PASS("non-blocking connect, poll, SO_ERROR; close with unread data resets");
+
+	/* sendmsg/recvmsg with iovecs, and SO_LINGER 0 (abortive close). */
+	use(0);
+	int g = connect_to("10.0.0.2", 80);
+	use(stack_b);
+	s = krs_accept(l, NULL, NULL);
+	CHECK(s >= 0, "accept");
+	krs_setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	struct krs_iovec_net iov[3] = { { "scat", 4 }, { "ter-", 4 },
+	    { "gather", 6 } };
+	struct krs_msghdr mh = { .msg_iov = iov, .msg_iovlen = 3 };
+	CHECK(krs_sendmsg(g, &mh, 0) == 14, "sendmsg of 3 iovecs");
+	char p1[5], p2[16];
+	struct krs_iovec_net riov[2] = { { p1, 5 }, { p2, 9 } };
+	struct sockaddr_in from;
+	struct krs_msghdr rh = { .msg_name = &from, .msg_namelen = sizeof(from),
+	    .msg_iov = riov, .msg_iovlen = 2 };
+	size_t got = 0;
+	while (got < 14) {
+		ssize_t n = krs_recvmsg(s, &rh, 0);
+		CHECK(n > 0, "recvmsg");
+		got += (size_t)n;
+		if (got < 14) {	/* the rest lands at the right place */
+			riov[0].iov_base = got < 5 ? p1 + got : p2 + (got - 5);
+			riov[0].iov_len = got < 5 ? 5 - got : 14 - got;
+			rh.msg_iovlen = 1;
+		}
+	}
+	CHECK(memcmp(p1, "scatt", 5) == 0 && memcmp(p2, "er-gather", 9) == 0 &&
+	    from.sin_addr.s_addr == htonl(0x0a000001), "recvmsg scattered it");
+	struct krs_linger lg = { 1, 0 };
+	CHECK(krs_setsockopt(s, SOL_SOCKET, KRS_SO_LINGER, &lg, sizeof(lg)) == 0,
+	    "SO_LINGER 0");
+	uint32_t lgl = sizeof(lg);
+	lg.l_onoff = 5;
+	CHECK(krs_getsockopt(s, SOL_SOCKET, KRS_SO_LINGER, &lg, &lgl) == 0 &&
+	    lg.l_onoff == 1 && lg.l_linger == 0, "SO_LINGER read back");
+	krs_close(s);
+	pf.fd = g;
+	pf.events = KRS_POLLIN;
+	CHECK(krs_poll(&pf, 1, 5000) == 1, "reset arrives");
+	CHECK_ERR(krs_recv(g, buf, sizeof(buf), 0), ECONNRESET);
+	krs_close(g);
+	PASS("sendmsg/recvmsg with iovecs; SO_LINGER 0 closes with RST");
 	krs_close(l);
 }
 
