@@ -21,10 +21,11 @@ libkrank_hypercall_la_SOURCES = \
 	hypercalls/posix/pkt_tap.c \
 	hypercalls/posix/pkt_afpacket.c \
 	hypercalls/posix/hyp_arena.c \
+	hypercalls/posix/hyp_rcu.c \
 	hypercalls/posix/hyp_cpu.c
 libkrank_hypercall_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/hypercalls/posix
-libkrank_hypercall_la_CFLAGS = $(AM_CFLAGS) $(URING_CFLAGS)
-libkrank_hypercall_la_LIBADD = $(URING_LIBS) -lpthread
+libkrank_hypercall_la_CFLAGS = $(AM_CFLAGS) $(URING_CFLAGS) $(URCU_BP_CFLAGS)
+libkrank_hypercall_la_LIBADD = $(URING_LIBS) $(URCU_BP_LIBS) -lpthread
 libkrank_hypercall_la_LDFLAGS = -version-info 0:0:0 -no-undefined \
 	-Wl,--version-script=$(srcdir)/hypercalls/libkrank-hypercall.map
 EXTRA_libkrank_hypercall_la_DEPENDENCIES = hypercalls/libkrank-hypercall.map

@@ -1,31 +1,33 @@
 /*
- * kern_rmtable.c - a read-mostly table of (name, pointer) under a reader/
- * writer lock of the hypercall layer.  Not liburcu: liburcu makes its own
- * host calls (membarrier, futex, its call_rcu pthreads) outside the
- * hypercall layer and needs every reader thread registered with it; see
- * docs/rumpdrv.md.  Readers of these tables (fs type lookup at mount) are
- * off the hot paths.
+ * kern_rmtable.c - a read-mostly table of (name, pointer) under RCU: the
+ * hypercall layer's hyp_rcu_* (liburcu underneath, so liburcu's host
+ * calls stay in the hypercall layer).  Lookups take no lock and write no
+ * shared memory; inserts and removals serialise on a mutex, publish with
+ * release stores, and a removed entry is freed only after every reader
+ * that might still see it has left (hyp_rcu_synchronize).
  */
 #include <string.h>
+
+#include <krank/hyp.h>
 
 #include "kern/kern_int.h"
 
 struct rmentry {
-	struct rmentry *next;
-	char *key;
+	struct rmentry *next;		/* published with release stores */
+	char *key;			/* immutable once published */
 	void *val;
 };
 
 struct rmtable {
-	krwlock_t lock;			/* protects head and every entry */
-	struct rmentry *head;
+	kmutex_t lock;			/* serialises updaters */
+	struct rmentry *head;		/* RCU: readers load with acquire */
 };
 
 int
 rmtable_create(struct rmtable **tp)
 {
 	struct rmtable *t = kmem_zalloc(sizeof(*t), KM_SLEEP);
-	rw_init(&t->lock);
+	mutex_init(&t->lock, MUTEX_DEFAULT, IPL_NONE);
 	*tp = t;
 	return 0;
 }
@@ -34,12 +36,15 @@ void
 rmtable_destroy(struct rmtable *t)
 {
 	struct rmentry *e, *n;
+
+	/* The caller guarantees no reader remains; wait for any late one. */
+	hyp_rcu_synchronize();
 	for (e = t->head; e != NULL; e = n) {
 		n = e->next;
 		kmem_strfree(e->key);
 		kmem_free(e, sizeof(*e));
 	}
-	rw_destroy(&t->lock);
+	mutex_destroy(&t->lock);
 	kmem_free(t, sizeof(*t));
 }
 
@@ -49,36 +54,39 @@ rmtable_insert(struct rmtable *t, const char *key, void *val)
 	struct rmentry *e = kmem_zalloc(sizeof(*e), KM_SLEEP);
 	e->key = kmem_strdup(key, KM_SLEEP);
 	e->val = val;
-	rw_enter(&t->lock, RW_WRITER);
+	mutex_enter(&t->lock);
 	for (struct rmentry *o = t->head; o != NULL; o = o->next) {
 		if (strcmp(o->key, key) == 0) {
-			rw_exit(&t->lock);
+			mutex_exit(&t->lock);
 			kmem_strfree(e->key);
 			kmem_free(e, sizeof(*e));
 			return EEXIST;
 		}
 	}
 	e->next = t->head;
-	t->head = e;
-	rw_exit(&t->lock);
+	/* Readers see the entry only whole. */
+	__atomic_store_n(&t->head, e, __ATOMIC_RELEASE);
+	mutex_exit(&t->lock);
 	return 0;
 }
 
 int
 rmtable_remove(struct rmtable *t, const char *key)
 {
-	rw_enter(&t->lock, RW_WRITER);
+	mutex_enter(&t->lock);
 	for (struct rmentry **pp = &t->head; *pp != NULL; pp = &(*pp)->next) {
 		struct rmentry *e = *pp;
 		if (strcmp(e->key, key) == 0) {
-			*pp = e->next;
-			rw_exit(&t->lock);
+			__atomic_store_n(pp, e->next, __ATOMIC_RELEASE);
+			mutex_exit(&t->lock);
+			/* Readers may still walk e: wait them out. */
+			hyp_rcu_synchronize();
 			kmem_strfree(e->key);
 			kmem_free(e, sizeof(*e));
 			return 0;
 		}
 	}
-	rw_exit(&t->lock);
+	mutex_exit(&t->lock);
 	return ENOENT;
 }
 
@@ -87,8 +95,10 @@ rmtable_lookup(struct rmtable *t, const char *key,
     void (*fn)(void *, void *), void *arg)
 {
 	void *val = NULL;
-	rw_enter(&t->lock, RW_READER);
-	for (struct rmentry *e = t->head; e != NULL; e = e->next) {
+
+	hyp_rcu_read_lock();
+	for (struct rmentry *e = __atomic_load_n(&t->head, __ATOMIC_ACQUIRE);
+	    e != NULL; e = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE)) {
 		if (strcmp(e->key, key) == 0) {
 			val = e->val;
 			if (fn != NULL)
@@ -96,6 +106,6 @@ rmtable_lookup(struct rmtable *t, const char *key,
 			break;
 		}
 	}
-	rw_exit(&t->lock);
+	hyp_rcu_read_unlock();
 	return val;
 }

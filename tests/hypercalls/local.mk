@@ -18,7 +18,8 @@ hyp_tests = \
 	tests/hypercalls/test_condvar \
 	tests/hypercalls/test_pkt_wire \
 	tests/hypercalls/test_arena_cpu \
-	tests/hypercalls/test_component
+	tests/hypercalls/test_component \
+	tests/hypercalls/test_rcu
 check_PROGRAMS += $(hyp_tests)
 TESTS += $(hyp_tests)
 tests_hypercalls_test_params_LDADD = $(HYPTEST_LIBS)
@@ -33,6 +34,7 @@ tests_hypercalls_test_condvar_LDADD = $(HYPTEST_LIBS)
 tests_hypercalls_test_pkt_wire_LDADD = $(HYPTEST_LIBS)
 tests_hypercalls_test_arena_cpu_LDADD = $(HYPTEST_LIBS)
 tests_hypercalls_test_component_LDADD = $(HYPTEST_LIBS)
+tests_hypercalls_test_rcu_LDADD = $(HYPTEST_LIBS)
 
 # dl_bootstrap: a librump*-named shared library with link sets.
 check_LTLIBRARIES += tests/hypercalls/librumptest_comp.la
@@ -65,7 +67,7 @@ tests_hypercalls_libkrank_hypercall_san_la_CFLAGS = $(libkrank_hypercall_la_CFLA
 tests_hypercalls_libkrank_hypercall_san_la_LIBADD = $(libkrank_hypercall_la_LIBADD)
 tests_hypercalls_libkrank_hypercall_san_la_LDFLAGS = $(SAN_FLAGS)
 san_tests = tests/hypercalls/test_pkt_wire_san tests/hypercalls/test_bio_san \
-	tests/hypercalls/test_files_san
+	tests/hypercalls/test_files_san tests/hypercalls/test_rcu_san
 check_PROGRAMS += $(san_tests)
 TESTS += $(san_tests)
 SAN_LIBS = tests/hypercalls/libkrank-hypercall-san.la -lpthread
@@ -81,6 +83,10 @@ tests_hypercalls_test_files_san_SOURCES = tests/hypercalls/test_files.c tests/hy
 tests_hypercalls_test_files_san_CFLAGS = $(AM_CFLAGS) $(SAN_FLAGS)
 tests_hypercalls_test_files_san_LDFLAGS = $(SAN_FLAGS)
 tests_hypercalls_test_files_san_LDADD = $(SAN_LIBS)
+tests_hypercalls_test_rcu_san_SOURCES = tests/hypercalls/test_rcu.c tests/hypercalls/hyptest.c
+tests_hypercalls_test_rcu_san_CFLAGS = $(AM_CFLAGS) $(SAN_FLAGS)
+tests_hypercalls_test_rcu_san_LDFLAGS = $(SAN_FLAGS)
+tests_hypercalls_test_rcu_san_LDADD = $(SAN_LIBS)
 
 # make installcheck (run by distcheck): a program builds against the
 # installed headers and library through krank.pc alone, and runs.

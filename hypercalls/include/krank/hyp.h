@@ -135,6 +135,21 @@ void hyp_arena_destroy(struct hyp_arena *a);
 const char *hyp_arena_kind_name(enum hyp_arena_kind kind);
 
 /* ---------------------------------------------------------------------
+ * Read-copy-update, for read-mostly tables of the kernel layers.
+ *
+ * Readers bracket their accesses with hyp_rcu_read_lock/unlock (cheap, no
+ * host call, may nest, must not block) and load shared pointers with
+ * acquire semantics.  An updater publishes a new version with a release
+ * store, then hyp_rcu_synchronize waits until no reader can still hold
+ * the old one, which may then be freed.  synchronize releases the
+ * caller's virtual CPU while it waits and must not be called inside a
+ * read-side section.
+ * ------------------------------------------------------------------- */
+void hyp_rcu_read_lock(void);
+void hyp_rcu_read_unlock(void);
+void hyp_rcu_synchronize(void);
+
+/* ---------------------------------------------------------------------
  * CPUs
  * ------------------------------------------------------------------- */
 /* Number of CPUs this process may run on. */

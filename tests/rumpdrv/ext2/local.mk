@@ -55,7 +55,7 @@ tests/fuzz/fuzz_ext2: tests/fuzz/fuzz_ext2.c $(EXT2_CORE_SOURCES) \
 		$(filter %.c,$(addprefix $(srcdir)/,$(EXT2_CORE_SOURCES))) \
 		$(srcdir)/rumpdrv/dev/blk/blk.c \
 		-Wl,--whole-archive rumpdrv/kern/librumpkern.a -Wl,--no-whole-archive \
-		.libs/libkrank-hypercall.a $(URING_LIBS) -lpthread
+		.libs/libkrank-hypercall.a $(URING_LIBS) $(URCU_BP_LIBS) -lpthread
 
 # Rump-style component test: kern + vfs + tmpfs + ext2 through krs_*.
 check_PROGRAMS += tests/rumpdrv/ext2/test_ext2_vfs
