@@ -72,7 +72,8 @@ tests_rumpdrv_test_contexts_san_LDADD = $(RUMPDRV_HYP_LIBS)
 
 # Benchmark (built, never run by make check): tests/bench/bench_vfs_tmpfs.
 noinst_PROGRAMS += tests/bench/bench_vfs_tmpfs
-tests_bench_bench_vfs_tmpfs_SOURCES = tests/bench/bench_vfs_tmpfs.c
+tests_bench_bench_vfs_tmpfs_SOURCES = tests/bench/bench_vfs_tmpfs.c \
+	tests/bench/bench_krs_io.c tests/bench/bench_krs_io.h
 tests_bench_bench_vfs_tmpfs_CPPFLAGS = $(RDTEST_CPPFLAGS)
 tests_bench_bench_vfs_tmpfs_CFLAGS = $(AM_CFLAGS) -O2
 tests_bench_bench_vfs_tmpfs_LDFLAGS = $(RD_TMPFS_LINK)

@@ -72,7 +72,8 @@ EXTRA_DIST += tests/rumpdrv/ext2/test_ext2_vfs.sh
 
 # Benchmark (built, never run by make check): tests/bench/bench_ext2.
 noinst_PROGRAMS += tests/bench/bench_ext2
-tests_bench_bench_ext2_SOURCES = tests/bench/bench_ext2.c
+tests_bench_bench_ext2_SOURCES = tests/bench/bench_ext2.c \
+	tests/bench/bench_krs_io.c tests/bench/bench_krs_io.h
 tests_bench_bench_ext2_CPPFLAGS = $(EXT2TEST_CPPFLAGS)
 tests_bench_bench_ext2_CFLAGS = $(AM_CFLAGS) -O2
 tests_bench_bench_ext2_LDFLAGS = $(tests_rumpdrv_ext2_test_ext2_vfs_LDFLAGS)
