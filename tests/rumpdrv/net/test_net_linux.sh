@@ -89,7 +89,13 @@ run_case() {
 	else
 		echo "FAIL: $name: TCP discard: $(cat "$work/tcperr2.$name")"; fail=1
 	fi
-	printf 'quit\n' | nsx socat -u - UDP:"$kaddr":7
+	# "quit" is one UDP datagram and may be lost like any other: send it
+	# again every 0.2 s (a retransmission interval) until the peer exits.
+	for _try in $(seq 50); do
+		kill -0 "$ppid_" 2>/dev/null || break
+		printf 'quit\n' | nsx socat -u - UDP:"$kaddr":7
+		sleep 0.2
+	done
 	wait "$ppid_"; rc=$?; ppid_=
 	summary=$(cat <&3); exec 3<&-
 	kill "$spid" "$tpid" 2>/dev/null; wait "$spid" "$tpid" 2>/dev/null; spid= tpid=
