@@ -7,6 +7,7 @@
  * touch the scheduler.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,17 +273,28 @@ rumpuser_mutex_owner(struct rumpuser_mtx *mtx, struct lwp **lp)
  *
  * Our own lock so that downgrade is atomic (no writer can slip in) and
  * upgrade succeeds when the caller is the only reader.  Writers are
- * preferred: a new reader waits while a writer waits.  All fields are
- * protected by mtx.
+ * preferred: a new reader waits while a writer waits.
+ *
+ * The lock is one atomic word, st: RW_WHELD while a writer holds it,
+ * RW_WAITERS while anyone sleeps in the slow path, and the number of
+ * readers in units of RW_READER.  Uncontended enter and exit are one
+ * compare-and-swap each.  With RW_WAITERS set every enter takes the slow
+ * path, under mtx, which also protects rwait, wwait and the condvars.  A
+ * sleeper sets RW_WAITERS (an atomic read-modify-write on st) before it
+ * looks at st the last time, so the releaser that frees the lock after
+ * that look sees the bit and wakes it under mtx.
  */
+#define RW_WHELD	0x1ul
+#define RW_WAITERS	0x2ul
+#define RW_READER	0x4ul
+
 struct rumpuser_rw {
+	unsigned long st;		/* atomic */
+	struct lwp *writer;		/* atomic: the holding writer's lwp */
 	pthread_mutex_t mtx;
 	pthread_cond_t rcv, wcv;
-	int readers;			/* readers holding it */
-	int wwait;			/* writers waiting */
-	int rwait;			/* readers waiting */
-	struct lwp *writer;		/* holding writer's lwp */
-	int wheld;			/* held for writing */
+	int wwait;			/* writers sleeping (mtx) */
+	int rwait;			/* readers sleeping (mtx) */
 } __attribute__((aligned(64)));
 
 void
@@ -299,120 +311,163 @@ rumpuser_rw_init(struct rumpuser_rw **rwp)
 	*rwp = rw;
 }
 
-/* Try to take it; rw->mtx held.  0 or EBUSY (host number). */
-static int
+static inline bool
+rw_cas(struct rumpuser_rw *rw, unsigned long *old, unsigned long new)
+{
+	return __atomic_compare_exchange_n(&rw->st, old, new, false,
+	    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+}
+
+static inline void
+rw_setwriter(struct rumpuser_rw *rw, struct lwp *l)
+{
+	__atomic_store_n(&rw->writer, l, __ATOMIC_RELAXED);
+}
+
+/* The fast path: taken when nobody sleeps.  true if taken. */
+static inline bool
+rw_try_fast(struct rumpuser_rw *rw, int lk)
+{
+	unsigned long s = __atomic_load_n(&rw->st, __ATOMIC_RELAXED);
+	if (lk == RUMPUSER_RW_WRITER)
+		return s == 0 && rw_cas(rw, &s, RW_WHELD);
+	while ((s & (RW_WHELD | RW_WAITERS)) == 0)
+		if (rw_cas(rw, &s, s + RW_READER))
+			return true;
+	return false;
+}
+
+/* The exact test, rw->mtx held: a reader also yields to sleeping writers. */
+static bool
 rw_try_locked(struct rumpuser_rw *rw, int lk)
 {
-	if (lk == RUMPUSER_RW_WRITER) {
-		if (rw->wheld || rw->readers > 0)
-			return EBUSY;
-		rw->wheld = 1;
-		rw->writer = rumpuser_curlwp();
-	} else {
-		if (rw->wheld || rw->wwait > 0)
-			return EBUSY;
-		rw->readers++;
+	unsigned long s = __atomic_load_n(&rw->st, __ATOMIC_RELAXED);
+	for (;;) {
+		if (lk == RUMPUSER_RW_WRITER) {
+			if ((s & ~RW_WAITERS) != 0)
+				return false;
+			if (rw_cas(rw, &s, s | RW_WHELD))
+				return true;
+		} else {
+			if ((s & RW_WHELD) || rw->wwait > 0)
+				return false;
+			if (rw_cas(rw, &s, s + RW_READER))
+				return true;
+		}
 	}
-	return 0;
 }
 
 static void
 rw_wait_locked(struct rumpuser_rw *rw, int lk)
 {
-	if (lk == RUMPUSER_RW_WRITER) {
-		rw->wwait++;
-		while (rw_try_locked(rw, lk) != 0)
-			pthread_cond_wait(&rw->wcv, &rw->mtx);
-		rw->wwait--;
-	} else {
-		rw->rwait++;
-		while (rw_try_locked(rw, lk) != 0)
-			pthread_cond_wait(&rw->rcv, &rw->mtx);
-		rw->rwait--;
+	int *nwait = lk == RUMPUSER_RW_WRITER ? &rw->wwait : &rw->rwait;
+	pthread_cond_t *cv = lk == RUMPUSER_RW_WRITER ? &rw->wcv : &rw->rcv;
+
+	(*nwait)++;
+	__atomic_fetch_or(&rw->st, RW_WAITERS, __ATOMIC_SEQ_CST);
+	while (!rw_try_locked(rw, lk))
+		pthread_cond_wait(cv, &rw->mtx);
+	if (--*nwait == 0 && rw->wwait + rw->rwait == 0)
+		__atomic_fetch_and(&rw->st, ~RW_WAITERS, __ATOMIC_SEQ_CST);
+}
+
+/* Wake sleepers after a release that left st == new. */
+static void
+rw_wakeup(struct rumpuser_rw *rw, unsigned long new)
+{
+	if ((new & RW_WAITERS) == 0 || (new & RW_WHELD))
+		return;
+	pthread_mutex_lock(&rw->mtx);
+	if (rw->wwait > 0) {
+		if (new / RW_READER == 0)
+			pthread_cond_signal(&rw->wcv);
+	} else if (rw->rwait > 0) {
+		pthread_cond_broadcast(&rw->rcv);
 	}
+	pthread_mutex_unlock(&rw->mtx);
 }
 
 void
 rumpuser_rw_enter(int lk, struct rumpuser_rw *rw)
 {
-	pthread_mutex_lock(&rw->mtx);
-	if (rw_try_locked(rw, lk) == 0) {
-		pthread_mutex_unlock(&rw->mtx);
-		return;
-	}
-	pthread_mutex_unlock(&rw->mtx);
-	KLOCK_WRAP(
+	if (!rw_try_fast(rw, lk)) {
 		pthread_mutex_lock(&rw->mtx);
-		rw_wait_locked(rw, lk);
-		pthread_mutex_unlock(&rw->mtx)
-	);
-	if (lk == RUMPUSER_RW_WRITER) {
-		/* curlwp is valid again now that we hold a CPU. */
-		pthread_mutex_lock(&rw->mtx);
-		rw->writer = rumpuser_curlwp();
+		bool got = rw_try_locked(rw, lk);
 		pthread_mutex_unlock(&rw->mtx);
+		if (!got) {
+			KLOCK_WRAP(
+				pthread_mutex_lock(&rw->mtx);
+				rw_wait_locked(rw, lk);
+				pthread_mutex_unlock(&rw->mtx)
+			);
+		}
 	}
+	/* curlwp is valid again now that we hold a CPU. */
+	if (lk == RUMPUSER_RW_WRITER)
+		rw_setwriter(rw, rumpuser_curlwp());
 }
 
 int
 rumpuser_rw_tryenter(int lk, struct rumpuser_rw *rw)
 {
-	pthread_mutex_lock(&rw->mtx);
-	int rv = rw_try_locked(rw, lk);
-	pthread_mutex_unlock(&rw->mtx);
-	return rumpuser__errtrans(rv);
+	bool got = rw_try_fast(rw, lk);
+	if (!got) {
+		pthread_mutex_lock(&rw->mtx);
+		got = rw_try_locked(rw, lk);
+		pthread_mutex_unlock(&rw->mtx);
+	}
+	if (got && lk == RUMPUSER_RW_WRITER)
+		rw_setwriter(rw, rumpuser_curlwp());
+	return rumpuser__errtrans(got ? 0 : EBUSY);
 }
 
 int
 rumpuser_rw_tryupgrade(struct rumpuser_rw *rw)
 {
-	int rv = EBUSY;
-
-	pthread_mutex_lock(&rw->mtx);
-	if (!rw->wheld && rw->readers == 1) {
-		rw->readers = 0;
-		rw->wheld = 1;
-		rw->writer = rumpuser_curlwp();
-		rv = 0;
+	unsigned long s = __atomic_load_n(&rw->st, __ATOMIC_RELAXED);
+	while ((s & ~RW_WAITERS) == RW_READER) {
+		if (rw_cas(rw, &s, (s & RW_WAITERS) | RW_WHELD)) {
+			rw_setwriter(rw, rumpuser_curlwp());
+			return 0;
+		}
 	}
-	pthread_mutex_unlock(&rw->mtx);
-	return rumpuser__errtrans(rv);
+	return rumpuser__errtrans(EBUSY);
 }
 
 void
 rumpuser_rw_downgrade(struct rumpuser_rw *rw)
 {
 	/* Atomic: the writer becomes a reader; waiting readers may join. */
-	pthread_mutex_lock(&rw->mtx);
-	rw->wheld = 0;
-	rw->writer = NULL;
-	rw->readers = 1;
-	if (rw->rwait > 0 && rw->wwait == 0)
-		pthread_cond_broadcast(&rw->rcv);
-	pthread_mutex_unlock(&rw->mtx);
+	unsigned long s = __atomic_load_n(&rw->st, __ATOMIC_RELAXED);
+	rw_setwriter(rw, NULL);
+	while (!rw_cas(rw, &s, (s & RW_WAITERS) | RW_READER))
+		;
+	if (s & RW_WAITERS) {
+		pthread_mutex_lock(&rw->mtx);
+		if (rw->rwait > 0 && rw->wwait == 0)
+			pthread_cond_broadcast(&rw->rcv);
+		pthread_mutex_unlock(&rw->mtx);
+	}
 }
 
 void
 rumpuser_rw_exit(struct rumpuser_rw *rw)
 {
-	pthread_mutex_lock(&rw->mtx);
-	if (rw->wheld) {
-		rw->wheld = 0;
-		rw->writer = NULL;
-	} else if (rw->readers > 0) {
-		rw->readers--;
-	} else {
-		pthread_mutex_unlock(&rw->mtx);
-		fprintf(stderr, "krank-hypercall: rw_exit of an unheld lock\n");
-		abort();
-	}
-	if (!rw->wheld && rw->readers == 0) {
-		if (rw->wwait > 0)
-			pthread_cond_signal(&rw->wcv);
-		else if (rw->rwait > 0)
-			pthread_cond_broadcast(&rw->rcv);
-	}
-	pthread_mutex_unlock(&rw->mtx);
+	unsigned long s = __atomic_load_n(&rw->st, __ATOMIC_RELAXED), new;
+	if (s & RW_WHELD)		/* only RW_WAITERS can change now */
+		rw_setwriter(rw, NULL);
+	do {
+		if (s & RW_WHELD) {
+			new = s & ~RW_WHELD;
+		} else if (s >= RW_READER) {
+			new = s - RW_READER;
+		} else {
+			fprintf(stderr, "krank-hypercall: rw_exit of an "
+			    "unheld lock\n");
+			abort();
+		}
+	} while (!rw_cas(rw, &s, new));
+	rw_wakeup(rw, new);
 }
 
 void
@@ -427,12 +482,13 @@ rumpuser_rw_destroy(struct rumpuser_rw *rw)
 void
 rumpuser_rw_held(int lk, struct rumpuser_rw *rw, int *heldp)
 {
-	pthread_mutex_lock(&rw->mtx);
+	unsigned long s = __atomic_load_n(&rw->st, __ATOMIC_ACQUIRE);
 	if (lk == RUMPUSER_RW_WRITER)
-		*heldp = rw->wheld && rw->writer == rumpuser_curlwp();
+		*heldp = (s & RW_WHELD) &&
+		    __atomic_load_n(&rw->writer, __ATOMIC_RELAXED) ==
+		    rumpuser_curlwp();
 	else
-		*heldp = rw->readers > 0;
-	pthread_mutex_unlock(&rw->mtx);
+		*heldp = s >= RW_READER;
 }
 
 /* ---- condition variables ---- */

@@ -2,7 +2,7 @@
  * test_rwlock - reader/writer locks on several CPUs: readers share,
  * writers exclude everyone, tryupgrade races let exactly one sole reader
  * win, downgrade lets no writer in, held reports the truth, and blocking
- * enters release the CPU.
+ * enters release the CPU; a sleeping writer holds off new readers.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -143,6 +143,28 @@ main(void)
 	CHECK(atomic_load(&writer_got_in) == 1, "the writer got in after the reader left");
 	rumpuser_rw_held(RUMPUSER_RW_READER, rw, &held);
 	CHECK(!held, "free lock: no readers");
+
+	/* Writer preference: once a writer sleeps, new readers wait too. */
+	atomic_store(&writer_got_in, 0);
+	ht_schedule();
+	rumpuser_rw_enter(RUMPUSER_RW_READER, rw);
+	pthread_create(&w, NULL, late_writer, NULL);
+	int refused = 0;
+	for (long i = 0; i < 100000000 && !refused; i++) {
+		if (rumpuser_rw_tryenter(RUMPUSER_RW_READER, rw) == 0)
+			rumpuser_rw_exit(rw);	/* writer not asleep yet */
+		else
+			refused = 1;
+		sched_yield();
+	}
+	CHECK(refused, "a second reader is refused while a writer waits");
+	CHECK(atomic_load(&writer_got_in) == 0, "the writer waits for the reader");
+	rumpuser_rw_exit(rw);
+	ht_unschedule();
+	pthread_join(w, NULL);
+	CHECK(atomic_load(&writer_got_in) == 1, "and gets in when it leaves");
+	rumpuser_rw_held(RUMPUSER_RW_WRITER, rw, &held);
+	CHECK(!held, "free lock: no writer");
 	rumpuser_rw_destroy(rw);
 	return ht_done("test_rwlock");
 }
