@@ -415,6 +415,7 @@ ext2_alloc_block(struct ext2_inode *ip, int zero, uint32_t *bnop)
 	int error = ext2_balloc(fs, ip->i_lastalloc + 1, bnop);
 	if (error != 0)
 		return error;
+	ip->i_bmrn = 0;			/* a mapping changes */
 	ip->i_lastalloc = *bnop;
 	ip->i_nblocks += fs->bsize / 512;
 	ip->i_dirty = 1;
@@ -448,12 +449,38 @@ ext2_bmap(struct ext2_inode *ip, uint64_t lbn, int alloc, uint32_t *pbnp,
 			*newp = 0;
 		return 0;
 	}
+	if (lbn - ip->i_bmrlbn < ip->i_bmrn &&
+	    (ip->i_bmrun[lbn - ip->i_bmrlbn] != 0 || !alloc)) {
+		*pbnp = ip->i_bmrun[lbn - ip->i_bmrlbn];
+		if (newp != NULL)
+			*newp = 0;
+		return 0;
+	}
 	error = ext2_bmap_walk(ip, lbn, alloc, pbnp, newp);
 	if (error == 0 && *pbnp != 0) {
 		ip->i_bmlbn = lbn;
 		ip->i_bmpbn = *pbnp;
 	}
 	return error;
+}
+
+/*
+ * Copy EXT2_BMRUN leaf entries starting at logical block lbn0 into the
+ * inode's run, stopping before the first entry that points outside the
+ * file system (a lookup of it walks and reports the corruption).
+ */
+static void
+ext2_bmrun_fill(struct ext2_inode *ip, uint64_t lbn0, const uint8_t *le)
+{
+	unsigned n;
+	for (n = 0; n < EXT2_BMRUN; n++) {
+		uint32_t b = ext2_get32(le, n * 4);
+		if (b != 0 && !ext2_valid_block(ip->i_fs, b))
+			break;
+		ip->i_bmrun[n] = b;
+	}
+	ip->i_bmrlbn = lbn0;
+	ip->i_bmrn = n;
 }
 
 static int
@@ -505,7 +532,22 @@ ext2_bmap_walk(struct ext2_inode *ip, uint64_t lbn, int alloc, uint32_t *pbnp,
 			    "range", ip->i_number, bno);
 			return EIO;
 		}
-		if (!alloc) {
+		if (!alloc && i + 1 == level) {
+			/* Leaf lookup: remember a run of entries. */
+			uint8_t le[EXT2_BMRUN * 4];
+			unsigned first = offs[i] & ~(EXT2_BMRUN - 1u);
+			if (blk_read_cached(fs->dev, bno, first * 4, le,
+			    sizeof(le)) == 0) {
+				ext2_bmrun_fill(ip, lbn - (offs[i] - first), le);
+				nb = ext2_get32(le, (offs[i] - first) * 4);
+				if (nb == 0) {
+					*pbnp = 0;
+					return 0;
+				}
+				bno = nb;
+				continue;
+			}
+		} else if (!alloc) {
 			/* Lookup only: read the entry from the cache if we can. */
 			uint8_t le[4];
 			if (blk_read_cached(fs->dev, bno, offs[i] * 4, le, 4) == 0) {
@@ -695,6 +737,7 @@ ext2_truncate_l(struct ext2_inode *ip, uint64_t size)
 	if (size > ext2_maxfilesize(fs))
 		return EFBIG;
 	ip->i_bmpbn = 0;
+	ip->i_bmrn = 0;
 	if (size >= ip->i_size) {
 		error = ext2_zero_tail(ip, ip->i_size);
 		ip->i_size = size;

@@ -44,6 +44,8 @@ struct ext2fs {
 	uint16_t state_at_mount;	/* s_state restored at unmount */
 };
 
+#define EXT2_BMRUN	16	/* entries in an inode's block-map run */
+
 struct ext2_inode {
 	struct ext2fs *i_fs;
 	uint32_t i_number;
@@ -68,6 +70,15 @@ struct ext2_inode {
 	/* last block-map result (0: none); truncate clears it */
 	uint64_t i_bmlbn;
 	uint32_t i_bmpbn;
+	/*
+	 * A run of leaf entries of an indirect block, copied by a lookup so
+	 * that sequential I/O through indirect blocks skips the buffer
+	 * cache for the mapping (0 entries: holes).  i_bmrn valid entries
+	 * from logical block i_bmrlbn; any allocation or truncate clears it.
+	 */
+	uint64_t i_bmrlbn;
+	unsigned i_bmrn;
+	uint32_t i_bmrun[EXT2_BMRUN];
 };
 
 #define FS_LOCK(fs)	rumpuser_mutex_enter((fs)->lock)
