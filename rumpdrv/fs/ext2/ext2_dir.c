@@ -94,6 +94,77 @@ dir_nblocks(struct ext2_inode *dp, uint64_t *np)
 }
 
 /*
+ * Walk the entries of dp (free ones too) from logical block lbn0 on.
+ * visit sees each entry with its block and returns DW_NEXT to go on,
+ * DW_HOLD to stop with the block busy in *bpp (the caller writes or
+ * releases it), DW_STOP to stop, or an errno to fail.  0: the end.
+ */
+#define DW_NEXT		0
+#define DW_HOLD		(-1)
+#define DW_STOP		(-2)
+typedef int (*dir_visit_t)(void *arg, uint64_t lbn, unsigned off,
+    const struct dent *d);
+
+static int
+dir_walk(struct ext2_inode *dp, uint64_t lbn0, dir_visit_t visit, void *arg,
+    struct buf **bpp)
+{
+	struct ext2fs *fs = dp->i_fs;
+	uint64_t nblk, lbn;
+	struct buf *bp;
+	uint32_t pbn;
+	struct dent d;
+	int error = dir_nblocks(dp, &nblk);
+
+	for (lbn = lbn0; error == 0 && lbn < nblk; lbn++) {
+		if ((error = ext2_bmap(dp, lbn, 0, &pbn, NULL)) != 0)
+			break;
+		if (pbn == 0)
+			continue;
+		if ((error = bread(fs->dev, pbn, &bp)) != 0)
+			break;
+		for (unsigned off = 0; off < fs->bsize; off += d.reclen) {
+			error = dent_get(dp, bp->b_data, off, lbn, &d);
+			if (error == 0)
+				error = visit(arg, lbn, off, &d);
+			if (error != DW_NEXT)
+				break;
+		}
+		if (error == DW_HOLD) {
+			*bpp = bp;
+			return DW_HOLD;
+		}
+		brelse(bp);
+	}
+	return error;
+}
+
+struct find_arg {
+	const char *name;
+	size_t namelen;
+	unsigned off;
+	int prev;			/* previous entry in the block, or -1 */
+	struct dent d;
+};
+
+static int
+find_visit(void *arg, uint64_t lbn, unsigned off, const struct dent *d)
+{
+	struct find_arg *a = arg;
+	(void)lbn;
+	if (off == 0)
+		a->prev = -1;
+	if (d->ino != 0 && d->namelen == a->namelen &&
+	    memcmp(d->name, a->name, a->namelen) == 0) {
+		a->off = off;
+		a->d = *d;
+		return DW_HOLD;
+	}
+	a->prev = (int)off;
+	return DW_NEXT;
+}
+
+/*
  * Find name in dp.  On success the block is returned busy in *bpp with
  * the entry's offset, the previous entry's offset (or -1) and its lbn.
  */
@@ -101,46 +172,15 @@ static int
 dir_find(struct ext2_inode *dp, const char *name, size_t namelen,
     struct buf **bpp, unsigned *offp, int *prevp, struct dent *dout)
 {
-	struct ext2fs *fs = dp->i_fs;
-	uint64_t nblk, lbn;
-	struct buf *bp;
-	uint32_t pbn;
-	struct dent d;
-	unsigned off;
-	int prev, error;
-
-	error = dir_nblocks(dp, &nblk);
-	if (error != 0)
-		return error;
-	for (lbn = 0; lbn < nblk; lbn++) {
-		error = ext2_bmap(dp, lbn, 0, &pbn, NULL);
-		if (error != 0)
-			return error;
-		if (pbn == 0)
-			continue;
-		error = bread(fs->dev, pbn, &bp);
-		if (error != 0)
-			return error;
-		prev = -1;
-		for (off = 0; off < fs->bsize; off += d.reclen) {
-			error = dent_get(dp, bp->b_data, off, lbn, &d);
-			if (error != 0) {
-				brelse(bp);
-				return error;
-			}
-			if (d.ino != 0 && d.namelen == namelen &&
-			    memcmp(d.name, name, namelen) == 0) {
-				*bpp = bp;
-				*offp = off;
-				*prevp = prev;
-				*dout = d;
-				return 0;
-			}
-			prev = (int)off;
-		}
-		brelse(bp);
+	struct find_arg a = { .name = name, .namelen = namelen, .prev = -1 };
+	int error = dir_walk(dp, 0, find_visit, &a, bpp);
+	if (error == DW_HOLD) {
+		*offp = a.off;
+		*prevp = a.prev;
+		*dout = a.d;
+		return 0;
 	}
-	return ENOENT;
+	return error != 0 ? error : ENOENT;
 }
 
 int
@@ -185,16 +225,35 @@ ft2dtype(unsigned ft)
 	return ft < 8 ? map[ft] : 0;
 }
 
+struct readdir_arg {
+	struct ext2fs *fs;
+	uint64_t pos;			/* entries before it were returned */
+	uint64_t stop;			/* where fill said stop */
+	ext2_filldir_t fill;
+	void *arg;
+};
+
+static int
+readdir_visit(void *arg, uint64_t lbn, unsigned off, const struct dent *d)
+{
+	struct readdir_arg *a = arg;
+	uint64_t at = (lbn << a->fs->bshift) + off;
+	if (at < a->pos || d->ino == 0)
+		return DW_NEXT;
+	if (a->fill(a->arg, d->name, d->namelen, d->ino, ft2dtype(d->type),
+	    at + d->reclen) != 0) {
+		a->stop = at;
+		return DW_STOP;
+	}
+	return DW_NEXT;
+}
+
 int
 ext2_readdir(struct ext2_inode *dp, uint64_t *offp, ext2_filldir_t fill,
     void *arg, int *eofp)
 {
 	struct ext2fs *fs = dp->i_fs;
-	uint64_t nblk, lbn, pos = *offp;
-	struct buf *bp;
-	uint32_t pbn;
-	struct dent d;
-	unsigned off;
+	struct readdir_arg a = { fs, *offp, 0, fill, arg };
 	int error;
 
 	FS_LOCK(fs);
@@ -203,34 +262,11 @@ ext2_readdir(struct ext2_inode *dp, uint64_t *offp, ext2_filldir_t fill,
 		FS_UNLOCK(fs);
 		return ENOTDIR;
 	}
-	error = dir_nblocks(dp, &nblk);
-	for (lbn = pos >> fs->bshift; error == 0 && lbn < nblk; lbn++) {
-		error = ext2_bmap(dp, lbn, 0, &pbn, NULL);
-		if (error != 0)
-			break;
-		if (pbn == 0)
-			continue;
-		error = bread(fs->dev, pbn, &bp);
-		if (error != 0)
-			break;
-		for (off = 0; off < fs->bsize; off += d.reclen) {
-			uint64_t at = (lbn << fs->bshift) + off;
-			error = dent_get(dp, bp->b_data, off, lbn, &d);
-			if (error != 0)
-				break;
-			if (at < pos || d.ino == 0)
-				continue;
-			if (fill(arg, d.name, d.namelen, d.ino,
-			    ft2dtype(d.type), at + d.reclen) != 0) {
-				brelse(bp);
-				*offp = at;
-				FS_UNLOCK(fs);
-				return 0;
-			}
-		}
-		brelse(bp);
-	}
-	if (error == 0) {
+	error = dir_walk(dp, a.pos >> fs->bshift, readdir_visit, &a, NULL);
+	if (error == DW_STOP) {
+		*offp = a.stop;
+		error = 0;
+	} else if (error == 0) {
 		*offp = dp->i_size;
 		*eofp = 1;
 	}
@@ -245,53 +281,55 @@ dir_modified(struct ext2_inode *dp)
 	ext2_touch(dp, 1, 1);
 }
 
+struct add_arg {
+	unsigned need;			/* record length of the new entry */
+	unsigned off, used, reclen;	/* the entry to split or reuse */
+};
+
+static int
+add_visit(void *arg, uint64_t lbn, unsigned off, const struct dent *d)
+{
+	struct add_arg *a = arg;
+	unsigned used = d->ino ? EXT2_DIRENT_SIZE(d->namelen) : 0;
+	(void)lbn;
+	if (d->reclen - used < a->need)
+		return DW_NEXT;
+	a->off = off;
+	a->used = used;
+	a->reclen = d->reclen;
+	return DW_HOLD;
+}
+
 /* Add an entry (name -> ino of type ft) to dp; the name must be absent. */
 static int
 dir_add(struct ext2_inode *dp, const char *name, size_t namelen,
     uint32_t ino, unsigned ft)
 {
 	struct ext2fs *fs = dp->i_fs;
-	unsigned need = EXT2_DIRENT_SIZE(namelen), off, used;
-	uint64_t nblk, lbn;
+	struct add_arg a = { .need = EXT2_DIRENT_SIZE(namelen) };
+	uint64_t nblk;
 	struct buf *bp;
 	uint32_t pbn;
-	struct dent d;
 	int error, isnew;
 
-	error = dir_nblocks(dp, &nblk);
+	error = dir_walk(dp, 0, add_visit, &a, &bp);
+	if (error == DW_HOLD) {
+		unsigned off = a.off, reclen = a.reclen;
+		if (a.used != 0) {
+			/* Split: the old entry keeps what it uses. */
+			ext2_put16(bp->b_data, off + 4, (uint16_t)a.used);
+			off += a.used;
+			reclen -= a.used;
+		}
+		dent_put(fs, bp->b_data, off, ino, reclen, name,
+		    (unsigned)namelen, ft);
+		bdwrite(bp);
+		dir_modified(dp);
+		return 0;
+	}
 	if (error != 0)
 		return error;
-	for (lbn = 0; lbn < nblk; lbn++) {
-		error = ext2_bmap(dp, lbn, 0, &pbn, NULL);
-		if (error != 0)
-			return error;
-		if (pbn == 0)
-			continue;
-		error = bread(fs->dev, pbn, &bp);
-		if (error != 0)
-			return error;
-		for (off = 0; off < fs->bsize; off += d.reclen) {
-			error = dent_get(dp, bp->b_data, off, lbn, &d);
-			if (error != 0) {
-				brelse(bp);
-				return error;
-			}
-			used = d.ino ? EXT2_DIRENT_SIZE(d.namelen) : 0;
-			if (d.reclen - used < need)
-				continue;
-			if (used != 0) {
-				ext2_put16(bp->b_data, off + 4, (uint16_t)used);
-				off += used;
-				d.reclen -= used;
-			}
-			dent_put(fs, bp->b_data, off, ino, d.reclen, name,
-			    (unsigned)namelen, ft);
-			bdwrite(bp);
-			dir_modified(dp);
-			return 0;
-		}
-		brelse(bp);
-	}
+	nblk = dp->i_size >> fs->bshift;
 	/* No room: append a block. */
 	if (dp->i_size + fs->bsize > 0xffffffffull)
 		return EFBIG;
@@ -354,40 +392,23 @@ dir_set(struct ext2_inode *dp, const char *name, size_t namelen,
 	return 0;
 }
 
+static int
+isempty_visit(void *arg, uint64_t lbn, unsigned off, const struct dent *d)
+{
+	(void)arg, (void)lbn, (void)off;
+	if (d->ino == 0 || (d->namelen == 1 && d->name[0] == '.') ||
+	    (d->namelen == 2 && d->name[0] == '.' && d->name[1] == '.'))
+		return DW_NEXT;
+	return DW_STOP;
+}
+
 /* 1 if dp holds only "." and "..", 0 if not; <0 never: errors via *errp. */
 static int
 dir_isempty(struct ext2_inode *dp, int *errp)
 {
-	struct ext2fs *fs = dp->i_fs;
-	uint64_t nblk, lbn;
-	struct buf *bp;
-	uint32_t pbn;
-	struct dent d;
-	unsigned off;
-
-	*errp = dir_nblocks(dp, &nblk);
-	for (lbn = 0; *errp == 0 && lbn < nblk; lbn++) {
-		if ((*errp = ext2_bmap(dp, lbn, 0, &pbn, NULL)) != 0)
-			break;
-		if (pbn == 0)
-			continue;
-		if ((*errp = bread(fs->dev, pbn, &bp)) != 0)
-			break;
-		for (off = 0; off < fs->bsize; off += d.reclen) {
-			if ((*errp = dent_get(dp, bp->b_data, off, lbn, &d)) != 0)
-				break;
-			if (d.ino == 0)
-				continue;
-			if ((d.namelen == 1 && d.name[0] == '.') ||
-			    (d.namelen == 2 && d.name[0] == '.' &&
-			    d.name[1] == '.'))
-				continue;
-			brelse(bp);
-			return 0;
-		}
-		brelse(bp);
-	}
-	return 1;
+	int rv = dir_walk(dp, 0, isempty_visit, NULL, NULL);
+	*errp = rv > 0 ? rv : 0;
+	return rv != DW_STOP;
 }
 
 static int
