@@ -5,7 +5,7 @@
 # sends UDP datagrams (small, and 5000 bytes so both sides fragment and
 # reassemble) to KRANK's echo port with socat, and echoes a KRANK
 # client's probes with a socat server; over TCP, socat sends 1 MiB through
-# KRANK's echo port and 20 MiB to its discard port, and a KRANK client's
+# KRANK's echo port and 100 MiB to its discard port, and a KRANK client's
 # message is echoed by a Linux socat server.  Nothing outside the namespace is
 # touched; readiness goes through a fifo.
 set -u
@@ -41,7 +41,7 @@ nsx() { ip netns exec "$ns" "$@"; }
 nsx ip link set lo up
 head -c 5000 /dev/urandom >"$work/blob"
 head -c 1048576 /dev/urandom >"$work/blob1m"
-head -c 20971520 /dev/zero >"$work/blob20m"
+head -c 104857600 /dev/zero >"$work/blob100m"
 
 # run_case NAME SPEC KADDR LADDR SETUP
 run_case() {
@@ -84,8 +84,8 @@ run_case() {
 	else
 		echo "FAIL: $name: TCP echo returned $(wc -c <"$work/back1m.$name") of 1048576 bytes: $(cat "$work/tcperr.$name")"; fail=1
 	fi
-	if nsx timeout 60 socat -u FILE:"$work/blob20m" TCP:"$kaddr":9 2>"$work/tcperr2.$name"; then
-		echo "ok: $name: Linux sent 20 MiB to KRANK's TCP discard port"
+	if nsx timeout 180 socat -u FILE:"$work/blob100m" TCP:"$kaddr":9 2>"$work/tcperr2.$name"; then
+		echo "ok: $name: Linux sent 100 MiB to KRANK's TCP discard port"
 	else
 		echo "FAIL: $name: TCP discard: $(cat "$work/tcperr2.$name")"; fail=1
 	fi
@@ -107,7 +107,7 @@ run_case() {
 	*) echo "FAIL: $name: KRANK peer exit $rc: $(cat "$work/err.$name")"; fail=1 ;;
 	esac
 	case "$summary" in
-	*"tcp discarded 20971520 bytes"*) echo "ok: $name: KRANK counted all 20971520 discarded bytes" ;;
+	*"tcp discarded 104857600 bytes"*) echo "ok: $name: KRANK counted all 104857600 discarded bytes" ;;
 	*) echo "FAIL: $name: discard count wrong"; fail=1 ;;
 	esac
 }
