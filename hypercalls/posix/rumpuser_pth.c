@@ -128,7 +128,10 @@ rumpuser_thread_join(void *cookie)
 
 /* ---- current lwp, per host thread ---- */
 
-static __thread struct lwp *curlwp_tls;
+/* initial-exec: no __tls_get_addr call on every lock (the library is
+ * linked, not dlopened) */
+static __thread struct lwp *curlwp_tls
+    __attribute__((tls_model("initial-exec")));
 
 void
 rumpuser_curlwpop(int op, struct lwp *l)
