@@ -170,7 +170,7 @@ respond(struct conn *c, size_t end)
 static void
 drop(int i)
 {
-	krs_sock_close(conns[i].fd);
+	krs_close(conns[i].fd);
 	conns[i] = conns[--nconn];
 }
 
@@ -198,7 +198,7 @@ main(int argc, char **argv)
 	}
 	load_dir(root, "");
 	char err[256], name[32];
-	if (krs_boot("net,ether,virtif,socket,inet", err, sizeof(err)) != 0) {
+	if (krs_boot("vfs,net,ether,virtif,socket,inet", err, sizeof(err)) != 0) {
 		fprintf(stderr, "httpd: boot: %s\n", err);
 		return 1;
 	}
@@ -266,7 +266,7 @@ main(int argc, char **argv)
 			int fd;
 			while ((fd = krs_accept(l, NULL, NULL)) >= 0) {
 				if (nconn == MAXCONN) {
-					krs_sock_close(fd);
+					krs_close(fd);
 					continue;
 				}
 				conns[nconn].fd = fd;
@@ -277,7 +277,7 @@ main(int argc, char **argv)
 	}
 	while (nconn > 0)
 		drop(nconn - 1);
-	krs_sock_close(l);
+	krs_close(l);
 	fprintf(stderr, "httpd: served %lu, not found %lu\n", served, notfound);
 	krs_shutdown();
 	return 0;

@@ -3,7 +3,7 @@ noinst_PROGRAMS += examples/httpd/httpd
 examples_httpd_httpd_SOURCES = examples/httpd/httpd.c
 examples_httpd_httpd_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/rumpdrv \
 	-I$(srcdir)/rumpdrv/include
-examples_httpd_httpd_LDFLAGS = $(RUMPDRV_LINK_NET)
+examples_httpd_httpd_LDFLAGS = $(RUMPDRV_LINK_NET) $(RUMPDRV_LINK_VFS)
 examples_httpd_httpd_LDADD = $(RUMPDRV_HYP_LIBS)
-examples_httpd_httpd_DEPENDENCIES = rumpdrv/net/librumpnet.a \
+examples_httpd_httpd_DEPENDENCIES = rumpdrv/net/librumpnet.a rumpdrv/vfs/librumpvfs.a \
 	rumpdrv/kern/librumpkern.a libkrank-hypercall.la

@@ -6,9 +6,9 @@
  * callers may pass the host's.  Components: "net" (stacks, interfaces,
  * routes), "ether", "virtif", "socket", "inet".
  *
- * Socket descriptors live in a table of the socket component, numbered
- * from KRS_SOCK_FDBASE, until the VFS descriptor table can hold sockets;
- * krs_close and krs_fcntl here are weak so the VFS's take over then.
+ * Sockets are descriptors of the calling context's table (see
+ * <krank/krs.h>): krs_read, krs_write, krs_close, krs_poll, krs_fcntl ...
+ * work on them; the socket component needs "vfs", which owns the tables.
  */
 #ifndef KRANK_KRS_NET_H
 #define KRANK_KRS_NET_H
@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <krank/krs.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -24,21 +26,6 @@ extern "C" {
 #ifndef KRS_EXPORT
 #define KRS_EXPORT __attribute__((visibility("default")))
 #endif
-
-#define KRS_SOCK_FDBASE	4096
-
-#define KRS_POLLIN	0x001
-#define KRS_POLLPRI	0x002
-#define KRS_POLLOUT	0x004
-#define KRS_POLLERR	0x008
-#define KRS_POLLHUP	0x010
-#define KRS_POLLNVAL	0x020
-
-struct krs_pollfd {
-	int fd;
-	short events;
-	short revents;
-};
 
 #define KRS_SOL_SOCKET	1
 #define KRS_SO_REUSEADDR 2
@@ -56,8 +43,6 @@ struct krs_pollfd {
 #define KRS_MSG_PEEK	0x02
 #define KRS_MSG_TRUNC	0x20
 #define KRS_MSG_DONTWAIT 0x40
-#define KRS_F_GETFL	3
-#define KRS_F_SETFL	4
 
 /*
  * Sockets.  krs_socket: AF_INET with SOCK_DGRAM (UDP) or SOCK_STREAM
@@ -102,14 +87,8 @@ KRS_EXPORT int krs_setsockopt(int fd, int level, int name, const void *val,
     uint32_t len);
 KRS_EXPORT int krs_getsockopt(int fd, int level, int name, void *val,
     uint32_t *len);
-/* krs_poll - as poll(2) over socket descriptors; returns the number of
- * descriptors with events, 0 on timeout (timeout_ms -1: none). */
-KRS_EXPORT int krs_poll(struct krs_pollfd *fds, unsigned nfds, int timeout_ms);
+/* krs_sock_close - deprecated: krs_close. */
 KRS_EXPORT int krs_sock_close(int fd);
-/* Weak: become the VFS's once descriptors are shared.  krs_fcntl knows
- * F_GETFL/F_SETFL with O_NONBLOCK (04000) on sockets. */
-KRS_EXPORT int krs_close(int fd);
-KRS_EXPORT int krs_fcntl(int fd, int cmd, ...);
 
 /*
  * Stacks.  Each stack is independent (interfaces, routes, sockets); two

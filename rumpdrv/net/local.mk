@@ -37,4 +37,6 @@ rumpdrv_net_librumpnet_a_SOURCES = \
 	rumpdrv/net/core/net_krs.c \
 	rumpdrv/net/virtif/if_virt.c
 
+# The socket component needs the vfs (descriptor tables): link
+# $(RUMPDRV_LINK_VFS) too.
 RUMPDRV_LINK_NET = -Wl,--whole-archive,rumpdrv/net/librumpnet.a,rumpdrv/kern/librumpkern.a,--no-whole-archive

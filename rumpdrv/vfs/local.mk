@@ -5,9 +5,11 @@ rumpdrv_vfs_librumpvfs_a_CFLAGS = $(RUMPDRV_CFLAGS)
 rumpdrv_vfs_librumpvfs_a_SOURCES = \
 	rumpdrv/vfs/vfs_driver.h \
 	rumpdrv/vfs/vfs_int.h \
+	rumpdrv/vfs/vfs_file.h \
 	rumpdrv/vfs/vfs_vnode.c \
 	rumpdrv/vfs/vfs_lookup.c \
 	rumpdrv/vfs/vfs_mount.c \
 	rumpdrv/vfs/vfs_descrip.c \
+	rumpdrv/vfs/vfs_vnops.c \
 	rumpdrv/vfs/vfs_syscalls.c
 RUMPDRV_LINK_VFS = -Wl,--whole-archive,rumpdrv/vfs/librumpvfs.a,--no-whole-archive

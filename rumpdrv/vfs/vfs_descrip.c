@@ -1,14 +1,33 @@
 /*
  * vfs_descrip.c - open files and per-context descriptor tables, and the
  * descriptor system calls (close, read/write and their p/v forms, lseek,
- * ftruncate, fsync, dup, dup2, fstat, getdents).
+ * ftruncate, fsync, dup, dup2, fcntl, fstat, poll, getdents).  A file is
+ * a vnode or an object of another component behind its fileops
+ * (vfs_file.h); only the calls that need a vnode look inside.
  */
+#include <stdarg.h>
 #include <string.h>
 
 #include "vfs/vfs_int.h"
 
 #define FD_INITIAL	64
 #define FD_MAX		65536
+
+/* Every table, for fd_closeall_ops.  Taken before any fd_lock. */
+static kmutex_t fdlist_lock;
+static struct filedesc *fdlist;
+
+void
+fdlist_init(void)
+{
+	mutex_init(&fdlist_lock, MUTEX_DEFAULT, IPL_NONE);
+}
+
+void
+fdlist_fini(void)
+{
+	mutex_destroy(&fdlist_lock);
+}
 
 struct filedesc *
 fd_create(void)
@@ -17,12 +36,26 @@ fd_create(void)
 	fdp->fd_nfiles = FD_INITIAL;
 	fdp->fd_ofiles = kmem_zalloc(sizeof(struct file *) * FD_INITIAL, KM_SLEEP);
 	fdp->fd_cloexec = kmem_zalloc(FD_INITIAL, KM_SLEEP);
+	mutex_enter(&fdlist_lock);
+	fdp->fd_next = fdlist;
+	if (fdlist != NULL)
+		fdlist->fd_prev = fdp;
+	fdlist = fdp;
+	mutex_exit(&fdlist_lock);
 	return fdp;
 }
 
 void
 fd_destroy(struct filedesc *fdp)
 {
+	mutex_enter(&fdlist_lock);
+	if (fdp->fd_prev != NULL)
+		fdp->fd_prev->fd_next = fdp->fd_next;
+	else
+		fdlist = fdp->fd_next;
+	if (fdp->fd_next != NULL)
+		fdp->fd_next->fd_prev = fdp->fd_prev;
+	mutex_exit(&fdlist_lock);
 	for (int i = 0; i < fdp->fd_nfiles; i++)
 		if (fdp->fd_ofiles[i] != NULL)
 			file_release(fdp->fd_ofiles[i]);
@@ -32,13 +65,23 @@ fd_destroy(struct filedesc *fdp)
 }
 
 struct file *
-file_alloc(struct vnode *vp, int flags)
+file_alloc_ops(const struct fileops *ops, int type, void *data, int flags)
 {
 	struct file *fp = kmem_zalloc(sizeof(*fp), KM_SLEEP);
 	fp->f_count = 1;
 	fp->f_flag = flags;
-	fp->f_vnode = vp;
+	fp->f_type = type;
+	fp->f_ops = ops;
+	fp->f_data = data;
 	mutex_init(&fp->f_lock, MUTEX_DEFAULT, IPL_NONE);
+	return fp;
+}
+
+struct file *
+file_alloc(struct vnode *vp, int flags)
+{
+	struct file *fp = file_alloc_ops(&vnops, DTYPE_VNODE, NULL, flags);
+	fp->f_vnode = vp;
 	return fp;
 }
 
@@ -47,12 +90,45 @@ file_release(struct file *fp)
 {
 	if (__atomic_sub_fetch(&fp->f_count, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
-	struct vnode *vp = fp->f_vnode;
-	if (vp->v_op->vop_close != NULL)
-		vp->v_op->vop_close(vp, fp->f_flag);
-	vrele(vp);
+	fp->f_ops->fo_close(fp);
 	mutex_destroy(&fp->f_lock);
 	kmem_free(fp, sizeof(*fp));
+}
+
+int
+fd_allocfile(struct file *fp, bool cloexec, int *fdout)
+{
+	if (!__atomic_load_n(&vfs_up, __ATOMIC_ACQUIRE))
+		return ENOSYS;
+	struct filedesc *fdp = curproc->p_fd;
+	if (fdp == NULL)
+		return EBADF;
+	return fd_alloc(fdp, fp, 0, cloexec, fdout);
+}
+
+void
+fd_closeall_ops(const struct fileops *ops)
+{
+	mutex_enter(&fdlist_lock);
+	for (struct filedesc *fdp = fdlist; fdp != NULL; fdp = fdp->fd_next) {
+		for (int i = 0;; i++) {
+			struct file *fp = NULL;
+			kspin_enter(&fdp->fd_lock);
+			if (i >= fdp->fd_nfiles) {
+				kspin_exit(&fdp->fd_lock);
+				break;
+			}
+			if (fdp->fd_ofiles[i] != NULL &&
+			    fdp->fd_ofiles[i]->f_ops == ops) {
+				fp = fdp->fd_ofiles[i];
+				fdp->fd_ofiles[i] = NULL;
+			}
+			kspin_exit(&fdp->fd_lock);
+			if (fp != NULL)
+				file_release(fp);
+		}
+	}
+	mutex_exit(&fdlist_lock);
 }
 
 /* Install fp (the caller's reference moves in) at the lowest fd >= minfd. */
@@ -178,7 +254,6 @@ static ssize_t
 fileio(int fd, struct krs_iovec *iov, int iovcnt, int64_t off, enum uio_rw rw)
 {
 	struct file *fp;
-	struct vnode *vp;
 	struct uio uio;
 	size_t total = 0;
 	int error;
@@ -197,50 +272,24 @@ fileio(int fd, struct krs_iovec *iov, int iovcnt, int64_t off, enum uio_rw rw)
 	}
 	if ((error = fd_getfile(fd, &fp)) != 0)
 		return krs_fail(error);
-	vp = fp->f_vnode;
 	int acc = fp->f_flag & KRS_O_ACCMODE;
 	if (rw == UIO_READ ? acc == KRS_O_WRONLY : acc == KRS_O_RDONLY) {
 		error = EBADF;
 		goto out;
 	}
-	if (vp->v_type == VDIR) {
-		error = EISDIR;
-		goto out;
-	}
-	if (vp->v_type != VREG && vp->v_type != VLNK) {
-		error = EOPNOTSUPP;
+	if (!useoff && fp->f_type != DTYPE_VNODE) {
+		error = ESPIPE;
 		goto out;
 	}
 	uio.uio_iov = iov;
 	uio.uio_iovcnt = iovcnt;
 	uio.uio_resid = total;
 	uio.uio_rw = rw;
-	if (useoff) {
-		mutex_enter(&fp->f_lock);
-		uio.uio_offset = fp->f_offset;
-	} else {
-		uio.uio_offset = off;
-	}
-	if (rw == UIO_READ) {
-		rw_enter(&vp->v_lock, RW_READER);
-		error = vp->v_op->vop_read(vp, &uio, 0);
-	} else {
-		int ioflag = 0;
-		if ((fp->f_flag & KRS_O_APPEND) && useoff)
-			ioflag |= IO_APPEND;
-		if (fp->f_flag & (KRS_O_SYNC | KRS_O_DSYNC))
-			ioflag |= IO_SYNC;
-		rw_enter(&vp->v_lock, RW_WRITER);
-		if (vp->v_mount->mnt_flag & MNT_RDONLY)
-			error = EROFS;
-		else
-			error = vp->v_op->vop_write(vp, &uio, ioflag);
-	}
-	rw_exit(&vp->v_lock);
-	if (useoff) {
-		fp->f_offset = uio.uio_offset;
-		mutex_exit(&fp->f_lock);
-	}
+	uio.uio_offset = useoff ? 0 : off;
+	if (rw == UIO_READ)
+		error = fp->f_ops->fo_read(fp, &uio, useoff ? FOF_UPDATE_OFFSET : 0);
+	else
+		error = fp->f_ops->fo_write(fp, &uio, useoff ? FOF_UPDATE_OFFSET : 0);
 	/* A partial transfer reports the bytes moved, not the error. */
 	if (error != 0 && uio.uio_resid != total)
 		error = 0;
@@ -329,6 +378,10 @@ krs_lseek(int fd, int64_t off, int whence)
 
 	if ((error = fd_getfile(fd, &fp)) != 0)
 		return krs_fail(error);
+	if (fp->f_type != DTYPE_VNODE) {
+		file_release(fp);
+		return krs_fail(ESPIPE);
+	}
 	mutex_enter(&fp->f_lock);
 	switch (whence) {
 	case KRS_SEEK_SET:
@@ -371,7 +424,9 @@ krs_ftruncate(int fd, int64_t len)
 	if ((error = fd_getfile(fd, &fp)) != 0)
 		return krs_fail(error);
 	struct vnode *vp = fp->f_vnode;
-	if ((fp->f_flag & KRS_O_ACCMODE) == KRS_O_RDONLY)
+	if (fp->f_type != DTYPE_VNODE)
+		error = EINVAL;
+	else if ((fp->f_flag & KRS_O_ACCMODE) == KRS_O_RDONLY)
 		error = EINVAL;
 	else if (vp->v_type != VREG)
 		error = EINVAL;
@@ -398,6 +453,10 @@ krs_fsync(int fd)
 	if ((error = fd_getfile(fd, &fp)) != 0)
 		return krs_fail(error);
 	struct vnode *vp = fp->f_vnode;
+	if (fp->f_type != DTYPE_VNODE) {
+		file_release(fp);
+		return krs_fail(EINVAL);
+	}
 	rw_enter(&vp->v_lock, RW_WRITER);
 	error = vp->v_op->vop_fsync(vp, 0);
 	rw_exit(&vp->v_lock);
@@ -465,51 +524,17 @@ krs_dup2(int fd, int newfd)
 	return newfd;
 }
 
-void vattr_to_stat(struct vnode *vp, const struct vattr *va, struct krs_stat *st);
-
-void
-vattr_to_stat(struct vnode *vp, const struct vattr *va, struct krs_stat *st)
-{
-	static const uint32_t typebits[] = {
-		[VNON] = 0, [VREG] = KRS_S_IFREG, [VDIR] = KRS_S_IFDIR,
-		[VBLK] = KRS_S_IFBLK, [VCHR] = KRS_S_IFCHR, [VLNK] = KRS_S_IFLNK,
-		[VSOCK] = KRS_S_IFSOCK, [VFIFO] = KRS_S_IFIFO, [VBAD] = 0,
-	};
-	memset(st, 0, sizeof(*st));
-	st->st_dev = vp->v_mount->mnt_id;
-	st->st_ino = va->va_fileid;
-	st->st_mode = typebits[vp->v_type] | (va->va_mode & 07777);
-	st->st_nlink = va->va_nlink;
-	st->st_uid = va->va_uid;
-	st->st_gid = va->va_gid;
-	st->st_rdev = va->va_rdev;
-	st->st_size = (int64_t)va->va_size;
-	st->st_blocks = (int64_t)((va->va_bytes + 511) / 512);
-	st->st_blksize = va->va_blocksize ? va->va_blocksize : 4096;
-	st->st_atim.tv_sec = va->va_atime.tv_sec;
-	st->st_atim.tv_nsec = va->va_atime.tv_nsec;
-	st->st_mtim.tv_sec = va->va_mtime.tv_sec;
-	st->st_mtim.tv_nsec = va->va_mtime.tv_nsec;
-	st->st_ctim.tv_sec = va->va_ctime.tv_sec;
-	st->st_ctim.tv_nsec = va->va_ctime.tv_nsec;
-	st->st_birthtim.tv_sec = va->va_birthtime.tv_sec;
-	st->st_birthtim.tv_nsec = va->va_birthtime.tv_nsec;
-}
-
 KRS_EXPORT int
 krs_fstat(int fd, struct krs_stat *st)
 {
 	VFS_ENTER();
 	struct file *fp;
-	struct vattr va;
 	int error;
 	if (st == NULL)
 		return krs_fail(EFAULT);
 	if ((error = fd_getfile(fd, &fp)) != 0)
 		return krs_fail(error);
-	error = vfs_getattr(fp->f_vnode, &va);
-	if (error == 0)
-		vattr_to_stat(fp->f_vnode, &va, st);
+	error = fp->f_ops->fo_stat(fp, st);
 	file_release(fp);
 	return error ? krs_fail(error) : 0;
 }
@@ -561,7 +586,7 @@ krs_getdents(int fd, void *buf, size_t len)
 	if ((error = fd_getfile(fd, &fp)) != 0)
 		return krs_fail(error);
 	struct vnode *vp = fp->f_vnode;
-	if (vp->v_type != VDIR) {
+	if (fp->f_type != DTYPE_VNODE || vp->v_type != VDIR) {
 		file_release(fp);
 		return krs_fail(ENOTDIR);
 	}
@@ -578,4 +603,143 @@ krs_getdents(int fd, void *buf, size_t len)
 	if (error == 0 && gs.count == 0 && !eof)
 		error = EINVAL;		/* buffer too small for one entry */
 	return error ? krs_fail(error) : (ssize_t)gs.used;
+}
+
+KRS_EXPORT int
+krs_fcntl(int fd, int cmd, ...)
+{
+	VFS_ENTER();
+	struct filedesc *fdp = curproc->p_fd;
+	struct file *fp;
+	int error, arg = 0, rv = 0;
+	va_list ap;
+
+	va_start(ap, cmd);
+	if (cmd == KRS_F_SETFL || cmd == KRS_F_SETFD || cmd == KRS_F_DUPFD ||
+	    cmd == KRS_F_DUPFD_CLOEXEC)
+		arg = va_arg(ap, int);
+	va_end(ap);
+	if ((error = fd_getfile(fd, &fp)) != 0)
+		return krs_fail(error);
+	switch (cmd) {
+	case KRS_F_GETFL:
+		rv = __atomic_load_n(&fp->f_flag, __ATOMIC_RELAXED) &
+		    (KRS_O_ACCMODE | KRS_O_APPEND | KRS_O_NONBLOCK |
+		    KRS_O_SYNC | KRS_O_DSYNC);
+		break;
+	case KRS_F_SETFL: {
+		const int settable = KRS_O_APPEND | KRS_O_NONBLOCK;
+		int old = __atomic_load_n(&fp->f_flag, __ATOMIC_RELAXED), nfl;
+		do
+			nfl = (old & ~settable) | (arg & settable);
+		while (!__atomic_compare_exchange_n(&fp->f_flag, &old, nfl,
+		    false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
+		if (fp->f_ops->fo_setfl != NULL)
+			error = fp->f_ops->fo_setfl(fp);
+		break;
+	}
+	case KRS_F_GETFD:
+	case KRS_F_SETFD:
+		kspin_enter(&fdp->fd_lock);
+		if (fd >= fdp->fd_nfiles || fdp->fd_ofiles[fd] != fp)
+			error = EBADF;		/* closed meanwhile */
+		else if (cmd == KRS_F_GETFD)
+			rv = fdp->fd_cloexec[fd] ? KRS_FD_CLOEXEC : 0;
+		else
+			fdp->fd_cloexec[fd] = (arg & KRS_FD_CLOEXEC) != 0;
+		kspin_exit(&fdp->fd_lock);
+		break;
+	case KRS_F_DUPFD:
+	case KRS_F_DUPFD_CLOEXEC:
+		if (arg < 0 || arg >= FD_MAX) {
+			error = EINVAL;
+			break;
+		}
+		/* The new descriptor takes over our reference. */
+		error = fd_alloc(fdp, fp, arg, cmd == KRS_F_DUPFD_CLOEXEC, &rv);
+		if (error == 0)
+			return rv;
+		break;
+	default:
+		error = EINVAL;
+	}
+	file_release(fp);
+	return error ? krs_fail(error) : rv;
+}
+
+/*
+ * poll: ask every file's fo_poll; if none is ready, sleep on the wakeup
+ * generation of the file type that can become ready (sockets).  The
+ * generation is read before that type's first fo_poll, so an event after
+ * the look changes it and the wait returns at once.  Were two types with
+ * wakeups mixed, the wait on the first is cut into 10 ms slices.
+ */
+KRS_EXPORT int
+krs_poll(struct krs_pollfd *fds, unsigned nfds, int timeout_ms)
+{
+	VFS_ENTER();
+	if (fds == NULL && nfds > 0)
+		return krs_fail(EFAULT);
+	if (nfds > FD_MAX)
+		return krs_fail(EINVAL);
+	uint64_t deadline = timeout_ms < 0 ? 0 :
+	    kern_uptime_ns() + (uint64_t)timeout_ms * 1000000u;
+	for (;;) {
+		const struct fileops *wops = NULL;
+		uint64_t gen = 0;
+		bool mixed = false;
+		int ready = 0;
+		for (unsigned i = 0; i < nfds; i++) {
+			struct file *fp;
+			fds[i].revents = 0;
+			if (fds[i].fd < 0)
+				continue;
+			if (fd_getfile(fds[i].fd, &fp) != 0) {
+				fds[i].revents = KRS_POLLNVAL;
+				ready++;
+				continue;
+			}
+			const struct fileops *ops = fp->f_ops;
+			if (ops->fo_pollwait != NULL) {
+				if (wops == NULL) {
+					wops = ops;
+					gen = ops->fo_pollgen();
+				} else if (wops != ops)
+					mixed = true;
+			}
+			int ev = (unsigned short)fds[i].events;
+			int rev = ops->fo_poll(fp, ev);
+			file_release(fp);
+			fds[i].revents = (short)(rev & (ev | KRS_POLLERR |
+			    KRS_POLLHUP | KRS_POLLNVAL));
+			if (fds[i].revents != 0)
+				ready++;
+		}
+		if (ready > 0 || timeout_ms == 0)
+			return ready;
+		uint64_t now = kern_uptime_ns();
+		if (timeout_ms > 0 && now >= deadline)
+			return 0;
+		uint64_t until = timeout_ms < 0 ? 0 : deadline;
+		if (wops == NULL) {
+			/* Nothing here can become ready: only the timeout
+			 * (or never, as poll(2) with no timeout) ends it. */
+			kmutex_t m;
+			kcondvar_t cv;
+			mutex_init(&m, MUTEX_DEFAULT, IPL_NONE);
+			cv_init(&cv, "poll");
+			mutex_enter(&m);
+			if (until == 0)
+				cv_wait(&cv, &m);
+			else
+				(void)cv_timedwait_ns(&cv, &m, until - now);
+			mutex_exit(&m);
+			cv_destroy(&cv);
+			mutex_destroy(&m);
+			continue;
+		}
+		if (mixed && (until == 0 || until - now > 10000000u))
+			until = now + 10000000u;
+		wops->fo_pollwait(gen, until);
+	}
 }

@@ -38,6 +38,7 @@
 
 #include "kern/kern.h"
 #include <krank/krs.h>
+#include "vfs/vfs_file.h"
 
 struct mount;
 struct vnode;
@@ -79,14 +80,7 @@ void vattr_null(struct vattr *va);
 
 /* ---- uio: a scatter/gather request with an offset ---- */
 
-enum uio_rw { UIO_READ, UIO_WRITE };
-struct uio {
-	struct krs_iovec *uio_iov;	/* advanced as data moves */
-	int uio_iovcnt;
-	int64_t uio_offset;		/* file offset; advanced */
-	size_t uio_resid;		/* bytes left; decreased */
-	enum uio_rw uio_rw;		/* UIO_READ: copy out of the fs */
-};
+/* struct uio is in vfs/vfs_file.h (other file types use it too). */
 /*
  * uiomove - move up to n bytes between buf and the uio (to the uio for
  * UIO_READ, from it for UIO_WRITE), advancing iov, offset and resid.

@@ -6,6 +6,7 @@
 #define RUMPDRV_VFS_INT_H
 
 #include "vfs/vfs_driver.h"
+#include "vfs/vfs_file.h"
 
 #define VFS_NAME_MAX	255
 #define VFS_PATH_MAX	4096
@@ -18,18 +19,11 @@
 #define VI_MROOT	0x8	/* root vnode of v_mount (set once) */
 #define VI_FREE		0x10	/* on the free list */
 
-/* An open file.  f_count atomic; f_offset under f_lock. */
-struct file {
-	unsigned f_count;
-	int f_flag;			/* KRS_O_* open flags */
-	struct vnode *f_vnode;		/* constant */
-	kmutex_t f_lock;		/* serialises offset users */
-	int64_t f_offset;
-};
-
-/* A descriptor table.  fd_lock protects fd_ofiles, fd_cloexec, fd_nfiles. */
+/* A descriptor table.  fd_lock protects fd_ofiles, fd_cloexec, fd_nfiles;
+ * fdlist_lock (vfs_descrip.c) the list of all tables (fd_next, fd_prev). */
 struct filedesc {
 	kspin_t fd_lock;
+	struct filedesc *fd_next, *fd_prev;
 	int fd_nfiles;
 	struct file **fd_ofiles;
 	unsigned char *fd_cloexec;
@@ -80,11 +74,13 @@ struct filedesc *fd_create(void);
 void fd_destroy(struct filedesc *fdp);
 int fd_alloc(struct filedesc *fdp, struct file *fp, int minfd, bool cloexec,
     int *fdout);
-int fd_getfile(int fd, struct file **fpp);	/* referenced */
-void file_release(struct file *fp);
-struct file *file_alloc(struct vnode *vp, int flags);
+struct file *file_alloc(struct vnode *vp, int flags);	/* a vnode's */
+extern const struct fileops vnops;			/* vfs_vnops.c */
+int vn_stat(struct vnode *vp, struct krs_stat *st);
 struct vnode *cwd_get(void);			/* referenced */
 
+void fdlist_init(void);
+void fdlist_fini(void);
 int vfs_init_proc0(void);
 int vfs_proc_fork(struct proc *parent, struct proc *child);
 void vfs_proc_exit(struct proc *p);

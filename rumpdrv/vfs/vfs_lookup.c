@@ -126,6 +126,11 @@ namei(struct nameidata *nd)
 		struct file *fp;
 		if ((error = fd_getfile(nd->nd_dirfd, &fp)) != 0)
 			goto out;
+		if (fp->f_type != DTYPE_VNODE) {
+			file_release(fp);
+			error = ENOTDIR;
+			goto out;
+		}
 		dvp = fp->f_vnode;
 		vref(dvp);
 		file_release(fp);

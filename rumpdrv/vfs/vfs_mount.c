@@ -256,6 +256,7 @@ vfs_init(void)
 	if ((error = rmtable_create(&vfs_types)) != 0)
 		return error;
 	vcache_init();
+	fdlist_init();
 	if ((error = vfs_init_proc0()) != 0)
 		return error;
 	proc_set_vfs_hooks(&vfs_hooks);
@@ -286,6 +287,7 @@ vfs_fini(void)
 	proc_set_vfs_hooks(NULL);
 	rmtable_destroy(vfs_types);
 	vfs_types = NULL;
+	fdlist_fini();
 }
 
 RUMPDRV_COMPONENT(vfs, "vfs", "", vfs_init, vfs_fini);

@@ -41,7 +41,7 @@ static int l_setsockopt(int s, int lv, int n, const void *v, uint32_t l)
 static const struct ops linux_ops = { socket, l_bind, listen, l_accept,
 	l_connect, send, recv, close, l_setsockopt };
 static const struct ops krank_ops = { krs_socket, krs_bind, krs_listen,
-	krs_accept, krs_connect, krs_send, krs_recv, krs_sock_close,
+	krs_accept, krs_connect, krs_send, krs_recv, krs_close,
 	krs_setsockopt };
 
 static long rtts = 20000, bulk_mib = 256;
@@ -197,7 +197,7 @@ main(int argc, char **argv)
 	waitpid(pid, NULL, 0);
 
 	/* KRANK: two stacks joined by a wire, server on a thread. */
-	if (krs_boot("net,ether,virtif,socket,inet", err, sizeof(err)) != 0) {
+	if (krs_boot("vfs,net,ether,virtif,socket,inet", err, sizeof(err)) != 0) {
 		fprintf(stderr, "bench_net: boot: %s\n", err);
 		return 1;
 	}

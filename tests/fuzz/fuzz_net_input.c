@@ -40,7 +40,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	char err[128];
 	(void)argc;
 	(void)argv;
-	if (krs_boot("net,ether,socket,inet", err, sizeof(err)) != 0)
+	if (krs_boot("vfs,net,ether,socket,inet", err, sizeof(err)) != 0)
 		return 1;
 	fz_ns = netstack_cur();
 	fz_if = kmem_zalloc(sizeof(*fz_if), KM_SLEEP);

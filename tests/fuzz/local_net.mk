@@ -1,6 +1,7 @@
 # tests/fuzz: the network stack's input path (see tests/fuzz/local.mk for
-# the pattern).  Built from the net and kern sources with the fuzzer's
-# instrumentation, linked to the shared hypercall library.
+# the pattern).  Built from the net, vfs and kern sources with the fuzzer's
+# instrumentation, linked to the shared hypercall library.  The socket
+# component needs the vfs (descriptor tables), so its sources come too.
 fuzz_targets += tests/fuzz/fuzz_net_input
 TESTS += tests/fuzz/fuzz_net_input.sh
 EXTRA_DIST += tests/fuzz/fuzz_net_input.sh tests/fuzz/fuzz_net_input.c
@@ -17,6 +18,9 @@ FUZZ_NET_SRCS = \
 	rumpdrv/net/inet/in_proto.c rumpdrv/net/inet/in_show.c \
 	rumpdrv/net/inet/tcp_subr.c rumpdrv/net/inet/tcp_input.c \
 	rumpdrv/net/inet/tcp_output.c rumpdrv/net/inet/tcp_usrreq.c \
+	rumpdrv/vfs/vfs_vnode.c rumpdrv/vfs/vfs_lookup.c \
+	rumpdrv/vfs/vfs_mount.c rumpdrv/vfs/vfs_descrip.c \
+	rumpdrv/vfs/vfs_vnops.c rumpdrv/vfs/vfs_syscalls.c \
 	rumpdrv/kern/kern_log.c rumpdrv/kern/kern_kmem.c \
 	rumpdrv/kern/kern_lock.c rumpdrv/kern/kern_time.c \
 	rumpdrv/kern/kern_lwp.c rumpdrv/kern/kern_kthread.c \
@@ -25,7 +29,8 @@ FUZZ_NET_SRCS = \
 	rumpdrv/kern/kern_errtrans.c
 
 tests/fuzz/fuzz_net_input: tests/fuzz/fuzz_net_input.c libkrank-hypercall.la \
-		rumpdrv/net/librumpnet.a rumpdrv/kern/librumpkern.a
+		rumpdrv/net/librumpnet.a rumpdrv/vfs/librumpvfs.a \
+		rumpdrv/kern/librumpkern.a
 	@mkdir -p tests/fuzz
 	$(AM_V_CC)cd $(srcdir) && $(FUZZ_CC) $(FUZZ_FLAGS) \
 		-include $(abs_top_builddir)/config.h -Ihypercalls/include \

@@ -377,6 +377,47 @@ main(void)
 	CHECK(krs_unmount("/mnt", 0) == 0, "unmount ro");
 	PASS("second mount: stacking, ENOTDIR/ENOENT targets, crossing both ways, st_dev, EXDEV, EBUSY (open file, cwd, rmdir), EINVAL on non-root, read-only EROFS");
 
+	/* fcntl and poll on files; descriptors are the lowest free. */
+	fd = krs_open("/hello", KRS_O_RDWR | KRS_O_CLOEXEC);
+	CHECK(fd >= 0, "open /hello");
+	CHECK(krs_fcntl(fd, KRS_F_GETFL) == KRS_O_RDWR, "F_GETFL: O_RDWR");
+	CHECK(krs_fcntl(fd, KRS_F_SETFL, KRS_O_APPEND | KRS_O_NONBLOCK |
+	    KRS_O_TRUNC) == 0, "F_SETFL");
+	CHECK(krs_fcntl(fd, KRS_F_GETFL) == (KRS_O_RDWR | KRS_O_APPEND |
+	    KRS_O_NONBLOCK), "F_SETFL keeps the access mode, drops O_TRUNC");
+	CHECK(krs_write(fd, "ab", 2) == 2 && krs_fstat(fd, &st) == 0 &&
+	    st.st_size == 2, "append through F_SETFL");
+	CHECK(krs_fcntl(fd, KRS_F_GETFD) == KRS_FD_CLOEXEC, "O_CLOEXEC seen");
+	CHECK(krs_fcntl(fd, KRS_F_SETFD, 0) == 0 &&
+	    krs_fcntl(fd, KRS_F_GETFD) == 0, "F_SETFD clears it");
+	fd2 = krs_fcntl(fd, KRS_F_DUPFD, 40);
+	CHECK(fd2 == 40, "F_DUPFD >= 40: %d", fd2);
+	CHECK(krs_fcntl(fd2, KRS_F_GETFL) & KRS_O_APPEND, "dup shares status flags");
+	CHECK(krs_fcntl(fd, KRS_F_DUPFD_CLOEXEC, 40) == 41 &&
+	    krs_fcntl(41, KRS_F_GETFD) == KRS_FD_CLOEXEC, "F_DUPFD_CLOEXEC");
+	CHECK_ERR(krs_fcntl(fd, 9999), EINVAL);
+	CHECK_ERR(krs_fcntl(fd, KRS_F_DUPFD, -1), EINVAL);
+	CHECK_ERR(krs_fcntl(77, KRS_F_GETFL), EBADF);
+	struct krs_pollfd pf[4] = {
+		{ .fd = fd, .events = KRS_POLLIN | KRS_POLLOUT },
+		{ .fd = -1, .events = KRS_POLLIN },
+		{ .fd = 77, .events = KRS_POLLIN },
+		{ .fd = fd2, .events = 0 },
+	};
+	CHECK(krs_poll(pf, 4, -1) == 2 && pf[0].revents ==
+	    (KRS_POLLIN | KRS_POLLOUT) && pf[1].revents == 0 &&
+	    pf[2].revents == KRS_POLLNVAL && pf[3].revents == 0,
+	    "poll: files always ready, POLLNVAL for a free descriptor");
+	CHECK(krs_poll(&pf[3], 1, 30) == 0, "poll: nothing asked, timeout");
+	CHECK_ERR(krs_poll(NULL, 1, 0), EFAULT);
+	int lowest = krs_dup(fd);
+	CHECK(krs_close(41) == 0 && krs_close(fd2) == 0 && krs_close(lowest) == 0,
+	    "close dups");
+	CHECK(krs_dup(fd) == lowest, "dup takes the lowest free number again");
+	krs_close(lowest);
+	krs_close(fd);
+	PASS("fcntl F_GETFL/F_SETFL/F_GETFD/F_SETFD/F_DUPFD(_CLOEXEC), poll on files (ready, POLLNVAL, timeout), lowest free descriptor");
+
 	/* ENOSPC on a small mount, short write. */
 	CHECK(krs_mount("small", "/mnt", "tmpfs", 0, "size=16k", 8) == 0, "small mount");
 	fd = krs_open("/mnt/fill", KRS_O_WRONLY | KRS_O_CREAT, 0644);

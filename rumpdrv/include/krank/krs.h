@@ -168,6 +168,46 @@ KRS_EXPORT int krs_dup2(int fd, int newfd);
 KRS_EXPORT int krs_fstat(int fd, struct krs_stat *st);
 KRS_EXPORT ssize_t krs_getdents(int fd, void *buf, size_t len);
 
+/*
+ * Descriptors of every kind (files, and sockets when the socket component
+ * is up) share the context's table: read, write, readv, writev, close,
+ * dup, dup2, fstat, fcntl and poll work on all of them; lseek, pread and
+ * pwrite on a socket give ESPIPE.
+ *
+ * krs_fcntl - F_GETFL, F_SETFL (O_APPEND, O_NONBLOCK; the others are
+ * ignored), F_GETFD, F_SETFD (FD_CLOEXEC), F_DUPFD, F_DUPFD_CLOEXEC (the
+ * lowest free descriptor >= arg).  One int argument.  EBADF, EINVAL.
+ */
+#define KRS_F_DUPFD		0
+#define KRS_F_GETFD		1
+#define KRS_F_SETFD		2
+#define KRS_F_GETFL		3
+#define KRS_F_SETFL		4
+#define KRS_F_DUPFD_CLOEXEC	1030
+#define KRS_FD_CLOEXEC		1
+KRS_EXPORT int krs_fcntl(int fd, int cmd, ...);
+
+/*
+ * krs_poll - as poll(2): returns how many entries have revents, 0 on
+ * timeout (timeout_ms < 0: none); negative fds are skipped, closed ones
+ * get KRS_POLLNVAL.  Files are always ready for reading and writing;
+ * sockets as their state says.  EFAULT, EINVAL (nfds over 65536).
+ */
+#define KRS_POLLIN	0x001
+#define KRS_POLLPRI	0x002
+#define KRS_POLLOUT	0x004
+#define KRS_POLLERR	0x008
+#define KRS_POLLHUP	0x010
+#define KRS_POLLNVAL	0x020
+#define KRS_POLLRDNORM	0x040
+#define KRS_POLLWRNORM	0x100
+struct krs_pollfd {
+	int fd;
+	short events;
+	short revents;
+};
+KRS_EXPORT int krs_poll(struct krs_pollfd *fds, unsigned nfds, int timeout_ms);
+
 /* Names. */
 KRS_EXPORT int krs_stat(const char *path, struct krs_stat *st);
 KRS_EXPORT int krs_lstat(const char *path, struct krs_stat *st);

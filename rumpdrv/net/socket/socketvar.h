@@ -1,8 +1,8 @@
 /*
  * socketvar.h - the socket layer between the krs_ socket calls and the
  * protocols: struct socket, socket buffers, the protocol switch, wakeups.
- * A socket belongs to one stack; its fields (except so_refs, under
- * sotab_lock in sys_socket.c) are protected by that stack's ns_lock.
+ * A socket belongs to one stack; its fields (except so_refs and the open
+ * list, under sotab_lock in sys_socket.c) are protected by that stack's ns_lock.
  */
 #ifndef RUMPDRV_NET_SOCKETVAR_H
 #define RUMPDRV_NET_SOCKETVAR_H
@@ -64,8 +64,9 @@ struct socket {
 	struct sockbuf so_snd;
 	kcondvar_t so_cv;		/* with ns_lock: state changes */
 	void *so_pcb;
-	int so_fd;
+	int so_fd;			/* the first descriptor (informative) */
 	unsigned so_refs;		/* sotab_lock */
+	struct socket *so_fnext, *so_fprev;	/* sotab_lock: open sockets */
 	/* Listening sockets: embryonic (q0) and complete (q) connections,
 	 * linked through so_qnext; so_head points back.  ns_lock. */
 	struct socket *so_head;

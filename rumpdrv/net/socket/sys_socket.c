@@ -1,16 +1,17 @@
 /*
- * sys_socket.c - the krs_ socket calls: a descriptor table of sockets
- * (numbered from KRS_SOCK_FDBASE until the VFS can hold sockets), copies
- * between caller buffers and mbufs, blocking with timeouts, and poll.
- * sotab_lock protects the table and every so_refs; a caller holds a
- * reference on a socket while it uses it, so close never frees under it.
+ * sys_socket.c - the krs_ socket calls and the socket file type: a socket
+ * is a file (DTYPE_SOCKET) in the calling context's descriptor table of
+ * the vfs, whose fileops (read, write, poll, stat, close) are here; copies
+ * between caller buffers and mbufs; blocking with timeouts.  sotab_lock
+ * protects every so_refs and the list of open sockets; a call holds a
+ * reference on the socket (not the file) while it uses it, so a close by
+ * another thread detaches the socket and wakes the call, and never frees
+ * the socket under it.
  */
-#include <stdarg.h>
-
 #include "net/socket/sys_socket.h"
 #include "net/krs_net.h"
+#include "vfs/vfs_file.h"
 
-#define SOTAB_MAX 4096
 #define IP_MAXPACKET_K (65535 - 20 - 8)	/* largest UDP payload */
 
 /*
@@ -34,7 +35,8 @@ krs_errno_host(int nb)
 }
 
 static kmutex_t sotab_lock;
-static struct socket *sotab[SOTAB_MAX];
+static struct socket *so_open;		/* sotab_lock: sockets with a file */
+static const struct fileops socketops;
 
 void
 sotab_init(void)
@@ -69,38 +71,37 @@ sorele(struct socket *so)
 		sofree(so);
 }
 
+/* The socket at fd, referenced; ENOTSOCK for other files. */
 static struct socket *
 fd_getsock(int fd, int *errp)
 {
-	unsigned i = (unsigned)(fd - KRS_SOCK_FDBASE);
-	if (fd < KRS_SOCK_FDBASE || i >= SOTAB_MAX) {
-		*errp = fd >= 0 && fd < KRS_SOCK_FDBASE ? ENOTSOCK : EBADF;
+	struct file *fp;
+	if ((*errp = fd_getfile(fd, &fp)) != 0)
 		return NULL;
+	struct socket *so = NULL;
+	if (fp->f_type != DTYPE_SOCKET)
+		*errp = ENOTSOCK;
+	else {
+		so = fp->f_data;
+		soref(so);
 	}
-	mutex_enter(&sotab_lock);
-	struct socket *so = sotab[i];
-	if (so != NULL)
-		so->so_refs++;
-	mutex_exit(&sotab_lock);
-	if (so == NULL)
-		*errp = EBADF;
+	file_release(fp);
 	return so;
 }
 
-/* Close: unlink, detach the protocol, wake waiters, drop the table's
- * reference.  ns_lock is taken here. */
-static int
-soclose_fd(int fd)
+/* The last descriptor of so went away: unlink, detach the protocol, wake
+ * waiters, drop the file's reference.  ns_lock is taken here. */
+static void
+soclose(struct socket *so)
 {
-	unsigned i = (unsigned)(fd - KRS_SOCK_FDBASE);
-	if (fd < KRS_SOCK_FDBASE || i >= SOTAB_MAX)
-		return EBADF;
 	mutex_enter(&sotab_lock);
-	struct socket *so = sotab[i];
-	sotab[i] = NULL;
+	if (so->so_fprev != NULL)
+		so->so_fprev->so_fnext = so->so_fnext;
+	else
+		so_open = so->so_fnext;
+	if (so->so_fnext != NULL)
+		so->so_fnext->so_fprev = so->so_fprev;
 	mutex_exit(&sotab_lock);
-	if (so == NULL)
-		return EBADF;
 	struct netstack *ns = so->so_stack;
 	mutex_enter(&ns->ns_lock);
 	so->so_state |= SS_CLOSING | SS_CANTRCVMORE | SS_CANTSENDMORE;
@@ -111,15 +112,34 @@ soclose_fd(int fd)
 	sowakeup(so);
 	mutex_exit(&ns->ns_lock);
 	sorele(so);
-	return 0;
+}
+
+/* Give so (with one reference, the file's) a descriptor; EMFILE, and so
+ * is closed, when the table is full. */
+static int
+sofalloc(struct socket *so, int flags, int *fdout)
+{
+	struct file *fp = file_alloc_ops(&socketops, DTYPE_SOCKET, so,
+	    KRS_O_RDWR | ((flags & SOCK_NONBLOCK) ? KRS_O_NONBLOCK : 0));
+	mutex_enter(&sotab_lock);
+	so->so_fnext = so_open;
+	so->so_fprev = NULL;
+	if (so_open != NULL)
+		so_open->so_fprev = so;
+	so_open = so;
+	mutex_exit(&sotab_lock);
+	int error = fd_allocfile(fp, (flags & SOCK_CLOEXEC) != 0, fdout);
+	if (error != 0)
+		file_release(fp);	/* soclose */
+	else
+		so->so_fd = *fdout;
+	return error;
 }
 
 void
 sotab_fini(void)
 {
-	for (int i = 0; i < SOTAB_MAX; i++)
-		if (sotab[i] != NULL)
-			(void)soclose_fd(KRS_SOCK_FDBASE + i);
+	fd_closeall_ops(&socketops);
 	mutex_destroy(&sotab_lock);
 }
 
@@ -128,8 +148,8 @@ sotab_count_stack(struct netstack *ns)
 {
 	int n = 0;
 	mutex_enter(&sotab_lock);
-	for (int i = 0; i < SOTAB_MAX; i++)
-		if (sotab[i] != NULL && sotab[i]->so_stack == ns)
+	for (struct socket *so = so_open; so != NULL; so = so->so_fnext)
+		if (so->so_stack == ns)
 			n++;
 	mutex_exit(&sotab_lock);
 	return n;
@@ -165,23 +185,10 @@ krs_socket(int domain, int type, int protocol)
 		sofree(so);
 		return krs_fail(rv);
 	}
-	mutex_enter(&sotab_lock);
-	int i;
-	for (i = 0; i < SOTAB_MAX && sotab[i] != NULL; i++)
-		;
-	if (i < SOTAB_MAX) {
-		sotab[i] = so;
-		so->so_fd = KRS_SOCK_FDBASE + i;
-	}
-	mutex_exit(&sotab_lock);
-	if (i == SOTAB_MAX) {
-		mutex_enter(&ns->ns_lock);
-		pr->pr_detach(so);
-		mutex_exit(&ns->ns_lock);
-		sofree(so);
-		return krs_fail(EMFILE);
-	}
-	return so->so_fd;
+	int fd;
+	if ((rv = sofalloc(so, flags, &fd)) != 0)
+		return krs_fail(rv);
+	return fd;
 }
 
 static int
@@ -361,30 +368,15 @@ krs_accept(int fd, void *addr, uint32_t *addrlen)
 	sorele(so);
 	if (err != 0)
 		return krs_fail(err);
-	mutex_enter(&sotab_lock);
-	int i;
-	for (i = 0; i < SOTAB_MAX && sotab[i] != NULL; i++)
-		;
-	if (i < SOTAB_MAX) {
-		sotab[i] = child;
-		child->so_fd = KRS_SOCK_FDBASE + i;
-	}
-	mutex_exit(&sotab_lock);
-	if (i == SOTAB_MAX) {
-		mutex_enter(&ns->ns_lock);
-		child->so_state |= SS_CLOSING;
-		if (child->so_pr != NULL)
-			child->so_pr->pr_detach(child);
-		mutex_exit(&ns->ns_lock);
-		sorele(child);
-		return krs_fail(EMFILE);
-	}
+	int nfd;
+	if ((err = sofalloc(child, 0, &nfd)) != 0)
+		return krs_fail(err);
 	if (addr != NULL && addrlen != NULL) {
 		uint32_t n = *addrlen < sizeof(sin) ? *addrlen : sizeof(sin);
 		memcpy(addr, &sin, n);
 		*addrlen = sizeof(sin);
 	}
-	return child->so_fd;
+	return nfd;
 }
 
 KRS_EXPORT int
@@ -445,9 +437,11 @@ m_fromuser(const void *buf, size_t len)
 	return top;
 }
 
-/* Stream send: wait for buffer space, append, let the protocol send. */
-static ssize_t
-sosend_stream(struct socket *so, const void *buf, size_t len, int flags)
+/* Stream send: wait for buffer space, append, let the protocol send.
+ * 0 with *sentp bytes queued, or an errno when none were. */
+static int
+sosend_stream(struct socket *so, const void *buf, size_t len, int flags,
+    size_t *sentp)
 {
 	struct netstack *ns = so->so_stack;
 	size_t sent = 0;
@@ -517,9 +511,42 @@ sosend_stream(struct socket *so, const void *buf, size_t len, int flags)
 		sent += chunk;
 	}
 	mutex_exit(&ns->ns_lock);
-	if (err != 0 && sent == 0)
-		return krs_fail(err);
-	return (ssize_t)sent;
+	*sentp = sent;
+	return err != 0 && sent == 0 ? err : 0;
+}
+
+/* Send on so; 0 with *sentp, or an errno.  to: NULL or the checked
+ * destination. */
+static int
+sosend(struct socket *so, const void *buf, size_t len, int flags,
+    const struct sockaddr_in_k *to, size_t *sentp)
+{
+	*sentp = 0;
+	if (so->so_type == SOCK_STREAM)
+		return sosend_stream(so, buf, len, flags, sentp);
+	if (len > IP_MAXPACKET_K)
+		return EMSGSIZE;
+	struct mbuf *m = m_fromuser(buf, len);
+	if (m == NULL)
+		return ENOBUFS;
+	int err;
+	mutex_enter(&so->so_stack->ns_lock);
+	if (so->so_pr == NULL) {
+		m_freem(m);
+		err = so->so_state & SS_CLOSING ? EBADF : ENETDOWN;
+	} else if (so->so_state & SS_CANTSENDMORE) {
+		m_freem(m);
+		err = EPIPE;
+	} else if (so->so_error != 0) {
+		m_freem(m);
+		err = so->so_error;
+		so->so_error = 0;
+	} else
+		err = so->so_pr->pr_send(so, m, to);
+	mutex_exit(&so->so_stack->ns_lock);
+	if (err == 0)
+		*sentp = len;
+	return err;
 }
 
 KRS_EXPORT ssize_t
@@ -527,7 +554,6 @@ krs_sendto(int fd, const void *buf, size_t len, int flags, const void *to,
     uint32_t tolen)
 {
 	struct sockaddr_in_k sin;
-	(void)flags;
 	if (to != NULL) {
 		int rv = sockaddr_in(to, tolen, &sin, false);
 		if (rv != 0)
@@ -535,34 +561,14 @@ krs_sendto(int fd, const void *buf, size_t len, int flags, const void *to,
 	}
 	if (buf == NULL && len > 0)
 		return krs_fail(EFAULT);
-	int serr = 0;
-	struct socket *sso = fd_getsock(fd, &serr);
-	if (sso == NULL)
-		return krs_fail(serr);
-	bool stream = sso->so_type == SOCK_STREAM;
-	if (stream) {
-		ssize_t r = sosend_stream(sso, buf, len, flags);
-		sorele(sso);
-		return r;
-	}
-	sorele(sso);
-	if (len > IP_MAXPACKET_K)
-		return krs_fail(EMSGSIZE);
-	struct mbuf *m = m_fromuser(buf, len);
-	if (m == NULL)
-		return krs_fail(ENOBUFS);
-	SOCK_OP(fd, so, {
-		if (so->so_state & SS_CANTSENDMORE) {
-			m_freem(m);
-			err_ = EPIPE;
-		} else if (so->so_error != 0) {
-			m_freem(m);
-			err_ = so->so_error;
-			so->so_error = 0;
-		} else
-			err_ = so->so_pr->pr_send(so, m, to ? &sin : NULL);
-	});
-	return (ssize_t)len;
+	int err = 0;
+	struct socket *so = fd_getsock(fd, &err);
+	if (so == NULL)
+		return krs_fail(err);
+	size_t sent;
+	err = sosend(so, buf, len, flags, to != NULL ? &sin : NULL, &sent);
+	sorele(so);
+	return err != 0 ? krs_fail(err) : (ssize_t)sent;
 }
 
 KRS_EXPORT ssize_t
@@ -571,15 +577,14 @@ krs_send(int fd, const void *buf, size_t len, int flags)
 	return krs_sendto(fd, buf, len, flags, NULL, 0);
 }
 
-KRS_EXPORT ssize_t
-krs_recvfrom(int fd, void *buf, size_t len, int flags, void *from,
-    uint32_t *fromlen)
+/* Receive from so; 0 with *gotp bytes (the datagram's length with
+ * MSG_TRUNC), or an errno. */
+static int
+soreceive(struct socket *so, void *buf, size_t len, int flags, void *from,
+    uint32_t *fromlen, ssize_t *gotp)
 {
 	int err = 0;
 	ssize_t got = -1;
-	struct socket *so = fd_getsock(fd, &err);
-	if (so == NULL)
-		return krs_fail(err);
 	struct netstack *ns = so->so_stack;
 	uint64_t deadline = 0;
 	mutex_enter(&ns->ns_lock);
@@ -668,10 +673,22 @@ krs_recvfrom(int fd, void *buf, size_t len, int flags, void *from,
 			cv_wait(&so->so_cv, &ns->ns_lock);
 	}
 	mutex_exit(&ns->ns_lock);
-	sorele(so);
-	if (err != 0)
+	*gotp = got;
+	return err;
+}
+
+KRS_EXPORT ssize_t
+krs_recvfrom(int fd, void *buf, size_t len, int flags, void *from,
+    uint32_t *fromlen)
+{
+	int err = 0;
+	ssize_t got;
+	struct socket *so = fd_getsock(fd, &err);
+	if (so == NULL)
 		return krs_fail(err);
-	return got;
+	err = soreceive(so, buf, len, flags, from, fromlen, &got);
+	sorele(so);
+	return err != 0 ? krs_fail(err) : got;
 }
 
 KRS_EXPORT ssize_t
@@ -893,94 +910,138 @@ sopoll(struct socket *so, short events)
 	return (short)(rev & (events | KRS_POLLERR | KRS_POLLHUP));
 }
 
-KRS_EXPORT int
-krs_poll(struct krs_pollfd *fds, unsigned nfds, int timeout_ms)
+/* ---- the socket file type ---- */
+
+/* read/write/readv/writev: one receive or send; several iovecs go through
+ * one kernel buffer so a datagram stays one datagram. */
+static int
+soo_rdwr(struct file *fp, struct uio *uio, int flags)
 {
-	if (fds == NULL && nfds > 0)
-		return krs_fail(EFAULT);
-	uint64_t deadline = timeout_ms < 0 ? 0 :
-	    kern_uptime_ns() + (uint64_t)timeout_ms * 1000000u;
-	for (;;) {
-		mutex_enter(&sel_lock);
-		uint64_t gen = sel_gen;
-		mutex_exit(&sel_lock);
-		int ready = 0;
-		for (unsigned i = 0; i < nfds; i++) {
-			int err;
-			fds[i].revents = 0;
-			if (fds[i].fd < 0)
-				continue;
-			struct socket *so = fd_getsock(fds[i].fd, &err);
-			if (so == NULL) {
-				fds[i].revents = KRS_POLLNVAL;
-				ready++;
-				continue;
+	struct socket *so = fp->f_data;
+	size_t total = uio->uio_resid, done = 0;
+	char *buf;
+	int err;
+	(void)flags;
+
+	if (uio->uio_iovcnt == 1 || total == 0)
+		buf = uio->uio_iovcnt > 0 ? uio->uio_iov[0].iov_base : NULL;
+	else {
+		buf = kmem_alloc(total, KM_SLEEP);
+		if (uio->uio_rw == UIO_WRITE)
+			for (int i = 0; i < uio->uio_iovcnt; i++) {
+				memcpy(buf + done, uio->uio_iov[i].iov_base,
+				    uio->uio_iov[i].iov_len);
+				done += uio->uio_iov[i].iov_len;
 			}
-			mutex_enter(&so->so_stack->ns_lock);
-			fds[i].revents = sopoll(so, fds[i].events);
-			mutex_exit(&so->so_stack->ns_lock);
-			sorele(so);
-			if (fds[i].revents != 0)
-				ready++;
-		}
-		if (ready > 0 || timeout_ms == 0)
-			return ready;
-		mutex_enter(&sel_lock);
-		if (sel_gen == gen) {
-			if (timeout_ms < 0)
-				cv_wait(&sel_cv, &sel_lock);
-			else {
-				uint64_t now = kern_uptime_ns();
-				if (now >= deadline) {
-					mutex_exit(&sel_lock);
-					return 0;
-				}
-				(void)cv_timedwait_ns(&sel_cv, &sel_lock,
-				    deadline - now);
+	}
+	soref(so);
+	if (uio->uio_rw == UIO_WRITE) {
+		err = sosend(so, buf != NULL ? buf : "", total, 0, NULL, &done);
+	} else {
+		ssize_t got = 0;
+		err = soreceive(so, buf, total, 0, NULL, NULL, &got);
+		done = err == 0 ? (size_t)got : 0;
+		if (err == 0 && buf != NULL && uio->uio_iovcnt > 1) {
+			size_t off = 0;
+			for (int i = 0; i < uio->uio_iovcnt && off < done; i++) {
+				size_t c = uio->uio_iov[i].iov_len < done - off ?
+				    uio->uio_iov[i].iov_len : done - off;
+				memcpy(uio->uio_iov[i].iov_base, buf + off, c);
+				off += c;
 			}
-		}
-		mutex_exit(&sel_lock);
-		if (timeout_ms > 0 && kern_uptime_ns() >= deadline) {
-			/* One last look so a late event is not lost. */
-			timeout_ms = 0;
 		}
 	}
+	sorele(so);
+	if (uio->uio_iovcnt > 1 && total > 0)
+		kmem_free(buf, total);
+	uio->uio_resid -= done;
+	return err;
 }
 
+static int
+soo_setfl(struct file *fp)
+{
+	struct socket *so = fp->f_data;
+	bool nb = (__atomic_load_n(&fp->f_flag, __ATOMIC_RELAXED) &
+	    KRS_O_NONBLOCK) != 0;
+	mutex_enter(&so->so_stack->ns_lock);
+	so->so_state = nb ? so->so_state | SS_NBIO : so->so_state & ~SS_NBIO;
+	mutex_exit(&so->so_stack->ns_lock);
+	return 0;
+}
+
+static int
+soo_poll(struct file *fp, int events)
+{
+	struct socket *so = fp->f_data;
+	mutex_enter(&so->so_stack->ns_lock);
+	int rev = sopoll(so, (short)events);
+	mutex_exit(&so->so_stack->ns_lock);
+	return rev;
+}
+
+static int
+soo_stat(struct file *fp, struct krs_stat *st)
+{
+	struct socket *so = fp->f_data;
+	memset(st, 0, sizeof(*st));
+	st->st_mode = KRS_S_IFSOCK | 0777;
+	st->st_blksize = 4096;
+	mutex_enter(&so->so_stack->ns_lock);
+	st->st_size = so->so_rcv.sb_cc;
+	mutex_exit(&so->so_stack->ns_lock);
+	return 0;
+}
+
+static void
+soo_close(struct file *fp)
+{
+	soclose(fp->f_data);
+}
+
+/* Poll wakeups: selnotify (uipc_socket.c) bumps sel_gen. */
+static uint64_t
+soo_pollgen(void)
+{
+	mutex_enter(&sel_lock);
+	uint64_t gen = sel_gen;
+	mutex_exit(&sel_lock);
+	return gen;
+}
+
+static void
+soo_pollwait(uint64_t gen, uint64_t deadline)
+{
+	mutex_enter(&sel_lock);
+	if (sel_gen == gen) {
+		if (deadline == 0)
+			cv_wait(&sel_cv, &sel_lock);
+		else {
+			uint64_t now = kern_uptime_ns();
+			if (now < deadline)
+				(void)cv_timedwait_ns(&sel_cv, &sel_lock,
+				    deadline - now);
+		}
+	}
+	mutex_exit(&sel_lock);
+}
+
+static const struct fileops socketops = {
+	.fo_read = soo_rdwr,
+	.fo_write = soo_rdwr,
+	.fo_setfl = soo_setfl,
+	.fo_poll = soo_poll,
+	.fo_stat = soo_stat,
+	.fo_close = soo_close,
+	.fo_pollgen = soo_pollgen,
+	.fo_pollwait = soo_pollwait,
+};
+
+/* Deprecated: sockets close with krs_close like every descriptor. */
 KRS_EXPORT int
 krs_sock_close(int fd)
 {
-	int rv = soclose_fd(fd);
-	return rv != 0 ? krs_fail(rv) : 0;
-}
-
-KRS_EXPORT __attribute__((weak)) int
-krs_close(int fd)
-{
-	return krs_sock_close(fd);
-}
-
-KRS_EXPORT __attribute__((weak)) int
-krs_fcntl(int fd, int cmd, ...)
-{
-	int arg = 0;
-	if (cmd == KRS_F_SETFL) {
-		va_list ap;
-		va_start(ap, cmd);
-		arg = va_arg(ap, int);
-		va_end(ap);
-	}
-	int fl = 0;
-	SOCK_OP(fd, so, {
-		if (cmd == KRS_F_GETFL)
-			fl = 02 | ((so->so_state & SS_NBIO) ? 04000 : 0);
-		else if (cmd == KRS_F_SETFL)
-			so->so_state = (arg & 04000) ?
-			    so->so_state | SS_NBIO : so->so_state & ~SS_NBIO;
-		else
-			err_ = EINVAL;
-	});
-	return fl;
+	return krs_close(fd);
 }
 
 KRS_EXPORT int

@@ -255,4 +255,4 @@ socket_fini(void)
 	mutex_destroy(&proto_lock);
 }
 
-RUMPDRV_COMPONENT(socket, "socket", "net", socket_init, socket_fini);
+RUMPDRV_COMPONENT(socket, "socket", "net,vfs", socket_init, socket_fini);

@@ -1,11 +1,13 @@
 # tests/rumpdrv/net: unit, two-stack and Linux interop tests of the stack.
-NET_TLINK = $(RUMPDRV_LINK_NET)
+NET_TLINK = $(RUMPDRV_LINK_NET) $(RUMPDRV_LINK_VFS)
 NET_TLIBS = $(RUMPDRV_HYP_LIBS)
-NET_TDEPS = rumpdrv/net/librumpnet.a rumpdrv/kern/librumpkern.a \
+NET_TDEPS = rumpdrv/net/librumpnet.a rumpdrv/vfs/librumpvfs.a \
+	rumpdrv/kern/librumpkern.a \
 	libkrank-hypercall.la
 
 net_tests = tests/rumpdrv/net/test_net_unit tests/rumpdrv/net/test_net_wire \
-	tests/rumpdrv/net/test_net_hostile tests/rumpdrv/net/test_net_tcp
+	tests/rumpdrv/net/test_net_hostile tests/rumpdrv/net/test_net_tcp \
+	tests/rumpdrv/net/test_net_fd
 check_PROGRAMS += $(net_tests)
 TESTS += $(net_tests)
 
@@ -26,6 +28,14 @@ tests_rumpdrv_net_test_net_hostile_CPPFLAGS = $(RDTEST_CPPFLAGS)
 tests_rumpdrv_net_test_net_hostile_LDFLAGS = $(NET_TLINK)
 tests_rumpdrv_net_test_net_hostile_LDADD = $(NET_TLIBS)
 tests_rumpdrv_net_test_net_hostile_DEPENDENCIES = $(NET_TDEPS)
+
+# Sockets and tmpfs files in one descriptor table.
+tests_rumpdrv_net_test_net_fd_SOURCES = tests/rumpdrv/net/test_net_fd.c
+tests_rumpdrv_net_test_net_fd_CPPFLAGS = $(RDTEST_CPPFLAGS)
+tests_rumpdrv_net_test_net_fd_LDFLAGS = $(NET_TLINK) $(RUMPDRV_LINK_TMPFS)
+tests_rumpdrv_net_test_net_fd_LDADD = $(NET_TLIBS)
+tests_rumpdrv_net_test_net_fd_DEPENDENCIES = $(NET_TDEPS) \
+	rumpdrv/fs/tmpfs/librumpfs_tmpfs.a
 
 # Interop with Linux's stack in a private network namespace.
 check_PROGRAMS += tests/rumpdrv/net/net_peer

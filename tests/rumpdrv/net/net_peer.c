@@ -30,7 +30,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: net_peer SPEC CIDR LINUX_ADDR SECONDS\n");
 		return 2;
 	}
-	if (krs_boot("net,ether,virtif,socket,inet", err, sizeof(err)) != 0) {
+	if (krs_boot("vfs,net,ether,virtif,socket,inet", err, sizeof(err)) != 0) {
 		fprintf(stderr, "net_peer: boot: %s\n", err);
 		return 1;
 	}

@@ -242,7 +242,7 @@ main(void)
 	uint8_t f[4096], pay[3000];
 	size_t n;
 
-	CHECK(krs_boot("net,ether,virtif,socket,inet", err, sizeof(err)) == 0,
+	CHECK(krs_boot("vfs,net,ether,virtif,socket,inet", err, sizeof(err)) == 0,
 	    "boot: %s", err);
 	CHECK(krs_if_virt_attach("wire:hz,mac=02:00:00:00:00:01", name,
 	    sizeof(name)) == 0, "attach");

@@ -362,7 +362,7 @@ int
 main(void)
 {
 	char err[256], name[32];
-	CHECK(krs_boot("net,ether,virtif,socket,inet", err, sizeof(err)) == 0,
+	CHECK(krs_boot("vfs,net,ether,virtif,socket,inet", err, sizeof(err)) == 0,
 	    "boot: %s", err);
 	use(0);
 	CHECK(krs_if_virt_attach("wire:tw1", name, sizeof(name)) == 0, "attach A");

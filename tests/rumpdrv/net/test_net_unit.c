@@ -282,7 +282,7 @@ int
 main(void)
 {
 	char err[256];
-	CHECK(krs_boot("net,ether,socket,inet", err, sizeof(err)) == 0,
+	CHECK(krs_boot("vfs,net,ether,socket,inet", err, sizeof(err)) == 0,
 	    "boot: %s", err);
 	struct netstack *ns = netstack_cur();
 	CHECK(ns != NULL, "stack 0");
