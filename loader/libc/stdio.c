@@ -467,7 +467,16 @@ int
 kld_libc_puts(const char *s)
 {
 	size_t n = kld_libc_strlen(s);
+	char line[512];
 
+	/* A short line goes out in one write: one host call instead of two,
+	 * and lines from several threads do not interleave. */
+	if (n < sizeof(line)) {
+		kld_libc_memcpy(line, s, n);
+		line[n] = '\n';
+		return kld_libc_write(1, line, n + 1) == (long)n + 1 ?
+		    (int)n + 1 : -1;
+	}
 	if (kld_libc_write(1, s, n) != (long)n || kld_libc_write(1, "\n", 1) != 1)
 		return -1;
 	return (int)n + 1;
