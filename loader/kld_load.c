@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "kld_int.h"
 
 #define PG 4096ULL
+#define KLD_POPULATE_MAX (256 * 1024)	/* spans mapped with MAP_POPULATE */
 
 struct kld_object {
 	uint8_t *map;
@@ -33,25 +35,126 @@ struct kld_object {
 	size_t nfini_array;
 };
 
-static __thread uint64_t kld_rng;
+/*
+ * Where loads go.  Each load gets a random base (on top of the kernel's
+ * own mmap randomisation), drawn from a keyed hash (SipHash-2-4 of a
+ * per-process random key and a counter): a base an isolate sees says
+ * nothing about the next one.  getrandom runs once per process.
+ *
+ * Objects of up to KLD_WIN_OBJ_MAX bytes land at a random page of one
+ * 1 GiB window, itself at a random 1 GiB-aligned place in [1 TiB, 64 TiB)
+ * chosen once per process.  A never-touched PROT_NONE page at the
+ * window's start keeps the kernel's upper page-table levels for the
+ * window alive, so a load allocates at most a last-level page table
+ * instead of three new levels at a fresh random address (measured in
+ * docs/PERFORMANCE.md).  Entropy: 18 bits per load within the window,
+ * 16 bits for the window per process.  Loads are placed with
+ * MAP_FIXED_NOREPLACE: a taken spot is retried elsewhere and never
+ * replaced.  Larger objects get a random hint in the whole range.
+ */
+#define KLD_WIN_SIZE	(1ULL << 30)
+#define KLD_WIN_OBJ_MAX	(KLD_WIN_SIZE / 4)
+#define KLD_WIN_TRIES	4
 
-/* A page-aligned address hint in [1 TiB, 64 TiB): the base of each load
- * is random, on top of the kernel's own mmap randomisation. */
-static void *
-random_hint(void)
+static struct {
+	pthread_once_t once;
+	uint64_t key[2];		/* SipHash key, from getrandom */
+	uint64_t ctr;			/* atomic */
+	uintptr_t win;			/* 0: no window, hints only */
+} kld_place = { .once = PTHREAD_ONCE_INIT };
+
+static inline uint64_t
+rotl(uint64_t x, int b)
 {
-	uint64_t x = kld_rng;
+	return (x << b) | (x >> (64 - b));
+}
 
+#define SIPROUND(v0, v1, v2, v3) do {					\
+	v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);	\
+	v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;				\
+	v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;				\
+	v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);	\
+} while (0)
+
+/* SipHash-2-4 of one 8-byte message m under key k (Aumasson and
+ * Bernstein's construction, written from the paper). */
+static uint64_t
+siphash_u64(const uint64_t k[2], uint64_t m)
+{
+	uint64_t v0 = k[0] ^ 0x736f6d6570736575ULL;
+	uint64_t v1 = k[1] ^ 0x646f72616e646f6dULL;
+	uint64_t v2 = k[0] ^ 0x6c7967656e657261ULL;
+	uint64_t v3 = k[1] ^ 0x7465646279746573ULL;
+	uint64_t b = 8ULL << 56;	/* length byte, no tail */
+
+	v3 ^= m;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	v0 ^= m;
+	v3 ^= b;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	v0 ^= b;
+	v2 ^= 0xff;
+	for (int i = 0; i < 4; i++)
+		SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static uint64_t
+place_random(void)
+{
+	return siphash_u64(kld_place.key,
+	    __atomic_fetch_add(&kld_place.ctr, 1, __ATOMIC_RELAXED));
+}
+
+static void
+place_init(void)
+{
+	if (getrandom(kld_place.key, sizeof(kld_place.key), GRND_NONBLOCK) !=
+	    sizeof(kld_place.key)) {
+		/* No entropy yet (early boot): the kernel's mmap
+		 * randomisation still applies; the hash hides this. */
+		kld_place.key[0] = (uint64_t)(uintptr_t)&kld_place ^
+		    0x9e3779b97f4a7c15ULL;
+		kld_place.key[1] = (uint64_t)(uintptr_t)&place_init;
+	}
+#ifndef KLD_NO_RANDOM_HINT
+	for (int t = 0; t < KLD_WIN_TRIES; t++) {
+		uintptr_t w = (uintptr_t)((1ULL << 40) +
+		    (place_random() % 63) * KLD_WIN_SIZE);
+		void *p = mmap((void *)w, PG, PROT_NONE, MAP_PRIVATE |
+		    MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+
+		if (p == (void *)w) {
+			kld_place.win = w;
+			break;
+		}
+		if (p != MAP_FAILED)	/* a kernel without NOREPLACE */
+			munmap(p, PG);
+	}
+#endif
+}
+
+/* A page-aligned address for a new mapping of sz bytes (a hint: the
+ * caller maps with MAP_FIXED_NOREPLACE when *fixed is set). */
+static void *
+random_place(size_t sz, bool *fixed)
+{
+	uint64_t x;
+
+	pthread_once(&kld_place.once, place_init);
+	*fixed = false;
 #ifdef KLD_NO_RANDOM_HINT
 	return NULL;
 #endif
-
-	if (x == 0 && getrandom(&x, sizeof(x), GRND_NONBLOCK) != sizeof(x))
-		x = (uint64_t)(uintptr_t)&x ^ 0x9e3779b97f4a7c15ULL;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	kld_rng = x ? x : 1;
+	x = place_random();
+	if (kld_place.win != 0 && sz <= KLD_WIN_OBJ_MAX) {
+		*fixed = true;
+		/* Pages 1 .. (window - sz): past the anchor, inside. */
+		return (void *)(kld_place.win + PG +
+		    ((x % ((KLD_WIN_SIZE - PG - sz) / PG + 1)) * PG));
+	}
 	return (void *)(uintptr_t)((1ULL << 40) +
 	    ((x % ((63ULL << 40) >> 12)) << 12));
 }
@@ -74,9 +177,25 @@ kld_stage_map(struct kld_stage *st)
 {
 	void *p;
 
+	int fl = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+
 	st->mapsz = st->hi - st->lo;
-	p = mmap(random_hint(), st->mapsz, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	/* Small objects are copied almost whole: fault their pages in with
+	 * the mapping (one kernel entry, not one fault per page).  Large
+	 * spans are mostly bss, touched only if the program uses it. */
+	if (st->mapsz <= KLD_POPULATE_MAX)
+		fl |= MAP_POPULATE;
+	for (int t = 0; ; t++) {
+		bool fixed;
+		void *h = random_place(st->mapsz, &fixed);
+
+		if (t == KLD_WIN_TRIES)
+			fixed = false;	/* crowded window: any address */
+		p = mmap(h, st->mapsz, PROT_READ | PROT_WRITE,
+		    fl | (fixed ? MAP_FIXED_NOREPLACE : 0), -1, 0);
+		if (p != MAP_FAILED || !fixed || errno != EEXIST)
+			break;
+	}
 	if (p == MAP_FAILED) {
 		kld_report(st->diag, KLD_ERROR, "krank-ld: %s: cannot reserve "
 		    "%zu bytes of address space", st->name, st->mapsz);
@@ -461,40 +580,120 @@ in_exec(const struct kld_stage *st, uint64_t va)
 	return s != NULL && (s->flags & PF_X);
 }
 
-/* Final protections; gaps between segments stay inaccessible. */
-static int
-protect(struct kld_stage *st)
-{
-	uint64_t covered = 0;
+/* Walks the span's runs of equal final protection, in address order,
+ * counting those that differ from base and, with apply, setting them. */
+struct prot_walk {
+	struct kld_stage *st;
+	int base;
+	bool apply;
+	unsigned nother;
+	uint64_t from, to;		/* pending run, page-aligned vaddrs */
+	int prot;			/* -1: none pending */
+};
 
-	for (unsigned i = 0; i < st->nseg; i++)
-		covered += ((st->seg[i].vaddr + st->seg[i].memsz + PG - 1) &
-		    ~(PG - 1)) - (st->seg[i].vaddr & ~(PG - 1));
-	/* Pages between segments become inaccessible (one call saved when
-	 * the segments tile the span, as linkers lay them out). */
-	if (covered != st->mapsz &&
-	    mprotect(st->map, st->mapsz, PROT_NONE) != 0)
+static int
+walk_flush(struct prot_walk *w)
+{
+	if (w->prot < 0 || w->prot == w->base)
+		return 0;
+	w->nother++;
+	if (w->apply && mprotect(w->st->map + (w->from - w->st->lo),
+	    w->to - w->from, w->prot) != 0)
 		return errno;
-	for (unsigned i = 0; i < st->nseg; i++) {
+	return 0;
+}
+
+static int
+walk_add(struct prot_walk *w, uint64_t from, uint64_t to, int prot)
+{
+	int error;
+
+	if (to <= from)
+		return 0;
+	if (w->prot == prot && w->to == from) {
+		w->to = to;
+		return 0;
+	}
+	if ((error = walk_flush(w)) != 0)
+		return error;
+	w->from = from;
+	w->to = to;
+	w->prot = prot;
+	return 0;
+}
+
+static int
+protect_walk(struct prot_walk *w)
+{
+	const struct kld_stage *st = w->st;
+	uint64_t rfrom = st->relro_vaddr & ~(PG - 1);
+	uint64_t rto = (st->relro_vaddr + st->relro_memsz) & ~(PG - 1);
+	uint64_t prev = st->lo;
+	int error = 0;
+
+	if (st->relro_memsz == 0 || rto <= rfrom)
+		rfrom = rto = 0;
+	w->nother = 0;
+	w->prot = -1;
+	for (unsigned i = 0; i < st->nseg && error == 0; i++) {
 		const struct kld_seg *s = &st->seg[i];
 		uint64_t from = s->vaddr & ~(PG - 1);
 		uint64_t to = (s->vaddr + s->memsz + PG - 1) & ~(PG - 1);
+		uint64_t a = from, b = from;
 		int prot = PROT_READ;	/* final: R, RX or RW, never X alone */
 
 		prot |= s->flags & PF_W ? PROT_WRITE : 0;
-		prot |= s->flags & PF_X ? PROT_EXEC | PROT_READ : 0;
-		if (mprotect(st->map + (from - st->lo), to - from, prot) != 0)
-			return errno;
+		prot |= s->flags & PF_X ? PROT_EXEC : 0;
+		if (rto > rfrom && rfrom < to && rto > from) {
+			a = rfrom > from ? rfrom : from;	/* RELRO */
+			b = rto < to ? rto : to;
+		}
+		/* gap (inaccessible), segment, its RELRO part, the rest */
+		if ((error = walk_add(w, prev, from, PROT_NONE)) != 0 ||
+		    (error = walk_add(w, from, a, prot)) != 0 ||
+		    (error = walk_add(w, a, b, PROT_READ)) != 0 ||
+		    (error = walk_add(w, b, to, prot)) != 0)
+			break;
+		prev = to;
 	}
-	if (st->relro_memsz != 0) {
-		uint64_t from = st->relro_vaddr & ~(PG - 1);
-		uint64_t to = (st->relro_vaddr + st->relro_memsz) & ~(PG - 1);
+	return error != 0 ? error : walk_flush(w);
+}
 
-		if (to > from && mprotect(st->map + (from - st->lo), to - from,
-		    PROT_READ) != 0)
-			return errno;
+/*
+ * Final protections: R, RX or RW per segment (never X alone, never W and
+ * X), RELRO read-only, gaps between segments inaccessible.  The span is
+ * cut into runs of equal protection; the protection that leaves the
+ * fewest runs to change is set over the whole span in one call (none if
+ * it is the current read+write) and each other run gets its own.  A
+ * program linked with -z separate-code -z relro (R, RX, R, RW all
+ * RELRO) takes two mprotect calls instead of five.
+ */
+static int
+protect(struct kld_stage *st)
+{
+	static const int cand[] = { PROT_READ | PROT_WRITE, PROT_READ,
+	    PROT_READ | PROT_EXEC, PROT_NONE };
+	struct prot_walk w = { .st = st };
+	unsigned best_cost = ~0u;
+	int best = PROT_READ | PROT_WRITE;
+
+	for (unsigned c = 0; c < sizeof(cand) / sizeof(cand[0]); c++) {
+		unsigned cost;
+
+		w.base = cand[c];
+		(void)protect_walk(&w);
+		cost = w.nother + (cand[c] != (PROT_READ | PROT_WRITE));
+		if (cost < best_cost) {
+			best_cost = cost;
+			best = cand[c];
+		}
 	}
-	return 0;
+	if (best != (PROT_READ | PROT_WRITE) &&
+	    mprotect(st->map, st->mapsz, best) != 0)
+		return errno;
+	w.base = best;
+	w.apply = true;
+	return protect_walk(&w);
 }
 
 typedef void (*kld_initfn)(int, char **, char **);
