@@ -130,6 +130,21 @@ parse_phdrs(struct kld_stage *st, Elf *elf)
 					return EINVAL;
 				}
 			}
+			/* Every executable byte is decoded: code must come
+			 * from the file, not from zero fill (a 1 GiB
+			 * zero-filled code segment took seconds to sweep). */
+			if ((ph.p_flags & PF_X) && ph.p_memsz > ((ph.p_vaddr +
+			    ph.p_filesz + PG - 1) & ~(PG - 1)) - ph.p_vaddr) {
+				kld_report(d, KLD_ERROR, "krank-ld: %s: segment "
+				    "%zu (vaddr %#llx) is executable but %llu "
+				    "of its %llu bytes are zero fill past the "
+				    "page of its last file byte: code must come "
+				    "from the file", nm, i,
+				    (unsigned long long)ph.p_vaddr,
+				    (unsigned long long)(ph.p_memsz -
+				    ph.p_filesz), (unsigned long long)ph.p_memsz);
+				return EINVAL;
+			}
 			if ((ph.p_flags & PF_W) && (ph.p_flags & PF_X))
 				kld_report(d, KLD_ERROR, "krank-ld: %s: segment "
 				    "%zu (vaddr %#llx) is writable and "

@@ -221,11 +221,25 @@ seg_of(const struct kld_stage *st, uint64_t va, uint64_t size)
 	return NULL;
 }
 
+/* Like kld_stage_ptr, but [va, va+size) must hold bytes from the file,
+ * not zero fill: tables are walked entry by entry, and a walk over a
+ * 1 GiB zero-filled segment would take seconds. */
+static const void *
+stage_file_ptr(const struct kld_stage *st, uint64_t va, uint64_t size)
+{
+	const struct kld_seg *s = seg_of(st, va, size);
+
+	if (s == NULL || va - s->vaddr > s->filesz ||
+	    size > s->filesz - (va - s->vaddr))
+		return NULL;
+	return st->map + (va - st->lo);
+}
+
 /* Number of symbols from DT_GNU_HASH: one past the highest chain end. */
 static size_t
 gnu_hash_count(const struct kld_stage *st, uint64_t va)
 {
-	const uint32_t *h = kld_stage_ptr(st, va, 16), *buckets, *chain;
+	const uint32_t *h = stage_file_ptr(st, va, 16), *buckets, *chain;
 	uint32_t nbuckets, symoffset, bloom, maxsym = 0;
 
 	if (h == NULL || (va & 7) != 0)
@@ -233,7 +247,7 @@ gnu_hash_count(const struct kld_stage *st, uint64_t va)
 	nbuckets = h[0];
 	symoffset = h[1];
 	bloom = h[2];
-	buckets = kld_stage_ptr(st, va + 16 + (uint64_t)bloom * 8,
+	buckets = stage_file_ptr(st, va + 16 + (uint64_t)bloom * 8,
 	    (uint64_t)nbuckets * 4);
 	if (buckets == NULL)
 		return 0;
@@ -242,12 +256,12 @@ gnu_hash_count(const struct kld_stage *st, uint64_t va)
 			maxsym = buckets[i];
 	if (maxsym < symoffset)
 		return symoffset;
-	chain = kld_stage_ptr(st, va + 16 + (uint64_t)bloom * 8 +
+	chain = stage_file_ptr(st, va + 16 + (uint64_t)bloom * 8 +
 	    (uint64_t)nbuckets * 4, 0);
 	if (chain == NULL)
 		return 0;
 	for (uint32_t i = maxsym; ; i++) {
-		const uint32_t *c = kld_stage_ptr(st, (uint64_t)(va + 16 +
+		const uint32_t *c = stage_file_ptr(st, (uint64_t)(va + 16 +
 		    (uint64_t)bloom * 8 + (uint64_t)nbuckets * 4 +
 		    (uint64_t)(i - symoffset) * 4), 4);
 		if (c == NULL)
@@ -358,8 +372,10 @@ kld_dyn_parse(struct kld_stage *st)
 	{
 		const struct kld_seg *sg = seg_of(st, dy->symtab, 0);
 
-		bound = (sg->vaddr + sg->memsz - dy->symtab) /
-		    sizeof(Elf64_Sym);
+		/* Symbols come from the file: zero fill past it holds
+		 * none (and would make every symbol walk long). */
+		bound = dy->symtab - sg->vaddr < sg->filesz ? (sg->vaddr +
+		    sg->filesz - dy->symtab) / sizeof(Elf64_Sym) : 0;
 	}
 	if (dy->hash != 0) {
 		const uint32_t *h = kld_stage_ptr(st, dy->hash, 8);

@@ -73,6 +73,33 @@ try_one(const char *name, const uint8_t *img, size_t len, int want_fail,
 		printf("ok   %s: %s\n", name, d.first);
 }
 
+#define PG_SIZE 4096ULL
+
+/* A legal variant: it must load (and unload, leaving nothing mapped). */
+static void
+must_load(const char *name, const uint8_t *img, size_t len)
+{
+	struct kld_diag d = { 0 };
+	struct kld_object *o = NULL;
+	int before = no_mapcount ? 0 : count_maps(), after;
+
+	checks++;
+	if (kld_load(img, len, name, tab, KLD_NO_INIT, &d, &o) != 0) {
+		failures++;
+		printf("FAIL %s: refused, must load: %s\n", name, d.first);
+		return;
+	}
+	loaded++;
+	kld_unload(o);
+	after = no_mapcount ? before : count_maps();
+	if (before != after) {
+		failures++;
+		printf("FAIL %s: %d mappings before, %d after\n", name, before,
+		    after);
+	} else
+		printf("ok   %s: loads\n", name);
+}
+
 static uint8_t *orig, *buf;
 static size_t len;
 static Elf64_Ehdr *eh;
@@ -259,6 +286,26 @@ main(int argc, char **argv)
 	find_ph(PT_LOAD, 3)->p_memsz = 1ULL << 29;
 	find_ph(PT_LOAD, 3)->p_vaddr += 1ULL << 30;
 	try_one("span-too-big", buf, len, 1, "span");
+	/* Code must come from the file: an executable segment of 1 GiB
+	 * zero fill is refused before anything is mapped or decoded (it
+	 * took seconds to sweep under ASan); zero fill up to the end of
+	 * the page of its last file byte is what linkers emit and loads. */
+	reset();
+	find_ph(PT_LOAD, 3)->p_flags = PF_R | PF_X;
+	find_ph(PT_LOAD, 3)->p_memsz = (1ULL << 30) - 0x10000;
+	try_one("code-zero-fill-1GiB", buf, len, 1, "zero fill");
+	reset();
+	find_ph(PT_LOAD, 1)->p_memsz += PG_SIZE;
+	try_one("code-zero-fill-page", buf, len, 1, "zero fill");
+	reset();
+	find_ph(PT_LOAD, 1)->p_memsz = ((find_ph(PT_LOAD, 1)->p_vaddr +
+	    find_ph(PT_LOAD, 1)->p_filesz + PG_SIZE - 1) & ~(PG_SIZE - 1)) -
+	    find_ph(PT_LOAD, 1)->p_vaddr;
+	must_load("code-zero-fill-tail", buf, len);
+	/* A large bss is legal: mapped, never touched by the loader. */
+	reset();
+	find_ph(PT_LOAD, 3)->p_memsz = (1ULL << 30) - 0x10000;
+	must_load("bss-1GiB", buf, len);
 	reset();
 	find_ph(PT_LOAD, 1)->p_vaddr = find_ph(PT_LOAD, 0)->p_vaddr;
 	try_one("overlap", buf, len, 1, "overlaps");
