@@ -285,7 +285,15 @@ parse_sections(struct kld_stage *st, Elf *elf)
 			st->funcs = v;
 			st->funcs[st->nfuncs++] = sh.sh_addr;
 		}
-		snprintf(st->scn[n].name, sizeof(st->scn[n].name), "%s", s);
+		/* A bounded copy, not snprintf: this runs for every section
+		 * of every load, and vfprintf's stack frame alone is a page
+		 * the load would otherwise touch. */
+		{
+			size_t l = strnlen(s, sizeof(st->scn[n].name) - 1);
+
+			memcpy(st->scn[n].name, s, l);
+			st->scn[n].name[l] = '\0';
+		}
 		st->scn[n].addr = sh.sh_addr;
 		st->scn[n].size = sh.sh_size;
 		st->scn[n].flags = sh.sh_flags;
