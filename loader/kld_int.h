@@ -85,6 +85,9 @@ int kld_stage_map(struct kld_stage *st);
 int kld_dyn_parse(struct kld_stage *st);
 int kld_relocs_check(struct kld_stage *st, const struct kld_symtab *exports);
 void *kld_stage_ptr(const struct kld_stage *st, uint64_t vaddr, uint64_t size);
+/* kld_fastlen.c: length of a common, certainly allowed instruction at
+ * p, or 0 if Zydis must decide */
+size_t kld_fast_len(const uint8_t *p, size_t avail);
 /* kld_verify.c: check every executable segment of a staged object */
 int kld_verify_stage(struct kld_stage *st);
 

@@ -218,7 +218,7 @@ sweep_region(struct sweep *sw, const uint8_t *code, size_t len, uint64_t va,
 
 	while (pos < len) {
 		ZydisDecodedInstruction in;
-		size_t next = len;
+		size_t next = len, n;
 		const char *why;
 
 		while (fi < nfuncs && funcs[fi] <= va + pos)
@@ -241,6 +241,15 @@ sweep_region(struct sweep *sw, const uint8_t *code, size_t len, uint64_t va,
 			if (pos > next)
 				pos = next;
 			bad_run = false;
+			continue;
+		}
+		/* Common allowed instructions: length by hand, no Zydis
+		 * (most of gcc's output; kld_fastlen.c). */
+		if ((n = kld_fast_len(code + pos, len - pos)) != 0) {
+			bad_run = false;
+			pos += n;
+			if (pos > next)
+				pos = next;
 			continue;
 		}
 		if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&sw->dec, NULL,

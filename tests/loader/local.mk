@@ -17,6 +17,14 @@ tests_loader_kld_mutate_CPPFLAGS = $(KLD_TEST_CPPFLAGS)
 tests_loader_kld_mutate_LDADD = libkrank-loader.la
 loader_test_scripts += tests/loader/test_kld_badelf.sh
 
+# The verifier's hand-decoded fast path against Zydis.
+check_PROGRAMS += tests/loader/test_kld_fastlen
+TESTS += tests/loader/test_kld_fastlen
+tests_loader_test_kld_fastlen_SOURCES = tests/loader/test_kld_fastlen.c \
+	loader/kld_fastlen.c
+tests_loader_test_kld_fastlen_CPPFLAGS = $(AM_CPPFLAGS) $(KLD_CPPFLAGS)
+tests_loader_test_kld_fastlen_LDADD = $(ZYDIS_LIBS)
+
 check_PROGRAMS += tests/loader/test_kld_libc
 TESTS += tests/loader/test_kld_libc
 tests_loader_test_kld_libc_CPPFLAGS = $(KLD_TEST_CPPFLAGS)
@@ -28,7 +36,7 @@ fuzz_targets += tests/fuzz/fuzz_kld
 TESTS += tests/fuzz/fuzz_kld.sh
 EXTRA_DIST += tests/fuzz/fuzz_kld.sh tests/fuzz/fuzz_kld.c
 KLD_FUZZ_SRCS = loader/kld_diag.c loader/kld_elf.c loader/kld_verify.c \
-	loader/kld_load.c loader/kld_symtab.c loader/kld_info.c \
+	loader/kld_fastlen.c loader/kld_load.c loader/kld_symtab.c loader/kld_info.c \
 	loader/kld_jit.c loader/libc/kld_libc_exports.c loader/libc/string.c \
 	loader/libc/ctype.c loader/libc/stdlib.c loader/libc/stdio.c
 tests/fuzz/fuzz_kld: tests/fuzz/fuzz_kld.c $(KLD_FUZZ_SRCS)
