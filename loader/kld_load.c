@@ -48,12 +48,14 @@ struct kld_object {
  * instead of three new levels at a fresh random address (measured in
  * docs/PERFORMANCE.md).  Entropy: 18 bits per load within the window,
  * 16 bits for the window per process.  Loads are placed with
- * MAP_FIXED_NOREPLACE: a taken spot is retried elsewhere and never
- * replaced.  Larger objects get a random hint in the whole range.
+ * MAP_FIXED_NOREPLACE: a taken spot is retried elsewhere (up to
+ * KLD_WIN_TRIES times, then the kernel chooses) and never replaced.
+ * Larger objects, and all objects if no window could be reserved, go to
+ * a random page in the whole range the same way.
  */
 #define KLD_WIN_SIZE	(1ULL << 30)
 #define KLD_WIN_OBJ_MAX	(KLD_WIN_SIZE / 4)
-#define KLD_WIN_TRIES	4
+#define KLD_WIN_TRIES	8
 
 static struct {
 	pthread_once_t once;
@@ -120,8 +122,8 @@ place_init(void)
 	}
 #ifndef KLD_NO_RANDOM_HINT
 	for (int t = 0; t < KLD_WIN_TRIES; t++) {
-		uintptr_t w = (uintptr_t)((1ULL << 40) +
-		    (place_random() % 63) * KLD_WIN_SIZE);
+		uintptr_t w = (uintptr_t)((1ULL << 40) + (place_random() %
+		    ((63ULL << 40) / KLD_WIN_SIZE)) * KLD_WIN_SIZE);
 		void *p = mmap((void *)w, PG, PROT_NONE, MAP_PRIVATE |
 		    MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
 
@@ -135,8 +137,8 @@ place_init(void)
 #endif
 }
 
-/* A page-aligned address for a new mapping of sz bytes (a hint: the
- * caller maps with MAP_FIXED_NOREPLACE when *fixed is set). */
+/* A random page-aligned address for a new mapping of sz bytes; the
+ * caller maps it with MAP_FIXED_NOREPLACE when *fixed is set. */
 static void *
 random_place(size_t sz, bool *fixed)
 {
@@ -148,12 +150,13 @@ random_place(size_t sz, bool *fixed)
 	return NULL;
 #endif
 	x = place_random();
-	if (kld_place.win != 0 && sz <= KLD_WIN_OBJ_MAX) {
-		*fixed = true;
+	*fixed = true;
+	if (kld_place.win != 0 && sz <= KLD_WIN_OBJ_MAX)
 		/* Pages 1 .. (window - sz): past the anchor, inside. */
 		return (void *)(kld_place.win + PG +
 		    ((x % ((KLD_WIN_SIZE - PG - sz) / PG + 1)) * PG));
-	}
+	/* No window (all tries taken, e.g. by ASan's shadow) or a large
+	 * object: anywhere in [1 TiB, 64 TiB). */
 	return (void *)(uintptr_t)((1ULL << 40) +
 	    ((x % ((63ULL << 40) >> 12)) << 12));
 }
@@ -186,7 +189,7 @@ kld_stage_map(struct kld_stage *st)
 		void *h = random_place(st->mapsz, &fixed);
 
 		if (t == KLD_WIN_TRIES)
-			fixed = false;	/* crowded window: any address */
+			fixed = false;	/* every spot taken: the kernel chooses */
 		p = mmap(h, st->mapsz, PROT_READ | PROT_WRITE,
 		    fl | (fixed ? MAP_FIXED_NOREPLACE : 0), -1, 0);
 		if (p != MAP_FAILED || !fixed || errno != EEXIST)

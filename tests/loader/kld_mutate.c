@@ -221,6 +221,43 @@ main(int argc, char **argv)
 		}
 	}
 
+	/* Loads one after another (each unloaded before the next) get
+	 * fresh random bases too: nothing hands an old place back. */
+	{
+		uintptr_t seen[16];
+		int distinct = 0, bad = 0;
+
+		checks++;
+		for (int i = 0; i < 16; i++) {
+			struct kld_object *o;
+			int dup = 0;
+
+			if (kld_load(orig, len, "base-seq", tab, KLD_NO_INIT,
+			    NULL, &o) != 0) {
+				bad = 1;
+				break;
+			}
+			seen[i] = kld_base(o);
+			kld_unload(o);
+			bad |= (seen[i] & 4095) != 0;
+			for (int j = 0; j < i; j++)
+				dup |= seen[j] == seen[i];
+			distinct += !dup;
+		}
+		if (bad || distinct < 15) {
+			failures++;
+			printf("FAIL: 16 sequential loads: %d distinct bases%s:",
+			    distinct, bad ? ", a load failed or a base is not "
+			    "page-aligned" : "");
+			for (int i = 0; i < 16; i++)
+				printf(" %#lx", (unsigned long)seen[i]);
+			printf("\n");
+		} else
+			printf("ok   16 sequential loads at %d distinct bases "
+			    "(first %#lx, last %#lx)\n", distinct,
+			    (unsigned long)seen[0], (unsigned long)seen[15]);
+	}
+
 	/* Truncations. */
 	try_one("empty", buf, 0, 1, "truncated");
 	try_one("trunc-16", buf, 16, 1, "truncated");
