@@ -60,6 +60,8 @@ struct nameidata {
 	char nd_name[VFS_NAME_MAX + 1];	/* NL_PARENT: last name ("" for /) */
 	size_t nd_namelen;
 	bool nd_slash;			/* path ended with '/' */
+	struct vnode *nd_startdir;	/* relative paths start here, not at
+					 * nd_dirfd (NULL: nd_dirfd) */
 };
 int namei(struct nameidata *nd);
 /* lookup_one - name in dvp, crossing into a covering mount (nslock taken). */

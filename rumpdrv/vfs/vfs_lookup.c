@@ -120,6 +120,9 @@ namei(struct nameidata *nd)
 	if (*p == '/') {
 		dvp = root;
 		vref(dvp);
+	} else if (nd->nd_startdir != NULL) {
+		dvp = nd->nd_startdir;
+		vref(dvp);
 	} else if (nd->nd_dirfd == KRS_AT_FDCWD) {
 		dvp = cwd_get();
 	} else {

@@ -70,10 +70,41 @@ unlock2(struct vnode *a, struct vnode *b)
 	rw_exit(&a->v_lock);
 }
 
+/* The target of symlink vp in a new kmem buffer of VFS_PATH_MAX + 1. */
 static int
-do_open(int dirfd, const char *path, int flags, uint32_t mode, int *fdout)
+link_target(struct vnode *vp, char **tgtp)
 {
-	struct nameidata nd = { .nd_dirfd = dirfd, .nd_path = path };
+	char *tgt = kmem_alloc(VFS_PATH_MAX + 1, KM_SLEEP);
+	struct krs_iovec iov = { tgt, VFS_PATH_MAX };
+	struct uio uio = { .uio_iov = &iov, .uio_iovcnt = 1,
+	    .uio_resid = VFS_PATH_MAX, .uio_rw = UIO_READ };
+	rw_enter(&vp->v_lock, RW_READER);
+	int error = vp->v_op->vop_readlink(vp, &uio);
+	rw_exit(&vp->v_lock);
+	size_t len = VFS_PATH_MAX - uio.uio_resid;
+	if (error == 0 && len == 0)
+		error = ENOENT;
+	if (error != 0) {
+		kmem_free(tgt, VFS_PATH_MAX + 1);
+		return error;
+	}
+	tgt[len] = '\0';
+	*tgtp = tgt;
+	return 0;
+}
+
+/*
+ * open/openat.  Relative paths start at startdir if not NULL, else at
+ * dirfd; links counts the dangling symlinks followed so far to create
+ * their target (O_CREAT through a link whose target does not exist
+ * creates the target, as POSIX and Linux do).
+ */
+static int
+do_open1(int dirfd, struct vnode *startdir, const char *path, int flags,
+    uint32_t mode, int *fdout, int links)
+{
+	struct nameidata nd = { .nd_dirfd = dirfd, .nd_path = path,
+	    .nd_startdir = startdir };
 	struct vnode *vp = NULL;
 	struct vattr va;
 	int error, acc = flags & KRS_O_ACCMODE;
@@ -128,15 +159,35 @@ do_open(int dirfd, const char *path, int flags, uint32_t mode, int *fdout)
 		}
 		if (vp->v_type == VLNK || vnode_mountedhere(vp) != NULL) {
 			/* Existing link or mount point: resolve fully. */
+			char *tgt = NULL;
+			if (vp->v_type == VLNK && !(flags & KRS_O_NOFOLLOW) &&
+			    (error = link_target(vp, &tgt)) != 0) {
+				vrele(vp);
+				vrele(dvp);
+				return error;
+			}
 			vrele(vp);
 			vp = NULL;
 			if (nd.nd_name[0] != '\0' && (flags & KRS_O_NOFOLLOW)) {
 				vrele(dvp);
 				return ELOOP;
 			}
-			vrele(dvp);
 			nd.nd_flags = NL_FOLLOW;
-			if ((error = namei(&nd)) != 0)
+			error = namei(&nd);
+			if (error == ENOENT && tgt != NULL) {
+				/* Dangling: create the target, from the link's
+				 * directory. */
+				error = links >= VFS_SYMLOOP_MAX ? ELOOP :
+				    do_open1(KRS_AT_FDCWD, dvp, tgt, flags,
+				    mode, fdout, links + 1);
+				kmem_free(tgt, VFS_PATH_MAX + 1);
+				vrele(dvp);
+				return error;
+			}
+			if (tgt != NULL)
+				kmem_free(tgt, VFS_PATH_MAX + 1);
+			vrele(dvp);
+			if (error != 0)
 				return error;
 			vp = nd.nd_vp;
 		} else {
@@ -190,6 +241,12 @@ opened:
 	    (flags & KRS_O_CLOEXEC) != 0, fdout)) != 0)
 		file_release(fp);
 	return error;
+}
+
+static int
+do_open(int dirfd, const char *path, int flags, uint32_t mode, int *fdout)
+{
+	return do_open1(dirfd, NULL, path, flags, mode, fdout, 0);
 }
 
 KRS_EXPORT int

@@ -250,6 +250,33 @@ main(void)
 	CHECK_ERR(krs_symlink("x", "/ln"), EEXIST);
 	PASS("symlinks: absolute, relative, mid-path, readlink, lstat vs stat, O_NOFOLLOW ELOOP, loop ELOOP, dangling");
 
+	/* O_CREAT through a dangling link creates its target (POSIX, Linux). */
+	CHECK_ERR(krs_open("/dangling", KRS_O_WRONLY | KRS_O_CREAT | KRS_O_EXCL, 0644), EEXIST);
+	CHECK_ERR(krs_open("/dangling", KRS_O_WRONLY | KRS_O_CREAT | KRS_O_NOFOLLOW, 0644), ELOOP);
+	CHECK_ERR(krs_stat("/nowhere", &st), ENOENT);
+	fd = krs_open("/dangling", KRS_O_WRONLY | KRS_O_CREAT, 0640);
+	CHECK(fd >= 0 && krs_write(fd, "made", 4) == 4, "O_CREAT through a dangling link");
+	krs_close(fd);
+	CHECK(read_file("/nowhere", buf, sizeof(buf)) == 4 && memcmp(buf, "made", 4) == 0,
+	    "the link's target was created");
+	CHECK(krs_symlink("rtarget", "/a/rdang") == 0, "relative dangling link");
+	fd = krs_open("/a/rdang", KRS_O_WRONLY | KRS_O_CREAT, 0644);
+	CHECK(fd >= 0, "O_CREAT through a relative dangling link");
+	krs_close(fd);
+	CHECK(krs_stat("/a/rtarget", &st) == 0 && krs_stat("/rtarget", &st) != 0,
+	    "its target made in the link's directory, not the cwd");
+	CHECK(krs_symlink("/chain2", "/chain1") == 0 && krs_symlink("/chain3", "/chain2") == 0,
+	    "a chain of dangling links");
+	fd = krs_open("/chain1", KRS_O_RDWR | KRS_O_CREAT, 0644);
+	CHECK(fd >= 0, "O_CREAT through a chain");
+	krs_close(fd);
+	CHECK(krs_lstat("/chain3", &st) == 0 && (st.st_mode & KRS_S_IFMT) == KRS_S_IFREG,
+	    "the chain's end was created");
+	CHECK_ERR(krs_open("/loop1", KRS_O_WRONLY | KRS_O_CREAT, 0644), ELOOP);
+	CHECK(krs_symlink("/nodir/file", "/deep") == 0, "link into a missing directory");
+	CHECK_ERR(krs_open("/deep", KRS_O_WRONLY | KRS_O_CREAT, 0644), ENOENT);
+	PASS("O_CREAT through dangling links: target created (absolute, relative, chains), O_EXCL EEXIST, O_NOFOLLOW ELOOP, loops ELOOP");
+
 	/* Hard links, rename. */
 	write_file("/f1", "one");
 	CHECK(krs_link("/f1", "/f1b") == 0 && krs_stat("/f1", &st) == 0 &&
