@@ -67,6 +67,14 @@ static const struct counter_def counters[] = {
 	CTCP("pawsdrop", tcps_pawsdrop), CTCP("badopt", tcps_badopt),
 	CTCP("delack", tcps_delack),
 	CTCP("challengeack_limited", tcps_challengeack_limited),
+	CTCP("sack_sndblocks", tcps_sack_sndblocks),
+	CTCP("sack_rcvblocks", tcps_sack_rcvblocks),
+	CTCP("sack_badblocks", tcps_sack_badblocks),
+	CTCP("sack_recovery", tcps_sack_recovery),
+	CTCP("sack_rexmits", tcps_sack_rexmits),
+	CTCP("lingerdrops", tcps_lingerdrops), CTCP("tlp", tcps_tlp),
+	CTCP("limitedxmit", tcps_limitedxmit),
+	CTCP("sack_lostrexmit", tcps_sack_lostrexmit),
 };
 
 static uint64_t
@@ -166,11 +174,14 @@ krs_net_dump(char *buf, size_t len)
 	for (struct tcpcb *tp = tcp_stack(ns)->ts_tcbs; tp; tp = tp->t_next) {
 		struct inpcb *inp = tp->t_inpcb;
 		OUT("tcp %u.%u.%u.%u:%u %u.%u.%u.%u:%u %s rcvq %d sndq %d "
-		    "cwnd %u srtt %lldus rto %ums\n", A4(inp->inp_laddr),
+		    "cwnd %u srtt %lldus rto %ums%s%s%s\n", A4(inp->inp_laddr),
 		    ntohs(inp->inp_lport), A4(inp->inp_faddr),
 		    ntohs(inp->inp_fport), tstates[tp->t_state],
 		    tp->t_socket->so_rcv.sb_cc, tp->t_socket->so_snd.sb_cc,
-		    tp->snd_cwnd, (long long)tp->t_srtt, tp->t_rto_ms);
+		    tp->snd_cwnd, (long long)tp->t_srtt, tp->t_rto_ms,
+		    (tp->t_flags & TF_SACK_PERMIT) ? " sack" : "",
+		    (tp->t_flags & TF_RCVD_TSTMP) ? " ts" : "",
+		    (tp->t_flags & TF_RCVD_SCALE) ? " wscale" : "");
 	}
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
 		OUT("counter %s %llu\n", counters[i].name,

@@ -53,6 +53,27 @@ tcp_dooptions(const uint8_t *cp, int cnt, bool syn, struct tcpopt *to)
 			if (syn)
 				to->to_flags |= TOF_SACKPERM;
 			break;
+		case TCPOPT_SACK:
+			/* RFC 2018 3: 2 + 8n bytes; n <= 4 as options are at
+			 * most 40 bytes (checked above: i + olen <= cnt). */
+			if (olen < 10 || (olen - 2) % 8 != 0)
+				return EINVAL;
+			if (syn)
+				break;
+			to->to_flags |= TOF_SACK;
+			to->to_nsacks = 0;
+			for (int k = i + 2; k + 8 <= i + olen &&
+			    to->to_nsacks < 4; k += 8) {
+				struct tcp_seqrange *r =
+				    &to->to_sacks[to->to_nsacks++];
+				r->start = (uint32_t)cp[k] << 24 |
+				    (uint32_t)cp[k + 1] << 16 |
+				    (uint32_t)cp[k + 2] << 8 | cp[k + 3];
+				r->end = (uint32_t)cp[k + 4] << 24 |
+				    (uint32_t)cp[k + 5] << 16 |
+				    (uint32_t)cp[k + 6] << 8 | cp[k + 7];
+			}
+			break;
 		case TCPOPT_TIMESTAMP:
 			if (olen != 10)
 				return EINVAL;
@@ -226,6 +247,10 @@ tcp_syn_options(struct tcpcb *tp, const struct tcpopt *to, bool ours_sent)
 			tp->rcv_scale = tp->request_r_scale;
 		}
 	}
+	/* SACK (RFC 2018 2): we offer it on every SYN, so the peer's
+	 * SYN having it is agreement. */
+	if (to->to_flags & TOF_SACKPERM)
+		tp->t_flags |= TF_RCVD_SACKPERM | TF_SACK_PERMIT;
 	if (to->to_flags & TOF_TS) {
 		tp->t_flags |= TF_RCVD_TSTMP;
 		tp->ts_recent = to->to_tsval;
@@ -233,6 +258,38 @@ tcp_syn_options(struct tcpcb *tp, const struct tcpopt *to, bool ours_sent)
 	}
 	/* RFC 5681 3.1 / RFC 6928: initial window of 10 segments. */
 	tp->snd_cwnd = 10 * tp->t_maxseg;
+}
+
+/* RFC 6675 5: enter loss recovery; the output retransmits the first
+ * hole and then whatever pipe allows. */
+static void
+tcp_sack_enter_recovery(struct tcpcb *tp)
+{
+	struct tcp_stack *ts = tcp_stack(tp->t_socket->so_stack);
+	ts->ts_stat.tcps_fastrexmit++;
+	ts->ts_stat.tcps_sack_recovery++;
+	uint32_t flight = tp->snd_max - tp->snd_una;
+	uint32_t half = flight / 2;
+	tp->snd_ssthresh = half > 2 * tp->t_maxseg ? half : 2 * tp->t_maxseg;
+	tp->snd_cwnd = tp->snd_ssthresh;
+	tp->snd_recover = tp->snd_max;
+	tp->t_flags |= TF_INRECOVERY;
+	tp->t_rttime = 0;
+	tp->snd_nxt = tp->snd_max;
+	tp->t_nrxrec = 0;
+	memset(tp->t_rxrec, 0, sizeof(tp->t_rxrec));
+	/* (4.1) The first unacknowledged segment goes now, whatever pipe
+	 * says; HighRxt then marks it retransmitted. */
+	tp->snd_highrxt = tp->snd_una;
+	uint32_t len = tcp_maxdata(tp);
+	if (tp->t_nsacked > 0 && tp->t_sacked[0].start - tp->snd_una < len)
+		len = tp->t_sacked[0].start - tp->snd_una;
+	uint32_t sndbuf = (uint32_t)tp->t_socket->so_snd.sb_cc;
+	if (len > sndbuf)
+		len = sndbuf;
+	if (len > 0)
+		tcp_sack_rexmit(tp, tp->snd_una, len);
+	tcp_timer_set(tp, TCPT_REXMT, tp->t_rto_ms);
 }
 
 void
@@ -488,6 +545,15 @@ tcp_input(struct ifnet *ifp, struct mbuf *m, int hlen)
 		tp->snd_wl2 = ack;
 		soisconnected(so);
 	}
+	/* The peer's SACK blocks into the scoreboard (RFC 6675). */
+	uint32_t sacknew = 0;
+	if ((tp->t_flags & TF_SACK_PERMIT) && (to.to_flags & TOF_SACK))
+		sacknew = tcp_sack_update(tp, &to, ack);
+	if (sacknew > 0 || SEQ_GT(ack, tp->snd_una)) {
+		tp->t_tlp_sent = 0;	/* the peer made progress */
+		if (sacknew > 0 && tp->t_timer[TCPT_REXMT] != 0)
+			tcp_tlp_arm(tp);
+	}
 	/* Timestamp echo for the next ACK (RFC 7323 4.3). */
 	if ((to.to_flags & TOF_TS) && SEQ_LEQ(seq, tp->last_ack_sent)) {
 		tp->ts_recent = to.to_tsval;
@@ -497,13 +563,32 @@ tcp_input(struct ifnet *ifp, struct mbuf *m, int hlen)
 	uint32_t acked = ack - tp->snd_una;
 	if (SEQ_LEQ(ack, tp->snd_una)) {
 		/* Duplicate ACK (RFC 5681 2): no data, no window change,
-		 * outstanding data. */
+		 * outstanding data; or, with SACK, new SACK information
+		 * (RFC 6675 2). */
 		if (dlen == 0 && ack == tp->snd_una &&
-		    tp->snd_max != tp->snd_una &&
-		    ((uint32_t)ntohs(th.th_win) << tp->snd_scale) == tp->snd_wnd &&
-		    !(flags & TH_FIN)) {
+		    tp->snd_max != tp->snd_una && !(flags & TH_FIN) &&
+		    (sacknew > 0 || ((uint32_t)ntohs(th.th_win) <<
+		    tp->snd_scale) == tp->snd_wnd)) {
 			st->tcps_rcvdupack++;
-			if (++tp->t_dupacks == 3 &&
+			++tp->t_dupacks;
+			if (tp->t_flags & TF_SACK_PERMIT) {
+				/* RFC 6675 5: DupThresh duplicates, or the
+				 * first unacknowledged segment is lost; not
+				 * for data sent before the last recovery
+				 * point (after a timeout).  In recovery the
+				 * output below sends by pipe. */
+				if (!(tp->t_flags & TF_INRECOVERY) &&
+				    (tp->t_dupacks >= TCP_DUPTHRESH ||
+				    tcp_sack_islost(tp, tp->snd_una)) &&
+				    SEQ_GEQ(ack, tp->snd_recover))
+					tcp_sack_enter_recovery(tp);
+				else if (!(tp->t_flags & TF_INRECOVERY) &&
+				    tp->t_dupacks < TCP_DUPTHRESH &&
+				    tcp_send_extra(tp))
+					st->tcps_limitedxmit++;	/* RFC 3042 */
+				goto step6;
+			}
+			if (tp->t_dupacks == 3 &&
 			    !(tp->t_flags & TF_INRECOVERY) &&
 			    SEQ_GT(ack - 1, tp->snd_recover - 1)) {
 				/* Fast retransmit; NewReno recovery (RFC 6582
@@ -530,8 +615,10 @@ tcp_input(struct ifnet *ifp, struct mbuf *m, int hlen)
 				tp->snd_cwnd += tp->t_maxseg;	/* inflate */
 				tcp_output(tp);
 				goto drop;
-			}
-		} else
+			} else if (tp->t_dupacks < 3 &&
+			    !(tp->t_flags & TF_INRECOVERY) && tcp_send_extra(tp))
+				st->tcps_limitedxmit++;	/* RFC 3042 */
+		} else if (sacknew == 0)
 			tp->t_dupacks = 0;
 		goto step6;
 	}
@@ -542,9 +629,13 @@ tcp_input(struct ifnet *ifp, struct mbuf *m, int hlen)
 		if (SEQ_GEQ(ack, tp->snd_recover)) {
 			/* Full ACK: leave recovery (RFC 6582 3.2 step 3). */
 			tp->t_flags &= ~TF_INRECOVERY;
+			tp->t_nrxrec = 0;
 			uint32_t flight = tp->snd_max - ack;
 			tp->snd_cwnd = flight + tp->t_maxseg < tp->snd_ssthresh ?
 			    flight + tp->t_maxseg : tp->snd_ssthresh;
+		} else if (tp->t_flags & TF_SACK_PERMIT) {
+			/* Partial ACK in SACK recovery: pipe decides what
+			 * goes next (RFC 6675 5, step C). */
 		} else {
 			/* Partial ACK: retransmit the next hole, deflate. */
 			uint32_t onxt = tp->snd_nxt;
@@ -590,6 +681,8 @@ tcp_input(struct ifnet *ifp, struct mbuf *m, int hlen)
 		sowakeup(so);
 	}
 	tp->snd_una = ack;
+	if (tp->t_nsacked > 0)
+		tcp_sack_ackadvance(tp);
 	if (SEQ_LT(tp->snd_nxt, tp->snd_una))
 		tp->snd_nxt = tp->snd_una;
 	if (tp->snd_una == tp->snd_max) {
@@ -621,6 +714,10 @@ tcp_input(struct ifnet *ifp, struct mbuf *m, int hlen)
 	}
 
 step6:
+	if ((flags & TH_ACK) && tp->t_nrxrec > 0 &&
+	    (tp->t_flags & (TF_SACK_PERMIT | TF_INRECOVERY)) ==
+	    (TF_SACK_PERMIT | TF_INRECOVERY))
+		tcp_sack_lostrexmit(tp);
 	/* Window update (RFC 9293 3.10.7.4, sixth check, SND.WL1/WL2). */
 	if ((flags & TH_ACK) && (SEQ_LT(tp->snd_wl1, seq) ||
 	    (tp->snd_wl1 == seq && SEQ_LEQ(tp->snd_wl2, ack)))) {
@@ -679,12 +776,20 @@ step6:
 			tcp_reass_insert(tp, m, seq, dlen);
 			m = NULL;
 			tcp_reass_deliver(tp);
+			if (tp->t_flags & TF_SACK_PERMIT) {
+				tcp_sack_trim(tp);
+				if (SEQ_GT(seq + (uint32_t)dlen, tp->rcv_nxt))
+					tcp_sack_rcvd(tp, SEQ_MAX(seq,
+					    tp->rcv_nxt), seq + (uint32_t)dlen);
+			}
 			sowakeup(so);
 			tp->t_flags |= TF_ACKNOW;
 			flags &= ~TH_FIN;	/* a FIN past a hole waits */
 		}
 		if (tp->t_segq != NULL && m == NULL)
 			tcp_reass_deliver(tp);
+		if (tp->t_nrcvsack > 0)
+			tcp_sack_trim(tp);
 	}
 	/* Eighth: FIN, once all data before it arrived. */
 	if ((flags & TH_FIN) && TCPS_HAVERCVDSYN(tp->t_state) &&

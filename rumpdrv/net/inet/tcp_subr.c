@@ -115,12 +115,46 @@ void
 tcp_timer_set(struct tcpcb *tp, int which, unsigned ms)
 {
 	tp->t_timer[which] = kern_uptime_ns() + (uint64_t)ms * 1000000u;
+	if (which == TCPT_REXMT)
+		tcp_tlp_arm(tp);
 }
 
 void
 tcp_timer_stop(struct tcpcb *tp, int which)
 {
 	tp->t_timer[which] = 0;
+	if (which == TCPT_REXMT)
+		tp->t_timer[TCPT_TLP] = 0;
+}
+
+/*
+ * RFC 8985 7.2: a probe timeout of two smoothed RTTs (plus the peer's
+ * delayed-ACK time when one segment is out), at least TCP_TLP_MIN_MS and
+ * before the RTO.  Needs SACK; one probe until the peer shows progress;
+ * none once the RTO fired.  Unlike the RFC it also runs in recovery,
+ * where there is no RACK to find lost retransmissions.
+ */
+void
+tcp_tlp_arm(struct tcpcb *tp)
+{
+	tp->t_timer[TCPT_TLP] = 0;
+	if (!(tp->t_flags & TF_SACK_PERMIT) ||
+	    tp->t_tlp_sent >= TCP_TLP_MAX ||
+	    tp->t_rxtshift > 0 || tp->t_srtt == 0 ||
+	    !TCPS_HAVEESTABLISHED(tp->t_state) ||
+	    tp->t_state == TCPS_FIN_WAIT_2 || tp->t_state == TCPS_TIME_WAIT ||
+	    tp->snd_max == tp->snd_una)
+		return;
+	uint64_t pto = 2 * (uint64_t)tp->t_srtt;
+	if (tp->snd_max - tp->snd_una <= tcp_maxdata(tp))
+		pto += (TCP_DELACK_MS + TCP_TICK_MS) * 1000;
+	if (pto < TCP_TLP_MIN_MS * 1000)
+		pto = TCP_TLP_MIN_MS * 1000;
+	uint64_t when = kern_uptime_ns() + pto * 1000;
+	if (pto >= (uint64_t)tp->t_rto_ms * 1000 ||
+	    (tp->t_timer[TCPT_REXMT] != 0 && when >= tp->t_timer[TCPT_REXMT]))
+		return;
+	tp->t_timer[TCPT_TLP] = when;
 }
 
 void
@@ -256,6 +290,11 @@ tcp_timer_rexmt(struct tcpcb *tp)
 	tp->snd_cwnd = tp->t_maxseg;
 	tp->t_dupacks = 0;
 	tp->t_flags &= ~TF_INRECOVERY;
+	tp->t_nrxrec = 0;
+	/* A peer may renege on what it SACKed (RFC 2018 8): after a second
+	 * timeout in a row, retransmit everything. */
+	if (tp->t_rxtshift >= 2)
+		tcp_sack_clear(tp);
 	tp->snd_recover = tp->snd_max;
 	tp->t_rttime = 0;		/* Karn: no samples from retransmits */
 	tp->snd_nxt = tp->snd_una;
@@ -338,6 +377,9 @@ tcp_timer_tick(void *arg)
 				break;
 			case TCPT_KEEP:
 				tcp_timer_keep(tp);
+				break;
+			case TCPT_TLP:
+				tcp_tlp_send(tp);
 				break;
 			}
 			/* tp may be gone: look no further at it. */

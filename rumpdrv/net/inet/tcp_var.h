@@ -32,6 +32,7 @@ struct tcphdr {
 #define TCPOPT_MAXSEG	2
 #define TCPOPT_WINDOW	3
 #define TCPOPT_SACK_PERMITTED 4
+#define TCPOPT_SACK	5
 #define TCPOPT_TIMESTAMP 8
 
 /* Sequence arithmetic modulo 2^32 (RFC 9293 3.4). */
@@ -52,7 +53,8 @@ enum tcp_state {
 #define TCPS_HAVERCVDFIN(s)	((s) == TCPS_CLOSE_WAIT || (s) == TCPS_CLOSING \
 	|| (s) == TCPS_LAST_ACK || (s) == TCPS_TIME_WAIT)
 
-enum { TCPT_REXMT, TCPT_PERSIST, TCPT_DELACK, TCPT_2MSL, TCPT_KEEP, TCPT_NTIMERS };
+enum { TCPT_REXMT, TCPT_PERSIST, TCPT_DELACK, TCPT_2MSL, TCPT_KEEP, TCPT_TLP,
+    TCPT_NTIMERS };
 
 /* Tunables. */
 #define TCP_MSS_DEFAULT		536	/* RFC 9293 3.7.1 without the option */
@@ -69,6 +71,12 @@ enum { TCPT_REXMT, TCPT_PERSIST, TCPT_DELACK, TCPT_2MSL, TCPT_KEEP, TCPT_NTIMERS
 #define TCP_BUFSIZE		(1024 * 1024)
 #define TCP_REASS_MAXSEGS	1024	/* out-of-order segments held */
 #define TCP_TICK_MS		10	/* timer granularity */
+#define TCP_SACK_RCVBLKS	4	/* blocks remembered as receiver */
+#define TCP_SACK_MAXRANGES	64	/* SACKed ranges remembered as sender */
+#define TCP_DUPTHRESH		3	/* RFC 5681, RFC 6675 DupThresh */
+#define TCP_TLP_MIN_MS		10	/* RFC 8985 7.2: PTO floor */
+#define TCP_TLP_MAX		2	/* probes before the RTO; the RFC has 1 */
+#define TCP_SACK_RXREC		16	/* retransmissions watched for loss */
 
 #define TF_ACKNOW	0x0001	/* send an ACK now */
 #define TF_DELACK	0x0002	/* an ACK is owed */
@@ -78,6 +86,14 @@ enum { TCPT_REXMT, TCPT_PERSIST, TCPT_DELACK, TCPT_2MSL, TCPT_KEEP, TCPT_NTIMERS
 #define TF_SENTFIN	0x0020
 #define TF_INRECOVERY	0x0040	/* NewReno fast recovery */
 #define TF_DETACHED	0x0080	/* the socket was closed */
+#define TF_SACK_PERMIT	0x0100	/* both sides sent SACK-permitted */
+#define TF_RCVD_SACKPERM 0x0200	/* the peer's SYN had SACK-permitted */
+#define TF_LINGERING	0x0800	/* close is waiting (SO_LINGER) */
+
+/* A range of sequence space [start, end). */
+struct tcp_seqrange {
+	uint32_t start, end;
+};
 
 struct tcpcb {
 	struct tcpcb *t_next;		/* tcp_stack list */
@@ -111,6 +127,25 @@ struct tcpcb {
 	struct mbuf *t_segq;
 	int t_segqlen;
 	unsigned t_segs_since_ack;	/* full segments received, unacked */
+	/* SACK as receiver (RFC 2018 4): blocks of t_segq to report, the
+	 * one holding the latest arrival first. */
+	struct tcp_seqrange t_rcvsack[TCP_SACK_RCVBLKS];
+	int t_nrcvsack;
+	/* SACK as sender (RFC 6675): the scoreboard, ranges above snd_una
+	 * the peer holds, sorted and disjoint; HighRxt of the recovery. */
+	struct tcp_seqrange t_sacked[TCP_SACK_MAXRANGES];
+	int t_nsacked;
+	uint32_t t_sacked_bytes;
+	uint32_t snd_highrxt;
+	/* Retransmissions of this recovery: when one is still a hole but
+	 * data sent after it was SACKed, it was lost too. */
+	struct tcp_rxrec {
+		uint32_t seq, len;
+		uint32_t mark;		/* snd_max when it went */
+		uint64_t when_us;
+	} t_rxrec[TCP_SACK_RXREC];
+	unsigned t_nrxrec;		/* records made (ring) */
+	uint8_t t_tlp_sent;		/* loss probes out (RFC 8985 7) */
 };
 
 struct tcpstat {
@@ -127,6 +162,15 @@ struct tcpstat {
 	uint64_t tcps_listendrop, tcps_pawsdrop, tcps_badopt, tcps_delack;
 	uint64_t tcps_timewait_reuse;
 	uint64_t tcps_challengeack_limited;	/* not sent: RFC 5961 7 */
+	uint64_t tcps_sack_sndblocks;	/* SACK blocks sent (RFC 2018) */
+	uint64_t tcps_sack_rcvblocks;	/* SACK blocks received and used */
+	uint64_t tcps_sack_badblocks;	/* received blocks ignored */
+	uint64_t tcps_sack_recovery;	/* RFC 6675 recoveries entered */
+	uint64_t tcps_sack_rexmits;	/* segments retransmitted from holes */
+	uint64_t tcps_lingerdrops;	/* SO_LINGER time out: reset */
+	uint64_t tcps_tlp;		/* tail loss probes (RFC 8985 7) */
+	uint64_t tcps_limitedxmit;	/* RFC 3042 segments */
+	uint64_t tcps_sack_lostrexmit;	/* retransmissions found lost */
 };
 
 struct tcp_stack {
@@ -166,6 +210,7 @@ void tcp_respond(struct netstack *ns, uint32_t src, uint32_t dst,
     uint16_t win);
 void tcp_timer_set(struct tcpcb *tp, int which, unsigned ms);
 void tcp_timer_stop(struct tcpcb *tp, int which);
+void tcp_tlp_arm(struct tcpcb *tp);
 void tcp_timer_tick(void *arg);
 unsigned tcp_rcvspace(struct tcpcb *tp);
 uint64_t tcp_now_us(void);
@@ -183,15 +228,52 @@ struct tcpopt {
 #define TOF_SCALE	0x2
 #define TOF_SACKPERM	0x4
 #define TOF_TS		0x8
+#define TOF_SACK	0x10
 	uint16_t to_mss;
 	uint8_t to_wscale;
 	uint32_t to_tsval, to_tsecr;
+	int to_nsacks;			/* SACK blocks, at most 4 (40 bytes) */
+	struct tcp_seqrange to_sacks[4];
 };
 int tcp_dooptions(const uint8_t *cp, int cnt, bool syn, struct tcpopt *to);
+/* tcp_sack_update - take the peer's SACK blocks into the scoreboard. */
+uint32_t tcp_sack_update(struct tcpcb *tp, const struct tcpopt *to,
+    uint32_t ack);		/* returns the bytes newly SACKed */
+/* tcp_sack_rcvd - record the arrival of out-of-order [start, end) for the
+ * SACK blocks we send; tcp_sack_trim - forget blocks below rcv_nxt. */
+void tcp_sack_rcvd(struct tcpcb *tp, uint32_t start, uint32_t end);
+void tcp_sack_trim(struct tcpcb *tp);
 
 /* tcp_output.c */
 int tcp_output(struct tcpcb *tp);
 void tcp_setpersist(struct tcpcb *tp);
+/* tcp_addoptions - the options of a segment with flags into opt (40
+ * bytes); returns their length, a multiple of 4. */
+int tcp_addoptions(struct tcpcb *tp, uint8_t *opt, int flags);
+/* tcp_maxdata - the most data a non-SYN segment carries: the MSS less the
+ * options every segment has (timestamps), RFC 6691. */
+unsigned tcp_maxdata(const struct tcpcb *tp);
+
+/* tcp_sack_rexmit - send [seq, seq + len) again; HighRxt follows. */
+void tcp_sack_rexmit(struct tcpcb *tp, uint32_t seq, uint32_t len);
+/* tcp_tlp_send - a loss probe: one new segment, else the last again. */
+void tcp_tlp_send(struct tcpcb *tp);
+/* tcp_send_extra - one new segment beyond cwnd (limited transmit). */
+bool tcp_send_extra(struct tcpcb *tp);
+
+/* tcp_sack.c: the sender's scoreboard (RFC 6675). */
+void tcp_sack_clear(struct tcpcb *tp);
+void tcp_sack_ackadvance(struct tcpcb *tp);	/* drop what is below snd_una */
+bool tcp_sack_islost(const struct tcpcb *tp, uint32_t seq);
+bool tcp_sack_issacked(const struct tcpcb *tp, uint32_t seq);
+uint32_t tcp_sack_above(const struct tcpcb *tp, uint32_t seq);
+/* tcp_sack_lostrexmit - resend retransmissions found lost. */
+void tcp_sack_lostrexmit(struct tcpcb *tp);
+uint32_t tcp_sack_pipe(const struct tcpcb *tp);
+/* tcp_sack_nextseg - RFC 6675 NextSeg rules 1 and 3 (rule 2, new data, is
+ * tcp_output's): a range to retransmit, or false. */
+bool tcp_sack_nextseg(const struct tcpcb *tp, bool rule3, uint32_t *seq,
+    uint32_t *len);
 
 /* tcp_usrreq.c */
 extern const struct protosw tcp_protosw;

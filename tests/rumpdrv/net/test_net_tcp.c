@@ -368,8 +368,14 @@ main(void)
 	CHECK(krs_if_virt_attach("wire:tw1", name, sizeof(name)) == 0, "attach A");
 	CHECK(krs_if_setaddr(name, "10.0.0.1/24") == 0 && krs_if_up(name, 1) == 0,
 	    "A up");
-	CHECK(krs_if_virt_attach("wire:tw2,loss=2,dup=2,reorder=5,seed=11",
-	    name, sizeof(name)) == 0, "lossy A");
+	/* NET_TCP_WIRE replaces the impairments (e.g. to try other seeds). */
+	const char *imp = getenv("NET_TCP_WIRE");
+	if (imp == NULL)
+		imp = "loss=2,dup=2,reorder=5";
+	char wa[128], wb[128];
+	snprintf(wa, sizeof(wa), "wire:tw2,%s,seed=11", imp);
+	snprintf(wb, sizeof(wb), "wire:tw2,%s,seed=12", imp);
+	CHECK(krs_if_virt_attach(wa, name, sizeof(name)) == 0, "lossy A");
 	CHECK(krs_if_setaddr(name, "10.0.2.1/24") == 0 && krs_if_up(name, 1) == 0,
 	    "lossy A up");
 	stack_b = krs_net_stack_create("b");
@@ -377,8 +383,7 @@ main(void)
 	CHECK(krs_if_virt_attach("wire:tw1", name, sizeof(name)) == 0, "attach B");
 	CHECK(krs_if_setaddr(name, "10.0.0.2/24") == 0 && krs_if_up(name, 1) == 0,
 	    "B up");
-	CHECK(krs_if_virt_attach("wire:tw2,loss=2,dup=2,reorder=5,seed=12",
-	    name, sizeof(name)) == 0, "lossy B");
+	CHECK(krs_if_virt_attach(wb, name, sizeof(name)) == 0, "lossy B");
 	CHECK(krs_if_setaddr(name, "10.0.2.2/24") == 0 && krs_if_up(name, 1) == 0,
 	    "lossy B up");
 
@@ -387,7 +392,9 @@ main(void)
 	bulk("10.0.0.2", 5001, 32 << 20, "clean wire");
 	use(0);
 	int64_t rx0 = krs_net_counter("tcp.sndrexmitpack");
-	bulk("10.0.2.2", 5002, 2 << 20, "lossy wire (2% loss, 2% dup, 5% reorder)");
+	const char *mb = getenv("NET_TCP_LOSSY_MIB");
+	size_t lossy = (size_t)(mb != NULL ? atoi(mb) : 64) << 20;
+	bulk("10.0.2.2", 5002, lossy, "lossy wire (2% loss, 2% dup, 5% reorder)");
 	use(0);
 	int64_t rx1 = krs_net_counter("tcp.sndrexmitpack");
 	CHECK(rx1 > rx0, "retransmissions happened: %lld", (long long)(rx1 - rx0));
@@ -395,6 +402,15 @@ main(void)
 	    "%lld timeouts\n", (long long)(rx1 - rx0),
 	    (long long)krs_net_counter("tcp.fastrexmit"),
 	    (long long)krs_net_counter("tcp.rexmttimeo"));
+	printf("sender: %lld SACK recoveries, %lld segments retransmitted from "
+	    "holes, %lld lost retransmissions resent, %lld loss probes, %lld "
+	    "limited transmits, %lld IP fragments\n",
+	    (long long)krs_net_counter("tcp.sack_recovery"),
+	    (long long)krs_net_counter("tcp.sack_rexmits"),
+	    (long long)krs_net_counter("tcp.sack_lostrexmit"),
+	    (long long)krs_net_counter("tcp.tlp"),
+	    (long long)krs_net_counter("tcp.limitedxmit"),
+	    (long long)krs_net_counter("ip.ofragments"));
 	PASS("bulk transfers intact over clean and impaired wires");
 	static char dump[65536];
 	krs_net_dump(dump, sizeof(dump));
