@@ -59,6 +59,35 @@ tcp_usrclosed(struct tcpcb *tp)
 	return tp;
 }
 
+/*
+ * SO_LINGER with a timeout: close waits until the peer acknowledged all
+ * data and our FIN, or the connection went; when the time runs out the
+ * connection is reset (like BSD's abort, not Linux's carrying on in the
+ * background).  Blocks even on a non-blocking socket, as Linux does.
+ */
+static void
+tcp_linger(struct socket *so)
+{
+	struct netstack *ns = so->so_stack;
+	uint64_t deadline = kern_uptime_ns() +
+	    (uint64_t)so->so_linger * 1000000000ull;
+	struct tcpcb *tp;
+	while ((tp = sototcpcb(so)) != NULL) {
+		/* Our FIN acknowledged: every byte before it was too.  (In
+		 * LAST_ACK that closes the connection: tp goes.) */
+		if (tp->t_state == TCPS_FIN_WAIT_2 ||
+		    tp->t_state == TCPS_TIME_WAIT || tp->t_state == TCPS_CLOSED)
+			return;
+		uint64_t now = kern_uptime_ns();
+		if (now >= deadline) {
+			tcp_stack(ns)->ts_stat.tcps_lingerdrops++;
+			tcp_drop(tp, ETIMEDOUT);
+			return;
+		}
+		(void)cv_timedwait_ns(&so->so_cv, &ns->ns_lock, deadline - now);
+	}
+}
+
 static void
 tcp_detach(struct socket *so)
 {
@@ -89,6 +118,8 @@ tcp_detach(struct socket *so)
 		tcp_output(tp);
 		if (tp->t_state == TCPS_FIN_WAIT_2)
 			tcp_timer_set(tp, TCPT_2MSL, 2 * TCP_MSL_MS);
+		if (so->so_linger > 0)
+			tcp_linger(so);
 	}
 }
 

@@ -88,7 +88,6 @@ enum { TCPT_REXMT, TCPT_PERSIST, TCPT_DELACK, TCPT_2MSL, TCPT_KEEP, TCPT_TLP,
 #define TF_DETACHED	0x0080	/* the socket was closed */
 #define TF_SACK_PERMIT	0x0100	/* both sides sent SACK-permitted */
 #define TF_RCVD_SACKPERM 0x0200	/* the peer's SYN had SACK-permitted */
-#define TF_LINGERING	0x0800	/* close is waiting (SO_LINGER) */
 
 /* A range of sequence space [start, end). */
 struct tcp_seqrange {

@@ -214,7 +214,14 @@ test_basic(void)
 		CHECK(krs_send(c, "p", 1, 0) == 1, "ping %d", i);
 		CHECK(recv_all(s, buf, 1) == 1, "pong %d", i);
 	}
-	PASS("TCP_NODELAY, MSS option, 50 one-byte round trips");
+	static char d[65536];
+	krs_net_dump(d, sizeof(d));
+	char *est = strstr(d, " ESTABLISHED ");
+	char *eol = est != NULL ? strchr(est, '\n') : NULL;
+	CHECK(est != NULL && eol != NULL && eol - est > 14 &&
+	    strncmp(eol - 15, " sack ts wscale", 15) == 0,
+	    "SACK, timestamps and window scaling negotiated");
+	PASS("TCP_NODELAY, MSS option, 50 one-byte round trips; SACK agreed");
 
 	/* Orderly close: half-close, EOF, then the other side. */
 	CHECK(krs_sock_shutdown(c, SHUT_WR) == 0, "client shutdown(WR)");
@@ -311,6 +318,106 @@ test_basic(void)
 	krs_close(l);
 }
 
+/* Reads a connection to its end after a delay; checks the pattern. */
+struct slowread { int fd, stack, delay_ms; size_t got; ssize_t last; int err;
+    bool intact; };
+static void *
+slow_reader(void *arg)
+{
+	struct slowread *r = arg;
+	static uint8_t buf[65536];
+	krs_net_stack_select(r->stack);
+	struct timespec d = { r->delay_ms / 1000, (r->delay_ms % 1000) * 1000000L };
+	nanosleep(&d, NULL);
+	r->intact = true;
+	for (;;) {
+		ssize_t n = krs_recv(r->fd, buf, sizeof(buf), 0);
+		r->last = n;
+		if (n <= 0) {
+			r->err = n < 0 ? errno : 0;
+			break;
+		}
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] != pattern(r->got + (size_t)i))
+				r->intact = false;
+		r->got += (size_t)n;
+	}
+	return NULL;
+}
+
+/* A connection with len bytes sent from A and not yet read by B. */
+static void
+linger_conn(int l, int *c, int *s, size_t len)
+{
+	use(0);
+	*c = connect_to("10.0.0.2", 95);
+	use(stack_b);
+	*s = krs_accept(l, NULL, NULL);
+	CHECK(*s >= 0, "accept");
+	struct timeval tv = { 20, 0 };
+	krs_setsockopt(*s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	use(0);
+	static uint8_t buf[3 << 19];
+	for (size_t i = 0; i < len; i++)
+		buf[i] = pattern(i);
+	CHECK(krs_send(*c, buf, len, 0) == (ssize_t)len,
+	    "%zu bytes into the buffers", len);
+}
+
+static void
+test_linger(void)
+{
+	const size_t len = 3 << 19;	/* more than the peer's buffer holds */
+	use(stack_b);
+	int l = listener("10.0.0.2", 95);
+	int c, s;
+
+	/* The peer reads only after 300 ms: close waits for its ACKs. */
+	linger_conn(l, &c, &s, len);
+	int64_t drops0 = krs_net_counter("tcp.lingerdrops");
+	struct krs_linger lg = { 1, 10 };
+	CHECK(krs_setsockopt(c, SOL_SOCKET, KRS_SO_LINGER, &lg, sizeof(lg)) == 0,
+	    "SO_LINGER 10 s");
+	struct slowread r = { .fd = s, .stack = stack_b, .delay_ms = 300 };
+	pthread_t t;
+	pthread_create(&t, NULL, slow_reader, &r);
+	double t0 = now_s();
+	CHECK(krs_close(c) == 0, "close");
+	double dt = now_s() - t0;
+	pthread_join(t, NULL);
+	CHECK(dt >= 0.25 && dt < 9, "close blocked until the data was "
+	    "acknowledged (%.3f s)", dt);
+	CHECK(r.got == len && r.intact && r.last == 0, "peer got all %zu bytes "
+	    "intact, then EOF (got %zu, last %zd, %s)", len, r.got, r.last,
+	    strerror(r.err));
+	use(0);
+	CHECK(krs_net_counter("tcp.lingerdrops") == drops0, "no linger reset");
+	use(stack_b);
+	krs_close(s);
+	PASS("SO_LINGER 10 s: close returns once all data is acknowledged");
+
+	/* The peer never reads: after 1 s the connection is reset. */
+	linger_conn(l, &c, &s, len);
+	lg.l_linger = 1;
+	CHECK(krs_setsockopt(c, SOL_SOCKET, KRS_SO_LINGER, &lg, sizeof(lg)) == 0,
+	    "SO_LINGER 1 s");
+	t0 = now_s();
+	CHECK(krs_close(c) == 0, "close");
+	dt = now_s() - t0;
+	CHECK(dt >= 0.9 && dt < 5, "close waited the linger time (%.3f s)", dt);
+	CHECK(krs_net_counter("tcp.lingerdrops") == drops0 + 1,
+	    "linger time out counted");
+	use(stack_b);
+	r = (struct slowread){ .fd = s, .stack = stack_b, .delay_ms = 0 };
+	slow_reader(&r);
+	CHECK(r.last < 0 && r.err == ECONNRESET && r.got < len,
+	    "peer was reset (got %zu of %zu, last %zd, %s)", r.got, len, r.last,
+	    strerror(r.err));
+	krs_close(s);
+	krs_close(l);
+	PASS("SO_LINGER 1 s with an unread peer: close resets after 1 s");
+}
+
 #define NCONN 32
 static void
 test_many(void)
@@ -388,16 +495,31 @@ main(void)
 	    "lossy B up");
 
 	test_basic();
+	test_linger();
 	test_many();
 	bulk("10.0.0.2", 5001, 32 << 20, "clean wire");
+	use(stack_b);
+	int64_t sb0 = krs_net_counter("tcp.sack_sndblocks");
 	use(0);
+	int64_t sr0 = krs_net_counter("tcp.sack_rcvblocks");
 	int64_t rx0 = krs_net_counter("tcp.sndrexmitpack");
 	const char *mb = getenv("NET_TCP_LOSSY_MIB");
 	size_t lossy = (size_t)(mb != NULL ? atoi(mb) : 64) << 20;
-	bulk("10.0.2.2", 5002, lossy, "lossy wire (2% loss, 2% dup, 5% reorder)");
+	char what[160];
+	snprintf(what, sizeof(what), "lossy wire (%s)", imp);
+	bulk("10.0.2.2", 5002, lossy, what);
 	use(0);
 	int64_t rx1 = krs_net_counter("tcp.sndrexmitpack");
 	CHECK(rx1 > rx0, "retransmissions happened: %lld", (long long)(rx1 - rx0));
+	int64_t sr1 = krs_net_counter("tcp.sack_rcvblocks");
+	use(stack_b);
+	int64_t sb1 = krs_net_counter("tcp.sack_sndblocks");
+	use(0);
+	CHECK(sb1 > sb0 && sr1 > sr0, "the receiver sent SACK blocks (%lld) and "
+	    "the sender used them (%lld)", (long long)(sb1 - sb0),
+	    (long long)(sr1 - sr0));
+	CHECK(krs_net_counter("ip.ofragments") == 0,
+	    "no segment was fragmented (data + options within the MTU)");
 	printf("sender: %lld retransmitted segments, %lld fast retransmits, "
 	    "%lld timeouts\n", (long long)(rx1 - rx0),
 	    (long long)krs_net_counter("tcp.fastrexmit"),
