@@ -1,10 +1,12 @@
 /*
  * test_net_unit.c - unit tests of the stack's pieces: mbuf chains and
  * external storage, the Internet checksum over odd splits, prefix masks
- * and longest-prefix routing, IPv4 option parsing, and reassembly (in
- * order, reversed, duplicates, overlaps, limits, timeouts).
+ * and longest-prefix routing, IPv4 option parsing, reassembly (in
+ * order, reversed, duplicates, overlaps, limits, timeouts), and TCP's
+ * SACK pieces: option building and parsing (malformed lengths and
+ * overruns refused), the receiver's block list, the sender's scoreboard.
  */
-#include "net/inet/in_var.h"
+#include "net/inet/tcp_var.h"
 #include "rdtest.h"
 
 static int ext_freed;
@@ -278,6 +280,245 @@ test_reass(struct netstack *ns)
 	PASS("reassembly: order, reverse, duplicate, overlap, end, limits, timeout");
 }
 
+static void
+test_tcp_options(void)
+{
+	struct tcpopt to;
+	/* Four blocks alone; three beside a timestamp. */
+	uint8_t o[40] = { TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK, 34 };
+	for (int i = 0; i < 8; i++) {
+		uint32_t v = htonl(1000u * (uint32_t)(i + 1));
+		memcpy(o + 4 + 4 * i, &v, 4);
+	}
+	CHECK(tcp_dooptions(o, 36, false, &to) == 0 && (to.to_flags & TOF_SACK) &&
+	    to.to_nsacks == 4 && to.to_sacks[0].start == 1000 &&
+	    to.to_sacks[0].end == 2000 && to.to_sacks[3].start == 7000 &&
+	    to.to_sacks[3].end == 8000, "four SACK blocks parsed");
+	CHECK(tcp_dooptions(o, 36, true, &to) == 0 && !(to.to_flags & TOF_SACK),
+	    "SACK blocks on a SYN are ignored");
+	uint8_t t[40] = { TCPOPT_NOP, TCPOPT_NOP, TCPOPT_TIMESTAMP, 10, 0, 0, 0,
+	    7, 0, 0, 0, 9, TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK, 26 };
+	memcpy(t + 16, o + 4, 24);
+	CHECK(tcp_dooptions(t, 40, false, &to) == 0 && (to.to_flags & TOF_TS) &&
+	    to.to_tsval == 7 && to.to_tsecr == 9 && to.to_nsacks == 3 &&
+	    to.to_sacks[2].end == 6000, "timestamps and three SACK blocks");
+	/* Malformed: each is refused (the segment is dropped, counted). */
+	static const struct { uint8_t b[12]; int n; const char *what; } bad[] = {
+		{ { TCPOPT_SACK, 9, 0, 0, 0, 1, 0, 0, 0 }, 9, "length 9 (not 2+8n)" },
+		{ { TCPOPT_SACK, 2 }, 2, "length 2 (no block)" },
+		{ { TCPOPT_SACK, 18, 0, 0, 0, 1, 0, 0, 0, 2 }, 10,
+		    "length 18 in 10 bytes (overrun)" },
+		{ { TCPOPT_NOP, TCPOPT_SACK, 10, 0, 0, 0, 1, 0, 0, 0 }, 10,
+		    "a block one byte short of its length" },
+		{ { TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK }, 3, "no length byte" },
+		{ { TCPOPT_SACK, 1 }, 2, "length 1" },
+		{ { TCPOPT_SACK, 0 }, 2, "length 0" },
+		{ { TCPOPT_SACK_PERMITTED, 3, 0 }, 3, "SACK-permitted of length 3" },
+		{ { TCPOPT_SACK_PERMITTED, 4 }, 2, "SACK-permitted overrun" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(tcp_dooptions(bad[i].b, bad[i].n, false, &to) == EINVAL,
+		    "refused: %s", bad[i].what);
+	uint8_t big[40] = { TCPOPT_SACK, 42 };
+	CHECK(tcp_dooptions(big, 40, false, &to) == EINVAL,
+	    "a 42-byte SACK option overruns the 40 option bytes");
+	const uint8_t perm[] = { TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK_PERMITTED, 2 };
+	CHECK(tcp_dooptions(perm, 4, true, &to) == 0 &&
+	    (to.to_flags & TOF_SACKPERM), "SACK-permitted on a SYN");
+	CHECK(tcp_dooptions(perm, 4, false, &to) == 0 &&
+	    !(to.to_flags & TOF_SACKPERM), "SACK-permitted elsewhere ignored");
+	/* Random option bytes never read past the end nor yield more than
+	 * four blocks (run under ASan by the sanitizer build). */
+	uint64_t x = 88172645463325252ull;
+	int odd = 0;
+	for (int it = 0; it < 200000; it++) {
+		uint8_t r[40];
+		int n = (int)(x % 41);
+		for (int i = 0; i < n; i++) {
+			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+			r[i] = (uint8_t)(x % 7 == 0 ? TCPOPT_SACK : x >> 24);
+		}
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		uint8_t *h = malloc((size_t)n + 1);	/* exact size for ASan */
+		memcpy(h, r, (size_t)n);
+		int rv = tcp_dooptions(h, n, (it & 1) != 0, &to);
+		free(h);
+		if ((rv != 0 && rv != EINVAL) || to.to_nsacks > 4)
+			odd++;
+	}
+	CHECK(odd == 0, "random options: 0 or EINVAL, at most four blocks");
+	PASS("TCP options: SACK blocks parsed, malformed lengths and overruns "
+	    "refused, random bytes safe");
+}
+
+/* A fake connection on stack ns for the SACK functions. */
+static struct socket t_so;
+static struct inpcb t_inp;
+static struct tcpcb t_tp;
+static struct tcpcb *
+fake_tcb(struct netstack *ns)
+{
+	memset(&t_so, 0, sizeof(t_so));
+	memset(&t_inp, 0, sizeof(t_inp));
+	memset(&t_tp, 0, sizeof(t_tp));
+	t_so.so_stack = ns;
+	t_inp.inp_faddr = htonl(0x0a000002);
+	t_tp.t_socket = &t_so;
+	t_tp.t_inpcb = &t_inp;
+	t_tp.t_maxseg = 1000;
+	t_tp.t_state = TCPS_ESTABLISHED;
+	return &t_tp;
+}
+
+/* Out-of-order queue entry [seq, seq + len). */
+static struct mbuf *
+oo(struct mbuf *next, uint32_t seq, int len)
+{
+	struct mbuf *m = m_gethdr(M_WAIT, MT_DATA);
+	m->m_pkthdr.csum_flags = (int)seq;
+	m->m_pkthdr.len = len;
+	m->m_nextpkt = next;
+	return m;
+}
+
+static void
+test_sack_receiver(struct netstack *ns)
+{
+	struct tcpcb *tp = fake_tcb(ns);
+	tp->t_flags = TF_SACK_PERMIT | TF_RCVD_TSTMP;
+	tp->rcv_nxt = 1000;
+	/* Arrivals, each followed by the queue it leaves. */
+	tp->t_segq = oo(NULL, 2000, 1000);
+	tcp_sack_rcvd(tp, 2000, 3000);
+	CHECK(tp->t_nrcvsack == 1 && tp->t_rcvsack[0].start == 2000 &&
+	    tp->t_rcvsack[0].end == 3000, "one block");
+	tp->t_segq->m_nextpkt = oo(NULL, 4000, 1000);
+	tcp_sack_rcvd(tp, 4000, 5000);
+	CHECK(tp->t_nrcvsack == 2 && tp->t_rcvsack[0].start == 4000 &&
+	    tp->t_rcvsack[1].start == 2000, "the latest block first");
+	tp->t_segq->m_nextpkt = oo(tp->t_segq->m_nextpkt, 3000, 1000);
+	tcp_sack_rcvd(tp, 3000, 4000);
+	CHECK(tp->t_nrcvsack == 1 && tp->t_rcvsack[0].start == 2000 &&
+	    tp->t_rcvsack[0].end == 5000, "a filled gap merges the blocks");
+	struct mbuf *last = tp->t_segq->m_nextpkt->m_nextpkt;
+	for (uint32_t s = 6000; s <= 12000; s += 2000) {
+		last->m_nextpkt = oo(NULL, s, 1000);
+		last = last->m_nextpkt;
+		tcp_sack_rcvd(tp, s, s + 1000);
+	}
+	CHECK(tp->t_nrcvsack == TCP_SACK_RCVBLKS &&
+	    tp->t_rcvsack[0].start == 12000 && tp->t_rcvsack[1].start == 10000 &&
+	    tp->t_rcvsack[2].start == 8000 && tp->t_rcvsack[3].start == 6000,
+	    "most recent first, at most %d", TCP_SACK_RCVBLKS);
+	/* A repeat of old data: its block moves to the front. */
+	tcp_sack_rcvd(tp, 2500, 3500);
+	CHECK(tp->t_rcvsack[0].start == 2000 && tp->t_rcvsack[0].end == 5000 &&
+	    tp->t_rcvsack[1].start == 12000, "the block of the latest arrival "
+	    "first");
+	/* On the wire: 3 blocks beside timestamps, 4 without. */
+	uint8_t opt[40];
+	struct tcpopt to;
+	int64_t sent0 = (int64_t)tcp_stack(ns)->ts_stat.tcps_sack_sndblocks;
+	int n = tcp_addoptions(tp, opt, TH_ACK);
+	CHECK(n == 40 && tcp_dooptions(opt, n, false, &to) == 0 &&
+	    (to.to_flags & TOF_TS) && to.to_nsacks == 3 &&
+	    to.to_sacks[0].start == 2000 && to.to_sacks[0].end == 5000 &&
+	    to.to_sacks[1].start == 12000 && to.to_sacks[2].start == 10000,
+	    "timestamps and 3 blocks in 40 bytes (%d)", n);
+	tp->t_flags &= ~TF_RCVD_TSTMP;
+	n = tcp_addoptions(tp, opt, TH_ACK);
+	CHECK(n == 36 && tcp_dooptions(opt, n, false, &to) == 0 &&
+	    !(to.to_flags & TOF_TS) && to.to_nsacks == 4 &&
+	    to.to_sacks[3].start == 8000, "4 blocks alone (%d)", n);
+	CHECK((int64_t)tcp_stack(ns)->ts_stat.tcps_sack_sndblocks == sent0 + 7,
+	    "blocks sent counted");
+	/* The SYN offers SACK; a connection without it sends no blocks. */
+	tp->t_state = TCPS_SYN_SENT;
+	n = tcp_addoptions(tp, opt, TH_SYN);
+	CHECK(tcp_dooptions(opt, n, true, &to) == 0 &&
+	    (to.to_flags & TOF_SACKPERM) && (to.to_flags & TOF_MSS) &&
+	    (to.to_flags & TOF_SCALE), "SYN: MSS, window scale, SACK-permitted");
+	tp->t_state = TCPS_ESTABLISHED;
+	tp->t_flags &= ~TF_SACK_PERMIT;
+	CHECK(tcp_addoptions(tp, opt, TH_ACK) == 0, "no SACK, no blocks");
+	/* rcv_nxt passes blocks: they go. */
+	tp->rcv_nxt = 5000;
+	tcp_sack_trim(tp);
+	CHECK(tp->t_nrcvsack == 3 && tp->t_rcvsack[0].start == 12000,
+	    "blocks below rcv_nxt forgotten");
+	m_freem_list(tp->t_segq);
+	tp->t_segq = NULL;
+	tcp_sack_trim(tp);
+	CHECK(tp->t_nrcvsack == 0, "empty queue, no blocks");
+	PASS("SACK receiver: latest block first, merging, 3 blocks with "
+	    "timestamps, 4 without, trimming");
+}
+
+static void
+test_sack_sender(struct netstack *ns)
+{
+	struct tcpcb *tp = fake_tcb(ns);
+	tp->t_flags = TF_SACK_PERMIT;
+	tp->snd_una = 10000;
+	tp->snd_max = 30000;
+	struct tcpopt to = { .to_flags = TOF_SACK, .to_nsacks = 4 };
+	int64_t bad0 = (int64_t)tcp_stack(ns)->ts_stat.tcps_sack_badblocks;
+	to.to_sacks[0] = (struct tcp_seqrange){ 12000, 13000 };
+	to.to_sacks[1] = (struct tcp_seqrange){ 5000, 4000 };	/* reversed */
+	to.to_sacks[2] = (struct tcp_seqrange){ 29000, 31000 };	/* past max */
+	to.to_sacks[3] = (struct tcp_seqrange){ 9000, 9500 };	/* acked */
+	CHECK(tcp_sack_update(tp, &to, 10000) == 1000 && tp->t_nsacked == 1,
+	    "one good block of four");
+	CHECK((int64_t)tcp_stack(ns)->ts_stat.tcps_sack_badblocks == bad0 + 2,
+	    "reversed and unsent blocks counted as bad");
+	CHECK(!tcp_sack_islost(tp, 10000), "one segment above: not lost");
+	to.to_nsacks = 2;
+	to.to_sacks[0] = (struct tcp_seqrange){ 14000, 15000 };
+	to.to_sacks[1] = (struct tcp_seqrange){ 13000, 14000 };
+	CHECK(tcp_sack_update(tp, &to, 10000) == 2000 && tp->t_nsacked == 1 &&
+	    tp->t_sacked[0].start == 12000 && tp->t_sacked[0].end == 15000,
+	    "adjacent blocks merge");
+	CHECK(tcp_sack_islost(tp, 10000) && tcp_sack_islost(tp, 11999) &&
+	    !tcp_sack_islost(tp, 15000), "3 segments above: lost (IsLost)");
+	to.to_nsacks = 1;
+	to.to_sacks[0] = (struct tcp_seqrange){ 20000, 21000 };
+	tcp_sack_update(tp, &to, 10000);
+	/* Holes: [10000,12000) lost, [15000,20000) not (1 segment above),
+	 * [21000,30000) above everything. */
+	tp->snd_highrxt = tp->snd_una;
+	CHECK(tcp_sack_pipe(tp) == 5000 + 9000, "pipe %u",
+	    tcp_sack_pipe(tp));
+	uint32_t seq, len;
+	CHECK(tcp_sack_nextseg(tp, false, &seq, &len) && seq == 10000 &&
+	    len == 1000, "NextSeg rule 1: the lost hole");
+	tp->snd_highrxt = 12000;
+	CHECK(tcp_sack_pipe(tp) == 5000 + 9000 + 2000,
+	    "retransmitted bytes count in pipe");
+	CHECK(!tcp_sack_nextseg(tp, false, &seq, &len), "no other lost hole");
+	CHECK(tcp_sack_nextseg(tp, true, &seq, &len) && seq == 15000,
+	    "NextSeg rule 3: the next hole");
+	/* The cumulative ACK passes ranges: they go. */
+	CHECK(tcp_sack_update(tp, &to, 16000) == 0 && tp->t_nsacked == 1 &&
+	    tp->t_sacked[0].start == 20000, "ranges below the ACK dropped");
+	/* A full scoreboard keeps the lowest ranges. */
+	tp->snd_una = 100000;
+	tp->snd_max = 100000 + 2000 * (TCP_SACK_MAXRANGES + 10);
+	tcp_sack_clear(tp);
+	to.to_nsacks = 1;
+	for (int i = TCP_SACK_MAXRANGES + 9; i >= 0; i--) {
+		to.to_sacks[0].start = 100000 + 2000 * (uint32_t)i + 1000;
+		to.to_sacks[0].end = to.to_sacks[0].start + 1000;
+		tcp_sack_update(tp, &to, 100000);
+	}
+	CHECK(tp->t_nsacked == TCP_SACK_MAXRANGES &&
+	    tp->t_sacked[0].start == 101000, "bounded scoreboard (%d)",
+	    tp->t_nsacked);
+	for (int i = 1; i < tp->t_nsacked; i++)
+		CHECK(SEQ_GT(tp->t_sacked[i].start, tp->t_sacked[i - 1].end),
+		    "sorted and disjoint");
+	PASS("SACK sender: validation, merging, IsLost, pipe, NextSeg, bounds");
+}
+
 int
 main(void)
 {
@@ -291,6 +532,11 @@ main(void)
 	test_route(ns);
 	test_options();
 	test_reass(ns);
+	test_tcp_options();
+	mutex_enter(&ns->ns_lock);
+	test_sack_receiver(ns);
+	test_sack_sender(ns);
+	mutex_exit(&ns->ns_lock);
 	krs_shutdown();
 	CHECK(mbstat.m_mbufs == 0 && mbstat.m_clusters == 0 && mbstat.m_ext == 0,
 	    "no mbufs leaked: %lld mbufs %lld clusters %lld ext",
