@@ -3,11 +3,17 @@
  * holds the far end of an in-process wire and sends crafted frames (runts,
  * bad checksums, short and bad header lengths, bad total lengths, option
  * overruns, martians, bad UDP/ICMP, overlapping and endless fragments,
- * bogus ARP, and against a TCP connection: out-of-window RSTs and SYNs,
- * unacceptable ACKs, an RST storm, bad checksums, offsets and options).  Each must be dropped and counted under its own counter, and
- * the stack must still answer ARP, ping and UDP afterwards.
+ * bogus ARP, and against a TCP connection: RSTs and SYNs with wrong
+ * sequence numbers (RFC 5961 challenge ACKs), unacceptable ACKs, RST and
+ * SYN storms (challenge ACKs rate-limited), bad checksums, short headers,
+ * data offsets too small and too large, option overruns including
+ * malformed SACK options, SACK blocks outside what was sent).  Each must
+ * be dropped and counted under its own counter, the connection must
+ * survive every attack (data still flows after each group), and the stack
+ * must still answer ARP, ping and UDP afterwards.
  */
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -223,6 +229,29 @@ is_synack(const uint8_t *f, size_t len)
 	    (f[47] & 0x12) == 0x12;
 }
 
+/* The connection from the raw end still delivers data: send a segment
+ * with the next bytes, read them from the socket. */
+static uint32_t alive_seq = 1001;
+static void
+alive_ok(int tc, uint8_t *f, uint32_t iss, const char *when)
+{
+	char msg[8];
+	snprintf(msg, sizeof(msg), "alive%02u", (unsigned)(alive_seq % 100));
+	struct timeval ttv = { 5, 0 };
+	krs_fcntl(tc, KRS_F_SETFL, 0);
+	krs_setsockopt(tc, SOL_SOCKET, SO_RCVTIMEO, &ttv, sizeof(ttv));
+	char tb[16];
+	ssize_t tn = -1;
+	/* The wire may have dropped it after a flood: send until read. */
+	for (int t = 0; t < 5 && tn != 7; t++) {
+		tx(f, tcp_seg(f, 0x18, alive_seq, iss + 1, NULL, 0, msg, 7));
+		tn = krs_recv(tc, tb, sizeof(tb), 0);
+	}
+	CHECK(tn == 7 && memcmp(tb, msg, 7) == 0,
+	    "the connection still delivers data %s", when);
+	alive_seq += 7;
+}
+
 #define COUNTED(name, expr) do {					\
 	int64_t before_ = krs_net_counter(name);			\
 	expr;								\
@@ -370,10 +399,20 @@ main(void)
 	struct sockaddr_in ta = { .sin_family = AF_INET, .sin_port = htons(80) };
 	CHECK(krs_bind(tl, &ta, sizeof(ta)) == 0 && krs_listen(tl, 4) == 0,
 	    "TCP listener on 80");
-	const uint8_t mss[4] = { 2, 4, 0x05, 0xb4 };
-	n = tcp_seg(f, 0x02, 1000, 0, mss, 4, NULL, 0);
+	/* MSS and SACK-permitted: the connection uses SACK. */
+	const uint8_t mss[8] = { 2, 4, 0x05, 0xb4, 1, 1, 4, 2 };
+	n = tcp_seg(f, 0x02, 1000, 0, mss, 8, NULL, 0);
 	tx(f, n);
 	CHECK(rx(r, is_synack, 10000) > 0, "SYN-ACK from the stack");
+	bool sackok = false;
+	for (int i = 54; i < 14 + 20 + (r[46] >> 4) * 4 && r[i] != 0; )
+		if (r[i] == 1)
+			i++;
+		else {
+			sackok |= r[i] == 4 && r[i + 1] == 2;
+			i += r[i + 1] < 2 ? 2 : r[i + 1];
+		}
+	CHECK(sackok, "the SYN-ACK answers SACK-permitted");
 	uint32_t iss = (uint32_t)r[38] << 24 | (uint32_t)r[39] << 16 |
 	    (uint32_t)r[40] << 8 | r[41];
 	n = tcp_seg(f, 0x10, 1001, iss + 1, NULL, 0, NULL, 0);
@@ -403,25 +442,69 @@ main(void)
 	n = tcp_seg(f, 0x18, 1001, iss + 1, NULL, 0, "xx", 2);
 	tcp_off_byte = 0;
 	COUNTED("tcp.rcvbadoff", tx(f, n));
+	tcp_off_byte = 0x40;		/* data offset 16: below the header */
+	n = tcp_seg(f, 0x18, 1001, iss + 1, NULL, 0, "xx", 2);
+	tcp_off_byte = 0;
+	COUNTED("tcp.rcvbadoff", tx(f, n));
+	/* A TCP header cut short: 12 bytes of it in the IP packet. */
+	n = tcp_seg(f, 0x10, 1001, iss + 1, NULL, 0, NULL, 0);
+	n = ipv4(f, 20, 6, 0, f + 34, 12, 0x7001);
+	COUNTED("tcp.rcvshort", tx(f, n));
+	/* Malformed SACK options, each in an otherwise good segment. */
+	static const struct { uint8_t o[16]; size_t n; } sbad[] = {
+		{ { 1, 1, 5, 9, 0, 0, 0, 1, 0, 0, 0, 2 }, 12 },	/* 2+7 */
+		{ { 1, 1, 5, 2 }, 4 },				/* no block */
+		{ { 1, 1, 5, 18, 0, 0, 0, 1, 0, 0, 0, 2 }, 12 },	/* overrun */
+		{ { 5, 10, 0, 0, 0, 1, 0, 0, 0, 2, 5, 255 }, 12 },	/* 2nd overruns */
+		{ { 1, 1, 1, 5 }, 4 },				/* no length */
+	};
+	for (size_t i = 0; i < sizeof(sbad) / sizeof(sbad[0]); i++)
+		COUNTED("tcp.badopt", tx(f, tcp_seg(f, 0x18, 1001, iss + 1,
+		    sbad[i].o, sbad[i].n, "xx", 2)));
+	/* Well-formed SACK blocks for data never sent: ignored, counted. */
+	uint8_t sk[20] = { 1, 1, 5, 18 };
+	put32(sk + 4, iss + 1000); put32(sk + 8, iss + 2000);
+	put32(sk + 12, iss - 5000); put32(sk + 16, iss - 6000);
+	COUNTED("tcp.sack_badblocks", tx(f, tcp_seg(f, 0x10, 1001, iss + 1, sk,
+	    20, NULL, 0)));
+	alive_ok(tc, f, iss, "after bad checksums, offsets and options");
 	/* RST storm: in the window, never at RCV.NXT. */
+	int64_t lim0 = krs_net_counter("tcp.challengeack_limited");
 	for (int i = 0; i < 300; i++)
 		tx(f, tcp_seg(f, 0x04, 1002 + (uint32_t)i * 100, 0, NULL, 0,
 		    NULL, 0));
 	COUNTED("tcp.challengeack_limited", (void)0);
-	/* The connection survived: data still arrives. */
-	tx(f, tcp_seg(f, 0x18, 1001, iss + 1, NULL, 0, "alive", 5));
-	struct timeval ttv = { 5, 0 };
-	krs_fcntl(tc, KRS_F_SETFL, 0);
-	krs_setsockopt(tc, SOL_SOCKET, SO_RCVTIMEO, &ttv, sizeof(ttv));
-	char tb[16];
-	ssize_t tn = -1;
-	for (int t = 0; t < 5 && tn != 5; t++)
-		tn = krs_recv(tc, tb, sizeof(tb), 0);
-	CHECK(tn == 5 && memcmp(tb, "alive", 5) == 0,
-	    "the connection survived bad RSTs, SYNs, ACKs and an RST storm");
+	alive_ok(tc, f, iss, "after an RST storm");
+	/* SYN storm: sequence numbers in and out of the window; in a new
+	 * second, as the RST storm used this one's challenge ACKs. */
+	struct timespec sec = { 1, 100000000 };
+	nanosleep(&sec, NULL);
+	int64_t ch0 = krs_net_counter("tcp.challengeack");
+	lim0 = krs_net_counter("tcp.challengeack_limited");
+	uint32_t x = 12345;
+	for (int i = 0; i < 300; i++) {
+		x = x * 1103515245u + 12345u;
+		tx(f, tcp_seg(f, 0x02, i & 1 ? x : 1001 + (uint32_t)i * 10, 0,
+		    NULL, 0, NULL, 0));
+	}
+	COUNTED("tcp.challengeack_limited", (void)0);
+	CHECK(krs_net_counter("tcp.challengeack") > ch0 &&
+	    krs_net_counter("tcp.challengeack") - ch0 <= 2 * 100,
+	    "SYN storm: challenge ACKs sent, at most 100 a second (%lld)",
+	    (long long)(krs_net_counter("tcp.challengeack") - ch0));
+	CHECK(krs_net_counter("tcp.challengeack_limited") > lim0,
+	    "the rest counted as limited");
+	alive_ok(tc, f, iss, "after a SYN storm");
+	/* RSTs outside the window are dropped silently (RFC 5961 3.2). */
+	for (int i = 0; i < 50; i++)
+		tx(f, tcp_seg(f, 0x04, 1001 + 0x40000000u + (uint32_t)i, 0, NULL,
+		    0, NULL, 0));
+	alive_ok(tc, f, iss, "after out-of-window RSTs");
 	krs_close(tc);
 	krs_close(tl);
-	PASS("TCP: challenge ACKs for bad RST/SYN/ACK, bad checksum, offset, options");
+	PASS("TCP: challenge ACKs for bad RST/SYN/ACK and storms, bad checksum, "
+	    "short header, offsets, option and SACK overruns; the connection "
+	    "survived each");
 
 	/* Still alive and correct. */
 	arp_for_k();
