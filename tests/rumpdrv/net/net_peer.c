@@ -175,14 +175,20 @@ main(int argc, char **argv)
 	    "linux echoed our probe %s after %d probes, tcp echoed %zu bytes, "
 	    "tcp discarded %zu bytes, linux echoed our tcp %s after %d tries, "
 	    "reassembled %lld, ip.badsum %lld, udp.badsum %lld, "
-	    "tcp.rcvbadsum %lld, tcp.sndrexmitpack %lld, quit %s\n",
+	    "tcp.rcvbadsum %lld, tcp.sndrexmitpack %lld, "
+	    "sack blocks sent %lld, sack blocks used %lld, "
+	    "sack recoveries %lld, rto %lld, quit %s\n",
 	    (long long)replies, echoed, echoed_bytes, linux_ok ? "yes" : "no",
 	    probes, tcp_echoed, discarded, tcp_ok ? "yes" : "no", tcp_tries,
 	    (long long)krs_net_counter("ip.reassembled"),
 	    (long long)krs_net_counter("ip.badsum"),
 	    (long long)krs_net_counter("udp.badsum"),
 	    (long long)krs_net_counter("tcp.rcvbadsum"),
-	    (long long)krs_net_counter("tcp.sndrexmitpack"), quit ? "yes" : "no");
+	    (long long)krs_net_counter("tcp.sndrexmitpack"),
+	    (long long)krs_net_counter("tcp.sack_sndblocks"),
+	    (long long)krs_net_counter("tcp.sack_rcvblocks"),
+	    (long long)krs_net_counter("tcp.sack_recovery"),
+	    (long long)krs_net_counter("tcp.rexmttimeo"), quit ? "yes" : "no");
 	fflush(stdout);
 	for (int i = 0; i < nconn; i++)
 		krs_close(conn[i]);
