@@ -196,8 +196,12 @@ tcp_send_extra(struct tcpcb *tp)
 	struct socket *so = tp->t_socket;
 	uint32_t flight = tp->snd_max - tp->snd_una;
 	unsigned maxdata = tcp_maxdata(tp);
+	/* Not while a go-back-N after a timeout is under way (snd_nxt
+	 * behind snd_max outside recovery): that data goes first. */
 	if (so->so_snd.sb_cc <= (int)flight || (tp->t_flags & TF_SENTFIN) ||
-	    tp->snd_wnd < flight + maxdata || !TCPS_HAVEESTABLISHED(tp->t_state))
+	    tp->snd_wnd < flight + maxdata || !TCPS_HAVEESTABLISHED(tp->t_state) ||
+	    (SEQ_LT(tp->snd_nxt, tp->snd_max) &&
+	    !(tp->t_flags & TF_INRECOVERY)))
 		return false;
 	uint32_t ocwnd = tp->snd_cwnd, onxt = tp->snd_nxt;
 	unsigned oflags = tp->t_flags;
