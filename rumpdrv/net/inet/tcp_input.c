@@ -484,21 +484,8 @@ tcp_input(struct ifnet *ifp, struct mbuf *m, int hlen)
 	if (!ok) {
 		if (flags & TH_RST)
 			goto drop;
-		if (flags & TH_SYN) {
-			if (tp->t_state == TCPS_SYN_RECEIVED && seq == tp->irs) {
-				/* Our SYN-ACK was lost: the peer resent its
-				 * SYN.  Send the SYN-ACK again. */
-				tp->snd_nxt = tp->snd_una;
-				tp->t_flags |= TF_ACKNOW;
-				tcp_output(tp);
-				goto drop;
-			}
-			/* RFC 5961 4.2: a SYN, whatever its sequence number,
-			 * gets a challenge ACK (rate-limited, so a SYN storm
-			 * cannot make us flood). */
-			tcp_challenge_ack(tp);
-			goto drop;
-		}
+		if (flags & TH_SYN)
+			goto syn;	/* whatever its sequence number */
 		st->tcps_rcvduppack++;
 		if (SEQ_GEQ(seq, tp->rcv_nxt + rwnd))
 			st->tcps_rcvafterwin++;
@@ -527,8 +514,11 @@ tcp_input(struct ifnet *ifp, struct mbuf *m, int hlen)
 		}
 		goto drop;
 	}
-	/* Fourth: SYN in a synchronized state (RFC 5961 4.2). */
+	/* Fourth: SYN in a synchronized state (RFC 5961 4.2), in the window
+	 * or not: a challenge ACK (rate-limited, so a SYN storm cannot make
+	 * us flood). */
 	if (flags & TH_SYN) {
+syn:
 		if (tp->t_state == TCPS_SYN_RECEIVED && seq == tp->irs) {
 			/* Our SYN-ACK was lost: the peer retransmitted. */
 			tp->snd_nxt = tp->snd_una;

@@ -16,22 +16,27 @@
  */
 #include "net/inet/tcp_var.h"
 
+/* Cut the n ranges r[] below seq, in place; returns how many are left. */
+static int
+seqranges_trim(struct tcp_seqrange *r, int n, uint32_t seq)
+{
+	int k = 0;
+	for (int i = 0; i < n; i++) {
+		if (SEQ_LEQ(r[i].end, seq))
+			continue;
+		r[k].start = SEQ_LT(r[i].start, seq) ? seq : r[i].start;
+		r[k++].end = r[i].end;
+	}
+	return k;
+}
+
 /* ---- receiver ---- */
 
 void
 tcp_sack_trim(struct tcpcb *tp)
 {
-	int n = 0;
-	if (tp->t_segq != NULL)
-		for (int i = 0; i < tp->t_nrcvsack; i++) {
-			struct tcp_seqrange r = tp->t_rcvsack[i];
-			if (SEQ_LEQ(r.end, tp->rcv_nxt))
-				continue;
-			if (SEQ_LT(r.start, tp->rcv_nxt))
-				r.start = tp->rcv_nxt;
-			tp->t_rcvsack[n++] = r;
-		}
-	tp->t_nrcvsack = n;
+	tp->t_nrcvsack = tp->t_segq == NULL ? 0 :
+	    seqranges_trim(tp->t_rcvsack, tp->t_nrcvsack, tp->rcv_nxt);
 }
 
 void
@@ -92,16 +97,8 @@ tcp_sack_recount(struct tcpcb *tp)
 void
 tcp_sack_ackadvance(struct tcpcb *tp)
 {
-	int n = 0;
-	for (int i = 0; i < tp->t_nsacked; i++) {
-		struct tcp_seqrange r = tp->t_sacked[i];
-		if (SEQ_LEQ(r.end, tp->snd_una))
-			continue;
-		if (SEQ_LT(r.start, tp->snd_una))
-			r.start = tp->snd_una;
-		tp->t_sacked[n++] = r;
-	}
-	tp->t_nsacked = n;
+	tp->t_nsacked = seqranges_trim(tp->t_sacked, tp->t_nsacked,
+	    tp->snd_una);
 	tcp_sack_recount(tp);
 }
 
@@ -136,10 +133,9 @@ tcp_sack_update(struct tcpcb *tp, const struct tcpopt *to, uint32_t ack)
 {
 	struct tcp_stack *ts = tcp_stack(tp->t_socket->so_stack);
 	uint32_t una = SEQ_GT(ack, tp->snd_una) ? ack : tp->snd_una;
-	uint32_t o = tp->snd_una;
-	tp->snd_una = una;		/* what the ACK itself covers goes */
-	tcp_sack_ackadvance(tp);
-	tp->snd_una = o;
+	/* What the ACK itself covers goes. */
+	tp->t_nsacked = seqranges_trim(tp->t_sacked, tp->t_nsacked, una);
+	tcp_sack_recount(tp);
 	uint32_t before = tp->t_sacked_bytes;
 	for (int i = 0; i < to->to_nsacks; i++) {
 		uint32_t a = to->to_sacks[i].start, b = to->to_sacks[i].end;

@@ -50,24 +50,46 @@ head -c 1048576 /dev/urandom >"$work/blob1m"
 head -c 104857600 /dev/zero >"$work/blob100m"
 head -c 20971520 /dev/zero >"$work/blob20m"
 
-# run_case NAME SPEC KADDR LADDR SETUP
-run_case() {
-	name=$1 spec=$2 kaddr=$3 laddr=$4 setup=$5
+# peer_start NAME SPEC KADDR LADDR SECONDS SETUP: the KRANK peer, then
+# SETUP, then Linux's echo servers for the KRANK client's probes.
+peer_start() {
+	name=$1
 	mkfifo "$work/fifo.$name"
-	nsx "$peer" "$spec" "$kaddr/24" "$laddr" 30 >"$work/fifo.$name" 2>"$work/err.$name" &
+	nsx "$peer" "$2" "$3/24" "$4" "$5" >"$work/fifo.$name" 2>"$work/err.$name" &
 	ppid_=$!
 	exec 3<"$work/fifo.$name"
 	if ! read -r ready <&3; then
 		echo "FAIL: $name: KRANK peer did not start: $(cat "$work/err.$name")"
-		fail=1; exec 3<&-; ppid_=; return
+		fail=1; exec 3<&-; ppid_=; return 1
 	fi
 	echo "$name: KRANK $ready"
-	eval "$setup"
-	# Linux echoes the KRANK client's probes.
-	ip netns exec "$ns" socat UDP-RECVFROM:9999,bind="$laddr",fork EXEC:cat >/dev/null 2>&1 &
+	eval "$6"
+	ip netns exec "$ns" socat UDP-RECVFROM:9999,bind="$4",fork EXEC:cat >/dev/null 2>&1 &
 	spid=$!
-	ip netns exec "$ns" socat TCP-LISTEN:9998,bind="$laddr",reuseaddr,fork EXEC:cat >/dev/null 2>&1 &
+	ip netns exec "$ns" socat TCP-LISTEN:9998,bind="$4",reuseaddr,fork EXEC:cat >/dev/null 2>&1 &
 	tpid=$!
+}
+
+# peer_stop NAME KADDR: tell the peer to quit; sets rc and summary.
+peer_stop() {
+	# "quit" is one UDP datagram and may be lost like any other: send it
+	# again every 0.2 s (a retransmission interval) until the peer exits.
+	for _try in $(seq 50); do
+		kill -0 "$ppid_" 2>/dev/null || break
+		printf 'quit\n' | nsx socat -u - UDP:"$2":7
+		sleep 0.2
+	done
+	wait "$ppid_"; rc=$?; ppid_=
+	summary=$(cat <&3); exec 3<&-
+	kill "$spid" "$tpid" 2>/dev/null; wait "$spid" "$tpid" 2>/dev/null; spid= tpid=
+	killns
+	echo "$1: $summary"
+}
+
+# run_case NAME SPEC KADDR LADDR SETUP
+run_case() {
+	name=$1 kaddr=$3
+	peer_start "$1" "$2" "$3" "$4" 30 "$5" || return
 	if nsx ping -c 3 -i 0.2 -W 3 "$kaddr" >"$work/ping.$name" 2>&1; then
 		echo "ok: $name: Linux pinged KRANK: $(grep -o '[0-9]* received' "$work/ping.$name")"
 	else
@@ -96,18 +118,7 @@ run_case() {
 	else
 		echo "FAIL: $name: TCP discard: $(cat "$work/tcperr2.$name")"; fail=1
 	fi
-	# "quit" is one UDP datagram and may be lost like any other: send it
-	# again every 0.2 s (a retransmission interval) until the peer exits.
-	for _try in $(seq 50); do
-		kill -0 "$ppid_" 2>/dev/null || break
-		printf 'quit\n' | nsx socat -u - UDP:"$kaddr":7
-		sleep 0.2
-	done
-	wait "$ppid_"; rc=$?; ppid_=
-	summary=$(cat <&3); exec 3<&-
-	kill "$spid" "$tpid" 2>/dev/null; wait "$spid" "$tpid" 2>/dev/null; spid= tpid=
-	killns
-	echo "$name: $summary"
+	peer_stop "$name" "$kaddr"
 	case "$rc:$summary" in
 	0:*"linux echoed our probe yes"*"linux echoed our tcp yes"*)
 		echo "ok: $name: KRANK client's UDP and TCP echoed by Linux" ;;
@@ -155,19 +166,7 @@ run_lossy() {
 		echo "note: nftables netdev hooks unavailable ($(cat "$work/nft.err")); lossy case skipped"
 		return
 	fi
-	mkfifo "$work/fifo.$name"
-	nsx "$peer" afpacket:kn1 "$kaddr/24" 10.78.1.1 60 >"$work/fifo.$name" 2>"$work/err.$name" &
-	ppid_=$!
-	exec 3<"$work/fifo.$name"
-	if ! read -r ready <&3; then
-		echo "FAIL: $name: KRANK peer did not start: $(cat "$work/err.$name")"
-		fail=1; exec 3<&-; ppid_=; return
-	fi
-	echo "$name: KRANK $ready"
-	ip netns exec "$ns" socat UDP-RECVFROM:9999,bind=10.78.1.1,fork EXEC:cat >/dev/null 2>&1 &
-	spid=$!
-	ip netns exec "$ns" socat TCP-LISTEN:9998,bind=10.78.1.1,reuseaddr,fork EXEC:cat >/dev/null 2>&1 &
-	tpid=$!
+	peer_start "$name" afpacket:kn1 "$kaddr" 10.78.1.1 60 ":" || return
 	sackrec0=$(tcpext TCPSackRecovery)
 	nsx timeout 120 socat -u FILE:"$work/blob20m" TCP:"$kaddr":9 2>"$work/tcperr2.$name" &
 	dpid=$!
@@ -197,16 +196,7 @@ run_lossy() {
 	else
 		echo "FAIL: $name: TCP echo returned $(wc -c <"$work/back1m.$name") of 1048576 bytes"; fail=1
 	fi
-	for _try in $(seq 50); do
-		kill -0 "$ppid_" 2>/dev/null || break
-		printf 'quit\n' | nsx socat -u - UDP:"$kaddr":7
-		sleep 0.2
-	done
-	wait "$ppid_"; rc=$?; ppid_=
-	summary=$(cat <&3); exec 3<&-
-	kill "$spid" "$tpid" 2>/dev/null; wait "$spid" "$tpid" 2>/dev/null; spid= tpid=
-	killns
-	echo "$name: $summary"
+	peer_stop "$name" "$kaddr"
 	echo "$name: nftables dropped: $(nsx nft list table netdev krloss | grep -o 'packets [0-9]*' | tr '\n' ' ')"
 	nsx nft delete table netdev krloss
 	sent=$(echo "$summary" | sed -n 's/.*sack blocks sent \([0-9]*\).*/\1/p')
