@@ -786,7 +786,7 @@ step6:
 				tcp_sack_trim(tp);
 				if (SEQ_GT(seq + (uint32_t)dlen, tp->rcv_nxt))
 					tcp_sack_rcvd(tp, SEQ_MAX(seq,
-					    tp->rcv_nxt), seq + (uint32_t)dlen);
+					    tp->rcv_nxt));
 			}
 			sowakeup(so);
 			tp->t_flags |= TF_ACKNOW;

@@ -40,9 +40,8 @@ tcp_sack_trim(struct tcpcb *tp)
 }
 
 void
-tcp_sack_rcvd(struct tcpcb *tp, uint32_t start, uint32_t end)
+tcp_sack_rcvd(struct tcpcb *tp, uint32_t start)
 {
-	(void)end;
 	/* The run of the queue that holds start. */
 	bool found = false;
 	uint32_t rs = 0, re = 0;

@@ -238,9 +238,10 @@ int tcp_dooptions(const uint8_t *cp, int cnt, bool syn, struct tcpopt *to);
 /* tcp_sack_update - take the peer's SACK blocks into the scoreboard. */
 uint32_t tcp_sack_update(struct tcpcb *tp, const struct tcpopt *to,
     uint32_t ack);		/* returns the bytes newly SACKed */
-/* tcp_sack_rcvd - record the arrival of out-of-order [start, end) for the
- * SACK blocks we send; tcp_sack_trim - forget blocks below rcv_nxt. */
-void tcp_sack_rcvd(struct tcpcb *tp, uint32_t start, uint32_t end);
+/* tcp_sack_rcvd - out-of-order data from start arrived (and is queued):
+ * its run of the queue becomes the first SACK block we send;
+ * tcp_sack_trim - forget blocks below rcv_nxt. */
+void tcp_sack_rcvd(struct tcpcb *tp, uint32_t start);
 void tcp_sack_trim(struct tcpcb *tp);
 
 /* tcp_output.c */

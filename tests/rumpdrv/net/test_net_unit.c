@@ -389,29 +389,29 @@ test_sack_receiver(struct netstack *ns)
 	tp->rcv_nxt = 1000;
 	/* Arrivals, each followed by the queue it leaves. */
 	tp->t_segq = oo(NULL, 2000, 1000);
-	tcp_sack_rcvd(tp, 2000, 3000);
+	tcp_sack_rcvd(tp, 2000);
 	CHECK(tp->t_nrcvsack == 1 && tp->t_rcvsack[0].start == 2000 &&
 	    tp->t_rcvsack[0].end == 3000, "one block");
 	tp->t_segq->m_nextpkt = oo(NULL, 4000, 1000);
-	tcp_sack_rcvd(tp, 4000, 5000);
+	tcp_sack_rcvd(tp, 4000);
 	CHECK(tp->t_nrcvsack == 2 && tp->t_rcvsack[0].start == 4000 &&
 	    tp->t_rcvsack[1].start == 2000, "the latest block first");
 	tp->t_segq->m_nextpkt = oo(tp->t_segq->m_nextpkt, 3000, 1000);
-	tcp_sack_rcvd(tp, 3000, 4000);
+	tcp_sack_rcvd(tp, 3000);
 	CHECK(tp->t_nrcvsack == 1 && tp->t_rcvsack[0].start == 2000 &&
 	    tp->t_rcvsack[0].end == 5000, "a filled gap merges the blocks");
 	struct mbuf *last = tp->t_segq->m_nextpkt->m_nextpkt;
 	for (uint32_t s = 6000; s <= 12000; s += 2000) {
 		last->m_nextpkt = oo(NULL, s, 1000);
 		last = last->m_nextpkt;
-		tcp_sack_rcvd(tp, s, s + 1000);
+		tcp_sack_rcvd(tp, s);
 	}
 	CHECK(tp->t_nrcvsack == TCP_SACK_RCVBLKS &&
 	    tp->t_rcvsack[0].start == 12000 && tp->t_rcvsack[1].start == 10000 &&
 	    tp->t_rcvsack[2].start == 8000 && tp->t_rcvsack[3].start == 6000,
 	    "most recent first, at most %d", TCP_SACK_RCVBLKS);
 	/* A repeat of old data: its block moves to the front. */
-	tcp_sack_rcvd(tp, 2500, 3500);
+	tcp_sack_rcvd(tp, 2500);
 	CHECK(tp->t_rcvsack[0].start == 2000 && tp->t_rcvsack[0].end == 5000 &&
 	    tp->t_rcvsack[1].start == 12000, "the block of the latest arrival "
 	    "first");
