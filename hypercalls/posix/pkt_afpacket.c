@@ -14,7 +14,6 @@
 #include "hyp_pkt_int.h"
 
 #define AFP_BATCH 64
-#define AFP_RCVBUF (4 << 20)	/* bytes of receive queue in the host */
 
 static int
 afp_open(struct hyp_pkt *p, const char *name, struct pkt_opts *o)
@@ -22,8 +21,8 @@ afp_open(struct hyp_pkt *p, const char *name, struct pkt_opts *o)
 	unsigned idx = if_nametoindex(name);
 	if (idx == 0)
 		return NB_ENOENT;
-	/* Protocol 0 until bound: no frames of other interfaces slip in. */
-	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    htons(ETH_P_ALL));
 	if (fd == -1)
 		return rumpuser__errtrans(errno);
 	struct sockaddr_ll sll = {
@@ -43,18 +42,6 @@ afp_open(struct hyp_pkt *p, const char *name, struct pkt_opts *o)
 		close(fd);
 		return rumpuser__errtrans(e);
 	}
-	/*
-	 * A deep receive queue: the default (about 200 KiB, ~90 frames)
-	 * overflows whenever the receive thread is off its CPU for a
-	 * moment, and every overflow costs the Linux sender a loss
-	 * recovery.  SO_RCVBUFFORCE needs CAP_NET_ADMIN; without it the
-	 * request is capped at net.core.rmem_max.
-	 */
-	int rcvbuf = AFP_RCVBUF;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
-	    sizeof(rcvbuf)) == -1)
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
-		    sizeof(rcvbuf));
 	p->fd = fd;
 	if (pkt_ifmtu(name, &p->info.mtu) != 0)
 		p->info.mtu = 1500;
