@@ -43,3 +43,9 @@ hyp_cpu_current(void)
 {
 	return sched_getcpu();
 }
+
+void
+hyp_cpu_yield(void)
+{
+	sched_yield();
+}

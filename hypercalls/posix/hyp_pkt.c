@@ -14,6 +14,8 @@
 #include "hyp_pkt_int.h"
 
 #define PKT_NBUFS 1024
+#define PKT_POOLMAX (16u << 20)		/* bytes of buffers for large MTUs */
+#define PKT_NBUFS_MIN 128
 
 static const struct pkt_backend *const pkt_backends[] = {
 	&pkt_wire_backend, &pkt_tap_backend, &pkt_afpacket_backend,
@@ -28,20 +30,26 @@ pkt_pool_init(struct hyp_pkt *p)
 	/* Room for a VLAN tag, rounded to a cache line. */
 	size_t frame = p->info.mtu + HYP_PKT_HDRLEN + 4;
 	p->bufsz = (sizeof(struct pktbuf) + frame + 63) & ~(size_t)63;
-	int rv = hyp_arena_create(p->bufsz * PKT_NBUFS,
+	/* Jumbo frames: fewer buffers, so a port stays within PKT_POOLMAX. */
+	unsigned nbufs = PKT_NBUFS;
+	if (p->bufsz * nbufs > PKT_POOLMAX)
+		nbufs = (unsigned)(PKT_POOLMAX / p->bufsz);
+	if (nbufs < PKT_NBUFS_MIN)
+		nbufs = PKT_NBUFS_MIN;
+	int rv = hyp_arena_create(p->bufsz * nbufs,
 	    HYP_ARENA_HUGE | HYP_ARENA_LOCKED, &p->arena);
 	if (rv != 0)
 		return rv;
 	pthread_mutex_init(&p->bufmtx, NULL);
 	p->freebufs = NULL;
-	for (unsigned i = 0; i < PKT_NBUFS; i++) {
+	for (unsigned i = 0; i < nbufs; i++) {
 		struct pktbuf *b = (void *)((char *)p->arena.base + i * p->bufsz);
 		b->port = p;
 		b->next = p->freebufs;
 		p->freebufs = b;
 	}
-	p->nfree = PKT_NBUFS;
-	p->info.nbufs = PKT_NBUFS;
+	p->nfree = nbufs;
+	p->info.nbufs = nbufs;
 	return 0;
 }
 
@@ -77,6 +85,7 @@ pkt_frame_set(struct hyp_pkt *p, struct hyp_pkt_frame *f, struct pktbuf *b,
 	f->data = b->data;
 	f->len = len;
 	f->buf = b;
+	f->flags = 0;
 	atomic_fetch_add(&p->rx_frames, 1);
 	atomic_fetch_add(&p->rx_bytes, len);
 }
@@ -232,6 +241,76 @@ hyp_pkt_send(struct hyp_pkt *p, const struct rumpuser_iovec *iov,
 }
 
 int
+hyp_pkt_send_meta(struct hyp_pkt *p, const struct rumpuser_iovec *iov,
+    size_t iovcnt, const struct hyp_pkt_txmeta *meta)
+{
+	if (meta == NULL || meta->flags == 0)
+		return hyp_pkt_send(p, iov, iovcnt);
+	if (meta->flags != HYP_PKT_TX_CSUM || p->be->send_meta == NULL ||
+	    !(p->info.caps & HYP_PKT_CAP_CSUM) || iov == NULL || iovcnt == 0 ||
+	    iovcnt > 64)
+		return NB_EINVAL;
+	size_t len = 0;
+	for (size_t i = 0; i < iovcnt; i++)
+		len += iov[i].iov_len;
+	if (len < HYP_PKT_HDRLEN || len > p->info.mtu + HYP_PKT_HDRLEN + 4) {
+		atomic_fetch_add(&p->tx_errors, 1);
+		return NB_EMSGSIZE;
+	}
+	if ((meta->csum_start & 1) ||
+	    (size_t)meta->csum_start + meta->csum_offset + 2 > len)
+		return NB_EINVAL;
+	int rv = p->be->send_meta(p, (const struct iovec *)(const void *)iov,
+	    (int)iovcnt, len, meta);
+	if (rv == 0) {
+		atomic_fetch_add(&p->tx_frames, 1);
+		atomic_fetch_add(&p->tx_bytes, len);
+	} else {
+		atomic_fetch_add(&p->tx_errors, 1);
+	}
+	return rv;
+}
+
+/* One's-complement sum (RFC 1071) of f[start, len), folded to 16 bits. */
+static uint32_t
+pkt_sum(const unsigned char *f, size_t start, size_t len)
+{
+	uint64_t acc = 0;
+	size_t i = start;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, f + i, 8);
+		/* Sum 32-bit halves so no carry is lost. */
+		acc += (w & 0xffffffffu) + (w >> 32);
+	}
+	for (; i + 2 <= len; i += 2) {
+		uint16_t h;
+		memcpy(&h, f + i, 2);
+		acc += h;
+	}
+	if (i < len) {
+		uint16_t h = 0;
+		memcpy(&h, f + i, 1);	/* the odd byte is the high half */
+		acc += h;
+	}
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	return (uint32_t)acc;		/* in memory (network) byte order */
+}
+
+void
+pkt_csum_complete(unsigned char *f, size_t len,
+    const struct hyp_pkt_txmeta *meta)
+{
+	/* The field holds the pseudo-header sum; summing it in with the
+	 * rest gives the checksum of pseudo header and data. */
+	uint16_t c = (uint16_t)~pkt_sum(f, meta->csum_start, len);
+	if (c == 0)
+		c = 0xffff;
+	memcpy(f + meta->csum_start + meta->csum_offset, &c, 2);
+}
+
+int
 hyp_pkt_recv(struct hyp_pkt *p, struct hyp_pkt_frame *frames, unsigned max,
     unsigned *np)
 {
@@ -285,7 +364,19 @@ pkt_rx_thread(void *arg)
 int
 hyp_pkt_set_rx(struct hyp_pkt *p, hyp_pkt_rx_fn fn, void *arg)
 {
+	return hyp_pkt_set_rx_flags(p, fn, arg, 0);
+}
+
+int
+hyp_pkt_set_rx_flags(struct hyp_pkt *p, hyp_pkt_rx_fn fn, void *arg,
+    unsigned flags)
+{
 	if (fn == NULL) {
+		if (p->rxdirect || p->rxrunning) {
+			if (p->be->set_rx != NULL)
+				(void)p->be->set_rx(p, NULL, NULL, 0);
+			p->rxdirect = 0;
+		}
 		if (p->rxrunning) {
 			atomic_store(&p->rxstop, 1);
 			pthread_join(p->rxthread, NULL);
@@ -293,10 +384,23 @@ hyp_pkt_set_rx(struct hyp_pkt *p, hyp_pkt_rx_fn fn, void *arg)
 		}
 		return 0;
 	}
-	if (p->rxrunning)
+	if (p->rxrunning || p->rxdirect)
 		return NB_EBUSY;
+	if (flags & ~(unsigned)(HYP_PKT_RX_DIRECT | HYP_PKT_RX_CSUM))
+		return NB_EINVAL;
+	if (!(p->info.caps & HYP_PKT_CAP_DIRECT))
+		flags &= ~(unsigned)HYP_PKT_RX_DIRECT;
 	p->rxfn = fn;
 	p->rxarg = arg;
+	if (p->be->set_rx != NULL) {
+		int rv = p->be->set_rx(p, fn, arg, flags);
+		if (rv < 0)
+			return -rv;
+		if (rv == 1) {
+			p->rxdirect = 1;
+			return 0;
+		}
+	}
 	atomic_store(&p->rxstop, 0);
 	int rv = pthread_create(&p->rxthread, NULL, pkt_rx_thread, p);
 	if (rv != 0)

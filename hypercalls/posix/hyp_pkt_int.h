@@ -19,7 +19,7 @@ struct pkt_opts {
 	uint64_t seed;
 };
 
-#define PKT_MAXMTU 9000
+#define PKT_MAXMTU 65535		/* the largest IPv4 datagram */
 
 /* A parsed port spec "BACKEND:NAME[,key=value...]". */
 struct pkt_spec {
@@ -62,6 +62,19 @@ struct pkt_backend {
 	 * and get no pool from the core. */
 	int own_buffers;
 	void (*frame_free)(struct hyp_pkt *p, struct hyp_pkt_frame *f);
+	/* Optional, for HYP_PKT_CAP_CSUM: send with metadata (meta->flags
+	 * nonzero). */
+	int (*send_meta)(struct hyp_pkt *p, const struct iovec *iov,
+	    int iovcnt, size_t len, const struct hyp_pkt_txmeta *meta);
+	/*
+	 * Optional: told of every hyp_pkt_set_rx_flags (fn NULL: stop).
+	 * Returns 1 when it delivers directly itself (HYP_PKT_RX_DIRECT
+	 * taken: the core starts no receive thread), 0 when the core's
+	 * receive thread should run, or an errno (negated).  Stopping waits
+	 * for senders inside fn.
+	 */
+	int (*set_rx)(struct hyp_pkt *p, hyp_pkt_rx_fn fn, void *arg,
+	    unsigned flags);
 };
 
 struct hyp_pkt {
@@ -84,6 +97,7 @@ struct hyp_pkt {
 	/* Callback mode. */
 	pthread_t rxthread;
 	int rxrunning;
+	int rxdirect;			/* the backend calls rxfn itself */
 	_Atomic int rxstop;
 	hyp_pkt_rx_fn rxfn;
 	void *rxarg;
@@ -98,6 +112,9 @@ int pkt_fd_wait(struct hyp_pkt *p, int timeout_ms, int wrap) HIDDEN;
 void pkt_frame_set(struct hyp_pkt *p, struct hyp_pkt_frame *f,
     struct pktbuf *b, size_t len) HIDDEN;
 int pkt_ifmtu(const char *ifname, unsigned *mtu) HIDDEN;
+/* Complete a HYP_PKT_TX_CSUM checksum in the len-byte frame f. */
+void pkt_csum_complete(unsigned char *f, size_t len,
+    const struct hyp_pkt_txmeta *meta) HIDDEN;
 
 extern const struct pkt_backend pkt_wire_backend HIDDEN;
 extern const struct pkt_backend pkt_tap_backend HIDDEN;

@@ -204,18 +204,41 @@ rumpuser_mutex_init(struct rumpuser_mtx **mtxp, int flags)
 	*mtxp = mtx;
 }
 
+/* The owner is read by spinning waiters too, hence atomic. */
 static inline void
 mtx_setowner(struct rumpuser_mtx *mtx)
 {
 	if (mtx->flags & RUMPUSER_MTX_KMUTEX)
-		mtx->owner = rumpuser_curlwp();
+		__atomic_store_n(&mtx->owner, rumpuser_curlwp(),
+		    __ATOMIC_RELAXED);
 }
 
 static inline void
 mtx_clearowner(struct rumpuser_mtx *mtx)
 {
 	if (mtx->flags & RUMPUSER_MTX_KMUTEX)
-		mtx->owner = NULL;
+		__atomic_store_n(&mtx->owner, NULL, __ATOMIC_RELAXED);
+}
+
+/*
+ * Adaptive acquisition: a kernel mutex is held for short sections, mostly
+ * by a thread running on another CPU, so spin a little (watching the
+ * owner, without writing the lock word) before sleeping in the host.
+ */
+#define MTX_SPINS 1000
+
+static int
+mtx_spin_trylock(struct rumpuser_mtx *mtx)
+{
+	for (int i = 0; i < MTX_SPINS; i++) {
+		__builtin_ia32_pause();
+		if ((mtx->flags & RUMPUSER_MTX_KMUTEX) &&
+		    __atomic_load_n(&mtx->owner, __ATOMIC_RELAXED) != NULL)
+			continue;
+		if (pthread_mutex_trylock(&mtx->pthmtx) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 void
@@ -232,7 +255,8 @@ rumpuser_mutex_enter(struct rumpuser_mtx *mtx)
 		rumpuser_mutex_enter_nowrap(mtx);
 		return;
 	}
-	if (pthread_mutex_trylock(&mtx->pthmtx) != 0)
+	if (pthread_mutex_trylock(&mtx->pthmtx) != 0 &&
+	    !mtx_spin_trylock(mtx))
 		KLOCK_WRAP(PTH_CHECK(pthread_mutex_lock(&mtx->pthmtx),
 		    "mutex_enter"));
 	mtx_setowner(mtx);
@@ -269,7 +293,7 @@ rumpuser_mutex_owner(struct rumpuser_mtx *mtx, struct lwp **lp)
 		    "without RUMPUSER_MTX_KMUTEX\n");
 		abort();
 	}
-	*lp = mtx->owner;
+	*lp = __atomic_load_n(&mtx->owner, __ATOMIC_RELAXED);
 }
 
 /* ---- reader/writer locks ----

@@ -107,8 +107,10 @@ void percpu_foreach(percpu_t *pc, void (*fn)(void *p, void *arg, unsigned ci),
 
 typedef enum { MUTEX_DEFAULT, MUTEX_SPIN } kmutex_type_t;
 #define IPL_NONE 0
+struct kmutex_hooks;
 typedef struct kmutex {
 	struct rumpuser_mtx *mtx;
+	const struct kmutex_hooks *hooks;	/* NULL: none */
 } kmutex_t;
 void mutex_init(kmutex_t *m, kmutex_type_t type, int ipl);
 void mutex_destroy(kmutex_t *m);
@@ -116,6 +118,23 @@ void mutex_enter(kmutex_t *m);
 int mutex_tryenter(kmutex_t *m);	/* 1 when taken */
 void mutex_exit(kmutex_t *m);
 bool mutex_owned(kmutex_t *m);		/* the calling lwp holds it */
+
+/*
+ * Lock hooks, for a component that defers work while a thread holds some
+ * of its locks and runs it when the thread lets go of the last one (the
+ * network stack runs a peer stack's input only once the sending thread
+ * holds no stack lock, see docs/net.md).  Attach a table with
+ * mutex_sethooks before the mutex is shared.  mh_enter runs in the calling
+ * thread after the mutex is taken (also by mutex_tryenter); mh_exit after
+ * it is released, and may then take locks and run the deferred work.
+ * Condition variables waited on with such a mutex must be adaptive
+ * (cv_init_adaptive), whose waits release it through mutex_exit.
+ */
+struct kmutex_hooks {
+	void (*mh_enter)(kmutex_t *m);
+	void (*mh_exit)(kmutex_t *m);
+};
+void mutex_sethooks(kmutex_t *m, const struct kmutex_hooks *h);
 
 typedef enum { RW_READER, RW_WRITER } krw_t;
 typedef struct krwlock {
@@ -133,8 +152,34 @@ bool rw_lock_held(krwlock_t *rw);
 
 typedef struct kcondvar {
 	struct rumpuser_cv *cv;
+	struct rumpuser_mtx *cv_mtx;	/* adaptive: guards blocking in cv */
+	unsigned cv_gen;		/* adaptive: atomic, bumped by wakeups */
+	unsigned cv_sleepers;		/* adaptive: atomic; blocked waiters */
+	unsigned cv_waiters;		/* adaptive: atomic; spinning or not */
+	int cv_wakecpu;			/* adaptive: atomic; CPU of last wakeup */
+	bool cv_adaptive;
 } kcondvar_t;
 void cv_init(kcondvar_t *cv, const char *wmesg);
+/*
+ * cv_init_adaptive - a condition variable whose waiters spin first: a
+ * waiter releases the interlock (with mutex_exit, so the mutex's hooks
+ * run) and watches for a wakeup for up to cv_spin_ns before it blocks in
+ * the host, so a wakeup that comes within the budget costs no host call
+ * on either side; cv_signal and cv_broadcast make a host call only when a
+ * waiter blocks (and wake every waiter).  It does not spin when the last
+ * wakeup came from its own CPU (the waker would then wait for the
+ * spinner's CPU).  For waits that are usually short (socket data, buffer
+ * space) on a machine whose cores KRANK owns.  A wait on a mutex with
+ * hooks must use one.
+ */
+void cv_init_adaptive(kcondvar_t *cv, const char *wmesg);
+/*
+ * cv_spin_ns - the spin budget of adaptive condition variables, in
+ * nanoseconds; 0 turns spinning off.  Set at boot from the host
+ * environment variable KRANK_SPIN_US (microseconds; default 50, and 0 on
+ * a single CPU), and at run time with krs_spin_us.
+ */
+extern uint64_t cv_spin_ns;
 void cv_destroy(kcondvar_t *cv);
 void cv_wait(kcondvar_t *cv, kmutex_t *m);
 /* cv_timedwait_ns - 0 when signalled, EWOULDBLOCK after ns nanoseconds. */
@@ -178,6 +223,13 @@ struct lwp {
 	void *l_cookie;
 	void (*l_func)(void *);
 	void *l_arg;
+	/* Network input deferred in this thread until it holds no stack
+	 * lock (owned by rumpdrv/net/core/net_if.c; only this thread
+	 * touches them). */
+	unsigned l_nslocks;		/* stack locks held */
+	bool l_nsdraining;
+	unsigned l_nspend_head, l_nspend_n;
+	void *l_nspend[16];		/* struct ifnet *, a ring */
 };
 #define LW_SYSTEM	0x1	/* kernel thread */
 #define LW_AUTO		0x2	/* created implicitly for a foreign thread */

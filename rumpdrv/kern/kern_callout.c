@@ -159,16 +159,22 @@ callout_stop(callout_t *c)
 bool
 callout_halt(callout_t *c)
 {
-	bool was;
+	bool was = false;
 	mutex_enter(&callout_lock);
-	was = (c->c_flags & CALLOUT_PENDING) != 0;
-	if (was) {
-		callout_unlink(c);
-		c->c_flags &= ~CALLOUT_PENDING;
-	}
-	/* Wait for a running function, unless we are that function. */
-	while ((c->c_flags & CALLOUT_RUNNING) && curlwp != callout_lwp)
+	for (;;) {
+		if (c->c_flags & CALLOUT_PENDING) {
+			was = true;
+			callout_unlink(c);
+			c->c_flags &= ~CALLOUT_PENDING;
+		}
+		/* Wait for a running function, unless we are that function;
+		 * then look again, for it may have re-armed itself (a timer
+		 * that checks a "dying" flag before re-arming can have read
+		 * it just before the caller set it). */
+		if (!(c->c_flags & CALLOUT_RUNNING) || curlwp == callout_lwp)
+			break;
 		cv_wait(&callout_done_cv, &callout_lock);
+	}
 	mutex_exit(&callout_lock);
 	return was;
 }

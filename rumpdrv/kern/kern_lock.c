@@ -1,9 +1,15 @@
 /*
  * kern_lock.c - kmutex, krwlock and kcondvar over the rumpuser(3) locks.
  * Mutexes are created with RUMPUSER_MTX_KMUTEX so the hypercall layer
- * tracks the owning lwp (mutex_owned).
+ * tracks the owning lwp (mutex_owned); they may carry hooks (kern.h).
+ * Adaptive condition variables spin before they block and release their
+ * interlock through its hooks: see cv_wait_adaptive.
  */
+#include <krank/hyp.h>
+
 #include "kern/kern_int.h"
+
+uint64_t cv_spin_ns = 50000;		/* see kern_cpu_init, krs_spin_us */
 
 void
 mutex_init(kmutex_t *m, kmutex_type_t type, int ipl)
@@ -21,23 +27,38 @@ mutex_destroy(kmutex_t *m)
 }
 
 void
+mutex_sethooks(kmutex_t *m, const struct kmutex_hooks *h)
+{
+	m->hooks = h;
+}
+
+void
 mutex_enter(kmutex_t *m)
 {
 	(void)curlwp;			/* make sure the owner is recorded */
 	rumpuser_mutex_enter(m->mtx);
+	if (m->hooks != NULL)
+		m->hooks->mh_enter(m);
 }
 
 int
 mutex_tryenter(kmutex_t *m)
 {
 	(void)curlwp;
-	return rumpuser_mutex_tryenter(m->mtx) == 0;
+	if (rumpuser_mutex_tryenter(m->mtx) != 0)
+		return 0;
+	if (m->hooks != NULL)
+		m->hooks->mh_enter(m);
+	return 1;
 }
 
 void
 mutex_exit(kmutex_t *m)
 {
+	const struct kmutex_hooks *h = m->hooks;
 	rumpuser_mutex_exit(m->mtx);
+	if (h != NULL)
+		h->mh_exit(m);
 }
 
 bool
@@ -115,6 +136,20 @@ cv_init(kcondvar_t *cv, const char *wmesg)
 {
 	(void)wmesg;
 	rumpuser_cv_init(&cv->cv);
+	cv->cv_mtx = NULL;
+	cv->cv_gen = 0;
+	cv->cv_sleepers = 0;
+	cv->cv_waiters = 0;
+	cv->cv_wakecpu = -1;
+	cv->cv_adaptive = false;
+}
+
+void
+cv_init_adaptive(kcondvar_t *cv, const char *wmesg)
+{
+	cv_init(cv, wmesg);
+	rumpuser_mutex_init(&cv->cv_mtx, 0);
+	cv->cv_adaptive = true;
 }
 
 void
@@ -122,38 +157,165 @@ cv_destroy(kcondvar_t *cv)
 {
 	rumpuser_cv_destroy(cv->cv);
 	cv->cv = NULL;
+	if (cv->cv_mtx != NULL)
+		rumpuser_mutex_destroy(cv->cv_mtx);
+	cv->cv_mtx = NULL;
 }
+
+/*
+ * Spin only where it can pay: not when the last wakeup came from this
+ * very CPU, for then the waker most likely shares it with us (more
+ * threads than CPUs) and a spin would only keep it from running.
+ */
+static uint64_t
+cv_spin_budget(kcondvar_t *cv)
+{
+	uint64_t spin = __atomic_load_n(&cv_spin_ns, __ATOMIC_RELAXED);
+	if (spin == 0 || hyp_cpu_current() ==
+	    __atomic_load_n(&cv->cv_wakecpu, __ATOMIC_RELAXED))
+		return 0;
+	return spin;
+}
+
+/*
+ * An adaptive wait.  The interlock is released with mutex_exit, so its
+ * hooks run (and work deferred to the release runs before we wait);
+ * then we watch cv_gen, spinning up to the budget and then blocking on
+ * the condvar's own host mutex and condvar until cv_gen moves or the
+ * deadline (0: none) passes.  g is read under m after the caller's last
+ * look at its condition, and every wakeup bumps cv_gen after changing
+ * that condition, so none is missed; a waker looks for blocked waiters
+ * after its bump and a waiter for a bump after counting itself blocked
+ * (both sequentially consistent), so one of them sees the other.
+ * Returns with m held: 0, or EWOULDBLOCK at the deadline.
+ */
+static int
+cv_wait_adaptive(kcondvar_t *cv, kmutex_t *m, uint64_t deadline)
+{
+	unsigned g = __atomic_load_n(&cv->cv_gen, __ATOMIC_SEQ_CST);
+	uint64_t spin = cv_spin_budget(cv);
+	__atomic_add_fetch(&cv->cv_waiters, 1, __ATOMIC_RELAXED);
+	mutex_exit(m);
+	uint64_t t0 = kern_uptime_ns();
+	if (spin > 0) {
+		for (unsigned i = 1;; i++) {
+			if (__atomic_load_n(&cv->cv_gen, __ATOMIC_ACQUIRE) != g) {
+				__atomic_sub_fetch(&cv->cv_waiters, 1,
+				    __ATOMIC_RELAXED);
+				mutex_enter(m);
+				return 0;
+			}
+			__builtin_ia32_pause();
+			if ((i & 15) == 0) {
+				uint64_t now = kern_uptime_ns();
+				if (now - t0 >= spin ||
+				    (deadline != 0 && now >= deadline))
+					break;
+			}
+		}
+	}
+	int rv = 0;
+	rumpuser_mutex_enter_nowrap(cv->cv_mtx);
+	__atomic_add_fetch(&cv->cv_sleepers, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&cv->cv_gen, __ATOMIC_SEQ_CST) == g) {
+		if (deadline == 0) {
+			rumpuser_cv_wait_nowrap(cv->cv, cv->cv_mtx);
+			continue;
+		}
+		uint64_t now = kern_uptime_ns();
+		if (now >= deadline) {
+			rv = EWOULDBLOCK;
+			break;
+		}
+		uint64_t left = deadline - now;
+		(void)rumpuser_cv_timedwait(cv->cv, cv->cv_mtx,
+		    (int64_t)(left / 1000000000u), (int64_t)(left % 1000000000u));
+	}
+	__atomic_sub_fetch(&cv->cv_sleepers, 1, __ATOMIC_RELAXED);
+	rumpuser_mutex_exit(cv->cv_mtx);
+	__atomic_sub_fetch(&cv->cv_waiters, 1, __ATOMIC_RELAXED);
+	mutex_enter(m);
+	return rv;
+}
+
+/* A wait on a hooked mutex must release it through mutex_exit. */
+#define CV_CHECK_HOOKS(cv, m)						\
+	KASSERTMSG((cv)->cv_adaptive || (m)->hooks == NULL,		\
+	    "cv_wait: a mutex with hooks needs an adaptive condvar")
 
 void
 cv_wait(kcondvar_t *cv, kmutex_t *m)
 {
+	if (cv->cv_adaptive) {
+		(void)cv_wait_adaptive(cv, m, 0);
+		return;
+	}
+	CV_CHECK_HOOKS(cv, m);
 	rumpuser_cv_wait(cv->cv, m->mtx);
 }
 
 int
 cv_timedwait_ns(kcondvar_t *cv, kmutex_t *m, uint64_t ns)
 {
+	if (cv->cv_adaptive)
+		return cv_wait_adaptive(cv, m, kern_uptime_ns() + (ns ? ns : 1));
+	CV_CHECK_HOOKS(cv, m);
 	int rv = rumpuser_cv_timedwait(cv->cv, m->mtx,
 	    (int64_t)(ns / 1000000000u), (int64_t)(ns % 1000000000u));
 	return rv == 0 ? 0 : EWOULDBLOCK;
 }
 
+/* Wake every waiter of an adaptive condvar; a host call only for those
+ * that block. */
+static void
+cv_wake_adaptive(kcondvar_t *cv)
+{
+	/* Where wakeups come from, for cv_spin_budget: only those that
+	 * wake someone (a thread waking its own condvar tells nothing). */
+	if (__atomic_load_n(&cv->cv_waiters, __ATOMIC_RELAXED) != 0)
+		__atomic_store_n(&cv->cv_wakecpu, hyp_cpu_current(),
+		    __ATOMIC_RELAXED);
+	__atomic_add_fetch(&cv->cv_gen, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&cv->cv_sleepers, __ATOMIC_SEQ_CST) == 0)
+		return;
+	rumpuser_mutex_enter_nowrap(cv->cv_mtx);
+	rumpuser_cv_broadcast(cv->cv);
+	rumpuser_mutex_exit(cv->cv_mtx);
+}
+
 void
 cv_signal(kcondvar_t *cv)
 {
-	rumpuser_cv_signal(cv->cv);
+	if (cv->cv_adaptive)
+		cv_wake_adaptive(cv);	/* spurious wakeups are allowed */
+	else
+		rumpuser_cv_signal(cv->cv);
 }
 
 void
 cv_broadcast(kcondvar_t *cv)
 {
-	rumpuser_cv_broadcast(cv->cv);
+	if (cv->cv_adaptive)
+		cv_wake_adaptive(cv);
+	else
+		rumpuser_cv_broadcast(cv->cv);
 }
 
 bool
 cv_has_waiters(kcondvar_t *cv)
 {
 	int n;
+	if (cv->cv_adaptive)
+		return __atomic_load_n(&cv->cv_sleepers, __ATOMIC_RELAXED) != 0;
 	rumpuser_cv_has_waiters(cv->cv, &n);
 	return n != 0;
+}
+
+KRS_EXPORT int
+krs_spin_us(int us)
+{
+	int old = (int)(__atomic_load_n(&cv_spin_ns, __ATOMIC_RELAXED) / 1000);
+	if (us >= 0)
+		__atomic_store_n(&cv_spin_ns, (uint64_t)us * 1000, __ATOMIC_RELAXED);
+	return old;
 }

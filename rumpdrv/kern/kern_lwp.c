@@ -32,6 +32,22 @@ kern_cpu_init(void)
 		if (n >= 1)
 			ncpu = n > MAXCPUS ? MAXCPUS : (int)n;
 	}
+	/* Spinning before sleeping only pays when the waker runs on
+	 * another CPU. */
+	if (ncpu == 1)
+		cv_spin_ns = 0;
+	if (rumpuser_getparam("KRANK_SPIN_US", buf, sizeof(buf)) == 0) {
+		uint64_t us = 0;
+		const char *p;
+		for (p = buf; *p >= '0' && *p <= '9' && us < 1000000; p++)
+			us = us * 10 + (uint64_t)(*p - '0');
+		if (*p == '\0' && p != buf)
+			cv_spin_ns = us * 1000;
+		else
+			klog(LOG_WARNING, "kern: KRANK_SPIN_US=%s: not a number of "
+			    "microseconds (up to 1000000); spinning %llu us",
+			    buf, (unsigned long long)(cv_spin_ns / 1000));
+	}
 	return 0;
 }
 

@@ -2,8 +2,9 @@
  * bench_net.c - TCP between two KRANK stacks in one process over the
  * in-process wire, against the same client and server as two Linux
  * processes over TCP loopback, in the same run: 64-byte echo round trips
- * (TCP_NODELAY) and bulk throughput, printed with ratios.  Not part of
- * make check.  usage: bench_net [round_trips] [bulk_MiB]
+ * (TCP_NODELAY) and bulk throughput, printed with ratios.  The wire's
+ * MTU defaults to 65535, as large as Linux loopback's (65536).  Not part
+ * of make check.  usage: bench_net [round_trips] [bulk_MiB] [wire_MTU]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,8 +16,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <krank/hyp.h>
 
 #include <krank/krs.h>
 #include "net/krs_net.h"
@@ -44,7 +48,7 @@ static const struct ops krank_ops = { krs_socket, krs_bind, krs_listen,
 	krs_accept, krs_connect, krs_send, krs_recv, krs_close,
 	krs_setsockopt };
 
-static long rtts = 20000, bulk_mib = 256;
+static long rtts = 20000, bulk_mib = 256, wire_mtu = 65535;
 
 static double
 now(void)
@@ -165,11 +169,35 @@ client(const struct ops *o, const char *addr, struct result *r)
 	r->mbit = (double)total * 8 / (now() - t0) / 1e6;
 }
 
+/*
+ * The first and second CPUs this process may use, or -1: KRANK runs a
+ * latency-critical program on cores of its own, so its client and server
+ * threads are pinned one per core.  The Linux processes are left to the
+ * Linux scheduler, as Linux runs them.
+ */
+static int pin_cpu[2] = { -1, -1 };
+
+static void
+pick_cpus(void)
+{
+	cpu_set_t set;
+	int n = 0;
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return;
+	for (int c = 0; c < CPU_SETSIZE && n < 2; c++)
+		if (CPU_ISSET(c, &set))
+			pin_cpu[n++] = c;
+	if (n < 2)
+		pin_cpu[0] = pin_cpu[1] = -1;
+}
+
 static int stack_b;
 static void *
 krank_server(void *arg)
 {
 	(void)arg;
+	if (pin_cpu[1] >= 0)
+		hyp_cpu_pin(pin_cpu[1]);
 	krs_net_stack_select(stack_b);
 	serve(&krank_ops, "10.0.0.2", 7);
 	serve(&krank_ops, "10.0.0.2", 9);
@@ -185,6 +213,10 @@ main(int argc, char **argv)
 		rtts = atol(argv[1]);
 	if (argc > 2)
 		bulk_mib = atol(argv[2]);
+	if (argc > 3)
+		wire_mtu = atol(argv[3]);
+	char spec[64];
+	snprintf(spec, sizeof(spec), "wire:bench,mtu=%ld", wire_mtu);
 
 	/* Linux: a child process serves, the parent is the client. */
 	pid_t pid = fork();
@@ -202,23 +234,39 @@ main(int argc, char **argv)
 		return 1;
 	}
 	krs_net_stack_select(0);
-	krs_if_virt_attach("wire:bench", name, sizeof(name));
+	if (krs_if_virt_attach(spec, name, sizeof(name)) != 0) {
+		fprintf(stderr, "bench_net: %s: %s\n", spec, strerror(errno));
+		return 1;
+	}
 	krs_if_setaddr(name, "10.0.0.1/24");
 	krs_if_up(name, 1);
 	stack_b = krs_net_stack_create("b");
 	krs_net_stack_select(stack_b);
-	krs_if_virt_attach("wire:bench", name, sizeof(name));
+	if (krs_if_virt_attach(spec, name, sizeof(name)) != 0) {
+		fprintf(stderr, "bench_net: %s: %s\n", spec, strerror(errno));
+		return 1;
+	}
 	krs_if_setaddr(name, "10.0.0.2/24");
 	krs_if_up(name, 1);
 	krs_net_stack_select(0);
+	pick_cpus();
+	if (pin_cpu[0] >= 0 && getenv("BENCH_NET_NOPIN") == NULL)
+		hyp_cpu_pin(pin_cpu[0]);
+	else
+		pin_cpu[1] = -1;
 	pthread_t t;
 	pthread_create(&t, NULL, krank_server, NULL);
 	client(&krank_ops, "10.0.0.2", &k);
 	pthread_join(t, NULL);
 	krs_shutdown();
 
-	printf("TCP, %ld round trips of 64 bytes (TCP_NODELAY), %ld MiB bulk\n",
-	    rtts, bulk_mib);
+	printf("TCP, %ld round trips of 64 bytes (TCP_NODELAY), %ld MiB bulk, "
+	    "wire MTU %ld\n", rtts, bulk_mib, wire_mtu);
+	if (pin_cpu[1] >= 0)
+		printf("KRANK client and server threads pinned to CPUs %d and %d; "
+		    "Linux processes unpinned\n", pin_cpu[0], pin_cpu[1]);
+	else
+		printf("nothing pinned\n");
 	printf("%-28s %12s %12s %8s\n", "measure", "krank", "linux", "ratio");
 	printf("%-28s %12.1f %12.1f %7.2fx\n", "echo RTT median (us)",
 	    k.rtt_med_us, l.rtt_med_us, l.rtt_med_us / k.rtt_med_us);

@@ -25,7 +25,8 @@ extern "C" {
  *   wire:NAME       an in-process wire; the first two opens of one NAME are
  *                   its two ends, a third open fails with EBUSY
  * Options: mac=02:xx:xx:xx:xx:xx (the port's own link address; default a
- * random locally administered one), mtu=N (wire only; default 1500).
+ * random locally administered one), mtu=N (wire only; 68..65535, default
+ * 1500).
  *
  * Received frames live in buffers owned by the port.  hyp_pkt_recv hands
  * them out by reference; each must be given back with hyp_pkt_frame_free
@@ -40,7 +41,14 @@ struct hyp_pkt_info {
 	uint8_t lladdr[6];		/* this port's link address */
 	unsigned mtu;			/* payload bytes, Ethernet header excluded */
 	unsigned nbufs;			/* receive buffers of the port */
+	unsigned caps;			/* HYP_PKT_CAP_* */
 };
+/* The port can run its receive callback in the thread that sends on the
+ * peer port (hyp_pkt_set_rx_flags with HYP_PKT_RX_DIRECT): the wire. */
+#define HYP_PKT_CAP_DIRECT	0x1
+/* The port takes frames whose transport checksum is left undone
+ * (hyp_pkt_send_meta with HYP_PKT_TX_CSUM): the wire. */
+#define HYP_PKT_CAP_CSUM	0x2
 
 struct hyp_pkt_stats {
 	uint64_t tx_frames, tx_bytes, tx_errors;
@@ -53,7 +61,16 @@ struct hyp_pkt_frame {
 	void *data;			/* frame, starting at the Ethernet header */
 	size_t len;
 	void *buf;			/* opaque: the buffer to free */
+	unsigned flags;			/* HYP_PKT_FRAME_* */
 };
+/*
+ * The frame was made in this process by a sender that left its transport
+ * checksum undone (HYP_PKT_TX_CSUM): the checksum field holds only the
+ * pseudo-header sum and the data needs no verifying.  Only given to a
+ * receiver that asked for it (HYP_PKT_RX_CSUM); for any other the port
+ * completes the checksum, as a NIC with checksum offload would.
+ */
+#define HYP_PKT_FRAME_CSUM_OK	0x1
 
 /* Frames are HYP_PKT_MINFRAME .. MTU + 18 bytes (header and one VLAN tag;
  * no FCS). */
@@ -79,6 +96,24 @@ void hyp_pkt_stats(struct hyp_pkt *p, struct hyp_pkt_stats *st);
  */
 int hyp_pkt_send(struct hyp_pkt *p, const struct rumpuser_iovec *iov,
     size_t iovcnt);
+
+/*
+ * hyp_pkt_send_meta - hyp_pkt_send with per-frame metadata (meta NULL:
+ * none).  HYP_PKT_TX_CSUM (ports with HYP_PKT_CAP_CSUM; EINVAL on others):
+ * the one's-complement checksum over the bytes from csum_start to the end
+ * of the frame is left to the port; the 16-bit field at csum_start +
+ * csum_offset holds the pseudo-header sum, folded but not complemented
+ * (Linux's CHECKSUM_PARTIAL, virtio-net's NEEDS_CSUM).  A result of 0 is
+ * stored as 0xffff.
+ */
+#define HYP_PKT_TX_CSUM		0x1
+struct hyp_pkt_txmeta {
+	unsigned flags;			/* HYP_PKT_TX_* */
+	uint16_t csum_start;		/* from the start of the frame */
+	uint16_t csum_offset;		/* of the checksum field, from csum_start */
+};
+int hyp_pkt_send_meta(struct hyp_pkt *p, const struct rumpuser_iovec *iov,
+    size_t iovcnt, const struct hyp_pkt_txmeta *meta);
 
 /*
  * hyp_pkt_recv - poll: move up to max received frames into frames[] and
@@ -107,6 +142,23 @@ int hyp_pkt_wait(struct hyp_pkt *p, int timeout_ms);
 typedef void (*hyp_pkt_rx_fn)(void *arg, struct hyp_pkt_frame *frames,
     unsigned n);
 int hyp_pkt_set_rx(struct hyp_pkt *p, hyp_pkt_rx_fn fn, void *arg);
+
+/*
+ * hyp_pkt_set_rx_flags - hyp_pkt_set_rx with flags:
+ *   HYP_PKT_RX_DIRECT  on a port with HYP_PKT_CAP_DIRECT, no receive
+ *       thread: fn runs in the thread that sends on the peer port, inside
+ *       its hyp_pkt_send, one frame at a time (frames queued before the
+ *       call are handed to fn at once, in the caller's thread).  That
+ *       sender may hold locks of its own, so fn must not block, send, or
+ *       take a lock a sender may hold: it queues the frame and returns.
+ *       Ignored on other ports (a receive thread as usual).
+ *   HYP_PKT_RX_CSUM    fn accepts HYP_PKT_FRAME_CSUM_OK frames.
+ * Stopping (fn NULL) waits until no sender is inside fn.
+ */
+#define HYP_PKT_RX_DIRECT	0x1
+#define HYP_PKT_RX_CSUM		0x2
+int hyp_pkt_set_rx_flags(struct hyp_pkt *p, hyp_pkt_rx_fn fn, void *arg,
+    unsigned flags);
 
 /* ---------------------------------------------------------------------
  * Memory arenas: large regions for buffer pools and kernel memory.
@@ -159,6 +211,9 @@ int hyp_cpu_count(void);
 int hyp_cpu_pin(int cpu);
 /* The CPU the caller runs on now. */
 int hyp_cpu_current(void);
+/* Let another runnable thread of this CPU run (sched_yield); for spin
+ * loops that wait on a thread that may share the CPU. */
+void hyp_cpu_yield(void);
 
 #ifdef __cplusplus
 }

@@ -135,6 +135,15 @@ struct krs_iovec {
  */
 KRS_EXPORT int krs_boot(const char *components, char *err, size_t errlen);
 KRS_EXPORT int krs_shutdown(void);
+/*
+ * krs_spin_us - how long a thread blocking in a short wait (a socket
+ * waiting for data or buffer space) spins before it sleeps in the host, in
+ * microseconds; 0 never spins.  KRANK owns its cores, so a bounded spin
+ * trades CPU time for wake-up latency.  us < 0 only reads.  Returns the
+ * previous value.  The boot default comes from the environment variable
+ * KRANK_SPIN_US (default 50; 0 on a single CPU).
+ */
+KRS_EXPORT int krs_spin_us(int us);
 
 /*
  * Process contexts: current directory, root, descriptor table,

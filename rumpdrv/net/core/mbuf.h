@@ -41,8 +41,20 @@ struct ifnet;
 struct pkthdr {
 	struct ifnet *rcvif;		/* receiving interface */
 	int len;			/* total packet length */
-	int csum_flags;
+	int csum_flags;			/* M_CSUM_* */
+	int csum_data;			/* M_CSUM_TCPv4: offset of the checksum
+					 * field in the transport header */
 };
+
+/*
+ * Checksum offload (csum_flags).  M_CSUM_TCPv4 on output: the TCP checksum
+ * field holds only the pseudo-header sum; ip_output completes it unless
+ * the interface has IFCAP_CSUM_TCPv4_Tx.  M_CSUM_DATA_OK on input: the
+ * frame came from a sender in this process that left its checksums
+ * undone, so they are not verified.
+ */
+#define M_CSUM_TCPv4	0x0001
+#define M_CSUM_DATA_OK	0x0100
 
 /* External storage; shared by every mbuf pointing into it (ext_refcnt is
  * atomic).  ext_free runs when the last reference goes. */
@@ -125,6 +137,14 @@ struct mbuf *m_prepend(struct mbuf *m, int len, int how);
 } while (0)
 /* m_cat - append n to m (packet header of n is dropped). */
 void m_cat(struct mbuf *m, struct mbuf *n);
+/*
+ * m_copyin - a packet holding a copy of len bytes of buf, with lead bytes
+ * (at most 128) free in front of the data for headers.  Data past a small
+ * mbuf goes into clusters of up to M_JCLBYTES, so a 64 KiB send is a
+ * couple of mbufs, not 32 clusters.  NULL only without M_WAIT.
+ */
+#define M_JCLBYTES	(64 * 1024)
+struct mbuf *m_copyin(const void *buf, size_t len, int lead, int how);
 /* m_devget - a packet made by copying len bytes of buf. */
 struct mbuf *m_devget(const void *buf, int len, int off0, struct ifnet *ifp);
 /* m_align - place len bytes of data at the end of a fresh mbuf. */

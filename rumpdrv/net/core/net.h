@@ -9,6 +9,9 @@
  * up through the transport protocols, output from the sockets down to the
  * interface send queue, and the timers.  Interface queues have their own
  * spinlocks so drivers enqueue without ns_lock; counters are atomic.
+ * A thread never holds two stacks' locks: input that arrives in a thread
+ * holding one (the in-process wire delivers in the sender's thread) is
+ * deferred until that thread lets go of it (if_input_defer).
  */
 #ifndef RUMPDRV_NET_NET_H
 #define RUMPDRV_NET_NET_H
@@ -59,6 +62,15 @@ void ifq_purge(struct ifqueue *q);
 #define IFT_ETHER	0x06
 #define IFT_LOOP	0x18
 
+/*
+ * Capabilities (if_capenable).  IFCAP_CSUM_TCPv4_Tx: output may leave the
+ * TCP checksum to the interface (M_CSUM_TCPv4), which completes it or
+ * hands the frame to a receiver in this process that trusts it (the wire,
+ * lo0).  Checksums of received frames are skipped only for frames the
+ * driver marks M_CSUM_DATA_OK, never for a whole interface.
+ */
+#define IFCAP_CSUM_TCPv4_Tx	0x0001
+
 /* Counters: atomic, readable without locks. */
 struct if_data {
 	uint64_t ifi_ipackets, ifi_ierrors, ifi_opackets, ifi_oerrors;
@@ -101,6 +113,8 @@ struct ifnet {
 	uint32_t if_netmask;		/* ns_lock */
 	uint32_t if_broadaddr;		/* ns_lock */
 
+	unsigned if_capenable;		/* IFCAP_*; set at attach */
+
 	struct ifqueue if_snd;
 	struct ifqueue if_rcv;
 	struct work if_rcvwork;		/* loopback-style deferred input */
@@ -124,6 +138,17 @@ void if_input_enqueue(struct ifnet *ifp, struct mbuf *m);
 void if_input_process(struct ifnet *ifp);
 /* if_input_schedule - have the netisr workqueue call if_input_process. */
 void if_input_schedule(struct ifnet *ifp);
+/*
+ * if_input_defer - a driver queued input on if_rcv in a thread that may
+ * hold a stack lock (a direct receive callback runs in the sending
+ * thread): if_input_process runs in this thread as soon as it holds no
+ * stack lock, or at once on the netisr workqueue when it holds none now
+ * (a sender outside the stack).  No locks needed; never blocks.
+ */
+void if_input_defer(struct ifnet *ifp);
+/* The hooks of every ns_lock: count the stack locks a thread holds, and
+ * run deferred input when it lets go of the last (net_if.c). */
+extern const struct kmutex_hooks netisr_lock_hooks;
 /* if_transmit - queue a finished frame on if_snd and start the driver. */
 int if_transmit(struct ifnet *ifp, struct mbuf *m);
 struct ifnet *if_byname(struct netstack *ns, const char *name);	/* ns_lock */
@@ -186,6 +211,9 @@ struct netstack {
 	callout_t ns_timer;			/* 100 ms slow timer */
 	uint64_t ns_ticks;			/* slow timer runs; ns_lock */
 	bool ns_dying;
+	/* Deferred input (net_if.c): atomic, no lock. */
+	unsigned ns_inpending;			/* if_rcv has input to run */
+	unsigned ns_pendrefs;			/* threads that noted it */
 };
 
 /*

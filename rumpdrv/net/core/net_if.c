@@ -1,11 +1,142 @@
 /*
  * net_if.c - interfaces: attach/detach, the input and output queues, the
- * netisr workqueue that runs deferred input (loopback), and address, MTU
- * and up/down configuration.  See net.h for the locking rules.
+ * netisr workqueue that runs deferred input (loopback), input deferred in
+ * the receiving thread until it holds no stack lock, and address, MTU and
+ * up/down configuration.  See net.h for the locking rules.
  */
 #include "net/core/net.h"
 
 static struct workqueue *netisr_wq;
+
+/*
+ * Input deferred in the calling thread (NetBSD's softint, Linux's softirq
+ * at local_bh_enable).  The in-process wire delivers a frame in the
+ * sending thread, which holds its own stack's ns_lock; running the
+ * receiving stack's input there could deadlock (two stacks sending to
+ * each other would take the locks in opposite orders) or recurse.  So the
+ * driver queues the frame on if_rcv and if_input_defer marks the stack
+ * (ns_inpending) and notes it in the thread's lwp; when the thread lets go
+ * of its last stack lock (the ns_lock hooks below) it runs the input of
+ * every noted stack, in order.  Input that this produces is noted again
+ * and run by the same loop, never by recursion.
+ *
+ * Running a stack's input takes its ns_lock with mutex_tryenter only.
+ * When the lock is busy, its holder runs the input as it lets go (the
+ * exit hook sees ns_inpending; Linux's socket backlog works the same way
+ * at release_sock), so no thread ever sleeps on a lock to deliver input.
+ * The flag is set before the try and read after the release, with full
+ * fences, so one of the two threads always sees the other.
+ *
+ * Each noted stack holds an ns_pendrefs reference; netstack_destroy waits
+ * for them.  The per-thread state is in the lwp (l_nslocks, l_nspend).
+ */
+#define NETISR_PENDMAX	((unsigned)(sizeof(((struct lwp *)0)->l_nspend) / \
+	sizeof(void *)))
+
+static void
+netisr_note(struct lwp *l, struct netstack *ns)
+{
+	for (unsigned i = 0; i < l->l_nspend_n; i++)
+		if (l->l_nspend[(l->l_nspend_head + i) % NETISR_PENDMAX] == ns)
+			return;
+	/* There are fewer stacks than slots. */
+	KASSERT(l->l_nspend_n < NETISR_PENDMAX);
+	__atomic_add_fetch(&ns->ns_pendrefs, 1, __ATOMIC_ACQ_REL);
+	l->l_nspend[(l->l_nspend_head + l->l_nspend_n) % NETISR_PENDMAX] = ns;
+	l->l_nspend_n++;
+}
+
+/* Drain the input queues of ns's interfaces; ns_lock held. */
+static void
+ns_input_locked(struct netstack *ns)
+{
+	for (int i = 0; i < NS_MAXIF; i++) {
+		struct ifnet *ifp = ns->ns_ifnet[i];
+		if (ifp == NULL)
+			continue;
+		struct mbuf *m = ifq_dequeue_all(&ifp->if_rcv);
+		while (m != NULL) {
+			struct mbuf *n = m->m_nextpkt;
+			m->m_nextpkt = NULL;
+			if (!(ifp->if_flags & IFF_UP)) {
+				NET_ATOMIC_INC(&ifp->if_data.ifi_iqdrops);
+				m_freem(m);
+			} else
+				ifp->if_input(ifp, m);
+			m = n;
+		}
+	}
+}
+
+/* Run ns's deferred input here, or leave it to the lock's holder. */
+static void
+ns_input_run(struct netstack *ns)
+{
+	while (__atomic_load_n(&ns->ns_inpending, __ATOMIC_SEQ_CST)) {
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (!mutex_tryenter(&ns->ns_lock))
+			return;		/* its holder runs it as it lets go */
+		__atomic_store_n(&ns->ns_inpending, 0, __ATOMIC_SEQ_CST);
+		ns_input_locked(ns);
+		mutex_exit(&ns->ns_lock);
+	}
+}
+
+static void
+netisr_drain(struct lwp *l)
+{
+	l->l_nsdraining = true;
+	while (l->l_nspend_n > 0) {
+		struct netstack *ns = l->l_nspend[l->l_nspend_head];
+		l->l_nspend_head = (l->l_nspend_head + 1) % NETISR_PENDMAX;
+		l->l_nspend_n--;
+		ns_input_run(ns);
+		__atomic_sub_fetch(&ns->ns_pendrefs, 1, __ATOMIC_RELEASE);
+	}
+	l->l_nsdraining = false;
+}
+
+void
+if_input_defer(struct ifnet *ifp)
+{
+	struct netstack *ns = ifp->if_stack;
+	struct lwp *l = curlwp;
+	if (l->l_nslocks == 0 && !l->l_nsdraining) {
+		/* Not inside any stack (a sender outside the kernel): no
+		 * release will come to run it here. */
+		if_input_schedule(ifp);
+		return;
+	}
+	__atomic_store_n(&ns->ns_inpending, 1, __ATOMIC_SEQ_CST);
+	netisr_note(l, ns);
+}
+
+static void
+netisr_lock_enter(kmutex_t *m)
+{
+	(void)m;
+	curlwp->l_nslocks++;
+}
+
+static void
+netisr_lock_exit(kmutex_t *m)
+{
+	struct netstack *ns = (struct netstack *)((char *)m -
+	    offsetof(struct netstack, ns_lock));
+	struct lwp *l = curlwp;
+	l->l_nslocks--;
+	/* Input others left to us because we held the lock. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&ns->ns_inpending, __ATOMIC_SEQ_CST))
+		netisr_note(l, ns);
+	if (l->l_nslocks == 0 && l->l_nspend_n > 0 && !l->l_nsdraining)
+		netisr_drain(l);
+}
+
+const struct kmutex_hooks netisr_lock_hooks = {
+	.mh_enter = netisr_lock_enter,
+	.mh_exit = netisr_lock_exit,
+};
 
 void
 ifq_init(struct ifqueue *q, int maxlen)

@@ -27,6 +27,7 @@ m_alloc(int how, int type, int flags)
 	m->m_pkthdr.rcvif = NULL;
 	m->m_pkthdr.len = 0;
 	m->m_pkthdr.csum_flags = 0;
+	m->m_pkthdr.csum_data = 0;
 	ATOMIC_ADD(&mbstat.m_mbufs, 1);
 	return m;
 }
@@ -113,6 +114,80 @@ m_clget(struct mbuf *m, int how)
 	}
 	ATOMIC_ADD(&mbstat.m_clusters, 1);
 	return 0;
+}
+
+/* Large clusters, for big sends: a power of two from 4 KiB to
+ * M_JCLBYTES, from kmem (the host allocator past 4 KiB). */
+static void
+m_jclfree(void *buf, size_t size, void *arg, void *arg2)
+{
+	(void)arg;
+	(void)arg2;
+	kmem_free(buf, size);
+	ATOMIC_ADD(&mbstat.m_clusters, -1);
+}
+
+static int
+m_jclget(struct mbuf *m, size_t size, int how)
+{
+	void *buf = kmem_alloc(size, how == M_WAIT ? KM_SLEEP : KM_NOSLEEP);
+	if (buf == NULL) {
+		ATOMIC_ADD(&mbstat.m_drops, 1);
+		return ENOBUFS;
+	}
+	if (m_extadd(m, buf, size, m_jclfree, NULL, NULL) != 0) {
+		kmem_free(buf, size);
+		return ENOBUFS;
+	}
+	ATOMIC_ADD(&mbstat.m_clusters, 1);
+	return 0;
+}
+
+struct mbuf *
+m_copyin(const void *buf, size_t len, int lead, int how)
+{
+	KASSERT(lead >= 0 && lead <= 128);
+	struct mbuf *top = m_gethdr(how, MT_DATA);
+	if (top == NULL)
+		return NULL;
+	struct mbuf *m = top;
+	size_t done = 0;
+	/* The first mbuf: inline when everything fits, else a cluster. */
+	if (len + (size_t)lead > (size_t)MHLEN) {
+		size_t want = len + (size_t)lead, csz = MCLBYTES;
+		while (csz < want && csz < M_JCLBYTES)
+			csz <<= 1;
+		if ((csz == MCLBYTES ? m_clget(m, how) : m_jclget(m, csz, how))
+		    != 0) {
+			m_freem(top);
+			return NULL;
+		}
+	}
+	m->m_data += lead;
+	for (;;) {
+		size_t room = (size_t)M_TRAILINGSPACE(m);
+		size_t n = len - done < room ? len - done : room;
+		memcpy(m->m_data, (const char *)buf + done, n);
+		m->m_len = (int)n;
+		done += n;
+		if (done == len)
+			break;
+		size_t csz = MCLBYTES;
+		while (csz < len - done && csz < M_JCLBYTES)
+			csz <<= 1;
+		struct mbuf *nm = m_get(how, MT_DATA);
+		if (nm == NULL || (csz == MCLBYTES ? m_clget(nm, how) :
+		    m_jclget(nm, csz, how)) != 0) {
+			if (nm != NULL)
+				m_free(nm);
+			m_freem(top);
+			return NULL;
+		}
+		m->m_next = nm;
+		m = nm;
+	}
+	top->m_pkthdr.len = (int)len;
+	return top;
 }
 
 struct mbuf *

@@ -99,6 +99,7 @@ netstack_create_locked(const char *name, struct netstack **nsp)
 		return ENOSPC;
 	struct netstack *ns = kmem_zalloc(sizeof(*ns), KM_SLEEP);
 	mutex_init(&ns->ns_lock, MUTEX_DEFAULT, IPL_NONE);
+	mutex_sethooks(&ns->ns_lock, &netisr_lock_hooks);
 	ns->ns_id = id;
 	strlcpy_k(ns->ns_name, name, sizeof(ns->ns_name));
 	int rv = 0;
@@ -160,6 +161,10 @@ netstack_destroy(struct netstack *ns)
 		else
 			if_detach(ifp);
 	}
+	/* No input can come now.  Threads that noted some of ns's run it
+	 * when they let go of the stack lock they hold, which is soon. */
+	while (__atomic_load_n(&ns->ns_pendrefs, __ATOMIC_ACQUIRE) != 0)
+		rumpuser_clock_sleep(RUMPUSER_CLOCK_RELWALL, 0, 100000);
 	mutex_enter(&net_lock);
 	for (int i = NET_MAXHOOKS - 1; i >= 0; i--) {
 		const struct netstack_hooks *h = net_hooks[i];

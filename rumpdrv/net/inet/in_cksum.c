@@ -1,7 +1,9 @@
 /*
  * in_cksum.c - the Internet checksum (RFC 1071) over buffers and mbuf
  * chains, with the IPv4 pseudo header (RFC 768, RFC 9293 3.1).  Odd-length
- * mbufs are handled by swapping the byte lanes of what follows.
+ * mbufs are handled by swapping the byte lanes of what follows.  Output
+ * checksums may be delayed to ip_output or left to the interface
+ * (M_CSUM_TCPv4, see mbuf.h).
  */
 #include "net/inet/in_var.h"
 
@@ -91,4 +93,37 @@ uint16_t
 in_cksum_off(const struct mbuf *m, int off, int len)
 {
 	return in_cksum_fold(cksum_mbuf(0, m, off, len));
+}
+
+void
+in4_cksum_delay(struct mbuf *m, uint8_t proto, uint32_t src, uint32_t dst,
+    int off, int len, int sumoff)
+{
+	uint8_t ph[12];
+	memcpy(ph, &src, 4);
+	memcpy(ph + 4, &dst, 4);
+	ph[8] = 0;
+	ph[9] = proto;
+	ph[10] = (uint8_t)(len >> 8);
+	ph[11] = (uint8_t)len;
+	uint32_t sum = in_cksum_partial(0, ph, sizeof(ph), 0);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	uint16_t v = htons((uint16_t)sum);	/* folded, not complemented */
+	m_copyback(m, off + sumoff, 2, &v);
+	m->m_pkthdr.csum_flags |= M_CSUM_TCPv4;
+	m->m_pkthdr.csum_data = sumoff;
+}
+
+void
+in_delayed_cksum(struct mbuf *m)
+{
+	int hlen = IP_HL(mtod(m, struct ip *));
+	/* The field holds the pseudo-header sum, so the sum over the
+	 * segment with it in place is the full checksum. */
+	uint16_t v = in_cksum_off(m, hlen, m->m_pkthdr.len - hlen);
+	if (v == 0)
+		v = 0xffff;		/* as UDP needs; the same value for TCP */
+	m_copyback(m, hlen + m->m_pkthdr.csum_data, 2, &v);
+	m->m_pkthdr.csum_flags &= ~M_CSUM_TCPv4;
 }

@@ -149,6 +149,16 @@ uint16_t in4_cksum(const struct mbuf *m, uint8_t proto, uint32_t src,
     uint32_t dst, int off, int len);
 uint32_t in_cksum_partial(uint32_t sum, const void *buf, size_t len, int odd);
 uint16_t in_cksum_fold(uint32_t sum);
+/*
+ * in4_cksum_delay - checksum offload on output: store the pseudo-header
+ * sum of the len-byte segment at off in m in its checksum field (at off +
+ * sumoff) and mark m M_CSUM_TCPv4.  ip_output completes the checksum
+ * (in_delayed_cksum) unless the interface has IFCAP_CSUM_TCPv4_Tx.
+ */
+void in4_cksum_delay(struct mbuf *m, uint8_t proto, uint32_t src,
+    uint32_t dst, int off, int len, int sumoff);
+/* in_delayed_cksum - complete it; m starts with the IPv4 header. */
+void in_delayed_cksum(struct mbuf *m);
 
 /* ip_input.c */
 void ip_input(struct ifnet *ifp, struct mbuf *m);

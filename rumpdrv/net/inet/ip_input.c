@@ -100,7 +100,8 @@ ip_input(struct ifnet *ifp, struct mbuf *m)
 		}
 		ip = mtod(m, struct ip *);
 	}
-	if (in_cksum_buf(ip, (size_t)hlen) != 0) {
+	if (!(m->m_pkthdr.csum_flags & M_CSUM_DATA_OK) &&
+	    in_cksum_buf(ip, (size_t)hlen) != 0) {
 		st->ips_badsum++;
 		goto bad;
 	}

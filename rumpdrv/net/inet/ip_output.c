@@ -145,6 +145,12 @@ ip_output(struct netstack *ns, struct mbuf *m, uint32_t src, uint32_t dst,
 	} else
 		ip = mtod(m, struct ip *);
 	st->ips_localout++;
+	/* A delayed transport checksum is done here unless the interface
+	 * takes it; fragments need it done. */
+	if ((m->m_pkthdr.csum_flags & M_CSUM_TCPv4) &&
+	    (!(ifp->if_capenable & IFCAP_CSUM_TCPv4_Tx) ||
+	    m->m_pkthdr.len > (int)ifp->if_mtu))
+		in_delayed_cksum(m);
 	if (m->m_pkthdr.len > (int)ifp->if_mtu)
 		return ip_fragment(ns, ifp, m, nexthop, ifp->if_mtu);
 	ip->ip_sum = 0;

@@ -314,7 +314,8 @@ tcp_input(struct ifnet *ifp, struct mbuf *m, int hlen)
 	if ((m->m_flags & (M_BCAST | M_MCAST)) || ip.ip_dst == INADDR_BROADCAST ||
 	    IN_MULTICAST(ip.ip_dst) || ip.ip_dst == ifp->if_broadaddr)
 		goto drop;		/* RFC 9293: no TCP to broadcasts */
-	if (in4_cksum(m, IPPROTO_TCP, ip.ip_src, ip.ip_dst, hlen, tlen) != 0) {
+	if (!(m->m_pkthdr.csum_flags & M_CSUM_DATA_OK) &&
+	    in4_cksum(m, IPPROTO_TCP, ip.ip_src, ip.ip_dst, hlen, tlen) != 0) {
 		st->tcps_rcvbadsum++;
 		goto drop;
 	}

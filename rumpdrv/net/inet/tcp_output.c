@@ -162,9 +162,8 @@ tcp_sendseg(struct tcpcb *tp, uint32_t seq, long len, int flags, bool push)
 		th->th_win = htons((uint16_t)(rwin >> tp->rcv_scale));
 	th->th_urp = 0;
 	memcpy(th + 1, opt, (size_t)optlen);
-	th->th_sum = 0;
-	th->th_sum = in4_cksum(m, IPPROTO_TCP, inp->inp_laddr, inp->inp_faddr,
-	    0, hdrlen + (int)len);
+	in4_cksum_delay(m, IPPROTO_TCP, inp->inp_laddr, inp->inp_faddr, 0,
+	    hdrlen + (int)len, offsetof(struct tcphdr, th_sum));
 
 	if (rwin > 0 && SEQ_GT(tp->rcv_nxt + rwin, tp->rcv_adv))
 		tp->rcv_adv = tp->rcv_nxt + rwin;

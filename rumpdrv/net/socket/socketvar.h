@@ -32,6 +32,7 @@ struct sockaddr_in_k {
  * MT_SONAME mbuf with the sender), bytes counted in sb_cc. */
 struct sockbuf {
 	struct mbuf *sb_mb;
+	struct mbuf *sb_mbtail;		/* streams: last mbuf of sb_mb */
 	struct mbuf *sb_lastrec;
 	int sb_cc;			/* data bytes */
 	int sb_hiwat;			/* limit */
@@ -62,7 +63,8 @@ struct socket {
 	int so_error;
 	struct sockbuf so_rcv;
 	struct sockbuf so_snd;
-	kcondvar_t so_cv;		/* with ns_lock: state changes */
+	kcondvar_t so_cv;		/* with ns_lock: state changes; adaptive
+					 * (signalled only under ns_lock) */
 	void *so_pcb;
 	int so_fd;			/* the first descriptor (informative) */
 	unsigned so_refs;		/* sotab_lock */

@@ -177,7 +177,7 @@ krs_socket(int domain, int type, int protocol)
 	so->so_linger = -1;
 	if (flags & SOCK_NONBLOCK)
 		so->so_state |= SS_NBIO;
-	cv_init(&so->so_cv, "socket");
+	cv_init_adaptive(&so->so_cv, "socket");
 	mutex_enter(&ns->ns_lock);
 	int rv = pr->pr_attach(so);
 	mutex_exit(&ns->ns_lock);
@@ -408,33 +408,7 @@ static struct mbuf *
 m_fromuser(const void *buf, size_t len)
 {
 	/* Leave room in front for the UDP, IP and link headers. */
-	struct mbuf *top = m_gethdr(M_WAIT, MT_DATA), *m = top;
-	if (top == NULL)
-		return NULL;
-	if (len + 64 > (size_t)MHLEN && m_clget(top, M_WAIT) != 0) {
-		m_freem(top);
-		return NULL;
-	}
-	m->m_data += 64;
-	size_t done = 0;
-	for (;;) {
-		size_t room = (size_t)M_TRAILINGSPACE(m);
-		size_t n = len - done < room ? len - done : room;
-		memcpy(m->m_data, (const char *)buf + done, n);
-		m->m_len = (int)n;
-		done += n;
-		if (done == len)
-			break;
-		struct mbuf *nm = m_getcl(M_WAIT, MT_DATA, 0);
-		if (nm == NULL) {
-			m_freem(top);
-			return NULL;
-		}
-		m->m_next = nm;
-		m = nm;
-	}
-	top->m_pkthdr.len = (int)len;
-	return top;
+	return m_copyin(buf, len, 64, M_WAIT);
 }
 
 /* Stream send: wait for buffer space, append, let the protocol send.

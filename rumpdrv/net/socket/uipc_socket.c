@@ -80,23 +80,26 @@ void
 sbflush(struct sockbuf *sb)
 {
 	m_freem_list(sb->sb_mb);
-	sb->sb_mb = sb->sb_lastrec = NULL;
+	sb->sb_mb = sb->sb_mbtail = sb->sb_lastrec = NULL;
 	sb->sb_cc = 0;
 }
 
 void
 sbappendstream(struct sockbuf *sb, struct mbuf *m)
 {
-	int len = m_length(m);
+	int len = 0;
+	struct mbuf *last = m;
+	for (struct mbuf *n = m; n != NULL; n = n->m_next) {
+		len += n->m_len;
+		last = n;
+	}
 	if (sb->sb_mb == NULL)
 		sb->sb_mb = m;
 	else {
-		struct mbuf *t = sb->sb_mb;
-		while (t->m_next != NULL)
-			t = t->m_next;
-		t->m_next = m;
+		sb->sb_mbtail->m_next = m;
 		m->m_flags &= ~M_PKTHDR;
 	}
+	sb->sb_mbtail = last;
 	sb->sb_cc += len;
 }
 
@@ -118,8 +121,10 @@ sbdrop(struct sockbuf *sb, int len)
 	/* Drop empty mbufs at the front. */
 	while (sb->sb_mb != NULL && sb->sb_mb->m_len == 0)
 		sb->sb_mb = m_free(sb->sb_mb);
-	if (sb->sb_mb == NULL)
+	if (sb->sb_mb == NULL) {
 		sb->sb_cc = 0;
+		sb->sb_mbtail = NULL;
+	}
 }
 
 struct socket *
@@ -140,7 +145,7 @@ sonewconn(struct socket *head)
 	so->so_refs = 1;		/* the protocol's, until accept */
 	so->so_linger = head->so_linger;
 	so->so_fd = -1;
-	cv_init(&so->so_cv, "socket");
+	cv_init_adaptive(&so->so_cv, "socket");
 	so->so_head = head;
 	so->so_onq0 = true;
 	so->so_qnext = head->so_q0;

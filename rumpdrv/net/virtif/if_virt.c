@@ -4,21 +4,29 @@
  * stay in the port's buffers and become external mbuf storage (no copy);
  * they go back to the port when the last mbuf referring to them is freed
  * (or, when over half the port's buffers are lent out, are copied).
- * The port's receive thread feeds if_rcv and runs the input path; output
- * gathers an mbuf chain into one hyp_pkt_send.  The softc's fields are
- * constant after attach except sc_frames and sc_dying (atomic).
+ * The port's receive thread feeds if_rcv and runs the input path.  A port
+ * that can deliver in the sender's thread (the in-process wire) has no
+ * receive thread: its frames are queued and the input runs in the sending
+ * thread once that holds no stack lock (if_input_defer), so a round trip
+ * between two stacks involves no thread hand-off but the socket wakeups.
+ * Output gathers an mbuf chain into one hyp_pkt_send; on ports that take
+ * it, the TCP checksum is left to the port (IFCAP_CSUM_TCPv4_Tx) and
+ * frames whose checksum a sender in this process left undone arrive
+ * marked M_CSUM_DATA_OK.  The softc's fields are constant after attach
+ * except sc_frames and sc_dying (atomic).
  */
 #include <krank/hyp.h>
 
 #include "net/ether/if_ether.h"
 #include "net/krs_net.h"
 
-#define VIRT_MAXSEG 32
+#define VIRT_MAXSEG 64			/* hyp_pkt_send's limit */
 
 struct virtif_softc {
 	struct ifnet sc_if;
 	struct hyp_pkt *sc_pkt;
 	struct hyp_pkt_info sc_info;
+	bool sc_direct;			/* input arrives in senders' threads */
 	unsigned sc_frames;		/* atomic: frames lent to mbufs */
 	unsigned sc_dying;		/* atomic: close when sc_frames is 0 */
 };
@@ -55,11 +63,15 @@ virt_rx(void *arg, struct hyp_pkt_frame *frames, unsigned n)
 		    sc->sc_info.nbufs / 2) {
 			struct mbuf *c = m_devget(frames[i].data,
 			    (int)frames[i].len, 0, ifp);
+			unsigned fl = frames[i].flags;
 			hyp_pkt_frame_free(sc->sc_pkt, &frames[i]);
 			if (c == NULL)
 				NET_ATOMIC_INC(&ifp->if_data.ifi_iqdrops);
-			else
+			else {
+				if (fl & HYP_PKT_FRAME_CSUM_OK)
+					c->m_pkthdr.csum_flags |= M_CSUM_DATA_OK;
 				if_input_enqueue(ifp, c);
+			}
 			continue;
 		}
 		struct mbuf *m = m_gethdr(M_DONTWAIT, MT_DATA);
@@ -73,9 +85,14 @@ virt_rx(void *arg, struct hyp_pkt_frame *frames, unsigned n)
 		}
 		__atomic_add_fetch(&sc->sc_frames, 1, __ATOMIC_RELAXED);
 		m->m_len = m->m_pkthdr.len = (int)frames[i].len;
+		if (frames[i].flags & HYP_PKT_FRAME_CSUM_OK)
+			m->m_pkthdr.csum_flags |= M_CSUM_DATA_OK;
 		if_input_enqueue(ifp, m);
 	}
-	if_input_process(ifp);
+	if (sc->sc_direct)
+		if_input_defer(ifp);	/* we may be in a sender's thread */
+	else
+		if_input_process(ifp);
 }
 
 static void
@@ -97,6 +114,10 @@ virt_start(struct ifnet *ifp)
 		if (n != NULL) {
 			/* Too many pieces: send a contiguous copy. */
 			struct mbuf *c = m_dup(m, 0, M_COPYALL, M_DONTWAIT);
+			if (c != NULL) {
+				c->m_pkthdr.csum_flags = m->m_pkthdr.csum_flags;
+				c->m_pkthdr.csum_data = m->m_pkthdr.csum_data;
+			}
 			m_freem(m);
 			if ((m = c) == NULL) {
 				NET_ATOMIC_INC(&ifp->if_data.ifi_oerrors);
@@ -110,7 +131,17 @@ virt_start(struct ifnet *ifp)
 			}
 		}
 		int len = m->m_pkthdr.len;
-		if (hyp_pkt_send(sc->sc_pkt, iov, niov) == 0) {
+		struct hyp_pkt_txmeta meta = { 0, 0, 0 };
+		if (m->m_pkthdr.csum_flags & M_CSUM_TCPv4) {
+			/* IPv4 after the Ethernet header; the checksum is at
+			 * csum_data in the transport header. */
+			uint8_t vhl;
+			m_copydata(m, ETHER_HDR_LEN, 1, &vhl);
+			meta.flags = HYP_PKT_TX_CSUM;
+			meta.csum_start = (uint16_t)(ETHER_HDR_LEN + (vhl & 0x0f) * 4);
+			meta.csum_offset = (uint16_t)m->m_pkthdr.csum_data;
+		}
+		if (hyp_pkt_send_meta(sc->sc_pkt, iov, niov, &meta) == 0) {
 			NET_ATOMIC_INC(&ifp->if_data.ifi_opackets);
 			NET_ATOMIC_ADD(&ifp->if_data.ifi_obytes, len);
 		} else
@@ -154,6 +185,8 @@ virt_attach(struct netstack *ns, const char *spec, struct ifnet **ifpp)
 	struct ifnet *ifp = &sc->sc_if;
 	ifp->if_softc = sc;
 	ifp->if_mtu = sc->sc_info.mtu;
+	if (sc->sc_info.caps & HYP_PKT_CAP_CSUM)
+		ifp->if_capenable |= IFCAP_CSUM_TCPv4_Tx;
 	ether_ifattach(ifp, sc->sc_info.lladdr);
 	ifp->if_start = virt_start;
 	ifp->if_stop = virt_stop;
@@ -163,7 +196,9 @@ virt_attach(struct netstack *ns, const char *spec, struct ifnet **ifpp)
 		virt_release(sc);
 		return rv;
 	}
-	if ((rv = hyp_pkt_set_rx(sc->sc_pkt, virt_rx, sc)) != 0) {
+	sc->sc_direct = (sc->sc_info.caps & HYP_PKT_CAP_DIRECT) != 0;
+	if ((rv = hyp_pkt_set_rx_flags(sc->sc_pkt, virt_rx, sc,
+	    HYP_PKT_RX_DIRECT | HYP_PKT_RX_CSUM)) != 0) {
 		virt_destroy(ifp);
 		return rv;
 	}
