@@ -155,7 +155,6 @@ typedef struct kcondvar {
 	struct rumpuser_mtx *cv_mtx;	/* adaptive: guards blocking in cv */
 	unsigned cv_gen;		/* adaptive: atomic, bumped by wakeups */
 	unsigned cv_sleepers;		/* adaptive: atomic; blocked waiters */
-	unsigned cv_waiters;		/* adaptive: atomic; spinning or not */
 	int cv_wakecpu;			/* adaptive: atomic; CPU of last wakeup */
 	bool cv_adaptive;
 } kcondvar_t;
@@ -166,9 +165,9 @@ void cv_init(kcondvar_t *cv, const char *wmesg);
  * run) and watches for a wakeup for up to cv_spin_ns before it blocks in
  * the host, so a wakeup that comes within the budget costs no host call
  * on either side; cv_signal and cv_broadcast make a host call only when a
- * waiter blocks (and wake every waiter).  It does not spin when the last
- * wakeup came from its own CPU (the waker would then wait for the
- * spinner's CPU).  For waits that are usually short (socket data, buffer
+ * waiter blocks (and wake every waiter).  A thread does not spin when the
+ * thread that last woke it ran on its own CPU (the waker would then wait
+ * for the spinner's CPU).  For waits that are usually short (socket data, buffer
  * space) on a machine whose cores KRANK owns.  A wait on a mutex with
  * hooks must use one.
  */
@@ -229,7 +228,9 @@ struct lwp {
 	unsigned l_nslocks;		/* stack locks held */
 	bool l_nsdraining;
 	unsigned l_nspend_head, l_nspend_n;
-	void *l_nspend[16];		/* struct ifnet *, a ring */
+	void *l_nspend[16];		/* struct netstack *, a ring */
+	int l_wakercpu;			/* CPU + 1 of the thread that last
+					 * woke us from an adaptive condvar */
 };
 #define LW_SYSTEM	0x1	/* kernel thread */
 #define LW_AUTO		0x2	/* created implicitly for a foreign thread */

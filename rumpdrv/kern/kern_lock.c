@@ -139,7 +139,6 @@ cv_init(kcondvar_t *cv, const char *wmesg)
 	cv->cv_mtx = NULL;
 	cv->cv_gen = 0;
 	cv->cv_sleepers = 0;
-	cv->cv_waiters = 0;
 	cv->cv_wakecpu = -1;
 	cv->cv_adaptive = false;
 }
@@ -163,18 +162,26 @@ cv_destroy(kcondvar_t *cv)
 }
 
 /*
- * Spin only where it can pay: not when the last wakeup came from this
- * very CPU, for then the waker most likely shares it with us (more
- * threads than CPUs) and a spin would only keep it from running.
+ * Spin only where it can pay: not when the thread that woke us last time
+ * ran on the CPU we run on now, for then it most likely shares our CPU
+ * (more threads than CPUs) and a spin would only keep it from running.
+ * The waker's CPU comes with each wakeup (cv_wakecpu, stored before the
+ * generation moves) and is kept per thread (l_wakercpu, CPU + 1).
  */
 static uint64_t
-cv_spin_budget(kcondvar_t *cv)
+cv_spin_budget(void)
 {
 	uint64_t spin = __atomic_load_n(&cv_spin_ns, __ATOMIC_RELAXED);
-	if (spin == 0 || hyp_cpu_current() ==
-	    __atomic_load_n(&cv->cv_wakecpu, __ATOMIC_RELAXED))
+	if (spin == 0 || curlwp->l_wakercpu == hyp_cpu_current() + 1)
 		return 0;
 	return spin;
+}
+
+static void
+cv_note_waker(kcondvar_t *cv)
+{
+	curlwp->l_wakercpu = __atomic_load_n(&cv->cv_wakecpu,
+	    __ATOMIC_RELAXED) + 1;
 }
 
 /*
@@ -193,15 +200,13 @@ static int
 cv_wait_adaptive(kcondvar_t *cv, kmutex_t *m, uint64_t deadline)
 {
 	unsigned g = __atomic_load_n(&cv->cv_gen, __ATOMIC_SEQ_CST);
-	uint64_t spin = cv_spin_budget(cv);
-	__atomic_add_fetch(&cv->cv_waiters, 1, __ATOMIC_RELAXED);
+	uint64_t spin = cv_spin_budget();
 	mutex_exit(m);
 	uint64_t t0 = kern_uptime_ns();
 	if (spin > 0) {
 		for (unsigned i = 1;; i++) {
 			if (__atomic_load_n(&cv->cv_gen, __ATOMIC_ACQUIRE) != g) {
-				__atomic_sub_fetch(&cv->cv_waiters, 1,
-				    __ATOMIC_RELAXED);
+				cv_note_waker(cv);
 				mutex_enter(m);
 				return 0;
 			}
@@ -233,7 +238,8 @@ cv_wait_adaptive(kcondvar_t *cv, kmutex_t *m, uint64_t deadline)
 	}
 	__atomic_sub_fetch(&cv->cv_sleepers, 1, __ATOMIC_RELAXED);
 	rumpuser_mutex_exit(cv->cv_mtx);
-	__atomic_sub_fetch(&cv->cv_waiters, 1, __ATOMIC_RELAXED);
+	if (rv == 0)
+		cv_note_waker(cv);
 	mutex_enter(m);
 	return rv;
 }
@@ -270,11 +276,8 @@ cv_timedwait_ns(kcondvar_t *cv, kmutex_t *m, uint64_t ns)
 static void
 cv_wake_adaptive(kcondvar_t *cv)
 {
-	/* Where wakeups come from, for cv_spin_budget: only those that
-	 * wake someone (a thread waking its own condvar tells nothing). */
-	if (__atomic_load_n(&cv->cv_waiters, __ATOMIC_RELAXED) != 0)
-		__atomic_store_n(&cv->cv_wakecpu, hyp_cpu_current(),
-		    __ATOMIC_RELAXED);
+	/* For the woken, see cv_spin_budget. */
+	__atomic_store_n(&cv->cv_wakecpu, hyp_cpu_current(), __ATOMIC_RELAXED);
 	__atomic_add_fetch(&cv->cv_gen, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&cv->cv_sleepers, __ATOMIC_SEQ_CST) == 0)
 		return;

@@ -2,9 +2,12 @@
  * test_pkt_wire - packet I/O over the in-process wire: both directions,
  * frame contents, batches, MTU limits, buffer exhaustion (counted drops),
  * blocking waits with timeouts, the callback receiver, seeded impairments
- * that reproduce, and bad specs refused.
+ * that reproduce, bad specs refused; direct delivery in the sender's
+ * thread, checksums left to the wire (completed for receivers that do not
+ * take them so), and 64 KiB frames.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <time.h>
 #include <krank/hyp.h>
@@ -78,6 +81,207 @@ rx_cb(void *arg, struct hyp_pkt_frame *f, unsigned n)
 	atomic_fetch_add(&cb_frames, n);
 	pthread_cond_signal(&cbc);
 	pthread_mutex_unlock(&cbm);
+}
+
+/* ---- direct delivery ---- */
+
+static pthread_t direct_sender;
+static atomic_uint direct_frames, direct_elsewhere, direct_bad;
+static struct hyp_pkt *dport;
+static unsigned char dlast[65600];
+static size_t dlastlen;
+static unsigned dlastflags;
+static atomic_int dslow, dinside, ddone;
+
+static void
+direct_cb(void *arg, struct hyp_pkt_frame *f, unsigned n)
+{
+	(void)arg;
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t seq;
+		if (!pthread_equal(pthread_self(), direct_sender))
+			atomic_fetch_add(&direct_elsewhere, 1);
+		if (f[i].len <= 2048 && f[i].len >= 18 && !frame_ok(&f[i], &seq))
+			atomic_fetch_add(&direct_bad, 1);
+		dlastlen = f[i].len < sizeof(dlast) ? f[i].len : sizeof(dlast);
+		memcpy(dlast, f[i].data, dlastlen);
+		dlastflags = f[i].flags;
+		hyp_pkt_frame_free(dport, &f[i]);
+		atomic_fetch_add(&direct_frames, 1);
+	}
+	if (atomic_load(&dslow)) {
+		atomic_store(&dinside, 1);
+		struct timespec d = { 0, 100 * 1000 * 1000 };
+		nanosleep(&d, NULL);
+		atomic_store(&ddone, 1);
+	}
+}
+
+static void *
+direct_send_thread(void *arg)
+{
+	struct hyp_pkt *p = arg;
+	direct_sender = pthread_self();
+	for (uint32_t i = 0; i < 100; i++)
+		send_seq(p, i, 64 + i);
+	return NULL;
+}
+
+static void *
+direct_slow_sender(void *arg)
+{
+	direct_sender = pthread_self();
+	send_seq(arg, 1, 64);
+	return NULL;
+}
+
+/* The Internet checksum of len bytes, written the plain way. */
+static uint16_t
+ref_cksum(const unsigned char *p, size_t len, uint32_t sum)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* An Ethernet + IPv4 + TCP-like frame of len bytes whose checksum field
+ * (34 + 16) holds the pseudo-header sum, as a sender leaving it does. */
+static void
+mkcsumframe(unsigned char *f, size_t len, uint32_t *phsum)
+{
+	mkframe(f, len, 77);
+	f[12] = 0x08;
+	f[13] = 0x00;
+	f[14] = 0x45;
+	uint32_t ph = 0x0a000001 + 0x0a000002;	/* addresses, 16-bit halves */
+	ph = (ph >> 16) + (ph & 0xffff) + 6 + (uint32_t)(len - 34);
+	while (ph >> 16)
+		ph = (ph & 0xffff) + (ph >> 16);
+	*phsum = ph;
+	f[50] = (unsigned char)(ph >> 8);
+	f[51] = (unsigned char)ph;
+}
+
+static void
+test_direct(void)
+{
+	struct hyp_pkt *a, *b;
+	struct hyp_pkt_info ib;
+	struct hyp_pkt_stats st;
+
+	CHECK(hyp_pkt_open("wire:d1", &a) == 0 && hyp_pkt_open("wire:d1", &b) == 0,
+	    "two ends of wire:d1 open");
+	dport = b;
+	hyp_pkt_info(b, &ib);
+	CHECK((ib.caps & (HYP_PKT_CAP_DIRECT | HYP_PKT_CAP_CSUM)) ==
+	    (HYP_PKT_CAP_DIRECT | HYP_PKT_CAP_CSUM),
+	    "a wire port can deliver directly and carry undone checksums");
+	direct_sender = pthread_self();
+	for (uint32_t i = 0; i < 3; i++)
+		send_seq(a, i, 100);
+	CHECK(hyp_pkt_set_rx_flags(b, direct_cb, NULL,
+	    HYP_PKT_RX_DIRECT | HYP_PKT_RX_CSUM) == 0 &&
+	    atomic_load(&direct_frames) == 3,
+	    "direct receiver set; the 3 frames queued before reach it at once");
+	CHECK(hyp_pkt_set_rx(b, direct_cb, NULL) == 16, "a second receiver gives EBUSY");
+	unsigned sync = 0;
+	for (uint32_t i = 0; i < 100; i++) {
+		send_seq(a, i, 60 + i * 10);
+		sync += atomic_load(&direct_frames) == 4 + i;
+	}
+	CHECK(sync == 100 && atomic_load(&direct_bad) == 0,
+	    "100 frames each reach the callback before hyp_pkt_send returns, intact");
+	pthread_t t;
+	pthread_create(&t, NULL, direct_send_thread, a);
+	pthread_join(t, NULL);
+	direct_sender = pthread_self();
+	CHECK(atomic_load(&direct_frames) == 203 &&
+	    atomic_load(&direct_elsewhere) == 0,
+	    "frames sent from another thread are delivered in that thread");
+
+	/* Checksums left to the wire. */
+	static unsigned char f[1500];
+	uint32_t ph;
+	mkcsumframe(f, sizeof(f), &ph);
+	struct rumpuser_iovec iov[2] = { { f, 40 }, { f + 40, sizeof(f) - 40 } };
+	struct hyp_pkt_txmeta meta = { HYP_PKT_TX_CSUM, 34, 16 };
+	CHECK(hyp_pkt_send_meta(a, iov, 2, &meta) == 0 &&
+	    (dlastflags & HYP_PKT_FRAME_CSUM_OK) && dlastlen == sizeof(f) &&
+	    memcmp(dlast, f, sizeof(f)) == 0,
+	    "a receiver that takes undone checksums gets the frame as sent, "
+	    "marked CSUM_OK");
+	CHECK(hyp_pkt_send(a, iov, 2) == 0 && !(dlastflags & HYP_PKT_FRAME_CSUM_OK),
+	    "a frame sent without metadata is not marked");
+	struct hyp_pkt_txmeta odd = { HYP_PKT_TX_CSUM, 33, 16 };
+	struct hyp_pkt_txmeta past = { HYP_PKT_TX_CSUM, 34, 1470 };
+	struct hyp_pkt_txmeta bogus = { 0x80, 34, 16 };
+	CHECK(hyp_pkt_send_meta(a, iov, 2, &odd) == 22 &&
+	    hyp_pkt_send_meta(a, iov, 2, &past) == 22 &&
+	    hyp_pkt_send_meta(a, iov, 2, &bogus) == 22,
+	    "an odd checksum start, a field past the end, an unknown flag: EINVAL");
+
+	/* Stopping waits for a sender inside the callback. */
+	atomic_store(&dslow, 1);
+	pthread_create(&t, NULL, direct_slow_sender, a);
+	while (!atomic_load(&dinside))
+		sched_yield();
+	hyp_pkt_set_rx(b, NULL, NULL);
+	CHECK(atomic_load(&ddone) == 1, "stopping the receiver waited for the "
+	    "sender inside the callback");
+	pthread_join(t, NULL);
+	direct_sender = pthread_self();
+	atomic_store(&dslow, 0);
+
+	/* Without a direct receiver, frames queue and the checksum is done. */
+	CHECK(hyp_pkt_send_meta(a, iov, 2, &meta) == 0, "sent to a polling receiver");
+	struct hyp_pkt_frame fr;
+	unsigned n = 0;
+	hyp_pkt_recv(b, &fr, 1, &n);
+	const unsigned char *d = fr.data;
+	CHECK(n == 1 && fr.flags == 0 && memcmp(d, f, 50) == 0 &&
+	    memcmp(d + 52, f + 52, sizeof(f) - 52) == 0 &&
+	    ref_cksum(d + 34, sizeof(f) - 34, ph) == 0xffff &&
+	    (d[50] != f[50] || d[51] != f[51]),
+	    "the wire completed the checksum for it (pseudo header + segment "
+	    "sums to 0xffff)");
+	if (n == 1)
+		hyp_pkt_frame_free(b, &fr);
+	hyp_pkt_close(a);
+	hyp_pkt_close(b);
+
+	/* 64 KiB frames, and ends with different MTUs. */
+	static unsigned char big[65549];
+	mkframe(big, sizeof(big), 5);
+	struct rumpuser_iovec bv = { big, sizeof(big) };
+	CHECK(hyp_pkt_open("wire:j,mtu=65535", &a) == 0 &&
+	    hyp_pkt_open("wire:j", &b) == 0, "a wire with a 65535-byte MTU end");
+	struct hyp_pkt *c;
+	CHECK(hyp_pkt_open("wire:j2,mtu=65535", &c) == 0, "and a second one");
+	struct hyp_pkt *e;
+	hyp_pkt_open("wire:j2,mtu=65535", &e);
+	CHECK(hyp_pkt_send(c, &bv, 1) == 0 && hyp_pkt_recv(e, &fr, 1, &n) == 0 &&
+	    n == 1 && fr.len == sizeof(big) && memcmp(fr.data, big, sizeof(big)) == 0,
+	    "a 65549-byte frame crosses a 65535-MTU wire intact");
+	if (n == 1)
+		hyp_pkt_frame_free(e, &fr);
+	hyp_pkt_close(c);
+	hyp_pkt_close(e);
+	struct rumpuser_iovec mv = { big, 9014 };
+	CHECK(hyp_pkt_send(a, &mv, 1) == 0 && hyp_pkt_recv(b, &fr, 1, &n) == 0 &&
+	    n == 0, "a 9014-byte frame to an end with MTU 1500 is not delivered");
+	hyp_pkt_stats(b, &st);
+	CHECK(st.rx_bad == 1, "and is counted as bad there (%llu)",
+	    (unsigned long long)st.rx_bad);
+	CHECK(send_seq(b, 9, 1500) == 0 && hyp_pkt_recv(a, &fr, 1, &n) == 0 &&
+	    n == 1 && fr.len == 1500, "the small end's frames reach the big end");
+	if (n == 1)
+		hyp_pkt_frame_free(a, &fr);
+	hyp_pkt_close(a);
+	hyp_pkt_close(b);
 }
 
 /* Send n frames through a wire with the given impairment spec. */
@@ -224,6 +428,7 @@ main(void)
 	CHECK(ia.mtu == 9000 && ia.lladdr[1] == 0xaa && ia.lladdr[5] == 0xee,
 	    "are applied");
 	hyp_pkt_close(a);
+	test_direct();
 	ht_unschedule();
 	return ht_done("test_pkt_wire");
 }

@@ -1,7 +1,9 @@
 /*
  * test_kern.c - the kernel base on its own: kmem from several threads,
- * mutexes and condvars, kernel threads, callouts firing in deadline order,
- * workqueues, per-CPU data, randomness, the read-mostly table, the log.
+ * mutexes and condvars, adaptive (spinning) condvars with and without a
+ * spin budget, mutex hooks, kernel threads, callouts firing in deadline
+ * order, workqueues, per-CPU data, randomness, the read-mostly table, the
+ * log.
  */
 #include <pthread.h>
 #include <time.h>
@@ -87,6 +89,56 @@ wq_fn(struct work *wk, void *arg)
 	mutex_exit(&lk);
 }
 
+/* Ping-pong through an adaptive condvar: turn goes 0 -> 1 -> 0 ... */
+static kmutex_t pp_lk;
+static kcondvar_t pp_cv;
+static int pp_turn, pp_rounds;
+
+static void
+pingpong_thread(void *arg)
+{
+	int me = (int)(intptr_t)arg;
+	mutex_enter(&pp_lk);
+	for (int i = 0; i < pp_rounds; i++) {
+		while (pp_turn != me)
+			cv_wait(&pp_cv, &pp_lk);
+		pp_turn = 1 - me;
+		cv_broadcast(&pp_cv);
+	}
+	mutex_exit(&pp_lk);
+}
+
+static int
+pingpong(int rounds)
+{
+	struct lwp *l[2];
+	pp_turn = 0;
+	pp_rounds = rounds;
+	for (int i = 0; i < 2; i++)
+		kthread_create(pingpong_thread, (void *)(intptr_t)i,
+		    KTHREAD_MUSTJOIN, &l[i], "pingpong");
+	for (int i = 0; i < 2; i++)
+		kthread_join(l[i]);
+	return pp_turn;
+}
+
+/* Hooks that count, and check they run with the mutex in the right state. */
+static kmutex_t hk;
+static int hk_enters, hk_exits, hk_bad;
+static void
+hk_enter(kmutex_t *m)
+{
+	hk_enters++;
+	hk_bad += !mutex_owned(m);
+}
+static void
+hk_exit(kmutex_t *m)
+{
+	hk_exits++;
+	hk_bad += mutex_owned(m);
+}
+static const struct kmutex_hooks hk_hooks = { hk_enter, hk_exit };
+
 static void
 percpu_sum(void *p, void *arg, unsigned ci)
 {
@@ -136,6 +188,45 @@ main(int argc, char **argv)
 	CHECK(cv_timedwait_ns(&cv, &lk, 2000000) == EWOULDBLOCK, "timedwait");
 	mutex_exit(&lk);
 	PASS("cv_timedwait_ns times out with EWOULDBLOCK");
+
+	mutex_init(&pp_lk, MUTEX_DEFAULT, IPL_NONE);
+	cv_init_adaptive(&pp_cv, "pingpong");
+	int spin0 = krs_spin_us(20);
+	CHECK(krs_spin_us(-1) == 20, "krs_spin_us reads back 20 (boot value %d)",
+	    spin0);
+	CHECK(pingpong(20000) == 0, "20000 hand-offs, spinning allowed");
+	krs_spin_us(0);
+	CHECK(pingpong(20000) == 0, "20000 hand-offs, never spinning");
+	for (int sp = 0; sp <= 1; sp++) {
+		krs_spin_us(sp ? 20 : 0);
+		mutex_enter(&pp_lk);
+		CHECK(cv_timedwait_ns(&pp_cv, &pp_lk, 3000000) == EWOULDBLOCK,
+		    "adaptive timedwait times out (spin %d)", sp);
+		CHECK(mutex_owned(&pp_lk), "and returns with the mutex held");
+		mutex_exit(&pp_lk);
+	}
+	CHECK(!cv_has_waiters(&pp_cv), "no waiters left");
+	krs_spin_us(spin0);
+	PASS("adaptive condvars: hand-offs with and without spinning, timeouts");
+
+	mutex_init(&hk, MUTEX_DEFAULT, IPL_NONE);
+	mutex_sethooks(&hk, &hk_hooks);
+	mutex_enter(&hk);
+	mutex_exit(&hk);
+	CHECK(mutex_tryenter(&hk), "tryenter");
+	mutex_exit(&hk);
+	CHECK(hk_enters == 2 && hk_exits == 2 && hk_bad == 0,
+	    "hooks ran after taking and after releasing: %d/%d/%d", hk_enters,
+	    hk_exits, hk_bad);
+	mutex_enter(&hk);
+	CHECK(cv_timedwait_ns(&pp_cv, &hk, 1000000) == EWOULDBLOCK, "wait");
+	mutex_exit(&hk);
+	CHECK(hk_enters == 4 && hk_exits == 4 && hk_bad == 0,
+	    "an adaptive wait released and retook it through the hooks");
+	mutex_destroy(&hk);
+	cv_destroy(&pp_cv);
+	mutex_destroy(&pp_lk);
+	PASS("mutex hooks run on enter, tryenter, exit and adaptive waits");
 
 	callout_t c[4];
 	int delays[4] = { 30, 10, 20, 5 };

@@ -145,6 +145,8 @@ void m_cat(struct mbuf *m, struct mbuf *n);
  */
 #define M_JCLBYTES	(64 * 1024)
 struct mbuf *m_copyin(const void *buf, size_t len, int lead, int how);
+/* m_jcl_drain - give the large clusters kept for reuse back (shutdown). */
+void m_jcl_drain(void);
 /* m_devget - a packet made by copying len bytes of buf. */
 struct mbuf *m_devget(const void *buf, int len, int off0, struct ifnet *ifp);
 /* m_align - place len bytes of data at the end of a fresh mbuf. */

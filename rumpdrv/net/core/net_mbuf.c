@@ -116,31 +116,94 @@ m_clget(struct mbuf *m, int how)
 	return 0;
 }
 
-/* Large clusters, for big sends: a power of two from 4 KiB to
- * M_JCLBYTES, from kmem (the host allocator past 4 KiB). */
+/*
+ * Large clusters, for big sends: a power of two from 4 KiB to M_JCLBYTES.
+ * kmem hands sizes past 4 KiB to the host allocator, which would map and
+ * unmap them over and over; freed ones are kept on a list per size (up to
+ * M_JCLCACHE bytes each, under m_jcl_lock) for the next send.
+ */
+#define M_JCLSHIFT0	12
+#define M_JCLCLASSES	5		/* 4, 8, 16, 32, 64 KiB */
+#define M_JCLCACHE	(8u << 20)
+
+struct m_jclfree {
+	struct m_jclfree *next;
+};
+static kspin_t m_jcl_lock;
+static struct m_jclfree *m_jcl_list[M_JCLCLASSES];	/* m_jcl_lock */
+static size_t m_jcl_bytes[M_JCLCLASSES];		/* m_jcl_lock */
+
+static unsigned
+m_jclclass(size_t size)
+{
+	unsigned c = 0;
+	while (((size_t)1 << (M_JCLSHIFT0 + c)) < size)
+		c++;
+	KASSERT(c < M_JCLCLASSES && ((size_t)1 << (M_JCLSHIFT0 + c)) == size);
+	return c;
+}
+
 static void
 m_jclfree(void *buf, size_t size, void *arg, void *arg2)
 {
 	(void)arg;
 	(void)arg2;
-	kmem_free(buf, size);
+	unsigned c = m_jclclass(size);
 	ATOMIC_ADD(&mbstat.m_clusters, -1);
+	kspin_enter(&m_jcl_lock);
+	if (m_jcl_bytes[c] + size <= M_JCLCACHE) {
+		struct m_jclfree *f = buf;
+		f->next = m_jcl_list[c];
+		m_jcl_list[c] = f;
+		m_jcl_bytes[c] += size;
+		buf = NULL;
+	}
+	kspin_exit(&m_jcl_lock);
+	if (buf != NULL)
+		kmem_free(buf, size);
 }
 
 static int
 m_jclget(struct mbuf *m, size_t size, int how)
 {
-	void *buf = kmem_alloc(size, how == M_WAIT ? KM_SLEEP : KM_NOSLEEP);
+	unsigned c = m_jclclass(size);
+	kspin_enter(&m_jcl_lock);
+	void *buf = m_jcl_list[c];
+	if (buf != NULL) {
+		m_jcl_list[c] = m_jcl_list[c]->next;
+		m_jcl_bytes[c] -= size;
+	}
+	kspin_exit(&m_jcl_lock);
+	if (buf == NULL)
+		buf = kmem_alloc(size, how == M_WAIT ? KM_SLEEP : KM_NOSLEEP);
 	if (buf == NULL) {
 		ATOMIC_ADD(&mbstat.m_drops, 1);
 		return ENOBUFS;
 	}
 	if (m_extadd(m, buf, size, m_jclfree, NULL, NULL) != 0) {
-		kmem_free(buf, size);
+		ATOMIC_ADD(&mbstat.m_clusters, 1);
+		m_jclfree(buf, size, NULL, NULL);
 		return ENOBUFS;
 	}
 	ATOMIC_ADD(&mbstat.m_clusters, 1);
 	return 0;
+}
+
+void
+m_jcl_drain(void)
+{
+	for (unsigned c = 0; c < M_JCLCLASSES; c++) {
+		kspin_enter(&m_jcl_lock);
+		struct m_jclfree *f = m_jcl_list[c];
+		m_jcl_list[c] = NULL;
+		m_jcl_bytes[c] = 0;
+		kspin_exit(&m_jcl_lock);
+		while (f != NULL) {
+			struct m_jclfree *n = f->next;
+			kmem_free(f, (size_t)1 << (M_JCLSHIFT0 + c));
+			f = n;
+		}
+	}
 }
 
 struct mbuf *

@@ -269,6 +269,7 @@ net_fini(void)
 			netstack_destroy(netstacks[i]);
 	net_up = false;
 	netisr_fini();
+	m_jcl_drain();
 	memset(net_sel, 0, sizeof(net_sel));
 	mutex_destroy(&net_lock);
 }

@@ -3,8 +3,10 @@
  * handshake, accept, addresses, data both ways, orderly close (FIN, recv
  * returns 0), refused connections (RST), non-blocking connect and poll,
  * TCP_NODELAY, close with unread data (RST, ECONNRESET), many connections
- * at once, and a bulk transfer over a clean wire and over a seeded lossy,
- * duplicating, reordering wire where every byte must arrive in order and
+ * at once, and bulk transfers over a clean wire (full segments carrying
+ * timestamps must not be fragmented), a 65535-MTU wire (64 KiB segments,
+ * checksums left to the wire) and over a seeded lossy, duplicating,
+ * reordering wire, where every byte must arrive in order and
  * retransmissions must have happened.
  */
 #include <arpa/inet.h>
@@ -485,6 +487,10 @@ main(void)
 	CHECK(krs_if_virt_attach(wa, name, sizeof(name)) == 0, "lossy A");
 	CHECK(krs_if_setaddr(name, "10.0.2.1/24") == 0 && krs_if_up(name, 1) == 0,
 	    "lossy A up");
+	CHECK(krs_if_virt_attach("wire:tw3,mtu=65535", name, sizeof(name)) == 0,
+	    "jumbo A");
+	CHECK(krs_if_setaddr(name, "10.0.3.1/24") == 0 && krs_if_up(name, 1) == 0,
+	    "jumbo A up");
 	stack_b = krs_net_stack_create("b");
 	use(stack_b);
 	CHECK(krs_if_virt_attach("wire:tw1", name, sizeof(name)) == 0, "attach B");
@@ -493,13 +499,33 @@ main(void)
 	CHECK(krs_if_virt_attach(wb, name, sizeof(name)) == 0, "lossy B");
 	CHECK(krs_if_setaddr(name, "10.0.2.2/24") == 0 && krs_if_up(name, 1) == 0,
 	    "lossy B up");
+	CHECK(krs_if_virt_attach("wire:tw3,mtu=65535", name, sizeof(name)) == 0,
+	    "jumbo B");
+	CHECK(krs_if_setaddr(name, "10.0.3.2/24") == 0 && krs_if_up(name, 1) == 0,
+	    "jumbo B up");
 
 	test_basic();
 	test_linger();
 	test_many();
+	use(0);
+	int64_t frag0 = krs_net_counter("ip.fragmented");
 	bulk("10.0.0.2", 5001, 32 << 20, "clean wire");
 	use(stack_b);
 	int64_t sb0 = krs_net_counter("tcp.sack_sndblocks");
+	use(0);
+	CHECK(krs_net_counter("ip.fragmented") == frag0,
+	    "full segments with timestamps fit the MTU: nothing fragmented");
+	int64_t seg0 = krs_net_counter("tcp.sndpack");
+	bulk("10.0.3.2", 5003, 64 << 20, "65535-MTU wire");
+	use(0);
+	int64_t segs = krs_net_counter("tcp.sndpack") - seg0;
+	CHECK(segs > 0 && segs < (64 << 20) / 16384 &&
+	    krs_net_counter("ip.fragmented") == frag0,
+	    "64 KiB segments: %lld data segments for 64 MiB, none fragmented",
+	    (long long)segs);
+	use(stack_b);
+	CHECK(krs_net_counter("tcp.rcvbadsum") == 0 &&
+	    krs_net_counter("ip.badsum") == 0, "no checksum failures");
 	use(0);
 	int64_t sr0 = krs_net_counter("tcp.sack_rcvblocks");
 	int64_t rx0 = krs_net_counter("tcp.sndrexmitpack");
