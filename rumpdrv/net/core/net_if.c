@@ -298,9 +298,10 @@ if_input_process(struct ifnet *ifp)
 	struct netstack *ns = ifp->if_stack;
 	struct mbuf *m;
 
-	/* Take the queue in batches so ns_lock is taken once per batch. */
+	/* Take the queue in batches, under ns_lock so that batches taken
+	 * by other threads (deferred input) keep their order. */
+	mutex_enter(&ns->ns_lock);
 	while ((m = ifq_dequeue_all(&ifp->if_rcv)) != NULL) {
-		mutex_enter(&ns->ns_lock);
 		while (m != NULL) {
 			struct mbuf *n = m->m_nextpkt;
 			m->m_nextpkt = NULL;
@@ -311,8 +312,8 @@ if_input_process(struct ifnet *ifp)
 				ifp->if_input(ifp, m);
 			m = n;
 		}
-		mutex_exit(&ns->ns_lock);
 	}
+	mutex_exit(&ns->ns_lock);
 }
 
 void
