@@ -163,6 +163,7 @@ dpdk_frame(struct hyp_pkt *p, struct hyp_pkt_frame *f, struct rte_mbuf *m)
 	f->data = rte_pktmbuf_mtod(m, void *);
 	f->len = rte_pktmbuf_data_len(m);
 	f->buf = m;
+	f->flags = 0;
 	atomic_fetch_add(&p->rx_frames, 1);
 	atomic_fetch_add(&p->rx_bytes, f->len);
 }

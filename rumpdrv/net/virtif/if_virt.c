@@ -54,6 +54,9 @@ virt_rx(void *arg, struct hyp_pkt_frame *frames, unsigned n)
 {
 	struct virtif_softc *sc = arg;
 	struct ifnet *ifp = &sc->sc_if;
+	/* Only a port that carries undone checksums may vouch for frames. */
+	unsigned trust = (sc->sc_info.caps & HYP_PKT_CAP_CSUM) ?
+	    HYP_PKT_FRAME_CSUM_OK : 0;
 	for (unsigned i = 0; i < n; i++) {
 		/* Lend frames while the port has buffers to spare; under
 		 * pressure (frames held in reassembly or socket buffers) copy
@@ -63,7 +66,7 @@ virt_rx(void *arg, struct hyp_pkt_frame *frames, unsigned n)
 		    sc->sc_info.nbufs / 2) {
 			struct mbuf *c = m_devget(frames[i].data,
 			    (int)frames[i].len, 0, ifp);
-			unsigned fl = frames[i].flags;
+			unsigned fl = frames[i].flags & trust;
 			hyp_pkt_frame_free(sc->sc_pkt, &frames[i]);
 			if (c == NULL)
 				NET_ATOMIC_INC(&ifp->if_data.ifi_iqdrops);
@@ -85,7 +88,7 @@ virt_rx(void *arg, struct hyp_pkt_frame *frames, unsigned n)
 		}
 		__atomic_add_fetch(&sc->sc_frames, 1, __ATOMIC_RELAXED);
 		m->m_len = m->m_pkthdr.len = (int)frames[i].len;
-		if (frames[i].flags & HYP_PKT_FRAME_CSUM_OK)
+		if (frames[i].flags & trust)
 			m->m_pkthdr.csum_flags |= M_CSUM_DATA_OK;
 		if_input_enqueue(ifp, m);
 	}
