@@ -46,15 +46,16 @@ netisr_note(struct lwp *l, struct netstack *ns)
 	l->l_nspend_n++;
 }
 
-/* Drain the input queues of ns's interfaces; ns_lock held. */
+/*
+ * Drain ifp's input queue; ns_lock held.  The queue is taken in batches
+ * under ns_lock, so a batch another thread takes cannot overtake one
+ * taken before it.
+ */
 static void
-ns_input_locked(struct netstack *ns)
+if_input_locked(struct ifnet *ifp)
 {
-	for (int i = 0; i < NS_MAXIF; i++) {
-		struct ifnet *ifp = ns->ns_ifnet[i];
-		if (ifp == NULL)
-			continue;
-		struct mbuf *m = ifq_dequeue_all(&ifp->if_rcv);
+	struct mbuf *m;
+	while ((m = ifq_dequeue_all(&ifp->if_rcv)) != NULL) {
 		while (m != NULL) {
 			struct mbuf *n = m->m_nextpkt;
 			m->m_nextpkt = NULL;
@@ -66,6 +67,15 @@ ns_input_locked(struct netstack *ns)
 			m = n;
 		}
 	}
+}
+
+/* Drain the input queues of ns's interfaces; ns_lock held. */
+static void
+ns_input_locked(struct netstack *ns)
+{
+	for (int i = 0; i < NS_MAXIF; i++)
+		if (ns->ns_ifnet[i] != NULL)
+			if_input_locked(ns->ns_ifnet[i]);
 }
 
 /* Run ns's deferred input here, or leave it to the lock's holder. */
@@ -296,23 +306,8 @@ void
 if_input_process(struct ifnet *ifp)
 {
 	struct netstack *ns = ifp->if_stack;
-	struct mbuf *m;
-
-	/* Take the queue in batches, under ns_lock so that batches taken
-	 * by other threads (deferred input) keep their order. */
 	mutex_enter(&ns->ns_lock);
-	while ((m = ifq_dequeue_all(&ifp->if_rcv)) != NULL) {
-		while (m != NULL) {
-			struct mbuf *n = m->m_nextpkt;
-			m->m_nextpkt = NULL;
-			if (!(ifp->if_flags & IFF_UP)) {
-				NET_ATOMIC_INC(&ifp->if_data.ifi_iqdrops);
-				m_freem(m);
-			} else
-				ifp->if_input(ifp, m);
-			m = n;
-		}
-	}
+	if_input_locked(ifp);
 	mutex_exit(&ns->ns_lock);
 }
 
