@@ -1,7 +1,8 @@
 /*
  * if_loop.c - the loopback interface lo0 of each stack: output queues the
- * packet on its own input queue and the netisr workqueue delivers it, so
- * a protocol never re-enters itself under ns_lock.
+ * packet on its own input queue, and the sending thread delivers it once
+ * it lets go of ns_lock (if_input_defer), so a protocol never re-enters
+ * itself under ns_lock and no other thread is involved.
  */
 #include "net/core/net.h"
 
@@ -17,12 +18,12 @@ looutput(struct ifnet *ifp, struct mbuf *m, uint32_t nexthop)
 		    ~M_CSUM_TCPv4) | M_CSUM_DATA_OK;
 	NET_ATOMIC_INC(&ifp->if_data.ifi_opackets);
 	NET_ATOMIC_ADD(&ifp->if_data.ifi_obytes, len);
+	m->m_pkthdr.rcvif = ifp;
 	if (ifq_enqueue(&ifp->if_rcv, m) != 0) {
 		NET_ATOMIC_INC(&ifp->if_data.ifi_iqdrops);
 		return ENOBUFS;
 	}
-	m->m_pkthdr.rcvif = ifp;
-	if_input_schedule(ifp);
+	if_input_defer(ifp);
 	return 0;
 }
 
