@@ -43,9 +43,3 @@ hyp_cpu_current(void)
 {
 	return sched_getcpu();
 }
-
-void
-hyp_cpu_yield(void)
-{
-	sched_yield();
-}

@@ -211,9 +211,6 @@ int hyp_cpu_count(void);
 int hyp_cpu_pin(int cpu);
 /* The CPU the caller runs on now. */
 int hyp_cpu_current(void);
-/* Let another runnable thread of this CPU run (sched_yield); for spin
- * loops that wait on a thread that may share the CPU. */
-void hyp_cpu_yield(void);
 
 #ifdef __cplusplus
 }
