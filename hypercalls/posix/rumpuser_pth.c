@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sched.h>
+#include <krank/hyp.h>
 #include "rumpuser_int.h"
 
 static void
@@ -184,6 +185,7 @@ rumpuser__thread_lwp_init(void)
 struct rumpuser_mtx {
 	pthread_mutex_t pthmtx;
 	struct lwp *owner;		/* KMUTEX only; written by the holder */
+	int ownercpu;			/* KMUTEX only; the holder's CPU */
 	int flags;
 } __attribute__((aligned(64)));
 
@@ -208,9 +210,12 @@ rumpuser_mutex_init(struct rumpuser_mtx **mtxp, int flags)
 static inline void
 mtx_setowner(struct rumpuser_mtx *mtx)
 {
-	if (mtx->flags & RUMPUSER_MTX_KMUTEX)
-		__atomic_store_n(&mtx->owner, rumpuser_curlwp(),
+	if (mtx->flags & RUMPUSER_MTX_KMUTEX) {
+		__atomic_store_n(&mtx->ownercpu, sched_getcpu(),
 		    __ATOMIC_RELAXED);
+		__atomic_store_n(&mtx->owner, rumpuser_curlwp(),
+		    __ATOMIC_RELEASE);
+	}
 }
 
 static inline void
@@ -223,18 +228,25 @@ mtx_clearowner(struct rumpuser_mtx *mtx)
 /*
  * Adaptive acquisition: a kernel mutex is held for short sections, mostly
  * by a thread running on another CPU, so spin a little (watching the
- * owner, without writing the lock word) before sleeping in the host.
+ * owner, without writing the lock word) before sleeping in the host - but
+ * not when the holder last ran on our CPU (it waits for us to get off it)
+ * or there is one CPU.
  */
 #define MTX_SPINS 1000
 
 static int
 mtx_spin_trylock(struct rumpuser_mtx *mtx)
 {
+	if (!(mtx->flags & RUMPUSER_MTX_KMUTEX) || hyp_cpu_count() < 2)
+		return 0;
+	int me = sched_getcpu();
 	for (int i = 0; i < MTX_SPINS; i++) {
 		__builtin_ia32_pause();
-		if ((mtx->flags & RUMPUSER_MTX_KMUTEX) &&
-		    __atomic_load_n(&mtx->owner, __ATOMIC_RELAXED) != NULL)
+		if (__atomic_load_n(&mtx->owner, __ATOMIC_ACQUIRE) != NULL) {
+			if (__atomic_load_n(&mtx->ownercpu, __ATOMIC_RELAXED) == me)
+				return 0;
 			continue;
+		}
 		if (pthread_mutex_trylock(&mtx->pthmtx) == 0)
 			return 1;
 	}
