@@ -15,6 +15,7 @@ void
 mutex_init(kmutex_t *m, kmutex_type_t type, int ipl)
 {
 	(void)ipl;
+	m->hooks = NULL;		/* m may live in unzeroed memory */
 	rumpuser_mutex_init(&m->mtx, RUMPUSER_MTX_KMUTEX |
 	    (type == MUTEX_SPIN ? RUMPUSER_MTX_SPIN : 0));
 }
