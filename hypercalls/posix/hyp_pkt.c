@@ -215,9 +215,10 @@ hyp_pkt_stats(struct hyp_pkt *p, struct hyp_pkt_stats *st)
 	st->rx_bad = atomic_load(&p->rx_bad);
 }
 
-int
-hyp_pkt_send(struct hyp_pkt *p, const struct rumpuser_iovec *iov,
-    size_t iovcnt)
+/* The frame's length, or an error (counted) if it cannot be a frame. */
+static int
+pkt_txlen(struct hyp_pkt *p, const struct rumpuser_iovec *iov,
+    size_t iovcnt, size_t *lenp)
 {
 	size_t len = 0;
 
@@ -229,8 +230,14 @@ hyp_pkt_send(struct hyp_pkt *p, const struct rumpuser_iovec *iov,
 		atomic_fetch_add(&p->tx_errors, 1);
 		return NB_EMSGSIZE;
 	}
-	int rv = p->be->send(p, (const struct iovec *)(const void *)iov,
-	    (int)iovcnt, len);
+	*lenp = len;
+	return 0;
+}
+
+/* Count a backend's send of len bytes that returned rv. */
+static int
+pkt_txdone(struct hyp_pkt *p, int rv, size_t len)
+{
 	if (rv == 0) {
 		atomic_fetch_add(&p->tx_frames, 1);
 		atomic_fetch_add(&p->tx_bytes, len);
@@ -241,34 +248,37 @@ hyp_pkt_send(struct hyp_pkt *p, const struct rumpuser_iovec *iov,
 }
 
 int
+hyp_pkt_send(struct hyp_pkt *p, const struct rumpuser_iovec *iov,
+    size_t iovcnt)
+{
+	size_t len;
+	int rv = pkt_txlen(p, iov, iovcnt, &len);
+	if (rv != 0)
+		return rv;
+	return pkt_txdone(p, p->be->send(p,
+	    (const struct iovec *)(const void *)iov, (int)iovcnt, len), len);
+}
+
+int
 hyp_pkt_send_meta(struct hyp_pkt *p, const struct rumpuser_iovec *iov,
     size_t iovcnt, const struct hyp_pkt_txmeta *meta)
 {
+	size_t len;
+	int rv;
+
 	if (meta == NULL || meta->flags == 0)
 		return hyp_pkt_send(p, iov, iovcnt);
 	if (meta->flags != HYP_PKT_TX_CSUM || p->be->send_meta == NULL ||
-	    !(p->info.caps & HYP_PKT_CAP_CSUM) || iov == NULL || iovcnt == 0 ||
-	    iovcnt > 64)
+	    !(p->info.caps & HYP_PKT_CAP_CSUM))
 		return NB_EINVAL;
-	size_t len = 0;
-	for (size_t i = 0; i < iovcnt; i++)
-		len += iov[i].iov_len;
-	if (len < HYP_PKT_HDRLEN || len > p->info.mtu + HYP_PKT_HDRLEN + 4) {
-		atomic_fetch_add(&p->tx_errors, 1);
-		return NB_EMSGSIZE;
-	}
+	if ((rv = pkt_txlen(p, iov, iovcnt, &len)) != 0)
+		return rv;
 	if ((meta->csum_start & 1) ||
 	    (size_t)meta->csum_start + meta->csum_offset + 2 > len)
 		return NB_EINVAL;
-	int rv = p->be->send_meta(p, (const struct iovec *)(const void *)iov,
-	    (int)iovcnt, len, meta);
-	if (rv == 0) {
-		atomic_fetch_add(&p->tx_frames, 1);
-		atomic_fetch_add(&p->tx_bytes, len);
-	} else {
-		atomic_fetch_add(&p->tx_errors, 1);
-	}
-	return rv;
+	return pkt_txdone(p, p->be->send_meta(p,
+	    (const struct iovec *)(const void *)iov, (int)iovcnt, len, meta),
+	    len);
 }
 
 /* One's-complement sum (RFC 1071) of f[start, len), folded to 16 bits. */

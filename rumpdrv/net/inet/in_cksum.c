@@ -74,9 +74,9 @@ in_cksum_buf(const void *buf, size_t len)
 	return in_cksum_fold(in_cksum_partial(0, buf, len, 0));
 }
 
-uint16_t
-in4_cksum(const struct mbuf *m, uint8_t proto, uint32_t src, uint32_t dst,
-    int off, int len)
+/* The unfolded sum of the IPv4 pseudo-header (RFC 793, 768). */
+static uint32_t
+in4_phdr_sum(uint8_t proto, uint32_t src, uint32_t dst, int len)
 {
 	uint8_t ph[12];
 	memcpy(ph, &src, 4);
@@ -85,7 +85,14 @@ in4_cksum(const struct mbuf *m, uint8_t proto, uint32_t src, uint32_t dst,
 	ph[9] = proto;
 	ph[10] = (uint8_t)(len >> 8);
 	ph[11] = (uint8_t)len;
-	uint32_t sum = in_cksum_partial(0, ph, sizeof(ph), 0);
+	return in_cksum_partial(0, ph, sizeof(ph), 0);
+}
+
+uint16_t
+in4_cksum(const struct mbuf *m, uint8_t proto, uint32_t src, uint32_t dst,
+    int off, int len)
+{
+	uint32_t sum = in4_phdr_sum(proto, src, dst, len);
 	return in_cksum_fold(cksum_mbuf(sum, m, off, len));
 }
 
@@ -99,14 +106,7 @@ void
 in4_cksum_delay(struct mbuf *m, uint8_t proto, uint32_t src, uint32_t dst,
     int off, int len, int sumoff)
 {
-	uint8_t ph[12];
-	memcpy(ph, &src, 4);
-	memcpy(ph + 4, &dst, 4);
-	ph[8] = 0;
-	ph[9] = proto;
-	ph[10] = (uint8_t)(len >> 8);
-	ph[11] = (uint8_t)len;
-	uint32_t sum = in_cksum_partial(0, ph, sizeof(ph), 0);
+	uint32_t sum = in4_phdr_sum(proto, src, dst, len);
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	uint16_t v = htons((uint16_t)sum);	/* folded, not complemented */
