@@ -27,6 +27,9 @@
  *  - inactive runs with v_lock exclusive (a lookup may take a new
  *    reference meanwhile; its operations wait); reclaim runs once the last
  *    reference is gone for good, no locks needed.
+ *  - A file system that sets MNTK_READSELF in mnt_kflag at mount makes
+ *    each vop_read of one iovec atomic against writes and truncation with
+ *    its own lock; the VFS then reads such a uio without v_lock.
  *  - The VFS never calls vrele while holding a v_lock, except under the
  *    exclusive mnt_nslock; a file system must not call vrele on a vnode
  *    while holding another vnode's v_lock outside a namespace operation.
@@ -204,6 +207,7 @@ struct vnodeops {
 
 #define MNT_RDONLY	KRS_MNT_RDONLY
 #define MNT_FORCE	KRS_MNT_FORCE
+#define MNTK_READSELF	0x1	/* vop_read locks itself: locking contract */
 
 /*
  * struct mount - one mounted file system.  Constant after vfs_mount
@@ -213,6 +217,7 @@ struct mount {
 	const struct vfsops *mnt_op;
 	void *mnt_data;			/* file system's private data */
 	int mnt_flag;			/* MNT_RDONLY; fs may set it at mount */
+	int mnt_kflag;			/* MNTK_*; fs may set them at mount */
 	uint64_t mnt_id;		/* st_dev of its files */
 	krwlock_t mnt_nslock;		/* see the locking contract */
 	unsigned mnt_refcnt;		/* atomic */

@@ -23,8 +23,14 @@ vn_rdwr(struct file *fp, struct uio *uio, int flags)
 		uio->uio_offset = fp->f_offset;
 	}
 	if (uio->uio_rw == UIO_READ) {
-		rw_enter(&vp->v_lock, RW_READER);
+		/* Files of a MNTK_READSELF mount lock their own reads. */
+		bool nolock = (vp->v_mount->mnt_kflag & MNTK_READSELF) &&
+		    uio->uio_iovcnt == 1;
+		if (!nolock)
+			rw_enter(&vp->v_lock, RW_READER);
 		error = vp->v_op->vop_read(vp, uio, 0);
+		if (!nolock)
+			rw_exit(&vp->v_lock);
 	} else {
 		int ioflag = 0;
 		if ((fp->f_flag & KRS_O_APPEND) && useoff)
@@ -36,8 +42,8 @@ vn_rdwr(struct file *fp, struct uio *uio, int flags)
 			error = EROFS;
 		else
 			error = vp->v_op->vop_write(vp, uio, ioflag);
+		rw_exit(&vp->v_lock);
 	}
-	rw_exit(&vp->v_lock);
 	if (useoff) {
 		fp->f_offset = uio->uio_offset;
 		mutex_exit(&fp->f_lock);

@@ -256,11 +256,14 @@ ext2_vop_read(struct vnode *vp, struct uio *uio, int ioflag)
 			uio->uio_iovcnt--;
 			continue;
 		}
-		error = ext2_read(ip, iov->iov_base, iov->iov_len,
+		size_t want = iov->iov_len;
+		error = ext2_read(ip, iov->iov_base, want,
 		    (uint64_t)uio->uio_offset, &n);
 		if (error != 0 || n == 0)
 			break;
 		uio_advance(uio, n);
+		if (n < want)
+			break;		/* end of file: one locked read */
 	}
 	return ext2_logerr(vp->v_mount, error);
 }
@@ -432,6 +435,7 @@ ext2_vfs_mount(struct mount *mp, const char *source, int flags,
 		mp->mnt_flag |= MNT_RDONLY;
 	}
 	mp->mnt_data = fs;
+	mp->mnt_kflag |= MNTK_READSELF;	/* ext2_read holds the fs lock */
 	return 0;
 }
 
