@@ -196,6 +196,17 @@ fd_getfile(int fd, struct file **fpp)
 }
 
 int
+fd_getvnode(int fd, int notvnode, struct file **fpp)
+{
+	int error = fd_getfile(fd, fpp);
+	if (error == 0 && (*fpp)->f_type != DTYPE_VNODE) {
+		file_release(*fpp);
+		error = notvnode;
+	}
+	return error;
+}
+
+int
 vfs_init_proc0(void)
 {
 	proc0.p_fd = fd_create();
@@ -376,12 +387,8 @@ krs_lseek(int fd, int64_t off, int whence)
 	int64_t base, noff = 0;
 	int error;
 
-	if ((error = fd_getfile(fd, &fp)) != 0)
+	if ((error = fd_getvnode(fd, ESPIPE, &fp)) != 0)
 		return krs_fail(error);
-	if (fp->f_type != DTYPE_VNODE) {
-		file_release(fp);
-		return krs_fail(ESPIPE);
-	}
 	mutex_enter(&fp->f_lock);
 	switch (whence) {
 	case KRS_SEEK_SET:
@@ -421,12 +428,10 @@ krs_ftruncate(int fd, int64_t len)
 
 	if (len < 0)
 		return krs_fail(EINVAL);
-	if ((error = fd_getfile(fd, &fp)) != 0)
+	if ((error = fd_getvnode(fd, EINVAL, &fp)) != 0)
 		return krs_fail(error);
 	struct vnode *vp = fp->f_vnode;
-	if (fp->f_type != DTYPE_VNODE)
-		error = EINVAL;
-	else if ((fp->f_flag & KRS_O_ACCMODE) == KRS_O_RDONLY)
+	if ((fp->f_flag & KRS_O_ACCMODE) == KRS_O_RDONLY)
 		error = EINVAL;
 	else if (vp->v_type != VREG)
 		error = EINVAL;
@@ -450,13 +455,9 @@ krs_fsync(int fd)
 	VFS_ENTER();
 	struct file *fp;
 	int error;
-	if ((error = fd_getfile(fd, &fp)) != 0)
+	if ((error = fd_getvnode(fd, EINVAL, &fp)) != 0)
 		return krs_fail(error);
 	struct vnode *vp = fp->f_vnode;
-	if (fp->f_type != DTYPE_VNODE) {
-		file_release(fp);
-		return krs_fail(EINVAL);
-	}
 	rw_enter(&vp->v_lock, RW_WRITER);
 	error = vp->v_op->vop_fsync(vp, 0);
 	rw_exit(&vp->v_lock);
@@ -583,10 +584,10 @@ krs_getdents(int fd, void *buf, size_t len)
 
 	if (buf == NULL)
 		return krs_fail(EFAULT);
-	if ((error = fd_getfile(fd, &fp)) != 0)
+	if ((error = fd_getvnode(fd, ENOTDIR, &fp)) != 0)
 		return krs_fail(error);
 	struct vnode *vp = fp->f_vnode;
-	if (fp->f_type != DTYPE_VNODE || vp->v_type != VDIR) {
+	if (vp->v_type != VDIR) {
 		file_release(fp);
 		return krs_fail(ENOTDIR);
 	}

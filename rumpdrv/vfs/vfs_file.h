@@ -81,6 +81,9 @@ struct file *file_alloc_ops(const struct fileops *ops, int type, void *data,
 int fd_allocfile(struct file *fp, bool cloexec, int *fdout);
 /* fd_getfile - the calling context's file at fd, referenced; EBADF. */
 int fd_getfile(int fd, struct file **fpp);
+/* fd_getvnode - fd_getfile for calls that need a vnode: a file of another
+ * type is released and answered with notvnode (ESPIPE, EINVAL, ...). */
+int fd_getvnode(int fd, int notvnode, struct file **fpp);
 void file_release(struct file *fp);
 /* fd_closeall_ops - close every descriptor, in every context, whose file
  * has these ops (a component going away calls it from its fini). */

@@ -127,13 +127,8 @@ namei(struct nameidata *nd)
 		dvp = cwd_get();
 	} else {
 		struct file *fp;
-		if ((error = fd_getfile(nd->nd_dirfd, &fp)) != 0)
+		if ((error = fd_getvnode(nd->nd_dirfd, ENOTDIR, &fp)) != 0)
 			goto out;
-		if (fp->f_type != DTYPE_VNODE) {
-			file_release(fp);
-			error = ENOTDIR;
-			goto out;
-		}
 		dvp = fp->f_vnode;
 		vref(dvp);
 		file_release(fp);
