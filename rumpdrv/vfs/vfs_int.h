@@ -64,6 +64,9 @@ struct nameidata {
 					 * nd_dirfd (NULL: nd_dirfd) */
 };
 int namei(struct nameidata *nd);
+/* vfs_link_target - symlink vp's target in a new kmem buffer of
+ * VFS_PATH_MAX + 1 (NUL-terminated, *lenp bytes); ENOENT if empty. */
+int vfs_link_target(struct vnode *vp, char **tgtp, size_t *lenp);
 /* lookup_one - name in dvp, crossing into a covering mount (nslock taken). */
 int lookup_one(struct vnode *dvp, const char *name, size_t len,
     struct vnode **vpp, bool cross);

@@ -93,6 +93,29 @@ lookup_dotdot(struct vnode *root, struct vnode **dvpp, struct vnode **vpp)
 }
 
 int
+vfs_link_target(struct vnode *vp, char **tgtp, size_t *lenp)
+{
+	char *tgt = kmem_alloc(VFS_PATH_MAX + 1, KM_SLEEP);
+	struct krs_iovec iov = { tgt, VFS_PATH_MAX };
+	struct uio uio = { .uio_iov = &iov, .uio_iovcnt = 1,
+	    .uio_resid = VFS_PATH_MAX, .uio_rw = UIO_READ };
+	rw_enter(&vp->v_lock, RW_READER);
+	int error = vp->v_op->vop_readlink(vp, &uio);
+	rw_exit(&vp->v_lock);
+	size_t len = VFS_PATH_MAX - uio.uio_resid;
+	if (error == 0 && len == 0)
+		error = ENOENT;
+	if (error != 0) {
+		kmem_free(tgt, VFS_PATH_MAX + 1);
+		return error;
+	}
+	tgt[len] = '\0';
+	*tgtp = tgt;
+	*lenp = len;
+	return 0;
+}
+
+int
 namei(struct nameidata *nd)
 {
 	char *buf = NULL, *p;
@@ -200,32 +223,16 @@ namei(struct nameidata *nd)
 			/* Splice the link's target in front of the rest. */
 			char *tgt;
 			size_t rlen = strlen(rest), tlen;
-			struct krs_iovec iov;
-			struct uio uio;
 
 			if (++links > VFS_SYMLOOP_MAX) {
 				error = ELOOP;
 				goto out;
 			}
-			tgt = kmem_alloc(VFS_PATH_MAX + 1, KM_SLEEP);
-			iov.iov_base = tgt;
-			iov.iov_len = VFS_PATH_MAX;
-			uio.uio_iov = &iov;
-			uio.uio_iovcnt = 1;
-			uio.uio_offset = 0;
-			uio.uio_resid = VFS_PATH_MAX;
-			uio.uio_rw = UIO_READ;
-			rw_enter(&vp->v_lock, RW_READER);
-			error = vp->v_op->vop_readlink(vp, &uio);
-			rw_exit(&vp->v_lock);
-			tlen = VFS_PATH_MAX - uio.uio_resid;
-			if (error == 0 && tlen == 0)
-				error = ENOENT;
-			if (error == 0 && tlen + 1 + rlen + (slash ? 1 : 0) >
-			    VFS_PATH_MAX)
-				error = ENAMETOOLONG;
-			if (error) {
+			if ((error = vfs_link_target(vp, &tgt, &tlen)) != 0)
+				goto out;
+			if (tlen + 1 + rlen + (slash ? 1 : 0) > VFS_PATH_MAX) {
 				kmem_free(tgt, VFS_PATH_MAX + 1);
+				error = ENAMETOOLONG;
 				goto out;
 			}
 			/* rest lives in buf: build target/rest in tgt, copy back. */

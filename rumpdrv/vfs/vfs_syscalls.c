@@ -70,29 +70,6 @@ unlock2(struct vnode *a, struct vnode *b)
 	rw_exit(&a->v_lock);
 }
 
-/* The target of symlink vp in a new kmem buffer of VFS_PATH_MAX + 1. */
-static int
-link_target(struct vnode *vp, char **tgtp)
-{
-	char *tgt = kmem_alloc(VFS_PATH_MAX + 1, KM_SLEEP);
-	struct krs_iovec iov = { tgt, VFS_PATH_MAX };
-	struct uio uio = { .uio_iov = &iov, .uio_iovcnt = 1,
-	    .uio_resid = VFS_PATH_MAX, .uio_rw = UIO_READ };
-	rw_enter(&vp->v_lock, RW_READER);
-	int error = vp->v_op->vop_readlink(vp, &uio);
-	rw_exit(&vp->v_lock);
-	size_t len = VFS_PATH_MAX - uio.uio_resid;
-	if (error == 0 && len == 0)
-		error = ENOENT;
-	if (error != 0) {
-		kmem_free(tgt, VFS_PATH_MAX + 1);
-		return error;
-	}
-	tgt[len] = '\0';
-	*tgtp = tgt;
-	return 0;
-}
-
 /*
  * open/openat.  Relative paths start at startdir if not NULL, else at
  * dirfd; links counts the dangling symlinks followed so far to create
@@ -160,8 +137,9 @@ do_open1(int dirfd, struct vnode *startdir, const char *path, int flags,
 		if (vp->v_type == VLNK || vnode_mountedhere(vp) != NULL) {
 			/* Existing link or mount point: resolve fully. */
 			char *tgt = NULL;
+			size_t tlen;
 			if (vp->v_type == VLNK && !(flags & KRS_O_NOFOLLOW) &&
-			    (error = link_target(vp, &tgt)) != 0) {
+			    (error = vfs_link_target(vp, &tgt, &tlen)) != 0) {
 				vrele(vp);
 				vrele(dvp);
 				return error;
