@@ -5,6 +5,7 @@
  * first, and finalised in reverse.  Also brings the kernel base itself up.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kern/kern_int.h"
@@ -142,13 +143,48 @@ kern_fini(void)
 	kern_up = false;
 }
 
+/*
+ * Resolve a component list into boot order (cs->order) without
+ * initialising anything.  0, or ENOENT/E2BIG/EINVAL with a message in err.
+ */
+static int
+component_resolve(struct comp_sort *cs, const char *list, char *err,
+    size_t errlen)
+{
+	const char *s = list ? list : "", *w;
+	size_t n;
+
+	memset(cs, 0, sizeof(*cs));
+	cs->err = err;
+	cs->errlen = errlen;
+	while ((n = next_word(&s, &w)) > 0) {
+		const struct rumpdrv_component *c = comp_find(w, n);
+		if (c == NULL) {
+			snprintf(err, errlen, "unknown component %.*s "
+			    "(not linked in; link its library with "
+			    "--whole-archive)", (int)n, w);
+			return ENOENT;
+		}
+		if (want_index(cs, c) >= 0)
+			continue;
+		if (cs->nwant == COMP_MAX) {
+			snprintf(err, errlen, "too many components");
+			return E2BIG;
+		}
+		cs->want[cs->nwant++] = c;
+	}
+	for (int i = 0; i < cs->nwant; i++) {
+		if (comp_visit(cs, i) != 0)
+			return EINVAL;
+	}
+	return 0;
+}
+
 int
 component_boot(const char *list, char *err, size_t errlen)
 {
 	static struct comp_sort cs;	/* large; boot is single-threaded */
 	char dummy[8];
-	const char *s = list ? list : "", *w;
-	size_t n;
 	int rv;
 
 	if (err == NULL || errlen == 0) {
@@ -160,29 +196,8 @@ component_boot(const char *list, char *err, size_t errlen)
 		snprintf(err, errlen, "components already booted");
 		return EBUSY;
 	}
-	memset(&cs, 0, sizeof(cs));
-	cs.err = err;
-	cs.errlen = errlen;
-	while ((n = next_word(&s, &w)) > 0) {
-		const struct rumpdrv_component *c = comp_find(w, n);
-		if (c == NULL) {
-			snprintf(err, errlen, "unknown component %.*s "
-			    "(not linked in; link its library with "
-			    "--whole-archive)", (int)n, w);
-			return ENOENT;
-		}
-		if (want_index(&cs, c) >= 0)
-			continue;
-		if (cs.nwant == COMP_MAX) {
-			snprintf(err, errlen, "too many components");
-			return E2BIG;
-		}
-		cs.want[cs.nwant++] = c;
-	}
-	for (int i = 0; i < cs.nwant; i++) {
-		if ((rv = comp_visit(&cs, i)) != 0)
-			return EINVAL;
-	}
+	if ((rv = component_resolve(&cs, list, err, errlen)) != 0)
+		return rv;
 	if ((rv = kern_init()) != 0) {
 		snprintf(err, errlen, "kernel base init failed: error %d", rv);
 		return rv;
@@ -229,6 +244,54 @@ krs_boot(const char *components, char *err, size_t errlen)
 	if (rv != 0)
 		return krs_fail(rv);
 	return 0;
+}
+
+KRS_EXPORT int
+krs_boot_check(const char *components, char *order, size_t orderlen,
+    char *err, size_t errlen)
+{
+	struct comp_sort *cs = malloc(sizeof(*cs));
+	char dummy[8];
+	size_t off = 0;
+	int rv;
+
+	if (err == NULL || errlen == 0) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	err[0] = '\0';
+	if (cs == NULL)
+		return krs_fail(ENOMEM);
+	rv = component_resolve(cs, components, err, errlen);
+	if (rv == 0 && order != NULL && orderlen > 0) {
+		order[0] = '\0';
+		for (int i = 0; i < cs->norder && off < orderlen; i++)
+			off += (size_t)snprintf(order + off, orderlen - off,
+			    "%s%s", i ? " " : "", cs->order[i]->rc_name);
+	}
+	free(cs);
+	return rv != 0 ? krs_fail(rv) : 0;
+}
+
+KRS_EXPORT size_t
+krs_components(const char **names, const char **needs, size_t max)
+{
+	const struct rumpdrv_component *const *cp;
+	size_t n = 0;
+	if (__start_krank_components == NULL)
+		return 0;
+	for (cp = __start_krank_components; cp < __stop_krank_components; cp++) {
+		if (*cp == NULL)
+			continue;
+		if (n < max) {
+			if (names)
+				names[n] = (*cp)->rc_name;
+			if (needs)
+				needs[n] = (*cp)->rc_needs ? (*cp)->rc_needs : "";
+		}
+		n++;
+	}
+	return n;
 }
 
 KRS_EXPORT int

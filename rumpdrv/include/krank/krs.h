@@ -136,6 +136,17 @@ struct krs_iovec {
 KRS_EXPORT int krs_boot(const char *components, char *err, size_t errlen);
 KRS_EXPORT int krs_shutdown(void);
 /*
+ * krs_boot_check - resolve a component list as krs_boot would, without
+ * initialising anything: the boot order (space separated) goes to order,
+ * errors are krs_boot's (ENOENT unknown, EINVAL missing dependency or
+ * cycle, each named in err).  krs_components - the linked-in components:
+ * up to max names and their dependency lists; returns how many exist.
+ */
+KRS_EXPORT int krs_boot_check(const char *components, char *order,
+    size_t orderlen, char *err, size_t errlen);
+KRS_EXPORT size_t krs_components(const char **names, const char **needs,
+    size_t max);
+/*
  * krs_spin_us - how long a thread blocking in a short wait (a socket
  * waiting for data or buffer space) spins before it sleeps in the host, in
  * microseconds; 0 never spins.  KRANK owns its cores, so a bounded spin

@@ -1,0 +1,211 @@
+/*
+ * krk.h - the KRANK process's internal interfaces, shared by its files:
+ * the node (deployment, booted resources), isolates and their threads,
+ * the heap arenas, the syscall shims, the log ring and the control socket.
+ * Functions return 0 or a positive errno value (NetBSD kernel style)
+ * unless they say otherwise; the host's errno is never the result.
+ */
+#ifndef KRK_H
+#define KRK_H
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "krk_config.h"
+
+struct krs_ctx;
+struct kld_object;
+struct kld_symtab;
+
+/* ---- log ring (krk_log.c) --------------------------------------------- */
+enum krk_loglevel { KRK_LOG_ERR = 0, KRK_LOG_WARN, KRK_LOG_INFO,
+	KRK_LOG_DEBUG };
+/* krk_log - one line "krank: ..." to stderr (when level <= the verbosity)
+ * and into the log ring that `krankctl log` reads.  Thread-safe; never
+ * blocks on the control socket. */
+void krk_log(enum krk_loglevel lvl, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int krk_log_init(size_t ringbytes, int verbosity);
+/* krk_log_read - copy the ring's text (oldest first) into a malloc'd,
+ * NUL-terminated buffer; NULL on ENOMEM. */
+char *krk_log_read(size_t *lenp);
+
+/* ---- heap arenas (krk_heap.c) ----------------------------------------- */
+/*
+ * One arena per isolate: a reservation of `limit` bytes of address space
+ * (from hugetlbfs-backed memory when `huge`), carved by a size-class
+ * allocator.  Allocation beyond the limit fails (NULL, ENOMEM).  Every
+ * function is thread-safe for one arena (the isolate's threads share it).
+ * krk_heap_destroy returns all of it at once, whatever is still allocated.
+ */
+struct krk_heap;
+int krk_heap_create(uint64_t limit, bool huge, struct krk_heap **hp);
+void krk_heap_destroy(struct krk_heap *h);
+void *krk_heap_alloc(struct krk_heap *h, size_t n);
+void *krk_heap_calloc(struct krk_heap *h, size_t nmemb, size_t n);
+void *krk_heap_realloc(struct krk_heap *h, void *p, size_t n);
+void *krk_heap_memalign(struct krk_heap *h, size_t align, size_t n);
+void krk_heap_free(struct krk_heap *h, void *p);
+size_t krk_heap_usable(struct krk_heap *h, void *p);
+/* krk_heap_contains - p lies inside memory this arena handed out. */
+bool krk_heap_contains(const struct krk_heap *h, const void *p, size_t n);
+struct krk_heap_stats {
+	uint64_t limit;			/* the budget */
+	uint64_t in_use;		/* bytes handed out, with rounding */
+	uint64_t peak;
+	uint64_t mapped;		/* bytes of address space touched */
+	uint64_t failures;		/* allocations refused at the limit */
+	bool huge;			/* backed by huge pages */
+};
+void krk_heap_stats(const struct krk_heap *h, struct krk_heap_stats *st);
+
+/* ---- isolates (krk_isolate.c) ----------------------------------------- */
+enum krk_iso_state {
+	KRK_ISO_STARTING = 0,
+	KRK_ISO_RUNNING,
+	KRK_ISO_EXITED,			/* exit status in status */
+	KRK_ISO_FAULTED,		/* signal, fault address, symbol */
+	KRK_ISO_KILLED,
+	KRK_ISO_FAILED,			/* could not be loaded */
+	KRK_ISO_BACKOFF,		/* waiting to be restarted */
+};
+const char *krk_iso_state_name(enum krk_iso_state s);
+
+struct krk_thread;
+
+struct krk_isolate_info {
+	int id;				/* stable across restarts */
+	char name[KRK_NAME_MAX];
+	char elf[256];
+	enum krk_iso_state state;
+	int core;
+	int status;			/* exit status (EXITED) */
+	int signo;			/* FAULTED: SIGSEGV ... */
+	uintptr_t fault_addr;		/* FAULTED: si_addr */
+	uintptr_t fault_pc;		/* FAULTED: instruction pointer */
+	char fault_sym[96];		/* "main+0x12" or "?" */
+	char fault_what[64];		/* "NULL dereference", "stack overflow" */
+	unsigned restarts;
+	unsigned nthreads;
+	uint64_t cpu_ns;		/* CPU time of its threads, summed */
+	uint64_t syscalls;		/* system calls made, all threads */
+	uint64_t heap_in_use, heap_limit;
+	unsigned fds_open, fds_limit;
+	uint64_t started_ns;		/* CLOCK_MONOTONIC of the last start */
+};
+
+/*
+ * krk_isolate_spawn - load cfg->elf with krank-ld, give it a context
+ * (descriptor table, cwd, root, credentials), a heap arena, and one thread
+ * pinned to its core that runs main(argc, argv, envp).  Returns 0 and the
+ * isolate's id, or an errno value with a one-line reason in err.  The
+ * configuration is copied.
+ */
+int krk_isolate_spawn(const struct krk_isolate_cfg *cfg, int *idp,
+    char *err, size_t errlen);
+/* krk_isolate_kill - end a running isolate: its threads are stopped
+ * (within 100 ms even when they spin in their own code), its descriptors
+ * closed, its memory freed.  No restart follows a kill.  ESRCH. */
+int krk_isolate_kill(int id);
+/* krk_isolate_wait - wait until the isolate is no longer starting or
+ * running, up to timeout_ns (UINT64_MAX: no limit).  ESRCH, ETIMEDOUT. */
+int krk_isolate_wait(int id, uint64_t timeout_ns,
+    struct krk_isolate_info *info);
+/* krk_isolate_restart - kill (if running) and start again now. */
+int krk_isolate_restart(int id);
+/* krk_isolate_remove - forget an isolate that has ended. EBUSY, ESRCH. */
+int krk_isolate_remove(int id);
+/* krk_isolate_find - id by name; ESRCH. */
+int krk_isolate_find(const char *name, int *idp);
+/* krk_isolate_list - snapshot of every isolate (malloc'd array). */
+int krk_isolate_list(struct krk_isolate_info **infop, size_t *np);
+int krk_isolate_get(int id, struct krk_isolate_info *info);
+/* krk_isolates_init/fini - the signal handlers, the restart thread. */
+int krk_isolates_init(void);
+void krk_isolates_fini(void);
+
+/*
+ * The calling thread's isolate side.  Every isolate thread has a
+ * struct krk_thread in thread-local krk_self; KRANK's own threads have
+ * NULL.  The syscall shims bracket each call with krk_sys_enter and
+ * krk_sys_exit: a kill that arrives inside a call is deferred to its exit
+ * (a thread is never unwound while it holds kernel locks).
+ */
+struct krk_iso;				/* internal to krk_isolate.c */
+struct krk_thread {
+	struct krk_iso *iso;
+	volatile sig_atomic_t in_kernel;
+	volatile sig_atomic_t kill_pending;
+	uint64_t nsyscalls;
+	sigjmp_buf exit_jmp;		/* the thread's entry trampoline */
+};
+extern __thread struct krk_thread *krk_self;
+
+void krk_thread_unwind(void) __attribute__((noreturn));
+
+static inline void
+krk_sys_enter(void)
+{
+	struct krk_thread *t = krk_self;
+	if (t != NULL) {
+		t->in_kernel = 1;
+		t->nsyscalls++;
+		atomic_signal_fence(memory_order_seq_cst);
+	}
+}
+
+static inline void
+krk_sys_exit(void)
+{
+	struct krk_thread *t = krk_self;
+	if (t != NULL) {
+		atomic_signal_fence(memory_order_seq_cst);
+		t->in_kernel = 0;
+		atomic_signal_fence(memory_order_seq_cst);
+		if (t->kill_pending)
+			krk_thread_unwind();
+	}
+}
+
+/* The isolate the caller belongs to: heap, limits, its exit. */
+struct krk_heap *krk_self_heap(void);
+unsigned krk_self_fd_limit(void);
+/* krk_self_exit - exit(status) from an isolate thread: ends the whole
+ * isolate with that status.  Never returns. */
+void krk_self_exit(int status) __attribute__((noreturn));
+/* Isolate threads (pthread_create inside an isolate): a thread of the
+ * caller's isolate on its core, with a guarded stack. */
+int krk_self_thread_create(void *(*fn)(void *), void *arg, void **handlep);
+int krk_self_thread_join(void *handle, void **retp);
+void krk_self_thread_exit(void *ret) __attribute__((noreturn));
+
+/* ---- the syscall shims (krk_sys*.c) ------------------------------------ */
+/* krk_sys_exports - add the isolate-visible system-call names (open,
+ * read, socket, poll, epoll_*, pthread_*, clock_gettime ...) to tab. */
+int krk_sys_exports(struct kld_symtab *tab);
+
+/* ---- the node (krk_boot.c) ------------------------------------------- */
+struct krk_node {
+	struct krk_config *cfg;
+	uint64_t boot_ns;		/* time from start to ready */
+	bool cores_isolated;		/* cpuset partition took */
+	char cores_note[256];		/* why not, when not */
+	bool mem_locked;
+	bool huge;
+	char pidfile[256];
+};
+extern struct krk_node krk_node;
+
+/* ---- control socket (krk_ctl.c) --------------------------------------- */
+int krk_ctl_start(const char *path, const char *group, char *err,
+    size_t errlen);
+void krk_ctl_stop(void);
+
+#endif
