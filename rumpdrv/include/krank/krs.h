@@ -169,6 +169,14 @@ KRS_EXPORT int krs_ctx_enter(struct krs_ctx *ctx);
 KRS_EXPORT int krs_ctx_leave(void);
 KRS_EXPORT int krs_ctx_destroy(struct krs_ctx *ctx);
 KRS_EXPORT uint32_t krs_umask(uint32_t mask);
+/*
+ * krs_ctx_set_fdlimit - new descriptors of ctx (NULL: the caller's) stay
+ * below limit (1..65536): opening more fails with EMFILE, dup2 beyond it
+ * with EBADF.  krs_ctx_fdinfo - how many are open, and the limit.
+ */
+KRS_EXPORT int krs_ctx_set_fdlimit(struct krs_ctx *ctx, unsigned limit);
+KRS_EXPORT int krs_ctx_fdinfo(struct krs_ctx *ctx, unsigned *openp,
+    unsigned *limitp);
 
 /* Files and descriptors (POSIX semantics). */
 KRS_EXPORT int krs_open(const char *path, int flags, ...);
