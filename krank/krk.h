@@ -200,6 +200,9 @@ void krk_self_exit(int status) __attribute__((noreturn));
  * caller's isolate on its core, with a guarded stack. */
 int krk_self_thread_create(void *(*fn)(void *), void *arg, void **handlep);
 int krk_self_thread_join(void *handle, void **retp);
+int krk_self_thread_detach(void *handle);
+/* krk_self_thread_handle - the caller's handle (pthread_self). */
+void *krk_self_thread_handle(void);
 void krk_self_thread_exit(void *ret) __attribute__((noreturn));
 
 /* ---- the syscall shims (krk_sys*.c) ------------------------------------ */

@@ -55,6 +55,7 @@ struct krk_ithread {
 	bool is_main;
 	bool done;			/* iso_lock */
 	bool joined;			/* by krk_self_thread_join */
+	bool collected;			/* its joiner has its result */
 	bool detached;
 	uint64_t cpu_ns;		/* at exit */
 	/* Written by the fault handler, read by the trampoline. */
@@ -624,11 +625,45 @@ krk_self_thread_join(void *handle, void **retp)
 		}
 		if (!th->done)
 			rv = EINTR;
-		else if (retp)
-			*retp = th->ret;
+		else {
+			if (retp)
+				*retp = th->ret;
+			th->collected = true;	/* the supervisor may free it */
+			pthread_cond_broadcast(&iso_cv);
+		}
 	}
 	pthread_mutex_unlock(&iso_lock);
 	return rv;
+}
+
+int
+krk_self_thread_detach(void *handle)
+{
+	struct krk_thread *t = krk_self;
+	struct krk_ithread *th = handle, *p;
+	int rv = 0;
+
+	if (t == NULL)
+		return EPERM;
+	pthread_mutex_lock(&iso_lock);
+	for (p = t->iso->threads; p && p != th; p = p->next)
+		;
+	if (p == NULL)
+		rv = ESRCH;
+	else if (th->joined || th->detached)
+		rv = EINVAL;
+	else {
+		th->detached = true;
+		pthread_cond_broadcast(&iso_cv);
+	}
+	pthread_mutex_unlock(&iso_lock);
+	return rv;
+}
+
+void *
+krk_self_thread_handle(void)
+{
+	return krk_self;
 }
 
 void
@@ -924,6 +959,43 @@ iso_finish(struct krk_iso *iso)
 
 /* ---- the supervisor ---------------------------------------------------- */
 
+/*
+ * Free the finished threads of a running isolate that nobody will join
+ * again (joined and collected, or detached), so that an isolate making
+ * short-lived threads does not accumulate their stacks.  iso_lock held;
+ * returns true if it dropped the lock.
+ */
+static bool
+iso_reap_threads(struct krk_iso *iso)
+{
+	struct krk_ithread **pp = &iso->threads, *dead = NULL;
+	while (*pp) {
+		struct krk_ithread *th = *pp;
+		if (th->done && !th->is_main && (th->collected || th->detached)) {
+			*pp = th->next;
+			th->next = dead;
+			dead = th;
+		} else
+			pp = &th->next;
+	}
+	if (dead == NULL)
+		return false;
+	pthread_mutex_unlock(&iso_lock);
+	uint64_t cpu = 0, sys = 0;
+	while (dead) {
+		struct krk_ithread *th = dead;
+		dead = th->next;
+		pthread_join(th->pt, NULL);
+		cpu += th->cpu_ns;
+		sys += th->t.nsyscalls;
+		thread_free(th);
+	}
+	pthread_mutex_lock(&iso_lock);
+	iso->cpu_dead += cpu;
+	iso->sys_dead += sys;
+	return true;
+}
+
 static void *
 supervisor(void *arg)
 {
@@ -942,6 +1014,11 @@ supervisor(void *arg)
 				iso_finish(iso);
 				busy = true;
 				break;	/* the table may have changed */
+			}
+			if (iso->state == KRK_ISO_RUNNING && iso->nlive > 0 &&
+			    iso_reap_threads(iso)) {
+				busy = true;
+				break;
 			}
 			if (iso->state == KRK_ISO_RUNNING && iso->end != END_NONE &&
 			    !iso->sockets_shut) {
