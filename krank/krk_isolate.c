@@ -768,6 +768,12 @@ ctx_setup(struct krk_iso *iso, char *err, size_t errlen)
 			    "came out as %d", iso->cfg.name, fd, got);
 		}
 	}
+	if (rv == 0 && strcmp(iso->cfg.root, "/") != 0 &&
+	    krs_chroot(iso->cfg.root) != 0) {
+		rv = errno;
+		snprintf(err, errlen, "isolate %s: root %s: %s", iso->cfg.name,
+		    iso->cfg.root, strerror(rv));
+	}
 	if (rv == 0 && krs_chdir(iso->cfg.cwd) != 0) {
 		rv = errno;
 		snprintf(err, errlen, "isolate %s: cwd %s: %s", iso->cfg.name,

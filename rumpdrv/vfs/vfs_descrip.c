@@ -226,6 +226,9 @@ vfs_proc_fork(struct proc *parent, struct proc *child)
 	child->p_cwd = parent->p_cwd;
 	if (child->p_cwd != NULL)
 		vref(child->p_cwd);
+	child->p_root = parent->p_root;
+	if (child->p_root != NULL)
+		vref(child->p_root);
 	child->p_umask = parent->p_umask;
 	mutex_exit(&parent->p_lock);
 	child->p_fd = fd_create();
@@ -242,6 +245,10 @@ vfs_proc_exit(struct proc *p)
 	if (p->p_cwd != NULL) {
 		vrele(p->p_cwd);
 		p->p_cwd = NULL;
+	}
+	if (p->p_root != NULL) {
+		vrele(p->p_root);
+		p->p_root = NULL;
 	}
 }
 

@@ -250,6 +250,9 @@ KRS_EXPORT int krs_chmod(const char *path, uint32_t mode);
 KRS_EXPORT int krs_chown(const char *path, uint32_t uid, uint32_t gid);
 KRS_EXPORT int krs_utimens(const char *path, const struct krs_timespec ts[2]);
 KRS_EXPORT int krs_chdir(const char *path);
+/* krs_chroot - the calling context's root becomes path (a directory);
+ * its current directory moves there too.  ENOENT, ENOTDIR, EACCES. */
+KRS_EXPORT int krs_chroot(const char *path);
 KRS_EXPORT char *krs_getcwd(char *buf, size_t len);
 
 /* Mounts.  data/datalen are handed to the file system unchanged. */
