@@ -82,6 +82,12 @@ struct cfgp {
 	size_t errlen, errused;
 	unsigned nerr;
 	bool nomem;
+	/* Errors are kept until the end and written in file order, so a
+	 * reader sees them top to bottom whatever order the walk took. */
+	struct cfg_msg {
+		unsigned line, col, seq;
+		char text[496];
+	} msgs[KRK_CFG_MAX_ERRORS];
 };
 
 typedef char kpath_t[160];		/* "isolates[12].backoff_max" */
@@ -106,25 +112,55 @@ static void __attribute__((format(printf, 5, 6)))
 cfg_error_at(struct cfgp *p, unsigned line, unsigned col, const char *key,
     const char *fmt, ...)
 {
-	char line_buf[768];
+	struct cfg_msg *m;
 	int n;
 	va_list ap;
 
-	p->nerr++;
-	if (p->nerr > KRK_CFG_MAX_ERRORS) {
-		if (p->nerr == KRK_CFG_MAX_ERRORS + 1)
-			cfg_append(p, "... more errors not shown\n");
+	if (p->nerr++ >= KRK_CFG_MAX_ERRORS)
 		return;
-	}
-	n = snprintf(line_buf, sizeof(line_buf), "%s:%u:%u: %s: ", p->file,
+	m = &p->msgs[p->nerr - 1];
+	m->line = line;
+	m->col = col;
+	m->seq = p->nerr;
+	n = snprintf(m->text, sizeof(m->text), "%s:%u:%u: %s: ", p->file,
 	    line, col, key);
-	if (n < 0 || (size_t)n >= sizeof(line_buf))
-		n = (int)sizeof(line_buf) - 1;
+	if (n < 0 || (size_t)n >= sizeof(m->text))
+		n = (int)sizeof(m->text) - 1;
 	va_start(ap, fmt);
-	vsnprintf(line_buf + n, sizeof(line_buf) - (size_t)n, fmt, ap);
+	vsnprintf(m->text + n, sizeof(m->text) - (size_t)n, fmt, ap);
 	va_end(ap);
-	cfg_append(p, line_buf);
-	cfg_append(p, "\n");
+}
+
+static int
+cfg_msg_cmp(const void *a, const void *b)
+{
+	const struct cfg_msg *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->col != y->col)
+		return x->col < y->col ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Write the kept errors, in file order, into the caller's buffer. */
+static void
+cfg_flush_errors(struct cfgp *p)
+{
+	unsigned i, n = p->nerr < KRK_CFG_MAX_ERRORS ? p->nerr :
+	    KRK_CFG_MAX_ERRORS;
+	char more[64];
+
+	qsort(p->msgs, n, sizeof(p->msgs[0]), cfg_msg_cmp);
+	for (i = 0; i < n; i++) {
+		cfg_append(p, p->msgs[i].text);
+		cfg_append(p, "\n");
+	}
+	if (p->nerr > n) {
+		snprintf(more, sizeof(more), "... and %u more errors\n",
+		    p->nerr - n);
+		cfg_append(p, more);
+	}
 }
 
 #define cfg_error(p, node, key, ...)					\
@@ -511,8 +547,12 @@ get_list(struct cfgp *p, yaml_node_t *n, const char *path, size_t max,
 	}
 	c = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 	if (c == 0 || c > max) {
-		cfg_error(p, n, path, "expected a list of 1 to %zu entries, "
-		    "found %zu", max, c);
+		if (c == 0)
+			cfg_error(p, n, path, "expected a list of 1 to %zu "
+			    "entries, found an empty list", max);
+		else
+			cfg_error(p, n, path, "expected a list of 1 to %zu "
+			    "entries, found %zu", max, c);
 		return false;
 	}
 	*count = c;
@@ -653,39 +693,65 @@ abspath_ok(const char *s)
 	}
 }
 
-/* The base of relative host paths for a file name as given. */
+/*
+ * The base of relative host paths: the file's directory, absolute (its
+ * real path when it exists, else joined to the current directory, as for
+ * an in-memory buffer named for a file that is not there).
+ */
 static char *
 dir_of(const char *file)
 {
 	const char *sl = strrchr(file, '/');
+	char *d, *r, cwd[PATH_MAX];
 
 	if (sl == NULL)
-		return strdup(".");
-	if (sl == file)
-		return strdup("/");
-	return strndup(file, (size_t)(sl - file));
+		d = strdup(".");
+	else if (sl == file)
+		d = strdup("/");
+	else
+		d = strndup(file, (size_t)(sl - file));
+	if (d == NULL)
+		return NULL;
+	if ((r = realpath(d, NULL)) != NULL) {
+		free(d);
+		return r;
+	}
+	if (d[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return d;
+	if (asprintf(&r, "%s/%s", cwd, d) < 0)
+		r = NULL;
+	free(d);
+	return r;
 }
 
-/* Relative host path -> DIR/path; absolute stays. */
+/*
+ * Relative host path -> DIR/path; absolute stays.  Leading "./" and "../"
+ * are taken off against DIR, which is a real path, so that is exact:
+ * "../httpd/httpd.kx" next to /x/deployments is /x/httpd/httpd.kx.
+ */
 static int
 resolve_path(struct cfgp *p, char **pathp)
 {
+	const char *rel = *pathp;
+	size_t dl = strlen(p->cfg->dir);
 	char *r;
-	const char *dir = p->cfg->dir;
 
-	if ((*pathp)[0] == '/')
+	if (rel[0] == '/')
 		return 0;
-	if (strcmp(dir, ".") == 0) {
-		char cwd[PATH_MAX];
-
-		if (getcwd(cwd, sizeof(cwd)) == NULL)
-			return 0;	/* leave it relative to the cwd */
-		if (asprintf(&r, "%s/%s", cwd, *pathp) < 0) {
-			p->nomem = true;
-			return ENOMEM;
-		}
-	} else if (asprintf(&r, "%s%s%s", dir,
-	    dir[strlen(dir) - 1] == '/' ? "" : "/", *pathp) < 0) {
+	for (;;) {
+		if (rel[0] == '.' && rel[1] == '/')
+			rel += 2;
+		else if (rel[0] == '.' && rel[1] == '.' && rel[2] == '/') {
+			rel += 3;
+			while (dl > 1 && p->cfg->dir[dl - 1] != '/')
+				dl--;
+			if (dl > 1)
+				dl--;		/* the slash, unless root */
+		} else
+			break;
+	}
+	if (asprintf(&r, "%.*s%s%s", (int)dl, p->cfg->dir,
+	    p->cfg->dir[dl - 1] == '/' ? "" : "/", rel) < 0) {
 		p->nomem = true;
 		return ENOMEM;
 	}
@@ -1728,27 +1794,49 @@ file_stem(const char *file)
 	return strdup(buf);
 }
 
+static int config_parse(struct cfgp *, const char *, size_t,
+    struct krk_config **);
+
 int
 krk_config_parse(const char *name, const char *buf, size_t len,
     struct krk_config **cfgp, char *err, size_t errlen)
 {
-	struct cfgp p = { .file = name, .err = err, .errlen = errlen };
+	struct cfgp *pp;
+	int e;
+
+	*cfgp = NULL;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	/* The state holds the error lines: too big for a small stack. */
+	if ((pp = calloc(1, sizeof(*pp))) == NULL)
+		return ENOMEM;
+	pp->file = name;
+	pp->err = err;
+	pp->errlen = errlen;
+	e = config_parse(pp, buf, len, cfgp);
+	cfg_flush_errors(pp);
+	free(pp);
+	return e;
+}
+
+static int
+config_parse(struct cfgp *p, const char *buf, size_t len,
+    struct krk_config **cfgp)
+{
+	const char *name = p->file;
 	struct krk_config *c;
 	yaml_parser_t yp;
 	yaml_node_t *root;
 	int e = 0;
 
-	*cfgp = NULL;
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
 	if (len > KRK_CFG_MAX_BYTES) {
-		cfg_error_at(&p, 1, 1, "(file)", "expected at most %u bytes, "
+		cfg_error_at(p, 1, 1, "(file)", "expected at most %u bytes, "
 		    "found %zu", KRK_CFG_MAX_BYTES, len);
 		return EINVAL;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return ENOMEM;
-	p.cfg = c;
+	p->cfg = c;
 	c->path = strdup(name);
 	c->dir = dir_of(name);
 	c->name = file_stem(name);
@@ -1762,49 +1850,49 @@ krk_config_parse(const char *name, const char *buf, size_t len,
 	c->mlock = true;
 	c->log_size = KRK_DEF_LOG;
 
-	if ((e = check_events(&p, buf, len)) != 0)
+	if ((e = check_events(p, buf, len)) != 0)
 		goto out;
 	if (!yaml_parser_initialize(&yp)) {
 		e = ENOMEM;
 		goto out;
 	}
 	yaml_parser_set_input_string(&yp, (const unsigned char *)buf, len);
-	if (!yaml_parser_load(&yp, &p.doc)) {
-		yaml_problem(&p, &yp);
+	if (!yaml_parser_load(&yp, &p->doc)) {
+		yaml_problem(p, &yp);
 		yaml_parser_delete(&yp);
-		e = p.nomem ? ENOMEM : EINVAL;
+		e = p->nomem ? ENOMEM : EINVAL;
 		goto out;
 	}
 	yaml_parser_delete(&yp);
-	if ((root = yaml_document_get_root_node(&p.doc)) == NULL)
-		cfg_error_at(&p, 1, 1, "(top)", "expected a mapping of "
+	if ((root = yaml_document_get_root_node(&p->doc)) == NULL)
+		cfg_error_at(p, 1, 1, "(top)", "expected a mapping of "
 		    "deployment keys, found an empty file");
 	else
-		parse_top(&p, root);
-	yaml_document_delete(&p.doc);
+		parse_top(p, root);
+	yaml_document_delete(&p->doc);
 
 	/* Defaults that depend on the name. */
-	if (p.nerr == 0 && !p.nomem && c->control_socket == NULL &&
+	if (p->nerr == 0 && !p->nomem && c->control_socket == NULL &&
 	    asprintf(&c->control_socket, "/run/krank/%s.sock", c->name) < 0) {
 		c->control_socket = NULL;
-		p.nomem = true;
+		p->nomem = true;
 	}
-	if (p.nerr == 0 && !p.nomem && c->attach_socket == NULL &&
+	if (p->nerr == 0 && !p->nomem && c->attach_socket == NULL &&
 	    asprintf(&c->attach_socket, "/run/krank/%s.attach", c->name) < 0) {
 		c->attach_socket = NULL;
-		p.nomem = true;
+		p->nomem = true;
 	}
-	if (c->components == NULL && !p.nomem &&
+	if (c->components == NULL && !p->nomem &&
 	    (c->components = calloc(1, sizeof(char *))) == NULL)
-		p.nomem = true;
+		p->nomem = true;
 out:
-	if (p.nomem)
+	if (p->nomem)
 		e = ENOMEM;
-	else if (p.nerr > 0)
+	else if (p->nerr > 0)
 		e = EINVAL;
 	if (e != 0) {
-		if (e == ENOMEM && p.nerr == 0)
-			cfg_error_at(&p, 1, 1, "(file)", "expected memory to "
+		if (e == ENOMEM && p->nerr == 0)
+			cfg_error_at(p, 1, 1, "(file)", "expected memory to "
 			    "parse it, found none (out of memory)");
 		krk_config_free(c);
 		return e;
