@@ -1640,21 +1640,36 @@ parse_top(struct cfgp *p, yaml_node_t *root)
 /* ---- loading --------------------------------------------------------- */
 
 static void
-yaml_problem(struct cfgp *p, const yaml_parser_t *yp)
+yaml_problem(struct cfgp *p, const yaml_parser_t *yp, const char *buf,
+    size_t len)
 {
 	char ctx[96] = "";
+	unsigned line, col;
+	size_t i;
 
 	if (yp->error == YAML_MEMORY_ERROR) {
 		p->nomem = true;
 		return;
 	}
-	if (yp->context != NULL)
+	line = (unsigned)yp->problem_mark.line + 1;
+	col = (unsigned)yp->problem_mark.column + 1;
+	if (yp->error == YAML_READER_ERROR) {
+		/* The reader (encoding) gives a byte offset, not a mark. */
+		line = col = 1;
+		for (i = 0; i < yp->problem_offset && i < len; i++) {
+			if (buf[i] == '\n') {
+				line++;
+				col = 1;
+			} else if (((unsigned char)buf[i] & 0xc0) != 0x80)
+				col++;
+		}
+		snprintf(ctx, sizeof(ctx), " (byte 0x%02x)",
+		    yp->problem_value & 0xff);
+	} else if (yp->context != NULL)
 		snprintf(ctx, sizeof(ctx), " (%s at line %zu)", yp->context,
 		    yp->context_mark.line + 1);
-	cfg_error_at(p, (unsigned)yp->problem_mark.line + 1,
-	    (unsigned)yp->problem_mark.column + 1, "(yaml)",
-	    "expected valid YAML, found: %s%s",
-	    yp->problem ? yp->problem : "an error", ctx);
+	cfg_error_at(p, line, col, "(yaml)", "expected valid YAML, found: "
+	    "%s%s", yp->problem ? yp->problem : "an error", ctx);
 }
 
 /*
@@ -1678,7 +1693,7 @@ check_events(struct cfgp *p, const char *buf, size_t len)
 	yaml_parser_set_input_string(&yp, (const unsigned char *)buf, len);
 	while (!done) {
 		if (!yaml_parser_parse(&yp, &ev)) {
-			yaml_problem(p, &yp);
+			yaml_problem(p, &yp, buf, len);
 			e = EINVAL;
 			break;
 		}
@@ -1858,7 +1873,7 @@ config_parse(struct cfgp *p, const char *buf, size_t len,
 	}
 	yaml_parser_set_input_string(&yp, (const unsigned char *)buf, len);
 	if (!yaml_parser_load(&yp, &p->doc)) {
-		yaml_problem(p, &yp);
+		yaml_problem(p, &yp, buf, len);
 		yaml_parser_delete(&yp);
 		e = p->nomem ? ENOMEM : EINVAL;
 		goto out;

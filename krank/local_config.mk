@@ -29,7 +29,7 @@ tests_krank_krk_config_check_san_LDADD = $(KRK_CONFIG_LIBS)
 krk_config_tests = tests/krank/test_krk_config.sh \
 	tests/krank/test_krk_config_san.sh
 TESTS += $(krk_config_tests)
-EXTRA_DIST += $(krk_config_tests) tests/krank/krk_config_cases.sh
+EXTRA_DIST += $(krk_config_tests)
 
 # libFuzzer target (see tests/fuzz/local.mk).
 fuzz_targets += tests/fuzz/fuzz_krk_config
