@@ -2,7 +2,8 @@
  * krk_config.c - the deployment file (krank-deployment(5)): parsed with
  * libyaml into a document, then walked against a fixed schema into
  * struct krk_config.  All errors are collected (up to a cap), each one line
- * "FILE:LINE:COL: KEY: expected WHAT, found WHAT".
+ * "FILE:LINE:COL: KEY: expected WHAT, found WHAT".  The syntax of single
+ * values is in krk_config_value.c, printing in krk_config_print.c.
  *
  * Schema (every key optional unless marked required; unknown keys are
  * errors):
@@ -50,6 +51,7 @@
 #include <yaml.h>
 
 #include "krk_config.h"
+#include "krk_config_int.h"
 
 #define KRK_CFG_MAX_BYTES	(1u << 20)	/* the whole file */
 #define KRK_CFG_MAX_DEPTH	16		/* schema needs 4 */
@@ -405,25 +407,6 @@ get_bool(struct cfgp *p, yaml_node_t *n, const char *path, bool *out)
 	return EINVAL;
 }
 
-/* Decimal only: "010" is 10, not 8, and no signs, spaces or hex. */
-static int
-parse_u64(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (*s == '\0')
-		return EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return EINVAL;
-		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-			return ERANGE;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*out = v;
-	return 0;
-}
-
 static int
 get_uint(struct cfgp *p, yaml_node_t *n, const char *path, uint64_t min,
     uint64_t max, uint64_t *out)
@@ -437,7 +420,7 @@ get_uint(struct cfgp *p, yaml_node_t *n, const char *path, uint64_t min,
 	    max);
 	if ((s = get_scalar(p, n, path, exp, 32)) == NULL)
 		return EINVAL;
-	e = parse_u64(s, &v);
+	e = krk_cfg_parse_u64(s, &v);
 	if (e == 0 && (v < min || v > max))
 		e = ERANGE;
 	if (e != 0) {
@@ -446,22 +429,6 @@ get_uint(struct cfgp *p, yaml_node_t *n, const char *path, uint64_t min,
 	}
 	*out = v;
 	return 0;
-}
-
-static void
-fmt_size(uint64_t v, char *buf, size_t len)
-{
-	static const char units[] = "KMGTPE";
-	int u = -1;
-
-	while (v != 0 && (v & 1023) == 0 && u < 5) {
-		v >>= 10;
-		u++;
-	}
-	if (u < 0)
-		snprintf(buf, len, "%" PRIu64, v);
-	else
-		snprintf(buf, len, "%" PRIu64 "%c", v, units[u]);
 }
 
 static int
@@ -473,8 +440,8 @@ get_size(struct cfgp *p, yaml_node_t *n, const char *path, uint64_t min,
 	uint64_t v;
 	int e;
 
-	fmt_size(min, a, sizeof(a));
-	fmt_size(max, b, sizeof(b));
+	krk_cfg_fmt_size(min, a, sizeof(a));
+	krk_cfg_fmt_size(max, b, sizeof(b));
 	snprintf(exp, sizeof(exp), "a size %s..%s (bytes or K, M, G, T)", a, b);
 	if ((s = get_scalar(p, n, path, exp, 32)) == NULL)
 		return EINVAL;
@@ -598,101 +565,6 @@ loc_of(const yaml_node_t *n, struct krk_loc *loc)
 	loc->col = (unsigned)n->start_mark.column + 1;
 }
 
-/* ---- value syntax ---------------------------------------------------- */
-
-static bool
-name_ok(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > max)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' &&
-		    *s != '-')
-			return false;
-	return true;
-}
-
-/* "A.B.C.D" strictly: four decimal octets, no leading zeros. */
-static bool
-parse_ipv4(const char *s, const char **end, uint32_t *out)
-{
-	uint32_t a = 0;
-	int i;
-
-	for (i = 0; i < 4; i++) {
-		unsigned v = 0, nd = 0;
-
-		if (i > 0 && *s++ != '.')
-			return false;
-		while (*s >= '0' && *s <= '9' && nd < 4) {
-			v = v * 10 + (unsigned)(*s++ - '0');
-			nd++;
-		}
-		if (nd == 0 || nd > 3 || v > 255 ||
-		    (nd > 1 && s[-(int)nd] == '0'))
-			return false;
-		a = a << 8 | v;
-	}
-	*end = s;
-	*out = a;
-	return true;
-}
-
-static bool
-parse_cidr(const char *s, uint32_t *addr, unsigned *plen)
-{
-	const char *e;
-	uint64_t n;
-
-	if (!parse_ipv4(s, &e, addr) || *e != '/' || strlen(e + 1) > 2 ||
-	    (e[1] == '0' && e[2] != '\0') || parse_u64(e + 1, &n) != 0 ||
-	    n < 1 || n > 32)
-		return false;
-	*plen = (unsigned)n;
-	return true;
-}
-
-static bool
-parse_mac(const char *s, uint8_t mac[6])
-{
-	int i;
-
-	for (i = 0; i < 6; i++) {
-		if (!isxdigit((unsigned char)s[0]) ||
-		    !isxdigit((unsigned char)s[1]) ||
-		    s[2] != (i == 5 ? '\0' : ':'))
-			return false;
-		mac[i] = (uint8_t)strtoul((char[3]){ s[0], s[1], 0 }, NULL, 16);
-		s += 3;
-	}
-	return true;
-}
-
-/* An absolute path without ".", ".." or empty components. */
-static bool
-abspath_ok(const char *s)
-{
-	const char *c;
-
-	if (s[0] != '/')
-		return false;
-	if (s[1] == '\0')
-		return true;
-	for (c = s + 1;; ) {
-		const char *sl = strchr(c, '/');
-		size_t n = sl ? (size_t)(sl - c) : strlen(c);
-
-		if (n == 0 || (n == 1 && c[0] == '.') ||
-		    (n == 2 && c[0] == '.' && c[1] == '.'))
-			return false;
-		if (sl == NULL)
-			return true;
-		c = sl + 1;
-	}
-}
-
 /*
  * The base of relative host paths: the file's directory, absolute (its
  * real path when it exists, else joined to the current directory, as for
@@ -760,127 +632,6 @@ resolve_path(struct cfgp *p, char **pathp)
 	return 0;
 }
 
-/* ---- size and duration (shared with krankctl) ------------------------ */
-
-int
-krk_parse_size(const char *s, uint64_t *out)
-{
-	char num[24];
-	size_t n = 0;
-	unsigned shift = 0;
-	uint64_t v;
-	int e;
-
-	while (s[n] >= '0' && s[n] <= '9')
-		n++;
-	if (n == 0 || n >= sizeof(num))
-		return n == 0 ? EINVAL : ERANGE;
-	memcpy(num, s, n);
-	num[n] = '\0';
-	switch (s[n]) {
-	case '\0': shift = 0; break;
-	case 'K': case 'k': shift = 10; break;
-	case 'M': shift = 20; break;
-	case 'G': shift = 30; break;
-	case 'T': shift = 40; break;
-	default: return EINVAL;
-	}
-	if (s[n] != '\0') {
-		/* "64M", "64MB", "64MiB" alike. */
-		const char *t = s + n + 1;
-
-		if (!(t[0] == '\0' || strcmp(t, "B") == 0 ||
-		    strcmp(t, "iB") == 0))
-			return EINVAL;
-	}
-	if ((e = parse_u64(num, &v)) != 0)
-		return e;
-	if (shift && v > (UINT64_MAX >> shift))
-		return ERANGE;
-	*out = v << shift;
-	return 0;
-}
-
-int
-krk_parse_duration(const char *s, uint64_t *ns)
-{
-	static const struct { const char *sfx; uint64_t mul; } units[] = {
-		{ "ns", 1 }, { "us", 1000 }, { "ms", 1000000 },
-		{ "s", 1000000000ull }, { "m", 60000000000ull },
-		{ "h", 3600000000000ull },
-	};
-	char num[24];
-	size_t n = 0, i;
-	uint64_t v;
-	int e;
-
-	while (s[n] >= '0' && s[n] <= '9')
-		n++;
-	if (n == 0 || n >= sizeof(num))
-		return n == 0 ? EINVAL : ERANGE;
-	memcpy(num, s, n);
-	num[n] = '\0';
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (strcmp(s + n, units[i].sfx) == 0)
-			break;
-	if (i == sizeof(units) / sizeof(units[0]))
-		return EINVAL;	/* a unit is required: "10" is ambiguous */
-	if ((e = parse_u64(num, &v)) != 0)
-		return e;
-	if (v > UINT64_MAX / units[i].mul)
-		return ERANGE;
-	*ns = v * units[i].mul;
-	return 0;
-}
-
-static int
-cmp_int(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
-
-int
-krk_parse_cores(const char *s, int *cores, unsigned *ncores)
-{
-	bool seen[KRK_MAX_CORES] = { false };
-	unsigned n = 0;
-	int i;
-
-	for (;;) {
-		unsigned long lo, hi;
-		char *e;
-
-		if (*s < '0' || *s > '9')
-			return EINVAL;
-		lo = strtoul(s, &e, 10);
-		hi = lo;
-		if (*e == '-') {
-			if (e[1] < '0' || e[1] > '9')
-				return EINVAL;
-			hi = strtoul(e + 1, &e, 10);
-		}
-		if (lo >= KRK_MAX_CORES || hi >= KRK_MAX_CORES)
-			return ERANGE;
-		if (hi < lo)
-			return EINVAL;
-		for (; lo <= hi; lo++) {
-			if (seen[lo])
-				return EEXIST;
-			seen[lo] = true;
-		}
-		if (*e == '\0')
-			break;
-		if (*e != ',')
-			return EINVAL;
-		s = e + 1;
-	}
-	for (i = 0; i < KRK_MAX_CORES; i++)
-		if (seen[i])
-			cores[n++] = i;
-	*ncores = n;
-	return 0;
-}
-
 /* ---- sections -------------------------------------------------------- */
 
 static void
@@ -920,7 +671,17 @@ parse_cores(struct cfgp *p, yaml_node_t *n)
 		}
 		c->cores[c->ncores++] = (int)v;
 	}
-	qsort(c->cores, c->ncores, sizeof(c->cores[0]), cmp_int);
+	/* Ascending: the ids are distinct and below KRK_MAX_CORES. */
+	{
+		bool seen[KRK_MAX_CORES] = { false };
+		int id;
+
+		for (j = 0; j < c->ncores; j++)
+			seen[c->cores[j]] = true;
+		for (id = 0, j = 0; id < KRK_MAX_CORES; id++)
+			if (seen[id])
+				c->cores[j++] = id;
+	}
 }
 
 static void
@@ -1067,14 +828,14 @@ parse_iface(struct cfgp *p, yaml_node_t *n, const char *path,
 	path_key(kp, path, "name");
 	if (v[K_NAME] != NULL) {
 		s = get_scalar(p, v[K_NAME], kp, "an interface name", 256);
-		if (s != NULL && !name_ok(s, KRK_NAME_MAX - 1))
+		if (s != NULL && !krk_cfg_name_ok(s, KRK_NAME_MAX - 1))
 			cfg_error(p, v[K_NAME], kp, "expected an interface "
 			    "name ([A-Za-z0-9_.-], at most %d bytes), found %s",
 			    KRK_NAME_MAX - 1, WHAT(v[K_NAME]));
 		else if (s != NULL)
 			snprintf(f->name, sizeof(f->name), "%s", s);
 	} else if (f->device != NULL) {
-		if (name_ok(f->device, KRK_NAME_MAX - 1))
+		if (krk_cfg_name_ok(f->device, KRK_NAME_MAX - 1))
 			snprintf(f->name, sizeof(f->name), "%s", f->device);
 		else
 			cfg_error(p, v[K_DEVICE], kp, "expected a name "
@@ -1085,7 +846,7 @@ parse_iface(struct cfgp *p, yaml_node_t *n, const char *path,
 	if (v[K_MAC] != NULL) {
 		path_key(kp, path, "mac");
 		s = get_scalar(p, v[K_MAC], kp, "a MAC address", 64);
-		if (s != NULL && (!parse_mac(s, f->mac) || (f->mac[0] & 1)))
+		if (s != NULL && (!krk_cfg_parse_mac(s, f->mac) || (f->mac[0] & 1)))
 			cfg_error(p, v[K_MAC], kp, "expected a unicast MAC "
 			    "address such as \"02:00:00:00:00:01\", found %s",
 			    WHAT(v[K_MAC]));
@@ -1097,7 +858,7 @@ parse_iface(struct cfgp *p, yaml_node_t *n, const char *path,
 		cfg_error(p, n, kp, "expected an address A.B.C.D/N, found "
 		    "nothing");
 	else if (get_str(p, v[K_ADDR], kp, &f->address) == 0 &&
-	    !parse_cidr(f->address, &addr, &plen)) {
+	    !krk_cfg_parse_cidr(f->address, &addr, &plen)) {
 		cfg_error(p, v[K_ADDR], kp, "expected an address A.B.C.D/N "
 		    "(N 1..32), found %s", WHAT(v[K_ADDR]));
 		plen = 0;
@@ -1109,7 +870,7 @@ parse_iface(struct cfgp *p, yaml_node_t *n, const char *path,
 			    "(only a tap has a Linux side KRANK configures), "
 			    "found one on backend %s", backends[f->backend]);
 		else if (get_str(p, v[K_HOST], kp, &f->host_address) == 0 &&
-		    !parse_cidr(f->host_address, &a2, &pl2))
+		    !krk_cfg_parse_cidr(f->host_address, &a2, &pl2))
 			cfg_error(p, v[K_HOST], kp, "expected an address "
 			    "A.B.C.D/N (N 1..32), found %s", WHAT(v[K_HOST]));
 		else if (f->host_address != NULL && plen != 0 && a2 == addr)
@@ -1122,7 +883,7 @@ parse_iface(struct cfgp *p, yaml_node_t *n, const char *path,
 		path_key(kp, path, "gateway");
 		if (get_str(p, v[K_GW], kp, &f->gateway) != 0)
 			;
-		else if (!parse_ipv4(f->gateway, &e, &a2) || *e != '\0')
+		else if (!krk_cfg_parse_ipv4(f->gateway, &e, &a2) || *e != '\0')
 			cfg_error(p, v[K_GW], kp, "expected an address A.B.C.D, "
 			    "found %s", WHAT(v[K_GW]));
 		else if (plen != 0 && plen < 32 &&
@@ -1147,7 +908,7 @@ check_mount(struct cfgp *p, yaml_node_t *n, const char *path,
 
 	if (get_str(p, n, path, mountp) != 0)
 		return;
-	if (!abspath_ok(*mountp)) {
+	if (!krk_cfg_abspath_ok(*mountp)) {
 		cfg_error(p, n, path, "expected an absolute path without "
 		    "\".\", \"..\" or \"//\", found %s", WHAT(n));
 		return;
@@ -1270,7 +1031,7 @@ parse_isolate(struct cfgp *p, yaml_node_t *n, const char *path,
 	else if (get_str(p, v[K_ELF], kp, &is->elf) == 0) {
 		if (v[K_NAME] == NULL) {
 			elf_stem(is->elf, is->name, sizeof(is->name));
-			if (!name_ok(is->name, KRK_NAME_MAX - 1))
+			if (!krk_cfg_name_ok(is->name, KRK_NAME_MAX - 1))
 				cfg_error(p, v[K_ELF], kp, "expected a file "
 				    "whose stem is a valid isolate name (or a "
 				    "name key), found %s", WHAT(v[K_ELF]));
@@ -1280,7 +1041,7 @@ parse_isolate(struct cfgp *p, yaml_node_t *n, const char *path,
 	if (v[K_NAME] != NULL) {
 		path_key(kp, path, "name");
 		s = get_scalar(p, v[K_NAME], kp, "an isolate name", 256);
-		if (s != NULL && !name_ok(s, KRK_NAME_MAX - 1))
+		if (s != NULL && !krk_cfg_name_ok(s, KRK_NAME_MAX - 1))
 			cfg_error(p, v[K_NAME], kp, "expected an isolate name "
 			    "([A-Za-z0-9_.-], at most %d bytes), found %s",
 			    KRK_NAME_MAX - 1, WHAT(v[K_NAME]));
@@ -1327,7 +1088,7 @@ parse_isolate(struct cfgp *p, yaml_node_t *n, const char *path,
 	path_key(kp, path, "cwd");
 	if (v[K_CWD] != NULL) {
 		if (get_str(p, v[K_CWD], kp, &is->cwd) == 0 &&
-		    !abspath_ok(is->cwd))
+		    !krk_cfg_abspath_ok(is->cwd))
 			cfg_error(p, v[K_CWD], kp, "expected an absolute path "
 			    "in KRANK's file system, found %s", WHAT(v[K_CWD]));
 	} else
@@ -1335,7 +1096,7 @@ parse_isolate(struct cfgp *p, yaml_node_t *n, const char *path,
 	path_key(kp, path, "root");
 	if (v[K_ROOT] != NULL) {
 		if (get_str(p, v[K_ROOT], kp, &is->root) == 0 &&
-		    !abspath_ok(is->root))
+		    !krk_cfg_abspath_ok(is->root))
 			cfg_error(p, v[K_ROOT], kp, "expected an absolute path "
 			    "in KRANK's file system, found %s",
 			    WHAT(v[K_ROOT]));
@@ -1431,7 +1192,7 @@ parse_control(struct cfgp *p, yaml_node_t *n)
 		get_socket(p, v[0], "control.socket", &p->cfg->control_socket);
 	if (v[1] != NULL && (s = get_scalar(p, v[1], "control.group",
 	    "a group name", 256)) != NULL) {
-		if (parse_u64(s, &g) != 0 && getgrnam(s) == NULL)
+		if (krk_cfg_parse_u64(s, &g) != 0 && getgrnam(s) == NULL)
 			cfg_error(p, v[1], "control.group", "expected a group "
 			    "of this machine, found unknown group %s",
 			    WHAT(v[1]));
@@ -1468,7 +1229,7 @@ parse_attach(struct cfgp *p, yaml_node_t *n)
 		if ((s = get_scalar(p, it, ip, "a user name or uid", 256))
 		    == NULL)
 			continue;
-		if (parse_u64(s, &u) == 0) {
+		if (krk_cfg_parse_u64(s, &u) == 0) {
 			if (u >= UINT32_MAX) {
 				cfg_error(p, it, ip, "expected a uid "
 				    "0..4294967294, found %s", WHAT(it));
@@ -1533,7 +1294,7 @@ parse_top(struct cfgp *p, yaml_node_t *root)
 		return;
 	if (v[K_NAME] != NULL) {
 		s = get_scalar(p, v[K_NAME], "name", "a deployment name", 256);
-		if (s != NULL && !name_ok(s, 64))
+		if (s != NULL && !krk_cfg_name_ok(s, 64))
 			cfg_error(p, v[K_NAME], "name", "expected a deployment "
 			    "name ([A-Za-z0-9_.-], at most 64 bytes), found %s",
 			    WHAT(v[K_NAME]));
@@ -1541,7 +1302,7 @@ parse_top(struct cfgp *p, yaml_node_t *root)
 			free(c->name);
 			c->name = cfg_strdup(p, s);
 		}
-	} else if (!name_ok(c->name, 64))
+	} else if (!krk_cfg_name_ok(c->name, 64))
 		cfg_error_at(p, 1, 1, "name", "expected a deployment name "
 		    "([A-Za-z0-9_.-], at most 64 bytes) since the file's stem "
 		    "\"%.64s\" cannot be one, found nothing", c->name);
@@ -1622,7 +1383,7 @@ parse_top(struct cfgp *p, yaml_node_t *root)
 				char a[24];
 				kpath_t hp;
 
-				fmt_size(c->mem_size, a, sizeof(a));
+				krk_cfg_fmt_size(c->mem_size, a, sizeof(a));
 				path_key(hp, ip, "heap");
 				cfg_error(p, it, hp, "expected at most "
 				    "memory.size (%s), found more", a);
@@ -1980,207 +1741,4 @@ krk_config_load(const char *path, struct krk_config **cfgp, char *err,
 	e = krk_config_parse(path, buf, got, cfgp, err, errlen);
 	free(buf);
 	return e;
-}
-
-/* ---- printing -------------------------------------------------------- */
-
-/*
- * A YAML double-quoted string that reads back as the same bytes: what
- * YAML does not allow raw (C0/C1 controls, DEL, the BOM, surrogates) and
- * what it would fold (NEL, LS, PS) is escaped.  Values came from libyaml,
- * so they are valid UTF-8; a stray byte is escaped as \xNN anyway.
- */
-static void
-print_str(FILE *out, const char *s)
-{
-	const unsigned char *u = (const unsigned char *)s;
-
-	fputc('"', out);
-	while (*u) {
-		uint32_t cp;
-		int n, i;
-
-		if (*u < 0x80) {
-			if (*u == '"' || *u == '\\')
-				fprintf(out, "\\%c", *u);
-			else if (*u < 0x20 || *u == 0x7f)
-				fprintf(out, "\\x%02x", *u);
-			else
-				fputc(*u, out);
-			u++;
-			continue;
-		}
-		n = *u >= 0xf0 ? 4 : *u >= 0xe0 ? 3 : *u >= 0xc0 ? 2 : 0;
-		cp = n == 4 ? *u & 0x07u : n == 3 ? *u & 0x0fu : *u & 0x1fu;
-		for (i = 1; i < n; i++) {
-			if ((u[i] & 0xc0) != 0x80)
-				break;
-			cp = cp << 6 | (u[i] & 0x3fu);
-		}
-		if (n == 0 || i < n) {
-			fprintf(out, "\\x%02x", *u++);
-			continue;
-		}
-		if ((cp >= 0xa0 && cp <= 0xd7ff && cp != 0x2028 &&
-		    cp != 0x2029) || (cp >= 0xe000 && cp <= 0xfffd &&
-		    cp != 0xfeff) || (cp >= 0x10000 && cp <= 0x10ffff))
-			fwrite(u, 1, (size_t)n, out);
-		else if (cp <= 0xffff)
-			fprintf(out, "\\u%04x", (unsigned)cp);
-		else
-			fprintf(out, "\\U%08x", (unsigned)cp);
-		u += n;
-	}
-	fputc('"', out);
-}
-
-static void
-print_size(FILE *out, uint64_t v)
-{
-	char b[24];
-
-	fmt_size(v, b, sizeof(b));
-	fputs(b, out);
-}
-
-static void
-print_duration(FILE *out, uint64_t ns)
-{
-	static const struct { const char *sfx; uint64_t mul; } units[] = {
-		{ "h", 3600000000000ull }, { "m", 60000000000ull },
-		{ "s", 1000000000ull }, { "ms", 1000000 }, { "us", 1000 },
-		{ "ns", 1 },
-	};
-	size_t i;
-
-	for (i = 0; i < 5; i++)
-		if (ns != 0 && ns % units[i].mul == 0)
-			break;
-	fprintf(out, "%" PRIu64 "%s", ns / units[i].mul, units[i].sfx);
-}
-
-static void
-print_list(FILE *out, char *const *v, size_t n)
-{
-	size_t i;
-
-	fputc('[', out);
-	for (i = 0; i < n; i++) {
-		if (i)
-			fputs(", ", out);
-		print_str(out, v[i]);
-	}
-	fputc(']', out);
-}
-
-void
-krk_config_print(const struct krk_config *c, FILE *out)
-{
-	static const char *const huge[] = { "auto", "yes", "no" };
-	static const char *const be[] = { "tap", "afpacket", "wire", "dpdk" };
-	static const char *const rs[] = { "never", "on-failure", "always" };
-	size_t i;
-
-	fprintf(out, "# effective deployment of %s\nname: ", c->path);
-	print_str(out, c->name);
-	fputs("\ncores: [", out);
-	for (i = 0; i < c->ncores; i++)
-		fprintf(out, "%s%d", i ? ", " : "", c->cores[i]);
-	fprintf(out, "]\nrealtime: {sched_fifo: %s, priority: %d}\n",
-	    c->sched_fifo ? "yes" : "no", c->fifo_priority);
-	fputs("memory: {size: ", out);
-	print_size(out, c->mem_size);
-	fprintf(out, ", hugepages: %s, mlock: %s}\ncomponents: ",
-	    huge[c->hugepages], c->mlock ? "yes" : "no");
-	print_list(out, c->components, c->ncomponents);
-	fputc('\n', out);
-	if (c->nifaces > 0)
-		fputs("interfaces:\n", out);
-	for (i = 0; i < c->nifaces; i++) {
-		const struct krk_iface_cfg *f = &c->ifaces[i];
-
-		fputs("  - name: ", out);
-		print_str(out, f->name);
-		fprintf(out, "\n    backend: %s\n    device: ", be[f->backend]);
-		print_str(out, f->device);
-		if (f->has_mac)
-			fprintf(out, "\n    mac: \"%02x:%02x:%02x:%02x:%02x:%02x\"",
-			    f->mac[0], f->mac[1], f->mac[2], f->mac[3],
-			    f->mac[4], f->mac[5]);
-		fprintf(out, "\n    address: %s\n", f->address);
-		if (f->host_address != NULL)
-			fprintf(out, "    host_address: %s\n", f->host_address);
-		if (f->gateway != NULL)
-			fprintf(out, "    gateway: %s\n", f->gateway);
-		fprintf(out, "    mtu: %u\n", f->mtu);
-	}
-	if (c->ndisks > 0)
-		fputs("disks:\n", out);
-	for (i = 0; i < c->ndisks; i++) {
-		const struct krk_disk_cfg *d = &c->disks[i];
-
-		fputs("  - path: ", out);
-		print_str(out, d->path);
-		fprintf(out, "\n    fs: %s\n    mount: ", d->fs);
-		print_str(out, d->mount);
-		fprintf(out, "\n    readonly: %s\n", d->readonly ? "yes" : "no");
-	}
-	if (c->ntmpfs > 0)
-		fputs("tmpfs:\n", out);
-	for (i = 0; i < c->ntmpfs; i++) {
-		fputs("  - mount: ", out);
-		print_str(out, c->tmpfs[i].mount);
-		fputs("\n    size: ", out);
-		print_size(out, c->tmpfs[i].size);
-		fputc('\n', out);
-	}
-	if (c->nisolates > 0)
-		fputs("isolates:\n", out);
-	for (i = 0; i < c->nisolates; i++) {
-		const struct krk_isolate_cfg *is = &c->isolates[i];
-
-		fputs("  - name: ", out);
-		print_str(out, is->name);
-		fputs("\n    elf: ", out);
-		print_str(out, is->elf);
-		fputs("\n    argv: ", out);
-		print_list(out, is->argv, is->argc);
-		if (is->envc > 0) {
-			fputs("\n    env: ", out);
-			print_list(out, is->env, is->envc);
-		}
-		fputs("\n    cwd: ", out);
-		print_str(out, is->cwd);
-		fputs("\n    root: ", out);
-		print_str(out, is->root);
-		if (is->core >= 0)
-			fprintf(out, "\n    core: %d", is->core);
-		fputs("\n    heap: ", out);
-		print_size(out, is->heap);
-		fprintf(out, "\n    fds: %u\n    uid: %" PRIu32 "\n    gid: %"
-		    PRIu32 "\n    restart: %s\n    backoff: ", is->fds,
-		    is->uid, is->gid, rs[is->restart]);
-		print_duration(out, is->backoff_ns);
-		fputs("\n    backoff_max: ", out);
-		print_duration(out, is->backoff_max_ns);
-		fputc('\n', out);
-	}
-	fputs("control: {socket: ", out);
-	print_str(out, c->control_socket);
-	if (c->control_group != NULL) {
-		fputs(", group: ", out);
-		print_str(out, c->control_group);
-	}
-	fputs("}\nattach: {socket: ", out);
-	print_str(out, c->attach_socket);
-	if (c->nattach_uids > 0) {
-		fputs(", users: [", out);
-		for (i = 0; i < c->nattach_uids; i++)
-			fprintf(out, "%s%" PRIu32, i ? ", " : "",
-			    c->attach_uids[i]);
-		fputc(']', out);
-	}
-	fputs("}\nlog: {size: ", out);
-	print_size(out, c->log_size);
-	fputs("}\n", out);
 }

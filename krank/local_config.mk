@@ -1,7 +1,8 @@
 # krank/local_config.mk: the deployment file parser (krk_config.c), which
 # krank/local.mk compiles into the krank binary, and its tests: the check
 # driver (plain and ASan+UBSan) and the libFuzzer target.
-KRK_CONFIG_SRCS = krank/krk_config.c krank/krk_config.h
+KRK_CONFIG_SRCS = krank/krk_config.c krank/krk_config_value.c \
+	krank/krk_config_print.c krank/krk_config.h krank/krk_config_int.h
 KRK_CONFIG_CFLAGS = $(YAML_CFLAGS)
 KRK_CONFIG_LIBS = $(YAML_LIBS)
 
@@ -35,9 +36,9 @@ EXTRA_DIST += $(krk_config_tests)
 fuzz_targets += tests/fuzz/fuzz_krk_config
 TESTS += tests/fuzz/fuzz_krk_config.sh
 EXTRA_DIST += tests/fuzz/fuzz_krk_config.sh tests/fuzz/fuzz_krk_config.c
-tests/fuzz/fuzz_krk_config: tests/fuzz/fuzz_krk_config.c krank/krk_config.c \
-		krank/krk_config.h
+tests/fuzz/fuzz_krk_config: tests/fuzz/fuzz_krk_config.c $(KRK_CONFIG_SRCS)
 	@mkdir -p tests/fuzz
 	$(AM_V_CC)$(FUZZ_BUILD) -I$(srcdir)/krank $(YAML_CFLAGS) -o $@ \
 		$(srcdir)/tests/fuzz/fuzz_krk_config.c \
-		$(srcdir)/krank/krk_config.c $(YAML_LIBS)
+		`for f in $(KRK_CONFIG_SRCS); do case $$f in *.c) echo $(srcdir)/$$f;; esac; done` \
+		$(YAML_LIBS)
