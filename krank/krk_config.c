@@ -183,6 +183,17 @@ node_is_null(const yaml_node_t *n)
 	    strcmp(v, "NULL") == 0);
 }
 
+/* The text of a non-null scalar without NUL bytes, else NULL: what a
+ * keyword (yes, tap, on-failure) may be compared with. */
+static const char *
+node_word(const yaml_node_t *n)
+{
+	if (n->type != YAML_SCALAR_NODE || node_is_null(n) ||
+	    strlen((const char *)n->data.scalar.value) != n->data.scalar.length)
+		return NULL;
+	return (const char *)n->data.scalar.value;
+}
+
 /* What was found, for "found WHAT": a short, printable rendering. */
 static const char *
 node_what(const yaml_node_t *n, char *buf, size_t len)
@@ -320,7 +331,8 @@ map_keys(struct cfgp *p, yaml_node_t *node, const char *path,
 		}
 		ks = (const char *)k->data.scalar.value;
 		for (i = 0; i < nvalid; i++)
-			if (strcmp(ks, valid[i]) == 0)
+			if (k->data.scalar.length == strlen(valid[i]) &&
+			    memcmp(ks, valid[i], k->data.scalar.length) == 0)
 				break;
 		if (i == nvalid) {
 			path_key(kp, path, ks);
@@ -400,8 +412,9 @@ bool_word(const char *s, bool *out)
 static int
 get_bool(struct cfgp *p, yaml_node_t *n, const char *path, bool *out)
 {
-	if (n->type == YAML_SCALAR_NODE && !node_is_null(n) &&
-	    bool_word((const char *)n->data.scalar.value, out))
+	const char *s = node_word(n);
+
+	if (s != NULL && bool_word(s, out))
 		return 0;
 	cfg_error(p, n, path, "expected yes or no, found %s", WHAT(n));
 	return EINVAL;
@@ -485,10 +498,8 @@ get_enum(struct cfgp *p, yaml_node_t *n, const char *path,
 {
 	char list[128];
 	size_t i, o = 0;
-	const char *s = NULL;
+	const char *s = node_word(n);
 
-	if (n->type == YAML_SCALAR_NODE && !node_is_null(n))
-		s = (const char *)n->data.scalar.value;
 	for (i = 0; s != NULL && words[i] != NULL; i++)
 		if (strcmp(s, words[i]) == 0)
 			return (int)i;
@@ -712,8 +723,7 @@ parse_memory(struct cfgp *p, yaml_node_t *n)
 		    &p->cfg->mem_size);
 	if (v[1] != NULL) {
 		/* auto, or yes/no spelt as any YAML boolean. */
-		const char *s = v[1]->type == YAML_SCALAR_NODE ?
-		    (const char *)v[1]->data.scalar.value : "";
+		const char *s = node_word(v[1]) ? node_word(v[1]) : "";
 		bool b;
 
 		if (strcmp(s, "auto") == 0)
