@@ -367,6 +367,13 @@ else
 fi
 
 n=$((n + 1))
+printf 'cores: [1]\ncomponents:\n  - vfs\n  -   tmpfs\n' > "$work/c.yaml"
+if [ "$("$chk" -c "$work/c.yaml" | tr '\n' ' ')" = "components 2:1 vfs 3:5 tmpfs 4:7 " ]; then
+	echo "ok: component locations (for the registry check) 2:1, 3:5, 4:7"
+else
+	fail "component locations: $("$chk" -c "$work/c.yaml" | tr '\n' ' ')"
+fi
+n=$((n + 1))
 "$chk" "$work/does-not-exist.yaml" > /dev/null 2> "$work/err"
 if grep -qF "does-not-exist.yaml: cannot open: No such file or directory" "$work/err"; then
 	echo "ok: missing file named with its reason"
