@@ -35,7 +35,8 @@ EXTRA_DIST += $(krk_config_tests)
 # libFuzzer target (see tests/fuzz/local.mk).
 fuzz_targets += tests/fuzz/fuzz_krk_config
 TESTS += tests/fuzz/fuzz_krk_config.sh
-EXTRA_DIST += tests/fuzz/fuzz_krk_config.sh tests/fuzz/fuzz_krk_config.c
+EXTRA_DIST += tests/fuzz/fuzz_krk_config.sh tests/fuzz/fuzz_krk_config.c \
+	tests/fuzz/fuzz_krk_config.dict
 tests/fuzz/fuzz_krk_config: tests/fuzz/fuzz_krk_config.c $(KRK_CONFIG_SRCS)
 	@mkdir -p tests/fuzz
 	$(AM_V_CC)$(FUZZ_BUILD) -I$(srcdir)/krank $(YAML_CFLAGS) -o $@ \
