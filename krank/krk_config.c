@@ -35,7 +35,6 @@
  * libyaml's loader nor this walk (fixed depth, no recursion) can be driven
  * far by the input.  Lists and strings have their own caps below.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
