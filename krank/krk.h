@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -176,6 +177,11 @@ krk_sys_exit(void)
 
 /* The isolate the caller belongs to: heap, limits, its exit. */
 struct krk_heap *krk_self_heap(void);
+/* krk_self_id - the caller's isolate id (getpid() inside an isolate);
+ * krk_self_environ - its environment (NULL-terminated, owned by the
+ * isolate, read by getenv).  Outside an isolate: 0 and NULL. */
+int krk_self_id(void);
+char **krk_self_environ(void);
 unsigned krk_self_fd_limit(void);
 /* krk_self_exit - exit(status) from an isolate thread: ends the whole
  * isolate with that status.  Never returns. */
@@ -190,6 +196,14 @@ void krk_self_thread_exit(void *ret) __attribute__((noreturn));
 /* krk_sys_exports - add the isolate-visible system-call names (open,
  * read, socket, poll, epoll_*, pthread_*, clock_gettime ...) to tab. */
 int krk_sys_exports(struct kld_symtab *tab);
+/* krk_sys_libc_hooks - the isolate libc's host hooks (malloc, free,
+ * realloc on the caller's heap arena or, outside an isolate, the host's;
+ * exit to krk_self_exit).  write is left as the caller set it. */
+struct kld_libc_host;
+void krk_sys_libc_hooks(struct kld_libc_host *h);
+/* krk_sys_release - free what the shims keep for an isolate that ended
+ * (its epoll instances).  Call after its threads are gone. */
+void krk_sys_release(const struct krk_iso *iso);
 
 /* ---- the node (krk_boot.c) ------------------------------------------- */
 struct krk_node {
