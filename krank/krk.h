@@ -192,6 +192,9 @@ bool krk_self_range_ok(const void *p, size_t n);
 bool krk_self_console(int fd);
 void krk_self_console_drop(int fd);
 long krk_console_write(int fd, const void *buf, size_t len);
+/* krk_self_environ - its environment (NULL-terminated, owned by the
+ * isolate, read by getenv).  Outside an isolate: NULL. */
+char **krk_self_environ(void);
 unsigned krk_self_fd_limit(void);
 /* krk_self_exit - exit(status) from an isolate thread: ends the whole
  * isolate with that status.  Never returns. */
@@ -209,6 +212,14 @@ void krk_self_thread_exit(void *ret) __attribute__((noreturn));
 /* krk_sys_exports - add the isolate-visible system-call names (open,
  * read, socket, poll, epoll_*, pthread_*, clock_gettime ...) to tab. */
 int krk_sys_exports(struct kld_symtab *tab);
+/* krk_sys_libc_hooks - the isolate libc's host hooks (malloc, free,
+ * realloc on the caller's heap arena or, outside an isolate, the host's;
+ * exit to krk_self_exit).  write is left as the caller set it. */
+struct kld_libc_host;
+void krk_sys_libc_hooks(struct kld_libc_host *h);
+/* krk_sys_release - free what the shims keep for an isolate that ended
+ * (its epoll instances).  Call after its threads are gone. */
+void krk_sys_release(const struct krk_iso *iso);
 
 /* ---- the node (krk_boot.c) ------------------------------------------- */
 struct krk_node {

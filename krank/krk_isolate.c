@@ -269,6 +269,13 @@ krk_self_id(void)
 	return t ? t->iso->id : 0;
 }
 
+char **
+krk_self_environ(void)
+{
+	struct krk_thread *t = krk_self;
+	return t ? t->iso->envp : NULL;
+}
+
 unsigned
 krk_self_fd_limit(void)
 {

@@ -104,6 +104,9 @@ struct kld_libc_host {
 	void (*exit)(int status);	/* must not return */
 };
 void kld_libc_set_host(const struct kld_libc_host *host);
+/* kld_libc_errno_location - the calling thread's isolate errno (what an
+ * isolate's `errno` names); the syscall shims store failures there. */
+int *kld_libc_errno_location(void);
 
 /* A loaded object. */
 struct kld_object;
