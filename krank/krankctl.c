@@ -110,22 +110,24 @@ find_socket(void)
 	static char found[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char list[1024] = "";
 	int n = 0;
-	DIR *d = opendir(KRK_CTL_RUN_DIR);
-	if (d == NULL) {
+	struct dirent **ents;
+	int ne = scandir(KRK_CTL_RUN_DIR, &ents, NULL, alphasort);
+	if (ne < 0) {
 		fprintf(stderr, "krankctl: no KRANK is running: cannot open %s "
 		    "(%s); give the socket with -s\n", KRK_CTL_RUN_DIR,
 		    strerror(errno));
 		exit(EXIT_USAGE);
 	}
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		size_t l = strlen(e->d_name);
-		if (l < 6 || strcmp(e->d_name + l - 5, ".sock") != 0)
-			continue;
+	for (int i = 0; i < ne; i++) {
+		char nm[256];
+		snprintf(nm, sizeof(nm), "%s", ents[i]->d_name);
+		free(ents[i]);
+		size_t l = strlen(nm);
 		char p[sizeof(found) + 300];
 		struct stat st;
-		snprintf(p, sizeof(p), "%s/%s", KRK_CTL_RUN_DIR, e->d_name);
-		if (stat(p, &st) != 0 || !S_ISSOCK(st.st_mode))
+		snprintf(p, sizeof(p), "%s/%s", KRK_CTL_RUN_DIR, nm);
+		if (l < 6 || strcmp(nm + l - 5, ".sock") != 0 ||
+		    stat(p, &st) != 0 || !S_ISSOCK(st.st_mode))
 			continue;
 		if (strlen(p) >= sizeof(found))
 			continue;		/* cannot be connected to anyway */
@@ -134,7 +136,7 @@ find_socket(void)
 		size_t ll = strlen(list);
 		snprintf(list + ll, sizeof(list) - ll, "%s%s", ll ? " " : "", p);
 	}
-	closedir(d);
+	free(ents);
 	if (n == 0) {
 		fprintf(stderr, "krankctl: no KRANK is running: no *.sock in %s; "
 		    "give the socket with -s\n", KRK_CTL_RUN_DIR);

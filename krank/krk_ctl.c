@@ -158,6 +158,11 @@ read_request(int fd, char *buf, const char **argv, int *argcp, char *err,
 		    MSG_DONTWAIT);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
+		if (n == 0 && len == 0) {
+			/* A probe (a second KRANK checking for a live one). */
+			snprintf(err, errlen, "client closed without a request");
+			return ENOTCONN;
+		}
 		if (n <= 0) {
 			snprintf(err, errlen, "malformed request: %s before "
 			    "the terminating empty string",
@@ -1235,6 +1240,10 @@ krk_ctl_serve(int fd)
 	int argc;
 
 	int e = read_request(fd, buf, argv, &argc, err, sizeof(err));
+	if (e == ENOTCONN) {
+		krk_log(KRK_LOG_DEBUG, "ctl: %s", err);
+		return;
+	}
 	if (e != 0) {
 		CTR_INC(malformed);
 		krk_log(KRK_LOG_WARN, "ctl: %s", err);
@@ -1323,6 +1332,14 @@ client_main(void *arg)
 {
 	struct client *c = arg;
 	krk_ctl_serve(c->fd);
+	/* Unread request bytes would turn the close into a reset that can
+	 * destroy the reply before the client reads it: end our side, and
+	 * discard what already arrived (without waiting for more). */
+	shutdown(c->fd, SHUT_WR);
+	char sink[4096];
+	for (int i = 0; i < 16 && recv(c->fd, sink, sizeof(sink),
+	    MSG_DONTWAIT) > 0; i++)
+		;
 	pthread_mutex_lock(&ctl.lock);
 	ctl.fds[c->slot] = -1;
 	ctl.nclients--;

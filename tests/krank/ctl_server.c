@@ -4,7 +4,7 @@
  * in-process wire (KRANK's side virt0 10.0.0.1, a peer 10.0.0.2), one
  * established TCP connection and a listener, and a peer that sends a UDP
  * datagram "krank-capture N" to 10.0.0.1:7777 every 20 ms so captures
- * have known frames.  Isolates come from the test-only implementation.
+ * have known frames (KRANK's side echoes each one back).  Isolates come from the test-only implementation.
  *
  * usage: ctl_server SOCKET [GROUP]
  * Prints "ready" when serving; stops (krk_ctl_stop) at end of stdin.
@@ -65,15 +65,21 @@ traffic(void *arg)
 	return NULL;
 }
 
-/* Drain the UDP sink so its queue never fills. */
+/* Echo each datagram back, so captures see frames both ways. */
 static void *
 sink(void *arg)
 {
 	int s = *(int *)arg;
 	char buf[256];
-	while (!stop_traffic)
-		if (krs_recv(s, buf, sizeof(buf), 0) < 0 && errno != EAGAIN)
+	while (!stop_traffic) {
+		struct sockaddr_in from;
+		uint32_t fl = sizeof(from);
+		ssize_t n = krs_recvfrom(s, buf, sizeof(buf), 0, &from, &fl);
+		if (n < 0 && errno != EAGAIN)
 			break;
+		if (n > 0)
+			krs_sendto(s, buf, (size_t)n, 0, &from, fl);
+	}
 	return NULL;
 }
 
