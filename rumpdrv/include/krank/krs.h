@@ -260,6 +260,19 @@ KRS_EXPORT int krs_mount(const char *source, const char *target,
     const char *fstype, int flags, const void *data, size_t datalen);
 KRS_EXPORT int krs_unmount(const char *target, int flags);
 KRS_EXPORT int krs_statvfs(const char *path, struct krs_statvfs *sv);
+/*
+ * krs_mounts - the mount table, newest first: up to n entries into ents
+ * (ents may be NULL when n is 0).  Returns how many mounts there are (more
+ * than n: call again with a larger array), or -1 (ENOSYS: no vfs).
+ */
+struct krs_mntent {
+	uint64_t mnt_id;		/* f_fsid of krs_statvfs */
+	uint64_t mnt_flag;		/* KRS_MNT_RDONLY */
+	char mnt_fstype[16];
+	char mnt_on[128];
+	char mnt_from[128];
+};
+KRS_EXPORT int krs_mounts(struct krs_mntent *ents, size_t n);
 
 #ifdef __cplusplus
 }
