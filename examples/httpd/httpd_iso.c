@@ -5,7 +5,9 @@
  * deployment, and with the host's gcc into an ordinary Linux program that
  * the tests run against Linux's own stack.  No signals, no stdio streams.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1	/* accept4 */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
