@@ -467,8 +467,12 @@ next_request(struct server *s, struct conn *c)
 	if (status != 0)
 		return queue_error(s, c, status, false, true);
 	if (c->len > 0) {
-		c->st = C_READ;
-		c->deadline = s->now + s->cfg->header_timeout_ms;
+		/* The deadline runs from the request's first byte (or the
+		 * connection); more bytes do not extend it. */
+		if (c->st != C_READ) {
+			c->st = C_READ;
+			c->deadline = s->now + s->cfg->header_timeout_ms;
+		}
 	} else {
 		c->st = C_IDLE;
 		c->deadline = s->now + s->cfg->idle_timeout_ms;
