@@ -8,11 +8,11 @@ KRK_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/krank -I$(srcdir)/rumpdrv \
 	-I$(srcdir)/loader/libc
 KRK_CORE_SRCS = krank/krk.h krank/krk_config.h krank/krk_boot.c \
 	krank/krk_isolate.c
-KRK_ALL_SRCS = $(KRK_CORE_SRCS) $(KRK_CONFIG_SRCS) $(KRK_HEAP_SRCS) \
+KRK_ALL_SRCS = $(KRK_CORE_SRCS) $(KRK_CONFIG_SRCS) krank/krk_heap.c \
 	$(KRK_SYS_SRCS) $(KRK_CTL_SRCS)
-KRK_LDFLAGS = $(RUMPDRV_LINK_NET) $(RUMPDRV_LINK_EXT2) \
+KRANK_LINK = $(RUMPDRV_LINK_NET) $(RUMPDRV_LINK_EXT2) \
 	$(RUMPDRV_LINK_TMPFS) $(RUMPDRV_LINK_VFS)
-KRK_LDADD = rumpdrv/dev/blk/librumpdev_blk.a libkrank-loader.la \
+KRANK_LINK_LIBS = rumpdrv/dev/blk/librumpdev_blk.a libkrank-loader.la \
 	$(RUMPDRV_HYP_LIBS) $(KRK_CONFIG_LIBS) $(KRK_CTL_LIBS)
 KRK_DEPS = rumpdrv/net/librumpnet.a rumpdrv/fs/ext2/librumpfs_ext2.a \
 	rumpdrv/fs/tmpfs/librumpfs_tmpfs.a rumpdrv/dev/blk/librumpdev_blk.a \
@@ -20,9 +20,43 @@ KRK_DEPS = rumpdrv/net/librumpnet.a rumpdrv/fs/ext2/librumpfs_ext2.a \
 	libkrank-hypercall.la libkrank-loader.la
 
 bin_PROGRAMS += krank/krank
-krank_krank_SOURCES = krank/krk_main.c $(KRK_ALL_SRCS)
+krank_krank_SOURCES = krank/krk_main.c
 krank_krank_CPPFLAGS = $(KRK_CPPFLAGS)
 krank_krank_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS)
-krank_krank_LDFLAGS = $(KRK_LDFLAGS)
-krank_krank_LDADD = $(KRK_LDADD)
-krank_krank_DEPENDENCIES = $(KRK_DEPS)
+krank_krank_LDFLAGS = $(KRANK_LINK)
+krank_krank_LDADD = krank/libkrk.a $(KRANK_LINK_LIBS)
+krank_krank_DEPENDENCIES = krank/libkrk.a $(KRK_DEPS)
+# The core as a library for the tests and benchmarks that drive isolates
+# in-process.
+noinst_LIBRARIES += krank/libkrk.a
+krank_libkrk_a_SOURCES = $(KRK_ALL_SRCS)
+krank_libkrk_a_CPPFLAGS = $(KRK_CPPFLAGS)
+krank_libkrk_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS)
+dist_man8_MANS += docs/man/krank.8
+EXTRA_DIST += docs/krank.md
+
+# test_krk_isolate: isolates built by krank-cc (tests/krank/iso) run by
+# the real krk_isolate.c: exit status, faults contained, kill, restart,
+# heap limit.  test_krank_run.sh: krank run as a user runs it.
+check_PROGRAMS += tests/krank/test_krk_isolate
+tests_krank_test_krk_isolate_SOURCES = tests/krank/test_krk_isolate.c
+tests_krank_test_krk_isolate_CPPFLAGS = $(KRK_CPPFLAGS)
+tests_krank_test_krk_isolate_LDFLAGS = $(KRANK_LINK)
+tests_krank_test_krk_isolate_LDADD = krank/libkrk.a $(KRANK_LINK_LIBS)
+tests_krank_test_krk_isolate_DEPENDENCIES = krank/libkrk.a $(KRK_DEPS)
+TESTS += tests/krank/test_krk_isolate.sh tests/krank/test_krank_run.sh
+EXTRA_DIST += tests/krank/test_krk_isolate.sh tests/krank/test_krank_run.sh \
+	tests/krank/iso/exitcode.c tests/krank/iso/crash.c \
+	tests/krank/iso/spin.c tests/krank/iso/stackov.c \
+	tests/krank/iso/heapfill.c
+
+# Benchmarks (not in make check): make tests/bench/bench_krank_spawn, then
+# sh tests/bench/bench_krank.sh.
+EXTRA_PROGRAMS += tests/bench/bench_krank_spawn
+tests_bench_bench_krank_spawn_SOURCES = tests/bench/bench_krank_spawn.c
+tests_bench_bench_krank_spawn_CPPFLAGS = $(KRK_CPPFLAGS)
+tests_bench_bench_krank_spawn_LDFLAGS = $(KRANK_LINK)
+tests_bench_bench_krank_spawn_LDADD = krank/libkrk.a $(KRANK_LINK_LIBS)
+tests_bench_bench_krank_spawn_DEPENDENCIES = krank/libkrk.a $(KRK_DEPS)
+EXTRA_DIST += tests/bench/iso_first.c
+CLEANFILES += tests/bench/bench_krank_spawn

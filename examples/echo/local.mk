@@ -22,7 +22,7 @@ examples/echo/echo.kx: $(examples_echo_kx_srcs) examples/common/ex_util.h \
 	$(AM_V_CC)$(KRANK_CC_BUILD) -o $@ \
 		`for f in $(examples_echo_kx_srcs); do echo $(srcdir)/$$f; done`
 examples_kx = examples/echo/echo.kx
-# noinst_DATA += $(examples_kx)
+noinst_DATA = $(examples_kx)
 .PHONY: examples-kx
 examples-kx: $(examples_kx)
 CLEANFILES += examples/echo/echo.kx examples/httpd/httpd.kx
