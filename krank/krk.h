@@ -64,8 +64,49 @@ struct krk_heap_stats {
 	uint64_t mapped;		/* bytes of address space touched */
 	uint64_t failures;		/* allocations refused at the limit */
 	bool huge;			/* backed by huge pages */
+	uint64_t bad_frees;		/* free/realloc pointers refused */
 };
 void krk_heap_stats(const struct krk_heap *h, struct krk_heap_stats *st);
+/*
+ * Details of the arena functions (krk_heap.c):
+ * - The limit bounds the bytes handed out (in_use, counted after rounding
+ *   to the size class or to pages).  The arena reserves limit + limit/8 +
+ *   256 KiB of address space (rounded up to 2 MiB when huge) for
+ *   fragmentation; mapped never exceeds that.  Descriptors (64 bytes per
+ *   4 KiB page, committed with the pages) live outside, in normal pages.
+ * - A NULL from alloc, calloc (also on nmemb * n overflow), realloc (p
+ *   untouched) and memalign always means ENOMEM; the host errno is left
+ *   alone and the caller sets the isolate's.  failures counts each one.
+ *   alloc(0) returns a unique 16-byte block; realloc(p, 0) frees p and
+ *   returns NULL; realloc(NULL, n) is alloc(n) (all as glibc).  memalign
+ *   rounds an align that is not a power of two up to one (glibc memalign);
+ *   posix_memalign's EINVAL checks are the caller's.  Every block is 16-byte
+ *   aligned; memalign takes any power of two up to the arena's size.
+ * - krk_heap_create: EINVAL (limit 0 or > 8 TiB), ENOMEM (no address
+ *   space).  huge asks for MAP_HUGETLB 2 MiB pages; when they cannot be had
+ *   the arena uses 4 KiB pages, stats.huge is false and krk_heap_note says
+ *   why.  It never fails for want of huge pages.
+ * - free/realloc/usable check the pointer against the arena's own records:
+ *   one outside the arena (EFAULT), not the start of a live block (EINVAL),
+ *   or already free (EALREADY) is refused without touching the arena,
+ *   counted in bad_frees and reported to the fault hook (below); realloc
+ *   then returns NULL, usable returns 0.  krk_heap_contains is true when
+ *   [p, p+n) lies inside one live block.
+ * - Locking: one mutex per arena, uncontended without a host call; commit
+ *   of more pages (mprotect, once per 256 KiB or 2 MiB) is the only host
+ *   call after create.  A thread unwound inside an arena call leaves the
+ *   arena locked: unwind only threads whose arena is destroyed with them.
+ */
+/* krk_heap_fault_fn - told of a pointer free or realloc refused: op is
+ * "free" or "realloc", err EFAULT/EINVAL/EALREADY, why a phrase for a log
+ * line.  Called without the arena's lock held; it may end the isolate.
+ * Without a hook the first eight are printed on stderr. */
+typedef void krk_heap_fault_fn(void *arg, const char *op, const void *p,
+    int err, const char *why);
+void krk_heap_set_fault(struct krk_heap *h, krk_heap_fault_fn *fn, void *arg);
+/* krk_heap_note - how the arena is backed, and why not by huge pages when
+ * they were asked for ("4 KiB pages: ... not available (...)"). */
+const char *krk_heap_note(const struct krk_heap *h);
 
 /* ---- isolates (krk_isolate.c) ----------------------------------------- */
 enum krk_iso_state {

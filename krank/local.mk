@@ -8,7 +8,7 @@ KRK_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/krank -I$(srcdir)/rumpdrv \
 	-I$(srcdir)/loader/libc
 KRK_CORE_SRCS = krank/krk.h krank/krk_config.h krank/krk_boot.c \
 	krank/krk_isolate.c
-KRK_ALL_SRCS = $(KRK_CORE_SRCS) $(KRK_CONFIG_SRCS) krank/krk_heap.c \
+KRK_ALL_SRCS = $(KRK_CORE_SRCS) $(KRK_CONFIG_SRCS) $(KRK_HEAP_SRCS) \
 	$(KRK_SYS_SRCS) $(KRK_CTL_SRCS)
 KRANK_LINK = $(RUMPDRV_LINK_NET) $(RUMPDRV_LINK_EXT2) \
 	$(RUMPDRV_LINK_TMPFS) $(RUMPDRV_LINK_VFS)
