@@ -161,8 +161,17 @@ take_cores(const struct krk_config *cfg, char *err, size_t errlen)
 	remove_stale_partitions();
 	if (read_file("/sys/fs/cgroup/cgroup.controllers", buf,
 	    sizeof(buf)) != 0) {
-		snprintf(krk_node.cores_note, sizeof(krk_node.cores_note),
-		    "not isolated: no cgroup v2 hierarchy at /sys/fs/cgroup");
+		if (access("/sys/fs/cgroup/cpuset/cpuset.cpus", F_OK) == 0)
+			snprintf(krk_node.cores_note,
+			    sizeof(krk_node.cores_note), "not isolated: this "
+			    "host mounts cgroup v1 (the cpuset controller is at "
+			    "/sys/fs/cgroup/cpuset); cpuset partitions need the "
+			    "unified cgroup v2 hierarchy "
+			    "(systemd.unified_cgroup_hierarchy=1)");
+		else
+			snprintf(krk_node.cores_note,
+			    sizeof(krk_node.cores_note), "not isolated: no "
+			    "cgroup v2 hierarchy at /sys/fs/cgroup");
 	} else if (strstr(buf, "cpuset") == NULL) {
 		snprintf(krk_node.cores_note, sizeof(krk_node.cores_note),
 		    "not isolated: cpuset controller not available in "
@@ -335,8 +344,12 @@ take_interfaces(const struct krk_config *cfg, char *err, size_t errlen)
 			snprintf(mac, sizeof(mac), ",mac=%02x:%02x:%02x:%02x:%02x:"
 			    "%02x", ic->mac[0], ic->mac[1], ic->mac[2],
 			    ic->mac[3], ic->mac[4], ic->mac[5]);
-		snprintf(spec, sizeof(spec), "%s:%s%s,mtu=%u", be[ic->backend],
-		    ic->device, mac, ic->mtu ? ic->mtu : 1500);
+		/* Host interfaces keep their own MTU; the wire takes it. */
+		char mtu[24] = "";
+		if (ic->backend == KRK_BE_WIRE && ic->mtu)
+			snprintf(mtu, sizeof(mtu), ",mtu=%u", ic->mtu);
+		snprintf(spec, sizeof(spec), "%s:%s%s%s", be[ic->backend],
+		    ic->device, mac, mtu);
 		if (krs_if_virt_attach(spec, name, sizeof(name)) != 0) {
 			rv = errno;
 			snprintf(err, errlen, "interface %s: %s: %s%s", ic->name,
@@ -344,6 +357,13 @@ take_interfaces(const struct krk_config *cfg, char *err, size_t errlen)
 			    " (run krank as root or with CAP_NET_ADMIN)" : "");
 			return rv;
 		}
+		if (krs_if_rename(name, ic->name) != 0) {
+			rv = errno;
+			snprintf(err, errlen, "interface %s: naming %s: %s",
+			    ic->name, name, strerror(rv));
+			return rv;
+		}
+		snprintf(name, sizeof(name), "%s", ic->name);
 		if (krs_if_setaddr(name, ic->address) != 0 ||
 		    (ic->mtu && krs_if_setmtu(name, ic->mtu) != 0) ||
 		    krs_if_up(name, 1) != 0 ||
@@ -357,8 +377,8 @@ take_interfaces(const struct krk_config *cfg, char *err, size_t errlen)
 		if (ic->host_address && (rv = host_side(ic->device,
 		    ic->host_address, err, errlen)) != 0)
 			return rv;
-		say("interface %s: %s %s as %s, %s, mtu %u%s%s%s%s", ic->name,
-		    be[ic->backend], ic->device, name, ic->address,
+		say("interface %s: %s %s, %s, mtu %u%s%s%s%s", ic->name,
+		    be[ic->backend], ic->device, ic->address,
 		    ic->mtu ? ic->mtu : 1500,
 		    ic->gateway ? ", gateway " : "",
 		    ic->gateway ? ic->gateway : "",

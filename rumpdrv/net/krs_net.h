@@ -114,6 +114,9 @@ KRS_EXPORT int krs_if_virt_detach(const char *ifname);
 KRS_EXPORT int krs_if_setaddr(const char *ifname, const char *cidr);
 KRS_EXPORT int krs_if_setmtu(const char *ifname, unsigned mtu);
 KRS_EXPORT int krs_if_up(const char *ifname, int up);
+/* krs_if_rename - give an interface the name its user knows it by
+ * (1..15 bytes, no '/', ':' or spaces).  ENXIO, EEXIST, EINVAL. */
+KRS_EXPORT int krs_if_rename(const char *ifname, const char *newname);
 /* krs_route_add - "A.B.C.D/LEN" via gateway "A.B.C.D" (NULL: directly on
  * ifname); ifname NULL: the interface that reaches the gateway. */
 KRS_EXPORT int krs_route_add(const char *cidr, const char *gateway,

@@ -131,6 +131,31 @@ krs_if_setmtu(const char *ifname, unsigned mtu)
 }
 
 KRS_EXPORT int
+krs_if_rename(const char *ifname, const char *newname)
+{
+	struct netstack *ns = netstack_cur();
+	size_t n;
+	int err = 0;
+	if (ns == NULL)
+		return krs_fail(ENXIO);
+	if (ifname == NULL || newname == NULL)
+		return krs_fail(EFAULT);
+	n = strlen(newname);
+	if (n == 0 || n >= IFNAMSIZ || strpbrk(newname, "/ \t\n:") != NULL)
+		return krs_fail(EINVAL);
+	mutex_enter(&ns->ns_lock);
+	struct ifnet *ifp = if_byname(ns, ifname);
+	if (ifp == NULL)
+		err = ENXIO;
+	else if (strcmp(ifname, newname) != 0 && if_byname(ns, newname) != NULL)
+		err = EEXIST;
+	else
+		memcpy(ifp->if_xname, newname, n + 1);
+	mutex_exit(&ns->ns_lock);
+	return err ? krs_fail(err) : 0;
+}
+
+KRS_EXPORT int
 krs_if_up(const char *ifname, int up)
 {
 	int err;
