@@ -24,6 +24,9 @@
 /* Addresses below this are never valid buffers (the first page and
  * anything an isolate forms from NULL plus a small offset). */
 #define KRK_SYS_LOW_ADDR 65536u
+/* User space ends here on x86-64 (47-bit addresses); above is the host
+ * kernel's or non-canonical. */
+#define KRK_SYS_HIGH_ADDR 0x800000000000ull
 
 /* Slice of a blocking wait between two checks for a pending kill. */
 #define KRK_SYS_SLICE_MS 50
@@ -35,20 +38,26 @@ krk_sys_fail(int e)
 	return -1;
 }
 
-/* p .. p+n is a plausible isolate buffer (not NULL, not the low pages,
- * not wrapping).  n == 0 accepts anything, as Linux does. */
+/* p .. p+n is a plausible isolate buffer: not NULL, not the low pages,
+ * inside user space.  n == 0 accepts anything, as Linux does.  (Memory
+ * that is merely unmapped still faults inside the call: the isolate
+ * shares KRANK's address space, and checking mappings on every call is
+ * what this layer exists to avoid.) */
 static inline int
 krk_sys_badbuf(const void *p, size_t n)
 {
 	uintptr_t a = (uintptr_t)p;
 
-	return n != 0 && (a < KRK_SYS_LOW_ADDR || a + n < a);
+	return n != 0 && (a < KRK_SYS_LOW_ADDR || n > KRK_SYS_HIGH_ADDR ||
+	    a > KRK_SYS_HIGH_ADDR - n);
 }
 
 static inline int
 krk_sys_badptr(const void *p)
 {
-	return (uintptr_t)p < KRK_SYS_LOW_ADDR;
+	uintptr_t a = (uintptr_t)p;
+
+	return a < KRK_SYS_LOW_ADDR || a >= KRK_SYS_HIGH_ADDR;
 }
 
 /* Run one krs_ call inside the bracket; on -1 the host errno it left

@@ -172,6 +172,8 @@ test_errors(void)
 	FAILS(read(fd, null, 10), EFAULT, "read into NULL");
 	FAILS(write(fd, null, 10), EFAULT, "write from NULL");
 	FAILS(stat(null, (struct stat *)null), EFAULT, "stat(NULL)");
+	FAILS(read(fd, (char *)0xffff800000001000ull, 10), EFAULT,
+	    "read into a kernel address");
 	int one = 1;
 	FAILS(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)),
 	    ENOTSOCK, "setsockopt on a file");
