@@ -4,8 +4,9 @@
 # environment variables) into an isolate, run over KRANK's syscall layer
 # by krk_sys_run, must print exactly what the same source built by gcc
 # prints on Linux (run in a private network namespace for its loopback).
-# Also: the isolate verifies with krank-ld, and a call KRANK lacks is a
-# link error.
+# Also: the isolate verifies with krank-ld, a call KRANK lacks is a link
+# error, and a thread blocked in a system call is given up soon after a
+# kill.
 set -u
 bld=${top_builddir:-.}
 src=${top_srcdir:-.}
@@ -70,4 +71,20 @@ else
 	fail=1
 fi
 [ "$n" -ge 100 ] || { echo "FAIL: only $n checks ran"; fail=1; }
+
+# Kills: a thread blocked for good in poll, epoll_wait, nanosleep,
+# pthread_cond_wait or pthread_mutex_lock is marked killed after 100 ms
+# and must be given up within 200 ms of that (the shims wait in 50 ms
+# slices and check between them).
+"$bld/loader/krank-cc-uninstalled" -O2 -Wall -Wextra -Werror \
+    -o "$work/iso_block.kx" "$src/tests/krank/iso_block.c" || exit 1
+for mode in poll epoll sleep cond mutex; do
+	if timeout 30 "$bld/tests/krank/krk_sys_run" --kill-after 100 \
+	    "$work/iso_block.kx" $mode >"$work/block.out" 2>&1; then
+		echo "ok - killed while blocked in $mode: $(tail -1 "$work/block.out" | sed 's/.*killed, //')"
+	else
+		echo "FAIL: kill while blocked in $mode:"; cat "$work/block.out"
+		fail=1
+	fi
+done
 exit $fail
