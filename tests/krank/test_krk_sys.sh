@@ -72,6 +72,17 @@ else
 fi
 [ "$n" -ge 100 ] || { echo "FAIL: only $n checks ran"; fail=1; }
 
+# Again with the shims, the isolate libc and the loader under ASan+UBSan.
+"$bld/tests/krank/krk_sys_run_san" "$work/iso_posix.kx" / \
+    >"$work/san.out" 2>"$work/san.err"
+rs=$?
+if [ $rs -eq 0 ] && cmp -s "$work/linux.out" "$work/san.out"; then
+	echo "ok - under ASan+UBSan the isolate prints the same, no reports"
+else
+	echo "FAIL: ASan+UBSan run (exit $rs):"; cat "$work/san.err"
+	diff -u "$work/linux.out" "$work/san.out"; fail=1
+fi
+
 # Kills: a thread blocked for good in poll, epoll_wait, nanosleep,
 # pthread_cond_wait or pthread_mutex_lock is marked killed after 100 ms
 # and must be given up within 200 ms of that (the shims wait in 50 ms
@@ -85,6 +96,11 @@ for mode in poll epoll sleep cond mutex; do
 	else
 		echo "FAIL: kill while blocked in $mode:"; cat "$work/block.out"
 		fail=1
+	fi
+	if ! timeout 60 "$bld/tests/krank/krk_sys_run_san" --kill-after 100 \
+	    "$work/iso_block.kx" $mode >"$work/block.out" 2>&1; then
+		echo "FAIL: kill while blocked in $mode (ASan+UBSan):"
+		cat "$work/block.out"; fail=1
 	fi
 done
 exit $fail
