@@ -446,6 +446,54 @@ test_memory(void)
 	CHECK(memrchr("a/b/c", '/', 5) != NULL, "memrchr");
 }
 
+/* Calendar and stream functions: fixed dates printed, then a hash over
+ * many dates (the same hash on both runs means the same text). */
+static void
+test_calendar_streams(void)
+{
+	char buf[128];
+	struct tm tm;
+	time_t t = 1700000000;
+
+	CHECK(gmtime_r(&t, &tm) != NULL && strftime(buf, sizeof(buf),
+	    "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0, "HTTP date of 1700000000: "
+	    "%s", buf);
+	t = 951782400;		/* 2000-02-29 */
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%A %B %e %j %y %F %T %I %p %% %Z", &tm);
+	CHECK(tm.tm_yday == 59 && tm.tm_wday == 2, "leap day: %s", buf);
+	CHECK(strftime(buf, 5, "%Y-%m-%d", &tm) == 0, "strftime too small "
+	    "gives 0");
+	unsigned long long h = 1469598103934665603ull;
+	uint64_t x = 88172645463325252ull;
+	int agree = 1;
+	for (int i = 0; i < 2000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		t = (time_t)(x % 20000000000ull) - 10000000000;
+		if (gmtime_r(&t, &tm) == NULL)
+			continue;
+		struct tm back = tm;
+		agree &= timegm(&back) == t;
+		size_t n = strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S %a %b "
+		    "%j %w", &tm);
+		for (size_t k = 0; k < n; k++)
+			h = (h ^ (unsigned char)buf[k]) * 1099511628211ull;
+		h = (h ^ (unsigned)tm.tm_yday) * 1099511628211ull;
+	}
+	CHECK(agree, "timegm inverts gmtime_r for 2000 dates");
+	printf("2000 dates from -10^10 to 10^10 s: hash %016llx\n", h);
+	CHECK(fprintf(stdout, "%s %d|", "fprintf", 42) == 11, "fprintf to "
+	    "stdout");
+	CHECK(fputs("fputs|", stdout) >= 0 && fwrite("fwrite|", 1, 7, stdout) ==
+	    7 && fputc('\n', stdout) == '\n' && fflush(stdout) == 0,
+	    "fputs, fwrite, fputc, fflush");
+	CHECK(fileno(stderr) == 2, "fileno(stderr)");
+	CHECK(*strchrnul("abc", 'z') == '\0' && *strchrnul("abc", 'b') == 'b',
+	    "strchrnul");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -464,6 +512,7 @@ main(int argc, char **argv)
 	test_threads();
 	test_time_random();
 	test_memory();
+	test_calendar_streams();
 	printf("%d failures\n", failures);
 	exit(failures ? 1 : 0);
 }
