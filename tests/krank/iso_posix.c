@@ -335,6 +335,23 @@ test_poll_epoll(void)
 	    write(c, "yz", 2) == 2 && epoll_wait(ep, out, 4, 1000) == 1 &&
 	    epoll_wait(ep, out, 4, 0) == 0, "EPOLLONESHOT reports once");
 	CHECK(epoll_ctl(ep, EPOLL_CTL_DEL, s, NULL) == 0, "EPOLL_CTL_DEL");
+	/* Two ready descriptors, room for one event per call: the calls
+	 * take turns (Linux requeues a reported level-triggered entry). */
+	int u1 = socket(AF_INET, SOCK_DGRAM, 0), u2 = socket(AF_INET,
+	    SOCK_DGRAM, 0);
+	ev.events = EPOLLOUT;
+	ev.data.u32 = 1;
+	epoll_ctl(ep, EPOLL_CTL_ADD, u1, &ev);
+	ev.data.u32 = 2;
+	epoll_ctl(ep, EPOLL_CTL_ADD, u2, &ev);
+	unsigned seen = 0;
+	for (int i = 0; i < 4; i++)
+		if (epoll_wait(ep, out, 1, 0) == 1)
+			seen |= 1u << out[0].data.u32;
+	CHECK(seen == 6, "maxevents 1 over two ready entries reports both");
+	CHECK(close(u1) == 0 && epoll_wait(ep, out, 4, 0) == 1 &&
+	    out[0].data.u32 == 2, "a closed descriptor leaves the set");
+	close(u2);
 	CHECK(close(ep) == 0, "close the epoll descriptor");
 	FAILS(epoll_wait(ep, out, 4, 0), EBADF, "epoll_wait on a closed one");
 	close(c);
