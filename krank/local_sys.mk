@@ -13,7 +13,8 @@ EXTRA_DIST += krank/krk_sys_exports.def
 # krank/krk_isolate.c).
 check_PROGRAMS += tests/krank/krk_sys_run tests/krank/iso_posix_linux
 TESTS += tests/krank/test_krk_sys.sh
-EXTRA_DIST += tests/krank/test_krk_sys.sh tests/krank/iso_block.c
+EXTRA_DIST += tests/krank/test_krk_sys.sh tests/krank/iso_block.c \
+	tests/krank/iso_bench.c tests/krank/bench_krk_sys.sh
 tests_krank_krk_sys_run_SOURCES = tests/krank/krk_sys_run.c \
 	tests/krank/krk_iso_testimpl.c $(KRK_SYS_SRCS)
 tests_krank_krk_sys_run_CPPFLAGS = $(AM_CPPFLAGS) $(KRK_SYS_CPPFLAGS)
