@@ -33,6 +33,21 @@ else
 	echo "FAIL: krank-ld verify:"; cat "$work/verify"; fail=1
 fi
 
+# Every isolate header stands alone (twice included, strict C11).
+nh=0
+for h in $(cd "$src/loader/isolate/include" && find . -name '*.h' | sed 's|^\./||' | sort); do
+	printf '#include <%s>\n#include <%s>\nint krank_unit;\n' "$h" "$h" \
+	    >"$work/h.c"
+	if "$bld/loader/krank-cc-uninstalled" -std=c11 -Wall -Wextra -Werror \
+	    -pedantic -c -o "$work/h.o" "$work/h.c" >"$work/h.log" 2>&1; then
+		nh=$((nh + 1))
+	else
+		echo "FAIL: <$h> does not compile on its own:"; cat "$work/h.log"
+		fail=1
+	fi
+done
+echo "ok - $nh isolate headers compile on their own (-std=c11 -pedantic)"
+
 cat >"$work/bad.c" <<'XEOF'
 #include <stdio.h>
 void *fopen(const char *, const char *);
@@ -55,6 +70,7 @@ cat "$work/krank.err"
 # The Linux run: the same program, in a temporary directory, in a
 # network namespace of its own with only lo up.
 mkdir "$work/dir"
+# shellcheck disable=SC2016
 KRK_TEST=isolate unshare -rn sh -c 'ip link set lo up && exec "$0" "$1"' \
     "$bld/tests/krank/iso_posix_linux" "$work/dir" >"$work/linux.out" 2>&1
 rl=$?
