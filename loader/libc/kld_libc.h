@@ -95,6 +95,10 @@ const char *kld_libc_inet_ntop(int, const void *, char *, unsigned)
     KLD_HIDDEN;
 int kld_libc_inet_aton(const char *, void *) KLD_HIDDEN;
 unsigned kld_libc_inet_addr(const char *) KLD_HIDDEN;
+int kld_libc_getaddrinfo(const char *, const char *, const void *, void **)
+    KLD_HIDDEN;
+void kld_libc_freeaddrinfo(void *) KLD_HIDDEN;
+const char *kld_libc_gai_strerror(int) KLD_HIDDEN;
 
 int kld_libc_vfprintf(void *, const char *, va_list) KLD_HIDDEN;
 int kld_libc_fprintf(void *, const char *, ...) KLD_HIDDEN;

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -253,6 +254,40 @@ test_tcp(void)
 	close(c);
 	close(s);
 	close(l);
+}
+
+static void
+test_addrinfo(void)
+{
+	struct addrinfo hints, *res = NULL;
+	char txt[INET_ADDRSTRLEN];
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_INET;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST;
+	int e = getaddrinfo("127.0.0.1", "8080", &hints, &res);
+	struct sockaddr_in *sin = res ? (struct sockaddr_in *)res->ai_addr : NULL;
+	CHECK(e == 0 && res->ai_next == NULL && res->ai_family == AF_INET &&
+	    res->ai_socktype == SOCK_STREAM && res->ai_protocol == IPPROTO_TCP &&
+	    res->ai_addrlen == sizeof(*sin) && ntohs(sin->sin_port) == 8080 &&
+	    inet_ntop(AF_INET, &sin->sin_addr, txt, sizeof(txt)) != NULL,
+	    "getaddrinfo 127.0.0.1:8080: %s port %d", txt,
+	    sin ? ntohs(sin->sin_port) : -1);
+	if (res != NULL)
+		freeaddrinfo(res);
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+	res = NULL;
+	e = getaddrinfo(NULL, "80", &hints, &res);
+	sin = res ? (struct sockaddr_in *)res->ai_addr : NULL;
+	CHECK(e == 0 && sin->sin_addr.s_addr == htonl(INADDR_ANY) &&
+	    ntohs(sin->sin_port) == 80, "getaddrinfo passive: any address");
+	if (res != NULL)
+		freeaddrinfo(res);
+	hints.ai_flags = AI_NUMERICHOST;
+	e = getaddrinfo("not.a.number", "80", &hints, &res);
+	CHECK(e == EAI_NONAME, "getaddrinfo of a name with AI_NUMERICHOST: %s",
+	    gai_strerror(e));
 }
 
 static void
@@ -525,6 +560,7 @@ main(int argc, char **argv)
 	test_errors();
 	test_tcp();
 	test_udp();
+	test_addrinfo();
 	test_poll_epoll();
 	test_threads();
 	test_time_random();
