@@ -387,6 +387,21 @@ test_poll_epoll(void)
 	CHECK(close(u1) == 0 && epoll_wait(ep, out, 4, 0) == 1 &&
 	    out[0].data.u32 == 2, "a closed descriptor leaves the set");
 	close(u2);
+	/* More entries than fit the shim's stack array (64). */
+	int many[100], nm = 0;
+	for (int i = 0; i < 100; i++) {
+		many[i] = socket(AF_INET, SOCK_DGRAM, 0);
+		ev.events = EPOLLOUT;
+		ev.data.u32 = (unsigned)i;
+		if (many[i] >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, many[i], &ev) == 0)
+			nm++;
+	}
+	struct epoll_event big[128];
+	CHECK(nm == 100 && epoll_wait(ep, big, 128, 0) == 100,
+	    "100 writable sockets in one epoll_wait");
+	for (int i = 0; i < 100; i++)
+		close(many[i]);
+	CHECK(epoll_wait(ep, big, 128, 0) == 0, "all gone after close");
 	CHECK(close(ep) == 0, "close the epoll descriptor");
 	FAILS(epoll_wait(ep, out, 4, 0), EBADF, "epoll_wait on a closed one");
 	close(c);
