@@ -190,6 +190,10 @@ void krk_self_exit(int status) __attribute__((noreturn));
  * caller's isolate on its core, with a guarded stack. */
 int krk_self_thread_create(void *(*fn)(void *), void *arg, void **handlep);
 int krk_self_thread_join(void *handle, void **retp);
+/* krk_self_thread_detach - the thread's resources go when it ends; it can
+ * no longer be joined (pthread_detach).  EINVAL when already detached or
+ * joined. */
+int krk_self_thread_detach(void *handle);
 void krk_self_thread_exit(void *ret) __attribute__((noreturn));
 
 /* ---- the syscall shims (krk_sys*.c) ------------------------------------ */

@@ -48,8 +48,10 @@ struct krk_epoll {
 /* krk_eptab_lock protects the table (slots, not the instances' items). */
 static pthread_mutex_t krk_eptab_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct krk_epoll *krk_eptab[KRK_EPOLL_MAX];
-/* Instances alive; lets close() skip the table scan when there are none. */
+/* Instances alive, and one past the highest slot ever used: close()
+ * skips the table when there are none and scans only the used part. */
 static _Atomic int krk_ep_live;
+static int krk_ep_hi;
 
 static const struct krk_iso *
 krk_owner(void)
@@ -146,6 +148,8 @@ krk_sys_epoll_create1(int flags)
 			if (krk_eptab[i] == NULL) {
 				krk_eptab[i] = ep;
 				krk_ep_live++;
+				if (i >= krk_ep_hi)
+					krk_ep_hi = i + 1;
 				fd = KRK_EPOLL_FD_BASE + i;
 				break;
 			}
@@ -356,7 +360,7 @@ krk_sys_epoll_forget(int fd)
 	if (krk_ep_live == 0)
 		return;
 	pthread_mutex_lock(&krk_eptab_lock);
-	for (int i = 0; i < KRK_EPOLL_MAX; i++) {
+	for (int i = 0; i < krk_ep_hi; i++) {
 		struct krk_epoll *ep = krk_eptab[i];
 		struct krk_epitem *it;
 

@@ -448,6 +448,15 @@ test_threads(void)
 		CHECK(pthread_join(t[i], &ret[i]) == 0 &&
 		    ret[i] == &tag[i] + 1, "pthread_join %d with its value", i);
 	CHECK(counter == 40000, "mutex: counter is %ld", counter);
+	pthread_t d;
+	ready = 0;
+	CHECK(pthread_create(&d, NULL, worker, &tag[0]) == 0 &&
+	    pthread_detach(d) == 0, "a detached thread");
+	pthread_mutex_lock(&mu);
+	while (ready < 1)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+	CHECK(counter == 60000, "the detached thread ran: counter %ld", counter);
 	CHECK(pthread_equal(pthread_self(), pthread_self()) &&
 	    !pthread_equal(t[0], t[1]), "pthread_self/pthread_equal");
 }
