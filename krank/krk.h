@@ -241,9 +241,14 @@ unsigned krk_self_fd_limit(void);
  * isolate with that status.  Never returns. */
 void krk_self_exit(int status) __attribute__((noreturn));
 /* Isolate threads (pthread_create inside an isolate): a thread of the
- * caller's isolate on its core, with a guarded stack. */
+ * caller's isolate on its core, with a guarded stack.  The handle must be
+ * the new thread's struct krk_thread (its krk_self): the shims' pthread_self
+ * returns krk_self, and pthread_equal(pthread_self(), t) must hold. */
 int krk_self_thread_create(void *(*fn)(void *), void *arg, void **handlep);
 int krk_self_thread_join(void *handle, void **retp);
+/* krk_self_thread_detach - the thread's resources go when it ends; it can
+ * no longer be joined (pthread_detach).  EINVAL when already detached or
+ * joined. */
 int krk_self_thread_detach(void *handle);
 /* krk_self_thread_handle - the caller's handle (pthread_self). */
 void *krk_self_thread_handle(void);

@@ -739,6 +739,7 @@ iso_release(struct krk_iso *iso)
 	}
 	if (heap)
 		krk_heap_destroy(heap);
+	krk_sys_release(iso);
 }
 
 struct diag_buf {
@@ -1394,6 +1395,7 @@ krk_isolate_list(struct krk_isolate_info **infop, size_t *np)
 
 /* ---- the libc's host hooks -------------------------------------------- */
 
+/* The libc's own output (printf, puts) goes where write(1) goes. */
 static long
 host_write(int fd, const void *buf, size_t len)
 {
@@ -1406,58 +1408,10 @@ host_write(int fd, const void *buf, size_t len)
 	return r;
 }
 
-static void *
-host_malloc(size_t n)
-{
-	struct krk_heap *h = krk_self_heap();
-	void *p;
-	if (h == NULL)
-		return malloc(n);
-	krk_sys_enter();
-	p = krk_heap_alloc(h, n);
-	krk_sys_exit();
-	return p;
-}
-
-static void
-host_free(void *p)
-{
-	struct krk_heap *h = krk_self_heap();
-	if (h == NULL) {
-		free(p);
-		return;
-	}
-	krk_sys_enter();
-	krk_heap_free(h, p);
-	krk_sys_exit();
-}
-
-static void *
-host_realloc(void *p, size_t n)
-{
-	struct krk_heap *h = krk_self_heap();
-	void *q;
-	if (h == NULL)
-		return realloc(p, n);
-	krk_sys_enter();
-	q = krk_heap_realloc(h, p, n);
-	krk_sys_exit();
-	return q;
-}
-
-static void
-host_exit(int status)
-{
-	krk_self_exit(status);
-}
-
 int
 krk_isolates_init(void)
 {
-	static const struct kld_libc_host hooks = {
-		.write = host_write, .malloc = host_malloc, .free = host_free,
-		.realloc = host_realloc, .exit = host_exit,
-	};
+	static struct kld_libc_host hooks = { .write = host_write };
 	struct sigaction sa;
 	pthread_condattr_t ca;
 	sigset_t set;
@@ -1487,6 +1441,7 @@ krk_isolates_init(void)
 	sigaddset(&set, krk_sig_kill);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
+	krk_sys_libc_hooks(&hooks);
 	kld_libc_set_host(&hooks);
 	if ((rv = kld_symtab_create(&iso_exports)) != 0)
 		return rv;

@@ -105,6 +105,7 @@ krk_sys_close(int fd)
 	if (fd >= KRK_EPOLL_FD_BASE)
 		return krk_sys_epoll_close(fd);
 	krk_sys_epoll_forget(fd);
+	krk_self_console_drop(fd);
 	return KRK_SYS_CALL(int, krs_close(fd));
 }
 
@@ -121,6 +122,8 @@ krk_sys_write(int fd, const void *buf, size_t n)
 {
 	if (krk_sys_badbuf(buf, n))
 		return krk_sys_fail(EFAULT);
+	if (krk_self_console(fd))
+		return krk_console_write(fd, buf, n);
 	return KRK_SYS_CALL(ssize_t, krs_write(fd, buf, n));
 }
 
@@ -171,6 +174,12 @@ krk_sys_writev(int fd, const struct krs_iovec *iov, int cnt)
 
 	if (e != 0)
 		return krk_sys_fail(e);
+	if (krk_self_console(fd)) {
+		ssize_t n = 0;
+		for (int i = 0; i < cnt; i++)
+			n += krk_console_write(fd, iov[i].iov_base, iov[i].iov_len);
+		return n;
+	}
 	return KRK_SYS_CALL(ssize_t, krs_writev(fd, iov, cnt));
 }
 
@@ -282,7 +291,10 @@ krk_sys_dup2(int fd, int newfd)
 {
 	if (newfd >= KRK_EPOLL_FD_BASE)
 		return krk_sys_fail(EBADF);
-	return KRK_SYS_CALL(int, krs_dup2(fd, newfd));
+	int rv = KRK_SYS_CALL(int, krs_dup2(fd, newfd));
+	if (rv >= 0)
+		krk_self_console_drop(newfd);
+	return rv;
 }
 
 /* Every command krs_fcntl knows takes one int (or none). */

@@ -24,6 +24,9 @@
 /* Addresses below this are never valid buffers (the first page and
  * anything an isolate forms from NULL plus a small offset). */
 #define KRK_SYS_LOW_ADDR 65536u
+/* User space ends here on x86-64 (47-bit addresses); above is the host
+ * kernel's or non-canonical. */
+#define KRK_SYS_HIGH_ADDR 0x800000000000ull
 
 /* Slice of a blocking wait between two checks for a pending kill. */
 #define KRK_SYS_SLICE_MS 50
@@ -35,20 +38,31 @@ krk_sys_fail(int e)
 	return -1;
 }
 
-/* p .. p+n is a plausible isolate buffer (not NULL, not the low pages,
- * not wrapping).  n == 0 accepts anything, as Linux does. */
+/* p .. p+n is not a buffer of the calling isolate's: NULL, the low pages,
+ * outside user space, or outside the memory the isolate owns.  n == 0
+ * accepts anything, as Linux does. */
 static inline int
 krk_sys_badbuf(const void *p, size_t n)
 {
 	uintptr_t a = (uintptr_t)p;
 
-	return n != 0 && (a < KRK_SYS_LOW_ADDR || a + n < a);
+	if (n == 0)
+		return 0;
+	if (a < KRK_SYS_LOW_ADDR || n > KRK_SYS_HIGH_ADDR ||
+	    a > KRK_SYS_HIGH_ADDR - n)
+		return 1;
+	/* Inside an isolate: only memory it owns (its object, heap, stacks),
+	 * so that a stray pointer is EFAULT here and not a fault inside
+	 * KRANK, which could not be contained. */
+	return !krk_self_range_ok(p, n);
 }
 
 static inline int
 krk_sys_badptr(const void *p)
 {
-	return (uintptr_t)p < KRK_SYS_LOW_ADDR;
+	uintptr_t a = (uintptr_t)p;
+
+	return a < KRK_SYS_LOW_ADDR || a >= KRK_SYS_HIGH_ADDR;
 }
 
 /* Run one krs_ call inside the bracket; on -1 the host errno it left

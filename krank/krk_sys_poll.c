@@ -48,8 +48,10 @@ struct krk_epoll {
 /* krk_eptab_lock protects the table (slots, not the instances' items). */
 static pthread_mutex_t krk_eptab_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct krk_epoll *krk_eptab[KRK_EPOLL_MAX];
-/* Instances alive; lets close() skip the table scan when there are none. */
+/* Instances alive, and one past the highest slot ever used: close()
+ * skips the table when there are none and scans only the used part. */
 static _Atomic int krk_ep_live;
+static int krk_ep_hi;
 
 static const struct krk_iso *
 krk_owner(void)
@@ -146,6 +148,8 @@ krk_sys_epoll_create1(int flags)
 			if (krk_eptab[i] == NULL) {
 				krk_eptab[i] = ep;
 				krk_ep_live++;
+				if (i >= krk_ep_hi)
+					krk_ep_hi = i + 1;
 				fd = KRK_EPOLL_FD_BASE + i;
 				break;
 			}
@@ -273,77 +277,123 @@ krk_sys_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 #define KRK_EP_POLLBITS (EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLRDNORM | \
 	EPOLLWRNORM)
 
+/* The entry snapshot slot k came from: its index when nothing moved
+ * since, else found by descriptor (epoll_ctl may have run meanwhile). */
+static struct krk_epitem *
+krk_ep_entry(struct krk_epoll *ep, uint32_t idx, int fd)
+{
+	if (idx < ep->n && ep->items[idx].fd == fd)
+		return &ep->items[idx];
+	return krk_ep_find(ep, fd);
+}
+
 int
 krk_sys_epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout_ms)
 {
 	struct krs_pollfd small[64], *p = small;
+	uint32_t smallidx[64], *idx = smallidx;
+	size_t cap = 64;
+	struct krk_epoll *ep;
 
 	if (max <= 0)
 		return krk_sys_fail(EINVAL);
 	if (krk_sys_badbuf(evs, (size_t)max * sizeof(*evs)))
 		return krk_sys_fail(EFAULT);
 	krk_sys_enter();
+	uint64_t end = timeout_ms < 0 ? UINT64_MAX :
+	    krk_now_ms() + (uint64_t)timeout_ms;
 	int e = 0, got = 0;
-	struct krk_epoll *ep = krk_ep_get(epfd);
-	if (ep == NULL) {
-		krk_sys_exit();
-		return krk_sys_fail(EBADF);
-	}
-	/* Snapshot the armed entries, starting where the last call stopped
-	 * so that max < ready does not starve the later ones. */
-	size_t n = ep->n, start = ep->n ? ep->next % ep->n : 0;
-	if (n > 64 && (p = malloc(n * sizeof(*p))) == NULL)
-		e = ENOMEM;
-	unsigned np = 0;
-	for (size_t k = 0; e == 0 && k < n; k++) {
-		const struct krk_epitem *it = &ep->items[(start + k) % n];
-
-		if (it->events == 0)
-			continue;	/* a ONESHOT that fired */
-		p[np].fd = it->fd;
-		p[np].events = (short)(it->events & KRK_EP_POLLBITS);
-		p[np].revents = 0;
-		np++;
-	}
-	if (n > 0)
-		ep->next = start + 1;
-	pthread_mutex_unlock(&ep->lock);
-
-	if (e == 0) {
-		int rv = krk_poll_sliced(p, np, timeout_ms);
-		if (rv < 0)
-			e = errno;
-	}
-	/* Report, dropping closed descriptors and disarming ONESHOTs.  The
-	 * instance may have been closed meanwhile: look it up again. */
-	if (e == 0 && (ep = krk_ep_get(epfd)) != NULL) {
-		for (unsigned k = 0; k < np && got < max; k++) {
-			struct krk_epitem *it = krk_ep_find(ep, p[k].fd);
-
-			if (p[k].revents == 0 || it == NULL || it->events == 0)
-				continue;
-			if (p[k].revents & KRS_POLLNVAL) {
-				krk_ep_remove(ep, it);
-				continue;
-			}
-			uint32_t r = (uint32_t)p[k].revents &
-			    (it->events | EPOLLERR | EPOLLHUP);
-			if ((p[k].revents & KRS_POLLHUP) &&
-			    (it->events & EPOLLRDHUP))
-				r |= EPOLLRDHUP;
-			if (r == 0)
-				continue;
-			evs[got].events = r;
-			evs[got].data.u64 = it->data;
-			got++;
-			if (it->events & EPOLLONESHOT)
-				it->events = 0;
+	for (;;) {
+		if ((ep = krk_ep_get(epfd)) == NULL) {
+			e = EBADF;
+			break;
 		}
+		/* Snapshot the armed entries, starting one further than last
+		 * time so that max < ready starves no one. */
+		size_t n = ep->n, start = n ? ep->next % n : 0;
+		if (n > cap) {
+			if (p != small) {
+				free(p);
+				free(idx);
+			}
+			p = malloc(n * sizeof(*p));
+			idx = malloc(n * sizeof(*idx));
+			if (p == NULL || idx == NULL) {
+				free(p);
+				free(idx);
+				p = small;
+				idx = smallidx;
+				pthread_mutex_unlock(&ep->lock);
+				e = ENOMEM;
+				break;
+			}
+			cap = n;
+		}
+		unsigned np = 0;
+		for (size_t k = 0; k < n; k++) {
+			size_t i = (start + k) % n;
+			const struct krk_epitem *it = &ep->items[i];
+
+			if (it->events == 0)
+				continue;	/* a ONESHOT that fired */
+			p[np].fd = it->fd;
+			p[np].events = (short)(it->events & KRK_EP_POLLBITS);
+			p[np].revents = 0;
+			idx[np++] = (uint32_t)i;
+		}
+		if (n > 0)
+			ep->next = start + 1;
 		pthread_mutex_unlock(&ep->lock);
-	} else if (e == 0)
-		e = EBADF;
-	if (p != small)
+
+		uint64_t now = krk_now_ms();
+		int left = timeout_ms < 0 ? -1 : end <= now ? 0 :
+		    (int)(end - now);
+		int rv = krk_poll_sliced(p, np, left);
+		if (rv < 0) {
+			e = errno;
+			break;
+		}
+		/* Report, dropping closed descriptors and disarming ONESHOTs.
+		 * The instance may have been closed meanwhile: look again. */
+		if (rv > 0) {
+			if ((ep = krk_ep_get(epfd)) == NULL) {
+				e = EBADF;
+				break;
+			}
+			for (unsigned k = 0; k < np && got < max; k++) {
+				if (p[k].revents == 0)
+					continue;
+				struct krk_epitem *it = krk_ep_entry(ep, idx[k],
+				    p[k].fd);
+				if (it == NULL || it->events == 0)
+					continue;
+				if (p[k].revents & KRS_POLLNVAL) {
+					krk_ep_remove(ep, it);
+					continue;
+				}
+				uint32_t r = (uint32_t)p[k].revents &
+				    (it->events | EPOLLERR | EPOLLHUP);
+				if ((p[k].revents & KRS_POLLHUP) &&
+				    (it->events & EPOLLRDHUP))
+					r |= EPOLLRDHUP;
+				if (r == 0)
+					continue;
+				evs[got].events = r;
+				evs[got].data.u64 = it->data;
+				got++;
+				if (it->events & EPOLLONESHOT)
+					it->events = 0;
+			}
+			pthread_mutex_unlock(&ep->lock);
+		}
+		/* Only closed entries were ready: wait on for the rest. */
+		if (got > 0 || (timeout_ms >= 0 && krk_now_ms() >= end))
+			break;
+	}
+	if (p != small) {
 		free(p);
+		free(idx);
+	}
 	krk_sys_exit();
 	return e != 0 ? krk_sys_fail(e) : got;
 }
@@ -356,7 +406,7 @@ krk_sys_epoll_forget(int fd)
 	if (krk_ep_live == 0)
 		return;
 	pthread_mutex_lock(&krk_eptab_lock);
-	for (int i = 0; i < KRK_EPOLL_MAX; i++) {
+	for (int i = 0; i < krk_ep_hi; i++) {
 		struct krk_epoll *ep = krk_eptab[i];
 		struct krk_epitem *it;
 

@@ -70,6 +70,15 @@ krk_sys_pthread_join(unsigned long thr, void **ret)
 	return e;
 }
 
+int
+krk_sys_pthread_detach(unsigned long thr)
+{
+	krk_sys_enter();
+	int e = krk_self_thread_detach((void *)thr);
+	krk_sys_exit();
+	return e;
+}
+
 void
 krk_sys_pthread_exit(void *ret)
 {

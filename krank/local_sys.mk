@@ -13,7 +13,8 @@ EXTRA_DIST += krank/krk_sys_exports.def
 # krank/krk_isolate.c).
 check_PROGRAMS += tests/krank/krk_sys_run tests/krank/iso_posix_linux
 TESTS += tests/krank/test_krk_sys.sh
-EXTRA_DIST += tests/krank/test_krk_sys.sh
+EXTRA_DIST += tests/krank/test_krk_sys.sh tests/krank/iso_block.c \
+	tests/krank/iso_bench.c tests/krank/bench_krk_sys.sh
 tests_krank_krk_sys_run_SOURCES = tests/krank/krk_sys_run.c \
 	tests/krank/krk_iso_testimpl.c $(KRK_SYS_SRCS)
 tests_krank_krk_sys_run_CPPFLAGS = $(AM_CPPFLAGS) $(KRK_SYS_CPPFLAGS)
@@ -27,3 +28,22 @@ tests_krank_krk_sys_run_DEPENDENCIES = rumpdrv/net/librumpnet.a \
 # The same source as a Linux program (the reference run).
 tests_krank_iso_posix_linux_SOURCES = tests/krank/iso_posix.c
 tests_krank_iso_posix_linux_CPPFLAGS = -D_GNU_SOURCE
+
+# The same runner with the shims, the isolate libc and the loader under
+# ASan+UBSan (the kernel components stay as built).
+KRK_SYS_SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+check_PROGRAMS += tests/krank/krk_sys_run_san
+tests_krank_krk_sys_run_san_SOURCES = $(tests_krank_krk_sys_run_SOURCES) \
+	$(libkrank_loader_la_SOURCES)
+tests_krank_krk_sys_run_san_CPPFLAGS = $(AM_CPPFLAGS) $(KRK_SYS_CPPFLAGS) \
+	$(KLD_CPPFLAGS)
+tests_krank_krk_sys_run_san_CFLAGS = $(AM_CFLAGS) $(LIBELF_CFLAGS) \
+	$(KRK_SYS_SAN_FLAGS)
+tests_krank_krk_sys_run_san_LDFLAGS = $(tests_krank_krk_sys_run_LDFLAGS) \
+	$(KRK_SYS_SAN_FLAGS)
+tests_krank_krk_sys_run_san_LDADD = $(RUMPDRV_HYP_LIBS) $(LIBELF_LIBS) \
+	$(ZYDIS_LIBS) -lm
+tests_krank_krk_sys_run_san_DEPENDENCIES = rumpdrv/net/librumpnet.a \
+	rumpdrv/vfs/librumpvfs.a rumpdrv/kern/librumpkern.a \
+	rumpdrv/fs/tmpfs/librumpfs_tmpfs.a libkrank-hypercall.la

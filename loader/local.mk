@@ -17,7 +17,9 @@ libkrank_loader_la_SOURCES = \
 	loader/libc/ctype.c \
 	loader/libc/stdlib.c \
 	loader/libc/stdio.c \
-	loader/libc/inet.c
+	loader/libc/inet.c \
+	loader/libc/stream.c \
+	loader/libc/time.c
 KLD_CPPFLAGS = -I$(srcdir)/loader/include -I$(srcdir)/loader \
 	-I$(srcdir)/loader/libc
 libkrank_loader_la_CPPFLAGS = $(AM_CPPFLAGS) $(KLD_CPPFLAGS)

@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "krank/kld.h"
 
@@ -94,5 +95,24 @@ const char *kld_libc_inet_ntop(int, const void *, char *, unsigned)
     KLD_HIDDEN;
 int kld_libc_inet_aton(const char *, void *) KLD_HIDDEN;
 unsigned kld_libc_inet_addr(const char *) KLD_HIDDEN;
+int kld_libc_getaddrinfo(const char *, const char *, const void *, void **)
+    KLD_HIDDEN;
+void kld_libc_freeaddrinfo(void *) KLD_HIDDEN;
+const char *kld_libc_gai_strerror(int) KLD_HIDDEN;
+
+int kld_libc_vfprintf(void *, const char *, va_list) KLD_HIDDEN;
+int kld_libc_fprintf(void *, const char *, ...) KLD_HIDDEN;
+size_t kld_libc_fwrite(const void *, size_t, size_t, void *) KLD_HIDDEN;
+int kld_libc_fputs(const char *, void *) KLD_HIDDEN;
+int kld_libc_fputc(int, void *) KLD_HIDDEN;
+int kld_libc_fflush(void *) KLD_HIDDEN;
+int kld_libc_fileno(void *) KLD_HIDDEN;
+void kld_libc_perror(const char *) KLD_HIDDEN;
+
+void *kld_libc_gmtime_r(const int64_t *, void *) KLD_HIDDEN;
+int64_t kld_libc_timegm(void *) KLD_HIDDEN;
+size_t kld_libc_strftime(char *, size_t, const char *, const void *)
+    KLD_HIDDEN;
+char *kld_libc_strchrnul(const char *, int) KLD_HIDDEN;
 
 #endif

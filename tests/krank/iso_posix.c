@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -172,6 +173,8 @@ test_errors(void)
 	FAILS(read(fd, null, 10), EFAULT, "read into NULL");
 	FAILS(write(fd, null, 10), EFAULT, "write from NULL");
 	FAILS(stat(null, (struct stat *)null), EFAULT, "stat(NULL)");
+	FAILS(read(fd, (char *)0xffff800000001000ull, 10), EFAULT,
+	    "read into a kernel address");
 	int one = 1;
 	FAILS(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)),
 	    ENOTSOCK, "setsockopt on a file");
@@ -254,6 +257,40 @@ test_tcp(void)
 }
 
 static void
+test_addrinfo(void)
+{
+	struct addrinfo hints, *res = NULL;
+	char txt[INET_ADDRSTRLEN];
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_INET;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST;
+	int e = getaddrinfo("127.0.0.1", "8080", &hints, &res);
+	struct sockaddr_in *sin = res ? (struct sockaddr_in *)res->ai_addr : NULL;
+	CHECK(e == 0 && res->ai_next == NULL && res->ai_family == AF_INET &&
+	    res->ai_socktype == SOCK_STREAM && res->ai_protocol == IPPROTO_TCP &&
+	    res->ai_addrlen == sizeof(*sin) && ntohs(sin->sin_port) == 8080 &&
+	    inet_ntop(AF_INET, &sin->sin_addr, txt, sizeof(txt)) != NULL,
+	    "getaddrinfo 127.0.0.1:8080: %s port %d", txt,
+	    sin ? ntohs(sin->sin_port) : -1);
+	if (res != NULL)
+		freeaddrinfo(res);
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+	res = NULL;
+	e = getaddrinfo(NULL, "80", &hints, &res);
+	sin = res ? (struct sockaddr_in *)res->ai_addr : NULL;
+	CHECK(e == 0 && sin->sin_addr.s_addr == htonl(INADDR_ANY) &&
+	    ntohs(sin->sin_port) == 80, "getaddrinfo passive: any address");
+	if (res != NULL)
+		freeaddrinfo(res);
+	hints.ai_flags = AI_NUMERICHOST;
+	e = getaddrinfo("not.a.number", "80", &hints, &res);
+	CHECK(e == EAI_NONAME, "getaddrinfo of a name with AI_NUMERICHOST: %s",
+	    gai_strerror(e));
+}
+
+static void
 test_udp(void)
 {
 	struct sockaddr_in a = lo(7102), from;
@@ -333,6 +370,38 @@ test_poll_epoll(void)
 	    write(c, "yz", 2) == 2 && epoll_wait(ep, out, 4, 1000) == 1 &&
 	    epoll_wait(ep, out, 4, 0) == 0, "EPOLLONESHOT reports once");
 	CHECK(epoll_ctl(ep, EPOLL_CTL_DEL, s, NULL) == 0, "EPOLL_CTL_DEL");
+	/* Two ready descriptors, room for one event per call: the calls
+	 * take turns (Linux requeues a reported level-triggered entry). */
+	int u1 = socket(AF_INET, SOCK_DGRAM, 0), u2 = socket(AF_INET,
+	    SOCK_DGRAM, 0);
+	ev.events = EPOLLOUT;
+	ev.data.u32 = 1;
+	epoll_ctl(ep, EPOLL_CTL_ADD, u1, &ev);
+	ev.data.u32 = 2;
+	epoll_ctl(ep, EPOLL_CTL_ADD, u2, &ev);
+	unsigned seen = 0;
+	for (int i = 0; i < 4; i++)
+		if (epoll_wait(ep, out, 1, 0) == 1)
+			seen |= 1u << out[0].data.u32;
+	CHECK(seen == 6, "maxevents 1 over two ready entries reports both");
+	CHECK(close(u1) == 0 && epoll_wait(ep, out, 4, 0) == 1 &&
+	    out[0].data.u32 == 2, "a closed descriptor leaves the set");
+	close(u2);
+	/* More entries than fit the shim's stack array (64). */
+	int many[100], nm = 0;
+	for (int i = 0; i < 100; i++) {
+		many[i] = socket(AF_INET, SOCK_DGRAM, 0);
+		ev.events = EPOLLOUT;
+		ev.data.u32 = (unsigned)i;
+		if (many[i] >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, many[i], &ev) == 0)
+			nm++;
+	}
+	struct epoll_event big[128];
+	CHECK(nm == 100 && epoll_wait(ep, big, 128, 0) == 100,
+	    "100 writable sockets in one epoll_wait");
+	for (int i = 0; i < 100; i++)
+		close(many[i]);
+	CHECK(epoll_wait(ep, big, 128, 0) == 0, "all gone after close");
 	CHECK(close(ep) == 0, "close the epoll descriptor");
 	FAILS(epoll_wait(ep, out, 4, 0), EBADF, "epoll_wait on a closed one");
 	close(c);
@@ -379,6 +448,15 @@ test_threads(void)
 		CHECK(pthread_join(t[i], &ret[i]) == 0 &&
 		    ret[i] == &tag[i] + 1, "pthread_join %d with its value", i);
 	CHECK(counter == 40000, "mutex: counter is %ld", counter);
+	pthread_t d;
+	ready = 0;
+	CHECK(pthread_create(&d, NULL, worker, &tag[0]) == 0 &&
+	    pthread_detach(d) == 0, "a detached thread");
+	pthread_mutex_lock(&mu);
+	while (ready < 1)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+	CHECK(counter == 60000, "the detached thread ran: counter %ld", counter);
 	CHECK(pthread_equal(pthread_self(), pthread_self()) &&
 	    !pthread_equal(t[0], t[1]), "pthread_self/pthread_equal");
 }
@@ -444,6 +522,54 @@ test_memory(void)
 	CHECK(memrchr("a/b/c", '/', 5) != NULL, "memrchr");
 }
 
+/* Calendar and stream functions: fixed dates printed, then a hash over
+ * many dates (the same hash on both runs means the same text). */
+static void
+test_calendar_streams(void)
+{
+	char buf[128];
+	struct tm tm;
+	time_t t = 1700000000;
+
+	CHECK(gmtime_r(&t, &tm) != NULL && strftime(buf, sizeof(buf),
+	    "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0, "HTTP date of 1700000000: "
+	    "%s", buf);
+	t = 951782400;		/* 2000-02-29 */
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%A %B %e %j %y %F %T %I %p %% %Z", &tm);
+	CHECK(tm.tm_yday == 59 && tm.tm_wday == 2, "leap day: %s", buf);
+	CHECK(strftime(buf, 5, "%Y-%m-%d", &tm) == 0, "strftime too small "
+	    "gives 0");
+	unsigned long long h = 1469598103934665603ull;
+	uint64_t x = 88172645463325252ull;
+	int agree = 1;
+	for (int i = 0; i < 2000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		t = (time_t)(x % 20000000000ull) - 10000000000;
+		if (gmtime_r(&t, &tm) == NULL)
+			continue;
+		struct tm back = tm;
+		agree &= timegm(&back) == t;
+		size_t n = strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S %a %b "
+		    "%j %w", &tm);
+		for (size_t k = 0; k < n; k++)
+			h = (h ^ (unsigned char)buf[k]) * 1099511628211ull;
+		h = (h ^ (unsigned)tm.tm_yday) * 1099511628211ull;
+	}
+	CHECK(agree, "timegm inverts gmtime_r for 2000 dates");
+	printf("2000 dates from -10^10 to 10^10 s: hash %016llx\n", h);
+	CHECK(fprintf(stdout, "%s %d|", "fprintf", 42) == 11, "fprintf to "
+	    "stdout");
+	CHECK(fputs("fputs|", stdout) >= 0 && fwrite("fwrite|", 1, 7, stdout) ==
+	    7 && fputc('\n', stdout) == '\n' && fflush(stdout) == 0,
+	    "fputs, fwrite, fputc, fflush");
+	CHECK(fileno(stderr) == 2, "fileno(stderr)");
+	CHECK(*strchrnul("abc", 'z') == '\0' && *strchrnul("abc", 'b') == 'b',
+	    "strchrnul");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -458,10 +584,12 @@ main(int argc, char **argv)
 	test_errors();
 	test_tcp();
 	test_udp();
+	test_addrinfo();
 	test_poll_epoll();
 	test_threads();
 	test_time_random();
 	test_memory();
+	test_calendar_streams();
 	printf("%d failures\n", failures);
 	exit(failures ? 1 : 0);
 }

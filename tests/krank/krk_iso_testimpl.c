@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -24,15 +25,18 @@ char **krk_test_environ;
 struct krk_test_thread {
 	struct krk_thread t;		/* first: the handle is &t */
 	pthread_t host;
+	_Atomic int refs;		/* the thread's and the joiner's */
 	void *(*fn)(void *);
 	void *arg;
 	void *ret;
 };
 
+/* A killed thread leaves through its entry trampoline, as in KRANK. */
 void
 krk_thread_unwind(void)
 {
-	abort();			/* nothing kills in this test */
+	krk_self->kill_pending = 0;
+	siglongjmp(krk_self->exit_jmp, 1);
 }
 
 struct krk_heap *
@@ -68,6 +72,9 @@ krk_test_trampoline(void *p)
 	krk_self = &th->t;
 	if (sigsetjmp(th->t.exit_jmp, 0) == 0)
 		th->ret = th->fn(th->arg);
+	krk_self = NULL;
+	if (--th->refs == 0)
+		free(th);		/* detached: nobody will join */
 	return NULL;
 }
 
@@ -80,6 +87,7 @@ krk_self_thread_create(void *(*fn)(void *), void *arg, void **handlep)
 		return ENOMEM;
 	th->fn = fn;
 	th->arg = arg;
+	th->refs = 2;
 	int e = pthread_create(&th->host, NULL, krk_test_trampoline, th);
 	if (e != 0) {
 		free(th);
@@ -98,8 +106,20 @@ krk_self_thread_join(void *handle, void **retp)
 	if (e == 0) {
 		if (retp != NULL)
 			*retp = th->ret;
-		free(th);
+		if (--th->refs == 0)
+			free(th);
 	}
+	return e;
+}
+
+int
+krk_self_thread_detach(void *handle)
+{
+	struct krk_test_thread *th = handle;
+	int e = pthread_detach(th->host);
+
+	if (e == 0 && --th->refs == 0)
+		free(th);
 	return e;
 }
 

@@ -7,7 +7,9 @@
  *   krk_sys_run PROG.kx [ARGS...]
  * Uses the test-only isolate stand-in (krk_iso_testimpl.c).
  */
+#include <pthread.h>
 #include <setjmp.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,52 @@
 extern sigjmp_buf krk_test_exit_jmp;
 extern int krk_test_exit_status;
 extern char **krk_test_environ;
+
+#define KILL_SLACK_MS 200
+
+static struct krk_thread self;
+static int kill_after_ms = -1;
+static uint64_t killed_at_ns;
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void *
+killer(void *arg)
+{
+	struct timespec d = { kill_after_ms / 1000,
+	    (kill_after_ms % 1000) * 1000000L };
+
+	(void)arg;
+	nanosleep(&d, NULL);
+	killed_at_ns = now_ns();
+	self.kill_pending = 1;
+	return NULL;
+}
+
+/* main of the isolate on this thread; returns 1 when it was killed. */
+static int __attribute__((noinline))
+run_entry(int (*entry)(int, char **, char **), int argc, char **argv,
+    char **env, int *statusp)
+{
+	volatile int status = 0, killed = 0;
+
+	if (sigsetjmp(krk_test_exit_jmp, 0) == 0) {
+		if (sigsetjmp(self.exit_jmp, 0) == 0)
+			status = entry(argc, argv, env);
+		else
+			killed = 1;
+	} else
+		status = krk_test_exit_status;
+	*statusp = status;
+	return killed;
+}
 
 static long
 host_write(int fd, const void *p, size_t n)
@@ -49,8 +97,14 @@ main(int argc, char **argv)
 	size_t len;
 	static char *env[] = { "KRK_TEST=isolate", NULL };
 
+	if (argc > 2 && strcmp(argv[1], "--kill-after") == 0) {
+		kill_after_ms = atoi(argv[2]);
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: krk_sys_run PROG.kx [ARGS...]\n");
+		fprintf(stderr, "usage: krk_sys_run [--kill-after MS] PROG.kx "
+		    "[ARGS...]\n");
 		return 2;
 	}
 	if (krs_boot("vfs,tmpfs,net,ether,socket,inet", err, sizeof(err)) != 0) {
@@ -79,20 +133,39 @@ main(int argc, char **argv)
 		fprintf(stderr, "krk_sys_run: %s: no main\n", argv[1]);
 		return 1;
 	}
-	struct krk_thread self;
-	memset(&self, 0, sizeof(self));
 	krk_self = &self;
 	krk_test_environ = env;
-	int status;
-	if (sigsetjmp(krk_test_exit_jmp, 0) == 0)
-		status = entry(argc - 1, argv + 1, env);
-	else
-		status = krk_test_exit_status;
+	pthread_t kt;
+	if (kill_after_ms >= 0 &&
+	    pthread_create(&kt, NULL, killer, NULL) != 0) {
+		perror("krk_sys_run: killer thread");
+		return 1;
+	}
+	int status, killed = run_entry(entry, argc - 1, argv + 1, env, &status);
+	uint64_t gone_ns = now_ns();
 	krk_self = NULL;
-	fprintf(stderr, "krk_sys_run: %s: exit %d after %llu system calls\n",
-	    argv[1], status, (unsigned long long)self.nsyscalls);
+	int rc = status;
+	if (kill_after_ms >= 0) {
+		pthread_join(kt, NULL);
+		if (!killed) {
+			fprintf(stderr, "krk_sys_run: %s: not killed (exit %d)\n",
+			    argv[1], status);
+			rc = 1;
+		} else {
+			double late = (double)(gone_ns - killed_at_ns) / 1e6;
+			fprintf(stderr, "krk_sys_run: %s: killed, thread given up "
+			    "%.1f ms after the kill\n", argv[1], late);
+			rc = late <= KILL_SLACK_MS ? 0 : 1;
+		}
+	} else
+		fprintf(stderr, "krk_sys_run: %s: exit %d after %llu system "
+		    "calls\n", argv[1], status,
+		    (unsigned long long)self.nsyscalls);
+	/* iso_block's mutex case leaves a thread sleeping inside the
+	 * nanosleep shim, which never returns to the program's code before
+	 * this process exits: unloading under it is safe here. */
 	kld_unload(obj);
 	free(img);
 	kld_symtab_destroy(tab);
-	return status;
+	return rc;
 }

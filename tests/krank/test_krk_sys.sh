@@ -4,8 +4,9 @@
 # environment variables) into an isolate, run over KRANK's syscall layer
 # by krk_sys_run, must print exactly what the same source built by gcc
 # prints on Linux (run in a private network namespace for its loopback).
-# Also: the isolate verifies with krank-ld, and a call KRANK lacks is a
-# link error.
+# Also: the isolate verifies with krank-ld, a call KRANK lacks is a link
+# error, and a thread blocked in a system call is given up soon after a
+# kill.
 set -u
 bld=${top_builddir:-.}
 src=${top_srcdir:-.}
@@ -32,6 +33,21 @@ else
 	echo "FAIL: krank-ld verify:"; cat "$work/verify"; fail=1
 fi
 
+# Every isolate header stands alone (twice included, strict C11).
+nh=0
+for h in $(cd "$src/loader/isolate/include" && find . -name '*.h' | sed 's|^\./||' | sort); do
+	printf '#include <%s>\n#include <%s>\nint krank_unit;\n' "$h" "$h" \
+	    >"$work/h.c"
+	if "$bld/loader/krank-cc-uninstalled" -std=c11 -Wall -Wextra -Werror \
+	    -pedantic -c -o "$work/h.o" "$work/h.c" >"$work/h.log" 2>&1; then
+		nh=$((nh + 1))
+	else
+		echo "FAIL: <$h> does not compile on its own:"; cat "$work/h.log"
+		fail=1
+	fi
+done
+echo "ok - $nh isolate headers compile on their own (-std=c11 -pedantic)"
+
 cat >"$work/bad.c" <<'XEOF'
 #include <stdio.h>
 void *fopen(const char *, const char *);
@@ -54,6 +70,7 @@ cat "$work/krank.err"
 # The Linux run: the same program, in a temporary directory, in a
 # network namespace of its own with only lo up.
 mkdir "$work/dir"
+# shellcheck disable=SC2016
 KRK_TEST=isolate unshare -rn sh -c 'ip link set lo up && exec "$0" "$1"' \
     "$bld/tests/krank/iso_posix_linux" "$work/dir" >"$work/linux.out" 2>&1
 rl=$?
@@ -70,4 +87,36 @@ else
 	fail=1
 fi
 [ "$n" -ge 100 ] || { echo "FAIL: only $n checks ran"; fail=1; }
+
+# Again with the shims, the isolate libc and the loader under ASan+UBSan.
+"$bld/tests/krank/krk_sys_run_san" "$work/iso_posix.kx" / \
+    >"$work/san.out" 2>"$work/san.err"
+rs=$?
+if [ $rs -eq 0 ] && cmp -s "$work/linux.out" "$work/san.out"; then
+	echo "ok - under ASan+UBSan the isolate prints the same, no reports"
+else
+	echo "FAIL: ASan+UBSan run (exit $rs):"; cat "$work/san.err"
+	diff -u "$work/linux.out" "$work/san.out"; fail=1
+fi
+
+# Kills: a thread blocked for good in poll, epoll_wait, nanosleep,
+# pthread_cond_wait or pthread_mutex_lock is marked killed after 100 ms
+# and must be given up within 200 ms of that (the shims wait in 50 ms
+# slices and check between them).
+"$bld/loader/krank-cc-uninstalled" -O2 -Wall -Wextra -Werror \
+    -o "$work/iso_block.kx" "$src/tests/krank/iso_block.c" || exit 1
+for mode in poll epoll sleep cond mutex; do
+	if timeout 30 "$bld/tests/krank/krk_sys_run" --kill-after 100 \
+	    "$work/iso_block.kx" $mode >"$work/block.out" 2>&1; then
+		echo "ok - killed while blocked in $mode: $(tail -1 "$work/block.out" | sed 's/.*killed, //')"
+	else
+		echo "FAIL: kill while blocked in $mode:"; cat "$work/block.out"
+		fail=1
+	fi
+	if ! timeout 60 "$bld/tests/krank/krk_sys_run_san" --kill-after 100 \
+	    "$work/iso_block.kx" $mode >"$work/block.out" 2>&1; then
+		echo "FAIL: kill while blocked in $mode (ASan+UBSan):"
+		cat "$work/block.out"; fail=1
+	fi
+done
 exit $fail

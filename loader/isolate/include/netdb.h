@@ -1,5 +1,5 @@
-/* KRANK isolate libc: the addrinfo types and constants only; there is no
- * resolver and no getaddrinfo yet (use inet_pton). */
+/* KRANK isolate libc: getaddrinfo for numeric IPv4 addresses and ports
+ * (and "localhost") only: there is no resolver and no services file. */
 #ifndef _KRANK_NETDB_H
 #define _KRANK_NETDB_H
 #include <netinet/in.h>
@@ -28,4 +28,8 @@ struct addrinfo {
 #define EAI_SERVICE (-8)
 #define EAI_MEMORY (-10)
 #define EAI_SYSTEM (-11)
+int getaddrinfo(const char *, const char *, const struct addrinfo *,
+    struct addrinfo **);
+void freeaddrinfo(struct addrinfo *);
+const char *gai_strerror(int);
 #endif

@@ -21,9 +21,11 @@ typedef int pthread_once_t;
 #define PTHREAD_MUTEX_ERRORCHECK 2
 #define PTHREAD_MUTEX_DEFAULT PTHREAD_MUTEX_NORMAL
 #define PTHREAD_CREATE_JOINABLE 0
+#define PTHREAD_CREATE_DETACHED 1
 int pthread_create(pthread_t *, const pthread_attr_t *, void *(*)(void *),
     void *);
 int pthread_join(pthread_t, void **);
+int pthread_detach(pthread_t);
 void pthread_exit(void *) __attribute__((noreturn));
 pthread_t pthread_self(void);
 int pthread_equal(pthread_t, pthread_t);

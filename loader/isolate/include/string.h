@@ -26,6 +26,7 @@ char *strtok_r(char *, const char *, char **);
 char *strndup(const char *, size_t);
 void *memrchr(const void *, int, size_t);
 char *strerror(int);
+char *strchrnul(const char *, int);
 int strcasecmp(const char *, const char *);
 int strncasecmp(const char *, const char *, size_t);
 #endif
