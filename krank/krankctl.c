@@ -195,6 +195,8 @@ send_request(int fd, int argc, char **argv, bool json)
 		ssize_t n = send(fd, buf + off, len - off, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n <= 0 && (errno == EPIPE || errno == ECONNRESET))
+			return;	/* KRANK closed early: its answer says why */
 		if (n <= 0)
 			die(EXIT_USAGE, "sending the request: %s", strerror(errno));
 		off += (size_t)n;
@@ -242,6 +244,9 @@ read_status(int fd)
 		if (r == 0)
 			die(EXIT_USAGE, "KRANK closed the connection without an "
 			    "answer");
+		if (n == 0 && line[0] != 'o' && line[0] != 'e')
+			die(EXIT_USAGE, "protocol error: not a KRANK control "
+			    "socket");
 		if (line[n] == '\n')
 			break;
 		n++;

@@ -1293,6 +1293,20 @@ krk_ctl_serve(int fd)
 
 /* ---- the socket, the acceptor, the service threads ---------------------------- */
 
+/* Close fd after a reply: end our side and discard request bytes that
+ * already arrived, so the close is no reset that could destroy the reply
+ * before the client reads it (never waits for more). */
+static void
+close_client(int fd)
+{
+	char sink[4096];
+	shutdown(fd, SHUT_WR);
+	for (int i = 0; i < 16 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0;
+	    i++)
+		;
+	close(fd);
+}
+
 static bool
 peer_allowed(int fd, struct ucred *cr)
 {
@@ -1332,18 +1346,10 @@ client_main(void *arg)
 {
 	struct client *c = arg;
 	krk_ctl_serve(c->fd);
-	/* Unread request bytes would turn the close into a reset that can
-	 * destroy the reply before the client reads it: end our side, and
-	 * discard what already arrived (without waiting for more). */
-	shutdown(c->fd, SHUT_WR);
-	char sink[4096];
-	for (int i = 0; i < 16 && recv(c->fd, sink, sizeof(sink),
-	    MSG_DONTWAIT) > 0; i++)
-		;
 	pthread_mutex_lock(&ctl.lock);
 	ctl.fds[c->slot] = -1;
 	ctl.nclients--;
-	close(c->fd);
+	close_client(c->fd);
 	pthread_cond_broadcast(&ctl.idle);
 	pthread_mutex_unlock(&ctl.lock);
 	free(c);
@@ -1366,7 +1372,7 @@ admit(int fd)
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &t, sizeof(t));
 		send_error(fd, "permission denied: neither root nor in the "
 		    "control socket's group");
-		close(fd);
+		close_client(fd);
 		return;
 	}
 	pthread_mutex_lock(&ctl.lock);
@@ -1398,7 +1404,7 @@ admit(int fd)
 		struct timeval t = { 0, 200000 };
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &t, sizeof(t));
 		send_error(fd, "busy: too many control clients at once, try again");
-		close(fd);
+		close_client(fd);
 	}
 }
 

@@ -19,6 +19,17 @@ tests_krank_ctl_server_DEPENDENCIES = rumpdrv/net/librumpnet.a \
 	rumpdrv/vfs/librumpvfs.a rumpdrv/kern/librumpkern.a \
 	rumpdrv/fs/tmpfs/librumpfs_tmpfs.a libkrank-hypercall.la
 
+# The parts one by one: frame tap, krs_mounts, log ring, parser, escaping.
+check_PROGRAMS += tests/krank/test_ctl_parts
+TESTS += tests/krank/test_ctl_parts
+tests_krank_test_ctl_parts_SOURCES = tests/krank/test_ctl_parts.c \
+	$(KRK_CTL_SRCS) tests/krank/krk_isolate_testimpl.c
+tests_krank_test_ctl_parts_CPPFLAGS = $(RDTEST_CPPFLAGS) $(KRK_CTL_CPPFLAGS)
+tests_krank_test_ctl_parts_CFLAGS = $(AM_CFLAGS) $(CTL_SAN)
+tests_krank_test_ctl_parts_LDFLAGS = $(tests_krank_ctl_server_LDFLAGS)
+tests_krank_test_ctl_parts_LDADD = $(RUMPDRV_HYP_LIBS)
+tests_krank_test_ctl_parts_DEPENDENCIES = $(tests_krank_ctl_server_DEPENDENCIES)
+
 # The request parser under libFuzzer (see tests/fuzz/local.mk).
 fuzz_targets += tests/fuzz/fuzz_ctl_req
 TESTS += tests/fuzz/fuzz_ctl_req.sh
