@@ -227,6 +227,40 @@ wait $cp
 [ $rc = 1 ] && grep -q 'another capture runs on it' "$d/e" || fail "second capture: $(cat "$d/e")"
 ok "capture: unknown interface and a second capture at once are refused"
 
+# A capture whose client does not read while the peer floods: the ring
+# fills, frames are dropped and counted, the stack goes on, and every
+# record that does arrive is whole.
+echo "flood on" >&3
+wait_for "$d/main.out" '^did flood on' || fail "flood on"
+python3 - "$S" <<'EOF' || fail "capture under overload"
+import socket, struct, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(b"capture\0virt0\0--duration\0002s\0\0")
+time.sleep(1.5)		# read nothing: the socket and then the ring fill up
+s.settimeout(10); data = b""
+while True:
+    b = s.recv(1 << 20)
+    if not b: break
+    data += b
+assert data.startswith(b"ok\n"), data[:80]
+off, n = 3, 0
+while True:
+    magic, ver, flags, ts, caplen, origlen, drops, count = struct.unpack_from("<IHHQIIQQ", data, off)
+    assert magic == 0x4b43504b and ver == 1, (hex(magic), ver)
+    off += 40
+    if flags & 0x8000: break
+    assert caplen == origlen and 42 <= caplen <= 1514, (caplen, origlen)
+    off += (caplen + 7) & ~7; n += 1
+assert off == len(data) and count == n, (off, len(data), count, n)
+assert drops > 0, "no drops counted"
+print("ok: %d frames delivered whole, %d dropped and counted while the client stalled" % (n, drops))
+EOF
+echo "flood off" >&3
+wait_for "$d/main.out" '^did flood off' || fail "flood off"
+K metrics | grep -Eq '^krank_capture_dropped_frames_total [1-9]' || fail "capture drops not in metrics"
+K ps | grep -q httpd || fail "ps after the flood"
+ok "capture overload: drops counted (END record, metrics), stack and server unharmed"
+
 # ---- live and stale sockets, discovery ----------------------------------
 "$srv" "$S" >"$d/dup.out" 2>"$d/dup.err" </dev/null; rc=$?
 [ $rc = 1 ] && grep -q "$S: a live KRANK already answers" "$d/dup.err" || fail "second server: $(cat "$d/dup.err")"
