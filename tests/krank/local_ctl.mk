@@ -9,7 +9,8 @@ EXTRA_DIST += tests/krank/test_krankctl.sh
 CTL_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
 tests_krank_ctl_server_SOURCES = tests/krank/ctl_server.c \
-	tests/krank/krk_isolate_testimpl.c $(KRK_CTL_SRCS)
+	tests/krank/krk_isolate_testimpl.c $(KRK_CTL_SRCS) \
+	krank/krk.h krank/krk_config.h
 tests_krank_ctl_server_CPPFLAGS = $(RDTEST_CPPFLAGS) $(KRK_CTL_CPPFLAGS)
 tests_krank_ctl_server_CFLAGS = $(AM_CFLAGS) $(CTL_SAN)
 tests_krank_ctl_server_LDFLAGS = $(CTL_SAN) $(RUMPDRV_LINK_NET) \
