@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <krank/krs.h>
 #include "net/krs_net.h"
@@ -208,12 +209,48 @@ test_parser(void)
 	PASS("JSON and Prometheus label escaping");
 }
 
+/* One request through krk_ctl_serve over a socketpair; the answer. */
+static char *
+serve(const char *req, size_t len)
+{
+	static char ans[8192];
+	int sv[2];
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+	CHECK(write(sv[0], req, len) == (ssize_t)len, "write request");
+	krk_ctl_serve(sv[1]);
+	close(sv[1]);
+	ssize_t n, got = 0;
+	while ((n = read(sv[0], ans + got, sizeof(ans) - 1 - (size_t)got)) > 0)
+		got += n;
+	ans[got] = '\0';
+	close(sv[0]);
+	return ans;
+}
+
+static void
+test_unbooted(void)
+{
+	char *a = serve("ifconfig\0\0", 10);
+	CHECK(strncmp(a, "error: network: no stack to show", 32) == 0, "%s", a);
+	a = serve("mounts\0--json\0\0", 15);
+	CHECK(strstr(a, "error: mounts: cannot read the mount table: no file "
+	    "systems booted\n") == a, "%s", a);
+	a = serve("ps\0\0", 4);
+	CHECK(strncmp(a, "ok\nID ", 6) == 0, "%s", a);
+	a = serve("metrics\0\0", 9);
+	CHECK(strncmp(a, "ok\n# HELP krank_isolate_cpu_seconds_total", 41) == 0 &&
+	    strstr(a, "krank_tcp_") == NULL, "%.80s", a);
+	PASS("before the stack and the vfs are booted: clear errors, ps and "
+	    "metrics still answer");
+}
+
 int
 main(void)
 {
 	char err[256];
 	test_parser();
 	test_log();
+	test_unbooted();
 	CHECK(krs_boot("vfs,tmpfs,net,ether,virtif,socket,inet", err,
 	    sizeof(err)) == 0, "boot: %s", err);
 	test_mounts();
