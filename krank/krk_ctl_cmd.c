@@ -184,6 +184,14 @@ krk_ctl_cmd_ps(struct krk_ctl_req *r)
 	return 0;
 }
 
+/* The client hung up (or sent something, which it must not). */
+static bool
+client_gone(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	return poll(&p, 1, 0) > 0;
+}
+
 int
 krk_ctl_cmd_top(struct krk_ctl_req *r)
 {
@@ -204,14 +212,19 @@ krk_ctl_cmd_top(struct krk_ctl_req *r)
 	if (e != 0)
 		return CTL_ERR(r, e, "top: cannot list the isolates: %s", strerror(e));
 	uint64_t t0 = krk_ctl_now_ns(CLOCK_MONOTONIC);
-	/* Sleep in slices so a stop is not held up. */
+	/* Wait in slices: a stop or a client that left ends the interval
+	 * (the client sends nothing after its request, so readable means
+	 * gone). */
 	while (!krk_ctl_stopping()) {
 		uint64_t t = krk_ctl_now_ns(CLOCK_MONOTONIC);
 		if (t - t0 >= interval)
 			break;
-		uint64_t left = interval - (t - t0);
-		struct timespec ts = { 0, (long)(left > 50000000u ? 50000000u : left) };
-		nanosleep(&ts, NULL);
+		uint64_t left = (interval - (t - t0)) / 1000000u + 1;
+		struct pollfd p = { .fd = r->fd, .events = POLLIN };
+		if (poll(&p, 1, left > 50 ? 50 : (int)left) > 0) {
+			free(a);
+			return CTL_ERR(r, ECANCELED, "top: client left");
+		}
 	}
 	double secs = (double)(krk_ctl_now_ns(CLOCK_MONOTONIC) - t0) / 1e9;
 	e = krk_isolate_list(&b, &nb);
@@ -386,13 +399,6 @@ krk_ctl_cmd_restart(struct krk_ctl_req *r)
 	return 0;
 }
 
-/* The client hung up (or sent something, which it must not). */
-static bool
-client_gone(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	return poll(&p, 1, 0) > 0;
-}
 
 int
 krk_ctl_cmd_wait(struct krk_ctl_req *r)

@@ -39,3 +39,25 @@ tests/fuzz/fuzz_ctl_req: tests/fuzz/fuzz_ctl_req.c krank/krk_ctl_proto.h
 	@mkdir -p tests/fuzz
 	$(AM_V_CC)$(FUZZ_BUILD) -I$(srcdir)/krank -o $@ \
 		$(srcdir)/tests/fuzz/fuzz_ctl_req.c
+
+# A whole request through krk_ctl_serve (commands' argument parsing too),
+# over the prebuilt rumpdrv archives (not booted: their commands fail).
+fuzz_targets += tests/fuzz/fuzz_ctl_serve
+TESTS += tests/fuzz/fuzz_ctl_serve.sh
+EXTRA_DIST += tests/fuzz/fuzz_ctl_serve.sh tests/fuzz/fuzz_ctl_serve.c
+FUZZ_CTL_SRCS = krank/krk_ctl.c krank/krk_ctl_cmd.c krank/krk_ctl_capture.c \
+	krank/krk_log.c tests/krank/krk_isolate_testimpl.c
+tests/fuzz/fuzz_ctl_serve: tests/fuzz/fuzz_ctl_serve.c $(KRK_CTL_SRCS) \
+		tests/krank/krk_isolate_testimpl.c libkrank-hypercall.la \
+		rumpdrv/net/librumpnet.a rumpdrv/vfs/librumpvfs.a \
+		rumpdrv/kern/librumpkern.a
+	@mkdir -p tests/fuzz
+	$(AM_V_CC)cd $(srcdir) && $(FUZZ_CC) $(FUZZ_FLAGS) \
+		-include $(abs_top_builddir)/config.h -Ihypercalls/include \
+		-Ikrank -Irumpdrv -Irumpdrv/include -o $(abs_top_builddir)/$@ \
+		tests/fuzz/fuzz_ctl_serve.c $(FUZZ_CTL_SRCS) \
+		$(abs_top_builddir)/rumpdrv/net/librumpnet.a \
+		$(abs_top_builddir)/rumpdrv/vfs/librumpvfs.a \
+		$(abs_top_builddir)/rumpdrv/kern/librumpkern.a \
+		-L$(abs_top_builddir)/.libs -lkrank-hypercall \
+		-Wl,-rpath,$(abs_top_builddir)/.libs -lpthread
