@@ -33,6 +33,13 @@
 #include "krk_ctl_int.h"
 
 #define CTL_MAX_CLIENTS	16
+/* Service threads' stacks: KRANK may mlockall, so 16 default 8 MiB stacks
+ * would pin 128 MiB; the deepest command frame needs some 16 KiB. */
+#ifdef __SANITIZE_ADDRESS__
+#define CTL_STACK	(1u << 20)
+#else
+#define CTL_STACK	(256u << 10)
+#endif
 
 /*
  * ctl.lock protects the client table (fds, nclients) and running;
@@ -301,6 +308,7 @@ static void *
 client_main(void *arg)
 {
 	struct client *c = arg;
+	pthread_setname_np(pthread_self(), "krank-ctl-cli");
 	krk_ctl_serve(c->fd);
 	pthread_mutex_lock(&ctl.lock);
 	ctl.fds[c->slot] = -1;
@@ -341,6 +349,7 @@ admit(int fd)
 	pthread_attr_t at;
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&at, CTL_STACK);
 	if (c != NULL) {
 		c->fd = fd;
 		c->slot = slot;
@@ -368,6 +377,7 @@ static void *
 acceptor_main(void *arg)
 {
 	(void)arg;
+	pthread_setname_np(pthread_self(), "krank-ctl");
 	while (!krk_ctl_stopping()) {
 		struct pollfd p[2] = { { .fd = ctl.lfd, .events = POLLIN },
 		    { .fd = ctl.wake[0], .events = POLLIN } };
@@ -526,7 +536,12 @@ krk_ctl_start(const char *path, const char *group, char *err, size_t errlen)
 		ctl.fds[i] = -1;
 	ctl.nclients = 0;
 	__atomic_store_n(&ctl.stopping, 0, __ATOMIC_RELEASE);
-	if ((e = pthread_create(&ctl.acceptor, NULL, acceptor_main, NULL)) != 0) {
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setstacksize(&at, CTL_STACK);
+	e = pthread_create(&ctl.acceptor, &at, acceptor_main, NULL);
+	pthread_attr_destroy(&at);
+	if (e != 0) {
 		snprintf(err, errlen, "%s: cannot start the control thread: %s",
 		    path, strerror(e));
 		close(fd);
