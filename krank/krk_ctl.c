@@ -71,7 +71,7 @@ krk_ctl_stopping(void)
 	return __atomic_load_n(&ctl.stopping, __ATOMIC_ACQUIRE) != 0;
 }
 
-/* ---- output to one client ---------------------------------------------- */
+/* ---- output to one client ---- */
 
 /* Write all of buf; false when the client is gone or stopped reading
  * (SO_SNDTIMEO bounds each write). */
@@ -106,7 +106,7 @@ send_error(int fd, const char *msg)
 	krk_ctl_send_all(fd, line, (size_t)n);
 }
 
-/* ---- requests ---------------------------------------------------------- */
+/* ---- requests ---- */
 
 /*
  * Read one request within KRK_CTL_RECV_TIMEOUT_MS in all (a client that
@@ -172,7 +172,7 @@ read_request(int fd, char *buf, const char **argv, int *argcp, char *err,
 	}
 }
 
-/* ---- dispatch ---------------------------------------------------------------- */
+/* ---- dispatch ---- */
 
 static const struct {
 	const char *name;
@@ -254,7 +254,7 @@ krk_ctl_serve(int fd)
 	sb_free(&out);
 }
 
-/* ---- the socket, the acceptor, the service threads ---------------------------- */
+/* ---- the socket, the acceptor, the service threads ---- */
 
 /* Close fd after a reply: end our side and discard request bytes that
  * already arrived, so the close is no reset that could destroy the reply

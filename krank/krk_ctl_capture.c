@@ -23,7 +23,7 @@
 
 #define CTL_CAP_RING	(4u << 20)	/* bytes of frames per capture */
 
-/* ---- capture ------------------------------------------------------------- */
+/* ---- capture ---- */
 
 /*
  * One capture's ring: variable-length records (struct krk_ctl_caprec, the

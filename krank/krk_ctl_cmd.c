@@ -22,7 +22,7 @@
 #include "krk_ctl_proto.h"
 #include "krk_ctl_int.h"
 
-/* ---- arguments ----------------------------------------------------------- */
+/* ---- arguments ---- */
 
 int
 krk_ctl_parse_duration(const char *s, uint64_t *nsp)
@@ -83,7 +83,7 @@ resolve_isolate(const char *s, int *idp, char *err, size_t errlen)
 	return ESRCH;
 }
 
-/* ---- isolates ------------------------------------------------------------ */
+/* ---- isolates ---- */
 
 static void
 fmt_bytes(char *b, size_t n, uint64_t v)
@@ -451,7 +451,7 @@ krk_ctl_cmd_wait(struct krk_ctl_req *r)
 	return 0;
 }
 
-/* ---- network -------------------------------------------------------------- */
+/* ---- network ---- */
 
 /* krs_net_dump into a malloc'd buffer large enough for all of it. */
 static char *
@@ -584,7 +584,7 @@ krk_ctl_cmd_netstat(struct krk_ctl_req *r)
 	return 0;
 }
 
-/* ---- file systems ----------------------------------------------------------- */
+/* ---- file systems ---- */
 
 static struct krs_mntent *
 mount_list(struct krk_ctl_req *r, int *np, int *errp)
@@ -701,7 +701,7 @@ krk_ctl_cmd_df(struct krk_ctl_req *r)
 	return 0;
 }
 
-/* ---- log, metrics, version ------------------------------------------------------ */
+/* ---- log, metrics, version ---- */
 
 int
 krk_ctl_cmd_log(struct krk_ctl_req *r)

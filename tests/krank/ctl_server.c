@@ -4,7 +4,8 @@
  * in-process wire (KRANK's side virt0 10.0.0.1, a peer 10.0.0.2), one
  * established TCP connection and a listener, and a peer that sends a UDP
  * datagram "krank-capture N" to 10.0.0.1:7777 every 20 ms so captures
- * have known frames (KRANK's side echoes each one back).  Isolates come from the test-only implementation.
+ * have known frames (KRANK's side echoes each one back).  Isolates come
+ * from the test-only implementation.
  *
  * usage: ctl_server SOCKET [GROUP]
  * Prints "ready" when serving; stops (krk_ctl_stop) at end of stdin.
