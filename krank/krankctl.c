@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <signal.h>
@@ -380,6 +381,20 @@ main(int argc, char **argv)
 			die(EXIT_USAGE, "capture writes pcap; --json does not "
 			    "apply");
 		return do_capture(argc, argv);
+	}
+	/* KRANK resolves the ELF from its own working directory: send the
+	 * path as this shell means it. */
+	static char elf_abs[PATH_MAX];
+	if (strcmp(argv[0], "spawn") == 0) {
+		int i = 1;
+		while (i < argc && (strcmp(argv[i], "--name") == 0 ||
+		    strcmp(argv[i], "--core") == 0))
+			i += 2;
+		if (i < argc && strcmp(argv[i], "--") == 0)
+			i++;
+		if (i < argc && argv[i][0] != '/' && argv[i][0] != '-' &&
+		    realpath(argv[i], elf_abs) != NULL)
+			argv[i] = elf_abs;
 	}
 	int fd = connect_socket();
 	send_request(fd, argc, argv, json);

@@ -6,7 +6,7 @@
 # malformed and idle clients, live and stale sockets, socket discovery,
 # and capture read back with tcpdump -r.
 set -u
-top_builddir=${top_builddir:-.}
+top_builddir=$(cd "${top_builddir:-.}" && pwd)
 srv="$top_builddir/tests/krank/ctl_server"
 kc="$top_builddir/krank/krankctl"
 for t in python3 tcpdump; do
@@ -133,7 +133,10 @@ K ps | grep -Eq '^2 +crash +faulted +2 .*signal 11 at 0 \(NULL dereference\) pc 
 	fail "ps after spawn: $(K ps)"
 json ps; jq_ 'd["isolates"][1]["fault"]["address"]=="0" and d["isolates"][1]["fault"]["symbol"]=="main+0x12"'
 ok "spawn of a faulting ELF: ps shows it faulted with address and symbol"
-json spawn "$d/exit3.elf"; jq_ 'd["id"]==3 and d["name"]=="exit3.elf"'
+(cd "$d" && K --json spawn exit3.elf) >"$d/j" || fail "spawn exit3.elf"
+jq_ 'd["id"]==3 and d["name"]=="exit3.elf"'
+K --json ps >"$d/j"; jq_ 'd["isolates"][2]["elf"]=="'"$d"'/exit3.elf"'
+ok "spawn sends a relative ELF path as an absolute one"
 K wait 3 --timeout 2s | grep -Eq '^3 +exit3.elf +exited .*exit status 3' || fail "wait 3"
 K wait httpd --timeout 150ms 2>"$d/e"; rc=$?
 [ $rc = 1 ] && grep -q "k.sock: wait httpd: still running after 150ms" "$d/e" ||
