@@ -13,6 +13,6 @@ krank_krankctl_SOURCES = krank/krankctl.c krank/krk_ctl_proto.h
 krank_krankctl_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/krank
 krank_krankctl_CFLAGS = $(AM_CFLAGS) $(PCAP_CFLAGS)
 krank_krankctl_LDADD = $(PCAP_LIBS)
-dist_man8_MANS = docs/man/krankctl.8
+dist_man8_MANS += docs/man/krankctl.8
 
 include tests/krank/local_ctl.mk
