@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <signal.h>
@@ -195,6 +196,8 @@ send_request(int fd, int argc, char **argv, bool json)
 		ssize_t n = send(fd, buf + off, len - off, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n <= 0 && (errno == EPIPE || errno == ECONNRESET))
+			return;	/* KRANK closed early: its answer says why */
 		if (n <= 0)
 			die(EXIT_USAGE, "sending the request: %s", strerror(errno));
 		off += (size_t)n;
@@ -242,6 +245,9 @@ read_status(int fd)
 		if (r == 0)
 			die(EXIT_USAGE, "KRANK closed the connection without an "
 			    "answer");
+		if (n == 0 && line[0] != 'o' && line[0] != 'e')
+			die(EXIT_USAGE, "protocol error: not a KRANK control "
+			    "socket");
 		if (line[n] == '\n')
 			break;
 		n++;
@@ -375,6 +381,20 @@ main(int argc, char **argv)
 			die(EXIT_USAGE, "capture writes pcap; --json does not "
 			    "apply");
 		return do_capture(argc, argv);
+	}
+	/* KRANK resolves the ELF from its own working directory: send the
+	 * path as this shell means it. */
+	static char elf_abs[PATH_MAX];
+	if (strcmp(argv[0], "spawn") == 0) {
+		int i = 1;
+		while (i < argc && (strcmp(argv[i], "--name") == 0 ||
+		    strcmp(argv[i], "--core") == 0))
+			i += 2;
+		if (i < argc && strcmp(argv[i], "--") == 0)
+			i++;
+		if (i < argc && argv[i][0] != '/' && argv[i][0] != '-' &&
+		    realpath(argv[i], elf_abs) != NULL)
+			argv[i] = elf_abs;
 	}
 	int fd = connect_socket();
 	send_request(fd, argc, argv, json);

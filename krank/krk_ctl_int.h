@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "krk_ctl_proto.h"
+
 /* Counters of the control socket (atomic). */
 struct krk_ctl_counters {
 	uint64_t requests;		/* whole requests read */
@@ -28,6 +30,8 @@ extern struct krk_ctl_counters krk_ctl_stats;
 void krk_ctl_serve(int fd);
 /* krk_ctl_parse_duration - "250ms", "2s", "1.5", "1m", "10us", "5ns". */
 int krk_ctl_parse_duration(const char *s, uint64_t *nsp);
+
+#include <time.h>
 
 /* A growing text buffer; oom is sticky and the text is then incomplete. */
 struct sbuf {
@@ -137,6 +141,48 @@ sb_free(struct sbuf *s)
 	free(s->b);
 	s->b = NULL;
 	s->len = s->cap = 0;
+}
+
+/* One request being served (krk_ctl.c) and its command's output. */
+struct krk_ctl_req {
+	int fd;
+	int argc;			/* without the command and --json */
+	const char *argv[KRK_CTL_MAX_ARGS];
+	bool json;
+	struct sbuf *out;
+	char *err;
+	size_t errlen;
+	bool streamed;			/* the command wrote its own reply */
+};
+
+#define CTL_ERR(r, code, ...) (snprintf((r)->err, (r)->errlen, __VA_ARGS__), (code))
+
+int krk_ctl_cmd_ps(struct krk_ctl_req *r);
+int krk_ctl_cmd_top(struct krk_ctl_req *r);
+int krk_ctl_cmd_spawn(struct krk_ctl_req *r);
+int krk_ctl_cmd_kill(struct krk_ctl_req *r);
+int krk_ctl_cmd_wait(struct krk_ctl_req *r);
+int krk_ctl_cmd_restart(struct krk_ctl_req *r);
+int krk_ctl_cmd_ifconfig(struct krk_ctl_req *r);
+int krk_ctl_cmd_netstat(struct krk_ctl_req *r);
+int krk_ctl_cmd_mounts(struct krk_ctl_req *r);
+int krk_ctl_cmd_df(struct krk_ctl_req *r);
+int krk_ctl_cmd_log(struct krk_ctl_req *r);
+int krk_ctl_cmd_metrics(struct krk_ctl_req *r);
+int krk_ctl_cmd_version(struct krk_ctl_req *r);
+int krk_ctl_cmd_capture(struct krk_ctl_req *r);		/* krk_ctl_capture.c */
+
+/* Helpers of krk_ctl.c for the commands. */
+bool krk_ctl_stopping(void);		/* krk_ctl_stop has begun */
+bool krk_ctl_send_all(int fd, const void *buf, size_t len);
+int krk_ctl_parse_uint(const char *s, unsigned long max, unsigned long *vp);
+
+static inline uint64_t
+krk_ctl_now_ns(clockid_t c)
+{
+	struct timespec ts;
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 #endif

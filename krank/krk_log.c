@@ -24,6 +24,7 @@
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *log_buf;
 static size_t log_cap, log_head, log_used;
+static bool log_wrapped;
 static int log_verbosity = KRK_LOG_INFO;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
@@ -41,6 +42,7 @@ krk_log_init(size_t ringbytes, int verbosity)
 	log_buf = b;
 	log_cap = ringbytes;
 	log_head = log_used = 0;
+	log_wrapped = false;
 	log_verbosity = verbosity;
 	pthread_mutex_unlock(&log_lock);
 	return 0;
@@ -58,6 +60,8 @@ ring_put(const char *s, size_t n)
 	memcpy(log_buf + log_head, s, first);
 	memcpy(log_buf, s + first, n - first);
 	log_head = (log_head + n) % log_cap;
+	if (log_used + n > log_cap)
+		log_wrapped = true;
 	log_used = log_used + n > log_cap ? log_cap : log_used + n;
 }
 
@@ -123,7 +127,7 @@ krk_log_read(size_t *lenp)
 		memcpy(out, log_buf + start, first);
 		memcpy(out + first, log_buf, used - first);
 	}
-	bool cut = used == log_cap;
+	bool cut = log_wrapped;
 	pthread_mutex_unlock(&log_lock);
 
 	size_t skip = 0;

@@ -4,10 +4,13 @@
  * in-process wire (KRANK's side virt0 10.0.0.1, a peer 10.0.0.2), one
  * established TCP connection and a listener, and a peer that sends a UDP
  * datagram "krank-capture N" to 10.0.0.1:7777 every 20 ms so captures
- * have known frames (KRANK's side echoes each one back).  Isolates come from the test-only implementation.
+ * have known frames (KRANK's side echoes each one back).  Isolates come
+ * from the test-only implementation.
  *
  * usage: ctl_server SOCKET [GROUP]
  * Prints "ready" when serving; stops (krk_ctl_stop) at end of stdin.
+ * The stdin lines "flood on" and "flood off" make the peer send without
+ * pause (and print "did LINE" when done).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,6 +32,7 @@
 
 static int peer_stack;
 static volatile int stop_traffic;
+static volatile int flood;		/* send without pause: fill capture rings */
 
 static void
 die(const char *what)
@@ -58,6 +62,8 @@ traffic(void *arg)
 		char msg[64];
 		int len = snprintf(msg, sizeof(msg), "krank-capture %u", n);
 		krs_sendto(s, msg, (size_t)len, 0, &to, sizeof(to));
+		if (flood)
+			continue;
 		struct timespec ts = { 0, 20000000 };
 		nanosleep(&ts, NULL);
 	}
@@ -169,9 +175,14 @@ main(int argc, char **argv)
 		return 1;
 	}
 	printf("ready\n");
-	char buf[64];
-	while (read(0, buf, sizeof(buf)) > 0)
-		;
+	char line[64];
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		if (strcmp(line, "flood on\n") == 0)
+			flood = 1;
+		else if (strcmp(line, "flood off\n") == 0)
+			flood = 0;
+		printf("did %s", line);
+	}
 	krk_ctl_stop();
 	stop_traffic = 1;
 	pthread_join(tt, NULL);

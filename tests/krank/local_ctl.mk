@@ -9,7 +9,8 @@ EXTRA_DIST += tests/krank/test_krankctl.sh
 CTL_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
 tests_krank_ctl_server_SOURCES = tests/krank/ctl_server.c \
-	tests/krank/krk_isolate_testimpl.c $(KRK_CTL_SRCS)
+	tests/krank/krk_isolate_testimpl.c $(KRK_CTL_SRCS) \
+	krank/krk.h krank/krk_config.h
 tests_krank_ctl_server_CPPFLAGS = $(RDTEST_CPPFLAGS) $(KRK_CTL_CPPFLAGS)
 tests_krank_ctl_server_CFLAGS = $(AM_CFLAGS) $(CTL_SAN)
 tests_krank_ctl_server_LDFLAGS = $(CTL_SAN) $(RUMPDRV_LINK_NET) \
@@ -19,6 +20,17 @@ tests_krank_ctl_server_DEPENDENCIES = rumpdrv/net/librumpnet.a \
 	rumpdrv/vfs/librumpvfs.a rumpdrv/kern/librumpkern.a \
 	rumpdrv/fs/tmpfs/librumpfs_tmpfs.a libkrank-hypercall.la
 
+# The parts one by one: frame tap, krs_mounts, log ring, parser, escaping.
+check_PROGRAMS += tests/krank/test_ctl_parts
+TESTS += tests/krank/test_ctl_parts
+tests_krank_test_ctl_parts_SOURCES = tests/krank/test_ctl_parts.c \
+	$(KRK_CTL_SRCS) tests/krank/krk_isolate_testimpl.c
+tests_krank_test_ctl_parts_CPPFLAGS = $(RDTEST_CPPFLAGS) $(KRK_CTL_CPPFLAGS)
+tests_krank_test_ctl_parts_CFLAGS = $(AM_CFLAGS) $(CTL_SAN)
+tests_krank_test_ctl_parts_LDFLAGS = $(tests_krank_ctl_server_LDFLAGS)
+tests_krank_test_ctl_parts_LDADD = $(RUMPDRV_HYP_LIBS)
+tests_krank_test_ctl_parts_DEPENDENCIES = $(tests_krank_ctl_server_DEPENDENCIES)
+
 # The request parser under libFuzzer (see tests/fuzz/local.mk).
 fuzz_targets += tests/fuzz/fuzz_ctl_req
 TESTS += tests/fuzz/fuzz_ctl_req.sh
@@ -27,3 +39,25 @@ tests/fuzz/fuzz_ctl_req: tests/fuzz/fuzz_ctl_req.c krank/krk_ctl_proto.h
 	@mkdir -p tests/fuzz
 	$(AM_V_CC)$(FUZZ_BUILD) -I$(srcdir)/krank -o $@ \
 		$(srcdir)/tests/fuzz/fuzz_ctl_req.c
+
+# A whole request through krk_ctl_serve (commands' argument parsing too),
+# over the prebuilt rumpdrv archives (not booted: their commands fail).
+fuzz_targets += tests/fuzz/fuzz_ctl_serve
+TESTS += tests/fuzz/fuzz_ctl_serve.sh
+EXTRA_DIST += tests/fuzz/fuzz_ctl_serve.sh tests/fuzz/fuzz_ctl_serve.c
+FUZZ_CTL_SRCS = krank/krk_ctl.c krank/krk_ctl_cmd.c krank/krk_ctl_capture.c \
+	krank/krk_log.c tests/krank/krk_isolate_testimpl.c
+tests/fuzz/fuzz_ctl_serve: tests/fuzz/fuzz_ctl_serve.c $(KRK_CTL_SRCS) \
+		tests/krank/krk_isolate_testimpl.c libkrank-hypercall.la \
+		rumpdrv/net/librumpnet.a rumpdrv/vfs/librumpvfs.a \
+		rumpdrv/kern/librumpkern.a
+	@mkdir -p tests/fuzz
+	$(AM_V_CC)cd $(srcdir) && $(FUZZ_CC) $(FUZZ_FLAGS) \
+		-include $(abs_top_builddir)/config.h -Ihypercalls/include \
+		-Ikrank -Irumpdrv -Irumpdrv/include -o $(abs_top_builddir)/$@ \
+		tests/fuzz/fuzz_ctl_serve.c $(FUZZ_CTL_SRCS) \
+		$(abs_top_builddir)/rumpdrv/net/librumpnet.a \
+		$(abs_top_builddir)/rumpdrv/vfs/librumpvfs.a \
+		$(abs_top_builddir)/rumpdrv/kern/librumpkern.a \
+		-L$(abs_top_builddir)/.libs -lkrank-hypercall \
+		-Wl,-rpath,$(abs_top_builddir)/.libs -lpthread

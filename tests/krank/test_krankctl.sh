@@ -6,7 +6,7 @@
 # malformed and idle clients, live and stale sockets, socket discovery,
 # and capture read back with tcpdump -r.
 set -u
-top_builddir=${top_builddir:-.}
+top_builddir=$(cd "${top_builddir:-.}" && pwd)
 srv="$top_builddir/tests/krank/ctl_server"
 kc="$top_builddir/krank/krankctl"
 for t in python3 tcpdump; do
@@ -133,7 +133,10 @@ K ps | grep -Eq '^2 +crash +faulted +2 .*signal 11 at 0 \(NULL dereference\) pc 
 	fail "ps after spawn: $(K ps)"
 json ps; jq_ 'd["isolates"][1]["fault"]["address"]=="0" and d["isolates"][1]["fault"]["symbol"]=="main+0x12"'
 ok "spawn of a faulting ELF: ps shows it faulted with address and symbol"
-json spawn "$d/exit3.elf"; jq_ 'd["id"]==3 and d["name"]=="exit3.elf"'
+(cd "$d" && K --json spawn exit3.elf) >"$d/j" || fail "spawn exit3.elf"
+jq_ 'd["id"]==3 and d["name"]=="exit3.elf"'
+K --json ps >"$d/j"; jq_ 'd["isolates"][2]["elf"]=="'"$d"'/exit3.elf"'
+ok "spawn sends a relative ELF path as an absolute one"
 K wait 3 --timeout 2s | grep -Eq '^3 +exit3.elf +exited .*exit status 3' || fail "wait 3"
 K wait httpd --timeout 150ms 2>"$d/e"; rc=$?
 [ $rc = 1 ] && grep -q "k.sock: wait httpd: still running after 150ms" "$d/e" ||
@@ -226,6 +229,40 @@ K capture virt0 "$d/z.pcap" --count 1 2>"$d/e"; rc=$?
 wait $cp
 [ $rc = 1 ] && grep -q 'another capture runs on it' "$d/e" || fail "second capture: $(cat "$d/e")"
 ok "capture: unknown interface and a second capture at once are refused"
+
+# A capture whose client does not read while the peer floods: the ring
+# fills, frames are dropped and counted, the stack goes on, and every
+# record that does arrive is whole.
+echo "flood on" >&3
+wait_for "$d/main.out" '^did flood on' || fail "flood on"
+python3 - "$S" <<'EOF' || fail "capture under overload"
+import socket, struct, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(b"capture\0virt0\0--duration\0002s\0\0")
+time.sleep(1.5)		# read nothing: the socket and then the ring fill up
+s.settimeout(10); data = b""
+while True:
+    b = s.recv(1 << 20)
+    if not b: break
+    data += b
+assert data.startswith(b"ok\n"), data[:80]
+off, n = 3, 0
+while True:
+    magic, ver, flags, ts, caplen, origlen, drops, count = struct.unpack_from("<IHHQIIQQ", data, off)
+    assert magic == 0x4b43504b and ver == 1, (hex(magic), ver)
+    off += 40
+    if flags & 0x8000: break
+    assert caplen == origlen and 42 <= caplen <= 1514, (caplen, origlen)
+    off += (caplen + 7) & ~7; n += 1
+assert off == len(data) and count == n, (off, len(data), count, n)
+assert drops > 0, "no drops counted"
+print("ok: %d frames delivered whole, %d dropped and counted while the client stalled" % (n, drops))
+EOF
+echo "flood off" >&3
+wait_for "$d/main.out" '^did flood off' || fail "flood off"
+K metrics | grep -Eq '^krank_capture_dropped_frames_total [1-9]' || fail "capture drops not in metrics"
+K ps | grep -q httpd || fail "ps after the flood"
+ok "capture overload: drops counted (END record, metrics), stack and server unharmed"
 
 # ---- live and stale sockets, discovery ----------------------------------
 "$srv" "$S" >"$d/dup.out" 2>"$d/dup.err" </dev/null; rc=$?

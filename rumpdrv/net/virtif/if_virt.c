@@ -165,10 +165,12 @@ virt_start(struct ifnet *ifp)
 		}
 		int len = m->m_pkthdr.len;
 		if (VIRT_TAPPED(sc)) {
-			_Static_assert(sizeof(struct krs_iovec) ==
-			    sizeof(struct rumpuser_iovec), "iovec layouts");
-			virt_tap(sc, KRS_TAP_OUT, (const struct krs_iovec *)iov,
-			    (unsigned)niov, (size_t)len);
+			struct krs_iovec tv[VIRT_MAXSEG];
+			for (size_t j = 0; j < niov; j++) {
+				tv[j].iov_base = iov[j].iov_base;
+				tv[j].iov_len = iov[j].iov_len;
+			}
+			virt_tap(sc, KRS_TAP_OUT, tv, (unsigned)niov, (size_t)len);
 		}
 		struct hyp_pkt_txmeta meta = { 0, 0, 0 };
 		if (m->m_pkthdr.csum_flags & M_CSUM_TCPv4) {
