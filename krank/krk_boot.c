@@ -473,7 +473,8 @@ mount_disk(size_t i, const struct krk_disk_cfg *dc, char *err, size_t errlen)
 		    "mounted or claimed)" : "");
 		return rv;
 	}
-	if (flock(fd, (dc->readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
+	/* Exclusive even when read-only: one KRANK per disk. */
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		rv = errno;
 		close(fd);
 		snprintf(err, errlen, "disk %s: in use by another process (it "

@@ -563,6 +563,15 @@ thread_start(struct krk_iso *iso, bool is_main, void *(*fn)(void *),
 		CPU_SET(iso->cfg.core, &cpus);
 		pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
 	}
+	if (krk_node.cfg && krk_node.cfg->sched_fifo) {
+		/* The safety valve is the kernel's RT throttling, which
+		 * krk_boot.c insists is on before it allows this. */
+		struct sched_param sp = {
+			.sched_priority = krk_node.cfg->fifo_priority };
+		pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+		pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
+		pthread_attr_setschedparam(&attr, &sp);
+	}
 	th->next = iso->threads;
 	iso->threads = th;
 	iso->nlive++;

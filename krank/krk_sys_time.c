@@ -48,19 +48,52 @@ krk_sys_time(time_t *t)
 	return ts.tv_sec;
 }
 
-/* Sleep until the monotonic deadline, a slice at a time, checking for a
- * kill between slices; EINTR never happens (isolates get no signals). */
+/*
+ * Sleep until the deadline end on clock clk, a slice at a time, checking
+ * for a kill between slices; EINTR never happens (isolates get no
+ * signals).  The last slice ends exactly at end, so a periodic isolate
+ * wakes as precisely as the host lets a thread wake.
+ */
+static void
+krk_sleep_until(clockid_t clk, const struct timespec *end)
+{
+	struct timespec now;
+
+	krk_sys_enter();
+	for (;;) {
+		clock_gettime(clk, &now);
+		int64_t left = (int64_t)(end->tv_sec - now.tv_sec) * 1000000000 +
+		    (end->tv_nsec - now.tv_nsec);
+		if (left <= 0)
+			break;
+		int64_t slice = (int64_t)KRK_SYS_SLICE_MS * 1000000;
+		struct timespec until = *end;
+		if (left > slice) {
+			until = now;
+			until.tv_sec += slice / 1000000000;
+			until.tv_nsec += slice % 1000000000;
+			if (until.tv_nsec >= 1000000000) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000;
+			}
+		}
+		clock_nanosleep(clk, TIMER_ABSTIME, &until, NULL);
+		krk_sys_exit();		/* unwinds here when killed */
+		krk_sys_enter();
+	}
+	krk_sys_exit();
+}
+
 int
 krk_sys_nanosleep(const struct timespec *req, struct timespec *rem)
 {
-	struct timespec end, now;
+	struct timespec end;
 
 	if (krk_sys_badbuf(req, sizeof(*req)) || req == NULL ||
 	    (rem != NULL && krk_sys_badbuf(rem, sizeof(*rem))))
 		return krk_sys_fail(EFAULT);
 	if (req->tv_sec < 0 || req->tv_nsec < 0 || req->tv_nsec >= 1000000000)
 		return krk_sys_fail(EINVAL);
-	krk_sys_enter();
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	end.tv_sec += req->tv_sec;
 	end.tv_nsec += req->tv_nsec;
@@ -68,26 +101,38 @@ krk_sys_nanosleep(const struct timespec *req, struct timespec *rem)
 		end.tv_sec++;
 		end.tv_nsec -= 1000000000;
 	}
-	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		int64_t left = (int64_t)(end.tv_sec - now.tv_sec) * 1000000000 +
-		    (end.tv_nsec - now.tv_nsec);
-		if (left <= 0)
-			break;
-		int64_t slice = (int64_t)KRK_SYS_SLICE_MS * 1000000;
-		struct timespec until = now;
-		int64_t step = left < slice ? left : slice;
-		until.tv_sec += step / 1000000000;
-		until.tv_nsec += step % 1000000000;
-		if (until.tv_nsec >= 1000000000) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000;
+	krk_sleep_until(CLOCK_MONOTONIC, &end);
+	if (rem != NULL)
+		rem->tv_sec = rem->tv_nsec = 0;
+	return 0;
+}
+
+/* clock_nanosleep(2): returns the error number itself, as POSIX says. */
+int
+krk_sys_clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
+    struct timespec *rem)
+{
+	struct timespec end;
+
+	if (krk_sys_badbuf(req, sizeof(*req)) || req == NULL ||
+	    (rem != NULL && krk_sys_badbuf(rem, sizeof(*rem))))
+		return EFAULT;
+	if (clk != CLOCK_MONOTONIC && clk != CLOCK_REALTIME)
+		return EINVAL;
+	if (req->tv_sec < 0 || req->tv_nsec < 0 || req->tv_nsec >= 1000000000)
+		return EINVAL;
+	if (flags & TIMER_ABSTIME)
+		end = *req;
+	else {
+		clock_gettime(clk, &end);
+		end.tv_sec += req->tv_sec;
+		end.tv_nsec += req->tv_nsec;
+		if (end.tv_nsec >= 1000000000) {
+			end.tv_sec++;
+			end.tv_nsec -= 1000000000;
 		}
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL);
-		krk_sys_exit();		/* unwinds here when killed */
-		krk_sys_enter();
 	}
-	krk_sys_exit();
+	krk_sleep_until(clk, &end);
 	if (rem != NULL)
 		rem->tv_sec = rem->tv_nsec = 0;
 	return 0;

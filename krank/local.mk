@@ -48,7 +48,7 @@ TESTS += tests/krank/test_krk_isolate.sh tests/krank/test_krank_run.sh
 EXTRA_DIST += tests/krank/test_krk_isolate.sh tests/krank/test_krank_run.sh \
 	tests/krank/iso/exitcode.c tests/krank/iso/crash.c \
 	tests/krank/iso/spin.c tests/krank/iso/stackov.c \
-	tests/krank/iso/heapfill.c
+	tests/krank/iso/heapfill.c tests/krank/iso/fdfill.c
 
 # Benchmarks (not in make check): make tests/bench/bench_krank_spawn, then
 # sh tests/bench/bench_krank.sh.

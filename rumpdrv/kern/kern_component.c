@@ -5,7 +5,6 @@
  * first, and finalised in reverse.  Also brings the kernel base itself up.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "kern/kern_int.h"
@@ -250,7 +249,7 @@ KRS_EXPORT int
 krs_boot_check(const char *components, char *order, size_t orderlen,
     char *err, size_t errlen)
 {
-	struct comp_sort *cs = malloc(sizeof(*cs));
+	struct comp_sort *cs;
 	char dummy[8];
 	size_t off = 0;
 	int rv;
@@ -260,8 +259,9 @@ krs_boot_check(const char *components, char *order, size_t orderlen,
 		errlen = sizeof(dummy);
 	}
 	err[0] = '\0';
-	if (cs == NULL)
-		return krs_fail(ENOMEM);
+	if (!kern_up && kern_init() != 0)
+		return krs_fail(ENOSYS);
+	cs = kmem_zalloc(sizeof(*cs), KM_SLEEP);
 	rv = component_resolve(cs, components, err, errlen);
 	if (rv == 0 && order != NULL && orderlen > 0) {
 		order[0] = '\0';
@@ -269,7 +269,7 @@ krs_boot_check(const char *components, char *order, size_t orderlen,
 			off += (size_t)snprintf(order + off, orderlen - off,
 			    "%s%s", i ? " " : "", cs->order[i]->rc_name);
 	}
-	free(cs);
+	kmem_free(cs, sizeof(*cs));
 	return rv != 0 ? krs_fail(rv) : 0;
 }
 

@@ -164,7 +164,7 @@ n=$(tcpdump -r "$work/cap.pcap" -nn 2>/dev/null | wc -l)
 # A second krank on the same disk is refused.
 sed "s|$work/krank.sock|$work/krank2.sock|; s/krank0/krank1/g; s/10.99.0/10.98.0/g" \
 	"$work/site.yaml" >"$work/second.yaml"
-if out=$(nsx "$krank" run "$work/second.yaml" 2>&1 </dev/null); then
+if out=$(nsx timeout 20 "$krank" run "$work/second.yaml" 2>&1 </dev/null); then
 	bad "a second krank booted on the same disk"
 else
 	case $out in

@@ -163,6 +163,20 @@ test_restart_policy(void)
 }
 
 static void
+test_fd_limit(void)
+{
+	struct krk_isolate_info in;
+	char *argv[] = { "fdfill", "64", NULL };
+	int id = spawn("fdhog", "fdfill", argv, 2, 4 << 20, KRK_RESTART_NEVER);
+	int rv = krk_isolate_wait(id, 20000000000ull, &in);
+	CHECK(rv == 0 && in.state == KRK_ISO_EXITED && in.status == 0,
+	    "open beyond the descriptor limit (64) fails with EMFILE at "
+	    "descriptor 64 (state %s, status %d)",
+	    krk_iso_state_name(in.state), in.status);
+	krk_isolate_remove(id);
+}
+
+static void
 test_heap_limit(void)
 {
 	struct krk_isolate_info in;
@@ -200,6 +214,7 @@ main(int argc, char **argv)
 	test_stack_overflow();
 	test_restart_policy();
 	test_heap_limit();
+	test_fd_limit();
 	krk_isolates_fini();
 	krs_shutdown();
 	printf("%s: %d failures\n", failures ? "FAIL" : "PASS", failures);

@@ -7,7 +7,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export KRANK_ISOLATE_INCLUDE="$src/loader/isolate/include"
 export KRANK_ISOLATE_LIBDIR="$bld/loader"
-for p in exitcode crash spin stackov heapfill; do
+for p in exitcode crash spin stackov heapfill fdfill; do
 	"$bld/loader/krank-cc" -O1 -o "$work/$p.kx" "$src/tests/krank/iso/$p.c" ||
 		{ echo "FAIL: krank-cc $p.c"; exit 1; }
 done

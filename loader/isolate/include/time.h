@@ -33,5 +33,8 @@ time_t timegm(struct tm *);
 size_t strftime(char *, size_t, const char *, const struct tm *);
 int clock_gettime(clockid_t, struct timespec *);
 int nanosleep(const struct timespec *, struct timespec *);
+#define TIMER_ABSTIME 1
+int clock_nanosleep(clockid_t, int, const struct timespec *,
+    struct timespec *);
 time_t time(time_t *);
 #endif

@@ -141,7 +141,7 @@ krs_if_rename(const char *ifname, const char *newname)
 	if (ifname == NULL || newname == NULL)
 		return krs_fail(EFAULT);
 	n = strlen(newname);
-	if (n == 0 || n >= IFNAMSIZ || strpbrk(newname, "/ \t\n:") != NULL)
+	if (n == 0 || n >= IFNAMSIZ || strcspn(newname, "/ \t\n:") != n)
 		return krs_fail(EINVAL);
 	mutex_enter(&ns->ns_lock);
 	struct ifnet *ifp = if_byname(ns, ifname);
