@@ -21,3 +21,16 @@ tests_bench_bench_krk_heap_SOURCES = tests/bench/bench_krk_heap.c \
 	$(KRK_HEAP_SRCS) $(KRK_HEAP_HDRS)
 tests_bench_bench_krk_heap_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/krank
 CLEANFILES += tests/bench/bench_krk_heap
+
+# Benchmark (not in make check): make tests/bench/bench_krank_syscall.
+# A system call by direct call into krs_* against Linux's system calls
+# (issue 11); it reuses the tmpfs set-up of tests/bench/bench_krs_io.c.
+EXTRA_PROGRAMS += tests/bench/bench_krank_syscall
+tests_bench_bench_krank_syscall_SOURCES = tests/bench/bench_krank_syscall.c \
+	tests/bench/bench_krs_io.c tests/bench/bench_krs_io.h $(KRK_HEAP_HDRS)
+tests_bench_bench_krank_syscall_CPPFLAGS = $(RDTEST_CPPFLAGS) -I$(srcdir)/krank
+tests_bench_bench_krank_syscall_CFLAGS = $(AM_CFLAGS) -O2
+tests_bench_bench_krank_syscall_LDFLAGS = $(RD_TMPFS_LINK)
+tests_bench_bench_krank_syscall_LDADD = $(RUMPDRV_HYP_LIBS)
+tests_bench_bench_krank_syscall_DEPENDENCIES = $(RD_TMPFS_DEPS)
+CLEANFILES += tests/bench/bench_krank_syscall
