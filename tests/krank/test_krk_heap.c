@@ -80,6 +80,41 @@ struct blk {
 	uint64_t tag;
 };
 
+static int fault_err, fault_n;
+
+static void
+on_fault(void *arg, const char *op, const void *p, int err, const char *why)
+{
+	(void)arg;
+	(void)op;
+	(void)p;
+	(void)why;
+	fault_err = err;
+	fault_n++;
+}
+
+/* stray_free - free an address near a live block that is the start of
+ * no live block: it must be refused and change nothing. */
+static unsigned
+stray_free(struct krk_heap *h, struct blk *b, unsigned nb, uint64_t *s)
+{
+	struct blk *x = &b[rnd(s) % nb];
+	if (x->p == NULL)
+		return 0;
+	char *q = x->p + (int64_t)(rnd(s) % (2 << 20)) - (1 << 20);
+	if (rnd(s) & 1)
+		q = (char *)((uintptr_t)q & ~(uintptr_t)15);
+	for (unsigned i = 0; i < nb; i++)
+		if (b[i].p == q)
+			return 0;
+	uint64_t before = in_use(h);
+	int n0 = fault_n;
+	krk_heap_free(h, q);
+	CHECK(fault_n == n0 + 1 && in_use(h) == before, "stray free of %p "
+	    "(near %p) refused", (void *)q, (void *)x->p);
+	return 1;
+}
+
 static void
 test_model(void)
 {
@@ -87,11 +122,14 @@ test_model(void)
 	static struct blk b[NSLOT];
 	struct krk_heap *h;
 	uint64_t s = 0x9e3779b97f4a7c15ULL, model = 0;
-	unsigned nalloc = 0, nreal = 0, nfree = 0;
+	unsigned nalloc = 0, nreal = 0, nfree = 0, nstray = 0;
 
 	CHECK(krk_heap_create(256 * MIB, false, &h) == 0, "create");
+	krk_heap_set_fault(h, on_fault, NULL);
 	memset(b, 0, sizeof(b));
 	for (unsigned op = 0; op < NOPS; op++) {
+		if (op % 8 == 0)
+			nstray += stray_free(h, b, NSLOT, &s);
 		struct blk *x = &b[rnd(&s) % NSLOT];
 		unsigned kind = (unsigned)(rnd(&s) % 10);
 		if (x->p == NULL) {
@@ -163,12 +201,14 @@ test_model(void)
 	krk_heap_stats(h, &st);
 	CHECK(st.in_use == 0, "in_use %" PRIu64 " after freeing all",
 	    st.in_use);
-	CHECK(st.failures == 0 && st.bad_frees == 0, "no failures");
+	CHECK(st.failures == 0 && st.bad_frees == nstray, "no failures, %u "
+	    "stray frees refused (%" PRIu64 ")", nstray, st.bad_frees);
 	CHECK(st.mapped <= 256 * MIB && st.peak <= st.mapped, "peak %" PRIu64
 	    " mapped %" PRIu64, st.peak, st.mapped);
-	printf("ok: model: %u allocs, %u reallocs, %u frees, patterns and "
-	    "in_use agree (peak %" PRIu64 " KiB, mapped %" PRIu64 " KiB)\n",
-	    nalloc, nreal, nfree, st.peak >> 10, st.mapped >> 10);
+	printf("ok: model: %u allocs, %u reallocs, %u frees, %u stray frees "
+	    "refused, patterns and in_use agree (peak %" PRIu64 " KiB, mapped %"
+	    PRIu64 " KiB)\n", nalloc, nreal, nfree, nstray, st.peak >> 10,
+	    st.mapped >> 10);
 	krk_heap_destroy(h);
 }
 
@@ -307,19 +347,6 @@ test_realloc(void)
 	krk_heap_destroy(h);
 }
 
-static int fault_err, fault_n;
-
-static void
-on_fault(void *arg, const char *op, const void *p, int err, const char *why)
-{
-	(void)arg;
-	(void)op;
-	(void)p;
-	(void)why;
-	fault_err = err;
-	fault_n++;
-}
-
 static void
 test_bad_pointers(void)
 {
@@ -328,6 +355,7 @@ test_bad_pointers(void)
 
 	CHECK(krk_heap_create(16 * MIB, false, &h) == 0, "create");
 	krk_heap_set_fault(h, on_fault, NULL);
+	fault_n = 0;
 	char *p = krk_heap_alloc(h, 100), *q = krk_heap_alloc(h, 100);
 	char *big = krk_heap_alloc(h, 200000);
 	fill(q, 100, 3);
