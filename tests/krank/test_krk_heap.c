@@ -481,6 +481,126 @@ test_threads(void)
 	krk_heap_destroy(h);
 }
 
+/* Blocks that move between threads: each swap hands a block to whichever
+ * thread takes it out next, which checks and frees it. */
+static struct krk_heap *krk_race_heap;
+
+struct swap {
+	struct krk_heap *h;
+	struct blk *shared;		/* 256, exchanged atomically */
+	uint64_t seed;
+	unsigned errors;
+};
+
+static void *
+swap_run(void *arg)
+{
+	struct swap *w = arg;
+	uint64_t s = w->seed;
+
+	for (unsigned op = 0; op < 30000; op++) {
+		size_t n = 8 + (rnd(&s) % 100 < 90 ? rnd(&s) % 1100 :
+		    rnd(&s) % 40000);
+		char *p = krk_heap_alloc(w->h, n);
+		if (p == NULL) {
+			w->errors++;
+			continue;
+		}
+		/* The block carries its size, so whoever takes it out of
+		 * the shared array can check its pattern. */
+		memcpy(p, &n, sizeof(n));
+		fill(p + 8, n - 8, n);
+		struct blk *x = &w->shared[rnd(&s) % 256];
+		char *old = __atomic_exchange_n(&x->p, p, __ATOMIC_ACQ_REL);
+		if (old == NULL)
+			continue;
+		size_t on;
+		memcpy(&on, old, sizeof(on));
+		if (on < 8 || on > 8 + 40000 || !same(old + 8, on - 8, on))
+			w->errors++;
+		krk_heap_free(w->h, old);
+	}
+	return NULL;
+}
+
+static void *
+free_all(void *arg)
+{
+	char **blocks = arg;
+	for (unsigned i = 0; i < 20000; i++)
+		krk_heap_free(krk_race_heap, blocks[i]);
+	return NULL;
+}
+
+static void
+test_threads_race(void)
+{
+	enum { NT = 3, NR = 20000 };
+	struct krk_heap *h;
+	pthread_t tid[NT];
+	static struct blk shared[256];
+	struct swap w[NT];
+
+	CHECK(krk_heap_create(128 * MIB, false, &h) == 0, "create");
+	krk_heap_set_fault(h, on_fault, NULL);
+	fault_n = 0;
+	krk_race_heap = h;
+	/* Blocks allocated here and freed by other threads. */
+	for (unsigned i = 0; i < 256; i++) {
+		size_t n = 8 + i * 4;
+		shared[i].p = krk_heap_alloc(h, n);
+		memcpy(shared[i].p, &n, sizeof(n));
+		fill(shared[i].p + 8, n - 8, n);
+	}
+	for (unsigned i = 0; i < NT; i++) {
+		w[i] = (struct swap){ h, shared, 0xabcdefULL * (i + 3), 0 };
+		pthread_create(&tid[i], NULL, swap_run, &w[i]);
+	}
+	unsigned errors = 0;
+	for (unsigned i = 0; i < NT; i++) {
+		pthread_join(tid[i], NULL);
+		errors += w[i].errors;
+	}
+	for (unsigned i = 0; i < 256; i++)
+		krk_heap_free(h, shared[i].p);
+	CHECK(errors == 0 && fault_n == 0, "%u pattern errors, %d refused "
+	    "frees while blocks moved between threads", errors, fault_n);
+	CHECK(in_use(h) == 0, "blocks freed by threads that did not "
+	    "allocate them: in_use %" PRIu64, in_use(h));
+
+	/* Two threads free the same block at once, NR times: exactly one
+	 * free of each must be taken, whatever the interleaving. */
+	fault_n = 0;
+	static char *blocks[NR];
+	for (unsigned i = 0; i < NR; i++)
+		blocks[i] = krk_heap_alloc(h, 16 + (i % 64) * 16);
+	pthread_t a, b;
+	pthread_create(&a, NULL, free_all, blocks);
+	pthread_create(&b, NULL, free_all, blocks);
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	struct krk_heap_stats st;
+	krk_heap_stats(h, &st);
+	CHECK(fault_n == NR && st.in_use == 0, "racing double frees: %d of %d "
+	    "refused, in_use %" PRIu64, fault_n, NR, st.in_use);
+	/* And the arena still hands out distinct blocks. */
+	for (unsigned i = 0; i < NR; i++) {
+		blocks[i] = krk_heap_alloc(h, 16 + (i % 64) * 16);
+		memset(blocks[i], (int)i, 16);
+	}
+	unsigned bad = 0;
+	for (unsigned i = 0; i < NR; i++)
+		bad += blocks[i][0] != (char)i || blocks[i][15] != (char)i;
+	CHECK(bad == 0, "%u blocks handed out twice", bad);
+	for (unsigned i = 0; i < NR; i++)
+		krk_heap_free(h, blocks[i]);
+	CHECK(in_use(h) == 0, "in_use 0 at the end");
+	printf("ok: blocks freed across %d threads; %d racing double frees: "
+	    "each block freed once, the other refused; no block handed out "
+	    "twice after\n", NT, NR);
+	krk_heap_destroy(h);
+}
+
 static void
 test_destroy_live_and_huge(void)
 {
@@ -525,6 +645,7 @@ main(void)
 	test_realloc();
 	test_bad_pointers();
 	test_threads();
+	test_threads_race();
 	test_destroy_live_and_huge();
 	if (nfail) {
 		printf("FAIL: %d checks failed\n", nfail);
