@@ -73,8 +73,8 @@ void krk_heap_stats(const struct krk_heap *h, struct krk_heap_stats *st);
  *   256 KiB of address space (rounded up to 2 MiB when huge) for
  *   fragmentation; mapped never exceeds that.  Descriptors (96 bytes per
  *   4 KiB page, committed with the pages) live outside, in normal pages.
- * - Each thread caches up to 32 freed blocks per size class up to 1 KiB
- *   for the arena it last used (given back when it uses another arena,
+ * - Each thread caches freed small blocks (per size class up to 32, and
+ *   up to 16 KiB or one block) for the arena it last used (given back when it uses another arena,
  *   exits, or meets the limit; dropped by destroy).  Cached blocks are not
  *   in in_use but still count against the limit for other threads, and
  *   peak includes them.

@@ -50,16 +50,18 @@
 #define HP_NIL		UINT32_MAX
 #define HP_COMMIT_STEP	64		/* pages committed at a time (256 KiB) */
 #define HP_MAX_PAGES	(UINT32_MAX - 1)
-#define HP_TC_NCLASS	20		/* classes to 1 KiB have thread caches */
-#define HP_TC_MAX	32		/* blocks per class and thread */
+#define HP_TC_NCLASS	HP_NCLASS	/* every small class is cached */
+#define HP_TC_MAX	32		/* blocks per class and thread ... */
+#define HP_TC_BYTES	16384		/* ... and at most this many bytes,
+					 * but one block at least */
 
 #define HP_LOAD(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define HP_STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
 /*
- * Thread caches.  A thread keeps up to HP_TC_MAX freed blocks per small
- * class for the one arena it last used, so a malloc/free pair takes no
- * lock.  A cached block stays allocated in its span's freebits and has its
+ * Thread caches.  A thread keeps a few freed blocks per small class
+ * (hp_cls.tcmax) for the one arena it last used, so a malloc/free pair
+ * takes no lock.  A cached block stays allocated in its span's freebits and has its
  * claimbit set; a free claims the bit with one atomic fetch-or, so a
  * second free of the block, from any thread, finds it set and is refused
  * (the locked free path claims the same way).  cached counts the bytes
@@ -98,6 +100,7 @@ static struct hp_cls {
 	uint16_t npages;
 	uint16_t nslots;
 	uint64_t recip;			/* ceil(2^32 / size) */
+	uint8_t tcmax;			/* thread cache capacity */
 } hp_cls[HP_NCLASS];
 static pthread_once_t hp_cls_once = PTHREAD_ONCE_INIT;
 
@@ -183,6 +186,9 @@ hp_cls_init(void)
 		hp_cls[c].npages = (uint16_t)n;
 		hp_cls[c].nslots = (uint16_t)slots;
 		hp_cls[c].recip = ((1ULL << 32) + sz - 1) / sz;
+		unsigned tcmax = HP_TC_BYTES / sz;
+		hp_cls[c].tcmax = (uint8_t)(tcmax > HP_TC_MAX ? HP_TC_MAX :
+		    tcmax < 1 ? 1 : tcmax);
 	}
 }
 
@@ -808,7 +814,7 @@ hp_tc_refill(struct krk_heap *h, struct hp_tcache *tc, unsigned c)
 	unsigned got = 0;
 
 	pthread_mutex_lock(&h->lock);
-	while (tc->n[c] < HP_TC_MAX / 2) {
+	while (tc->n[c] < (k->tcmax + 1) / 2) {
 		char *p = hp_small_locked(h, c, false);
 		if (p == NULL)
 			break;
@@ -879,9 +885,9 @@ hp_tc_push(struct hp_tcache *tc, struct krk_heap *h, void *p)
 		    __ATOMIC_SEQ_CST);
 		return false;			/* free already, or no block */
 	}
-	if (tc->n[c] == HP_TC_MAX) {
+	if (tc->n[c] == k->tcmax) {
 		pthread_mutex_lock(&h->lock);
-		hp_tc_flush_locked(h, tc, c, HP_TC_MAX / 2);
+		hp_tc_flush_locked(h, tc, c, (k->tcmax + 1) / 2);
 		pthread_mutex_unlock(&h->lock);
 	}
 	HP_POISON(p, k->size);
