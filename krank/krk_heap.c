@@ -896,6 +896,24 @@ hp_tc_push(struct hp_tcache *tc, struct krk_heap *h, void *p)
 	return true;
 }
 
+/* hp_tc_giveback - after a refusal: give the calling thread's cached
+ * blocks back to h so the request can be tried once more, and take the
+ * refusal off the count.  false: nothing was cached. */
+static bool
+hp_tc_giveback(struct krk_heap *h)
+{
+	struct hp_tcache *tc = hp_tc;
+
+	if (tc == NULL || __atomic_load_n(&tc->h, __ATOMIC_ACQUIRE) != h ||
+	    HP_LOAD(tc->cached) == 0)
+		return false;
+	hp_tc_flush_all(h, tc);
+	pthread_mutex_lock(&h->lock);
+	h->failures--;
+	pthread_mutex_unlock(&h->lock);
+	return true;
+}
+
 /* ---- the interface ------------------------------------------------------ */
 
 int
@@ -1059,16 +1077,8 @@ krk_heap_alloc(struct krk_heap *h, size_t n)
 		else
 			p = hp_large_locked(h, n, HP_PAGE);
 		pthread_mutex_unlock(&h->lock);
-		/* At the limit, this thread's cached blocks are given back
-		 * and the request tried once more. */
-		if (p != NULL || again || (tc = hp_tc) == NULL ||
-		    __atomic_load_n(&tc->h, __ATOMIC_ACQUIRE) != h ||
-		    HP_LOAD(tc->cached) == 0)
+		if (p != NULL || again || !hp_tc_giveback(h))
 			return p;
-		hp_tc_flush_all(h, tc);
-		pthread_mutex_lock(&h->lock);
-		h->failures--;		/* not a refusal yet */
-		pthread_mutex_unlock(&h->lock);
 	}
 }
 
@@ -1103,21 +1113,25 @@ krk_heap_memalign(struct krk_heap *h, size_t align, size_t n)
 		else
 			align = (size_t)1 << (64 - __builtin_clzll(align));
 	}
-	pthread_mutex_lock(&h->lock);
-	if (align == 0 || align > h->mapsize) {
-		h->failures++;
-	} else if (align <= HP_PAGE && n <= HP_SMALL_MAX) {
-		/* A class whose size is a multiple of align has every slot
-		 * aligned, spans being page-aligned; the powers of two are
-		 * classes, so one is always found. */
-		unsigned c = hp_class(n > align ? n : align);
-		while (hp_cls_size[c] & (align - 1))
-			c++;
-		p = hp_small_locked(h, c, true);
-	} else
-		p = hp_large_locked(h, n, align);
-	pthread_mutex_unlock(&h->lock);
-	return p;
+	for (int again = 0;; again++) {
+		pthread_mutex_lock(&h->lock);
+		if (align == 0 || align > h->mapsize) {
+			h->failures++;
+			again = 1;
+		} else if (align <= HP_PAGE && n <= HP_SMALL_MAX) {
+			/* A class whose size is a multiple of align has
+			 * every slot aligned, spans being page-aligned; the
+			 * powers of two are classes, so one is found. */
+			unsigned c = hp_class(n > align ? n : align);
+			while (hp_cls_size[c] & (align - 1))
+				c++;
+			p = hp_small_locked(h, c, true);
+		} else
+			p = hp_large_locked(h, n, align);
+		pthread_mutex_unlock(&h->lock);
+		if (p != NULL || again || !hp_tc_giveback(h))
+			return p;
+	}
 }
 
 void
