@@ -74,10 +74,10 @@ void krk_heap_stats(const struct krk_heap *h, struct krk_heap_stats *st);
  *   fragmentation; mapped never exceeds that.  Descriptors (96 bytes per
  *   4 KiB page, committed with the pages) live outside, in normal pages.
  * - Each thread caches freed small blocks (per size class up to 32, and
- *   up to 16 KiB or one block) for the arena it last used (given back when it uses another arena,
- *   exits, or meets the limit; dropped by destroy).  Cached blocks are not
- *   in in_use but still count against the limit for other threads, and
- *   peak includes them.
+ *   up to 16 KiB or one block) for the arena it last used; they go back
+ *   when it uses another arena, exits, or meets the limit, and destroy
+ *   drops them.  Cached blocks are not in in_use but still count against
+ *   the limit for other threads, and peak includes them.
  * - A NULL from alloc, calloc (also on nmemb * n overflow), realloc (p
  *   untouched) and memalign always means ENOMEM; the host errno is left
  *   alone and the caller sets the isolate's.  failures counts each one.
@@ -90,12 +90,12 @@ void krk_heap_stats(const struct krk_heap *h, struct krk_heap_stats *st);
  *   space).  huge asks for MAP_HUGETLB 2 MiB pages; when they cannot be had
  *   the arena uses 4 KiB pages, stats.huge is false and krk_heap_note says
  *   why.  It never fails for want of huge pages.
- * - free/realloc/usable check the pointer against the arena's own records:
+ * - free and realloc check the pointer against the arena's own records:
  *   one outside the arena (EFAULT), not the start of a live block (EINVAL),
  *   or already free (EALREADY) is refused without touching the arena,
  *   counted in bad_frees and reported to the fault hook (below); realloc
- *   then returns NULL, usable returns 0.  krk_heap_contains is true when
- *   [p, p+n) lies inside one live block.
+ *   then returns NULL.  usable returns 0 for such a pointer (no report).
+ *   krk_heap_contains is true when [p, p+n) lies inside one live block.
  * - Locking: a free of a cached class, and an allocation the thread's
  *   cache holds, take no lock (one atomic operation on the block's claim
  *   bit); the rest take the arena's mutex.  Commit of more pages (mprotect,
