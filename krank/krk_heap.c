@@ -61,10 +61,12 @@
 /*
  * Thread caches.  A thread keeps a few freed blocks per small class
  * (hp_cls.tcmax) for the one arena it last used, so a malloc/free pair
- * takes no lock.  A cached block stays allocated in its span's freebits and has its
- * claimbit set; a free claims the bit with one atomic fetch-or, so a
- * second free of the block, from any thread, finds it set and is refused
- * (the locked free path claims the same way).  cached counts the bytes
+ * takes no lock.  A cached block stays allocated in its span's freebits
+ * and has its claimbit set; a free claims the bit with one atomic
+ * fetch-or, so a second free of the block, from any thread, finds it set
+ * and is refused (the locked free path claims the same way).  A double
+ * free racing with the block's reuse frees the new owner's block, as in
+ * any allocator; the arena's records stay consistent.  cached counts the bytes
  * held, which stats take off in_use.  Which arena a cache belongs to
  * (h, and the arena's list of caches) changes only under hp_tc_lock,
  * taken before any arena lock.
@@ -700,7 +702,7 @@ hp_bad(struct krk_heap *h, const char *op, const void *p, int err)
 
 /* ---- thread caches ---------------------------------------------------- */
 
-/* hp_tc_flush - give the oldest count blocks of class c back to h.  The
+/* hp_tc_flush_locked - give the oldest count blocks of class c back to h.  The
  * caller owns tc and holds h->lock. */
 static void
 hp_tc_flush_locked(struct krk_heap *h, struct hp_tcache *tc, unsigned c,
