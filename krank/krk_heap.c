@@ -288,11 +288,11 @@ hp_bin_remove(struct krk_heap *h, uint32_t p)
 static void
 hp_free_run(struct krk_heap *h, uint32_t p, uint32_t n)
 {
-	h->pg[p].state = PG_FREE;
-	h->pg[p].head = p;
-	h->pg[p].npages = n;
-	h->pg[p + n - 1].state = PG_FREE;
-	h->pg[p + n - 1].head = p;
+	HP_STORE(h->pg[p].state, PG_FREE);
+	HP_STORE(h->pg[p].head, p);
+	HP_STORE(h->pg[p].npages, n);
+	HP_STORE(h->pg[p + n - 1].state, PG_FREE);
+	HP_STORE(h->pg[p + n - 1].head, p);
 	hp_bin_insert(h, p);
 }
 
@@ -302,7 +302,7 @@ static void
 hp_run_release(struct krk_heap *h, uint32_t p, uint32_t n)
 {
 	HP_POISON(hp_addr(h, p), (size_t)n << HP_PAGE_SHIFT);
-	h->pg[p].state = PG_FREE;	/* a second free of it is caught */
+	HP_STORE(h->pg[p].state, PG_FREE);	/* a second free of it is caught */
 	if (p > 0) {
 		uint32_t q = h->pg[p - 1].head;
 		if (q < p && h->pg[q].state == PG_FREE &&
@@ -314,7 +314,7 @@ hp_run_release(struct krk_heap *h, uint32_t p, uint32_t n)
 	}
 	uint32_t e = p + n;
 	if (e == h->top) {
-		h->top = p;
+		HP_STORE(h->top, p);
 		return;
 	}
 	if (h->pg[e].state == PG_FREE && h->pg[e].head == e) {
@@ -368,19 +368,19 @@ hp_run_alloc(struct krk_heap *h, uint32_t n)
 	if ((uint64_t)h->top + n > h->npages || hp_commit(h, h->top + n) != 0)
 		return HP_NIL;
 	p = h->top;
-	h->top += n;
+	HP_STORE(h->top, h->top + n);
 	return p;
 }
 
 static void
 hp_mark_run(struct krk_heap *h, uint32_t p, uint32_t n, uint8_t state)
 {
-	h->pg[p].state = state;
-	h->pg[p].head = p;
-	h->pg[p].npages = n;
+	HP_STORE(h->pg[p].state, state);
+	HP_STORE(h->pg[p].head, p);
+	HP_STORE(h->pg[p].npages, n);
 	for (uint32_t i = 1; i < n; i++) {
-		h->pg[p + i].head = p;
-		h->pg[p + i].state = PG_TAIL;
+		HP_STORE(h->pg[p + i].head, p);
+		HP_STORE(h->pg[p + i].state, PG_TAIL);
 	}
 }
 
@@ -421,7 +421,7 @@ hp_span_new(struct krk_heap *h, unsigned c)
 		return HP_NIL;
 	hp_mark_run(h, s, k->npages, PG_SMALL);
 	struct hp_page *sp = &h->pg[s];
-	sp->cls = (uint8_t)c;
+	HP_STORE(sp->cls, (uint8_t)c);
 	sp->nslots = sp->nfree = k->nslots;
 	for (unsigned w = 0; w < HP_MAX_SLOTS / 64; w++) {
 		unsigned lo = w * 64;
@@ -1166,7 +1166,7 @@ hp_resize_large(struct krk_heap *h, const struct hp_loc *l, size_t n)
 	if (need == have)
 		return true;
 	if (need < have) {
-		h->pg[hd].npages = need;
+		HP_STORE(h->pg[hd].npages, need);
 		hp_run_release(h, hd + need, have - need);
 		h->in_use -= (uint64_t)(have - need) << HP_PAGE_SHIFT;
 		return true;
@@ -1177,7 +1177,7 @@ hp_resize_large(struct krk_heap *h, const struct hp_loc *l, size_t n)
 	if (e == h->top) {
 		if ((uint64_t)e + more > h->npages || hp_commit(h, e + more) != 0)
 			return false;
-		h->top += more;
+		HP_STORE(h->top, h->top + more);
 	} else if (h->pg[e].state == PG_FREE && h->pg[e].head == e &&
 	    h->pg[e].npages >= more) {
 		uint32_t m = h->pg[e].npages;
@@ -1187,10 +1187,10 @@ hp_resize_large(struct krk_heap *h, const struct hp_loc *l, size_t n)
 	} else
 		return false;
 	hp_charge(h, (uint64_t)more << HP_PAGE_SHIFT);
-	h->pg[hd].npages = need;
+	HP_STORE(h->pg[hd].npages, need);
 	for (uint32_t i = have; i < need; i++) {
-		h->pg[hd + i].head = hd;
-		h->pg[hd + i].state = PG_TAIL;
+		HP_STORE(h->pg[hd + i].head, hd);
+		HP_STORE(h->pg[hd + i].state, PG_TAIL);
 	}
 	HP_UNPOISON(hp_addr(h, e), (size_t)more << HP_PAGE_SHIFT);
 	return true;

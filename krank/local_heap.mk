@@ -1,5 +1,6 @@
 # krank/ heap arenas: the sources the krank binary compiles in, their test
-# (plain and under ASan+UBSan) and a benchmark against glibc malloc.
+# (plain, under ASan+UBSan and under TSan) and a benchmark against glibc
+# malloc.
 KRK_HEAP_SRCS = krank/krk_heap.c
 KRK_HEAP_HDRS = krank/krk.h krank/krk_config.h
 KRK_HEAP_SAN_FLAGS = -fsanitize=address,undefined \
@@ -14,6 +15,14 @@ tests_krank_test_krk_heap_san_SOURCES = $(tests_krank_test_krk_heap_SOURCES)
 tests_krank_test_krk_heap_san_CPPFLAGS = $(tests_krank_test_krk_heap_CPPFLAGS)
 tests_krank_test_krk_heap_san_CFLAGS = $(AM_CFLAGS) $(KRK_HEAP_SAN_FLAGS)
 tests_krank_test_krk_heap_san_LDFLAGS = $(KRK_HEAP_SAN_FLAGS)
+# And under TSan: the thread caches free without the arena lock.
+KRK_HEAP_TSAN_FLAGS = -fsanitize=thread -fno-omit-frame-pointer
+check_PROGRAMS += tests/krank/test_krk_heap_tsan
+TESTS += tests/krank/test_krk_heap_tsan
+tests_krank_test_krk_heap_tsan_SOURCES = $(tests_krank_test_krk_heap_SOURCES)
+tests_krank_test_krk_heap_tsan_CPPFLAGS = $(tests_krank_test_krk_heap_CPPFLAGS)
+tests_krank_test_krk_heap_tsan_CFLAGS = $(AM_CFLAGS) $(KRK_HEAP_TSAN_FLAGS)
+tests_krank_test_krk_heap_tsan_LDFLAGS = $(KRK_HEAP_TSAN_FLAGS)
 
 # Benchmark (not in make check): make tests/bench/bench_krk_heap.
 EXTRA_PROGRAMS += tests/bench/bench_krk_heap
