@@ -72,8 +72,13 @@ void krk_heap_stats(const struct krk_heap *h, struct krk_heap_stats *st);
  * - The limit bounds the bytes handed out (in_use, counted after rounding
  *   to the size class or to pages).  The arena reserves limit + limit/8 +
  *   256 KiB of address space (rounded up to 2 MiB when huge) for
- *   fragmentation; mapped never exceeds that.  Descriptors (64 bytes per
+ *   fragmentation; mapped never exceeds that.  Descriptors (96 bytes per
  *   4 KiB page, committed with the pages) live outside, in normal pages.
+ * - Each thread caches freed small blocks (per size class up to 32, and
+ *   up to 16 KiB or one block) for the arena it last used; they go back
+ *   when it uses another arena, exits, or meets the limit, and destroy
+ *   drops them.  Cached blocks are not in in_use but still count against
+ *   the limit for other threads, and peak includes them.
  * - A NULL from alloc, calloc (also on nmemb * n overflow), realloc (p
  *   untouched) and memalign always means ENOMEM; the host errno is left
  *   alone and the caller sets the isolate's.  failures counts each one.
@@ -86,16 +91,19 @@ void krk_heap_stats(const struct krk_heap *h, struct krk_heap_stats *st);
  *   space).  huge asks for MAP_HUGETLB 2 MiB pages; when they cannot be had
  *   the arena uses 4 KiB pages, stats.huge is false and krk_heap_note says
  *   why.  It never fails for want of huge pages.
- * - free/realloc/usable check the pointer against the arena's own records:
+ * - free and realloc check the pointer against the arena's own records:
  *   one outside the arena (EFAULT), not the start of a live block (EINVAL),
  *   or already free (EALREADY) is refused without touching the arena,
  *   counted in bad_frees and reported to the fault hook (below); realloc
- *   then returns NULL, usable returns 0.  krk_heap_contains is true when
- *   [p, p+n) lies inside one live block.
- * - Locking: one mutex per arena, uncontended without a host call; commit
- *   of more pages (mprotect, once per 256 KiB or 2 MiB) is the only host
- *   call after create.  A thread unwound inside an arena call leaves the
- *   arena locked: unwind only threads whose arena is destroyed with them.
+ *   then returns NULL.  usable returns 0 for such a pointer (no report).
+ *   krk_heap_contains is true when [p, p+n) lies inside one live block.
+ * - Locking: a free of a cached class, and an allocation the thread's
+ *   cache holds, take no lock (one atomic operation on the block's claim
+ *   bit); the rest take the arena's mutex.  Commit of more pages (mprotect,
+ *   once per 256 KiB or 2 MiB) is the only host call after create, besides
+ *   one calloc per thread for its cache.  A thread unwound (siglongjmp)
+ *   inside an arena call may leave the arena locked or its cache torn:
+ *   call these inside krk_sys_enter/exit so kills wait for the return.
  */
 /* krk_heap_fault_fn - told of a pointer free or realloc refused: op is
  * "free" or "realloc", err EFAULT/EINVAL/EALREADY, why a phrase for a log

@@ -3,9 +3,10 @@
  * address space (PROT_NONE; huge pages when asked and available) committed
  * from the bottom as it grows and carved into runs of 4 KiB pages: small
  * blocks come from per-class spans with an allocation bitmap, large blocks
- * are page runs, coalesced on free.  All bookkeeping lives outside the
- * arena, so an isolate writing through a dangling pointer damages its own
- * data, never the allocator's, and every free is checked against it.
+ * are page runs, coalesced on free; freed small blocks wait in per-thread
+ * caches.  All bookkeeping lives outside the arena, so an isolate writing
+ * through a dangling pointer damages its own data, never the allocator's,
+ * and every free is checked against it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -49,6 +50,41 @@
 #define HP_NIL		UINT32_MAX
 #define HP_COMMIT_STEP	64		/* pages committed at a time (256 KiB) */
 #define HP_MAX_PAGES	(UINT32_MAX - 1)
+#define HP_TC_NCLASS	HP_NCLASS	/* every small class is cached */
+#define HP_TC_MAX	32		/* blocks per class and thread ... */
+#define HP_TC_BYTES	16384		/* ... and at most this many bytes,
+					 * but one block at least */
+
+#define HP_LOAD(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define HP_STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
+/*
+ * Thread caches.  A thread keeps a few freed blocks per small class
+ * (hp_cls.tcmax) for the one arena it last used, so a malloc/free pair
+ * takes no lock.  A cached block stays allocated in its span's freebits
+ * and has its claimbit set; a free claims the bit with one atomic
+ * fetch-or, so a second free of the block, from any thread, finds it set
+ * and is refused (the locked free path claims the same way).  A double
+ * free racing with the block's reuse frees the new owner's block, as in
+ * any allocator; the arena's records stay consistent.  cached counts the bytes
+ * held, which stats take off in_use.  Which arena a cache belongs to
+ * (h, and the arena's list of caches) changes only under hp_tc_lock,
+ * taken before any arena lock.
+ */
+struct hp_tc_ent {
+	char *p;
+	uint32_t head, slot;
+};
+struct hp_tcache {
+	struct krk_heap *h;		/* bound arena or NULL (atomic) */
+	struct hp_tcache *next, *prev;	/* h's caches; hp_tc_lock */
+	uint64_t cached;		/* bytes held; owner writes (atomic) */
+	uint8_t n[HP_TC_NCLASS];
+	struct hp_tc_ent e[HP_TC_NCLASS][HP_TC_MAX];
+};
+static __thread struct hp_tcache *hp_tc;
+static pthread_mutex_t hp_tc_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_key_t hp_tc_key;
 
 /* Size classes: 16-byte steps to 128, then four per doubling to 16 KiB. */
 static const uint32_t hp_cls_size[HP_NCLASS] = {
@@ -66,6 +102,7 @@ static struct hp_cls {
 	uint16_t npages;
 	uint16_t nslots;
 	uint64_t recip;			/* ceil(2^32 / size) */
+	uint8_t tcmax;			/* thread cache capacity */
 } hp_cls[HP_NCLASS];
 static pthread_once_t hp_cls_once = PTHREAD_ONCE_INIT;
 
@@ -86,6 +123,8 @@ enum hp_state {
  */
 struct hp_page {
 	uint64_t freebits[HP_MAX_SLOTS / 64];	/* span: 1 = slot free */
+	uint64_t claimbits[HP_MAX_SLOTS / 64];	/* span: 1 = freed into a
+						 * thread cache (atomic) */
 	uint32_t head;			/* first page of this page's run */
 	uint32_t npages;		/* run length (at the head) */
 	uint32_t next, prev;		/* head: bin list or class list */
@@ -93,12 +132,14 @@ struct hp_page {
 	uint8_t cls, state;
 	uint8_t pad[10];
 };
-_Static_assert(sizeof(struct hp_page) == 64, "one cache line per page");
+_Static_assert(sizeof(struct hp_page) == 96, "descriptor size");
 
 /*
- * The arena.  lock protects everything below it; base, the sizes and the
- * fault hook are fixed after create.  The structure itself lives at the
- * start of the metadata mapping, so destroy is two munmaps.
+ * The arena.  lock protects the fields up to base and the descriptors
+ * (claimbits are atomic; the thread caches read descriptors without it, see
+ * hp_tc_push); base, the sizes and the note are fixed after create; fault
+ * is set under lock, caches under hp_tc_lock.  The structure itself lives
+ * at the start of the metadata mapping, so destroy is two munmaps.
  */
 struct krk_heap {
 	pthread_mutex_t lock;
@@ -120,6 +161,7 @@ struct krk_heap {
 	size_t metasize;
 	krk_heap_fault_fn *fault;
 	void *fault_arg;
+	struct hp_tcache *caches;	/* bound thread caches; hp_tc_lock */
 	char note[200];
 };
 
@@ -146,6 +188,9 @@ hp_cls_init(void)
 		hp_cls[c].npages = (uint16_t)n;
 		hp_cls[c].nslots = (uint16_t)slots;
 		hp_cls[c].recip = ((1ULL << 32) + sz - 1) / sz;
+		unsigned tcmax = HP_TC_BYTES / sz;
+		hp_cls[c].tcmax = (uint8_t)(tcmax > HP_TC_MAX ? HP_TC_MAX :
+		    tcmax < 1 ? 1 : tcmax);
 	}
 }
 
@@ -243,11 +288,11 @@ hp_bin_remove(struct krk_heap *h, uint32_t p)
 static void
 hp_free_run(struct krk_heap *h, uint32_t p, uint32_t n)
 {
-	h->pg[p].state = PG_FREE;
-	h->pg[p].head = p;
-	h->pg[p].npages = n;
-	h->pg[p + n - 1].state = PG_FREE;
-	h->pg[p + n - 1].head = p;
+	HP_STORE(h->pg[p].state, PG_FREE);
+	HP_STORE(h->pg[p].head, p);
+	HP_STORE(h->pg[p].npages, n);
+	HP_STORE(h->pg[p + n - 1].state, PG_FREE);
+	HP_STORE(h->pg[p + n - 1].head, p);
 	hp_bin_insert(h, p);
 }
 
@@ -257,7 +302,7 @@ static void
 hp_run_release(struct krk_heap *h, uint32_t p, uint32_t n)
 {
 	HP_POISON(hp_addr(h, p), (size_t)n << HP_PAGE_SHIFT);
-	h->pg[p].state = PG_FREE;	/* a second free of it is caught */
+	HP_STORE(h->pg[p].state, PG_FREE);	/* a second free of it is caught */
 	if (p > 0) {
 		uint32_t q = h->pg[p - 1].head;
 		if (q < p && h->pg[q].state == PG_FREE &&
@@ -269,7 +314,7 @@ hp_run_release(struct krk_heap *h, uint32_t p, uint32_t n)
 	}
 	uint32_t e = p + n;
 	if (e == h->top) {
-		h->top = p;
+		HP_STORE(h->top, p);
 		return;
 	}
 	if (h->pg[e].state == PG_FREE && h->pg[e].head == e) {
@@ -323,19 +368,19 @@ hp_run_alloc(struct krk_heap *h, uint32_t n)
 	if ((uint64_t)h->top + n > h->npages || hp_commit(h, h->top + n) != 0)
 		return HP_NIL;
 	p = h->top;
-	h->top += n;
+	HP_STORE(h->top, h->top + n);
 	return p;
 }
 
 static void
 hp_mark_run(struct krk_heap *h, uint32_t p, uint32_t n, uint8_t state)
 {
-	h->pg[p].state = state;
-	h->pg[p].head = p;
-	h->pg[p].npages = n;
+	HP_STORE(h->pg[p].state, state);
+	HP_STORE(h->pg[p].head, p);
+	HP_STORE(h->pg[p].npages, n);
 	for (uint32_t i = 1; i < n; i++) {
-		h->pg[p + i].head = p;
-		h->pg[p + i].state = PG_TAIL;
+		HP_STORE(h->pg[p + i].head, p);
+		HP_STORE(h->pg[p + i].state, PG_TAIL);
 	}
 }
 
@@ -376,12 +421,13 @@ hp_span_new(struct krk_heap *h, unsigned c)
 		return HP_NIL;
 	hp_mark_run(h, s, k->npages, PG_SMALL);
 	struct hp_page *sp = &h->pg[s];
-	sp->cls = (uint8_t)c;
+	HP_STORE(sp->cls, (uint8_t)c);
 	sp->nslots = sp->nfree = k->nslots;
 	for (unsigned w = 0; w < HP_MAX_SLOTS / 64; w++) {
 		unsigned lo = w * 64;
-		sp->freebits[w] = k->nslots >= lo + 64 ? ~0ULL :
-		    k->nslots > lo ? (1ULL << (k->nslots - lo)) - 1 : 0;
+		HP_STORE(sp->freebits[w], k->nslots >= lo + 64 ? ~0ULL :
+		    k->nslots > lo ? (1ULL << (k->nslots - lo)) - 1 : 0);
+		HP_STORE(sp->claimbits[w], 0);
 	}
 	hp_cls_link(h, c, s);
 	return s;
@@ -426,14 +472,16 @@ hp_charge(struct krk_heap *h, uint64_t bytes)
 		h->peak = h->in_use;
 }
 
+/* hp_small_locked - a block of class c; a refusal is counted when
+ * count (a thread cache filling up does not count). */
 static void *
-hp_small_locked(struct krk_heap *h, unsigned c)
+hp_small_locked(struct krk_heap *h, unsigned c, bool count)
 {
 	const struct hp_cls *k = &hp_cls[c];
 	uint32_t s = h->cls_head[c];
 
 	if (!hp_room(h, k->size)) {
-		h->failures++;
+		h->failures += count;
 		return NULL;
 	}
 	if (s == HP_NIL) {
@@ -441,7 +489,7 @@ hp_small_locked(struct krk_heap *h, unsigned c)
 		if (s == HP_NIL && hp_reclaim(h))
 			s = hp_span_new(h, c);
 		if (s == HP_NIL) {
-			h->failures++;
+			h->failures += count;
 			return NULL;
 		}
 	}
@@ -451,7 +499,7 @@ hp_small_locked(struct krk_heap *h, unsigned c)
 	while (sp->freebits[w] == 0)
 		w++;
 	unsigned bit = (unsigned)__builtin_ctzll(sp->freebits[w]);
-	sp->freebits[w] &= ~(1ULL << bit);
+	HP_STORE(sp->freebits[w], sp->freebits[w] & ~(1ULL << bit));
 	if (--sp->nfree == 0)
 		hp_cls_unlink(h, c, s);
 	char *p = hp_addr(h, s) + (size_t)(w * 64 + bit) * k->size;
@@ -557,7 +605,8 @@ hp_find(const struct krk_heap *h, const void *p, bool exact, struct hp_loc *l)
 		return EINVAL;
 	if (exact && (uint64_t)slot * k->size != boff)
 		return EINVAL;
-	if (hp->freebits[slot >> 6] & (1ULL << (slot & 63)))
+	if ((hp->freebits[slot >> 6] | HP_LOAD(hp->claimbits[slot >> 6])) &
+	    (1ULL << (slot & 63)))
 		return EALREADY;
 	l->small = true;
 	l->slot = slot;
@@ -566,29 +615,48 @@ hp_find(const struct krk_heap *h, const void *p, bool exact, struct hp_loc *l)
 	return 0;
 }
 
+/* hp_slot_release - slot of span head goes back to its span; its claim
+ * (held by the caller) is dropped after the freebit is set, so a racing
+ * free that claims it next sees it free. */
 static void
+hp_slot_release(struct krk_heap *h, uint32_t head, uint32_t slot)
+{
+	struct hp_page *sp = &h->pg[head];
+	unsigned c = sp->cls;
+	uint64_t bit = 1ULL << (slot & 63);
+
+	HP_STORE(sp->freebits[slot >> 6], sp->freebits[slot >> 6] | bit);
+	__atomic_fetch_and(&sp->claimbits[slot >> 6], ~bit, __ATOMIC_SEQ_CST);
+	h->in_use -= hp_cls[c].size;
+	if (++sp->nfree == 1)
+		hp_cls_link(h, c, head);
+	else if (sp->nfree == sp->nslots &&
+	    (h->cls_head[c] != head || sp->next != HP_NIL)) {
+		/* Empty, and not the class's last span: give the pages back.
+		 * The last one stays, so a malloc/free loop does not churn. */
+		hp_cls_unlink(h, c, head);
+		hp_run_release(h, head, sp->npages);
+	}
+}
+
+/* hp_free_locked - free a block hp_find located.  EALREADY when a thread
+ * cache took it meanwhile. */
+static int
 hp_free_locked(struct krk_heap *h, const struct hp_loc *l)
 {
 	if (!l->small) {
 		uint32_t n = h->pg[l->head].npages;
 		h->in_use -= (uint64_t)n << HP_PAGE_SHIFT;
 		hp_run_release(h, l->head, n);
-		return;
+		return 0;
 	}
-	struct hp_page *sp = &h->pg[l->head];
-	unsigned c = sp->cls;
+	uint64_t bit = 1ULL << (l->slot & 63);
+	if (__atomic_fetch_or(&h->pg[l->head].claimbits[l->slot >> 6], bit,
+	    __ATOMIC_SEQ_CST) & bit)
+		return EALREADY;
 	HP_POISON(l->start, l->size);
-	sp->freebits[l->slot >> 6] |= 1ULL << (l->slot & 63);
-	h->in_use -= l->size;
-	if (++sp->nfree == 1)
-		hp_cls_link(h, c, l->head);
-	else if (sp->nfree == sp->nslots &&
-	    (h->cls_head[c] != l->head || sp->next != HP_NIL)) {
-		/* Empty, and not the class's last span: give the pages back.
-		 * The last one stays, so a malloc/free loop does not churn. */
-		hp_cls_unlink(h, c, l->head);
-		hp_run_release(h, l->head, sp->npages);
-	}
+	hp_slot_release(h, l->head, l->slot);
+	return 0;
 }
 
 static const char *
@@ -630,6 +698,222 @@ hp_bad(struct krk_heap *h, const char *op, const void *p, int err)
 		fprintf(stderr, "krank: heap %p: %s(%p) refused: %s%s\n",
 		    (void *)h, op, p, hp_errstr(err),
 		    nbad == 8 ? " (further ones only counted)" : "");
+}
+
+/* ---- thread caches ---------------------------------------------------- */
+
+/* hp_tc_flush_locked - give the oldest count blocks of class c back to h.  The
+ * caller owns tc and holds h->lock. */
+static void
+hp_tc_flush_locked(struct krk_heap *h, struct hp_tcache *tc, unsigned c,
+    unsigned count)
+{
+	for (unsigned i = 0; i < count; i++)
+		hp_slot_release(h, tc->e[c][i].head, tc->e[c][i].slot);
+	memmove(&tc->e[c][0], &tc->e[c][count],
+	    (tc->n[c] - count) * sizeof(tc->e[c][0]));
+	tc->n[c] = (uint8_t)(tc->n[c] - count);
+	HP_STORE(tc->cached, tc->cached - (uint64_t)count * hp_cls[c].size);
+}
+
+static void
+hp_tc_flush_all(struct krk_heap *h, struct hp_tcache *tc)
+{
+	pthread_mutex_lock(&h->lock);
+	for (unsigned c = 0; c < HP_TC_NCLASS; c++)
+		if (tc->n[c] > 0)
+			hp_tc_flush_locked(h, tc, c, tc->n[c]);
+	pthread_mutex_unlock(&h->lock);
+}
+
+static void
+hp_tc_unlink(struct krk_heap *h, struct hp_tcache *tc)
+{
+	if (tc->prev != NULL)
+		tc->prev->next = tc->next;
+	else
+		h->caches = tc->next;
+	if (tc->next != NULL)
+		tc->next->prev = tc->prev;
+	tc->next = tc->prev = NULL;
+}
+
+/* At thread exit: the cached blocks go back to their arena. */
+static void
+hp_tc_exit(void *arg)
+{
+	struct hp_tcache *tc = arg;
+
+	pthread_mutex_lock(&hp_tc_lock);
+	struct krk_heap *h = tc->h;
+	if (h != NULL) {
+		hp_tc_flush_all(h, tc);
+		hp_tc_unlink(h, tc);
+	}
+	pthread_mutex_unlock(&hp_tc_lock);
+	hp_tc = NULL;
+	free(tc);
+}
+
+static pthread_once_t hp_tc_once = PTHREAD_ONCE_INIT;
+static bool hp_tc_ok;
+
+static void
+hp_tc_init(void)
+{
+	hp_tc_ok = pthread_key_create(&hp_tc_key, hp_tc_exit) == 0;
+}
+
+/* hp_tc_bind - the calling thread's cache, bound to h (its blocks for
+ * another arena given back first).  NULL: no cache, use the lock. */
+static struct hp_tcache *
+hp_tc_bind(struct krk_heap *h)
+{
+	struct hp_tcache *tc = hp_tc;
+
+	if (tc == NULL) {
+		pthread_once(&hp_tc_once, hp_tc_init);
+		/* Once per thread, from KRANK's own allocator. */
+		if (!hp_tc_ok || (tc = calloc(1, sizeof(*tc))) == NULL)
+			return NULL;
+		if (pthread_setspecific(hp_tc_key, tc) != 0) {
+			free(tc);
+			return NULL;
+		}
+		hp_tc = tc;
+	}
+	pthread_mutex_lock(&hp_tc_lock);
+	struct krk_heap *old = tc->h;
+	if (old != NULL) {
+		hp_tc_flush_all(old, tc);
+		hp_tc_unlink(old, tc);
+	}
+	tc->next = h->caches;
+	tc->prev = NULL;
+	if (h->caches != NULL)
+		h->caches->prev = tc;
+	h->caches = tc;
+	__atomic_store_n(&tc->h, h, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&hp_tc_lock);
+	return tc;
+}
+
+static inline struct hp_tcache *
+hp_tc_get(struct krk_heap *h)
+{
+	struct hp_tcache *tc = hp_tc;
+
+	if (tc != NULL && __atomic_load_n(&tc->h, __ATOMIC_ACQUIRE) == h)
+		return tc;
+	return hp_tc_bind(h);
+}
+
+/* hp_tc_refill - up to half a cache of class c blocks from the spans. */
+static void
+hp_tc_refill(struct krk_heap *h, struct hp_tcache *tc, unsigned c)
+{
+	const struct hp_cls *k = &hp_cls[c];
+	unsigned got = 0;
+
+	pthread_mutex_lock(&h->lock);
+	while (tc->n[c] < (k->tcmax + 1) / 2) {
+		char *p = hp_small_locked(h, c, false);
+		if (p == NULL)
+			break;
+		uint32_t pgi = (uint32_t)((size_t)(p - h->base) >> HP_PAGE_SHIFT);
+		uint32_t hd = h->pg[pgi].state == PG_TAIL ? h->pg[pgi].head : pgi;
+		uint32_t slot = (uint32_t)((size_t)(p - hp_addr(h, hd)) / k->size);
+		__atomic_fetch_or(&h->pg[hd].claimbits[slot >> 6],
+		    1ULL << (slot & 63), __ATOMIC_SEQ_CST);
+		HP_POISON(p, k->size);
+		tc->e[c][tc->n[c]++] = (struct hp_tc_ent){ p, hd, slot };
+		got++;
+	}
+	HP_STORE(tc->cached, tc->cached + (uint64_t)got * k->size);
+	pthread_mutex_unlock(&h->lock);
+}
+
+static inline void *
+hp_tc_pop(struct hp_tcache *tc, struct krk_heap *h, unsigned c)
+{
+	struct hp_tc_ent *e = &tc->e[c][--tc->n[c]];
+	uint32_t size = hp_cls[c].size;
+
+	__atomic_fetch_and(&h->pg[e->head].claimbits[e->slot >> 6],
+	    ~(1ULL << (e->slot & 63)), __ATOMIC_SEQ_CST);
+	HP_STORE(tc->cached, tc->cached - size);
+	HP_UNPOISON(e->p, size);
+	return e->p;
+}
+
+/*
+ * hp_tc_push - free p into the cache without the lock.  false: not a
+ * cached class, or not a live block (the locked path then decides and
+ * reports).  The checks read descriptors another thread may be changing;
+ * that can only happen for a pointer that is not a live block, and the
+ * claim and the freebit read after it refuse those: a live block's span,
+ * class and slot cannot change while it is allocated.
+ */
+static inline bool
+hp_tc_push(struct hp_tcache *tc, struct krk_heap *h, void *p)
+{
+	uintptr_t off = (uintptr_t)p - (uintptr_t)h->base;
+
+	if ((uintptr_t)p < (uintptr_t)h->base || (off & (HP_ALIGN - 1)) ||
+	    off >= ((uintptr_t)HP_LOAD(h->top) << HP_PAGE_SHIFT))
+		return false;
+	uint32_t pgi = (uint32_t)(off >> HP_PAGE_SHIFT);
+	uint32_t hd = HP_LOAD(h->pg[pgi].state) == PG_TAIL ?
+	    HP_LOAD(h->pg[pgi].head) : pgi;
+	struct hp_page *sp = &h->pg[hd];
+	if (hd > pgi || HP_LOAD(sp->state) != PG_SMALL ||
+	    pgi - hd >= HP_LOAD(sp->npages))
+		return false;
+	unsigned c = HP_LOAD(sp->cls);
+	if (c >= HP_TC_NCLASS)
+		return false;
+	const struct hp_cls *k = &hp_cls[c];
+	uint64_t boff = off - ((uintptr_t)hd << HP_PAGE_SHIFT);
+	uint32_t slot = (uint32_t)((boff * k->recip) >> 32);
+	if (slot >= k->nslots || (uint64_t)slot * k->size != boff)
+		return false;
+	uint64_t bit = 1ULL << (slot & 63);
+	if (__atomic_fetch_or(&sp->claimbits[slot >> 6], bit,
+	    __ATOMIC_SEQ_CST) & bit)
+		return false;			/* cached already: double free */
+	if ((HP_LOAD(sp->freebits[slot >> 6]) & bit) ||
+	    HP_LOAD(sp->state) != PG_SMALL || HP_LOAD(sp->cls) != c) {
+		__atomic_fetch_and(&sp->claimbits[slot >> 6], ~bit,
+		    __ATOMIC_SEQ_CST);
+		return false;			/* free already, or no block */
+	}
+	if (tc->n[c] == k->tcmax) {
+		pthread_mutex_lock(&h->lock);
+		hp_tc_flush_locked(h, tc, c, (k->tcmax + 1) / 2);
+		pthread_mutex_unlock(&h->lock);
+	}
+	HP_POISON(p, k->size);
+	tc->e[c][tc->n[c]++] = (struct hp_tc_ent){ p, hd, slot };
+	HP_STORE(tc->cached, tc->cached + k->size);
+	return true;
+}
+
+/* hp_tc_giveback - after a refusal: give the calling thread's cached
+ * blocks back to h so the request can be tried once more, and take the
+ * refusal off the count.  false: nothing was cached. */
+static bool
+hp_tc_giveback(struct krk_heap *h)
+{
+	struct hp_tcache *tc = hp_tc;
+
+	if (tc == NULL || __atomic_load_n(&tc->h, __ATOMIC_ACQUIRE) != h ||
+	    HP_LOAD(tc->cached) == 0)
+		return false;
+	hp_tc_flush_all(h, tc);
+	pthread_mutex_lock(&h->lock);
+	h->failures--;
+	pthread_mutex_unlock(&h->lock);
+	return true;
 }
 
 /* ---- the interface ------------------------------------------------------ */
@@ -745,6 +1029,17 @@ krk_heap_destroy(struct krk_heap *h)
 	char *base = h->base, *meta = h->meta;
 	size_t mapsize = h->mapsize, metasize = h->metasize;
 
+	/* Caches still bound here forget their blocks (their threads are
+	 * not using this arena any more, or the caller is at fault). */
+	pthread_mutex_lock(&hp_tc_lock);
+	for (struct hp_tcache *tc = h->caches, *next; tc != NULL; tc = next) {
+		next = tc->next;
+		memset(tc->n, 0, sizeof(tc->n));
+		HP_STORE(tc->cached, 0);
+		tc->next = tc->prev = NULL;
+		__atomic_store_n(&tc->h, NULL, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&hp_tc_lock);
 	/* ASan keeps shadow state by address: clear it, or the next mapping
 	 * here would inherit our poisoned free blocks. */
 	HP_UNPOISON(base, (size_t)h->committed << HP_PAGE_SHIFT);
@@ -765,15 +1060,28 @@ krk_heap_set_fault(struct krk_heap *h, krk_heap_fault_fn *fn, void *arg)
 void *
 krk_heap_alloc(struct krk_heap *h, size_t n)
 {
+	struct hp_tcache *tc = NULL;
 	void *p;
 
-	pthread_mutex_lock(&h->lock);
-	if (n <= HP_SMALL_MAX)
-		p = hp_small_locked(h, hp_class(n));
-	else
-		p = hp_large_locked(h, n, HP_PAGE);
-	pthread_mutex_unlock(&h->lock);
-	return p;
+	if (n <= HP_SMALL_MAX) {
+		unsigned c = hp_class(n);
+		if (c < HP_TC_NCLASS && (tc = hp_tc_get(h)) != NULL) {
+			if (tc->n[c] == 0)
+				hp_tc_refill(h, tc, c);
+			if (tc->n[c] > 0)
+				return hp_tc_pop(tc, h, c);
+		}
+	}
+	for (int again = 0;; again++) {
+		pthread_mutex_lock(&h->lock);
+		if (n <= HP_SMALL_MAX)
+			p = hp_small_locked(h, hp_class(n), true);
+		else
+			p = hp_large_locked(h, n, HP_PAGE);
+		pthread_mutex_unlock(&h->lock);
+		if (p != NULL || again || !hp_tc_giveback(h))
+			return p;
+	}
 }
 
 void *
@@ -807,21 +1115,25 @@ krk_heap_memalign(struct krk_heap *h, size_t align, size_t n)
 		else
 			align = (size_t)1 << (64 - __builtin_clzll(align));
 	}
-	pthread_mutex_lock(&h->lock);
-	if (align == 0 || align > h->mapsize) {
-		h->failures++;
-	} else if (align <= HP_PAGE && n <= HP_SMALL_MAX) {
-		/* A class whose size is a multiple of align has every slot
-		 * aligned, spans being page-aligned; the powers of two are
-		 * classes, so one is always found. */
-		unsigned c = hp_class(n > align ? n : align);
-		while (hp_cls_size[c] & (align - 1))
-			c++;
-		p = hp_small_locked(h, c);
-	} else
-		p = hp_large_locked(h, n, align);
-	pthread_mutex_unlock(&h->lock);
-	return p;
+	for (int again = 0;; again++) {
+		pthread_mutex_lock(&h->lock);
+		if (align == 0 || align > h->mapsize) {
+			h->failures++;
+			again = 1;
+		} else if (align <= HP_PAGE && n <= HP_SMALL_MAX) {
+			/* A class whose size is a multiple of align has
+			 * every slot aligned, spans being page-aligned; the
+			 * powers of two are classes, so one is found. */
+			unsigned c = hp_class(n > align ? n : align);
+			while (hp_cls_size[c] & (align - 1))
+				c++;
+			p = hp_small_locked(h, c, true);
+		} else
+			p = hp_large_locked(h, n, align);
+		pthread_mutex_unlock(&h->lock);
+		if (p != NULL || again || !hp_tc_giveback(h))
+			return p;
+	}
 }
 
 void
@@ -832,10 +1144,13 @@ krk_heap_free(struct krk_heap *h, void *p)
 
 	if (p == NULL)
 		return;
+	struct hp_tcache *tc = hp_tc_get(h);
+	if (tc != NULL && hp_tc_push(tc, h, p))
+		return;
 	pthread_mutex_lock(&h->lock);
 	err = hp_find(h, p, true, &l);
 	if (err == 0)
-		hp_free_locked(h, &l);
+		err = hp_free_locked(h, &l);
 	pthread_mutex_unlock(&h->lock);
 	if (err != 0)
 		hp_bad(h, "free", p, err);
@@ -851,7 +1166,7 @@ hp_resize_large(struct krk_heap *h, const struct hp_loc *l, size_t n)
 	if (need == have)
 		return true;
 	if (need < have) {
-		h->pg[hd].npages = need;
+		HP_STORE(h->pg[hd].npages, need);
 		hp_run_release(h, hd + need, have - need);
 		h->in_use -= (uint64_t)(have - need) << HP_PAGE_SHIFT;
 		return true;
@@ -862,7 +1177,7 @@ hp_resize_large(struct krk_heap *h, const struct hp_loc *l, size_t n)
 	if (e == h->top) {
 		if ((uint64_t)e + more > h->npages || hp_commit(h, e + more) != 0)
 			return false;
-		h->top += more;
+		HP_STORE(h->top, h->top + more);
 	} else if (h->pg[e].state == PG_FREE && h->pg[e].head == e &&
 	    h->pg[e].npages >= more) {
 		uint32_t m = h->pg[e].npages;
@@ -872,10 +1187,10 @@ hp_resize_large(struct krk_heap *h, const struct hp_loc *l, size_t n)
 	} else
 		return false;
 	hp_charge(h, (uint64_t)more << HP_PAGE_SHIFT);
-	h->pg[hd].npages = need;
+	HP_STORE(h->pg[hd].npages, need);
 	for (uint32_t i = have; i < need; i++) {
-		h->pg[hd + i].head = hd;
-		h->pg[hd + i].state = PG_TAIL;
+		HP_STORE(h->pg[hd + i].head, hd);
+		HP_STORE(h->pg[hd + i].state, PG_TAIL);
 	}
 	HP_UNPOISON(hp_addr(h, e), (size_t)more << HP_PAGE_SHIFT);
 	return true;
@@ -957,10 +1272,15 @@ void
 krk_heap_stats(const struct krk_heap *h, struct krk_heap_stats *st)
 {
 	struct krk_heap *mh = (struct krk_heap *)h;	/* the lock only */
+	uint64_t cached = 0;
 
+	pthread_mutex_lock(&hp_tc_lock);
 	pthread_mutex_lock(&mh->lock);
+	for (struct hp_tcache *tc = h->caches; tc != NULL; tc = tc->next)
+		cached += HP_LOAD(tc->cached);
+	pthread_mutex_unlock(&hp_tc_lock);
 	st->limit = h->limit;
-	st->in_use = h->in_use;
+	st->in_use = h->in_use - cached;
 	st->peak = h->peak;
 	st->mapped = (uint64_t)h->committed << HP_PAGE_SHIFT;
 	st->failures = h->failures;

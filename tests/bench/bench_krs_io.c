@@ -2,6 +2,7 @@
  * bench_krs_io.c - the measurement shared by the file system benchmarks
  * (see bench_krs_io.h).  Not part of make check.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -105,6 +106,24 @@ row(const char *op, size_t sz, const char *call, double k, double l)
 /* krs_ wrappers with the libc shapes. */
 static ssize_t k_read(int fd, void *b, size_t n) { return krs_read(fd, b, n); }
 static ssize_t k_write(int fd, void *b, size_t n) { return krs_write(fd, b, n); }
+
+int
+bench_krs_tmpfs_boot(void)
+{
+	char err[256] = "";
+
+	if (krs_boot("vfs,tmpfs", err, sizeof(err)) != 0) {
+		fprintf(stderr, "bench: krs_boot(\"vfs,tmpfs\"): %s (%s)\n",
+		    strerror(errno), err);
+		return 1;
+	}
+	if (krs_mount("tmpfs", "/", "tmpfs", 0, NULL, 0) != 0) {
+		fprintf(stderr, "bench: mount of tmpfs on /: %s\n",
+		    strerror(errno));
+		return 1;
+	}
+	return 0;
+}
 
 void
 bench_krs_io_args(int argc, char **argv)

@@ -7,6 +7,10 @@
 #ifndef BENCH_KRS_IO_H
 #define BENCH_KRS_IO_H
 
+/* Boot KRANK's kernel with vfs and tmpfs and mount a tmpfs on "/".
+ * Returns 0, or 1 after a message on stderr naming the step. */
+int bench_krs_tmpfs_boot(void);
+
 /* Take the number of calls per run from argv[1] (default 200000). */
 void bench_krs_io_args(int argc, char **argv);
 

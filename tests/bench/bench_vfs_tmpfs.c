@@ -15,14 +15,9 @@
 int
 main(int argc, char **argv)
 {
-	char err[256];
-
 	bench_krs_io_args(argc, argv);
-	if (krs_boot("vfs,tmpfs", err, sizeof(err)) != 0 ||
-	    krs_mount("tmpfs", "/", "tmpfs", 0, NULL, 0) != 0) {
-		fprintf(stderr, "bench: boot/mount failed: %s\n", err);
+	if (bench_krs_tmpfs_boot() != 0)
 		return 1;
-	}
 	int rv = bench_krs_io("/bench",
 	    "KRANK krs_* on tmpfs vs Linux syscalls on /dev/shm, same run");
 	krs_shutdown();

@@ -26,6 +26,13 @@ static int nfail;
 
 #define MIB	((uint64_t)1 << 20)
 
+/* TSan runs about twenty times slower: a quarter of the work there. */
+#if defined(__SANITIZE_THREAD__)
+#define WORK(n)	((n) / 4)
+#else
+#define WORK(n)	(n)
+#endif
+
 /* A small, seedable generator: runs are reproducible from the seed. */
 static uint64_t
 rnd(uint64_t *s)
@@ -80,18 +87,56 @@ struct blk {
 	uint64_t tag;
 };
 
+static int fault_err, fault_n;
+
+static void
+on_fault(void *arg, const char *op, const void *p, int err, const char *why)
+{
+	(void)arg;
+	(void)op;
+	(void)p;
+	(void)why;
+	fault_err = err;
+	fault_n++;
+}
+
+/* stray_free - free an address near a live block that is the start of
+ * no live block: it must be refused and change nothing. */
+static unsigned
+stray_free(struct krk_heap *h, struct blk *b, unsigned nb, uint64_t *s)
+{
+	struct blk *x = &b[rnd(s) % nb];
+	if (x->p == NULL)
+		return 0;
+	char *q = x->p + (int64_t)(rnd(s) % (2 << 20)) - (1 << 20);
+	if (rnd(s) & 1)
+		q = (char *)((uintptr_t)q & ~(uintptr_t)15);
+	for (unsigned i = 0; i < nb; i++)
+		if (b[i].p == q)
+			return 0;
+	uint64_t before = in_use(h);
+	int n0 = fault_n;
+	krk_heap_free(h, q);
+	CHECK(fault_n == n0 + 1 && in_use(h) == before, "stray free of %p "
+	    "(near %p) refused", (void *)q, (void *)x->p);
+	return 1;
+}
+
 static void
 test_model(void)
 {
-	enum { NSLOT = 2000, NOPS = 60000 };
+	enum { NSLOT = 2000, NOPS = WORK(60000) };
 	static struct blk b[NSLOT];
 	struct krk_heap *h;
 	uint64_t s = 0x9e3779b97f4a7c15ULL, model = 0;
-	unsigned nalloc = 0, nreal = 0, nfree = 0;
+	unsigned nalloc = 0, nreal = 0, nfree = 0, nstray = 0;
 
 	CHECK(krk_heap_create(256 * MIB, false, &h) == 0, "create");
+	krk_heap_set_fault(h, on_fault, NULL);
 	memset(b, 0, sizeof(b));
 	for (unsigned op = 0; op < NOPS; op++) {
+		if (op % 8 == 0)
+			nstray += stray_free(h, b, NSLOT, &s);
 		struct blk *x = &b[rnd(&s) % NSLOT];
 		unsigned kind = (unsigned)(rnd(&s) % 10);
 		if (x->p == NULL) {
@@ -163,12 +208,14 @@ test_model(void)
 	krk_heap_stats(h, &st);
 	CHECK(st.in_use == 0, "in_use %" PRIu64 " after freeing all",
 	    st.in_use);
-	CHECK(st.failures == 0 && st.bad_frees == 0, "no failures");
+	CHECK(st.failures == 0 && st.bad_frees == nstray, "no failures, %u "
+	    "stray frees refused (%" PRIu64 ")", nstray, st.bad_frees);
 	CHECK(st.mapped <= 256 * MIB && st.peak <= st.mapped, "peak %" PRIu64
 	    " mapped %" PRIu64, st.peak, st.mapped);
-	printf("ok: model: %u allocs, %u reallocs, %u frees, patterns and "
-	    "in_use agree (peak %" PRIu64 " KiB, mapped %" PRIu64 " KiB)\n",
-	    nalloc, nreal, nfree, st.peak >> 10, st.mapped >> 10);
+	printf("ok: model: %u allocs, %u reallocs, %u frees, %u stray frees "
+	    "refused, patterns and in_use agree (peak %" PRIu64 " KiB, mapped %"
+	    PRIu64 " KiB)\n", nalloc, nreal, nfree, nstray, st.peak >> 10,
+	    st.mapped >> 10);
 	krk_heap_destroy(h);
 }
 
@@ -307,19 +354,6 @@ test_realloc(void)
 	krk_heap_destroy(h);
 }
 
-static int fault_err, fault_n;
-
-static void
-on_fault(void *arg, const char *op, const void *p, int err, const char *why)
-{
-	(void)arg;
-	(void)op;
-	(void)p;
-	(void)why;
-	fault_err = err;
-	fault_n++;
-}
-
 static void
 test_bad_pointers(void)
 {
@@ -328,6 +362,7 @@ test_bad_pointers(void)
 
 	CHECK(krk_heap_create(16 * MIB, false, &h) == 0, "create");
 	krk_heap_set_fault(h, on_fault, NULL);
+	fault_n = 0;
 	char *p = krk_heap_alloc(h, 100), *q = krk_heap_alloc(h, 100);
 	char *big = krk_heap_alloc(h, 200000);
 	fill(q, 100, 3);
@@ -387,7 +422,7 @@ thr_run(void *arg)
 	uint64_t s = t->seed;
 
 	memset(b, 0, sizeof(b));
-	for (unsigned op = 0; op < 40000; op++) {
+	for (unsigned op = 0; op < WORK(40000); op++) {
 		struct blk *x = &b[rnd(&s) % 64];
 		if (x->p != NULL) {
 			if (!same(x->p, x->n, x->tag))
@@ -448,8 +483,128 @@ test_threads(void)
 	CHECK(errors == 0, "%u pattern or allocation errors", errors);
 	CHECK(st.in_use == 0 && st.bad_frees == 0, "in_use %" PRIu64
 	    " after all threads", st.in_use);
-	printf("ok: %d threads x 40000 alloc/free on one arena: patterns "
-	    "intact, accounting back to 0\n", NT);
+	printf("ok: %d threads x %d alloc/free on one arena: patterns "
+	    "intact, accounting back to 0\n", NT, WORK(40000));
+	krk_heap_destroy(h);
+}
+
+/* Blocks that move between threads: each swap hands a block to whichever
+ * thread takes it out next, which checks and frees it. */
+static struct krk_heap *krk_race_heap;
+
+struct swap {
+	struct krk_heap *h;
+	struct blk *shared;		/* 256, exchanged atomically */
+	uint64_t seed;
+	unsigned errors;
+};
+
+static void *
+swap_run(void *arg)
+{
+	struct swap *w = arg;
+	uint64_t s = w->seed;
+
+	for (unsigned op = 0; op < WORK(30000); op++) {
+		size_t n = 8 + (rnd(&s) % 100 < 90 ? rnd(&s) % 1100 :
+		    rnd(&s) % 40000);
+		char *p = krk_heap_alloc(w->h, n);
+		if (p == NULL) {
+			w->errors++;
+			continue;
+		}
+		/* The block carries its size, so whoever takes it out of
+		 * the shared array can check its pattern. */
+		memcpy(p, &n, sizeof(n));
+		fill(p + 8, n - 8, n);
+		struct blk *x = &w->shared[rnd(&s) % 256];
+		char *old = __atomic_exchange_n(&x->p, p, __ATOMIC_ACQ_REL);
+		if (old == NULL)
+			continue;
+		size_t on;
+		memcpy(&on, old, sizeof(on));
+		if (on < 8 || on > 8 + 40000 || !same(old + 8, on - 8, on))
+			w->errors++;
+		krk_heap_free(w->h, old);
+	}
+	return NULL;
+}
+
+static void *
+free_all(void *arg)
+{
+	char **blocks = arg;
+	for (unsigned i = 0; i < 20000; i++)
+		krk_heap_free(krk_race_heap, blocks[i]);
+	return NULL;
+}
+
+static void
+test_threads_race(void)
+{
+	enum { NT = 3, NR = 20000 };
+	struct krk_heap *h;
+	pthread_t tid[NT];
+	static struct blk shared[256];
+	struct swap w[NT];
+
+	CHECK(krk_heap_create(128 * MIB, false, &h) == 0, "create");
+	krk_heap_set_fault(h, on_fault, NULL);
+	fault_n = 0;
+	krk_race_heap = h;
+	/* Blocks allocated here and freed by other threads. */
+	for (unsigned i = 0; i < 256; i++) {
+		size_t n = 8 + i * 4;
+		shared[i].p = krk_heap_alloc(h, n);
+		memcpy(shared[i].p, &n, sizeof(n));
+		fill(shared[i].p + 8, n - 8, n);
+	}
+	for (unsigned i = 0; i < NT; i++) {
+		w[i] = (struct swap){ h, shared, 0xabcdefULL * (i + 3), 0 };
+		pthread_create(&tid[i], NULL, swap_run, &w[i]);
+	}
+	unsigned errors = 0;
+	for (unsigned i = 0; i < NT; i++) {
+		pthread_join(tid[i], NULL);
+		errors += w[i].errors;
+	}
+	for (unsigned i = 0; i < 256; i++)
+		krk_heap_free(h, shared[i].p);
+	CHECK(errors == 0 && fault_n == 0, "%u pattern errors, %d refused "
+	    "frees while blocks moved between threads", errors, fault_n);
+	CHECK(in_use(h) == 0, "blocks freed by threads that did not "
+	    "allocate them: in_use %" PRIu64, in_use(h));
+
+	/* Two threads free the same block at once, NR times: exactly one
+	 * free of each must be taken, whatever the interleaving. */
+	fault_n = 0;
+	static char *blocks[NR];
+	for (unsigned i = 0; i < NR; i++)
+		blocks[i] = krk_heap_alloc(h, 16 + (i % 64) * 16);
+	pthread_t a, b;
+	pthread_create(&a, NULL, free_all, blocks);
+	pthread_create(&b, NULL, free_all, blocks);
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	struct krk_heap_stats st;
+	krk_heap_stats(h, &st);
+	CHECK(fault_n == NR && st.in_use == 0, "racing double frees: %d of %d "
+	    "refused, in_use %" PRIu64, fault_n, NR, st.in_use);
+	/* And the arena still hands out distinct blocks. */
+	for (unsigned i = 0; i < NR; i++) {
+		blocks[i] = krk_heap_alloc(h, 16 + (i % 64) * 16);
+		memset(blocks[i], (int)i, 16);
+	}
+	unsigned bad = 0;
+	for (unsigned i = 0; i < NR; i++)
+		bad += blocks[i][0] != (char)i || blocks[i][15] != (char)i;
+	CHECK(bad == 0, "%u blocks handed out twice", bad);
+	for (unsigned i = 0; i < NR; i++)
+		krk_heap_free(h, blocks[i]);
+	CHECK(in_use(h) == 0, "in_use 0 at the end");
+	printf("ok: blocks freed across %d threads; %d racing double frees: "
+	    "each block freed once, the other refused; no block handed out "
+	    "twice after\n", NT, NR);
 	krk_heap_destroy(h);
 }
 
@@ -497,6 +652,7 @@ main(void)
 	test_realloc();
 	test_bad_pointers();
 	test_threads();
+	test_threads_race();
 	test_destroy_live_and_huge();
 	if (nfail) {
 		printf("FAIL: %d checks failed\n", nfail);
