@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -176,6 +177,24 @@ krk_sys_exit(void)
 
 /* The isolate the caller belongs to: heap, limits, its exit. */
 struct krk_heap *krk_self_heap(void);
+/* krk_self_id - the isolate's id (its getpid); 0 outside isolates. */
+int krk_self_id(void);
+/* krk_self_range_ok - [p, p+n) lies in memory the calling isolate owns
+ * (its object, heap, or a stack of one of its threads); true outside
+ * isolates.  The shims check buffers with it so that a bad pointer is
+ * EFAULT, not a fault inside KRANK, which could not be contained. */
+bool krk_self_range_ok(const void *p, size_t n);
+/* Console: an isolate's descriptors 1 and 2 start as KRANK's console
+ * (its log, each line prefixed with the isolate's name) until the isolate
+ * closes or replaces them (krk_self_console_drop from close/dup2).
+ * krk_self_console - fd still is the console.  krk_console_write -
+ * len bytes to it; returns len. */
+bool krk_self_console(int fd);
+void krk_self_console_drop(int fd);
+long krk_console_write(int fd, const void *buf, size_t len);
+/* krk_self_environ - its environment (NULL-terminated, owned by the
+ * isolate, read by getenv).  Outside an isolate: NULL. */
+char **krk_self_environ(void);
 unsigned krk_self_fd_limit(void);
 /* krk_self_exit - exit(status) from an isolate thread: ends the whole
  * isolate with that status.  Never returns. */
@@ -184,24 +203,45 @@ void krk_self_exit(int status) __attribute__((noreturn));
  * caller's isolate on its core, with a guarded stack. */
 int krk_self_thread_create(void *(*fn)(void *), void *arg, void **handlep);
 int krk_self_thread_join(void *handle, void **retp);
+int krk_self_thread_detach(void *handle);
+/* krk_self_thread_handle - the caller's handle (pthread_self). */
+void *krk_self_thread_handle(void);
 void krk_self_thread_exit(void *ret) __attribute__((noreturn));
 
 /* ---- the syscall shims (krk_sys*.c) ------------------------------------ */
 /* krk_sys_exports - add the isolate-visible system-call names (open,
  * read, socket, poll, epoll_*, pthread_*, clock_gettime ...) to tab. */
 int krk_sys_exports(struct kld_symtab *tab);
+/* krk_sys_libc_hooks - the isolate libc's host hooks (malloc, free,
+ * realloc on the caller's heap arena or, outside an isolate, the host's;
+ * exit to krk_self_exit).  write is left as the caller set it. */
+struct kld_libc_host;
+void krk_sys_libc_hooks(struct kld_libc_host *h);
+/* krk_sys_release - free what the shims keep for an isolate that ended
+ * (its epoll instances).  Call after its threads are gone. */
+void krk_sys_release(const struct krk_iso *iso);
 
 /* ---- the node (krk_boot.c) ------------------------------------------- */
 struct krk_node {
 	struct krk_config *cfg;
 	uint64_t boot_ns;		/* time from start to ready */
 	bool cores_isolated;		/* cpuset partition took */
-	char cores_note[256];		/* why not, when not */
+	char cores_note[512];		/* why not, when not */
 	bool mem_locked;
 	bool huge;
-	char pidfile[256];
+	char cgroup[256];		/* our cpuset partition, if any */
 };
 extern struct krk_node krk_node;
+
+/* krk_run - `krank run`: boot the node for cfg, print the boot report and
+ * "ready", serve until SIGTERM/SIGINT, tear down.  Returns the exit
+ * status.  verbosity: 0 errors, 1 +warnings, 2 +info, 3 +debug. */
+int krk_run(struct krk_config *cfg, int verbosity);
+/* krk_check_components - cfg's component list against the linked-in
+ * registry (krs_boot_check): boot order, or "FILE:LINE:COL: components:
+ * why" in err.  0 or an errno value. */
+int krk_check_components(const struct krk_config *cfg, char *order,
+    size_t orderlen, char *err, size_t errlen);
 
 /* ---- control socket (krk_ctl.c) --------------------------------------- */
 int krk_ctl_start(const char *path, const char *group, char *err,

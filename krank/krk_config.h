@@ -143,5 +143,9 @@ void krk_config_print(const struct krk_config *cfg, FILE *out);
  * ("100ms", "2s", "1500us"), core lists ("0-3,6"). 0 or EINVAL/ERANGE. */
 int krk_parse_size(const char *s, uint64_t *out);
 int krk_parse_duration(const char *s, uint64_t *ns);
+/* krk_parse_cores - "0-3,6" into cores[] (KRK_MAX_CORES entries,
+ * ascending) and *ncores.  0, EINVAL (syntax), ERANGE (a core >= 256) or
+ * EEXIST (a core named twice). */
+int krk_parse_cores(const char *s, int *cores, unsigned *ncores);
 
 #endif

@@ -32,6 +32,8 @@ struct kld_object {
 	uint64_t strsz;
 	uintptr_t fini, fini_array;	/* absolute; validated at load */
 	size_t nfini_array;
+	uintptr_t init, init_array;	/* KLD_DEFER_INIT: for kld_run_init */
+	size_t ninit_array;
 };
 
 /*
@@ -875,15 +877,25 @@ kld_load(const void *image, size_t len, const char *name,
 		o->strtab = kld_stage_ptr(&st, st.dyn.strtab, st.dyn.strsz);
 		o->strsz = o->strtab ? st.dyn.strsz : 0;
 	}
-	/* KLD_NO_INIT: neither initialisers now nor finalisers at unload. */
+	/*
+	 * KLD_NO_INIT: neither initialisers now nor finalisers at unload.
+	 * KLD_DEFER_INIT: both are kept for kld_run_init/kld_run_fini, which
+	 * the caller runs in the thread that should own them.
+	 */
 	o->fini = st.dyn.fini && !(flags & KLD_NO_INIT) ?
 	    o->base + st.dyn.fini : 0;
 	o->fini_array = st.dyn.fini_arraysz && !(flags & KLD_NO_INIT) ?
 	    o->base + st.dyn.fini_array : 0;
 	o->nfini_array = st.dyn.fini_arraysz / 8;
+	if (flags & KLD_DEFER_INIT) {
+		o->init = st.dyn.init ? o->base + st.dyn.init : 0;
+		o->init_array = st.dyn.init_arraysz ?
+		    o->base + st.dyn.init_array : 0;
+		o->ninit_array = st.dyn.init_arraysz / 8;
+	}
 	kld_stage_fini(&st);
 	kld_stat_add(KLD_ST_LOADS, 1);
-	if (!(flags & KLD_NO_INIT)) {
+	if (!(flags & (KLD_NO_INIT | KLD_DEFER_INIT))) {
 		if (st.dyn.init)
 			((kld_initfn)(o->base + st.dyn.init))(0, NULL, NULL);
 		if (st.dyn.init_arraysz)
@@ -918,6 +930,42 @@ kld_sym(const struct kld_object *o, const char *name)
 	return NULL;
 }
 
+int
+kld_addr_sym(const struct kld_object *o, uintptr_t addr, char *buf,
+    size_t len)
+{
+	const Elf64_Sym *best = NULL;
+	uintptr_t off;
+
+	if (len == 0)
+		return EINVAL;
+	buf[0] = '\0';
+	if (addr < (uintptr_t)o->map || addr - (uintptr_t)o->map >= o->mapsz)
+		return ENOENT;
+	off = addr - o->base;
+	for (size_t i = 1; i < o->nsyms; i++) {
+		const Elf64_Sym *s = &o->syms[i];
+
+		if (s->st_shndx == SHN_UNDEF || s->st_name >= o->strsz ||
+		    s->st_value < o->lo || s->st_value >= o->hi ||
+		    s->st_value > off)
+			continue;
+		if (ELF64_ST_TYPE(s->st_info) != STT_FUNC &&
+		    ELF64_ST_TYPE(s->st_info) != STT_OBJECT)
+			continue;
+		if (best == NULL || s->st_value > best->st_value)
+			best = s;
+	}
+	if (best == NULL) {
+		snprintf(buf, len, "+0x%lx", (unsigned long)off);
+		return 0;
+	}
+	snprintf(buf, len, "%.*s+0x%lx", (int)strnlen(o->strtab + best->st_name,
+	    o->strsz - best->st_name), o->strtab + best->st_name,
+	    (unsigned long)(off - best->st_value));
+	return 0;
+}
+
 uintptr_t
 kld_base(const struct kld_object *o)
 {
@@ -928,6 +976,36 @@ size_t
 kld_span(const struct kld_object *o)
 {
 	return o->mapsz;
+}
+
+void
+kld_run_init(struct kld_object *o)
+{
+	uintptr_t init = o->init, arr = o->init_array;
+
+	o->init = o->init_array = 0;	/* once */
+	if (init)
+		((kld_initfn)init)(0, NULL, NULL);
+	if (arr)
+		run_fnarray(arr, o->ninit_array, false);
+}
+
+void
+kld_run_fini(struct kld_object *o)
+{
+	uintptr_t fini = o->fini, arr = o->fini_array;
+
+	o->fini = o->fini_array = 0;	/* once; unload runs none after */
+	if (arr)
+		run_fnarray(arr, o->nfini_array, true);
+	if (fini)
+		((void (*)(void))fini)();
+}
+
+void
+kld_forget_fini(struct kld_object *o)
+{
+	o->fini = o->fini_array = 0;
 }
 
 void

@@ -16,7 +16,8 @@ libkrank_loader_la_SOURCES = \
 	loader/libc/string.c \
 	loader/libc/ctype.c \
 	loader/libc/stdlib.c \
-	loader/libc/stdio.c
+	loader/libc/stdio.c \
+	loader/libc/inet.c
 KLD_CPPFLAGS = -I$(srcdir)/loader/include -I$(srcdir)/loader \
 	-I$(srcdir)/loader/libc
 libkrank_loader_la_CPPFLAGS = $(AM_CPPFLAGS) $(KLD_CPPFLAGS)
@@ -39,16 +40,35 @@ loader_krank_ld_LDADD = libkrank-loader.la
 kldisolatedir = $(pkgincludedir)/isolate
 kldisolate_HEADERS = loader/isolate/include/string.h \
 	loader/isolate/include/stdlib.h loader/isolate/include/stdio.h \
-	loader/isolate/include/ctype.h loader/isolate/include/errno.h
+	loader/isolate/include/ctype.h loader/isolate/include/errno.h \
+	loader/isolate/include/unistd.h loader/isolate/include/fcntl.h \
+	loader/isolate/include/time.h loader/isolate/include/poll.h \
+	loader/isolate/include/pthread.h loader/isolate/include/dirent.h \
+	loader/isolate/include/signal.h loader/isolate/include/limits.h \
+	loader/isolate/include/inttypes.h loader/isolate/include/strings.h \
+	loader/isolate/include/netdb.h
+kldisolatesysdir = $(pkgincludedir)/isolate/sys
+kldisolatesys_HEADERS = loader/isolate/include/sys/types.h \
+	loader/isolate/include/sys/stat.h loader/isolate/include/sys/socket.h \
+	loader/isolate/include/sys/uio.h loader/isolate/include/sys/time.h \
+	loader/isolate/include/sys/epoll.h loader/isolate/include/sys/random.h
+kldisolatenetinetdir = $(pkgincludedir)/isolate/netinet
+kldisolatenetinet_HEADERS = loader/isolate/include/netinet/in.h \
+	loader/isolate/include/netinet/tcp.h
+kldisolatearpadir = $(pkgincludedir)/isolate/arpa
+kldisolatearpa_HEADERS = loader/isolate/include/arpa/inet.h
 kldisolatekrankdir = $(pkgincludedir)/isolate/krank
 kldisolatekrank_HEADERS = loader/isolate/include/krank/isolate.h
 
 kldstubdir = $(libdir)/krank
 kldstub_DATA = loader/libkrank-isolate-stub.so
-loader/libkrank-isolate-stub.so: loader/isolate/stub.c loader/libc/exports.def
+# The stub names the libc's exports and krank's system calls (one list
+# each: loader/libc/exports.def, krank/krk_sys_exports.def).
+loader/libkrank-isolate-stub.so: loader/isolate/stub.c loader/libc/exports.def \
+		krank/krk_sys_exports.def
 	@mkdir -p loader
 	$(AM_V_CC)$(CC) -shared -nostdlib -fPIC -fno-builtin -w \
-		-I$(srcdir)/loader/libc -Wl,-soname,libkrank-isolate-stub.so \
+		-I$(srcdir)/loader/libc -I$(srcdir)/krank -Wl,-soname,libkrank-isolate-stub.so \
 		-o $@ $(srcdir)/loader/isolate/stub.c
 
 bin_SCRIPTS += loader/krank-cc
@@ -59,4 +79,16 @@ loader/krank-cc: loader/krank-cc.in Makefile
 		-e 's|%ISOLATE_LIBDIR%|$(kldstubdir)|g' \
 		$(srcdir)/loader/krank-cc.in > $@.tmp && chmod +x $@.tmp && \
 		mv $@.tmp $@
-CLEANFILES += loader/krank-cc loader/libkrank-isolate-stub.so
+# krank-cc-uninstalled: the same wrapper pointing at the source tree's
+# headers and the build tree's stub, for use without `make install`.
+noinst_SCRIPTS = loader/krank-cc-uninstalled
+loader/krank-cc-uninstalled: loader/krank-cc.in Makefile \
+		loader/libkrank-isolate-stub.so
+	@mkdir -p loader
+	$(AM_V_GEN)sed -e 's|%CC%|$(CC)|g' \
+		-e 's|%ISOLATE_INCLUDE%|$(abs_top_srcdir)/loader/isolate/include|g' \
+		-e 's|%ISOLATE_LIBDIR%|$(abs_top_builddir)/loader|g' \
+		$(srcdir)/loader/krank-cc.in > $@.tmp && chmod +x $@.tmp && \
+		mv $@.tmp $@
+CLEANFILES += loader/krank-cc loader/libkrank-isolate-stub.so \
+	loader/krank-cc-uninstalled

@@ -3,10 +3,11 @@
 # Idempotent: one apt-get update, then one install of what is missing.
 set -eu
 PKGS="build-essential autoconf automake libtool pkg-config make
-libelf-dev libprotobuf-c-dev protobuf-c-compiler libdpdk-dev
+libelf-dev libyaml-dev libprotobuf-c-dev protobuf-c-compiler libdpdk-dev
 libpciaccess-dev liburcu-dev liburing-dev libzydis-dev libcmocka-dev
 clang libclang-rt-14-dev valgrind
-iproute2 iputils-ping socat curl ethtool e2fsprogs python3 nftables"
+iproute2 iputils-ping socat curl ethtool e2fsprogs python3 nftables
+libpcap-dev tcpdump"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -84,4 +84,15 @@ int kld_libc_puts(const char *) KLD_HIDDEN;
 int kld_libc_putchar(int) KLD_HIDDEN;
 long kld_libc_write(int, const void *, size_t) KLD_HIDDEN;
 
+char *kld_libc_strndup(const char *, size_t) KLD_HIDDEN;
+void *kld_libc_memrchr(const void *, int, size_t) KLD_HIDDEN;
+int kld_libc_strcasecmp(const char *, const char *) KLD_HIDDEN;
+int kld_libc_strncasecmp(const char *, const char *, size_t) KLD_HIDDEN;
+char *kld_libc_strerror(int) KLD_HIDDEN;
+int kld_libc_inet_pton(int, const char *, void *) KLD_HIDDEN;
+const char *kld_libc_inet_ntop(int, const void *, char *, unsigned)
+    KLD_HIDDEN;
+int kld_libc_inet_aton(const char *, void *) KLD_HIDDEN;
+unsigned kld_libc_inet_addr(const char *) KLD_HIDDEN;
+
 #endif

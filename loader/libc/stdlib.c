@@ -24,6 +24,12 @@ kld_libc_errno(void)
 	return &kld_libc_errno_v;
 }
 
+int *
+kld_libc_errno_location(void)
+{
+	return &kld_libc_errno_v;
+}
+
 static int
 digit(int c)
 {

@@ -235,3 +235,46 @@ kld_libc_strtok_r(char *s, const char *sep, char **save)
 	*save = end;
 	return s;
 }
+
+char *
+kld_libc_strndup(const char *s, size_t max)
+{
+	size_t n = kld_libc_strnlen(s, max);
+	char *d = kld_libc_malloc(n + 1);
+
+	if (d == NULL)
+		return NULL;
+	kld_libc_memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+void *
+kld_libc_memrchr(const void *s, int c, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s + n;
+
+	while (n--)
+		if (*--p == (unsigned char)c)
+			return (void *)(uintptr_t)p;
+	return NULL;
+}
+
+int
+kld_libc_strncasecmp(const char *a, const char *b, size_t n)
+{
+	for (; n > 0; n--, a++, b++) {
+		int ca = kld_libc_tolower((unsigned char)*a);
+		int cb = kld_libc_tolower((unsigned char)*b);
+
+		if (ca != cb || ca == 0)
+			return ca - cb;
+	}
+	return 0;
+}
+
+int
+kld_libc_strcasecmp(const char *a, const char *b)
+{
+	return kld_libc_strncasecmp(a, b, (size_t)-1);
+}

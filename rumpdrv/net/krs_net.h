@@ -137,6 +137,25 @@ KRS_EXPORT ssize_t krs_net_dump(char *buf, size_t len);
  * "udp.noport", "arp.dupaddr" ...); -1 with ENOENT when unknown. */
 KRS_EXPORT int64_t krs_net_counter(const char *name);
 
+/*
+ * Frame taps (krankctl capture).  krs_if_capture sets fn as the tap of the
+ * virtif interface ifname (current stack): fn is called for every frame
+ * the interface receives (before the stack sees it) and sends (as handed
+ * to the port), in the stack's threads, possibly several at once.  fn
+ * must copy what it keeps and return at once: it must not block nor call
+ * krs_ functions.  One tap per interface (EBUSY); ENXIO for no such virtif
+ * interface.  krs_if_capture_stop removes it and returns once no call of
+ * fn is running any more, so arg may be freed afterwards.  With no tap
+ * set the cost is one predictable branch per frame.
+ */
+#define KRS_TAP_IN	0
+#define KRS_TAP_OUT	1
+typedef void krs_if_tap_fn(void *arg, int dir, const struct krs_iovec *iov,
+    unsigned niov, size_t len);
+KRS_EXPORT int krs_if_capture(const char *ifname, krs_if_tap_fn *fn,
+    void *arg);
+KRS_EXPORT int krs_if_capture_stop(const char *ifname);
+
 #ifdef __cplusplus
 }
 #endif

@@ -34,6 +34,7 @@ fd_create(void)
 {
 	struct filedesc *fdp = kmem_zalloc(sizeof(*fdp), KM_SLEEP);
 	fdp->fd_nfiles = FD_INITIAL;
+	fdp->fd_limit = FD_MAX;
 	fdp->fd_ofiles = kmem_zalloc(sizeof(struct file *) * FD_INITIAL, KM_SLEEP);
 	fdp->fd_cloexec = kmem_zalloc(FD_INITIAL, KM_SLEEP);
 	mutex_enter(&fdlist_lock);
@@ -138,7 +139,12 @@ fd_alloc(struct filedesc *fdp, struct file *fp, int minfd, bool cloexec,
 {
 	for (;;) {
 		kspin_enter(&fdp->fd_lock);
-		for (int i = minfd; i < fdp->fd_nfiles; i++) {
+		int lim = fdp->fd_limit;
+		if (minfd >= lim) {
+			kspin_exit(&fdp->fd_lock);
+			return EMFILE;
+		}
+		for (int i = minfd; i < fdp->fd_nfiles && i < lim; i++) {
 			if (fdp->fd_ofiles[i] == NULL) {
 				fdp->fd_ofiles[i] = fp;
 				fdp->fd_cloexec[i] = cloexec;
@@ -149,7 +155,7 @@ fd_alloc(struct filedesc *fdp, struct file *fp, int minfd, bool cloexec,
 		}
 		int n = fdp->fd_nfiles;
 		kspin_exit(&fdp->fd_lock);
-		if (n >= FD_MAX || minfd >= FD_MAX)
+		if (n >= lim || n >= FD_MAX || minfd >= FD_MAX)
 			return EMFILE;
 		/* Grow (allocation outside the spinlock), then retry. */
 		int nn = n * 2;
@@ -220,6 +226,9 @@ vfs_proc_fork(struct proc *parent, struct proc *child)
 	child->p_cwd = parent->p_cwd;
 	if (child->p_cwd != NULL)
 		vref(child->p_cwd);
+	child->p_root = parent->p_root;
+	if (child->p_root != NULL)
+		vref(child->p_root);
 	child->p_umask = parent->p_umask;
 	mutex_exit(&parent->p_lock);
 	child->p_fd = fd_create();
@@ -236,6 +245,10 @@ vfs_proc_exit(struct proc *p)
 	if (p->p_cwd != NULL) {
 		vrele(p->p_cwd);
 		p->p_cwd = NULL;
+	}
+	if (p->p_root != NULL) {
+		vrele(p->p_root);
+		p->p_root = NULL;
 	}
 }
 
@@ -490,7 +503,7 @@ krs_dup2(int fd, int newfd)
 
 	if ((error = fd_getfile(fd, &fp)) != 0)
 		return krs_fail(error);
-	if (newfd < 0 || newfd >= FD_MAX) {
+	if (newfd < 0 || newfd >= FD_MAX || newfd >= fdp->fd_limit) {
 		file_release(fp);
 		return krs_fail(EBADF);
 	}
@@ -743,4 +756,46 @@ krs_poll(struct krs_pollfd *fds, unsigned nfds, int timeout_ms)
 			until = now + 10000000u;
 		wops->fo_pollwait(gen, until);
 	}
+}
+
+/*
+ * Descriptor limits and counts of a context (krs_ctx is a struct proc).
+ * The limit applies to new descriptors; ones already above it stay open.
+ */
+KRS_EXPORT int
+krs_ctx_set_fdlimit(struct krs_ctx *ctx, unsigned limit)
+{
+	VFS_ENTER();
+	struct proc *p = ctx ? (struct proc *)ctx : curproc;
+	struct filedesc *fdp = p->p_fd;
+
+	if (fdp == NULL)
+		return krs_fail(ENOSYS);
+	if (limit == 0 || limit > FD_MAX)
+		return krs_fail(EINVAL);
+	kspin_enter(&fdp->fd_lock);
+	fdp->fd_limit = (int)limit;
+	kspin_exit(&fdp->fd_lock);
+	return 0;
+}
+
+KRS_EXPORT int
+krs_ctx_fdinfo(struct krs_ctx *ctx, unsigned *openp, unsigned *limitp)
+{
+	VFS_ENTER();
+	struct proc *p = ctx ? (struct proc *)ctx : curproc;
+	struct filedesc *fdp = p->p_fd;
+	unsigned n = 0;
+
+	if (fdp == NULL)
+		return krs_fail(ENOSYS);
+	kspin_enter(&fdp->fd_lock);
+	for (int i = 0; i < fdp->fd_nfiles; i++)
+		n += fdp->fd_ofiles[i] != NULL;
+	if (limitp)
+		*limitp = (unsigned)fdp->fd_limit;
+	kspin_exit(&fdp->fd_lock);
+	if (openp)
+		*openp = n;
+	return 0;
 }

@@ -27,6 +27,7 @@ struct filedesc {
 	int fd_nfiles;
 	struct file **fd_ofiles;
 	unsigned char *fd_cloexec;
+	int fd_limit;			/* descriptors allowed (<= FD_MAX) */
 };
 
 /* Set once the vfs component is up; krs_ calls fail with ENOSYS before. */

@@ -47,9 +47,20 @@ lookup_one(struct vnode *dvp, const char *name, size_t len,
 	return error;
 }
 
+/* The caller's root: its context's (krs_chroot), else the global one. */
 static struct vnode *
 root_get(void)
 {
+	struct proc *p = curproc;
+	if (p->p_root != NULL) {
+		mutex_enter(&p->p_lock);
+		struct vnode *r = p->p_root;
+		if (r != NULL)
+			vref(r);
+		mutex_exit(&p->p_lock);
+		if (r != NULL)
+			return r;
+	}
 	mutex_enter(&mountlist_lock);
 	struct vnode *vp = rootvnode;
 	if (vp != NULL)

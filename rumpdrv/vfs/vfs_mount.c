@@ -1,6 +1,6 @@
 /*
  * vfs_mount.c - file system types, the mount table, krs_mount,
- * krs_unmount, krs_statvfs, and the "vfs" component itself.
+ * krs_unmount, krs_statvfs, krs_mounts, and the "vfs" component itself.
  */
 #include <string.h>
 
@@ -241,6 +241,29 @@ krs_statvfs(const char *path, struct krs_statvfs *sv)
 	strlcpy_k(sv->f_mntfromname, mp->mnt_stat_from, sizeof(sv->f_mntfromname));
 	vrele(nd.nd_vp);
 	return error ? krs_fail(error) : 0;
+}
+
+KRS_EXPORT int
+krs_mounts(struct krs_mntent *ents, size_t n)
+{
+	VFS_ENTER();
+	if (ents == NULL && n > 0)
+		return krs_fail(EFAULT);
+	size_t i = 0;
+	mutex_enter(&mountlist_lock);
+	for (struct mount *mp = mount_list; mp; mp = mp->mnt_next, i++) {
+		if (i >= n)
+			continue;
+		struct krs_mntent *e = &ents[i];
+		memset(e, 0, sizeof(*e));
+		e->mnt_id = mp->mnt_id;
+		e->mnt_flag = (mp->mnt_flag & MNT_RDONLY) ? KRS_MNT_RDONLY : 0;
+		strlcpy_k(e->mnt_fstype, mp->mnt_op->vfs_name, sizeof(e->mnt_fstype));
+		strlcpy_k(e->mnt_on, mp->mnt_stat_on, sizeof(e->mnt_on));
+		strlcpy_k(e->mnt_from, mp->mnt_stat_from, sizeof(e->mnt_from));
+	}
+	mutex_exit(&mountlist_lock);
+	return i > INT32_MAX ? INT32_MAX : (int)i;
 }
 
 static const struct proc_vfs_hooks vfs_hooks = {

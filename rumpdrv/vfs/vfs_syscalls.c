@@ -767,6 +767,46 @@ krs_utimens(const char *path, const struct krs_timespec ts[2])
 	return error ? krs_fail(error) : 0;
 }
 
+/*
+ * krs_chroot - path (a directory) becomes the context's root: absolute
+ * paths start there, ".." stops there, getcwd is relative to it.  The
+ * current directory moves to the new root, so nothing outside stays
+ * reachable through it.
+ */
+KRS_EXPORT int
+krs_chroot(const char *path)
+{
+	VFS_ENTER();
+	struct nameidata nd = { .nd_dirfd = KRS_AT_FDCWD, .nd_path = path,
+	    .nd_flags = NL_FOLLOW };
+	int error;
+	if (path == NULL)
+		return krs_fail(EFAULT);
+	if ((error = namei(&nd)) != 0)
+		return krs_fail(error);
+	struct vnode *vp = nd.nd_vp;
+	if (vp->v_type != VDIR)
+		error = ENOTDIR;
+	else
+		error = vfs_access(vp, VEXEC);
+	if (error) {
+		vrele(vp);
+		return krs_fail(error);
+	}
+	struct proc *p = curproc;
+	vref(vp);
+	mutex_enter(&p->p_lock);
+	struct vnode *oroot = p->p_root, *ocwd = p->p_cwd;
+	p->p_root = vp;
+	p->p_cwd = vp;
+	mutex_exit(&p->p_lock);
+	if (oroot)
+		vrele(oroot);
+	if (ocwd)
+		vrele(ocwd);
+	return 0;
+}
+
 KRS_EXPORT int
 krs_chdir(const char *path)
 {

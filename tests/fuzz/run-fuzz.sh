@@ -22,7 +22,10 @@ mkdir "$work/corpus" "$work/artifacts"
 echo "fuzzing $target for ${secs}s from $(ls "$seeds" 2>/dev/null | wc -l) seeds"
 # A unit may take 30 s before it counts as a hang: machines running the
 # suite in parallel are slow, and a real hang runs on forever anyway.
-"$bin" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=30 \
+# A target may have a libFuzzer dictionary beside it (tests/fuzz/TARGET.dict).
+dict="${top_srcdir:-.}/tests/fuzz/$target.dict"
+[ -f "$dict" ] && set -- -dict="$dict" || set --
+"$bin" "$@" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=30 \
 	-artifact_prefix="$work/artifacts/" -print_final_stats=1 \
 	"$work/corpus" "$seeds" >"$work/out" 2>&1
 rc=$?

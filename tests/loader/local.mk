@@ -38,7 +38,8 @@ EXTRA_DIST += tests/fuzz/fuzz_kld.sh tests/fuzz/fuzz_kld.c
 KLD_FUZZ_SRCS = loader/kld_diag.c loader/kld_elf.c loader/kld_verify.c \
 	loader/kld_fastlen.c loader/kld_load.c loader/kld_symtab.c loader/kld_info.c \
 	loader/kld_jit.c loader/libc/kld_libc_exports.c loader/libc/string.c \
-	loader/libc/ctype.c loader/libc/stdlib.c loader/libc/stdio.c
+	loader/libc/ctype.c loader/libc/stdlib.c loader/libc/stdio.c \
+	loader/libc/inet.c
 tests/fuzz/fuzz_kld: tests/fuzz/fuzz_kld.c $(KLD_FUZZ_SRCS)
 	@mkdir -p tests/fuzz
 	$(AM_V_CC)$(FUZZ_BUILD) $(KLD_CPPFLAGS) $(LIBELF_CFLAGS) -o $@ \

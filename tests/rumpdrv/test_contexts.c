@@ -181,6 +181,28 @@ main(void)
 	}
 	PASS("4 threads in 4 contexts: 300 rounds each of write, atomic rename, verify, shared-dir create/unlink");
 
+	/* chroot: a context confined to /jail sees it as /, cannot climb
+	 * out with "..", and getcwd is relative to it; others are not. */
+	struct krs_ctx *j;
+	CHECK(krs_mkdir("/jail", 0755) == 0 && krs_mkdir("/jail/etc", 0755) == 0,
+	    "jail layout");
+	int jf = krs_open("/jail/etc/inside", KRS_O_WRONLY | KRS_O_CREAT, 0644);
+	CHECK(jf >= 0 && krs_close(jf) == 0, "a file inside the jail");
+	CHECK(krs_ctx_create(0, 0, &j) == 0, "ctx j");
+	krs_ctx_enter(j);
+	CHECK(krs_chroot("/jail") == 0, "chroot /jail");
+	CHECK(krs_stat("/etc/inside", &st) == 0, "/etc/inside resolves in the jail");
+	CHECK_ERR(krs_stat("/jail", &st), ENOENT);
+	CHECK_ERR(krs_stat("/../../home", &st), ENOENT);
+	CHECK(krs_chdir("/etc") == 0 && krs_getcwd(buf, sizeof(buf)) &&
+	    strcmp(buf, "/etc") == 0, "getcwd inside the jail is /etc (%s)", buf);
+	CHECK_ERR(krs_stat("../../../home", &st), ENOENT);
+	CHECK_ERR(krs_chroot("/etc/inside"), ENOTDIR);
+	krs_ctx_leave();
+	CHECK(krs_stat("/home", &st) == 0, "the default context is not confined");
+	CHECK(krs_ctx_destroy(j) == 0, "destroy the jailed context");
+	PASS("krs_chroot confines a context: absolute paths, .., getcwd");
+
 	krs_shutdown();
 	DONE();
 }

@@ -23,6 +23,7 @@ extern "C" {
 /* Flags for kld_verify, kld_load and kld_jit_seal. */
 #define KLD_STRICT	0x1	/* hidden syscall/int 0x80 byte patterns are errors */
 #define KLD_NO_INIT	0x2	/* kld_load: run no initialisers, nor finalisers at unload */
+#define KLD_DEFER_INIT	0x4	/* kld_load: keep them for kld_run_init/fini */
 
 enum kld_severity { KLD_ERROR = 0, KLD_WARNING = 1, KLD_INFO = 2 };
 
@@ -103,6 +104,9 @@ struct kld_libc_host {
 	void (*exit)(int status);	/* must not return */
 };
 void kld_libc_set_host(const struct kld_libc_host *host);
+/* kld_libc_errno_location - the calling thread's isolate errno (what an
+ * isolate's `errno` names); the syscall shims store failures there. */
+int *kld_libc_errno_location(void);
 
 /* A loaded object. */
 struct kld_object;
@@ -127,9 +131,30 @@ int kld_read_file(const char *path, void **bufp, size_t *lenp,
 /* kld_sym - address of a defined dynamic symbol of obj, or NULL. */
 void *kld_sym(const struct kld_object *obj, const char *name);
 
+/*
+ * kld_addr_sym - name the address addr inside obj as "symbol+0xOFF" (the
+ * nearest defined dynamic function or object at or below it; "+0xOFF"
+ * from the load base when none).  Returns 0, ENOENT (not inside the
+ * object), EINVAL.  Async-signal-safe apart from snprintf's formatting of
+ * integers and strings.
+ */
+int kld_addr_sym(const struct kld_object *obj, uintptr_t addr, char *buf,
+    size_t len);
+
 /* kld_base - where the object was mapped; kld_span its size in bytes. */
 uintptr_t kld_base(const struct kld_object *obj);
 size_t kld_span(const struct kld_object *obj);
+
+/*
+ * kld_run_init - run the initialisers of an object loaded with
+ * KLD_DEFER_INIT (DT_INIT, then DT_INIT_ARRAY) in the calling thread;
+ * once.  kld_run_fini - its finalisers (DT_FINI_ARRAY reversed, DT_FINI),
+ * once; kld_unload then runs none.  kld_forget_fini - drop the
+ * finalisers without running them (an object whose program faulted).
+ */
+void kld_run_init(struct kld_object *obj);
+void kld_run_fini(struct kld_object *obj);
+void kld_forget_fini(struct kld_object *obj);
 
 /* kld_unload - run DT_FINI_ARRAY (reverse) and DT_FINI, unmap everything. */
 void kld_unload(struct kld_object *obj);

@@ -15,4 +15,5 @@ int vdprintf(int, const char *, va_list);
 int dprintf(int, const char *, ...) __attribute__((format(printf, 2, 3)));
 int puts(const char *);
 int putchar(int);
+int rename(const char *, const char *);
 #endif

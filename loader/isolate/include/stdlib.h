@@ -19,6 +19,9 @@ void *malloc(size_t);
 void *calloc(size_t, size_t);
 void *realloc(void *, size_t);
 void free(void *);
+int posix_memalign(void **, size_t, size_t);
+void *aligned_alloc(size_t, size_t);
+char *getenv(const char *);
 void exit(int) __attribute__((noreturn));
 void abort(void) __attribute__((noreturn));
 #endif

@@ -23,4 +23,9 @@ size_t strcspn(const char *, const char *);
 char *strpbrk(const char *, const char *);
 char *strdup(const char *);
 char *strtok_r(char *, const char *, char **);
+char *strndup(const char *, size_t);
+void *memrchr(const void *, int, size_t);
+char *strerror(int);
+int strcasecmp(const char *, const char *);
+int strncasecmp(const char *, const char *, size_t);
 #endif

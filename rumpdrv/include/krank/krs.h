@@ -169,6 +169,14 @@ KRS_EXPORT int krs_ctx_enter(struct krs_ctx *ctx);
 KRS_EXPORT int krs_ctx_leave(void);
 KRS_EXPORT int krs_ctx_destroy(struct krs_ctx *ctx);
 KRS_EXPORT uint32_t krs_umask(uint32_t mask);
+/*
+ * krs_ctx_set_fdlimit - new descriptors of ctx (NULL: the caller's) stay
+ * below limit (1..65536): opening more fails with EMFILE, dup2 beyond it
+ * with EBADF.  krs_ctx_fdinfo - how many are open, and the limit.
+ */
+KRS_EXPORT int krs_ctx_set_fdlimit(struct krs_ctx *ctx, unsigned limit);
+KRS_EXPORT int krs_ctx_fdinfo(struct krs_ctx *ctx, unsigned *openp,
+    unsigned *limitp);
 
 /* Files and descriptors (POSIX semantics). */
 KRS_EXPORT int krs_open(const char *path, int flags, ...);
@@ -242,6 +250,9 @@ KRS_EXPORT int krs_chmod(const char *path, uint32_t mode);
 KRS_EXPORT int krs_chown(const char *path, uint32_t uid, uint32_t gid);
 KRS_EXPORT int krs_utimens(const char *path, const struct krs_timespec ts[2]);
 KRS_EXPORT int krs_chdir(const char *path);
+/* krs_chroot - the calling context's root becomes path (a directory);
+ * its current directory moves there too.  ENOENT, ENOTDIR, EACCES. */
+KRS_EXPORT int krs_chroot(const char *path);
 KRS_EXPORT char *krs_getcwd(char *buf, size_t len);
 
 /* Mounts.  data/datalen are handed to the file system unchanged. */
@@ -249,6 +260,19 @@ KRS_EXPORT int krs_mount(const char *source, const char *target,
     const char *fstype, int flags, const void *data, size_t datalen);
 KRS_EXPORT int krs_unmount(const char *target, int flags);
 KRS_EXPORT int krs_statvfs(const char *path, struct krs_statvfs *sv);
+/*
+ * krs_mounts - the mount table, newest first: up to n entries into ents
+ * (ents may be NULL when n is 0).  Returns how many mounts there are (more
+ * than n: call again with a larger array), or -1 (ENOSYS: no vfs).
+ */
+struct krs_mntent {
+	uint64_t mnt_id;		/* f_fsid of krs_statvfs */
+	uint64_t mnt_flag;		/* KRS_MNT_RDONLY */
+	char mnt_fstype[16];
+	char mnt_on[128];
+	char mnt_from[128];
+};
+KRS_EXPORT int krs_mounts(struct krs_mntent *ents, size_t n);
 
 #ifdef __cplusplus
 }

@@ -13,7 +13,7 @@
  * it, the TCP checksum is left to the port (IFCAP_CSUM_TCPv4_Tx) and
  * frames whose checksum a sender in this process left undone arrive
  * marked M_CSUM_DATA_OK.  The softc's fields are constant after attach
- * except sc_frames and sc_dying (atomic).
+ * except sc_frames and sc_dying (atomic) and the frame tap (see below).
  */
 #include <krank/hyp.h>
 
@@ -29,12 +29,38 @@ struct virtif_softc {
 	bool sc_direct;			/* input arrives in senders' threads */
 	unsigned sc_frames;		/* atomic: frames lent to mbufs */
 	unsigned sc_dying;		/* atomic: close when sc_frames is 0 */
+	/* The frame tap (krs_if_capture).  sc_tap_fn is read and set
+	 * atomically; a caller announces itself in sc_tap_busy before it
+	 * loads sc_tap_fn, and krs_if_capture_stop clears sc_tap_fn before
+	 * it waits for sc_tap_busy to drain (both seq_cst, Dekker-style), so
+	 * no call can start on a tap that stop has returned for. */
+	krs_if_tap_fn *sc_tap_fn;
+	void *sc_tap_arg;
+	unsigned sc_tap_busy;
+	kmutex_t sc_tap_lock;		/* serialises set and stop */
 };
+
+static void
+virt_tap(struct virtif_softc *sc, int dir, const struct krs_iovec *iov,
+    unsigned niov, size_t len)
+{
+	__atomic_add_fetch(&sc->sc_tap_busy, 1, __ATOMIC_SEQ_CST);
+	krs_if_tap_fn *fn = __atomic_load_n(&sc->sc_tap_fn, __ATOMIC_SEQ_CST);
+	if (fn != NULL)
+		fn(__atomic_load_n(&sc->sc_tap_arg, __ATOMIC_ACQUIRE), dir, iov,
+		    niov, len);
+	__atomic_sub_fetch(&sc->sc_tap_busy, 1, __ATOMIC_RELEASE);
+}
+
+/* The zero-cost test on the paths: one load, predicted not taken. */
+#define VIRT_TAPPED(sc) \
+	__builtin_expect(__atomic_load_n(&(sc)->sc_tap_fn, __ATOMIC_RELAXED) != NULL, 0)
 
 static void
 virt_release(struct virtif_softc *sc)
 {
 	hyp_pkt_close(sc->sc_pkt);
+	mutex_destroy(&sc->sc_tap_lock);
 	kmem_free(sc, sizeof(*sc));
 }
 
@@ -58,6 +84,10 @@ virt_rx(void *arg, struct hyp_pkt_frame *frames, unsigned n)
 	unsigned trust = (sc->sc_info.caps & HYP_PKT_CAP_CSUM) ?
 	    HYP_PKT_FRAME_CSUM_OK : 0;
 	for (unsigned i = 0; i < n; i++) {
+		if (VIRT_TAPPED(sc)) {
+			struct krs_iovec v = { frames[i].data, frames[i].len };
+			virt_tap(sc, KRS_TAP_IN, &v, 1, frames[i].len);
+		}
 		/* Lend frames while the port has buffers to spare; under
 		 * pressure (frames held in reassembly or socket buffers) copy
 		 * and give the buffer straight back, so held data can never
@@ -134,6 +164,12 @@ virt_start(struct ifnet *ifp)
 			}
 		}
 		int len = m->m_pkthdr.len;
+		if (VIRT_TAPPED(sc)) {
+			_Static_assert(sizeof(struct krs_iovec) ==
+			    sizeof(struct rumpuser_iovec), "iovec layouts");
+			virt_tap(sc, KRS_TAP_OUT, (const struct krs_iovec *)iov,
+			    (unsigned)niov, (size_t)len);
+		}
 		struct hyp_pkt_txmeta meta = { 0, 0, 0 };
 		if (m->m_pkthdr.csum_flags & M_CSUM_TCPv4) {
 			/* IPv4 after the Ethernet header; the checksum is at
@@ -185,6 +221,7 @@ virt_attach(struct netstack *ns, const char *spec, struct ifnet **ifpp)
 		return rv;
 	}
 	hyp_pkt_info(sc->sc_pkt, &sc->sc_info);
+	mutex_init(&sc->sc_tap_lock, MUTEX_DEFAULT, IPL_NONE);
 	struct ifnet *ifp = &sc->sc_if;
 	ifp->if_softc = sc;
 	ifp->if_mtu = sc->sc_info.mtu;
@@ -238,6 +275,55 @@ krs_if_virt_detach(const char *ifname)
 	if (ifp == NULL || ifp->if_destroy != virt_destroy)
 		return krs_fail(ENXIO);
 	virt_destroy(ifp);
+	return 0;
+}
+
+/* The virtif softc of ifname in the current stack, or NULL. */
+static struct virtif_softc *
+virt_byname(const char *ifname)
+{
+	struct netstack *ns = netstack_cur();
+	if (ns == NULL || ifname == NULL)
+		return NULL;
+	mutex_enter(&ns->ns_lock);
+	struct ifnet *ifp = if_byname(ns, ifname);
+	mutex_exit(&ns->ns_lock);
+	if (ifp == NULL || ifp->if_destroy != virt_destroy)
+		return NULL;
+	return ifp->if_softc;
+}
+
+KRS_EXPORT int
+krs_if_capture(const char *ifname, krs_if_tap_fn *fn, void *arg)
+{
+	if (fn == NULL)
+		return krs_fail(EINVAL);
+	struct virtif_softc *sc = virt_byname(ifname);
+	if (sc == NULL)
+		return krs_fail(ENXIO);
+	mutex_enter(&sc->sc_tap_lock);
+	if (__atomic_load_n(&sc->sc_tap_fn, __ATOMIC_ACQUIRE) != NULL) {
+		mutex_exit(&sc->sc_tap_lock);
+		return krs_fail(EBUSY);
+	}
+	__atomic_store_n(&sc->sc_tap_arg, arg, __ATOMIC_RELEASE);
+	__atomic_store_n(&sc->sc_tap_fn, fn, __ATOMIC_SEQ_CST);
+	mutex_exit(&sc->sc_tap_lock);
+	return 0;
+}
+
+KRS_EXPORT int
+krs_if_capture_stop(const char *ifname)
+{
+	struct virtif_softc *sc = virt_byname(ifname);
+	if (sc == NULL)
+		return krs_fail(ENXIO);
+	mutex_enter(&sc->sc_tap_lock);
+	__atomic_store_n(&sc->sc_tap_fn, NULL, __ATOMIC_SEQ_CST);
+	/* Calls that loaded the old fn finish quickly (they only copy). */
+	while (__atomic_load_n(&sc->sc_tap_busy, __ATOMIC_SEQ_CST) != 0)
+		__builtin_ia32_pause();
+	mutex_exit(&sc->sc_tap_lock);
 	return 0;
 }
 

@@ -1,0 +1,699 @@
+/*
+ * krk_boot.c - `krank run`: take the node's resources for a deployment
+ * (cores, memory, interfaces, disks), boot exactly the listed components,
+ * mount, bring interfaces up, start the control socket and the isolates,
+ * print the boot report and "ready", and tear it all down on SIGTERM.
+ * Everything that could not be taken is said, with why, in the report.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <krank/krs.h>
+#include "net/krs_net.h"
+
+#include "krk.h"
+
+struct krk_node krk_node;
+
+#define REPORT_MAX 64
+
+/* The boot report: lines kept until "ready", then printed together. */
+static char *report[REPORT_MAX];
+static int nreport;
+
+static void __attribute__((format(printf, 1, 2)))
+say(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (s == NULL)
+		return;
+	krk_log(KRK_LOG_DEBUG, "%s", s);
+	if (nreport < REPORT_MAX)
+		report[nreport++] = s;
+	else
+		free(s);
+}
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int
+write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), rv = 0;
+	if (fd < 0)
+		return errno;
+	if (write(fd, val, strlen(val)) < 0)
+		rv = errno;
+	close(fd);
+	return rv;
+}
+
+static int
+read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	if (fd < 0)
+		return errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return errno;
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return 0;
+}
+
+static void
+cores_string(const struct krk_config *cfg, char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < cfg->ncores && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%d",
+		    i ? "," : "", cfg->cores[i]);
+}
+
+/*
+ * A KRANK that died without tearing down leaves an empty partition that
+ * still holds its cores away from Linux: remove those (krank-PID whose
+ * process is gone).
+ */
+static void
+remove_stale_partitions(void)
+{
+	char path[320], dir[300];
+	DIR *d = opendir("/sys/fs/cgroup");
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		long pid;
+		if (strncmp(e->d_name, "krank-", 6) != 0 ||
+		    (pid = atol(e->d_name + 6)) <= 0 || pid == (long)getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld", pid);
+		snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s", e->d_name);
+		if (access(path, F_OK) != 0 && rmdir(dir) == 0)
+			krk_log(KRK_LOG_WARN, "removed the stale cpuset partition "
+			    "%s of a KRANK that is gone", dir);
+	}
+	closedir(d);
+}
+
+/*
+ * Cores: a cgroup v2 cpuset partition of KRANK's own (so Linux's other
+ * tasks leave those cores), else CPU affinity only.  Either way every
+ * KRANK thread is confined to the deployment's cores; isolate threads are
+ * pinned to their own core in krk_isolate.c.
+ */
+static int
+take_cores(const struct krk_config *cfg, char *err, size_t errlen)
+{
+	char cores[1024], buf[64], dir[128], path[192];
+	cpu_set_t set;
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	int rv;
+
+	cores_string(cfg, cores, sizeof(cores));
+	CPU_ZERO(&set);
+	for (unsigned i = 0; i < cfg->ncores; i++) {
+		if (cfg->cores[i] >= ncpu) {
+			snprintf(err, errlen, "core %d: this machine has cores "
+			    "0-%ld only", cfg->cores[i], ncpu - 1);
+			return EINVAL;
+		}
+		CPU_SET(cfg->cores[i], &set);
+	}
+
+	krk_node.cores_isolated = false;
+	remove_stale_partitions();
+	if (read_file("/sys/fs/cgroup/cgroup.controllers", buf,
+	    sizeof(buf)) != 0) {
+		snprintf(krk_node.cores_note, sizeof(krk_node.cores_note),
+		    "not isolated: no cgroup v2 hierarchy at /sys/fs/cgroup");
+	} else if (strstr(buf, "cpuset") == NULL) {
+		snprintf(krk_node.cores_note, sizeof(krk_node.cores_note),
+		    "not isolated: cpuset controller not available in "
+		    "/sys/fs/cgroup/cgroup.controllers");
+	} else {
+		read_file("/sys/fs/cgroup/cgroup.subtree_control", buf,
+		    sizeof(buf));
+		if (strstr(buf, "cpuset") == NULL &&
+		    write_file("/sys/fs/cgroup/cgroup.subtree_control",
+		    "+cpuset") != 0) {
+			snprintf(krk_node.cores_note,
+			    sizeof(krk_node.cores_note), "not isolated: cpuset "
+			    "controller not enabled in /sys/fs/cgroup/cgroup."
+			    "subtree_control (and enabling it failed)");
+		} else {
+			snprintf(dir, sizeof(dir), "/sys/fs/cgroup/krank-%d",
+			    (int)getpid());
+			if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+				rv = errno;
+				snprintf(krk_node.cores_note,
+				    sizeof(krk_node.cores_note), "not isolated: "
+				    "mkdir %s: %s", dir, strerror(rv));
+			} else {
+				snprintf(krk_node.cgroup, sizeof(krk_node.cgroup),
+				    "%s", dir);
+				snprintf(path, sizeof(path), "%s/cpuset.cpus", dir);
+				rv = write_file(path, cores);
+				snprintf(path, sizeof(path),
+				    "%s/cpuset.cpus.partition", dir);
+				if (rv == 0 && write_file(path, "isolated") != 0 &&
+				    write_file(path, "root") != 0)
+					rv = -1;
+				if (rv == 0) {
+					read_file(path, buf, sizeof(buf));
+					if (strncmp(buf, "root", 4) != 0 &&
+					    strncmp(buf, "isolated", 8) != 0)
+						rv = -1;
+				}
+				snprintf(path, sizeof(path), "%s/cgroup.procs",
+				    dir);
+				if (rv == 0 && write_file(path, "0") != 0)
+					rv = -1;
+				if (rv == 0) {
+					krk_node.cores_isolated = true;
+					snprintf(krk_node.cores_note,
+					    sizeof(krk_node.cores_note),
+					    "isolated: cpuset partition %s (%s)",
+					    dir, buf);
+				} else {
+					snprintf(krk_node.cores_note,
+					    sizeof(krk_node.cores_note),
+					    "not isolated: the kernel refused a "
+					    "cpuset partition at %s (%s: %s)", dir,
+					    "cpuset.cpus.partition", buf[0] ? buf :
+					    "invalid");
+					rmdir(dir);
+					krk_node.cgroup[0] = '\0';
+				}
+			}
+		}
+	}
+	if (sched_setaffinity(0, sizeof(set), &set) != 0) {
+		rv = errno;
+		snprintf(err, errlen, "cores %s: cannot pin KRANK to them: %s",
+		    cores, strerror(rv));
+		return rv;
+	}
+	say("cores %s: %s; KRANK's threads pinned to them%s", cores,
+	    krk_node.cores_note, krk_node.cores_isolated ? "" :
+	    " by affinity");
+	if (cfg->sched_fifo) {
+		char rt[64] = "";
+		read_file("/proc/sys/kernel/sched_rt_runtime_us", rt, sizeof(rt));
+		if (strcmp(rt, "-1") == 0) {
+			snprintf(err, errlen, "realtime.sched_fifo: refused: "
+			    "/proc/sys/kernel/sched_rt_runtime_us is -1, so a "
+			    "spinning isolate could starve the node (set it "
+			    "to 950000, the default)");
+			return EPERM;
+		}
+		say("isolate threads: SCHED_FIFO priority %d; safety valve: the "
+		    "kernel's RT throttling (sched_rt_runtime_us %s of 1000000)",
+		    cfg->fifo_priority, rt);
+	}
+	return 0;
+}
+
+static void
+take_memory(const struct krk_config *cfg, char *err, size_t errlen)
+{
+	char mounts[8192] = "", nr[64] = "0";
+	bool mounted, have;
+
+	(void)err; (void)errlen;
+	krk_node.mem_locked = false;
+	if (cfg->mlock) {
+		if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) == 0)
+			krk_node.mem_locked = true;
+		else {
+			struct rlimit rl;
+			getrlimit(RLIMIT_MEMLOCK, &rl);
+			say("memory: not locked: mlockall: %s (RLIMIT_MEMLOCK "
+			    "%llu bytes)", strerror(errno),
+			    (unsigned long long)rl.rlim_cur);
+		}
+	}
+	read_file("/proc/mounts", mounts, sizeof(mounts));
+	mounted = strstr(mounts, " hugetlbfs ") != NULL;
+	read_file("/proc/sys/vm/nr_hugepages", nr, sizeof(nr));
+	have = mounted && atol(nr) > 0;
+	krk_node.huge = cfg->hugepages != KRK_HUGE_NO && have;
+	say("memory: budget %" PRIu64 " MiB%s; hugepages %s%s", cfg->mem_size >> 20,
+	    krk_node.mem_locked ? ", locked (mlockall, on fault)" : "",
+	    krk_node.huge ? "yes" : "no",
+	    cfg->hugepages == KRK_HUGE_NO ? " (deployment says no)" :
+	    have ? "" : !mounted ? " (no hugetlbfs mounted)" :
+	    " (hugetlbfs mounted but vm.nr_hugepages is 0)");
+}
+
+/* Linux's side of a tap: address and link up, by ioctl on the host. */
+static int
+host_side(const char *ifname, const char *cidr, char *err, size_t errlen)
+{
+	char a[32];
+	const char *slash = strchr(cidr, '/');
+	struct ifreq ifr;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	int s, rv = 0;
+	unsigned prefix;
+
+	if (slash == NULL || (size_t)(slash - cidr) >= sizeof(a))
+		return EINVAL;
+	memcpy(a, cidr, (size_t)(slash - cidr));
+	a[slash - cidr] = '\0';
+	prefix = (unsigned)atoi(slash + 1);
+	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	sin->sin_family = AF_INET;
+	inet_pton(AF_INET, a, &sin->sin_addr);
+	if (ioctl(s, SIOCSIFADDR, &ifr) != 0)
+		rv = errno;
+	sin->sin_addr.s_addr = htonl(prefix ? ~0u << (32 - prefix) : 0);
+	if (rv == 0 && ioctl(s, SIOCSIFNETMASK, &ifr) != 0)
+		rv = errno;
+	if (rv == 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0)
+			rv = errno;
+	}
+	close(s);
+	if (rv != 0)
+		snprintf(err, errlen, "interface %s: Linux's side %s: %s", ifname,
+		    cidr, strerror(rv));
+	return rv;
+}
+
+static int
+take_interfaces(const struct krk_config *cfg, char *err, size_t errlen)
+{
+	static const char *const be[] = { "tap", "afpacket", "wire", "dpdk" };
+
+	for (size_t i = 0; i < cfg->nifaces; i++) {
+		const struct krk_iface_cfg *ic = &cfg->ifaces[i];
+		char spec[256], name[32], mac[40] = "";
+		int rv;
+
+		if (ic->has_mac)
+			snprintf(mac, sizeof(mac), ",mac=%02x:%02x:%02x:%02x:%02x:"
+			    "%02x", ic->mac[0], ic->mac[1], ic->mac[2],
+			    ic->mac[3], ic->mac[4], ic->mac[5]);
+		snprintf(spec, sizeof(spec), "%s:%s%s,mtu=%u", be[ic->backend],
+		    ic->device, mac, ic->mtu ? ic->mtu : 1500);
+		if (krs_if_virt_attach(spec, name, sizeof(name)) != 0) {
+			rv = errno;
+			snprintf(err, errlen, "interface %s: %s: %s%s", ic->name,
+			    spec, strerror(rv), rv == EPERM || rv == EACCES ?
+			    " (run krank as root or with CAP_NET_ADMIN)" : "");
+			return rv;
+		}
+		if (krs_if_setaddr(name, ic->address) != 0 ||
+		    (ic->mtu && krs_if_setmtu(name, ic->mtu) != 0) ||
+		    krs_if_up(name, 1) != 0 ||
+		    (ic->gateway && krs_route_add("0.0.0.0/0", ic->gateway,
+		    name) != 0)) {
+			rv = errno;
+			snprintf(err, errlen, "interface %s: configuring %s %s: %s",
+			    ic->name, name, ic->address, strerror(rv));
+			return rv;
+		}
+		if (ic->host_address && (rv = host_side(ic->device,
+		    ic->host_address, err, errlen)) != 0)
+			return rv;
+		say("interface %s: %s %s as %s, %s, mtu %u%s%s%s%s", ic->name,
+		    be[ic->backend], ic->device, name, ic->address,
+		    ic->mtu ? ic->mtu : 1500,
+		    ic->gateway ? ", gateway " : "",
+		    ic->gateway ? ic->gateway : "",
+		    ic->host_address ? "; Linux's side " : "",
+		    ic->host_address ? ic->host_address : "");
+	}
+	return 0;
+}
+
+/* mkdir -p inside KRANK's VFS, iteratively. */
+static int
+vfs_mkdirs(const char *path)
+{
+	char buf[1024];
+	size_t n = strlen(path);
+	if (n >= sizeof(buf))
+		return ENAMETOOLONG;
+	memcpy(buf, path, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		char c = buf[i];
+		buf[i] = '\0';
+		if (krs_mkdir(buf, 0755) != 0 && errno != EEXIST)
+			return errno;
+		buf[i] = c;
+	}
+	return 0;
+}
+
+static bool
+has_root_mount(const struct krk_config *cfg)
+{
+	for (size_t i = 0; i < cfg->ntmpfs; i++)
+		if (strcmp(cfg->tmpfs[i].mount, "/") == 0)
+			return true;
+	for (size_t i = 0; i < cfg->ndisks; i++)
+		if (strcmp(cfg->disks[i].mount, "/") == 0)
+			return true;
+	return false;
+}
+
+static bool
+has_component(const struct krk_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->ncomponents; i++)
+		if (strcmp(cfg->components[i], name) == 0)
+			return true;
+	return false;
+}
+
+static int
+mount_tmpfs(const char *at, uint64_t size, char *err, size_t errlen)
+{
+	char data[64];
+	int rv;
+	snprintf(data, sizeof(data), "size=%" PRIu64, size);
+	if (strcmp(at, "/") != 0 && (rv = vfs_mkdirs(at)) != 0) {
+		snprintf(err, errlen, "tmpfs %s: mount point: %s", at,
+		    strerror(rv));
+		return rv;
+	}
+	if (krs_mount("tmpfs", at, "tmpfs", 0, data, strlen(data)) != 0) {
+		rv = errno;
+		snprintf(err, errlen, "tmpfs %s: %s", at, strerror(rv));
+		return rv;
+	}
+	return 0;
+}
+
+/* A disk is opened (and locked) here and held until shutdown, so that a
+ * second KRANK -- or a mount by Linux of a block device -- is refused. */
+static int disk_fds[64];
+
+static int
+mount_disk(size_t i, const struct krk_disk_cfg *dc, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd, rv;
+
+	if (stat(dc->path, &st) != 0) {
+		rv = errno;
+		snprintf(err, errlen, "disk %s: %s", dc->path, strerror(rv));
+		return rv;
+	}
+	fd = open(dc->path, (dc->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC |
+	    (S_ISBLK(st.st_mode) ? O_EXCL : 0));
+	if (fd < 0) {
+		rv = errno;
+		snprintf(err, errlen, "disk %s: %s%s", dc->path, strerror(rv),
+		    rv == EBUSY ? " (the block device is in use by Linux: "
+		    "mounted or claimed)" : "");
+		return rv;
+	}
+	if (flock(fd, (dc->readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
+		rv = errno;
+		close(fd);
+		snprintf(err, errlen, "disk %s: in use by another process (it "
+		    "holds a lock on it: another KRANK?)", dc->path);
+		return rv == EWOULDBLOCK ? EBUSY : rv;
+	}
+	if (i < sizeof(disk_fds) / sizeof(disk_fds[0]))
+		disk_fds[i] = fd + 1;
+	if (strcmp(dc->mount, "/") != 0 && (rv = vfs_mkdirs(dc->mount)) != 0) {
+		snprintf(err, errlen, "disk %s: mount point %s: %s", dc->path,
+		    dc->mount, strerror(rv));
+		return rv;
+	}
+	if (krs_mount(dc->path, dc->mount, dc->fs,
+	    dc->readonly ? KRS_MNT_RDONLY : 0, NULL, 0) != 0) {
+		rv = errno;
+		snprintf(err, errlen, "disk %s: mount %s on %s: %s", dc->path,
+		    dc->fs, dc->mount, strerror(rv));
+		return rv;
+	}
+	say("disk %s: %s on %s%s, locked against other users", dc->path,
+	    dc->fs, dc->mount, dc->readonly ? " read-only" : "");
+	return 0;
+}
+
+static int
+take_filesystems(const struct krk_config *cfg, char *err, size_t errlen)
+{
+	int rv;
+
+	if (!has_component(cfg, "vfs"))
+		return 0;
+	if (!has_root_mount(cfg)) {
+		if (!has_component(cfg, "tmpfs")) {
+			snprintf(err, errlen, "no root file system: list tmpfs "
+			    "in components (KRANK then mounts one at /) or mount "
+			    "a disk or tmpfs at /");
+			return EINVAL;
+		}
+		if ((rv = mount_tmpfs("/", 16ull << 20, err, errlen)) != 0)
+			return rv;
+		say("tmpfs /: 16 MiB (the default root)");
+	}
+	/* Shallow mount points first, so "/" comes before "/a/b". */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < cfg->ntmpfs; i++) {
+			const struct krk_tmpfs_cfg *t = &cfg->tmpfs[i];
+			if ((strcmp(t->mount, "/") == 0) != (pass == 0))
+				continue;
+			if ((rv = mount_tmpfs(t->mount, t->size, err, errlen)))
+				return rv;
+			say("tmpfs %s: %" PRIu64 " MiB", t->mount, t->size >> 20);
+		}
+		for (size_t i = 0; i < cfg->ndisks; i++) {
+			if ((strcmp(cfg->disks[i].mount, "/") == 0) != (pass == 0))
+				continue;
+			if ((rv = mount_disk(i, &cfg->disks[i], err, errlen)))
+				return rv;
+		}
+	}
+	return 0;
+}
+
+static uint64_t
+rss_bytes(void)
+{
+	char buf[4096];
+	const char *p;
+	if (read_file("/proc/self/status", buf, sizeof(buf)) != 0 ||
+	    (p = strstr(buf, "VmRSS:")) == NULL)
+		return 0;
+	return strtoull(p + 6, NULL, 10) * 1024;
+}
+
+static char *
+component_list(const struct krk_config *cfg)
+{
+	size_t len = 1;
+	for (size_t i = 0; i < cfg->ncomponents; i++)
+		len += strlen(cfg->components[i]) + 1;
+	char *s = calloc(1, len);
+	if (s == NULL)
+		return NULL;
+	for (size_t i = 0; i < cfg->ncomponents; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, cfg->components[i]);
+	}
+	return s;
+}
+
+int
+krk_check_components(const struct krk_config *cfg, char *order,
+    size_t orderlen, char *err, size_t errlen)
+{
+	char msg[256];
+	char *list = component_list(cfg);
+	int rv;
+	if (list == NULL)
+		return ENOMEM;
+	rv = krs_boot_check(list, order, orderlen, msg, sizeof(msg)) == 0 ? 0 :
+	    errno;
+	free(list);
+	if (rv == 0)
+		return 0;
+	/* Point at the component the message names, else at the key. */
+	struct krk_loc loc = cfg->components_loc;
+	for (size_t i = 0; i < cfg->ncomponents; i++) {
+		const char *n = cfg->components[i];
+		const char *hit = strstr(msg, n);
+		size_t nl = strlen(n);
+		if (hit && (hit == msg || hit[-1] == ' ') &&
+		    (hit[nl] == '\0' || hit[nl] == ' ' || hit[nl] == ',')) {
+			loc = cfg->component_locs[i];
+			break;
+		}
+	}
+	snprintf(err, errlen, "%s:%u:%u: components: %s", cfg->path, loc.line,
+	    loc.col, msg);
+	return rv;
+}
+
+static volatile sig_atomic_t stop_signal;
+
+static void
+on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+int
+krk_run(struct krk_config *cfg, int verbosity)
+{
+	uint64_t t0 = mono_ns();
+	char err[512] = "", order[512];
+	int rv;
+
+	krk_node.cfg = cfg;
+	if ((rv = krk_log_init(cfg->log_size, verbosity)) != 0) {
+		fprintf(stderr, "krank: log ring of %" PRIu64 " bytes: %s\n",
+		    cfg->log_size, strerror(rv));
+		return 1;
+	}
+	if ((rv = krk_check_components(cfg, order, sizeof(order), err,
+	    sizeof(err))) != 0) {
+		fprintf(stderr, "krank: %s\n", err);
+		return 1;
+	}
+	say("deployment %s (%s)", cfg->name, cfg->path);
+	if ((rv = take_cores(cfg, err, sizeof(err))) != 0)
+		goto fail;
+	take_memory(cfg, err, sizeof(err));
+	if (cfg->hugepages == KRK_HUGE_YES && !krk_node.huge) {
+		snprintf(err, sizeof(err), "memory.hugepages is yes, but no huge "
+		    "pages are available (mount hugetlbfs and set "
+		    "vm.nr_hugepages, or say auto)");
+		rv = ENOMEM;
+		goto fail;
+	}
+	if (krs_boot(order, err, sizeof(err)) != 0) {
+		rv = errno;
+		goto fail;
+	}
+	say("components: %s", order);
+	if ((rv = take_filesystems(cfg, err, sizeof(err))) != 0)
+		goto fail_down;
+	if ((rv = take_interfaces(cfg, err, sizeof(err))) != 0)
+		goto fail_down;
+	if ((rv = krk_isolates_init()) != 0) {
+		snprintf(err, sizeof(err), "isolates: %s", strerror(rv));
+		goto fail_down;
+	}
+	if ((rv = krk_ctl_start(cfg->control_socket, cfg->control_group, err,
+	    sizeof(err))) != 0)
+		goto fail_iso;
+	say("control socket %s (mode %s)", cfg->control_socket,
+	    cfg->control_group ? "0660" : "0600");
+	for (size_t i = 0; i < cfg->nisolates; i++) {
+		int id;
+		if ((rv = krk_isolate_spawn(&cfg->isolates[i], &id, err,
+		    sizeof(err))) != 0) {
+			krk_ctl_stop();
+			goto fail_iso;
+		}
+		say("isolate %s (id %d): running on core %d", cfg->isolates[i].name,
+		    id, cfg->isolates[i].core >= 0 ? cfg->isolates[i].core :
+		    cfg->cores[0]);
+	}
+	krk_node.boot_ns = mono_ns() - t0;
+	for (int i = 0; i < nreport; i++) {
+		printf("krank: %s\n", report[i]);
+		free(report[i]);
+	}
+	nreport = 0;
+	printf("krank: ready in %.1f ms, resident memory %.1f MiB\n",
+	    (double)krk_node.boot_ns / 1e6, (double)rss_bytes() / 1048576.0);
+	fflush(stdout);
+	krk_log(KRK_LOG_INFO, "ready");
+
+	/* Wait for SIGTERM/SIGINT; everything else runs in other threads. */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	while (stop_signal == 0)
+		pause();
+	krk_log(KRK_LOG_INFO, "stopping on signal %d (%s)", stop_signal,
+	    strsignal(stop_signal));
+	krk_ctl_stop();
+	krk_isolates_fini();
+	krs_shutdown();
+	for (size_t i = 0; i < sizeof(disk_fds) / sizeof(disk_fds[0]); i++)
+		if (disk_fds[i])
+			close(disk_fds[i] - 1);
+	if (krk_node.cgroup[0]) {
+		/* Back to the parent so the partition can be removed. */
+		write_file("/sys/fs/cgroup/cgroup.procs", "0");
+		rmdir(krk_node.cgroup);
+	}
+	printf("krank: stopped\n");
+	return 0;
+
+fail_iso:
+	krk_isolates_fini();
+fail_down:
+	krs_shutdown();
+fail:
+	for (int i = 0; i < nreport; i++) {
+		printf("krank: %s\n", report[i]);
+		free(report[i]);
+	}
+	nreport = 0;
+	fprintf(stderr, "krank: %s: boot failed: %s\n", cfg->path, err[0] ? err :
+	    strerror(rv));
+	if (krk_node.cgroup[0]) {
+		write_file("/sys/fs/cgroup/cgroup.procs", "0");
+		rmdir(krk_node.cgroup);
+	}
+	return 1;
+}

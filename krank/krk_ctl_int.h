@@ -1,0 +1,142 @@
+/*
+ * krk_ctl_int.h - between krk_ctl.c and its tests: the growing output
+ * buffer with JSON and Prometheus escaping, the control counters, and the
+ * request server for one connected descriptor.
+ */
+#ifndef KRK_CTL_INT_H
+#define KRK_CTL_INT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Counters of the control socket (atomic). */
+struct krk_ctl_counters {
+	uint64_t requests;		/* whole requests read */
+	uint64_t malformed;		/* refused: bad framing, size, timeout */
+	uint64_t refused;		/* refused peers (SO_PEERCRED) */
+	uint64_t busy;			/* turned away: all slots taken */
+	uint64_t send_timeouts;		/* clients that stopped reading */
+	uint64_t cap_drops;		/* capture frames the rings dropped */
+};
+extern struct krk_ctl_counters krk_ctl_stats;
+
+/* krk_ctl_serve - read one request from fd and answer it (fd stays open). */
+void krk_ctl_serve(int fd);
+/* krk_ctl_parse_duration - "250ms", "2s", "1.5", "1m", "10us", "5ns". */
+int krk_ctl_parse_duration(const char *s, uint64_t *nsp);
+
+/* A growing text buffer; oom is sticky and the text is then incomplete. */
+struct sbuf {
+	char *b;
+	size_t len, cap;
+	bool oom;
+};
+#define SBUF_INIT { NULL, 0, 0, false }
+
+static inline bool
+sb_reserve(struct sbuf *s, size_t more)
+{
+	if (s->oom)
+		return false;
+	if (s->len + more + 1 <= s->cap)
+		return true;
+	size_t cap = s->cap ? s->cap : 4096;
+	while (cap < s->len + more + 1)
+		cap *= 2;
+	char *b = realloc(s->b, cap);
+	if (b == NULL) {
+		s->oom = true;
+		return false;
+	}
+	s->b = b;
+	s->cap = cap;
+	return true;
+}
+
+static inline void
+sb_append(struct sbuf *s, const char *p, size_t n)
+{
+	if (!sb_reserve(s, n))
+		return;
+	memcpy(s->b + s->len, p, n);
+	s->len += n;
+	s->b[s->len] = '\0';
+}
+
+static inline void
+sb_putc(struct sbuf *s, char c)
+{
+	sb_append(s, &c, 1);
+}
+
+static inline void __attribute__((format(printf, 2, 3)))
+sb_printf(struct sbuf *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || !sb_reserve(s, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(s->b + s->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	s->len += (size_t)n;
+}
+
+/* A JSON string literal (RFC 8259 section 7): quotes, backslash and
+ * control characters escaped; bytes >= 0x80 pass unchanged (UTF-8). */
+static inline void
+sb_json_str(struct sbuf *s, const char *p)
+{
+	sb_putc(s, '"');
+	for (; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		switch (c) {
+		case '"': sb_append(s, "\\\"", 2); break;
+		case '\\': sb_append(s, "\\\\", 2); break;
+		case '\n': sb_append(s, "\\n", 2); break;
+		case '\r': sb_append(s, "\\r", 2); break;
+		case '\t': sb_append(s, "\\t", 2); break;
+		default:
+			if (c < 0x20 || c == 0x7f)
+				sb_printf(s, "\\u%04x", c);
+			else
+				sb_putc(s, (char)c);
+		}
+	}
+	sb_putc(s, '"');
+}
+
+/* A Prometheus label value in quotes: backslash, quote and newline are
+ * the text format's escapes. */
+static inline void
+sb_prom_label(struct sbuf *s, const char *p)
+{
+	sb_putc(s, '"');
+	for (; *p; p++) {
+		if (*p == '\\')
+			sb_append(s, "\\\\", 2);
+		else if (*p == '"')
+			sb_append(s, "\\\"", 2);
+		else if (*p == '\n')
+			sb_append(s, "\\n", 2);
+		else
+			sb_putc(s, *p);
+	}
+	sb_putc(s, '"');
+}
+
+static inline void
+sb_free(struct sbuf *s)
+{
+	free(s->b);
+	s->b = NULL;
+	s->len = s->cap = 0;
+}
+
+#endif

@@ -1,0 +1,173 @@
+/*
+ * bench_krank_spawn - isolate spawn to first instruction, against Linux's
+ * fork+exec of the same program, in the same run.
+ *   KRANK: krk_isolate_spawn of iso_first.kx (verify, map, relocate, bind,
+ *     context, heap, thread on its core) until its main reads the clock.
+ *   Linux: fork + execve of iso_first (gcc -O1, dynamically linked as a
+ *     user would build it, and -static) from a small helper process, until
+ *     its main reads the clock.
+ * Both read CLOCK_MONOTONIC; the time is the program's first reading minus
+ * the launcher's reading just before it starts the launch.  Printed: the
+ * median and p90 of N launches each and the ratio of medians.
+ *   usage: bench_krank_spawn ISO.kx LINUX_DYN LINUX_STATIC [N]
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <krank/krs.h>
+
+#include "krk.h"
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int
+cmp64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static volatile uint64_t first;
+
+static uint64_t
+krank_once(const char *elf, int i)
+{
+	struct krk_isolate_cfg c;
+	struct krk_isolate_info in;
+	char addr[32], err[256];
+	char *argv[] = { "iso_first", addr, NULL };
+	int id;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.name, sizeof(c.name), "first%d", i);
+	snprintf(addr, sizeof(addr), "a%lx", (unsigned long)(uintptr_t)&first);
+	c.elf = (char *)elf;
+	c.argv = argv;
+	c.argc = 2;
+	c.core = -1;
+	c.heap = 1 << 20;
+	c.fds = 16;
+	first = 0;
+	uint64_t t0 = now_ns();
+	if (krk_isolate_spawn(&c, &id, err, sizeof(err)) != 0) {
+		fprintf(stderr, "bench_krank_spawn: %s\n", err);
+		exit(1);
+	}
+	krk_isolate_wait(id, 10000000000ull, &in);
+	if (first == 0 || in.state != KRK_ISO_EXITED) {
+		fprintf(stderr, "bench_krank_spawn: the isolate did not run (%s)\n",
+		    krk_iso_state_name(in.state));
+		exit(1);
+	}
+	krk_isolate_remove(id);
+	return first - t0;
+}
+
+/*
+ * The Linux side runs in a helper forked before KRANK boots, so that
+ * fork does not pay for copying KRANK's page tables: it reads a program
+ * path per request and answers with the launch time.
+ */
+static uint64_t
+linux_once(const char *prog)
+{
+	int fds[2];
+	uint64_t t = 0;
+	if (pipe(fds) != 0)
+		return 0;
+	uint64_t t0 = now_ns();
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 3);
+		execl(prog, prog, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	if (read(fds[0], &t, sizeof(t)) != sizeof(t))
+		t = 0;
+	close(fds[0]);
+	waitpid(pid, NULL, 0);
+	return t ? t - t0 : 0;
+}
+
+static void
+report(const char *what, uint64_t *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp64);
+	printf("%-44s median %8.1f us   p90 %8.1f us\n", what,
+	    (double)v[n / 2] / 1e3, (double)v[n * 9 / 10] / 1e3);
+}
+
+int
+main(int argc, char **argv)
+{
+	int n = argc > 4 ? atoi(argv[4]) : 200;
+	char err[256];
+	int req[2], rsp[2];
+
+	if (argc < 4 || n < 10) {
+		fprintf(stderr, "usage: bench_krank_spawn ISO.kx LINUX_DYN "
+		    "LINUX_STATIC [N >= 10]\n");
+		return 2;
+	}
+	uint64_t *k = calloc((size_t)n, 8), *ld = calloc((size_t)n, 8),
+	    *ls = calloc((size_t)n, 8);
+	if (pipe(req) || pipe(rsp))
+		return 1;
+	pid_t helper = fork();
+	if (helper == 0) {
+		char which;
+		close(req[1]);
+		close(rsp[0]);
+		while (read(req[0], &which, 1) == 1) {
+			uint64_t t = linux_once(which == 'd' ? argv[2] : argv[3]);
+			if (write(rsp[1], &t, sizeof(t)) != sizeof(t))
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(req[0]);
+	close(rsp[1]);
+
+	krk_log_init(1 << 16, 0);
+	if (krs_boot("vfs,tmpfs", err, sizeof(err)) != 0 ||
+	    krs_mount("tmpfs", "/", "tmpfs", 0, NULL, 0) != 0 ||
+	    krk_isolates_init() != 0) {
+		fprintf(stderr, "bench_krank_spawn: boot: %s\n", err);
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		k[i] = krank_once(argv[1], i);
+		char c = 'd';
+		if (write(req[1], &c, 1) != 1 || read(rsp[0], &ld[i], 8) != 8)
+			return 1;
+		c = 's';
+		if (write(req[1], &c, 1) != 1 || read(rsp[0], &ls[i], 8) != 8)
+			return 1;
+	}
+	close(req[1]);
+	waitpid(helper, NULL, 0);
+	printf("spawn to first instruction, %d launches each, interleaved:\n", n);
+	report("KRANK isolate (krk_isolate_spawn)", k, n);
+	report("Linux fork+exec, dynamic (helper process)", ld, n);
+	report("Linux fork+exec, static (helper process)", ls, n);
+	printf("ratio (Linux median / KRANK median): dynamic %.1fx, static %.1fx "
+	    "(goal >= 20x)\n", (double)ld[n / 2] / (double)k[n / 2],
+	    (double)ls[n / 2] / (double)k[n / 2]);
+	krk_isolates_fini();
+	krs_shutdown();
+	free(k); free(ld); free(ls);
+	return 0;
+}
