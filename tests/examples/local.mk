@@ -17,7 +17,8 @@ tests_examples_httpd_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/examples/common \
 tests_examples_httpd_CFLAGS = $(AM_CFLAGS) $(EX_SAN_FLAGS)
 tests_examples_httpd_LDFLAGS = $(EX_SAN_FLAGS)
 
-examples_test_scripts = tests/examples/test_echo.sh tests/examples/test_httpd.sh
+examples_test_scripts = tests/examples/test_echo.sh tests/examples/test_httpd.sh \
+	tests/examples/test_isolates.sh
 TESTS += $(examples_test_scripts)
 EXTRA_DIST += $(examples_test_scripts)
 
