@@ -1,19 +1,14 @@
 # examples/echo: a TCP and UDP echo server written as a KRANK isolate
-# (plain POSIX, non-blocking sockets and poll).  Its Linux build, from the
-# same sources, is tests/examples/echo (tests/examples/local.mk); here is
-# the isolate, echo.kx, built with the build tree's krank-cc.
-#
-# The .kx files need the isolate POSIX headers and system-call shims
-# (unistd.h, sys/socket.h, poll.h ... in loader/isolate/include); until
-# they are in, the isolates are not part of `make all`: build them with
-# `make examples-kx`.  To switch them on, add $(examples_kx) to
-# noinst_DATA (one line, below).
+# (plain POSIX, non-blocking sockets and poll).  Here is the isolate,
+# echo.kx, built with the build tree's krank-cc (krank-cc-uninstalled);
+# its Linux build, from the same sources, is tests/examples/echo
+# (tests/examples/local.mk).  The isolates are part of `make all`;
+# `make examples-kx` builds just them.
 EXTRA_DIST += examples/echo/echo.c examples/common/ex_util.c \
 	examples/common/ex_util.h
-KRANK_CC_DEPS = loader/krank-cc loader/libkrank-isolate-stub.so
-KRANK_CC_BUILD = KRANK_ISOLATE_INCLUDE=$(abs_top_srcdir)/loader/isolate/include \
-	KRANK_ISOLATE_LIBDIR=$(abs_top_builddir)/loader $(SHELL) loader/krank-cc \
-	-O2 -Wall -Wextra -Werror -I$(srcdir)/examples/common
+KRANK_CC_DEPS = loader/krank-cc-uninstalled loader/libkrank-isolate-stub.so
+KRANK_CC_BUILD = $(SHELL) loader/krank-cc-uninstalled -O2 -Wall -Wextra \
+	-Werror -I$(srcdir)/examples/common
 
 examples_echo_kx_srcs = examples/echo/echo.c examples/common/ex_util.c
 examples/echo/echo.kx: $(examples_echo_kx_srcs) examples/common/ex_util.h \

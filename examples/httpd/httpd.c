@@ -27,6 +27,7 @@
 #include <krank/krs.h>
 #include "net/krs_net.h"
 #include "http.h"
+#include "ex_util.h"
 
 #define DOCROOT		"/www"		/* where the served tree is mounted */
 #define MAXCONN		64
@@ -42,7 +43,8 @@ usage(FILE *out)
 "\n"
 "SYNOPSIS\n"
 "    httpd --if SPEC --addr A.B.C.D/N --root DIR|ext2:IMAGE\n"
-"          [--gw A.B.C.D] [--port P]\n"
+"          [--gw A.B.C.D] [--port P] [--max-conn N]\n"
+"          [--header-timeout D] [--idle-timeout D]\n"
 "    httpd --help\n"
 "\n"
 "DESCRIPTION\n"
@@ -73,11 +75,16 @@ usage(FILE *out)
 "        Default gateway (optional).\n"
 "    --port P\n"
 "        TCP port (default 80).\n"
+"    --max-conn N\n"
+"        Connections served at once (default %d).\n"
+"    --header-timeout D\n"
+"        Time a client has to send a whole header block (default %d s;\n"
+"        D is N, Ns, Nms or Nm).\n"
+"    --idle-timeout D\n"
+"        Time a kept-alive connection may wait for its next request, and\n"
+"        a client may take no byte of an answer (default %d s).\n"
 "    --help\n"
 "        This text.\n"
-"\n"
-"    At most %d connections are served at once; the header timeout\n"
-"    is %d s and the idle timeout %d s (see CONNECTIONS).\n"
 "\n", MAXCONN, HEADER_TIMEOUT_MS / 1000, IDLE_TIMEOUT_MS / 1000);
 	fflush(out);
 	http_help_requests(fileno(out));
@@ -349,32 +356,60 @@ main(int argc, char **argv)
 {
 	const char *spec = NULL, *addr = NULL, *gw = NULL, *root = NULL;
 	int port = 80;
+	struct http_config cfg = { .root = DOCROOT, .max_conn = MAXCONN,
+	    .header_timeout_ms = HEADER_TIMEOUT_MS,
+	    .idle_timeout_ms = IDLE_TIMEOUT_MS, .quit_fd = -1 };
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
 			usage(stdout);
 			return 0;
 		}
-		const char **opt = strcmp(argv[i], "--if") == 0 ? &spec :
-		    strcmp(argv[i], "--addr") == 0 ? &addr :
-		    strcmp(argv[i], "--gw") == 0 ? &gw :
-		    strcmp(argv[i], "--root") == 0 ? &root : NULL;
-		if (i + 1 >= argc || (opt == NULL && strcmp(argv[i], "--port") != 0)) {
-			fprintf(stderr, "httpd: %s: %s (try --help)\n", argv[i],
-			    i + 1 >= argc && opt != NULL ? "needs a value" :
-			    "unknown option");
+		const char **opt = strcmp(o, "--if") == 0 ? &spec :
+		    strcmp(o, "--addr") == 0 ? &addr :
+		    strcmp(o, "--gw") == 0 ? &gw :
+		    strcmp(o, "--root") == 0 ? &root : NULL;
+		int *iopt = strcmp(o, "--header-timeout") == 0 ?
+		    &cfg.header_timeout_ms : strcmp(o, "--idle-timeout") == 0 ?
+		    &cfg.idle_timeout_ms : NULL;
+		bool num = strcmp(o, "--port") == 0 ||
+		    strcmp(o, "--max-conn") == 0;
+		if (opt == NULL && iopt == NULL && !num) {
+			fprintf(stderr, "httpd: %s: unknown option (try --help)\n",
+			    o);
 			return 2;
 		}
+		if (v == NULL) {
+			fprintf(stderr, "httpd: %s: needs a value (try --help)\n",
+			    o);
+			return 2;
+		}
+		i++;
+		long n;
+		int64_t ms;
 		if (opt != NULL)
-			*opt = argv[++i];
-		else {
-			char *e;
-			long p = strtol(argv[++i], &e, 10);
-			if (*e != '\0' || p < 1 || p > 65535) {
-				fprintf(stderr, "httpd: --port %s: not a port\n",
-				    argv[i]);
+			*opt = v;
+		else if (iopt != NULL) {
+			if (ex_duration_ms(v, &ms) != 0 || ms == 0) {
+				fprintf(stderr, "httpd: %s %s: not a duration "
+				    "(N, Ns, Nms or Nm, not 0)\n", o, v);
 				return 2;
 			}
-			port = (int)p;
+			*iopt = (int)ms;
+		} else if (strcmp(o, "--port") == 0) {
+			if (ex_number(v, 1, 65535, &n) != 0) {
+				fprintf(stderr, "httpd: --port %s: not a port\n",
+				    v);
+				return 2;
+			}
+			port = (int)n;
+		} else {
+			if (ex_number(v, 1, 65536, &n) != 0) {
+				fprintf(stderr, "httpd: --max-conn %s: not a "
+				    "number in 1..65536\n", v);
+				return 2;
+			}
+			cfg.max_conn = (int)n;
 		}
 	}
 	if (spec == NULL || addr == NULL || root == NULL) {
@@ -413,9 +448,6 @@ main(int argc, char **argv)
 	printf("ready %s:%d %lu files\n", shown, port, nfiles);
 	fflush(stdout);
 
-	struct http_config cfg = { .root = DOCROOT, .max_conn = MAXCONN,
-	    .header_timeout_ms = HEADER_TIMEOUT_MS,
-	    .idle_timeout_ms = IDLE_TIMEOUT_MS, .quit_fd = -1 };
 	struct http_counters cnt;
 	memset(&cnt, 0, sizeof(cnt));
 	int rv = http_serve(l, &cfg, &krs_io, &cnt);

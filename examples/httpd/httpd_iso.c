@@ -83,8 +83,9 @@ usage(int fd)
 	dprintf(fd,
 "\n"
 "EXIT STATUS\n"
-"    0 after --until-eof, 1 when the port or the connection table cannot\n"
-"    be set up (with a message on standard error), 2 on a usage error.\n"
+"    0 after --until-eof, 1 when the root is not a directory or the port\n"
+"    or the connection table cannot be set up (with a message on standard\n"
+"    error), 2 on a usage error.\n"
 "\n"
 "EXAMPLES\n"
 "    httpd --root /srv/www --port 8080\n"
@@ -230,6 +231,14 @@ main(int argc, char **argv)
 			    &cfg.idle_timeout_ms : &cfg.header_timeout_ms) =
 			    (int)ms;
 		}
+	}
+	struct stat st;
+	errno = 0;
+	if (stat(cfg.root[0] != '\0' ? cfg.root : "/", &st) != 0 ||
+	    !S_ISDIR(st.st_mode)) {
+		dprintf(2, "httpd: --root %s: %s\n", cfg.root, errno != 0 ?
+		    ex_errstr(errno) : "not a directory");
+		return 1;
 	}
 	int bound, lfd = ex_listen(SOCK_STREAM, (int)port, &bound);
 	if (lfd < 0) {

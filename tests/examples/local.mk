@@ -17,6 +17,19 @@ tests_examples_httpd_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/examples/common \
 tests_examples_httpd_CFLAGS = $(AM_CFLAGS) $(EX_SAN_FLAGS)
 tests_examples_httpd_LDFLAGS = $(EX_SAN_FLAGS)
 
-examples_test_scripts = tests/examples/test_echo.sh tests/examples/test_httpd.sh
+examples_test_scripts = tests/examples/test_echo.sh tests/examples/test_httpd.sh \
+	tests/examples/test_isolates.sh
 TESTS += $(examples_test_scripts)
 EXTRA_DIST += $(examples_test_scripts)
+
+# libFuzzer over the HTTP server whole (parsing, paths, the state machine)
+# through a fake I/O table; see tests/fuzz/local.mk for the pattern.
+fuzz_targets += tests/fuzz/fuzz_http
+TESTS += tests/fuzz/fuzz_http.sh
+EXTRA_DIST += tests/fuzz/fuzz_http.sh tests/fuzz/fuzz_http.c \
+	tests/examples/ex_lib.sh tests/examples/ex_clients.py
+tests/fuzz/fuzz_http: tests/fuzz/fuzz_http.c examples/httpd/http.c \
+	examples/httpd/http.h
+	@mkdir -p tests/fuzz
+	$(AM_V_CC)$(FUZZ_BUILD) -I$(srcdir)/examples/httpd -o $@ \
+		$(srcdir)/tests/fuzz/fuzz_http.c $(srcdir)/examples/httpd/http.c

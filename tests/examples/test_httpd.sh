@@ -26,6 +26,14 @@ done
 grep -q -- "--header-timeout D" "$work/help" && ok "--help reads like a man page" ||
 	bad "--help lacks the options"
 
+"$bin" --port 0 --root "$work/none" >/dev/null 2>"$work/e1"; r1=$?
+"$bin" --bogus >/dev/null 2>"$work/e2"; r2=$?
+"$bin" --idle-timeout 5x >/dev/null 2>"$work/e3"; r3=$?
+[ $r1 -eq 1 ] && grep -q "none: no such file" "$work/e1" && [ $r2 -eq 2 ] &&
+    [ $r3 -eq 2 ] && grep -q "5x: not a duration" "$work/e3" &&
+    ok "a missing root: status 1; a bad option or duration: status 2" ||
+    bad "setup errors: $r1 $r2 $r3 $(cat "$work/e1" "$work/e2" "$work/e3")"
+
 www="$work/www"
 mkdir -p "$www/sub/deeper" "$www/noindex"
 echo "<h1>KRANK</h1>" >"$www/index.html"

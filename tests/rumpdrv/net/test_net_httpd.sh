@@ -10,6 +10,11 @@
 # file is 404; ".." above the root is 403, inside it resolves; a target
 # not starting with "/" is 400; POST is 405; a 5000-byte path is 414 and
 # a 5000-byte header 431; two requests share a kept-alive connection.
+# With tmpfs also the server's defences (tests/examples/ex_clients.py): a
+# client sending a byte a second is cut at the header timeout while others
+# fetch in under 1 s; a client that never reads big.bin stalls no one; 64
+# idle keep-alive connections do not lock a new client out; 64 busy ones
+# get the next a 503.
 set -u
 httpd="$top_builddir/examples/httpd/httpd"
 ns="krank-httpd-$$"
@@ -19,7 +24,7 @@ fail=0
 
 skip() { echo "SKIP: $*"; rm -rf "$work"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
-for t in curl ping ip sha256sum mke2fs; do
+for t in curl ping ip sha256sum mke2fs python3; do
 	command -v $t >/dev/null 2>&1 || skip "$t not installed"
 done
 [ -c /dev/net/tun ] || skip "no /dev/net/tun"
@@ -73,7 +78,8 @@ run() {	# run MODE ROOT
 	nsx ip neigh flush dev "$tap" 2>/dev/null
 	mkfifo "$work/fifo.$mode"
 	ip netns exec "$ns" "$httpd" --if "tap:$tap" --addr 10.79.2.2/24 \
-		--root "$2" >"$work/fifo.$mode" 2>"$work/httpd.$mode" &
+		--root "$2" --header-timeout 3s --idle-timeout 2s \
+		>"$work/fifo.$mode" 2>"$work/httpd.$mode" &
 	hpid=$!
 	exec 3<"$work/fifo.$mode"
 	if ! read -r ready <&3; then
@@ -152,6 +158,18 @@ run() {	# run MODE ROOT
 		ok "keep-alive: the second request reused the connection"
 	else
 		bad "keep-alive not used: $(grep -i connect "$work/ka")"
+	fi
+	if [ "$mode" = tmpfs ]; then
+		# The shared server's defences, on KRANK's stack (header
+		# timeout 3 s, idle 2 s for this run; --max-conn 64).
+		export EX_HOST=10.79.2.2 EX_SERVER=krank
+		cl="${top_srcdir:-.}/tests/examples/ex_clients.py"
+		nsx python3 "$cl" httpd-slow 80 3 /sub/mid.bin \
+			"$www/sub/mid.bin" || fail=1
+		nsx python3 "$cl" httpd-noread 80 2 /big.bin "$www/big.bin" \
+			/sub/mid.bin "$www/sub/mid.bin" || fail=1
+		nsx python3 "$cl" httpd-idle 80 64 /index.html || fail=1
+		nsx python3 "$cl" httpd-overload 80 64 || fail=1
 	fi
 	kill "$hpid"
 	wait "$hpid"
