@@ -107,7 +107,7 @@ fi
 # Boot.  The tap krank0 does not exist before.
 nsx ip link show krank0 >/dev/null 2>&1 && bad "krank0 exists before boot"
 mkfifo "$work/out"
-nsx "$krank" run "$work/site.yaml" >"$work/out" 2>"$work/err" &
+ip netns exec "$ns" "$krank" run "$work/site.yaml" >"$work/out" 2>"$work/err" &
 kpid=$!
 exec 3<"$work/out"
 ready=
