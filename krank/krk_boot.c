@@ -35,9 +35,14 @@ struct krk_node krk_node;
 
 #define REPORT_MAX 64
 
-/* The boot report: lines kept until "ready", then printed together. */
+/* The boot report: lines kept until "ready", then printed together, each
+ * with the time since krank started when that step was done. */
 static char *report[REPORT_MAX];
+static uint64_t report_ns[REPORT_MAX];
 static int nreport;
+static uint64_t boot_t0;
+
+static uint64_t mono_ns(void);
 
 static void __attribute__((format(printf, 1, 2)))
 say(const char *fmt, ...)
@@ -51,9 +56,10 @@ say(const char *fmt, ...)
 	if (s == NULL)
 		return;
 	krk_log(KRK_LOG_DEBUG, "%s", s);
-	if (nreport < REPORT_MAX)
+	if (nreport < REPORT_MAX) {
+		report_ns[nreport] = mono_ns() - boot_t0;
 		report[nreport++] = s;
-	else
+	} else
 		free(s);
 }
 
@@ -610,6 +616,8 @@ krk_run(struct krk_config *cfg, int verbosity)
 {
 	uint64_t t0 = mono_ns();
 	char err[512] = "", order[512];
+
+	boot_t0 = t0;
 	int rv;
 
 	krk_node.cfg = cfg;
@@ -665,7 +673,8 @@ krk_run(struct krk_config *cfg, int verbosity)
 	}
 	krk_node.boot_ns = mono_ns() - t0;
 	for (int i = 0; i < nreport; i++) {
-		printf("krank: %s\n", report[i]);
+		printf("krank: [%6.2f ms] %s\n", (double)report_ns[i] / 1e6,
+		    report[i]);
 		free(report[i]);
 	}
 	nreport = 0;

@@ -173,6 +173,55 @@ else
 	esac
 fi
 
+# Kill: a client connected to httpd sees its connection end (EOF or
+# reset), ps shows it killed and no restart follows; restart brings it back.
+cat >"$work/peer.py" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("10.99.0.2", 80), timeout=10)
+s.sendall(b"GET /index.html HTTP/1.1\r\nHost: x\r\n")   # no blank line
+print("connected", flush=True)
+sys.stdin.readline()                       # the test kills httpd now
+t0 = time.monotonic()
+try:
+    s.settimeout(8)
+    d = s.recv(100)
+    print("eof" if d == b"" else "data", "%.3f" % (time.monotonic() - t0))
+except ConnectionResetError:
+    print("reset %.3f" % (time.monotonic() - t0))
+except socket.timeout:
+    print("timeout")
+PY
+mkfifo "$work/peer.in"
+nsx python3 "$work/peer.py" <"$work/peer.in" >"$work/peer.out" 2>&1 &
+ppid=$!
+exec 4>"$work/peer.in"
+n=0
+until grep -q connected "$work/peer.out" || [ $n -gt 100 ]; do
+	sleep 0.1; n=$((n + 1))
+done
+ctl kill httpd >/dev/null 2>&1 || bad "krankctl kill httpd failed"
+echo go >&4
+exec 4>&-
+wait $ppid
+case $(cat "$work/peer.out") in
+*eof*|*reset*) ok "killing httpd ends its TCP connection for the peer ($(tail -1 "$work/peer.out"))" ;;
+*) bad "the peer of a killed isolate saw: $(cat "$work/peer.out")" ;;
+esac
+ctl wait httpd --timeout 10s >/dev/null 2>&1
+ctl ps >"$work/ps" 2>&1
+grep -q 'httpd.*killed' "$work/ps" && ok "ps shows httpd killed" ||
+	bad "ps after kill: $(cat "$work/ps")"
+ctl restart httpd >"$work/restart" 2>&1 || bad "krankctl restart: $(cat "$work/restart")"
+n=0
+got=
+while [ $n -lt 50 ]; do
+	got=$(nsx curl -s --max-time 2 "http://10.99.0.2/index.html")
+	[ "$got" = "<h1>KRANK</h1>" ] && break
+	sleep 0.1; n=$((n + 1))
+done
+[ "$got" = "<h1>KRANK</h1>" ] && ok "krankctl restart brings httpd back" ||
+	bad "httpd after restart: '$got'"
+
 # Stop.
 kill -TERM "$kpid"
 wait "$kpid"

@@ -1,0 +1,114 @@
+#!/bin/sh
+# KRANK process benchmarks (issue 11), KRANK and Linux in the same run:
+#   1. boot to ready of a deployment with net (a tap) and fs (tmpfs, ext2)
+#      and one isolate: time and resident memory, from krank's own report
+#      (goal < 5 ms, < 8 MiB);
+#   2. isolate spawn to first instruction vs fork+exec (bench_krank_spawn);
+#   3. system calls by direct call vs Linux's (bench_krank_syscall);
+#   4. wake-up latency of a 1 kHz periodic thread: a KRANK isolate on
+#      KRANK's core vs an ordinary Linux process, both while stress-ng
+#      loads the other cores (goal p99.9 <= 10 us on KRANK's cores).
+# Needs root (a network namespace and a tap).  From the build tree:
+#   make tests/bench/bench_krank_spawn tests/bench/bench_krank_syscall &&
+#   sh tests/bench/bench_krank.sh [N_BOOTS] [N_WAKEUPS]
+set -eu
+src=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+bld=${top_builddir:-$src}
+nboot=${1:-20}
+nwake=${2:-10000}
+work=$(mktemp -d)
+ns=krank-bench-$$
+cleanup() {
+	[ -n "${spid:-}" ] && kill "$spid" 2>/dev/null
+	ip netns del "$ns" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+cc="$bld/loader/krank-cc-uninstalled"
+ncpu=$(nproc)
+core=$((ncpu - 1))
+
+echo "== 1. boot to ready (net + fs + one isolate), $nboot boots"
+mkdir -p "$work/www"
+echo hi >"$work/www/index.html"
+mke2fs -q -F -t ext2 -d "$work/www" "$work/site.img" 4M >/dev/null 2>&1
+cat >"$work/boot.yaml" <<EOT
+cores: [$core]
+components: [vfs, tmpfs, ext2, net, ether, virtif, socket, inet]
+interfaces:
+  - {name: krank0, backend: tap, device: krank0, address: 10.97.0.2/24,
+     host_address: 10.97.0.1/24}
+disks:
+  - {path: site.img, fs: ext2, mount: /www, readonly: yes}
+isolates:
+  - {name: httpd, elf: $bld/examples/httpd/httpd.kx,
+     argv: [httpd, --root, /www, --port, "80"], core: $core, heap: 16M}
+control: {socket: $work/k.sock}
+EOT
+ip netns add "$ns"
+: >"$work/boots"
+i=0
+while [ $i -lt "$nboot" ]; do
+	ip netns exec "$ns" "$bld/krank/krank" run "$work/boot.yaml" \
+		>"$work/out" 2>"$work/err" &
+	kp=$!
+	while ! grep -q ready "$work/out" 2>/dev/null; do
+		kill -0 $kp 2>/dev/null || { cat "$work/err"; exit 1; }
+		sleep 0.01
+	done
+	grep ready "$work/out" >>"$work/boots"
+	[ $i -eq 0 ] && sed 's/^/    /' "$work/out"
+	kill -TERM $kp
+	wait $kp
+	i=$((i + 1))
+done
+sed -n 's/.*ready in \([0-9.]*\) ms, resident memory \([0-9.]*\) MiB/\1 \2/p' \
+	"$work/boots" | sort -n | awk '{ t[NR] = $1; r[NR] = $2 }
+	END { printf "KRANK boot to ready: median %.1f ms (min %.1f, max %.1f), " \
+	    "resident %.1f MiB; goal < 5 ms, < 8 MiB\n", t[int((NR + 1) / 2)], \
+	    t[1], t[NR], r[int((NR + 1) / 2)] }'
+
+echo "== 2. spawn to first instruction"
+"$cc" -O2 -o "$work/iso_first.kx" "$src/tests/bench/iso_first.c"
+gcc -O2 -o "$work/iso_first.dyn" "$src/tests/bench/iso_first.c"
+gcc -O2 -static -o "$work/iso_first.static" "$src/tests/bench/iso_first.c"
+taskset -c "$core" "$bld/tests/bench/bench_krank_spawn" "$work/iso_first.kx" \
+	"$work/iso_first.dyn" "$work/iso_first.static" 300
+
+echo "== 3. system calls by direct call"
+taskset -c "$core" "$bld/tests/bench/bench_krank_syscall" 300000
+
+echo "== 4. wake-up latency, 1 kHz, $nwake wake-ups each, other cores loaded"
+"$cc" -O2 -o "$work/iso_cyclic.kx" "$src/tests/bench/iso_cyclic.c"
+gcc -O2 -o "$work/iso_cyclic" "$src/tests/bench/iso_cyclic.c"
+others=$(seq -s, 0 $((core - 1)) 2>/dev/null || true)
+if command -v stress-ng >/dev/null 2>&1 && [ -n "$others" ]; then
+	stress-ng --cpu "$core" --taskset "$others" --timeout 600 \
+		>/dev/null 2>&1 &
+	spid=$!
+	echo "load: stress-ng --cpu $core on cores $others"
+else
+	echo "load: none (stress-ng missing or a single core)"
+fi
+cat >"$work/rt.yaml" <<EOT
+cores: [$core]
+realtime: {sched_fifo: ${KRANK_BENCH_FIFO:-no}}
+components: [vfs, tmpfs]
+isolates:
+  - {name: cyclic, elf: $work/iso_cyclic.kx, argv: [cyclic, "$nwake", "1000"],
+     core: $core, heap: 4M}
+control: {socket: $work/rt.sock}
+EOT
+"$bld/krank/krank" run -v "$work/rt.yaml" >"$work/rt.out" 2>"$work/rt.err" &
+kp=$!
+while ! grep -q "cyclic: n=" "$work/rt.err" 2>/dev/null; do
+	kill -0 $kp 2>/dev/null || { cat "$work/rt.err"; exit 1; }
+	sleep 0.2
+done
+kill -TERM $kp
+wait $kp || true
+grep "cores" "$work/rt.out" | sed 's/^/    /'
+printf 'KRANK isolate on core %s:     ' "$core"
+sed -n 's/.*cyclic: //p' "$work/rt.err"
+printf 'Linux process, unpinned:     '
+"$work/iso_cyclic" "$nwake" 1000 | sed 's/cyclic: //'
