@@ -1172,6 +1172,9 @@ parse_isolate(struct cfgp *p, yaml_node_t *n, const char *path,
 		    is->backoff_max_ns < is->backoff_ns)
 			cfg_error(p, v[K_BACKOFF_MAX], kp, "expected at least "
 			    "backoff, found %s", WHAT(v[K_BACKOFF_MAX]));
+	} else if (is->backoff_max_ns < is->backoff_ns) {
+		/* The default cap never undercuts a longer first delay. */
+		is->backoff_max_ns = is->backoff_ns;
 	}
 }
 
