@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -461,6 +462,8 @@ trampoline(void *arg)
 	bool have_clk;
 
 	sigaltstack(&ss, NULL);
+	/* Wake exactly when asked: no timer slack on KRANK's cores. */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	have_clk = pthread_getcpuclockid(pthread_self(), &clk) == 0;
 	krs_ctx_enter(iso->ctx);
 	th->t.in_kernel = 1;
@@ -509,14 +512,71 @@ trampoline(void *arg)
 	return NULL;
 }
 
+/*
+ * Stacks of ended threads are kept for the next ones (a restart, a
+ * thread pool, the next spawn): mapping, guarding and unmapping a stack
+ * costs more than the rest of a thread's start.  Pages are given back
+ * with MADV_DONTNEED, so a reused stack starts zeroed and holds no
+ * memory beyond the guard.  stack_lock protects the cache.
+ */
+#define STACK_CACHE	32
+static pthread_mutex_t stack_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct { uint8_t *map, *alt; } stack_cache[STACK_CACHE];
+static int stack_ncache;
+
 static void
 thread_free(struct krk_ithread *th)
 {
-	if (th->map)
-		munmap(th->map, th->mapsz);
-	if (th->alt)
-		munmap(th->alt, ALT_SIZE);
+	bool kept = false;
+	if (th->map && th->alt) {
+		madvise(th->map + GUARD_SIZE, STACK_SIZE, MADV_DONTNEED);
+		madvise(th->alt, ALT_SIZE, MADV_DONTNEED);
+		pthread_mutex_lock(&stack_lock);
+		if (stack_ncache < STACK_CACHE) {
+			stack_cache[stack_ncache].map = th->map;
+			stack_cache[stack_ncache].alt = th->alt;
+			stack_ncache++;
+			kept = true;
+		}
+		pthread_mutex_unlock(&stack_lock);
+	}
+	if (!kept) {
+		if (th->map)
+			munmap(th->map, th->mapsz);
+		if (th->alt)
+			munmap(th->alt, ALT_SIZE);
+	}
 	free(th);
+}
+
+/* A guarded stack and a signal stack for th: from the cache, or new. */
+static int
+thread_stacks(struct krk_ithread *th)
+{
+	th->mapsz = GUARD_SIZE + STACK_SIZE;
+	pthread_mutex_lock(&stack_lock);
+	if (stack_ncache > 0) {
+		stack_ncache--;
+		th->map = stack_cache[stack_ncache].map;
+		th->alt = stack_cache[stack_ncache].alt;
+	}
+	pthread_mutex_unlock(&stack_lock);
+	if (th->map != NULL)
+		return 0;
+	th->map = mmap(NULL, th->mapsz, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	th->alt = mmap(NULL, ALT_SIZE, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (th->map == MAP_FAILED || th->alt == MAP_FAILED) {
+		if (th->map == MAP_FAILED)
+			th->map = NULL;
+		if (th->alt == MAP_FAILED)
+			th->alt = NULL;
+		return ENOMEM;
+	}
+	if (mprotect(th->map, GUARD_SIZE, PROT_NONE) != 0)
+		return errno;
+	return 0;
 }
 
 /* Create a thread of iso, pinned to its core.  iso_lock held. */
@@ -535,22 +595,7 @@ thread_start(struct krk_iso *iso, bool is_main, void *(*fn)(void *),
 	th->is_main = is_main;
 	th->fn = fn;
 	th->arg = arg;
-	th->mapsz = GUARD_SIZE + STACK_SIZE;
-	th->map = mmap(NULL, th->mapsz, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	th->alt = mmap(NULL, ALT_SIZE, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (th->map == MAP_FAILED || th->alt == MAP_FAILED) {
-		rv = ENOMEM;
-		if (th->map == MAP_FAILED)
-			th->map = NULL;
-		if (th->alt == MAP_FAILED)
-			th->alt = NULL;
-		thread_free(th);
-		return rv;
-	}
-	if (mprotect(th->map, GUARD_SIZE, PROT_NONE) != 0) {
-		rv = errno;
+	if ((rv = thread_stacks(th)) != 0) {
 		thread_free(th);
 		return rv;
 	}

@@ -58,6 +58,13 @@ static void
 krk_sleep_until(clockid_t clk, const struct timespec *end)
 {
 	struct timespec now;
+	/*
+	 * An isolate owns its core: it sleeps until `spin` before the
+	 * deadline and spins the rest, so a periodic thread wakes on time
+	 * rather than when the host's timer and scheduler get round to it
+	 * (krs_spin_us, KRANK_SPIN_US; 0 turns this off).
+	 */
+	int64_t spin = krk_self != NULL ? (int64_t)krs_spin_us(-1) * 1000 : 0;
 
 	krk_sys_enter();
 	for (;;) {
@@ -66,9 +73,18 @@ krk_sleep_until(clockid_t clk, const struct timespec *end)
 		    (end->tv_nsec - now.tv_nsec);
 		if (left <= 0)
 			break;
+		if (left <= spin) {
+			krk_sys_exit();		/* a kill ends the spin too */
+			krk_sys_enter();
+			continue;
+		}
 		int64_t slice = (int64_t)KRK_SYS_SLICE_MS * 1000000;
 		struct timespec until = *end;
-		if (left > slice) {
+		if (left - spin <= slice) {
+			int64_t e = (int64_t)end->tv_nsec - spin;
+			until.tv_sec = end->tv_sec + (e < 0 ? -1 : 0);
+			until.tv_nsec = e < 0 ? e + 1000000000 : e;
+		} else {
 			until = now;
 			until.tv_sec += slice / 1000000000;
 			until.tv_nsec += slice % 1000000000;

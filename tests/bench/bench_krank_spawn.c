@@ -40,6 +40,7 @@ cmp64(const void *a, const void *b)
 }
 
 static volatile uint64_t first;
+static int spawn_core = -1;	/* the isolate's core: KRANK_BENCH_CORE */
 
 static uint64_t
 krank_once(const char *elf, int i)
@@ -56,7 +57,7 @@ krank_once(const char *elf, int i)
 	c.elf = (char *)elf;
 	c.argv = argv;
 	c.argc = 2;
-	c.core = -1;
+	c.core = spawn_core;
 	c.heap = 1 << 20;
 	c.fds = 16;
 	first = 0;
@@ -141,6 +142,8 @@ main(int argc, char **argv)
 	close(req[0]);
 	close(rsp[1]);
 
+	if (getenv("KRANK_BENCH_CORE"))
+		spawn_core = atoi(getenv("KRANK_BENCH_CORE"));
 	krk_log_init(1 << 16, 0);
 	if (krs_boot("vfs,tmpfs", err, sizeof(err)) != 0 ||
 	    krs_mount("tmpfs", "/", "tmpfs", 0, NULL, 0) != 0 ||
