@@ -100,6 +100,19 @@ krk_sleep_until(clockid_t clk, const struct timespec *end)
 	krk_sys_exit();
 }
 
+/* *end = now on clk + rel (rel already checked: 0 <= tv_nsec < 1e9). */
+static void
+krk_deadline(clockid_t clk, const struct timespec *rel, struct timespec *end)
+{
+	clock_gettime(clk, end);
+	end->tv_sec += rel->tv_sec;
+	end->tv_nsec += rel->tv_nsec;
+	if (end->tv_nsec >= 1000000000) {
+		end->tv_sec++;
+		end->tv_nsec -= 1000000000;
+	}
+}
+
 int
 krk_sys_nanosleep(const struct timespec *req, struct timespec *rem)
 {
@@ -110,13 +123,7 @@ krk_sys_nanosleep(const struct timespec *req, struct timespec *rem)
 		return krk_sys_fail(EFAULT);
 	if (req->tv_sec < 0 || req->tv_nsec < 0 || req->tv_nsec >= 1000000000)
 		return krk_sys_fail(EINVAL);
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += req->tv_sec;
-	end.tv_nsec += req->tv_nsec;
-	if (end.tv_nsec >= 1000000000) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000;
-	}
+	krk_deadline(CLOCK_MONOTONIC, req, &end);
 	krk_sleep_until(CLOCK_MONOTONIC, &end);
 	if (rem != NULL)
 		rem->tv_sec = rem->tv_nsec = 0;
@@ -139,15 +146,8 @@ krk_sys_clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
 		return EINVAL;
 	if (flags & TIMER_ABSTIME)
 		end = *req;
-	else {
-		clock_gettime(clk, &end);
-		end.tv_sec += req->tv_sec;
-		end.tv_nsec += req->tv_nsec;
-		if (end.tv_nsec >= 1000000000) {
-			end.tv_sec++;
-			end.tv_nsec -= 1000000000;
-		}
-	}
+	else
+		krk_deadline(clk, req, &end);
 	krk_sleep_until(clk, &end);
 	if (rem != NULL)
 		rem->tv_sec = rem->tv_nsec = 0;

@@ -767,23 +767,17 @@ krs_utimens(const char *path, const struct krs_timespec ts[2])
 	return error ? krs_fail(error) : 0;
 }
 
-/*
- * krs_chroot - path (a directory) becomes the context's root: absolute
- * paths start there, ".." stops there, getcwd is relative to it.  The
- * current directory moves to the new root, so nothing outside stays
- * reachable through it.
- */
-KRS_EXPORT int
-krs_chroot(const char *path)
+/* A directory the caller may search, by path, referenced; 0 or errno. */
+static int
+lookup_dir(const char *path, struct vnode **vpp)
 {
-	VFS_ENTER();
 	struct nameidata nd = { .nd_dirfd = KRS_AT_FDCWD, .nd_path = path,
 	    .nd_flags = NL_FOLLOW };
 	int error;
 	if (path == NULL)
-		return krs_fail(EFAULT);
+		return EFAULT;
 	if ((error = namei(&nd)) != 0)
-		return krs_fail(error);
+		return error;
 	struct vnode *vp = nd.nd_vp;
 	if (vp->v_type != VDIR)
 		error = ENOTDIR;
@@ -791,19 +785,48 @@ krs_chroot(const char *path)
 		error = vfs_access(vp, VEXEC);
 	if (error) {
 		vrele(vp);
-		return krs_fail(error);
+		return error;
 	}
+	*vpp = vp;
+	return 0;
+}
+
+/*
+ * Set the caller's current directory to vp, and its root too when root
+ * (krs_chroot: absolute paths start there, ".." stops there, getcwd is
+ * relative to it; the current directory moves along, so nothing outside
+ * stays reachable through it).  Takes the caller's reference to vp.
+ */
+static void
+proc_set_dirs(struct vnode *vp, bool root)
+{
 	struct proc *p = curproc;
-	vref(vp);
+	struct vnode *oroot = NULL, *ocwd;
+	if (root)
+		vref(vp);
 	mutex_enter(&p->p_lock);
-	struct vnode *oroot = p->p_root, *ocwd = p->p_cwd;
-	p->p_root = vp;
+	ocwd = p->p_cwd;
 	p->p_cwd = vp;
+	if (root) {
+		oroot = p->p_root;
+		p->p_root = vp;
+	}
 	mutex_exit(&p->p_lock);
 	if (oroot)
 		vrele(oroot);
 	if (ocwd)
 		vrele(ocwd);
+}
+
+KRS_EXPORT int
+krs_chroot(const char *path)
+{
+	VFS_ENTER();
+	struct vnode *vp;
+	int error = lookup_dir(path, &vp);
+	if (error)
+		return krs_fail(error);
+	proc_set_dirs(vp, true);
 	return 0;
 }
 
@@ -811,29 +834,11 @@ KRS_EXPORT int
 krs_chdir(const char *path)
 {
 	VFS_ENTER();
-	struct nameidata nd = { .nd_dirfd = KRS_AT_FDCWD, .nd_path = path,
-	    .nd_flags = NL_FOLLOW };
-	int error;
-	if (path == NULL)
-		return krs_fail(EFAULT);
-	if ((error = namei(&nd)) != 0)
+	struct vnode *vp;
+	int error = lookup_dir(path, &vp);
+	if (error)
 		return krs_fail(error);
-	struct vnode *vp = nd.nd_vp;
-	if (vp->v_type != VDIR)
-		error = ENOTDIR;
-	else
-		error = vfs_access(vp, VEXEC);
-	if (error) {
-		vrele(vp);
-		return krs_fail(error);
-	}
-	struct proc *p = curproc;
-	mutex_enter(&p->p_lock);
-	struct vnode *old = p->p_cwd;
-	p->p_cwd = vp;
-	mutex_exit(&p->p_lock);
-	if (old)
-		vrele(old);
+	proc_set_dirs(vp, false);
 	return 0;
 }
 
