@@ -598,6 +598,22 @@ krk_check_components(const struct krk_config *cfg, char *order,
 			break;
 		}
 	}
+	if (rv == ENOENT) {
+		/* Say what this krank has, not how to link it. */
+		const char *names[64];
+		size_t n = krs_components(names, NULL, 64), off;
+		char *paren = strstr(msg, " (not linked in");
+		if (paren)
+			*paren = '\0';
+		off = strlen(msg);
+		off += (size_t)snprintf(msg + off, sizeof(msg) - off,
+		    " (this krank has:");	/* off < sizeof(msg): strlen */
+		for (size_t i = 0; i < n && i < 64 && off < sizeof(msg); i++)
+			off += (size_t)snprintf(msg + off, sizeof(msg) - off,
+			    " %s", names[i]);
+		if (off < sizeof(msg))
+			snprintf(msg + off, sizeof(msg) - off, ")");
+	}
 	snprintf(err, errlen, "%s:%u:%u: components: %s", cfg->path, loc.line,
 	    loc.col, msg);
 	return rv;
