@@ -1,7 +1,8 @@
 /*
  * iso_block.c - an isolate that blocks forever in one call, for the kill
- * test of test_krk_sys.sh: krk_sys_run --kill-after marks its thread
- * killed, and the shim must give the thread up within one wait slice.
+ * test of test_krk_sys.sh: krk_sys_run --kill-after kills the isolate
+ * (krk_isolate_kill), and the shim must give the thread up within one
+ * wait slice.
  *   iso_block poll|epoll|sleep|cond|mutex
  */
 #include <netinet/in.h>
