@@ -221,11 +221,12 @@ krk_self_console_drop(int fd)
 }
 
 /* Whole lines go to the log as "NAME: text"; a partial line waits for
- * the rest (or is flushed when full or the isolate ends). */
+ * the rest (or is flushed when full or the isolate ends).  An empty line
+ * ended by a newline is logged too (empty: the caller saw one). */
 static void
-console_flush(struct krk_iso *iso, int fd)
+console_flush(struct krk_iso *iso, int fd, bool empty)
 {
-	if (iso->conlen[fd] == 0)
+	if (iso->conlen[fd] == 0 && !empty)
 		return;
 	krk_log(KRK_LOG_INFO, "%s%s: %.*s", iso->cfg.name,
 	    fd == 2 ? " (stderr)" : "", (int)iso->conlen[fd], iso->conbuf[fd]);
@@ -244,7 +245,7 @@ krk_console_write(int fd, const void *buf, size_t len)
 	pthread_mutex_lock(&iso_lock);
 	for (size_t i = 0; i < len; i++) {
 		if (p[i] == '\n' || iso->conlen[fd] == CONSOLE_LINE) {
-			console_flush(iso, fd);
+			console_flush(iso, fd, p[i] == '\n');
 			if (p[i] == '\n')
 				continue;
 		}
@@ -961,8 +962,8 @@ iso_finish(struct krk_iso *iso)
 {
 	struct krk_ithread *list = iso->threads;
 	iso->threads = NULL;
-	console_flush(iso, 1);
-	console_flush(iso, 2);
+	console_flush(iso, 1, false);
+	console_flush(iso, 2, false);
 	pthread_mutex_unlock(&iso_lock);
 	uint64_t cpu = 0, sys = 0;
 	while (list) {

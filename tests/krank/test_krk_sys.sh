@@ -111,6 +111,27 @@ else
 	diff -u "$work/luse.out" "$work/kuse.out"; fail=1
 fi
 
+# The console keeps lines as they were written: an empty line, a line
+# written in pieces, and descriptor 2 (its log lines say "(stderr)").
+cat >"$work/con.c" <<'XEOF'
+#include <stdio.h>
+#include <unistd.h>
+int main(void) {
+	printf("first\n\nthi"); fflush(stdout); printf("rd\n");
+	fputs("to stderr\n", stderr);
+	return write(1, "\n", 1) == 1 ? 0 : 1;
+}
+XEOF
+printf 'first\n\nthird\nto stderr\n\n' >"$work/con.want"
+if "$bld/loader/krank-cc-uninstalled" -o "$work/con.kx" "$work/con.c" &&
+    "$bld/tests/krank/krk_sys_run" "$work/con.kx" >"$work/con.out" \
+    2>"$work/con.err" && cmp -s "$work/con.want" "$work/con.out"; then
+	echo "ok - the console log keeps empty lines, joins pieces, takes descriptor 2"
+else
+	echo "FAIL: console lines:"; cat "$work/con.err"
+	diff -u "$work/con.want" "$work/con.out"; fail=1
+fi
+
 # Again with KRANK's code (isolate runtime, heap arenas, shims, isolate
 # libc, loader) under ASan+UBSan.
 "$bld/tests/krank/krk_sys_run_san" --cat /iso_posix.out "$work/iso_posix.kx" \
