@@ -242,6 +242,10 @@ krk_console_write(int fd, const void *buf, size_t len)
 	if (t == NULL)
 		return write(fd, buf, len);
 	struct krk_iso *iso = t->iso;
+	/* A system call like any other: a stop signal that arrived while
+	 * this thread held iso_lock would unwind it with the lock held and
+	 * hang all of KRANK; inside the bracket the kill waits for the exit. */
+	krk_sys_enter();
 	pthread_mutex_lock(&iso_lock);
 	for (size_t i = 0; i < len; i++) {
 		if (p[i] == '\n' || iso->conlen[fd] == CONSOLE_LINE) {
@@ -252,6 +256,7 @@ krk_console_write(int fd, const void *buf, size_t len)
 		iso->conbuf[fd][iso->conlen[fd]++] = p[i];
 	}
 	pthread_mutex_unlock(&iso_lock);
+	krk_sys_exit();
 	return (long)len;
 }
 
