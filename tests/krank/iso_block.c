@@ -3,7 +3,7 @@
  * test of test_krk_sys.sh: krk_sys_run --kill-after kills the isolate
  * (krk_isolate_kill), and the shim must give the thread up within one
  * wait slice.
- *   iso_block poll|epoll|sleep|cond|mutex
+ *   iso_block poll|epoll|sleep|cond|mutex|print
  */
 #include <netinet/in.h>
 #include <poll.h>
@@ -67,6 +67,11 @@ main(int argc, char **argv)
 		pthread_mutex_lock(&m);
 		for (;;)
 			pthread_cond_wait(&c, &m);
+	} else if (strcmp(mode, "print") == 0) {
+		/* Not blocked: writing its console (KRANK's log) without
+		 * pause, so the kill often lands inside the console write. */
+		for (unsigned long i = 0;; i++)
+			printf("line %lu\n", i);
 	} else if (strcmp(mode, "mutex") == 0) {
 		pthread_t t;
 

@@ -168,7 +168,7 @@ main(int argc, char **argv)
 	/* Wait in slices, passing its console on as it prints (a server
 	 * that never ends says "ready" this way). */
 	uint64_t kill_at = kill_after_ms >= 0 ? t0 + (uint64_t)kill_after_ms *
-	    1000000u : UINT64_MAX, killed_at = 0, slice = 20000000u;
+	    1000000u : UINT64_MAX, killed_at = 0, gone, slice = 20000000u;
 	struct krk_isolate_info in;
 	int seen = 0;
 	for (;;) {
@@ -182,6 +182,7 @@ main(int argc, char **argv)
 		uint64_t step = killed_at == 0 && kill_at - now < slice ?
 		    kill_at - now : slice;
 		e = krk_isolate_wait(id, step, &in);
+		gone = now_ns();
 		if (print_console(cfg.name, &seen) != 0) {
 			fprintf(stderr, "krk_sys_run: log: out of memory\n");
 			return 1;
@@ -194,7 +195,6 @@ main(int argc, char **argv)
 		    strerror(e));
 		return 1;
 	}
-	uint64_t gone = now_ns();
 	int rc;
 	if (cat != NULL && print_file(cat) != 0)
 		rc = 1;

@@ -145,13 +145,14 @@ else
 fi
 
 # Kills: an isolate whose thread is blocked for good in poll,
-# epoll_wait, nanosleep, pthread_cond_wait or pthread_mutex_lock is
+# epoll_wait, nanosleep, pthread_cond_wait or pthread_mutex_lock, or
+# that prints to its console without pause, is
 # killed (krk_isolate_kill) 100 ms after its start and must be gone
 # within 200 ms of that (the shims wait in 50 ms slices and check between
 # them).
 "$bld/loader/krank-cc-uninstalled" -O2 -Wall -Wextra -Werror \
     -o "$work/iso_block.kx" "$src/tests/krank/iso_block.c" || exit 1
-for mode in poll epoll sleep cond mutex; do
+for mode in poll epoll sleep cond mutex print; do
 	if timeout 30 "$bld/tests/krank/krk_sys_run" --kill-after 100 \
 	    "$work/iso_block.kx" $mode >"$work/block.out" 2>&1 &&
 	    grep -q "^blocking in $mode\$" "$work/block.out"; then
