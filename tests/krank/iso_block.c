@@ -3,12 +3,13 @@
  * test of test_krk_sys.sh: krk_sys_run --kill-after kills the isolate
  * (krk_isolate_kill), and the shim must give the thread up within one
  * wait slice.
- *   iso_block poll|epoll|sleep|cond|mutex|print
+ *   iso_block poll|epoll|sleep|cond|mutex|print|malloc
  */
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -72,6 +73,11 @@ main(int argc, char **argv)
 		 * pause, so the kill often lands inside the console write. */
 		for (unsigned long i = 0;; i++)
 			printf("line %lu\n", i);
+	} else if (strcmp(mode, "malloc") == 0) {
+		/* Busy in its heap arena: blocks past the thread caches, so
+		 * most calls take the arena's lock. */
+		for (unsigned long i = 0;; i++)
+			free(malloc(20000 + (i % 5) * 4096));
 	} else if (strcmp(mode, "mutex") == 0) {
 		pthread_t t;
 
