@@ -3,8 +3,9 @@
  * test of test_krk_sys.sh: krk_sys_run --kill-after kills the isolate
  * (krk_isolate_kill), and the shim must give the thread up within one
  * wait slice.
- *   iso_block poll|epoll|sleep|cond|mutex|print|malloc
+ *   iso_block poll|epoll|sleep|cond|mutex|print|malloc|close
  */
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -14,6 +15,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t c = PTHREAD_COND_INITIALIZER;
@@ -78,6 +80,14 @@ main(int argc, char **argv)
 		 * most calls take the arena's lock. */
 		for (unsigned long i = 0;; i++)
 			free(malloc(20000 + (i % 5) * 4096));
+	} else if (strcmp(mode, "close") == 0) {
+		/* Closing descriptors while it has many epoll instances: each
+		 * close walks KRANK's epoll table under its lock. */
+		for (int i = 0; i < 200; i++)
+			if (epoll_create1(0) < 0)
+				return 3;
+		for (;;)
+			close(open("/", O_RDONLY));
 	} else if (strcmp(mode, "mutex") == 0) {
 		pthread_t t;
 
