@@ -221,11 +221,12 @@ krk_self_console_drop(int fd)
 }
 
 /* Whole lines go to the log as "NAME: text"; a partial line waits for
- * the rest (or is flushed when full or the isolate ends). */
+ * the rest (or is flushed when full or the isolate ends).  An empty line
+ * ended by a newline is logged too (empty: the caller saw one). */
 static void
-console_flush(struct krk_iso *iso, int fd)
+console_flush(struct krk_iso *iso, int fd, bool empty)
 {
-	if (iso->conlen[fd] == 0)
+	if (iso->conlen[fd] == 0 && !empty)
 		return;
 	krk_log(KRK_LOG_INFO, "%s%s: %.*s", iso->cfg.name,
 	    fd == 2 ? " (stderr)" : "", (int)iso->conlen[fd], iso->conbuf[fd]);
@@ -241,16 +242,21 @@ krk_console_write(int fd, const void *buf, size_t len)
 	if (t == NULL)
 		return write(fd, buf, len);
 	struct krk_iso *iso = t->iso;
+	/* A system call like any other: a stop signal that arrived while
+	 * this thread held iso_lock would unwind it with the lock held and
+	 * hang all of KRANK; inside the bracket the kill waits for the exit. */
+	krk_sys_enter();
 	pthread_mutex_lock(&iso_lock);
 	for (size_t i = 0; i < len; i++) {
 		if (p[i] == '\n' || iso->conlen[fd] == CONSOLE_LINE) {
-			console_flush(iso, fd);
+			console_flush(iso, fd, p[i] == '\n');
 			if (p[i] == '\n')
 				continue;
 		}
 		iso->conbuf[fd][iso->conlen[fd]++] = p[i];
 	}
 	pthread_mutex_unlock(&iso_lock);
+	krk_sys_exit();
 	return (long)len;
 }
 
@@ -961,8 +967,8 @@ iso_finish(struct krk_iso *iso)
 {
 	struct krk_ithread *list = iso->threads;
 	iso->threads = NULL;
-	console_flush(iso, 1);
-	console_flush(iso, 2);
+	console_flush(iso, 1, false);
+	console_flush(iso, 2, false);
 	pthread_mutex_unlock(&iso_lock);
 	uint64_t cpu = 0, sys = 0;
 	while (list) {

@@ -104,8 +104,12 @@ krk_sys_close(int fd)
 {
 	if (fd >= KRK_EPOLL_FD_BASE)
 		return krk_sys_epoll_close(fd);
+	/* Both take KRANK-wide locks (the epoll table's, iso_lock): a kill
+	 * must not unwind the thread while it holds one. */
+	int was = krk_sys_nokill_begin();
 	krk_sys_epoll_forget(fd);
 	krk_self_console_drop(fd);
+	krk_sys_nokill_end(was);
 	return KRK_SYS_CALL(int, krs_close(fd));
 }
 
@@ -292,8 +296,11 @@ krk_sys_dup2(int fd, int newfd)
 	if (newfd >= KRK_EPOLL_FD_BASE)
 		return krk_sys_fail(EBADF);
 	int rv = KRK_SYS_CALL(int, krs_dup2(fd, newfd));
-	if (rv >= 0)
+	if (rv >= 0) {
+		int was = krk_sys_nokill_begin();
 		krk_self_console_drop(newfd);
+		krk_sys_nokill_end(was);
+	}
 	return rv;
 }
 

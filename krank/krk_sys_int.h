@@ -38,6 +38,42 @@ krk_sys_fail(int e)
 	return -1;
 }
 
+/*
+ * Around KRANK code that takes locks on an isolate thread but is not a
+ * system call (the heap arena under malloc and free, the ownership check
+ * of a buffer): a stop signal then only marks the thread, which unwinds
+ * at the end, as at krk_sys_exit.  Unwound inside, it would keep the lock
+ * (the arena's: its thread-cache destructor then waits for it forever,
+ * and the supervisor's join with it).  Nests, and counts no system call.
+ */
+static inline int
+krk_sys_nokill_begin(void)
+{
+	struct krk_thread *t = krk_self;
+	int was;
+
+	if (t == NULL)
+		return 1;
+	was = t->in_kernel;
+	t->in_kernel = 1;
+	atomic_signal_fence(memory_order_seq_cst);
+	return was;
+}
+
+static inline void
+krk_sys_nokill_end(int was)
+{
+	struct krk_thread *t = krk_self;
+
+	if (t == NULL || was)
+		return;
+	atomic_signal_fence(memory_order_seq_cst);
+	t->in_kernel = 0;
+	atomic_signal_fence(memory_order_seq_cst);
+	if (t->kill_pending)
+		krk_thread_unwind();
+}
+
 /* p .. p+n is not a buffer of the calling isolate's: NULL, the low pages,
  * outside user space, or outside the memory the isolate owns.  n == 0
  * accepts anything, as Linux does. */
@@ -54,7 +90,10 @@ krk_sys_badbuf(const void *p, size_t n)
 	/* Inside an isolate: only memory it owns (its object, heap, stacks),
 	 * so that a stray pointer is EFAULT here and not a fault inside
 	 * KRANK, which could not be contained. */
-	return !krk_self_range_ok(p, n);
+	int was = krk_sys_nokill_begin();
+	bool ok = krk_self_range_ok(p, n);
+	krk_sys_nokill_end(was);
+	return !ok;
 }
 
 static inline int

@@ -10,12 +10,19 @@
 
 #include "krk_sys_int.h"
 
+/* The arena calls run with kills deferred (krk_sys_nokill_begin): one
+ * unwound inside would leave the arena locked (krk.h, krk_heap_*). */
 void *
 krk_sys_mem_alloc(size_t n)
 {
 	struct krk_heap *h = krk_self_heap();
 
-	return h != NULL ? krk_heap_alloc(h, n) : malloc(n);
+	if (h == NULL)
+		return malloc(n);
+	int was = krk_sys_nokill_begin();
+	void *p = krk_heap_alloc(h, n);
+	krk_sys_nokill_end(was);
+	return p;
 }
 
 void
@@ -23,10 +30,13 @@ krk_sys_mem_free(void *p)
 {
 	struct krk_heap *h = krk_self_heap();
 
-	if (h != NULL)
-		krk_heap_free(h, p);
-	else
+	if (h == NULL) {
 		free(p);
+		return;
+	}
+	int was = krk_sys_nokill_begin();
+	krk_heap_free(h, p);
+	krk_sys_nokill_end(was);
 }
 
 static void *
@@ -34,7 +44,12 @@ krk_sys_mem_realloc(void *p, size_t n)
 {
 	struct krk_heap *h = krk_self_heap();
 
-	return h != NULL ? krk_heap_realloc(h, p, n) : realloc(p, n);
+	if (h == NULL)
+		return realloc(p, n);
+	int was = krk_sys_nokill_begin();
+	void *q = krk_heap_realloc(h, p, n);
+	krk_sys_nokill_end(was);
+	return q;
 }
 
 static void
@@ -62,9 +77,11 @@ krk_sys_posix_memalign(void **pp, size_t align, size_t n)
 		return EFAULT;
 	if (align < sizeof(void *) || (align & (align - 1)) != 0)
 		return EINVAL;
-	if (h != NULL)
+	if (h != NULL) {
+		int was = krk_sys_nokill_begin();
 		p = krk_heap_memalign(h, align, n);
-	else if (posix_memalign(&p, align, n) != 0)
+		krk_sys_nokill_end(was);
+	} else if (posix_memalign(&p, align, n) != 0)
 		p = NULL;
 	if (p == NULL)
 		return ENOMEM;

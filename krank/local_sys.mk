@@ -8,42 +8,34 @@ KRK_SYS_CPPFLAGS = -I$(srcdir)/krank -I$(srcdir)/rumpdrv \
 EXTRA_DIST += krank/krk_sys_exports.def
 
 # tests/krank: an ordinary POSIX program built twice - by krank-cc into an
-# isolate run over KRANK's syscall layer, and by gcc for Linux - must print
-# the same; krk_sys_run is the loader/runner (with a test-only stand-in for
-# krank/krk_isolate.c).
+# isolate run by the real krank/krk_isolate.c over KRANK's syscall layer
+# (krk_sys_run spawns it), and by gcc for Linux - must print the same.
 check_PROGRAMS += tests/krank/krk_sys_run tests/krank/iso_posix_linux
 TESTS += tests/krank/test_krk_sys.sh
 EXTRA_DIST += tests/krank/test_krk_sys.sh tests/krank/iso_block.c \
 	tests/krank/iso_bench.c tests/krank/bench_krk_sys.sh
-tests_krank_krk_sys_run_SOURCES = tests/krank/krk_sys_run.c \
-	tests/krank/krk_iso_testimpl.c $(KRK_SYS_SRCS)
-tests_krank_krk_sys_run_CPPFLAGS = $(AM_CPPFLAGS) $(KRK_SYS_CPPFLAGS)
-tests_krank_krk_sys_run_LDFLAGS = $(RUMPDRV_LINK_NET) $(RUMPDRV_LINK_VFS) \
-	$(RUMPDRV_LINK_TMPFS)
-tests_krank_krk_sys_run_LDADD = libkrank-loader.la $(RUMPDRV_HYP_LIBS)
-tests_krank_krk_sys_run_DEPENDENCIES = rumpdrv/net/librumpnet.a \
-	rumpdrv/vfs/librumpvfs.a rumpdrv/kern/librumpkern.a \
-	rumpdrv/fs/tmpfs/librumpfs_tmpfs.a libkrank-loader.la \
-	libkrank-hypercall.la
+tests_krank_krk_sys_run_SOURCES = tests/krank/krk_sys_run.c
+tests_krank_krk_sys_run_CPPFLAGS = $(KRK_CPPFLAGS)
+tests_krank_krk_sys_run_LDFLAGS = $(KRANK_LINK)
+tests_krank_krk_sys_run_LDADD = krank/libkrk.a $(KRANK_LINK_LIBS)
+tests_krank_krk_sys_run_DEPENDENCIES = krank/libkrk.a $(KRK_DEPS)
 # The same source as a Linux program (the reference run).
 tests_krank_iso_posix_linux_SOURCES = tests/krank/iso_posix.c
 tests_krank_iso_posix_linux_CPPFLAGS = -D_GNU_SOURCE
 
-# The same runner with the shims, the isolate libc and the loader under
-# ASan+UBSan (the kernel components stay as built).
+# The same runner with KRANK's own code - the isolate runtime, heap
+# arenas, shims, the isolate libc and the loader - under ASan+UBSan (the
+# kernel components stay as built).
 KRK_SYS_SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 check_PROGRAMS += tests/krank/krk_sys_run_san
-tests_krank_krk_sys_run_san_SOURCES = $(tests_krank_krk_sys_run_SOURCES) \
-	$(libkrank_loader_la_SOURCES)
-tests_krank_krk_sys_run_san_CPPFLAGS = $(AM_CPPFLAGS) $(KRK_SYS_CPPFLAGS) \
-	$(KLD_CPPFLAGS)
-tests_krank_krk_sys_run_san_CFLAGS = $(AM_CFLAGS) $(LIBELF_CFLAGS) \
-	$(KRK_SYS_SAN_FLAGS)
-tests_krank_krk_sys_run_san_LDFLAGS = $(tests_krank_krk_sys_run_LDFLAGS) \
-	$(KRK_SYS_SAN_FLAGS)
-tests_krank_krk_sys_run_san_LDADD = $(RUMPDRV_HYP_LIBS) $(LIBELF_LIBS) \
-	$(ZYDIS_LIBS) -lm
-tests_krank_krk_sys_run_san_DEPENDENCIES = rumpdrv/net/librumpnet.a \
-	rumpdrv/vfs/librumpvfs.a rumpdrv/kern/librumpkern.a \
-	rumpdrv/fs/tmpfs/librumpfs_tmpfs.a libkrank-hypercall.la
+tests_krank_krk_sys_run_san_SOURCES = tests/krank/krk_sys_run.c \
+	$(KRK_ALL_SRCS) $(libkrank_loader_la_SOURCES)
+tests_krank_krk_sys_run_san_CPPFLAGS = $(KRK_CPPFLAGS) $(KLD_CPPFLAGS)
+tests_krank_krk_sys_run_san_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) \
+	$(LIBELF_CFLAGS) $(KRK_SYS_SAN_FLAGS)
+tests_krank_krk_sys_run_san_LDFLAGS = $(KRANK_LINK) $(KRK_SYS_SAN_FLAGS)
+tests_krank_krk_sys_run_san_LDADD = rumpdrv/dev/blk/librumpdev_blk.a \
+	$(RUMPDRV_HYP_LIBS) $(KRK_CONFIG_LIBS) $(KRK_CTL_LIBS) \
+	$(LIBELF_LIBS) $(ZYDIS_LIBS) -lm
+tests_krank_krk_sys_run_san_DEPENDENCIES = $(KRK_DEPS)

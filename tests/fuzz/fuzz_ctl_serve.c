@@ -1,9 +1,10 @@
 /*
  * fuzz_ctl_serve - libFuzzer target for a whole control request: the
  * bytes go through a socketpair into krk_ctl_serve (framing, dispatch and
- * every command's argument parsing), with the test-only isolates and no
- * booted stack or vfs (their commands answer with errors).  The client
- * side is closed for writing, so waits and captures end at once.
+ * every command's argument parsing), with the real isolate calls (never
+ * initialised) and no booted stack or vfs (their commands answer with
+ * errors).  The client side is closed for writing, so waits and
+ * captures end at once.
  */
 #include <signal.h>
 #include <stdint.h>

@@ -4,16 +4,18 @@
  * in-process wire (KRANK's side virt0 10.0.0.1, a peer 10.0.0.2), one
  * established TCP connection and a listener, and a peer that sends a UDP
  * datagram "krank-capture N" to 10.0.0.1:7777 every 20 ms so captures
- * have known frames (KRANK's side echoes each one back).  Isolates come
- * from the test-only implementation.
+ * have known frames (KRANK's side echoes each one back).  Isolates are
+ * real (krank/krk_isolate.c): TICK.kx runs as the isolate "ticker" on
+ * the highest core this process may use, and krankctl spawns more.
  *
- * usage: ctl_server SOCKET [GROUP]
+ * usage: ctl_server TICK.kx SOCKET [GROUP]
  * Prints "ready" when serving; stops (krk_ctl_stop) at end of stdin.
  * The stdin lines "flood on" and "flood off" make the peer send without
  * pause (and print "did LINE" when done).
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -93,10 +95,13 @@ int
 main(int argc, char **argv)
 {
 	char err[256], name[32];
-	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: ctl_server SOCKET [GROUP]\n");
+	if (argc < 3 || argc > 4) {
+		fprintf(stderr, "usage: ctl_server TICK.kx SOCKET [GROUP]\n");
 		return 2;
 	}
+	const char *tick = argv[1];
+	argc--;
+	argv++;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (krk_log_init(64 << 10, KRK_LOG_WARN) != 0)
 		die("log init");
@@ -156,11 +161,21 @@ main(int argc, char **argv)
 
 	krk_log(KRK_LOG_INFO, "ctl_server: booted; a \"quoted\" word, a "
 	    "back\\slash and a\ttab");
-	int id;
-	struct krk_isolate_cfg cfg = { .name = "httpd", .elf = argv[0],
-	    .core = 1, .heap = 64u << 20, .fds = 1024 };
+	int id, e;
+	cpu_set_t cpus;
+	struct krk_isolate_cfg cfg = { .name = "ticker", .elf = (char *)tick,
+	    .core = 0, .heap = 64u << 20, .fds = 1024 };
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0)
+		for (int k = 0; k < CPU_SETSIZE; k++)
+			if (CPU_ISSET(k, &cpus))
+				cfg.core = k;
+	if ((e = krk_isolates_init()) != 0) {
+		fprintf(stderr, "ctl_server: krk_isolates_init: %s\n",
+		    strerror(e));
+		return 1;
+	}
 	if (krk_isolate_spawn(&cfg, &id, err, sizeof(err)) != 0) {
-		fprintf(stderr, "ctl_server: spawn httpd: %s\n", err);
+		fprintf(stderr, "ctl_server: spawn ticker: %s\n", err);
 		return 1;
 	}
 	if (krk_ctl_start(argv[1], argc > 2 ? argv[2] : NULL, err,
@@ -191,6 +206,7 @@ main(int argc, char **argv)
 	    (unsigned long long)krk_ctl_stats.requests,
 	    (unsigned long long)krk_ctl_stats.malformed,
 	    (unsigned long long)krk_ctl_stats.refused);
+	krk_isolates_fini();
 	krs_close(acc);
 	krs_close(c);
 	return 0;

@@ -1,17 +1,21 @@
 /*
  * iso_block.c - an isolate that blocks forever in one call, for the kill
- * test of test_krk_sys.sh: krk_sys_run --kill-after marks its thread
- * killed, and the shim must give the thread up within one wait slice.
- *   iso_block poll|epoll|sleep|cond|mutex
+ * test of test_krk_sys.sh: krk_sys_run --kill-after kills the isolate
+ * (krk_isolate_kill), and the shim must give the thread up within one
+ * wait slice.
+ *   iso_block poll|epoll|sleep|cond|mutex|print|malloc|close
  */
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t c = PTHREAD_COND_INITIALIZER;
@@ -66,6 +70,24 @@ main(int argc, char **argv)
 		pthread_mutex_lock(&m);
 		for (;;)
 			pthread_cond_wait(&c, &m);
+	} else if (strcmp(mode, "print") == 0) {
+		/* Not blocked: writing its console (KRANK's log) without
+		 * pause, so the kill often lands inside the console write. */
+		for (unsigned long i = 0;; i++)
+			printf("line %lu\n", i);
+	} else if (strcmp(mode, "malloc") == 0) {
+		/* Busy in its heap arena: blocks past the thread caches, so
+		 * most calls take the arena's lock. */
+		for (unsigned long i = 0;; i++)
+			free(malloc(20000 + (i % 5) * 4096));
+	} else if (strcmp(mode, "close") == 0) {
+		/* Closing descriptors while it has many epoll instances: each
+		 * close walks KRANK's epoll table under its lock. */
+		for (int i = 0; i < 200; i++)
+			if (epoll_create1(0) < 0)
+				return 3;
+		for (;;)
+			close(open("/", O_RDONLY));
 	} else if (strcmp(mode, "mutex") == 0) {
 		pthread_t t;
 

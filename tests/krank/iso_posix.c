@@ -5,7 +5,10 @@
  * same lines, which shows the isolate headers are ordinary POSIX and the
  * shims behave as Linux does.  Prints only what is the same everywhere
  * (no descriptor numbers, addresses or times).
- *   iso_posix DIR   (an empty directory to work in)
+ *   iso_posix [-o FILE] DIR   (an empty directory to work in)
+ * -o FILE: print into FILE instead (dup2 onto descriptor 1), so that an
+ * isolate's output can be read back exactly rather than from KRANK's
+ * console log.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -573,8 +576,17 @@ test_calendar_streams(void)
 int
 main(int argc, char **argv)
 {
-	if (argc < 2) {
-		printf("usage: iso_posix DIR\n");
+	if (argc == 4 && strcmp(argv[1], "-o") == 0) {
+		int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0 || dup2(fd, 1) != 1 || close(fd) != 0) {
+			printf("iso_posix: -o %s: %s\n", argv[2], strerror(errno));
+			return 2;
+		}
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc != 2) {
+		printf("usage: iso_posix [-o FILE] DIR\n");
 		return 2;
 	}
 	snprintf(base, sizeof(base), "%s", argv[1]);

@@ -1,13 +1,14 @@
 #!/bin/bash
 # test_krankctl.sh - the real krankctl against a control socket served by
 # tests/krank/ctl_server (a booted stack with a wire interface, tmpfs
-# mounts, test-only isolates): every command as a table and as JSON
+# mounts, real isolates built by krank-cc from tests/krank/iso: tick,
+# crash, exitcode): every command as a table and as JSON
 # (checked with python3 -m json.tool), exit statuses, peer credentials,
 # malformed and idle clients, live and stale sockets, socket discovery,
 # and capture read back with tcpdump -r.
 set -u
 top_builddir=$(cd "${top_builddir:-.}" && pwd)
-srv="$top_builddir/tests/krank/ctl_server"
+top_srcdir=$(cd "${top_srcdir:-.}" && pwd)
 kc="$top_builddir/krank/krankctl"
 for t in python3 tcpdump; do
 	command -v $t >/dev/null || { echo "SKIP: $t is not installed"; exit 77; }
@@ -23,6 +24,14 @@ cleanup() {
 	rm -rf "$d"
 }
 trap cleanup EXIT
+for p in tick crash exitcode; do
+	"$top_builddir/loader/krank-cc-uninstalled" -O1 -o "$d/$p.kx" \
+	    "$top_srcdir/tests/krank/iso/$p.c" || { echo "FAIL: krank-cc $p.c"; exit 1; }
+done
+# Every server runs tick.kx as its isolate "ticker", on the highest core
+# it may use.
+srv=("$top_builddir/tests/krank/ctl_server" "$d/tick.kx")
+core=$(python3 -c 'import os; print(max(os.sched_getaffinity(0)))')
 fail() { echo "FAIL: $*"; for f in "$d"/*.err; do echo "--- $f"; cat "$f"; done; exit 1; }
 ok() { echo "ok: $*"; }
 
@@ -38,7 +47,7 @@ wait_for() {
 # start NAME SOCKET [GROUP]: a server whose stdin is the fifo $d/NAME.in.
 start() {
 	mkfifo "$d/$1.in"
-	"$srv" "$2" ${3:-} <"$d/$1.in" >"$d/$1.out" 2>"$d/$1.err" &
+	"${srv[@]}" "$2" ${3:-} <"$d/$1.in" >"$d/$1.out" 2>"$d/$1.err" &
 	pids+=($!)
 	eval "exec $4>\"$d/$1.in\""
 	wait_for "$d/$1.out" '^ready' || fail "$1 did not become ready"
@@ -57,16 +66,16 @@ ok "socket created with mode 0600"
 
 # ---- every command, table and JSON --------------------------------------
 K ps >"$d/t" || fail "ps"
-grep -Eq '^ID +NAME +STATE' "$d/t" && grep -Eq '^1 +httpd +running +1 ' "$d/t" ||
+grep -Eq '^ID +NAME +STATE' "$d/t" && grep -Eq "^1 +ticker +running +$core " "$d/t" ||
 	fail "ps table: $(cat "$d/t")"
-json ps; jq_ 'd["isolates"][0]["name"]=="httpd" and d["isolates"][0]["state"]=="running"'
-ok "ps lists httpd running (table and JSON)"
+json ps; jq_ 'd["isolates"][0]["name"]=="ticker" and d["isolates"][0]["state"]=="running"'
+ok "ps lists ticker running on core $core (table and JSON)"
 
 K top --interval 200ms >"$d/t" || fail "top"
-grep -Eq '^1 +httpd +running .* 3/1024$' "$d/t" || fail "top table: $(cat "$d/t")"
+grep -Eq '^1 +ticker +running .* 3/1024$' "$d/t" || fail "top table: $(cat "$d/t")"
 json top --interval 100ms
-jq_ 'd["isolates"][0]["syscalls_per_second"] > 100 and d["isolates"][0]["heap_limit"]==64<<20'
-ok "top: system calls/s over the interval, heap, descriptors"
+jq_ 'd["isolates"][0]["syscalls_per_second"] > 100 and d["isolates"][0]["heap_limit"]==64<<20 and d["isolates"][0]["heap_in_use"] > 0'
+ok "top: system calls/s over the interval (a 1 ms sleep loop), heap, descriptors"
 
 K ifconfig >"$d/t" || fail "ifconfig"
 grep -Eq '^virt0 +up +1500 10\.0\.0\.1/24 +02:00:00:00:0c:01 +[1-9]' "$d/t" ||
@@ -100,7 +109,7 @@ jq_ 'any("\"quoted\" word, a back\\slash and a\ttab" in l for l in d["lines"])'
 ok "log: timestamped lines; JSON escapes quotes, backslash and tab"
 
 K metrics >"$d/t" || fail "metrics"
-grep -q '^krank_isolate_cpu_seconds_total{isolate="httpd"} [0-9.]*$' "$d/t" &&
+grep -q '^krank_isolate_cpu_seconds_total{isolate="ticker"} [0-9.]*$' "$d/t" &&
 	grep -q '^# TYPE krank_isolate_cpu_seconds_total counter$' "$d/t" &&
 	grep -q '^krank_interface_receive_packets_total{interface="virt0"} [1-9]' "$d/t" &&
 	grep -q '^krank_tcp_accepts_total 1$' "$d/t" ||
@@ -125,27 +134,36 @@ K version | grep -q 'control protocol 1' || fail "version"
 json version; jq_ 'd["protocol"]==1'
 ok "version names the protocol"
 
-# ---- isolate lifecycle --------------------------------------------------
-touch "$d/nullfault.elf" "$d/exit3.elf"
-K spawn --name crash --core 2 "$d/nullfault.elf" a b >"$d/t" || fail "spawn"
+# ---- isolate lifecycle (real isolates: ends are asynchronous) ----------
+K spawn --name crash --core "$core" "$d/crash.kx" a b >"$d/t" || fail "spawn"
 grep -q '^spawned 2 crash$' "$d/t" || fail "spawn: $(cat "$d/t")"
-K ps | grep -Eq '^2 +crash +faulted +2 .*signal 11 at 0 \(NULL dereference\) pc main\+0x12' ||
+K wait crash --timeout 10s >"$d/t" || fail "wait crash: $(cat "$d/t")"
+K ps | grep -Eq "^2 +crash +faulted +$core .*signal 11 at 0 \(NULL dereference\) pc crash_here\+0x[0-9a-f]+" ||
 	fail "ps after spawn: $(K ps)"
-json ps; jq_ 'd["isolates"][1]["fault"]["address"]=="0" and d["isolates"][1]["fault"]["symbol"]=="main+0x12"'
-ok "spawn of a faulting ELF: ps shows it faulted with address and symbol"
-(cd "$d" && K --json spawn exit3.elf) >"$d/j" || fail "spawn exit3.elf"
-jq_ 'd["id"]==3 and d["name"]=="exit3.elf"'
-K --json ps >"$d/j"; jq_ 'd["isolates"][2]["elf"]=="'"$d"'/exit3.elf"'
+json ps; jq_ 'd["isolates"][1]["fault"]["address"]=="0" and d["isolates"][1]["fault"]["symbol"].startswith("crash_here+0x")'
+K log | grep -q 'info crash: crash: about to dereference NULL' || fail "crash's console line not in the log"
+ok "spawn of a NULL-dereferencing ELF: ps shows it faulted with address and symbol; its console line is in the log"
+cp "$d/exitcode.kx" "$d/exit3.kx"
+(cd "$d" && K --json spawn exit3.kx) >"$d/j" || fail "spawn exit3.kx"
+jq_ 'd["id"]==3 and d["name"]=="exit3.kx"'
+K --json ps >"$d/j"; jq_ 'd["isolates"][2]["elf"]=="'"$d"'/exit3.kx"'
 ok "spawn sends a relative ELF path as an absolute one"
-K wait 3 --timeout 2s | grep -Eq '^3 +exit3.elf +exited .*exit status 3' || fail "wait 3"
-K wait httpd --timeout 150ms 2>"$d/e"; rc=$?
-[ $rc = 1 ] && grep -q "k.sock: wait httpd: still running after 150ms" "$d/e" ||
+K wait 3 --timeout 10s | grep -Eq '^3 +exit3.kx +exited .*exit status 3' || fail "wait 3"
+K wait ticker --timeout 150ms 2>"$d/e"; rc=$?
+[ $rc = 1 ] && grep -q "k.sock: wait ticker: still running after 150ms" "$d/e" ||
 	fail "wait timeout: rc $rc $(cat "$d/e")"
 ok "wait: returns the exit status; times out with exit 1 and a message"
-K kill httpd | grep -q '^killed 1$' || fail "kill"
-K ps | grep -Eq '^1 +httpd +killed' || fail "ps after kill"
+K kill ticker | grep -q '^killed 1$' || fail "kill"
+K wait ticker --timeout 5s | grep -Eq '^1 +ticker +killed' || fail "wait after kill"
+K ps | grep -Eq '^1 +ticker +killed' || fail "ps after kill"
 K restart 1 | grep -q '^restarted 1$' || fail "restart"
-json ps; jq_ 'd["isolates"][0]["state"]=="running" and d["isolates"][0]["restarts"]==1'
+# The supervisor starts it again at once: poll for it (5 s deadline).
+for _ in $(seq 100); do
+	K --json ps >"$d/j" || fail "ps after restart"
+	python3 -c "import json,sys; sys.exit(0 if json.load(open('$d/j'))['isolates'][0]['state']=='running' else 1)" && break
+	sleep 0.05
+done
+jq_ 'd["isolates"][0]["state"]=="running" and d["isolates"][0]["restarts"]==1'
 ok "kill and restart by name and id"
 
 # ---- errors and exit statuses -------------------------------------------
@@ -261,16 +279,16 @@ EOF
 echo "flood off" >&3
 wait_for "$d/main.out" '^did flood off' || fail "flood off"
 K metrics | grep -Eq '^krank_capture_dropped_frames_total [1-9]' || fail "capture drops not in metrics"
-K ps | grep -q httpd || fail "ps after the flood"
+K ps | grep -q ticker || fail "ps after the flood"
 ok "capture overload: drops counted (END record, metrics), stack and server unharmed"
 
 # ---- live and stale sockets, discovery ----------------------------------
-"$srv" "$S" >"$d/dup.out" 2>"$d/dup.err" </dev/null; rc=$?
+"${srv[@]}" "$S" >"$d/dup.out" 2>"$d/dup.err" </dev/null; rc=$?
 [ $rc = 1 ] && grep -q "$S: a live KRANK already answers" "$d/dup.err" || fail "second server: $(cat "$d/dup.err")"
 ok "a second KRANK on a live socket refuses to start"
 S2="$d/s.sock"
 mkfifo "$d/st.in"
-"$srv" "$S2" <"$d/st.in" >"$d/st.out" 2>"$d/st.err" & sp=$!
+"${srv[@]}" "$S2" <"$d/st.in" >"$d/st.out" 2>"$d/st.err" & sp=$!
 exec 4>"$d/st.in"
 wait_for "$d/st.out" '^ready' || fail "stale: server did not start"
 kill -9 $sp; wait $sp 2>/dev/null; exec 4>&-
@@ -282,7 +300,7 @@ ok "a stale socket file is removed and replaced"
 
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && unshare -m true 2>/dev/null; then
 	unshare -m bash -c "mount -t tmpfs tmpfs /run && mkdir /run/krank &&
-		ln -s '$S' /run/krank/a.sock && '$kc' ps | grep -q httpd &&
+		ln -s '$S' /run/krank/a.sock && '$kc' ps | grep -q ticker &&
 		ln -s '$S' /run/krank/b.sock && { '$kc' ps 2>&1; true; } | grep -q '2 KRANKs are running; choose one with -s: /run/krank/a.sock /run/krank/b.sock' &&
 		rm /run/krank/*.sock && { '$kc' ps 2>&1; [ \$? = 2 ]; } | grep -q 'no KRANK is running: no \*.sock in /run/krank'" ||
 		fail "socket discovery in /run/krank"
@@ -307,7 +325,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	if [ -n "$grp" ]; then
 		start grp "$d/g.sock" "$grp" 6
 		[ "$(stat -c '%a %g' "$d/g.sock")" = "660 65534" ] || fail "group socket mode $(stat -c '%a %g' "$d/g.sock")"
-		as_nobody "$kc" -s "$d/g.sock" ps | grep -q httpd || fail "group member refused"
+		as_nobody "$kc" -s "$d/g.sock" ps | grep -q ticker || fail "group member refused"
 		exec 6>&-
 		ok "with a group: mode 0660, the group's members are served"
 	fi
