@@ -156,6 +156,7 @@ struct krk_heap {
 	uint32_t commit_step;		/* pages; one huge page when huge */
 	uint64_t limit;
 	bool huge;
+	bool asked_huge;		/* create's argument: the pool's key */
 	struct hp_page *pg;		/* npages descriptors */
 	char *meta;			/* guard, this struct, pg[], guard */
 	size_t metasize;
@@ -918,6 +919,45 @@ hp_tc_giveback(struct krk_heap *h)
 
 /* ---- the interface ------------------------------------------------------ */
 
+/*
+ * Ready arenas.  Creating an arena costs two mappings, an mprotect, and
+ * on first use two more mprotects and a page fault per page touched; on a
+ * paravirtualised host each of these takes 6-25 us, most of an isolate's
+ * start.  So an arena that was lightly used (at most HP_POOL_TOP pages
+ * ever handed out) is not unmapped at destroy but wiped and kept for the
+ * next create of the same limit: every page it handed out is zeroed with
+ * memset (it stays resident), everything committed above that is given
+ * back with MADV_DONTNEED (zero on next touch), and the bookkeeping is
+ * reset to that of a new arena.  The next owner therefore sees exactly
+ * what a fresh arena shows: zeroed memory and the same limit.  At most
+ * HP_POOL arenas wait, holding at most HP_POOL_TOP pages each.
+ */
+#define HP_POOL		4
+#define HP_POOL_TOP	HP_COMMIT_STEP
+static pthread_mutex_t hp_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	struct krk_heap *h;
+	bool huge;			/* what create was asked for */
+} hp_pool[HP_POOL];
+static unsigned hp_npool;
+
+/* A ready arena of this limit, or NULL. */
+static struct krk_heap *
+hp_pool_take(uint64_t limit, bool huge)
+{
+	struct krk_heap *h = NULL;
+	pthread_mutex_lock(&hp_pool_lock);
+	for (unsigned i = 0; i < hp_npool; i++) {
+		if (hp_pool[i].h->limit == limit && hp_pool[i].huge == huge) {
+			h = hp_pool[i].h;
+			hp_pool[i] = hp_pool[--hp_npool];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&hp_pool_lock);
+	return h;
+}
+
 int
 krk_heap_create(uint64_t limit, bool huge, struct krk_heap **hp)
 {
@@ -925,6 +965,8 @@ krk_heap_create(uint64_t limit, bool huge, struct krk_heap **hp)
 	if (limit == 0 || limit > ((uint64_t)HP_MAX_PAGES << HP_PAGE_SHIFT) / 2)
 		return EINVAL;
 	pthread_once(&hp_cls_once, hp_cls_init);
+	if ((*hp = hp_pool_take(limit, huge)) != NULL)
+		return 0;
 
 	char note[sizeof(((struct krk_heap *)0)->note)] = "";
 	size_t mapsize = 0;
@@ -1012,6 +1054,7 @@ krk_heap_create(uint64_t limit, bool huge, struct krk_heap **hp)
 	h->commit_step = got_huge ? (uint32_t)(HP_HUGE >> HP_PAGE_SHIFT) :
 	    HP_COMMIT_STEP;
 	h->limit = limit;
+	h->asked_huge = huge;
 	h->huge = got_huge;
 	h->pg = (struct hp_page *)(meta + HP_PAGE + hdr);
 	h->meta = meta;
@@ -1019,6 +1062,48 @@ krk_heap_create(uint64_t limit, bool huge, struct krk_heap **hp)
 	memcpy(h->note, note, sizeof(h->note));
 	*hp = h;
 	return 0;
+}
+
+/* Wipe h into the state of a new arena and keep it, if it qualifies and
+ * there is room; false: the caller unmaps it.  No thread uses h. */
+static bool
+hp_pool_put(struct krk_heap *h)
+{
+	if (h->top > HP_POOL_TOP || h->huge)
+		return false;
+	pthread_mutex_lock(&hp_pool_lock);
+	bool room = hp_npool < HP_POOL;
+	pthread_mutex_unlock(&hp_pool_lock);
+	if (!room)
+		return false;
+	/* Handed-out pages: zeroed in place (resident, no fault for the
+	 * next owner).  Committed pages above them were never handed out,
+	 * but are writable: a stray write there must not survive either. */
+	memset(h->base, 0, (size_t)h->top << HP_PAGE_SHIFT);
+	if (h->committed > h->top && madvise(hp_addr(h, h->top),
+	    (size_t)(h->committed - h->top) << HP_PAGE_SHIFT,
+	    MADV_DONTNEED) != 0)
+		return false;
+	memset(h->pg, 0, (size_t)h->committed * sizeof(struct hp_page));
+	h->top = 0;
+	for (unsigned c = 0; c < HP_NCLASS; c++)
+		h->cls_head[c] = HP_NIL;
+	for (unsigned b = 0; b < HP_NBIN; b++)
+		h->bin[b] = HP_NIL;
+	memset(h->binmap, 0, sizeof(h->binmap));
+	h->in_use = h->peak = h->failures = h->bad_frees = 0;
+	h->fault = NULL;
+	h->fault_arg = NULL;
+	h->caches = NULL;
+	pthread_mutex_lock(&hp_pool_lock);
+	room = hp_npool < HP_POOL;
+	if (room) {
+		hp_pool[hp_npool].h = h;
+		hp_pool[hp_npool].huge = h->asked_huge;
+		hp_npool++;
+	}
+	pthread_mutex_unlock(&hp_pool_lock);
+	return room;
 }
 
 void
@@ -1043,6 +1128,8 @@ krk_heap_destroy(struct krk_heap *h)
 	/* ASan keeps shadow state by address: clear it, or the next mapping
 	 * here would inherit our poisoned free blocks. */
 	HP_UNPOISON(base, (size_t)h->committed << HP_PAGE_SHIFT);
+	if (hp_pool_put(h))
+		return;
 	pthread_mutex_destroy(&h->lock);
 	munmap(base, mapsize);
 	munmap(meta, metasize);

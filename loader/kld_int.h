@@ -66,8 +66,13 @@ struct kld_stage {
 	size_t nscn;
 	uint64_t *funcs;		/* sorted resync points (vaddr) */
 	size_t nfuncs;
-	uint8_t *map;			/* base of the mapping (vaddr lo) */
+	uint8_t *map;			/* base of the staged bytes (vaddr lo) */
 	size_t mapsz;
+	/* kld_load of a small object stages in a resident scratch buffer
+	 * (map) and reserves its final place (run) apart; kld_stage_map
+	 * sets scratch then.  Otherwise run is map. */
+	uint8_t *run;
+	bool want_scratch, scratch;
 	struct kld_dyn dyn;
 	unsigned flags;
 	unsigned errors_before;
