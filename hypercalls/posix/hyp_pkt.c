@@ -41,13 +41,13 @@ pkt_pool_init(struct hyp_pkt *p)
 	if (rv != 0)
 		return rv;
 	pthread_mutex_init(&p->bufmtx, NULL);
+	/* Buffers are carved from the arena when first needed, not threaded
+	 * onto the free list here: that wrote into every buffer, touching
+	 * all of the pool's pages at open (the free list is LIFO, so a port
+	 * usually cycles through a few of them) -- most of an interface's
+	 * bring-up time and resident memory. */
 	p->freebufs = NULL;
-	for (unsigned i = 0; i < nbufs; i++) {
-		struct pktbuf *b = (void *)((char *)p->arena.base + i * p->bufsz);
-		b->port = p;
-		b->next = p->freebufs;
-		p->freebufs = b;
-	}
+	p->ncarved = 0;
 	p->nfree = nbufs;
 	p->info.nbufs = nbufs;
 	return 0;
@@ -60,6 +60,11 @@ pkt_buf_get(struct hyp_pkt *p)
 	struct pktbuf *b = p->freebufs;
 	if (b != NULL) {
 		p->freebufs = b->next;
+		p->nfree--;
+	} else if (p->ncarved < p->info.nbufs) {
+		b = (void *)((char *)p->arena.base +
+		    (size_t)p->ncarved++ * p->bufsz);
+		b->port = p;
 		p->nfree--;
 	}
 	pthread_mutex_unlock(&p->bufmtx);
