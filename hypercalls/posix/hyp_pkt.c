@@ -36,8 +36,11 @@ pkt_pool_init(struct hyp_pkt *p)
 		nbufs = (unsigned)(PKT_POOLMAX / p->bufsz);
 	if (nbufs < PKT_NBUFS_MIN)
 		nbufs = PKT_NBUFS_MIN;
+	/* Locked as the buffers are first used: faulting the whole pool in
+	 * at open was most of an interface's bring-up, for buffers a port
+	 * mostly never uses (the free list is LIFO). */
 	int rv = hyp_arena_create(p->bufsz * nbufs,
-	    HYP_ARENA_HUGE | HYP_ARENA_LOCKED, &p->arena);
+	    HYP_ARENA_HUGE | HYP_ARENA_LOCKED | HYP_ARENA_ONFAULT, &p->arena);
 	if (rv != 0)
 		return rv;
 	pthread_mutex_init(&p->bufmtx, NULL);

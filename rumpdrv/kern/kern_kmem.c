@@ -61,6 +61,11 @@ kmem_refill(unsigned cls, int flags, unsigned *countp)
 	struct kmem_free *list = NULL, *f;
 	unsigned n = 0;
 	void *slab, *fresh = NULL;
+	/* At most a page's worth per carving (and at least one object). */
+	unsigned carve_max = osz >= 4096 ? 1 : (unsigned)(4096 / osz);
+
+	if (carve_max > KMEM_MAG / 2)
+		carve_max = KMEM_MAG / 2;
 
 	for (;;) {
 		kspin_enter(&depot_lock);
@@ -78,7 +83,7 @@ kmem_refill(unsigned cls, int flags, unsigned *countp)
 			carve_off[cls] = 0;
 			fresh = NULL;
 		}
-		while (n < KMEM_MAG / 2 && carve_slab[cls] != NULL &&
+		while (n < carve_max && carve_slab[cls] != NULL &&
 		    carve_off[cls] + osz <= KMEM_SLAB) {
 			f = (struct kmem_free *)(carve_slab[cls] +
 			    carve_off[cls]);

@@ -166,6 +166,8 @@ int hyp_pkt_set_rx_flags(struct hyp_pkt *p, hyp_pkt_rx_fn fn, void *arg,
 #define HYP_ARENA_HUGE 0x01	/* try 2 MiB huge pages */
 #define HYP_ARENA_LOCKED 0x02	/* try to lock in RAM (mlock) */
 #define HYP_ARENA_STRICT 0x04	/* fail instead of falling back */
+#define HYP_ARENA_ONFAULT 0x08	/* with LOCKED: lock each page when first
+				 * touched instead of faulting all in now */
 
 enum hyp_arena_kind { HYP_ARENA_KIND_PLAIN, HYP_ARENA_KIND_LOCKED,
 	HYP_ARENA_KIND_HUGE };
