@@ -370,6 +370,12 @@ take_interfaces(const struct krk_config *cfg, char *err, size_t errlen)
 			return rv;
 		}
 		snprintf(name, sizeof(name), "%s", ic->name);
+		/* Linux's side first: a tap is down until it is brought up,
+		 * and what KRANK sends on it before -- the announcement of
+		 * its address when its side comes up -- is refused (EIO). */
+		if (ic->host_address && (rv = host_side(ic->device,
+		    ic->host_address, err, errlen)) != 0)
+			return rv;
 		if (krs_if_setaddr(name, ic->address) != 0 ||
 		    (ic->mtu && krs_if_setmtu(name, ic->mtu) != 0) ||
 		    krs_if_up(name, 1) != 0 ||
@@ -380,9 +386,6 @@ take_interfaces(const struct krk_config *cfg, char *err, size_t errlen)
 			    ic->name, name, ic->address, strerror(rv));
 			return rv;
 		}
-		if (ic->host_address && (rv = host_side(ic->device,
-		    ic->host_address, err, errlen)) != 0)
-			return rv;
 		say("interface %s: %s %s, %s, mtu %u%s%s%s%s", ic->name,
 		    be[ic->backend], ic->device, ic->address,
 		    ic->mtu ? ic->mtu : 1500,
