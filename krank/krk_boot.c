@@ -10,8 +10,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/if_tun.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -26,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <krank/hyp.h>
 #include <krank/krs.h>
 #include "net/krs_net.h"
 
@@ -68,6 +71,17 @@ mono_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* CPU time of all of krank's threads: with the elapsed time it tells
+ * boot's own work from waiting for a core shared with other programs. */
+static uint64_t
+cpu_ns(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
+		return 0;
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
@@ -336,15 +350,123 @@ host_side(const char *ifname, const char *cidr, char *err, size_t errlen)
 	return rv;
 }
 
+/*
+ * Taps are Linux's work: creating one (TUNSETIFF) and configuring Linux's
+ * side are system calls that also wait for the kernel's network lock,
+ * which other programs' network changes hold.  A thread does them while
+ * the components boot and the disks mount; the taps are then handed to
+ * the packet layer (hyp_pkt_tap_adopt) and KRANK's side comes up as
+ * before.  The thread inherits the deployment's cores.
+ */
+static struct {
+	pthread_t thread;
+	bool started;
+	int *fds;			/* per interface: tap, or -1 */
+	bool *host_done;		/* per interface: Linux's side is up */
+	int rv;
+	char err[512];
+} taps;
+
+static void *
+taps_run(void *arg)
+{
+	const struct krk_config *cfg = arg;
+
+	for (size_t i = 0; i < cfg->nifaces && taps.rv == 0; i++) {
+		const struct krk_iface_cfg *ic = &cfg->ifaces[i];
+		struct ifreq ifr;
+		int fd;
+
+		if (ic->backend != KRK_BE_TAP)
+			continue;
+		if ((fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK |
+		    O_CLOEXEC)) < 0) {
+			/* The packet layer tries again and says why. */
+			continue;
+		}
+		memset(&ifr, 0, sizeof(ifr));
+		ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ic->device);
+		if (ioctl(fd, TUNSETIFF, &ifr) != 0) {
+			close(fd);
+			continue;
+		}
+		taps.fds[i] = fd;
+		if (ic->host_address) {
+			taps.rv = host_side(ic->device, ic->host_address,
+			    taps.err, sizeof(taps.err));
+			taps.host_done[i] = taps.rv == 0;
+		}
+	}
+	return NULL;
+}
+
+static void
+taps_start(const struct krk_config *cfg)
+{
+	memset(&taps, 0, sizeof(taps));
+	if (cfg->nifaces == 0)
+		return;
+	taps.fds = malloc(cfg->nifaces * sizeof(*taps.fds));
+	taps.host_done = calloc(cfg->nifaces, sizeof(*taps.host_done));
+	if (taps.fds == NULL || taps.host_done == NULL)
+		return;			/* take_interfaces does it all */
+	for (size_t i = 0; i < cfg->nifaces; i++)
+		taps.fds[i] = -1;
+	taps.started = pthread_create(&taps.thread, NULL, taps_run,
+	    (void *)cfg) == 0;
+}
+
+/* Wait for the thread; with close_all, also close what it made. */
+static void
+taps_join(const struct krk_config *cfg, bool close_all)
+{
+	if (taps.started) {
+		pthread_join(taps.thread, NULL);
+		taps.started = false;
+	}
+	for (size_t i = 0; taps.fds != NULL && i < cfg->nifaces; i++) {
+		if (close_all && taps.fds[i] >= 0) {
+			close(taps.fds[i]);
+			taps.fds[i] = -1;
+		}
+	}
+}
+
+static void
+taps_free(void)
+{
+	free(taps.fds);
+	free(taps.host_done);
+	taps.fds = NULL;
+	taps.host_done = NULL;
+}
+
 static int
 take_interfaces(const struct krk_config *cfg, char *err, size_t errlen)
 {
 	static const char *const be[] = { "tap", "afpacket", "wire", "dpdk" };
 
+	taps_join(cfg, taps.rv != 0);
+	if (taps.rv != 0) {
+		snprintf(err, errlen, "%s", taps.err);
+		return taps.rv;
+	}
 	for (size_t i = 0; i < cfg->nifaces; i++) {
 		const struct krk_iface_cfg *ic = &cfg->ifaces[i];
 		char spec[256], name[32], mac[40] = "";
+		bool host_done = taps.host_done && taps.host_done[i];
 		int rv;
+
+		if (taps.fds != NULL && taps.fds[i] >= 0) {
+			if (hyp_pkt_tap_adopt(ic->device, taps.fds[i]) != 0) {
+				/* Not taken: the packet layer makes the tap
+				 * anew, so Linux's side too. */
+				close(taps.fds[i]);
+				host_done = false;
+			}
+			taps.fds[i] = -1;
+		}
 
 		if (ic->has_mac)
 			snprintf(mac, sizeof(mac), ",mac=%02x:%02x:%02x:%02x:%02x:"
@@ -370,6 +492,12 @@ take_interfaces(const struct krk_config *cfg, char *err, size_t errlen)
 			return rv;
 		}
 		snprintf(name, sizeof(name), "%s", ic->name);
+		/* Linux's side first: a tap is down until it is brought up,
+		 * and what KRANK sends on it before -- the announcement of
+		 * its address when its side comes up -- is refused (EIO). */
+		if (ic->host_address && !host_done && (rv = host_side(ic->device,
+		    ic->host_address, err, errlen)) != 0)
+			return rv;
 		if (krs_if_setaddr(name, ic->address) != 0 ||
 		    (ic->mtu && krs_if_setmtu(name, ic->mtu) != 0) ||
 		    krs_if_up(name, 1) != 0 ||
@@ -380,9 +508,6 @@ take_interfaces(const struct krk_config *cfg, char *err, size_t errlen)
 			    ic->name, name, ic->address, strerror(rv));
 			return rv;
 		}
-		if (ic->host_address && (rv = host_side(ic->device,
-		    ic->host_address, err, errlen)) != 0)
-			return rv;
 		say("interface %s: %s %s, %s, mtu %u%s%s%s%s", ic->name,
 		    be[ic->backend], ic->device, ic->address,
 		    ic->mtu ? ic->mtu : 1500,
@@ -630,7 +755,7 @@ on_stop(int sig)
 int
 krk_run(struct krk_config *cfg, int verbosity)
 {
-	uint64_t t0 = mono_ns();
+	uint64_t t0 = mono_ns(), cpu0 = cpu_ns();
 	char err[512] = "", order[512];
 
 	boot_t0 = t0;
@@ -658,6 +783,7 @@ krk_run(struct krk_config *cfg, int verbosity)
 		rv = ENOMEM;
 		goto fail;
 	}
+	taps_start(cfg);
 	if (krs_boot(order, err, sizeof(err)) != 0) {
 		rv = errno;
 		goto fail;
@@ -665,7 +791,10 @@ krk_run(struct krk_config *cfg, int verbosity)
 	say("components: %s", order);
 	if ((rv = take_filesystems(cfg, err, sizeof(err))) != 0)
 		goto fail_down;
-	if ((rv = take_interfaces(cfg, err, sizeof(err))) != 0)
+	rv = take_interfaces(cfg, err, sizeof(err));
+	taps_join(cfg, true);		/* what was not handed over */
+	taps_free();
+	if (rv != 0)
 		goto fail_down;
 	if ((rv = krk_isolates_init()) != 0) {
 		snprintf(err, sizeof(err), "isolates: %s", strerror(rv));
@@ -694,8 +823,9 @@ krk_run(struct krk_config *cfg, int verbosity)
 		free(report[i]);
 	}
 	nreport = 0;
-	printf("krank: ready in %.1f ms, resident memory %.1f MiB\n",
-	    (double)krk_node.boot_ns / 1e6, (double)rss_bytes() / 1048576.0);
+	printf("krank: ready in %.1f ms, resident memory %.1f MiB, CPU %.1f ms\n",
+	    (double)krk_node.boot_ns / 1e6, (double)rss_bytes() / 1048576.0,
+	    (double)(cpu_ns() - cpu0) / 1e6);
 	fflush(stdout);
 	krk_log(KRK_LOG_INFO, "ready");
 
@@ -730,6 +860,8 @@ fail_iso:
 fail_down:
 	krs_shutdown();
 fail:
+	taps_join(cfg, true);
+	taps_free();
 	for (int i = 0; i < nreport; i++) {
 		printf("krank: %s\n", report[i]);
 		free(report[i]);

@@ -18,7 +18,7 @@
 	.pwritev = pwritev, .readv = readv, .writev = writev,           \
 	.fsync = fsync, .fdatasync = fdatasync, .mmap = mmap,           \
 	.munmap = munmap, .mlock = mlock,                               \
-	.posix_memalign = posix_memalign,                               \
+	.posix_memalign = posix_memalign, .mlock2 = mlock2,             \
 }
 
 static const struct hyp_hostcalls hyp_host_default = HOSTCALLS_LIBC;
@@ -32,7 +32,7 @@ static const struct {
 	SLOT(open), SLOT(close), SLOT(fstat), SLOT(stat), SLOT(pread),
 	SLOT(pwrite), SLOT(preadv), SLOT(pwritev), SLOT(readv), SLOT(writev),
 	SLOT(fsync), SLOT(fdatasync), SLOT(mmap), SLOT(munmap), SLOT(mlock),
-	SLOT(posix_memalign),
+	SLOT(posix_memalign), SLOT(mlock2),
 };
 
 void *

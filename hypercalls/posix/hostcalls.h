@@ -27,6 +27,7 @@ struct hyp_hostcalls {
 	int (*munmap)(void *, size_t);
 	int (*mlock)(const void *, size_t);
 	int (*posix_memalign)(void **, size_t, size_t);
+	int (*mlock2)(const void *, size_t, unsigned int);
 };
 
 extern struct hyp_hostcalls hyp_host __attribute__((visibility("hidden")));

@@ -20,7 +20,8 @@ roundup_sz(size_t n, size_t a)
 int
 hyp_arena_create(size_t len, int flags, struct hyp_arena *a)
 {
-	const int all = HYP_ARENA_HUGE | HYP_ARENA_LOCKED | HYP_ARENA_STRICT;
+	const int all = HYP_ARENA_HUGE | HYP_ARENA_LOCKED | HYP_ARENA_STRICT |
+	    HYP_ARENA_ONFAULT;
 	size_t pagesz = (size_t)sysconf(_SC_PAGESIZE);
 	void *p;
 	int e;
@@ -54,7 +55,9 @@ hyp_arena_create(size_t len, int flags, struct hyp_arena *a)
 	a->len = sl;
 	a->kind = HYP_ARENA_KIND_PLAIN;
 	if (flags & HYP_ARENA_LOCKED) {
-		if (hyp_host.mlock(p, sl) == 0) {
+		if ((flags & HYP_ARENA_ONFAULT ?
+		    hyp_host.mlock2(p, sl, MLOCK_ONFAULT) :
+		    hyp_host.mlock(p, sl)) == 0) {
 			a->kind = HYP_ARENA_KIND_LOCKED;
 		} else if (flags & HYP_ARENA_STRICT) {
 			e = errno;

@@ -36,18 +36,21 @@ pkt_pool_init(struct hyp_pkt *p)
 		nbufs = (unsigned)(PKT_POOLMAX / p->bufsz);
 	if (nbufs < PKT_NBUFS_MIN)
 		nbufs = PKT_NBUFS_MIN;
+	/* Locked as the buffers are first used: faulting the whole pool in
+	 * at open was most of an interface's bring-up, for buffers a port
+	 * mostly never uses (the free list is LIFO). */
 	int rv = hyp_arena_create(p->bufsz * nbufs,
-	    HYP_ARENA_HUGE | HYP_ARENA_LOCKED, &p->arena);
+	    HYP_ARENA_HUGE | HYP_ARENA_LOCKED | HYP_ARENA_ONFAULT, &p->arena);
 	if (rv != 0)
 		return rv;
 	pthread_mutex_init(&p->bufmtx, NULL);
+	/* Buffers are carved from the arena when first needed, not threaded
+	 * onto the free list here: that wrote into every buffer, touching
+	 * all of the pool's pages at open (the free list is LIFO, so a port
+	 * usually cycles through a few of them) -- most of an interface's
+	 * bring-up time and resident memory. */
 	p->freebufs = NULL;
-	for (unsigned i = 0; i < nbufs; i++) {
-		struct pktbuf *b = (void *)((char *)p->arena.base + i * p->bufsz);
-		b->port = p;
-		b->next = p->freebufs;
-		p->freebufs = b;
-	}
+	p->ncarved = 0;
 	p->nfree = nbufs;
 	p->info.nbufs = nbufs;
 	return 0;
@@ -60,6 +63,11 @@ pkt_buf_get(struct hyp_pkt *p)
 	struct pktbuf *b = p->freebufs;
 	if (b != NULL) {
 		p->freebufs = b->next;
+		p->nfree--;
+	} else if (p->ncarved < p->info.nbufs) {
+		b = (void *)((char *)p->arena.base +
+		    (size_t)p->ncarved++ * p->bufsz);
+		b->port = p;
 		p->nfree--;
 	}
 	pthread_mutex_unlock(&p->bufmtx);

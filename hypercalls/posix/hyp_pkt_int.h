@@ -89,6 +89,7 @@ struct hyp_pkt {
 	pthread_mutex_t bufmtx;
 	struct pktbuf *freebufs;
 	unsigned nfree;
+	unsigned ncarved;	/* buffers [0, ncarved) of the arena handed out */
 
 	/* Counters: atomics, written from any thread. */
 	_Atomic uint64_t tx_frames, tx_bytes, tx_errors;

@@ -17,6 +17,9 @@ int kern_callout_init(void);
 void kern_callout_fini(void);
 void kern_time_init(void);
 void lwp_release_self(void);
+/* lwp_alloc - a new lwp of p (one more reference on p), not yet any
+ * thread's: RUMPUSER_LWP_CREATE and _SET it on the thread that runs it. */
+struct lwp *lwp_alloc(struct proc *p, unsigned flags, const char *name);
 #define LW_MUSTJOIN 0x100
 
 #endif

@@ -28,9 +28,15 @@ struct kmem_pcpu {
 
 static struct kmem_pcpu kmem_cpu[MAXCPUS];
 
-/* Global depot: depot_lock protects depot_head. */
+/* Global depot: depot_lock protects depot_head and the carving state.
+ * A class's current slab is carved KMEM_MAG / 2 objects at a time, not
+ * whole: carving writes into every object, and a whole 64 KiB slab per
+ * class faulted in 16 pages that boot mostly never used (each first
+ * touch of a page is a fault -- in a VM two -- and resident memory). */
 static kspin_t depot_lock;
 static struct kmem_free *depot_head[KMEM_NCLASS];
+static char *carve_slab[KMEM_NCLASS];
+static size_t carve_off[KMEM_NCLASS];
 
 static unsigned
 kmem_class(size_t len)
@@ -46,39 +52,60 @@ kern_kmem_init(void)
 {
 }
 
-/* Refill: take half a magazine from the depot, or carve a new slab. */
+/* Refill: take half a magazine from the depot, else carve as much from
+ * the class's current slab, else get a new slab (outside the lock). */
 static struct kmem_free *
 kmem_refill(unsigned cls, int flags, unsigned *countp)
 {
 	size_t osz = (size_t)1 << (cls + KMEM_MINSHIFT);
 	struct kmem_free *list = NULL, *f;
 	unsigned n = 0;
-	void *slab;
+	void *slab, *fresh = NULL;
+	/* At most a page's worth per carving (and at least one object). */
+	unsigned carve_max = osz >= 4096 ? 1 : (unsigned)(4096 / osz);
 
-	kspin_enter(&depot_lock);
-	while (n < KMEM_MAG / 2 && (f = depot_head[cls]) != NULL) {
-		depot_head[cls] = f->next;
-		f->next = list;
-		list = f;
-		n++;
-	}
-	kspin_exit(&depot_lock);
-	if (n > 0) {
-		*countp = n;
-		return list;
-	}
+	if (carve_max > KMEM_MAG / 2)
+		carve_max = KMEM_MAG / 2;
+
 	for (;;) {
-		if (rumpuser_malloc(KMEM_SLAB, 64, &slab) == 0)
+		kspin_enter(&depot_lock);
+		while (n < KMEM_MAG / 2 && (f = depot_head[cls]) != NULL) {
+			depot_head[cls] = f->next;
+			f->next = list;
+			list = f;
+			n++;
+		}
+		if (n == 0 && carve_slab[cls] != NULL &&
+		    carve_off[cls] + osz > KMEM_SLAB)
+			carve_slab[cls] = NULL;	/* used up */
+		if (n == 0 && carve_slab[cls] == NULL && fresh != NULL) {
+			carve_slab[cls] = fresh;
+			carve_off[cls] = 0;
+			fresh = NULL;
+		}
+		while (n < carve_max && carve_slab[cls] != NULL &&
+		    carve_off[cls] + osz <= KMEM_SLAB) {
+			f = (struct kmem_free *)(carve_slab[cls] +
+			    carve_off[cls]);
+			carve_off[cls] += osz;
+			f->next = list;
+			list = f;
+			n++;
+		}
+		kspin_exit(&depot_lock);
+		if (n > 0) {
+			/* Another thread refilled the class meanwhile: our
+			 * slab is not needed (and was never touched). */
+			if (fresh != NULL)
+				rumpuser_free(fresh, KMEM_SLAB);
 			break;
-		if (flags & KM_NOSLEEP)
-			return NULL;
-		rumpuser_clock_sleep(RUMPUSER_CLOCK_RELWALL, 0, 1000000);
-	}
-	for (size_t off = 0; off + osz <= KMEM_SLAB; off += osz) {
-		f = (struct kmem_free *)((char *)slab + off);
-		f->next = list;
-		list = f;
-		n++;
+		}
+		while (rumpuser_malloc(KMEM_SLAB, 64, &slab) != 0) {
+			if (flags & KM_NOSLEEP)
+				return NULL;
+			rumpuser_clock_sleep(RUMPUSER_CLOCK_RELWALL, 0, 1000000);
+		}
+		fresh = slab;
 	}
 	*countp = n;
 	return list;

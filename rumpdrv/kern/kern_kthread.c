@@ -4,31 +4,29 @@
  */
 #include "kern/kern_int.h"
 
+/*
+ * The creator makes the new thread's lwp and hands it over, so it need
+ * not wait for the thread to run: that handshake cost a round trip
+ * through the scheduler per kernel thread at boot (the callout and
+ * netisr threads), milliseconds when KRANK's core is busy.
+ */
 struct kthread_start {
 	void (*func)(void *);
 	void *arg;
-	char name[24];
-	int joinable;
-	struct lwp *lwp;		/* filled by the new thread */
-	kmutex_t lock;			/* protects lwp (handshake) */
-	kcondvar_t cv;
+	struct lwp *lwp;
 };
 
 static void *
 kthread_trampoline(void *a)
 {
 	struct kthread_start *ks = a;
-	struct lwp *l = curlwp;		/* made by the newlwp upcall */
+	struct lwp *l = ks->lwp;
 	void (*func)(void *) = ks->func;
 	void *arg = ks->arg;
 
-	l->l_flags |= LW_SYSTEM | (ks->joinable ? LW_MUSTJOIN : 0);
-	strlcpy_k(l->l_name, ks->name, sizeof(l->l_name));
-	mutex_enter(&ks->lock);
-	ks->lwp = l;
-	cv_broadcast(&ks->cv);
-	mutex_exit(&ks->lock);
-	/* ks may be gone from here on. */
+	kmem_free(ks, sizeof(*ks));
+	rumpuser_curlwpop(RUMPUSER_LWP_CREATE, l);
+	rumpuser_curlwpop(RUMPUSER_LWP_SET, l);
 	func(arg);
 	kthread_exit(0);
 }
@@ -37,28 +35,32 @@ int
 kthread_create(void (*func)(void *), void *arg, int flags, struct lwp **lp,
     const char *name)
 {
-	struct kthread_start ks = { .func = func, .arg = arg,
-	    .joinable = (flags & KTHREAD_MUSTJOIN) != 0 };
+	struct kthread_start *ks = kmem_alloc(sizeof(*ks), KM_SLEEP);
+	int joinable = (flags & KTHREAD_MUSTJOIN) != 0;
 	void *cookie = NULL;
 	int rv;
 
-	strlcpy_k(ks.name, name ? name : "kthread", sizeof(ks.name));
-	mutex_init(&ks.lock, MUTEX_DEFAULT, IPL_NONE);
-	cv_init(&ks.cv, "kthcreat");
-	rv = rumpuser_thread_create(kthread_trampoline, &ks, ks.name,
-	    ks.joinable, 0, -1, &cookie);
-	if (rv == 0) {
-		mutex_enter(&ks.lock);
-		while (ks.lwp == NULL)
-			cv_wait(&ks.cv, &ks.lock);
-		mutex_exit(&ks.lock);
-		ks.lwp->l_cookie = cookie;
-		if (lp != NULL)
-			*lp = ks.lwp;
+	/* The flags an implicit lwp made kernel thread had before. */
+	struct lwp *l = lwp_alloc(&proc0, LW_AUTO | LW_SYSTEM |
+	    (joinable ? LW_MUSTJOIN : 0), name ? name : "kthread");
+	ks->func = func;
+	ks->arg = arg;
+	ks->lwp = l;
+	rv = rumpuser_thread_create(kthread_trampoline, ks, l->l_name,
+	    joinable, 0, -1, &cookie);
+	if (rv != 0) {
+		kmem_free(ks, sizeof(*ks));
+		__atomic_fetch_sub(&proc0.p_refcnt, 1, __ATOMIC_RELEASE);
+		kmem_free(l, sizeof(*l));
+		return rv;
 	}
-	cv_destroy(&ks.cv);
-	mutex_destroy(&ks.lock);
-	return rv;
+	/* Only a joinable thread's lwp outlives it (until kthread_join);
+	 * the thread never reads l_cookie. */
+	if (joinable)
+		l->l_cookie = cookie;
+	if (lp != NULL)
+		*lp = l;
+	return 0;
 }
 
 void

@@ -51,7 +51,7 @@ kern_cpu_init(void)
 	return 0;
 }
 
-static struct lwp *
+struct lwp *
 lwp_alloc(struct proc *p, unsigned flags, const char *name)
 {
 	struct lwp *l = kmem_zalloc(sizeof(*l), KM_SLEEP);

@@ -62,11 +62,16 @@ while [ $i -lt "$nboot" ]; do
 	wait $kp
 	i=$((i + 1))
 done
-sed -n 's/.*ready in \([0-9.]*\) ms, resident memory \([0-9.]*\) MiB/\1 \2/p' \
-	"$work/boots" | sort -n | awk '{ t[NR] = $1; r[NR] = $2 }
+sed -n 's/.*ready in \([0-9.]*\) ms, resident memory \([0-9.]*\) MiB, CPU \([0-9.]*\) ms.*/\1 \2 \3/p' \
+	"$work/boots" >"$work/times"
+# CPU time of boot, apart: on a shared machine elapsed time also counts
+# waiting for the core that other programs use.
+cpu=$(cut -d' ' -f3 "$work/times" | sort -n |
+	awk '{ c[NR] = $1 } END { print c[int((NR + 1) / 2)] }')
+sort -n "$work/times" | awk -v cpu="$cpu" '{ t[NR] = $1; r[NR] = $2 }
 	END { printf "KRANK boot to ready: median %.1f ms (min %.1f, max %.1f), " \
-	    "resident %.1f MiB; goal < 5 ms, < 8 MiB\n", t[int((NR + 1) / 2)], \
-	    t[1], t[NR], r[int((NR + 1) / 2)] }'
+	    "resident %.1f MiB, CPU %.1f ms; goal < 5 ms, < 8 MiB\n", \
+	    t[int((NR + 1) / 2)], t[1], t[NR], r[int((NR + 1) / 2)], cpu }'
 
 echo "== 2. spawn to first instruction"
 "$cc" -O2 -o "$work/iso_first.kx" "$src/tests/bench/iso_first.c"

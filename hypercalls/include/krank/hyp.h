@@ -83,6 +83,15 @@ struct hyp_pkt_frame {
  * EPERM/EACCES (host refuses), ENOMEM.
  */
 int hyp_pkt_open(const char *spec, struct hyp_pkt **pp);
+/*
+ * hyp_pkt_tap_adopt - hand over fd, a /dev/net/tun descriptor attached
+ * (TUNSETIFF, IFF_TAP | IFF_NO_PI) to tap `name`: the next open of
+ * "tap:name" takes it instead of creating the device, so an embedder can
+ * create the tap and configure Linux's side while it does other work.
+ * Returns 0 (fd is the port's from now on), EINVAL (not such a tap),
+ * EBUSY (too many waiting).
+ */
+int hyp_pkt_tap_adopt(const char *name, int fd);
 /* Close a port.  Frames still held must be freed before. */
 void hyp_pkt_close(struct hyp_pkt *p);
 void hyp_pkt_info(struct hyp_pkt *p, struct hyp_pkt_info *info);
@@ -166,6 +175,8 @@ int hyp_pkt_set_rx_flags(struct hyp_pkt *p, hyp_pkt_rx_fn fn, void *arg,
 #define HYP_ARENA_HUGE 0x01	/* try 2 MiB huge pages */
 #define HYP_ARENA_LOCKED 0x02	/* try to lock in RAM (mlock) */
 #define HYP_ARENA_STRICT 0x04	/* fail instead of falling back */
+#define HYP_ARENA_ONFAULT 0x08	/* with LOCKED: lock each page when first
+				 * touched instead of faulting all in now */
 
 enum hyp_arena_kind { HYP_ARENA_KIND_PLAIN, HYP_ARENA_KIND_LOCKED,
 	HYP_ARENA_KIND_HUGE };
