@@ -49,8 +49,9 @@ ip netns add "$ns"
 : >"$work/boots"
 i=0
 while [ $i -lt "$nboot" ]; do
+: >"$work/out"
 	ip netns exec "$ns" "$bld/krank/krank" run "$work/boot.yaml" \
-		>"$work/out" 2>"$work/err" &
+		>>"$work/out" 2>"$work/err" &
 	kp=$!
 	while ! grep -q ready "$work/out" 2>/dev/null; do
 		kill -0 $kp 2>/dev/null || { cat "$work/err"; exit 1; }
@@ -77,7 +78,12 @@ echo "== 2. spawn to first instruction"
 "$cc" -O2 -o "$work/iso_first.kx" "$src/tests/bench/iso_first.c"
 gcc -O2 -o "$work/iso_first.dyn" "$src/tests/bench/iso_first.c"
 gcc -O2 -static -o "$work/iso_first.static" "$src/tests/bench/iso_first.c"
-taskset -c "$core" "$bld/tests/bench/bench_krank_spawn" "$work/iso_first.kx" \
+# Both sides on KRANK's core: the isolate there (as krankctl spawn from
+# KRANK's control thread would put it), fork+exec from a launcher pinned
+# there (its children inherit the affinity).
+echo "the isolate and the Linux launcher both on core $core"
+KRANK_BENCH_CORE=$core taskset -c "$core" \
+	"$bld/tests/bench/bench_krank_spawn" "$work/iso_first.kx" \
 	"$work/iso_first.dyn" "$work/iso_first.static" 300
 
 echo "== 3. system calls by direct call"
@@ -95,16 +101,18 @@ if command -v stress-ng >/dev/null 2>&1 && [ -n "$others" ]; then
 else
 	echo "load: none (stress-ng missing or a single core)"
 fi
+for fifo in no yes; do
 cat >"$work/rt.yaml" <<EOT
 cores: [$core]
-realtime: {sched_fifo: ${KRANK_BENCH_FIFO:-no}}
+realtime: {sched_fifo: $fifo}
 components: [vfs, tmpfs]
 isolates:
   - {name: cyclic, elf: $work/iso_cyclic.kx, argv: [cyclic, "$nwake", "1000"],
      core: $core, heap: 4M}
 control: {socket: $work/rt.sock}
 EOT
-"$bld/krank/krank" run -v "$work/rt.yaml" >"$work/rt.out" 2>"$work/rt.err" &
+: >"$work/rt.err"	# before the background job: no stale line to find
+"$bld/krank/krank" run -v "$work/rt.yaml" >"$work/rt.out" 2>>"$work/rt.err" &
 kp=$!
 while ! grep -q "cyclic: n=" "$work/rt.err" 2>/dev/null; do
 	kill -0 $kp 2>/dev/null || { cat "$work/rt.err"; exit 1; }
@@ -112,8 +120,9 @@ while ! grep -q "cyclic: n=" "$work/rt.err" 2>/dev/null; do
 done
 kill -TERM $kp
 wait $kp || true
-grep "cores" "$work/rt.out" | sed 's/^/    /'
-printf 'KRANK isolate on core %s:     ' "$core"
+[ $fifo = no ] && grep "cores" "$work/rt.out" | sed 's/^/    /'
+printf 'KRANK isolate, core %s, SCHED_FIFO %-3s ' "$core" "$fifo"
 sed -n 's/.*cyclic: //p' "$work/rt.err"
-printf 'Linux process, unpinned:     '
+done
+printf 'Linux process, unpinned, SCHED_OTHER  '
 "$work/iso_cyclic" "$nwake" 1000 | sed 's/cyclic: //'
