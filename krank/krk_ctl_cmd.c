@@ -363,42 +363,38 @@ one_isolate(struct krk_ctl_req *r, const char *cmd, int *idp)
 	return resolve_isolate(r->argv[0], idp, r->err, r->errlen);
 }
 
-int
-krk_ctl_cmd_kill(struct krk_ctl_req *r)
+/* kill and restart: one isolate, one call, one answer. */
+static int
+isolate_action(struct krk_ctl_req *r, const char *cmd, int (*act)(int),
+    const char *done)
 {
 	int id, e;
 	if (r->argc != 1)
-		return CTL_ERR(r, EINVAL, "kill: want one isolate (ID or NAME)");
-	if ((e = one_isolate(r, "kill", &id)) != 0)
+		return CTL_ERR(r, EINVAL, "%s: want one isolate (ID or NAME)",
+		    cmd);
+	if ((e = one_isolate(r, cmd, &id)) != 0)
 		return e;
-	if ((e = krk_isolate_kill(id)) != 0)
-		return CTL_ERR(r, e, "kill %s: %s", r->argv[0], strerror(e));
-	krk_log(KRK_LOG_INFO, "ctl: killed isolate %d (%s)", id, r->argv[0]);
+	if ((e = act(id)) != 0)
+		return CTL_ERR(r, e, "%s %s: %s", cmd, r->argv[0], strerror(e));
+	krk_log(KRK_LOG_INFO, "ctl: %s isolate %d (%s)", done, id, r->argv[0]);
 	if (r->json)
-		sb_printf(r->out, "{\"id\":%d,\"killed\":true}\n", id);
+		sb_printf(r->out, "{\"id\":%d,\"%s\":true}\n", id, done);
 	else
-		sb_printf(r->out, "killed %d\n", id);
+		sb_printf(r->out, "%s %d\n", done, id);
 	return 0;
+}
+
+int
+krk_ctl_cmd_kill(struct krk_ctl_req *r)
+{
+	return isolate_action(r, "kill", krk_isolate_kill, "killed");
 }
 
 int
 krk_ctl_cmd_restart(struct krk_ctl_req *r)
 {
-	int id, e;
-	if (r->argc != 1)
-		return CTL_ERR(r, EINVAL, "restart: want one isolate (ID or NAME)");
-	if ((e = one_isolate(r, "restart", &id)) != 0)
-		return e;
-	if ((e = krk_isolate_restart(id)) != 0)
-		return CTL_ERR(r, e, "restart %s: %s", r->argv[0], strerror(e));
-	krk_log(KRK_LOG_INFO, "ctl: restarted isolate %d (%s)", id, r->argv[0]);
-	if (r->json)
-		sb_printf(r->out, "{\"id\":%d,\"restarted\":true}\n", id);
-	else
-		sb_printf(r->out, "restarted %d\n", id);
-	return 0;
+	return isolate_action(r, "restart", krk_isolate_restart, "restarted");
 }
-
 
 int
 krk_ctl_cmd_wait(struct krk_ctl_req *r)

@@ -206,30 +206,31 @@ krk_sys_fstat(int fd, struct krk_linux_stat *st)
 	return rv;
 }
 
-int
-krk_sys_stat(const char *path, struct krk_linux_stat *st)
+/* stat and lstat: a path's krs_stat, in Linux's layout. */
+static int
+krk_path_stat(const char *path, struct krk_linux_stat *st,
+    int (*call)(const char *, struct krs_stat *))
 {
 	struct krs_stat k;
 
 	if (krk_sys_badptr(path) || krk_sys_badbuf(st, sizeof(*st)))
 		return krk_sys_fail(EFAULT);
-	int rv = KRK_SYS_CALL(int, krs_stat(path, &k));
+	int rv = KRK_SYS_CALL(int, call(path, &k));
 	if (rv == 0)
 		krk_stat_out(&k, st);
 	return rv;
 }
 
 int
+krk_sys_stat(const char *path, struct krk_linux_stat *st)
+{
+	return krk_path_stat(path, st, krs_stat);
+}
+
+int
 krk_sys_lstat(const char *path, struct krk_linux_stat *st)
 {
-	struct krs_stat k;
-
-	if (krk_sys_badptr(path) || krk_sys_badbuf(st, sizeof(*st)))
-		return krk_sys_fail(EFAULT);
-	int rv = KRK_SYS_CALL(int, krs_lstat(path, &k));
-	if (rv == 0)
-		krk_stat_out(&k, st);
-	return rv;
+	return krk_path_stat(path, st, krs_lstat);
 }
 
 int
