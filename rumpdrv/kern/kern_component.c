@@ -245,11 +245,16 @@ krs_boot(const char *components, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * A dry run of the boot's resolution: nothing is initialised, not even the
+ * kernel base (krank check runs it on a node it must not touch).  The
+ * sort state (under 2 KiB) lives on the caller's stack.
+ */
 KRS_EXPORT int
 krs_boot_check(const char *components, char *order, size_t orderlen,
     char *err, size_t errlen)
 {
-	struct comp_sort *cs;
+	struct comp_sort cs;
 	char dummy[8];
 	size_t off = 0;
 	int rv;
@@ -259,17 +264,13 @@ krs_boot_check(const char *components, char *order, size_t orderlen,
 		errlen = sizeof(dummy);
 	}
 	err[0] = '\0';
-	if (!kern_up && kern_init() != 0)
-		return krs_fail(ENOSYS);
-	cs = kmem_zalloc(sizeof(*cs), KM_SLEEP);
-	rv = component_resolve(cs, components, err, errlen);
+	rv = component_resolve(&cs, components, err, errlen);
 	if (rv == 0 && order != NULL && orderlen > 0) {
 		order[0] = '\0';
-		for (int i = 0; i < cs->norder && off < orderlen; i++)
+		for (int i = 0; i < cs.norder && off < orderlen; i++)
 			off += (size_t)snprintf(order + off, orderlen - off,
-			    "%s%s", i ? " " : "", cs->order[i]->rc_name);
+			    "%s%s", i ? " " : "", cs.order[i]->rc_name);
 	}
-	kmem_free(cs, sizeof(*cs));
 	return rv != 0 ? krs_fail(rv) : 0;
 }
 
