@@ -59,6 +59,15 @@ krk_stat_out(const struct krs_stat *k, struct krk_linux_stat *l)
 	l->st_ctime_ns = k->st_ctim.tv_nsec;
 }
 
+/* open is openat from the current directory; mode only with O_CREAT. */
+static int
+krk_open_at(int dirfd, const char *path, int flags, unsigned mode)
+{
+	if (krk_sys_badptr(path))
+		return krk_sys_fail(EFAULT);
+	return KRK_SYS_CALL(int, krs_openat(dirfd, path, flags, mode));
+}
+
 int
 krk_sys_openat(int dirfd, const char *path, int flags, ...)
 {
@@ -71,9 +80,7 @@ krk_sys_openat(int dirfd, const char *path, int flags, ...)
 		mode = va_arg(ap, unsigned);
 		va_end(ap);
 	}
-	if (krk_sys_badptr(path))
-		return krk_sys_fail(EFAULT);
-	return KRK_SYS_CALL(int, krs_openat(dirfd, path, flags, mode));
+	return krk_open_at(dirfd, path, flags, mode);
 }
 
 int
@@ -88,9 +95,7 @@ krk_sys_open(const char *path, int flags, ...)
 		mode = va_arg(ap, unsigned);
 		va_end(ap);
 	}
-	if (krk_sys_badptr(path))
-		return krk_sys_fail(EFAULT);
-	return KRK_SYS_CALL(int, krs_open(path, flags, mode));
+	return krk_open_at(KRS_AT_FDCWD, path, flags, mode);
 }
 
 int
