@@ -443,21 +443,20 @@ get_uint(struct cfgp *p, yaml_node_t *n, const char *path, uint64_t min,
 	return 0;
 }
 
+/* A scalar that parse turns into a number within [min, max]; exp says
+ * what was expected, in the message. */
 static int
-get_size(struct cfgp *p, yaml_node_t *n, const char *path, uint64_t min,
-    uint64_t max, uint64_t *out)
+get_ranged(struct cfgp *p, yaml_node_t *n, const char *path, const char *exp,
+    int (*parse)(const char *, uint64_t *), uint64_t min, uint64_t max,
+    uint64_t *out)
 {
-	char exp[128], a[24], b[24];
 	const char *s;
 	uint64_t v;
 	int e;
 
-	krk_cfg_fmt_size(min, a, sizeof(a));
-	krk_cfg_fmt_size(max, b, sizeof(b));
-	snprintf(exp, sizeof(exp), "a size %s..%s (bytes or K, M, G, T)", a, b);
 	if ((s = get_scalar(p, n, path, exp, 32)) == NULL)
 		return EINVAL;
-	e = krk_parse_size(s, &v);
+	e = parse(s, &v);
 	if (e == 0 && (v < min || v > max))
 		e = ERANGE;
 	if (e != 0) {
@@ -469,25 +468,23 @@ get_size(struct cfgp *p, yaml_node_t *n, const char *path, uint64_t min,
 }
 
 static int
+get_size(struct cfgp *p, yaml_node_t *n, const char *path, uint64_t min,
+    uint64_t max, uint64_t *out)
+{
+	char exp[128], a[24], b[24];
+
+	krk_cfg_fmt_size(min, a, sizeof(a));
+	krk_cfg_fmt_size(max, b, sizeof(b));
+	snprintf(exp, sizeof(exp), "a size %s..%s (bytes or K, M, G, T)", a, b);
+	return get_ranged(p, n, path, exp, krk_parse_size, min, max, out);
+}
+
+static int
 get_duration(struct cfgp *p, yaml_node_t *n, const char *path,
     uint64_t min, uint64_t max, uint64_t *out)
 {
-	const char *exp = "a duration 1ms..1h (ns, us, ms, s, m, h)";
-	const char *s;
-	uint64_t v;
-	int e;
-
-	if ((s = get_scalar(p, n, path, exp, 32)) == NULL)
-		return EINVAL;
-	e = krk_parse_duration(s, &v);
-	if (e == 0 && (v < min || v > max))
-		e = ERANGE;
-	if (e != 0) {
-		cfg_error(p, n, path, "expected %s, found %s", exp, WHAT(n));
-		return e;
-	}
-	*out = v;
-	return 0;
+	return get_ranged(p, n, path, "a duration 1ms..1h (ns, us, ms, s, m, h)",
+	    krk_parse_duration, min, max, out);
 }
 
 /* One of words[] (NULL-terminated); returns its index or -1. */
