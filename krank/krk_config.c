@@ -25,6 +25,9 @@
  *   control: {socket=/run/krank/NAME.sock, group}
  *   attach: {socket=/run/krank/NAME.attach, users: [NAME|UID...]}
  *   log: {size: SIZE=1M}
+ *   queues: {spin: DURATION=50us (0..10ms), slots: 16..4096=256 (a power
+ *            of two), area: SIZE=4M (64K..1G), rings: 0..64=0 (0: one per
+ *            CPU)}
  * Relative host paths (disks[].path, isolates[].elf, the sockets) are
  * resolved against the directory of the deployment file.
  *
@@ -1268,6 +1271,34 @@ parse_log(struct cfgp *p, yaml_node_t *n)
 		    &p->cfg->log_size);
 }
 
+static void
+parse_queues(struct cfgp *p, yaml_node_t *n)
+{
+	static const char *const keys[] = { "spin", "slots", "area", "rings",
+	    NULL };
+	struct krk_config *c = p->cfg;
+	yaml_node_t *v[4], *k[4];
+	uint64_t u;
+
+	if (!map_keys(p, n, "queues", keys, v, k))
+		return;
+	if (v[0] != NULL)
+		get_ranged(p, v[0], "queues.spin", "a duration 0..10ms (ns, us, "
+		    "ms)", krk_parse_duration, 0, 10000000ull, &c->queue_spin_ns);
+	if (v[1] != NULL && get_uint(p, v[1], "queues.slots", 16, 4096, &u) == 0) {
+		if ((u & (u - 1)) != 0)
+			cfg_error(p, v[1], "queues.slots", "expected a power of "
+			    "two 16..4096, found %s", WHAT(v[1]));
+		else
+			c->queue_slots = (unsigned)u;
+	}
+	if (v[2] != NULL)
+		get_size(p, v[2], "queues.area", 64ull << 10, 1ull << 30,
+		    &c->queue_area);
+	if (v[3] != NULL && get_uint(p, v[3], "queues.rings", 0, 64, &u) == 0)
+		c->queue_rings = (unsigned)u;
+}
+
 /* A list of mappings: allocate *arr of cnt elements of size sz. */
 static bool
 get_obj_list(struct cfgp *p, yaml_node_t *n, const char *path, size_t max,
@@ -1288,9 +1319,9 @@ parse_top(struct cfgp *p, yaml_node_t *root)
 {
 	static const char *const keys[] = { "name", "cores", "realtime",
 	    "memory", "components", "interfaces", "disks", "tmpfs",
-	    "isolates", "control", "attach", "log", NULL };
+	    "isolates", "control", "attach", "log", "queues", NULL };
 	enum { K_NAME, K_CORES, K_RT, K_MEM, K_COMP, K_IF, K_DISK, K_TMPFS,
-	    K_ISO, K_CTL, K_ATT, K_LOG, K_N };
+	    K_ISO, K_CTL, K_ATT, K_LOG, K_QUEUES, K_N };
 	struct krk_config *c = p->cfg;
 	yaml_node_t *v[K_N], *k[K_N];
 	const char *mounts[KRK_CFG_MAX_DISKS + KRK_CFG_MAX_TMPFS];
@@ -1405,6 +1436,8 @@ parse_top(struct cfgp *p, yaml_node_t *root)
 		parse_attach(p, v[K_ATT]);
 	if (v[K_LOG] != NULL)
 		parse_log(p, v[K_LOG]);
+	if (v[K_QUEUES] != NULL)
+		parse_queues(p, v[K_QUEUES]);
 }
 
 /* ---- loading --------------------------------------------------------- */
@@ -1634,6 +1667,9 @@ config_parse(struct cfgp *p, const char *buf, size_t len,
 	c->hugepages = KRK_HUGE_AUTO;
 	c->mlock = true;
 	c->log_size = KRK_DEF_LOG;
+	c->queue_spin_ns = 50000;
+	c->queue_slots = 256;
+	c->queue_area = 4ull << 20;
 
 	if ((e = check_events(p, buf, len)) != 0)
 		goto out;

@@ -117,6 +117,14 @@ struct krk_config {
 	size_t nattach_uids;
 
 	uint64_t log_size;		/* log ring bytes; default 1 MiB */
+
+	/* The system-call queues of attached clients (krank-deployment(5),
+	 * queues). */
+	uint64_t queue_spin_ns;		/* poll before sleeping; default 50 us */
+	unsigned queue_slots;		/* per ring, power of two; default 256 */
+	uint64_t queue_area;		/* buffer area per client; default 4 MiB */
+	unsigned queue_rings;		/* per client; 0 (default): one per CPU
+					 * the client's host has online */
 };
 
 /*

@@ -207,5 +207,9 @@ krk_config_print(const struct krk_config *c, FILE *out)
 	}
 	fputs("}\nlog: {size: ", out);
 	print_size(out, c->log_size);
-	fputs("}\n", out);
+	fputs("}\nqueues: {spin: ", out);
+	print_duration(out, c->queue_spin_ns);
+	fprintf(out, ", slots: %u, area: ", c->queue_slots);
+	print_size(out, c->queue_area);
+	fprintf(out, ", rings: %u}\n", c->queue_rings);
 }

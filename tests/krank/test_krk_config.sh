@@ -78,7 +78,7 @@ roundtrip() {
 
 echo "== errors, one per class"
 expect_err unknown_top "${HEAD}memroy: {size: 1M}
-" "3:1: memroy: expected a key of the deployment (one of name, cores, realtime, memory, components, interfaces, disks, tmpfs, isolates, control, attach, log), found unknown key \"memroy\""
+" "3:1: memroy: expected a key of the deployment (one of name, cores, realtime, memory, components, interfaces, disks, tmpfs, isolates, control, attach, log, queues), found unknown key \"memroy\""
 expect_err unknown_nested "${HEAD}memory:
   size: 64M
   huge: yes
@@ -87,6 +87,12 @@ expect_err unknown_isolate_key "${HEAD}isolates:
   - elf: a.kx
     argc: 3
 " "5:5: isolates[0].argc: expected a key of isolates[0] (one of name, elf, argv, env, cwd, root, core, heap, fds, uid, gid, restart, backoff, backoff_max), found unknown key \"argc\""
+expect_err queues_slots_pow2 "${HEAD}queues: {slots: 100}
+" "3:17: queues.slots: expected a power of two 16..4096, found \"100\""
+expect_err queues_spin_range "${HEAD}queues: {spin: 1s}
+" "3:16: queues.spin: expected a duration 0..10ms (ns, us, ms), found \"1s\""
+expect_err queues_unknown "${HEAD}queues: {ring: 4}
+" "3:10: queues.ring: expected a key of queues (one of spin, slots, area, rings), found unknown key \"ring\""
 expect_err type_list "cores: [1]
 components: vfs
 " "2:13: components: expected a list, found \"vfs\""
