@@ -25,8 +25,10 @@ struct sweep {
 	struct kld_diag *diag;
 	unsigned flags;
 	unsigned errors;
-	uint64_t *starts;		/* offsets of reported syscall-like insns */
+	uint64_t *starts;		/* offsets of reported syscall-like insns,
+					 * ascending (the sweep only advances) */
 	size_t nstarts, capstarts;
+	size_t cursor;			/* scan_hidden's position in starts */
 };
 
 /* Why an instruction is refused, or NULL if it is allowed. */
@@ -149,6 +151,16 @@ hexbytes(const uint8_t *p, size_t n, char *buf)
 	*buf = '\0';
 }
 
+/* Past the cap on printed lines (or with no sink) a finding is only
+ * counted: kld_report formats nothing then, and the caller should not
+ * decode, format or look up symbols for it either. */
+static bool
+quiet(const struct sweep *sw, enum kld_severity sev)
+{
+	return sw->diag == NULL || (sev == KLD_ERROR ? sw->diag->nerrors :
+	    sw->diag->nwarnings) >= KLD_MAX_REPORTS;
+}
+
 static void
 report_insn(struct sweep *sw, const uint8_t *p, size_t avail, uint64_t va,
     uint64_t base, const char *why)
@@ -159,6 +171,11 @@ report_insn(struct sweep *sw, const uint8_t *p, size_t avail, uint64_t va,
 	char text[96] = "(undecodable)", loc[64], hex[48];
 	size_t n = avail < 4 ? avail : 4;
 
+	sw->errors++;
+	if (quiet(sw, KLD_ERROR)) {
+		kld_report(sw->diag, KLD_ERROR, "%s", why);
+		return;
+	}
 	if (ZYAN_SUCCESS(ZydisDecoderDecodeFull(&sw->dec, p, avail, &in, ops))) {
 		n = in.length;
 		if (!ZYAN_SUCCESS(ZydisFormatterInit(&fmt,
@@ -172,7 +189,6 @@ report_insn(struct sweep *sw, const uint8_t *p, size_t avail, uint64_t va,
 	kld_report(sw->diag, KLD_ERROR, "krank-ld: %s: %s (%#llx): [%s] %s: "
 	    "%s", sw->name, where(sw, va, loc, sizeof(loc), base),
 	    (unsigned long long)va, hex, text, why);
-	sw->errors++;
 }
 
 static void
@@ -190,13 +206,16 @@ note_start(struct sweep *sw, uint64_t off)
 	sw->starts[sw->nstarts++] = off;
 }
 
+/* off was refused as an instruction already.  Callers ask in ascending
+ * order of off, so one cursor through the ascending starts answers all
+ * of a region's questions in linear time (a search from the front each
+ * time made a megabyte of syscalls cost minutes). */
 static bool
-is_start(const struct sweep *sw, uint64_t off)
+is_start(struct sweep *sw, uint64_t off)
 {
-	for (size_t i = 0; i < sw->nstarts; i++)
-		if (sw->starts[i] == off)
-			return true;
-	return false;
+	while (sw->cursor < sw->nstarts && sw->starts[sw->cursor] < off)
+		sw->cursor++;
+	return sw->cursor < sw->nstarts && sw->starts[sw->cursor] == off;
 }
 
 static bool
@@ -317,13 +336,17 @@ scan_hidden(struct sweep *sw, const uint8_t *code, size_t len, uint64_t va)
 			continue;
 		if (is_start(sw, i))
 			continue;	/* already refused as an instruction */
+		if (sev == KLD_ERROR)
+			sw->errors++;
+		if (quiet(sw, sev)) {
+			kld_report(sw->diag, sev, "%s", what);
+			continue;
+		}
 		kld_report(sw->diag, sev, "krank-ld: %s: %s (%#llx): hidden "
 		    "%s inside other instructions%s", sw->name,
 		    where(sw, va + i, loc, sizeof(loc), va),
 		    (unsigned long long)(va + i), what,
 		    sev == KLD_ERROR ? " (--strict)" : "");
-		if (sev == KLD_ERROR)
-			sw->errors++;
 	}
 }
 
@@ -346,6 +369,7 @@ check_one(struct sweep *sw, const uint8_t *code, size_t len, uint64_t va,
     const uint64_t *funcs, size_t nfuncs)
 {
 	sw->nstarts = 0;
+	sw->cursor = 0;
 	sweep_region(sw, code, len, va, funcs, nfuncs);
 	scan_hidden(sw, code, len, va);
 }

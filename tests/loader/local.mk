@@ -25,6 +25,13 @@ tests_loader_test_kld_fastlen_SOURCES = tests/loader/test_kld_fastlen.c \
 tests_loader_test_kld_fastlen_CPPFLAGS = $(AM_CPPFLAGS) $(KLD_CPPFLAGS)
 tests_loader_test_kld_fastlen_LDADD = $(ZYDIS_LIBS)
 
+# The verifier over a megabyte of pathological code (every byte an
+# instruction start or a finding): verdicts and counts, in linear time.
+check_PROGRAMS += tests/loader/test_kld_dense
+TESTS += tests/loader/test_kld_dense
+tests_loader_test_kld_dense_CPPFLAGS = $(KLD_TEST_CPPFLAGS)
+tests_loader_test_kld_dense_LDADD = libkrank-loader.la
+
 check_PROGRAMS += tests/loader/test_kld_libc
 TESTS += tests/loader/test_kld_libc
 tests_loader_test_kld_libc_CPPFLAGS = $(KLD_TEST_CPPFLAGS)
