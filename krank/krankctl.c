@@ -55,8 +55,10 @@ static const char usage_text[] =
 "    top [--interval D]   per isolate over an interval (default 1s): CPU time\n"
 "                         and share, system calls/s, heap in use/limit,\n"
 "                         descriptors\n"
-"    spawn [--name N] [--core C] ELF [ARGS...]\n"
-"                         start an isolate from ELF (a path on KRANK's host)\n"
+"    spawn [--name N] [--core C] [--lax] ELF [ARGS...]\n"
+"                         start an isolate from ELF (a path on KRANK's host);\n"
+"                         --lax: the loader only warns about syscall\n"
+"                         encodings hidden inside other instructions\n"
 "    kill ID|NAME         end an isolate (no restart follows)\n"
 "    wait ID|NAME [--timeout D]\n"
 "                         wait until the isolate has ended; print its state\n"
@@ -388,8 +390,9 @@ main(int argc, char **argv)
 	if (strcmp(argv[0], "spawn") == 0) {
 		int i = 1;
 		while (i < argc && (strcmp(argv[i], "--name") == 0 ||
-		    strcmp(argv[i], "--core") == 0))
-			i += 2;
+		    strcmp(argv[i], "--core") == 0 ||
+		    strcmp(argv[i], "--lax") == 0))
+			i += strcmp(argv[i], "--lax") == 0 ? 1 : 2;
 		if (i < argc && strcmp(argv[i], "--") == 0)
 			i++;
 		if (i < argc && argv[i][0] != '/' && argv[i][0] != '-' &&

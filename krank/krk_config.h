@@ -77,6 +77,9 @@ struct krk_isolate_cfg {
 					 * doubling to backoff_max_ns */
 	uint64_t backoff_max_ns;	/* default 10 s */
 	bool hardened;			/* reserved for the queue transport */
+	bool lax;			/* the loader only warns about syscall
+					 * encodings hidden inside other
+					 * instructions (default: refuses) */
 	struct krk_loc loc;
 };
 

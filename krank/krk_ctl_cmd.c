@@ -310,6 +310,8 @@ krk_ctl_cmd_spawn(struct krk_ctl_req *r)
 				    "core number 0..%d", r->argv[i],
 				    KRK_MAX_CORES - 1);
 			cfg.core = (int)c;
+		} else if (strcmp(r->argv[i], "--lax") == 0) {
+			cfg.lax = true;
 		} else if (strcmp(r->argv[i], "--") == 0) {
 			i++;
 			break;

@@ -886,8 +886,11 @@ iso_start(struct krk_iso *iso, char *err, size_t errlen)
 
 	if ((rv = kld_read_file(iso->cfg.elf, &image, &len, &diag)) != 0)
 		goto fail;
-	rv = kld_load(image, len, iso->cfg.elf, iso_exports, KLD_DEFER_INIT,
-	    &diag, &iso->obj);
+	/* Strict unless the deployment vouches for the code (lax): without
+	 * control-flow integrity a syscall encoding at any byte offset is
+	 * reachable by a stray jump. */
+	rv = kld_load(image, len, iso->cfg.elf, iso_exports, KLD_DEFER_INIT |
+	    (iso->cfg.lax ? 0 : KLD_STRICT), &diag, &iso->obj);
 	free(image);
 	if (rv != 0)
 		goto fail;

@@ -346,7 +346,7 @@ scan_hidden(struct sweep *sw, const uint8_t *code, size_t len, uint64_t va)
 		    "%s inside other instructions%s", sw->name,
 		    where(sw, va + i, loc, sizeof(loc), va),
 		    (unsigned long long)(va + i), what,
-		    sev == KLD_ERROR ? " (--strict)" : "");
+		    sev == KLD_ERROR ? " (strict mode; --lax accepts it)" : "");
 	}
 }
 

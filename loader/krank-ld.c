@@ -1,13 +1,19 @@
 /*
  * krank-ld: verify, describe or run an isolate object.
- *   krank-ld verify [--strict] FILE...
+ *   krank-ld verify [--strict|--lax] FILE...
  *   krank-ld info FILE
- *   krank-ld run [--strict] FILE [ARGS]   (loads it into this process and
- *                                          calls its main; for tests)
+ *   krank-ld run [--strict|--lax] FILE [ARGS]   (loads it into this process
+ *                                                and calls its main; tests)
+ * Strict is the default of both, so that verify accepts exactly what run
+ * runs: a syscall, sysenter or int 0x80 encoding at any byte offset of the
+ * code refuses the object (without control-flow integrity every byte is a
+ * possible jump target).  --lax turns those hidden encodings into
+ * warnings, for code the user vouches for.
  * Exit status: 0 ok, 1 refused or failed, 2 usage; run returns main's.
  */
 #include <errno.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +33,11 @@ print_line(void *arg, enum kld_severity sev, const char *line)
 static int
 usage(void)
 {
-	fprintf(stderr, "usage: krank-ld verify [--strict] FILE...\n"
+	fprintf(stderr, "usage: krank-ld verify [--strict|--lax] FILE...\n"
 	    "       krank-ld info FILE\n"
-	    "       krank-ld run [--strict] FILE [ARGS]\n");
+	    "       krank-ld run [--strict|--lax] FILE [ARGS]\n"
+	    "Strict (the default): a system-call encoding hidden at any byte "
+	    "offset\nrefuses the object; --lax only warns about those.\n");
 	return 2;
 }
 
@@ -149,20 +157,23 @@ cmd_run(int argc, char **argv, unsigned flags)
 int
 main(int argc, char **argv)
 {
-	unsigned flags = 0;
+	unsigned flags = KLD_STRICT;
+	bool mode = false;
 	int i = 2;
 
 	if (argc < 3)
 		return usage();
-	if (strcmp(argv[i], "--strict") == 0) {
-		flags |= KLD_STRICT;
+	if (strcmp(argv[i], "--strict") == 0 || strcmp(argv[i], "--lax") == 0) {
+		if (strcmp(argv[i], "--lax") == 0)
+			flags &= ~(unsigned)KLD_STRICT;
+		mode = true;
 		i++;
 	}
 	if (i >= argc)
 		return usage();
 	if (strcmp(argv[1], "verify") == 0)
 		return cmd_verify(argc - i, argv + i, flags);
-	if (strcmp(argv[1], "info") == 0 && flags == 0)
+	if (strcmp(argv[1], "info") == 0 && !mode)
 		return cmd_info(argv[i]);
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - i, argv + i, flags);

@@ -7,7 +7,8 @@
 # krankctl against it, with isolates built by krank-cc (tests/krank/iso).
 check_PROGRAMS += tests/krank/ctl_server
 TESTS += tests/krank/test_krankctl.sh
-EXTRA_DIST += tests/krank/test_krankctl.sh tests/krank/iso/tick.c
+EXTRA_DIST += tests/krank/test_krankctl.sh tests/krank/iso/tick.c \
+	tests/krank/iso/hidden.c
 CTL_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
 tests_krank_ctl_server_SOURCES = tests/krank/ctl_server.c \

@@ -24,7 +24,7 @@ cleanup() {
 	rm -rf "$d"
 }
 trap cleanup EXIT
-for p in tick crash exitcode; do
+for p in tick crash exitcode hidden; do
 	"$top_builddir/loader/krank-cc-uninstalled" -O1 -o "$d/$p.kx" \
 	    "$top_srcdir/tests/krank/iso/$p.c" || { echo "FAIL: krank-cc $p.c"; exit 1; }
 done
@@ -149,6 +149,14 @@ jq_ 'd["id"]==3 and d["name"]=="exit3.kx"'
 K --json ps >"$d/j"; jq_ 'd["isolates"][2]["elf"]=="'"$d"'/exit3.kx"'
 ok "spawn sends a relative ELF path as an absolute one"
 K wait 3 --timeout 10s | grep -Eq '^3 +exit3.kx +exited .*exit status 3' || fail "wait 3"
+# Strict by default: a syscall encoding hidden in an immediate refuses the
+# object; --lax runs it.
+K spawn "$d/hidden.kx" 2>"$d/e" && fail "spawn of hidden.kx was accepted"
+grep -q "hidden syscall (0f 05) inside other instructions (strict mode; --lax accepts it)" "$d/e" ||
+	fail "spawn hidden.kx: $(cat "$d/e")"
+K spawn --lax --name hid "$d/hidden.kx" >"$d/t" || fail "spawn --lax hidden.kx: $(cat "$d/t")"
+K wait hid --timeout 10s | grep -Eq '^[0-9]+ +hid +exited .*exit status 0' || fail "wait hid"
+ok "spawn refuses hidden syscall encodings (strict) and runs them with --lax"
 K wait ticker --timeout 150ms 2>"$d/e"; rc=$?
 [ $rc = 1 ] && grep -q "k.sock: wait ticker: still running after 150ms" "$d/e" ||
 	fail "wait timeout: rc $rc $(cat "$d/e")"

@@ -92,13 +92,25 @@ build bad_textrel -Wl,-z,notext && {
 	expect_refused bad_textrel "text relocation R_X86_64_RELATIVE at .text"
 }
 build bad_tls && expect_refused bad_tls "thread-local storage is not supported"
+# A syscall hidden in an immediate: strict (the default of verify and run
+# alike) refuses it; --lax only warns, and only then does run run it.
 if build bad_hidden; then
-	expect_verified bad_hidden
-	grep -q "hidden syscall (0f 05)" "$work/bad_hidden.v" &&
-		ok "bad_hidden: warning names the hidden syscall" ||
-		bad "bad_hidden: no hidden-syscall warning"
-	expect_refused bad_hidden "hidden syscall (0f 05) inside other instructions (--strict)" --strict
-	expect_run bad_hidden 0 ""
+	expect_refused bad_hidden "hidden syscall (0f 05) inside other instructions (strict mode; --lax accepts it)"
+	expect_refused bad_hidden "hidden syscall (0f 05) inside other instructions" --strict
+	expect_verified bad_hidden --lax
+	grep -q "^warning: .*hidden syscall (0f 05)" "$work/bad_hidden.v" &&
+		ok "bad_hidden: --lax: a warning names the hidden syscall" ||
+		bad "bad_hidden: --lax: no hidden-syscall warning"
+	if "$ld" run "$work/bad_hidden" >"$work/bad_hidden.run" 2>&1; then
+		bad "bad_hidden: run ran what strict verify refuses"
+	elif grep -q "hidden syscall" "$work/bad_hidden.run"; then
+		ok "bad_hidden: run refuses it too, naming the hidden syscall"
+	else
+		bad "bad_hidden: run failed without naming why:"; cat "$work/bad_hidden.run"
+	fi
+	"$ld" run --lax "$work/bad_hidden" >"$work/bad_hidden.run" 2>&1 &&
+		ok "bad_hidden: run --lax runs it" ||
+		{ bad "bad_hidden: run --lax failed:"; cat "$work/bad_hidden.run"; }
 fi
 # Unresolved imports: built without the stub, refused at load, all named.
 gcc -O2 -fPIE -pie -nostdlib -Wl,--no-dynamic-linker -Wl,-E -Wl,-z,now \

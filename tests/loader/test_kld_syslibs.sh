@@ -14,7 +14,7 @@ fail=0
 	readlink -f "$dir/libc.so.6" "$dir/libz.so.1" 2>/dev/null
 	for f in "$dir"/lib*.so.*; do readlink -f "$f"; done | grep -v librte_ | sort -u
 } | awk '!seen[$0]++' | head -80 >"$work/list"
-total=0 accepted=0
+total=0 accepted=0 lax=0
 while read -r f; do
 	[ -f "$f" ] || continue
 	[ "$(stat -c %s "$f")" -lt 3000000 ] || continue
@@ -23,6 +23,10 @@ while read -r f; do
 	if "$ld" verify "$f" >"$work/out" 2>&1; then
 		accepted=$((accepted + 1))
 		echo "accepted $f"
+	elif "$ld" verify --lax "$f" >"$work/out" 2>&1; then
+		# Only hidden encodings (strict mode) stand in the way.
+		lax=$((lax + 1))
+		echo "lax only $f"
 	else
 		# The first reason of each kind, for the summary.
 		grep -v '^warning' "$work/out" | grep -v ': refused (' |
@@ -44,7 +48,7 @@ while read -r f; do
 			{ echo "FAIL libz refused:"; cat "$work/out"; fail=1; } ;;
 	esac
 done <"$work/list"
-echo "summary: $accepted of $total shared objects accepted; reasons for the rest (objects per reason):"
+echo "summary: $accepted of $total shared objects accepted (strict), $lax more with --lax only; reasons for the rest (objects per reason):"
 [ -f "$work/reasons" ] && sort "$work/reasons" | uniq -c | sort -rn | head -20
 [ "$total" -gt 5 ] || { echo "FAIL: only $total objects found"; fail=1; }
 exit $fail
