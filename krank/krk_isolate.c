@@ -894,11 +894,13 @@ iso_start(struct krk_iso *iso, char *err, size_t errlen)
 	free(image);
 	if (rv != 0)
 		goto fail;
-	iso->main = (int (*)(int, char **, char **))kld_sym(iso->obj, "main");
+	iso->main = (int (*)(int, char **, char **))kld_entry(iso->obj, "main");
 	if (iso->main == NULL) {
 		rv = ENOENT;
-		snprintf(err, errlen, "isolate %s: %s defines no main function "
-		    "(build it with krank-cc)", iso->cfg.name, iso->cfg.elf);
+		snprintf(err, errlen, "isolate %s: %s %s", iso->cfg.name,
+		    iso->cfg.elf, kld_sym(iso->obj, "main") != NULL ? "has a main "
+		    "that is not a function in its verified code" : "defines no "
+		    "main function (build it with krank-cc)");
 		goto fail;
 	}
 	if ((rv = krk_heap_create(iso->cfg.heap,

@@ -35,6 +35,9 @@ struct kld_object {
 	uintptr_t init, init_array;	/* KLD_DEFER_INIT: for kld_run_init */
 	size_t ninit_array;
 	void *own;			/* malloc'd copy of syms and strtab */
+	struct { uint64_t lo, hi; } x[KLD_MAX_SEGS];	/* verified code:
+					 * the whole pages of PF_X segments */
+	unsigned nx;
 };
 
 /*
@@ -1027,6 +1030,13 @@ kld_load(const void *image, size_t len, const char *name,
 	o->lo = st.lo;
 	o->hi = st.hi;
 	o->base = (uintptr_t)st.map - st.lo;
+	for (unsigned i = 0; i < st.nseg; i++)
+		if (st.seg[i].flags & PF_X) {
+			o->x[o->nx].lo = st.seg[i].vaddr & ~4095ULL;
+			o->x[o->nx].hi = (st.seg[i].vaddr + st.seg[i].memsz +
+			    4095) & ~4095ULL;
+			o->nx++;
+		}
 	if (st.dyn.symtab != 0) {
 		o->syms = o->own ? o->own : kld_stage_ptr(&st, st.dyn.symtab,
 		    0);
@@ -1087,6 +1097,28 @@ kld_sym(const struct kld_object *o, const char *name)
 		if (nl < o->strsz - s->st_name &&
 		    memcmp(o->strtab + s->st_name, name, nl + 1) == 0)
 			return (void *)(o->base + s->st_value);
+	}
+	return NULL;
+}
+
+void *
+kld_entry(const struct kld_object *o, const char *name)
+{
+	for (size_t i = 1; i < o->nsyms; i++) {
+		const Elf64_Sym *s = &o->syms[i];
+		unsigned t = ELF64_ST_TYPE(s->st_info);
+		size_t nl = strlen(name);
+
+		if (s->st_shndx == SHN_UNDEF || s->st_name >= o->strsz ||
+		    nl >= o->strsz - s->st_name ||
+		    memcmp(o->strtab + s->st_name, name, nl + 1) != 0)
+			continue;
+		if (t != STT_FUNC && t != STT_NOTYPE)
+			return NULL;
+		for (unsigned j = 0; j < o->nx; j++)
+			if (s->st_value >= o->x[j].lo && s->st_value < o->x[j].hi)
+				return (void *)(o->base + s->st_value);
+		return NULL;
 	}
 	return NULL;
 }

@@ -140,11 +140,12 @@ cmd_run(int argc, char **argv, unsigned flags)
 		    strerror(error));
 		return 1;
 	}
-	entry = (int (*)(int, char **))kld_sym(obj, "main");
+	entry = (int (*)(int, char **))kld_entry(obj, "main");
 	if (entry == NULL) {
-		fprintf(stderr, "krank-ld: %s: no symbol main in the dynamic "
-		    "symbol table (link with -Wl,-E, as krank-cc does)\n",
-		    argv[0]);
+		fprintf(stderr, "krank-ld: %s: %s\n", argv[0],
+		    kld_sym(obj, "main") != NULL ? "main is not a function in "
+		    "the object's verified code" : "no symbol main in the "
+		    "dynamic symbol table (link with -Wl,-E, as krank-cc does)");
 		kld_unload(obj);
 		return 1;
 	}

@@ -112,6 +112,16 @@ if build bad_hidden; then
 		ok "bad_hidden: run --lax runs it" ||
 		{ bad "bad_hidden: run --lax failed:"; cat "$work/bad_hidden.run"; }
 fi
+# run jumps only to a function in verified code: a data "main" is refused.
+if build bad_datamain; then
+	if "$ld" run "$work/bad_datamain" >"$work/bdm.out" 2>&1; then
+		bad "bad_datamain: ran"
+	elif grep -q "main is not a function in the object's verified code" "$work/bdm.out"; then
+		ok "bad_datamain: run refuses a main outside verified code"
+	else
+		bad "bad_datamain: failed without saying why:"; cat "$work/bdm.out"
+	fi
+fi
 # Unresolved imports: built without the stub, refused at load, all named.
 gcc -O2 -fPIE -pie -nostdlib -Wl,--no-dynamic-linker -Wl,-E -Wl,-z,now \
 	-Wl,-z,noexecstack -Wl,--unresolved-symbols=ignore-all \

@@ -130,6 +130,11 @@ int kld_read_file(const char *path, void **bufp, size_t *lenp,
 
 /* kld_sym - address of a defined dynamic symbol of obj, or NULL. */
 void *kld_sym(const struct kld_object *obj, const char *name);
+/* kld_entry - the address of a function to call: like kld_sym, but NULL
+ * unless the symbol is a function (or untyped) and lies in the object's
+ * executable pages, which are the ones the verifier checked.  Callers
+ * jump only to what this returns. */
+void *kld_entry(const struct kld_object *obj, const char *name);
 
 /*
  * kld_addr_sym - name the address addr inside obj as "symbol+0xOFF" (the
