@@ -506,29 +506,52 @@ cmd_cp(int argc, char **argv)
 	return 0;
 }
 
+/* mkdir -p: each prefix of path in turn, front to back.  A loop, not
+ * recursion on the parent: the depth of a path is the caller's to choose
+ * (thousands of components fit in PATH_MAX), and it must not choose this
+ * program's stack use. */
+static int
+mkdir_parents(const char *path)
+{
+	char buf[4200];
+	struct krs_stat st;
+	size_t n = strlen(path);
+
+	if (n >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		if (buf[i - 1] == '/')
+			continue;	/* "//": an empty component */
+		buf[i] = '\0';
+		if (krs_mkdir(buf, 0755) == 0)
+			give(buf);
+		else if (errno != EEXIST)
+			return -1;
+		else if (krs_stat(buf, &st) != 0)
+			return -1;
+		else if ((st.st_mode & KRS_S_IFMT) != KRS_S_IFDIR) {
+			errno = i == n ? EEXIST : ENOTDIR;
+			return -1;
+		}
+		buf[i] = path[i];
+	}
+	return 0;
+}
+
 static int
 mkdir1(const char *path, int pflag)
 {
-	struct krs_stat st;
-	if (krs_mkdir(path, 0755) == 0) {
-		give(path);
-		return 0;
-	}
-	if (errno == EEXIST && pflag && krs_stat(path, &st) == 0 &&
-	    (st.st_mode & KRS_S_IFMT) == KRS_S_IFDIR)
-		return 0;
-	if (errno == ENOENT && pflag) {
-		char parent[4200];
-		size_t n = (size_t)(lastname(path) - path);
-		if (n == 0 || n >= sizeof(parent))
-			return -1;
-		memcpy(parent, path, n);
-		parent[n] = '\0';
-		if (mkdir1(parent, 1) != 0)
-			return -1;
-		return mkdir1(path, 0);
-	}
-	return -1;
+	if (pflag)
+		return mkdir_parents(path);
+	if (krs_mkdir(path, 0755) != 0)
+		return -1;
+	give(path);
+	return 0;
 }
 
 static int

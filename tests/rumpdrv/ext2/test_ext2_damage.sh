@@ -108,6 +108,23 @@ check "a clean unmount leaves it clean" sh -c \
 	"dumpe2fs -h '$img' 2>/dev/null | grep -q 'Filesystem state: *clean'"
 fsck_clean "$img" "after the clean unmount"
 
+# Depth chosen by the user: mkdir -p of 2,000 nested directories (a
+# 4,000-byte path) walks the path in a loop; recursion per component
+# overflowed the stack (exit 139).  A file in the way: EEXIST/ENOTDIR.
+mkfs -t ext2 "$img" 8M
+deep=$(i=0; while [ $i -lt 2000 ]; do printf 'd/'; i=$((i + 1)); done)
+"$KFS" "$img" mkdir -p "/$deep" > "$work/out" 2> "$work/err"
+check "mkdir -p of 2000 levels succeeds (exit $?: $(head -1 "$work/err"))" test -z "$(cat "$work/err")"
+check "the deepest directory is there" sh -c "'$KFS' '$img' ls -l '/${deep}..' | grep -q '^d.* d$'"
+"$KFS" "$img" mkdir -p "/$deep" > "$work/out" 2> "$work/err"
+check "mkdir -p again: no error when they exist" test $? -eq 0
+"$KFS" "$img" put "$work/mkfs.out" /file
+expect_fail "mkdir -p through a file" 1 "/file/x: not a directory" \
+	"$KFS" "$img" mkdir -p /file/x
+expect_fail "mkdir -p of a file" 1 "/file: file exists" \
+	"$KFS" "$img" mkdir -p /file
+fsck_clean "$img" "after deep mkdir -p"
+
 # Usage errors.
 expect_fail "unknown command" 2 "unknown command" "$KFS" "$img" frobnicate
 expect_fail "missing arguments" 2 "wrong arguments" "$KFS" "$img" get /x
