@@ -11,6 +11,10 @@
 #define VFS_NAME_MAX	255
 #define VFS_PATH_MAX	4096
 #define VFS_SYMLOOP_MAX	32
+/* Steps of a walk up through "..": no sane tree is deeper (a path of
+ * VFS_PATH_MAX bytes has at most 2048 components); more means a loop of
+ * ".." entries in a damaged image, which must end the walk, not hang it. */
+#define VFS_DOTDOT_MAX	65536
 
 /* v_iflag bits (vcache_lock). */
 #define VI_LOADING	0x1	/* vfs_loadvnode in progress */

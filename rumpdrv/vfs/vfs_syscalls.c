@@ -446,12 +446,13 @@ krs_unlink(const char *path)
 	return error ? krs_fail(error) : 0;
 }
 
-/* Is dvp fvp or below it?  Walks ".." up to the mount root (nslock held). */
+/* Is dvp fvp or below it?  Walks ".." up to the mount root (nslock held);
+ * EIO when the walk does not reach it (a ".." loop in a damaged image). */
 static int
 is_below(struct vnode *dvp, struct vnode *fvp, bool *below)
 {
 	struct vnode *vp = dvp, *up;
-	int error = 0;
+	int error = 0, steps = 0;
 	vref(vp);
 	*below = false;
 	for (;;) {
@@ -461,6 +462,13 @@ is_below(struct vnode *dvp, struct vnode *fvp, bool *below)
 		}
 		if (vnode_is_mroot(vp))
 			break;
+		if (++steps > VFS_DOTDOT_MAX) {
+			klog(LOG_ERR, "vfs: rename: \"..\" entries form a loop "
+			    "(%d steps up without reaching the mount's root): "
+			    "damaged file system", VFS_DOTDOT_MAX);
+			error = EIO;
+			break;
+		}
 		if ((error = vp->v_op->vop_lookup(vp, "..", 2, &up)) != 0)
 			break;
 		vrele(vp);

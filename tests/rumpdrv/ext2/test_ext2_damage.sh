@@ -125,6 +125,19 @@ expect_fail "mkdir -p of a file" 1 "/file: file exists" \
 	"$KFS" "$img" mkdir -p /file
 fsck_clean "$img" "after deep mkdir -p"
 
+# A ".." loop in the image (debugfs points /a/b/.. at /a/b itself): a
+# rename into it walks up to check it is not moving a directory below
+# itself; that walk ended never (the test's timeout) and now ends in EIO.
+mkfs -t ext2 "$img" 8M
+"$KFS" "$img" mkdir -p /a/b /x
+debugfs -w -R "unlink /a/b/.." "$img" > /dev/null 2>&1
+debugfs -w -R "link /a/b /a/b/.." "$img" > /dev/null 2>&1
+debugfs -R 'ls -l /a/b' "$img" 2>/dev/null > "$work/ls"
+check "debugfs made the loop (/a/b/.. is /a/b)" awk \
+	'$NF=="." {a=$1} $NF==".." {b=$1} END {exit !(a != "" && a == b)}' "$work/ls"
+expect_fail "rename into a directory whose .. loops" 1 "/x -> /a/b/x: input/output error" \
+	timeout 60 "$KFS" "$img" mv /x /a/b/x
+
 # Usage errors.
 expect_fail "unknown command" 2 "unknown command" "$KFS" "$img" frobnicate
 expect_fail "missing arguments" 2 "wrong arguments" "$KFS" "$img" get /x
