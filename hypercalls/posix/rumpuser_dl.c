@@ -4,6 +4,15 @@
  * program (for modules), then its kernel modules (link_set_modules) and
  * components (link_set_rump_components).  Objects are read from their
  * loaded dynamic sections; nothing is opened or parsed from disk.
+ *
+ * The symbols go to the kernel as NetBSD's kernel expects them
+ * (rump_kernelfsym_load -> ksyms_addsyms_explicit): in ONE call, as one
+ * table and one string table that are a private heap copy - the kernel
+ * sorts and rewrites the entries in place and keeps both pointers for its
+ * lifetime, so they are never freed - with st_value absolute (load base
+ * added) and st_name an offset into the merged string table.  Only
+ * defined global symbols are kept.  A second call would be refused by the
+ * kernel (EBUSY) and its symbols lost.
  */
 #include <elf.h>
 #include <link.h>
@@ -90,6 +99,7 @@ dlobj_lookup(const struct dlobj *o, const char *name)
 {
 	for (size_t i = 1; i < o->nsyms; i++) {
 		const ElfW(Sym) *s = &o->symtab[i];
+		/* ELF32_ST_BIND and ELF64_ST_BIND are the same: info >> 4. */
 		if (s->st_shndx == SHN_UNDEF || s->st_name >= o->strsz)
 			continue;
 		if (strcmp(o->strtab + s->st_name, name) == 0)
@@ -98,7 +108,67 @@ dlobj_lookup(const struct dlobj *o, const char *name)
 	return NULL;
 }
 
+/* The merged symbol table being built (pass 0). */
+struct symacc {
+	ElfW(Sym) *syms;
+	size_t n, cap;
+	char *str;
+	size_t slen, scap;
+	int nomem;
+};
+
+static int
+grow(void **p, size_t *cap, size_t need, size_t elsz)
+{
+	size_t n = *cap ? *cap : 256;
+	void *q;
+
+	while (n < need)
+		n *= 2;
+	if (n == *cap)
+		return 0;
+	if ((q = realloc(*p, n * elsz)) == NULL)
+		return -1;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+static void
+symacc_add_object(struct symacc *a, const struct dlobj *o)
+{
+	for (size_t i = 1; i < o->nsyms && !a->nomem; i++) {
+		const ElfW(Sym) *s = &o->symtab[i];
+		const char *name;
+		size_t nl;
+
+		/* ELF32_ST_BIND and ELF64_ST_BIND are the same: info >> 4. */
+		if (s->st_shndx == SHN_UNDEF ||
+		    ELF64_ST_BIND(s->st_info) != STB_GLOBAL ||
+		    s->st_name == 0 || s->st_name >= o->strsz)
+			continue;
+		name = o->strtab + s->st_name;
+		nl = strnlen(name, o->strsz - s->st_name);
+		if (nl == o->strsz - s->st_name)
+			continue;	/* not terminated inside the table */
+		if (grow((void **)&a->syms, &a->cap, a->n + 1,
+		    sizeof(*a->syms)) != 0 ||
+		    grow((void **)&a->str, &a->scap, a->slen + nl + 1, 1) != 0) {
+			a->nomem = 1;
+			return;
+		}
+		a->syms[a->n] = *s;
+		a->syms[a->n].st_name = (ElfW(Word))a->slen;
+		if (s->st_shndx != SHN_ABS)
+			a->syms[a->n].st_value += o->base;
+		a->n++;
+		memcpy(a->str + a->slen, name, nl + 1);
+		a->slen += nl + 1;
+	}
+}
+
 struct dlwalk {
+	struct symacc acc;
 	rump_modinit_fn modinit;
 	rump_symload_fn symload;
 	rump_compload_fn compload;
@@ -137,11 +207,8 @@ dl_visit(struct dl_phdr_info *info, size_t size, void *arg)
 		/* The rump kernel's own objects and the main program. */
 		const char *base = strrchr(o.name, '/');
 		base = base ? base + 1 : o.name;
-		if (w->symload && (o.name[0] == '\0' ||
-		    strncmp(base, "librump", 7) == 0))
-			w->symload((void *)(uintptr_t)o.symtab,
-			    o.nsyms * sizeof(ElfW(Sym)),
-			    (char *)(uintptr_t)o.strtab, o.strsz);
+		if (o.name[0] == '\0' || strncmp(base, "librump", 7) == 0)
+			symacc_add_object(&w->acc, &o);
 		return 0;
 	}
 	const char *startname = w->pass == 1 ? "__start_link_set_modules" :
@@ -180,7 +247,25 @@ rumpuser_dl_bootstrap(rump_modinit_fn domodinit, rump_symload_fn dosymload,
 	struct dlwalk w = { .modinit = domodinit, .symload = dosymload,
 	    .compload = docompload };
 
-	dl_iterate_phdr(dl_visit, &w);
+	if (dosymload != NULL) {
+		w.acc.str = malloc(1);
+		if (w.acc.str != NULL) {
+			w.acc.str[0] = '\0';	/* offset 0: the empty name */
+			w.acc.slen = w.acc.scap = 1;
+			dl_iterate_phdr(dl_visit, &w);
+		}
+		/* Without memory the kernel gets no symbols (as with
+		 * NetBSD's librumpuser): modules that need them fail to
+		 * link, and say so; the rest works. */
+		if (w.acc.str != NULL && !w.acc.nomem && w.acc.n > 0)
+			dosymload(w.acc.syms, w.acc.n * sizeof(ElfW(Sym)),
+			    w.acc.str, w.acc.slen);
+		else {
+			free(w.acc.syms);
+			free(w.acc.str);
+		}
+		/* Otherwise the kernel owns both now, for good. */
+	}
 	w.pass = 1;
 	const void *const *mstart = __start_link_set_modules;
 	const void *const *mstop = __stop_link_set_modules;
