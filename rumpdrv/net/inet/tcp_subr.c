@@ -344,14 +344,23 @@ tcp_timer_keep(struct tcpcb *tp)
 		tcp_timer_set(tp, TCPT_KEEP, TCP_KEEPIDLE_MS);
 }
 
+/* A new second's RST budget: TCP_RST_PER_SEC +- TCP_RST_JITTER. */
+static void
+tcp_rst_budget(struct tcp_stack *ts)
+{
+	ts->ts_rsts = 0;
+	ts->ts_rstlimit = TCP_RST_PER_SEC - TCP_RST_JITTER +
+	    (unsigned)(cprng_fast64() % (2 * TCP_RST_JITTER + 1));
+}
+
 void
 tcp_timer_tick(void *arg)
 {
 	struct tcp_stack *ts = arg;
 	struct netstack *ns = ts->ts_ns;
 	mutex_enter(&ns->ns_lock);
-	if (++ts->ts_ticks % (1000 / TCP_TICK_MS) == 0)
-		ts->ts_chacks = 0;
+	if (++ts->ts_ticks % (1000 / TCP_TICK_MS) == 0 || ts->ts_rstlimit == 0)
+		tcp_rst_budget(ts);
 	uint64_t now = kern_uptime_ns();
 	struct tcpcb *tp, *next;
 	for (tp = ts->ts_tcbs; tp != NULL; tp = next) {
