@@ -150,6 +150,10 @@ struct tcpcb {
 	 * SYN-ACK to a repeated SYN); uptime ns, 0: never.  See
 	 * tcp_invalid_ratelimited. */
 	uint64_t t_lastinvalid;
+	/* The timer wheel (tcp_subr.c): filed in one slot while any timer
+	 * may be set, at a time no later than the earliest (t_wwhen). */
+	struct tcpcb *t_wnext, **t_wprev;	/* t_wprev NULL: not filed */
+	uint64_t t_wwhen;
 };
 
 struct tcpstat {
@@ -179,8 +183,21 @@ struct tcpstat {
 	uint64_t tcps_sack_lostrexmit;	/* retransmissions found lost */
 };
 
+/*
+ * The timers of all connections sit on one wheel of TCP_WHEEL_SLOTS slots
+ * of TCP_TICK_MS: a connection is filed in the slot of its earliest
+ * deadline (or earlier: stopping a timer leaves it where it is), and each
+ * tick looks only at the slot that came due, so idle connections (TIME_
+ * WAIT, keepalive) cost nothing between their deadlines.  Deadlines past
+ * the wheel's span are filed modulo and passed over, once a turn (20 s).
+ */
+#define TCP_WHEEL_SLOTS		2048
+
 struct tcp_stack {
 	struct tcpcb *ts_tcbs;		/* every control block */
+	struct tcpcb *ts_wheel[TCP_WHEEL_SLOTS];
+	struct tcpcb *ts_wdue;		/* taken from the slot being run */
+	uint64_t ts_wtick;		/* next tick to run (uptime/TICK) */
 	struct inpcb *ts_pcbs;		/* bound/listening/connected PCBs */
 	struct tcpstat ts_stat;
 	uint8_t ts_isn_key[16];		/* RFC 6528 secret */
