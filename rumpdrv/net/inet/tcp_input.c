@@ -93,30 +93,6 @@ tcp_dooptions(const uint8_t *cp, int cnt, bool syn, struct tcpopt *to)
 	return 0;
 }
 
-static struct inpcb *
-tcp_lookup(struct tcp_stack *ts, uint32_t src, uint16_t sport, uint32_t dst,
-    uint16_t dport, struct inpcb **listenp)
-{
-	struct inpcb *wild = NULL;
-	for (struct inpcb *inp = ts->ts_pcbs; inp; inp = inp->inp_next) {
-		if (inp->inp_lport != dport)
-			continue;
-		if (inp->inp_fport == sport && inp->inp_faddr == src &&
-		    (inp->inp_laddr == dst || inp->inp_laddr == INADDR_ANY))
-			return inp;
-		struct tcpcb *tp = intotcpcb(inp);
-		if (inp->inp_faddr == INADDR_ANY && tp != NULL &&
-		    tp->t_state == TCPS_LISTEN) {
-			if (inp->inp_laddr == dst)
-				wild = inp;
-			else if (inp->inp_laddr == INADDR_ANY && wild == NULL)
-				wild = inp;
-		}
-	}
-	*listenp = wild;
-	return NULL;
-}
-
 /* The listener a SYN for dst:dport goes to: bound to dst, else to any. */
 static struct inpcb *
 tcp_lookup_listen(struct tcp_stack *ts, uint32_t dst, uint16_t dport)
@@ -133,6 +109,21 @@ tcp_lookup_listen(struct tcp_stack *ts, uint32_t dst, uint16_t dport)
 			wild = inp;
 	}
 	return wild;
+}
+
+/* The connection a segment belongs to, else (NULL, and *listenp) the
+ * listener for its destination, if any. */
+static struct inpcb *
+tcp_lookup(struct tcp_stack *ts, uint32_t src, uint16_t sport, uint32_t dst,
+    uint16_t dport, struct inpcb **listenp)
+{
+	for (struct inpcb *inp = ts->ts_pcbs; inp; inp = inp->inp_next)
+		if (inp->inp_lport == dport && inp->inp_fport == sport &&
+		    inp->inp_faddr == src &&
+		    (inp->inp_laddr == dst || inp->inp_laddr == INADDR_ANY))
+			return inp;
+	*listenp = tcp_lookup_listen(ts, dst, dport);
+	return NULL;
 }
 
 /*
