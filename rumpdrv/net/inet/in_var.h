@@ -69,6 +69,7 @@ struct ipstat {
 	uint64_t ips_total, ips_badsum, ips_tooshort, ips_toosmall;
 	uint64_t ips_badhlen, ips_badlen, ips_badvers, ips_badoptions;
 	uint64_t ips_badaddr;		/* martian source */
+	uint64_t ips_ownsrc;		/* our own address from a wire */
 	uint64_t ips_fragments, ips_fragdropped, ips_fragtimeout;
 	uint64_t ips_fragoverlap, ips_reassembled;
 	uint64_t ips_noproto, ips_delivered, ips_cantforward;
@@ -163,6 +164,12 @@ void in_delayed_cksum(struct mbuf *m);
 /* ip_input.c */
 void ip_input(struct ifnet *ifp, struct mbuf *m);
 bool ip_ours(struct netstack *ns, struct ifnet *ifp, uint32_t dst, bool *bcast);
+/* ip_srccheck - may a packet from src to dst arriving on ifp be
+ * answered?  IP_SRC_OK; IP_SRC_MARTIAN (RFC 1122 3.2.1.3); IP_SRC_OURS
+ * (one of our addresses, from a wire: a spoof). */
+enum { IP_SRC_OK, IP_SRC_MARTIAN, IP_SRC_OURS };
+int ip_srccheck(struct netstack *ns, struct ifnet *ifp, uint32_t src,
+    uint32_t dst);
 /* ip_checkoptions - 0 when the options area is well formed. */
 int ip_checkoptions(const uint8_t *opt, int len);
 

@@ -1,7 +1,7 @@
 /*
  * ip_input.c - IPv4 input (RFC 791, RFC 1122 3.2.1): header checks, once,
  * where packets enter (version, header length, checksum, total length,
- * martian sources); options are walked for well-formedness and otherwise
+ * martian and spoofed-own sources); options are walked for well-formedness and otherwise
  * ignored; packets not for us are dropped (forwarding is off); fragments
  * go to reassembly; the rest is handed to ICMP or UDP.  ns_lock held.
  */
@@ -20,6 +20,42 @@ ip_ours(struct netstack *ns, struct ifnet *ifp, uint32_t dst, bool *bcast)
 		return true;
 	/* Weak host model (RFC 1122 3.3.4.2): any of our addresses. */
 	return in_ifaddr_lookup(ns, dst) != NULL;
+}
+
+/*
+ * Martian sources (RFC 1122 3.2.1.3, and what Linux's fib_validate_source
+ * refuses): never answer them, or the answer goes to a broadcast, to a
+ * multicast group or to ourselves.  0.0.0.0 is allowed only to the
+ * limited broadcast (a host configuring itself, RFC 2131 4.1); 0/8 and
+ * 127/8 from a wire, and limited, directed (of any of our interfaces) and
+ * multicast sources, never.  From a wire, one of our own addresses as the
+ * source is a spoof (LAND, CVE-1999-0016): a SYN from our own address and
+ * port to itself makes every answer an input that asks for another
+ * answer, through lo0, for ever.  Only lo0 carries our own addresses.
+ */
+int
+ip_srccheck(struct netstack *ns, struct ifnet *ifp, uint32_t src,
+    uint32_t dst)
+{
+	if (src == INADDR_ANY)
+		return dst == INADDR_BROADCAST ? IP_SRC_OK : IP_SRC_MARTIAN;
+	if (src == INADDR_BROADCAST || IN_MULTICAST(src) ||
+	    (ntohl(src) >> 24) == 0)
+		return IP_SRC_MARTIAN;
+	if (ifp->if_flags & IFF_LOOPBACK)
+		return IP_SRC_OK;
+	if (IN_LOOPBACK(src))
+		return IP_SRC_MARTIAN;
+	for (int i = 0; i < NS_MAXIF; i++) {
+		struct ifnet *o = ns->ns_ifnet[i];
+		if (o == NULL)
+			continue;
+		if (o->if_addr == src)
+			return IP_SRC_OURS;
+		if (o->if_broadaddr != 0 && o->if_broadaddr == src)
+			return IP_SRC_MARTIAN;
+	}
+	return IP_SRC_OK;
 }
 
 int
@@ -116,9 +152,13 @@ ip_input(struct ifnet *ifp, struct mbuf *m)
 	}
 	if (m->m_pkthdr.len > len)
 		m_adj(m, len - m->m_pkthdr.len);	/* link-layer padding */
-	/* Martian sources (RFC 1122 3.2.1.3): never answer them. */
-	if (ip->ip_src == INADDR_BROADCAST || IN_MULTICAST(ip->ip_src) ||
-	    (IN_LOOPBACK(ip->ip_src) && !(ifp->if_flags & IFF_LOOPBACK))) {
+	switch (ip_srccheck(ns, ifp, ip->ip_src, ip->ip_dst)) {
+	case IP_SRC_OK:
+		break;
+	case IP_SRC_OURS:
+		st->ips_ownsrc++;
+		goto bad;
+	default:
 		st->ips_badaddr++;
 		goto bad;
 	}

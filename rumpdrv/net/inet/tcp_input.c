@@ -93,28 +93,66 @@ tcp_dooptions(const uint8_t *cp, int cnt, bool syn, struct tcpopt *to)
 	return 0;
 }
 
+/* The listener a SYN for dst:dport goes to: bound to dst, else to any. */
+static struct inpcb *
+tcp_lookup_listen(struct tcp_stack *ts, uint32_t dst, uint16_t dport)
+{
+	struct inpcb *wild = NULL;
+	for (struct inpcb *inp = ts->ts_pcbs; inp; inp = inp->inp_next) {
+		struct tcpcb *tp = intotcpcb(inp);
+		if (inp->inp_lport != dport || inp->inp_faddr != INADDR_ANY ||
+		    tp == NULL || tp->t_state != TCPS_LISTEN)
+			continue;
+		if (inp->inp_laddr == dst)
+			return inp;
+		if (inp->inp_laddr == INADDR_ANY && wild == NULL)
+			wild = inp;
+	}
+	return wild;
+}
+
+/* The connection a segment belongs to, else (NULL, and *listenp) the
+ * listener for its destination, if any. */
 static struct inpcb *
 tcp_lookup(struct tcp_stack *ts, uint32_t src, uint16_t sport, uint32_t dst,
     uint16_t dport, struct inpcb **listenp)
 {
-	struct inpcb *wild = NULL;
-	for (struct inpcb *inp = ts->ts_pcbs; inp; inp = inp->inp_next) {
-		if (inp->inp_lport != dport)
-			continue;
-		if (inp->inp_fport == sport && inp->inp_faddr == src &&
+	for (struct inpcb *inp = ts->ts_pcbs; inp; inp = inp->inp_next)
+		if (inp->inp_lport == dport && inp->inp_fport == sport &&
+		    inp->inp_faddr == src &&
 		    (inp->inp_laddr == dst || inp->inp_laddr == INADDR_ANY))
 			return inp;
-		struct tcpcb *tp = intotcpcb(inp);
-		if (inp->inp_faddr == INADDR_ANY && tp != NULL &&
-		    tp->t_state == TCPS_LISTEN) {
-			if (inp->inp_laddr == dst)
-				wild = inp;
-			else if (inp->inp_laddr == INADDR_ANY && wild == NULL)
-				wild = inp;
-		}
-	}
-	*listenp = wild;
+	*listenp = tcp_lookup_listen(ts, dst, dport);
 	return NULL;
+}
+
+/*
+ * May a SYN reopen the connection tp holds in TIME_WAIT (RFC 1122
+ * 4.2.2.13, RFC 6191)?  As Linux's tcp_timewait_state_process: when it
+ * passes PAWS and is newer than the old incarnation, by its sequence
+ * number (above the old RCV.NXT) or by its timestamp (above the last one
+ * seen), so no old duplicate can be taken for the new connection's.
+ */
+static bool
+tcp_timewait_reopens(const struct tcpcb *tp, uint32_t seq,
+    const struct tcpopt *to)
+{
+	bool tsok = (to->to_flags & TOF_TS) && (tp->t_flags & TF_RCVD_TSTMP);
+	if (tsok && (int32_t)(to->to_tsval - tp->ts_recent) < 0)
+		return false;		/* PAWS (RFC 7323 5.3) */
+	return SEQ_GT(seq, tp->rcv_nxt) ||
+	    (tsok && (int32_t)(to->to_tsval - tp->ts_recent) > 0);
+}
+
+bool
+tcp_invalid_ratelimited(struct tcpcb *tp)
+{
+	uint64_t now = kern_uptime_ns();
+	if (tp->t_lastinvalid != 0 && now - tp->t_lastinvalid <
+	    (uint64_t)TCP_INVALID_RATELIMIT_MS * 1000000u)
+		return true;
+	tp->t_lastinvalid = now;
+	return false;
 }
 
 /* Segments past rcv_nxt wait here, ordered, without overlaps. */
@@ -210,14 +248,13 @@ static void
 tcp_challenge_ack(struct tcpcb *tp)
 {
 	/* RFC 5961 3.2, 4.2, 5.2: tell the peer where we are; an attacker
-	 * who guessed wrong learns nothing useful.  At most
-	 * TCP_CHACK_PER_SEC per stack (RFC 5961 section 7). */
+	 * who guessed wrong learns nothing useful.  Rate-limited per
+	 * connection (RFC 5961 section 7; see TCP_INVALID_RATELIMIT_MS). */
 	struct tcp_stack *ts = tcp_stack(tp->t_socket->so_stack);
-	if (ts->ts_chacks >= TCP_CHACK_PER_SEC) {
+	if (tcp_invalid_ratelimited(tp)) {
 		ts->ts_stat.tcps_challengeack_limited++;
 		return;
 	}
-	ts->ts_chacks++;
 	ts->ts_stat.tcps_challengeack++;
 	tp->t_flags |= TF_ACKNOW;
 	tcp_output(tp);
@@ -339,6 +376,22 @@ tcp_input(struct ifnet *ifp, struct mbuf *m, int hlen)
 	struct inpcb *inp = tcp_lookup(ts, ip.ip_src, th.th_sport, ip.ip_dst,
 	    th.th_dport, &listen);
 	struct tcpcb *tp;
+	/* A new SYN for a connection in TIME_WAIT: when it is newer than
+	 * the old incarnation and someone listens, the old one goes and
+	 * the SYN opens the new one, whose sequence numbers start above
+	 * any the old one sent (as Linux: SND.NXT + 65535 + 2). */
+	bool tw_reopen = false;
+	uint32_t tw_iss = 0;
+	if (inp != NULL && (tp = intotcpcb(inp)) != NULL &&
+	    tp->t_state == TCPS_TIME_WAIT &&
+	    (flags & (TH_SYN | TH_ACK | TH_RST | TH_FIN)) == TH_SYN &&
+	    tcp_timewait_reopens(tp, seq, &to) &&
+	    (listen = tcp_lookup_listen(ts, ip.ip_dst, th.th_dport)) != NULL) {
+		tw_iss = tp->snd_nxt + 65535 + 2;
+		tw_reopen = true;
+		tcp_close(tp);
+		inp = NULL;
+	}
 	if (inp == NULL && listen == NULL)
 		goto dropwithreset;
 	if (inp == NULL) {
@@ -382,6 +435,11 @@ tcp_input(struct ifnet *ifp, struct mbuf *m, int hlen)
 		tp->rcv_nxt = seq + 1;
 		tp->iss = tcp_new_isn(ns, ip.ip_dst, th.th_dport, ip.ip_src,
 		    th.th_sport);
+		if (tw_reopen) {
+			if (SEQ_LT(tp->iss, tw_iss))
+				tp->iss = tw_iss;
+			st->tcps_timewait_reuse++;
+		}
 		tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
 		tp->snd_recover = tp->iss;
 		tp->t_state = TCPS_SYN_RECEIVED;
@@ -521,7 +579,14 @@ tcp_input(struct ifnet *ifp, struct mbuf *m, int hlen)
 	if (flags & TH_SYN) {
 syn:
 		if (tp->t_state == TCPS_SYN_RECEIVED && seq == tp->irs) {
-			/* Our SYN-ACK was lost: the peer retransmitted. */
+			/* Our SYN-ACK was lost: the peer retransmitted.  Not
+			 * more often than the rate limit (Linux: its
+			 * TCPACKSkippedSynRecv), or repeated SYNs would make
+			 * us repeat SYN-ACKs at their rate. */
+			if (tcp_invalid_ratelimited(tp)) {
+				st->tcps_ackskipped++;
+				goto drop;
+			}
 			tp->snd_nxt = tp->snd_una;
 			tp->t_flags |= TF_ACKNOW;
 			tcp_output(tp);
@@ -836,6 +901,21 @@ step6:
 dropafterack:
 	if (flags & TH_RST)
 		goto drop;
+	/*
+	 * An ACK to a segment out of the window or failing PAWS, rate-
+	 * limited per connection (RFC 5961 7), or two confused ends (or a
+	 * spoofer and us) would ACK each other for ever.  As Linux's
+	 * tcp_oow_rate_limited, what occupies sequence space is always
+	 * answered: a retransmission of data or a FIN whose ACK was lost,
+	 * or a zero-window probe, all at or below RCV.NXT; but only within
+	 * a receive buffer of it, where a peer's can be.
+	 */
+	if (!((dlen > 0 || (flags & TH_FIN)) && SEQ_LEQ(seq, tp->rcv_nxt) &&
+	    SEQ_GEQ(seq, tp->rcv_nxt - (uint32_t)tp->t_socket->so_rcv.sb_hiwat -
+	    65535u)) && tcp_invalid_ratelimited(tp)) {
+		st->tcps_ackskipped++;
+		goto drop;
+	}
 	tp->t_flags |= TF_ACKNOW;
 	tcp_output(tp);
 	goto drop;
@@ -844,6 +924,15 @@ dropwithreset:
 	if (flags & TH_RST)
 		goto drop;
 	st->tcps_noport++;
+	/* The stack's RST budget (see TCP_RST_PER_SEC). */
+	if (!(ifp->if_flags & IFF_LOOPBACK)) {
+		if (ts->ts_rsts >= (ts->ts_rstlimit != 0 ? ts->ts_rstlimit :
+		    TCP_RST_PER_SEC)) {
+			st->tcps_rstlimited++;
+			goto drop;
+		}
+		ts->ts_rsts++;
+	}
 	if (flags & TH_ACK)
 		tcp_respond(ns, ip.ip_dst, ip.ip_src, th.th_dport, th.th_sport,
 		    ack, 0, TH_RST, 0);

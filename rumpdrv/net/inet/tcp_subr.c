@@ -2,8 +2,9 @@
  * tcp_subr.c - TCP control blocks, initial sequence numbers (RFC 6528:
  * a 4-microsecond clock plus SipHash-2-4 of the connection's addresses
  * under a per-stack secret), segments sent without a connection (RST,
- * challenge ACKs), the RTO estimator (RFC 6298) and the timers, run every
- * TCP_TICK_MS by one callout per stack.  ns_lock held except in the tick.
+ * challenge ACKs), the RTO estimator (RFC 6298) and the timers, on a
+ * wheel turned every TCP_TICK_MS by one callout per stack.  ns_lock held
+ * except in the tick.
  */
 #include "net/inet/tcp_var.h"
 
@@ -111,10 +112,52 @@ tcp_newtcpcb(struct netstack *ns, struct socket *so, struct inpcb *inp)
 	return tp;
 }
 
+#define TCP_TICK_NS	((uint64_t)TCP_TICK_MS * 1000000u)
+
+static void
+tcp_wheel_unlink(struct tcpcb *tp)
+{
+	if (tp->t_wprev == NULL)
+		return;
+	*tp->t_wprev = tp->t_wnext;
+	if (tp->t_wnext != NULL)
+		tp->t_wnext->t_wprev = tp->t_wprev;
+	tp->t_wnext = NULL;
+	tp->t_wprev = NULL;
+}
+
+static void
+tcp_wheel_insert(struct tcpcb **head, struct tcpcb *tp)
+{
+	tp->t_wnext = *head;
+	if (*head != NULL)
+		(*head)->t_wprev = &tp->t_wnext;
+	*head = tp;
+	tp->t_wprev = head;
+}
+
+/* File tp so the wheel looks at it no later than when (uptime ns). */
+static void
+tcp_wheel_file(struct tcpcb *tp, uint64_t when)
+{
+	struct tcp_stack *ts = tcp_stack(tp->t_socket->so_stack);
+	if (tp->t_wprev != NULL) {
+		if (tp->t_wwhen <= when)
+			return;		/* looked at early enough already */
+		tcp_wheel_unlink(tp);
+	}
+	uint64_t tick = (when + TCP_TICK_NS - 1) / TCP_TICK_NS;
+	if (tick < ts->ts_wtick)
+		tick = ts->ts_wtick;	/* due: the next tick run */
+	tp->t_wwhen = when;
+	tcp_wheel_insert(&ts->ts_wheel[tick % TCP_WHEEL_SLOTS], tp);
+}
+
 void
 tcp_timer_set(struct tcpcb *tp, int which, unsigned ms)
 {
 	tp->t_timer[which] = kern_uptime_ns() + (uint64_t)ms * 1000000u;
+	tcp_wheel_file(tp, tp->t_timer[which]);
 	if (which == TCPT_REXMT)
 		tcp_tlp_arm(tp);
 }
@@ -155,6 +198,7 @@ tcp_tlp_arm(struct tcpcb *tp)
 	    (tp->t_timer[TCPT_REXMT] != 0 && when >= tp->t_timer[TCPT_REXMT]))
 		return;
 	tp->t_timer[TCPT_TLP] = when;
+	tcp_wheel_file(tp, when);
 }
 
 void
@@ -241,6 +285,7 @@ tcp_close(struct tcpcb *tp)
 	struct tcp_stack *ts = tcp_stack(so->so_stack);
 	ts->ts_stat.tcps_closed++;
 	tcp_unlink(tp);
+	tcp_wheel_unlink(tp);
 	m_freem_list(tp->t_segq);
 	struct inpcb *inp = tp->t_inpcb;
 	kmem_free(inp, sizeof(*inp));
@@ -344,46 +389,94 @@ tcp_timer_keep(struct tcpcb *tp)
 		tcp_timer_set(tp, TCPT_KEEP, TCP_KEEPIDLE_MS);
 }
 
+/* A new second's RST budget: TCP_RST_PER_SEC +- TCP_RST_JITTER. */
+static void
+tcp_rst_budget(struct tcp_stack *ts)
+{
+	ts->ts_rsts = 0;
+	ts->ts_rstlimit = TCP_RST_PER_SEC - TCP_RST_JITTER +
+	    (unsigned)(cprng_fast64() % (2 * TCP_RST_JITTER + 1));
+}
+
+/*
+ * A connection the wheel came to: run its first expired timer (one per
+ * tick, as each may free it), after filing it again for the rest.
+ */
+static void
+tcp_timer_run(struct tcpcb *tp, uint64_t now)
+{
+	struct tcp_stack *ts = tcp_stack(tp->t_socket->so_stack);
+	int due = -1;
+	uint64_t next = 0;
+	for (int i = 0; i < TCPT_NTIMERS; i++) {
+		uint64_t t = tp->t_timer[i];
+		if (t == 0)
+			continue;
+		if (t <= now && due < 0) {
+			due = i;
+			continue;
+		}
+		if (next == 0 || t < next)
+			next = t;
+	}
+	if (next != 0)
+		tcp_wheel_file(tp, next);
+	if (due < 0)
+		return;
+	tp->t_timer[due] = 0;
+	switch (due) {
+	case TCPT_REXMT:
+		tcp_timer_rexmt(tp);
+		break;
+	case TCPT_PERSIST:
+		tcp_timer_persist(tp);
+		break;
+	case TCPT_DELACK:
+		ts->ts_stat.tcps_delack++;
+		tp->t_flags |= TF_ACKNOW;
+		tcp_output(tp);
+		break;
+	case TCPT_2MSL:
+		tcp_close(tp);
+		break;
+	case TCPT_KEEP:
+		tcp_timer_keep(tp);
+		break;
+	case TCPT_TLP:
+		tcp_tlp_send(tp);
+		break;
+	}
+}
+
 void
 tcp_timer_tick(void *arg)
 {
 	struct tcp_stack *ts = arg;
 	struct netstack *ns = ts->ts_ns;
 	mutex_enter(&ns->ns_lock);
-	if (++ts->ts_ticks % (1000 / TCP_TICK_MS) == 0)
-		ts->ts_chacks = 0;
+	if (++ts->ts_ticks % (1000 / TCP_TICK_MS) == 0 || ts->ts_rstlimit == 0)
+		tcp_rst_budget(ts);
 	uint64_t now = kern_uptime_ns();
-	struct tcpcb *tp, *next;
-	for (tp = ts->ts_tcbs; tp != NULL; tp = next) {
-		next = tp->t_next;
-		for (int i = 0; i < TCPT_NTIMERS; i++) {
-			if (tp->t_timer[i] == 0 || tp->t_timer[i] > now)
-				continue;
-			tp->t_timer[i] = 0;
-			switch (i) {
-			case TCPT_REXMT:
-				tcp_timer_rexmt(tp);
-				break;
-			case TCPT_PERSIST:
-				tcp_timer_persist(tp);
-				break;
-			case TCPT_DELACK:
-				ts->ts_stat.tcps_delack++;
-				tp->t_flags |= TF_ACKNOW;
-				tcp_output(tp);
-				break;
-			case TCPT_2MSL:
-				tcp_close(tp);
-				break;
-			case TCPT_KEEP:
-				tcp_timer_keep(tp);
-				break;
-			case TCPT_TLP:
-				tcp_tlp_send(tp);
-				break;
-			}
-			/* tp may be gone: look no further at it. */
-			break;
+	uint64_t last = now / TCP_TICK_NS;
+	/* Late by more than a turn: one pass over every slot does. */
+	if (ts->ts_wtick + TCP_WHEEL_SLOTS <= last)
+		ts->ts_wtick = last + 1 - TCP_WHEEL_SLOTS;
+	while (ts->ts_wtick <= last) {
+		struct tcpcb **slot = &ts->ts_wheel[ts->ts_wtick %
+		    TCP_WHEEL_SLOTS];
+		ts->ts_wtick++;
+		if (*slot == NULL)
+			continue;
+		/* Move the slot to ts_wdue, so what is filed again (in this
+		 * slot a turn later) is not met again now, and a connection
+		 * freed meanwhile just leaves the list. */
+		ts->ts_wdue = *slot;
+		ts->ts_wdue->t_wprev = &ts->ts_wdue;
+		*slot = NULL;
+		struct tcpcb *tp;
+		while ((tp = ts->ts_wdue) != NULL) {
+			tcp_wheel_unlink(tp);
+			tcp_timer_run(tp, now);
 		}
 	}
 	bool dying = ts->ts_dying;

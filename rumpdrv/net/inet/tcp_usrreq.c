@@ -338,6 +338,7 @@ tcp_stack_attach(struct netstack *ns)
 		memcpy(ts->ts_isn_key + 8, &b, 8);
 	}
 	ts->ts_ns = ns;
+	ts->ts_wtick = kern_uptime_ns() / (TCP_TICK_MS * 1000000ull);
 	ns->ns_slot[NS_SLOT_TCP] = ts;
 	callout_init(&ts->ts_timer, 0);
 	callout_setfunc(&ts->ts_timer, tcp_timer_tick, ts);

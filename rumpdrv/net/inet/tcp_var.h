@@ -145,6 +145,15 @@ struct tcpcb {
 	} t_rxrec[TCP_SACK_RXREC];
 	unsigned t_nrxrec;		/* records made (ring) */
 	uint8_t t_tlp_sent;		/* loss probes out (RFC 8985 7) */
+	/* When this connection last answered an invalid segment (an ACK
+	 * to one out of the window or failing PAWS, a challenge ACK, a
+	 * SYN-ACK to a repeated SYN); uptime ns, 0: never.  See
+	 * tcp_invalid_ratelimited. */
+	uint64_t t_lastinvalid;
+	/* The timer wheel (tcp_subr.c): filed in one slot while any timer
+	 * may be set, at a time no later than the earliest (t_wwhen). */
+	struct tcpcb *t_wnext, **t_wprev;	/* t_wprev NULL: not filed */
+	uint64_t t_wwhen;
 };
 
 struct tcpstat {
@@ -159,8 +168,10 @@ struct tcpstat {
 	uint64_t tcps_rcvackpack, tcps_rcvwinupd, tcps_badsyn, tcps_noport;
 	uint64_t tcps_fastrexmit, tcps_challengeack, tcps_rstignored;
 	uint64_t tcps_listendrop, tcps_pawsdrop, tcps_badopt, tcps_delack;
-	uint64_t tcps_timewait_reuse;
+	uint64_t tcps_timewait_reuse;	/* SYNs that reopened a TIME_WAIT */
 	uint64_t tcps_challengeack_limited;	/* not sent: RFC 5961 7 */
+	uint64_t tcps_ackskipped;	/* ACKs to invalid segments not sent */
+	uint64_t tcps_rstlimited;	/* RSTs not sent: stack's budget */
 	uint64_t tcps_sack_sndblocks;	/* SACK blocks sent (RFC 2018) */
 	uint64_t tcps_sack_rcvblocks;	/* SACK blocks received and used */
 	uint64_t tcps_sack_badblocks;	/* received blocks ignored */
@@ -172,8 +183,21 @@ struct tcpstat {
 	uint64_t tcps_sack_lostrexmit;	/* retransmissions found lost */
 };
 
+/*
+ * The timers of all connections sit on one wheel of TCP_WHEEL_SLOTS slots
+ * of TCP_TICK_MS: a connection is filed in the slot of its earliest
+ * deadline (or earlier: stopping a timer leaves it where it is), and each
+ * tick looks only at the slot that came due, so idle connections (TIME_
+ * WAIT, keepalive) cost nothing between their deadlines.  Deadlines past
+ * the wheel's span are filed modulo and passed over, once a turn (20 s).
+ */
+#define TCP_WHEEL_SLOTS		2048
+
 struct tcp_stack {
 	struct tcpcb *ts_tcbs;		/* every control block */
+	struct tcpcb *ts_wheel[TCP_WHEEL_SLOTS];
+	struct tcpcb *ts_wdue;		/* taken from the slot being run */
+	uint64_t ts_wtick;		/* next tick to run (uptime/TICK) */
 	struct inpcb *ts_pcbs;		/* bound/listening/connected PCBs */
 	struct tcpstat ts_stat;
 	uint8_t ts_isn_key[16];		/* RFC 6528 secret */
@@ -181,9 +205,27 @@ struct tcp_stack {
 	struct netstack *ts_ns;
 	bool ts_dying;
 	unsigned ts_ticks;		/* timer runs */
-	unsigned ts_chacks;		/* challenge ACKs this second */
+	unsigned ts_rsts;		/* RSTs answered this second */
+	unsigned ts_rstlimit;		/* this second's budget, jittered */
 };
-#define TCP_CHACK_PER_SEC	100	/* RFC 5961 section 7 limit */
+
+/*
+ * Replies the outside world can trigger are rate-limited (RFC 5961 7).
+ * Per connection, as Linux's net.ipv4.tcp_invalid_ratelimit (default
+ * 500 ms): one answer to an invalid segment (out-of-window or PAWS ACK,
+ * challenge ACK, SYN-ACK to a repeated SYN) per TCP_INVALID_RATELIMIT_MS.
+ * That bounds what one peer gets to 2 a second, breaks ACK loops between
+ * two confused ends, and unlike RFC 5961's global limit it leaks nothing
+ * about other connections (the global limit was CVE-2016-5696's side
+ * channel; Linux turned it off in 2022).  RSTs to segments for no
+ * connection have no connection to charge: one budget per stack,
+ * TCP_RST_PER_SEC a second as FreeBSD's icmplim (which covers its RSTs),
+ * jittered by up to TCP_RST_JITTER each second so the budget is a poor
+ * side channel too.  Nothing from lo0 is limited: it is ourselves.
+ */
+#define TCP_INVALID_RATELIMIT_MS 500
+#define TCP_RST_PER_SEC		200
+#define TCP_RST_JITTER		16
 
 static inline struct tcp_stack *
 tcp_stack(struct netstack *ns)
@@ -220,6 +262,10 @@ uint64_t siphash24(const uint8_t key[16], const void *data, size_t len);
 
 /* tcp_input.c */
 void tcp_input(struct ifnet *ifp, struct mbuf *m, int hlen);
+/* tcp_invalid_ratelimited - true when tp answered an invalid segment
+ * less than TCP_INVALID_RATELIMIT_MS ago (the answer is not sent); else
+ * notes the answer's time and returns false. */
+bool tcp_invalid_ratelimited(struct tcpcb *tp);
 /* tcp_dooptions - parse options; 0 or EINVAL (malformed). */
 struct tcpopt {
 	int to_flags;

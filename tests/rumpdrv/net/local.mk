@@ -53,6 +53,19 @@ tests_rumpdrv_net_test_net_tcp_LDFLAGS = $(NET_TLINK)
 tests_rumpdrv_net_test_net_tcp_LDADD = $(NET_TLIBS)
 tests_rumpdrv_net_test_net_tcp_DEPENDENCIES = $(NET_TDEPS)
 
+# Hostile Linux peers (spoofed sources, floods, connection-per-request
+# from one port) against a KRANK stack on a tap, in a private namespace.
+# net_attack is a plain Linux program (crafted segments, counting).
+check_PROGRAMS += tests/rumpdrv/net/net_guard_peer tests/rumpdrv/net/net_attack
+TESTS += tests/rumpdrv/net/test_net_guard.sh
+EXTRA_DIST += tests/rumpdrv/net/test_net_guard.sh
+tests_rumpdrv_net_net_guard_peer_SOURCES = tests/rumpdrv/net/net_guard_peer.c
+tests_rumpdrv_net_net_guard_peer_CPPFLAGS = $(RDTEST_CPPFLAGS)
+tests_rumpdrv_net_net_guard_peer_LDFLAGS = $(NET_TLINK)
+tests_rumpdrv_net_net_guard_peer_LDADD = $(NET_TLIBS)
+tests_rumpdrv_net_net_guard_peer_DEPENDENCIES = $(NET_TDEPS)
+tests_rumpdrv_net_net_attack_SOURCES = tests/rumpdrv/net/net_attack.c
+
 # Benchmark (built, never run by make check): tests/bench/bench_net.
 noinst_PROGRAMS += tests/bench/bench_net
 tests_bench_bench_net_SOURCES = tests/bench/bench_net.c
