@@ -192,6 +192,7 @@ static const struct {
 	{ "metrics", krk_ctl_cmd_metrics },
 	{ "capture", krk_ctl_cmd_capture },
 	{ "version", krk_ctl_cmd_version },
+	{ "attach", krk_ctl_cmd_attach },
 };
 
 void
@@ -235,7 +236,7 @@ krk_ctl_serve(int fd)
 	if (fn == NULL) {
 		snprintf(err, sizeof(err), "%.64s: no such command (ps top spawn "
 		    "kill wait restart ifconfig netstat mounts df log metrics "
-		    "capture version)", argv[0]);
+		    "capture version attach)", argv[0]);
 		send_error(fd, err);
 		return;
 	}
