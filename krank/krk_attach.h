@@ -7,9 +7,11 @@
  * Per attachment: a krs_ctx for the peer (SO_PEERCRED uid/gid), a
  * krq_sclient (region + server threads) whose memfd goes to the peer with
  * SCM_RIGHTS after "ok\n", and the connection held open for the
- * attachment's life: when the peer closes it (or dies), KRANK stops the
- * server threads, calls close, and destroys the context.  A client cut
- * off for abuse has its connection closed too.
+ * attachment's life by a thread of its own (an attachment does not take
+ * one of the control socket's service slots): when the peer closes it
+ * (or dies), KRANK stops the server threads, calls close, and destroys
+ * the context.  A client cut off for abuse has its connection closed too,
+ * and krk_ctl_stop ends every attachment before it returns.
  */
 #ifndef KRK_ATTACH_H
 #define KRK_ATTACH_H
@@ -44,5 +46,8 @@ struct krk_attach_ops {
 void krk_ctl_set_attach(const struct krk_attach_ops *ops);
 /* krk_ctl_attach_count - attachments alive now. */
 unsigned krk_ctl_attach_count(void);
+/* krk_ctl_attach_drain - wait until every attachment has ended (each
+ * notices krk_ctl_stopping within 200 ms); krk_ctl_stop calls it. */
+void krk_ctl_attach_drain(void);
 
 #endif

@@ -31,6 +31,7 @@
 #include "krk.h"
 #include "krk_ctl_proto.h"
 #include "krk_ctl_int.h"
+#include "krk_attach.h"
 
 #define CTL_MAX_CLIENTS	16
 /* Service threads' stacks: KRANK may mlockall, so 16 default 8 MiB stacks
@@ -583,6 +584,7 @@ krk_ctl_stop(void)
 		pthread_cond_wait(&ctl.idle, &ctl.lock);
 	ctl.running = false;
 	pthread_mutex_unlock(&ctl.lock);
+	krk_ctl_attach_drain();		/* they see stopping within 200 ms */
 	close(ctl.lfd);
 	close(ctl.wake[0]);
 	close(ctl.wake[1]);

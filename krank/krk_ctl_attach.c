@@ -6,8 +6,10 @@
  * with krk_ctl_set_attach; this file only does the plumbing.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,11 +20,29 @@
 #include "krk_attach.h"
 #include "krk_ctl_int.h"
 
-/* reg_lock protects reg and has_reg; attached is atomic. */
+#ifdef __SANITIZE_ADDRESS__
+#define HOLD_STACK	(1u << 20)
+#else
+#define HOLD_STACK	(256u << 10)
+#endif
+
+/* reg_lock protects reg, has_reg and attached (idle: attached fell). */
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t idle = PTHREAD_COND_INITIALIZER;
 static struct krk_attach_ops reg;
 static bool has_reg;
 static unsigned attached;
+
+/* One attachment, owned by its holder thread once "ok" went out. */
+struct attachment {
+	int fd;				/* a dup of the control connection */
+	int pid;
+	unsigned id;			/* krq-N */
+	struct krq_sclient *c;
+	struct krs_ctx *ctx;
+	void (*close)(void *);
+	void *arg;
+};
 
 void
 krk_ctl_set_attach(const struct krk_attach_ops *ops)
@@ -37,7 +57,19 @@ krk_ctl_set_attach(const struct krk_attach_ops *ops)
 unsigned
 krk_ctl_attach_count(void)
 {
-	return __atomic_load_n(&attached, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&reg_lock);
+	unsigned n = attached;
+	pthread_mutex_unlock(&reg_lock);
+	return n;
+}
+
+void
+krk_ctl_attach_drain(void)
+{
+	pthread_mutex_lock(&reg_lock);
+	while (attached > 0)
+		pthread_cond_wait(&idle, &reg_lock);
+	pthread_mutex_unlock(&reg_lock);
 }
 
 static void
@@ -92,6 +124,35 @@ hold(int fd, struct krq_sclient *c)
 			return "client closed";
 		/* Bytes after the request mean nothing; they are dropped. */
 	}
+}
+
+static void
+attachment_end(struct attachment *a, const char *why, bool close_fd)
+{
+	krq_sclient_destroy(a->c);
+	if (a->close != NULL)
+		a->close(a->arg);
+	krs_ctx_destroy(a->ctx);
+	if (close_fd)
+		close(a->fd);
+	krk_log(KRK_LOG_INFO, "ctl: attach: pid %d: krq-%u ended (%s)", a->pid,
+	    a->id, why);
+	free(a);
+	pthread_mutex_lock(&reg_lock);
+	attached--;
+	pthread_cond_broadcast(&idle);
+	pthread_mutex_unlock(&reg_lock);
+}
+
+static void *
+holder_main(void *arg)
+{
+	struct attachment *a = arg;
+	char name[16];
+	snprintf(name, sizeof(name), "krank-att-%u", a->id % 10000u);
+	pthread_setname_np(pthread_self(), name);
+	attachment_end(a, hold(a->fd, a->c), true);
+	return NULL;
 }
 
 int
@@ -159,16 +220,46 @@ krk_ctl_cmd_attach(struct krk_ctl_req *r)
 	close(memfd);
 	struct krq_sclient_stats st;
 	krq_sclient_stats(c, &st);
-	__atomic_add_fetch(&attached, 1, __ATOMIC_RELAXED);
+	struct attachment *a = malloc(sizeof(*a));
+	if (a != NULL) {
+		*a = (struct attachment){ .fd = -1, .pid = (int)cr.pid,
+		    .id = st.id, .c = c, .ctx = ctx, .close = ops.close,
+		    .arg = arg };
+		pthread_mutex_lock(&reg_lock);
+		attached++;
+		pthread_mutex_unlock(&reg_lock);
+	}
 	krk_log(KRK_LOG_INFO, "ctl: attach: pid %d uid %u: krq-%u, %u rings",
 	    (int)cr.pid, (unsigned)cr.uid, st.id, cfg.nrings);
-	const char *why = sent ? hold(r->fd, c) : "the memfd could not be sent";
-	krq_sclient_destroy(c);
-	if (ops.close != NULL)
-		ops.close(arg);
-	krs_ctx_destroy(ctx);
-	__atomic_sub_fetch(&attached, 1, __ATOMIC_RELAXED);
-	krk_log(KRK_LOG_INFO, "ctl: attach: pid %d: krq-%u ended (%s)",
-	    (int)cr.pid, st.id, why);
+	/* The connection lives on in a holder thread of its own, so the
+	 * attachment does not keep one of the control socket's service
+	 * slots (krankctl would be turned away after a few attachments).
+	 * The service thread's close of its descriptor ends only its
+	 * sending side; the holder's dup still sees the peer close. */
+	pthread_t th;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&at, HOLD_STACK);
+	if (a != NULL && sent &&
+	    (a->fd = fcntl(r->fd, F_DUPFD_CLOEXEC, 0)) >= 0 &&
+	    pthread_create(&th, &at, holder_main, a) == 0) {
+		pthread_attr_destroy(&at);
+		return 0;
+	}
+	pthread_attr_destroy(&at);
+	/* No holder: hold here (or end at once when the fd went nowhere). */
+	if (a == NULL) {
+		krq_sclient_destroy(c);
+		if (ops.close != NULL)
+			ops.close(arg);
+		krs_ctx_destroy(ctx);
+		return 0;
+	}
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = r->fd;
+	attachment_end(a, sent ? hold(r->fd, c) : "the memfd could not be sent",
+	    false);
 	return 0;
 }

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -103,6 +105,22 @@ roundtrips(struct krq *q, unsigned n)
 	return 0;
 }
 
+/* `version` over the control socket answers "ok". */
+static bool
+ctl_version(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	snprintf(a.sun_path, sizeof(a.sun_path), "%.100s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+		return false;
+	char buf[64];
+	bool ok = send(fd, "version\0\0", 9, MSG_NOSIGNAL) == 9 &&
+	    recv(fd, buf, 3, MSG_WAITALL) == 3 && memcmp(buf, "ok\n", 3) == 0;
+	close(fd);
+	return ok;
+}
+
 static bool
 wait_count(unsigned want, unsigned ms)
 {
@@ -184,6 +202,29 @@ main(void)
 		    "shared area, unmap ends it\n");
 	}
 
+	/* More attachments than the control socket has service slots (16):
+	 * each is held by a thread of its own, and krankctl still gets in. */
+	enum { MANY = 20 };
+	struct krq *qs[MANY];
+	int nq = 0;
+	for (; nq < MANY; nq++) {
+		if ((e = krq_attach(path, 1, &qs[nq])) != 0) {
+			CHECK(0, "attachment %d: %s (%s)", nq, strerror(e),
+			    krq_attach_error());
+			break;
+		}
+	}
+	for (int i = 0; i < nq; i++)
+		CHECK(roundtrips(qs[i], 50) == 0, "attachment %d round trips", i);
+	CHECK(krk_ctl_attach_count() == (unsigned)nq, "%u attachments",
+	    krk_ctl_attach_count());
+	CHECK(ctl_version(path), "a control request beside %d attachments", nq);
+	for (int i = 0; i < nq; i++)
+		krq_unmap(qs[i]);
+	CHECK(wait_count(0, 5000), "all %d ended", nq);
+	printf("ok: %d attachments at once (more than the 16 control slots), "
+	    "a control request still answered\n", nq);
+
 	/* A forked client process that dies without unmapping. */
 	fflush(stdout);
 	pid_t pid = fork();
@@ -202,8 +243,8 @@ main(void)
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "forked client: status %#x", status);
 	CHECK(wait_count(0, 5000), "the client's death ends the attachment");
-	CHECK(__atomic_load_n(&opens, __ATOMIC_SEQ_CST) == 2 &&
-	    __atomic_load_n(&closes, __ATOMIC_SEQ_CST) == 2,
+	CHECK(__atomic_load_n(&opens, __ATOMIC_SEQ_CST) == 2 + MANY &&
+	    __atomic_load_n(&closes, __ATOMIC_SEQ_CST) == 2 + MANY,
 	    "opens %d closes %d", opens, closes);
 	printf("ok: a forked client attached (4 rings by default), 2000 round "
 	    "trips, its death ended the attachment\n");
