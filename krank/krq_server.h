@@ -52,6 +52,20 @@ struct krq_server_cfg {
 #define KRQ_DEFAULT_SPIN_NS	50000
 #define KRQ_DEFAULT_MAX_BAD	16
 
+/*
+ * krq_area_check - [off, off + len) lies inside a buffer area of area_len
+ * bytes (no overflow).  Offsets and lengths in requests come from the
+ * client: check each once, where it is decoded.  The area's bytes stay
+ * writable by the client while KRANK uses them: copy what steers KRANK
+ * (lengths, offsets, names) before checking it; bulk data (a write's
+ * payload, a read's destination) may be used in place.
+ */
+static inline bool
+krq_area_check(size_t area_len, uint64_t off, uint64_t len)
+{
+	return off <= area_len && len <= area_len - off;
+}
+
 struct krq_sclient;
 
 /*
