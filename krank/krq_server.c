@@ -251,7 +251,13 @@ pair_pass(struct krq_spair *p, krq_serve_fn *fn, void *arg, bool *fullp)
 	}
 	uint32_t done = 0;
 	while (done < n) {
-		int64_t room = pair_resp_room(p);
+		/* Room by what we last saw of the client's tail; the tail's
+		 * line is fetched (and checked) only when that is not enough,
+		 * so a client that keeps up costs no transfer of it. */
+		int64_t room = (int64_t)c->nslots -
+		    (p->resp_head - p->resp_tail_seen);
+		if (room < (int64_t)(n - done))
+			room = pair_resp_room(p);
 		if (room < 0)
 			return -1;
 		if (room == 0) {
