@@ -291,6 +291,10 @@ pair_wait(struct krq_spair *p)
 	struct krq_sclient *c = p->c;
 	uint32_t tail = p->req_tail;
 
+	/* Idle: check the client's response tail now (the hot path reads
+	 * it only when it needs room), so abuse of it is seen promptly. */
+	if (pair_resp_room(p) < 0)
+		return;
 	if (c->spin_ns > 0 && p->spurious_run == 0) {
 		uint64_t end = krq_now_ns() + (uint64_t)c->spin_ns;
 		for (unsigned i = 1;; i++) {
