@@ -81,15 +81,18 @@ krq_bell_ring(struct krq_ring_ctl *ctl)
 		krq_futex_wake(&ctl->bell, true);
 }
 
-/* The consumer's announcement; true when it may sleep (head unchanged
- * after the announcement), else the bell is cleared again. */
+/* The consumer's announcement; true when it may sleep (its next slot,
+ * message idx, still not published after the announcement), else the
+ * bell is cleared again.  The producer stores the tag before its fence
+ * and bell load, so one of the two sees the other. */
 static inline bool
-krq_bell_announce(struct krq_ring_ctl *ctl, uint32_t seen_head)
+krq_bell_announce(struct krq_ring_ctl *ctl, const struct krq_slot *next,
+    uint32_t idx)
 {
 	atomic_store_explicit(KRQ_ATOMIC(&ctl->bell), KRQ_BELL_SLEEPING,
 	    memory_order_seq_cst);
-	if (atomic_load_explicit(KRQ_ATOMIC(&ctl->head),
-	    memory_order_seq_cst) != seen_head) {
+	atomic_thread_fence(memory_order_seq_cst);
+	if (krq_slot_ready(next, idx)) {
 		atomic_store_explicit(KRQ_ATOMIC(&ctl->bell), KRQ_BELL_AWAKE,
 		    memory_order_relaxed);
 		return false;

@@ -205,8 +205,10 @@ krq_commit(struct krq *q, unsigned ring, size_t len)
 	struct krq_cring *cr = &q->rings[ring];
 	struct krq_slot *s = krq_slot_at(cr->req, q->slot_size, cr->req_head,
 	    q->mask);
-	s->len = (uint32_t)len;
-	s->flags = 0;
+	__atomic_store_n(&s->len, (uint32_t)len, __ATOMIC_RELAXED);
+	/* The tag publishes the message (krq_layout.h), then the head. */
+	__atomic_store_n(&s->flags, KRQ_SLOT_TAG(cr->req_head),
+	    __ATOMIC_RELEASE);
 	cr->reserved = 0;
 	cr->req_head++;
 	__atomic_store_n(&cr->req->head, cr->req_head, __ATOMIC_RELEASE);
@@ -242,15 +244,12 @@ static int
 take_one(struct krq *q, struct krq_cring *cr, void *buf, size_t cap,
     size_t *lenp)
 {
-	uint32_t head = __atomic_load_n(&cr->resp->head, __ATOMIC_ACQUIRE);
-	if (head == cr->resp_tail)
-		return EAGAIN;
-	if (head - cr->resp_tail > cr->req_head - cr->resp_tail)
-		return EPROTO;		/* more responses than requests */
 	struct krq_slot *s = krq_slot_at(cr->resp, q->slot_size, cr->resp_tail,
 	    q->mask);
+	uint32_t flags = __atomic_load_n(&s->flags, __ATOMIC_ACQUIRE);
+	if ((flags & KRQ_SLOT_TAG_MASK) != KRQ_SLOT_TAG(cr->resp_tail))
+		return EAGAIN;
 	uint32_t len = __atomic_load_n(&s->len, __ATOMIC_RELAXED);
-	uint32_t flags = __atomic_load_n(&s->flags, __ATOMIC_RELAXED);
 	if (len > q->cap)
 		return EPROTO;
 	*lenp = len;
@@ -279,26 +278,34 @@ krq_take(struct krq *q, unsigned ring, void *buf, size_t cap, size_t *lenp,
 	if (timeout_ns == 0)
 		return q_dead(q) ? EPIPE : EAGAIN;
 
-	uint64_t start = krq_now_ns();
-	uint64_t deadline = timeout_ns < 0 ? UINT64_MAX :
-	    start + (uint64_t)timeout_ns;
-	uint64_t spin_end = start + q->spin_ns;
-	if (spin_end > deadline)
-		spin_end = deadline;
-	/* Spin on the head's line: no system call while KRANK answers
-	 * within the budget. */
+	/* Spin on the next response slot's line: no system call while
+	 * KRANK answers within the budget.  The clock is first read after
+	 * 256 turns (one read may cost 100 ns under a hypervisor), so the
+	 * budgets start that late. */
+	const struct krq_slot *next = krq_slot_at(cr->resp, q->slot_size,
+	    cr->resp_tail, q->mask);
+	uint64_t deadline = UINT64_MAX, spin_end = 0;
 	for (unsigned i = 1; q->spin_ns > 0; i++) {
-		if (__atomic_load_n(&cr->resp->head, __ATOMIC_RELAXED) !=
-		    cr->resp_tail)
+		if (krq_slot_ready(next, cr->resp_tail))
 			return take_one(q, cr, buf, cap, lenp);
 		krq_cpu_relax();
-		if ((i & 63) == 0) {
-			if (krq_now_ns() >= spin_end)
+		if ((i & 255) == 0) {
+			uint64_t now = krq_now_ns();
+			if (spin_end == 0) {
+				if (timeout_ns > 0)
+					deadline = now + (uint64_t)timeout_ns;
+				spin_end = now + q->spin_ns;
+				if (spin_end > deadline)
+					spin_end = deadline;
+			} else if (now >= spin_end) {
 				break;
+			}
 			if (q_dead(q))
 				return EPIPE;
 		}
 	}
+	if (spin_end == 0 && timeout_ns > 0)
+		deadline = krq_now_ns() + (uint64_t)timeout_ns;
 	for (;;) {
 		e = take_one(q, cr, buf, cap, lenp);
 		if (e != EAGAIN)
@@ -308,7 +315,7 @@ krq_take(struct krq *q, unsigned ring, void *buf, size_t cap, size_t *lenp,
 		uint64_t now = krq_now_ns();
 		if (now >= deadline)
 			return ETIMEDOUT;
-		if (!krq_bell_announce(cr->resp, cr->resp_tail))
+		if (!krq_bell_announce(cr->resp, next, cr->resp_tail))
 			continue;
 		int64_t left = deadline == UINT64_MAX ? -1 :
 		    (int64_t)(deadline - now);

@@ -11,18 +11,27 @@
  * A ring is a control block (head, tail, bell: one cache line each) and
  * nslots fixed-size slots (struct krq_slot + data).  Single producer,
  * single consumer; head and tail are free-running u32 indices (slot =
- * index & (nslots - 1)), published with release and read with acquire.
- * Request ring: the client produces, KRANK consumes; response ring the
- * reverse.  KRANK never reads back the fields it writes (its own copies
- * are authoritative) and checks every field the client writes.
+ * index & (nslots - 1)).  Request ring: the client produces, KRANK
+ * consumes; response ring the reverse.  KRANK never reads back the fields
+ * it writes (its own copies are authoritative) and checks every field the
+ * client writes.
+ *
+ * Publishing message i: the producer writes data and len, then stores
+ * flags with the slot's tag KRQ_SLOT_TAG(i) (release), then head = i + 1
+ * (release).  The consumer takes slot i when its tag says i (acquire):
+ * it spins on the slot's own line, so a small message costs one
+ * cache-line transfer, as a bare ping-pong does, not two (head, then the
+ * slot).  head is what batching, the doorbell and the abuse checks use:
+ * it never leads the consumer's tail by more than nslots, and lags it by
+ * at most one message (the tag is stored before head).
  *
  * Doorbell (one per ring, the consumer's): the consumer spins, then stores
- * KRQ_BELL_SLEEPING into bell, re-checks head and futex-waits on bell
- * (a shared futex: both processes map the word).  The producer, after
- * publishing head, fences and reads bell; only when it sees SLEEPING does
- * it exchange it to AWAKE and FUTEX_WAKE (the exchange makes a wait that
- * has not started yet return at once: no lost wake-up).  A spinning
- * consumer costs the producer no system call.
+ * KRQ_BELL_SLEEPING into bell, re-checks the tag of its next slot and
+ * futex-waits on bell (a shared futex: both processes map the word).  The
+ * producer, after publishing, fences and reads bell; only when it sees
+ * SLEEPING does it exchange it to AWAKE and FUTEX_WAKE (the exchange makes
+ * a wait that has not started yet return at once: no lost wake-up).  A
+ * spinning consumer costs the producer no system call.
  */
 #ifndef KRQ_LAYOUT_H
 #define KRQ_LAYOUT_H
@@ -51,9 +60,14 @@
 #define KRQ_BELL_AWAKE		0u
 #define KRQ_BELL_SLEEPING	1u
 
-/* Slot flags of responses. */
-#define KRQ_SLOT_REJECTED	0x1u	/* KRANK refused the request as
-					   malformed (and counted it) */
+/* Slot flags: the low 8 bits are flags, the high 24 the tag of the
+ * message that last filled the slot ((index + 1) mod 2^24: never equal to
+ * a stale tag of the same slot, as nslots <= 4096). */
+#define KRQ_SLOT_REJECTED	0x1u	/* response: KRANK refused the request
+					   as malformed (and counted it) */
+#define KRQ_SLOT_FLAG_MASK	0xffu
+#define KRQ_SLOT_TAG_MASK	0xffffff00u
+#define KRQ_SLOT_TAG(idx)	((((uint32_t)(idx) + 1u) & 0xffffffu) << 8)
 
 #define KRQ_REASON_MAX		192
 
@@ -87,7 +101,7 @@ struct krq_ring_ctl {
 
 struct krq_slot {
 	uint32_t len;			/* bytes of data */
-	uint32_t flags;			/* requests: 0; responses: KRQ_SLOT_* */
+	uint32_t flags;			/* KRQ_SLOT_TAG | KRQ_SLOT_* flags */
 	unsigned char data[];		/* slot_size - KRQ_SLOT_HDR bytes */
 };
 #define KRQ_SLOT_HDR		8
@@ -105,6 +119,7 @@ _Static_assert(offsetof(struct krq_ring_ctl, tail) == KRQ_LINE, "ctl tail");
 _Static_assert(offsetof(struct krq_ring_ctl, bell) == 2 * KRQ_LINE, "ctl bell");
 _Static_assert(sizeof(struct krq_slot) == KRQ_SLOT_HDR, "krq_slot header");
 _Static_assert((KRQ_MAX_SLOTS & (KRQ_MAX_SLOTS - 1)) == 0, "max slots pow2");
+_Static_assert(KRQ_MAX_SLOTS < (1u << 24), "tags tell laps apart");
 
 /* The geometry for nrings/nslots/slot_size/area_len (unchecked inputs
  * within the limits above): both sides compute it, the client compares. */
@@ -136,6 +151,15 @@ krq_slot_at(struct krq_ring_ctl *ctl, uint32_t slot_size, uint32_t idx,
 {
 	return (struct krq_slot *)((char *)ctl + KRQ_RING_CTL_SIZE +
 	    (uint64_t)(idx & mask) * slot_size);
+}
+
+/* krq_slot_ready - slot holds message idx (its tag, read with acquire:
+ * the data and len written before it are visible). */
+static inline int
+krq_slot_ready(const struct krq_slot *s, uint32_t idx)
+{
+	uint32_t f = __atomic_load_n(&s->flags, __ATOMIC_ACQUIRE);
+	return (f & KRQ_SLOT_TAG_MASK) == KRQ_SLOT_TAG(idx);
 }
 
 #endif

@@ -7,9 +7,10 @@
  * the slot's capacity, every pass must serve at most what a ring holds,
  * and nothing may be read or written outside the region (ASan).
  *
- * Input: records "off_lo off_hi n data[n] act": write data at offset off
- * of the ring area (wrapped, clipped), then when act & 1 run a pass of
- * ring pair (act >> 1) & 1.  At the end both pairs get a pass.
+ * Requests are published by their slot tags (krq_layout.h), which the
+ * seeds set.  Input: records "off_lo off_hi n data[n] act": write data at
+ * offset off of the ring area (wrapped, clipped), then when act & 1 run a
+ * pass of ring pair (act >> 1) & 1.  At the end both pairs get a pass.
  */
 #include <stdint.h>
 #include <stdlib.h>
