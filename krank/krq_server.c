@@ -45,10 +45,11 @@ struct krq_spair {
 	uint32_t resp_head;		/* ours: next response slot */
 	uint32_t resp_tail_seen;	/* last valid client tail */
 	uint32_t spurious_run;
+	uint32_t unchecked;		/* served since the last head check */
 	unsigned char *buf;		/* private copy of one request */
 	pthread_t th;
 	bool running;
-	uint64_t requests, rejected, sleeps, spurious, full_waits;
+	uint64_t requests, rejected, sleeps, spurious, full_waits; /* PAIR_INC */
 };
 
 struct krq_sclient {
@@ -78,6 +79,11 @@ struct krq_sclient {
 };
 
 static unsigned next_id;		/* atomic */
+
+/* A pair's counters have one writer, its thread: a plain add published
+ * with a relaxed store (a locked add would be a full barrier on the hot
+ * path, waiting for every load before it). */
+#define PAIR_INC(x) __atomic_store_n(&(x), (x) + 1, __ATOMIC_RELAXED)
 
 static void
 srv_log(struct krq_sclient *c, const char *fmt, ...)
@@ -151,7 +157,7 @@ pair_bad(struct krq_spair *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	__atomic_add_fetch(&p->rejected, 1, __ATOMIC_RELAXED);
+	PAIR_INC(p->rejected);
 	uint64_t n = __atomic_add_fetch(&p->c->bad, 1, __ATOMIC_RELAXED);
 	if (n >= p->c->max_bad)
 		pair_cut(p, "%llu malformed requests, the last: %s",
@@ -199,7 +205,7 @@ pair_serve_one(struct krq_spair *p, krq_serve_fn *fn, void *arg)
 		    p->req_tail, len, c->cap);
 	} else {
 		memcpy(p->buf, rq->data, len);
-		__atomic_add_fetch(&p->requests, 1, __ATOMIC_RELAXED);
+		PAIR_INC(p->requests);
 		int e = fn(arg, p->buf, len, rs->data, c->cap, &rlen);
 		if (rlen > c->cap) {	/* the serve function's bug */
 			srv_log(c, "krq-%u: ring %u: serve function returned "
@@ -227,9 +233,34 @@ pair_serve_one(struct krq_spair *p, krq_serve_fn *fn, void *arg)
 }
 
 /*
- * One pass: read the request head once and check it, serve the requests
- * whose slot tags say they are published (at most nslots) as far as the
- * response ring has room, ring the response bell once.  Returns the
+ * The request head: nothing depends on it (slot tags publish messages),
+ * so it is checked off the hot path, every nslots messages and before
+ * each sleep.  A correct client's head never leads our tail by more than
+ * nslots and lags it by at most one message (its tag is stored first).
+ * 0, or -1 and the client cut off.
+ */
+static int
+pair_head_check(struct krq_spair *p)
+{
+	struct krq_sclient *c = p->c;
+	p->unchecked = 0;
+	uint32_t head = __atomic_load_n(&p->req->head, __ATOMIC_RELAXED);
+	uint32_t ahead = head - p->req_tail, behind = p->req_tail - head;
+	if (ahead <= c->nslots || behind <= 1)
+		return 0;
+	if (behind <= c->nslots)
+		pair_cut(p, "request head %u moved %u slots behind the tail %u",
+		    head, behind, p->req_tail);
+	else
+		pair_cut(p, "request head %u is %u slots past the tail %u (the "
+		    "ring has %u)", head, ahead, p->req_tail, c->nslots);
+	return -1;
+}
+
+/*
+ * One pass: serve the requests whose slot tags say they are published (at
+ * most nslots) as far as the response ring has room, ring the response
+ * bell once; check the request head every nslots messages.  Returns the
  * number served (*fullp when the response ring stopped us), or -1 when
  * the client was cut off.
  */
@@ -238,21 +269,6 @@ pair_pass(struct krq_spair *p, krq_serve_fn *fn, void *arg, bool *fullp)
 {
 	struct krq_sclient *c = p->c;
 	*fullp = false;
-	/* No data depends on head (the tags publish), so its load overlaps
-	 * the slot's.  A correct client's head never leads our tail by more
-	 * than nslots and lags it by at most one message. */
-	uint32_t head = __atomic_load_n(&p->req->head, __ATOMIC_RELAXED);
-	uint32_t ahead = head - p->req_tail, behind = p->req_tail - head;
-	if (ahead > c->nslots && behind > 1) {
-		if (behind <= c->nslots)
-			pair_cut(p, "request head %u moved %u slots behind the "
-			    "tail %u", head, behind, p->req_tail);
-		else
-			pair_cut(p, "request head %u is %u slots past the tail "
-			    "%u (the ring has %u)", head, ahead, p->req_tail,
-			    c->nslots);
-		return -1;
-	}
 	uint32_t done = 0;
 	while (done < c->nslots) {
 		struct krq_slot *rq = krq_slot_at(p->req, c->slot_size,
@@ -278,6 +294,9 @@ pair_pass(struct krq_spair *p, krq_serve_fn *fn, void *arg, bool *fullp)
 	}
 	if (done > 0)
 		krq_bell_ring(p->resp);
+	p->unchecked += done;
+	if (p->unchecked >= c->nslots && pair_head_check(p) != 0)
+		return -1;
 	return __atomic_load_n(&c->cut, __ATOMIC_ACQUIRE) ? -1 : (int)done;
 }
 
@@ -316,10 +335,10 @@ pair_wait(struct krq_spair *p)
 			}
 		}
 	}
-	/* Before sleeping, check the client's response tail (the hot path
-	 * reads it only when it needs room), so abuse of it is seen
-	 * within one idle period. */
-	if (pair_resp_room(p) < 0)
+	/* Before sleeping, check the client's indices (the hot path reads
+	 * the response tail only when it needs room, the request head
+	 * every nslots messages), so abuse is seen within an idle period. */
+	if (pair_resp_room(p) < 0 || pair_head_check(p) != 0)
 		return;
 	if (p->spurious_run >= SRV_SPURIOUS_MAX) {
 		pair_nap(p, SRV_SPURIOUS_NAP_NS);
@@ -330,12 +349,12 @@ pair_wait(struct krq_spair *p)
 		return;
 	if (pair_stopped(p))
 		return;
-	__atomic_add_fetch(&p->sleeps, 1, __ATOMIC_RELAXED);
+	PAIR_INC(p->sleeps);
 	int e = krq_futex_wait(&p->req->bell, KRQ_BELL_SLEEPING,
 	    SRV_SLEEP_MAX_NS, true);
 	__atomic_store_n(&p->req->bell, KRQ_BELL_AWAKE, __ATOMIC_RELAXED);
 	if (e != ETIMEDOUT && !pair_stopped(p) && !krq_slot_ready(next, tail)) {
-		__atomic_add_fetch(&p->spurious, 1, __ATOMIC_RELAXED);
+		PAIR_INC(p->spurious);
 		p->spurious_run++;
 	}
 }
@@ -357,7 +376,7 @@ pair_main(void *arg)
 		if (full) {
 			/* The client does not take its responses: nap with
 			 * back-off; it is its own latency it loses. */
-			__atomic_add_fetch(&p->full_waits, 1, __ATOMIC_RELAXED);
+			PAIR_INC(p->full_waits);
 			pair_nap(p, full_ns);
 			if (full_ns < SRV_FULL_MAX_NS)
 				full_ns *= 2;
