@@ -21,9 +21,10 @@
  * (release).  The consumer takes slot i when its tag says i (acquire):
  * it spins on the slot's own line, so a small message costs one
  * cache-line transfer, as a bare ping-pong does, not two (head, then the
- * slot).  head is what batching, the doorbell and the abuse checks use:
- * it never leads the consumer's tail by more than nslots, and lags it by
- * at most one message (the tag is stored before head).
+ * slot).  head is published too, for the abuse checks (KRANK checks the
+ * request head every nslots messages and before it sleeps) and to show
+ * the fill: it never leads the consumer's tail by more than nslots, and
+ * lags it by at most one message (the tag is stored before head).
  *
  * Doorbell (one per ring, the consumer's): the consumer spins, then stores
  * KRQ_BELL_SLEEPING into bell, re-checks the tag of its next slot and
