@@ -378,6 +378,12 @@ main(int argc, char **argv)
 	if (sock_path == NULL)
 		sock_path = find_socket();
 
+	/* attach hands over a memfd and holds the connection for the
+	 * attachment's life: a program's business (krq_attach), not ours. */
+	if (strcmp(argv[0], "attach") == 0)
+		die(EXIT_USAGE, "attach is for programs (krq_attach in "
+		    "libkrank): it passes a queue region and keeps the "
+		    "connection open");
 	if (strcmp(argv[0], "capture") == 0) {
 		if (json)
 			die(EXIT_USAGE, "capture writes pcap; --json does not "

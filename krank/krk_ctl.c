@@ -31,6 +31,7 @@
 #include "krk.h"
 #include "krk_ctl_proto.h"
 #include "krk_ctl_int.h"
+#include "krk_attach.h"
 
 #define CTL_MAX_CLIENTS	16
 /* Service threads' stacks: KRANK may mlockall, so 16 default 8 MiB stacks
@@ -192,6 +193,7 @@ static const struct {
 	{ "metrics", krk_ctl_cmd_metrics },
 	{ "capture", krk_ctl_cmd_capture },
 	{ "version", krk_ctl_cmd_version },
+	{ "attach", krk_ctl_cmd_attach },
 };
 
 void
@@ -235,7 +237,7 @@ krk_ctl_serve(int fd)
 	if (fn == NULL) {
 		snprintf(err, sizeof(err), "%.64s: no such command (ps top spawn "
 		    "kill wait restart ifconfig netstat mounts df log metrics "
-		    "capture version)", argv[0]);
+		    "capture version attach)", argv[0]);
 		send_error(fd, err);
 		return;
 	}
@@ -582,6 +584,7 @@ krk_ctl_stop(void)
 		pthread_cond_wait(&ctl.idle, &ctl.lock);
 	ctl.running = false;
 	pthread_mutex_unlock(&ctl.lock);
+	krk_ctl_attach_drain();		/* they see stopping within 200 ms */
 	close(ctl.lfd);
 	close(ctl.wake[0]);
 	close(ctl.wake[1]);

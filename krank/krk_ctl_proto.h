@@ -9,7 +9,10 @@
  * server answers one line, "ok\n" or "error: MESSAGE\n", then the body
  * (text, or JSON with --json), and closes.  `capture` streams binary
  * records (struct krk_ctl_caprec and the frame) after "ok\n", ended by a
- * record with KRK_CTL_CAP_END.
+ * record with KRK_CTL_CAP_END.  `attach [NRINGS]` (krq_attach in libkrank,
+ * krk_ctl_attach.c) sends "ok\n" with a queue region's memfd attached
+ * (SCM_RIGHTS) and keeps the connection open: closing it ends the
+ * attachment.
  */
 #ifndef KRK_CTL_PROTO_H
 #define KRK_CTL_PROTO_H
