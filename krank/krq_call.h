@@ -71,7 +71,9 @@ int krq_call(struct krq_caller *c, const Krank__Request *req,
  * request was malformed (EBADMSG undecodable, ENOSYS unknown call, EINVAL
  * bad argument, EFAULT outside the area) - the error response is still
  * written (*resplenp > 0) when cap allows.  EMSGSIZE: resp too small even
- * for an error response (*resplenp 0).
+ * for an error response (*resplenp 0).  A response whose fields are all
+ * defaults (tag 0, OK, value 0) encodes to 0 bytes: a 0-byte message is
+ * a valid response (libkrank never uses tag 0).
  */
 int krq_dispatch(void *caller, const void *req, size_t len, void *resp,
     size_t cap, size_t *resplenp);
