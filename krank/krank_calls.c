@@ -233,7 +233,8 @@ krank_in_done(struct krank_client *c, Krank__Response *r, void *buf,
 			errno = EPROTO;
 			return -1;
 		}
-		memcpy(buf, r->data.data, r->data.len);
+		if (r->data.len > 0)
+			memcpy(buf, r->data.data, r->data.len);
 	} else if ((uint8_t *)c->t.area + d->area->offset != (uint8_t *)buf) {
 		/* It landed in the bounce range. */
 		if (n > d->area->length)
@@ -750,7 +751,8 @@ krank_getsockopt(struct krank_client *c, int fd, int level, int name,
 		errno = EPROTO;
 		return -1;
 	}
-	memcpy(val, r->sockopt.data, r->sockopt.len);
+	if (r->sockopt.len > 0)
+		memcpy(val, r->sockopt.data, r->sockopt.len);
 	*lenp = (socklen_t)r->sockopt.len;
 	return 0;
 }
