@@ -248,7 +248,11 @@ krq_call(struct krq_caller *c, const Krank__Request *req,
 	krq_mem.res_used = 0;
 	krq_malformed = 0;
 	r->tag = req->tag;
-	atomic_fetch_add_explicit(&c->calls, 1, memory_order_relaxed);
+	/* Not a locked add: calls is a statistic, and rings serving one
+	 * caller at once may lose an increment; the bad_* counters, which
+	 * decide about abuse, are exact. */
+	atomic_store_explicit(&c->calls, atomic_load_explicit(&c->calls,
+	    memory_order_relaxed) + 1, memory_order_relaxed);
 	if (!(fl & KRQ_F_KNOWN)) {
 		err = krq_bad(&c->bad_call, ENOSYS);
 		goto out;

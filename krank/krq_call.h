@@ -43,7 +43,8 @@ struct krq_caller {
 	 * (krk_self_range_ok for an isolate). */
 	bool (*range_ok)(const void *p, size_t n);
 
-	_Atomic uint64_t calls;		/* requests served */
+	_Atomic uint64_t calls;		/* requests served (approximate when
+					 * several rings serve the caller) */
 	_Atomic uint64_t failed;	/* answered with an error */
 	_Atomic uint64_t bad_msg;	/* undecodable or oversized (EBADMSG) */
 	_Atomic uint64_t bad_call;	/* no call / an unknown one (ENOSYS) */
