@@ -924,3 +924,104 @@ krank_isolate_wait(struct krank_client *c, int id, int64_t timeout_ns,
 		*statusp = r->isolate->status;
 	return 0;
 }
+
+/* ---- channels ------------------------------------------------------------- */
+int
+krank_chan_create(struct krank_client *c, const char *name, uint32_t nbufs,
+    uint32_t bufsize, int flags)
+{
+	Krank__ChanCreate a = KRANK__CHAN_CREATE__INIT;
+	a.name = (char *)name;
+	a.nbufs = nbufs;
+	a.bufsize = bufsize;
+	a.flags = flags;
+	KRANK_REQ(q, CHAN_CREATE, chan_create, a);
+	return (int)krank_value(c, &q);
+}
+
+int
+krank_chan_open(struct krank_client *c, const char *name, int flags)
+{
+	Krank__ChanOpen a = KRANK__CHAN_OPEN__INIT;
+	a.name = (char *)name;
+	a.flags = flags;
+	KRANK_REQ(q, CHAN_OPEN, chan_open, a);
+	return (int)krank_value(c, &q);
+}
+
+int
+krank_chan_alloc(struct krank_client *c, int fd, int timeout_ms,
+    uint64_t *offp)
+{
+	Krank__ChanAlloc a = KRANK__CHAN_ALLOC__INIT;
+	a.fd = fd;
+	a.timeout_ms = timeout_ms;
+	KRANK_REQ(q, CHAN_ALLOC, chan_alloc, a);
+	int64_t v = krank_value(c, &q);
+	if (v < 0)
+		return -1;
+	*offp = (uint64_t)v;
+	return 0;
+}
+
+int
+krank_chan_send(struct krank_client *c, int fd, uint64_t off, uint32_t len)
+{
+	Krank__ChanSend a = KRANK__CHAN_SEND__INIT;
+	a.fd = fd;
+	a.offset = off;
+	a.length = len;
+	KRANK_REQ(q, CHAN_SEND, chan_send, a);
+	return (int)krank_value(c, &q);
+}
+
+int
+krank_chan_recv(struct krank_client *c, int fd, int timeout_ms,
+    uint64_t *offp, uint32_t *lenp)
+{
+	Krank__ChanRecv a = KRANK__CHAN_RECV__INIT;
+	a.fd = fd;
+	a.timeout_ms = timeout_ms;
+	KRANK_REQ(q, CHAN_RECV, chan_recv, a);
+	Krank__Response *r = krank_rpc(c, &q);
+	if (r == NULL)
+		return -1;
+	if (r->result_case != KRANK__RESPONSE__RESULT_CHAN_MSG) {
+		errno = EPROTO;
+		return -1;
+	}
+	*offp = r->chan_msg->offset;
+	*lenp = r->chan_msg->length;
+	return 0;
+}
+
+int
+krank_chan_release(struct krank_client *c, int fd, uint64_t off)
+{
+	Krank__ChanRelease a = KRANK__CHAN_RELEASE__INIT;
+	a.fd = fd;
+	a.offset = off;
+	KRANK_REQ(q, CHAN_RELEASE, chan_release, a);
+	return (int)krank_value(c, &q);
+}
+
+int
+krank_chan_pool(struct krank_client *c, int fd, uint64_t *sizep,
+    uint32_t *nbufsp, uint32_t *bufsizep, uint32_t *stridep)
+{
+	Krank__ChanPool a = KRANK__CHAN_POOL__INIT;
+	a.fd = fd;
+	KRANK_REQ(q, CHAN_POOL, chan_pool, a);
+	Krank__Response *r = krank_rpc(c, &q);
+	if (r == NULL)
+		return -1;
+	if (r->result_case != KRANK__RESPONSE__RESULT_CHAN_POOL) {
+		errno = EPROTO;
+		return -1;
+	}
+	*sizep = r->chan_pool->size;
+	*nbufsp = r->chan_pool->nbufs;
+	*bufsizep = r->chan_pool->bufsize;
+	*stridep = r->chan_pool->stride;
+	return 0;
+}

@@ -39,6 +39,8 @@ struct krq_caller {
 					 * where Buf.offset is an address */
 	size_t area_len;
 	unsigned flags;			/* KRQ_CALLER_* */
+	uint32_t owner;			/* who holds channel buffers it takes:
+					 * its isolate id (0: KRANK's own) */
 	/* Direct path only: is [p, p+n) the caller's memory?  NULL: trusted
 	 * (krk_self_range_ok for an isolate). */
 	bool (*range_ok)(const void *p, size_t n);

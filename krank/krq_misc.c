@@ -3,7 +3,7 @@
  * the null call (version check), clocks and sleep (the host's vDSO and
  * clock_nanosleep: a sleeping call blocks its ring only), getrandom,
  * isolate control (krk_isolate_*, for callers allowed to) and channels
- * (krs_chan_*: hC's; answered ENOSYS until merged).
+ * (krk_chan_*: named, buffers in a pool named by their offset).
  */
 #include <errno.h>
 #include <string.h>
@@ -13,6 +13,7 @@
 #include <krank/krs.h>
 
 #include "krk.h"
+#include "krk_chan.h"
 #include "krq_call.h"
 
 int
@@ -250,33 +251,134 @@ krq_h_isolate_status(struct krq_caller *c, const Krank__IsolateStatus *a,
 	return krq_info_out(&info, r);
 }
 
-/* ---- channels (hC's krs_chan_*) ------------------------------------------ */
+/* ---- channels (krk_chan.h) ---------------------------------------------- */
+static int
+krq_chan_timeout(const struct krq_caller *c, int32_t t)
+{
+	return (c->flags & KRQ_CALLER_NOBLOCK) ? 0 : t;
+}
+
+static int
+krq_chan_flags(const struct krq_caller *c, int32_t flags)
+{
+	if (flags & ~(KRS_O_NONBLOCK | KRS_O_CLOEXEC))
+		return -1;
+	return (c->flags & KRQ_CALLER_NOBLOCK) ? flags | KRS_O_NONBLOCK : flags;
+}
+
 int
 krq_h_chan_create(struct krq_caller *c, const Krank__ChanCreate *a,
     Krank__Response *r)
 {
-	return ENOSYS;
+	int fd, fl = krq_chan_flags(c, a->flags);
+	int err = krq_path(c, a->name);
+	if (err != 0)
+		return err;
+	if (fl < 0 || strnlen(a->name, KRK_CHAN_NAME_MAX) >= KRK_CHAN_NAME_MAX)
+		return krq_malformed_arg(c, EINVAL);
+	if ((err = krk_chan_create(a->name, a->nbufs, a->bufsize, fl, &fd)) != 0)
+		return err;
+	r->value = fd;
+	return 0;
+}
+
+int
+krq_h_chan_open(struct krq_caller *c, const Krank__ChanOpen *a,
+    Krank__Response *r)
+{
+	int fd, fl = krq_chan_flags(c, a->flags);
+	int err = krq_path(c, a->name);
+	if (err != 0)
+		return err;
+	if (fl < 0 || strnlen(a->name, KRK_CHAN_NAME_MAX) >= KRK_CHAN_NAME_MAX)
+		return krq_malformed_arg(c, EINVAL);
+	if ((err = krk_chan_open(a->name, KRK_CHAN_SEND, fl, &fd)) != 0)
+		return err;
+	r->value = fd;
+	return 0;
+}
+
+int
+krq_h_chan_alloc(struct krq_caller *c, const Krank__ChanAlloc *a,
+    Krank__Response *r)
+{
+	uint64_t off;
+	int err = krk_chan_alloc(a->fd, c->owner, krq_chan_timeout(c,
+	    a->timeout_ms), &off, NULL);
+	if (err != 0)
+		return err;
+	if (off > INT64_MAX) {
+		krk_chan_release(a->fd, c->owner, off);
+		return EOVERFLOW;
+	}
+	r->value = (int64_t)off;
+	return 0;
 }
 
 int
 krq_h_chan_send(struct krq_caller *c, const Krank__ChanSend *a,
     Krank__Response *r)
 {
-	return ENOSYS;
+	int err = krk_chan_send(a->fd, c->owner, a->offset, a->length);
+	if (err != 0)
+		return err;
+	r->value = 0;
+	return 0;
 }
 
 int
 krq_h_chan_recv(struct krq_caller *c, const Krank__ChanRecv *a,
     Krank__Response *r)
 {
-	return ENOSYS;
+	uint64_t off;
+	uint32_t len;
+	Krank__ChanMsg *m = krq_scratch(sizeof(*m));
+	if (m == NULL)
+		return ENOMEM;
+	int err = krk_chan_recv(a->fd, c->owner, krq_chan_timeout(c,
+	    a->timeout_ms), &off, NULL, &len);
+	if (err != 0)
+		return err;
+	krank__chan_msg__init(m);
+	m->offset = off;
+	m->length = len;
+	r->result_case = KRANK__RESPONSE__RESULT_CHAN_MSG;
+	r->chan_msg = m;
+	r->value = len;
+	return 0;
 }
 
 int
 krq_h_chan_release(struct krq_caller *c, const Krank__ChanRelease *a,
     Krank__Response *r)
 {
-	return ENOSYS;
+	int err = krk_chan_release(a->fd, c->owner, a->offset);
+	if (err != 0)
+		return err;
+	r->value = 0;
+	return 0;
+}
+
+int
+krq_h_chan_pool(struct krq_caller *c, const Krank__ChanPool *a,
+    Krank__Response *r)
+{
+	struct krk_chan_pool p;
+	Krank__ChanPoolInfo *o = krq_scratch(sizeof(*o));
+	if (o == NULL)
+		return ENOMEM;
+	int err = krk_chan_pool(a->fd, &p);
+	if (err != 0)
+		return err;
+	krank__chan_pool_info__init(o);
+	o->size = p.size;
+	o->nbufs = p.nbufs;
+	o->bufsize = p.bufsize;
+	o->stride = p.stride;
+	r->result_case = KRANK__RESPONSE__RESULT_CHAN_POOL;
+	r->chan_pool = o;
+	r->value = 0;
+	return 0;
 }
 
 int

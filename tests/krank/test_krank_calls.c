@@ -303,6 +303,37 @@ test_misc(void)
 	printf("ok: time, sleep, randomness, isolate permission\n");
 }
 
+/* A channel between the two clients: K creates and receives, S sends. */
+static void
+test_chan(void)
+{
+	uint64_t size, off, got;
+	uint32_t nb, bs, st, len;
+
+	int rx = krank_chan_create(K, "calls", 2, 128, O_NONBLOCK);
+	CHECK(rx >= 0, "krank_chan_create: %d", rx);
+	int tx = krank_chan_open(S, "calls", O_NONBLOCK);
+	CHECK(tx >= 0, "the other client opens the send end: %d", tx);
+	CHECK(krank_chan_open(S, "calls", 0) == -1 && errno == EBUSY,
+	    "a second send end: EBUSY");
+	CHECK(krank_chan_pool(S, tx, &size, &nb, &bs, &st) == 0 && nb == 2 &&
+	    bs == 128 && size == (uint64_t)nb * st, "pool: 2 x 128, stride %u",
+	    st);
+	CHECK(krank_chan_alloc(S, tx, 0, &off) == 0 && off < size, "alloc");
+	CHECK(krank_chan_send(S, tx, off, 100) == 0, "send 100 bytes");
+	CHECK(krank_chan_recv(K, rx, 0, &got, &len) == 0 && got == off &&
+	    len == 100, "the receiver gets the same buffer");
+	CHECK(krank_chan_release(K, rx, got) == 0, "release");
+	CHECK(krank_chan_recv(K, rx, 0, &got, &len) == -1 && errno == EAGAIN,
+	    "empty: EAGAIN");
+	CHECK(krank_close(S, tx) == 0, "the sender closes");
+	CHECK(krank_chan_recv(K, rx, 0, &got, &len) == 0 && len == 0,
+	    "end of stream");
+	CHECK(krank_close(K, rx) == 0, "close");
+	printf("ok: a channel between two clients: create, open, pool, alloc, "
+	    "send, recv, release, end of stream\n");
+}
+
 int
 main(void)
 {
@@ -344,6 +375,7 @@ main(void)
 	test_files();
 	test_sockets();
 	test_misc();
+	test_chan();
 
 	krank_client_destroy(K);
 	krank_client_destroy(S);

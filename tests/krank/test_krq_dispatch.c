@@ -422,6 +422,112 @@ test_garbage(void)
 	    "bomb, tiny slot, %d mutations\n", answered);
 }
 
+/* Channels by the queue path: create, open the send end, the pool,
+ * alloc, send, recv, release; backpressure; a bad buffer. */
+static void
+test_chan(void)
+{
+	Krank__Request q;
+	Krank__Response *r;
+	int bad;
+
+	Krank__ChanCreate cc = KRANK__CHAN_CREATE__INIT;
+	cc.name = "qchan";
+	cc.nbufs = 4;
+	cc.bufsize = 256;
+	cc.flags = KRS_O_NONBLOCK;
+	krank__request__init(&q);
+	q.call_case = KRANK__REQUEST__CALL_CHAN_CREATE;
+	q.chan_create = &cc;
+	r = rpc(&q, &bad);
+	CHECK(r && r->error == 0 && r->value >= 0, "chan_create qchan: %d",
+	    r ? (int)r->error : -1);
+	int rx = (int)r->value;
+	Krank__ChanOpen co = KRANK__CHAN_OPEN__INIT;
+	co.name = "qchan";
+	co.flags = KRS_O_NONBLOCK;
+	krank__request__init(&q);
+	q.call_case = KRANK__REQUEST__CALL_CHAN_OPEN;
+	q.chan_open = &co;
+	r = rpc(&q, &bad);
+	CHECK(r && r->error == 0 && r->value >= 0 && r->value != rx,
+	    "chan_open: the send end");
+	int tx = (int)r->value;
+	Krank__ChanPool cp = KRANK__CHAN_POOL__INIT;
+	cp.fd = tx;
+	krank__request__init(&q);
+	q.call_case = KRANK__REQUEST__CALL_CHAN_POOL;
+	q.chan_pool = &cp;
+	r = rpc(&q, &bad);
+	CHECK(r && r->error == 0 && r->result_case ==
+	    KRANK__RESPONSE__RESULT_CHAN_POOL && r->chan_pool->nbufs == 4 &&
+	    r->chan_pool->bufsize == 256 && r->chan_pool->size >= 1024,
+	    "chan_pool: 4 buffers of 256 bytes");
+
+	Krank__ChanAlloc ca = KRANK__CHAN_ALLOC__INIT;
+	ca.fd = tx;
+	krank__request__init(&q);
+	q.call_case = KRANK__REQUEST__CALL_CHAN_ALLOC;
+	q.chan_alloc = &ca;
+	uint64_t offs[4];
+	for (int i = 0; i < 4; i++) {
+		r = rpc(&q, &bad);
+		CHECK(r && r->error == 0 && r->value >= 0, "chan_alloc %d", i);
+		offs[i] = (uint64_t)r->value;
+	}
+	r = rpc(&q, &bad);
+	CHECK(r && bad == 0 && r->error == KRANK__ERRNO__EAGAIN,
+	    "a fifth alloc: EAGAIN (backpressure)");
+	Krank__ChanSend cs = KRANK__CHAN_SEND__INIT;
+	cs.fd = tx;
+	cs.offset = offs[2];
+	cs.length = 10;
+	krank__request__init(&q);
+	q.call_case = KRANK__REQUEST__CALL_CHAN_SEND;
+	q.chan_send = &cs;
+	r = rpc(&q, &bad);
+	CHECK(r && r->error == 0, "chan_send buffer %lu",
+	    (unsigned long)offs[2]);
+	cs.offset = offs[2] + 1;
+	r = rpc(&q, &bad);
+	CHECK(r && r->error == KRANK__ERRNO__EINVAL, "sending an offset that "
+	    "is no buffer: EINVAL");
+	Krank__ChanRecv cr = KRANK__CHAN_RECV__INIT;
+	cr.fd = rx;
+	krank__request__init(&q);
+	q.call_case = KRANK__REQUEST__CALL_CHAN_RECV;
+	q.chan_recv = &cr;
+	r = rpc(&q, &bad);
+	CHECK(r && r->error == 0 && r->result_case ==
+	    KRANK__RESPONSE__RESULT_CHAN_MSG && r->chan_msg->offset == offs[2]
+	    && r->chan_msg->length == 10 && r->value == 10,
+	    "chan_recv: the same buffer, 10 bytes");
+	r = rpc(&q, &bad);
+	CHECK(r && r->error == KRANK__ERRNO__EAGAIN, "nothing more: EAGAIN");
+	Krank__ChanRelease rl = KRANK__CHAN_RELEASE__INIT;
+	rl.fd = rx;
+	rl.offset = offs[2];
+	krank__request__init(&q);
+	q.call_case = KRANK__REQUEST__CALL_CHAN_RELEASE;
+	q.chan_release = &rl;
+	r = rpc(&q, &bad);
+	CHECK(r && r->error == 0, "chan_release");
+	r = rpc(&q, &bad);
+	CHECK(r && r->error == KRANK__ERRNO__EINVAL, "a second release: EINVAL");
+	Krank__ChanClose cl = KRANK__CHAN_CLOSE__INIT;
+	krank__request__init(&q);
+	q.call_case = KRANK__REQUEST__CALL_CHAN_CLOSE;
+	q.chan_close = &cl;
+	cl.fd = tx;
+	r = rpc(&q, &bad);
+	CHECK(r && r->error == 0, "close the send end");
+	cl.fd = rx;
+	r = rpc(&q, &bad);
+	CHECK(r && r->error == 0, "close the receive end");
+	printf("ok: channels by the queue path: create, open, pool, alloc, "
+	    "send, recv, release, backpressure, bad buffers\n");
+}
+
 int
 main(void)
 {
@@ -439,6 +545,7 @@ main(void)
 	C.area = area;
 	C.area_len = sizeof(area);
 	test_queue();
+	test_chan();
 	test_garbage();
 	printf("counters: calls %lu failed %lu bad_msg %lu bad_call %lu "
 	    "bad_arg %lu bad_range %lu\n", (unsigned long)C.calls,

@@ -147,6 +147,31 @@ int krank_isolate_kill(struct krank_client *c, int id);
 int krank_isolate_wait(struct krank_client *c, int id, int64_t timeout_ns,
     int *statep, int *statusp);
 
+/*
+ * Channels (KRANK's named zero-copy channels).  A buffer is its byte
+ * offset in the channel's pool; the client maps the pool's memfd, which
+ * it gets out of band (its attach connection).  krank_chan_create makes
+ * the channel name and returns its receive end; krank_chan_open takes
+ * the send end of a channel another created.  alloc returns a free
+ * buffer's offset (timeout_ms < 0: wait without limit, 0: EAGAIN at
+ * once); send hands it with len bytes to the receiver; recv takes the
+ * oldest (len 0: end of stream); release gives a buffer back.
+ * krank_chan_pool - the pool's geometry: size, buffers, buffer size,
+ * stride.  Close an end with krank_close.
+ */
+int krank_chan_create(struct krank_client *c, const char *name,
+    uint32_t nbufs, uint32_t bufsize, int flags);
+int krank_chan_open(struct krank_client *c, const char *name, int flags);
+int krank_chan_alloc(struct krank_client *c, int fd, int timeout_ms,
+    uint64_t *offp);
+int krank_chan_send(struct krank_client *c, int fd, uint64_t off,
+    uint32_t len);
+int krank_chan_recv(struct krank_client *c, int fd, int timeout_ms,
+    uint64_t *offp, uint32_t *lenp);
+int krank_chan_release(struct krank_client *c, int fd, uint64_t off);
+int krank_chan_pool(struct krank_client *c, int fd, uint64_t *sizep,
+    uint32_t *nbufsp, uint32_t *bufsizep, uint32_t *stridep);
+
 #ifdef __cplusplus
 }
 #endif
