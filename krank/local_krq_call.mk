@@ -19,7 +19,7 @@ krank/krank.pb-c.h: krank/krank.pb-c.c
 	@test -f $@ || { rm -f krank/krank.pb-c.c; \
 		$(MAKE) $(AM_MAKEFLAGS) krank/krank.pb-c.c; }
 
-KRQ_CPPFLAGS = $(KRK_CPPFLAGS) -I$(top_builddir)/krank \
+KRQ_CALL_CPPFLAGS = $(KRK_CPPFLAGS) -I$(top_builddir)/krank \
 	-I$(srcdir)/krank/include $(PROTOBUF_C_CFLAGS)
 KRQ_CALL_SRCS = krank/krq_call.h krank/krq_call.c krank/krq_files.c \
 	krank/krq_sockets.c krank/krq_misc.c
@@ -27,7 +27,7 @@ KRQ_CALL_SRCS = krank/krq_call.h krank/krq_call.c krank/krq_files.c \
 noinst_LTLIBRARIES += krank/libkrank_proto.la
 nodist_krank_libkrank_proto_la_SOURCES = $(KRQ_PB)
 krank_libkrank_proto_la_SOURCES = krank/krq_errno.c
-krank_libkrank_proto_la_CPPFLAGS = $(KRQ_CPPFLAGS)
+krank_libkrank_proto_la_CPPFLAGS = $(KRQ_CALL_CPPFLAGS)
 # protoc-c's initialiser macros of messages with a oneof lack inner braces.
 KRQ_PB_CFLAGS = -Wno-missing-braces
 krank_libkrank_proto_la_CFLAGS = $(AM_CFLAGS) $(KRQ_PB_CFLAGS)
@@ -35,17 +35,17 @@ krank_libkrank_proto_la_LIBADD = $(PROTOBUF_C_LIBS)
 
 noinst_LIBRARIES += krank/libkrq.a
 krank_libkrq_a_SOURCES = $(KRQ_CALL_SRCS)
-krank_libkrq_a_CPPFLAGS = $(KRQ_CPPFLAGS)
+krank_libkrq_a_CPPFLAGS = $(KRQ_CALL_CPPFLAGS)
 
 kranksubinclude_HEADERS += krank/include/krank/krank.h
 noinst_LTLIBRARIES += krank/libkrank_calls.la
 krank_libkrank_calls_la_SOURCES = krank/krank_calls.c
-krank_libkrank_calls_la_CPPFLAGS = $(KRQ_CPPFLAGS)
+krank_libkrank_calls_la_CPPFLAGS = $(KRQ_CALL_CPPFLAGS)
 krank_libkrank_calls_la_LIBADD = krank/libkrank_proto.la
 
 # What links the dispatcher: KRANK's core, the components, protobuf-c.
-KRQ_LINK_LIBS = krank/libkrk.a $(KRANK_LINK_LIBS) $(PROTOBUF_C_LIBS)
-KRQ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
+KRQ_CALL_LINK_LIBS = krank/libkrk.a $(KRANK_LINK_LIBS) $(PROTOBUF_C_LIBS)
+KRQ_CALL_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 
 # test_krq_dispatch: the table against the .proto's descriptor, hostile
@@ -55,22 +55,22 @@ KRQ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
 # the client under ASan+UBSan (they parse input and manage buffers).
 check_PROGRAMS += tests/krank/test_krq_dispatch tests/krank/test_krank_calls
 TESTS += tests/krank/test_krq_dispatch tests/krank/test_krank_calls
-KRQ_SAN_SRCS = $(KRQ_CALL_SRCS) krank/krq_errno.c
+KRQ_CALL_SAN_SRCS = $(KRQ_CALL_SRCS) krank/krq_errno.c
 tests_krank_test_krq_dispatch_SOURCES = tests/krank/test_krq_dispatch.c \
-	$(KRQ_SAN_SRCS)
+	$(KRQ_CALL_SAN_SRCS)
 nodist_tests_krank_test_krq_dispatch_SOURCES = $(KRQ_PB)
-tests_krank_test_krq_dispatch_CPPFLAGS = $(KRQ_CPPFLAGS) -I$(srcdir)/tests/rumpdrv
-tests_krank_test_krq_dispatch_CFLAGS = $(AM_CFLAGS) $(KRQ_SAN) $(KRQ_PB_CFLAGS)
-tests_krank_test_krq_dispatch_LDFLAGS = $(KRANK_LINK) $(KRQ_SAN)
-tests_krank_test_krq_dispatch_LDADD = $(KRQ_LINK_LIBS)
+tests_krank_test_krq_dispatch_CPPFLAGS = $(KRQ_CALL_CPPFLAGS) -I$(srcdir)/tests/rumpdrv
+tests_krank_test_krq_dispatch_CFLAGS = $(AM_CFLAGS) $(KRQ_CALL_SAN) $(KRQ_PB_CFLAGS)
+tests_krank_test_krq_dispatch_LDFLAGS = $(KRANK_LINK) $(KRQ_CALL_SAN)
+tests_krank_test_krq_dispatch_LDADD = $(KRQ_CALL_LINK_LIBS)
 tests_krank_test_krq_dispatch_DEPENDENCIES = krank/libkrk.a $(KRK_DEPS)
 tests_krank_test_krank_calls_SOURCES = tests/krank/test_krank_calls.c \
-	$(KRQ_SAN_SRCS) krank/krank_calls.c
+	$(KRQ_CALL_SAN_SRCS) krank/krank_calls.c
 nodist_tests_krank_test_krank_calls_SOURCES = $(KRQ_PB)
-tests_krank_test_krank_calls_CPPFLAGS = $(KRQ_CPPFLAGS) -I$(srcdir)/tests/rumpdrv
-tests_krank_test_krank_calls_CFLAGS = $(AM_CFLAGS) $(KRQ_SAN) $(KRQ_PB_CFLAGS)
-tests_krank_test_krank_calls_LDFLAGS = $(KRANK_LINK) $(KRQ_SAN)
-tests_krank_test_krank_calls_LDADD = $(KRQ_LINK_LIBS)
+tests_krank_test_krank_calls_CPPFLAGS = $(KRQ_CALL_CPPFLAGS) -I$(srcdir)/tests/rumpdrv
+tests_krank_test_krank_calls_CFLAGS = $(AM_CFLAGS) $(KRQ_CALL_SAN) $(KRQ_PB_CFLAGS)
+tests_krank_test_krank_calls_LDFLAGS = $(KRANK_LINK) $(KRQ_CALL_SAN)
+tests_krank_test_krank_calls_LDADD = $(KRQ_CALL_LINK_LIBS)
 tests_krank_test_krank_calls_DEPENDENCIES = krank/libkrk.a $(KRK_DEPS)
 # Targets built on their own (make tests/krank/test_krq_dispatch) do not
 # see BUILT_SOURCES: their objects wait for the generated header.
@@ -115,11 +115,11 @@ tests/fuzz/fuzz_krq_dispatch: tests/fuzz/fuzz_krq_dispatch.c \
 # process, and Linux getppid, in the same run.
 EXTRA_PROGRAMS += tests/bench/bench_krq_direct
 tests_bench_bench_krq_direct_SOURCES = tests/bench/bench_krq_direct.c
-tests_bench_bench_krq_direct_CPPFLAGS = $(KRQ_CPPFLAGS)
+tests_bench_bench_krq_direct_CPPFLAGS = $(KRQ_CALL_CPPFLAGS)
 tests_bench_bench_krq_direct_CFLAGS = $(AM_CFLAGS) -O2
 tests_bench_bench_krq_direct_LDFLAGS = $(KRANK_LINK)
 tests_bench_bench_krq_direct_LDADD = krank/libkrq.a krank/libkrank_proto.la \
-	$(KRQ_LINK_LIBS)
+	$(KRQ_CALL_LINK_LIBS)
 tests_bench_bench_krq_direct_DEPENDENCIES = krank/libkrq.a \
 	krank/libkrank_proto.la krank/libkrk.a $(KRK_DEPS)
 $(tests_bench_bench_krq_direct_OBJECTS): krank/krank.pb-c.h
