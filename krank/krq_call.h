@@ -121,6 +121,15 @@ int krq_path(struct krq_caller *c, const char *s);
 /* Count a malformed argument (c->bad_arg) and return err. */
 int krq_malformed_arg(struct krq_caller *c, int err);
 
+/* Return a krs_* result from a handler: -1 and errno, or the value. */
+#define KRQ_RET(r, expr) do {						\
+	int64_t v_ = (int64_t)(expr);					\
+	if (v_ < 0)							\
+		return errno != 0 ? errno : EIO;			\
+	(r)->value = v_;						\
+	return 0;							\
+} while (0)
+
 /* The handlers: krq_h_NAME(c, args, resp) for every call of the table;
  * each returns 0 or a positive errno and sets resp->value / result. */
 #define KRQ_CALL(num, name, U, T, fl)					\

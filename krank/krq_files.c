@@ -11,15 +11,6 @@
 
 #include "krq_call.h"
 
-/* A krs_* result: -1 and errno, or the call's value. */
-#define KRQ_RET(r, expr) do {						\
-	int64_t v_ = (int64_t)(expr);					\
-	if (v_ < 0)							\
-		return errno != 0 ? errno : EIO;			\
-	(r)->value = v_;						\
-	return 0;							\
-} while (0)
-
 int
 krq_h_open(struct krq_caller *c, const Krank__Open *a, Krank__Response *r)
 {

@@ -15,14 +15,6 @@
 
 #include "krq_call.h"
 
-#define KRQ_RET(r, expr) do {						\
-	int64_t v_ = (int64_t)(expr);					\
-	if (v_ < 0)							\
-		return errno != 0 ? errno : EIO;			\
-	(r)->value = v_;						\
-	return 0;							\
-} while (0)
-
 /* SockAddr -> sockaddr_in; EAFNOSUPPORT for another family. */
 static int
 krq_sin(struct krq_caller *c, const Krank__SockAddr *a, struct sockaddr_in *s)

@@ -54,7 +54,8 @@ KRQ_CALL_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
 # loopback, errors).  Both build the dispatcher, the generated code and
 # the client under ASan+UBSan (they parse input and manage buffers).
 check_PROGRAMS += tests/krank/test_krq_dispatch tests/krank/test_krank_calls
-TESTS += tests/krank/test_krq_dispatch tests/krank/test_krank_calls
+TESTS += tests/krank/test_krq_dispatch tests/krank/test_krank_calls.sh
+EXTRA_DIST += tests/krank/test_krank_calls.sh
 KRQ_CALL_SAN_SRCS = $(KRQ_CALL_SRCS) krank/krq_errno.c
 tests_krank_test_krq_dispatch_SOURCES = tests/krank/test_krq_dispatch.c \
 	$(KRQ_CALL_SAN_SRCS)

@@ -20,6 +20,7 @@
 #include <krank/krs.h>
 #include "net/krs_net.h"
 
+#include "krk.h"
 #include "krq_call.h"
 #include "rdtest.h"
 
@@ -334,13 +335,56 @@ test_chan(void)
 	    "send, recv, release, end of stream\n");
 }
 
+/* Isolate control for a client allowed to: spawn, wait, status, kill. */
+static void
+test_isolates(const char *dir, struct krs_ctx *ctx)
+{
+	static struct krq_caller ci;
+	static struct loop li;
+	struct krank_client *I;
+	char elf[512];
+	int state, status;
+
+	ci.ctx = ctx;
+	ci.flags = KRQ_CALLER_ISOLATES;
+	li.caller = &ci;
+	struct krank_transport t = { .post = loop_post, .take = loop_take,
+		.arg = &li };
+	CHECK(krank_client_create(&t, &I) == 0, "a client allowed to control "
+	    "isolates");
+	snprintf(elf, sizeof(elf), "%s/exitcode.kx", dir);
+	char *argv[] = { "exitcode", "7", NULL };
+	int id = krank_isolate_spawn(I, elf, "ex7", argv, -1);
+	CHECK(id > 0, "spawn exitcode 7: id %d (errno %d)", id, errno);
+	CHECK(krank_isolate_wait(I, id, 10000000000, &state, &status) == 0 &&
+	    state == KRK_ISO_EXITED && status == 7,
+	    "wait: exited with status 7 (state %d, status %d)", state, status);
+	snprintf(elf, sizeof(elf), "%s/spin.kx", dir);
+	int sp = krank_isolate_spawn(I, elf, NULL, NULL, -1);
+	CHECK(sp > 0 && sp != id, "spawn spin: id %d", sp);
+	CHECK(krank_isolate_wait(I, sp, 1000000, &state, &status) == -1 &&
+	    errno == ETIMEDOUT, "a spinning isolate does not end: ETIMEDOUT");
+	CHECK(krank_isolate_kill(I, sp) == 0, "kill it");
+	CHECK(krank_isolate_wait(I, sp, 10000000000, &state, &status) == 0 &&
+	    state == KRK_ISO_KILLED, "wait: killed (state %d)", state);
+	CHECK(krank_isolate_kill(I, 9999) == -1 && errno == ESRCH,
+	    "kill of no isolate: ESRCH");
+	snprintf(elf, sizeof(elf), "%s/missing.kx", dir);
+	CHECK(krank_isolate_spawn(I, elf, NULL, NULL, -1) == -1 &&
+	    errno == ENOENT, "spawn of a missing ELF: ENOENT");
+	krank_client_destroy(I);
+	printf("ok: isolates through libkrank: spawn, wait (status 7), "
+	    "timeout, kill, ESRCH, ENOENT\n");
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	char err[256];
 	struct krs_ctx *ctx, *ctx2;
 	static struct krq_caller ck, cs;
 
+	krk_log_init(1 << 20, 0);
 	CHECK(krs_boot("vfs,tmpfs,net,ether,socket,inet", err, sizeof(err)) == 0,
 	    "boot: %s", err);
 	CHECK(krs_mount("t", "/", "tmpfs", 0, NULL, 0) == 0, "mount tmpfs");
@@ -376,6 +420,13 @@ main(void)
 	test_sockets();
 	test_misc();
 	test_chan();
+	if (argc > 1) {
+		CHECK(krk_isolates_init() == 0, "krk_isolates_init");
+		test_isolates(argv[1], ctx2);
+		krk_isolates_fini();
+	} else
+		printf("skipped: isolates (no isolate directory given; "
+		    "test_krank_calls.sh builds them)\n");
 
 	krank_client_destroy(K);
 	krank_client_destroy(S);

@@ -85,6 +85,16 @@ test_table(void)
 	    "(%zu calls, names and numbers)\n", krq_ncalls);
 }
 
+static char back[32];
+
+/* The direct path's pointer check: only back[] is the caller's. */
+static bool
+only_back(const void *p, size_t n)
+{
+	return (const char *)p >= back && n <= sizeof(back) &&
+	    (const char *)p + n <= back + sizeof(back);
+}
+
 /* The direct path: structures in, structures out, pointers for data. */
 static void
 test_direct(void)
@@ -92,7 +102,7 @@ test_direct(void)
 	Krank__Request q;
 	Krank__Response r;
 	Krank__Null nu = KRANK__NULL__INIT;
-	char data[] = "direct path", back[32] = "";
+	char data[] = "direct path";
 
 	krank__request__init(&q);
 	q.call_case = KRANK__REQUEST__CALL_NULL;
@@ -149,6 +159,19 @@ test_direct(void)
 	krank__response__init(&r);
 	CHECK(krq_call(&C, &q, &r) == 0 && r.value == (int64_t)strlen(data) &&
 	    memcmp(back, data, strlen(data)) == 0, "pread lands in the buffer");
+
+	/* With a range_ok hook (an isolate's krk_self_range_ok), a pointer
+	 * outside the caller's memory is EFAULT, not a fault in KRANK. */
+	C.range_ok = only_back;
+	b.offset = (uintptr_t)back + 1;
+	krank__response__init(&r);
+	uint64_t ranges = C.bad_range;
+	CHECK(krq_call(&C, &q, &r) == EFAULT && r.error == KRANK__ERRNO__EFAULT
+	    && C.bad_range == ranges + 1, "a buffer the hook refuses: EFAULT");
+	b.offset = (uintptr_t)back;
+	krank__response__init(&r);
+	CHECK(krq_call(&C, &q, &r) == 0 && r.error == 0, "one it accepts: ok");
+	C.range_ok = NULL;
 
 	/* A call without its argument is malformed, not a crash. */
 	krank__request__init(&q);
