@@ -218,6 +218,30 @@ krq_malformed_arg(struct krq_caller *c, int err)
 }
 
 int
+krq_caller_open(void *ops_arg, struct krs_ctx *ctx, void *area,
+    size_t area_len, void **argp)
+{
+	static _Atomic uint32_t next_owner = 0x80000000u;
+	struct krq_caller *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return ENOMEM;
+	c->ctx = ctx;
+	c->area = area;
+	c->area_len = area_len;
+	c->flags = ops_arg != NULL ? *(const unsigned *)ops_arg : 0;
+	c->owner = atomic_fetch_add(&next_owner, 1);
+	*argp = c;
+	return 0;
+}
+
+void
+krq_caller_close(void *arg)
+{
+	free(arg);
+}
+
+int
 krq_enter(struct krq_caller *c)
 {
 	if (c->ctx == NULL || c->ctx == krq_cur_ctx)

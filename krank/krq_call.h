@@ -56,6 +56,17 @@ struct krq_caller {
 };
 
 /*
+ * krq_caller_open/krq_caller_close - a caller for one client attached
+ * over the queues (the open/close of hB's struct krk_attach_ops): its
+ * context and buffer area in KRANK's mapping, flags from *(unsigned
+ * *)ops_arg (NULL: none), and an owner id of its own for channel
+ * buffers (from 0x80000000 up, apart from isolate ids).  ENOMEM.
+ */
+int krq_caller_open(void *ops_arg, struct krs_ctx *ctx, void *area,
+    size_t area_len, void **argp);
+void krq_caller_close(void *arg);
+
+/*
  * krq_call - the direct path: run req's call for c and fill resp (which
  * the caller has initialised with krank__response__init).  Submessages and
  * inline data of resp live in the calling thread's scratch memory until

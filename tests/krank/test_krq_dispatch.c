@@ -563,6 +563,16 @@ main(void)
 	CHECK(krs_ctx_create(0, 0, &ctx) == 0, "a context for the caller");
 	test_table();
 
+	void *arg;
+	unsigned fl = KRQ_CALLER_NOBLOCK;
+	CHECK(krq_caller_open(&fl, ctx, area, sizeof(area), &arg) == 0,
+	    "krq_caller_open");
+	struct krq_caller *oc = arg;
+	CHECK(oc->ctx == ctx && oc->area == area && oc->flags == fl &&
+	    oc->owner >= 0x80000000u, "an attached client's caller: owner %#x",
+	    oc->owner);
+	krq_caller_close(arg);
+
 	C.ctx = ctx;
 	test_direct();
 	C.area = area;
