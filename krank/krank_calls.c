@@ -24,6 +24,7 @@ struct krank_client {
 	int last_error;			/* wire Errno of the last call */
 	uint8_t *req, *resp;		/* msg_max bytes each */
 	uint8_t *arena;			/* decoded responses */
+	Krank__Response r;		/* the last one */
 	size_t arena_len, arena_used;
 };
 
@@ -109,12 +110,10 @@ krank_rpc(struct krank_client *c, Krank__Request *q)
 
 	q->tag = ++c->tag;
 	c->last_error = KRANK__ERRNO__EIO;
-	n = krank__request__get_packed_size(q);
-	if (n > c->t.msg_max) {
-		errno = EMSGSIZE;
+	if ((err = krq_request_encode(q, c->req, c->t.msg_max, &n)) != 0) {
+		errno = err;
 		return NULL;
 	}
-	krank__request__pack(q, c->req);
 	if ((err = c->t.post(c->t.arg, c->req, n)) != 0 ||
 	    (err = c->t.take(c->t.arg, c->resp, c->t.msg_max, &len)) != 0) {
 		errno = err;
@@ -127,8 +126,8 @@ krank_rpc(struct krank_client *c, Krank__Request *q)
 	ProtobufCAllocator a = { .alloc = krank_alloc, .free = krank_free,
 		.allocator_data = c };
 	c->arena_used = 0;
-	Krank__Response *r = krank__response__unpack(&a, len, c->resp);
-	if (r == NULL || r->tag != q->tag) {
+	Krank__Response *r = &c->r;
+	if (krq_response_decode(c->resp, len, &a, r) != 0 || r->tag != q->tag) {
 		errno = EPROTO;
 		return NULL;
 	}

@@ -338,27 +338,27 @@ krq_dispatch(void *caller, const void *req, size_t len, void *resp,
 	struct krq_caller *c = caller;
 	struct krq_mem *m = &krq_mem;
 	Krank__Response r;
-	Krank__Request *q = NULL;
-	int bad = 0;
+	Krank__Request q;
+	int bad = 0, err = 0;
 
 	krank__response__init(&r);
 	*resplenp = 0;
 	if (len > KRANK__LIMIT__LIMIT_REQUEST_MAX) {
 		bad = EBADMSG;
 	} else if (krq_mem_get(&m->dec, KRQ_DECODE_MAX) != 0) {
+		err = ENOMEM;
 		r.error = KRANK__ERRNO__ENOMEM;
+		r.value = -1;
 	} else {
 		ProtobufCAllocator a = {
 			.alloc = krq_dec_alloc, .free = krq_dec_free,
 			.allocator_data = m,
 		};
 		m->dec_used = 0;
-		q = krank__request__unpack(&a, len, req);
-		if (q == NULL)
-			bad = EBADMSG;
+		bad = krq_request_decode(req, len, &a, &q);
 	}
-	if (q != NULL) {
-		bad = krq_call(c, q, &r);
+	if (bad == 0 && err == 0) {
+		bad = krq_call(c, &q, &r);
 	} else if (bad != 0) {
 		atomic_fetch_add_explicit(&c->calls, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&c->failed, 1, memory_order_relaxed);
@@ -366,18 +366,17 @@ krq_dispatch(void *caller, const void *req, size_t len, void *resp,
 		r.error = KRANK__ERRNO__EBADMSG;
 		r.value = -1;
 	}
-	size_t n = krank__response__get_packed_size(&r);
-	if (n > cap) {
+	if (krq_response_encode(&r, resp, cap, resplenp) != 0) {
 		/* The result does not fit the caller's response slot (its
 		 * inline_max is too large for it): say so, without it. */
 		r.error = KRANK__ERRNO__EMSGSIZE;
 		r.value = -1;
 		r.result_case = KRANK__RESPONSE__RESULT__NOT_SET;
 		r.addr = NULL;
-		n = krank__response__get_packed_size(&r);
-		if (n > cap)
+		if (krq_response_encode(&r, resp, cap, resplenp) != 0) {
+			*resplenp = 0;
 			return EMSGSIZE;
+		}
 	}
-	*resplenp = krank__response__pack(&r, resp);
 	return bad;
 }

@@ -70,7 +70,8 @@ void krq_caller_close(void *arg);
  * krq_call - the direct path: run req's call for c and fill resp (which
  * the caller has initialised with krank__response__init).  Submessages and
  * inline data of resp live in the calling thread's scratch memory until
- * its next call.  Returns 0 (the call's own failure is resp->error) or
+ * its next call.  An isolate thread calls it inside krk_sys_enter/exit,
+ * as the syscall shims do, so a kill never unwinds it inside a handler.  Returns 0 (the call's own failure is resp->error) or
  * EBADMSG/ENOSYS for a request that names no known call or lacks its
  * argument (resp->error says the same).
  */
@@ -108,6 +109,22 @@ struct krq_call_info {
 };
 extern const struct krq_call_info krq_calls[];
 extern const size_t krq_ncalls;
+
+/*
+ * The envelopes, coded by hand (krq_wire.c; the inner call or result
+ * message through protobuf-c with allocator a).  decode: 0 or EBADMSG;
+ * the decoded messages live in a's memory (a response's bytes in buf).
+ * encode: 0, EMSGSIZE (cap too small; *lenp undefined), EINVAL (a case
+ * set without its message).  Same bytes as protobuf-c's pack/unpack.
+ */
+int krq_request_decode(const void *buf, size_t len, ProtobufCAllocator *a,
+    Krank__Request *q);
+int krq_request_encode(const Krank__Request *q, void *buf, size_t cap,
+    size_t *lenp);
+int krq_response_encode(const Krank__Response *r, void *buf, size_t cap,
+    size_t *lenp);
+int krq_response_decode(const void *buf, size_t len, ProtobufCAllocator *a,
+    Krank__Response *r);
 
 /* Errors: host errno <-> the wire's Errno (krq_errno.c, also in libkrank). */
 Krank__Errno krq_errno_to_wire(int host);

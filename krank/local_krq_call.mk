@@ -26,7 +26,7 @@ KRQ_CALL_SRCS = krank/krq_call.h krank/krq_call.c krank/krq_files.c \
 
 noinst_LTLIBRARIES += krank/libkrank_proto.la
 nodist_krank_libkrank_proto_la_SOURCES = $(KRQ_PB)
-krank_libkrank_proto_la_SOURCES = krank/krq_errno.c
+krank_libkrank_proto_la_SOURCES = krank/krq_errno.c krank/krq_wire.c
 krank_libkrank_proto_la_CPPFLAGS = $(KRQ_CALL_CPPFLAGS)
 # protoc-c's initialiser macros of messages with a oneof lack inner braces.
 KRQ_PB_CFLAGS = -Wno-missing-braces
@@ -56,7 +56,7 @@ KRQ_CALL_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
 check_PROGRAMS += tests/krank/test_krq_dispatch tests/krank/test_krank_calls
 TESTS += tests/krank/test_krq_dispatch tests/krank/test_krank_calls.sh
 EXTRA_DIST += tests/krank/test_krank_calls.sh
-KRQ_CALL_SAN_SRCS = $(KRQ_CALL_SRCS) krank/krq_errno.c
+KRQ_CALL_SAN_SRCS = $(KRQ_CALL_SRCS) krank/krq_errno.c krank/krq_wire.c
 tests_krank_test_krq_dispatch_SOURCES = tests/krank/test_krq_dispatch.c \
 	$(KRQ_CALL_SAN_SRCS)
 nodist_tests_krank_test_krq_dispatch_SOURCES = $(KRQ_PB)
@@ -85,7 +85,7 @@ fuzz_targets += tests/fuzz/fuzz_krq_dispatch
 TESTS += tests/fuzz/fuzz_krq_dispatch.sh
 EXTRA_DIST += tests/fuzz/fuzz_krq_dispatch.sh tests/fuzz/fuzz_krq_dispatch.c
 FUZZ_KRQ_SRCS = krank/krq_call.c krank/krq_files.c krank/krq_sockets.c \
-	krank/krq_misc.c krank/krq_errno.c
+	krank/krq_misc.c krank/krq_errno.c krank/krq_wire.c
 tests/fuzz/fuzz_krq_dispatch: tests/fuzz/fuzz_krq_dispatch.c \
 		$(FUZZ_KRQ_SRCS) krank/krq_call.h krank/krq_calls.def \
 		$(KRQ_PB) krank/libkrk.a $(KRK_DEPS)

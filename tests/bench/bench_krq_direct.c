@@ -2,7 +2,9 @@
  * bench_krq_direct.c - the null call of krank.proto by the direct path
  * (krq_call: the generated structures, no encoding), by the queue path
  * without rings (encode the Request, krq_dispatch: decode, call, encode,
- * then decode the Response, all in process), against Linux getppid(),
+ * then decode the Response, all in process, with krq_wire.c's envelopes
+ * as libkrank and KRANK use them, and with protobuf-c's generic ones for
+ * comparison), against Linux getppid(),
  * same process, thread and run, pinned to one CPU.  Issue 12's goal:
  * direct >= 20x faster than getppid.  Also fcntl(F_GETFD) of a tmpfs
  * file by krq_call, with the caller's context entered per call and held
@@ -73,6 +75,26 @@ nofree(void *arg, void *p)
 
 static long
 queue_null(void)
+{
+	size_t rl;
+	ProtobufCAllocator a = { .alloc = bump, .free = nofree };
+
+	Krank__Response r;
+
+	nullreq.tag++;
+	if (krq_request_encode(&nullreq, reqbuf, sizeof(reqbuf), &reqlen) != 0 ||
+	    krq_dispatch(&C, reqbuf, reqlen, respbuf, sizeof(respbuf), &rl) != 0)
+		return -1;
+	arena_used = 0;
+	if (krq_response_decode(respbuf, rl, &a, &r) != 0)
+		return -1;
+	return r.tag == nullreq.tag ? r.value : -1;
+}
+
+/* The same with protobuf-c's generic pack and unpack of the envelopes
+ * (what krq_wire.c replaces). */
+static long
+queue_null_generic(void)
 {
 	size_t rl;
 	ProtobufCAllocator a = { .alloc = bump, .free = nofree };
@@ -176,6 +198,7 @@ main(int argc, char **argv)
 	    RUNS);
 	double d = measure(direct_null, 1);
 	double q = measure(queue_null, 1);
+	double g = measure(queue_null_generic, 1);
 	double l = measure(linux_getppid, 1);
 	double fe = measure(direct_fcntl, 1);
 	krq_enter(&C);
@@ -183,6 +206,8 @@ main(int argc, char **argv)
 	krq_leave();
 	printf("%-58s %8.1f\n", "null call, direct (krq_call, no encoding)", d);
 	printf("%-58s %8.1f\n", "null call, encode + krq_dispatch + decode", q);
+	printf("%-58s %8.1f\n", "null call, the same with protobuf-c's generic "
+	    "envelopes", g);
 	printf("%-58s %8.1f\n", "Linux syscall(SYS_getppid)", l);
 	printf("%-58s %8.1f\n", "fcntl(F_GETFD) by krq_call, context entered "
 	    "per call", fe);

@@ -26,6 +26,30 @@ static uint8_t *area;
 static uint8_t resp[16384];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+static uint8_t *bump_arena;
+static size_t bump_cap;
+
+static void *
+bump(void *arg, size_t n)
+{
+	size_t *used = arg;
+	if (n > bump_cap - *used)
+		return NULL;
+	void *p = bump_arena + *used;
+	*used += (n + 15) & ~(size_t)15;
+	if (*used > bump_cap)
+		*used = bump_cap;
+	return p;
+}
+
+static void
+nofree(void *arg, void *p)
+{
+	(void)arg;
+	(void)p;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -47,6 +71,58 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	for (size_t i = 0; i < AREA_LEN; i++)
 		area[i] = (uint8_t)i;
 	return 0;
+}
+
+/*
+ * KRANK's hand-coded envelope (krq_wire.c) against protobuf-c's decoder:
+ * whatever krq_request_decode accepts, protobuf-c accepts too, with the
+ * same tag and call, and both re-encodings of the request are equal
+ * (top-level unknown fields aside: protobuf-c keeps them, krq_wire skips
+ * them).  (krq_wire refuses a
+ * second call field, which protobuf-c would merge or replace.)
+ */
+static uint8_t wire_a[1 << 17], wire_b[1 << 17];
+
+static void
+krq_same_as_protobuf_c(const uint8_t *data, size_t len)
+{
+	static uint8_t arena[1 << 18];
+	static size_t used;
+	Krank__Request mine;
+
+	if (len > KRANK__LIMIT__LIMIT_REQUEST_MAX)
+		return;
+	ProtobufCAllocator a = { .alloc = bump, .free = nofree,
+		.allocator_data = &used };
+	bump_arena = arena;
+	bump_cap = sizeof(arena);
+	used = 0;
+	if (krq_request_decode(data, len, &a, &mine) != 0)
+		return;
+	Krank__Request *ref = krank__request__unpack(NULL, len, data);
+	if (ref == NULL) {
+		/* Only the bounded arena may make ours fail where protobuf-c
+		 * succeeds; never the other way round. */
+		fprintf(stderr, "krq_wire accepted what protobuf-c refuses\n");
+		abort();
+	}
+	if (ref->tag != mine.tag || ref->call_case != mine.call_case)
+		abort();
+	size_t na = 0, nb;
+	if (krq_request_encode(&mine, wire_a, sizeof(wire_a), &na) != 0)
+		abort();
+	/* protobuf-c keeps unknown top-level fields and writes them back;
+	 * krq_wire skips them.  Compare without them. */
+	Krank__Request known = *ref;
+	known.base.n_unknown_fields = 0;
+	known.base.unknown_fields = NULL;
+	nb = krank__request__pack(&known, wire_b);
+	if (na != nb || memcmp(wire_a, wire_b, na) != 0) {
+		fprintf(stderr, "krq_wire and protobuf-c encode differently "
+		    "(%zu vs %zu bytes)\n", na, nb);
+		abort();
+	}
+	krank__request__free_unpacked(ref, NULL);
 }
 
 int
@@ -77,6 +153,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= 2;
 		if (len > size)
 			len = size;
+		krq_same_as_protobuf_c(data, len);
 		size_t rl = 0;
 		int bad = krq_dispatch(&c, data, len, resp, sizeof(resp), &rl);
 		/* Always an answer, always one that decodes. */
