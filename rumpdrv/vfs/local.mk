@@ -11,5 +11,6 @@ rumpdrv_vfs_librumpvfs_a_SOURCES = \
 	rumpdrv/vfs/vfs_mount.c \
 	rumpdrv/vfs/vfs_descrip.c \
 	rumpdrv/vfs/vfs_vnops.c \
-	rumpdrv/vfs/vfs_syscalls.c
+	rumpdrv/vfs/vfs_syscalls.c \
+	rumpdrv/vfs/vfs_chan.c
 RUMPDRV_LINK_VFS = -Wl,--whole-archive,rumpdrv/vfs/librumpvfs.a,--no-whole-archive

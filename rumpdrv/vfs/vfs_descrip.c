@@ -273,6 +273,47 @@ krs_close(int fd)
 	return 0;
 }
 
+/*
+ * krs_fd_transfer: the file gets a descriptor in `to` first (with a
+ * reference of its own), and only then leaves `from`, so a failure leaves
+ * everything as it was.  The slot in `from` is cleared only if it still
+ * holds this file (a racing close or dup2 wins).
+ */
+KRS_EXPORT int
+krs_fd_transfer(struct krs_ctx *from, int fd, struct krs_ctx *to, int flags)
+{
+	VFS_ENTER();
+	struct proc *pf = from != NULL ? (struct proc *)from : curproc;
+	struct proc *pt = to != NULL ? (struct proc *)to : curproc;
+	struct filedesc *ff = pf->p_fd, *ft = pt->p_fd;
+	struct file *fp = NULL, *old = NULL;
+	int error, nfd;
+
+	if (ff == NULL || ft == NULL)
+		return krs_fail(EBADF);
+	kspin_enter(&ff->fd_lock);
+	if (fd >= 0 && fd < ff->fd_nfiles && (fp = ff->fd_ofiles[fd]) != NULL)
+		__atomic_fetch_add(&fp->f_count, 1, __ATOMIC_RELAXED);
+	kspin_exit(&ff->fd_lock);
+	if (fp == NULL)
+		return krs_fail(EBADF);
+	if ((error = fd_alloc(ft, fp, 0, (flags & KRS_O_CLOEXEC) != 0,
+	    &nfd)) != 0) {
+		file_release(fp);
+		return krs_fail(error);
+	}
+	kspin_enter(&ff->fd_lock);
+	if (fd < ff->fd_nfiles && ff->fd_ofiles[fd] == fp &&
+	    !(ff == ft && fd == nfd)) {
+		old = fp;
+		ff->fd_ofiles[fd] = NULL;
+	}
+	kspin_exit(&ff->fd_lock);
+	if (old != NULL)
+		file_release(old);
+	return nfd;
+}
+
 /* One read or write through fp; off < 0 means the file offset. */
 static ssize_t
 fileio(int fd, struct krs_iovec *iov, int iovcnt, int64_t off, enum uio_rw rw)

@@ -236,6 +236,122 @@ struct krs_pollfd {
 };
 KRS_EXPORT int krs_poll(struct krs_pollfd *fds, unsigned nfds, int timeout_ms);
 
+/*
+ * Descriptor passing between contexts.  krs_fd_transfer moves descriptor
+ * fd of context from (NULL: the caller's) to the lowest free descriptor of
+ * context to (NULL: the caller's) and returns that number; the open file
+ * (its offset, its flags, a channel end's place) goes with it and fd is
+ * closed in from.  flags: KRS_O_CLOEXEC for the new descriptor.  Both
+ * contexts must stay alive during the call (the caller's business).
+ * EBADF (fd not open in from), EMFILE (to is full; fd stays in from).
+ */
+KRS_EXPORT int krs_fd_transfer(struct krs_ctx *from, int fd,
+    struct krs_ctx *to, int flags);
+
+/*
+ * Channels: a bounded ring of (token, len) entries from a send end to a
+ * receive end, both descriptors (fstat says S_IFIFO), so poll and
+ * krs_poll see them.  Tokens mean nothing here: the layer above (KRANK's
+ * buffer pools, krank/krk_chan.h) gives them a meaning, so a message moves
+ * by reference and nothing is copied.  One send end and one receive end
+ * per channel; several threads may use one end (each end is serialised by
+ * its own spinlock, the ring itself is lock-free between the two ends).
+ *
+ * krs_chan_create - a channel of depth entries (1..KRS_CHAN_DEPTH_MAX) in
+ *	the caller's table: fds[0] the receive end, fds[1] the send end.
+ *	flags: KRS_O_NONBLOCK (both ends), KRS_O_CLOEXEC, and
+ *	KRS_CHAN_RETURN, which adds a second ring of depth tokens going back
+ *	from the receive end to the send end (krs_chan_return,
+ *	krs_chan_reclaim: how buffers come back to their owner).  EINVAL,
+ *	EMFILE, ENOSYS (no vfs).
+ * krs_chan_send - append (token, len) on a send end.  Blocks while the
+ *	ring is full unless the end is O_NONBLOCK (EAGAIN: backpressure).
+ *	EPIPE once the receive end is closed.  (0, 0) is the end-of-stream
+ *	mark and cannot be sent: EINVAL.  EBADF (not open, or a receive
+ *	end), EINVAL (a descriptor that is not a channel).
+ * krs_chan_recv - take the oldest entry on a receive end.  Blocks while the
+ *	ring is empty unless O_NONBLOCK (EAGAIN).  Returns 0 with token 0 and
+ *	len 0 at end of stream (the send end closed and every entry was
+ *	taken).  EBADF (a send end), EINVAL (not a channel).
+ * krs_chan_return - on either end of a KRS_CHAN_RETURN channel: hand
+ *	token back to the send end (never blocks: the return ring holds depth
+ *	tokens; EAGAIN when it is full, which only a layer above that hands
+ *	back more tokens than it has can cause).  EPIPE when the send end is
+ *	closed.
+ * krs_chan_reclaim - on its send end: the oldest token handed back;
+ *	blocks while there is none unless O_NONBLOCK (EAGAIN).  EPIPE when
+ *	the receive end is closed.
+ *
+ * Readiness (krs_poll, poll, epoll): a receive end is POLLIN|POLLRDNORM
+ * when an entry waits or the send end is closed, and then also POLLHUP;
+ * a send end is POLLOUT|POLLWRNORM when the ring has room and (with
+ * KRS_CHAN_RETURN) a token waits to be reclaimed, and POLLERR once the
+ * receive end is closed (a pipe's behaviour).  Blocked callers spin up to
+ * krs_spin_us before they sleep.  read and write on a channel: EINVAL.
+ */
+#define KRS_CHAN_DEPTH_MAX	(1u << 20)
+#define KRS_CHAN_RETURN		0x40000000
+#define KRS_CHAN_RECV		0	/* fds[0] */
+#define KRS_CHAN_SEND		1	/* fds[1] */
+KRS_EXPORT int krs_chan_create(unsigned depth, int flags, int fds[2]);
+KRS_EXPORT int krs_chan_send(int fd, uint64_t token, uint32_t len);
+KRS_EXPORT int krs_chan_recv(int fd, uint64_t *tokenp, uint32_t *lenp);
+KRS_EXPORT int krs_chan_return(int fd, uint64_t token);
+KRS_EXPORT int krs_chan_reclaim(int fd, uint64_t *tokenp);
+
+/*
+ * Channel ends for the layer above (one descriptor lookup per call, and
+ * bounded waits so the caller can check for a kill between slices):
+ *
+ * krs_chan_get - the channel end at fd of the calling context, referenced
+ *	until krs_chan_put (the end stays usable while referenced even if fd
+ *	is closed meanwhile).  *endp: KRS_CHAN_RECV or KRS_CHAN_SEND; *argp:
+ *	what krs_chan_attach set (NULL before).  EBADF, EINVAL (not a channel).
+ * krs_chan_xsend, krs_chan_xrecv, krs_chan_xreturn, krs_chan_xreclaim -
+ *	krs_chan_send ... on a referenced end, waiting at most timeout_ms
+ *	(< 0: no limit; 0: not at all; an O_NONBLOCK end never waits):
+ *	EAGAIN when nothing could be done in that time.  EBADF for the wrong
+ *	end.
+ * krs_chan_attach - give the channel of end ch its upper layer: arg (read
+ *	back by krs_chan_get) and hooks.  ch_close(arg, end) runs once per
+ *	end, when its last reference goes away (close of the last descriptor,
+ *	a context destroyed), after the end is marked closed and waiters are
+ *	woken, from the closing thread, with no channel lock held.  Once per
+ *	channel: EBUSY.
+ * krs_chan_info - depth, entries queued in each ring, which ends are
+ *	closed.
+ * krs_chan_install - a new descriptor of the calling context for the end
+ *	ch; the caller's reference moves into it (no krs_chan_put after
+ *	success).  flags: KRS_O_CLOEXEC.  Returns the descriptor; EMFILE (the
+ *	reference stays the caller's).  With krs_chan_get on another context's
+ *	descriptor it passes an end on without a descriptor in between.
+ */
+struct krs_chan;
+struct krs_chan_hooks {
+	void (*ch_close)(void *arg, int end);
+};
+struct krs_chan_info {
+	unsigned depth;
+	unsigned queued;		/* entries waiting for the receiver */
+	unsigned returned;		/* tokens waiting for the sender */
+	int recv_closed, send_closed;
+	int has_return;
+};
+KRS_EXPORT int krs_chan_get(int fd, struct krs_chan **chp, int *endp,
+    void **argp);
+KRS_EXPORT void krs_chan_put(struct krs_chan *ch);
+KRS_EXPORT int krs_chan_xsend(struct krs_chan *ch, uint64_t token,
+    uint32_t len, int timeout_ms);
+KRS_EXPORT int krs_chan_xrecv(struct krs_chan *ch, uint64_t *tokenp,
+    uint32_t *lenp, int timeout_ms);
+KRS_EXPORT int krs_chan_xreturn(struct krs_chan *ch, uint64_t token);
+KRS_EXPORT int krs_chan_xreclaim(struct krs_chan *ch, uint64_t *tokenp,
+    int timeout_ms);
+KRS_EXPORT int krs_chan_attach(struct krs_chan *ch,
+    const struct krs_chan_hooks *hooks, void *arg);
+KRS_EXPORT int krs_chan_info(struct krs_chan *ch, struct krs_chan_info *info);
+KRS_EXPORT int krs_chan_install(struct krs_chan *ch, int flags);
+
 /* Names. */
 KRS_EXPORT int krs_stat(const char *path, struct krs_stat *st);
 KRS_EXPORT int krs_lstat(const char *path, struct krs_stat *st);

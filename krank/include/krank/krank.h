@@ -1,0 +1,178 @@
+/*
+ * krank.h - libkrank's synchronous system calls: a client (a Linux process
+ * attached to KRANK, or an isolate that prefers the queue) calls
+ * krank_open, krank_read, krank_socket ... as it would call libc.  Each
+ * call encodes a krank.proto Request, hands it to a transport (hB's
+ * per-CPU rings, or any other with the same two functions), waits for the
+ * Response and decodes it.  Errors come back as -1 and errno (the host's
+ * numbering); krank_client_error says the krank.proto Errno value.
+ */
+#ifndef KRANK_KRANK_H
+#define KRANK_KRANK_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * How requests reach KRANK.  post hands one encoded request of len bytes
+ * over; take waits for the next response and copies it into buf (cap
+ * bytes), its length in *lenp.  Both return 0 or an errno value; a client
+ * handle is used by one thread at a time, so neither needs a lock of its
+ * own for it.  Responses come in request order.
+ *
+ * Payloads: a buffer that lies inside the buffer area [area,
+ * area+area_len) (the client's mapping of the region KRANK also maps)
+ * travels by reference, without a copy; one outside it travels inline
+ * when at most inline_max bytes, else it is copied through the bounce
+ * range [bounce_off, bounce_off+bounce_len) of the area, at most
+ * bounce_len bytes per request.
+ */
+struct krank_transport {
+	int (*post)(void *arg, const void *msg, size_t len);
+	int (*take)(void *arg, void *buf, size_t cap, size_t *lenp);
+	void *arg;
+	void *area;			/* NULL: no area, payloads inline */
+	size_t area_len;
+	size_t bounce_off, bounce_len;	/* inside the area; 0 len: none */
+	size_t inline_max;		/* <= 4096; 0: 192 */
+	size_t msg_max;			/* largest message (a ring slot);
+					 * 0: 8192 */
+};
+
+struct krank_client;
+
+/* krank_client_create - a client over t (copied).  EINVAL (a bounce
+ * range outside the area, inline_max over 4096), ENOMEM. */
+int krank_client_create(const struct krank_transport *t,
+    struct krank_client **cp);
+void krank_client_destroy(struct krank_client *c);
+/* krank_client_error - the last call's krank.proto Errno (NetBSD
+ * numbering: 0 OK, 2 ENOENT, 35 EAGAIN ...); a transport or decoding
+ * failure of the call itself is 5 (EIO), with errno saying which. */
+int krank_client_error(const struct krank_client *c);
+
+/* krank_null - the null call: KRANK's API version (>= 1), or -1
+ * (EPROTONOSUPPORT: this library's version is not served). */
+int krank_null(struct krank_client *c);
+
+/* Files and directories: as the POSIX calls of the same name, on the
+ * client's own descriptor table in KRANK. */
+int krank_open(struct krank_client *c, const char *path, int flags,
+    unsigned mode);
+int krank_openat(struct krank_client *c, int dirfd, const char *path,
+    int flags, unsigned mode);
+int krank_close(struct krank_client *c, int fd);
+ssize_t krank_read(struct krank_client *c, int fd, void *buf, size_t len);
+ssize_t krank_write(struct krank_client *c, int fd, const void *buf,
+    size_t len);
+ssize_t krank_pread(struct krank_client *c, int fd, void *buf, size_t len,
+    off_t off);
+ssize_t krank_pwrite(struct krank_client *c, int fd, const void *buf,
+    size_t len, off_t off);
+off_t krank_lseek(struct krank_client *c, int fd, off_t off, int whence);
+int krank_fstat(struct krank_client *c, int fd, struct stat *st);
+int krank_stat(struct krank_client *c, const char *path, struct stat *st);
+int krank_lstat(struct krank_client *c, const char *path, struct stat *st);
+int krank_mkdir(struct krank_client *c, const char *path, unsigned mode);
+int krank_rmdir(struct krank_client *c, const char *path);
+int krank_unlink(struct krank_client *c, const char *path);
+int krank_rename(struct krank_client *c, const char *from, const char *to);
+/* krank_getdents - Linux dirent64 records into buf (getdents64(2)). */
+ssize_t krank_getdents(struct krank_client *c, int fd, void *buf,
+    size_t len);
+int krank_fsync(struct krank_client *c, int fd);
+int krank_ftruncate(struct krank_client *c, int fd, off_t len);
+int krank_dup(struct krank_client *c, int fd);
+int krank_dup2(struct krank_client *c, int fd, int newfd);
+/* krank_fcntl - F_GETFD, F_SETFD, F_GETFL, F_SETFL (O_NONBLOCK,
+ * O_APPEND), F_DUPFD, F_DUPFD_CLOEXEC; one int argument. */
+int krank_fcntl(struct krank_client *c, int fd, int cmd, int arg);
+
+/* Sockets (AF_INET; addresses are struct sockaddr_in). */
+int krank_socket(struct krank_client *c, int domain, int type, int protocol);
+int krank_bind(struct krank_client *c, int fd, const struct sockaddr *addr,
+    socklen_t len);
+int krank_listen(struct krank_client *c, int fd, int backlog);
+int krank_accept(struct krank_client *c, int fd, struct sockaddr *addr,
+    socklen_t *lenp);
+int krank_accept4(struct krank_client *c, int fd, struct sockaddr *addr,
+    socklen_t *lenp, int flags);
+int krank_connect(struct krank_client *c, int fd,
+    const struct sockaddr *addr, socklen_t len);
+ssize_t krank_send(struct krank_client *c, int fd, const void *buf,
+    size_t len, int flags);
+ssize_t krank_recv(struct krank_client *c, int fd, void *buf, size_t len,
+    int flags);
+ssize_t krank_sendto(struct krank_client *c, int fd, const void *buf,
+    size_t len, int flags, const struct sockaddr *to, socklen_t tolen);
+ssize_t krank_recvfrom(struct krank_client *c, int fd, void *buf, size_t len,
+    int flags, struct sockaddr *from, socklen_t *fromlenp);
+int krank_shutdown(struct krank_client *c, int fd, int how);
+int krank_getsockopt(struct krank_client *c, int fd, int level, int name,
+    void *val, socklen_t *lenp);
+int krank_setsockopt(struct krank_client *c, int fd, int level, int name,
+    const void *val, socklen_t len);
+int krank_getsockname(struct krank_client *c, int fd, struct sockaddr *addr,
+    socklen_t *lenp);
+int krank_getpeername(struct krank_client *c, int fd, struct sockaddr *addr,
+    socklen_t *lenp);
+/* krank_poll - as poll(2) over the client's KRANK descriptors (at most
+ * 1024). */
+int krank_poll(struct krank_client *c, struct pollfd *fds, nfds_t nfds,
+    int timeout_ms);
+
+/* Time and randomness. */
+int krank_clock_gettime(struct krank_client *c, clockid_t clk,
+    struct timespec *ts);
+int krank_nanosleep(struct krank_client *c, const struct timespec *req);
+ssize_t krank_getrandom(struct krank_client *c, void *buf, size_t len,
+    unsigned flags);
+
+/* Isolates (for clients KRANK allows to; else EPERM).  krank_isolate_spawn
+ * returns the new isolate's id; argv NULL-terminated (NULL: its name). */
+int krank_isolate_spawn(struct krank_client *c, const char *elf,
+    const char *name, char *const argv[], int core);
+int krank_isolate_kill(struct krank_client *c, int id);
+/* krank_isolate_wait - until the isolate ends (timeout_ns < 0: no limit);
+ * its state (2 exited, 3 faulted, 4 killed ...) and exit status. */
+int krank_isolate_wait(struct krank_client *c, int id, int64_t timeout_ns,
+    int *statep, int *statusp);
+
+/*
+ * Channels (KRANK's named zero-copy channels).  A buffer is its byte
+ * offset in the channel's pool; the client maps the pool's memfd, which
+ * it gets out of band (its attach connection).  krank_chan_create makes
+ * the channel name and returns its receive end; krank_chan_open takes
+ * the send end of a channel another created.  alloc returns a free
+ * buffer's offset (timeout_ms < 0: wait without limit, 0: EAGAIN at
+ * once); send hands it with len bytes to the receiver; recv takes the
+ * oldest (len 0: end of stream); release gives a buffer back.
+ * krank_chan_pool - the pool's geometry: size, buffers, buffer size,
+ * stride.  Close an end with krank_close.
+ */
+int krank_chan_create(struct krank_client *c, const char *name,
+    uint32_t nbufs, uint32_t bufsize, int flags);
+int krank_chan_open(struct krank_client *c, const char *name, int flags);
+int krank_chan_alloc(struct krank_client *c, int fd, int timeout_ms,
+    uint64_t *offp);
+int krank_chan_send(struct krank_client *c, int fd, uint64_t off,
+    uint32_t len);
+int krank_chan_recv(struct krank_client *c, int fd, int timeout_ms,
+    uint64_t *offp, uint32_t *lenp);
+int krank_chan_release(struct krank_client *c, int fd, uint64_t off);
+int krank_chan_pool(struct krank_client *c, int fd, uint64_t *sizep,
+    uint32_t *nbufsp, uint32_t *bufsizep, uint32_t *stridep);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

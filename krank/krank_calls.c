@@ -1,0 +1,1026 @@
+/*
+ * krank_calls.c - libkrank's synchronous calls (krank/include/krank/
+ * krank.h): encode a krank.proto Request, post it over the client's
+ * transport, take the Response, decode it (with a bounded allocator: the
+ * response is checked as carefully as a request) and hand back the result
+ * libc style.  Payloads go by reference when they lie in the buffer area,
+ * inline when small, else bounced through the area.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <krank/krank.h>
+
+#include "krq_call.h"
+
+#define KRANK_INLINE_DEFAULT	192
+#define KRANK_MSG_DEFAULT	8192
+
+struct krank_client {
+	struct krank_transport t;
+	uint64_t tag;
+	int last_error;			/* wire Errno of the last call */
+	uint8_t *req, *resp;		/* msg_max bytes each */
+	uint8_t *arena;			/* decoded responses */
+	Krank__Response r;		/* the last one */
+	size_t arena_len, arena_used;
+};
+
+int
+krank_client_create(const struct krank_transport *t, struct krank_client **cp)
+{
+	struct krank_transport tt = *t;
+
+	if (tt.inline_max == 0)
+		tt.inline_max = KRANK_INLINE_DEFAULT;
+	if (tt.msg_max == 0)
+		tt.msg_max = KRANK_MSG_DEFAULT;
+	if (tt.post == NULL || tt.take == NULL ||
+	    tt.inline_max > KRANK__LIMIT__LIMIT_INLINE_MAX || tt.msg_max < 64 ||
+	    tt.msg_max > KRANK__LIMIT__LIMIT_REQUEST_MAX ||
+	    (tt.bounce_len > 0 && (tt.area == NULL ||
+	    tt.bounce_off > tt.area_len ||
+	    tt.bounce_len > tt.area_len - tt.bounce_off)))
+		return EINVAL;
+	struct krank_client *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return ENOMEM;
+	c->t = tt;
+	c->arena_len = 4 * tt.msg_max + 16384;
+	c->req = malloc(tt.msg_max);
+	c->resp = malloc(tt.msg_max);
+	c->arena = aligned_alloc(16, c->arena_len);
+	if (c->req == NULL || c->resp == NULL || c->arena == NULL) {
+		krank_client_destroy(c);
+		return ENOMEM;
+	}
+	*cp = c;
+	return 0;
+}
+
+void
+krank_client_destroy(struct krank_client *c)
+{
+	if (c == NULL)
+		return;
+	free(c->req);
+	free(c->resp);
+	free(c->arena);
+	free(c);
+}
+
+int
+krank_client_error(const struct krank_client *c)
+{
+	return c->last_error;
+}
+
+static void *
+krank_alloc(void *arg, size_t n)
+{
+	struct krank_client *c = arg;
+
+	if (n > c->arena_len - c->arena_used)
+		return NULL;
+	void *p = c->arena + c->arena_used;
+	c->arena_used += (n + 15) & ~(size_t)15;
+	if (c->arena_used > c->arena_len)
+		c->arena_used = c->arena_len;
+	return p;
+}
+
+static void
+krank_free(void *arg, void *p)
+{
+	(void)arg;
+	(void)p;
+}
+
+/* One round trip.  Returns the decoded response (valid until the next
+ * call), or NULL with errno set: a transport error, EPROTO for a
+ * response that does not decode or answers another request, or the
+ * call's own error (translated from the wire). */
+static Krank__Response *
+krank_rpc(struct krank_client *c, Krank__Request *q)
+{
+	size_t n, len;
+	int err;
+
+	q->tag = ++c->tag;
+	c->last_error = KRANK__ERRNO__EIO;
+	if ((err = krq_request_encode(q, c->req, c->t.msg_max, &n)) != 0) {
+		errno = err;
+		return NULL;
+	}
+	if ((err = c->t.post(c->t.arg, c->req, n)) != 0 ||
+	    (err = c->t.take(c->t.arg, c->resp, c->t.msg_max, &len)) != 0) {
+		errno = err;
+		return NULL;
+	}
+	if (len > c->t.msg_max) {
+		errno = EPROTO;
+		return NULL;
+	}
+	ProtobufCAllocator a = { .alloc = krank_alloc, .free = krank_free,
+		.allocator_data = c };
+	c->arena_used = 0;
+	Krank__Response *r = &c->r;
+	if (krq_response_decode(c->resp, len, &a, r) != 0 || r->tag != q->tag) {
+		errno = EPROTO;
+		return NULL;
+	}
+	c->last_error = r->error;
+	if (r->error != KRANK__ERRNO__OK) {
+		errno = krq_errno_from_wire(r->error);
+		return NULL;
+	}
+	return r;
+}
+
+/* The value of a call that returns only a number. */
+static int64_t
+krank_value(struct krank_client *c, Krank__Request *q)
+{
+	Krank__Response *r = krank_rpc(c, q);
+	return r != NULL ? r->value : -1;
+}
+
+#define KRANK_REQ(q, U, field, arg)					\
+	Krank__Request q;						\
+	krank__request__init(&(q));					\
+	(q).call_case = KRANK__REQUEST__CALL_##U;			\
+	(q).field = &(arg)
+
+/* ---- payloads ------------------------------------------------------------ */
+static bool
+krank_in_area(const struct krank_client *c, const void *p, size_t len)
+{
+	uintptr_t a = (uintptr_t)c->t.area, b = (uintptr_t)p;
+	return c->t.area != NULL && b >= a && b - a <= c->t.area_len &&
+	    len <= c->t.area_len - (b - a);
+}
+
+/* Describe len bytes of buf going out; *np: how many this request takes. */
+static void
+krank_out(struct krank_client *c, const void *buf, size_t len,
+    Krank__Data *d, Krank__Buf *b, size_t *np)
+{
+	krank__data__init(d);
+	krank__buf__init(b);
+	if (krank_in_area(c, buf, len)) {
+		b->offset = (uintptr_t)buf - (uintptr_t)c->t.area;
+		b->length = len;
+		d->from_case = KRANK__DATA__FROM_AREA;
+		d->area = b;
+		*np = len;
+	} else if (len <= c->t.inline_max || c->t.bounce_len == 0) {
+		*np = len < c->t.inline_max ? len : c->t.inline_max;
+		d->from_case = KRANK__DATA__FROM_DATA;
+		d->data.data = (uint8_t *)buf;
+		d->data.len = *np;
+	} else {
+		*np = len < c->t.bounce_len ? len : c->t.bounce_len;
+		memcpy((uint8_t *)c->t.area + c->t.bounce_off, buf, *np);
+		b->offset = c->t.bounce_off;
+		b->length = *np;
+		d->from_case = KRANK__DATA__FROM_AREA;
+		d->area = b;
+	}
+}
+
+/* Where len bytes coming back for buf land. */
+static void
+krank_in(struct krank_client *c, void *buf, size_t len, Krank__Dest *d,
+    Krank__Buf *b)
+{
+	krank__dest__init(d);
+	krank__buf__init(b);
+	if (krank_in_area(c, buf, len)) {
+		b->offset = (uintptr_t)buf - (uintptr_t)c->t.area;
+		b->length = len;
+		d->to_case = KRANK__DEST__TO_AREA;
+		d->area = b;
+	} else if (len <= c->t.inline_max || c->t.bounce_len == 0) {
+		d->to_case = KRANK__DEST__TO_INLINE_MAX;
+		d->inline_max = (uint32_t)(len < c->t.inline_max ? len :
+		    c->t.inline_max);
+	} else {
+		b->offset = c->t.bounce_off;
+		b->length = len < c->t.bounce_len ? len : c->t.bounce_len;
+		d->to_case = KRANK__DEST__TO_AREA;
+		d->area = b;
+	}
+}
+
+/* Copy what came back into buf (unless it landed there already). */
+static ssize_t
+krank_in_done(struct krank_client *c, Krank__Response *r, void *buf,
+    const Krank__Dest *d)
+{
+	if (r == NULL)
+		return -1;
+	if (r->value < 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	size_t n = (size_t)r->value;
+	if (d->to_case == KRANK__DEST__TO_INLINE_MAX) {
+		if (r->result_case != KRANK__RESPONSE__RESULT_DATA ||
+		    r->data.len > d->inline_max) {
+			errno = EPROTO;
+			return -1;
+		}
+		if (r->data.len > 0)
+			memcpy(buf, r->data.data, r->data.len);
+	} else if ((uint8_t *)c->t.area + d->area->offset != (uint8_t *)buf) {
+		/* It landed in the bounce range. */
+		if (n > d->area->length)
+			n = d->area->length;	/* MSG_TRUNC's larger count */
+		memcpy(buf, (uint8_t *)c->t.area + c->t.bounce_off, n);
+	}
+	return r->value;
+}
+
+/* ---- calls ---------------------------------------------------------------- */
+int
+krank_null(struct krank_client *c)
+{
+	Krank__Null a = KRANK__NULL__INIT;
+	a.version = KRANK__VERSION__VERSION_CURRENT;
+	KRANK_REQ(q, NULL, null, a);
+	return (int)krank_value(c, &q);
+}
+
+int
+krank_openat(struct krank_client *c, int dirfd, const char *path, int flags,
+    unsigned mode)
+{
+	Krank__Openat a = KRANK__OPENAT__INIT;
+	a.dirfd = dirfd;
+	a.path = (char *)path;
+	a.flags = flags;
+	a.mode = mode;
+	KRANK_REQ(q, OPENAT, openat, a);
+	return (int)krank_value(c, &q);
+}
+
+int
+krank_open(struct krank_client *c, const char *path, int flags, unsigned mode)
+{
+	Krank__Open a = KRANK__OPEN__INIT;
+	a.path = (char *)path;
+	a.flags = flags;
+	a.mode = mode;
+	KRANK_REQ(q, OPEN, open, a);
+	return (int)krank_value(c, &q);
+}
+
+#define KRANK_FDCALL(fn, U, field, T, INIT)				\
+int									\
+krank_##fn(struct krank_client *c, int fd)				\
+{									\
+	T a = INIT;							\
+	a.fd = fd;							\
+	KRANK_REQ(q, U, field, a);					\
+	return (int)krank_value(c, &q);					\
+}
+KRANK_FDCALL(close, CLOSE, close, Krank__Close, KRANK__CLOSE__INIT)
+KRANK_FDCALL(fsync, FSYNC, fsync, Krank__Fsync, KRANK__FSYNC__INIT)
+KRANK_FDCALL(dup, DUP, dup, Krank__Dup, KRANK__DUP__INIT)
+
+ssize_t
+krank_pread(struct krank_client *c, int fd, void *buf, size_t len, off_t off)
+{
+	Krank__Pread a = KRANK__PREAD__INIT;
+	Krank__Dest d;
+	Krank__Buf b;
+	krank_in(c, buf, len, &d, &b);
+	a.fd = fd;
+	a.dest = &d;
+	a.offset = off;
+	KRANK_REQ(q, PREAD, pread, a);
+	return krank_in_done(c, krank_rpc(c, &q), buf, &d);
+}
+
+ssize_t
+krank_read(struct krank_client *c, int fd, void *buf, size_t len)
+{
+	Krank__Read a = KRANK__READ__INIT;
+	Krank__Dest d;
+	Krank__Buf b;
+	krank_in(c, buf, len, &d, &b);
+	a.fd = fd;
+	a.dest = &d;
+	KRANK_REQ(q, READ, read, a);
+	return krank_in_done(c, krank_rpc(c, &q), buf, &d);
+}
+
+/* Writes go out in as many requests as the bounce range needs; a short
+ * write ends the loop, as it would end the caller's. */
+static ssize_t
+krank_writes(struct krank_client *c, int fd, const void *buf, size_t len,
+    off_t off, bool at)
+{
+	size_t done = 0;
+
+	do {
+		Krank__Data d;
+		Krank__Buf b;
+		size_t n;
+		int64_t v;
+		krank_out(c, (const uint8_t *)buf + done, len - done, &d, &b, &n);
+		if (at) {
+			Krank__Pwrite a = KRANK__PWRITE__INIT;
+			a.fd = fd;
+			a.data = &d;
+			a.offset = off + (off_t)done;
+			KRANK_REQ(q, PWRITE, pwrite, a);
+			v = krank_value(c, &q);
+		} else {
+			Krank__Write a = KRANK__WRITE__INIT;
+			a.fd = fd;
+			a.data = &d;
+			KRANK_REQ(q, WRITE, write, a);
+			v = krank_value(c, &q);
+		}
+		if (v < 0)
+			return done > 0 ? (ssize_t)done : -1;
+		if ((uint64_t)v > n) {
+			errno = EPROTO;
+			return -1;
+		}
+		done += (size_t)v;
+		if ((size_t)v < n)
+			break;
+	} while (done < len);
+	return (ssize_t)done;
+}
+
+ssize_t
+krank_write(struct krank_client *c, int fd, const void *buf, size_t len)
+{
+	return krank_writes(c, fd, buf, len, 0, false);
+}
+
+ssize_t
+krank_pwrite(struct krank_client *c, int fd, const void *buf, size_t len,
+    off_t off)
+{
+	return krank_writes(c, fd, buf, len, off, true);
+}
+
+off_t
+krank_lseek(struct krank_client *c, int fd, off_t off, int whence)
+{
+	Krank__Lseek a = KRANK__LSEEK__INIT;
+	a.fd = fd;
+	a.offset = off;
+	a.whence = whence;
+	KRANK_REQ(q, LSEEK, lseek, a);
+	return (off_t)krank_value(c, &q);
+}
+
+static int
+krank_stat_out(Krank__Response *r, struct stat *st)
+{
+	if (r == NULL)
+		return -1;
+	if (r->result_case != KRANK__RESPONSE__RESULT_STAT) {
+		errno = EPROTO;
+		return -1;
+	}
+	const Krank__StatResult *s = r->stat;
+	memset(st, 0, sizeof(*st));
+	st->st_dev = s->dev;
+	st->st_ino = s->ino;
+	st->st_mode = s->mode;
+	st->st_nlink = s->nlink;
+	st->st_uid = s->uid;
+	st->st_gid = s->gid;
+	st->st_rdev = s->rdev;
+	st->st_size = s->size;
+	st->st_blocks = s->blocks;
+	st->st_blksize = s->blksize;
+	if (s->atime != NULL) {
+		st->st_atim.tv_sec = s->atime->sec;
+		st->st_atim.tv_nsec = s->atime->nsec;
+	}
+	if (s->mtime != NULL) {
+		st->st_mtim.tv_sec = s->mtime->sec;
+		st->st_mtim.tv_nsec = s->mtime->nsec;
+	}
+	if (s->ctime != NULL) {
+		st->st_ctim.tv_sec = s->ctime->sec;
+		st->st_ctim.tv_nsec = s->ctime->nsec;
+	}
+	return 0;
+}
+
+int
+krank_fstat(struct krank_client *c, int fd, struct stat *st)
+{
+	Krank__Fstat a = KRANK__FSTAT__INIT;
+	a.fd = fd;
+	KRANK_REQ(q, FSTAT, fstat, a);
+	return krank_stat_out(krank_rpc(c, &q), st);
+}
+
+static int
+krank_stat_path(struct krank_client *c, const char *path, struct stat *st,
+    bool nofollow)
+{
+	Krank__Stat a = KRANK__STAT__INIT;
+	a.path = (char *)path;
+	a.nofollow = nofollow;
+	KRANK_REQ(q, STAT, stat, a);
+	return krank_stat_out(krank_rpc(c, &q), st);
+}
+
+int
+krank_stat(struct krank_client *c, const char *path, struct stat *st)
+{
+	return krank_stat_path(c, path, st, false);
+}
+
+int
+krank_lstat(struct krank_client *c, const char *path, struct stat *st)
+{
+	return krank_stat_path(c, path, st, true);
+}
+
+int
+krank_mkdir(struct krank_client *c, const char *path, unsigned mode)
+{
+	Krank__Mkdir a = KRANK__MKDIR__INIT;
+	a.path = (char *)path;
+	a.mode = mode;
+	KRANK_REQ(q, MKDIR, mkdir, a);
+	return (int)krank_value(c, &q);
+}
+
+int
+krank_rmdir(struct krank_client *c, const char *path)
+{
+	Krank__Rmdir a = KRANK__RMDIR__INIT;
+	a.path = (char *)path;
+	KRANK_REQ(q, RMDIR, rmdir, a);
+	return (int)krank_value(c, &q);
+}
+
+int
+krank_unlink(struct krank_client *c, const char *path)
+{
+	Krank__Unlink a = KRANK__UNLINK__INIT;
+	a.path = (char *)path;
+	KRANK_REQ(q, UNLINK, unlink, a);
+	return (int)krank_value(c, &q);
+}
+
+int
+krank_rename(struct krank_client *c, const char *from, const char *to)
+{
+	Krank__Rename a = KRANK__RENAME__INIT;
+	a.from = (char *)from;
+	a.to = (char *)to;
+	KRANK_REQ(q, RENAME, rename, a);
+	return (int)krank_value(c, &q);
+}
+
+ssize_t
+krank_getdents(struct krank_client *c, int fd, void *buf, size_t len)
+{
+	Krank__Getdents a = KRANK__GETDENTS__INIT;
+	Krank__Dest d;
+	Krank__Buf b;
+	krank_in(c, buf, len, &d, &b);
+	a.fd = fd;
+	a.dest = &d;
+	KRANK_REQ(q, GETDENTS, getdents, a);
+	return krank_in_done(c, krank_rpc(c, &q), buf, &d);
+}
+
+int
+krank_ftruncate(struct krank_client *c, int fd, off_t len)
+{
+	Krank__Ftruncate a = KRANK__FTRUNCATE__INIT;
+	a.fd = fd;
+	a.length = len;
+	KRANK_REQ(q, FTRUNCATE, ftruncate, a);
+	return (int)krank_value(c, &q);
+}
+
+int
+krank_dup2(struct krank_client *c, int fd, int newfd)
+{
+	Krank__Dup2 a = KRANK__DUP2__INIT;
+	a.fd = fd;
+	a.newfd = newfd;
+	KRANK_REQ(q, DUP2, dup2, a);
+	return (int)krank_value(c, &q);
+}
+
+int
+krank_fcntl(struct krank_client *c, int fd, int cmd, int arg)
+{
+	Krank__Fcntl a = KRANK__FCNTL__INIT;
+	a.fd = fd;
+	a.cmd = cmd;
+	a.arg = arg;
+	KRANK_REQ(q, FCNTL, fcntl, a);
+	return (int)krank_value(c, &q);
+}
+
+/* ---- sockets ---------------------------------------------------------------- */
+static int
+krank_sa(const struct sockaddr *addr, socklen_t len, Krank__SockAddr *s,
+    uint8_t ip[4])
+{
+	const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
+
+	krank__sock_addr__init(s);
+	if (addr == NULL || len < sizeof(*in)) {
+		errno = EINVAL;
+		return -1;
+	}
+	s->family = in->sin_family;
+	s->port = ntohs(in->sin_port);
+	memcpy(ip, &in->sin_addr, 4);
+	s->addr.data = ip;
+	s->addr.len = 4;
+	return 0;
+}
+
+/* r->addr back into a caller's sockaddr (truncated to *lenp, as POSIX). */
+static void
+krank_sa_out(const Krank__Response *r, struct sockaddr *addr, socklen_t *lenp)
+{
+	struct sockaddr_in in;
+
+	if (addr == NULL || lenp == NULL)
+		return;
+	memset(&in, 0, sizeof(in));
+	if (r->addr != NULL && r->addr->addr.len == 4) {
+		in.sin_family = (sa_family_t)r->addr->family;
+		in.sin_port = htons((uint16_t)r->addr->port);
+		memcpy(&in.sin_addr, r->addr->addr.data, 4);
+	}
+	memcpy(addr, &in, *lenp < sizeof(in) ? *lenp : sizeof(in));
+	*lenp = sizeof(in);
+}
+
+int
+krank_socket(struct krank_client *c, int domain, int type, int protocol)
+{
+	Krank__Socket a = KRANK__SOCKET__INIT;
+	a.domain = domain;
+	a.type = type;
+	a.protocol = protocol;
+	KRANK_REQ(q, SOCKET, socket, a);
+	return (int)krank_value(c, &q);
+}
+
+int
+krank_bind(struct krank_client *c, int fd, const struct sockaddr *addr,
+    socklen_t len)
+{
+	Krank__Bind a = KRANK__BIND__INIT;
+	Krank__SockAddr s;
+	uint8_t ip[4];
+	if (krank_sa(addr, len, &s, ip) != 0)
+		return -1;
+	a.fd = fd;
+	a.addr = &s;
+	KRANK_REQ(q, BIND, bind, a);
+	return (int)krank_value(c, &q);
+}
+
+int
+krank_connect(struct krank_client *c, int fd, const struct sockaddr *addr,
+    socklen_t len)
+{
+	Krank__Connect a = KRANK__CONNECT__INIT;
+	Krank__SockAddr s;
+	uint8_t ip[4];
+	if (krank_sa(addr, len, &s, ip) != 0)
+		return -1;
+	a.fd = fd;
+	a.addr = &s;
+	KRANK_REQ(q, CONNECT, connect, a);
+	return (int)krank_value(c, &q);
+}
+
+int
+krank_listen(struct krank_client *c, int fd, int backlog)
+{
+	Krank__Listen a = KRANK__LISTEN__INIT;
+	a.fd = fd;
+	a.backlog = backlog;
+	KRANK_REQ(q, LISTEN, listen, a);
+	return (int)krank_value(c, &q);
+}
+
+int
+krank_accept4(struct krank_client *c, int fd, struct sockaddr *addr,
+    socklen_t *lenp, int flags)
+{
+	Krank__Accept a = KRANK__ACCEPT__INIT;
+	a.fd = fd;
+	a.flags = flags;
+	KRANK_REQ(q, ACCEPT, accept, a);
+	Krank__Response *r = krank_rpc(c, &q);
+	if (r == NULL)
+		return -1;
+	krank_sa_out(r, addr, lenp);
+	return (int)r->value;
+}
+
+int
+krank_accept(struct krank_client *c, int fd, struct sockaddr *addr,
+    socklen_t *lenp)
+{
+	return krank_accept4(c, fd, addr, lenp, 0);
+}
+
+ssize_t
+krank_sendto(struct krank_client *c, int fd, const void *buf, size_t len,
+    int flags, const struct sockaddr *to, socklen_t tolen)
+{
+	Krank__Data d;
+	Krank__Buf b;
+	Krank__SockAddr s;
+	uint8_t ip[4];
+	size_t n;
+
+	/* A datagram is one request: it may not be cut at the bounce size. */
+	krank_out(c, buf, len, &d, &b, &n);
+	if (n < len) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (to == NULL) {
+		Krank__Send a = KRANK__SEND__INIT;
+		a.fd = fd;
+		a.data = &d;
+		a.flags = flags;
+		KRANK_REQ(q, SEND, send, a);
+		return (ssize_t)krank_value(c, &q);
+	}
+	if (krank_sa(to, tolen, &s, ip) != 0)
+		return -1;
+	Krank__Sendto a = KRANK__SENDTO__INIT;
+	a.fd = fd;
+	a.data = &d;
+	a.flags = flags;
+	a.to = &s;
+	KRANK_REQ(q, SENDTO, sendto, a);
+	return (ssize_t)krank_value(c, &q);
+}
+
+ssize_t
+krank_send(struct krank_client *c, int fd, const void *buf, size_t len,
+    int flags)
+{
+	return krank_sendto(c, fd, buf, len, flags, NULL, 0);
+}
+
+ssize_t
+krank_recvfrom(struct krank_client *c, int fd, void *buf, size_t len,
+    int flags, struct sockaddr *from, socklen_t *fromlenp)
+{
+	Krank__Dest d;
+	Krank__Buf b;
+	Krank__Response *r;
+
+	krank_in(c, buf, len, &d, &b);
+	if (from == NULL) {
+		Krank__Recv a = KRANK__RECV__INIT;
+		a.fd = fd;
+		a.dest = &d;
+		a.flags = flags;
+		KRANK_REQ(q, RECV, recv, a);
+		r = krank_rpc(c, &q);
+	} else {
+		Krank__Recvfrom a = KRANK__RECVFROM__INIT;
+		a.fd = fd;
+		a.dest = &d;
+		a.flags = flags;
+		KRANK_REQ(q, RECVFROM, recvfrom, a);
+		r = krank_rpc(c, &q);
+	}
+	ssize_t v = krank_in_done(c, r, buf, &d);
+	if (v >= 0 && from != NULL)
+		krank_sa_out(r, from, fromlenp);
+	return v;
+}
+
+ssize_t
+krank_recv(struct krank_client *c, int fd, void *buf, size_t len, int flags)
+{
+	return krank_recvfrom(c, fd, buf, len, flags, NULL, NULL);
+}
+
+int
+krank_shutdown(struct krank_client *c, int fd, int how)
+{
+	Krank__Shutdown a = KRANK__SHUTDOWN__INIT;
+	a.fd = fd;
+	a.how = how;
+	KRANK_REQ(q, SHUTDOWN, shutdown, a);
+	return (int)krank_value(c, &q);
+}
+
+int
+krank_getsockopt(struct krank_client *c, int fd, int level, int name,
+    void *val, socklen_t *lenp)
+{
+	Krank__Getsockopt a = KRANK__GETSOCKOPT__INIT;
+	a.fd = fd;
+	a.level = level;
+	a.name = name;
+	a.length = *lenp < KRANK__LIMIT__LIMIT_SOCKOPT_MAX ? *lenp :
+	    KRANK__LIMIT__LIMIT_SOCKOPT_MAX;
+	KRANK_REQ(q, GETSOCKOPT, getsockopt, a);
+	Krank__Response *r = krank_rpc(c, &q);
+	if (r == NULL)
+		return -1;
+	if (r->result_case != KRANK__RESPONSE__RESULT_SOCKOPT ||
+	    r->sockopt.len > a.length) {
+		errno = EPROTO;
+		return -1;
+	}
+	if (r->sockopt.len > 0)
+		memcpy(val, r->sockopt.data, r->sockopt.len);
+	*lenp = (socklen_t)r->sockopt.len;
+	return 0;
+}
+
+int
+krank_setsockopt(struct krank_client *c, int fd, int level, int name,
+    const void *val, socklen_t len)
+{
+	Krank__Setsockopt a = KRANK__SETSOCKOPT__INIT;
+	a.fd = fd;
+	a.level = level;
+	a.name = name;
+	a.value.data = (uint8_t *)val;
+	a.value.len = len;
+	KRANK_REQ(q, SETSOCKOPT, setsockopt, a);
+	return (int)krank_value(c, &q);
+}
+
+int
+krank_getsockname(struct krank_client *c, int fd, struct sockaddr *addr,
+    socklen_t *lenp)
+{
+	Krank__Getsockname a = KRANK__GETSOCKNAME__INIT;
+	a.fd = fd;
+	KRANK_REQ(q, GETSOCKNAME, getsockname, a);
+	Krank__Response *r = krank_rpc(c, &q);
+	if (r == NULL)
+		return -1;
+	krank_sa_out(r, addr, lenp);
+	return 0;
+}
+
+int
+krank_getpeername(struct krank_client *c, int fd, struct sockaddr *addr,
+    socklen_t *lenp)
+{
+	Krank__Getpeername a = KRANK__GETPEERNAME__INIT;
+	a.fd = fd;
+	KRANK_REQ(q, GETPEERNAME, getpeername, a);
+	Krank__Response *r = krank_rpc(c, &q);
+	if (r == NULL)
+		return -1;
+	krank_sa_out(r, addr, lenp);
+	return 0;
+}
+
+int
+krank_poll(struct krank_client *c, struct pollfd *fds, nfds_t nfds,
+    int timeout_ms)
+{
+	int32_t fd[KRANK__LIMIT__LIMIT_POLL_MAX];
+	uint32_t ev[KRANK__LIMIT__LIMIT_POLL_MAX];
+
+	if (nfds > KRANK__LIMIT__LIMIT_POLL_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (nfds_t i = 0; i < nfds; i++) {
+		fd[i] = fds[i].fd;
+		ev[i] = (uint16_t)fds[i].events;
+	}
+	Krank__Poll a = KRANK__POLL__INIT;
+	a.n_fd = a.n_events = nfds;
+	a.fd = fd;
+	a.events = ev;
+	a.timeout_ms = timeout_ms;
+	KRANK_REQ(q, POLL, poll, a);
+	Krank__Response *r = krank_rpc(c, &q);
+	if (r == NULL)
+		return -1;
+	if (r->result_case != KRANK__RESPONSE__RESULT_POLL ||
+	    r->poll->n_revents != nfds) {
+		errno = EPROTO;
+		return -1;
+	}
+	for (nfds_t i = 0; i < nfds; i++)
+		fds[i].revents = (short)r->poll->revents[i];
+	return (int)r->value;
+}
+
+/* ---- time, randomness, isolates --------------------------------------------- */
+int
+krank_clock_gettime(struct krank_client *c, clockid_t clk,
+    struct timespec *ts)
+{
+	Krank__ClockGettime a = KRANK__CLOCK_GETTIME__INIT;
+	a.clock = clk;
+	KRANK_REQ(q, CLOCK_GETTIME, clock_gettime, a);
+	int64_t v = krank_value(c, &q);
+	if (v < 0)
+		return -1;
+	ts->tv_sec = v / 1000000000;
+	ts->tv_nsec = v % 1000000000;
+	return 0;
+}
+
+int
+krank_nanosleep(struct krank_client *c, const struct timespec *req)
+{
+	Krank__Nanosleep a = KRANK__NANOSLEEP__INIT;
+	if (req->tv_sec < 0 || req->tv_nsec < 0 || req->tv_nsec >= 1000000000 ||
+	    req->tv_sec > INT64_MAX / 1000000000 - 1) {
+		errno = EINVAL;
+		return -1;
+	}
+	a.ns = (int64_t)req->tv_sec * 1000000000 + req->tv_nsec;
+	KRANK_REQ(q, NANOSLEEP, nanosleep, a);
+	return (int)krank_value(c, &q);
+}
+
+ssize_t
+krank_getrandom(struct krank_client *c, void *buf, size_t len, unsigned flags)
+{
+	Krank__Getrandom a = KRANK__GETRANDOM__INIT;
+	Krank__Dest d;
+	Krank__Buf b;
+	krank_in(c, buf, len, &d, &b);
+	a.dest = &d;
+	a.flags = flags;
+	KRANK_REQ(q, GETRANDOM, getrandom, a);
+	return krank_in_done(c, krank_rpc(c, &q), buf, &d);
+}
+
+int
+krank_isolate_spawn(struct krank_client *c, const char *elf, const char *name,
+    char *const argv[], int core)
+{
+	Krank__IsolateSpawn a = KRANK__ISOLATE_SPAWN__INIT;
+	size_t n = 0;
+
+	while (argv != NULL && argv[n] != NULL)
+		n++;
+	a.elf = (char *)elf;
+	a.name = (char *)(name != NULL ? name : "");
+	a.argv = (char **)argv;
+	a.n_argv = n;
+	a.core = core;
+	KRANK_REQ(q, ISOLATE_SPAWN, isolate_spawn, a);
+	return (int)krank_value(c, &q);
+}
+
+int
+krank_isolate_kill(struct krank_client *c, int id)
+{
+	Krank__IsolateKill a = KRANK__ISOLATE_KILL__INIT;
+	a.id = id;
+	KRANK_REQ(q, ISOLATE_KILL, isolate_kill, a);
+	return (int)krank_value(c, &q);
+}
+
+int
+krank_isolate_wait(struct krank_client *c, int id, int64_t timeout_ns,
+    int *statep, int *statusp)
+{
+	Krank__IsolateWait a = KRANK__ISOLATE_WAIT__INIT;
+	a.id = id;
+	a.timeout_ns = timeout_ns;
+	KRANK_REQ(q, ISOLATE_WAIT, isolate_wait, a);
+	Krank__Response *r = krank_rpc(c, &q);
+	if (r == NULL)
+		return -1;
+	if (r->result_case != KRANK__RESPONSE__RESULT_ISOLATE) {
+		errno = EPROTO;
+		return -1;
+	}
+	if (statep != NULL)
+		*statep = r->isolate->state;
+	if (statusp != NULL)
+		*statusp = r->isolate->status;
+	return 0;
+}
+
+/* ---- channels ------------------------------------------------------------- */
+int
+krank_chan_create(struct krank_client *c, const char *name, uint32_t nbufs,
+    uint32_t bufsize, int flags)
+{
+	Krank__ChanCreate a = KRANK__CHAN_CREATE__INIT;
+	a.name = (char *)name;
+	a.nbufs = nbufs;
+	a.bufsize = bufsize;
+	a.flags = flags;
+	KRANK_REQ(q, CHAN_CREATE, chan_create, a);
+	return (int)krank_value(c, &q);
+}
+
+int
+krank_chan_open(struct krank_client *c, const char *name, int flags)
+{
+	Krank__ChanOpen a = KRANK__CHAN_OPEN__INIT;
+	a.name = (char *)name;
+	a.flags = flags;
+	KRANK_REQ(q, CHAN_OPEN, chan_open, a);
+	return (int)krank_value(c, &q);
+}
+
+int
+krank_chan_alloc(struct krank_client *c, int fd, int timeout_ms,
+    uint64_t *offp)
+{
+	Krank__ChanAlloc a = KRANK__CHAN_ALLOC__INIT;
+	a.fd = fd;
+	a.timeout_ms = timeout_ms;
+	KRANK_REQ(q, CHAN_ALLOC, chan_alloc, a);
+	int64_t v = krank_value(c, &q);
+	if (v < 0)
+		return -1;
+	*offp = (uint64_t)v;
+	return 0;
+}
+
+int
+krank_chan_send(struct krank_client *c, int fd, uint64_t off, uint32_t len)
+{
+	Krank__ChanSend a = KRANK__CHAN_SEND__INIT;
+	a.fd = fd;
+	a.offset = off;
+	a.length = len;
+	KRANK_REQ(q, CHAN_SEND, chan_send, a);
+	return (int)krank_value(c, &q);
+}
+
+int
+krank_chan_recv(struct krank_client *c, int fd, int timeout_ms,
+    uint64_t *offp, uint32_t *lenp)
+{
+	Krank__ChanRecv a = KRANK__CHAN_RECV__INIT;
+	a.fd = fd;
+	a.timeout_ms = timeout_ms;
+	KRANK_REQ(q, CHAN_RECV, chan_recv, a);
+	Krank__Response *r = krank_rpc(c, &q);
+	if (r == NULL)
+		return -1;
+	if (r->result_case != KRANK__RESPONSE__RESULT_CHAN_MSG) {
+		errno = EPROTO;
+		return -1;
+	}
+	*offp = r->chan_msg->offset;
+	*lenp = r->chan_msg->length;
+	return 0;
+}
+
+int
+krank_chan_release(struct krank_client *c, int fd, uint64_t off)
+{
+	Krank__ChanRelease a = KRANK__CHAN_RELEASE__INIT;
+	a.fd = fd;
+	a.offset = off;
+	KRANK_REQ(q, CHAN_RELEASE, chan_release, a);
+	return (int)krank_value(c, &q);
+}
+
+int
+krank_chan_pool(struct krank_client *c, int fd, uint64_t *sizep,
+    uint32_t *nbufsp, uint32_t *bufsizep, uint32_t *stridep)
+{
+	Krank__ChanPool a = KRANK__CHAN_POOL__INIT;
+	a.fd = fd;
+	KRANK_REQ(q, CHAN_POOL, chan_pool, a);
+	Krank__Response *r = krank_rpc(c, &q);
+	if (r == NULL)
+		return -1;
+	if (r->result_case != KRANK__RESPONSE__RESULT_CHAN_POOL) {
+		errno = EPROTO;
+		return -1;
+	}
+	*sizep = r->chan_pool->size;
+	*nbufsp = r->chan_pool->nbufs;
+	*bufsizep = r->chan_pool->bufsize;
+	*stridep = r->chan_pool->stride;
+	return 0;
+}

@@ -1,0 +1,703 @@
+/*
+ * krk_chan.c - zero-copy channels between isolates (krk_chan.h): names,
+ * buffer pools in memfd regions, the ownership of every buffer.  The
+ * moving parts are rumpdrv's channel (krs_chan_*): its forward ring
+ * carries (offset, len) of sent buffers, its return ring the offsets of
+ * released ones, and it does all waiting and poll readiness, so a send
+ * end polls writable exactly when a buffer can be allocated.
+ *
+ * Locking: krk_chan_lock protects the list of channels, their names
+ * (kc_named) and every kc_parked.
+ * A buffer's state word changes only by compare-and-swap, which is what
+ * makes a double release or a release of someone else's buffer fail
+ * cleanly even when two threads race.  The rest of a channel is constant
+ * from create to free; kc_ends (atomic) counts its open ends and the last
+ * close frees it.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <krank/krs.h>
+
+#include "krk.h"
+#include "krk_chan.h"
+
+_Static_assert(KRK_CHAN_RECV == KRS_CHAN_RECV &&
+    KRK_CHAN_SEND == KRS_CHAN_SEND, "channel end numbers differ");
+_Static_assert((uint64_t)KRK_CHAN_NBUFS_MAX <= KRS_CHAN_DEPTH_MAX,
+    "a pool outgrows its ring");
+
+/* A buffer's state: its kind in the low two bits, its holder above. */
+#define ST_FREE		0u
+#define ST_SEND		1u		/* allocated, held by the sender */
+#define ST_QUEUED	2u		/* in the forward ring */
+#define ST_RECV		3u		/* received, held by the receiver */
+#define ST_KIND(s)	((s) & 3u)
+#define ST_OWNER_MASK	0x3fffffffu
+#define ST(kind, owner)	((kind) | (((owner) & ST_OWNER_MASK) << 2))
+
+/* A wait on an isolate thread is cut into slices this long, with a kill
+ * check between them (as krk_sys_poll's). */
+#define KRK_CHAN_SLICE_MS 50
+
+struct krk_chan {
+	char kc_name[KRK_CHAN_NAME_MAX];
+	int kc_memfd;
+	uint8_t *kc_base;		/* KRANK's mapping of the pool */
+	size_t kc_size;			/* nbufs * stride */
+	size_t kc_maplen;		/* kc_size in whole pages */
+	uint32_t kc_nbufs, kc_bufsize, kc_stride;
+	_Atomic uint32_t *kc_state;	/* per buffer, ST_* */
+	_Atomic uint64_t kc_sent, kc_received, kc_released, kc_bad;
+	_Atomic int kc_ends;		/* ends not yet closed */
+	_Atomic int kc_closed[2];	/* per end */
+	/* krk_chan_lock: */
+	struct krk_chan *kc_next;	/* every channel alive */
+	bool kc_linked;
+	bool kc_named;			/* the name is taken by it */
+	struct krs_chan *kc_parked;	/* the send end before it is opened */
+};
+
+static pthread_mutex_t krk_chan_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct krk_chan *krk_chans;	/* every channel alive */
+
+static void krk_chan_closed(void *arg, int end);
+static const struct krs_chan_hooks krk_chan_hooks = {
+	.ch_close = krk_chan_closed,
+};
+
+/* ---- pools ------------------------------------------------------------ */
+
+static void
+krk_chan_free(struct krk_chan *kc)
+{
+	if (kc->kc_base != NULL)
+		munmap(kc->kc_base, kc->kc_maplen);
+	if (kc->kc_memfd >= 0)
+		close(kc->kc_memfd);
+	free(kc->kc_state);
+	free(kc);
+}
+
+static int
+krk_chan_alloc_pool(struct krk_chan *kc, uint32_t nbufs, uint32_t bufsize)
+{
+	kc->kc_nbufs = nbufs;
+	kc->kc_bufsize = bufsize;
+	kc->kc_stride = (bufsize + 63u) & ~63u;
+	kc->kc_size = (size_t)nbufs * kc->kc_stride;
+	if ((uint64_t)kc->kc_size > KRK_CHAN_POOL_MAX)
+		return EINVAL;
+	kc->kc_state = calloc(nbufs, sizeof(*kc->kc_state));
+	if (kc->kc_state == NULL)
+		return ENOMEM;
+	char mname[KRK_CHAN_NAME_MAX + 16];
+	snprintf(mname, sizeof(mname), "krank-chan:%s", kc->kc_name);
+	kc->kc_memfd = memfd_create(mname, MFD_CLOEXEC);
+	if (kc->kc_memfd < 0)
+		return errno;
+	size_t len = (kc->kc_size + 4095) & ~(size_t)4095;
+	if (ftruncate(kc->kc_memfd, (off_t)len) != 0)
+		return errno;
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    kc->kc_memfd, 0);
+	if (p == MAP_FAILED)
+		return errno;
+	kc->kc_base = p;
+	kc->kc_maplen = len;
+	return 0;
+}
+
+/* The buffer index of offset off, or -1 when off is not a buffer's start. */
+static int64_t
+krk_chan_index(const struct krk_chan *kc, uint64_t off)
+{
+	if (off >= (uint64_t)kc->kc_nbufs * kc->kc_stride ||
+	    off % kc->kc_stride != 0)
+		return -1;
+	return (int64_t)(off / kc->kc_stride);
+}
+
+/* A pointer's offset, or UINT64_MAX when it is not inside the pool. */
+static uint64_t
+krk_chan_ptroff(const struct krk_chan *kc, const void *ptr)
+{
+	uintptr_t p = (uintptr_t)ptr, b = (uintptr_t)kc->kc_base;
+	if (p < b || p - b >= (uint64_t)kc->kc_nbufs * kc->kc_stride)
+		return UINT64_MAX;
+	return p - b;
+}
+
+static int
+krk_chan_bad(struct krk_chan *kc)
+{
+	atomic_fetch_add_explicit(&kc->kc_bad, 1, memory_order_relaxed);
+	return EINVAL;
+}
+
+/* Return every buffer in one of the kinds (a mask of 1 << ST_*) to free:
+ * their end closed.  Races with the other end's calls are settled by the
+ * compare-and-swap of each state. */
+static void
+krk_chan_reclaim_kinds(struct krk_chan *kc, unsigned kinds)
+{
+	for (uint32_t i = 0; i < kc->kc_nbufs; i++) {
+		uint32_t s = atomic_load_explicit(&kc->kc_state[i],
+		    memory_order_acquire);
+		while (s != ST_FREE && (kinds & (1u << ST_KIND(s))) &&
+		    !atomic_compare_exchange_weak(&kc->kc_state[i], &s, ST_FREE))
+			;
+	}
+}
+
+/* ---- ends closing ------------------------------------------------------- */
+
+static void
+krk_chan_drop(struct krk_chan *kc)
+{
+	if (atomic_fetch_sub(&kc->kc_ends, 1) != 1)
+		return;
+	pthread_mutex_lock(&krk_chan_lock);
+	if (kc->kc_linked) {
+		struct krk_chan **pp = &krk_chans;
+		while (*pp != kc)
+			pp = &(*pp)->kc_next;
+		*pp = kc->kc_next;
+	}
+	pthread_mutex_unlock(&krk_chan_lock);
+	krk_chan_free(kc);
+}
+
+/* rumpdrv's hook: the last reference to an end went away (close, a
+ * context destroyed at an isolate's death).  No krs lock is held. */
+static void
+krk_chan_closed(void *arg, int end)
+{
+	struct krk_chan *kc = arg;
+	struct krs_chan *parked = NULL;
+
+	atomic_store(&kc->kc_closed[end], 1);
+	if (end == KRK_CHAN_SEND) {
+		/* What the sender allocated and never sent. */
+		krk_chan_reclaim_kinds(kc, 1u << ST_SEND);
+	} else {
+		/* The channel is over: the name goes, a send end nobody
+		 * opened is closed, and what was queued or held by the
+		 * receiver returns to the pool. */
+		pthread_mutex_lock(&krk_chan_lock);
+		kc->kc_named = false;
+		parked = kc->kc_parked;
+		kc->kc_parked = NULL;
+		pthread_mutex_unlock(&krk_chan_lock);
+		krk_chan_reclaim_kinds(kc, 1u << ST_QUEUED | 1u << ST_RECV);
+		if (parked != NULL)
+			krs_chan_put(parked);	/* runs this hook for SEND */
+	}
+	krk_chan_drop(kc);
+}
+
+/* ---- names ---------------------------------------------------------- */
+
+static int
+krk_chan_name_ok(const char *name)
+{
+	if (name == NULL)
+		return EFAULT;
+	size_t n = strnlen(name, KRK_CHAN_NAME_MAX);
+	if (n == 0 || n >= KRK_CHAN_NAME_MAX || strchr(name, '/') != NULL)
+		return EINVAL;
+	return 0;
+}
+
+static struct krk_chan *
+krk_chan_lookup(const char *name)
+{
+	for (struct krk_chan *kc = krk_chans; kc != NULL; kc = kc->kc_next)
+		if (kc->kc_named && strcmp(kc->kc_name, name) == 0)
+			return kc;
+	return NULL;
+}
+
+int
+krk_chan_create(const char *name, uint32_t nbufs, uint32_t bufsize,
+    int flags, int *fdp)
+{
+	int error, fds[2];
+	struct krs_chan *rch, *wch;
+
+	if ((error = krk_chan_name_ok(name)) != 0)
+		return error;
+	if (fdp == NULL)
+		return EFAULT;
+	if (nbufs == 0 || nbufs > KRK_CHAN_NBUFS_MAX || bufsize == 0 ||
+	    bufsize > KRK_CHAN_BUFSIZE_MAX ||
+	    (flags & ~(KRS_O_NONBLOCK | KRS_O_CLOEXEC)))
+		return EINVAL;
+	pthread_mutex_lock(&krk_chan_lock);
+	bool taken = krk_chan_lookup(name) != NULL;
+	pthread_mutex_unlock(&krk_chan_lock);
+	if (taken)
+		return EEXIST;		/* checked again when published */
+	struct krk_chan *kc = calloc(1, sizeof(*kc));
+	if (kc == NULL)
+		return ENOMEM;
+	kc->kc_memfd = -1;
+	snprintf(kc->kc_name, sizeof(kc->kc_name), "%s", name);
+	if ((error = krk_chan_alloc_pool(kc, nbufs, bufsize)) != 0) {
+		krk_chan_free(kc);
+		return error;
+	}
+	if (krs_chan_create(nbufs, (flags & KRS_O_CLOEXEC) | KRS_CHAN_RETURN,
+	    fds) != 0) {
+		error = errno;
+		krk_chan_free(kc);
+		return error;
+	}
+	/* Both ends are ours alone until the name is published: fill the
+	 * return ring with every buffer, park the send end. */
+	if (krs_chan_get(fds[0], &rch, NULL, NULL) != 0 ||
+	    krs_chan_get(fds[1], &wch, NULL, NULL) != 0) {
+		error = errno;		/* not reached: we just made them */
+		krs_close(fds[0]);
+		krs_close(fds[1]);
+		krk_chan_free(kc);
+		return error;
+	}
+	for (uint32_t i = 0; i < nbufs; i++)
+		(void)krs_chan_xreturn(rch, (uint64_t)i * kc->kc_stride);
+	atomic_store(&kc->kc_ends, 2);
+	krs_chan_attach(rch, &krk_chan_hooks, kc);
+	krs_chan_put(rch);
+	krs_close(fds[1]);		/* wch keeps the send end */
+
+	pthread_mutex_lock(&krk_chan_lock);
+	if (krk_chan_lookup(name) != NULL) {
+		pthread_mutex_unlock(&krk_chan_lock);
+		/* Closing both ends runs the hooks, which free kc. */
+		krs_chan_put(wch);
+		krs_close(fds[0]);
+		return EEXIST;
+	}
+	kc->kc_parked = wch;
+	kc->kc_named = true;
+	kc->kc_linked = true;
+	kc->kc_next = krk_chans;
+	krk_chans = kc;
+	pthread_mutex_unlock(&krk_chan_lock);
+	if (flags & KRS_O_NONBLOCK)
+		(void)krs_fcntl(fds[0], KRS_F_SETFL, KRS_O_NONBLOCK);
+	*fdp = fds[0];
+	return 0;
+}
+
+int
+krk_chan_open(const char *name, int end, int flags, int *fdp)
+{
+	int error;
+	if ((error = krk_chan_name_ok(name)) != 0)
+		return error;
+	if (fdp == NULL)
+		return EFAULT;
+	if ((end != KRK_CHAN_SEND && end != KRK_CHAN_RECV) ||
+	    (flags & ~(KRS_O_NONBLOCK | KRS_O_CLOEXEC)))
+		return EINVAL;
+	pthread_mutex_lock(&krk_chan_lock);
+	struct krk_chan *kc = krk_chan_lookup(name);
+	struct krs_chan *ch = NULL;
+	if (kc == NULL)
+		error = ENOENT;
+	else if (end == KRK_CHAN_RECV)
+		error = EBUSY;
+	else if (atomic_load(&kc->kc_closed[KRK_CHAN_SEND]))
+		error = EPIPE;
+	else if ((ch = kc->kc_parked) == NULL)
+		error = EBUSY;
+	else
+		kc->kc_parked = NULL;
+	pthread_mutex_unlock(&krk_chan_lock);
+	if (error != 0)
+		return error;
+	int fd = krs_chan_install(ch, flags & KRS_O_CLOEXEC);
+	if (fd < 0) {
+		error = errno;
+		pthread_mutex_lock(&krk_chan_lock);
+		if (kc->kc_named && kc->kc_parked == NULL) {
+			kc->kc_parked = ch;
+			ch = NULL;
+		}
+		pthread_mutex_unlock(&krk_chan_lock);
+		if (ch != NULL)
+			krs_chan_put(ch);
+		return error;
+	}
+	(void)krs_fcntl(fd, KRS_F_SETFL, flags & KRS_O_NONBLOCK);
+	*fdp = fd;
+	return 0;
+}
+
+/* ---- the calls on an end ------------------------------------------------ */
+
+/* The end at fd (referenced) and its channel; EBADF, EINVAL. */
+static int
+krk_chan_get(int fd, int want_end, struct krs_chan **chp,
+    struct krk_chan **kcp)
+{
+	int end;
+	void *arg;
+	*kcp = NULL;
+	if (krs_chan_get(fd, chp, &end, &arg) != 0)
+		return errno != 0 ? errno : EBADF;
+	if (arg == NULL) {		/* a bare krs channel, not ours */
+		krs_chan_put(*chp);
+		return EINVAL;
+	}
+	if (want_end >= 0 && end != want_end) {
+		krs_chan_put(*chp);
+		return EBADF;
+	}
+	*kcp = arg;
+	return 0;
+}
+
+/* The slice of a wait of timeout_ms still left at deadline (ms clock),
+ * for one krs call. */
+static int
+krk_chan_slice(int timeout_ms)
+{
+	if (timeout_ms == 0)
+		return 0;
+	if (krk_self == NULL)
+		return timeout_ms;
+	return timeout_ms < 0 || timeout_ms > KRK_CHAN_SLICE_MS ?
+	    KRK_CHAN_SLICE_MS : timeout_ms;
+}
+
+/* After a slice ended with EAGAIN: true when the call is over (its
+ * time is up, or fd is O_NONBLOCK and never waits). */
+static bool
+krk_chan_done(int fd, int timeout_ms, int slice)
+{
+	return slice == timeout_ms ||
+	    (krs_fcntl(fd, KRS_F_GETFL) & KRS_O_NONBLOCK) != 0;
+}
+
+/* Between two slices: the place a killed isolate thread unwinds. */
+static int
+krk_chan_next_slice(int timeout_ms, int slice)
+{
+	krk_sys_exit();
+	krk_sys_enter();
+	return timeout_ms < 0 ? timeout_ms : timeout_ms - slice;
+}
+
+int
+krk_chan_alloc(int fd, uint32_t owner, int timeout_ms, uint64_t *offp,
+    void **ptrp)
+{
+	struct krs_chan *ch;
+	struct krk_chan *kc;
+	uint64_t off;
+	int error;
+
+	if (offp == NULL)
+		return EFAULT;
+	for (;;) {
+		if ((error = krk_chan_get(fd, KRK_CHAN_SEND, &ch, &kc)) != 0)
+			return error;
+		int slice = krk_chan_slice(timeout_ms);
+		if (krs_chan_xreclaim(ch, &off, slice) != 0) {
+			error = errno;
+			krs_chan_put(ch);
+			if (error != EAGAIN || krk_chan_done(fd, timeout_ms,
+			    slice))
+				return error;
+			timeout_ms = krk_chan_next_slice(timeout_ms, slice);
+			continue;
+		}
+		int64_t i = krk_chan_index(kc, off);
+		uint32_t s = ST_FREE;
+		if (i < 0 || !atomic_compare_exchange_strong(&kc->kc_state[i],
+		    &s, ST(ST_SEND, owner))) {
+			/* Not a free buffer: only a bug could put it in the
+			 * return ring.  Skip it. */
+			krk_log(KRK_LOG_ERR, "channel %s: offset %#llx handed "
+			    "back but not free (state %#x)", kc->kc_name,
+			    (unsigned long long)off, s);
+			krs_chan_put(ch);
+			continue;
+		}
+		*offp = off;
+		if (ptrp != NULL)
+			*ptrp = kc->kc_base + off;
+		krs_chan_put(ch);
+		return 0;
+	}
+}
+
+static int
+krk_chan_send_off(struct krs_chan *ch, struct krk_chan *kc, uint32_t owner,
+    uint64_t off, uint32_t len)
+{
+	int64_t i = krk_chan_index(kc, off);
+	if (i < 0 || len == 0 || len > kc->kc_bufsize)
+		return krk_chan_bad(kc);
+	uint32_t s = ST(ST_SEND, owner);
+	if (!atomic_compare_exchange_strong(&kc->kc_state[i], &s, ST_QUEUED))
+		return krk_chan_bad(kc);
+	if (krs_chan_xsend(ch, off, len, 0) != 0) {
+		int error = errno;
+		/* Still ours unless the receiver's close took it back. */
+		s = ST_QUEUED;
+		(void)atomic_compare_exchange_strong(&kc->kc_state[i], &s,
+		    ST(ST_SEND, owner));
+		return error;
+	}
+	atomic_fetch_add_explicit(&kc->kc_sent, 1, memory_order_relaxed);
+	return 0;
+}
+
+int
+krk_chan_send(int fd, uint32_t owner, uint64_t off, uint32_t len)
+{
+	struct krs_chan *ch;
+	struct krk_chan *kc;
+	int error = krk_chan_get(fd, KRK_CHAN_SEND, &ch, &kc);
+	if (error != 0)
+		return error;
+	error = krk_chan_send_off(ch, kc, owner, off, len);
+	krs_chan_put(ch);
+	return error;
+}
+
+int
+krk_chan_send_ptr(int fd, uint32_t owner, const void *ptr, uint32_t len)
+{
+	struct krs_chan *ch;
+	struct krk_chan *kc;
+	int error = krk_chan_get(fd, KRK_CHAN_SEND, &ch, &kc);
+	if (error != 0)
+		return error;
+	uint64_t off = krk_chan_ptroff(kc, ptr);
+	error = off == UINT64_MAX ? krk_chan_bad(kc) :
+	    krk_chan_send_off(ch, kc, owner, off, len);
+	krs_chan_put(ch);
+	return error;
+}
+
+int
+krk_chan_recv(int fd, uint32_t owner, int timeout_ms, uint64_t *offp,
+    void **ptrp, uint32_t *lenp)
+{
+	struct krs_chan *ch;
+	struct krk_chan *kc;
+	uint64_t off;
+	uint32_t len;
+	int error;
+
+	if (offp == NULL || lenp == NULL)
+		return EFAULT;
+	for (;;) {
+		if ((error = krk_chan_get(fd, KRK_CHAN_RECV, &ch, &kc)) != 0)
+			return error;
+		int slice = krk_chan_slice(timeout_ms);
+		if (krs_chan_xrecv(ch, &off, &len, slice) != 0) {
+			error = errno;
+			krs_chan_put(ch);
+			if (error != EAGAIN || krk_chan_done(fd, timeout_ms,
+			    slice))
+				return error;
+			timeout_ms = krk_chan_next_slice(timeout_ms, slice);
+			continue;
+		}
+		if (off == 0 && len == 0) {	/* end of stream */
+			krs_chan_put(ch);
+			*offp = 0;
+			*lenp = 0;
+			if (ptrp != NULL)
+				*ptrp = NULL;
+			return 0;
+		}
+		int64_t i = krk_chan_index(kc, off);
+		uint32_t s = ST_QUEUED;
+		if (i < 0 || !atomic_compare_exchange_strong(&kc->kc_state[i],
+		    &s, ST(ST_RECV, owner))) {
+			krk_log(KRK_LOG_ERR, "channel %s: offset %#llx received "
+			    "but not queued (state %#x)", kc->kc_name,
+			    (unsigned long long)off, s);
+			krs_chan_put(ch);
+			continue;
+		}
+		atomic_fetch_add_explicit(&kc->kc_received, 1,
+		    memory_order_relaxed);
+		krs_chan_put(ch);
+		*offp = off;
+		*lenp = len;
+		if (ptrp != NULL)
+			*ptrp = kc->kc_base + off;
+		return 0;
+	}
+}
+
+static int
+krk_chan_release_off(struct krs_chan *ch, struct krk_chan *kc, int end,
+    uint32_t owner, uint64_t off)
+{
+	int64_t i = krk_chan_index(kc, off);
+	if (i < 0)
+		return krk_chan_bad(kc);
+	uint32_t s = ST(end == KRK_CHAN_RECV ? ST_RECV : ST_SEND, owner);
+	if (!atomic_compare_exchange_strong(&kc->kc_state[i], &s, ST_FREE))
+		return krk_chan_bad(kc);
+	atomic_fetch_add_explicit(&kc->kc_released, 1, memory_order_relaxed);
+	/* Back to the sender's side; EPIPE (the sender is gone) leaves it
+	 * free in the pool, which is all that is left to do. */
+	(void)krs_chan_xreturn(ch, off);
+	return 0;
+}
+
+int
+krk_chan_release(int fd, uint32_t owner, uint64_t off)
+{
+	struct krs_chan *ch;
+	struct krk_chan *kc;
+	int end;
+	void *arg;
+	if (krs_chan_get(fd, &ch, &end, &arg) != 0)
+		return errno;
+	if ((kc = arg) == NULL) {
+		krs_chan_put(ch);
+		return EINVAL;
+	}
+	int error = krk_chan_release_off(ch, kc, end, owner, off);
+	krs_chan_put(ch);
+	return error;
+}
+
+int
+krk_chan_release_ptr(int fd, uint32_t owner, const void *ptr)
+{
+	struct krs_chan *ch;
+	struct krk_chan *kc;
+	int end;
+	void *arg;
+	if (krs_chan_get(fd, &ch, &end, &arg) != 0)
+		return errno;
+	if ((kc = arg) == NULL) {
+		krs_chan_put(ch);
+		return EINVAL;
+	}
+	uint64_t off = krk_chan_ptroff(kc, ptr);
+	int error = off == UINT64_MAX ? krk_chan_bad(kc) :
+	    krk_chan_release_off(ch, kc, end, owner, off);
+	krs_chan_put(ch);
+	return error;
+}
+
+/* ---- looking at channels ------------------------------------------------- */
+
+int
+krk_chan_pool(int fd, struct krk_chan_pool *pool)
+{
+	struct krs_chan *ch;
+	struct krk_chan *kc;
+	if (pool == NULL)
+		return EFAULT;
+	int error = krk_chan_get(fd, -1, &ch, &kc);
+	if (error != 0)
+		return error;
+	pool->memfd = kc->kc_memfd;
+	pool->base = kc->kc_base;
+	pool->size = (size_t)kc->kc_nbufs * kc->kc_stride;
+	pool->nbufs = kc->kc_nbufs;
+	pool->bufsize = kc->kc_bufsize;
+	pool->stride = kc->kc_stride;
+	krs_chan_put(ch);
+	return 0;
+}
+
+static void
+krk_chan_fill_stats(struct krk_chan *kc, struct krk_chan_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	snprintf(st->name, sizeof(st->name), "%s", kc->kc_name);
+	st->nbufs = kc->kc_nbufs;
+	st->bufsize = kc->kc_bufsize;
+	for (uint32_t i = 0; i < kc->kc_nbufs; i++) {
+		switch (ST_KIND(atomic_load_explicit(&kc->kc_state[i],
+		    memory_order_relaxed))) {
+		case ST_FREE: st->free++; break;
+		case ST_SEND: st->held_send++; break;
+		case ST_QUEUED: st->queued++; break;
+		default: st->held_recv++; break;
+		}
+	}
+	st->sent = atomic_load(&kc->kc_sent);
+	st->received = atomic_load(&kc->kc_received);
+	st->released = atomic_load(&kc->kc_released);
+	st->bad_calls = atomic_load(&kc->kc_bad);
+	st->recv_closed = atomic_load(&kc->kc_closed[KRK_CHAN_RECV]);
+	st->send_closed = atomic_load(&kc->kc_closed[KRK_CHAN_SEND]);
+}
+
+int
+krk_chan_stats(int fd, struct krk_chan_stats *st)
+{
+	struct krs_chan *ch;
+	struct krk_chan *kc;
+	if (st == NULL)
+		return EFAULT;
+	int error = krk_chan_get(fd, -1, &ch, &kc);
+	if (error != 0)
+		return error;
+	krk_chan_fill_stats(kc, st);
+	krs_chan_put(ch);
+	return 0;
+}
+
+int
+krk_chan_find_stats(const char *name, struct krk_chan_stats *st)
+{
+	int error;
+	if ((error = krk_chan_name_ok(name)) != 0)
+		return error;
+	if (st == NULL)
+		return EFAULT;
+	pthread_mutex_lock(&krk_chan_lock);
+	struct krk_chan *kc = krk_chan_lookup(name);
+	for (struct krk_chan *k = krk_chans; kc == NULL && k != NULL;
+	    k = k->kc_next)
+		if (strcmp(k->kc_name, name) == 0)
+			kc = k;
+	if (kc != NULL)
+		krk_chan_fill_stats(kc, st);	/* alive while listed */
+	pthread_mutex_unlock(&krk_chan_lock);
+	return kc != NULL ? 0 : ENOENT;
+}
+
+int
+krk_chan_list(struct krk_chan_stats **stp, size_t *np)
+{
+	if (stp == NULL || np == NULL)
+		return EFAULT;
+	pthread_mutex_lock(&krk_chan_lock);
+	size_t n = 0;
+	for (struct krk_chan *k = krk_chans; k != NULL; k = k->kc_next)
+		n++;
+	struct krk_chan_stats *st = calloc(n ? n : 1, sizeof(*st));
+	if (st == NULL) {
+		pthread_mutex_unlock(&krk_chan_lock);
+		return ENOMEM;
+	}
+	size_t i = 0;
+	for (struct krk_chan *k = krk_chans; k != NULL; k = k->kc_next)
+		krk_chan_fill_stats(k, &st[i++]);
+	pthread_mutex_unlock(&krk_chan_lock);
+	*stp = st;
+	*np = n;
+	return 0;
+}

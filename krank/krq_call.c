@@ -1,0 +1,382 @@
+/*
+ * krq_call.c - the system-call dispatcher: the direct path (krq_call),
+ * the queue path (krq_dispatch: bounded decode, the same handlers,
+ * encode), the caller's context around each call, and the checks every
+ * handler shares (buffer ranges inside the caller's area, paths, inline
+ * payloads).  The handlers are in krq_files.c, krq_sockets.c, krq_misc.c.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <krank/krs.h>
+
+#include "krq_call.h"
+
+#define KRQ_F_CTX	0x1		/* runs in the caller's context */
+#define KRQ_F_KNOWN	0x80		/* a call of the table */
+
+/* The generated case numbers are the table's: the .def and the .proto
+ * agree on every number (the names are checked by test_krq_dispatch). */
+#define KRQ_CALL(num, name, U, T, fl)					\
+	_Static_assert(KRANK__REQUEST__CALL_##U == (num),		\
+	    "krq_calls.def: " #name " is not field " #num " of Request");
+#include "krq_calls.def"
+#undef KRQ_CALL
+
+const struct krq_call_info krq_calls[] = {
+#define KRQ_CALL(num, name, U, T, fl) { (num), #name },
+#include "krq_calls.def"
+#undef KRQ_CALL
+};
+const size_t krq_ncalls = sizeof(krq_calls) / sizeof(krq_calls[0]);
+
+#define KRQ_MAXCALL 128
+static const unsigned char krq_flags[KRQ_MAXCALL] = {
+#define KRQ_CALL(num, name, U, T, fl) [(num)] = (fl) | KRQ_F_KNOWN,
+#include "krq_calls.def"
+#undef KRQ_CALL
+};
+
+/*
+ * Per-thread memory.  Results (submessages, inline data, addresses) come
+ * from a scratch block reset at each call; a decoded request from an
+ * arena reset at each krq_dispatch.  Both are allocated on first use and
+ * freed when the thread ends; both are bounded, so nothing a request says
+ * can make KRANK allocate more.
+ */
+#define KRQ_RESULT_MAX	(32 * 1024)
+#define KRQ_DECODE_MAX	(256 * 1024)
+
+struct krq_mem {
+	uint8_t *res;
+	size_t res_used;
+	uint8_t *dec;
+	size_t dec_used;
+};
+static __thread struct krq_mem krq_mem;
+static __thread int krq_malformed;	/* the current request was bad */
+static __thread struct krs_ctx *krq_cur_ctx;	/* krq_enter's */
+static pthread_key_t krq_key;
+static pthread_once_t krq_key_once = PTHREAD_ONCE_INIT;
+
+static void
+krq_mem_free(void *arg)
+{
+	struct krq_mem *m = arg;
+
+	free(m->res);
+	free(m->dec);
+	m->res = m->dec = NULL;
+}
+
+static void
+krq_key_init(void)
+{
+	(void)pthread_key_create(&krq_key, krq_mem_free);
+}
+
+static int
+krq_mem_get(uint8_t **pp, size_t size)
+{
+	if (*pp != NULL)
+		return 0;
+	pthread_once(&krq_key_once, krq_key_init);
+	*pp = aligned_alloc(64, size);
+	if (*pp == NULL)
+		return ENOMEM;
+	(void)pthread_setspecific(krq_key, &krq_mem);
+	return 0;
+}
+
+void *
+krq_scratch(size_t n)
+{
+	struct krq_mem *m = &krq_mem;
+
+	if (krq_mem_get(&m->res, KRQ_RESULT_MAX) != 0 ||
+	    n > KRQ_RESULT_MAX - m->res_used)
+		return NULL;
+	void *p = m->res + m->res_used;
+	m->res_used += (n + 15) & ~(size_t)15;
+	if (m->res_used > KRQ_RESULT_MAX)
+		m->res_used = KRQ_RESULT_MAX;
+	return p;
+}
+
+/* Count a malformed argument; the request is then reported as bad. */
+static int
+krq_bad(_Atomic uint64_t *counter, int err)
+{
+	atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
+	krq_malformed = err;
+	return err;
+}
+
+int
+krq_buf(struct krq_caller *c, const Krank__Buf *b, void **pp, size_t *lenp)
+{
+	if (b == NULL)
+		return krq_bad(&c->bad_arg, EINVAL);
+	if (c->area == NULL) {
+		/* Direct path: the offset is the caller's own address. */
+		void *p = (void *)(uintptr_t)b->offset;
+		if (b->length > (uint64_t)SIZE_MAX / 2 ||
+		    (c->range_ok != NULL && b->length > 0 &&
+		    !c->range_ok(p, (size_t)b->length)))
+			return krq_bad(&c->bad_range, EFAULT);
+		*pp = p;
+		*lenp = (size_t)b->length;
+		return 0;
+	}
+	/* Overflow-safe: offset <= len, then length <= len - offset. */
+	if (b->offset > c->area_len || b->length > c->area_len - b->offset)
+		return krq_bad(&c->bad_range, EFAULT);
+	*pp = c->area + b->offset;
+	*lenp = (size_t)b->length;
+	return 0;
+}
+
+int
+krq_data(struct krq_caller *c, const Krank__Data *d, const void **pp,
+    size_t *lenp)
+{
+	void *p;
+
+	if (d == NULL)
+		return krq_bad(&c->bad_arg, EINVAL);
+	switch (d->from_case) {
+	case KRANK__DATA__FROM_AREA: {
+		int err = krq_buf(c, d->area, &p, lenp);
+		*pp = p;
+		return err;
+	}
+	case KRANK__DATA__FROM_DATA:
+		if (d->data.len > KRANK__LIMIT__LIMIT_INLINE_MAX ||
+		    (d->data.len > 0 && d->data.data == NULL))
+			return krq_bad(&c->bad_arg, EINVAL);
+		if (c->area == NULL && c->range_ok != NULL && d->data.len > 0 &&
+		    !c->range_ok(d->data.data, d->data.len))
+			return krq_bad(&c->bad_range, EFAULT);
+		*pp = d->data.data;
+		*lenp = d->data.len;
+		return 0;
+	default:
+		return krq_bad(&c->bad_arg, EINVAL);
+	}
+}
+
+int
+krq_dest(struct krq_caller *c, const Krank__Dest *d, Krank__Response *r,
+    void **pp, size_t *lenp)
+{
+	if (d == NULL)
+		return krq_bad(&c->bad_arg, EINVAL);
+	switch (d->to_case) {
+	case KRANK__DEST__TO_AREA:
+		return krq_buf(c, d->area, pp, lenp);
+	case KRANK__DEST__TO_INLINE_MAX:
+		if (d->inline_max > KRANK__LIMIT__LIMIT_INLINE_MAX)
+			return krq_bad(&c->bad_arg, EINVAL);
+		if ((*pp = krq_scratch(d->inline_max)) == NULL)
+			return ENOMEM;
+		*lenp = d->inline_max;
+		r->result_case = KRANK__RESPONSE__RESULT_DATA;
+		r->data.data = *pp;
+		r->data.len = 0;
+		return 0;
+	default:
+		return krq_bad(&c->bad_arg, EINVAL);
+	}
+}
+
+void
+krq_dest_done(Krank__Response *r, size_t n)
+{
+	if (r->result_case == KRANK__RESPONSE__RESULT_DATA)
+		r->data.len = n;
+}
+
+int
+krq_path(struct krq_caller *c, const char *s)
+{
+	/* A decoded string always ends in a NUL (protobuf-c adds one); its
+	 * length is what is bounded here.  An empty path is the caller's
+	 * mistake, not a malformed request. */
+	if (s == NULL)
+		return krq_bad(&c->bad_arg, EINVAL);
+	if (strnlen(s, KRANK__LIMIT__LIMIT_PATH_MAX) >= KRANK__LIMIT__LIMIT_PATH_MAX)
+		return krq_bad(&c->bad_arg, ENAMETOOLONG);
+	return s[0] == '\0' ? ENOENT : 0;
+}
+
+int
+krq_malformed_arg(struct krq_caller *c, int err)
+{
+	return krq_bad(&c->bad_arg, err);
+}
+
+int
+krq_caller_open(void *ops_arg, struct krs_ctx *ctx, void *area,
+    size_t area_len, void **argp)
+{
+	static _Atomic uint32_t next_owner = 0x80000000u;
+	struct krq_caller *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return ENOMEM;
+	c->ctx = ctx;
+	c->area = area;
+	c->area_len = area_len;
+	c->flags = ops_arg != NULL ? *(const unsigned *)ops_arg : 0;
+	c->owner = atomic_fetch_add(&next_owner, 1);
+	*argp = c;
+	return 0;
+}
+
+void
+krq_caller_close(void *arg)
+{
+	free(arg);
+}
+
+int
+krq_enter(struct krq_caller *c)
+{
+	if (c->ctx == NULL || c->ctx == krq_cur_ctx)
+		return 0;
+	if (krs_ctx_enter(c->ctx) != 0)
+		return errno;
+	krq_cur_ctx = c->ctx;
+	return 0;
+}
+
+void
+krq_leave(void)
+{
+	if (krq_cur_ctx != NULL) {
+		krq_cur_ctx = NULL;
+		krs_ctx_leave();
+	}
+}
+
+int
+krq_call(struct krq_caller *c, const Krank__Request *req,
+    Krank__Response *r)
+{
+	int err;
+	unsigned n = (unsigned)req->call_case;
+	unsigned fl = n < KRQ_MAXCALL ? krq_flags[n] : 0;
+
+	krq_mem.res_used = 0;
+	krq_malformed = 0;
+	r->tag = req->tag;
+	/* Not a locked add: calls is a statistic, and rings serving one
+	 * caller at once may lose an increment; the bad_* counters, which
+	 * decide about abuse, are exact. */
+	atomic_store_explicit(&c->calls, atomic_load_explicit(&c->calls,
+	    memory_order_relaxed) + 1, memory_order_relaxed);
+	if (!(fl & KRQ_F_KNOWN)) {
+		err = krq_bad(&c->bad_call, ENOSYS);
+		goto out;
+	}
+	bool enter = (fl & KRQ_F_CTX) && c->ctx != NULL && c->ctx != krq_cur_ctx;
+	if (enter && krs_ctx_enter(c->ctx) != 0) {
+		err = errno;
+		goto out;
+	}
+	switch (req->call_case) {
+#define KRQ_CALL(num, name, U, T, fl)					\
+	case KRANK__REQUEST__CALL_##U:					\
+		err = req->name == NULL ? krq_bad(&c->bad_arg, EBADMSG) :\
+		    krq_h_##name(c, req->name, r);			\
+		break;
+#include "krq_calls.def"
+#undef KRQ_CALL
+	default:
+		err = ENOSYS;			/* not reached: KRQ_F_KNOWN */
+		break;
+	}
+	if (enter)
+		krs_ctx_leave();
+out:
+	if (err != 0) {
+		atomic_fetch_add_explicit(&c->failed, 1, memory_order_relaxed);
+		r->error = krq_errno_to_wire(err);
+		r->value = -1;
+	}
+	return krq_malformed;
+}
+
+/* The bounded allocator of a decode: a bump arena, freed all at once. */
+static void *
+krq_dec_alloc(void *arg, size_t n)
+{
+	struct krq_mem *m = arg;
+
+	if (n > KRQ_DECODE_MAX - m->dec_used)
+		return NULL;
+	void *p = m->dec + m->dec_used;
+	m->dec_used += (n + 15) & ~(size_t)15;
+	if (m->dec_used > KRQ_DECODE_MAX)
+		m->dec_used = KRQ_DECODE_MAX;
+	return p;
+}
+
+static void
+krq_dec_free(void *arg, void *p)
+{
+	(void)arg;
+	(void)p;
+}
+
+int
+krq_dispatch(void *caller, const void *req, size_t len, void *resp,
+    size_t cap, size_t *resplenp)
+{
+	struct krq_caller *c = caller;
+	struct krq_mem *m = &krq_mem;
+	Krank__Response r;
+	Krank__Request q;
+	int bad = 0, err = 0;
+
+	krank__response__init(&r);
+	*resplenp = 0;
+	if (len > KRANK__LIMIT__LIMIT_REQUEST_MAX) {
+		bad = EBADMSG;
+	} else if (krq_mem_get(&m->dec, KRQ_DECODE_MAX) != 0) {
+		err = ENOMEM;
+		r.error = KRANK__ERRNO__ENOMEM;
+		r.value = -1;
+	} else {
+		ProtobufCAllocator a = {
+			.alloc = krq_dec_alloc, .free = krq_dec_free,
+			.allocator_data = m,
+		};
+		m->dec_used = 0;
+		bad = krq_request_decode(req, len, &a, &q);
+	}
+	if (bad == 0 && err == 0) {
+		bad = krq_call(c, &q, &r);
+	} else if (bad != 0) {
+		atomic_fetch_add_explicit(&c->calls, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&c->failed, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&c->bad_msg, 1, memory_order_relaxed);
+		r.error = KRANK__ERRNO__EBADMSG;
+		r.value = -1;
+	}
+	if (krq_response_encode(&r, resp, cap, resplenp) != 0) {
+		/* The result does not fit the caller's response slot (its
+		 * inline_max is too large for it): say so, without it. */
+		r.error = KRANK__ERRNO__EMSGSIZE;
+		r.value = -1;
+		r.result_case = KRANK__RESPONSE__RESULT__NOT_SET;
+		r.addr = NULL;
+		if (krq_response_encode(&r, resp, cap, resplenp) != 0) {
+			*resplenp = 0;
+			return EMSGSIZE;
+		}
+	}
+	return bad;
+}

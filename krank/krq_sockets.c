@@ -1,0 +1,298 @@
+/*
+ * krq_sockets.c - the socket calls and poll of krank.proto over
+ * rumpdrv/net (krs_socket ...): addresses are checked and converted from
+ * SockAddr to struct sockaddr_in, data moves between the caller's buffer
+ * and the socket buffers directly.  Blocking calls block the calling
+ * thread (its ring); a non-blocking descriptor answers EAGAIN.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <krank/krs.h>
+#include "net/krs_net.h"
+
+#include "krq_call.h"
+
+/* SockAddr -> sockaddr_in; EAFNOSUPPORT for another family. */
+static int
+krq_sin(struct krq_caller *c, const Krank__SockAddr *a, struct sockaddr_in *s)
+{
+	if (a == NULL)
+		return EDESTADDRREQ;
+	if (a->family != AF_INET)
+		return EAFNOSUPPORT;
+	if (a->port > 65535 || a->addr.len != 4 || a->addr.data == NULL)
+		return krq_malformed_arg(c, EINVAL);
+	memset(s, 0, sizeof(*s));
+	s->sin_family = AF_INET;
+	s->sin_port = htons((uint16_t)a->port);
+	memcpy(&s->sin_addr, a->addr.data, 4);
+	return 0;
+}
+
+/* sockaddr_in -> r->addr (scratch). */
+static int
+krq_addr_out(const struct sockaddr_in *s, uint32_t len, Krank__Response *r)
+{
+	Krank__SockAddr *a = krq_scratch(sizeof(*a));
+	uint8_t *b = krq_scratch(4);
+	if (a == NULL || b == NULL)
+		return ENOMEM;
+	krank__sock_addr__init(a);
+	if (len >= sizeof(*s) && s->sin_family == AF_INET) {
+		a->family = AF_INET;
+		a->port = ntohs(s->sin_port);
+		memcpy(b, &s->sin_addr, 4);
+		a->addr.data = b;
+		a->addr.len = 4;
+	}
+	r->addr = a;
+	return 0;
+}
+
+/* Make a new descriptor non-blocking for a caller that must never wait. */
+static void
+krq_noblock(struct krq_caller *c, int fd)
+{
+	if ((c->flags & KRQ_CALLER_NOBLOCK) && fd >= 0) {
+		int fl = krs_fcntl(fd, KRS_F_GETFL);
+		if (fl >= 0)
+			krs_fcntl(fd, KRS_F_SETFL, fl | KRS_O_NONBLOCK);
+	}
+}
+
+int
+krq_h_socket(struct krq_caller *c, const Krank__Socket *a, Krank__Response *r)
+{
+	int type = a->type;
+
+	if (c->flags & KRQ_CALLER_NOBLOCK)
+		type |= SOCK_NONBLOCK;
+	KRQ_RET(r, krs_socket(a->domain, type, a->protocol));
+}
+
+int
+krq_h_bind(struct krq_caller *c, const Krank__Bind *a, Krank__Response *r)
+{
+	struct sockaddr_in s;
+	int err = krq_sin(c, a->addr, &s);
+	if (err != 0)
+		return err == EDESTADDRREQ ? krq_malformed_arg(c, EINVAL) : err;
+	KRQ_RET(r, krs_bind(a->fd, &s, sizeof(s)));
+}
+
+int
+krq_h_listen(struct krq_caller *c, const Krank__Listen *a, Krank__Response *r)
+{
+	KRQ_RET(r, krs_listen(a->fd, a->backlog));
+}
+
+int
+krq_h_accept(struct krq_caller *c, const Krank__Accept *a, Krank__Response *r)
+{
+	struct sockaddr_in s;
+	uint32_t len = sizeof(s);
+
+	if (a->flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return EINVAL;
+	memset(&s, 0, sizeof(s));
+	int fd = krs_accept(a->fd, &s, &len);
+	if (fd < 0)
+		return errno;
+	if (a->flags & SOCK_NONBLOCK)
+		krs_fcntl(fd, KRS_F_SETFL, krs_fcntl(fd, KRS_F_GETFL) |
+		    KRS_O_NONBLOCK);
+	if (a->flags & SOCK_CLOEXEC)
+		krs_fcntl(fd, KRS_F_SETFD, KRS_FD_CLOEXEC);
+	krq_noblock(c, fd);
+	r->value = fd;
+	return krq_addr_out(&s, len, r);
+}
+
+int
+krq_h_connect(struct krq_caller *c, const Krank__Connect *a, Krank__Response *r)
+{
+	struct sockaddr_in s;
+	int err = krq_sin(c, a->addr, &s);
+	if (err != 0)
+		return err == EDESTADDRREQ ? krq_malformed_arg(c, EINVAL) : err;
+	KRQ_RET(r, krs_connect(a->fd, &s, sizeof(s)));
+}
+
+static int
+krq_sendto(struct krq_caller *c, int fd, const Krank__Data *d, int flags,
+    const Krank__SockAddr *to, Krank__Response *r)
+{
+	const void *p;
+	size_t n;
+	struct sockaddr_in s;
+	int err = krq_data(c, d, &p, &n);
+	if (err != 0)
+		return err;
+	if (c->flags & KRQ_CALLER_NOBLOCK)
+		flags |= KRS_MSG_DONTWAIT;
+	if (to == NULL)
+		KRQ_RET(r, krs_send(fd, p, n, flags));
+	if ((err = krq_sin(c, to, &s)) != 0)
+		return err;
+	KRQ_RET(r, krs_sendto(fd, p, n, flags, &s, sizeof(s)));
+}
+
+static int
+krq_recvfrom(struct krq_caller *c, int fd, const Krank__Dest *d, int flags,
+    bool from, Krank__Response *r)
+{
+	void *p;
+	size_t n;
+	struct sockaddr_in s;
+	uint32_t len = sizeof(s);
+	int err = krq_dest(c, d, r, &p, &n);
+	if (err != 0)
+		return err;
+	if (c->flags & KRQ_CALLER_NOBLOCK)
+		flags |= KRS_MSG_DONTWAIT;
+	memset(&s, 0, sizeof(s));
+	ssize_t got = from ? krs_recvfrom(fd, p, n, flags, &s, &len) :
+	    krs_recv(fd, p, n, flags);
+	if (got < 0)
+		return errno;
+	/* MSG_TRUNC may report more than fitted; only n bytes landed. */
+	krq_dest_done(r, (size_t)got < n ? (size_t)got : n);
+	r->value = got;
+	return from ? krq_addr_out(&s, len, r) : 0;
+}
+
+int
+krq_h_send(struct krq_caller *c, const Krank__Send *a, Krank__Response *r)
+{
+	return krq_sendto(c, a->fd, a->data, a->flags, NULL, r);
+}
+
+int
+krq_h_sendto(struct krq_caller *c, const Krank__Sendto *a, Krank__Response *r)
+{
+	return krq_sendto(c, a->fd, a->data, a->flags, a->to, r);
+}
+
+int
+krq_h_recv(struct krq_caller *c, const Krank__Recv *a, Krank__Response *r)
+{
+	return krq_recvfrom(c, a->fd, a->dest, a->flags, false, r);
+}
+
+int
+krq_h_recvfrom(struct krq_caller *c, const Krank__Recvfrom *a,
+    Krank__Response *r)
+{
+	return krq_recvfrom(c, a->fd, a->dest, a->flags, true, r);
+}
+
+int
+krq_h_shutdown(struct krq_caller *c, const Krank__Shutdown *a,
+    Krank__Response *r)
+{
+	KRQ_RET(r, krs_sock_shutdown(a->fd, a->how));
+}
+
+int
+krq_h_getsockopt(struct krq_caller *c, const Krank__Getsockopt *a,
+    Krank__Response *r)
+{
+	if (a->length > KRANK__LIMIT__LIMIT_SOCKOPT_MAX)
+		return krq_malformed_arg(c, EINVAL);
+	uint8_t *v = krq_scratch(KRANK__LIMIT__LIMIT_SOCKOPT_MAX);
+	uint32_t len = a->length;
+	if (v == NULL)
+		return ENOMEM;
+	memset(v, 0, KRANK__LIMIT__LIMIT_SOCKOPT_MAX);
+	if (krs_getsockopt(a->fd, a->level, a->name, v, &len) != 0)
+		return errno;
+	if (len > a->length)
+		len = a->length;
+	r->result_case = KRANK__RESPONSE__RESULT_SOCKOPT;
+	r->sockopt.data = v;
+	r->sockopt.len = len;
+	r->value = len;
+	return 0;
+}
+
+int
+krq_h_setsockopt(struct krq_caller *c, const Krank__Setsockopt *a,
+    Krank__Response *r)
+{
+	uint8_t v[KRANK__LIMIT__LIMIT_SOCKOPT_MAX];
+
+	if (a->value.len > sizeof(v) || (a->value.len > 0 && a->value.data == NULL))
+		return krq_malformed_arg(c, EINVAL);
+	/* A lingering close would make a never-waiting caller wait. */
+	if ((c->flags & KRQ_CALLER_NOBLOCK) && a->level == KRS_SOL_SOCKET &&
+	    a->name == KRS_SO_LINGER)
+		return EPERM;
+	if (a->value.len > 0)
+		memcpy(v, a->value.data, a->value.len);
+	KRQ_RET(r, krs_setsockopt(a->fd, a->level, a->name, v,
+	    (uint32_t)a->value.len));
+}
+
+int
+krq_h_getsockname(struct krq_caller *c, const Krank__Getsockname *a,
+    Krank__Response *r)
+{
+	struct sockaddr_in s;
+	uint32_t len = sizeof(s);
+
+	memset(&s, 0, sizeof(s));
+	if (krs_getsockname(a->fd, &s, &len) != 0)
+		return errno;
+	r->value = 0;
+	return krq_addr_out(&s, len, r);
+}
+
+int
+krq_h_getpeername(struct krq_caller *c, const Krank__Getpeername *a,
+    Krank__Response *r)
+{
+	struct sockaddr_in s;
+	uint32_t len = sizeof(s);
+
+	memset(&s, 0, sizeof(s));
+	if (krs_getpeername(a->fd, &s, &len) != 0)
+		return errno;
+	r->value = 0;
+	return krq_addr_out(&s, len, r);
+}
+
+int
+krq_h_poll(struct krq_caller *c, const Krank__Poll *a, Krank__Response *r)
+{
+	size_t n = a->n_fd;
+
+	if (n > KRANK__LIMIT__LIMIT_POLL_MAX || a->n_events != n ||
+	    (n > 0 && (a->fd == NULL || a->events == NULL)))
+		return krq_malformed_arg(c, EINVAL);
+	struct krs_pollfd *p = krq_scratch(n * sizeof(*p) + 1);
+	Krank__PollResult *pr = krq_scratch(sizeof(*pr));
+	uint32_t *rev = krq_scratch(n * sizeof(*rev) + 1);
+	if (p == NULL || pr == NULL || rev == NULL)
+		return ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		p[i].fd = a->fd[i];
+		p[i].events = (short)a->events[i];
+		p[i].revents = 0;
+	}
+	int timeout = (c->flags & KRQ_CALLER_NOBLOCK) ? 0 : a->timeout_ms;
+	int got = krs_poll(p, (unsigned)n, timeout < 0 ? -1 : timeout);
+	if (got < 0)
+		return errno;
+	krank__poll_result__init(pr);
+	for (size_t i = 0; i < n; i++)
+		rev[i] = (uint16_t)p[i].revents;
+	pr->n_revents = n;
+	pr->revents = rev;
+	r->result_case = KRANK__RESPONSE__RESULT_POLL;
+	r->poll = pr;
+	r->value = got;
+	return 0;
+}

@@ -1,0 +1,49 @@
+# Channels between isolates (issue 12): rumpdrv's channel descriptor type
+# is built with the vfs (rumpdrv/vfs/vfs_chan.c); KRANK's named channels
+# with zero-copy buffer pools (krank/krk_chan.c) join the krank core;
+# their tests and benchmark are here.  Include after krank/local.mk.
+KRK_CHAN_SRCS = krank/krk_chan.h krank/krk_chan.c krank/krk_sys_chan.c
+KRK_ALL_SRCS += $(KRK_CHAN_SRCS)
+# The isolates' header, installed with the other isolate headers.
+kldisolatekrank_HEADERS += loader/isolate/include/krank/chan.h
+
+# Component test of the channel type: kern + vfs, rump style, and the same
+# built from the sources with ASan+UBSan.
+check_PROGRAMS += tests/rumpdrv/test_chan tests/rumpdrv/test_chan_san
+TESTS += tests/rumpdrv/test_chan tests/rumpdrv/test_chan_san
+tests_rumpdrv_test_chan_SOURCES = tests/rumpdrv/test_chan.c
+tests_rumpdrv_test_chan_CPPFLAGS = $(RDTEST_CPPFLAGS)
+tests_rumpdrv_test_chan_LDFLAGS = $(RUMPDRV_LINK_VFS) $(RUMPDRV_LINK_KERN)
+tests_rumpdrv_test_chan_LDADD = $(RUMPDRV_HYP_LIBS)
+tests_rumpdrv_test_chan_DEPENDENCIES = rumpdrv/vfs/librumpvfs.a \
+	rumpdrv/kern/librumpkern.a libkrank-hypercall.la
+tests_rumpdrv_test_chan_san_SOURCES = tests/rumpdrv/test_chan.c \
+	$(rumpdrv_kern_librumpkern_a_SOURCES) $(rumpdrv_vfs_librumpvfs_a_SOURCES)
+tests_rumpdrv_test_chan_san_CPPFLAGS = $(RDTEST_CPPFLAGS) -DKMEM_DIRECT
+tests_rumpdrv_test_chan_san_CFLAGS = $(AM_CFLAGS) $(RD_SAN_FLAGS)
+tests_rumpdrv_test_chan_san_LDFLAGS = $(RD_SAN_FLAGS)
+tests_rumpdrv_test_chan_san_LDADD = $(RUMPDRV_HYP_LIBS)
+
+# Two isolates built by krank-cc exchanging messages, hostile use, kills.
+check_PROGRAMS += tests/krank/test_krk_chan tests/krank/test_krk_chan_san
+TESTS += tests/krank/test_krk_chan.sh tests/krank/test_krk_chan_san.sh
+EXTRA_DIST += tests/krank/test_krk_chan.sh tests/krank/test_krk_chan_san.sh \
+	tests/krank/iso/chan_recv.c tests/krank/iso/chan_send.c \
+	tests/krank/iso/chan_hostile.c
+tests_krank_test_krk_chan_SOURCES = tests/krank/test_krk_chan.c
+tests_krank_test_krk_chan_CPPFLAGS = $(KRK_CPPFLAGS)
+tests_krank_test_krk_chan_LDFLAGS = $(KRANK_LINK)
+tests_krank_test_krk_chan_LDADD = krank/libkrk.a $(KRANK_LINK_LIBS)
+tests_krank_test_krk_chan_DEPENDENCIES = krank/libkrk.a $(KRK_DEPS) \
+	loader/libkrank-isolate-stub.so loader/krank-cc-uninstalled
+# KRANK's code from the sources under ASan+UBSan (as krk_sys_run_san).
+tests_krank_test_krk_chan_san_SOURCES = tests/krank/test_krk_chan.c \
+	$(KRK_ALL_SRCS) $(libkrank_loader_la_SOURCES)
+tests_krank_test_krk_chan_san_CPPFLAGS = $(KRK_CPPFLAGS) $(KLD_CPPFLAGS)
+tests_krank_test_krk_chan_san_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) \
+	$(LIBELF_CFLAGS) $(KRK_SYS_SAN_FLAGS)
+tests_krank_test_krk_chan_san_LDFLAGS = $(KRANK_LINK) $(KRK_SYS_SAN_FLAGS)
+tests_krank_test_krk_chan_san_LDADD = rumpdrv/dev/blk/librumpdev_blk.a \
+	$(RUMPDRV_HYP_LIBS) $(KRK_CONFIG_LIBS) $(KRK_CTL_LIBS) \
+	$(LIBELF_LIBS) $(ZYDIS_LIBS) -lm
+tests_krank_test_krk_chan_san_DEPENDENCIES = $(KRK_DEPS)

@@ -1,0 +1,695 @@
+/*
+ * vfs_chan.c - channels: a descriptor type (DTYPE_CHAN) whose two ends
+ * carry (token, len) entries through a bounded single-producer,
+ * single-consumer ring, and optionally hand tokens back through a second
+ * ring (KRS_CHAN_RETURN).  Tokens are opaque here; KRANK's buffer pools
+ * (krank/krk_chan.c) make them buffer offsets, so messages move by
+ * reference.  Part of the vfs component (channels are open files of the
+ * vfs's descriptor tables, as NetBSD's pipes are of its kern).
+ *
+ * Locking: each ring is lock-free between its producer and its consumer
+ * (acquire/release on r_head and r_tail); threads sharing one end take
+ * that side's kspin.  c_lock and c_cv serve only blocking waits: a waiter
+ * counts itself in c_sleepers and re-checks under c_lock; a producer
+ * looks at c_sleepers after a full fence, so one of the two sees the
+ * other (the same for c_pollwant and the poll generation chan_sel_gen).
+ */
+#include <string.h>
+
+#include "vfs/vfs_int.h"
+
+struct chan_ent {
+	uint64_t e_token;
+	uint32_t e_len;
+	uint32_t e_pad;
+};
+
+struct chan_ring {
+	struct chan_ent *r_ent;		/* r_mask + 1 slots */
+	uint32_t r_mask;
+	uint32_t r_depth;		/* at most this many queued */
+	/* The producer's line: r_tail is written by it only. */
+	uint32_t r_tail __attribute__((aligned(64)));
+	uint32_t r_headc;		/* its last look at r_head */
+	kspin_t r_plock;		/* producers sharing an end */
+	/* The consumer's line. */
+	uint32_t r_head __attribute__((aligned(64)));
+	uint32_t r_tailc;		/* its last look at r_tail */
+	kspin_t r_clock;
+};
+
+#define CHAN_RCLOSED	0x1
+#define CHAN_WCLOSED	0x2
+
+struct chan {
+	struct chan_ring c_fwd;		/* send end -> receive end */
+	struct chan_ring c_ret;		/* receive end -> send end */
+	/* Read by every producer, written by waiters: a line of its own. */
+	uint32_t c_sleepers __attribute__((aligned(64)));	/* atomic */
+	uint32_t c_pollwant;		/* atomic: a poller found us not ready */
+	uint32_t c_closed;		/* atomic: CHAN_*CLOSED */
+	uint32_t c_refs;		/* atomic: ends open */
+	bool c_hasret;			/* constant */
+	uint32_t c_attached;		/* atomic: c_hooks, c_arg set */
+	const struct krs_chan_hooks *c_hooks;
+	void *c_arg;
+	kmutex_t c_lock;		/* blocking waits only */
+	kcondvar_t c_cv;
+};
+
+static const struct fileops chanops;
+
+/*
+ * Poll wakeups for every channel: a generation bumped when a channel a
+ * poller looked at changes (vfs_file.h, fo_pollgen).  Set up on the first
+ * krs_chan_create and kept.
+ */
+static kspin_t chan_init_lock;
+static bool chan_inited;
+static kmutex_t chan_sel_lock;
+static kcondvar_t chan_sel_cv;
+static uint64_t chan_sel_gen;		/* chan_sel_lock; atomic reads */
+
+static void
+chan_globals_init(void)
+{
+	if (__atomic_load_n(&chan_inited, __ATOMIC_ACQUIRE))
+		return;
+	kspin_enter(&chan_init_lock);
+	if (!chan_inited) {
+		mutex_init(&chan_sel_lock, MUTEX_DEFAULT, IPL_NONE);
+		cv_init(&chan_sel_cv, "chansel");
+		__atomic_store_n(&chan_inited, true, __ATOMIC_RELEASE);
+	}
+	kspin_exit(&chan_init_lock);
+}
+
+static void
+chan_selnotify(void)
+{
+	mutex_enter(&chan_sel_lock);
+	__atomic_store_n(&chan_sel_gen, chan_sel_gen + 1, __ATOMIC_RELEASE);
+	cv_broadcast(&chan_sel_cv);
+	mutex_exit(&chan_sel_lock);
+}
+
+/* ---- rings ------------------------------------------------------------ */
+
+static void
+ring_init(struct chan_ring *r, unsigned depth)
+{
+	uint32_t size = 1;
+	while (size < depth)
+		size <<= 1;
+	r->r_ent = kmem_zalloc(sizeof(*r->r_ent) * size, KM_SLEEP);
+	r->r_mask = size - 1;
+	r->r_depth = depth;
+}
+
+static void
+ring_fini(struct chan_ring *r)
+{
+	if (r->r_ent != NULL)
+		kmem_free(r->r_ent, sizeof(*r->r_ent) * (r->r_mask + 1));
+}
+
+static unsigned
+ring_count(struct chan_ring *r)
+{
+	uint32_t h = __atomic_load_n(&r->r_head, __ATOMIC_ACQUIRE);
+	uint32_t t = __atomic_load_n(&r->r_tail, __ATOMIC_ACQUIRE);
+	return t - h;
+}
+
+/* Caller holds r_plock.  EAGAIN when full. */
+static int
+ring_push(struct chan_ring *r, uint64_t token, uint32_t len)
+{
+	uint32_t t = r->r_tail;
+	if (t - r->r_headc >= r->r_depth) {
+		r->r_headc = __atomic_load_n(&r->r_head, __ATOMIC_ACQUIRE);
+		if (t - r->r_headc >= r->r_depth)
+			return EAGAIN;
+	}
+	struct chan_ent *e = &r->r_ent[t & r->r_mask];
+	e->e_token = token;
+	e->e_len = len;
+	__atomic_store_n(&r->r_tail, t + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Caller holds r_clock.  EAGAIN when empty. */
+static int
+ring_pop(struct chan_ring *r, uint64_t *tokenp, uint32_t *lenp)
+{
+	uint32_t h = r->r_head;
+	if (h == r->r_tailc) {
+		r->r_tailc = __atomic_load_n(&r->r_tail, __ATOMIC_ACQUIRE);
+		if (h == r->r_tailc)
+			return EAGAIN;
+	}
+	const struct chan_ent *e = &r->r_ent[h & r->r_mask];
+	*tokenp = e->e_token;
+	if (lenp != NULL)
+		*lenp = e->e_len;
+	__atomic_store_n(&r->r_head, h + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* ---- waiting and waking ---------------------------------------------- */
+
+static uint32_t
+chan_closed(struct chan *c)
+{
+	return __atomic_load_n(&c->c_closed, __ATOMIC_ACQUIRE);
+}
+
+/* After a change a waiter or a poller may wait for. */
+static inline void
+chan_wakeup(struct chan *c)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&c->c_sleepers, __ATOMIC_RELAXED) != 0) {
+		mutex_enter(&c->c_lock);
+		cv_broadcast(&c->c_cv);
+		mutex_exit(&c->c_lock);
+	}
+	if (__atomic_load_n(&c->c_pollwant, __ATOMIC_RELAXED) != 0 &&
+	    __atomic_exchange_n(&c->c_pollwant, 0, __ATOMIC_ACQ_REL) != 0)
+		chan_selnotify();
+}
+
+/* What a blocked call waits for (each also ends on a closed peer). */
+enum chan_cond { WAIT_FWD_ROOM, WAIT_FWD_DATA, WAIT_RET_DATA };
+
+static bool
+chan_ready(struct chan *c, enum chan_cond w)
+{
+	uint32_t cl = chan_closed(c);
+	switch (w) {
+	case WAIT_FWD_ROOM:
+		return (cl & CHAN_RCLOSED) || ring_count(&c->c_fwd) <
+		    c->c_fwd.r_depth;
+	case WAIT_FWD_DATA:
+		return (cl & CHAN_WCLOSED) || ring_count(&c->c_fwd) > 0;
+	case WAIT_RET_DATA:
+		return (cl & CHAN_RCLOSED) || ring_count(&c->c_ret) > 0;
+	}
+	return true;
+}
+
+/*
+ * Wait until w may hold or the deadline (uptime ns; 0: none) passes:
+ * spin for up to cv_spin_ns first (KRANK owns its cores, and a wakeup
+ * within the spin costs neither side a host call), then sleep on c_cv.
+ * 0, or EAGAIN at the deadline.
+ */
+static int
+chan_wait(struct chan *c, enum chan_cond w, uint64_t deadline)
+{
+	uint64_t spin = __atomic_load_n(&cv_spin_ns, __ATOMIC_RELAXED);
+	if (spin > 0) {
+		uint64_t t0 = kern_uptime_ns();
+		for (unsigned i = 1;; i++) {
+			if (chan_ready(c, w))
+				return 0;
+			__builtin_ia32_pause();
+			if ((i & 63) == 0) {
+				uint64_t now = kern_uptime_ns();
+				if (now - t0 >= spin ||
+				    (deadline != 0 && now >= deadline))
+					break;
+			}
+		}
+	}
+	int error = 0;
+	mutex_enter(&c->c_lock);
+	__atomic_fetch_add(&c->c_sleepers, 1, __ATOMIC_SEQ_CST);
+	while (!chan_ready(c, w)) {
+		if (deadline == 0) {
+			cv_wait(&c->c_cv, &c->c_lock);
+			continue;
+		}
+		uint64_t now = kern_uptime_ns();
+		if (now >= deadline) {
+			error = EAGAIN;
+			break;
+		}
+		(void)cv_timedwait_ns(&c->c_cv, &c->c_lock, deadline - now);
+	}
+	__atomic_fetch_sub(&c->c_sleepers, 1, __ATOMIC_RELAXED);
+	mutex_exit(&c->c_lock);
+	return error;
+}
+
+/* The deadline for a wait of timeout_ms on fp (0: none); *nowait when
+ * the call must not wait at all. */
+static uint64_t
+chan_deadline(struct file *fp, int timeout_ms, bool *nowait)
+{
+	*nowait = timeout_ms == 0 ||
+	    (__atomic_load_n(&fp->f_flag, __ATOMIC_RELAXED) & KRS_O_NONBLOCK);
+	if (*nowait || timeout_ms < 0)
+		return 0;
+	return kern_uptime_ns() + (uint64_t)timeout_ms * 1000000u;
+}
+
+static int
+chan_end(struct file *fp)
+{
+	return (fp->f_flag & KRS_O_ACCMODE) == KRS_O_RDONLY ? KRS_CHAN_RECV :
+	    KRS_CHAN_SEND;
+}
+
+/* ---- the operations, on a referenced end ------------------------------ */
+
+static int
+chan_send(struct file *fp, uint64_t token, uint32_t len, int timeout_ms)
+{
+	struct chan *c = fp->f_data;
+	bool nowait;
+
+	if (chan_end(fp) != KRS_CHAN_SEND)
+		return EBADF;
+	if (token == 0 && len == 0)
+		return EINVAL;
+	uint64_t deadline = chan_deadline(fp, timeout_ms, &nowait);
+	for (;;) {
+		if (chan_closed(c) & CHAN_RCLOSED)
+			return EPIPE;
+		kspin_enter(&c->c_fwd.r_plock);
+		int error = ring_push(&c->c_fwd, token, len);
+		kspin_exit(&c->c_fwd.r_plock);
+		if (error == 0) {
+			chan_wakeup(c);
+			return 0;
+		}
+		if (nowait || chan_wait(c, WAIT_FWD_ROOM, deadline) != 0)
+			return EAGAIN;
+	}
+}
+
+static int
+chan_recv(struct file *fp, uint64_t *tokenp, uint32_t *lenp, int timeout_ms)
+{
+	struct chan *c = fp->f_data;
+	bool nowait;
+
+	if (chan_end(fp) != KRS_CHAN_RECV)
+		return EBADF;
+	uint64_t deadline = chan_deadline(fp, timeout_ms, &nowait);
+	for (;;) {
+		kspin_enter(&c->c_fwd.r_clock);
+		int error = ring_pop(&c->c_fwd, tokenp, lenp);
+		if (error != 0 && (chan_closed(c) & CHAN_WCLOSED)) {
+			/* Entries sent before the close are visible now. */
+			error = ring_pop(&c->c_fwd, tokenp, lenp);
+			if (error != 0) {
+				kspin_exit(&c->c_fwd.r_clock);
+				*tokenp = 0;
+				*lenp = 0;
+				return 0;		/* end of stream */
+			}
+		}
+		kspin_exit(&c->c_fwd.r_clock);
+		if (error == 0) {
+			chan_wakeup(c);
+			return 0;
+		}
+		if (nowait || chan_wait(c, WAIT_FWD_DATA, deadline) != 0)
+			return EAGAIN;
+	}
+}
+
+static int
+chan_return(struct file *fp, uint64_t token)
+{
+	struct chan *c = fp->f_data;
+
+	if (!c->c_hasret)
+		return EINVAL;
+	if (chan_closed(c) & CHAN_WCLOSED)
+		return EPIPE;
+	kspin_enter(&c->c_ret.r_plock);
+	int error = ring_push(&c->c_ret, token, 0);
+	kspin_exit(&c->c_ret.r_plock);
+	if (error == 0)
+		chan_wakeup(c);
+	return error;
+}
+
+static int
+chan_reclaim(struct file *fp, uint64_t *tokenp, int timeout_ms)
+{
+	struct chan *c = fp->f_data;
+	bool nowait;
+
+	if (chan_end(fp) != KRS_CHAN_SEND)
+		return EBADF;
+	if (!c->c_hasret)
+		return EINVAL;
+	uint64_t deadline = chan_deadline(fp, timeout_ms, &nowait);
+	for (;;) {
+		if (chan_closed(c) & CHAN_RCLOSED)
+			return EPIPE;
+		kspin_enter(&c->c_ret.r_clock);
+		int error = ring_pop(&c->c_ret, tokenp, NULL);
+		kspin_exit(&c->c_ret.r_clock);
+		if (error == 0) {
+			chan_wakeup(c);
+			return 0;
+		}
+		if (nowait || chan_wait(c, WAIT_RET_DATA, deadline) != 0)
+			return EAGAIN;
+	}
+}
+
+/* ---- the file type ---------------------------------------------------- */
+
+static int
+chan_rdwr(struct file *fp, struct uio *uio, int flags)
+{
+	(void)fp; (void)uio; (void)flags;
+	return EINVAL;
+}
+
+static int
+chan_readiness(struct chan *c, int end)
+{
+	uint32_t cl = chan_closed(c);
+	int rev = 0;
+	if (end == KRS_CHAN_RECV) {
+		if (ring_count(&c->c_fwd) > 0)
+			rev |= KRS_POLLIN | KRS_POLLRDNORM;
+		if (cl & CHAN_WCLOSED)
+			rev |= KRS_POLLIN | KRS_POLLRDNORM | KRS_POLLHUP;
+	} else {
+		if (cl & CHAN_RCLOSED)
+			rev |= KRS_POLLERR;
+		else if (ring_count(&c->c_fwd) < c->c_fwd.r_depth &&
+		    (!c->c_hasret || ring_count(&c->c_ret) > 0))
+			rev |= KRS_POLLOUT | KRS_POLLWRNORM;
+	}
+	return rev;
+}
+
+static int
+chan_poll(struct file *fp, int events)
+{
+	struct chan *c = fp->f_data;
+	int end = chan_end(fp);
+	int rev = chan_readiness(c, end);
+	if ((rev & (events | KRS_POLLERR | KRS_POLLHUP)) == 0) {
+		/* Ask producers for a poll wakeup, then look again: either
+		 * we see their change or they see the request. */
+		__atomic_store_n(&c->c_pollwant, 1, __ATOMIC_SEQ_CST);
+		rev = chan_readiness(c, end);
+	}
+	return rev;
+}
+
+static int
+chan_stat(struct file *fp, struct krs_stat *st)
+{
+	struct chan *c = fp->f_data;
+	memset(st, 0, sizeof(*st));
+	st->st_mode = KRS_S_IFIFO | 0600;
+	st->st_nlink = 1;
+	st->st_blksize = sizeof(struct chan_ent);
+	st->st_size = chan_end(fp) == KRS_CHAN_RECV ? ring_count(&c->c_fwd) :
+	    c->c_hasret ? ring_count(&c->c_ret) : 0;
+	return 0;
+}
+
+static void
+chan_free(struct chan *c)
+{
+	ring_fini(&c->c_fwd);
+	ring_fini(&c->c_ret);
+	cv_destroy(&c->c_cv);
+	mutex_destroy(&c->c_lock);
+	kmem_free(c, sizeof(*c));
+}
+
+/* The last reference to one end went away. */
+static void
+chan_close(struct file *fp)
+{
+	struct chan *c = fp->f_data;
+	int end = chan_end(fp);
+
+	__atomic_fetch_or(&c->c_closed, end == KRS_CHAN_RECV ? CHAN_RCLOSED :
+	    CHAN_WCLOSED, __ATOMIC_SEQ_CST);
+	mutex_enter(&c->c_lock);
+	cv_broadcast(&c->c_cv);
+	mutex_exit(&c->c_lock);
+	chan_selnotify();
+	if (__atomic_load_n(&c->c_attached, __ATOMIC_ACQUIRE) &&
+	    c->c_hooks != NULL && c->c_hooks->ch_close != NULL)
+		c->c_hooks->ch_close(c->c_arg, end);
+	if (__atomic_sub_fetch(&c->c_refs, 1, __ATOMIC_ACQ_REL) == 0)
+		chan_free(c);
+}
+
+static uint64_t
+chan_pollgen(void)
+{
+	return __atomic_load_n(&chan_sel_gen, __ATOMIC_ACQUIRE);
+}
+
+static void
+chan_pollwait(uint64_t gen, uint64_t deadline)
+{
+	mutex_enter(&chan_sel_lock);
+	while (chan_sel_gen == gen) {
+		if (deadline == 0) {
+			cv_wait(&chan_sel_cv, &chan_sel_lock);
+			continue;
+		}
+		uint64_t now = kern_uptime_ns();
+		if (now >= deadline)
+			break;
+		(void)cv_timedwait_ns(&chan_sel_cv, &chan_sel_lock,
+		    deadline - now);
+	}
+	mutex_exit(&chan_sel_lock);
+}
+
+static const struct fileops chanops = {
+	.fo_read = chan_rdwr,
+	.fo_write = chan_rdwr,
+	.fo_poll = chan_poll,
+	.fo_stat = chan_stat,
+	.fo_close = chan_close,
+	.fo_pollgen = chan_pollgen,
+	.fo_pollwait = chan_pollwait,
+};
+
+/* ---- krs_ calls --------------------------------------------------------- */
+
+KRS_EXPORT int
+krs_chan_create(unsigned depth, int flags, int fds[2])
+{
+	VFS_ENTER();
+	const int known = KRS_O_NONBLOCK | KRS_O_CLOEXEC | KRS_CHAN_RETURN;
+	int error;
+
+	if (fds == NULL)
+		return krs_fail(EFAULT);
+	if (depth == 0 || depth > KRS_CHAN_DEPTH_MAX || (flags & ~known))
+		return krs_fail(EINVAL);
+	chan_globals_init();
+	struct chan *c = kmem_zalloc(sizeof(*c), KM_SLEEP);
+	ring_init(&c->c_fwd, depth);
+	if (flags & KRS_CHAN_RETURN) {
+		ring_init(&c->c_ret, depth);
+		c->c_hasret = true;
+	}
+	mutex_init(&c->c_lock, MUTEX_DEFAULT, IPL_NONE);
+	cv_init(&c->c_cv, "chan");
+	c->c_refs = 2;
+	int nb = flags & KRS_O_NONBLOCK;
+	bool cloexec = (flags & KRS_O_CLOEXEC) != 0;
+	struct file *fr = file_alloc_ops(&chanops, DTYPE_CHAN, c,
+	    KRS_O_RDONLY | nb);
+	struct file *fw = file_alloc_ops(&chanops, DTYPE_CHAN, c,
+	    KRS_O_WRONLY | nb);
+	int rfd, wfd;
+	if ((error = fd_allocfile(fr, cloexec, &rfd)) != 0) {
+		file_release(fr);
+		file_release(fw);
+		return krs_fail(error);
+	}
+	if ((error = fd_allocfile(fw, cloexec, &wfd)) != 0) {
+		(void)krs_close(rfd);
+		file_release(fw);
+		return krs_fail(error);
+	}
+	fds[0] = rfd;
+	fds[1] = wfd;
+	return 0;
+}
+
+KRS_EXPORT int
+krs_chan_get(int fd, struct krs_chan **chp, int *endp, void **argp)
+{
+	VFS_ENTER();
+	struct file *fp;
+	int error;
+
+	if (chp == NULL)
+		return krs_fail(EFAULT);
+	if ((error = fd_getfile(fd, &fp)) != 0)
+		return krs_fail(error);
+	if (fp->f_ops != &chanops) {
+		file_release(fp);
+		return krs_fail(EINVAL);
+	}
+	struct chan *c = fp->f_data;
+	if (endp != NULL)
+		*endp = chan_end(fp);
+	if (argp != NULL)
+		*argp = __atomic_load_n(&c->c_attached, __ATOMIC_ACQUIRE) ?
+		    c->c_arg : NULL;
+	*chp = (struct krs_chan *)fp;
+	return 0;
+}
+
+KRS_EXPORT void
+krs_chan_put(struct krs_chan *ch)
+{
+	if (ch != NULL)
+		file_release((struct file *)ch);
+}
+
+KRS_EXPORT int
+krs_chan_xsend(struct krs_chan *ch, uint64_t token, uint32_t len,
+    int timeout_ms)
+{
+	int error = chan_send((struct file *)ch, token, len, timeout_ms);
+	return error ? krs_fail(error) : 0;
+}
+
+KRS_EXPORT int
+krs_chan_xrecv(struct krs_chan *ch, uint64_t *tokenp, uint32_t *lenp,
+    int timeout_ms)
+{
+	if (tokenp == NULL || lenp == NULL)
+		return krs_fail(EFAULT);
+	int error = chan_recv((struct file *)ch, tokenp, lenp, timeout_ms);
+	return error ? krs_fail(error) : 0;
+}
+
+KRS_EXPORT int
+krs_chan_xreturn(struct krs_chan *ch, uint64_t token)
+{
+	int error = chan_return((struct file *)ch, token);
+	return error ? krs_fail(error) : 0;
+}
+
+KRS_EXPORT int
+krs_chan_xreclaim(struct krs_chan *ch, uint64_t *tokenp, int timeout_ms)
+{
+	if (tokenp == NULL)
+		return krs_fail(EFAULT);
+	int error = chan_reclaim((struct file *)ch, tokenp, timeout_ms);
+	return error ? krs_fail(error) : 0;
+}
+
+KRS_EXPORT int
+krs_chan_attach(struct krs_chan *ch, const struct krs_chan_hooks *hooks,
+    void *arg)
+{
+	struct chan *c = ((struct file *)ch)->f_data;
+	int error = 0;
+
+	mutex_enter(&c->c_lock);
+	if (c->c_attached)
+		error = EBUSY;
+	else {
+		c->c_hooks = hooks;
+		c->c_arg = arg;
+		__atomic_store_n(&c->c_attached, 1, __ATOMIC_RELEASE);
+	}
+	mutex_exit(&c->c_lock);
+	return error ? krs_fail(error) : 0;
+}
+
+KRS_EXPORT int
+krs_chan_info(struct krs_chan *ch, struct krs_chan_info *info)
+{
+	if (info == NULL)
+		return krs_fail(EFAULT);
+	struct chan *c = ((struct file *)ch)->f_data;
+	uint32_t cl = chan_closed(c);
+	memset(info, 0, sizeof(*info));
+	info->depth = c->c_fwd.r_depth;
+	info->queued = ring_count(&c->c_fwd);
+	info->returned = c->c_hasret ? ring_count(&c->c_ret) : 0;
+	info->recv_closed = (cl & CHAN_RCLOSED) != 0;
+	info->send_closed = (cl & CHAN_WCLOSED) != 0;
+	info->has_return = c->c_hasret;
+	return 0;
+}
+
+/* The descriptor calls: get, the operation (waiting unless O_NONBLOCK),
+ * put. */
+KRS_EXPORT int
+krs_chan_send(int fd, uint64_t token, uint32_t len)
+{
+	struct krs_chan *ch;
+	if (krs_chan_get(fd, &ch, NULL, NULL) != 0)
+		return -1;
+	int error = chan_send((struct file *)ch, token, len, -1);
+	krs_chan_put(ch);
+	return error ? krs_fail(error) : 0;
+}
+
+KRS_EXPORT int
+krs_chan_recv(int fd, uint64_t *tokenp, uint32_t *lenp)
+{
+	struct krs_chan *ch;
+	if (tokenp == NULL || lenp == NULL)
+		return krs_fail(EFAULT);
+	if (krs_chan_get(fd, &ch, NULL, NULL) != 0)
+		return -1;
+	int error = chan_recv((struct file *)ch, tokenp, lenp, -1);
+	krs_chan_put(ch);
+	return error ? krs_fail(error) : 0;
+}
+
+KRS_EXPORT int
+krs_chan_return(int fd, uint64_t token)
+{
+	struct krs_chan *ch;
+	if (krs_chan_get(fd, &ch, NULL, NULL) != 0)
+		return -1;
+	int error = chan_return((struct file *)ch, token);
+	krs_chan_put(ch);
+	return error ? krs_fail(error) : 0;
+}
+
+KRS_EXPORT int
+krs_chan_reclaim(int fd, uint64_t *tokenp)
+{
+	struct krs_chan *ch;
+	if (tokenp == NULL)
+		return krs_fail(EFAULT);
+	if (krs_chan_get(fd, &ch, NULL, NULL) != 0)
+		return -1;
+	int error = chan_reclaim((struct file *)ch, tokenp, -1);
+	krs_chan_put(ch);
+	return error ? krs_fail(error) : 0;
+}
+
+KRS_EXPORT int
+krs_chan_install(struct krs_chan *ch, int flags)
+{
+	VFS_ENTER();
+	int fd, error;
+	if (ch == NULL)
+		return krs_fail(EFAULT);
+	error = fd_allocfile((struct file *)ch, (flags & KRS_O_CLOEXEC) != 0,
+	    &fd);
+	return error ? krs_fail(error) : fd;
+}

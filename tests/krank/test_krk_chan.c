@@ -1,0 +1,378 @@
+/*
+ * test_krk_chan - KRANK's zero-copy channels (krank/krk_chan.c) between
+ * real isolates built by krank-cc (tests/krank/iso/chan_*.c) and run by
+ * krk_isolate.c in this process: messages checked byte by byte with a
+ * blocking receiver, one driven by poll() and one by epoll; hostile use
+ * (bad pointers, double and foreign releases, sends of buffers not held)
+ * refused and counted; a receiver killed while it holds buffers gives
+ * them back and its sender sees EPIPE; a sender killed mid-stream ends
+ * the stream.  Also the channel API from KRANK's side: offsets, the pool's
+ * memfd mapped a second time as a queue client would, owners.
+ * argv[1] is the folder holding the isolates.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include <krank/krs.h>
+
+#include "krk.h"
+#include "krk_chan.h"
+
+static const char *isodir;
+static int failures;
+
+#define CHECK(cond, ...) do { \
+	if (cond) { printf("ok: "); printf(__VA_ARGS__); printf("\n"); } \
+	else { printf("FAIL: "); printf(__VA_ARGS__); printf(" (%s:%d)\n", \
+	    __FILE__, __LINE__); failures++; } } while (0)
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void
+pause_ms(int ms)
+{
+	struct timespec ts = { 0, ms * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static int
+spawn(const char *name, const char *prog, char **argv, size_t argc)
+{
+	struct krk_isolate_cfg c;
+	char path[512], err[512];
+	int id = -1;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.name, sizeof(c.name), "%s", name);
+	snprintf(path, sizeof(path), "%s/%s.kx", isodir, prog);
+	c.elf = path;
+	c.argv = argv;
+	c.argc = argc;
+	c.core = -1;
+	c.heap = 8 << 20;
+	c.fds = 64;
+	c.restart = KRK_RESTART_NEVER;
+	if (krk_isolate_spawn(&c, &id, err, sizeof(err)) != 0) {
+		printf("FAIL: spawn %s: %s\n", name, err);
+		failures++;
+		return -1;
+	}
+	return id;
+}
+
+/* Poll for a condition on the channel's counters, up to 10 s. */
+static bool
+stats_until(const char *name, bool (*cond)(const struct krk_chan_stats *),
+    struct krk_chan_stats *st)
+{
+	uint64_t end = now_ns() + 10000000000ull;
+	do {
+		if (krk_chan_find_stats(name, st) == 0 && cond(st))
+			return true;
+		pause_ms(2);
+	} while (now_ns() < end);
+	return false;
+}
+
+static bool
+st_exists(const struct krk_chan_stats *st)
+{
+	(void)st;
+	return true;
+}
+
+static bool
+wait_exit(int id, int *statusp, const char *what)
+{
+	struct krk_isolate_info in;
+	int rv = krk_isolate_wait(id, 60000000000ull, &in);
+	*statusp = in.status;
+	if (rv != 0 || in.state != KRK_ISO_EXITED) {
+		printf("FAIL: %s did not exit (state %s)\n", what,
+		    krk_iso_state_name(in.state));
+		failures++;
+		krk_isolate_kill(id);
+		krk_isolate_wait(id, 5000000000ull, &in);
+		krk_isolate_remove(id);
+		return false;
+	}
+	krk_isolate_remove(id);
+	return true;
+}
+
+/* A receiver isolate and a sender isolate exchange count messages. */
+static void
+test_pair(const char *name, const char *mode, unsigned nbufs,
+    unsigned bufsize, long count)
+{
+	char nb[16], bs[16], cnt[24], rname[48], sname[48];
+	struct krk_chan_stats st;
+	int rs = -1, ss = -1;
+
+	snprintf(nb, sizeof(nb), "%u", nbufs);
+	snprintf(bs, sizeof(bs), "%u", bufsize);
+	snprintf(cnt, sizeof(cnt), "%ld", count);
+	snprintf(rname, sizeof(rname), "%s-recv", name);
+	snprintf(sname, sizeof(sname), "%s-send", name);
+	char *rargv[] = { "chan_recv", (char *)name, nb, bs, (char *)mode, cnt,
+	    NULL };
+	char *sargv[] = { "chan_send", (char *)name, cnt, NULL };
+	uint64_t t0 = now_ns();
+	int r = spawn(rname, "chan_recv", rargv, 6);
+	bool up = r >= 0 && stats_until(name, st_exists, &st);
+	CHECK(up, "%s: the receiver created channel %s", mode, name);
+	if (!up)
+		return;
+	int s = spawn(sname, "chan_send", sargv, 3);
+	bool ok = s >= 0 && wait_exit(s, &ss, sname) && wait_exit(r, &rs, rname);
+	double dt = (double)(now_ns() - t0) / 1e9;
+	CHECK(ok && ss == 0 && rs == 0, "%s: %ld messages of up to %u bytes "
+	    "through %u buffers, every byte checked (sender %d, receiver %d; "
+	    "%.0f messages/s)", mode, count, bufsize, nbufs, ss, rs,
+	    (double)count / dt);
+	CHECK(krk_chan_find_stats(name, &st) == ENOENT,
+	    "%s: the channel is gone with both ends", mode);
+}
+
+static void
+test_abuse(void)
+{
+	char *rargv[] = { "chan_hostile", "rabuse", "abuse", NULL };
+	char *sargv[] = { "chan_hostile", "abuse", "abuse", NULL };
+	struct krk_chan_stats st;
+	int rs = -1, ss = -1;
+
+	int r = spawn("rabuse", "chan_hostile", rargv, 3);
+	bool up = r >= 0 && stats_until("abuse", st_exists, &st);
+	CHECK(up, "abuse: the receiver is up");
+	if (!up)
+		return;
+	int s = spawn("sabuse", "chan_hostile", sargv, 3);
+	bool ok = s >= 0 && wait_exit(s, &ss, "sabuse");
+	ok = wait_exit(r, &rs, "rabuse") && ok;
+	CHECK(ok && ss == 0, "a sender's bad pointers, sends of buffers it "
+	    "does not hold, double and foreign releases: refused with the "
+	    "right errno (surprises %d)", ss);
+	CHECK(ok && rs == 0, "a receiver's releases inside a buffer, of a "
+	    "buffer it does not hold, twice: refused (surprises %d)", rs);
+}
+
+static bool
+st_holding(const struct krk_chan_stats *st)
+{
+	return st->held_recv == 5 && st->queued == 3 && st->free == 0;
+}
+
+static bool
+st_returned(const struct krk_chan_stats *st)
+{
+	return st->recv_closed && st->free == st->nbufs;
+}
+
+static void
+test_kill_holder(void)
+{
+	char *rargv[] = { "chan_hostile", "hold", "held", "5", NULL };
+	char *sargv[] = { "chan_hostile", "fill", "held", NULL };
+	struct krk_chan_stats st;
+	struct krk_isolate_info in;
+
+	int r = spawn("holder", "chan_hostile", rargv, 4);
+	bool up = r >= 0 && stats_until("held", st_exists, &st);
+	CHECK(up, "hold: the receiver is up");
+	if (!up)
+		return;
+	int s = spawn("filler", "chan_hostile", sargv, 3);
+	bool held = stats_until("held", st_holding, &st);
+	CHECK(held, "the receiver holds 5 buffers, 3 wait queued, none is "
+	    "free: the sender waits for one (held %u, queued %u, free %u)",
+	    st.held_recv, st.queued, st.free);
+	krk_isolate_get(s, &in);
+	CHECK(in.state == KRK_ISO_RUNNING, "the sender is blocked, not "
+	    "failed (state %s)", krk_iso_state_name(in.state));
+	CHECK(krk_isolate_kill(r) == 0 &&
+	    krk_isolate_wait(r, 5000000000ull, &in) == 0 &&
+	    in.state == KRK_ISO_KILLED, "kill the receiver");
+	krk_isolate_remove(r);
+	bool back = stats_until("held", st_returned, &st);
+	CHECK(back, "its 5 held and 3 queued buffers are back in the pool "
+	    "(free %u of %u, held %u, queued %u)", st.free, st.nbufs,
+	    st.held_recv, st.queued);
+	bool epipe = false;
+	uint64_t until = now_ns() + 10000000000ull;
+	while (!epipe && now_ns() < until) {
+		char *log = krk_log_read(NULL);
+		epipe = log != NULL && strstr(log, "EPIPE after the receiver "
+		    "died") != NULL;
+		free(log);
+		if (!epipe)
+			pause_ms(5);
+	}
+	krk_isolate_get(s, &in);
+	CHECK(epipe && in.state == KRK_ISO_RUNNING, "the blocked sender woke "
+	    "with EPIPE and lives on (state %s)", krk_iso_state_name(in.state));
+	krk_isolate_kill(s);
+	krk_isolate_wait(s, 5000000000ull, &in);
+	krk_isolate_remove(s);
+	uint64_t end = now_ns() + 5000000000ull;
+	while (krk_chan_find_stats("held", &st) == 0 && now_ns() < end)
+		pause_ms(2);
+	CHECK(krk_chan_find_stats("held", &st) == ENOENT,
+	    "the channel is gone once the sender is killed too");
+}
+
+static bool
+st_flowing(const struct krk_chan_stats *st)
+{
+	return st->received >= 2000;
+}
+
+static void
+test_kill_sender(void)
+{
+	char *rargv[] = { "chan_recv", "mid", "8", "512", "block", NULL };
+	char *sargv[] = { "chan_send", "mid", "1000000000", NULL };
+	struct krk_chan_stats st;
+	struct krk_isolate_info in;
+	int rs = -1;
+
+	int r = spawn("mid-recv", "chan_recv", rargv, 5);
+	bool up = r >= 0 && stats_until("mid", st_exists, &st);
+	CHECK(up, "mid: the receiver is up");
+	if (!up)
+		return;
+	int s = spawn("mid-send", "chan_send", sargv, 3);
+	CHECK(stats_until("mid", st_flowing, &st), "messages flow (%" PRIu64
+	    " received)", st.received);
+	CHECK(krk_isolate_kill(s) == 0 &&
+	    krk_isolate_wait(s, 5000000000ull, &in) == 0, "kill the sender "
+	    "mid-stream");
+	krk_isolate_remove(s);
+	CHECK(wait_exit(r, &rs, "mid-recv") && rs == 0, "the receiver sees "
+	    "end of stream and every message it got was whole (status %d)",
+	    rs);
+}
+
+/* The API from KRANK's side, as a queue server would use it: offsets,
+ * owners, the pool's memfd. */
+static void
+test_local(void)
+{
+	int rfd, wfd, fd2;
+	uint64_t off, off2;
+	uint32_t len;
+	void *p, *q;
+	struct krk_chan_pool pool;
+	struct krk_chan_stats st;
+
+	CHECK(krk_chan_create("local", 4, 100, 0, &rfd) == 0, "create");
+	CHECK(krk_chan_create("local", 4, 100, 0, &fd2) == EEXIST, "EEXIST");
+	CHECK(krk_chan_create("a/b", 4, 100, 0, &fd2) == EINVAL &&
+	    krk_chan_create("", 4, 100, 0, &fd2) == EINVAL &&
+	    krk_chan_create("x", 0, 100, 0, &fd2) == EINVAL &&
+	    krk_chan_create("x", 4, 0, 0, &fd2) == EINVAL,
+	    "bad names and sizes: EINVAL");
+	CHECK(krk_chan_open("nope", KRK_CHAN_SEND, 0, &fd2) == ENOENT,
+	    "ENOENT");
+	CHECK(krk_chan_open("local", KRK_CHAN_SEND, KRS_O_NONBLOCK, &wfd) == 0,
+	    "open the send end");
+	CHECK(krk_chan_open("local", KRK_CHAN_SEND, 0, &fd2) == EBUSY,
+	    "a second open: EBUSY");
+	CHECK(krk_chan_pool(wfd, &pool) == 0 && pool.nbufs == 4 &&
+	    pool.bufsize == 100 && pool.stride == 128 && pool.size == 512,
+	    "pool geometry: stride %u", pool.stride);
+	uint8_t *map = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    pool.memfd, 0);
+	CHECK(map != MAP_FAILED, "the pool's memfd maps");
+	CHECK(krk_chan_alloc(wfd, 7, 0, &off, &p) == 0 &&
+	    p == (uint8_t *)pool.base + off, "alloc: offset %" PRIu64, off);
+	memcpy(p, "zero-copy", 10);
+	CHECK(map != MAP_FAILED && memcmp(map + off, "zero-copy", 10) == 0,
+	    "a second mapping sees the bytes at the same offset");
+	CHECK(krk_chan_send(wfd, 8, off, 10) == EINVAL, "send by another owner");
+	CHECK(krk_chan_send(wfd, 7, off + 1, 10) == EINVAL &&
+	    krk_chan_send(wfd, 7, 512, 10) == EINVAL &&
+	    krk_chan_send(wfd, 7, off, 101) == EINVAL,
+	    "offsets and lengths out of place");
+	CHECK(krk_chan_send(wfd, 7, off, 10) == 0, "send");
+	CHECK(krk_chan_recv(rfd, 9, 0, &off2, &q, &len) == 0 && off2 == off &&
+	    q == p && len == 10 && memcmp(q, "zero-copy", 10) == 0,
+	    "the receiver gets the same buffer, not a copy");
+	CHECK(krk_chan_release(rfd, 7, off2) == EINVAL,
+	    "release by the sender's owner id on the receive end");
+	CHECK(krk_chan_release(wfd, 9, off2) == EINVAL,
+	    "release through the send end of what the receiver holds");
+	CHECK(krk_chan_release(rfd, 9, off2) == 0, "release");
+	CHECK(krk_chan_release(rfd, 9, off2) == EINVAL, "double release");
+	int n = 0;
+	while (krk_chan_alloc(wfd, 7, 0, &off, NULL) == 0)
+		n++;
+	CHECK(n == 4, "4 buffers to allocate, then EAGAIN (backpressure)");
+	struct krs_pollfd pf = { wfd, KRS_POLLOUT, 0 };
+	CHECK(krs_poll(&pf, 1, 0) == 0, "no free buffer: not writable");
+	CHECK(krk_chan_release(wfd, 7, off) == 0 && krs_poll(&pf, 1, 0) == 1,
+	    "the sender gives one back unsent: writable again");
+	CHECK(krk_chan_stats(rfd, &st) == 0 && st.held_send == 3 &&
+	    st.free == 1 && st.sent == 1 && st.received == 1 &&
+	    st.bad_calls == 7, "stats: held 3, free 1, sent 1, 7 bad calls "
+	    "(%" PRIu64 ")", st.bad_calls);
+	CHECK(krk_chan_recv(rfd, 9, 0, &off2, NULL, &len) == EAGAIN, "empty");
+	krs_close(wfd);
+	CHECK(krk_chan_recv(rfd, 9, 0, &off2, &q, &len) == 0 && len == 0 &&
+	    q == NULL, "end of stream after the send end closed");
+	CHECK(krk_chan_stats(rfd, &st) == 0 && st.free == 4 && st.send_closed,
+	    "the closed sender's buffers went back");
+	CHECK(krk_chan_open("local", KRK_CHAN_SEND, 0, &fd2) == EPIPE,
+	    "no second sender after the first ended");
+	krs_close(rfd);
+	CHECK(krk_chan_find_stats("local", &st) == ENOENT, "gone");
+	if (map != MAP_FAILED)
+		munmap(map, 4096);
+	CHECK(krk_chan_create("local", 4, 100, 0, &rfd) == 0,
+	    "the name can be used again");
+	krs_close(rfd);
+}
+
+int
+main(int argc, char **argv)
+{
+	char err[256];
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: test_krk_chan ISOLATE_DIR\n");
+		return 2;
+	}
+	isodir = argv[1];
+	krk_log_init(1 << 20, 0);
+	if (krs_boot("vfs,tmpfs", err, sizeof(err)) != 0 ||
+	    krs_mount("tmpfs", "/", "tmpfs", 0, NULL, 0) != 0) {
+		printf("FAIL: boot: %s\n", err);
+		return 1;
+	}
+	if (krk_isolates_init() != 0) {
+		printf("FAIL: krk_isolates_init\n");
+		return 1;
+	}
+	test_local();
+	test_pair("blk", "block", 8, 4096, 20000);
+	test_pair("pol", "poll", 4, 64, 20000);
+	test_pair("epl", "epoll", 16, 65536, 2000);
+	test_abuse();
+	test_kill_holder();
+	test_kill_sender();
+	krk_isolates_fini();
+	krs_shutdown();
+	printf("%s: %d failures\n", failures ? "FAIL" : "PASS", failures);
+	return failures ? 1 : 0;
+}
