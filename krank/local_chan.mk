@@ -47,3 +47,13 @@ tests_krank_test_krk_chan_san_LDADD = rumpdrv/dev/blk/librumpdev_blk.a \
 	$(RUMPDRV_HYP_LIBS) $(KRK_CONFIG_LIBS) $(KRK_CTL_LIBS) \
 	$(LIBELF_LIBS) $(ZYDIS_LIBS) -lm
 tests_krank_test_krk_chan_san_DEPENDENCIES = $(KRK_DEPS)
+
+# Benchmark (not in make check): make tests/bench/bench_krk_chan, then run
+# it; it prints KRANK and the Linux pipe and unix socket of the same run.
+EXTRA_PROGRAMS += tests/bench/bench_krk_chan
+tests_bench_bench_krk_chan_SOURCES = tests/bench/bench_krk_chan.c
+tests_bench_bench_krk_chan_CPPFLAGS = $(KRK_CPPFLAGS)
+tests_bench_bench_krk_chan_LDFLAGS = $(KRANK_LINK)
+tests_bench_bench_krk_chan_LDADD = krank/libkrk.a $(KRANK_LINK_LIBS)
+tests_bench_bench_krk_chan_DEPENDENCIES = krank/libkrk.a $(KRK_DEPS)
+CLEANFILES += tests/bench/bench_krk_chan

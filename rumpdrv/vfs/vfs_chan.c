@@ -10,9 +10,12 @@
  * Locking: each ring is lock-free between its producer and its consumer
  * (acquire/release on r_head and r_tail); threads sharing one end take
  * that side's kspin.  c_lock and c_cv serve only blocking waits: a waiter
- * counts itself in c_sleepers and re-checks under c_lock; a producer
- * looks at c_sleepers after a full fence, so one of the two sees the
+ * counts itself in c_sleepers, clears c_woken and re-checks under c_lock;
+ * a producer looks at both after a full fence, so one of the two sees the
  * other (the same for c_pollwant and the poll generation chan_sel_gen).
+ * c_woken makes the first change after a waiter fell asleep the only one
+ * that pays for a host wakeup: a receiver draining a full ring while its
+ * sender is still waking up does not wake it a thousand times.
  */
 #include <string.h>
 
@@ -46,6 +49,7 @@ struct chan {
 	struct chan_ring c_ret;		/* receive end -> send end */
 	/* Read by every producer, written by waiters: a line of its own. */
 	uint32_t c_sleepers __attribute__((aligned(64)));	/* atomic */
+	uint32_t c_woken;		/* atomic: sleepers woken, not yet back */
 	uint32_t c_pollwant;		/* atomic: a poller found us not ready */
 	uint32_t c_closed;		/* atomic: CHAN_*CLOSED */
 	uint32_t c_refs;		/* atomic: ends open */
@@ -169,7 +173,9 @@ static inline void
 chan_wakeup(struct chan *c)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&c->c_sleepers, __ATOMIC_RELAXED) != 0) {
+	if (__atomic_load_n(&c->c_sleepers, __ATOMIC_RELAXED) != 0 &&
+	    __atomic_load_n(&c->c_woken, __ATOMIC_RELAXED) == 0 &&
+	    __atomic_exchange_n(&c->c_woken, 1, __ATOMIC_ACQ_REL) == 0) {
 		mutex_enter(&c->c_lock);
 		cv_broadcast(&c->c_cv);
 		mutex_exit(&c->c_lock);
@@ -225,7 +231,13 @@ chan_wait(struct chan *c, enum chan_cond w, uint64_t deadline)
 	int error = 0;
 	mutex_enter(&c->c_lock);
 	__atomic_fetch_add(&c->c_sleepers, 1, __ATOMIC_SEQ_CST);
-	while (!chan_ready(c, w)) {
+	for (;;) {
+		/* Ask for a wakeup, then look: a change we do not see has
+		 * seen the request (c_woken 0). */
+		__atomic_store_n(&c->c_woken, 0, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (chan_ready(c, w))
+			break;
 		if (deadline == 0) {
 			cv_wait(&c->c_cv, &c->c_lock);
 			continue;
@@ -355,10 +367,9 @@ chan_reclaim(struct file *fp, uint64_t *tokenp, int timeout_ms)
 		kspin_enter(&c->c_ret.r_clock);
 		int error = ring_pop(&c->c_ret, tokenp, NULL);
 		kspin_exit(&c->c_ret.r_clock);
-		if (error == 0) {
-			chan_wakeup(c);
-			return 0;
-		}
+		if (error == 0)
+			return 0;	/* room in the return ring: nobody waits
+					 * for that (krs_chan_return never does) */
 		if (nowait || chan_wait(c, WAIT_RET_DATA, deadline) != 0)
 			return EAGAIN;
 	}

@@ -154,6 +154,7 @@ pump_send(void *arg)
 			break;
 		}
 	krs_close(pm->fd);
+	krs_ctx_leave();		/* frees this thread's implicit lwp */
 	return NULL;
 }
 
@@ -213,6 +214,7 @@ poke_main(void *arg)
 		if (krs_chan_recv(pk->ackfd, &tok, &len) != 0)
 			break;
 	}
+	krs_ctx_leave();
 	return NULL;
 }
 
@@ -258,6 +260,7 @@ close_later(void *arg)
 {
 	int fd = *(int *)arg;
 	krs_close(fd);
+	krs_ctx_leave();
 	return NULL;
 }
 

@@ -1,0 +1,426 @@
+/*
+ * bench_krk_chan - KRANK's zero-copy channels against a Linux pipe and a
+ * unix stream socket, in the same run, for 64 B and 64 KiB messages:
+ * messages per second one way, and the round trip (ping-pong) latency.
+ *   KRANK: two threads of this process, pinned to CPUs 0 and 1, each in
+ *     its own krs context (as two isolates are; bench_nbufs says how many
+ *     buffers a channel has), using the channel API the
+ *     isolates' krank_chan_* calls use (krk_chan_alloc/send_ptr/recv/
+ *     release_ptr with an owner): the sender takes a pool buffer, writes
+ *     the message's sequence number into it and hands it over; the
+ *     receiver checks the number and releases it.  The payload is not
+ *     touched beyond that: it is produced and consumed in place.
+ *   Linux: two processes (fork), pinned to CPUs 0 and 1; every message is
+ *     written in full from one buffer and read in full into another
+ *     (read loops until the message's bytes are all there), so 64 KiB
+ *     crosses as two copies, which is what a pipe or a socket costs.
+ * Round trip: the message goes over and an equal one comes back (KRANK:
+ * over one channel and back over another).  Printed: messages/s, the mean
+ * and median round trip, and KRANK's ratio to each baseline.
+ *   usage: bench_krk_chan [SCALE]   (SCALE multiplies the counts; 1)
+ * KRANK_BENCH_ONLY_KRANK=1 skips the Linux runs (for a profiler).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <krank/krs.h>
+
+#include "krk.h"
+#include "krk_chan.h"
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int
+cmp64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int ncpu_online;
+
+static void
+pin(int cpu)
+{
+	cpu_set_t s;
+	CPU_ZERO(&s);
+	CPU_SET(cpu % ncpu_online, &s);
+	(void)sched_setaffinity(0, sizeof(s), &s);
+}
+
+struct result {
+	double msgs_per_s;
+	double rtt_mean_ns, rtt_median_ns;
+};
+
+/* ---- KRANK ---------------------------------------------------------- */
+
+/* Buffers per channel: as many 64-byte messages as a Linux pipe's 64 KiB
+ * holds (1024), and 64 of 64 KiB (4 MiB, where a pipe holds one and a
+ * unix socket about three: zero copy needs the buffers to exist). */
+static uint32_t
+bench_nbufs(size_t size)
+{
+	return size <= 64 ? 1024 : 64;
+}
+
+struct kside {
+	const char *name;		/* channel the thread opens to send */
+	const char *back;		/* channel it receives on (created) */
+	size_t size;
+	long count;
+	bool pingpong;
+	int cpu;
+	uint64_t bad;
+	pthread_barrier_t *bar;
+};
+
+/* The far side: receives on s->back... for the one-way test it only
+ * receives (on the channel it created); for ping-pong it answers over
+ * s->name. */
+static void *
+krank_peer(void *arg)
+{
+	struct kside *s = arg;
+	struct krs_ctx *ctx;
+	int rfd, wfd = -1;
+	uint64_t off;
+	uint32_t len;
+	void *p, *q;
+	const uint32_t me = 2;
+
+	pin(s->cpu);
+	if (krs_ctx_create(0, 0, &ctx) != 0 || krs_ctx_enter(ctx) != 0)
+		abort();
+	if (krk_chan_create(s->back, bench_nbufs(s->size), (uint32_t)s->size,
+	    0, &rfd) != 0)
+		abort();
+	pthread_barrier_wait(s->bar);		/* created */
+	if (s->pingpong) {
+		pthread_barrier_wait(s->bar);	/* the other created too */
+		if (krk_chan_open(s->name, KRK_CHAN_SEND, 0, &wfd) != 0)
+			abort();
+	}
+	for (long i = 0;; i++) {
+		if (krk_chan_recv(rfd, me, -1, &off, &p, &len) != 0)
+			abort();
+		if (len == 0)
+			break;
+		if (*(volatile uint64_t *)p != (uint64_t)i)
+			s->bad++;
+		krk_chan_release_ptr(rfd, me, p);
+		if (s->pingpong) {
+			if (krk_chan_alloc(wfd, me, -1, &off, &q) != 0)
+				abort();
+			*(volatile uint64_t *)q = (uint64_t)i;
+			if (krk_chan_send_ptr(wfd, me, q, (uint32_t)s->size) != 0)
+				abort();
+		}
+	}
+	if (wfd >= 0)
+		krs_close(wfd);
+	krs_close(rfd);
+	krs_ctx_leave();
+	krs_ctx_destroy(ctx);
+	return NULL;
+}
+
+static struct result
+krank_run(size_t size, long count, long rounds)
+{
+	struct result r = { 0, 0, 0 };
+	pthread_barrier_t bar;
+	pthread_t t;
+	struct krs_ctx *ctx;
+	int wfd, rfd;
+	uint64_t off;
+	uint32_t len;
+	void *p;
+	const uint32_t me = 1;
+
+	pin(0);
+	if (krs_ctx_create(0, 0, &ctx) != 0 || krs_ctx_enter(ctx) != 0)
+		abort();
+	/* One way. */
+	pthread_barrier_init(&bar, NULL, 2);
+	struct kside s = { "bench-ret", "bench-fwd", size, count, false, 1, 0,
+	    &bar };
+	pthread_create(&t, NULL, krank_peer, &s);
+	pthread_barrier_wait(&bar);
+	if (krk_chan_open("bench-fwd", KRK_CHAN_SEND, 0, &wfd) != 0)
+		abort();
+	uint64_t t0 = now_ns();
+	for (long i = 0; i < count; i++) {
+		if (krk_chan_alloc(wfd, me, -1, &off, &p) != 0)
+			abort();
+		*(volatile uint64_t *)p = (uint64_t)i;
+		if (krk_chan_send_ptr(wfd, me, p, (uint32_t)size) != 0)
+			abort();
+	}
+	krs_close(wfd);
+	pthread_join(t, NULL);
+	r.msgs_per_s = (double)count / ((double)(now_ns() - t0) / 1e9);
+	if (s.bad)
+		printf("  KRANK one way: %" PRIu64 " messages out of order\n",
+		    s.bad);
+	pthread_barrier_destroy(&bar);
+
+	/* Round trips. */
+	uint64_t *lat = malloc(sizeof(*lat) * (size_t)rounds);
+	pthread_barrier_init(&bar, NULL, 2);
+	struct kside s2 = { "bench-ret", "bench-fwd", size, rounds, true, 1, 0,
+	    &bar };
+	pthread_create(&t, NULL, krank_peer, &s2);
+	pthread_barrier_wait(&bar);
+	if (krk_chan_create("bench-ret", bench_nbufs(size), (uint32_t)size, 0,
+	    &rfd) != 0)
+		abort();
+	pthread_barrier_wait(&bar);
+	if (krk_chan_open("bench-fwd", KRK_CHAN_SEND, 0, &wfd) != 0)
+		abort();
+	uint64_t sum = 0;
+	for (long i = 0; i < rounds; i++) {
+		uint64_t a = now_ns();
+		if (krk_chan_alloc(wfd, me, -1, &off, &p) != 0)
+			abort();
+		*(volatile uint64_t *)p = (uint64_t)i;
+		if (krk_chan_send_ptr(wfd, me, p, (uint32_t)size) != 0 ||
+		    krk_chan_recv(rfd, me, -1, &off, &p, &len) != 0 ||
+		    len != size || *(volatile uint64_t *)p != (uint64_t)i)
+			abort();
+		krk_chan_release_ptr(rfd, me, p);
+		lat[i] = now_ns() - a;
+		sum += lat[i];
+	}
+	krs_close(wfd);
+	pthread_join(t, NULL);
+	krs_close(rfd);
+	pthread_barrier_destroy(&bar);
+	qsort(lat, (size_t)rounds, sizeof(*lat), cmp64);
+	r.rtt_mean_ns = (double)sum / (double)rounds;
+	r.rtt_median_ns = (double)lat[rounds / 2];
+	free(lat);
+	krs_ctx_leave();
+	krs_ctx_destroy(ctx);
+	return r;
+}
+
+/* ---- Linux ------------------------------------------------------------ */
+
+static int
+write_full(int fd, const char *b, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, b, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+read_full(int fd, char *b, size_t n)
+{
+	while (n > 0) {
+		ssize_t r = read(fd, b, n);
+		if (r <= 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			return -1;
+		}
+		b += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* a[0]/a[1]: parent -> child; b[0]/b[1]: child -> parent. */
+static struct result
+linux_run(bool sock, size_t size, long count, long rounds)
+{
+	struct result r = { 0, 0, 0 };
+	int a[2], b[2];
+	char *buf = malloc(size), *rbuf = malloc(size);
+
+	memset(buf, 'x', size);
+	if (sock) {
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, a) != 0)
+			abort();
+		b[0] = a[0];
+		b[1] = a[1];
+	} else if (pipe(a) != 0 || pipe(b) != 0)
+		abort();
+	/* For sockets both directions share the pair: parent uses a[0],
+	 * child a[1]. */
+	int pw = sock ? a[0] : a[1], pr = sock ? a[0] : b[0];
+	int cr = sock ? a[1] : a[0], cw = sock ? a[1] : b[1];
+	pid_t pid = fork();
+	if (pid == 0) {
+		pin(1);
+		for (long i = 0; i < count; i++) {
+			if (read_full(cr, rbuf, size) != 0)
+				_exit(1);
+			if (*(uint64_t *)rbuf != (uint64_t)i)
+				_exit(2);
+		}
+		char ok = 'k';
+		write_full(cw, &ok, 1);
+		for (long i = 0; i < rounds; i++) {
+			if (read_full(cr, rbuf, size) != 0 ||
+			    write_full(cw, rbuf, size) != 0)
+				_exit(3);
+		}
+		_exit(0);
+	}
+	pin(0);
+	uint64_t t0 = now_ns();
+	for (long i = 0; i < count; i++) {
+		*(uint64_t *)buf = (uint64_t)i;
+		if (write_full(pw, buf, size) != 0)
+			abort();
+	}
+	char ok;
+	if (read_full(pr, &ok, 1) != 0)
+		abort();
+	r.msgs_per_s = (double)count / ((double)(now_ns() - t0) / 1e9);
+	uint64_t *lat = malloc(sizeof(*lat) * (size_t)rounds), sum = 0;
+	for (long i = 0; i < rounds; i++) {
+		uint64_t t = now_ns();
+		*(uint64_t *)buf = (uint64_t)i;
+		if (write_full(pw, buf, size) != 0 ||
+		    read_full(pr, rbuf, size) != 0 ||
+		    *(uint64_t *)rbuf != (uint64_t)i)
+			abort();
+		lat[i] = now_ns() - t;
+		sum += lat[i];
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		printf("  %s: the child failed (status %#x)\n",
+		    sock ? "unix socket" : "pipe", st);
+	qsort(lat, (size_t)rounds, sizeof(*lat), cmp64);
+	r.rtt_mean_ns = (double)sum / (double)rounds;
+	r.rtt_median_ns = (double)lat[rounds / 2];
+	free(lat);
+	close(a[0]);
+	close(a[1]);
+	if (!sock) {
+		close(b[0]);
+		close(b[1]);
+	}
+	free(buf);
+	free(rbuf);
+	return r;
+}
+
+/* The cost of one message's four calls with no peer (one thread): what
+ * the channel itself costs, apart from the two cores' cache traffic and
+ * waiting. */
+static double
+krank_single(size_t size, long n, double *cpu_ns)
+{
+	int r, w;
+	uint64_t off;
+	uint32_t len;
+	void *p;
+
+	if (krk_chan_create("bench-one", 64, (uint32_t)size, 0, &r) != 0 ||
+	    krk_chan_open("bench-one", KRK_CHAN_SEND, 0, &w) != 0)
+		abort();
+	struct timespec c0, c1;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+	uint64_t t0 = now_ns();
+	for (long i = 0; i < n; i++) {
+		if (krk_chan_alloc(w, 1, -1, &off, &p) != 0 ||
+		    krk_chan_send_ptr(w, 1, p, (uint32_t)size) != 0 ||
+		    krk_chan_recv(r, 2, -1, &off, &p, &len) != 0 ||
+		    krk_chan_release_ptr(r, 2, p) != 0)
+			abort();
+	}
+	double ns = (double)(now_ns() - t0) / (double)n;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+	*cpu_ns = ((double)(c1.tv_sec - c0.tv_sec) * 1e9 +
+	    (double)(c1.tv_nsec - c0.tv_nsec)) / (double)n;
+	krs_close(w);
+	krs_close(r);
+	return ns;
+}
+
+static void
+row(const char *what, const struct result *x)
+{
+	printf("  %-13s %12.0f msgs/s %9.2f us rtt mean %9.2f us median\n",
+	    what, x->msgs_per_s, x->rtt_mean_ns / 1e3, x->rtt_median_ns / 1e3);
+}
+
+int
+main(int argc, char **argv)
+{
+	char err[256];
+	long scale = argc > 1 ? atol(argv[1]) : 1;
+	if (scale < 1)
+		scale = 1;
+
+	ncpu_online = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu_online < 2)
+		printf("note: one CPU online: both sides share it\n");
+	krk_log_init(1 << 16, 0);
+	if (krs_boot("vfs", err, sizeof(err)) != 0) {
+		fprintf(stderr, "bench_krk_chan: boot: %s\n", err);
+		return 1;
+	}
+	printf("bench_krk_chan: KRANK channel (two threads, two krs contexts, "
+	    "CPUs 0 and 1, spin %d us) vs Linux pipe and unix stream socket "
+	    "(two processes, CPUs 0 and 1)\n", krs_spin_us(-1));
+	static const size_t sizes[] = { 64, 65536 };
+	for (size_t k = 0; k < 2; k++) {
+		size_t size = sizes[k];
+		long kc = (size == 64 ? 2000000 : 200000) * scale;
+		long lc = (size == 64 ? 400000 : 40000) * scale;
+		long rounds = (size == 64 ? 50000 : 10000) * scale;
+		struct result kr = krank_run(size, kc, rounds);
+		struct result pr = { 1, 1, 1 }, sr = { 1, 1, 1 };
+		if (getenv("KRANK_BENCH_ONLY_KRANK") == NULL) {
+			pr = linux_run(false, size, lc, rounds);
+			sr = linux_run(true, size, lc, rounds);
+		}
+		printf("%zu-byte messages:\n", size);
+		double cpu, wall = krank_single(size, 200000 * scale, &cpu);
+		printf("  KRANK chan, one thread, no peer: %.0f ns per message "
+		    "(alloc, send, recv, release; %.0f ns of CPU time)\n", wall,
+		    cpu);
+		row("KRANK chan", &kr);
+		row("Linux pipe", &pr);
+		row("unix socket", &sr);
+		printf("  ratio msgs/s: %.1fx pipe, %.1fx unix socket (goal >= "
+		    "5x); rtt: %.1fx, %.1fx faster\n",
+		    kr.msgs_per_s / pr.msgs_per_s, kr.msgs_per_s / sr.msgs_per_s,
+		    pr.rtt_median_ns / kr.rtt_median_ns,
+		    sr.rtt_median_ns / kr.rtt_median_ns);
+	}
+	krs_shutdown();
+	return 0;
+}
