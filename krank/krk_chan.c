@@ -696,6 +696,31 @@ krk_chan_find_stats(const char *name, struct krk_chan_stats *st)
 	return kc != NULL ? 0 : ENOENT;
 }
 
+bool
+krk_chan_range_held(uint32_t owner, const void *ptr, size_t n)
+{
+	uintptr_t p = (uintptr_t)ptr;
+	bool ok = false;
+
+	pthread_mutex_lock(&krk_chan_lock);
+	for (struct krk_chan *kc = krk_chans; kc != NULL; kc = kc->kc_next) {
+		uint64_t off = krk_chan_ptroff(kc, ptr);
+		if (off == UINT64_MAX)
+			continue;
+		uint64_t i = off / kc->kc_stride;
+		uintptr_t start = (uintptr_t)kc->kc_base + i * kc->kc_stride;
+		uint32_t st = atomic_load_explicit(KRK_CHAN_STATE(kc, i),
+		    memory_order_acquire);
+		ok = n <= kc->kc_bufsize - (p - start) &&
+		    p - start <= kc->kc_bufsize &&
+		    (ST_KIND(st) == ST_SEND || ST_KIND(st) == ST_RECV) &&
+		    st >> 2 == (owner & ST_OWNER_MASK);
+		break;
+	}
+	pthread_mutex_unlock(&krk_chan_lock);
+	return ok;
+}
+
 int
 krk_chan_list(struct krk_chan_stats **stp, size_t *np)
 {

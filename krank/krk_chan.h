@@ -40,6 +40,7 @@
 #ifndef KRK_CHAN_H
 #define KRK_CHAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -134,5 +135,11 @@ int krk_chan_stats(int fd, struct krk_chan_stats *st);
  * krankctl). */
 int krk_chan_find_stats(const char *name, struct krk_chan_stats *st);
 int krk_chan_list(struct krk_chan_stats **stp, size_t *np);
+
+/* krk_chan_range_held - [ptr, ptr+n) lies inside one pool buffer that
+ * owner holds (allocated or received, not yet sent or released): the
+ * system calls accept such a buffer as the isolate's own memory, so a
+ * received message can be written to a socket or a file as it is. */
+bool krk_chan_range_held(uint32_t owner, const void *ptr, size_t n);
 
 #endif

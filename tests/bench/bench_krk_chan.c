@@ -14,10 +14,14 @@
  *     written in full from one buffer and read in full into another
  *     (read loops until the message's bytes are all there), so 64 KiB
  *     crosses as two copies, which is what a pipe or a socket costs.
+ *   KRANK isolates (with -i DIR, DIR holding iso_chanbench.kx built by
+ *     krank-cc): the same through two real isolates on cores 0 and 1,
+ *     through the isolates' krank_chan_* calls; they time themselves.
  * Round trip: the message goes over and an equal one comes back (KRANK:
  * over one channel and back over another).  Printed: messages/s, the mean
  * and median round trip, and KRANK's ratio to each baseline.
- *   usage: bench_krk_chan [SCALE]   (SCALE multiplies the counts; 1)
+ *   usage: bench_krk_chan [-i DIR] [SCALE]   (SCALE multiplies the
+ *   counts; 1).  tests/bench/bench_krk_chan.sh builds the isolate.
  * KRANK_BENCH_ONLY_KRANK=1 skips the Linux runs (for a profiler).
  */
 #include <errno.h>
@@ -369,6 +373,100 @@ krank_single(size_t size, long n, double *cpu_ns)
 	return ns;
 }
 
+/* ---- KRANK isolates ---------------------------------------------------- */
+
+static const char *isodir;
+
+static int
+iso_spawn(const char *name, int core, char **argv, size_t argc)
+{
+	struct krk_isolate_cfg c;
+	char path[512], err[512];
+	int id = -1;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.name, sizeof(c.name), "%s", name);
+	snprintf(path, sizeof(path), "%s/iso_chanbench.kx", isodir);
+	c.elf = path;
+	c.argv = argv;
+	c.argc = argc;
+	c.core = core % ncpu_online;
+	c.heap = 64 << 20;
+	c.fds = 64;
+	c.restart = KRK_RESTART_NEVER;
+	if (krk_isolate_spawn(&c, &id, err, sizeof(err)) != 0) {
+		fprintf(stderr, "bench_krk_chan: %s\n", err);
+		exit(1);
+	}
+	return id;
+}
+
+static void
+iso_end(int id, const char *what)
+{
+	struct krk_isolate_info in;
+	if (krk_isolate_wait(id, 300000000000ull, &in) != 0 ||
+	    in.state != KRK_ISO_EXITED || in.status != 0)
+		printf("  isolate %s: %s, status %d\n", what,
+		    krk_iso_state_name(in.state), in.status);
+	krk_isolate_remove(id);
+}
+
+/* The last "chanbench-result: NAME KIND ..." line of the log, after KIND. */
+static bool
+iso_result(const char *name, const char *kind, uint64_t v[4])
+{
+	char *log = krk_log_read(NULL), key[96];
+	bool ok = false;
+	snprintf(key, sizeof(key), "chanbench-result: %s %s ", name, kind);
+	for (char *at = log ? strstr(log, key) : NULL; at != NULL;
+	    at = strstr(at + 1, key)) {
+		unsigned long long a, b, c, d;
+		if (sscanf(at + strlen(key), "%llu %llu %llu %llu", &a, &b, &c,
+		    &d) == 4) {
+			v[0] = a; v[1] = b; v[2] = c; v[3] = d;
+			ok = true;
+		}
+	}
+	free(log);
+	return ok;
+}
+
+static struct result
+iso_run(size_t size, long count, long rounds)
+{
+	struct result r = { 0, 0, 0 };
+	char sz[24], cnt[24], rnd[24], nb[16], name[32];
+	uint64_t v[4];
+	static int seq;
+
+	snprintf(sz, sizeof(sz), "%zu", size);
+	snprintf(cnt, sizeof(cnt), "%ld", count);
+	snprintf(rnd, sizeof(rnd), "%ld", rounds);
+	snprintf(nb, sizeof(nb), "%u", bench_nbufs(size));
+	snprintf(name, sizeof(name), "cb%d", seq++);
+	char *rargv[] = { "iso_chanbench", "recv", name, sz, cnt, nb, NULL };
+	char *sargv[] = { "iso_chanbench", "send", name, sz, cnt, nb, NULL };
+	int a = iso_spawn("cb-recv", 1, rargv, 6);
+	int b = iso_spawn("cb-send", 0, sargv, 6);
+	iso_end(b, "sender");
+	iso_end(a, "receiver");
+	if (iso_result(name, "oneway", v) && v[2] > 0)
+		r.msgs_per_s = (double)v[1] / ((double)v[2] / 1e9);
+	snprintf(name, sizeof(name), "cb%d", seq++);
+	char *eargv[] = { "iso_chanbench", "echo", name, sz, rnd, nb, NULL };
+	char *pargv[] = { "iso_chanbench", "ping", name, sz, rnd, nb, NULL };
+	a = iso_spawn("cb-echo", 1, eargv, 6);
+	b = iso_spawn("cb-ping", 0, pargv, 6);
+	iso_end(b, "ping");
+	iso_end(a, "echo");
+	if (iso_result(name, "rtt", v)) {
+		r.rtt_mean_ns = (double)v[2];
+		r.rtt_median_ns = (double)v[3];
+	}
+	return r;
+}
+
 static void
 row(const char *what, const struct result *x)
 {
@@ -380,16 +478,26 @@ int
 main(int argc, char **argv)
 {
 	char err[256];
-	long scale = argc > 1 ? atol(argv[1]) : 1;
+	int ai = 1;
+	if (argc > 2 && strcmp(argv[1], "-i") == 0) {
+		isodir = argv[2];
+		ai = 3;
+	}
+	long scale = argc > ai ? atol(argv[ai]) : 1;
 	if (scale < 1)
 		scale = 1;
 
 	ncpu_online = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (ncpu_online < 2)
 		printf("note: one CPU online: both sides share it\n");
-	krk_log_init(1 << 16, 0);
-	if (krs_boot("vfs", err, sizeof(err)) != 0) {
+	krk_log_init(1 << 20, 0);
+	if (krs_boot("vfs,tmpfs", err, sizeof(err)) != 0 ||
+	    krs_mount("tmpfs", "/", "tmpfs", 0, NULL, 0) != 0) {
 		fprintf(stderr, "bench_krk_chan: boot: %s\n", err);
+		return 1;
+	}
+	if (isodir != NULL && krk_isolates_init() != 0) {
+		fprintf(stderr, "bench_krk_chan: krk_isolates_init failed\n");
 		return 1;
 	}
 	printf("bench_krk_chan: KRANK channel (two threads, two krs contexts, "
@@ -407,20 +515,34 @@ main(int argc, char **argv)
 			pr = linux_run(false, size, lc, rounds);
 			sr = linux_run(true, size, lc, rounds);
 		}
+		struct result ir = { 0, 0, 0 };
+		if (isodir != NULL)
+			ir = iso_run(size, kc, rounds);
 		printf("%zu-byte messages:\n", size);
 		double cpu, wall = krank_single(size, 200000 * scale, &cpu);
 		printf("  KRANK chan, one thread, no peer: %.0f ns per message "
 		    "(alloc, send, recv, release; %.0f ns of CPU time)\n", wall,
 		    cpu);
-		row("KRANK chan", &kr);
+		row("KRANK threads", &kr);
 		row("Linux pipe", &pr);
 		row("unix socket", &sr);
+		if (isodir != NULL) {
+			row("KRANK isolates", &ir);
+			printf("  isolates' ratio msgs/s: %.1fx pipe, %.1fx unix "
+			    "socket; rtt: %.1fx, %.1fx faster\n",
+			    ir.msgs_per_s / pr.msgs_per_s,
+			    ir.msgs_per_s / sr.msgs_per_s,
+			    pr.rtt_median_ns / ir.rtt_median_ns,
+			    sr.rtt_median_ns / ir.rtt_median_ns);
+		}
 		printf("  ratio msgs/s: %.1fx pipe, %.1fx unix socket (goal >= "
 		    "5x); rtt: %.1fx, %.1fx faster\n",
 		    kr.msgs_per_s / pr.msgs_per_s, kr.msgs_per_s / sr.msgs_per_s,
 		    pr.rtt_median_ns / kr.rtt_median_ns,
 		    sr.rtt_median_ns / kr.rtt_median_ns);
 	}
+	if (isodir != NULL)
+		krk_isolates_fini();
 	krs_shutdown();
 	return 0;
 }
