@@ -416,6 +416,13 @@ int
 krk_chan_alloc(int fd, uint32_t owner, int timeout_ms, uint64_t *offp,
     void **ptrp)
 {
+	return krk_chan_alloc_buf(fd, owner, timeout_ms, offp, ptrp, NULL);
+}
+
+int
+krk_chan_alloc_buf(int fd, uint32_t owner, int timeout_ms, uint64_t *offp,
+    void **ptrp, uint32_t *sizep)
+{
 	struct krs_chan *ch;
 	struct krk_chan *kc;
 	uint64_t off;
@@ -451,6 +458,8 @@ krk_chan_alloc(int fd, uint32_t owner, int timeout_ms, uint64_t *offp,
 		*offp = off;
 		if (ptrp != NULL)
 			*ptrp = kc->kc_base + off;
+		if (sizep != NULL)
+			*sizep = kc->kc_bufsize;
 		krs_chan_put(ch);
 		return 0;
 	}

@@ -84,6 +84,10 @@ int krk_chan_open(const char *name, int end, int flags, int *fdp);
  */
 int krk_chan_alloc(int fd, uint32_t owner, int timeout_ms, uint64_t *offp,
     void **ptrp);
+/* krk_chan_alloc_buf - the same, and the buffer's size (bufsize) in
+ * *sizep (may be NULL). */
+int krk_chan_alloc_buf(int fd, uint32_t owner, int timeout_ms,
+    uint64_t *offp, void **ptrp, uint32_t *sizep);
 int krk_chan_send(int fd, uint32_t owner, uint64_t off, uint32_t len);
 int krk_chan_send_ptr(int fd, uint32_t owner, const void *ptr, uint32_t len);
 
