@@ -52,9 +52,10 @@ struct krk_chan {
 	size_t kc_size;			/* nbufs * stride */
 	size_t kc_maplen;		/* kc_size in whole pages */
 	uint32_t kc_nbufs, kc_bufsize, kc_stride;
-	/* Per buffer, ST_*, at KRK_CHAN_STATE(kc, i): striped so that
-	 * neighbouring buffers (in use by the two sides at once) sit on
-	 * different cache lines. */
+	/* Per buffer, ST_*, in buffer order: buffers circulate in order, so
+	 * a sender running ahead of its receiver writes other cache lines
+	 * than the receiver (striping them to keep neighbours apart measured
+	 * slower: every message then moves a line between the cores). */
 	_Atomic uint32_t *kc_state;
 	uint32_t kc_lines;		/* cache lines of states */
 	_Atomic uint64_t kc_bad;
@@ -72,9 +73,7 @@ struct krk_chan {
 };
 
 #define KRK_CHAN_STATES_PER_LINE 16u
-#define KRK_CHAN_STATE(kc, i) (&(kc)->kc_state[((uint32_t)(i) % \
-	(kc)->kc_lines) * KRK_CHAN_STATES_PER_LINE + (uint32_t)(i) / \
-	(kc)->kc_lines])
+#define KRK_CHAN_STATE(kc, i) (&(kc)->kc_state[(i)])
 
 static pthread_mutex_t krk_chan_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct krk_chan *krk_chans;	/* every channel alive */

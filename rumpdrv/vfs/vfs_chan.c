@@ -268,16 +268,24 @@ chan_wait(struct chan *c, enum chan_cond w, uint64_t deadline)
 	return error;
 }
 
-/* The deadline for a wait of timeout_ms on fp (0: none); *nowait when
- * the call must not wait at all. */
-static uint64_t
-chan_deadline(struct file *fp, int timeout_ms, bool *nowait)
+/* The call must not wait at all (timeout 0, or an O_NONBLOCK end). */
+static bool
+chan_nowait(struct file *fp, int timeout_ms)
 {
-	*nowait = timeout_ms == 0 ||
+	return timeout_ms == 0 ||
 	    (__atomic_load_n(&fp->f_flag, __ATOMIC_RELAXED) & KRS_O_NONBLOCK);
-	if (*nowait || timeout_ms < 0)
-		return 0;
-	return kern_uptime_ns() + (uint64_t)timeout_ms * 1000000u;
+}
+
+/* Wait for w until timeout_ms after the first wait of this call: the
+ * deadline (*dl; UINT64_MAX until then, 0 for none) is set only when a
+ * call first has to wait, so one that need not reads no clock. */
+static int
+chan_wait_ms(struct chan *c, enum chan_cond w, int timeout_ms, uint64_t *dl)
+{
+	if (*dl == UINT64_MAX)
+		*dl = timeout_ms < 0 ? 0 :
+		    kern_uptime_ns() + (uint64_t)timeout_ms * 1000000u;
+	return chan_wait(c, w, *dl);
 }
 
 static int
@@ -299,7 +307,8 @@ chan_send(struct file *fp, uint64_t token, uint32_t len, int timeout_ms)
 		return EBADF;
 	if (token == 0 && len == 0)
 		return EINVAL;
-	uint64_t deadline = chan_deadline(fp, timeout_ms, &nowait);
+	uint64_t deadline = UINT64_MAX;
+	nowait = chan_nowait(fp, timeout_ms);
 	for (;;) {
 		if (chan_closed(c) & CHAN_RCLOSED)
 			return EPIPE;
@@ -310,7 +319,8 @@ chan_send(struct file *fp, uint64_t token, uint32_t len, int timeout_ms)
 			chan_wakeup(c);
 			return 0;
 		}
-		if (nowait || chan_wait(c, WAIT_FWD_ROOM, deadline) != 0)
+		if (nowait || chan_wait_ms(c, WAIT_FWD_ROOM, timeout_ms,
+		    &deadline) != 0)
 			return EAGAIN;
 	}
 }
@@ -323,7 +333,8 @@ chan_recv(struct file *fp, uint64_t *tokenp, uint32_t *lenp, int timeout_ms)
 
 	if (chan_end(fp) != KRS_CHAN_RECV)
 		return EBADF;
-	uint64_t deadline = chan_deadline(fp, timeout_ms, &nowait);
+	uint64_t deadline = UINT64_MAX;
+	nowait = chan_nowait(fp, timeout_ms);
 	for (;;) {
 		kspin_enter(&c->c_fwd.r_clock);
 		int error = ring_pop(&c->c_fwd, tokenp, lenp);
@@ -342,7 +353,8 @@ chan_recv(struct file *fp, uint64_t *tokenp, uint32_t *lenp, int timeout_ms)
 			chan_wakeup(c);
 			return 0;
 		}
-		if (nowait || chan_wait(c, WAIT_FWD_DATA, deadline) != 0)
+		if (nowait || chan_wait_ms(c, WAIT_FWD_DATA, timeout_ms,
+		    &deadline) != 0)
 			return EAGAIN;
 	}
 }
@@ -374,7 +386,8 @@ chan_reclaim(struct file *fp, uint64_t *tokenp, int timeout_ms)
 		return EBADF;
 	if (!c->c_hasret)
 		return EINVAL;
-	uint64_t deadline = chan_deadline(fp, timeout_ms, &nowait);
+	uint64_t deadline = UINT64_MAX;
+	nowait = chan_nowait(fp, timeout_ms);
 	for (;;) {
 		if (chan_closed(c) & CHAN_RCLOSED)
 			return EPIPE;
@@ -384,7 +397,8 @@ chan_reclaim(struct file *fp, uint64_t *tokenp, int timeout_ms)
 		if (error == 0)
 			return 0;	/* room in the return ring: nobody waits
 					 * for that (krs_chan_return never does) */
-		if (nowait || chan_wait(c, WAIT_RET_DATA, deadline) != 0)
+		if (nowait || chan_wait_ms(c, WAIT_RET_DATA, timeout_ms,
+		    &deadline) != 0)
 			return EAGAIN;
 	}
 }
