@@ -52,8 +52,17 @@ struct krk_chan {
 	size_t kc_size;			/* nbufs * stride */
 	size_t kc_maplen;		/* kc_size in whole pages */
 	uint32_t kc_nbufs, kc_bufsize, kc_stride;
-	_Atomic uint32_t *kc_state;	/* per buffer, ST_* */
-	_Atomic uint64_t kc_sent, kc_received, kc_released, kc_bad;
+	/* Per buffer, ST_*, in buffer order: buffers circulate in order, so
+	 * a sender running ahead of its receiver writes other cache lines
+	 * than the receiver (striping them to keep neighbours apart measured
+	 * slower: every message then moves a line between the cores). */
+	_Atomic uint32_t *kc_state;
+	uint32_t kc_lines;		/* cache lines of states */
+	_Atomic uint64_t kc_bad;
+	/* Written by one side each: lines of their own. */
+	_Atomic uint64_t kc_sent __attribute__((aligned(64)));
+	_Atomic uint64_t kc_received __attribute__((aligned(64)));
+	_Atomic uint64_t kc_released;
 	_Atomic int kc_ends;		/* ends not yet closed */
 	_Atomic int kc_closed[2];	/* per end */
 	/* krk_chan_lock: */
@@ -62,6 +71,9 @@ struct krk_chan {
 	bool kc_named;			/* the name is taken by it */
 	struct krs_chan *kc_parked;	/* the send end before it is opened */
 };
+
+#define KRK_CHAN_STATES_PER_LINE 16u
+#define KRK_CHAN_STATE(kc, i) (&(kc)->kc_state[(i)])
 
 static pthread_mutex_t krk_chan_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct krk_chan *krk_chans;	/* every channel alive */
@@ -80,7 +92,7 @@ krk_chan_free(struct krk_chan *kc)
 		munmap(kc->kc_base, kc->kc_maplen);
 	if (kc->kc_memfd >= 0)
 		close(kc->kc_memfd);
-	free(kc->kc_state);
+	free((void *)kc->kc_state);
 	free(kc);
 }
 
@@ -93,9 +105,12 @@ krk_chan_alloc_pool(struct krk_chan *kc, uint32_t nbufs, uint32_t bufsize)
 	kc->kc_size = (size_t)nbufs * kc->kc_stride;
 	if ((uint64_t)kc->kc_size > KRK_CHAN_POOL_MAX)
 		return EINVAL;
-	kc->kc_state = calloc(nbufs, sizeof(*kc->kc_state));
+	kc->kc_lines = (nbufs + KRK_CHAN_STATES_PER_LINE - 1) /
+	    KRK_CHAN_STATES_PER_LINE;
+	kc->kc_state = aligned_alloc(64, (size_t)kc->kc_lines * 64);
 	if (kc->kc_state == NULL)
 		return ENOMEM;
+	memset((void *)kc->kc_state, 0, (size_t)kc->kc_lines * 64);
 	char mname[KRK_CHAN_NAME_MAX + 16];
 	snprintf(mname, sizeof(mname), "krank-chan:%s", kc->kc_name);
 	kc->kc_memfd = memfd_create(mname, MFD_CLOEXEC);
@@ -147,10 +162,10 @@ static void
 krk_chan_reclaim_kinds(struct krk_chan *kc, unsigned kinds)
 {
 	for (uint32_t i = 0; i < kc->kc_nbufs; i++) {
-		uint32_t s = atomic_load_explicit(&kc->kc_state[i],
+		uint32_t s = atomic_load_explicit(KRK_CHAN_STATE(kc, i),
 		    memory_order_acquire);
 		while (s != ST_FREE && (kinds & (1u << ST_KIND(s))) &&
-		    !atomic_compare_exchange_weak(&kc->kc_state[i], &s, ST_FREE))
+		    !atomic_compare_exchange_weak(KRK_CHAN_STATE(kc, i), &s, ST_FREE))
 			;
 	}
 }
@@ -243,9 +258,10 @@ krk_chan_create(const char *name, uint32_t nbufs, uint32_t bufsize,
 	pthread_mutex_unlock(&krk_chan_lock);
 	if (taken)
 		return EEXIST;		/* checked again when published */
-	struct krk_chan *kc = calloc(1, sizeof(*kc));
+	struct krk_chan *kc = aligned_alloc(64, (sizeof(*kc) + 63) & ~63ul);
 	if (kc == NULL)
 		return ENOMEM;
+	memset(kc, 0, sizeof(*kc));
 	kc->kc_memfd = -1;
 	snprintf(kc->kc_name, sizeof(kc->kc_name), "%s", name);
 	if ((error = krk_chan_alloc_pool(kc, nbufs, bufsize)) != 0) {
@@ -399,6 +415,13 @@ int
 krk_chan_alloc(int fd, uint32_t owner, int timeout_ms, uint64_t *offp,
     void **ptrp)
 {
+	return krk_chan_alloc_buf(fd, owner, timeout_ms, offp, ptrp, NULL);
+}
+
+int
+krk_chan_alloc_buf(int fd, uint32_t owner, int timeout_ms, uint64_t *offp,
+    void **ptrp, uint32_t *sizep)
+{
 	struct krs_chan *ch;
 	struct krk_chan *kc;
 	uint64_t off;
@@ -421,7 +444,7 @@ krk_chan_alloc(int fd, uint32_t owner, int timeout_ms, uint64_t *offp,
 		}
 		int64_t i = krk_chan_index(kc, off);
 		uint32_t s = ST_FREE;
-		if (i < 0 || !atomic_compare_exchange_strong(&kc->kc_state[i],
+		if (i < 0 || !atomic_compare_exchange_strong(KRK_CHAN_STATE(kc, i),
 		    &s, ST(ST_SEND, owner))) {
 			/* Not a free buffer: only a bug could put it in the
 			 * return ring.  Skip it. */
@@ -434,6 +457,8 @@ krk_chan_alloc(int fd, uint32_t owner, int timeout_ms, uint64_t *offp,
 		*offp = off;
 		if (ptrp != NULL)
 			*ptrp = kc->kc_base + off;
+		if (sizep != NULL)
+			*sizep = kc->kc_bufsize;
 		krs_chan_put(ch);
 		return 0;
 	}
@@ -447,13 +472,13 @@ krk_chan_send_off(struct krs_chan *ch, struct krk_chan *kc, uint32_t owner,
 	if (i < 0 || len == 0 || len > kc->kc_bufsize)
 		return krk_chan_bad(kc);
 	uint32_t s = ST(ST_SEND, owner);
-	if (!atomic_compare_exchange_strong(&kc->kc_state[i], &s, ST_QUEUED))
+	if (!atomic_compare_exchange_strong(KRK_CHAN_STATE(kc, i), &s, ST_QUEUED))
 		return krk_chan_bad(kc);
 	if (krs_chan_xsend(ch, off, len, 0) != 0) {
 		int error = errno;
 		/* Still ours unless the receiver's close took it back. */
 		s = ST_QUEUED;
-		(void)atomic_compare_exchange_strong(&kc->kc_state[i], &s,
+		(void)atomic_compare_exchange_strong(KRK_CHAN_STATE(kc, i), &s,
 		    ST(ST_SEND, owner));
 		return error;
 	}
@@ -524,7 +549,7 @@ krk_chan_recv(int fd, uint32_t owner, int timeout_ms, uint64_t *offp,
 		}
 		int64_t i = krk_chan_index(kc, off);
 		uint32_t s = ST_QUEUED;
-		if (i < 0 || !atomic_compare_exchange_strong(&kc->kc_state[i],
+		if (i < 0 || !atomic_compare_exchange_strong(KRK_CHAN_STATE(kc, i),
 		    &s, ST(ST_RECV, owner))) {
 			krk_log(KRK_LOG_ERR, "channel %s: offset %#llx received "
 			    "but not queued (state %#x)", kc->kc_name,
@@ -551,7 +576,7 @@ krk_chan_release_off(struct krs_chan *ch, struct krk_chan *kc, int end,
 	if (i < 0)
 		return krk_chan_bad(kc);
 	uint32_t s = ST(end == KRK_CHAN_RECV ? ST_RECV : ST_SEND, owner);
-	if (!atomic_compare_exchange_strong(&kc->kc_state[i], &s, ST_FREE))
+	if (!atomic_compare_exchange_strong(KRK_CHAN_STATE(kc, i), &s, ST_FREE))
 		return krk_chan_bad(kc);
 	atomic_fetch_add_explicit(&kc->kc_released, 1, memory_order_relaxed);
 	/* Back to the sender's side; EPIPE (the sender is gone) leaves it
@@ -628,7 +653,7 @@ krk_chan_fill_stats(struct krk_chan *kc, struct krk_chan_stats *st)
 	st->nbufs = kc->kc_nbufs;
 	st->bufsize = kc->kc_bufsize;
 	for (uint32_t i = 0; i < kc->kc_nbufs; i++) {
-		switch (ST_KIND(atomic_load_explicit(&kc->kc_state[i],
+		switch (ST_KIND(atomic_load_explicit(KRK_CHAN_STATE(kc, i),
 		    memory_order_relaxed))) {
 		case ST_FREE: st->free++; break;
 		case ST_SEND: st->held_send++; break;
@@ -677,6 +702,31 @@ krk_chan_find_stats(const char *name, struct krk_chan_stats *st)
 		krk_chan_fill_stats(kc, st);	/* alive while listed */
 	pthread_mutex_unlock(&krk_chan_lock);
 	return kc != NULL ? 0 : ENOENT;
+}
+
+bool
+krk_chan_range_held(uint32_t owner, const void *ptr, size_t n)
+{
+	uintptr_t p = (uintptr_t)ptr;
+	bool ok = false;
+
+	pthread_mutex_lock(&krk_chan_lock);
+	for (struct krk_chan *kc = krk_chans; kc != NULL; kc = kc->kc_next) {
+		uint64_t off = krk_chan_ptroff(kc, ptr);
+		if (off == UINT64_MAX)
+			continue;
+		uint64_t i = off / kc->kc_stride;
+		uintptr_t start = (uintptr_t)kc->kc_base + i * kc->kc_stride;
+		uint32_t st = atomic_load_explicit(KRK_CHAN_STATE(kc, i),
+		    memory_order_acquire);
+		ok = n <= kc->kc_bufsize - (p - start) &&
+		    p - start <= kc->kc_bufsize &&
+		    (ST_KIND(st) == ST_SEND || ST_KIND(st) == ST_RECV) &&
+		    st >> 2 == (owner & ST_OWNER_MASK);
+		break;
+	}
+	pthread_mutex_unlock(&krk_chan_lock);
+	return ok;
 }
 
 int

@@ -40,6 +40,7 @@
 #ifndef KRK_CHAN_H
 #define KRK_CHAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -83,6 +84,10 @@ int krk_chan_open(const char *name, int end, int flags, int *fdp);
  */
 int krk_chan_alloc(int fd, uint32_t owner, int timeout_ms, uint64_t *offp,
     void **ptrp);
+/* krk_chan_alloc_buf - the same, and the buffer's size (bufsize) in
+ * *sizep (may be NULL). */
+int krk_chan_alloc_buf(int fd, uint32_t owner, int timeout_ms,
+    uint64_t *offp, void **ptrp, uint32_t *sizep);
 int krk_chan_send(int fd, uint32_t owner, uint64_t off, uint32_t len);
 int krk_chan_send_ptr(int fd, uint32_t owner, const void *ptr, uint32_t len);
 
@@ -134,5 +139,11 @@ int krk_chan_stats(int fd, struct krk_chan_stats *st);
  * krankctl). */
 int krk_chan_find_stats(const char *name, struct krk_chan_stats *st);
 int krk_chan_list(struct krk_chan_stats **stp, size_t *np);
+
+/* krk_chan_range_held - [ptr, ptr+n) lies inside one pool buffer that
+ * owner holds (allocated or received, not yet sent or released): the
+ * system calls accept such a buffer as the isolate's own memory, so a
+ * received message can be written to a socket or a file as it is. */
+bool krk_chan_range_held(uint32_t owner, const void *ptr, size_t n);
 
 #endif

@@ -25,6 +25,7 @@
 #include "net/krs_net.h"
 
 #include "krk.h"
+#include "krk_chan.h"
 
 #define ISO_MAX		256
 #define STACK_SIZE	(1u << 20)	/* usable stack of every isolate thread */
@@ -319,6 +320,8 @@ krk_self_range_ok(const void *ptr, size_t n)
 		return true;
 	if (krk_heap_contains(iso->heap, ptr, n))
 		return true;
+	if (krk_chan_range_held((uint32_t)krk_self_id(), ptr, n))
+		return true;		/* a channel buffer it holds */
 	pthread_mutex_lock(&iso_lock);
 	for (struct krk_ithread *th = iso->threads; th && !ok; th = th->next)
 		ok = range_in(th->stack_lo, th->stack_hi, p, n);

@@ -36,21 +36,20 @@ long
 krk_sys_chan_buf(int fd, void **ptrp)
 {
 	uint64_t off;
+	uint32_t size = 0;
 	void *p = NULL;
-	struct krk_chan_pool pool;
 	int e;
 
 	if (krk_sys_badbuf(ptrp, sizeof(*ptrp)))
 		return krk_sys_fail(EFAULT);
 	krk_sys_enter();
-	e = krk_chan_alloc(fd, (uint32_t)krk_self_id(), -1, &off, &p);
-	if (e == 0)
-		e = krk_chan_pool(fd, &pool);
+	e = krk_chan_alloc_buf(fd, (uint32_t)krk_self_id(), -1, &off, &p,
+	    &size);
 	krk_sys_exit();
 	if (e)
 		return krk_sys_fail(e);
 	*ptrp = p;
-	return (long)pool.bufsize;
+	return (long)size;
 }
 
 int

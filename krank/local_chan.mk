@@ -47,3 +47,27 @@ tests_krank_test_krk_chan_san_LDADD = rumpdrv/dev/blk/librumpdev_blk.a \
 	$(RUMPDRV_HYP_LIBS) $(KRK_CONFIG_LIBS) $(KRK_CTL_LIBS) \
 	$(LIBELF_LIBS) $(ZYDIS_LIBS) -lm
 tests_krank_test_krk_chan_san_DEPENDENCIES = $(KRK_DEPS)
+
+# Benchmark (not in make check): make tests/bench/bench_krk_chan
+# loader/krank-cc-uninstalled, then sh tests/bench/bench_krk_chan.sh; it
+# prints KRANK (threads, isolates) and the Linux pipe and unix socket of
+# the same run.
+EXTRA_PROGRAMS += tests/bench/bench_krk_chan
+tests_bench_bench_krk_chan_SOURCES = tests/bench/bench_krk_chan.c
+tests_bench_bench_krk_chan_CPPFLAGS = $(KRK_CPPFLAGS)
+tests_bench_bench_krk_chan_LDFLAGS = $(KRANK_LINK)
+tests_bench_bench_krk_chan_LDADD = krank/libkrk.a $(KRANK_LINK_LIBS)
+tests_bench_bench_krk_chan_DEPENDENCIES = krank/libkrk.a $(KRK_DEPS)
+CLEANFILES += tests/bench/bench_krk_chan
+EXTRA_DIST += tests/bench/bench_krk_chan.sh tests/bench/iso_chanbench.c
+
+# The channel's lock-free rings and wakeups under ThreadSanitizer (against
+# the hypercall layer's TSan build, as tests/rumpdrv/local.mk's).
+check_PROGRAMS += tests/rumpdrv/test_chan_tsan
+TESTS += tests/rumpdrv/test_chan_tsan
+tests_rumpdrv_test_chan_tsan_SOURCES = tests/rumpdrv/test_chan.c \
+	$(rumpdrv_kern_librumpkern_a_SOURCES) $(rumpdrv_vfs_librumpvfs_a_SOURCES)
+tests_rumpdrv_test_chan_tsan_CPPFLAGS = $(RDTEST_CPPFLAGS) -DKMEM_DIRECT
+tests_rumpdrv_test_chan_tsan_CFLAGS = $(AM_CFLAGS) $(RD_TSAN_FLAGS)
+tests_rumpdrv_test_chan_tsan_LDFLAGS = $(RD_TSAN_FLAGS)
+tests_rumpdrv_test_chan_tsan_LDADD = tests/hypercalls/libkrank-hypercall-tsan.la -lpthread

@@ -10,9 +10,12 @@
  * Locking: each ring is lock-free between its producer and its consumer
  * (acquire/release on r_head and r_tail); threads sharing one end take
  * that side's kspin.  c_lock and c_cv serve only blocking waits: a waiter
- * counts itself in c_sleepers and re-checks under c_lock; a producer
- * looks at c_sleepers after a full fence, so one of the two sees the
+ * counts itself in c_sleepers, clears c_woken and re-checks under c_lock;
+ * a producer looks at both after a full fence, so one of the two sees the
  * other (the same for c_pollwant and the poll generation chan_sel_gen).
+ * c_woken makes the first change after a waiter fell asleep the only one
+ * that pays for a host wakeup: a receiver draining a full ring while its
+ * sender is still waking up does not wake it a thousand times.
  */
 #include <string.h>
 
@@ -46,6 +49,7 @@ struct chan {
 	struct chan_ring c_ret;		/* receive end -> send end */
 	/* Read by every producer, written by waiters: a line of its own. */
 	uint32_t c_sleepers __attribute__((aligned(64)));	/* atomic */
+	uint32_t c_woken;		/* atomic: sleepers woken, not yet back */
 	uint32_t c_pollwant;		/* atomic: a poller found us not ready */
 	uint32_t c_closed;		/* atomic: CHAN_*CLOSED */
 	uint32_t c_refs;		/* atomic: ends open */
@@ -158,6 +162,20 @@ ring_pop(struct chan_ring *r, uint64_t *tokenp, uint32_t *lenp)
 
 /* ---- waiting and waking ---------------------------------------------- */
 
+/*
+ * A full fence between a store and a later load (the two sides of every
+ * wakeup handshake).  ThreadSanitizer does not model fences: there, a
+ * sequentially consistent read-modify-write of one shared word orders
+ * both sides instead (slower, as it makes that word travel).
+ */
+#if defined(__SANITIZE_THREAD__)
+static unsigned chan_fence_word;
+#define chan_fence() \
+	((void)__atomic_fetch_add(&chan_fence_word, 0, __ATOMIC_SEQ_CST))
+#else
+#define chan_fence() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
+
 static uint32_t
 chan_closed(struct chan *c)
 {
@@ -168,8 +186,10 @@ chan_closed(struct chan *c)
 static inline void
 chan_wakeup(struct chan *c)
 {
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&c->c_sleepers, __ATOMIC_RELAXED) != 0) {
+	chan_fence();
+	if (__atomic_load_n(&c->c_sleepers, __ATOMIC_RELAXED) != 0 &&
+	    __atomic_load_n(&c->c_woken, __ATOMIC_RELAXED) == 0 &&
+	    __atomic_exchange_n(&c->c_woken, 1, __ATOMIC_ACQ_REL) == 0) {
 		mutex_enter(&c->c_lock);
 		cv_broadcast(&c->c_cv);
 		mutex_exit(&c->c_lock);
@@ -225,7 +245,13 @@ chan_wait(struct chan *c, enum chan_cond w, uint64_t deadline)
 	int error = 0;
 	mutex_enter(&c->c_lock);
 	__atomic_fetch_add(&c->c_sleepers, 1, __ATOMIC_SEQ_CST);
-	while (!chan_ready(c, w)) {
+	for (;;) {
+		/* Ask for a wakeup, then look: a change we do not see has
+		 * seen the request (c_woken 0). */
+		__atomic_store_n(&c->c_woken, 0, __ATOMIC_RELAXED);
+		chan_fence();
+		if (chan_ready(c, w))
+			break;
 		if (deadline == 0) {
 			cv_wait(&c->c_cv, &c->c_lock);
 			continue;
@@ -242,16 +268,24 @@ chan_wait(struct chan *c, enum chan_cond w, uint64_t deadline)
 	return error;
 }
 
-/* The deadline for a wait of timeout_ms on fp (0: none); *nowait when
- * the call must not wait at all. */
-static uint64_t
-chan_deadline(struct file *fp, int timeout_ms, bool *nowait)
+/* The call must not wait at all (timeout 0, or an O_NONBLOCK end). */
+static bool
+chan_nowait(struct file *fp, int timeout_ms)
 {
-	*nowait = timeout_ms == 0 ||
+	return timeout_ms == 0 ||
 	    (__atomic_load_n(&fp->f_flag, __ATOMIC_RELAXED) & KRS_O_NONBLOCK);
-	if (*nowait || timeout_ms < 0)
-		return 0;
-	return kern_uptime_ns() + (uint64_t)timeout_ms * 1000000u;
+}
+
+/* Wait for w until timeout_ms after the first wait of this call: the
+ * deadline (*dl; UINT64_MAX until then, 0 for none) is set only when a
+ * call first has to wait, so one that need not reads no clock. */
+static int
+chan_wait_ms(struct chan *c, enum chan_cond w, int timeout_ms, uint64_t *dl)
+{
+	if (*dl == UINT64_MAX)
+		*dl = timeout_ms < 0 ? 0 :
+		    kern_uptime_ns() + (uint64_t)timeout_ms * 1000000u;
+	return chan_wait(c, w, *dl);
 }
 
 static int
@@ -273,7 +307,8 @@ chan_send(struct file *fp, uint64_t token, uint32_t len, int timeout_ms)
 		return EBADF;
 	if (token == 0 && len == 0)
 		return EINVAL;
-	uint64_t deadline = chan_deadline(fp, timeout_ms, &nowait);
+	uint64_t deadline = UINT64_MAX;
+	nowait = chan_nowait(fp, timeout_ms);
 	for (;;) {
 		if (chan_closed(c) & CHAN_RCLOSED)
 			return EPIPE;
@@ -284,7 +319,8 @@ chan_send(struct file *fp, uint64_t token, uint32_t len, int timeout_ms)
 			chan_wakeup(c);
 			return 0;
 		}
-		if (nowait || chan_wait(c, WAIT_FWD_ROOM, deadline) != 0)
+		if (nowait || chan_wait_ms(c, WAIT_FWD_ROOM, timeout_ms,
+		    &deadline) != 0)
 			return EAGAIN;
 	}
 }
@@ -297,7 +333,8 @@ chan_recv(struct file *fp, uint64_t *tokenp, uint32_t *lenp, int timeout_ms)
 
 	if (chan_end(fp) != KRS_CHAN_RECV)
 		return EBADF;
-	uint64_t deadline = chan_deadline(fp, timeout_ms, &nowait);
+	uint64_t deadline = UINT64_MAX;
+	nowait = chan_nowait(fp, timeout_ms);
 	for (;;) {
 		kspin_enter(&c->c_fwd.r_clock);
 		int error = ring_pop(&c->c_fwd, tokenp, lenp);
@@ -316,7 +353,8 @@ chan_recv(struct file *fp, uint64_t *tokenp, uint32_t *lenp, int timeout_ms)
 			chan_wakeup(c);
 			return 0;
 		}
-		if (nowait || chan_wait(c, WAIT_FWD_DATA, deadline) != 0)
+		if (nowait || chan_wait_ms(c, WAIT_FWD_DATA, timeout_ms,
+		    &deadline) != 0)
 			return EAGAIN;
 	}
 }
@@ -348,18 +386,19 @@ chan_reclaim(struct file *fp, uint64_t *tokenp, int timeout_ms)
 		return EBADF;
 	if (!c->c_hasret)
 		return EINVAL;
-	uint64_t deadline = chan_deadline(fp, timeout_ms, &nowait);
+	uint64_t deadline = UINT64_MAX;
+	nowait = chan_nowait(fp, timeout_ms);
 	for (;;) {
 		if (chan_closed(c) & CHAN_RCLOSED)
 			return EPIPE;
 		kspin_enter(&c->c_ret.r_clock);
 		int error = ring_pop(&c->c_ret, tokenp, NULL);
 		kspin_exit(&c->c_ret.r_clock);
-		if (error == 0) {
-			chan_wakeup(c);
-			return 0;
-		}
-		if (nowait || chan_wait(c, WAIT_RET_DATA, deadline) != 0)
+		if (error == 0)
+			return 0;	/* room in the return ring: nobody waits
+					 * for that (krs_chan_return never does) */
+		if (nowait || chan_wait_ms(c, WAIT_RET_DATA, timeout_ms,
+		    &deadline) != 0)
 			return EAGAIN;
 	}
 }

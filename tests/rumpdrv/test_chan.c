@@ -13,6 +13,13 @@
 #include <krank/krs.h>
 #include "rdtest.h"
 
+/* Sanitizer builds run a tenth of the iterations. */
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define ITERS(n) ((n) / 10)
+#else
+#define ITERS(n) (n)
+#endif
+
 static void
 test_order_backpressure(void)
 {
@@ -154,6 +161,7 @@ pump_send(void *arg)
 			break;
 		}
 	krs_close(pm->fd);
+	krs_ctx_leave();		/* frees this thread's implicit lwp */
 	return NULL;
 }
 
@@ -213,6 +221,7 @@ poke_main(void *arg)
 		if (krs_chan_recv(pk->ackfd, &tok, &len) != 0)
 			break;
 	}
+	krs_ctx_leave();
 	return NULL;
 }
 
@@ -222,7 +231,7 @@ test_poll_wakeup(int spin_us)
 	int data[2], ack[2];
 	pthread_t t;
 	int old = krs_spin_us(spin_us), got = 0;
-	const int rounds = 2000;
+	const int rounds = ITERS(2000);
 
 	CHECK(krs_chan_create(2, KRS_O_NONBLOCK, data) == 0 &&
 	    krs_chan_create(2, 0, ack) == 0, "create");
@@ -258,6 +267,7 @@ close_later(void *arg)
 {
 	int fd = *(int *)arg;
 	krs_close(fd);
+	krs_ctx_leave();
 	return NULL;
 }
 
@@ -378,9 +388,9 @@ main(void)
 	test_epipe_end();
 	test_return_ring();
 	test_close_wakes();
-	pump(1, 200000, 50);
-	pump(4, 200000, 0);
-	pump(256, 1000000, 50);
+	pump(1, ITERS(200000), 50);
+	pump(4, ITERS(100000), 0);
+	pump(256, ITERS(1000000), 50);
 	test_poll_wakeup(50);
 	test_poll_wakeup(0);
 	test_transfer();

@@ -4,14 +4,16 @@
  *             (EINVAL, never a crash); send one good message; exit with
  *             the number of surprises.
  *  rabuse   - create the channel (8 buffers of 256 bytes), take the good
- *             message, try bad releases; exit with the number of
- *             surprises.
+ *             message, write it to a file straight from the buffer (and
+ *             fail to once released), try bad releases; exit with the
+ *             number of surprises.
  *  hold N   - create the channel (8 x 256), take N messages without
  *             releasing them, say so, then wait to be killed.
  *  fill     - open the send end, send until the pool is empty and a
  *             buffer is waited for; on EPIPE (the receiver died) say so
  *             and wait to be killed. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,11 +104,20 @@ main(int argc, char **argv)
 		    "release inside a buffer");
 		expect(krank_chan_release(fd, (char *)p + 256), EINVAL,
 		    "release the next buffer (not held)");
+		/* A buffer it holds is its memory for other calls too. */
+		int f = open("/chan-msg", O_CREAT | O_WRONLY | O_TRUNC, 0600);
+		if (f < 0 || write(f, p, 6) != 6) {
+			printf("chan_hostile: write a held buffer: errno %d\n",
+			    errno);
+			surprises++;
+		}
 		expect(krank_chan_send(fd, p, 6), EBADF, "send on receive end");
 		expect(krank_chan_buf(fd, &q), EBADF, "buf on receive end");
 		if (krank_chan_release(fd, p) != 0)
 			surprises++;
 		expect(krank_chan_release(fd, p), EINVAL, "double release");
+		expect(write(f, p, 6), EFAULT, "write a released buffer");
+		close(f);
 		if (krank_chan_recv(fd, &p, &len) != 0 || len != 0 || p != NULL)
 			surprises++;		/* end of stream */
 		expect(krank_chan_recv(-5, &p, &len), EBADF,

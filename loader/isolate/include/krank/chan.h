@@ -14,7 +14,9 @@
  * A buffer is the caller's between krank_chan_buf (or krank_chan_recv) and
  * krank_chan_send (or krank_chan_release): a pointer that is not a buffer
  * of the channel, one the caller does not hold, or a second release is
- * refused (EINVAL), never a crash.  When an isolate ends, the buffers it
+ * refused (EINVAL), never a crash.  While held, a buffer is the caller's
+ * memory for every call (write it to a socket or a file as it is); after
+ * send or release it is not (EFAULT).  When an isolate ends, the buffers it
  * held return to the pool; when the sender ends, the receiver sees end of
  * stream; when the receiver ends, the sender gets EPIPE.
  */
