@@ -6,23 +6,31 @@
 # is up or addressed, or whose disk is mounted, is marked in use and
 # `krank devices --check` refuses it naming the reason.  Read-only: it
 # never changes a device or interface.
+# Every check runs against krank and against the ASan+UBSan build of the
+# same code (tests/krank/krk_devices_san).
 set -u
 : "${top_builddir:?}"
-KRANK=$top_builddir/krank/krank
 SYS=/sys/bus/pci/devices
 
 [ -d "$SYS" ] && [ -n "$(ls -A "$SYS" 2>/dev/null)" ] ||
 	{ echo "SKIP: this machine has no PCI bus ($SYS is missing or empty)"; exit 77; }
-command -v python3 >/dev/null || { echo "SKIP: python3 is needed to read --json"; exit 77; }
+for c in python3 ip findmnt; do
+	command -v $c >/dev/null ||
+		{ echo "SKIP: $c is needed to tell what Linux uses"; exit 77; }
+done
 
 fail=0
 tmp=$(mktemp -d /tmp/krank-devices.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
+check_with() {
+KRANK=$1
+echo "info: checking $KRANK"
+
 "$KRANK" devices --json >"$tmp/json" 2>"$tmp/err" ||
-	{ echo "FAIL: krank devices --json failed: $(cat "$tmp/err")"; exit 1; }
+	{ echo "FAIL: krank devices --json failed: $(cat "$tmp/err")"; fail=1; return; }
 python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/json" ||
-	{ echo "FAIL: krank devices --json is not JSON"; cat "$tmp/json"; exit 1; }
+	{ echo "FAIL: krank devices --json is not JSON"; cat "$tmp/json"; fail=1; return; }
 echo "ok: krank devices --json is valid JSON"
 
 # What sysfs says: ADDR CLASS VENDOR DEVICE DRIVER, network and storage only.
@@ -156,4 +164,8 @@ out=$("$KRANK" devices --check ffff:ff:1f.7 2>&1); rc=$?
 "$KRANK" devices --bogus >/dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] && echo "ok: an unknown argument is a usage error (2)" ||
 	{ echo "FAIL: unknown argument gave $rc"; fail=1; }
+}
+
+check_with "$top_builddir/krank/krank"
+check_with "$top_builddir/tests/krank/krk_devices_san"
 exit $fail
