@@ -6,7 +6,8 @@
  * device (or a partition of it) that is mounted (/proc/self/mountinfo),
  * swapped on or held by device-mapper/md.  krk_device_claimable refuses a
  * device in use so that a backend never pulls a disk or NIC from under
- * Linux.
+ * Linux.  Interfaces and mounts are those of krank's own network and mount
+ * namespaces (sysfs and mountinfo show no others).
  */
 #include <dirent.h>
 #include <errno.h>
