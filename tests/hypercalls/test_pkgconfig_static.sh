@@ -63,6 +63,21 @@ for pc in "$pcdirs"/*.pc; do
 		pkg-config --print-requires-private "$mod" | grep -q '^libdpdk' &&
 			echo "ok: $mod: the archive holds the DPDK backend and Requires.private names libdpdk" ||
 			{ echo "FAIL: $mod: the archive holds the DPDK backend but Requires.private lacks libdpdk"; fail=1; }
+		# Without DPDK's libraries the same link must fail: the check
+		# below is what tells a .pc that forgot them.
+		if $CC -D_GNU_SOURCE -o "$tmp/nodpdk" "$top_srcdir/tests/hypercalls/test_pkt_wire.c" \
+		    "$top_srcdir/tests/hypercalls/hyptest.c" -I"$top_srcdir/tests/hypercalls" \
+		    $cflags -L"$libdir" -lkrank-hypercall $(pkg-config --static --libs liburing liburcu-bp) \
+		    -lpthread >"$tmp/nodpdk.log" 2>&1; then
+			echo "FAIL: $mod: test_pkt_wire links without DPDK's libraries although the archive holds the DPDK backend"
+			fail=1
+		elif grep -q "undefined reference to .rte_" "$tmp/nodpdk.log"; then
+			echo "ok: $mod: without libdpdk the static link fails ($(grep -c "undefined reference to .rte_" "$tmp/nodpdk.log") undefined rte_ references: what krank.pc lacked before)"
+		else
+			echo "FAIL: $mod: the link without libdpdk failed for another reason:"
+			tail -5 "$tmp/nodpdk.log"
+			fail=1
+		fi
 	fi
 	for t in test_params test_mutex test_pkt_wire; do
 		exe=$tmp/$t-$host
