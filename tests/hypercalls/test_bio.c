@@ -234,6 +234,10 @@ run_engine(const char *engine)
 		    "completions arrive in the order the host finishes (2 before 1)");
 		hyp_posix_hostcall("pread", NULL);
 	}
+	/* NetBSD's bio thread calls hyp_lwproc_newlwp once, at its start. */
+	CHECK(ht_newlwps() <= 8, "completion threads got a kernel lwp once "
+	    "each, not per request (%lu newlwp calls for %d+ completions)",
+	    ht_newlwps(), 2 * NBLK);
 	CHECK(nextra == 0 && nover == 0, "every request completed exactly once "
 	    "and never reported more bytes than asked (%d extra, %d over)",
 	    nextra, nover);
