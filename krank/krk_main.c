@@ -1,6 +1,7 @@
 /*
  * krk_main.c - the krank command: `krank run DEPLOYMENT`, `krank check
- * DEPLOYMENT`, `krank components`, --help, --version.  The work is in
+ * DEPLOYMENT`, `krank components`, `krank devices` (krk_devices.c),
+ * --help, --version.  The work is in
  * krk_config.c (the file), krk_boot.c (the node) and krk_isolate.c.
  */
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <krank/krs.h>
 
 #include "krk.h"
+#include "krk_devices.h"
 
 static void
 usage(FILE *out)
@@ -23,6 +25,7 @@ usage(FILE *out)
 "    krank run [-v | -q] DEPLOYMENT.yaml\n"
 "    krank check [-v] DEPLOYMENT.yaml\n"
 "    krank components\n"
+"    krank devices [--json] [--check ADDRESS]\n"
 "    krank --help | --version\n"
 "\n"
 "DESCRIPTION\n"
@@ -52,6 +55,13 @@ usage(FILE *out)
 "    components\n"
 "        The driver components linked into this krank and what each\n"
 "        needs.\n"
+"    devices [--json] [--check ADDRESS]\n"
+"        The PCI network and storage devices: address, kind, vendor and\n"
+"        device, the Linux driver bound, whether vfio-pci or uio is,\n"
+"        their interfaces or disks, and whether Linux uses them (an\n"
+"        interface up or addressed, a disk mounted, swap or held).\n"
+"        --json prints the same as a JSON array; --check tells whether\n"
+"        KRANK may take the device at ADDRESS (exit 0) or why not (1).\n"
 "\n"
 "OPTIONS\n"
 "    -v  More: info lines on standard error while running (-vv: debug);\n"
@@ -123,6 +133,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "components") == 0)
 		return cmd_components();
+	if (strcmp(argv[1], "devices") == 0)
+		return krk_devices_main(argc, argv);
 	if (strcmp(argv[1], "run") != 0 && strcmp(argv[1], "check") != 0) {
 		fprintf(stderr, "krank: unknown command '%s' (try krank --help)\n",
 		    argv[1]);

@@ -7,7 +7,8 @@ libelf-dev libyaml-dev libprotobuf-c-dev protobuf-c-compiler libdpdk-dev
 libpciaccess-dev liburcu-dev liburing-dev libzydis-dev libcmocka-dev
 clang libclang-rt-14-dev valgrind
 iproute2 iputils-ping socat curl ethtool e2fsprogs python3 nftables
-libpcap-dev tcpdump"
+libpcap-dev tcpdump pciutils pci.ids
+libsystemd-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

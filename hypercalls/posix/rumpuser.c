@@ -66,12 +66,21 @@ rumpuser_getparam(const char *name, void *buf, size_t blen)
 		}
 		val = tmp;
 	} else if (strcmp(name, RUMPUSER_PARAM_HOSTNAME) == 0) {
+		/*
+		 * The kernel asks with a MAXHOSTNAMELEN (256) buffer and
+		 * panics on any error, so the name is cut to fit, always
+		 * NUL-terminated, as NetBSD's librumpuser does.
+		 */
 		char host[256];
+		if (blen == 0)
+			return NB_ERANGE;
 		if (gethostname(host, sizeof(host)) != 0)
-			strcpy(host, "localhost");
-		host[sizeof(host) - 1] = '\0';
-		snprintf(tmp, sizeof(tmp), "rump-%05d.%s", (int)getpid(), host);
-		val = tmp;
+			snprintf(buf, blen, "rump-%05d", (int)getpid());
+		else {
+			host[sizeof(host) - 1] = '\0';
+			snprintf(buf, blen, "rump-%05d.%s", (int)getpid(), host);
+		}
+		return 0;
 	} else if (name[0] == '_') {
 		return NB_EINVAL;
 	} else {
@@ -105,11 +114,15 @@ rumpuser_dprintf(const char *fmt, ...)
 int
 rumpuser_kill(int64_t pid, int sig)
 {
-	/* The kernel signals its own host process; pid is informative. */
+	/*
+	 * The kernel signals its own host process; pid is informative.  As
+	 * NetBSD's librumpuser: a signal the host lacks (SIGEMT, SIGINFO,
+	 * 0, out of range) is dropped and the call still succeeds, since
+	 * the kernel does not look at the result.
+	 */
 	int hsig = rumpuser__sig_rump2host(sig);
-	if (hsig < 0)
-		return NB_EINVAL;
-	raise(hsig);
+	if (hsig > 0)
+		raise(hsig);
 	return 0;
 }
 

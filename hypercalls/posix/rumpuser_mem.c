@@ -15,8 +15,15 @@ rumpuser_malloc(size_t len, int alignment, void **memp)
 {
 	void *p;
 
-	if (memp == NULL || len == 0 || alignment < 0)
+	if (memp == NULL || alignment < 0)
 		return NB_EINVAL;
+	/*
+	 * Size 0 succeeds with a pointer rumpuser_free accepts, as
+	 * posix_memalign does for NetBSD's librumpuser: a kernel that
+	 * checks only the return value must not be handed NULL.
+	 */
+	if (len == 0)
+		len = 1;
 	if (alignment == 0)
 		alignment = sizeof(void *);
 	if ((alignment & (alignment - 1)) != 0)

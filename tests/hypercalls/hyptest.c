@@ -19,6 +19,13 @@ static atomic_ulong violations, newlwps;
 
 static __thread int has_cpu;
 static __thread unsigned long t_unscheds, t_scheds;
+/*
+ * The kernel's big lock as NetBSD's scheduler keeps it: unschedule gives
+ * back how many times the thread held it (*countp), and the host must hand
+ * that same count to schedule, with the interlock it was given.
+ */
+static __thread int t_biglocks;
+static __thread void *t_unsched_il, *t_sched_il;
 
 static void
 cpu_take(void)
@@ -75,7 +82,9 @@ static void
 ht_backend_unschedule(int nlocks, int *countp, void *interlock)
 {
 	t_unscheds++;
-	*countp = 0;
+	*countp = t_biglocks;
+	t_biglocks = 0;
+	t_unsched_il = interlock;
 	cpu_give();
 }
 
@@ -84,6 +93,8 @@ ht_backend_schedule(int nlocks, void *interlock)
 {
 	t_scheds++;
 	cpu_take();
+	t_biglocks = nlocks;
+	t_sched_il = interlock;
 }
 
 static int
@@ -174,3 +185,7 @@ ht_done(const char *name)
 	    ht_failures ? "FAILED" : "passed", ht_failures);
 	return ht_failures ? 1 : 0;
 }
+
+void ht_set_biglocks(int n) { t_biglocks = n; }
+int ht_biglocks(void) { return t_biglocks; }
+void *ht_last_interlock(int sched) { return sched ? t_sched_il : t_unsched_il; }

@@ -61,6 +61,16 @@ void ht_newlwp(void);
 /* Number of lwps created through hyp_lwproc_newlwp. */
 unsigned long ht_newlwps(void);
 
+/*
+ * The calling thread's count of the kernel's big lock: set it before a
+ * blocking hypercall and read it after; a host that does not give the
+ * count from rumpkern_unsched back to rumpkern_sched loses it.
+ */
+void ht_set_biglocks(int n);
+int ht_biglocks(void);
+/* The interlock of the thread's last backend unschedule (0) / schedule (1). */
+void *ht_last_interlock(int sched);
+
 /* Exit status for automake: 0 pass, 1 fail. */
 int ht_done(const char *name);
 

@@ -147,3 +147,7 @@ tests_hypercalls_test_bio_tsan_SOURCES = tests/hypercalls/test_bio.c tests/hyper
 tests_hypercalls_test_bio_tsan_CFLAGS = $(TSAN_TEST_CFLAGS)
 tests_hypercalls_test_bio_tsan_LDFLAGS = $(TSAN_FLAGS)
 tests_hypercalls_test_bio_tsan_LDADD = $(TSAN_LIBS)
+
+# Static links from an installed tree through each host's .pc file.
+TESTS += tests/hypercalls/test_pkgconfig_static.sh
+EXTRA_DIST += tests/hypercalls/test_pkgconfig_static.sh

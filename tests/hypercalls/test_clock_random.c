@@ -31,9 +31,14 @@ main(void)
 	CHECK(rumpuser_clock_gettime(7, &s1, &n1) == 22, "unknown clock gives EINVAL");
 
 	unsigned long u0 = ht_thread_unscheds(), sc0 = ht_thread_scheds();
+	ht_set_biglocks(1);
 	double t0 = mono();
 	CHECK(rumpuser_clock_sleep(RUMPUSER_CLOCK_RELWALL, 0, 20000000) == 0,
 	    "RELWALL sleep of 20 ms");
+	CHECK(ht_biglocks() == 1 && ht_last_interlock(0) == NULL &&
+	    ht_last_interlock(1) == NULL, "the sleep gave the big lock back "
+	    "(count 1) and used no interlock");
+	ht_set_biglocks(0);
 	double dt = mono() - t0;
 	CHECK(dt >= 0.020 && dt < 1.0, "slept %.1f ms (>= 20)", dt * 1e3);
 	CHECK(ht_thread_unscheds() == u0 + 1 && ht_thread_scheds() == sc0 + 1 &&

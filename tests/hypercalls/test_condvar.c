@@ -102,9 +102,15 @@ main(void)
 	ht_schedule();
 	rumpuser_mutex_enter(mtx);
 	unsigned long u0 = ht_thread_unscheds();
+	ht_set_biglocks(2);
 	double t0 = mono();
 	int rv = rumpuser_cv_timedwait(cv, mtx, 0, 50 * 1000 * 1000);
 	double dt = mono() - t0;
+	CHECK(ht_biglocks() == 2, "the wait gave the kernel back its 2 big "
+	    "locks (rumpkern_sched got rumpkern_unsched's count): %d", ht_biglocks());
+	CHECK(ht_last_interlock(0) == mtx && ht_last_interlock(1) == mtx,
+	    "the cv's mutex was the interlock of the unschedule and the schedule");
+	ht_set_biglocks(0);
 	CHECK(rv == 60, "timedwait with nobody signalling gives ETIMEDOUT (60): %d", rv);
 	CHECK(dt >= 0.049 && dt < 2.0, "after %.1f ms (>= 50)", dt * 1e3);
 	CHECK(ht_thread_unscheds() == u0 + 1 && ht_has_cpu(),

@@ -104,6 +104,36 @@ main(void)
 	CHECK(rumpuser_close(fd) == 0, "close");
 	CHECK(rumpuser_close(fd) == 9, "second close gives EBADF");
 	CHECK(rumpuser_close(-3) == 9, "close(-3) gives EBADF");
+
+	/*
+	 * NetBSD's rumpblk opens its backing file as the kernel does: RDWR|BIO,
+	 * and on any error RDONLY|BIO, then getfileinfo must say REG or BLK
+	 * and give the size it uses as the disk's.  This running program
+	 * cannot be opened for writing even by root (ETXTBSY).
+	 */
+	int rfd = -1, err = rumpuser_open("/proc/self/exe",
+	    RUMPUSER_OPEN_RDWR | RUMPUSER_OPEN_BIO, &rfd);
+	CHECK(err != 0 && rfd == -1, "rumpblk: RDWR|BIO of a read-only file fails (%d)", err);
+	CHECK(err == 26, "rumpblk: the error is ETXTBSY (26)");
+	CHECK(rumpuser_open("/proc/self/exe", RUMPUSER_OPEN_RDONLY |
+	    RUMPUSER_OPEN_BIO, &rfd) == 0 && rfd >= 0,
+	    "rumpblk: the RDONLY|BIO retry opens it");
+	CHECK(rumpuser_getfileinfo(path, &size, &type) == 0 &&
+	    type == RUMPUSER_FT_REG && size == 111,
+	    "rumpblk: a backing file is REG and its size is the disk size");
+	if (rfd >= 0)
+		rumpuser_close(rfd);
+
+	/* Errors are NetBSD's numbers where Linux's differ. */
+	char longp[400];
+	memset(longp, 'n', sizeof(longp));
+	memcpy(longp, "/tmp/", 5);
+	longp[sizeof(longp) - 1] = '\0';
+	CHECK(rumpuser_open(longp, RUMPUSER_OPEN_RDONLY, &fd2) == 63,
+	    "a 394-byte name gives NetBSD's ENAMETOOLONG (63, Linux 36)");
+	snprintf(buf, sizeof(buf), "%s/f/under", dir);
+	CHECK(rumpuser_open(buf, RUMPUSER_OPEN_RDONLY, &fd2) == 20,
+	    "a path through a regular file gives ENOTDIR");
 	ht_unschedule();
 	unlink(path);
 	rmdir(dir);

@@ -29,7 +29,27 @@ main(void)
 			rumpuser_free(p, 100);
 		}
 	}
-	CHECK(rumpuser_malloc(0, 0, &p) == 22, "malloc of size 0 gives EINVAL");
+	p = NULL;
+	CHECK(rumpuser_malloc(0, 0, &p) == 0 && p != NULL,
+	    "malloc of size 0 succeeds with a pointer (as posix_memalign)");
+	rumpuser_free(p, 0);
+	/* The kernel's page allocator asks for page-aligned pages. */
+	int bad = 0;
+	void *pages[16];
+	for (int i = 0; i < 16; i++) {
+		pages[i] = NULL;
+		if (rumpuser_malloc(4096, 4096, &pages[i]) != 0 ||
+		    ((uintptr_t)pages[i] & 4095) != 0)
+			bad++;
+		else
+			memset(pages[i], i, 4096);
+	}
+	for (int i = 0; i < 16; i++) {
+		for (int j = 0; pages[i] && j < 4096; j++)
+			bad += ((unsigned char *)pages[i])[j] != i;
+		rumpuser_free(pages[i], 4096);
+	}
+	CHECK(bad == 0, "16 page-aligned pages, each keeps its own contents");
 	CHECK(rumpuser_malloc(16, 24, &p) == 22, "alignment 24 (not a power of 2) gives EINVAL");
 	hyp_posix_hostcall("posix_memalign", (void *)fail_memalign);
 	CHECK(rumpuser_malloc(16, 0, &p) == 12, "host ENOMEM comes back as ENOMEM");

@@ -1,0 +1,112 @@
+#!/bin/bash
+# test_pkgconfig_static.sh - for every host library's .pc file that
+# `make install` puts in place, a conformance test (test_params, test_mutex
+# and test_pkt_wire, whose packet layer pulls in the DPDK backend when the
+# archive has it, with the suite's harness) builds from the installed headers
+# and archives with `pkg-config --static` alone, links no KRANK shared
+# library, and passes.  The temp tree is a static-only install (the .so
+# files removed, as --disable-shared leaves it), so -lkrank-hypercall can
+# only mean the archive; DPDK's archives come through Requires.private.
+set -u
+: "${top_srcdir:?}" "${top_builddir:?}"
+CC=${CC:-cc}
+MAKE=${MAKE:-make}
+
+command -v pkg-config >/dev/null ||
+	{ echo "SKIP: pkg-config is not installed"; exit 77; }
+command -v "$CC" >/dev/null || { echo "SKIP: no C compiler ($CC)"; exit 77; }
+
+tmp=$(mktemp -d /tmp/krank-pc.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+root=$tmp/root
+
+# Install from the build tree (writable in distcheck too; the read-only
+# source tree is only read from).
+if ! $MAKE -s -C "$top_builddir" install DESTDIR="$root" >"$tmp/install.log" 2>&1; then
+	echo "FAIL: make install DESTDIR=$root failed:"
+	tail -20 "$tmp/install.log"
+	exit 1
+fi
+pcdirs=$(find "$root" -type d -path '*/pkgconfig' | head -1)
+[ -n "$pcdirs" ] || { echo "FAIL: make install put no pkgconfig folder in $root"; exit 1; }
+libdir=$(dirname "$pcdirs")
+echo "ok: make install DESTDIR: .pc files in ${pcdirs#$root}"
+find "$libdir" -name 'libkrank*.so*' -delete
+find "$libdir" -name 'libkrank*.la' -delete
+[ -f "$libdir/libkrank-hypercall.a" ] ||
+	{ echo "FAIL: no libkrank-hypercall.a installed in ${libdir#$root}"; exit 1; }
+
+# The sysroot holds KRANK's install only; pkg-config prefixes it to the
+# -I/-L of every module, the system's (liburing, libdpdk ...) too.  Those
+# folders are linked into the sysroot so that their flags still resolve,
+# as they would in a full sysroot.
+for pc in "$pcdirs"/*.pc; do
+	for req in $(PKG_CONFIG_PATH=$pcdirs pkg-config --print-requires-private "$(basename "$pc" .pc)" | awk '{print $1}'); do
+		for f in $(pkg-config --static --cflags-only-I --libs-only-L "$req"); do
+			d=${f#-[IL]}
+			[ -d "$d" ] && [ ! -e "$root$d" ] || continue
+			mkdir -p "$(dirname "$root$d")" && ln -s "$d" "$root$d"
+		done
+	done
+done
+export PKG_CONFIG_PATH=$pcdirs PKG_CONFIG_SYSROOT_DIR=$root
+fail=0 nhost=0
+for pc in "$pcdirs"/*.pc; do
+	mod=$(basename "$pc" .pc)
+	host=$(pkg-config --variable=host "$mod")
+	[ -n "$host" ] || continue	# not a host library
+	nhost=$((nhost + 1))
+	cflags=$(pkg-config --static --cflags "$mod") || { echo "FAIL: $mod: pkg-config --cflags"; fail=1; continue; }
+	libs=$(pkg-config --static --libs "$mod") || { echo "FAIL: $mod: pkg-config --static --libs"; fail=1; continue; }
+	echo "info: $mod ($host host): pkg-config --static --libs gives: $(echo "$libs" | cut -c1-300)"
+	if ar t "$libdir/libkrank-hypercall.a" | grep -q dpdk; then
+		pkg-config --print-requires-private "$mod" | grep -q '^libdpdk' &&
+			echo "ok: $mod: the archive holds the DPDK backend and Requires.private names libdpdk" ||
+			{ echo "FAIL: $mod: the archive holds the DPDK backend but Requires.private lacks libdpdk"; fail=1; }
+		# Without DPDK's libraries the same link must fail: the check
+		# below is what tells a .pc that forgot them.
+		if $CC -D_GNU_SOURCE -o "$tmp/nodpdk" "$top_srcdir/tests/hypercalls/test_pkt_wire.c" \
+		    "$top_srcdir/tests/hypercalls/hyptest.c" -I"$top_srcdir/tests/hypercalls" \
+		    $cflags -L"$libdir" -lkrank-hypercall $(pkg-config --static --libs liburing liburcu-bp) \
+		    -lpthread >"$tmp/nodpdk.log" 2>&1; then
+			echo "FAIL: $mod: test_pkt_wire links without DPDK's libraries although the archive holds the DPDK backend"
+			fail=1
+		elif grep -q "undefined reference to .rte_" "$tmp/nodpdk.log"; then
+			echo "ok: $mod: without libdpdk the static link fails ($(grep -c "undefined reference to .rte_" "$tmp/nodpdk.log") undefined rte_ references: what krank.pc lacked before)"
+		else
+			echo "FAIL: $mod: the link without libdpdk failed for another reason:"
+			tail -5 "$tmp/nodpdk.log"
+			fail=1
+		fi
+	fi
+	for t in test_params test_mutex test_pkt_wire; do
+		exe=$tmp/$t-$host
+		if ! $CC -D_GNU_SOURCE -o "$exe" "$top_srcdir/tests/hypercalls/$t.c" \
+		    "$top_srcdir/tests/hypercalls/hyptest.c" -I"$top_srcdir/tests/hypercalls" \
+		    $cflags $libs >"$tmp/cc.log" 2>&1; then
+			echo "FAIL: $mod: $t does not link from the installed tree with pkg-config --static:"
+			tail -15 "$tmp/cc.log"
+			fail=1
+			continue
+		fi
+		if readelf -d "$exe" | grep NEEDED | grep -q 'libkrank'; then
+			echo "FAIL: $mod: $t needs a KRANK shared library: $(readelf -d "$exe" | grep NEEDED | grep libkrank)"
+			fail=1
+			continue
+		fi
+		echo "ok: $mod: $t linked against the installed archive (no libkrank*.so NEEDED)"
+		if (cd "$tmp" && "$exe") >"$tmp/run.log" 2>&1; then
+			echo "ok: $mod: $t passes ($(grep -c '^ok:' "$tmp/run.log") checks)"
+		else
+			echo "FAIL: $mod: $t from the installed tree fails:"
+			grep -v '^ok:' "$tmp/run.log" | tail -15
+			fail=1
+		fi
+	done
+done
+if [ "$nhost" -eq 0 ]; then
+	echo "FAIL: no installed .pc file names a host (variable host=)"
+	exit 1
+fi
+echo "info: $nhost host librar$([ $nhost = 1 ] && echo y || echo ies) checked"
+exit $fail
