@@ -53,6 +53,7 @@ krank_client_create(const struct krank_transport *t, struct krank_client **cp)
 	c->resp = malloc(tt.msg_max);
 	c->arena = aligned_alloc(16, c->arena_len);
 	if (c->req == NULL || c->resp == NULL || c->arena == NULL) {
+		c->t.release = NULL;	/* on failure the caller keeps arg */
 		krank_client_destroy(c);
 		return ENOMEM;
 	}
@@ -65,6 +66,8 @@ krank_client_destroy(struct krank_client *c)
 {
 	if (c == NULL)
 		return;
+	if (c->t.release != NULL)
+		c->t.release(c->t.arg);
 	free(c->req);
 	free(c->resp);
 	free(c->arena);

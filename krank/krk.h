@@ -294,6 +294,10 @@ extern struct krk_node krk_node;
  * "ready", serve until SIGTERM/SIGINT, tear down.  Returns the exit
  * status.  verbosity: 0 errors, 1 +warnings, 2 +info, 3 +debug. */
 int krk_run(struct krk_config *cfg, int verbosity);
+/* krk_queues_register - serve krank.proto to processes that attach over
+ * the control socket, with cfg's queues settings (krk_queues.c; only in
+ * the krank command).  Call before krk_run. */
+void krk_queues_register(const struct krk_config *cfg);
 /* krk_check_components - cfg's component list against the linked-in
  * registry (krs_boot_check): boot order, or "FILE:LINE:COL: components:
  * why" in err.  0 or an errno value. */

@@ -16,6 +16,7 @@
 #ifndef KRK_ATTACH_H
 #define KRK_ATTACH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "krq_server.h"
@@ -44,6 +45,9 @@ struct krk_attach_ops {
  * not: it must stay valid) or, with NULL, unregister.  Attachments that
  * exist keep what they were created with. */
 void krk_ctl_set_attach(const struct krk_attach_ops *ops);
+/* krk_ctl_attach_describe - when a dispatcher is registered, what each
+ * attachment gets (one line, for the boot report); false when none. */
+bool krk_ctl_attach_describe(char *buf, size_t len);
 /* krk_ctl_attach_count - attachments alive now. */
 unsigned krk_ctl_attach_count(void);
 /* krk_ctl_attach_drain - wait until every attachment has ended (each

@@ -33,6 +33,7 @@
 #include "net/krs_net.h"
 
 #include "krk.h"
+#include "krk_attach.h"
 
 struct krk_node krk_node;
 
@@ -805,6 +806,12 @@ krk_run(struct krk_config *cfg, int verbosity)
 		goto fail_iso;
 	say("control socket %s (mode %s)", cfg->control_socket,
 	    cfg->control_group ? "0660" : "0600");
+	{
+		char q[160];
+		if (krk_ctl_attach_describe(q, sizeof(q)))
+			say("queues: processes attach over the control socket: "
+			    "%s", q);
+	}
 	for (size_t i = 0; i < cfg->nisolates; i++) {
 		int id;
 		if ((rv = krk_isolate_spawn(&cfg->isolates[i], &id, err,

@@ -54,6 +54,21 @@ krk_ctl_set_attach(const struct krk_attach_ops *ops)
 	pthread_mutex_unlock(&reg_lock);
 }
 
+bool
+krk_ctl_attach_describe(char *buf, size_t len)
+{
+	pthread_mutex_lock(&reg_lock);
+	bool r = has_reg;
+	if (r)
+		snprintf(buf, len, "%u ring pairs of %u slots, %zu KiB buffer "
+		    "area, server spin %lld us", reg.cfg.nrings,
+		    reg.cfg.nslots ? reg.cfg.nslots : KRQ_DEFAULT_SLOTS,
+		    reg.cfg.area_len >> 10, (long long)(reg.cfg.spin_ns < 0 ?
+		    KRQ_DEFAULT_SPIN_NS : reg.cfg.spin_ns) / 1000);
+	pthread_mutex_unlock(&reg_lock);
+	return r;
+}
+
 unsigned
 krk_ctl_attach_count(void)
 {

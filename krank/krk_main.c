@@ -168,6 +168,7 @@ main(int argc, char **argv)
 		krk_config_free(cfg);
 		return 0;
 	}
+	krk_queues_register(cfg);
 	rv = krk_run(cfg, verbosity);
 	krk_config_free(cfg);
 	return rv;

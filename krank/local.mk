@@ -24,7 +24,8 @@ krank_krank_SOURCES = krank/krk_main.c
 krank_krank_CPPFLAGS = $(KRK_CPPFLAGS)
 krank_krank_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS)
 krank_krank_LDFLAGS = $(KRANK_LINK)
-krank_krank_LDADD = krank/libkrk.a $(KRANK_LINK_LIBS)
+# krank/libkrq.a (the dispatcher, krank/local_krq_call.mk) needs libkrk.a
+krank_krank_LDADD = krank/libkrq.a krank/libkrk.a $(KRANK_LINK_LIBS)
 krank_krank_DEPENDENCIES = krank/libkrk.a $(KRK_DEPS)
 # The core as a library for the tests and benchmarks that drive isolates
 # in-process.

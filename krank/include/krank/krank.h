@@ -46,6 +46,9 @@ struct krank_transport {
 	size_t inline_max;		/* <= 4096; 0: 192 */
 	size_t msg_max;			/* largest message (a ring slot);
 					 * 0: 8192 */
+	void (*release)(void *arg);	/* krank_client_destroy calls it with
+					 * arg (not when create fails); NULL:
+					 * nothing to release */
 };
 
 struct krank_client;
@@ -54,6 +57,19 @@ struct krank_client;
  * range outside the area, inline_max over 4096), ENOMEM. */
 int krank_client_create(const struct krank_transport *t,
     struct krank_client **cp);
+
+/*
+ * krank_client_ring - a client over ring pair `ring` of a region attached
+ * with krq_attach (or mapped with krq_map; <krank/krq.h>): each call posts
+ * its request to that ring, rings the bell and waits for the response
+ * (spinning, then sleeping on a futex).  The ring's share of the buffer
+ * area (area / nrings) is its bounce range; a buffer the caller places
+ * in the area (krq_area) outside the bounce ranges travels by reference.  One thread at a time per client: give each
+ * thread its own ring (sched_getcpu() % krq_nrings(q) is a good choice).
+ * The region must outlive the client.  EINVAL (ring out of range), ENOMEM.
+ */
+struct krq;
+int krank_client_ring(struct krq *q, unsigned ring, struct krank_client **cp);
 void krank_client_destroy(struct krank_client *c);
 /* krank_client_error - the last call's krank.proto Errno (NetBSD
  * numbering: 0 OK, 2 ENOENT, 35 EAGAIN ...); a transport or decoding

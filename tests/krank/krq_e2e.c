@@ -1,0 +1,187 @@
+/*
+ * krq_e2e - a Linux process uses a running KRANK through libkrank, as a
+ * user's program would (installed headers, libkrank only): attach over
+ * the control socket, then on two rings from two threads at once files
+ * on KRANK's tmpfs (payloads inline, bounced and by reference in the
+ * buffer area, read back and compared), directories, errors as errno,
+ * and TCP over KRANK's own stack (127.0.0.1 inside KRANK).  Prints one
+ * line per check; exit 0 when all pass.
+ *   krq_e2e CTLSOCK DIR
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <krank/krank.h>
+#include <krank/krq.h>
+
+static int failures;
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* cond is evaluated once (it makes calls) before the message. */
+#define CHECK(cond, ...) do {						\
+	int ok_ = (cond);						\
+	pthread_mutex_lock(&out_lock);					\
+	printf("%s: ", ok_ ? "ok" : "FAIL");				\
+	printf(__VA_ARGS__);						\
+	printf("\n");							\
+	fflush(stdout);							\
+	if (!ok_)							\
+		failures++;						\
+	pthread_mutex_unlock(&out_lock);				\
+} while (0)
+
+static struct krq *q;
+static const char *dir;
+
+struct job {
+	unsigned ring;
+	char name[64];
+};
+
+/* A file written three ways and read back the same three ways. */
+static void *
+files(void *arg)
+{
+	struct job *j = arg;
+	struct krank_client *c;
+	char path[256];
+	static char big[2][200000];
+	char small[64], back[64];
+	size_t alen;
+	unsigned char *area = krq_area(q, &alen);
+	int e, fd;
+
+	if ((e = krank_client_ring(q, j->ring, &c)) != 0) {
+		CHECK(0, "%s: client on ring %u: %s", j->name, j->ring,
+		    strerror(e));
+		return NULL;
+	}
+	CHECK(krank_null(c) >= 1, "%s: null call answers the API version",
+	    j->name);
+	snprintf(path, sizeof(path), "%s/%s", dir, j->name);
+	fd = krank_open(c, path, O_CREAT | O_RDWR | O_TRUNC, 0644);
+	CHECK(fd >= 0, "%s: open(O_CREAT) of %s: fd %d (%s)", j->name, path,
+	    fd, fd < 0 ? strerror(errno) : "ok");
+	if (fd < 0)
+		goto out;
+	/* Inline: a small buffer of our own. */
+	snprintf(small, sizeof(small), "hello from ring %u", j->ring);
+	ssize_t n = krank_write(c, fd, small, strlen(small));
+	CHECK(n == (ssize_t)strlen(small), "%s: write of %zu bytes inline: %zd",
+	    j->name, strlen(small), n);
+	/* Bounced: larger than any inline payload, not in the area. */
+	char *b = big[j->ring & 1];
+	for (size_t i = 0; i < sizeof(big[0]); i++)
+		b[i] = (char)(i * 7 + j->ring);
+	n = krank_write(c, fd, b, sizeof(big[0]));
+	CHECK(n == (ssize_t)sizeof(big[0]), "%s: write of %zu bytes through the "
+	    "bounce range: %zd", j->name, sizeof(big[0]), n);
+	/* By reference: a buffer in the area, past the bounce ranges
+	 * (those take the whole area split by rings: use the last 4 KiB of
+	 * this ring's range, which a bounce of <= 200000 bytes leaves). */
+	size_t slice = alen / krq_nrings(q) & ~(size_t)63;
+	unsigned char *ref = area + slice * j->ring + slice - 4096;
+	memset(ref, 'A' + (int)j->ring, 4096);
+	n = krank_write(c, fd, ref, 4096);
+	CHECK(n == 4096, "%s: write of 4096 bytes by reference: %zd", j->name,
+	    n);
+	struct stat st;
+	CHECK(krank_fstat(c, fd, &st) == 0 && st.st_size ==
+	    (off_t)(strlen(small) + sizeof(big[0]) + 4096) && S_ISREG(st.st_mode),
+	    "%s: fstat: size %lld", j->name, (long long)st.st_size);
+	n = krank_pread(c, fd, back, strlen(small), 0);
+	CHECK(n == (ssize_t)strlen(small) && memcmp(back, small, (size_t)n) == 0,
+	    "%s: pread of the inline part matches", j->name);
+	static char rb[2][200000];
+	char *r = rb[j->ring & 1];
+	n = krank_pread(c, fd, r, sizeof(big[0]), (off_t)strlen(small));
+	CHECK(n == (ssize_t)sizeof(big[0]) && memcmp(r, b, sizeof(big[0])) == 0,
+	    "%s: pread of the bounced part matches", j->name);
+	memset(ref, 0, 4096);
+	n = krank_pread(c, fd, ref, 4096, (off_t)(strlen(small) +
+	    sizeof(big[0])));
+	CHECK(n == 4096 && ref[0] == 'A' + j->ring && ref[4095] == 'A' + j->ring,
+	    "%s: pread into the area by reference matches", j->name);
+	CHECK(krank_close(c, fd) == 0, "%s: close", j->name);
+	CHECK(krank_read(c, fd, back, 1) == -1 && errno == EBADF,
+	    "%s: read of the closed fd: EBADF", j->name);
+	CHECK(krank_unlink(c, path) == 0 && krank_stat(c, path, &st) == -1 &&
+	    errno == ENOENT, "%s: unlink, then stat gives ENOENT", j->name);
+out:
+	krank_client_destroy(c);
+	return NULL;
+}
+
+static void
+tcp(void)
+{
+	struct krank_client *c;
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sin);
+	char buf[32];
+
+	if (krank_client_ring(q, 0, &c) != 0) {
+		CHECK(0, "tcp: client");
+		return;
+	}
+	int ls = krank_socket(c, AF_INET, SOCK_STREAM, 0);
+	CHECK(ls >= 0 && krank_bind(c, ls, (struct sockaddr *)&sin,
+	    sizeof(sin)) == 0 && krank_listen(c, ls, 4) == 0 &&
+	    krank_getsockname(c, ls, (struct sockaddr *)&sin, &sl) == 0 &&
+	    sin.sin_port != 0, "tcp: a listener on KRANK's 127.0.0.1:%u",
+	    ntohs(sin.sin_port));
+	int cs = krank_socket(c, AF_INET, SOCK_STREAM, 0);
+	/* Connect on loopback completes without the accept. */
+	CHECK(cs >= 0 && krank_connect(c, cs, (struct sockaddr *)&sin,
+	    sizeof(sin)) == 0, "tcp: connect");
+	int as = krank_accept(c, ls, NULL, NULL);
+	CHECK(as >= 0, "tcp: accept");
+	CHECK(krank_send(c, cs, "ping", 4, 0) == 4, "tcp: send");
+	ssize_t n = krank_recv(c, as, buf, sizeof(buf), 0);
+	CHECK(n == 4 && memcmp(buf, "ping", 4) == 0,
+	    "tcp: the accepted socket receives what was sent");
+	krank_close(c, as);
+	krank_close(c, cs);
+	krank_close(c, ls);
+	krank_client_destroy(c);
+}
+
+int
+main(int argc, char **argv)
+{
+	int e;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: krq_e2e CTLSOCK DIR\n");
+		return 2;
+	}
+	dir = argv[2];
+	if ((e = krq_attach(argv[1], 0, &q)) != 0) {
+		printf("FAIL: attach to %s: %s (%s)\n", argv[1], strerror(e),
+		    krq_attach_error() ? krq_attach_error() : "");
+		return 1;
+	}
+	unsigned nr = krq_nrings(q);
+	CHECK(nr >= 1, "attached: %u ring pairs", nr);
+	struct job jobs[2] = { { .ring = 0 }, { .ring = nr > 1 ? 1 : 0 } };
+	pthread_t t[2];
+	unsigned nj = nr > 1 ? 2 : 1;
+	for (unsigned i = 0; i < nj; i++) {
+		snprintf(jobs[i].name, sizeof(jobs[i].name), "file-ring%u",
+		    jobs[i].ring);
+		pthread_create(&t[i], NULL, files, &jobs[i]);
+	}
+	for (unsigned i = 0; i < nj; i++)
+		pthread_join(t[i], NULL);
+	tcp();
+	krq_unmap(q);
+	printf("%s\n", failures ? "FAIL" : "PASS");
+	return failures ? 1 : 0;
+}
