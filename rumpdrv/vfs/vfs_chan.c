@@ -34,11 +34,14 @@ struct chan_ring {
 	/* The producer's line: r_tail is written by it only. */
 	uint32_t r_tail __attribute__((aligned(64)));
 	uint32_t r_headc;		/* its last look at r_head */
-	kspin_t r_plock;		/* producers sharing an end */
 	/* The consumer's line. */
 	uint32_t r_head __attribute__((aligned(64)));
 	uint32_t r_tailc;		/* its last look at r_tail */
-	kspin_t r_clock;
+	/* The locks of threads sharing an end, on lines the other side
+	 * never reads: taking one then never waits for a line the other
+	 * side is spinning on. */
+	kspin_t r_plock __attribute__((aligned(64)));
+	kspin_t r_clock __attribute__((aligned(64)));
 };
 
 #define CHAN_RCLOSED	0x1
