@@ -50,7 +50,7 @@ static struct wk_pool {
 } wk_pool[CPU_SETSIZE];
 static struct krk_worker *wk_dead;	/* ended, to be joined */
 static unsigned wk_live;		/* threads created and not joined */
-static unsigned wk_parked, wk_created;
+static unsigned wk_parked, wk_created, wk_retired;
 static bool wk_stopping;
 static struct { uint8_t *map, *alt; } stack_cache[STACK_CACHE];
 static int stack_ncache;
@@ -208,6 +208,8 @@ worker_main(void *arg)
 	ss.ss_flags = SS_DISABLE;
 	sigaltstack(&ss, NULL);
 	pthread_mutex_lock(&wk_lock);
+	if (w->unclean)
+		wk_retired++;
 	w->next = wk_dead;
 	wk_dead = w;
 	pthread_cond_broadcast(&wk_cv);
@@ -485,12 +487,11 @@ krk_workers_fini(void)
 }
 
 void
-krk_worker_stats(unsigned *parked, unsigned *created)
+krk_worker_stats(struct krk_worker_stats *st)
 {
 	pthread_mutex_lock(&wk_lock);
-	if (parked)
-		*parked = wk_parked;
-	if (created)
-		*created = wk_created;
+	st->parked = wk_parked;
+	st->created = wk_created;
+	st->retired = wk_retired;
 	pthread_mutex_unlock(&wk_lock);
 }

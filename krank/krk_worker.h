@@ -92,7 +92,11 @@ uint64_t krk_worker_tend(uint64_t now_ns);
 /* krk_workers_fini - stop every parked worker and wait for all others
  * (jobs must have ended); free their stacks. */
 void krk_workers_fini(void);
-/* krk_worker_stats - workers parked and workers created so far. */
-void krk_worker_stats(unsigned *parked, unsigned *created);
+/* krk_worker_stats - workers parked now, created so far, and ended
+ * because a job left them unclean (a fault). */
+struct krk_worker_stats {
+	unsigned parked, created, retired;
+};
+void krk_worker_stats(struct krk_worker_stats *st);
 
 #endif
