@@ -534,6 +534,11 @@ ext2_mount(const char *path, int flags, size_t cachebytes,
 	if (error == 0)
 		error = blk_setbsize(fs->dev, fs->bsize,
 		    cachebytes ? cachebytes : 8u << 20);
+	/* Direct once the block size is known: every transfer from here on
+	 * is a whole, aligned block.  A refusal is not fatal. */
+	fs->direct_err = ENOTSUP;
+	if (error == 0 && (flags & EXT2_MNT_DIRECT))
+		fs->direct_err = blk_direct(fs->dev);
 	if (error == 0 && (error = rumpuser_malloc(fs->gdsize, 0,
 	    (void **)&fs->gd)) != 0) {
 		fs->gd = NULL;
@@ -624,6 +629,12 @@ int
 ext2_rdonly(const struct ext2fs *fs)
 {
 	return fs->rdonly;
+}
+
+int
+ext2_direct(const struct ext2fs *fs)
+{
+	return fs->direct_err;
 }
 
 const char *
