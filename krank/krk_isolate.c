@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -772,6 +773,103 @@ ctx_setup(struct krk_iso *iso, char *err, size_t errlen)
 	return rv;
 }
 
+/*
+ * ELF images as read from their files, kept by path: a restart, or
+ * another spawn of the same program, gets a copy after one stat that
+ * finds the file unchanged (device, inode, size, modification and change
+ * times) instead of open, read and close.  The copy is verified by
+ * krank-ld like any image.  img_lock protects the table.
+ */
+#define IMG_CACHE	8
+#define IMG_MAX		(4u << 20)	/* larger images are not kept */
+static pthread_mutex_t img_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct img {
+	char *path;
+	struct stat st;
+	void *data;
+	size_t len;
+	uint64_t used;			/* img_clock at the last hit */
+} img_tab[IMG_CACHE];
+static uint64_t img_clock;
+
+static bool
+img_same(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* kld_read_file, through the cache. */
+static int
+img_read(const char *path, void **datap, size_t *lenp, struct kld_diag *diag)
+{
+	struct stat st;
+	struct img *e = NULL, *victim = &img_tab[0];
+	int rv;
+
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+		pthread_mutex_lock(&img_lock);
+		for (int i = 0; i < IMG_CACHE; i++) {
+			struct img *c = &img_tab[i];
+			if (c->path && strcmp(c->path, path) == 0) {
+				if (img_same(&c->st, &st))
+					e = c;
+				else
+					victim = c;	/* stale: replace it */
+				break;
+			}
+			if (c->used < victim->used)
+				victim = c;
+		}
+		if (e != NULL && (*datap = malloc(e->len ? e->len : 1)) != NULL) {
+			memcpy(*datap, e->data, e->len);
+			*lenp = e->len;
+			e->used = ++img_clock;
+			pthread_mutex_unlock(&img_lock);
+			return 0;
+		}
+		pthread_mutex_unlock(&img_lock);
+	}
+	if ((rv = kld_read_file(path, datap, lenp, diag)) != 0)
+		return rv;
+	/* Kept with the identity seen before the read: a file changed
+	 * since has other times, and is read again next time. */
+	void *copy = *lenp <= IMG_MAX ? malloc(*lenp ? *lenp : 1) : NULL;
+	char *pcopy = copy ? strdup(path) : NULL;
+	if (copy == NULL || pcopy == NULL || !S_ISREG(st.st_mode)) {
+		free(copy);
+		free(pcopy);
+		return 0;
+	}
+	memcpy(copy, *datap, *lenp);
+	pthread_mutex_lock(&img_lock);
+	free(victim->path);
+	free(victim->data);
+	victim->path = pcopy;
+	victim->st = st;
+	victim->data = copy;
+	victim->len = *lenp;
+	victim->used = ++img_clock;
+	pthread_mutex_unlock(&img_lock);
+	return 0;
+}
+
+static void
+img_flush(void)
+{
+	pthread_mutex_lock(&img_lock);
+	for (int i = 0; i < IMG_CACHE; i++) {
+		free(img_tab[i].path);
+		free(img_tab[i].data);
+		memset(&img_tab[i], 0, sizeof(img_tab[i]));
+	}
+	pthread_mutex_unlock(&img_lock);
+}
+
 /* Load and start one run of iso.  iso_lock NOT held; iso is not running. */
 static int
 iso_start(struct krk_iso *iso, char *err, size_t errlen)
@@ -792,7 +890,7 @@ iso_start(struct krk_iso *iso, char *err, size_t errlen)
 	iso->console = (1u << 1) | (1u << 2);
 	iso->conlen[1] = iso->conlen[2] = 0;
 
-	if ((rv = kld_read_file(iso->cfg.elf, &image, &len, &diag)) != 0)
+	if ((rv = img_read(iso->cfg.elf, &image, &len, &diag)) != 0)
 		goto fail;
 	rv = kld_load(image, len, iso->cfg.elf, iso_exports, KLD_DEFER_INIT,
 	    &diag, &iso->obj);
@@ -1478,6 +1576,7 @@ krk_isolates_fini(void)
 	pthread_mutex_unlock(&iso_lock);
 	pthread_join(iso_super, NULL);
 	krk_workers_fini();
+	img_flush();
 	for (int i = 0; i < ISO_MAX; i++) {
 		if (iso_tab[i]) {
 			cfg_free(&iso_tab[i]->cfg);
