@@ -624,9 +624,6 @@ blk_setbsize(struct blkdev *dev, unsigned bsize, size_t maxbytes)
 		return EINVAL;
 	/* Blocks smaller than the direct-I/O alignment cannot go direct. */
 	if (dev->dio != 0 && bsize % dev->dio != 0) {
-		error = blk_sync(dev);
-		if (error != 0)
-			return error;
 		if ((error = hyp_bio_direct(dev->fd, 0, NULL)) != 0)
 			return error;
 		dev->dio = 0;
@@ -756,10 +753,9 @@ blk_direct(struct blkdev *dev)
 
 	if (dev->dio != 0)
 		return 0;
-	/* Cached blocks written back first: from now on the host's cache
-	 * is bypassed, and must hold nothing newer than the disk. */
-	if ((error = blk_sync(dev)) != 0)
-		return error;
+	/* No sync first: the host keeps its cache coherent with direct
+	 * transfers (it writes back and drops the pages they cover), and
+	 * an fsync here cost a mount up to a journal commit of the host. */
 	if ((error = hyp_bio_direct(dev->fd, 1, &align)) != 0)
 		return error;
 	if (align == 0 || dev->bsize % align != 0 || align > 65536) {

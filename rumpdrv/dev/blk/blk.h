@@ -62,7 +62,8 @@ int blk_setbsize(struct blkdev *dev, unsigned bsize, size_t maxbytes);
 unsigned blk_bsize(const struct blkdev *dev);
 /*
  * blk_direct - bypass the host's cache from now on (O_DIRECT through
- * hyp_bio_direct), after writing back what is cached.  Every transfer is
+ * hyp_bio_direct); what this cache holds dirty is written directly
+ * later, and the host keeps its own cache coherent.  Every transfer is
  * then aligned: buffers are bsize-aligned, offsets whole blocks, and
  * blk_rawread bounces an unaligned request.  EINVAL when the host's file
  * system refuses direct I/O or the block size is not a multiple of its

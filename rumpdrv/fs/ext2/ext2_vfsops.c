@@ -600,8 +600,14 @@ ext2_mount(const char *path, int flags, size_t cachebytes,
 	 * and reading them directly from the disk made a boot ~4 ms slower
 	 * on a VM.  A refusal is not fatal.
 	 */
-	if (flags & EXT2_MNT_DIRECT)
+	if (flags & EXT2_MNT_DIRECT) {
+		/* The root inode's block too, which the mount's caller
+		 * reads next (the root vnode). */
+		struct ext2_inode *root;
+		if (ext2_iget(fs, EXT2_ROOT_INO, &root) == 0)
+			ext2_iput(root);
 		fs->direct_err = blk_direct(fs->dev);
+	}
 	*fsp = fs;
 	return 0;
 }
