@@ -48,6 +48,10 @@ static struct wk_pool {
 	int prio;			/* of the last take: what to refill with */
 	uint64_t taken_ns;
 } wk_pool[CPU_SETSIZE];
+/* The cores a spawn has taken a worker on: the only ones refilled. */
+#define WK_WANTED_MAX	64
+static int wk_wanted[WK_WANTED_MAX];
+static unsigned wk_nwanted;
 static struct krk_worker *wk_dead;	/* ended, to be joined */
 static unsigned wk_live;		/* threads created and not joined */
 static unsigned wk_parked, wk_created, wk_retired;
@@ -237,6 +241,8 @@ krk_worker_get(int core, int prio, struct krk_worker **wp)
 				break;
 			}
 		p->prio = prio;
+		if (p->taken_ns == 0 && wk_nwanted < WK_WANTED_MAX)
+			wk_wanted[wk_nwanted++] = core;
 		p->taken_ns = mono_ns();
 		pthread_mutex_unlock(&wk_lock);
 		if (w != NULL) {
@@ -413,8 +419,13 @@ krk_worker_tend(uint64_t now)
 	uint64_t next = UINT64_MAX;
 
 	reap_dead();
-	for (int core = 0; core < CPU_SETSIZE; core++) {
+	for (unsigned i = 0; ; i++) {
 		pthread_mutex_lock(&wk_lock);
+		if (i >= wk_nwanted) {
+			pthread_mutex_unlock(&wk_lock);
+			break;
+		}
+		int core = wk_wanted[i];
 		struct wk_pool *p = &wk_pool[core];
 		bool want = !wk_stopping && p->taken_ns != 0 &&
 		    p->n < POOL_TARGET;
@@ -444,7 +455,7 @@ krk_worker_tend(uint64_t now)
 			    memory_order_release);
 			futex_wake(&w->go);
 		}
-		core--;			/* this core again: up to its target */
+		i--;			/* this core again: up to its target */
 	}
 	return next;
 }
@@ -468,6 +479,7 @@ krk_workers_fini(void)
 			}
 			p->taken_ns = 0;
 		}
+		wk_nwanted = 0;
 		if (wk_live == 0)
 			break;
 		if (wk_dead == NULL)
