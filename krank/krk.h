@@ -171,8 +171,14 @@ int krk_isolate_kill(int id);
  * running, up to timeout_ns (UINT64_MAX: no limit).  ESRCH, ETIMEDOUT. */
 int krk_isolate_wait(int id, uint64_t timeout_ns,
     struct krk_isolate_info *info);
-/* krk_isolate_restart - kill (if running) and start again now. */
+/* krk_isolate_restart - kill (if running) and start again now, in the
+ * caller's thread: returns once the isolate runs again (0) or its start
+ * failed (the errno value; state failed). */
 int krk_isolate_restart(int id);
+/* krk_isolate_restart_now - the same, with a one-line reason in err when
+ * it fails: ESRCH, ETIMEDOUT (its threads did not stop), EBUSY (another
+ * caller is starting or stopping it), or the start's error. */
+int krk_isolate_restart_now(int id, char *err, size_t errlen);
 /* krk_isolate_remove - forget an isolate that has ended. EBUSY, ESRCH. */
 int krk_isolate_remove(int id);
 /* krk_isolate_find - id by name; ESRCH. */

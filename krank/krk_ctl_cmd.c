@@ -365,7 +365,7 @@ one_isolate(struct krk_ctl_req *r, const char *cmd, int *idp)
 	return resolve_isolate(r->argv[0], idp, r->err, r->errlen);
 }
 
-/* kill and restart: one isolate, one call, one answer. */
+/* kill: one isolate, one call, one answer. */
 static int
 isolate_action(struct krk_ctl_req *r, const char *cmd, int (*act)(int),
     const char *done)
@@ -392,10 +392,26 @@ krk_ctl_cmd_kill(struct krk_ctl_req *r)
 	return isolate_action(r, "kill", krk_isolate_kill, "killed");
 }
 
+/* restart answers once the isolate runs again, or says why it does not. */
 int
 krk_ctl_cmd_restart(struct krk_ctl_req *r)
 {
-	return isolate_action(r, "restart", krk_isolate_restart, "restarted");
+	char why[256];
+	int id, e;
+	if (r->argc != 1)
+		return CTL_ERR(r, EINVAL, "restart: want one isolate (ID or NAME)");
+	if ((e = one_isolate(r, "restart", &id)) != 0)
+		return e;
+	if ((e = krk_isolate_restart_now(id, why, sizeof(why))) != 0)
+		return CTL_ERR(r, e, "restart %s: %s", r->argv[0],
+		    why[0] ? why : strerror(e));
+	krk_log(KRK_LOG_INFO, "ctl: restarted isolate %d (%s)", id, r->argv[0]);
+	if (r->json)
+		sb_printf(r->out, "{\"id\":%d,\"restarted\":true,"
+		    "\"state\":\"running\"}\n", id);
+	else
+		sb_printf(r->out, "restarted %d\n", id);
+	return 0;
 }
 
 int

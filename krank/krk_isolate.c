@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -26,12 +27,9 @@
 
 #include "krk.h"
 #include "krk_chan.h"
+#include "krk_worker.h"
 
 #define ISO_MAX		256
-#define STACK_SIZE	(1u << 20)	/* usable stack of every isolate thread */
-#define GUARD_SIZE	(64u << 10)	/* PROT_NONE under it */
-#define ALT_SIZE	(64u << 10)	/* signal stack */
-#define STACK_WARM	(32u << 10)	/* top of a cached stack kept resident */
 #define KILL_GRACE_NS	50000000ull	/* then blocked sockets are shut */
 #define RUN_RESET_NS	30000000000ull	/* a run this long resets backoff */
 #define CONSOLE_LINE	512
@@ -41,17 +39,15 @@ __thread struct krk_thread *krk_self;
 static int krk_sig_kill;		/* SIGRTMIN + 3, set at init */
 
 /*
- * One thread of an isolate.  t must stay first: krk_self points at it.
- * Fields below t are written by the thread itself until done is set, and
- * read by the supervisor only after pthread_join.
+ * One thread of an isolate, run by a worker (krk_worker.c) that owns its
+ * stacks.  t must stay first: krk_self points at it.  Fields below t are
+ * written by the thread itself until done is set (iso_lock), and read by
+ * the supervisor only after that; the worker touches nothing of it after.
  */
 struct krk_ithread {
 	struct krk_thread t;
-	pthread_t pt;
-	uint8_t *map;			/* guard + stack */
-	size_t mapsz;
-	uintptr_t stack_lo, stack_hi;
-	uint8_t *alt;
+	struct krk_worker *w;		/* while !done */
+	uintptr_t stack_lo, stack_hi;	/* the worker's, for range checks */
 	void *(*fn)(void *);
 	void *arg;
 	void *ret;
@@ -343,8 +339,11 @@ static void
 kill_handler(int sig, siginfo_t *si, void *uc)
 {
 	struct krk_thread *t = krk_self;
-	(void)sig; (void)si; (void)uc;
-	if (t == NULL)
+	(void)sig; (void)uc;
+	/* A worker runs one isolate thread after another: a stop queued
+	 * for an earlier one (its value names it) is not for this one. */
+	if (t == NULL || (si->si_code == SI_QUEUE &&
+	    si->si_value.sival_ptr != (void *)t))
 		return;
 	t->kill_pending = 1;
 	if (!t->in_kernel)
@@ -387,7 +386,8 @@ iso_stop_threads(struct krk_iso *iso, struct krk_ithread *except)
 		if (th == except || th->done)
 			continue;
 		th->t.kill_pending = 1;
-		pthread_kill(th->pt, krk_sig_kill);
+		pthread_sigqueue(th->w->pt, krk_sig_kill,
+		    (union sigval){ .sival_ptr = &th->t });
 	}
 }
 
@@ -417,8 +417,8 @@ describe_fault(struct krk_iso *iso, struct krk_ithread *th)
 	uintptr_t a = th->fault_addr;
 	if (th->fault_sig == SIGSEGV && a < 4096)
 		what = "NULL dereference";
-	else if (th->fault_sig == SIGSEGV && a >= (uintptr_t)th->map &&
-	    a < th->stack_lo)
+	else if (th->fault_sig == SIGSEGV &&
+	    a >= th->stack_lo - KRK_GUARD_SIZE && a < th->stack_lo)
 		what = "stack overflow (guard page)";
 	else if (th->fault_sig == SIGSEGV)
 		what = "invalid memory access";
@@ -461,26 +461,25 @@ krk_self_exit(int status)
 
 /* ---- threads ----------------------------------------------------------- */
 
-static void *
-trampoline(void *arg)
+/* The job a worker runs for one isolate thread (krk_worker.h). */
+static void
+trampoline(struct krk_worker *w, void *arg)
 {
 	struct krk_ithread *th = arg;
 	struct krk_iso *iso = th->t.iso;
-	stack_t ss = { .ss_sp = th->alt, .ss_size = ALT_SIZE, .ss_flags = 0 };
-	sigset_t set;
-	clockid_t clk;
-	bool have_clk;
 
-	sigaltstack(&ss, NULL);
-	/* Wake exactly when asked: no timer slack on KRANK's cores. */
-	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-	have_clk = pthread_getcpuclockid(pthread_self(), &clk) == 0;
 	krs_ctx_enter(iso->ctx);
 	th->t.in_kernel = 1;
 	krk_self = &th->t;
-	sigemptyset(&set);
-	sigaddset(&set, krk_sig_kill);
-	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	if (!w->kill_ready) {
+		/* KRANK's threads block the stop signal; a worker takes it
+		 * from its first job on (siglongjmp restores this mask). */
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, krk_sig_kill);
+		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+		w->kill_ready = true;
+	}
 
 	if (sigsetjmp(th->t.exit_jmp, 1) == 0 && !th->t.kill_pending &&
 	    iso->end == END_NONE) {
@@ -497,15 +496,15 @@ trampoline(void *arg)
 	}
 	/* Unwound (fault, stop, exit) or returned.  Never unwind again. */
 	th->t.in_kernel = 1;
-	if (have_clk) {
-		struct timespec ts;
-		if (clock_gettime(clk, &ts) == 0)
-			th->cpu_ns = (uint64_t)ts.tv_sec * 1000000000ull +
-			    (uint64_t)ts.tv_nsec;
-	}
+	th->cpu_ns = krk_worker_cpu_end(w);
 	krs_ctx_leave();
-	ss.ss_flags = SS_DISABLE;
-	sigaltstack(&ss, NULL);
+	/* A thread that faulted is not reused; one that was stopped is,
+	 * once its signal stack is clean. */
+	if (th->faulted)
+		w->unclean = true;
+	krk_worker_scrub(w, th->faulted || th->t.kill_pending);
+	krk_worker_release(w);
+	krk_self = NULL;
 
 	pthread_mutex_lock(&iso_lock);
 	if (th->faulted && iso->end == END_NONE) {
@@ -515,96 +514,21 @@ trampoline(void *arg)
 		iso_end_locked(iso, END_EXIT, th);
 	}
 	th->done = true;
+	th->w = NULL;
 	iso->nlive--;
 	pthread_cond_broadcast(&iso_cv);
 	pthread_mutex_unlock(&iso_lock);
-	krk_self = NULL;
-	return NULL;
 }
 
-/*
- * Stacks of ended threads are kept for the next ones (a restart, a
- * thread pool, the next spawn): mapping, guarding and unmapping a stack
- * costs more than the rest of a thread's start.  Pages are given back
- * with MADV_DONTNEED, so a reused stack starts zeroed and holds no
- * memory beyond the guard.  stack_lock protects the cache.
- */
-#define STACK_CACHE	32
-static pthread_mutex_t stack_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct { uint8_t *map, *alt; } stack_cache[STACK_CACHE];
-static int stack_ncache;
-
-static void
-thread_free(struct krk_ithread *th)
-{
-	bool kept = false;
-	if (th->map && th->alt) {
-		/* The top of the stack (glibc's thread descriptor and TLS,
-		 * the first frames) is touched by every thread: zeroed in
-		 * place it stays resident, where MADV_DONTNEED would cost
-		 * the next thread a page fault per page (~20 us each on a
-		 * paravirtualised host). */
-		madvise(th->map + GUARD_SIZE, STACK_SIZE - STACK_WARM,
-		    MADV_DONTNEED);
-		memset(th->map + th->mapsz - STACK_WARM, 0, STACK_WARM);
-		madvise(th->alt, ALT_SIZE, MADV_DONTNEED);
-		pthread_mutex_lock(&stack_lock);
-		if (stack_ncache < STACK_CACHE) {
-			stack_cache[stack_ncache].map = th->map;
-			stack_cache[stack_ncache].alt = th->alt;
-			stack_ncache++;
-			kept = true;
-		}
-		pthread_mutex_unlock(&stack_lock);
-	}
-	if (!kept) {
-		if (th->map)
-			munmap(th->map, th->mapsz);
-		if (th->alt)
-			munmap(th->alt, ALT_SIZE);
-	}
-	free(th);
-}
-
-/* A guarded stack and a signal stack for th: from the cache, or new. */
-static int
-thread_stacks(struct krk_ithread *th)
-{
-	th->mapsz = GUARD_SIZE + STACK_SIZE;
-	pthread_mutex_lock(&stack_lock);
-	if (stack_ncache > 0) {
-		stack_ncache--;
-		th->map = stack_cache[stack_ncache].map;
-		th->alt = stack_cache[stack_ncache].alt;
-	}
-	pthread_mutex_unlock(&stack_lock);
-	if (th->map != NULL)
-		return 0;
-	th->map = mmap(NULL, th->mapsz, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	th->alt = mmap(NULL, ALT_SIZE, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (th->map == MAP_FAILED || th->alt == MAP_FAILED) {
-		if (th->map == MAP_FAILED)
-			th->map = NULL;
-		if (th->alt == MAP_FAILED)
-			th->alt = NULL;
-		return ENOMEM;
-	}
-	if (mprotect(th->map, GUARD_SIZE, PROT_NONE) != 0)
-		return errno;
-	return 0;
-}
-
-/* Create a thread of iso, pinned to its core.  iso_lock held. */
+/* Start a thread of iso on its core, on a parked worker or a new one.
+ * iso_lock held. */
 static int
 thread_start(struct krk_iso *iso, bool is_main, void *(*fn)(void *),
     void *arg, struct krk_ithread **thp)
 {
 	struct krk_ithread *th = calloc(1, sizeof(*th));
-	pthread_attr_t attr;
-	cpu_set_t cpus;
-	int rv;
+	struct krk_worker *w;
+	int prio = 0, rv;
 
 	if (th == NULL)
 		return ENOMEM;
@@ -612,39 +536,24 @@ thread_start(struct krk_iso *iso, bool is_main, void *(*fn)(void *),
 	th->is_main = is_main;
 	th->fn = fn;
 	th->arg = arg;
-	if ((rv = thread_stacks(th)) != 0) {
-		thread_free(th);
+	if (krk_node.cfg && krk_node.cfg->sched_fifo)
+		prio = krk_node.cfg->fifo_priority;
+	if ((rv = krk_worker_get(iso->cfg.core, prio, &w)) != 0) {
+		free(th);
 		return rv;
 	}
-	th->stack_lo = (uintptr_t)th->map + GUARD_SIZE;
-	th->stack_hi = (uintptr_t)th->map + th->mapsz;
-	pthread_attr_init(&attr);
-	pthread_attr_setstack(&attr, (void *)th->stack_lo, STACK_SIZE);
-	if (iso->cfg.core >= 0 && iso->cfg.core < CPU_SETSIZE) {
-		CPU_ZERO(&cpus);
-		CPU_SET(iso->cfg.core, &cpus);
-		pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
-	}
-	if (krk_node.cfg && krk_node.cfg->sched_fifo) {
-		/* The safety valve is the kernel's RT throttling, which
-		 * krk_boot.c insists is on before it allows this. */
-		struct sched_param sp = {
-			.sched_priority = krk_node.cfg->fifo_priority };
-		pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
-		pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
-		pthread_attr_setschedparam(&attr, &sp);
-	}
+	th->w = w;
+	th->stack_lo = w->stack_lo;
+	th->stack_hi = w->stack_hi;
 	th->next = iso->threads;
 	iso->threads = th;
 	iso->nlive++;
 	iso->nthreads++;
-	rv = pthread_create(&th->pt, &attr, trampoline, th);
-	pthread_attr_destroy(&attr);
-	if (rv != 0) {
+	if ((rv = krk_worker_go(w, trampoline, th)) != 0) {
 		iso->threads = th->next;
 		iso->nlive--;
 		iso->nthreads--;
-		thread_free(th);
+		free(th);
 		return rv;
 	}
 	if (thp)
@@ -867,6 +776,103 @@ ctx_setup(struct krk_iso *iso, char *err, size_t errlen)
 	return rv;
 }
 
+/*
+ * ELF images as read from their files, kept by path: a restart, or
+ * another spawn of the same program, gets a copy after one stat that
+ * finds the file unchanged (device, inode, size, modification and change
+ * times) instead of open, read and close.  The copy is verified by
+ * krank-ld like any image.  img_lock protects the table.
+ */
+#define IMG_CACHE	8
+#define IMG_MAX		(4u << 20)	/* larger images are not kept */
+static pthread_mutex_t img_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct img {
+	char *path;
+	struct stat st;
+	void *data;
+	size_t len;
+	uint64_t used;			/* img_clock at the last hit */
+} img_tab[IMG_CACHE];
+static uint64_t img_clock;
+
+static bool
+img_same(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* kld_read_file, through the cache. */
+static int
+img_read(const char *path, void **datap, size_t *lenp, struct kld_diag *diag)
+{
+	struct stat st;
+	struct img *e = NULL, *victim = &img_tab[0];
+	int rv;
+
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+		pthread_mutex_lock(&img_lock);
+		for (int i = 0; i < IMG_CACHE; i++) {
+			struct img *c = &img_tab[i];
+			if (c->path && strcmp(c->path, path) == 0) {
+				if (img_same(&c->st, &st))
+					e = c;
+				else
+					victim = c;	/* stale: replace it */
+				break;
+			}
+			if (c->used < victim->used)
+				victim = c;
+		}
+		if (e != NULL && (*datap = malloc(e->len ? e->len : 1)) != NULL) {
+			memcpy(*datap, e->data, e->len);
+			*lenp = e->len;
+			e->used = ++img_clock;
+			pthread_mutex_unlock(&img_lock);
+			return 0;
+		}
+		pthread_mutex_unlock(&img_lock);
+	}
+	if ((rv = kld_read_file(path, datap, lenp, diag)) != 0)
+		return rv;
+	/* Kept with the identity seen before the read: a file changed
+	 * since has other times, and is read again next time. */
+	void *copy = *lenp <= IMG_MAX ? malloc(*lenp ? *lenp : 1) : NULL;
+	char *pcopy = copy ? strdup(path) : NULL;
+	if (copy == NULL || pcopy == NULL || !S_ISREG(st.st_mode)) {
+		free(copy);
+		free(pcopy);
+		return 0;
+	}
+	memcpy(copy, *datap, *lenp);
+	pthread_mutex_lock(&img_lock);
+	free(victim->path);
+	free(victim->data);
+	victim->path = pcopy;
+	victim->st = st;
+	victim->data = copy;
+	victim->len = *lenp;
+	victim->used = ++img_clock;
+	pthread_mutex_unlock(&img_lock);
+	return 0;
+}
+
+static void
+img_flush(void)
+{
+	pthread_mutex_lock(&img_lock);
+	for (int i = 0; i < IMG_CACHE; i++) {
+		free(img_tab[i].path);
+		free(img_tab[i].data);
+		memset(&img_tab[i], 0, sizeof(img_tab[i]));
+	}
+	pthread_mutex_unlock(&img_lock);
+}
+
 /* Load and start one run of iso.  iso_lock NOT held; iso is not running. */
 static int
 iso_start(struct krk_iso *iso, char *err, size_t errlen)
@@ -887,7 +893,7 @@ iso_start(struct krk_iso *iso, char *err, size_t errlen)
 	iso->console = (1u << 1) | (1u << 2);
 	iso->conlen[1] = iso->conlen[2] = 0;
 
-	if ((rv = kld_read_file(iso->cfg.elf, &image, &len, &diag)) != 0)
+	if ((rv = img_read(iso->cfg.elf, &image, &len, &diag)) != 0)
 		goto fail;
 	/* Strict unless the deployment vouches for the code (lax): without
 	 * control-flow integrity a syscall encoding at any byte offset is
@@ -990,10 +996,9 @@ iso_finish(struct krk_iso *iso)
 	while (list) {
 		struct krk_ithread *th = list;
 		list = th->next;
-		pthread_join(th->pt, NULL);
 		cpu += th->cpu_ns;
 		sys += th->t.nsyscalls;
-		thread_free(th);
+		free(th);
 	}
 	iso_release(iso);
 	pthread_mutex_lock(&iso_lock);
@@ -1075,10 +1080,9 @@ iso_reap_threads(struct krk_iso *iso)
 	while (dead) {
 		struct krk_ithread *th = dead;
 		dead = th->next;
-		pthread_join(th->pt, NULL);
 		cpu += th->cpu_ns;
 		sys += th->t.nsyscalls;
-		thread_free(th);
+		free(th);
 	}
 	pthread_mutex_lock(&iso_lock);
 	iso->cpu_dead += cpu;
@@ -1145,6 +1149,14 @@ supervisor(void *arg)
 		}
 		if (busy)
 			continue;
+		if (!iso_stopping) {
+			/* Outside iso_lock: it may create threads. */
+			pthread_mutex_unlock(&iso_lock);
+			uint64_t due = krk_worker_tend(now);
+			pthread_mutex_lock(&iso_lock);
+			if (due < wake)
+				wake = due;
+		}
 		if (iso_stopping) {
 			bool live = false;
 			for (int i = 0; i < ISO_MAX; i++)
@@ -1212,7 +1224,7 @@ krk_isolate_spawn(const struct krk_isolate_cfg *cfg, int *idp, char *err,
 		iso->cfg.backoff_ns = 100000000ull;
 	if (iso->cfg.backoff_max_ns < iso->cfg.backoff_ns)
 		iso->cfg.backoff_max_ns = 10000000000ull;
-	need = iso->cfg.heap + 4 * (uint64_t)(STACK_SIZE + ALT_SIZE);
+	need = iso->cfg.heap + 4 * (uint64_t)(KRK_STACK_SIZE + KRK_ALT_SIZE);
 
 	pthread_mutex_lock(&iso_lock);
 	for (int i = 0; i < ISO_MAX; i++) {
@@ -1303,12 +1315,7 @@ info_fill(const struct krk_iso *iso, struct krk_isolate_info *in)
 		if (th->done) {
 			in->cpu_ns += th->cpu_ns;
 		} else {
-			clockid_t clk;
-			struct timespec ts;
-			if (pthread_getcpuclockid(th->pt, &clk) == 0 &&
-			    clock_gettime(clk, &ts) == 0)
-				in->cpu_ns += (uint64_t)ts.tv_sec * 1000000000ull +
-				    (uint64_t)ts.tv_nsec;
+			in->cpu_ns += krk_worker_cpu(th->w);
 		}
 	}
 	in->heap_limit = iso->cfg.heap;
@@ -1375,31 +1382,54 @@ krk_isolate_wait(int id, uint64_t timeout_ns, struct krk_isolate_info *info)
 }
 
 int
-krk_isolate_restart(int id)
+krk_isolate_restart_now(int id, char *err, size_t errlen)
 {
 	struct krk_iso *iso;
 	int rv;
 
+	err[0] = '\0';
 	pthread_mutex_lock(&iso_lock);
-	iso = iso_by_id(id);
-	if (iso == NULL) {
+	if ((iso = iso_by_id(id)) == NULL) {
 		pthread_mutex_unlock(&iso_lock);
+		snprintf(err, errlen, "no such isolate");
 		return ESRCH;
 	}
 	iso->user_kill = true;		/* this end is ours: no policy restart */
 	if (iso_active(iso))
 		iso_end_locked(iso, END_KILL, NULL);
 	pthread_mutex_unlock(&iso_lock);
-	if ((rv = krk_isolate_wait(id, 5000000000ull, NULL)) != 0)
+	if ((rv = krk_isolate_wait(id, 5000000000ull, NULL)) != 0) {
+		snprintf(err, errlen, "%s", rv == ETIMEDOUT ? "its threads did "
+		    "not stop within 5 s" : "no such isolate");
 		return rv;
+	}
+	/* Start it here, as the supervisor would after a backoff, so that
+	 * the caller learns whether it runs again and, if not, why. */
 	pthread_mutex_lock(&iso_lock);
+	if ((iso = iso_by_id(id)) == NULL || iso_active(iso) ||
+	    iso->threads != NULL || iso_stopping) {
+		rv = iso == NULL ? ESRCH : EBUSY;
+		pthread_mutex_unlock(&iso_lock);
+		snprintf(err, errlen, "%s", rv == ESRCH ? "no such isolate" :
+		    "it is being started or stopped by someone else");
+		return rv;
+	}
 	iso->user_kill = false;
 	iso->backoff_ns = 0;
 	iso->restart_at = 0;
-	iso->state = KRK_ISO_BACKOFF;	/* the supervisor starts it now */
-	pthread_cond_broadcast(&iso_cv);
+	iso->restarts++;
+	iso->state = KRK_ISO_STARTING;
+	iso->end = END_NONE;
+	iso->end_ns = 0;
 	pthread_mutex_unlock(&iso_lock);
-	return 0;
+	return iso_start(iso, err, errlen);
+}
+
+int
+krk_isolate_restart(int id)
+{
+	char err[256];
+	return krk_isolate_restart_now(id, err, sizeof(err));
 }
 
 int
@@ -1553,6 +1583,8 @@ krk_isolates_fini(void)
 	pthread_cond_broadcast(&iso_cv);
 	pthread_mutex_unlock(&iso_lock);
 	pthread_join(iso_super, NULL);
+	krk_workers_fini();
+	img_flush();
 	for (int i = 0; i < ISO_MAX; i++) {
 		if (iso_tab[i]) {
 			cfg_free(&iso_tab[i]->cfg);

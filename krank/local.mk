@@ -7,7 +7,7 @@ KRK_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/krank -I$(srcdir)/rumpdrv \
 	-I$(srcdir)/rumpdrv/include -I$(srcdir)/loader/include \
 	-I$(srcdir)/loader/libc
 KRK_CORE_SRCS = krank/krk.h krank/krk_config.h krank/krk_boot.c \
-	krank/krk_isolate.c
+	krank/krk_isolate.c krank/krk_worker.c krank/krk_worker.h
 KRK_ALL_SRCS = $(KRK_CORE_SRCS) $(KRK_CONFIG_SRCS) $(KRK_HEAP_SRCS) \
 	$(KRK_SYS_SRCS) $(KRK_CTL_SRCS)
 KRANK_LINK = $(RUMPDRV_LINK_NET) $(RUMPDRV_LINK_EXT2) \
@@ -45,8 +45,10 @@ tests_krank_test_krk_isolate_CPPFLAGS = $(KRK_CPPFLAGS)
 tests_krank_test_krk_isolate_LDFLAGS = $(KRANK_LINK)
 tests_krank_test_krk_isolate_LDADD = krank/libkrk.a $(KRANK_LINK_LIBS)
 tests_krank_test_krk_isolate_DEPENDENCIES = krank/libkrk.a $(KRK_DEPS)
-TESTS += tests/krank/test_krk_isolate.sh tests/krank/test_krank_run.sh
+TESTS += tests/krank/test_krk_isolate.sh tests/krank/test_krank_run.sh \
+	tests/krank/test_krank_disk.sh
 EXTRA_DIST += tests/krank/test_krk_isolate.sh tests/krank/test_krank_run.sh \
+	tests/krank/test_krank_disk.sh tests/krank/iso/readfile.c \
 	tests/krank/iso/exitcode.c tests/krank/iso/crash.c \
 	tests/krank/iso/spin.c tests/krank/iso/stackov.c \
 	tests/krank/iso/heapfill.c tests/krank/iso/fdfill.c

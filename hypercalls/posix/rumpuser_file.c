@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <linux/fs.h>
+#include <krank/hyp.h>
 #include "rumpuser_int.h"
 
 #define RUMPUSER_OPEN_ALL (RUMPUSER_OPEN_ACCMODE | RUMPUSER_OPEN_CREATE | \
@@ -44,6 +45,48 @@ rumpuser_open(const char *path, int ruflags, int *fdp)
 	if (fd == -1)
 		return rumpuser__errtrans(e);
 	*fdp = fd;
+	return 0;
+}
+
+/* The direct-I/O alignment of fd: statx's where the kernel reports it,
+ * the logical sector size of a block device, else 512. */
+static unsigned
+dio_align(int fd)
+{
+	unsigned a = 512;
+#ifdef STATX_DIOALIGN
+	struct statx stx;
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) == 0 &&
+	    (stx.stx_mask & STATX_DIOALIGN) != 0) {
+		if (stx.stx_dio_offset_align > a)
+			a = stx.stx_dio_offset_align;
+		if (stx.stx_dio_mem_align > a)
+			a = stx.stx_dio_mem_align;
+		return a;
+	}
+#endif
+	struct stat st;
+	int ssz;
+	if (hyp_host.fstat(fd, &st) == 0 && S_ISBLK(st.st_mode) &&
+	    ioctl(fd, BLKSSZGET, &ssz) == 0 && ssz > (int)a)
+		a = (unsigned)ssz;
+	return a;
+}
+
+int
+hyp_bio_direct(int fd, int on, unsigned *alignp)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl == -1)
+		return rumpuser__errtrans(errno);
+	fl = on ? fl | O_DIRECT : fl & ~O_DIRECT;
+	/* F_SETFL fails with EINVAL where the file system has no direct
+	 * I/O, as open(O_DIRECT) would. */
+	if (fcntl(fd, F_SETFL, fl) == -1)
+		return rumpuser__errtrans(errno);
+	if (alignp)
+		*alignp = on ? dio_align(fd) : 1;
 	return 0;
 }
 

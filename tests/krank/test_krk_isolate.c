@@ -2,7 +2,8 @@
  * test_krk_isolate - isolates as KRANK runs them: exit status, a NULL
  * dereference and a stack overflow contained to their isolate (with the
  * fault address and symbol), a spinning isolate killed, restart by
- * policy with backoff, the heap limit.  The isolates are krank-cc-built
+ * policy with backoff, the heap limit, isolate threads on reused
+ * workers.  The isolates are krank-cc-built
  * programs (tests/krank/iso/); argv[1] is the folder holding them.
  */
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <krank/krs.h>
 
 #include "krk.h"
+#include "krk_worker.h"
 
 static const char *isodir;
 static int failures;
@@ -162,6 +164,72 @@ test_restart_policy(void)
 	krk_isolate_remove(id);
 }
 
+/* Isolate threads run on parked workers: reused, never hit by a stop
+ * meant for an earlier isolate, not reused after a fault. */
+static void
+test_worker_pool(void)
+{
+	struct krk_isolate_info in;
+	struct krk_worker_stats w0, w1;
+	char *argv[] = { "exitcode", "7", NULL };
+	int ok = 0;
+
+	krk_worker_stats(&w0);
+	for (int i = 0; i < 20; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "again%d", i);
+		int id = spawn(name, "exitcode", argv, 2, 4 << 20,
+		    KRK_RESTART_NEVER);
+		if (krk_isolate_wait(id, 10000000000ull, &in) == 0 &&
+		    in.state == KRK_ISO_EXITED && in.status == 7)
+			ok++;
+		krk_isolate_remove(id);
+	}
+	krk_worker_stats(&w1);
+	CHECK(ok == 20 && w1.created - w0.created <= 3 && w1.parked >= 1,
+	    "20 isolates one after another run on reused workers (%d exited "
+	    "with 7, %u threads created, %u parked)", ok,
+	    w1.created - w0.created, w1.parked);
+
+	/* Stops are queued to the worker of the killed isolate (and sent
+	 * again after the grace period): the next isolates on it live. */
+	int spin = spawn("spin2", "spin", NULL, 0, 4 << 20, KRK_RESTART_NEVER);
+	struct timespec ts = { 0, 20000000 };
+	nanosleep(&ts, NULL);		/* let it spin in its own code */
+	krk_isolate_kill(spin);
+	krk_isolate_wait(spin, 5000000000ull, &in);
+	CHECK(in.state == KRK_ISO_KILLED, "the spinner is killed (%s)",
+	    krk_iso_state_name(in.state));
+	krk_isolate_remove(spin);
+	ok = 0;
+	for (int i = 0; i < 5; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "after%d", i);
+		int id = spawn(name, "exitcode", argv, 2, 4 << 20,
+		    KRK_RESTART_NEVER);
+		if (krk_isolate_wait(id, 10000000000ull, &in) == 0 &&
+		    in.state == KRK_ISO_EXITED && in.status == 7)
+			ok++;
+		krk_isolate_remove(id);
+	}
+	CHECK(ok == 5, "isolates on the killed one's worker exit normally "
+	    "(%d of 5 with status 7): a stale stop does not reach them", ok);
+
+	krk_worker_stats(&w0);
+	int crash = spawn("crash2", "crash", NULL, 0, 4 << 20,
+	    KRK_RESTART_NEVER);
+	krk_isolate_wait(crash, 10000000000ull, &in);
+	krk_isolate_remove(crash);
+	uint64_t deadline = now_ns() + 5000000000ull;
+	do {
+		krk_worker_stats(&w1);
+		nanosleep(&ts, NULL);	/* polling a condition, with a deadline */
+	} while (w1.retired == w0.retired && now_ns() < deadline);
+	CHECK(in.state == KRK_ISO_FAULTED && w1.retired == w0.retired + 1,
+	    "the worker of a faulted isolate is not reused (%u retired)",
+	    w1.retired - w0.retired);
+}
+
 static void
 test_fd_limit(void)
 {
@@ -215,6 +283,7 @@ main(int argc, char **argv)
 	test_restart_policy();
 	test_heap_limit();
 	test_fd_limit();
+	test_worker_pool();
 	krk_isolates_fini();
 	krs_shutdown();
 	printf("%s: %d failures\n", failures ? "FAIL" : "PASS", failures);

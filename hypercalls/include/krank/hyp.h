@@ -213,6 +213,20 @@ void hyp_rcu_read_unlock(void);
 void hyp_rcu_synchronize(void);
 
 /* ---------------------------------------------------------------------
+ * Direct block I/O
+ * ------------------------------------------------------------------- */
+/*
+ * hyp_bio_direct - turn the host's cache off (on != 0: O_DIRECT) or on
+ * again for fd, a descriptor from rumpuser_open(RUMPUSER_OPEN_BIO).  With
+ * it on, every rumpuser_bio on fd must have its offset and length a
+ * multiple of *alignp and its buffer aligned to it (*alignp: the file
+ * system's or the device's direct-I/O alignment, at least 512).
+ * Returns 0, EINVAL when the host's file system refuses direct I/O
+ * (ramfs, some FUSE file systems), or the host's error.
+ */
+int hyp_bio_direct(int fd, int on, unsigned *alignp);
+
+/* ---------------------------------------------------------------------
  * CPUs
  * ------------------------------------------------------------------- */
 /* Number of CPUs this process may run on. */

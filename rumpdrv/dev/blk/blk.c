@@ -22,6 +22,7 @@ struct blkdev {
 	int rdonly;
 	uint64_t size;			/* bytes */
 	unsigned bsize;
+	unsigned dio;			/* direct-I/O alignment; 0: cached */
 	size_t maxbufs;
 	struct rumpuser_mtx *mtx;	/* protects everything below */
 	struct rumpuser_cv *cv;		/* buffer released or I/O done */
@@ -621,6 +622,12 @@ blk_setbsize(struct blkdev *dev, unsigned bsize, size_t maxbytes)
 
 	if (bsize < 512 || bsize > 65536 || (bsize & (bsize - 1)) != 0)
 		return EINVAL;
+	/* Blocks smaller than the direct-I/O alignment cannot go direct. */
+	if (dev->dio != 0 && bsize % dev->dio != 0) {
+		if ((error = hyp_bio_direct(dev->fd, 0, NULL)) != 0)
+			return error;
+		dev->dio = 0;
+	}
 	maxbufs = maxbytes / bsize;
 	if (maxbufs < BLK_MINBUFS)
 		maxbufs = BLK_MINBUFS;
@@ -739,21 +746,68 @@ blk_rawdone(void *arg, size_t bytes, int error)
 }
 
 int
+blk_direct(struct blkdev *dev)
+{
+	unsigned align = 0;
+	int error;
+
+	if (dev->dio != 0)
+		return 0;
+	/* No sync first: the host keeps its cache coherent with direct
+	 * transfers (it writes back and drops the pages they cover), and
+	 * an fsync here cost a mount up to a journal commit of the host. */
+	if ((error = hyp_bio_direct(dev->fd, 1, &align)) != 0)
+		return error;
+	if (align == 0 || dev->bsize % align != 0 || align > 65536) {
+		hyp_bio_direct(dev->fd, 0, NULL);
+		return EINVAL;
+	}
+	rumpuser_mutex_enter(dev->mtx);
+	dev->dio = align;
+	rumpuser_mutex_exit(dev->mtx);
+	return 0;
+}
+
+unsigned
+blk_direct_align(const struct blkdev *dev)
+{
+	return dev->dio;
+}
+
+int
 blk_rawread(struct blkdev *dev, uint64_t off, void *buf, size_t len)
 {
 	struct blk_rawwait rw = { dev->mtx, dev->cv, 0, 0, 0 };
+	uint64_t a = dev->dio, aoff = off, alen = len;
+	uint8_t *b = buf;
+	int error;
 
 	if (off + len > dev->size || off + len < off)
 		return ENXIO;
-	rumpuser_bio(dev->fd, RUMPUSER_BIO_READ, buf, len, (int64_t)off,
+	/* Direct I/O: an unaligned request goes through an aligned bounce
+	 * buffer that covers it in whole aligned units (the last may reach
+	 * past the end of the device: the host then returns less). */
+	if (a != 0 && (off % a != 0 || len % a != 0 || (uintptr_t)buf % a != 0)) {
+		aoff = off - off % a;
+		alen = (off + len + a - 1) / a * a - aoff;
+		if (rumpuser_malloc(alen, (int)a, (void **)&b) != 0)
+			return ENOMEM;
+	}
+	rumpuser_bio(dev->fd, RUMPUSER_BIO_READ, b, alen, (int64_t)aoff,
 	    blk_rawdone, &rw);
 	rumpuser_mutex_enter(dev->mtx);
 	while (!rw.done)
 		blk_sleep(dev);
 	rumpuser_mutex_exit(dev->mtx);
-	if (rw.error == 0 && rw.bytes != len)
-		return EIO;
-	return rw.error;
+	error = rw.error;
+	if (error == 0 && rw.bytes < off + len - aoff)
+		error = EIO;
+	if (b != buf) {
+		if (error == 0)
+			memcpy(buf, b + (off - aoff), len);
+		rumpuser_free(b, alen);
+	}
+	return error;
 }
 
 void

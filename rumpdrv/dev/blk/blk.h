@@ -60,6 +60,19 @@ uint64_t blk_size(const struct blkdev *dev);
  */
 int blk_setbsize(struct blkdev *dev, unsigned bsize, size_t maxbytes);
 unsigned blk_bsize(const struct blkdev *dev);
+/*
+ * blk_direct - bypass the host's cache from now on (O_DIRECT through
+ * hyp_bio_direct); what this cache holds dirty is written directly
+ * later, and the host keeps its own cache coherent.  Every transfer is
+ * then aligned: buffers are bsize-aligned, offsets whole blocks, and
+ * blk_rawread bounces an unaligned request.  EINVAL when the host's file
+ * system refuses direct I/O or the block size is not a multiple of its
+ * alignment; the device stays cached then.  A later blk_setbsize to a
+ * block size below the alignment turns it off again.
+ * blk_direct_align - the alignment while direct, 0 while cached.
+ */
+int blk_direct(struct blkdev *dev);
+unsigned blk_direct_align(const struct blkdev *dev);
 /* blk_rawread - synchronous read of len bytes at byte offset off, bypassing
  * the cache (for superblocks before the block size is known). */
 int blk_rawread(struct blkdev *dev, uint64_t off, void *buf, size_t len);

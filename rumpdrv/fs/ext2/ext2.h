@@ -20,6 +20,7 @@ struct ext2fs;
 struct ext2_inode;
 
 #define EXT2_MNT_RDONLY	0x1
+#define EXT2_MNT_DIRECT	0x2	/* bypass the host's cache (blk_direct) */
 
 /*
  * ext2_mount - open the image at path (through blk_open) and mount it.
@@ -38,6 +39,10 @@ int ext2_unmount(struct ext2fs *fs);
 /* ext2_sync - write back inodes, bitmaps, descriptors, superblock, data. */
 int ext2_sync(struct ext2fs *fs);
 int ext2_rdonly(const struct ext2fs *fs);
+/* ext2_direct - 0 when the image is read and written directly (O_DIRECT,
+ * asked for with EXT2_MNT_DIRECT), else why not: blk_direct's error, or
+ * ENOTSUP when it was not asked for. */
+int ext2_direct(const struct ext2fs *fs);
 /* ext2_lasterror - the last corruption or refusal message ("" if none),
  * and how many corruption events were counted since mount. */
 const char *ext2_lasterror(const struct ext2fs *fs, uint64_t *countp);

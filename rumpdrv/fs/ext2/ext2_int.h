@@ -20,6 +20,7 @@ struct ext2fs {
 	struct blkdev *dev;
 	struct rumpuser_mtx *lock;
 	int rdonly;
+	int direct_err;			/* ext2_direct */
 	uint8_t sb[EXT2_SB_SIZE];	/* superblock copy; written on sync */
 	int sb_dirty;
 	uint8_t *gd;			/* descriptor table copy */

@@ -385,23 +385,34 @@ static const struct vnodeops ext2_vnodeops = {
 	.vop_reclaim = ext2_vop_reclaim,
 };
 
-/* Mount data: "" or "cache=MiB". */
+/* Mount data: "", or options separated by commas: "cache=MiB" and
+ * "direct" (the image bypasses the host's cache: O_DIRECT). */
 static int
-ext2_parse(const char *data, size_t len, size_t *cachep)
+ext2_parse(const char *data, size_t len, size_t *cachep, int *flagsp)
 {
-	size_t v = 0, i;
-	if (data == NULL || len == 0)
+	size_t i = 0;
+	if (data == NULL)
 		return 0;
-	if (len < 7 || memcmp(data, "cache=", 6) != 0)
-		return EINVAL;
-	for (i = 6; i < len && data[i] != '\0'; i++) {
-		if (data[i] < '0' || data[i] > '9' || v > 1u << 20)
+	while (i < len && data[i] != '\0') {
+		size_t e = i;
+		while (e < len && data[e] != '\0' && data[e] != ',')
+			e++;
+		if (e - i == 6 && memcmp(data + i, "direct", 6) == 0) {
+			*flagsp |= EXT2_MNT_DIRECT;
+		} else if (e - i > 6 && memcmp(data + i, "cache=", 6) == 0) {
+			size_t v = 0;
+			for (size_t k = i + 6; k < e; k++) {
+				if (data[k] < '0' || data[k] > '9' || v > 1u << 20)
+					return EINVAL;
+				v = v * 10 + (size_t)(data[k] - '0');
+			}
+			if (v == 0)
+				return EINVAL;
+			*cachep = v << 20;
+		} else
 			return EINVAL;
-		v = v * 10 + (size_t)(data[i] - '0');
+		i = e < len && data[e] == ',' ? e + 1 : e;
 	}
-	if (v == 0)
-		return EINVAL;
-	*cachep = v << 20;
 	return 0;
 }
 
@@ -412,15 +423,16 @@ ext2_vfs_mount(struct mount *mp, const char *source, int flags,
 	struct ext2fs *fs;
 	size_t cache = 0;
 	char err[256];
-	int error;
+	int error, xflags = 0;
 
-	if ((error = ext2_parse(data, datalen, &cache)) != 0) {
-		klog(LOG_WARNING, "ext2: %s: bad mount options (want cache=MiB)",
-		    source);
+	if ((error = ext2_parse(data, datalen, &cache, &xflags)) != 0) {
+		klog(LOG_WARNING, "ext2: %s: bad mount options (want cache=MiB "
+		    "and/or direct, separated by commas)", source);
 		return error;
 	}
-	error = ext2_mount(source, (flags & MNT_RDONLY) ? EXT2_MNT_RDONLY : 0,
-	    cache, &fs, err, sizeof(err));
+	if (flags & MNT_RDONLY)
+		xflags |= EXT2_MNT_RDONLY;
+	error = ext2_mount(source, xflags, cache, &fs, err, sizeof(err));
 	if (error != 0) {
 		if (err[0] == '\0')
 			klog(LOG_WARNING, "ext2: %s: cannot open (error %d)",
@@ -434,6 +446,9 @@ ext2_vfs_mount(struct mount *mp, const char *source, int flags,
 		    ext2_lasterror(fs, NULL));
 		mp->mnt_flag |= MNT_RDONLY;
 	}
+	if ((xflags & EXT2_MNT_DIRECT) && ext2_direct(fs) != 0)
+		klog(LOG_WARNING, "ext2: %s: direct I/O refused (error %d): "
+		    "through the host's cache", source, ext2_direct(fs));
 	mp->mnt_data = fs;
 	mp->mnt_kflag |= MNTK_READSELF;	/* ext2_read holds the fs lock */
 	return 0;

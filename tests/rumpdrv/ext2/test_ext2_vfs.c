@@ -153,9 +153,15 @@ main(int argc, char **argv)
 	CHECK_ERR(krs_mount("/nonexistent.img", "/mnt", "ext2", 0, NULL, 0), ENOENT);
 	CHECK_ERR(krs_mount(argv[2], "/mnt", "ext2", 0, NULL, 0), ENOTSUP);
 	CHECK_ERR(krs_mount(argv[1], "/mnt", "ext2", 0, "cache=x", 7), EINVAL);
-	CHECK(krs_mount(argv[1], "/mnt", "ext2", 0, "cache=4", 7) == 0,
+	CHECK_ERR(krs_mount(argv[1], "/mnt", "ext2", 0, "cache=4,fast", 12),
+	    EINVAL);
+	/* Direct (O_DIRECT where the image's file system allows it, else
+	 * cached with a warning): everything below, and e2fsck after,
+	 * checks what reached the image. */
+	CHECK(krs_mount(argv[1], "/mnt", "ext2", 0, "cache=4,direct", 14) == 0,
 	    "mount ext2 on /mnt");
-	PASS("mount: refusals (missing, ext4, bad option), then success");
+	PASS("mount: refusals (missing, ext4, bad options), then success "
+	    "(direct)");
 
 	CHECK(krs_statvfs("/mnt", &sv) == 0, "statvfs");
 	CHECK(sv.f_bsize == 1024 && sv.f_blocks > 8000 &&
