@@ -384,6 +384,9 @@ main(int argc, char **argv)
 		die(EXIT_USAGE, "attach is for programs (krq_attach in "
 		    "libkrank): it passes a queue region and keeps the "
 		    "connection open");
+	if (strcmp(argv[0], "chanpool") == 0)
+		die(EXIT_USAGE, "chanpool is for programs (krq_chan_map in "
+		    "libkrank): it passes a channel's buffer pool as a memfd");
 	if (strcmp(argv[0], "capture") == 0) {
 		if (json)
 			die(EXIT_USAGE, "capture writes pcap; --json does not "

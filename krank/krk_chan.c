@@ -15,6 +15,7 @@
  * close frees it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -643,6 +644,30 @@ krk_chan_pool(int fd, struct krk_chan_pool *pool)
 	pool->stride = kc->kc_stride;
 	krs_chan_put(ch);
 	return 0;
+}
+
+int
+krk_chan_find_pool(const char *name, struct krk_chan_pool *pool, int *memfdp)
+{
+	int error;
+	if ((error = krk_chan_name_ok(name)) != 0)
+		return error;
+	pthread_mutex_lock(&krk_chan_lock);
+	struct krk_chan *kc = krk_chan_lookup(name);
+	if (kc == NULL)
+		error = ENOENT;
+	else if ((*memfdp = fcntl(kc->kc_memfd, F_DUPFD_CLOEXEC, 0)) < 0)
+		error = errno;
+	else {
+		pool->memfd = kc->kc_memfd;
+		pool->base = kc->kc_base;
+		pool->size = (size_t)kc->kc_nbufs * kc->kc_stride;
+		pool->nbufs = kc->kc_nbufs;
+		pool->bufsize = kc->kc_bufsize;
+		pool->stride = kc->kc_stride;
+	}
+	pthread_mutex_unlock(&krk_chan_lock);
+	return error;
 }
 
 static void

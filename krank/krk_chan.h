@@ -119,6 +119,11 @@ struct krk_chan_pool {
 	uint32_t nbufs, bufsize, stride;
 };
 int krk_chan_pool(int fd, struct krk_chan_pool *pool);
+/* krk_chan_find_pool - the same by name, with *memfdp a dup of the
+ * pool's memfd (the caller closes it), taken while the channel cannot go
+ * away.  ENOENT, EINVAL (name), EMFILE. */
+int krk_chan_find_pool(const char *name, struct krk_chan_pool *pool,
+    int *memfdp);
 
 /* krk_chan_stats - counters and buffer states of the channel at fd. */
 struct krk_chan_stats {

@@ -194,6 +194,7 @@ static const struct {
 	{ "capture", krk_ctl_cmd_capture },
 	{ "version", krk_ctl_cmd_version },
 	{ "attach", krk_ctl_cmd_attach },
+	{ "chanpool", krk_ctl_cmd_chanpool },
 };
 
 void
@@ -237,7 +238,7 @@ krk_ctl_serve(int fd)
 	if (fn == NULL) {
 		snprintf(err, sizeof(err), "%.64s: no such command (ps top spawn "
 		    "kill wait restart ifconfig netstat mounts df log metrics "
-		    "capture version attach)", argv[0]);
+		    "capture version attach chanpool)", argv[0]);
 		send_error(fd, err);
 		return;
 	}

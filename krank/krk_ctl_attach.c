@@ -18,6 +18,7 @@
 
 #include "krk.h"
 #include "krk_attach.h"
+#include "krk_chan.h"
 #include "krk_ctl_int.h"
 
 #ifdef __SANITIZE_ADDRESS__
@@ -276,5 +277,30 @@ krk_ctl_cmd_attach(struct krk_ctl_req *r)
 	a->fd = r->fd;
 	attachment_end(a, sent ? hold(r->fd, c) : "the memfd could not be sent",
 	    false);
+	return 0;
+}
+
+/*
+ * `chanpool NAME`: the memfd of channel NAME's buffer pool, with "ok\n",
+ * so that a queue client maps the same buffers KRANK and the isolates
+ * use and moves messages by offset, without a copy (krq_chan_map).  The
+ * same peers as attach may ask (those the control socket admits).
+ */
+int
+krk_ctl_cmd_chanpool(struct krk_ctl_req *r)
+{
+	struct krk_chan_pool p;
+	int memfd, e;
+
+	if (r->argc != 1)
+		return CTL_ERR(r, EINVAL, "usage: chanpool NAME");
+	if ((e = krk_chan_find_pool(r->argv[0], &p, &memfd)) != 0)
+		return CTL_ERR(r, e, "chanpool %s: %s", r->argv[0],
+		    e == ENOENT ? "no such channel" : strerror(e));
+	r->streamed = true;
+	if (!send_ok_fd(r->fd, memfd))
+		krk_log(KRK_LOG_WARN, "ctl: chanpool %s: the peer went away "
+		    "before its memfd was sent", r->argv[0]);
+	close(memfd);
 	return 0;
 }

@@ -171,6 +171,7 @@ int krk_ctl_cmd_log(struct krk_ctl_req *r);
 int krk_ctl_cmd_metrics(struct krk_ctl_req *r);
 int krk_ctl_cmd_version(struct krk_ctl_req *r);
 int krk_ctl_cmd_capture(struct krk_ctl_req *r);		/* krk_ctl_capture.c */
+int krk_ctl_cmd_chanpool(struct krk_ctl_req *r);
 int krk_ctl_cmd_attach(struct krk_ctl_req *r);		/* krk_ctl_attach.c */
 
 /* Helpers of krk_ctl.c for the commands. */

@@ -455,3 +455,50 @@ krq_attach(const char *ctlsock, unsigned nrings, struct krq **qp)
 	*qp = q;
 	return 0;
 }
+
+int
+krq_chan_map(const char *ctlsock, const char *name, void **basep,
+    size_t *sizep)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	char req[160];
+	struct stat st;
+	int fd, memfd, n, e;
+
+	attach_err[0] = '\0';
+	if (name == NULL || strlen(name) > 100)
+		return EINVAL;
+	if ((e = find_socket(ctlsock, a.sun_path, sizeof(a.sun_path))) != 0)
+		return e;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return errno;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		e = errno;
+		close(fd);
+		return e;
+	}
+	n = snprintf(req, sizeof(req), "chanpool%c%s%c%c", 0, name, 0, 0);
+	if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
+		e = errno ? errno : EIO;
+		close(fd);
+		return e;
+	}
+	e = read_answer(fd, &memfd);
+	close(fd);
+	if (e != 0)
+		return e;
+	if (fstat(memfd, &st) != 0 || st.st_size <= 0) {
+		e = errno ? errno : EPROTO;
+		close(memfd);
+		return e;
+	}
+	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, memfd, 0);
+	e = errno;
+	close(memfd);
+	if (p == MAP_FAILED)
+		return e;
+	*basep = p;
+	*sizep = (size_t)st.st_size;
+	return 0;
+}

@@ -4,7 +4,8 @@
  * the control socket, then on two rings from two threads at once files
  * on KRANK's tmpfs (payloads inline, bounced and by reference in the
  * buffer area, read back and compared), directories, errors as errno,
- * and TCP over KRANK's own stack (127.0.0.1 inside KRANK).  Prints one
+ * TCP over KRANK's own stack (127.0.0.1 inside KRANK), and a zero-copy
+ * channel to a second attached process.  Prints one
  * line per check; exit 0 when all pass.
  *   krq_e2e CTLSOCK DIR
  */
@@ -15,7 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <krank/krank.h>
 #include <krank/krq.h>
@@ -37,7 +41,7 @@ static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 } while (0)
 
 static struct krq *q;
-static const char *dir;
+static const char *dir, *ctlsock;
 
 struct job {
 	unsigned ring;
@@ -153,6 +157,99 @@ tcp(void)
 	krank_client_destroy(c);
 }
 
+/*
+ * A channel between two processes, both queue clients: this one creates
+ * it and receives; a forked child attaches on its own, takes the send
+ * end, maps the pool (krq_chan_map) and writes each message straight
+ * into a pool buffer; the receiver reads it in its own mapping of the
+ * same buffer.  Nothing is copied between them.
+ */
+#define CHAN_MSGS 200
+
+static void
+chan(void)
+{
+	struct krank_client *c;
+	void *base;
+	size_t size;
+	char name[40];
+
+	snprintf(name, sizeof(name), "e2e-%d", (int)getpid());
+	if (krank_client_ring(q, 0, &c) != 0) {
+		CHECK(0, "chan: client");
+		return;
+	}
+	int rfd = krank_chan_create(c, name, 8, 4096, 0);
+	CHECK(rfd >= 0, "chan: created %s (8 buffers of 4096 bytes): fd %d",
+	    name, rfd);
+	int e = krq_chan_map(ctlsock, name, &base, &size);
+	CHECK(e == 0 && size >= 8 * 4096, "chan: its pool mapped here "
+	    "(%zu bytes): %s", size, e ? strerror(e) : "ok");
+	if (e == 0)
+		munmap(base, size);
+	e = krq_chan_map(ctlsock, "no-such-chan", &base, &size);
+	CHECK(e == EIO && strstr(krq_attach_error(), "no such channel") != NULL,
+	    "chan: mapping an unknown channel: %s", krq_attach_error());
+	e = krq_chan_map(ctlsock, name, &base, &size);
+	if (rfd < 0 || e != 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct krq *q2;
+		struct krank_client *c2;
+		void *b2;
+		size_t s2;
+		if (krq_attach(ctlsock, 1, &q2) != 0 ||
+		    krank_client_ring(q2, 0, &c2) != 0 ||
+		    krq_chan_map(ctlsock, name, &b2, &s2) != 0)
+			_exit(3);
+		int sfd = krank_chan_open(c2, name, 0);
+		if (sfd < 0)
+			_exit(4);
+		for (int i = 0; i < CHAN_MSGS; i++) {
+			uint64_t off;
+			if (krank_chan_alloc(c2, sfd, -1, &off) != 0 ||
+			    off + 4096 > s2)
+				_exit(5);
+			int n = snprintf((char *)b2 + off, 4096,
+			    "message %d from pid %d", i, (int)getpid());
+			if (krank_chan_send(c2, sfd, off, (uint32_t)n + 1) != 0)
+				_exit(6);
+		}
+		krank_close(c2, sfd);	/* end of stream */
+		_exit(0);
+	}
+	int got = 0, badmsg = 0;
+	for (;;) {
+		uint64_t off;
+		uint32_t len;
+		char want[64];
+		if (krank_chan_recv(c, rfd, 10000, &off, &len) != 0) {
+			badmsg++;
+			break;
+		}
+		if (len == 0)
+			break;		/* the sender closed: the end */
+		snprintf(want, sizeof(want), "message %d from pid %d", got,
+		    (int)pid);
+		if (off + len > size || strcmp((char *)base + off, want) != 0)
+			badmsg++;
+		got++;
+		krank_chan_release(c, rfd, off);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "chan: the sending "
+	    "process (another attachment) exited %d", WIFEXITED(st) ?
+	    WEXITSTATUS(st) : -1);
+	CHECK(got == CHAN_MSGS && badmsg == 0, "chan: %d of %d messages "
+	    "read in place from the shared pool, in order, then end of stream "
+	    "(%d bad)", got, CHAN_MSGS, badmsg);
+	krank_close(c, rfd);
+	munmap(base, size);
+	krank_client_destroy(c);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -163,6 +260,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	dir = argv[2];
+	ctlsock = argv[1];
 	if ((e = krq_attach(argv[1], 0, &q)) != 0) {
 		printf("FAIL: attach to %s: %s (%s)\n", argv[1], strerror(e),
 		    krq_attach_error() ? krq_attach_error() : "");
@@ -181,6 +279,7 @@ main(int argc, char **argv)
 	for (unsigned i = 0; i < nj; i++)
 		pthread_join(t[i], NULL);
 	tcp();
+	chan();
 	krq_unmap(q);
 	printf("%s\n", failures ? "FAIL" : "PASS");
 	return failures ? 1 : 0;

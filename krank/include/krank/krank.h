@@ -166,7 +166,7 @@ int krank_isolate_wait(struct krank_client *c, int id, int64_t timeout_ns,
 /*
  * Channels (KRANK's named zero-copy channels).  A buffer is its byte
  * offset in the channel's pool; the client maps the pool's memfd, which
- * it gets out of band (its attach connection).  krank_chan_create makes
+ * it gets with krq_chan_map (<krank/krq.h>).  krank_chan_create makes
  * the channel name and returns its receive end; krank_chan_open takes
  * the send end of a channel another created.  alloc returns a free
  * buffer's offset (timeout_ms < 0: wait without limit, 0: EAGAIN at

@@ -96,6 +96,16 @@ int krq_status(const struct krq *q, char *reason, size_t len);
  * the host's socket error.
  */
 int krq_attach(const char *ctlsock, unsigned nrings, struct krq **qp);
+/*
+ * krq_chan_map - map the buffer pool of channel `name` (made by an
+ * isolate or by krank_chan_create) into this process, shared with KRANK:
+ * the offsets krank_chan_alloc and krank_chan_recv give are offsets into
+ * [*basep, *basep + *sizep), so messages move between this process and
+ * isolates without a copy.  Unmap with munmap.  Errors as krq_attach
+ * (EIO with krq_attach_error "chanpool NAME: no such channel").
+ */
+int krq_chan_map(const char *ctlsock, const char *name, void **basep,
+    size_t *sizep);
 /* krq_attach_error - KRANK's error line of the last failed krq_attach in
  * this thread ("" when the failure was local). */
 const char *krq_attach_error(void);
