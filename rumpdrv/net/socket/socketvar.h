@@ -124,7 +124,8 @@ sbspace(const struct sockbuf *sb)
 /*
  * Connection life cycle for stream protocols (ns_lock held):
  * sonewconn makes an embryonic socket on listener head's q0 (NULL when
- * the queues are full or out of memory); soisconnected moves it to the
+ * the accept queue holds so_qlimit or out of memory; the protocol bounds
+ * q0); soisconnected moves it to the
  * accept queue (or marks an active socket connected) and wakes waiters;
  * soisdisconnected marks both directions shut; sofree_pcb is called by a
  * protocol when it lets go of a socket it kept after close or never
