@@ -458,9 +458,21 @@ tcp_input(struct ifnet *ifp, struct mbuf *m, int hlen)
 			if ((flags & TH_SYN) || !tcp_sc_check(ltp, ip.ip_dst,
 			    th.th_dport, ip.ip_src, th.th_sport, seq, ack, &mss))
 				goto dropwithreset;
-			if (lso->so_qlen >= lso->so_qlimit) {
+			/* With the accept queue full the peer, which thinks
+			 * itself connected, would never send the ACK again:
+			 * keep the connection half-open (a proven peer, so
+			 * up to twice the half-open bound), our SYN-ACK goes
+			 * again on the timer and its ACK completes it once
+			 * there is room.  Beyond that, drop. */
+			int synq = lso->so_qlimit > TCP_SYNQ_MIN ?
+			    lso->so_qlimit : TCP_SYNQ_MIN;
+			unsigned ours = tcp_mss_for(ns, ip.ip_src);
+			if (mss > ours)
+				mss = ours;
+			bool full = lso->so_qlen >= lso->so_qlimit;
+			if (full && lso->so_q0len >= 2 * synq) {
 				st->tcps_listenoverflow++;
-				goto drop;	/* the peer resends */
+				goto drop;
 			}
 			tp = tcp_newconn(ltp, ip.ip_dst, th.th_dport, ip.ip_src,
 			    th.th_sport);
@@ -468,6 +480,23 @@ tcp_input(struct ifnet *ifp, struct mbuf *m, int hlen)
 				goto drop;
 			st->tcps_sc_recvd++;
 			st->tcps_accepts++;
+			if (full) {
+				st->tcps_listenoverflow++;
+				tp->irs = seq - 1;
+				tp->rcv_nxt = tp->rcv_adv = seq;
+				tp->iss = ack - 1;
+				tp->snd_una = tp->snd_recover = tp->iss;
+				tp->snd_nxt = tp->snd_max = ack;
+				tp->t_maxseg = mss;
+				tp->snd_cwnd = 10 * mss;
+				tp->snd_wnd = tp->max_sndwnd = ntohs(th.th_win);
+				tp->snd_wl1 = seq - 1;
+				tp->snd_wl2 = tp->iss;
+				tp->t_state = TCPS_SYN_RECEIVED;
+				tcp_timer_set(tp, TCPT_KEEP, TCP_CONNTIMEO_MS);
+				tcp_timer_set(tp, TCPT_REXMT, tp->t_rto_ms);
+				goto drop;
+			}
 			st->tcps_connects++;
 			tp->irs = seq - 1;
 			tp->rcv_nxt = seq;
@@ -477,8 +506,7 @@ tcp_input(struct ifnet *ifp, struct mbuf *m, int hlen)
 			/* No window scaling, SACK or timestamps: the cookie's
 			 * SYN-ACK offered none.  The window it advertised is
 			 * the receive buffer's, unscaled. */
-			unsigned ours = tcp_mss_for(ns, ip.ip_src);
-			tp->t_maxseg = mss < ours ? mss : ours;
+			tp->t_maxseg = mss;
 			tp->snd_cwnd = 10 * tp->t_maxseg;
 			tp->rcv_adv = tp->rcv_nxt + (tcp_rcvspace(tp) > 65535 ?
 			    65535 : tcp_rcvspace(tp));
