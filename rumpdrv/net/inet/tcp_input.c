@@ -291,7 +291,7 @@ tcp_reass_deliver(struct tcpcb *tp)
 		if (so->so_state & SS_CANTRCVMORE)
 			m_freem(m);
 		else
-			sbappendstream(&so->so_rcv, m);
+			sbappendstream_rcv(&so->so_rcv, m);
 	}
 }
 
@@ -958,7 +958,7 @@ step6:
 			if (so->so_state & SS_CANTRCVMORE)
 				m_freem(m);
 			else
-				sbappendstream(&so->so_rcv, m);
+				sbappendstream_rcv(&so->so_rcv, m);
 			m = NULL;
 			sowakeup(so);
 			/* Delayed ACK: every second full segment at once. */

@@ -111,8 +111,11 @@ void sock_proto_unregister(const struct protosw *pr);
 int sbappendaddr(struct sockbuf *sb, const struct sockaddr_in_k *from,
     struct mbuf *m);
 void sbflush(struct sockbuf *sb);
-/* sbappendstream - append bytes (m, no record boundaries). */
+/* sbappendstream - append bytes (m, no record boundaries), small ones
+ * into the tail's room; sbappendstream_rcv - the same for data from a
+ * peer, which is compacted so its storage stays near its size. */
 void sbappendstream(struct sockbuf *sb, struct mbuf *m);
+void sbappendstream_rcv(struct sockbuf *sb, struct mbuf *m);
 /* sbdrop - remove len bytes from the front of a stream buffer. */
 void sbdrop(struct sockbuf *sb, int len);
 static inline int

@@ -92,17 +92,19 @@ m_storage(const struct mbuf *m)
 }
 
 /*
- * sbappendstream keeps a buffer's storage near its data (BSD's
+ * Appending to a stream buffer keeps its storage near its data (BSD's
  * sbcompress): an mbuf that pins more than SB_WASTE times its data (a
  * byte in a frame buffer, a segment in a jumbo one) is copied into the
- * tail's free room, or into a fresh cluster (which later small ones then
- * fill), or into a compact copy.  So a peer that sends a byte a segment
- * to a socket nobody reads fills the buffer's size, not sb_hiwat frames.
+ * tail's free room.  A receive buffer (sbappendstream_rcv) goes further,
+ * as the peer chooses its segments: without room at the tail the data
+ * goes into a fresh cluster (which later small ones then fill) or a
+ * compact copy.  So a peer that sends a byte a segment to a socket
+ * nobody reads fills the buffer's size, not sb_hiwat frames.
  */
 #define SB_WASTE	4
 
-void
-sbappendstream(struct sockbuf *sb, struct mbuf *m)
+static void
+sbappend_compact(struct sockbuf *sb, struct mbuf *m, bool rcv)
 {
 	while (m != NULL) {
 		struct mbuf *next = m->m_next;
@@ -126,7 +128,9 @@ sbappendstream(struct sockbuf *sb, struct mbuf *m)
 				m = next;
 				continue;
 			}
-			if (len <= MCLBYTES)
+			if (!rcv)
+				c = NULL;
+			else if (len <= MCLBYTES)
 				c = m_getcl(M_DONTWAIT, MT_DATA, 0);
 			if (c != NULL) {
 				memcpy(c->m_data, m->m_data, (size_t)len);
@@ -134,7 +138,8 @@ sbappendstream(struct sockbuf *sb, struct mbuf *m)
 				c->m_flags &= ~M_PKTHDR;
 				m_free(m);
 				m = c;
-			} else if ((c = m_dup(m, 0, len, M_DONTWAIT)) != NULL) {
+			} else if (rcv &&
+			    (c = m_dup(m, 0, len, M_DONTWAIT)) != NULL) {
 				c->m_flags &= ~M_PKTHDR;
 				m_free(m);
 				m = c;
@@ -149,6 +154,18 @@ sbappendstream(struct sockbuf *sb, struct mbuf *m)
 		sb->sb_mbtail = m;
 		m = next;
 	}
+}
+
+void
+sbappendstream(struct sockbuf *sb, struct mbuf *m)
+{
+	sbappend_compact(sb, m, false);
+}
+
+void
+sbappendstream_rcv(struct sockbuf *sb, struct mbuf *m)
+{
+	sbappend_compact(sb, m, true);
 }
 
 void

@@ -10,7 +10,8 @@
  * "held" answers "held=N maxrcvq=BYTES", the largest receive queue of
  * any connection); and answers "counter NAME..." datagrams on UDP port 7 with
  * "NAME=VALUE ..." (the stack's counters, for the test to read) and
- * "states" with "STATE=COUNT ..." for the TCP connections that exist.
+ * "states [PORT]" with "STATE=COUNT ..." for the TCP connections that
+ * exist (of local port PORT).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -77,9 +78,10 @@ maxrcvq(void)
 	return max;
 }
 
-/* "TIME_WAIT=3 ESTABLISHED=1 ..." from the stack's dump. */
+/* "TIME_WAIT=3 ESTABLISHED=1 ..." from the stack's dump; port > 0:
+ * only the connections of that local port. */
 static void
-states(char *out, size_t len)
+states(char *out, size_t len, int port)
 {
 	static const char *const names[] = { "LISTEN", "SYN_RECEIVED",
 	    "ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT_1", "FIN_WAIT_2",
@@ -90,6 +92,10 @@ states(char *out, size_t len)
 	for (char *l = strstr(dump, "\ntcp "); l != NULL;
 	    l = strstr(l + 1, "\ntcp ")) {
 		char *e = strchr(l + 1, '\n');
+		char *colon = strchr(l + 5, ':');
+		if (port > 0 && (colon == NULL || (e != NULL && colon > e) ||
+		    atoi(colon + 1) != port))
+			continue;
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 			char *w = strstr(l, names[i]);
 			if (w != NULL && (e == NULL || w < e) && w[-1] == ' ' &&
@@ -213,7 +219,7 @@ main(int argc, char **argv)
 				    nheld, maxrcvq());
 				krs_sendto(ctl, out, strlen(out), 0, &from, fl);
 			} else if (strncmp(buf, "states", 6) == 0) {
-				states(out, sizeof(out));
+				states(out, sizeof(out), atoi(buf + 6));
 				krs_sendto(ctl, out, strlen(out), 0, &from, fl);
 			}
 		}

@@ -345,14 +345,14 @@ fi
 # costs KRANK nothing, and its peer learns when it sends.)
 end=$(($(date +%s) + 20))
 while :; do
-	st=$(kask states); h1=$(held held)
+	st=$(kask states 9); h1=$(held held)
 	nsr=$(echo "$st" | sed -n 's/.*SYN_RECEIVED=\([0-9]*\).*/\1/p')
 	nest=$(echo "$st" | sed -n 's/.*ESTABLISHED=\([0-9]*\).*/\1/p')
 	[ "${nsr:-1}" -eq 0 ] && [ "${nest:-0}" -eq "$((h1 - h0))" ] && break
 	[ "$(date +%s)" -ge "$end" ] && break
 	sleep 0.5
 done
-echo "KRANK after the hold: $st; held $h1; listendrop $(kc tcp.listendrop) listenoverflow $(kc tcp.listenoverflow) cookies sent/validated/failed $(kc tcp.syncookies_sent)/$(kc tcp.syncookies_recvd)/$(kc tcp.syncookies_failed)"
+echo "KRANK's port 9 after the hold: $st; held $h1; listendrop $(kc tcp.listendrop) listenoverflow $(kc tcp.listenoverflow) cookies sent/validated/failed $(kc tcp.syncookies_sent)/$(kc tcp.syncookies_recvd)/$(kc tcp.syncookies_failed)"
 if [ "${nsr:-1}" -eq 0 ] && [ "${nest:-0}" -eq "$((h1 - h0))" ] && [ "$h1" -gt 64 ]; then
 	ok "every connection KRANK completed ($nest) was accepted, none left half-open"
 else
