@@ -255,10 +255,16 @@ struct tcp_stack {
  * gets a SYN cookie (tcp_syncookie.c): nothing is kept, and the final ACK
  * makes the connection.  With the accept queue full SYNs are dropped and
  * final ACKs too (the peer resends; Linux's ListenOverflows), so the
- * application's pace bounds what waits for it.  A half-open connection
- * lives TCP_CONNTIMEO_MS at most, as an active open does.
+ * application's pace bounds what waits for it.  TCP_SYNQ_MIN is large
+ * (as Linux's tcp_max_syn_backlog, not the backlog, bounds its SYN
+ * queue) because a cookie handshake whose final ACK is lost leaves a peer
+ * that thinks itself connected and KRANK knowing nothing of it, where a
+ * half-open connection sends its SYN-ACK again: a burst of real clients
+ * should find state, a flood finds cookies.  A half-open connection costs
+ * a socket and a control block (about 3 KiB) and lives TCP_CONNTIMEO_MS
+ * at most, as an active open does.
  */
-#define TCP_SYNQ_MIN		16
+#define TCP_SYNQ_MIN		256
 #define TCP_CONNTIMEO_MS	75000	/* connection establishment */
 #define TCP_RST_PER_SEC		200
 #define TCP_RST_JITTER		16
