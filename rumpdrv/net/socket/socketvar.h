@@ -36,6 +36,7 @@ struct sockbuf {
 	struct mbuf *sb_lastrec;
 	int sb_cc;			/* data bytes */
 	int sb_hiwat;			/* limit */
+	int sb_mbcnt;			/* datagrams: storage the records pin */
 	uint64_t sb_timeo_ns;		/* blocking timeout; 0: none */
 };
 
@@ -106,8 +107,21 @@ struct protosw {
 int sock_proto_register(const struct protosw *pr);
 void sock_proto_unregister(const struct protosw *pr);
 
+/* m_chain_storage - what a chain pins: its mbufs and their buffers. */
+static inline int
+m_chain_storage(const struct mbuf *m)
+{
+	int n = 0;
+	for (; m != NULL; m = m->m_next)
+		n += MSIZE + ((m->m_flags & M_EXT) ? (int)m->m_ext->ext_size : 0);
+	return n;
+}
+
 /* sbappendaddr - queue a datagram with its sender; 0, or ENOBUFS when the
- * buffer is full (m is then left to the caller). */
+ * buffer is full (m is then left to the caller): its data past sb_hiwat,
+ * or what the records pin past twice that (so a flood of one-byte
+ * datagrams, each an mbuf or two and a frame, is bounded too; Linux
+ * charges an skb's truesize likewise).  soreceive takes sb_mbcnt down. */
 int sbappendaddr(struct sockbuf *sb, const struct sockaddr_in_k *from,
     struct mbuf *m);
 void sbflush(struct sockbuf *sb);

@@ -613,6 +613,7 @@ soreceive(struct socket *so, void *buf, size_t len, int flags, void *from,
 				if (so->so_rcv.sb_mb == NULL)
 					so->so_rcv.sb_lastrec = NULL;
 				so->so_rcv.sb_cc -= reclen;
+				so->so_rcv.sb_mbcnt -= m_chain_storage(rec);
 				rec->m_nextpkt = NULL;
 				m_freem(rec);
 			}

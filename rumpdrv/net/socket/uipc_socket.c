@@ -58,7 +58,9 @@ sbappendaddr(struct sockbuf *sb, const struct sockaddr_in_k *from,
     struct mbuf *m)
 {
 	int len = m_length(m);
-	if (sb->sb_cc + len > sb->sb_hiwat)
+	int mem = MSIZE + m_chain_storage(m);	/* with the MT_SONAME one */
+	if (sb->sb_cc + len > sb->sb_hiwat ||
+	    sb->sb_mbcnt + mem > 2 * sb->sb_hiwat)
 		return ENOBUFS;
 	struct mbuf *n = m_get(M_DONTWAIT, MT_SONAME);
 	if (n == NULL)
@@ -73,6 +75,7 @@ sbappendaddr(struct sockbuf *sb, const struct sockaddr_in_k *from,
 		sb->sb_mb = n;
 	sb->sb_lastrec = n;
 	sb->sb_cc += len;
+	sb->sb_mbcnt += mem;
 	return 0;
 }
 
@@ -82,6 +85,7 @@ sbflush(struct sockbuf *sb)
 	m_freem_list(sb->sb_mb);
 	sb->sb_mb = sb->sb_mbtail = sb->sb_lastrec = NULL;
 	sb->sb_cc = 0;
+	sb->sb_mbcnt = 0;
 }
 
 /* Storage an mbuf pins: itself and its external buffer. */
