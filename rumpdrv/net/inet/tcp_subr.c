@@ -88,6 +88,16 @@ tcp_rcvspace(struct tcpcb *tp)
 	return space < 0 ? 0 : (unsigned)space;
 }
 
+void
+tcp_rscale(struct tcpcb *tp)
+{
+	/* Window scale wanted so the receive buffer fits (RFC 7323 2.2). */
+	tp->request_r_scale = 0;
+	while (tp->request_r_scale < 14 && (65535u << tp->request_r_scale) <
+	    (unsigned)tp->t_socket->so_rcv.sb_hiwat)
+		tp->request_r_scale++;
+}
+
 struct tcpcb *
 tcp_newtcpcb(struct netstack *ns, struct socket *so, struct inpcb *inp)
 {
@@ -102,10 +112,7 @@ tcp_newtcpcb(struct netstack *ns, struct socket *so, struct inpcb *inp)
 	tp->t_rto_ms = TCP_RTO_INIT_MS;
 	tp->snd_cwnd = 0xffffffffu;
 	tp->snd_ssthresh = 0x3fffffffu;
-	/* Window scale wanted so the receive buffer fits (RFC 7323 2.2). */
-	while (tp->request_r_scale < 14 &&
-	    (65535u << tp->request_r_scale) < (unsigned)so->so_rcv.sb_hiwat)
-		tp->request_r_scale++;
+	tcp_rscale(tp);
 	inp->inp_ppcb = tp;
 	tp->t_next = ts->ts_tcbs;
 	if (tp->t_next != NULL)

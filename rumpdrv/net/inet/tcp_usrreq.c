@@ -195,6 +195,7 @@ tcp_connect(struct socket *so, const struct sockaddr_in_k *sin)
 	    inp->inp_faddr, inp->inp_fport);
 	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->snd_recover = tp->iss;
 	tp->t_maxseg = tcp_mss_for(ns, inp->inp_faddr);
+	tcp_rscale(tp);		/* SO_RCVBUF may have changed since attach */
 	tp->t_state = TCPS_SYN_SENT;
 	tcp_timer_set(tp, TCPT_KEEP, TCP_CONNTIMEO_MS);
 	ts->ts_stat.tcps_connattempt++;

@@ -285,6 +285,9 @@ intotcpcb(struct inpcb *inp)
 struct tcpcb *tcp_newtcpcb(struct netstack *ns, struct socket *so,
     struct inpcb *inp);
 struct tcpcb *tcp_close(struct tcpcb *tp);	/* frees; returns NULL */
+/* tcp_rscale - the window scale our SYN asks for, from SO_RCVBUF as it
+ * is now (before connect, or for a listener's connections). */
+void tcp_rscale(struct tcpcb *tp);
 struct tcpcb *tcp_drop(struct tcpcb *tp, int err);
 uint32_t tcp_new_isn(struct netstack *ns, uint32_t laddr, uint16_t lport,
     uint32_t faddr, uint16_t fport);
