@@ -32,6 +32,7 @@ rumpdrv_net_librumpnet_a_SOURCES = \
 	rumpdrv/net/inet/tcp_input.c \
 	rumpdrv/net/inet/tcp_output.c \
 	rumpdrv/net/inet/tcp_sack.c \
+	rumpdrv/net/inet/tcp_syncookie.c \
 	rumpdrv/net/inet/tcp_usrreq.c \
 	rumpdrv/net/inet/in_proto.c \
 	rumpdrv/net/inet/in_show.c \

@@ -18,7 +18,7 @@ FUZZ_NET_SRCS = \
 	rumpdrv/net/inet/in_proto.c rumpdrv/net/inet/in_show.c \
 	rumpdrv/net/inet/tcp_subr.c rumpdrv/net/inet/tcp_input.c \
 	rumpdrv/net/inet/tcp_output.c rumpdrv/net/inet/tcp_sack.c \
-	rumpdrv/net/inet/tcp_usrreq.c \
+	rumpdrv/net/inet/tcp_syncookie.c rumpdrv/net/inet/tcp_usrreq.c \
 	rumpdrv/vfs/vfs_vnode.c rumpdrv/vfs/vfs_lookup.c \
 	rumpdrv/vfs/vfs_mount.c rumpdrv/vfs/vfs_descrip.c \
 	rumpdrv/vfs/vfs_vnops.c rumpdrv/vfs/vfs_syscalls.c \

@@ -7,7 +7,7 @@
 #include "net/ether/if_ether.h"
 #include "net/krs_net.h"
 
-enum { C_IP, C_ICMP, C_UDP, C_ETHER, C_TCP };
+enum { C_IP, C_ICMP, C_UDP, C_ETHER, C_TCP, C_MBUF };
 struct counter_def {
 	const char *name;
 	int where;
@@ -18,6 +18,8 @@ struct counter_def {
 #define CUDP(n, f)	{ "udp." n, C_UDP, offsetof(struct udpstat, f) }
 #define CTCP(n, f)	{ "tcp." n, C_TCP, offsetof(struct tcpstat, f) }
 #define CETH(n, f)	{ n, C_ETHER, offsetof(struct etherstat, f) }
+/* The process's mbufs (every stack's): what the stack holds in memory. */
+#define CMBUF(n, f)	{ "mbuf." n, C_MBUF, offsetof(struct mbstat, f) }
 static const struct counter_def counters[] = {
 	CIP("total", ips_total), CIP("badsum", ips_badsum),
 	CIP("tooshort", ips_tooshort), CIP("toosmall", ips_toosmall),
@@ -78,6 +80,12 @@ static const struct counter_def counters[] = {
 	CTCP("lingerdrops", tcps_lingerdrops), CTCP("tlp", tcps_tlp),
 	CTCP("limitedxmit", tcps_limitedxmit),
 	CTCP("sack_lostrexmit", tcps_sack_lostrexmit),
+	CTCP("syncookies_sent", tcps_sc_sent),
+	CTCP("syncookies_recvd", tcps_sc_recvd),
+	CTCP("syncookies_failed", tcps_sc_failed),
+	CTCP("listenoverflow", tcps_listenoverflow),
+	CMBUF("mbufs", m_mbufs), CMBUF("clusters", m_clusters),
+	CMBUF("ext", m_ext), CMBUF("drops", m_drops),
 };
 
 static uint64_t
@@ -90,6 +98,11 @@ counter_value(struct netstack *ns, const struct counter_def *c)
 	case C_ICMP: base = (const char *)&is->is_icmp; break;
 	case C_UDP: base = (const char *)&is->is_udp; break;
 	case C_TCP: base = (const char *)&tcp_stack(ns)->ts_stat; break;
+	case C_MBUF: {
+		const int64_t *p = (const int64_t *)((const char *)&mbstat +
+		    c->off);
+		return (uint64_t)__atomic_load_n(p, __ATOMIC_RELAXED);
+	}
 	default: base = (const char *)etherstat_get(ns); break;
 	}
 	uint64_t v;

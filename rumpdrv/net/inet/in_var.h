@@ -132,9 +132,13 @@ inet_stack(struct netstack *ns)
 	return ns->ns_slot[NS_SLOT_INET];
 }
 
-/* A PCB: the addressing of one socket. */
+/* A PCB: the addressing of one socket.  TCP also files it in its
+ * stack's hash of connections and list of listeners (tcp_subr.c). */
 struct inpcb {
 	struct inpcb *inp_next;
+	struct inpcb **inp_pprev;	/* TCP: &previous inp_next */
+	struct inpcb *inp_hnext, **inp_hpprev;	/* TCP: hash chain */
+	struct inpcb *inp_lnext, **inp_lpprev;	/* TCP: listeners */
 	struct socket *inp_socket;
 	uint32_t inp_laddr, inp_faddr;	/* network order */
 	uint16_t inp_lport, inp_fport;	/* network order */

@@ -98,10 +98,10 @@ static struct inpcb *
 tcp_lookup_listen(struct tcp_stack *ts, uint32_t dst, uint16_t dport)
 {
 	struct inpcb *wild = NULL;
-	for (struct inpcb *inp = ts->ts_pcbs; inp; inp = inp->inp_next) {
+	for (struct inpcb *inp = ts->ts_listen; inp; inp = inp->inp_lnext) {
 		struct tcpcb *tp = intotcpcb(inp);
-		if (inp->inp_lport != dport || inp->inp_faddr != INADDR_ANY ||
-		    tp == NULL || tp->t_state != TCPS_LISTEN)
+		if (inp->inp_lport != dport || tp == NULL ||
+		    tp->t_state != TCPS_LISTEN)
 			continue;
 		if (inp->inp_laddr == dst)
 			return inp;
@@ -111,19 +111,57 @@ tcp_lookup_listen(struct tcp_stack *ts, uint32_t dst, uint16_t dport)
 	return wild;
 }
 
-/* The connection a segment belongs to, else (NULL, and *listenp) the
- * listener for its destination, if any. */
+/* The connection a segment belongs to (by hash), else (NULL, and
+ * *listenp) the listener for its destination, if any. */
 static struct inpcb *
 tcp_lookup(struct tcp_stack *ts, uint32_t src, uint16_t sport, uint32_t dst,
     uint16_t dport, struct inpcb **listenp)
 {
-	for (struct inpcb *inp = ts->ts_pcbs; inp; inp = inp->inp_next)
-		if (inp->inp_lport == dport && inp->inp_fport == sport &&
-		    inp->inp_faddr == src &&
-		    (inp->inp_laddr == dst || inp->inp_laddr == INADDR_ANY))
-			return inp;
+	struct inpcb *inp = tcp_pcb_lookup(ts, dst, dport, src, sport);
+	if (inp != NULL)
+		return inp;
 	*listenp = tcp_lookup_listen(ts, dst, dport);
 	return NULL;
+}
+
+/*
+ * A connection for listener ltp from faddr:fport to laddr:lport: a socket
+ * on its half-open queue and a PCB in the hash; NULL (counted) when the
+ * accept queue is full or memory short.
+ */
+static struct tcpcb *
+tcp_newconn(struct tcpcb *ltp, uint32_t laddr, uint16_t lport,
+    uint32_t faddr, uint16_t fport)
+{
+	struct netstack *ns = ltp->t_socket->so_stack;
+	struct tcp_stack *ts = tcp_stack(ns);
+	struct socket *so = sonewconn(ltp->t_socket);
+	if (so == NULL) {
+		ts->ts_stat.tcps_listendrop++;
+		return NULL;
+	}
+	struct inpcb *inp = kmem_zalloc(sizeof(*inp), KM_NOSLEEP);
+	if (inp == NULL) {
+		sofree_pcb(so);
+		return NULL;
+	}
+	inp->inp_socket = so;
+	inp->inp_laddr = laddr;
+	inp->inp_lport = lport;
+	inp->inp_faddr = faddr;
+	inp->inp_fport = fport;
+	so->so_pcb = inp;
+	struct tcpcb *tp = tcp_newtcpcb(ns, so, inp);
+	if (tp == NULL) {
+		kmem_free(inp, sizeof(*inp));
+		so->so_pcb = NULL;
+		sofree_pcb(so);
+		return NULL;
+	}
+	tcp_pcb_insert(ts, inp);
+	tcp_pcb_hash(ts, inp);
+	tp->t_flags |= ltp->t_flags & TF_NODELAY;
+	return tp;
 }
 
 /*
@@ -160,8 +198,16 @@ static void
 tcp_reass_insert(struct tcpcb *tp, struct mbuf *m, uint32_t seq, int len)
 {
 	struct tcp_stack *ts = tcp_stack(tp->t_socket->so_stack);
-	/* The segment at rcv_nxt is always taken: it fills the hole. */
-	if (tp->t_segqlen >= TCP_REASS_MAXSEGS && seq != tp->rcv_nxt) {
+	/* What the queue pins (mbufs and their buffers) is bounded by the
+	 * receive buffer's size, so tiny segments in large frames cannot
+	 * hold more; the segment at rcv_nxt is always taken: it fills the
+	 * hole and goes to the socket at once. */
+	int mem = 0;
+	for (struct mbuf *n = m; n != NULL; n = n->m_next)
+		mem += MSIZE + ((n->m_flags & M_EXT) ? (int)n->m_ext->ext_size : 0);
+	if ((tp->t_segqlen >= TCP_REASS_MAXSEGS ||
+	    tp->t_segqmem + mem > tp->t_socket->so_rcv.sb_hiwat) &&
+	    seq != tp->rcv_nxt) {
 		ts->ts_stat.tcps_rcvoodrop++;
 		m_freem(m);
 		return;
@@ -206,9 +252,12 @@ tcp_reass_insert(struct tcpcb *tp, struct mbuf *m, uint32_t seq, int len)
 		m_freem(m);
 		return;
 	}
+	/* m_pkthdr.csum_data: the storage counted in t_segqmem. */
+	m->m_pkthdr.csum_data = mem;
 	m->m_nextpkt = *pp;
 	*pp = m;
 	tp->t_segqlen++;
+	tp->t_segqmem += mem;
 	ts->ts_stat.tcps_rcvoopack++;
 }
 
@@ -225,6 +274,7 @@ tcp_reass_deliver(struct tcpcb *tp)
 			break;
 		tp->t_segq = m->m_nextpkt;
 		tp->t_segqlen--;
+		tp->t_segqmem -= m->m_pkthdr.csum_data;
 		m->m_nextpkt = NULL;
 		if (SEQ_LEQ(s + (uint32_t)l, tp->rcv_nxt)) {
 			m_freem(m);
@@ -237,10 +287,11 @@ tcp_reass_deliver(struct tcpcb *tp)
 		}
 		tp->rcv_nxt += (uint32_t)l;
 		m->m_pkthdr.csum_flags = 0;
+		m->m_pkthdr.csum_data = 0;
 		if (so->so_state & SS_CANTRCVMORE)
 			m_freem(m);
 		else
-			sbappendstream(&so->so_rcv, m);
+			sbappendstream_rcv(&so->so_rcv, m);
 	}
 }
 
@@ -397,40 +448,100 @@ tcp_input(struct ifnet *ifp, struct mbuf *m, int hlen)
 	if (inp == NULL) {
 		/* LISTEN (RFC 9293 3.10.7.2). */
 		struct tcpcb *ltp = intotcpcb(listen);
+		struct socket *lso = ltp->t_socket;
 		if (flags & TH_RST)
 			goto drop;
-		if (flags & TH_ACK)
-			goto dropwithreset;
+		if (flags & TH_ACK) {
+			/* The answer to a SYN cookie makes the connection
+			 * (RFC 4987 3.6); anything else gets a RST. */
+			unsigned mss;
+			if ((flags & TH_SYN) || !tcp_sc_check(ltp, ip.ip_dst,
+			    th.th_dport, ip.ip_src, th.th_sport, seq, ack, &mss))
+				goto dropwithreset;
+			/* With the accept queue full the peer, which thinks
+			 * itself connected, would never send the ACK again:
+			 * keep the connection half-open (a proven peer, so
+			 * up to twice the half-open bound), our SYN-ACK goes
+			 * again on the timer and its ACK completes it once
+			 * there is room.  Beyond that, drop. */
+			int synq = lso->so_qlimit > TCP_SYNQ_MIN ?
+			    lso->so_qlimit : TCP_SYNQ_MIN;
+			unsigned ours = tcp_mss_for(ns, ip.ip_src);
+			if (mss > ours)
+				mss = ours;
+			bool full = lso->so_qlen >= lso->so_qlimit;
+			if (full && lso->so_q0len >= 2 * synq) {
+				st->tcps_listenoverflow++;
+				goto drop;
+			}
+			tp = tcp_newconn(ltp, ip.ip_dst, th.th_dport, ip.ip_src,
+			    th.th_sport);
+			if (tp == NULL)
+				goto drop;
+			st->tcps_sc_recvd++;
+			st->tcps_accepts++;
+			if (full) {
+				st->tcps_listenoverflow++;
+				tp->irs = seq - 1;
+				tp->rcv_nxt = tp->rcv_adv = seq;
+				tp->iss = ack - 1;
+				tp->snd_una = tp->snd_recover = tp->iss;
+				tp->snd_nxt = tp->snd_max = ack;
+				tp->t_maxseg = mss;
+				tp->snd_cwnd = 10 * mss;
+				tp->snd_wnd = tp->max_sndwnd = ntohs(th.th_win);
+				tp->snd_wl1 = seq - 1;
+				tp->snd_wl2 = tp->iss;
+				tp->t_state = TCPS_SYN_RECEIVED;
+				tcp_timer_set(tp, TCPT_KEEP, TCP_CONNTIMEO_MS);
+				tcp_timer_set(tp, TCPT_REXMT, tp->t_rto_ms);
+				goto drop;
+			}
+			st->tcps_connects++;
+			tp->irs = seq - 1;
+			tp->rcv_nxt = seq;
+			tp->iss = ack - 1;
+			tp->snd_una = tp->snd_nxt = tp->snd_max = ack;
+			tp->snd_recover = ack;
+			/* No window scaling, SACK or timestamps: the cookie's
+			 * SYN-ACK offered none.  The window it advertised is
+			 * the receive buffer's, unscaled. */
+			tp->t_maxseg = mss;
+			tp->snd_cwnd = 10 * tp->t_maxseg;
+			tp->rcv_adv = tp->rcv_nxt + (tcp_rcvspace(tp) > 65535 ?
+			    65535 : tcp_rcvspace(tp));
+			tp->snd_wnd = ntohs(th.th_win);
+			tp->max_sndwnd = tp->snd_wnd;
+			tp->snd_wl1 = seq;
+			tp->snd_wl2 = ack;
+			tp->t_state = TCPS_ESTABLISHED;
+			tcp_timer_set(tp, TCPT_KEEP, TCP_KEEPIDLE_MS);
+			soisconnected(tp->t_socket);
+			inp = tp->t_inpcb;
+			goto conn;	/* its data and FIN, as any segment's */
+		}
 		if (!(flags & TH_SYN) || (flags & TH_FIN)) {
 			st->tcps_badsyn++;
 			goto drop;
 		}
-		struct socket *so = sonewconn(ltp->t_socket);
-		if (so == NULL) {
-			st->tcps_listendrop++;	/* queues full: peer retries */
+		/* What waits for accept is bounded by the backlog ... */
+		if (lso->so_qlen >= lso->so_qlimit) {
+			st->tcps_listendrop++;	/* the peer retries */
 			goto drop;
 		}
-		struct inpcb *ninp = kmem_zalloc(sizeof(*ninp), KM_NOSLEEP);
-		if (ninp == NULL) {
-			sofree_pcb(so);
+		/* ... and what waits for a final ACK: past the bound, a
+		 * cookie answers and nothing is kept. */
+		int synq = lso->so_qlimit > TCP_SYNQ_MIN ? lso->so_qlimit :
+		    TCP_SYNQ_MIN;
+		if (lso->so_q0len >= synq) {
+			tcp_sc_send(ltp, ip.ip_dst, th.th_dport, ip.ip_src,
+			    th.th_sport, seq, &to);
 			goto drop;
 		}
-		ninp->inp_socket = so;
-		ninp->inp_laddr = ip.ip_dst;
-		ninp->inp_lport = th.th_dport;
-		ninp->inp_faddr = ip.ip_src;
-		ninp->inp_fport = th.th_sport;
-		so->so_pcb = ninp;
-		tp = tcp_newtcpcb(ns, so, ninp);
-		if (tp == NULL) {
-			kmem_free(ninp, sizeof(*ninp));
-			so->so_pcb = NULL;
-			sofree_pcb(so);
+		tp = tcp_newconn(ltp, ip.ip_dst, th.th_dport, ip.ip_src,
+		    th.th_sport);
+		if (tp == NULL)
 			goto drop;
-		}
-		ninp->inp_next = ts->ts_pcbs;
-		ts->ts_pcbs = ninp;
-		tp->t_flags |= intotcpcb(listen)->t_flags & TF_NODELAY;
 		tp->irs = seq;
 		tp->rcv_nxt = seq + 1;
 		tp->iss = tcp_new_isn(ns, ip.ip_dst, th.th_dport, ip.ip_src,
@@ -450,12 +561,13 @@ tcp_input(struct ifnet *ifp, struct mbuf *m, int hlen)
 		tp->snd_wl2 = tp->iss;
 		tp->rcv_adv = tp->rcv_nxt;
 		tp->t_flags |= TF_ACKNOW;
-		tcp_timer_set(tp, TCPT_KEEP, 75000);
+		tcp_timer_set(tp, TCPT_KEEP, TCP_CONNTIMEO_MS);
 		st->tcps_accepts++;
 		tcp_output(tp);
 		m_freem(m);
 		return;
 	}
+conn:
 	tp = intotcpcb(inp);
 	if (tp == NULL || tp->t_state == TCPS_CLOSED)
 		goto dropwithreset;
@@ -609,6 +721,14 @@ syn:
 	if (tp->t_state == TCPS_SYN_RECEIVED) {
 		if (SEQ_GT(tp->snd_una, ack) || SEQ_GT(ack, tp->snd_max))
 			goto dropwithreset;
+		/* The accept queue is full: stay half-open; our SYN-ACK goes
+		 * again and the peer's ACK with it (Linux's ListenOverflows,
+		 * without tcp_abort_on_overflow). */
+		if (so->so_head != NULL &&
+		    so->so_head->so_qlen >= so->so_head->so_qlimit) {
+			st->tcps_listenoverflow++;
+			goto drop;
+		}
 		tp->t_state = TCPS_ESTABLISHED;
 		tcp_timer_set(tp, TCPT_KEEP, TCP_KEEPIDLE_MS);
 		st->tcps_connects++;
@@ -814,10 +934,17 @@ step6:
 			dlen -= trim;
 			flags &= ~TH_SYN;
 		}
-		/* Beyond the window: keep only what fits. */
+		/* Beyond the window: keep only what fits, the buffer's
+		 * room or what we advertised (a window is not taken back,
+		 * RFC 9293 3.8.6), whichever is more, so the buffer never
+		 * holds more than its size plus one window. */
 		uint32_t room = tcp_rcvspace(tp);
-		if ((uint32_t)dlen > room + (tp->rcv_adv - tp->rcv_nxt)) {
-			int cut = dlen - (int)(room + (tp->rcv_adv - tp->rcv_nxt));
+		uint32_t adv = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ?
+		    tp->rcv_adv - tp->rcv_nxt : 0;
+		if (adv > room)
+			room = adv;
+		if ((uint32_t)dlen > room) {
+			int cut = dlen - (int)room;
 			if (cut > 0 && cut <= dlen) {
 				m_adj(m, -cut);
 				dlen -= cut;
@@ -831,7 +958,7 @@ step6:
 			if (so->so_state & SS_CANTRCVMORE)
 				m_freem(m);
 			else
-				sbappendstream(&so->so_rcv, m);
+				sbappendstream_rcv(&so->so_rcv, m);
 			m = NULL;
 			sowakeup(so);
 			/* Delayed ACK: every second full segment at once. */

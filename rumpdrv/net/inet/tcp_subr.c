@@ -88,6 +88,16 @@ tcp_rcvspace(struct tcpcb *tp)
 	return space < 0 ? 0 : (unsigned)space;
 }
 
+void
+tcp_rscale(struct tcpcb *tp)
+{
+	/* Window scale wanted so the receive buffer fits (RFC 7323 2.2). */
+	tp->request_r_scale = 0;
+	while (tp->request_r_scale < 14 && (65535u << tp->request_r_scale) <
+	    (unsigned)tp->t_socket->so_rcv.sb_hiwat)
+		tp->request_r_scale++;
+}
+
 struct tcpcb *
 tcp_newtcpcb(struct netstack *ns, struct socket *so, struct inpcb *inp)
 {
@@ -102,14 +112,99 @@ tcp_newtcpcb(struct netstack *ns, struct socket *so, struct inpcb *inp)
 	tp->t_rto_ms = TCP_RTO_INIT_MS;
 	tp->snd_cwnd = 0xffffffffu;
 	tp->snd_ssthresh = 0x3fffffffu;
-	/* Window scale wanted so the receive buffer fits (RFC 7323 2.2). */
-	while (tp->request_r_scale < 14 &&
-	    (65535u << tp->request_r_scale) < (unsigned)so->so_rcv.sb_hiwat)
-		tp->request_r_scale++;
+	tcp_rscale(tp);
 	inp->inp_ppcb = tp;
 	tp->t_next = ts->ts_tcbs;
+	if (tp->t_next != NULL)
+		tp->t_next->t_pprev = &tp->t_next;
+	tp->t_pprev = &ts->ts_tcbs;
 	ts->ts_tcbs = tp;
 	return tp;
+}
+
+/* ---- PCB tables ---- */
+
+static struct inpcb **
+tcp_pcb_chain(struct tcp_stack *ts, uint32_t laddr, uint16_t lport,
+    uint32_t faddr, uint16_t fport)
+{
+	uint8_t tuple[12];
+	memcpy(tuple, &laddr, 4);
+	memcpy(tuple + 4, &faddr, 4);
+	memcpy(tuple + 8, &lport, 2);
+	memcpy(tuple + 10, &fport, 2);
+	uint64_t h = siphash24(ts->ts_hash_key, tuple, sizeof(tuple));
+	return &ts->ts_hash[h & (TCP_HASHSIZE - 1)];
+}
+
+void
+tcp_pcb_insert(struct tcp_stack *ts, struct inpcb *inp)
+{
+	inp->inp_next = ts->ts_pcbs;
+	if (inp->inp_next != NULL)
+		inp->inp_next->inp_pprev = &inp->inp_next;
+	inp->inp_pprev = &ts->ts_pcbs;
+	ts->ts_pcbs = inp;
+}
+
+void
+tcp_pcb_hash(struct tcp_stack *ts, struct inpcb *inp)
+{
+	struct inpcb **head = tcp_pcb_chain(ts, inp->inp_laddr, inp->inp_lport,
+	    inp->inp_faddr, inp->inp_fport);
+	KASSERT(inp->inp_hpprev == NULL);
+	inp->inp_hnext = *head;
+	if (inp->inp_hnext != NULL)
+		inp->inp_hnext->inp_hpprev = &inp->inp_hnext;
+	inp->inp_hpprev = head;
+	*head = inp;
+}
+
+void
+tcp_pcb_listen(struct tcp_stack *ts, struct inpcb *inp)
+{
+	if (inp->inp_lpprev != NULL)
+		return;
+	inp->inp_lnext = ts->ts_listen;
+	if (inp->inp_lnext != NULL)
+		inp->inp_lnext->inp_lpprev = &inp->inp_lnext;
+	inp->inp_lpprev = &ts->ts_listen;
+	ts->ts_listen = inp;
+}
+
+void
+tcp_pcb_remove(struct inpcb *inp)
+{
+	if (inp->inp_pprev != NULL) {
+		*inp->inp_pprev = inp->inp_next;
+		if (inp->inp_next != NULL)
+			inp->inp_next->inp_pprev = inp->inp_pprev;
+		inp->inp_pprev = NULL;
+	}
+	if (inp->inp_hpprev != NULL) {
+		*inp->inp_hpprev = inp->inp_hnext;
+		if (inp->inp_hnext != NULL)
+			inp->inp_hnext->inp_hpprev = inp->inp_hpprev;
+		inp->inp_hpprev = NULL;
+	}
+	if (inp->inp_lpprev != NULL) {
+		*inp->inp_lpprev = inp->inp_lnext;
+		if (inp->inp_lnext != NULL)
+			inp->inp_lnext->inp_lpprev = inp->inp_lpprev;
+		inp->inp_lpprev = NULL;
+	}
+}
+
+struct inpcb *
+tcp_pcb_lookup(struct tcp_stack *ts, uint32_t laddr, uint16_t lport,
+    uint32_t faddr, uint16_t fport)
+{
+	for (struct inpcb *inp = *tcp_pcb_chain(ts, laddr, lport, faddr, fport);
+	    inp != NULL; inp = inp->inp_hnext)
+		if (inp->inp_lport == lport && inp->inp_fport == fport &&
+		    inp->inp_faddr == faddr && inp->inp_laddr == laddr)
+			return inp;
+	return NULL;
 }
 
 #define TCP_TICK_NS	((uint64_t)TCP_TICK_MS * 1000000u)
@@ -263,19 +358,10 @@ tcp_respond(struct netstack *ns, uint32_t src, uint32_t dst, uint16_t sport,
 static void
 tcp_unlink(struct tcpcb *tp)
 {
-	struct netstack *ns = tp->t_socket->so_stack;
-	struct tcp_stack *ts = tcp_stack(ns);
-	for (struct tcpcb **pp = &ts->ts_tcbs; *pp; pp = &(*pp)->t_next)
-		if (*pp == tp) {
-			*pp = tp->t_next;
-			break;
-		}
-	struct inpcb *inp = tp->t_inpcb;
-	for (struct inpcb **pp = &ts->ts_pcbs; *pp; pp = &(*pp)->inp_next)
-		if (*pp == inp) {
-			*pp = inp->inp_next;
-			break;
-		}
+	*tp->t_pprev = tp->t_next;
+	if (tp->t_next != NULL)
+		tp->t_next->t_pprev = tp->t_pprev;
+	tcp_pcb_remove(tp->t_inpcb);
 }
 
 struct tcpcb *

@@ -24,8 +24,7 @@ tcp_attach(struct socket *so)
 		so->so_pcb = NULL;
 		return ENOBUFS;
 	}
-	inp->inp_next = ts->ts_pcbs;
-	ts->ts_pcbs = inp;
+	tcp_pcb_insert(ts, inp);
 	soref(so);		/* the protocol's reference, see tcp_close */
 	return 0;
 }
@@ -156,6 +155,7 @@ tcp_listen(struct socket *so, int backlog)
 	if (tp->t_state != TCPS_CLOSED && tp->t_state != TCPS_LISTEN)
 		return EINVAL;
 	tp->t_state = TCPS_LISTEN;
+	tcp_pcb_listen(tcp_stack(so->so_stack), inp);
 	return 0;
 }
 
@@ -185,19 +185,19 @@ tcp_connect(struct socket *so, const struct sockaddr_in_k *sin)
 	if (inp->inp_laddr == INADDR_ANY)
 		inp->inp_laddr = src;
 	/* The 4-tuple must be unused. */
-	for (struct inpcb *o = ts->ts_pcbs; o != NULL; o = o->inp_next)
-		if (o != inp && o->inp_lport == inp->inp_lport &&
-		    o->inp_laddr == inp->inp_laddr && o->inp_faddr == sin->sin_addr &&
-		    o->inp_fport == sin->sin_port)
-			return EADDRINUSE;
+	if (tcp_pcb_lookup(ts, inp->inp_laddr, inp->inp_lport, sin->sin_addr,
+	    sin->sin_port) != NULL)
+		return EADDRINUSE;
 	inp->inp_faddr = sin->sin_addr;
 	inp->inp_fport = sin->sin_port;
+	tcp_pcb_hash(ts, inp);
 	tp->iss = tcp_new_isn(ns, inp->inp_laddr, inp->inp_lport,
 	    inp->inp_faddr, inp->inp_fport);
 	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->snd_recover = tp->iss;
 	tp->t_maxseg = tcp_mss_for(ns, inp->inp_faddr);
+	tcp_rscale(tp);		/* SO_RCVBUF may have changed since attach */
 	tp->t_state = TCPS_SYN_SENT;
-	tcp_timer_set(tp, TCPT_KEEP, 75000);
+	tcp_timer_set(tp, TCPT_KEEP, TCP_CONNTIMEO_MS);
 	ts->ts_stat.tcps_connattempt++;
 	soisconnecting(so);
 	so->so_error = 0;
@@ -332,11 +332,14 @@ static int
 tcp_stack_attach(struct netstack *ns)
 {
 	struct tcp_stack *ts = kmem_zalloc(sizeof(*ts), KM_SLEEP);
-	if (cprng_strong(ts->ts_isn_key, sizeof(ts->ts_isn_key)) != 0) {
-		uint64_t a = cprng_fast64(), b = cprng_fast64();
-		memcpy(ts->ts_isn_key, &a, 8);
-		memcpy(ts->ts_isn_key + 8, &b, 8);
-	}
+	/* Secrets: ISNs, the connection hash, SYN cookies. */
+	uint8_t *keys[] = { ts->ts_isn_key, ts->ts_hash_key, ts->ts_sc_key };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (cprng_strong(keys[i], 16) != 0) {
+			uint64_t a = cprng_fast64(), b = cprng_fast64();
+			memcpy(keys[i], &a, 8);
+			memcpy(keys[i] + 8, &b, 8);
+		}
 	ts->ts_ns = ns;
 	ts->ts_wtick = kern_uptime_ns() / (TCP_TICK_MS * 1000000ull);
 	ns->ns_slot[NS_SLOT_TCP] = ts;

@@ -95,7 +95,7 @@ struct tcp_seqrange {
 };
 
 struct tcpcb {
-	struct tcpcb *t_next;		/* tcp_stack list */
+	struct tcpcb *t_next, **t_pprev;	/* tcp_stack list */
 	struct inpcb *t_inpcb;
 	struct socket *t_socket;
 	int t_state;
@@ -150,6 +150,12 @@ struct tcpcb {
 	 * SYN-ACK to a repeated SYN); uptime ns, 0: never.  See
 	 * tcp_invalid_ratelimited. */
 	uint64_t t_lastinvalid;
+	/* Listeners: when a SYN was last answered with a cookie (uptime
+	 * ns; 0: never).  Cookies are checked only for a while after. */
+	uint64_t t_sclast;
+	/* Storage (mbufs and their external buffers) of t_segq, bounded
+	 * by the receive buffer's size. */
+	int t_segqmem;
 	/* The timer wheel (tcp_subr.c): filed in one slot while any timer
 	 * may be set, at a time no later than the earliest (t_wwhen). */
 	struct tcpcb *t_wnext, **t_wprev;	/* t_wprev NULL: not filed */
@@ -181,6 +187,10 @@ struct tcpstat {
 	uint64_t tcps_tlp;		/* tail loss probes (RFC 8985 7) */
 	uint64_t tcps_limitedxmit;	/* RFC 3042 segments */
 	uint64_t tcps_sack_lostrexmit;	/* retransmissions found lost */
+	uint64_t tcps_sc_sent;		/* SYN cookies sent (RFC 4987 3.6) */
+	uint64_t tcps_sc_recvd;		/* cookies validated: connections */
+	uint64_t tcps_sc_failed;	/* ACKs at a listener, bad cookie */
+	uint64_t tcps_listenoverflow;	/* ACKs dropped: accept queue full */
 };
 
 /*
@@ -193,8 +203,21 @@ struct tcpstat {
  */
 #define TCP_WHEEL_SLOTS		2048
 
+/*
+ * Connections are found by a hash of their 4-tuple (SipHash under a
+ * per-stack secret, so a peer cannot aim many at one chain), listeners
+ * on a list of their own; ts_pcbs keeps every PCB for the port checks of
+ * bind and connect.  TCP_HASHSIZE chains: 10,000 connections make chains
+ * of 1.2 on average.
+ */
+#define TCP_HASHSIZE		8192
+
 struct tcp_stack {
 	struct tcpcb *ts_tcbs;		/* every control block */
+	struct inpcb *ts_hash[TCP_HASHSIZE];	/* connected PCBs */
+	struct inpcb *ts_listen;	/* listening PCBs */
+	uint8_t ts_hash_key[16];
+	uint8_t ts_sc_key[16];		/* SYN cookie secret, per boot */
 	struct tcpcb *ts_wheel[TCP_WHEEL_SLOTS];
 	struct tcpcb *ts_wdue;		/* taken from the slot being run */
 	uint64_t ts_wtick;		/* next tick to run (uptime/TICK) */
@@ -224,6 +247,25 @@ struct tcp_stack {
  * side channel too.  Nothing from lo0 is limited: it is ourselves.
  */
 #define TCP_INVALID_RATELIMIT_MS 500
+
+/*
+ * SYN floods (RFC 4987).  A listener holds at most max(backlog,
+ * TCP_SYNQ_MIN) half-open connections (SYN_RECEIVED, on so_q0) and its
+ * accept queue at most the backlog.  With the half-open queue full a SYN
+ * gets a SYN cookie (tcp_syncookie.c): nothing is kept, and the final ACK
+ * makes the connection.  With the accept queue full SYNs are dropped and
+ * final ACKs too (the peer resends; Linux's ListenOverflows), so the
+ * application's pace bounds what waits for it.  TCP_SYNQ_MIN is large
+ * (as Linux's tcp_max_syn_backlog, not the backlog, bounds its SYN
+ * queue) because a cookie handshake whose final ACK is lost leaves a peer
+ * that thinks itself connected and KRANK knowing nothing of it, where a
+ * half-open connection sends its SYN-ACK again: a burst of real clients
+ * should find state, a flood finds cookies.  A half-open connection costs
+ * a socket and a control block (about 3 KiB) and lives TCP_CONNTIMEO_MS
+ * at most, as an active open does.
+ */
+#define TCP_SYNQ_MIN		256
+#define TCP_CONNTIMEO_MS	75000	/* connection establishment */
 #define TCP_RST_PER_SEC		200
 #define TCP_RST_JITTER		16
 
@@ -243,6 +285,9 @@ intotcpcb(struct inpcb *inp)
 struct tcpcb *tcp_newtcpcb(struct netstack *ns, struct socket *so,
     struct inpcb *inp);
 struct tcpcb *tcp_close(struct tcpcb *tp);	/* frees; returns NULL */
+/* tcp_rscale - the window scale our SYN asks for, from SO_RCVBUF as it
+ * is now (before connect, or for a listener's connections). */
+void tcp_rscale(struct tcpcb *tp);
 struct tcpcb *tcp_drop(struct tcpcb *tp, int err);
 uint32_t tcp_new_isn(struct netstack *ns, uint32_t laddr, uint16_t lport,
     uint32_t faddr, uint16_t fport);
@@ -320,6 +365,29 @@ uint32_t tcp_sack_pipe(const struct tcpcb *tp);
  * tcp_output's): a range to retransmit, or false. */
 bool tcp_sack_nextseg(const struct tcpcb *tp, bool rule3, uint32_t *seq,
     uint32_t *len);
+
+/* tcp_subr.c: the PCB tables.  tcp_pcb_insert files a new PCB on
+ * ts_pcbs; tcp_pcb_hash files a connected one (both addresses set) in
+ * the hash; tcp_pcb_listen on the listeners; tcp_pcb_remove takes it off
+ * every one it is on.  tcp_pcb_lookup: the connection with exactly this
+ * 4-tuple (network order), or NULL. */
+void tcp_pcb_insert(struct tcp_stack *ts, struct inpcb *inp);
+void tcp_pcb_hash(struct tcp_stack *ts, struct inpcb *inp);
+void tcp_pcb_listen(struct tcp_stack *ts, struct inpcb *inp);
+void tcp_pcb_remove(struct inpcb *inp);
+struct inpcb *tcp_pcb_lookup(struct tcp_stack *ts, uint32_t laddr,
+    uint16_t lport, uint32_t faddr, uint16_t fport);
+
+/* tcp_syncookie.c */
+/* tcp_sc_send - answer the SYN (irs, options to) from faddr:fport to
+ * the listener ltp at laddr:lport with a cookie SYN-ACK. */
+void tcp_sc_send(struct tcpcb *ltp, uint32_t laddr, uint16_t lport,
+    uint32_t faddr, uint16_t fport, uint32_t irs, const struct tcpopt *to);
+/* tcp_sc_check - is the ACK (seq, ack) the answer to a cookie ltp sent
+ * lately?  Sets *mssp to the MSS the cookie carried. */
+bool tcp_sc_check(struct tcpcb *ltp, uint32_t laddr, uint16_t lport,
+    uint32_t faddr, uint16_t fport, uint32_t seq, uint32_t ack,
+    unsigned *mssp);
 
 /* tcp_usrreq.c */
 extern const struct protosw tcp_protosw;

@@ -36,6 +36,7 @@ struct sockbuf {
 	struct mbuf *sb_lastrec;
 	int sb_cc;			/* data bytes */
 	int sb_hiwat;			/* limit */
+	int sb_mbcnt;			/* datagrams: storage the records pin */
 	uint64_t sb_timeo_ns;		/* blocking timeout; 0: none */
 };
 
@@ -106,13 +107,29 @@ struct protosw {
 int sock_proto_register(const struct protosw *pr);
 void sock_proto_unregister(const struct protosw *pr);
 
+/* m_chain_storage - what a chain pins: its mbufs and their buffers. */
+static inline int
+m_chain_storage(const struct mbuf *m)
+{
+	int n = 0;
+	for (; m != NULL; m = m->m_next)
+		n += MSIZE + ((m->m_flags & M_EXT) ? (int)m->m_ext->ext_size : 0);
+	return n;
+}
+
 /* sbappendaddr - queue a datagram with its sender; 0, or ENOBUFS when the
- * buffer is full (m is then left to the caller). */
+ * buffer is full (m is then left to the caller): its data past sb_hiwat,
+ * or what the records pin past twice that (so a flood of one-byte
+ * datagrams, each an mbuf or two and a frame, is bounded too; Linux
+ * charges an skb's truesize likewise).  soreceive takes sb_mbcnt down. */
 int sbappendaddr(struct sockbuf *sb, const struct sockaddr_in_k *from,
     struct mbuf *m);
 void sbflush(struct sockbuf *sb);
-/* sbappendstream - append bytes (m, no record boundaries). */
+/* sbappendstream - append bytes (m, no record boundaries), small ones
+ * into the tail's room; sbappendstream_rcv - the same for data from a
+ * peer, which is compacted so its storage stays near its size. */
 void sbappendstream(struct sockbuf *sb, struct mbuf *m);
+void sbappendstream_rcv(struct sockbuf *sb, struct mbuf *m);
 /* sbdrop - remove len bytes from the front of a stream buffer. */
 void sbdrop(struct sockbuf *sb, int len);
 static inline int
@@ -124,7 +141,8 @@ sbspace(const struct sockbuf *sb)
 /*
  * Connection life cycle for stream protocols (ns_lock held):
  * sonewconn makes an embryonic socket on listener head's q0 (NULL when
- * the queues are full or out of memory); soisconnected moves it to the
+ * the accept queue holds so_qlimit or out of memory; the protocol bounds
+ * q0); soisconnected moves it to the
  * accept queue (or marks an active socket connected) and wakes waiters;
  * soisdisconnected marks both directions shut; sofree_pcb is called by a
  * protocol when it lets go of a socket it kept after close or never

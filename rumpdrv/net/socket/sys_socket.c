@@ -613,6 +613,7 @@ soreceive(struct socket *so, void *buf, size_t len, int flags, void *from,
 				if (so->so_rcv.sb_mb == NULL)
 					so->so_rcv.sb_lastrec = NULL;
 				so->so_rcv.sb_cc -= reclen;
+				so->so_rcv.sb_mbcnt -= m_chain_storage(rec);
 				rec->m_nextpkt = NULL;
 				m_freem(rec);
 			}
@@ -648,6 +649,103 @@ soreceive(struct socket *so, void *buf, size_t len, int flags, void *from,
 	}
 	mutex_exit(&ns->ns_lock);
 	*gotp = got;
+	return err;
+}
+
+/*
+ * Gather and scatter, for writev, readv, sendmsg and recvmsg alike: a
+ * stream sends and receives iovec by iovec, straight from and into the
+ * caller's memory; a datagram is one record, so it goes through one
+ * bounce buffer, bounded by the largest datagram (IP_MAXPACKET_K), never
+ * by what the caller passes.  0 with the bytes moved (sentp, gotp), or
+ * an errno when nothing moved.
+ */
+static int
+sosendv(struct socket *so, const struct krs_iovec *iov, int iovcnt,
+    size_t total, int flags, const struct sockaddr_in_k *to, size_t *sentp)
+{
+	*sentp = 0;
+	if (so->so_type == SOCK_STREAM) {
+		size_t sent = 0, n = 0;
+		int err = 0;
+		if (total == 0)
+			return sosend(so, "", 0, flags, to, sentp);
+		for (int i = 0; i < iovcnt; i++) {
+			if (iov[i].iov_len == 0)
+				continue;
+			err = sosend(so, iov[i].iov_base, iov[i].iov_len, flags,
+			    to, &n);
+			sent += n;
+			if (err != 0 || n < iov[i].iov_len)
+				break;
+		}
+		*sentp = sent;
+		return sent > 0 ? 0 : err;
+	}
+	if (total > IP_MAXPACKET_K)
+		return EMSGSIZE;
+	if (iovcnt == 1 || total == 0)
+		return sosend(so, total > 0 ? iov[0].iov_base : "", total, flags,
+		    to, sentp);
+	char *buf = kmem_alloc(total, KM_SLEEP);	/* <= 64 KiB */
+	size_t off = 0;
+	for (int i = 0; i < iovcnt; i++) {
+		memcpy(buf + off, iov[i].iov_base, iov[i].iov_len);
+		off += iov[i].iov_len;
+	}
+	int err = sosend(so, buf, total, flags, to, sentp);
+	kmem_free(buf, total);
+	return err;
+}
+
+/* *gotp: as soreceive's (a datagram's whole length with MSG_TRUNC). */
+static int
+soreceivev(struct socket *so, const struct krs_iovec *iov, int iovcnt,
+    size_t total, int flags, void *from, uint32_t *fromlen, ssize_t *gotp)
+{
+	*gotp = 0;
+	int first = 0;
+	while (first < iovcnt && iov[first].iov_len == 0)
+		first++;
+	if (total == 0 || first == iovcnt)
+		return soreceive(so, NULL, 0, flags, from, fromlen, gotp);
+	if (so->so_type == SOCK_STREAM) {
+		/* After the first bytes only what is there; a peek looks
+		 * into the first iovec only (a short read, which POSIX
+		 * allows), as it would see the same bytes again. */
+		ssize_t got = 0, n;
+		int err = 0;
+		for (int i = first; i < iovcnt; i++) {
+			if (iov[i].iov_len == 0)
+				continue;
+			err = soreceive(so, iov[i].iov_base, iov[i].iov_len,
+			    got > 0 ? flags | KRS_MSG_DONTWAIT : flags,
+			    got > 0 ? NULL : from, fromlen, &n);
+			if (err != 0 || n <= 0)
+				break;
+			got += n;
+			if ((size_t)n < iov[i].iov_len || (flags & KRS_MSG_PEEK))
+				break;
+		}
+		*gotp = got;
+		return got > 0 ? 0 : err;
+	}
+	if (iovcnt - first == 1 || iov[first].iov_len >= total)
+		return soreceive(so, iov[first].iov_base, iov[first].iov_len,
+		    flags, from, fromlen, gotp);
+	size_t cap = total < IP_MAXPACKET_K ? total : IP_MAXPACKET_K;
+	char *buf = kmem_alloc(cap, KM_SLEEP);	/* <= 64 KiB */
+	int err = soreceive(so, buf, cap, flags, from, fromlen, gotp);
+	if (err == 0) {
+		size_t left = (size_t)*gotp < cap ? (size_t)*gotp : cap, off = 0;
+		for (int i = first; i < iovcnt && off < left; i++) {
+			size_t c = iov[i].iov_len < left - off ?
+			    iov[i].iov_len : left - off;
+			memcpy(iov[i].iov_base, buf + off, c);
+			off += c;
+		}
+	}
+	kmem_free(buf, cap);
 	return err;
 }
 
@@ -886,48 +984,26 @@ sopoll(struct socket *so, short events)
 
 /* ---- the socket file type ---- */
 
-/* read/write/readv/writev: one receive or send; several iovecs go through
- * one kernel buffer so a datagram stays one datagram. */
+/* read/write/readv/writev: one send or receive (sosendv, soreceivev). */
 static int
 soo_rdwr(struct file *fp, struct uio *uio, int flags)
 {
 	struct socket *so = fp->f_data;
 	size_t total = uio->uio_resid, done = 0;
-	char *buf;
 	int err;
 	(void)flags;
 
-	if (uio->uio_iovcnt == 1 || total == 0)
-		buf = uio->uio_iovcnt > 0 ? uio->uio_iov[0].iov_base : NULL;
-	else {
-		buf = kmem_alloc(total, KM_SLEEP);
-		if (uio->uio_rw == UIO_WRITE)
-			for (int i = 0; i < uio->uio_iovcnt; i++) {
-				memcpy(buf + done, uio->uio_iov[i].iov_base,
-				    uio->uio_iov[i].iov_len);
-				done += uio->uio_iov[i].iov_len;
-			}
-	}
 	soref(so);
-	if (uio->uio_rw == UIO_WRITE) {
-		err = sosend(so, buf != NULL ? buf : "", total, 0, NULL, &done);
-	} else {
+	if (uio->uio_rw == UIO_WRITE)
+		err = sosendv(so, uio->uio_iov, uio->uio_iovcnt, total, 0, NULL,
+		    &done);
+	else {
 		ssize_t got = 0;
-		err = soreceive(so, buf, total, 0, NULL, NULL, &got);
+		err = soreceivev(so, uio->uio_iov, uio->uio_iovcnt, total, 0,
+		    NULL, NULL, &got);
 		done = err == 0 ? (size_t)got : 0;
-		if (err == 0 && buf != NULL && uio->uio_iovcnt > 1) {
-			size_t off = 0;
-			for (int i = 0; i < uio->uio_iovcnt && off < done; i++) {
-				size_t c = uio->uio_iov[i].iov_len < done - off ?
-				    uio->uio_iov[i].iov_len : done - off;
-				memcpy(uio->uio_iov[i].iov_base, buf + off, c);
-				off += c;
-			}
-		}
 	}
 	sorele(so);
-	if (uio->uio_iovcnt > 1 && total > 0)
-		kmem_free(buf, total);
 	uio->uio_resid -= done;
 	return err;
 }
@@ -1048,23 +1124,35 @@ msg_total(const struct krs_msghdr *msg)
 	return (ssize_t)total;
 }
 
+/* The message's iovecs are the file layer's (both Linux's struct iovec). */
+_Static_assert(sizeof(struct krs_iovec_net) == sizeof(struct krs_iovec) &&
+    offsetof(struct krs_iovec_net, iov_base) ==
+    offsetof(struct krs_iovec, iov_base) &&
+    offsetof(struct krs_iovec_net, iov_len) ==
+    offsetof(struct krs_iovec, iov_len), "iovec layouts differ");
+
 KRS_EXPORT ssize_t
 krs_sendmsg(int fd, const struct krs_msghdr *msg, int flags)
 {
 	ssize_t total = msg_total(msg);
 	if (total < 0)
 		return krs_fail((int)-total);
-	char *buf = total > 0 ? kmem_alloc((size_t)total, KM_SLEEP) : NULL;
-	size_t off = 0;
-	for (size_t i = 0; i < msg->msg_iovlen; i++) {
-		memcpy(buf + off, msg->msg_iov[i].iov_base, msg->msg_iov[i].iov_len);
-		off += msg->msg_iov[i].iov_len;
+	struct sockaddr_in_k sin;
+	if (msg->msg_name != NULL) {
+		int rv = sockaddr_in(msg->msg_name, msg->msg_namelen, &sin, false);
+		if (rv != 0)
+			return krs_fail(rv);
 	}
-	ssize_t rv = krs_sendto(fd, buf != NULL ? buf : "", (size_t)total, flags,
-	    msg->msg_name, msg->msg_namelen);
-	if (buf != NULL)
-		kmem_free(buf, (size_t)total);
-	return rv;
+	int err = 0;
+	struct socket *so = fd_getsock(fd, &err);
+	if (so == NULL)
+		return krs_fail(err);
+	size_t sent;
+	err = sosendv(so, (const struct krs_iovec *)msg->msg_iov,
+	    (int)msg->msg_iovlen, (size_t)total, flags,
+	    msg->msg_name != NULL ? &sin : NULL, &sent);
+	sorele(so);
+	return err != 0 ? krs_fail(err) : (ssize_t)sent;
 }
 
 KRS_EXPORT ssize_t
@@ -1073,27 +1161,23 @@ krs_recvmsg(int fd, struct krs_msghdr *msg, int flags)
 	ssize_t total = msg_total(msg);
 	if (total < 0)
 		return krs_fail((int)-total);
-	size_t cap = total > 0 ? (size_t)total : 1;
-	char *buf = kmem_alloc(cap, KM_SLEEP);
+	int err = 0;
+	struct socket *so = fd_getsock(fd, &err);
+	if (so == NULL)
+		return krs_fail(err);
 	uint32_t nl = msg->msg_namelen;
-	ssize_t n = krs_recvfrom(fd, buf, (size_t)total, flags | KRS_MSG_TRUNC,
-	    msg->msg_name, msg->msg_name != NULL ? &nl : NULL);
-	if (n >= 0) {
-		size_t left = (size_t)n < (size_t)total ? (size_t)n : (size_t)total;
-		size_t off = 0;
-		for (size_t i = 0; i < msg->msg_iovlen && off < left; i++) {
-			size_t c = msg->msg_iov[i].iov_len < left - off ?
-			    msg->msg_iov[i].iov_len : left - off;
-			memcpy(msg->msg_iov[i].iov_base, buf + off, c);
-			off += c;
-		}
-		msg->msg_flags = n > total ? KRS_MSG_TRUNC : 0;
-		if (msg->msg_name != NULL)
-			msg->msg_namelen = nl;
-		msg->msg_controllen = 0;
-		if (!(flags & KRS_MSG_TRUNC) && n > total)
-			n = total;
-	}
-	kmem_free(buf, cap);
+	ssize_t n;
+	err = soreceivev(so, (const struct krs_iovec *)msg->msg_iov,
+	    (int)msg->msg_iovlen, (size_t)total, flags | KRS_MSG_TRUNC,
+	    msg->msg_name, msg->msg_name != NULL ? &nl : NULL, &n);
+	sorele(so);
+	if (err != 0)
+		return krs_fail(err);
+	msg->msg_flags = n > total ? KRS_MSG_TRUNC : 0;
+	if (msg->msg_name != NULL)
+		msg->msg_namelen = nl;
+	msg->msg_controllen = 0;
+	if (!(flags & KRS_MSG_TRUNC) && n > total)
+		n = total;
 	return n;
 }

@@ -58,7 +58,9 @@ sbappendaddr(struct sockbuf *sb, const struct sockaddr_in_k *from,
     struct mbuf *m)
 {
 	int len = m_length(m);
-	if (sb->sb_cc + len > sb->sb_hiwat)
+	int mem = MSIZE + m_chain_storage(m);	/* with the MT_SONAME one */
+	if (sb->sb_cc + len > sb->sb_hiwat ||
+	    sb->sb_mbcnt + mem > 2 * sb->sb_hiwat)
 		return ENOBUFS;
 	struct mbuf *n = m_get(M_DONTWAIT, MT_SONAME);
 	if (n == NULL)
@@ -73,6 +75,7 @@ sbappendaddr(struct sockbuf *sb, const struct sockaddr_in_k *from,
 		sb->sb_mb = n;
 	sb->sb_lastrec = n;
 	sb->sb_cc += len;
+	sb->sb_mbcnt += mem;
 	return 0;
 }
 
@@ -82,25 +85,91 @@ sbflush(struct sockbuf *sb)
 	m_freem_list(sb->sb_mb);
 	sb->sb_mb = sb->sb_mbtail = sb->sb_lastrec = NULL;
 	sb->sb_cc = 0;
+	sb->sb_mbcnt = 0;
+}
+
+/* Storage an mbuf pins: itself and its external buffer. */
+static int
+m_storage(const struct mbuf *m)
+{
+	return MSIZE + ((m->m_flags & M_EXT) ? (int)m->m_ext->ext_size : 0);
+}
+
+/*
+ * Appending to a stream buffer keeps its storage near its data (BSD's
+ * sbcompress): an mbuf that pins more than SB_WASTE times its data (a
+ * byte in a frame buffer, a segment in a jumbo one) is copied into the
+ * tail's free room.  A receive buffer (sbappendstream_rcv) goes further,
+ * as the peer chooses its segments: without room at the tail the data
+ * goes into a fresh cluster (which later small ones then fill) or a
+ * compact copy.  So a peer that sends a byte a segment to a socket
+ * nobody reads fills the buffer's size, not sb_hiwat frames.
+ */
+#define SB_WASTE	4
+
+static void
+sbappend_compact(struct sockbuf *sb, struct mbuf *m, bool rcv)
+{
+	while (m != NULL) {
+		struct mbuf *next = m->m_next;
+		m->m_next = NULL;
+		m->m_flags &= ~M_PKTHDR;
+		int len = m->m_len;
+		struct mbuf *t = sb->sb_mbtail;
+		if (len == 0) {
+			m_free(m);
+			m = next;
+			continue;
+		}
+		sb->sb_cc += len;
+		if (m_storage(m) > SB_WASTE * len) {
+			struct mbuf *c = NULL;
+			if (t != NULL && M_TRAILINGSPACE(t) >= len) {
+				memcpy(t->m_data + t->m_len, m->m_data,
+				    (size_t)len);
+				t->m_len += len;
+				m_free(m);
+				m = next;
+				continue;
+			}
+			if (!rcv)
+				c = NULL;
+			else if (len <= MCLBYTES)
+				c = m_getcl(M_DONTWAIT, MT_DATA, 0);
+			if (c != NULL) {
+				memcpy(c->m_data, m->m_data, (size_t)len);
+				c->m_len = len;
+				c->m_flags &= ~M_PKTHDR;
+				m_free(m);
+				m = c;
+			} else if (rcv &&
+			    (c = m_dup(m, 0, len, M_DONTWAIT)) != NULL) {
+				c->m_flags &= ~M_PKTHDR;
+				m_free(m);
+				m = c;
+			}
+		}
+		if (t == NULL)
+			sb->sb_mb = m;
+		else
+			t->m_next = m;
+		while (m->m_next != NULL)
+			m = m->m_next;
+		sb->sb_mbtail = m;
+		m = next;
+	}
 }
 
 void
 sbappendstream(struct sockbuf *sb, struct mbuf *m)
 {
-	int len = 0;
-	struct mbuf *last = m;
-	for (struct mbuf *n = m; n != NULL; n = n->m_next) {
-		len += n->m_len;
-		last = n;
-	}
-	if (sb->sb_mb == NULL)
-		sb->sb_mb = m;
-	else {
-		sb->sb_mbtail->m_next = m;
-		m->m_flags &= ~M_PKTHDR;
-	}
-	sb->sb_mbtail = last;
-	sb->sb_cc += len;
+	sbappend_compact(sb, m, false);
+}
+
+void
+sbappendstream_rcv(struct sockbuf *sb, struct mbuf *m)
+{
+	sbappend_compact(sb, m, true);
 }
 
 void
@@ -130,8 +199,9 @@ sbdrop(struct sockbuf *sb, int len)
 struct socket *
 sonewconn(struct socket *head)
 {
-	if (head->so_q0len + head->so_qlen >= 2 * head->so_qlimit + 2 ||
-	    head->so_qlen >= head->so_qlimit)
+	/* The accept queue is bounded here; the protocol bounds the
+	 * half-open connections (TCP answers with cookies beyond). */
+	if (head->so_qlen >= head->so_qlimit)
 		return NULL;
 	struct socket *so = kmem_zalloc(sizeof(*so), KM_NOSLEEP);
 	if (so == NULL)

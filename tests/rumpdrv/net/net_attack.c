@@ -18,6 +18,21 @@
  *   net_attack reconnect KIP PORT SPORT N
  *	N connections one after another, each from SPORT (0: any port),
  *	reading to EOF what KRANK's port sends and then closing.
+ *   net_attack synflood IF KMAC KIP PORT N
+ *	N SYNs to KIP:PORT from spoofed addresses of KIP's /24 (.100 to
+ *	.199, which nobody holds, so nobody ever answers KRANK's SYN-ACKs)
+ *	and random ports, as fast as the tap takes them.
+ *   net_attack hold KIP PORT N SECONDS
+ *	N connections to KIP:PORT at once (non-blocking connects), which
+ *	never send; prints how many completed (within 20 s), then holds
+ *	them open for SECONDS.
+ *   net_attack tiny IF KMAC KIP PORT N PPS
+ *	connect to KIP:PORT, then send N one-byte segments in order on that
+ *	connection (crafted, PPS a second), as a peer that wants a receive
+ *	buffer to pin one frame per byte would.
+ *   net_attack bulk KIP PORT MIB SECONDS
+ *	connect to KIP:PORT and write up to MIB MiB for at most SECONDS;
+ *	prints the bytes the KRANK end took.
  * Prints one line of results; exits 0 unless something could not run.
  */
 #include <arpa/inet.h>
@@ -31,7 +46,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -170,6 +187,7 @@ send_tcp(uint32_t src, uint16_t sport, uint16_t dport, uint32_t seq,
 /* Count frames KRANK sent: TCP from KIP, from port kport (0: any) to
  * port lport (0: any), with all of the flags in want. */
 static uint32_t synack_ack;	/* the ack of the last SYN-ACK drained */
+static uint32_t synack_seq;	/* and its seq */
 static long
 drain(uint16_t kport, uint16_t lport, uint8_t want)
 {
@@ -195,9 +213,14 @@ drain(uint16_t kport, uint16_t lport, uint8_t want)
 		    (t[13] & want) == want) {
 			n++;
 			if ((t[13] & 0x12) == 0x12)
+			{
 				synack_ack = (uint32_t)t[8] << 24 |
 				    (uint32_t)t[9] << 16 |
 				    (uint32_t)t[10] << 8 | t[11];
+				synack_seq = (uint32_t)t[4] << 24 |
+				    (uint32_t)t[5] << 16 |
+				    (uint32_t)t[6] << 8 | t[7];
+			}
 		}
 	}
 }
@@ -276,6 +299,24 @@ gen_oow(long i)
 	}
 }
 
+static uint16_t sf_port;
+static void
+gen_synflood(long i)
+{
+	uint32_t src = htonl((ntohl(kip) & 0xffffff00u) | (uint32_t)(100 + i % 100));
+	send_tcp(src, (uint16_t)(1024 + (uint32_t)rand() % 60000), sf_port,
+	    (uint32_t)rand(), 0, 0x02, 0);
+}
+
+static uint32_t tiny_seq, tiny_ack;
+static uint16_t tiny_lport, tiny_kport;
+static void
+gen_tiny(long i)
+{
+	send_tcp(myip, tiny_lport, tiny_kport, tiny_seq + (uint32_t)i, tiny_ack,
+	    0x18, 1);
+}
+
 static uint16_t closed_port;
 static void
 gen_closed(long i)
@@ -314,6 +355,87 @@ tcp_connect(uint32_t addr, uint16_t port, uint16_t sport)
 		return -1;
 	}
 	return s;
+}
+
+/* N non-blocking connects at once; holds them SECONDS. */
+static int
+hold(uint32_t addr, uint16_t port, long n, long seconds)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	struct pollfd *pf = calloc((size_t)n, sizeof(*pf));
+	if (pf == NULL)
+		die("calloc");
+	long long t0 = now_ms();
+	for (long i = 0; i < n; i++) {
+		int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if (s < 0)
+			die("socket");
+		struct sockaddr_in a = { .sin_family = AF_INET,
+		    .sin_port = htons(port), .sin_addr.s_addr = addr };
+		if (connect(s, (struct sockaddr *)&a, sizeof(a)) != 0 &&
+		    errno != EINPROGRESS)
+			die("connect");
+		pf[i].fd = s;
+		pf[i].events = POLLOUT;
+	}
+	long done = 0;
+	while (done < n && now_ms() - t0 < 20000) {
+		if (poll(pf, (nfds_t)n, 100) <= 0)
+			continue;
+		for (long i = 0; i < n; i++)
+			if (pf[i].events && pf[i].revents) {
+				int e = 0;
+				socklen_t el = sizeof(e);
+				getsockopt(pf[i].fd, SOL_SOCKET, SO_ERROR, &e, &el);
+				if (e == 0)
+					done++;
+				pf[i].events = 0;
+				pf[i].fd = -pf[i].fd - 1;	/* poll skips it */
+			}
+	}
+	printf("connected %ld of %ld ms %lld\n", done, n, now_ms() - t0);
+	fflush(stdout);
+	struct timespec d = { seconds, 0 };
+	nanosleep(&d, NULL);
+	return 0;
+}
+
+/* Write up to mib MiB to addr:port for at most seconds. */
+static int
+bulk(uint32_t addr, uint16_t port, long mib, long seconds)
+{
+	int s = tcp_connect(addr, port, 0);
+	if (s < 0)
+		die("connect");
+	static char buf[65536];
+	memset(buf, 'b', sizeof(buf));
+	long long t0 = now_ms(), sent = 0;
+	fcntl(s, F_SETFL, O_NONBLOCK);
+	while (sent < (long long)mib << 20 && now_ms() - t0 < seconds * 1000) {
+		ssize_t w = send(s, buf, sizeof(buf), MSG_NOSIGNAL);
+		if (w > 0) {
+			sent += w;
+			continue;
+		}
+		if (w < 0 && errno != EAGAIN)
+			break;
+		struct pollfd p = { s, POLLOUT, 0 };
+		poll(&p, 1, 100);
+	}
+	/* What KRANK took is what left our send buffer. */
+	int queued = 0;
+	ioctl(s, TIOCOUTQ, &queued);
+	printf("written %lld taken %lld ms %lld\n", sent, sent - queued,
+	    now_ms() - t0);
+	fflush(stdout);
+	struct timespec d = { 1, 0 };
+	nanosleep(&d, NULL);
+	close(s);
+	return 0;
 }
 
 static int
@@ -422,6 +544,59 @@ main(int argc, char **argv)
 		    0x04, &sent, &seen, &took);
 		printf("sent %ld rsts %ld ms %ld\n", sent, seen, took);
 		return 0;
+	}
+	if (argc == 7 && strcmp(argv[1], "synflood") == 0) {
+		open_if(argv[2], argv[3], argv[4]);
+		sf_port = (uint16_t)atoi(argv[5]);
+		long n = atol(argv[6]);
+		long long t0 = now_ms();
+		for (long i = 0; i < n; i++)
+			gen_synflood(i);
+		printf("sent %ld ms %lld\n", n, now_ms() - t0);
+		return 0;
+	}
+	if (argc == 8 && strcmp(argv[1], "tiny") == 0) {
+		open_if(argv[2], argv[3], argv[4]);
+		tiny_kport = (uint16_t)atoi(argv[5]);
+		drain(0, 0, 0);
+		int s = tcp_connect(kip, tiny_kport, 0);
+		if (s < 0)
+			die("connect");
+		struct sockaddr_in me;
+		socklen_t ml = sizeof(me);
+		getsockname(s, (struct sockaddr *)&me, &ml);
+		tiny_lport = ntohs(me.sin_port);
+		struct timespec d = { 0, 100000000 };
+		nanosleep(&d, NULL);
+		synack_ack = 0;
+		drain(tiny_kport, tiny_lport, 0x12);
+		if (synack_ack == 0) {
+			fprintf(stderr, "net_attack: no SYN-ACK seen\n");
+			return 2;
+		}
+		tiny_seq = synack_ack;
+		tiny_ack = synack_seq + 1;
+		long sent, seen, took;
+		flood(atol(argv[7]) > 0 ? atol(argv[6]) * 1000 / atol(argv[7]) : 0,
+		    atol(argv[7]), gen_tiny, tiny_kport, tiny_lport, 0x10, &sent,
+		    &seen, &took);
+		printf("sent %ld acks %ld ms %ld\n", sent, seen, took);
+		/* The kernel socket is left open: closing would send a FIN
+		 * at a sequence number KRANK is past. */
+		return 0;
+	}
+	if (argc == 6 && (strcmp(argv[1], "hold") == 0 ||
+	    strcmp(argv[1], "bulk") == 0)) {
+		uint32_t a;
+		if (inet_pton(AF_INET, argv[2], &a) != 1) {
+			fprintf(stderr, "net_attack: bad address %s\n", argv[2]);
+			return 2;
+		}
+		if (argv[1][0] == 'h')
+			return hold(a, (uint16_t)atoi(argv[3]), atol(argv[4]),
+			    atol(argv[5]));
+		return bulk(a, (uint16_t)atoi(argv[3]), atol(argv[4]),
+		    atol(argv[5]));
 	}
 	if (argc == 6 && strcmp(argv[1], "reconnect") == 0) {
 		uint32_t a;

@@ -5,9 +5,13 @@
  * id (stdout is the test's fifo; its CPU time is measured), then until "quit" or SECONDS: echoes TCP on port 7;
  * on port 80 writes "hello\n" to each connection and closes it at once,
  * so the closing end (and its TIME_WAIT) is KRANK's, as an HTTP/1.0
- * server's; and answers "counter NAME..." datagrams on UDP port 7 with
+ * server's; on port 9 accepts every connection and holds it, never
+ * reading (a server that waits for requests, or a reader that stalls:
+ * "held" answers "held=N maxrcvq=BYTES", the largest receive queue of
+ * any connection); and answers "counter NAME..." datagrams on UDP port 7 with
  * "NAME=VALUE ..." (the stack's counters, for the test to read) and
- * "states" with "STATE=COUNT ..." for the TCP connections that exist.
+ * "states [PORT]" with "STATE=COUNT ..." for the TCP connections that
+ * exist (of local port PORT).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,7 +26,7 @@
 #include <krank/krs.h>
 #include "net/krs_net.h"
 
-enum { MAXC = 64 };
+enum { MAXC = 64, MAXHOLD = 4096 };
 
 static int
 listener(int port)
@@ -56,11 +60,29 @@ counters(char *req, char *out, size_t len)
 	}
 }
 
-/* "TIME_WAIT=3 ESTABLISHED=1 ..." from the stack's dump. */
-static void
-states(char *out, size_t len)
+static char dump[4 << 20];
+
+/* The largest receive queue of a TCP connection, from the dump. */
+static long
+maxrcvq(void)
 {
-	static char dump[4 << 20];
+	long max = 0;
+	if (krs_net_dump(dump, sizeof(dump)) < 0)
+		return -1;
+	for (char *l = strstr(dump, "\ntcp "); l != NULL;
+	    l = strstr(l + 1, "\ntcp ")) {
+		char *q = strstr(l, " rcvq "), *e = strchr(l + 1, '\n');
+		if (q != NULL && (e == NULL || q < e) && atol(q + 6) > max)
+			max = atol(q + 6);
+	}
+	return max;
+}
+
+/* "TIME_WAIT=3 ESTABLISHED=1 ..." from the stack's dump; port > 0:
+ * only the connections of that local port. */
+static void
+states(char *out, size_t len, int port)
+{
 	static const char *const names[] = { "LISTEN", "SYN_RECEIVED",
 	    "ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT_1", "FIN_WAIT_2",
 	    "CLOSING", "LAST_ACK", "TIME_WAIT" };
@@ -70,6 +92,10 @@ states(char *out, size_t len)
 	for (char *l = strstr(dump, "\ntcp "); l != NULL;
 	    l = strstr(l + 1, "\ntcp ")) {
 		char *e = strchr(l + 1, '\n');
+		char *colon = strchr(l + 5, ':');
+		if (port > 0 && (colon == NULL || (e != NULL && colon > e) ||
+		    atoi(colon + 1) != port))
+			continue;
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 			char *w = strstr(l, names[i]);
 			if (w != NULL && (e == NULL || w < e) && w[-1] == ' ' &&
@@ -114,22 +140,34 @@ main(int argc, char **argv)
 		perror("net_guard_peer: udp 7");
 		return 1;
 	}
-	int echo = listener(7), hello = listener(80);
+	int echo = listener(7), hello = listener(80), hold = listener(9);
 	int conn[MAXC], nconn = 0;
+	static int held[MAXHOLD];
+	int nheld = 0;
 	long served = 0;
 	printf("ready %s %s pid %ld\n", name, argv[2], (long)getpid());
 	fflush(stdout);
 	time_t end = time(NULL) + atoi(argv[3]);
 	bool quit = false;
 	while (!quit && time(NULL) < end) {
-		struct krs_pollfd pf[3 + MAXC] = { { ctl, KRS_POLLIN, 0 },
-		    { echo, KRS_POLLIN, 0 }, { hello, KRS_POLLIN, 0 } };
+		struct krs_pollfd pf[4 + MAXC] = { { ctl, KRS_POLLIN, 0 },
+		    { echo, KRS_POLLIN, 0 }, { hello, KRS_POLLIN, 0 },
+		    { hold, KRS_POLLIN, 0 } };
 		for (int i = 0; i < nconn; i++) {
-			pf[3 + i].fd = conn[i];
-			pf[3 + i].events = KRS_POLLIN;
+			pf[4 + i].fd = conn[i];
+			pf[4 + i].events = KRS_POLLIN;
 		}
-		if (krs_poll(pf, 3 + (unsigned)nconn, 200) <= 0)
+		if (krs_poll(pf, 4 + (unsigned)nconn, 200) <= 0)
 			continue;
+		if (pf[3].revents & KRS_POLLIN) {
+			int c;
+			while ((c = krs_accept(hold, NULL, NULL)) >= 0) {
+				if (nheld < MAXHOLD)
+					held[nheld++] = c;
+				else
+					krs_close(c);
+			}
+		}
 		if (pf[2].revents & KRS_POLLIN) {
 			int c;
 			while ((c = krs_accept(hello, NULL, NULL)) >= 0) {
@@ -144,7 +182,7 @@ main(int argc, char **argv)
 				conn[nconn++] = c;
 		}
 		for (int i = 0; i < nconn; i++) {
-			if (!(pf[3 + i].revents & (KRS_POLLIN | KRS_POLLHUP |
+			if (!(pf[4 + i].revents & (KRS_POLLIN | KRS_POLLHUP |
 			    KRS_POLLERR)))
 				continue;
 			ssize_t n = krs_recv(conn[i], buf, sizeof(buf),
@@ -159,7 +197,7 @@ main(int argc, char **argv)
 			if (n == 0 || (n < 0 && errno != EAGAIN)) {
 				krs_close(conn[i]);
 				conn[i] = conn[--nconn];
-				pf[3 + i] = pf[3 + nconn];
+				pf[4 + i] = pf[4 + nconn];
 				i--;
 			}
 		}
@@ -176,8 +214,12 @@ main(int argc, char **argv)
 			else if (strncmp(buf, "counter ", 8) == 0) {
 				counters(buf, out, sizeof(out));
 				krs_sendto(ctl, out, strlen(out), 0, &from, fl);
+			} else if (strncmp(buf, "held", 4) == 0) {
+				snprintf(out, sizeof(out), "held=%d maxrcvq=%ld",
+				    nheld, maxrcvq());
+				krs_sendto(ctl, out, strlen(out), 0, &from, fl);
 			} else if (strncmp(buf, "states", 6) == 0) {
-				states(out, sizeof(out));
+				states(out, sizeof(out), atoi(buf + 6));
 				krs_sendto(ctl, out, strlen(out), 0, &from, fl);
 			}
 		}
@@ -187,6 +229,9 @@ main(int argc, char **argv)
 	fflush(stdout);
 	for (int i = 0; i < nconn; i++)
 		krs_close(conn[i]);
+	for (int i = 0; i < nheld; i++)
+		krs_close(held[i]);
+	krs_close(hold);
 	krs_close(ctl);
 	krs_close(echo);
 	krs_close(hello);

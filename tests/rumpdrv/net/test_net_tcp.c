@@ -303,6 +303,15 @@ test_basic(void)
 	}
 	CHECK(memcmp(p1, "scatt", 5) == 0 && memcmp(p2, "er-gather", 9) == 0 &&
 	    from.sin_addr.s_addr == htonl(0x0a000001), "recvmsg scattered it");
+	/* The caller's sizes are not allocations: a 1 GiB iovec over a
+	 * small buffer takes what is there (4 bytes), straight into it. */
+	CHECK(krs_send(g, "huge", 4, 0) == 4, "send 4 bytes");
+	char small[16];
+	struct krs_iovec_net hiov[2] = { { small, (size_t)1 << 29 },
+	    { small, (size_t)1 << 29 } };
+	struct krs_msghdr hh = { .msg_iov = hiov, .msg_iovlen = 2 };
+	CHECK(krs_recvmsg(s, &hh, 0) == 4 && memcmp(small, "huge", 4) == 0,
+	    "recvmsg with 1 GiB of iovecs over 16 bytes");
 	struct krs_linger lg = { 1, 0 };
 	CHECK(krs_setsockopt(s, SOL_SOCKET, KRS_SO_LINGER, &lg, sizeof(lg)) == 0,
 	    "SO_LINGER 0");

@@ -4,7 +4,8 @@
  * and longest-prefix routing, IPv4 option parsing, reassembly (in
  * order, reversed, duplicates, overlaps, limits, timeouts), and TCP's
  * SACK pieces: option building and parsing (malformed lengths and
- * overruns refused), the receiver's block list, the sender's scoreboard.
+ * overruns refused), the receiver's block list, the sender's scoreboard;
+ * socket buffers bounded by what they pin, not only by their data.
  */
 #include "net/inet/tcp_var.h"
 #include "rdtest.h"
@@ -519,6 +520,67 @@ test_sack_sender(struct netstack *ns)
 	PASS("SACK sender: validation, merging, IsLost, pipe, NextSeg, bounds");
 }
 
+/* One byte in a frame-sized external buffer, as a driver lends it. */
+static struct mbuf *
+tiny_frame(char c)
+{
+	struct mbuf *m = m_gethdr(M_WAIT, MT_DATA);
+	char *buf = kmem_alloc(1514, KM_SLEEP);
+	buf[0] = c;
+	CHECK(m_extadd(m, buf, 1514, ext_free, (void *)0x1234, NULL) == 0,
+	    "m_extadd");
+	m->m_len = m->m_pkthdr.len = 1;
+	return m;
+}
+
+static void
+test_sockbuf(void)
+{
+	/* A stream receive buffer: 3000 one-byte segments, each in its
+	 * own frame, end up in a couple of clusters, in order. */
+	struct sockbuf sb;
+	memset(&sb, 0, sizeof(sb));
+	sb.sb_hiwat = 1 << 20;
+	int64_t m0 = mbstat.m_mbufs, e0 = mbstat.m_ext;
+	for (int i = 0; i < 3000; i++)
+		sbappendstream_rcv(&sb, tiny_frame((char)('a' + i % 26)));
+	int nm = 0;
+	for (struct mbuf *m = sb.sb_mb; m != NULL; m = m->m_next)
+		nm++;
+	CHECK(sb.sb_cc == 3000 && nm <= 3 && mbstat.m_mbufs - m0 <= 3 &&
+	    mbstat.m_ext - e0 <= 3, "3000 one-byte segments: %d bytes in %d "
+	    "mbufs (%lld mbufs, %lld buffers held)", sb.sb_cc, nm,
+	    (long long)(mbstat.m_mbufs - m0), (long long)(mbstat.m_ext - e0));
+	char got[3000];
+	m_copydata(sb.sb_mb, 0, 3000, got);
+	for (int i = 0; i < 3000; i++)
+		CHECK(got[i] == (char)('a' + i % 26), "byte %d kept", i);
+	sbdrop(&sb, 3000);
+	CHECK(sb.sb_mb == NULL && sb.sb_cc == 0, "drained");
+
+	/* A datagram buffer of 8 KiB: one-byte datagrams are refused once
+	 * what they pin passes twice its size, not after 8192 of them. */
+	sb.sb_hiwat = 8192;
+	struct sockaddr_in_k from = { .sin_family = AF_INET };
+	int n = 0;
+	for (;;) {
+		struct mbuf *m = tiny_frame('d');
+		if (sbappendaddr(&sb, &from, m) != 0) {
+			m_freem(m);
+			break;
+		}
+		n++;
+	}
+	CHECK(n > 0 && n <= 2 * 8192 / 1514 && sb.sb_mbcnt <= 2 * 8192,
+	    "one-byte datagrams queued: %d (pinning %d bytes)", n, sb.sb_mbcnt);
+	sbflush(&sb);
+	CHECK(sb.sb_mbcnt == 0 && mbstat.m_mbufs == m0 && mbstat.m_ext == e0,
+	    "flushed, nothing left");
+	printf("ok: socket buffers: one-byte segments compacted (3000 in <= 3 "
+	    "mbufs), datagrams bounded by what they pin (%d of one byte in "
+	    "8 KiB)\n", n);
+}
+
 int
 main(void)
 {
@@ -533,6 +595,7 @@ main(void)
 	test_options();
 	test_reass(ns);
 	test_tcp_options();
+	test_sockbuf();
 	mutex_enter(&ns->ns_lock);
 	test_sack_receiver(ns);
 	test_sack_sender(ns);
