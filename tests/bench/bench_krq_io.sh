@@ -15,8 +15,8 @@
 set -eu
 src=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 bld=${top_builddir:-$src}
-reps=${1:-11}
-calls=${2:-20000}
+reps=${1:-51}
+calls=${2:-2000}
 spin=${KRQ_SPIN:-50us}
 bench="$bld/tests/bench/bench_krq_io"
 krank="$bld/krank/krank"
