@@ -8,9 +8,14 @@
  * process's core and KRANK's (the limit of an unbatched call).  Driven by
  * bench_krq_io.sh, which starts KRANK and pins this process.
  *
- * Each measurement runs a fixed number of calls per repeat; repeats
+ * Each measurement runs a fixed number of calls per repeat (CALLS for
+ * the null call, CALLS/2 for I/O; ~1 ms, shorter than a time slice, so
+ * that on a shared machine most chunks run unpreempted); repeats
  * interleave every row with its baseline, and rows report the median (and
- * the minimum) over repeats of ns per call.
+ * the minimum) over repeats of ns per call.  A KRANK measurement's first
+ * call is not in its row: after an idle longer than the spin, KRANK's
+ * server (and the waiting client) sleep on futexes, and those wake-ups
+ * are a row of their own.
  *
  * usage: bench_krq_io CTLSOCK KRANK_CORE KRANK_TMPFS_FILE KRANK_EXT2_FILE
  *            LINUX_SHM_FILE LINUX_EXT2_FILE [REPEATS [CALLS]]
