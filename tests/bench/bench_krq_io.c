@@ -550,22 +550,26 @@ main(int argc, char **argv)
 				    K4KREF ? L4K : L64], lname);
 			}
 
-	printf("\ngoals (issue 12):\n");
+	/* Verdicts go by the medians; the minima's ratios are beside them: on
+	 * a shared machine a median may be a preempted chunk on either side. */
+	printf("\ngoals (issue 12), by the medians (by the minima in brackets):\n");
 	printf("  queue unbatched <= 1.5x bare round trip: %.1f / %.1f ns = "
-	    "%.2fx  %s\n", nullq, bare, nullq / bare, verdict(nullq <=
-	    1.5 * bare));
+	    "%.2fx (%.2fx)  %s\n", nullq, bare, nullq / bare,
+	    minv(&mnull) / minv(&mbare), verdict(nullq <= 1.5 * bare));
 	printf("  batched calls/s >= 3x getppid calls/s: %.2f M/s vs %.2f M/s "
-	    "= %.2fx  %s\n", 1e3 / batch, 1e3 / ppid, ppid / batch,
-	    verdict(ppid / batch >= 3));
+	    "= %.2fx (%.2fx)  %s\n", 1e3 / batch, 1e3 / ppid, ppid / batch,
+	    minv(&mppid) / minv(&mbatch), verdict(ppid / batch >= 3));
 	printf("  64 B read/write >= 2x Linux:\n");
 	for (int i = 0; i < 2; i++)
 		for (int wr = 0; wr < 2; wr++)
 			for (int k = K64REF; k <= K64INL; k++) {
-				double kn = med(&fs[i].m[wr][k]),
-				    ln = med(&fs[i].m[wr][L64]);
-				printf("    %-5s %-6s %-20s %6.2fx  %s\n",
+				struct meas *km = &fs[i].m[wr][k],
+				    *lm = &fs[i].m[wr][L64];
+				double r = med(lm) / med(km);
+				printf("    %-5s %-6s %-20s %6.2fx (%.2fx)  %s\n",
 				    fs[i].name, wr ? "pwrite" : "pread",
-				    ioname[k], ln / kn, verdict(ln / kn >= 2));
+				    ioname[k], r, minv(lm) / minv(km),
+				    verdict(r >= 2));
 			}
 	for (int i = 0; i < 2; i++)
 		krank_close(kc, fs[i].kfd), close(fs[i].lfd);

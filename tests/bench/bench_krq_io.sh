@@ -14,7 +14,11 @@
 # KRQ_SPIN (default 50us) sets the queues' spin.
 set -eu
 src=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-bld=${top_builddir:-$src}
+# The build tree: $top_builddir, else the current directory when it holds
+# the program (a VPATH build), else the source tree.
+if [ -n "${top_builddir:-}" ]; then bld=$top_builddir
+elif [ -x tests/bench/bench_krq_io ]; then bld=$(pwd)
+else bld=$src; fi
 reps=${1:-51}
 calls=${2:-2000}
 spin=${KRQ_SPIN:-50us}
