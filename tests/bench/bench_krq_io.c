@@ -12,10 +12,10 @@
  * the null call, CALLS/2 for I/O; ~1 ms, shorter than a time slice, so
  * that on a shared machine most chunks run unpreempted); repeats
  * interleave every row with its baseline, and rows report the median (and
- * the minimum) over repeats of ns per call.  A KRANK measurement's first
- * call is not in its row: after an idle longer than the spin, KRANK's
- * server (and the waiting client) sleep on futexes, and those wake-ups
- * are a row of their own.
+ * the minimum) over repeats of ns per call.  Each KRANK measurement
+ * starts with a null call that is not in its row: after an idle longer
+ * than the spin, KRANK's server (and the waiting client) sleep on
+ * futexes, and those wake-ups are a row of their own.
  *
  * usage: bench_krq_io CTLSOCK KRANK_CORE KRANK_TMPFS_FILE KRANK_EXT2_FILE
  *            LINUX_SHM_FILE LINUX_EXT2_FILE [REPEATS [CALLS]]
@@ -100,11 +100,11 @@ dcmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The first KRANK call of each measurement is kept out of its row: after
- * Linux's rows or the bare round trip (longer than the spin) KRANK's
- * server sleeps on its futex, and so may the client while it waits.
- * Those first calls after an idle of over IDLE_NS, doorbell and wake-ups
- * included, make a row of their own. */
+/* Each KRANK measurement starts with one null call kept out of its row:
+ * after Linux's rows or the bare round trip (longer than the spin)
+ * KRANK's server sleeps on its futex, and so may the client while it
+ * waits.  Those first calls after an idle of over IDLE_NS, doorbell and
+ * wake-ups included, make a row of their own. */
 #define IDLE_NS	1000000
 static struct meas mwake;
 static uint64_t last_call_ns;
