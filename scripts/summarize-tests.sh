@@ -12,7 +12,11 @@ for trs in $(find . -path './krank-*' -prune -o -name '*.trs' -print); do
 	case "$r" in
 	PASS|XFAIL) pass=$((pass + 1)) ;;
 	SKIP) skip=$((skip + 1)); echo "skipped: ${trs%.trs}" ;;
-	*) fail=$((fail + 1)); echo "failed: ${trs%.trs} ($r)" ;;
+	*) fail=$((fail + 1)); echo "failed: ${trs%.trs} ($r)"
+	   # What it said last, so that a failure on a CI machine can be
+	   # read from CI's output alone.
+	   [ -f "${trs%.trs}.log" ] && tail -n 40 "${trs%.trs}.log" |
+		sed 's/^/    | /' ;;
 	esac
 done
 if [ "$check_rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
