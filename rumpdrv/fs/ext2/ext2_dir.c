@@ -203,6 +203,18 @@ ext2_dirlookup(struct ext2_inode *dp, const char *name, size_t namelen,
 		    dp->i_number);
 		return EIO;
 	}
+	/*
+	 * Inodes below first_ino (bad blocks, resize, journal ...) belong
+	 * to the file system, never to a name: an entry naming one is
+	 * damage, and following it would let a write, link or unlink
+	 * reach metadata.  The root (2) is the exception.
+	 */
+	if (d.ino < dp->i_fs->first_ino && d.ino != EXT2_ROOT_INO) {
+		ext2_corrupt(dp->i_fs, "directory inode %u: entry \"%.*s\" "
+		    "names reserved inode %u", dp->i_number,
+		    (int)(namelen > 64 ? 64 : namelen), name, d.ino);
+		return EIO;
+	}
 	*inop = d.ino;
 	return 0;
 }

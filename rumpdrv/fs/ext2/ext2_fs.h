@@ -42,14 +42,18 @@
 #define SB_FEATURE_RO_COMPAT	100
 #define SB_VOLUME_NAME		120	/* 16 bytes */
 #define SB_DESC_SIZE		254	/* u16, 64bit only */
+#define SB_RESERVED_GDT_BLOCKS	206	/* u16, resize_inode */
 #define SB_HASH_SEED		236
+#define SB_BACKUP_BGS		588	/* 2 x u32, sparse_super2 */
 #define SB_WANT_EXTRA_ISIZE	350	/* u16 */
 
 #define EXT2_STATE_VALID	0x0001	/* cleanly unmounted */
 #define EXT2_STATE_ERROR	0x0002
 
 /* Features. */
+#define EXT2_FCOMPAT_RESIZE_INODE	0x0010
 #define EXT2_FCOMPAT_DIR_INDEX		0x0020
+#define EXT2_FCOMPAT_SPARSE_SUPER2	0x0200
 #define EXT2_FINCOMPAT_COMPRESSION	0x0001
 #define EXT2_FINCOMPAT_FILETYPE		0x0002
 #define EXT2_FINCOMPAT_RECOVER		0x0004

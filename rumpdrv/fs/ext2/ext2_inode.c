@@ -508,8 +508,8 @@ ext2_bmap_walk(struct ext2_inode *ip, uint64_t lbn, int alloc, uint32_t *pbnp,
 			if (newp != NULL)
 				*newp = 1;
 		} else if (bno != 0 && !ext2_valid_block(fs, bno)) {
-			ext2_corrupt(fs, "inode %u: block %u out of range",
-			    ip->i_number, bno);
+			ext2_corrupt(fs, "inode %u: block %u out of range "
+			    "or metadata", ip->i_number, bno);
 			return EIO;
 		}
 		*pbnp = bno;
@@ -529,7 +529,7 @@ ext2_bmap_walk(struct ext2_inode *ip, uint64_t lbn, int alloc, uint32_t *pbnp,
 	for (i = 0; i < level; i++) {
 		if (!ext2_valid_block(fs, bno)) {
 			ext2_corrupt(fs, "inode %u: indirect block %u out of "
-			    "range", ip->i_number, bno);
+			    "range or metadata", ip->i_number, bno);
 			return EIO;
 		}
 		if (!alloc && i + 1 == level) {
@@ -585,8 +585,8 @@ ext2_bmap_walk(struct ext2_inode *ip, uint64_t lbn, int alloc, uint32_t *pbnp,
 		bno = nb;
 	}
 	if (!ext2_valid_block(fs, bno)) {
-		ext2_corrupt(fs, "inode %u: block %u out of range",
-		    ip->i_number, bno);
+		ext2_corrupt(fs, "inode %u: block %u out of range or "
+		    "metadata", ip->i_number, bno);
 		return EIO;
 	}
 	*pbnp = bno;
@@ -633,8 +633,8 @@ ext2_trunc_ind(struct ext2_inode *ip, uint32_t *bnop, int level,
 	if (base + span <= keep)
 		return 0;
 	if (!ext2_valid_block(fs, *bnop)) {
-		ext2_corrupt(fs, "inode %u: indirect block %u out of range",
-		    ip->i_number, *bnop);
+		ext2_corrupt(fs, "inode %u: indirect block %u out of range "
+		    "or metadata", ip->i_number, *bnop);
 		*bnop = 0;
 		ip->i_dirty = 1;
 		return EIO;
@@ -653,8 +653,8 @@ ext2_trunc_ind(struct ext2_inode *ip, uint32_t *bnop, int level,
 		if (c != 0 && !ext2_valid_block(fs, c)) {
 			brelse(bp);
 			ext2_corrupt(fs, "inode %u: indirect block %u holds "
-			    "block number %u, out of range", ip->i_number,
-			    *bnop, c);
+			    "block number %u, out of range or metadata",
+			    ip->i_number, *bnop, c);
 			if (base >= keep) {
 				*bnop = 0;
 				ip->i_dirty = 1;

@@ -43,6 +43,14 @@ struct ext2fs {
 	char lasterr[256];
 	uint32_t gen;			/* next i_generation */
 	uint16_t state_at_mount;	/* s_state restored at unmount */
+	/*
+	 * System zone (superblock copies, descriptors, bitmaps, inode
+	 * tables), from the descriptors checked at mount: blocks in it are
+	 * never allocated, freed, or followed from a block map.
+	 */
+	uint8_t *has_super;		/* per group: 1 if it holds a copy */
+	uint32_t meta_base;		/* sb + descriptors + reserved gdt */
+	uint64_t nsysrefused;		/* allocations refused: bitmap lied */
 };
 
 #define EXT2_BMRUN	16	/* entries in an inode's block-map run */
@@ -89,6 +97,8 @@ struct ext2_inode {
 void ext2_corrupt(struct ext2fs *fs, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int ext2_valid_block(struct ext2fs *fs, uint32_t bno);
+int ext2_in_fs(struct ext2fs *fs, uint32_t bno);
+int ext2_sysblock(struct ext2fs *fs, uint32_t bno);
 int ext2_balloc(struct ext2fs *fs, uint32_t goal, uint32_t *bnop);
 int ext2_bfree(struct ext2fs *fs, uint32_t bno);
 int ext2_ialloc(struct ext2fs *fs, uint32_t dirino, int isdir, uint32_t *inop);

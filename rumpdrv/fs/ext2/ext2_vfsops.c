@@ -10,6 +10,8 @@
 
 #include "fs/ext2/ext2_int.h"
 
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
 void
 ext2_corrupt(struct ext2fs *fs, const char *fmt, ...)
 {
@@ -30,16 +32,48 @@ ext2_now(uint32_t *sec, uint32_t *nsec)
 	*nsec = (uint32_t)ns;
 }
 
-int
-ext2_valid_block(struct ext2fs *fs, uint32_t bno)
-{
-	return bno >= fs->first_data_block && bno < fs->blocks_count;
-}
-
 static uint8_t *
 gdp(struct ext2fs *fs, uint32_t g)
 {
 	return fs->gd + (size_t)g * EXT2_GD_SIZE;
+}
+
+int
+ext2_in_fs(struct ext2fs *fs, uint32_t bno)
+{
+	return bno >= fs->first_data_block && bno < fs->blocks_count;
+}
+
+/*
+ * Is bno metadata of its group (superblock copy, descriptor table and
+ * reserved descriptor blocks, a bitmap, the inode table)?  Without
+ * flex_bg (refused at mount) every group's metadata lies in the group,
+ * which the mount checked, so one group's descriptor decides.
+ */
+int
+ext2_sysblock(struct ext2fs *fs, uint32_t bno)
+{
+	uint32_t g, off, it;
+	const uint8_t *p;
+
+	if (!ext2_in_fs(fs, bno) || fs->has_super == NULL)
+		return 0;
+	g = (bno - fs->first_data_block) / fs->bpg;
+	off = (bno - fs->first_data_block) % fs->bpg;
+	if (fs->has_super[g] && off < fs->meta_base)
+		return 1;
+	p = gdp(fs, g);
+	it = ext2_get32(p, GD_INODE_TABLE);
+	return bno == ext2_get32(p, GD_BLOCK_BITMAP) ||
+	    bno == ext2_get32(p, GD_INODE_BITMAP) ||
+	    (bno >= it && bno - it < fs->itb_per_group);
+}
+
+/* A block a file or directory may own: inside, and not metadata. */
+int
+ext2_valid_block(struct ext2fs *fs, uint32_t bno)
+{
+	return ext2_in_fs(fs, bno) && !ext2_sysblock(fs, bno);
 }
 
 static void
@@ -109,6 +143,21 @@ ext2_balloc(struct ext2fs *fs, uint32_t goal, uint32_t *bnop)
 			    ext2_get16(gdp(fs, g), GD_FREE_BLOCKS));
 			continue;
 		}
+		if (ext2_sysblock(fs, fs->first_data_block + g * fs->bpg +
+		    (uint32_t)bit)) {
+			/*
+			 * The bitmap lies: it calls metadata free.  Handing
+			 * the block out would let file data overwrite it.
+			 */
+			brelse(bp);
+			fs->nsysrefused++;
+			ext2_corrupt(fs, "group %u: block bitmap says metadata "
+			    "block %u is free; allocation refused (%llu "
+			    "refused, run e2fsck)", g, fs->first_data_block +
+			    g * fs->bpg + (uint32_t)bit,
+			    (unsigned long long)fs->nsysrefused);
+			return EIO;
+		}
 		((uint8_t *)bp->b_data)[bit >> 3] |= (uint8_t)(1u << (bit & 7));
 		bdwrite(bp);
 		gd_add16(fs, g, GD_FREE_BLOCKS, -1);
@@ -129,7 +178,8 @@ ext2_bfree(struct ext2fs *fs, uint32_t bno)
 	int error;
 
 	if (!ext2_valid_block(fs, bno)) {
-		ext2_corrupt(fs, "freeing block %u outside the file system", bno);
+		ext2_corrupt(fs, "freeing block %u: outside the file system "
+		    "or metadata", bno);
 		return EIO;
 	}
 	g = (bno - fs->first_data_block) / fs->bpg;
@@ -322,8 +372,6 @@ static const struct {
 	{ EXT2_FROCOMPAT_PROJECT, "project" },
 };
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
 static void
 feature_names(char *buf, size_t len, uint32_t bits, int ro)
 {
@@ -459,24 +507,121 @@ ext2_check_sb(struct ext2fs *fs, uint64_t devsize, char *err, size_t errlen)
 }
 
 static int
+has_super(struct ext2fs *fs, uint32_t g)
+{
+	uint32_t p, b;
+	static const uint32_t base[] = { 3, 5, 7 };
+	unsigned i;
+
+	if (g == 0)
+		return 1;
+	if (fs->compat & EXT2_FCOMPAT_SPARSE_SUPER2)
+		return g == ext2_get32(fs->sb, SB_BACKUP_BGS) ||
+		    g == ext2_get32(fs->sb, SB_BACKUP_BGS + 4);
+	if (!(fs->rocompat & EXT2_FROCOMPAT_SPARSE_SUPER) || g == 1)
+		return 1;
+	for (i = 0; i < NELEM(base); i++) {
+		b = base[i];
+		for (p = b; p < g && p <= 0xffffffffu / b; p *= b)
+			;
+		if (p == g)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The descriptors, as Linux's ext2_check_descriptors: each group's block
+ * bitmap, inode bitmap and inode table lie in the file system (else
+ * EINVAL: refused), and in their own group, clear of the superblock copy
+ * and descriptor blocks and of each other (else EROFS: a read-only mount
+ * can still read, but allocation would write over metadata).  Messages
+ * name the group and the field.
+ */
+static int
 ext2_check_gd(struct ext2fs *fs, char *err, size_t errlen)
 {
-	uint32_t g, bb, ib, it;
+	uint32_t g, bb, ib, it, gstart, gend, rsv = 0;
+	int error = 0;
+	const char *what;
+
+	if (fs->compat & EXT2_FCOMPAT_RESIZE_INODE)
+		rsv = ext2_get16(fs->sb, SB_RESERVED_GDT_BLOCKS);
+	fs->meta_base = 1 + (uint32_t)(fs->gdsize / fs->bsize) + rsv;
+	if (fs->meta_base >= fs->bpg) {
+		snprintf(err, errlen, "ext2_check_descriptors: %u descriptor "
+		    "blocks (%u reserved) do not fit in a group of %u blocks",
+		    (unsigned)(fs->gdsize / fs->bsize), rsv, fs->bpg);
+		return EINVAL;
+	}
+	if (rumpuser_malloc(fs->ngroups, 0, (void **)&fs->has_super) != 0) {
+		fs->has_super = NULL;
+		snprintf(err, errlen, "out of memory");
+		return ENOMEM;
+	}
+	for (g = 0; g < fs->ngroups; g++)
+		fs->has_super[g] = (uint8_t)has_super(fs, g);
 	for (g = 0; g < fs->ngroups; g++) {
 		bb = ext2_get32(gdp(fs, g), GD_BLOCK_BITMAP);
 		ib = ext2_get32(gdp(fs, g), GD_INODE_BITMAP);
 		it = ext2_get32(gdp(fs, g), GD_INODE_TABLE);
-		if (!ext2_valid_block(fs, bb) || !ext2_valid_block(fs, ib) ||
-		    !ext2_valid_block(fs, it) ||
-		    (uint64_t)it + fs->itb_per_group > fs->blocks_count ||
-		    ext2_get16(gdp(fs, g), GD_FREE_BLOCKS) > fs->bpg ||
-		    ext2_get16(gdp(fs, g), GD_FREE_INODES) > fs->ipg) {
-			snprintf(err, errlen, "group %u: descriptor is damaged "
-			    "(bitmaps %u/%u, inode table %u)", g, bb, ib, it);
+		what = !ext2_in_fs(fs, bb) ? "Block bitmap" :
+		    !ext2_in_fs(fs, ib) ? "Inode bitmap" :
+		    (!ext2_in_fs(fs, it) || (uint64_t)it + fs->itb_per_group >
+		    fs->blocks_count) ? "Inode table" : NULL;
+		if (what != NULL) {
+			snprintf(err, errlen, "ext2_check_descriptors: %s for "
+			    "group %u not in the file system (block %u)!",
+			    what, g, what[0] == 'B' ? bb : what[6] == 'b' ? ib :
+			    it);
 			return EINVAL;
 		}
+		if (ext2_get16(gdp(fs, g), GD_FREE_BLOCKS) > fs->bpg ||
+		    ext2_get16(gdp(fs, g), GD_FREE_INODES) > fs->ipg) {
+			snprintf(err, errlen, "ext2_check_descriptors: free "
+			    "counts of group %u out of range (%u blocks, %u "
+			    "inodes)", g, ext2_get16(gdp(fs, g),
+			    GD_FREE_BLOCKS), ext2_get16(gdp(fs, g),
+			    GD_FREE_INODES));
+			return EINVAL;
+		}
+		if (error != 0)
+			continue;	/* the first placement error is kept */
+		gstart = fs->first_data_block + g * fs->bpg;
+		gend = fs->blocks_count - gstart < fs->bpg ?
+		    fs->blocks_count : gstart + fs->bpg;
+		if (fs->has_super[g])
+			gstart += fs->meta_base;	/* past sb + gdt */
+		if (bb < gstart || bb >= gend)
+			snprintf(err, errlen, "ext2_check_descriptors: Block "
+			    "bitmap for group %u not in group (block %u)!", g,
+			    bb);
+		else if (ib < gstart || ib >= gend)
+			snprintf(err, errlen, "ext2_check_descriptors: Inode "
+			    "bitmap for group %u not in group (block %u)!", g,
+			    ib);
+		else if (it < gstart || (uint64_t)it + fs->itb_per_group >
+		    gend)
+			snprintf(err, errlen, "ext2_check_descriptors: Inode "
+			    "table for group %u not in group (block %u)!", g,
+			    it);
+		else if (bb == ib)
+			snprintf(err, errlen, "ext2_check_descriptors: Block "
+			    "and inode bitmap for group %u are the same block "
+			    "(%u)!", g, bb);
+		else if (bb - it < fs->itb_per_group)
+			snprintf(err, errlen, "ext2_check_descriptors: Block "
+			    "bitmap for group %u inside its inode table (block "
+			    "%u)!", g, bb);
+		else if (ib - it < fs->itb_per_group)
+			snprintf(err, errlen, "ext2_check_descriptors: Inode "
+			    "bitmap for group %u inside its inode table (block "
+			    "%u)!", g, ib);
+		else
+			continue;
+		error = EROFS;
 	}
-	return 0;
+	return error;
 }
 
 int
@@ -524,6 +669,7 @@ ext2_mount(const char *path, int flags, size_t cachebytes,
 		    "unsupported read-only-compatible features: %s", names);
 		/* Reopen read-only so nothing can reach the disk. */
 		blk_close(fs->dev);
+		fs->dev = NULL;
 		rdonly = 1;
 		error = blk_open(path, 1, &fs->dev);
 		if (error != 0)
@@ -552,8 +698,34 @@ ext2_mount(const char *path, int flags, size_t cachebytes,
 	}
 	if (error == 0)
 		error = ext2_check_gd(fs, err, errlen);
+	if (error == EROFS) {
+		/*
+		 * Metadata misplaced: reads stay inside the file system, but
+		 * no write may trust these descriptors.
+		 */
+		snprintf(fs->lasterr, sizeof(fs->lasterr), "%s%s",
+		    rdonly ? "" : "mounted read-only: ", err);
+		fs->nerrors++;
+		err[0] = '\0';
+		error = 0;
+		if (!rdonly) {
+			blk_close(fs->dev);
+			fs->dev = NULL;
+			rdonly = fs->rdonly = 1;
+			error = blk_open(path, 1, &fs->dev);
+			if (error != 0)
+				snprintf(err, errlen, "cannot reopen the image "
+				    "read-only (error %d)", error);
+			else
+				error = blk_setbsize(fs->dev, fs->bsize,
+				    cachebytes ? cachebytes : 8u << 20);
+		}
+	}
 	if (error != 0) {
-		blk_close(fs->dev);
+		if (fs->dev != NULL)
+			blk_close(fs->dev);
+		if (fs->has_super != NULL)
+			rumpuser_free(fs->has_super, fs->ngroups);
 		if (fs->gd != NULL)
 			rumpuser_free(fs->gd, fs->gdsize);
 		rumpuser_free(fs, sizeof(*fs));
@@ -588,6 +760,7 @@ ext2_mount(const char *path, int flags, size_t cachebytes,
 			    "(error %d)", error);
 			rumpuser_mutex_destroy(fs->lock);
 			blk_close(fs->dev);
+			rumpuser_free(fs->has_super, fs->ngroups);
 			rumpuser_free(fs->gd, fs->gdsize);
 			rumpuser_free(fs, sizeof(*fs));
 			return error;
@@ -631,6 +804,7 @@ ext2_unmount(struct ext2fs *fs)
 	if (blk_close(fs->dev) != 0 && error == 0)
 		error = EIO;
 	rumpuser_mutex_destroy(fs->lock);
+	rumpuser_free(fs->has_super, fs->ngroups);
 	rumpuser_free(fs->gd, fs->gdsize);
 	rumpuser_free(fs, sizeof(*fs));
 	return error;

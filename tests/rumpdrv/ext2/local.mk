@@ -14,7 +14,8 @@ tests_rumpdrv_ext2_test_blk_LDADD = $(RUMPDRV_EXT2_LIBS) $(RUMPDRV_HYP_LIBS)
 tests_rumpdrv_ext2_test_blk_DEPENDENCIES = $(EXT2TEST_DEPS)
 
 ext2_shtests = tests/rumpdrv/ext2/test_ext2_interop.sh \
-	tests/rumpdrv/ext2/test_ext2_damage.sh
+	tests/rumpdrv/ext2/test_ext2_damage.sh \
+	tests/rumpdrv/ext2/test_ext2_metadata.sh
 TESTS += $(ext2_shtests)
 EXTRA_DIST += $(ext2_shtests) tests/rumpdrv/ext2/ext2_lib.sh
 
