@@ -427,6 +427,44 @@ main(void)
 	    "strict\n");
 	kld_jit_free(j);
 
+	/* Two sealed regions never form one executable range: one ends in
+	 * 0f, the next would start with 05 (a syscall split across the
+	 * seam, which neither seal sees).  Guard pages keep them apart, and
+	 * the pages on both sides of each are not executable. */
+	{
+		struct kld_jit *a, *b;
+		char before[5], after[5];
+
+		CHECK(kld_jit_alloc(4096, &a) == 0 && kld_jit_alloc(4096, &b)
+		    == 0, "two regions");
+		uint8_t *ca = kld_jit_code(a), *cb = kld_jit_code(b);
+		memset(ca, 0x90, 4096);
+		ca[4095] = 0x0f;	/* the last instruction: cut */
+		cb[0] = 0x05;
+		memset(cb + 1, 0xc3, 4095);
+		/* b alone is fine (05 c3 c3 c3 c3 is add eax, imm32); a's
+		 * cut 0f is refused.  What matters is where they lie. */
+		CHECK(kld_jit_seal(b, 4096, 0, NULL) == 0, "seal of b");
+		CHECK(kld_jit_seal(a, 4096, 0, NULL) == EACCES,
+		    "a's trailing 0f is refused on its own");
+		CHECK(ca + 4096 != cb && cb + 4096 != ca,
+		    "regions are not adjacent (%p, %p)", (void *)ca, (void *)cb);
+		prot_of(ca - 4096, before);
+		prot_of(ca + 4096, after);
+		CHECK(before[2] != 'x' && after[2] != 'x', "the pages around a "
+		    "region are not executable (%s before, %s after)", before,
+		    after);
+		prot_of(cb - 4096, before);
+		prot_of(cb + 4096, after);
+		CHECK(before[2] != 'x' && after[2] != 'x', "the pages around a "
+		    "region are not executable (%s before, %s after)", before,
+		    after);
+		kld_jit_free(a);
+		kld_jit_free(b);
+		printf("ok   JIT regions lie between guard pages: never one "
+		    "executable range with a neighbour\n");
+	}
+
 	printf("%d checks, %d failures\n", checks, failures);
 	return failures ? 1 : 0;
 }
