@@ -626,6 +626,17 @@ krk_chan_release_ptr(int fd, uint32_t owner, const void *ptr)
 
 /* ---- looking at channels ------------------------------------------------- */
 
+static void
+krk_chan_fill_pool(const struct krk_chan *kc, struct krk_chan_pool *pool)
+{
+	pool->memfd = kc->kc_memfd;
+	pool->base = kc->kc_base;
+	pool->size = (size_t)kc->kc_nbufs * kc->kc_stride;
+	pool->nbufs = kc->kc_nbufs;
+	pool->bufsize = kc->kc_bufsize;
+	pool->stride = kc->kc_stride;
+}
+
 int
 krk_chan_pool(int fd, struct krk_chan_pool *pool)
 {
@@ -636,12 +647,7 @@ krk_chan_pool(int fd, struct krk_chan_pool *pool)
 	int error = krk_chan_get(fd, -1, &ch, &kc);
 	if (error != 0)
 		return error;
-	pool->memfd = kc->kc_memfd;
-	pool->base = kc->kc_base;
-	pool->size = (size_t)kc->kc_nbufs * kc->kc_stride;
-	pool->nbufs = kc->kc_nbufs;
-	pool->bufsize = kc->kc_bufsize;
-	pool->stride = kc->kc_stride;
+	krk_chan_fill_pool(kc, pool);
 	krs_chan_put(ch);
 	return 0;
 }
@@ -658,14 +664,8 @@ krk_chan_find_pool(const char *name, struct krk_chan_pool *pool, int *memfdp)
 		error = ENOENT;
 	else if ((*memfdp = fcntl(kc->kc_memfd, F_DUPFD_CLOEXEC, 0)) < 0)
 		error = errno;
-	else {
-		pool->memfd = kc->kc_memfd;
-		pool->base = kc->kc_base;
-		pool->size = (size_t)kc->kc_nbufs * kc->kc_stride;
-		pool->nbufs = kc->kc_nbufs;
-		pool->bufsize = kc->kc_bufsize;
-		pool->stride = kc->kc_stride;
-	}
+	else
+		krk_chan_fill_pool(kc, pool);
 	pthread_mutex_unlock(&krk_chan_lock);
 	return error;
 }
