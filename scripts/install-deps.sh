@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install every build and test dependency of KRANK from Debian 12 packages.
 # Idempotent: one apt-get update, then one install of what is missing.
+# Usage: scripts/install-deps.sh [--bench]
 set -eu
 PKGS="build-essential autoconf automake libtool pkg-config make
 libelf-dev libyaml-dev libprotobuf-c-dev protobuf-c-compiler libdpdk-dev
@@ -9,6 +10,11 @@ clang libclang-rt-14-dev valgrind
 iproute2 iputils-ping socat curl ethtool e2fsprogs python3 nftables
 libpcap-dev tcpdump pciutils pci.ids
 libsystemd-dev"
+# --bench: also what make bench (tests/bench/run) uses beyond the tests:
+# gnuplot for the plots, and the programs the benchmarks compare with.
+if [ "${1:-}" = --bench ]; then
+	PKGS="$PKGS gnuplot-nox stress-ng"
+fi
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -38,8 +38,9 @@ main(int argc, char **argv)
 		unlink(img);
 		return 1;
 	}
-	int rv = bench_krs_io("/mnt/bench", "KRANK krs_* on ext2 (image file, "
-	    "4 KiB blocks, warm buffer cache) vs Linux syscalls on /dev/shm, same run");
+	int rv = bench_krs_io("/mnt/bench", "ext2", "KRANK krs_* on ext2 (image "
+	    "file, 4 KiB blocks, warm buffer cache) vs Linux syscalls on "
+	    "/dev/shm, same run");
 	krs_unmount("/mnt", 0);
 	krs_shutdown();
 	unlink(img);

@@ -20,6 +20,8 @@
 #include <krank/hyp.h>
 #include <krank/hyp_posix.h>
 
+#include "bench_point.h"
+
 #define FILESZ (64u << 20)
 #define BS 4096
 
@@ -82,8 +84,10 @@ bio_run(int fd, char *bufs, long n, int depth)
 }
 
 static void
-row(const char *what, double krank, double linux_, const char *unit, int lower_better)
+row(const char *id, const char *what, double krank, double linux_,
+    const char *unit, int lower_better)
 {
+	bench_point(id, krank, linux_, unit, lower_better, 0, what);
 	printf("%-38s KRANK %10.2f %-8s Linux %10.2f %-8s ratio %.2fx%s\n", what,
 	    krank, unit, linux_, unit, lower_better ? linux_ / krank : krank / linux_,
 	    lower_better ? " (Linux/KRANK)" : " (KRANK/Linux)");
@@ -123,8 +127,8 @@ main(int argc, char **argv)
 	double lin = now() - t0;
 	double k1 = bio_run(fd, bufs, n, 1);
 	double k32 = bio_run(fd, bufs, n, 32);
-	row("4 KiB cached read, latency (qd 1)", k1 / n * 1e6, lin / n * 1e6, "us", 1);
-	row("4 KiB cached read, rate (qd 32)", n / k32 / 1e3, n / lin / 1e3, "kIOPS", 0);
+	row("hyp.bio4k_lat", "4 KiB cached read, latency (qd 1)", k1 / n * 1e6, lin / n * 1e6, "us", 1);
+	row("hyp.bio4k_qd32", "4 KiB cached read, rate (qd 32)", n / k32 / 1e3, n / lin / 1e3, "kIOPS", 0);
 	rumpuser_close(fd);
 	close(hfd);
 	unlink(path);
@@ -161,7 +165,7 @@ main(int argc, char **argv)
 	close(sv[1]);
 	if (moved != n)
 		fprintf(stderr, "bench: wire moved %ld of %ld frames\n", moved, n);
-	row("64-byte frame send+receive", kw / n * 1e9, lw / n * 1e9, "ns", 1);
+	row("hyp.frame64", "64-byte frame send+receive", kw / n * 1e9, lw / n * 1e9, "ns", 1);
 	free(bufs);
 	return 0;
 }

@@ -28,6 +28,8 @@
 
 #include "krank/kld.h"
 
+#include "bench_point.h"
+
 static int devnull;
 static struct kld_symtab *tab;
 
@@ -159,7 +161,7 @@ run_linux_remote(unsigned char which)
 /* same_process: fork the Linux program from this process (the old
  * arrangement); otherwise from the helper. */
 static void
-compare(const char *what, const char *iso, const char *lin,
+compare(const char *id, const char *what, const char *iso, const char *lin,
     unsigned char which, int n, bool same_process)
 {
 	double *k = malloc(sizeof(double) * (size_t)n);
@@ -191,6 +193,11 @@ compare(const char *what, const char *iso, const char *lin,
 	    "Linux fork+exec+wait (static) %9.1f us | ratio %5.1fx faster "
 	    "(median of %d%s)\n", what, mk, ml, ml / mk, n, same_process ?
 	    "; both in one process" : "");
+	char w[160];
+	snprintf(w, sizeof(w), "%s: KRANK verify+load+run+unload vs Linux "
+	    "fork+exec+wait (static)%s", what, same_process ?
+	    ", both from one process" : "");
+	bench_point(id, mk, ml, "us", 1, 0, w);
 	free(k);
 	free(l);
 }
@@ -249,10 +256,13 @@ main(int argc, char **argv)
 	kld_libc_set_host(&host);
 	kld_symtab_create(&tab);
 	kld_symtab_add(tab, kld_libc_exports, kld_libc_nexports);
-	compare("hello world", argv[1], argv[2], 0, 2000, false);
-	compare("large (>= 1 MiB of code)", argv[3], argv[4], 1, 100, false);
-	compare("hello world", argv[1], argv[2], 0, 2000, true);
-	compare("large (>= 1 MiB of code)", argv[3], argv[4], 1, 100, true);
+	compare("kld.hello", "hello world", argv[1], argv[2], 0, 2000, false);
+	compare("kld.large", "large (>= 1 MiB of code)", argv[3], argv[4], 1,
+	    100, false);
+	compare("kld.hello_1proc", "hello world", argv[1], argv[2], 0, 2000,
+	    true);
+	compare("kld.large_1proc", "large (>= 1 MiB of code)", argv[3],
+	    argv[4], 1, 100, true);
 	throughput(argv[3]);
 	kld_symtab_destroy(tab);
 	close(spawn_req);

@@ -123,6 +123,13 @@ wait $kp || true
 [ $fifo = no ] && grep "cores" "$work/rt.out" | sed 's/^/    /'
 printf 'KRANK isolate, core %s, SCHED_FIFO %-3s ' "$core" "$fifo"
 sed -n 's/.*cyclic: //p' "$work/rt.err"
+sed -n 's/.*cyclic: .* p99.9=\([0-9.]*\).*/\1/p' "$work/rt.err" >"$work/rt.$fifo"
 done
 printf 'Linux process, unpinned, SCHED_OTHER  '
-"$work/iso_cyclic" "$nwake" 1000 | sed 's/cyclic: //'
+"$work/iso_cyclic" "$nwake" 1000 | sed 's/cyclic: //' | tee "$work/rt.linux"
+lin=$(sed -n 's/.* p99.9=\([0-9.]*\).*/\1/p' "$work/rt.linux")
+. "$src/tests/bench/point.sh"
+point rt.p999 "$(cat "$work/rt.no")" "$lin" us lower 0 \
+	"1 kHz wake-up latency p99.9: KRANK isolate on its core vs a Linux process, other cores loaded"
+point rt.p999_fifo "$(cat "$work/rt.yes")" "$lin" us lower 0 \
+	"the same with the isolate under SCHED_FIFO"

@@ -27,6 +27,8 @@
 
 #include "krk.h"
 
+#include "bench_point.h"
+
 static uint64_t
 now_ns(void)
 {
@@ -177,6 +179,12 @@ main(int argc, char **argv)
 	printf("ratio (Linux median / KRANK median): dynamic %.1fx, static %.1fx "
 	    "(goal >= 20x)\n", (double)ld[n / 2] / (double)k[n / 2],
 	    (double)ls[n / 2] / (double)k[n / 2]);
+	bench_point("spawn.dynamic", (double)k[n / 2] / 1e3,
+	    (double)ld[n / 2] / 1e3, "us", 1, 20, "isolate spawn to first "
+	    "instruction vs Linux fork+exec of a dynamic program, medians");
+	bench_point("spawn.static", (double)k[n / 2] / 1e3,
+	    (double)ls[n / 2] / 1e3, "us", 1, 20, "isolate spawn to first "
+	    "instruction vs Linux fork+exec of a static program, medians");
 	krk_isolates_fini();
 	krs_shutdown();
 	free(k); free(ld); free(ls);

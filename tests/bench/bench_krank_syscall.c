@@ -24,6 +24,7 @@
 
 #include "krk.h"
 #include "bench_krs_io.h"
+#include "bench_point.h"
 
 #define RUNS	7
 #define FILESZ	(64 * 1024)
@@ -179,6 +180,8 @@ main(int argc, char **argv)
 	krk_self = NULL;
 	row("null call", "KRANK krs_fcntl(fd, F_GETFD), tmpfs file", kf,
 	    "Linux syscall(SYS_getppid)", lg);
+	bench_point("sys.null", kf, lg, "ns", 1, 20, "null call: KRANK "
+	    "krs_fcntl(F_GETFD) by direct call vs Linux getppid, one thread");
 	row("", "KRANK krs_fcntl(F_GETFD) in krk_sys_enter/exit", kfs,
 	    "Linux syscall(SYS_getppid)", lg);
 	row("", "KRANK krs_fcntl(fd, F_GETFD), tmpfs file", kf,
@@ -190,6 +193,8 @@ main(int argc, char **argv)
 	krk_self = NULL;
 	row("64 B read", "KRANK krs_pread(fd, 64 B), tmpfs, warm", kp,
 	    "Linux pread(fd, 64 B), /dev/shm file, warm", lp);
+	bench_point("sys.pread64", kp, lp, "ns", 1, 4, "64 B pread: KRANK "
+	    "tmpfs by direct call vs Linux /dev/shm, warm, one thread");
 	row("", "KRANK krs_pread(64 B) in krk_sys_enter/exit", kps,
 	    "Linux pread(fd, 64 B), /dev/shm file, warm", lp);
 	printf("\ngoals (issue 11): null call >= 20x, 64 B read >= 4x; "

@@ -45,6 +45,8 @@
 #include "krk.h"
 #include "krk_chan.h"
 
+#include "bench_point.h"
+
 static uint64_t
 now_ns(void)
 {
@@ -585,6 +587,16 @@ main(int argc, char **argv)
 		    kr.msgs_per_s / pr.msgs_per_s, kr.msgs_per_s / sr.msgs_per_s,
 		    pr.rtt_median_ns / kr.rtt_median_ns,
 		    sr.rtt_median_ns / kr.rtt_median_ns);
+		char id[64], w[160];
+		snprintf(id, sizeof(id), "chan.msgs%zu", size);
+		snprintf(w, sizeof(w), "%zu B messages/s: KRANK channel between "
+		    "two threads vs a Linux pipe between two processes", size);
+		bench_point(id, kr.msgs_per_s, pr.msgs_per_s, "msg/s", 0, 5, w);
+		snprintf(id, sizeof(id), "chan.rtt%zu", size);
+		snprintf(w, sizeof(w), "%zu B round trip: KRANK channel vs a "
+		    "Linux pipe, medians", size);
+		bench_point(id, kr.rtt_median_ns, pr.rtt_median_ns, "ns", 1, 0,
+		    w);
 	}
 	if (isodir != NULL)
 		krk_isolates_fini();

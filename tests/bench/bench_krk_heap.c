@@ -17,6 +17,8 @@
 
 #include "krk.h"
 
+#include "bench_point.h"
+
 static struct krk_heap *heap;
 static long pairs = 2000000;
 
@@ -151,6 +153,13 @@ main(int argc, char **argv)
 				printf("%-8d %6zu %6d %8s %10.1f %10.1f %7.2fx\n",
 				    nt, sizes[s], batches[b], "ns/pair", k, g,
 				    k / g);
+				char id[64], w[128];
+				snprintf(id, sizeof(id), "heap.t%d.s%zu.b%d", nt,
+				    sizes[s], batches[b]);
+				snprintf(w, sizeof(w), "malloc/free pair, %d "
+				    "thread(s), %zu B, batch %d: krk_heap vs "
+				    "glibc", nt, sizes[s], batches[b]);
+				bench_point(id, k, g, "ns", 1, 0, w);
 			}
 	}
 	printf("ratio = krk_heap / glibc (below 1: the arena is faster); two "

@@ -26,6 +26,8 @@
 
 #include "krq_call.h"
 
+#include "bench_point.h"
+
 #define RUNS 7
 
 static long iters = 2000000;
@@ -214,6 +216,10 @@ main(int argc, char **argv)
 	printf("%-58s %8.1f\n", "fcntl(F_GETFD) by krq_call, context held "
 	    "(krq_enter)", fh);
 	printf("\nratio getppid / direct null:  %6.1fx (goal >= 20x)\n", l / d);
+	bench_point("krq.direct_null", d, l, "ns", 1, 20, "krank.proto null "
+	    "call by krq_call (no encoding) vs Linux getppid, one thread");
+	bench_point("krq.encoded_null", q, l, "ns", 1, 0, "krank.proto null "
+	    "call encoded + krq_dispatch + decoded vs Linux getppid");
 	printf("ratio getppid / encoded null: %6.1fx\n", l / q);
 	printf("ratio encoded / direct null:  %6.1fx (the cost of the encoding)\n",
 	    q / d);

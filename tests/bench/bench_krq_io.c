@@ -37,6 +37,8 @@
 #include <krank/krank.h>
 #include <krank/krq.h>
 
+#include "bench_point.h"
+
 #define MAXREP	1001
 #define BATCH	32
 #define FILESZ	8192
@@ -570,7 +572,22 @@ main(int argc, char **argv)
 				    fs[i].name, wr ? "pwrite" : "pread",
 				    ioname[k], r, minv(lm) / minv(km),
 				    verdict(r >= 2));
+				char id[64], w[160];
+				snprintf(id, sizeof(id), "krq.%s.%s64%s",
+				    fs[i].name, wr ? "pwrite" : "pread",
+				    k == K64REF ? "ref" : "inl");
+				snprintf(w, sizeof(w), "queue client %s 64 B "
+				    "(%s) on KRANK's %s vs Linux, other "
+				    "process", wr ? "pwrite" : "pread",
+				    ioname[k], fs[i].name);
+				bench_point(id, med(km), med(lm), "ns", 1, 2,
+				    w);
 			}
+	bench_point("krq.batched_null", batch, ppid, "ns", 1, 3, "queue null "
+	    "call batched 32 per bell (ns per call) vs Linux getppid");
+	bench_point("krq.unbatched_null", nullq, bare, "ns", 1, 0, "queue null "
+	    "call unbatched vs a bare cross-core cache-line round trip "
+	    "(goal: at most 1.5x the bare trip, i.e. ratio >= 0.67)");
 	for (int i = 0; i < 2; i++)
 		krank_close(kc, fs[i].kfd), close(fs[i].lfd);
 	krank_client_destroy(kc);

@@ -14,6 +14,7 @@
 #include <krank/krs.h>
 
 #include "bench_krs_io.h"
+#include "bench_point.h"
 
 #define FILESZ	(1 << 20)
 #define RUNS	7
@@ -95,12 +96,18 @@ run_pos(int fd, size_t sz, int write_op, preadfn prd, pwritefn pwr)
 	return v[RUNS / 2];
 }
 
+static const char *idprefix;
+
 static void
 row(const char *op, size_t sz, const char *call, double k, double l)
 {
-	char name[32];
+	char name[32], id[64], what[96];
 	snprintf(name, sizeof(name), "%s %zu (%s)", op, sz, call);
 	printf("%-20s %10.1f %10.1f %7.2fx\n", name, k, l, l / k);
+	snprintf(id, sizeof(id), "%s.%s%zu", idprefix, call, sz);
+	snprintf(what, sizeof(what), "%s, %zu B %s, ns per call", idprefix, sz,
+	    call);
+	bench_point(id, k, l, "ns", 1, strcmp(op, "read") == 0 ? 3 : 2, what);
 }
 
 /* krs_ wrappers with the libc shapes. */
@@ -135,8 +142,9 @@ bench_krs_io_args(int argc, char **argv)
 }
 
 int
-bench_krs_io(const char *kpath, const char *title)
+bench_krs_io(const char *kpath, const char *id, const char *title)
 {
+	idprefix = id;
 	char lpath[64];
 	int kfd = krs_open(kpath, KRS_O_RDWR | KRS_O_CREAT, 0644);
 	snprintf(lpath, sizeof(lpath), "/dev/shm/krank-bench.%d", (int)getpid());

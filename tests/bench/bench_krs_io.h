@@ -17,9 +17,10 @@ void bench_krs_io_args(int argc, char **argv);
 /*
  * Create kpath through krs_open and a scratch file in /dev/shm, fill both
  * with 1 MiB, print the title and the table of 64-byte and 4 KiB
- * read/write/pread/pwrite latencies with Linux/KRANK ratios, close both.
+ * read/write/pread/pwrite latencies with Linux/KRANK ratios (and their
+ * @point lines, ids ID.CALLSIZE), close both.
  * Returns 0, or 1 after a message on stderr.
  */
-int bench_krs_io(const char *kpath, const char *title);
+int bench_krs_io(const char *kpath, const char *id, const char *title);
 
 #endif

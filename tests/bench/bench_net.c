@@ -30,6 +30,8 @@
 #include <krank/krs.h>
 #include "net/krs_net.h"
 
+#include "bench_point.h"
+
 struct ops {
 	int (*socket)(int, int, int);
 	int (*bind)(int, const void *, uint32_t);
@@ -348,5 +350,22 @@ main(int argc, char **argv)
 	    k.mbit, l.mbit, k.mbit / l.mbit);
 	printf("ratio > 1: KRANK better (RTT: linux/krank; throughput: "
 	    "krank/linux)\n");
+	/* The variant is part of the id: pinned or not, idle connections. */
+	char id[64], what[128];
+	const char *v = pin_cpu[1] >= 0 ? "net" : "net.nopin";
+	char vi[32] = "";
+	if (idle > 0)
+		snprintf(vi, sizeof(vi), ".idle%ld", idle);
+	snprintf(id, sizeof(id), "%s%s.rtt_med", v, vi);
+	snprintf(what, sizeof(what), "TCP echo 64 B round trip median, %s, "
+	    "%ld idle connections, in-memory wire vs Linux loopback",
+	    pin_cpu[1] >= 0 ? "KRANK pinned" : "nothing pinned", idle);
+	bench_point(id, k.rtt_med_us, l.rtt_med_us, "us", 1, 0, what);
+	snprintf(id, sizeof(id), "%s%s.rtt_p99", v, vi);
+	bench_point(id, k.rtt_p99_us, l.rtt_p99_us, "us", 1, 0,
+	    "TCP echo 64 B round trip p99, same run");
+	snprintf(id, sizeof(id), "%s%s.bulk", v, vi);
+	bench_point(id, k.mbit, l.mbit, "Mbit/s", 0, 0,
+	    "TCP bulk throughput, same run");
 	return 0;
 }

@@ -18,7 +18,7 @@ main(int argc, char **argv)
 	bench_krs_io_args(argc, argv);
 	if (bench_krs_tmpfs_boot() != 0)
 		return 1;
-	int rv = bench_krs_io("/bench",
+	int rv = bench_krs_io("/bench", "tmpfs",
 	    "KRANK krs_* on tmpfs vs Linux syscalls on /dev/shm, same run");
 	krs_shutdown();
 	return rv;
