@@ -388,7 +388,9 @@ taps_run(void *arg)
 			continue;
 		}
 		memset(&ifr, 0, sizeof(ifr));
-		ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+		/* With a virtio-net header, so the packet layer can offload
+		 * checksums and segmentation to Linux (pkt_tap.c). */
+		ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ic->device);
 		if (ioctl(fd, TUNSETIFF, &ifr) != 0) {
 			close(fd);
