@@ -278,6 +278,50 @@ m_fds(const char *sock, char **a)
 	return failures ? 1 : 0;
 }
 
+/* fdlimit SOCK N: attach.fds is N: N descriptors open, one more is
+ * EMFILE, and closing one makes room again. */
+static int
+m_fdlimit(const char *sock, char **a)
+{
+	int n = atoi(a[0]), got = 0, e = 0;
+	struct krq *q = attach(sock, 1);
+	struct krank_client *c = client(q, 0);
+	for (int i = 0; i < n + 8; i++) {
+		int fd = krank_open(c, "/", O_RDONLY, 0);
+		if (fd < 0) {
+			e = errno;
+			break;
+		}
+		got++;
+	}
+	CHECK(got == n && e == EMFILE, "fdlimit: %d descriptors opened, then "
+	    "%s (attach.fds %d)", got, e ? strerror(e) : "no error", n);
+	CHECK(krank_close(c, 0) == 0 && krank_open(c, "/", O_RDONLY, 0) == 0,
+	    "fdlimit: after a close, one more opens");
+	krank_client_destroy(c);
+	krq_unmap(q);
+	return failures ? 1 : 0;
+}
+
+/* many SOCK N: N more attachments are allowed (attach.max), the next
+ * is refused with the reason. */
+static int
+m_many(const char *sock, char **a)
+{
+	int n = atoi(a[0]), got = 0, e = 0;
+	struct krq *qs[64];
+	while (got < 64) {
+		if ((e = krq_attach(sock, 1, &qs[got])) != 0)
+			break;
+		got++;
+	}
+	CHECK(got == n && e == EIO && strstr(krq_attach_error(), "attach.max"),
+	    "many: %d attachments, then: %s", got, krq_attach_error());
+	while (got > 0)
+		krq_unmap(qs[--got]);
+	return failures ? 1 : 0;
+}
+
 /* flood SOCK SECONDS: every ring as fast as it goes. */
 struct flood {
 	struct krq *q;
@@ -464,6 +508,7 @@ static const struct {
 } modes[] = {
 	{ "good", 3, m_good }, { "garbage", 0, m_garbage },
 	{ "range", 0, m_range }, { "fds", 1, m_fds },
+	{ "fdlimit", 1, m_fdlimit }, { "many", 1, m_many },
 	{ "flood", 1, m_flood }, { "midcall", 1, m_midcall },
 	{ "victim", 3, m_victim }, { "peer", 5, m_peer },
 	{ "refused", 0, m_refused },
@@ -488,7 +533,7 @@ main(int argc, char **argv)
 			return modes[i].fn(sock, argv + 3);
 		}
 	fprintf(stderr, "usage: krq_foreign MODE SOCKET ARGS... (good S SECS "
-	    "MAXMS READY, garbage S, range S, fds S N, flood S SECS, midcall "
+	    "MAXMS READY, garbage S, range S, fds S N, fdlimit S N, many S N, flood S SECS, midcall "
 	    "S READY, victim S PORT CHAN READY, peer S PORT CHAN READY CONN "
 	    "KILLED, refused S)\n");
 	return 2;

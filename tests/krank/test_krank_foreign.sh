@@ -109,6 +109,15 @@ k log | grep -q "krq-.*ended (cut off: " &&
 	ok "the cut is logged with its reason" || { bad "no cut in the log"; k log | tail -5; }
 "$kf" range "$sock" && ok "range: out-of-range buffers are EFAULT" || bad "range"
 "$kf" fds "$sock" 16 && ok "fds: another client's descriptor numbers are EBADF" || bad "fds"
+"$kf" fdlimit "$sock" 64 && ok "fdlimit: attach.fds bounds one attachment's descriptors" || bad "fdlimit"
+# attach.max is 8: with the good client attached, 7 more (once the
+# attachments above have ended).
+i=0
+until k metrics | grep -qx "krank_foreign_attached 1"; do
+	i=$((i + 1)); [ $i -lt 50 ] || break
+	sleep 0.1
+done
+"$kf" many "$sock" 7 && ok "many: attach.max bounds the attachments at once" || bad "many"
 "$kf" flood "$sock" 3 && ok "flood: 3 s on every ring" || bad "flood"
 
 # Death mid-call: blocked in accept and in a one-hour sleep.
@@ -189,6 +198,9 @@ grep -qx "krank_attach_cut_total 1" "$work/metrics" &&
 	grep -q "^krank_attach_total [0-9]" "$work/metrics" &&
 	ok "metrics: attachments, cuts, spawns" ||
 	{ bad "metrics:"; grep -E "attach|foreign" "$work/metrics"; }
+k log | grep -q "context is still in use" &&
+	bad "a context stayed allocated after its attachment ended" ||
+	ok "every ended attachment's context was destroyed"
 kill -0 "$kpid" 2>/dev/null && ok "krank still runs" || bad "krank died"
 
 kill -TERM "$kpid"
