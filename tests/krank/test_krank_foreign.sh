@@ -44,6 +44,25 @@ wait_for() {
 	ok "krank check passes on examples/deployments/loopback.yaml" ||
 	{ bad "krank check loopback.yaml:"; cat "$work/check.out"; }
 
+# The attach section: limits, the preload library (resolved beside the
+# file), the socket beside the control socket by default.
+cat >"$work/c.yaml" <<EOT
+name: c
+cores: [0]
+components: [vfs]
+control: {socket: $work/c.sock}
+attach: {users: [root], fds: 100, rings: 2, max: 3, preload: lib/p.so}
+EOT
+"$krank" check -v "$work/c.yaml" >"$work/c.out" 2>&1
+grep -qxF "attach: {socket: \"$work/c.attach\", users: [0], fds: 100, rings: 2, max: 3, preload: \"$work/lib/p.so\"}" "$work/c.out" &&
+	ok "krank check -v: attach limits, preload resolved, socket beside the control socket" ||
+	{ bad "krank check -v of the attach section:"; cat "$work/c.out"; }
+printf 'name: c\ncores: [0]\ncomponents: [vfs]\nattach: {fds: 2, max: 0}\n' >"$work/c2.yaml"
+"$krank" check "$work/c2.yaml" >"$work/c2.out" 2>&1
+grep -q "attach.fds: expected" "$work/c2.out" && grep -q "attach.max: expected" "$work/c2.out" &&
+	ok "attach.fds 2 and attach.max 0 are refused with line and column" ||
+	{ bad "bad attach limits:"; cat "$work/c2.out"; }
+
 core=$(($(nproc) - 1))
 cat >"$work/f.yaml" <<EOT
 name: foreign-test
