@@ -215,6 +215,15 @@ holder_main(void *arg)
 	return NULL;
 }
 
+static void
+unreserve(void)
+{
+	pthread_mutex_lock(&reg_lock);
+	attached--;
+	pthread_cond_broadcast(&idle);
+	pthread_mutex_unlock(&reg_lock);
+}
+
 int
 krk_ctl_cmd_attach(struct krk_ctl_req *r)
 {
@@ -233,28 +242,42 @@ krk_ctl_cmd_attach(struct krk_ctl_req *r)
 	struct krq_server_cfg cfg = ops.cfg;
 	if (nrings > 0)
 		cfg.nrings = (unsigned)nrings;
-	if (ops.max > 0 && krk_ctl_attach_count() >= ops.max) {
+	/* The attachment counts from here, before the client can see "ok"
+	 * and ask again, so attach.max holds against a client that attaches
+	 * in a loop (and against several at once).  Every failure below
+	 * gives the place back (unreserve). */
+	pthread_mutex_lock(&reg_lock);
+	if (ops.max > 0 && attached >= ops.max) {
+		pthread_mutex_unlock(&reg_lock);
 		__atomic_add_fetch(&krk_foreign_stats.limited, 1,
 		    __ATOMIC_RELAXED);
 		return CTL_ERR(r, EAGAIN, "attach: %u attachments already, the "
 		    "most attach.max allows", ops.max);
 	}
+	attached++;
+	pthread_mutex_unlock(&reg_lock);
 	cfg.log = attach_log;
 	cfg.log_arg = NULL;
 
 	struct ucred cr;
 	socklen_t cl = sizeof(cr);
-	if (getsockopt(r->fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) != 0)
-		return CTL_ERR(r, errno, "attach: cannot read the peer's "
-		    "credentials: %s", strerror(errno));
+	if (getsockopt(r->fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) != 0) {
+		int ge = errno;
+		unreserve();
+		return CTL_ERR(r, ge, "attach: cannot read the peer's "
+		    "credentials: %s", strerror(ge));
+	}
 	struct krs_ctx *ctx;
 	int e = krs_ctx_create(cr.uid, cr.gid, &ctx);
-	if (e != 0)
+	if (e != 0) {
+		unreserve();
 		return CTL_ERR(r, e, "attach: pid %d: cannot create a context: "
 		    "%s", (int)cr.pid, strerror(e));
+	}
 	if (ops.fds > 0 && krs_ctx_set_fdlimit(ctx, ops.fds) != 0) {
 		e = errno;
 		krs_ctx_destroy(ctx);
+		unreserve();
 		return CTL_ERR(r, e, "attach: pid %d: cannot limit its "
 		    "descriptors to %u: %s", (int)cr.pid, ops.fds, strerror(e));
 	}
@@ -263,6 +286,7 @@ krk_ctl_cmd_attach(struct krk_ctl_req *r)
 	e = krq_sclient_create(&cfg, &c, &memfd);
 	if (e != 0) {
 		krs_ctx_destroy(ctx);
+		unreserve();
 		return CTL_ERR(r, e, "attach: pid %d: cannot create a queue "
 		    "region (%u rings of %u slots): %s", (int)cr.pid,
 		    cfg.nrings, cfg.nslots, strerror(e));
@@ -275,6 +299,7 @@ krk_ctl_cmd_attach(struct krk_ctl_req *r)
 		close(memfd);
 		krq_sclient_destroy(c);
 		krs_ctx_destroy(ctx);
+		unreserve();
 		return CTL_ERR(r, e, "attach: pid %d: dispatcher refused: %s",
 		    (int)cr.pid, strerror(e));
 	}
@@ -284,6 +309,7 @@ krk_ctl_cmd_attach(struct krk_ctl_req *r)
 		if (ops.close != NULL)
 			ops.close(arg);
 		krs_ctx_destroy(ctx);
+		unreserve();
 		return CTL_ERR(r, e, "attach: pid %d: cannot start the server "
 		    "threads: %s", (int)cr.pid, strerror(e));
 	}
@@ -297,9 +323,6 @@ krk_ctl_cmd_attach(struct krk_ctl_req *r)
 		*a = (struct attachment){ .fd = -1, .pid = (int)cr.pid,
 		    .id = st.id, .c = c, .ctx = ctx, .close = ops.close,
 		    .arg = arg };
-		pthread_mutex_lock(&reg_lock);
-		attached++;
-		pthread_mutex_unlock(&reg_lock);
 	}
 	krk_log(KRK_LOG_INFO, "ctl: attach: pid %d uid %u: krq-%u, %u rings",
 	    (int)cr.pid, (unsigned)cr.uid, st.id, cfg.nrings);
@@ -326,6 +349,7 @@ krk_ctl_cmd_attach(struct krk_ctl_req *r)
 	pthread_attr_destroy(&at);
 	/* No holder: hold here (or end at once when the fd went nowhere). */
 	if (a == NULL) {
+		unreserve();
 		krq_sclient_destroy(c);
 		if (ops.close != NULL)
 			ops.close(arg);
