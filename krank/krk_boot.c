@@ -36,6 +36,7 @@
 
 #include "krk.h"
 #include "krk_attach.h"
+#include "krk_foreign.h"
 
 struct krk_node krk_node;
 
@@ -856,14 +857,25 @@ krk_run(struct krk_config *cfg, int verbosity)
 	    cfg->control_group ? "0660" : "0600");
 	{
 		char q[160];
-		if (krk_ctl_attach_describe(q, sizeof(q)))
+		if (krk_ctl_attach_describe(q, sizeof(q))) {
 			say("queues: processes attach over the control socket: "
 			    "%s", q);
+			/* The attach socket serves the same queues to the
+			 * users of attach.users. */
+			if ((rv = krk_foreign_start(cfg, err, sizeof(err))) != 0) {
+				krk_ctl_stop();
+				goto fail_iso;
+			}
+			char d[512];
+			krk_foreign_describe(d, sizeof(d));
+			say("attach socket %s", d);
+		}
 	}
 	for (size_t i = 0; i < cfg->nisolates; i++) {
 		int id;
 		if ((rv = krk_isolate_spawn(&cfg->isolates[i], &id, err,
 		    sizeof(err))) != 0) {
+			krk_foreign_stop();
 			krk_ctl_stop();
 			goto fail_iso;
 		}
@@ -896,6 +908,7 @@ krk_run(struct krk_config *cfg, int verbosity)
 		pause();
 	krk_log(KRK_LOG_INFO, "stopping on signal %d (%s)", stop_signal,
 	    strsignal(stop_signal));
+	krk_foreign_stop();
 	krk_ctl_stop();
 	krk_isolates_fini();
 	krs_shutdown();

@@ -24,7 +24,9 @@
  *               backoff: DURATION=100ms, backoff_max: DURATION=10s,
  *               lax: BOOL=no}]
  *   control: {socket=/run/krank/NAME.sock, group}
- *   attach: {socket=/run/krank/NAME.attach, users: [NAME|UID...]}
+ *   attach: {socket=control socket with .attach for .sock, users:
+ *            [NAME|UID...], fds: 3..65536=1024, rings: 0..64=0, max:
+ *            1..4096=64, preload: PATH}
  *   log: {size: SIZE=1M}
  *   queues: {spin: DURATION=50us (0..10ms), slots: 16..4096=256 (a power
  *            of two), area: SIZE=4M (64K..1G), rings: 0..64=0 (0: one per
@@ -1222,16 +1224,27 @@ parse_control(struct cfgp *p, yaml_node_t *n)
 static void
 parse_attach(struct cfgp *p, yaml_node_t *n)
 {
-	static const char *const keys[] = { "socket", "users", NULL };
+	static const char *const keys[] = { "socket", "users", "fds",
+	    "rings", "max", "preload", NULL };
 	struct krk_config *c = p->cfg;
-	yaml_node_t *v[2], *k[2];
+	yaml_node_t *v[6], *k[6];
 	size_t cnt, i;
 	kpath_t ip;
+	uint64_t lim;
 
 	if (!map_keys(p, n, "attach", keys, v, k))
 		return;
 	if (v[0] != NULL)
 		get_socket(p, v[0], "attach.socket", &c->attach_socket);
+	if (v[2] != NULL && get_uint(p, v[2], "attach.fds", 3, 65536, &lim) == 0)
+		c->attach_fds = (unsigned)lim;
+	if (v[3] != NULL && get_uint(p, v[3], "attach.rings", 0, 64, &lim) == 0)
+		c->attach_rings = (unsigned)lim;
+	if (v[4] != NULL && get_uint(p, v[4], "attach.max", 1, 4096, &lim) == 0)
+		c->attach_max = (unsigned)lim;
+	if (v[5] != NULL && get_str(p, v[5], "attach.preload",
+	    &c->attach_preload) == 0)
+		resolve_path(p, &c->attach_preload);
 	if (v[1] == NULL || !get_list(p, v[1], "attach.users",
 	    KRK_CFG_MAX_USERS, &cnt))
 		return;
@@ -1605,6 +1618,7 @@ krk_config_free(struct krk_config *c)
 	free(c->control_group);
 	free(c->attach_socket);
 	free(c->attach_uids);
+	free(c->attach_preload);
 	free(c);
 }
 
@@ -1676,6 +1690,8 @@ config_parse(struct cfgp *p, const char *buf, size_t len,
 	c->queue_spin_ns = 50000;
 	c->queue_slots = 256;
 	c->queue_area = 4ull << 20;
+	c->attach_fds = 1024;
+	c->attach_max = 64;
 
 	if ((e = check_events(p, buf, len)) != 0)
 		goto out;
@@ -1704,10 +1720,22 @@ config_parse(struct cfgp *p, const char *buf, size_t len,
 		c->control_socket = NULL;
 		p->nomem = true;
 	}
-	if (p->nerr == 0 && !p->nomem && c->attach_socket == NULL &&
-	    asprintf(&c->attach_socket, "/run/krank/%s.attach", c->name) < 0) {
-		c->attach_socket = NULL;
-		p->nomem = true;
+	/* The attach socket sits beside the control socket (.sock becomes
+	 * .attach), so /run/krank/NAME.attach by default and a test's
+	 * private directory when the control socket is there. */
+	if (p->nerr == 0 && !p->nomem && c->attach_socket == NULL) {
+		size_t l = strlen(c->control_socket);
+		if (l > 5 && strcmp(c->control_socket + l - 5, ".sock") == 0)
+			l -= 5;
+		if (asprintf(&c->attach_socket, "%.*s.attach", (int)l,
+		    c->control_socket) < 0) {
+			c->attach_socket = NULL;
+			p->nomem = true;
+		} else if (strlen(c->attach_socket) > KRK_CFG_SUN_PATH_MAX)
+			cfg_error_at(p, 1, 1, "attach.socket", "expected a "
+			    "socket path of at most %d bytes, found %s (the "
+			    "default beside control.socket): set attach.socket",
+			    KRK_CFG_SUN_PATH_MAX, c->attach_socket);
 	}
 	if (c->components == NULL && !p->nomem &&
 	    (c->components = calloc(1, sizeof(char *))) == NULL)

@@ -118,6 +118,14 @@ struct krk_config {
 	uint32_t *attach_uids;		/* Linux users allowed to attach
 					 * (names resolved with getpwnam) */
 	size_t nattach_uids;
+	/* Limits of each attachment (a foreign isolate, krk_foreign.c). */
+	unsigned attach_fds;		/* KRANK descriptors open; default 1024 */
+	unsigned attach_rings;		/* most ring pairs; 0 (default): as
+					 * many as queues.rings allows */
+	unsigned attach_max;		/* attachments at once; default 64 */
+	char *attach_preload;		/* the preload library for spawn
+					 * --foreign; NULL: $KRANK_PRELOAD,
+					 * else the installed one */
 
 	uint64_t log_size;		/* log ring bytes; default 1 MiB */
 

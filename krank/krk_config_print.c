@@ -207,6 +207,17 @@ krk_config_print(const struct krk_config *c, FILE *out)
 			    c->attach_uids[i]);
 		fputc(']', out);
 	}
+	/* The limits only when set: the line stays as before otherwise. */
+	if (c->attach_fds != 1024)
+		fprintf(out, ", fds: %u", c->attach_fds);
+	if (c->attach_rings != 0)
+		fprintf(out, ", rings: %u", c->attach_rings);
+	if (c->attach_max != 64)
+		fprintf(out, ", max: %u", c->attach_max);
+	if (c->attach_preload != NULL) {
+		fputs(", preload: ", out);
+		print_str(out, c->attach_preload);
+	}
 	fputs("}\nlog: {size: ", out);
 	print_size(out, c->log_size);
 	fputs("}\nqueues: {spin: ", out);
