@@ -322,6 +322,7 @@ send_token_later(void *arg)
 	/* the reader is blocked or about to be: either way the answer
 	 * reaches it (no timing assumption) */
 	CHECK(krs_write(l->s, "x", 1) == 1, "token");
+	krs_ctx_leave();	/* frees this thread's implicit lwp */
 	return NULL;
 }
 
