@@ -91,7 +91,7 @@ grep -q "^krank_hostnet_denied_total 1$" "$work/m" &&
 grep -q "^krank_hostnet_connects_total 2$" "$work/m" &&
 	ok "krankctl metrics: krank_hostnet_connects_total 2" ||
 	bad "metrics: $(grep hostnet_connects "$work/m")"
-wait_for grep -q "^krank_hostnet_open_sockets 0$" "$work/m" &&
+wait_for sh -c "'$kc' -s '$work/k.sock' metrics | grep -q '^krank_hostnet_open_sockets 0$'" &&
 	ok "krankctl metrics: no host sockets left open" ||
 	bad "metrics: $(grep hostnet_open "$work/m")"
 n=$(grep -c "hostnet: connect to 127.0.0.1:$DENIED denied" "$work/out")
