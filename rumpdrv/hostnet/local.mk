@@ -10,8 +10,14 @@ rumpdrv_hostnet_librumphostnet_a_CPPFLAGS = $(RUMPDRV_CPPFLAGS) \
 rumpdrv_hostnet_librumphostnet_a_CFLAGS = $(RUMPDRV_CFLAGS)
 rumpdrv_hostnet_librumphostnet_a_SOURCES = \
 	rumpdrv/hostnet/hostnet.c \
-	rumpdrv/hostnet/hostnet_rule.c \
 	bridge/hostnet/hostnet_user.h
+# The allow-list parser is its own archive, linked normally (in LDADD):
+# krank's programs already carry it through the deployment parser
+# (KRK_CONFIG_SRCS), and a second copy from a whole archive would clash.
+noinst_LIBRARIES += rumpdrv/hostnet/librumphostnet_rule.a
+rumpdrv_hostnet_librumphostnet_rule_a_CPPFLAGS = $(RUMPDRV_CPPFLAGS)
+rumpdrv_hostnet_librumphostnet_rule_a_CFLAGS = $(RUMPDRV_CFLAGS)
+rumpdrv_hostnet_librumphostnet_rule_a_SOURCES = rumpdrv/hostnet/hostnet_rule.c
 kranksubinclude_HEADERS += rumpdrv/include/krank/krs_hostnet.h
 
 libkrank_hypercall_la_SOURCES += bridge/hostnet/hostnet_user.c \
@@ -19,10 +25,12 @@ libkrank_hypercall_la_SOURCES += bridge/hostnet/hostnet_user.c \
 
 RUMPDRV_LINK_HOSTNET = -Wl,--whole-archive,rumpdrv/hostnet/librumphostnet.a,--no-whole-archive
 KRANK_LINK += $(RUMPDRV_LINK_HOSTNET)
-KRK_DEPS += rumpdrv/hostnet/librumphostnet.a
+KRK_DEPS += rumpdrv/hostnet/librumphostnet.a \
+	rumpdrv/hostnet/librumphostnet_rule.a
 # For programs that link krank/libkrk.a (krk_boot.c installs the allow
 # list) without $(KRANK_LINK): the archive pulled in by reference.
-KRANK_LINK_LIBS += rumpdrv/hostnet/librumphostnet.a
+KRANK_LINK_LIBS += rumpdrv/hostnet/librumphostnet.a \
+	rumpdrv/hostnet/librumphostnet_rule.a
 # The deployment parser checks hostnet.allow with the component's parser.
 KRK_CONFIG_SRCS += rumpdrv/hostnet/hostnet_rule.c
 
@@ -48,16 +56,19 @@ tests_rumpdrv_hostnet_test_hostnet_SOURCES = tests/rumpdrv/hostnet/test_hostnet.
 tests_rumpdrv_hostnet_test_hostnet_CPPFLAGS = $(RDTEST_CPPFLAGS)
 tests_rumpdrv_hostnet_test_hostnet_LDFLAGS = $(RUMPDRV_LINK_HOSTNET) \
 	$(RUMPDRV_LINK_NET) $(RUMPDRV_LINK_VFS)
-tests_rumpdrv_hostnet_test_hostnet_LDADD = $(RUMPDRV_HYP_LIBS)
+tests_rumpdrv_hostnet_test_hostnet_LDADD = \
+	rumpdrv/hostnet/librumphostnet_rule.a $(RUMPDRV_HYP_LIBS)
 tests_rumpdrv_hostnet_test_hostnet_DEPENDENCIES = \
-	rumpdrv/hostnet/librumphostnet.a rumpdrv/net/librumpnet.a \
+	rumpdrv/hostnet/librumphostnet.a rumpdrv/hostnet/librumphostnet_rule.a \
+	rumpdrv/net/librumpnet.a \
 	rumpdrv/vfs/librumpvfs.a rumpdrv/kern/librumpkern.a \
 	libkrank-hypercall.la
 tests_rumpdrv_hostnet_test_hostnet_san_SOURCES = \
 	$(tests_rumpdrv_hostnet_test_hostnet_SOURCES) \
 	$(rumpdrv_kern_librumpkern_a_SOURCES) $(rumpdrv_vfs_librumpvfs_a_SOURCES) \
 	$(rumpdrv_net_librumpnet_a_SOURCES) \
-	$(rumpdrv_hostnet_librumphostnet_a_SOURCES)
+	$(rumpdrv_hostnet_librumphostnet_a_SOURCES) \
+	rumpdrv/hostnet/hostnet_rule.c
 tests_rumpdrv_hostnet_test_hostnet_san_CPPFLAGS = $(RDTEST_CPPFLAGS) \
 	-DKMEM_DIRECT -I$(srcdir)/bridge/hostnet
 tests_rumpdrv_hostnet_test_hostnet_san_CFLAGS = $(AM_CFLAGS) $(HOSTNET_SAN)
