@@ -34,7 +34,6 @@ KRANK_LINK_LIBS += rumpdrv/hostnet/librumphostnet.a \
 # The deployment parser checks hostnet.allow with the component's parser.
 KRK_CONFIG_SRCS += rumpdrv/hostnet/hostnet_rule.c
 
-EXTRA_DIST += docs/hostnet.md
 
 # The allow-list parser alone, plain and under ASan+UBSan.
 check_PROGRAMS += tests/rumpdrv/hostnet/test_hostnet_rule \
