@@ -78,7 +78,7 @@ hostnet_tests = tests/rumpdrv/hostnet/test_hostnet_rule.sh \
 	tests/rumpdrv/hostnet/test_hostnet.sh \
 	tests/rumpdrv/hostnet/test_hostnet_krank.sh
 TESTS += $(hostnet_tests)
-EXTRA_DIST += $(hostnet_tests)
+EXTRA_DIST += $(hostnet_tests) tests/rumpdrv/hostnet/iso_hostnet.c
 
 # libFuzzer: the allow-list parser (tests/fuzz/local.mk).
 fuzz_targets += tests/fuzz/fuzz_hostnet_rule

@@ -22,9 +22,10 @@ krank="$bld/krank/krank"
 kc="$bld/krank/krankctl"
 cli="$bld/tests/rumpdrv/hostnet/krq_hostnet"
 work=$(mktemp -d)
-kpid= epid= hpid=
+src=${top_srcdir:-.}
+kpid= epid= hpid= ipid=
 cleanup() {
-	for p in $kpid $epid $hpid; do kill "$p" 2>/dev/null; done
+	for p in $kpid $epid $hpid $ipid; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	rm -rf "$work"
 }
@@ -41,35 +42,54 @@ wait_for() {
 	done
 }
 
-ECHO=7001 HOLD=7002 DENIED=7003
+ECHO=7001 HOLD=7002 DENIED=7003 ISOHOLD=7004
+"$bld/loader/krank-cc-uninstalled" -O1 -o "$work/iso_hostnet.kx" \
+	"$src/tests/rumpdrv/hostnet/iso_hostnet.c" ||
+	{ echo "FAIL: krank-cc iso_hostnet.c"; exit 1; }
 socat TCP-LISTEN:$ECHO,bind=127.0.0.1,reuseaddr,fork EXEC:cat &
 epid=$!
 socat -u TCP-LISTEN:$HOLD,bind=127.0.0.1,reuseaddr CREATE:"$work/held" &
 hpid=$!
-wait_for sh -c "ss -tln | grep -q 127.0.0.1:$ECHO && ss -tln | grep -q 127.0.0.1:$HOLD" ||
+socat -u TCP-LISTEN:$ISOHOLD,bind=127.0.0.1,reuseaddr CREATE:"$work/isoheld" &
+ipid=$!
+wait_for sh -c "ss -tln | grep -q 127.0.0.1:$ECHO && ss -tln | grep -q 127.0.0.1:$HOLD && ss -tln | grep -q 127.0.0.1:$ISOHOLD" ||
 	{ echo "FAIL: socat listeners did not come up"; exit 1; }
 
 core=$(($(nproc) - 1))
 cat >"$work/h.yaml" <<EOT
 name: hostnet-test
 cores: [$core]
-memory: {size: 64M, mlock: no}
+memory: {size: 128M, mlock: no}
 components: [vfs, tmpfs, net, ether, socket, inet, hostnet]
 tmpfs:
   - mount: /
     size: 8M
 control: {socket: $work/k.sock}
 queues: {slots: 64, area: 1M, rings: 1}
+isolates:
+  - {name: hn, elf: $work/iso_hostnet.kx, argv: [iso_hostnet, "$ECHO", "$ISOHOLD"], core: $core, heap: 4M}
 hostnet:
-  allow: ["127.0.0.1:$ECHO", "127.0.0.1:$HOLD", "[::1]:*"]
+  allow: ["127.0.0.1:$ECHO", "127.0.0.1:$HOLD", "127.0.0.1:$ISOHOLD", "[::1]:*"]
   max: 16
 EOT
-"$krank" run "$work/h.yaml" >"$work/out" 2>&1 &
+"$krank" run -v "$work/h.yaml" >"$work/out" 2>&1 &
 kpid=$!
 wait_for grep -q "ready in" "$work/out" || { cat "$work/out"; echo "FAIL: krank not ready"; exit 1; }
 grep -q "hostnet: isolates may reach 127.0.0.1:$ECHO on the host" "$work/out" &&
 	ok "the boot report lists the allowed host destinations" ||
 	{ bad "boot report lacks the hostnet lines"; cat "$work/out"; }
+
+# The isolate: echo through hostnet, then it ends with a connection open.
+wait_for grep -q "iso_hostnet: leaving a host connection open" "$work/out" &&
+grep -q 'iso_hostnet: echo "from an isolate"' "$work/out" &&
+	ok "an isolate's socket(KRS_AF_HOSTNET) reached Linux's echo and back" ||
+	{ bad "isolate output:"; cat "$work/out"; }
+wait_for sh -c "! kill -0 $ipid 2>/dev/null" &&
+	ok "the isolate's open host connection was closed when it ended" ||
+	bad "socat on $ISOHOLD still connected after the isolate ended"
+ipid=
+[ "$(cat "$work/isoheld" 2>/dev/null)" = "iso" ] &&
+	ok "what the isolate wrote reached Linux" || bad "isoheld: $(cat "$work/isoheld" 2>/dev/null)"
 
 "$cli" "$work/k.sock" $ECHO $HOLD $DENIED >"$work/cli.out" 2>&1; rc=$?
 cat "$work/cli.out"
@@ -88,8 +108,8 @@ hpid=
 grep -q "^krank_hostnet_denied_total 1$" "$work/m" &&
 	ok "krankctl metrics: krank_hostnet_denied_total 1" ||
 	{ bad "metrics: $(grep hostnet "$work/m")"; }
-grep -q "^krank_hostnet_connects_total 2$" "$work/m" &&
-	ok "krankctl metrics: krank_hostnet_connects_total 2" ||
+grep -q "^krank_hostnet_connects_total 4$" "$work/m" &&
+	ok "krankctl metrics: krank_hostnet_connects_total 4 (2 by the isolate, 2 by the client)" ||
 	bad "metrics: $(grep hostnet_connects "$work/m")"
 wait_for sh -c "'$kc' -s '$work/k.sock' metrics | grep -q '^krank_hostnet_open_sockets 0$'" &&
 	ok "krankctl metrics: no host sockets left open" ||
