@@ -214,10 +214,11 @@ hs_rele(struct hsock *hs)
 {
 	if (__atomic_sub_fetch(&hs->hs_refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
-	if (hs->hs_hfd >= 0) {
-		(void)hyp_hsock_evdel(hn_ev, hs->hs_hfd);
+	/* Closing the host descriptor also takes it out of the event set
+	 * (it is never duplicated), so this needs no hn_ev: a call that
+	 * outlives the component's fini still ends cleanly. */
+	if (hs->hs_hfd >= 0)
 		(void)hyp_hsock_close(hs->hs_hfd);
-	}
 	mutex_destroy(&hs->hs_lock);
 	kmem_free(hs, sizeof(*hs));
 	__atomic_fetch_sub(&hn_st.hs_open, 1, __ATOMIC_RELAXED);
@@ -1007,6 +1008,7 @@ hostnet_fini(void)
 	hyp_hsock_evwake(hn_ev);
 	kthread_join(hn_poller);
 	hyp_hsock_evdestroy(hn_ev);
+	hn_ev = NULL;
 	if (hn_rules != NULL)
 		kmem_free(hn_rules, hn_nrules * sizeof(*hn_rules));
 	hn_rules = NULL;
