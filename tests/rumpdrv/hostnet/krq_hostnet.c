@@ -19,7 +19,7 @@
 #include <krank/krank.h>
 #include <krank/krq.h>
 
-#define KRS_AF_HOSTNET	19272	/* <krank/krs_hostnet.h> */
+#define KRS_AF_HOSTNET	KRANK_AF_HOSTNET	/* <krank/krank.h> */
 
 static int failures;
 #define CHECK(cond, ...) do {						\
