@@ -34,6 +34,7 @@
 #include <krank/krs.h>
 #include "net/krs_net.h"
 
+#include <krank/krs_hostnet.h>
 #include "krk.h"
 #include "krk_attach.h"
 #include "krk_foreign.h"
@@ -802,6 +803,30 @@ on_stop(int sig)
 	stop_signal = sig;
 }
 
+/* hostnet: install the allow list (checked by the parser already) and
+ * the socket limit; say what isolates may reach on the host. */
+static int
+take_hostnet(const struct krk_config *cfg, char *err, size_t errlen)
+{
+	if (!has_component(cfg, "hostnet"))
+		return 0;
+	if ((cfg->hostnet_max != 0 &&
+	    krs_hostnet_set_max(cfg->hostnet_max) != 0) ||
+	    krs_hostnet_allow((const char *const *)cfg->hostnet_allow,
+	    cfg->nhostnet_allow) != 0) {
+		int e = errno;
+		snprintf(err, errlen, "%s:%u:%u: hostnet: %s", cfg->path,
+		    cfg->hostnet_loc.line, cfg->hostnet_loc.col, strerror(e));
+		return e;
+	}
+	if (cfg->nhostnet_allow == 0)
+		say("hostnet: no destinations allowed (hostnet.allow is empty)");
+	for (size_t i = 0; i < cfg->nhostnet_allow; i++)
+		say("hostnet: isolates may reach %s on the host",
+		    cfg->hostnet_allow[i]);
+	return 0;
+}
+
 int
 krk_run(struct krk_config *cfg, int verbosity)
 {
@@ -845,6 +870,8 @@ krk_run(struct krk_config *cfg, int verbosity)
 	taps_join(cfg, true);		/* what was not handed over */
 	taps_free();
 	if (rv != 0)
+		goto fail_down;
+	if ((rv = take_hostnet(cfg, err, sizeof(err))) != 0)
 		goto fail_down;
 	if ((rv = krk_isolates_init()) != 0) {
 		snprintf(err, sizeof(err), "isolates: %s", strerror(rv));

@@ -31,6 +31,8 @@
  *   queues: {spin: DURATION=50us (0..10ms), slots: 16..4096=256 (a power
  *            of two), area: SIZE=4M (64K..1G), rings: 0..64=0 (0: one per
  *            CPU)}
+ *   hostnet: {allow: ["A.B.C.D[/N]:PORT|LO-HI|*", "[V6[/N]]:PORT"...],
+ *             max: 1..4096=256}   needs component hostnet
  * Relative host paths (disks[].path, isolates[].elf, the sockets) are
  * resolved against the directory of the deployment file.
  *
@@ -57,6 +59,7 @@
 
 #include "krk_config.h"
 #include "krk_config_int.h"
+#include "../rumpdrv/include/krank/krs_hostnet.h"
 
 #define KRK_CFG_MAX_BYTES	(1u << 20)	/* the whole file */
 #define KRK_CFG_MAX_DEPTH	16		/* schema needs 4 */
@@ -70,6 +73,7 @@
 #define KRK_CFG_MAX_COMPONENTS	64
 #define KRK_CFG_MAX_ARGS	256		/* argv and env entries each */
 #define KRK_CFG_MAX_USERS	64
+#define KRK_CFG_MAX_HOSTNET	256		/* hostnet.allow entries */
 #define KRK_CFG_SUN_PATH_MAX	107		/* sockaddr_un.sun_path - NUL */
 #define KRK_IFNAME_MAX		15		/* Linux IFNAMSIZ - 1 */
 
@@ -1318,6 +1322,61 @@ parse_queues(struct cfgp *p, yaml_node_t *n)
 		c->queue_rings = (unsigned)u;
 }
 
+/* hostnet: each allow entry through the component's own parser, so what
+ * krank check accepts is exactly what krank run installs; an error points
+ * at the offending character (the column of the entry plus its offset,
+ * when the entry is a plain scalar on one line). */
+static void
+parse_hostnet(struct cfgp *p, yaml_node_t *key, yaml_node_t *n)
+{
+	static const char *const keys[] = { "allow", "max", NULL };
+	struct krk_config *c = p->cfg;
+	yaml_node_t *v[2], *k[2];
+	size_t cnt, i;
+	uint64_t u;
+	kpath_t ip;
+
+	c->has_hostnet = true;
+	loc_of(key, &c->hostnet_loc);
+	if (!map_keys(p, n, "hostnet", keys, v, k))
+		return;
+	if (v[1] != NULL && get_uint(p, v[1], "hostnet.max", 1, 4096, &u) == 0)
+		c->hostnet_max = (unsigned)u;
+	if (v[0] == NULL || !get_list(p, v[0], "hostnet.allow",
+	    KRK_CFG_MAX_HOSTNET, &cnt))
+		return;
+	c->hostnet_allow = cfg_calloc(p, cnt + 1, sizeof(char *));
+	c->hostnet_allow_locs = cfg_calloc(p, cnt + 1, sizeof(struct krk_loc));
+	if (c->hostnet_allow == NULL || c->hostnet_allow_locs == NULL)
+		return;
+	for (i = 0; i < cnt; i++) {
+		yaml_node_t *it = list_item(p, v[0], i);
+		struct krs_hostnet_rule r;
+		const char *s, *why;
+		size_t pos;
+
+		path_idx(ip, "hostnet.allow", i);
+		if ((s = get_scalar(p, it, ip, "an address:port entry",
+		    KRS_HOSTNET_RULE_MAX)) == NULL)
+			continue;
+		if (krs_hostnet_rule_parse(s, &r, &pos, &why) != 0) {
+			unsigned col = (unsigned)it->start_mark.column + 1;
+			if (it->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+				col += (unsigned)pos;
+			else if (it->data.scalar.style ==
+			    YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+			    it->data.scalar.style ==
+			    YAML_DOUBLE_QUOTED_SCALAR_STYLE)
+				col += (unsigned)pos + 1;
+			cfg_error_at(p, (unsigned)it->start_mark.line + 1, col,
+			    ip, "%s, found %s", why, WHAT(it));
+			continue;
+		}
+		loc_of(it, &c->hostnet_allow_locs[c->nhostnet_allow]);
+		c->hostnet_allow[c->nhostnet_allow++] = cfg_strdup(p, s);
+	}
+}
+
 /* A list of mappings: allocate *arr of cnt elements of size sz. */
 static bool
 get_obj_list(struct cfgp *p, yaml_node_t *n, const char *path, size_t max,
@@ -1338,9 +1397,10 @@ parse_top(struct cfgp *p, yaml_node_t *root)
 {
 	static const char *const keys[] = { "name", "cores", "realtime",
 	    "memory", "components", "interfaces", "disks", "tmpfs",
-	    "isolates", "control", "attach", "log", "queues", NULL };
+	    "isolates", "control", "attach", "log", "queues", "hostnet",
+	    NULL };
 	enum { K_NAME, K_CORES, K_RT, K_MEM, K_COMP, K_IF, K_DISK, K_TMPFS,
-	    K_ISO, K_CTL, K_ATT, K_LOG, K_QUEUES, K_N };
+	    K_ISO, K_CTL, K_ATT, K_LOG, K_QUEUES, K_HOSTNET, K_N };
 	struct krk_config *c = p->cfg;
 	yaml_node_t *v[K_N], *k[K_N];
 	const char *mounts[KRK_CFG_MAX_DISKS + KRK_CFG_MAX_TMPFS];
@@ -1457,6 +1517,17 @@ parse_top(struct cfgp *p, yaml_node_t *root)
 		parse_log(p, v[K_LOG]);
 	if (v[K_QUEUES] != NULL)
 		parse_queues(p, v[K_QUEUES]);
+	if (v[K_HOSTNET] != NULL) {
+		parse_hostnet(p, k[K_HOSTNET], v[K_HOSTNET]);
+		for (i = 0; i < c->ncomponents; i++)
+			if (c->components[i] != NULL &&
+			    strcmp(c->components[i], "hostnet") == 0)
+				break;
+		if (c->components != NULL && i == c->ncomponents)
+			cfg_error(p, k[K_HOSTNET], "hostnet", "expected "
+			    "component hostnet in components, found it "
+			    "missing");
+	}
 }
 
 /* ---- loading --------------------------------------------------------- */
@@ -1619,6 +1690,10 @@ krk_config_free(struct krk_config *c)
 	free(c->attach_socket);
 	free(c->attach_uids);
 	free(c->attach_preload);
+	for (i = 0; c->hostnet_allow != NULL && i < c->nhostnet_allow; i++)
+		free(c->hostnet_allow[i]);
+	free(c->hostnet_allow);
+	free(c->hostnet_allow_locs);
 	free(c);
 }
 

@@ -136,6 +136,16 @@ struct krk_config {
 	uint64_t queue_area;		/* buffer area per client; default 4 MiB */
 	unsigned queue_rings;		/* per client; 0 (default): one per CPU
 					 * the client's host has online */
+
+	/* hostnet (krank-deployment(5), docs/hostnet.md): the host
+	 * destinations isolates may reach through KRS_AF_HOSTNET sockets,
+	 * each checked with krs_hostnet_rule_parse; none: deny all. */
+	bool has_hostnet;		/* the key was given */
+	struct krk_loc hostnet_loc;
+	char **hostnet_allow;		/* NULL-terminated entries */
+	struct krk_loc *hostnet_allow_locs;
+	size_t nhostnet_allow;
+	unsigned hostnet_max;		/* host sockets at once; default 256 */
 };
 
 /*

@@ -225,4 +225,13 @@ krk_config_print(const struct krk_config *c, FILE *out)
 	fprintf(out, ", slots: %u, area: ", c->queue_slots);
 	print_size(out, c->queue_area);
 	fprintf(out, ", rings: %u}\n", c->queue_rings);
+	if (c->has_hostnet) {
+		fputs("hostnet: {allow: [", out);
+		for (i = 0; i < c->nhostnet_allow; i++) {
+			fputs(i ? ", " : "", out);
+			print_str(out, c->hostnet_allow[i]);
+		}
+		fprintf(out, "], max: %u}\n", c->hostnet_max ? c->hostnet_max :
+		    256);
+	}
 }

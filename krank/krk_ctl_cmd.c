@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include <krank/krs.h>
+#include <krank/krs_hostnet.h>
 #include "net/krs_net.h"
 
 #include "krk.h"
@@ -1109,6 +1110,38 @@ krk_ctl_cmd_metrics(struct krk_ctl_req *r)
 			    tcp_metrics[m][0]);
 			prom_head(o, mname, "counter", tcp_metrics[m][1]);
 			sb_printf(o, "%s %" PRId64 "\n", mname, val);
+		}
+	}
+	struct krs_hostnet_stats hn;
+	if (krs_hostnet_stats(&hn) == 0) {
+		static const struct {
+			const char *name, *type, *help;
+			size_t off;
+		} hnm[] = {
+			{ "krank_hostnet_open_sockets", "gauge",
+			  "Host sockets open now.",
+			  offsetof(struct krs_hostnet_stats, hs_open) },
+			{ "krank_hostnet_connects_total", "counter",
+			  "Host connects to allowed destinations.",
+			  offsetof(struct krs_hostnet_stats, hs_connects) },
+			{ "krank_hostnet_denied_total", "counter",
+			  "Host connects and sends refused by the allow list.",
+			  offsetof(struct krs_hostnet_stats, hs_denied) },
+			{ "krank_hostnet_rx_denied_total", "counter",
+			  "Host datagrams dropped: sender not allowed.",
+			  offsetof(struct krs_hostnet_stats, hs_rxdenied) },
+			{ "krank_hostnet_transmit_bytes_total", "counter",
+			  "Bytes isolates sent through host sockets.",
+			  offsetof(struct krs_hostnet_stats, hs_bytes_out) },
+			{ "krank_hostnet_receive_bytes_total", "counter",
+			  "Bytes isolates received through host sockets.",
+			  offsetof(struct krs_hostnet_stats, hs_bytes_in) },
+		};
+		for (size_t m = 0; m < sizeof(hnm) / sizeof(hnm[0]); m++) {
+			uint64_t val;
+			memcpy(&val, (const char *)&hn + hnm[m].off, sizeof(val));
+			prom_head(o, hnm[m].name, hnm[m].type, hnm[m].help);
+			sb_printf(o, "%s %" PRIu64 "\n", hnm[m].name, val);
 		}
 	}
 	prom_head(o, "krank_ctl_requests_total", "counter",

@@ -727,7 +727,9 @@ krs_fcntl(int fd, int cmd, ...)
  * generation of the file type that can become ready (sockets).  The
  * generation is read before that type's first fo_poll, so an event after
  * the look changes it and the wait returns at once.  Were two types with
- * wakeups mixed, the wait on the first is cut into 10 ms slices.
+ * different wakeups mixed, the wait on the first is cut into 10 ms slices
+ * (types whose fo_pollwait is the same function, such as sockets and host
+ * sockets, share one generation and do not count as mixed).
  */
 KRS_EXPORT int
 krs_poll(struct krs_pollfd *fds, unsigned nfds, int timeout_ms)
@@ -759,8 +761,10 @@ krs_poll(struct krs_pollfd *fds, unsigned nfds, int timeout_ms)
 				if (wops == NULL) {
 					wops = ops;
 					gen = ops->fo_pollgen();
-				} else if (wops != ops)
-					mixed = true;
+				} else if (wops->fo_pollwait !=
+				    ops->fo_pollwait)
+					mixed = true;	/* types sharing a
+							 * generation do not mix */
 			}
 			int ev = (unsigned short)fds[i].events;
 			int rev = ops->fo_poll(fp, ev);

@@ -125,7 +125,13 @@ int krank_dup2(struct krank_client *c, int fd, int newfd);
  * O_APPEND), F_DUPFD, F_DUPFD_CLOEXEC; one int argument. */
 int krank_fcntl(struct krank_client *c, int fd, int cmd, int arg);
 
-/* Sockets (AF_INET; addresses are struct sockaddr_in). */
+/* Sockets (AF_INET; addresses are struct sockaddr_in).  The domain
+ * KRANK_AF_HOSTNET makes a host (Linux) socket instead, for management
+ * traffic to destinations the deployment's hostnet allow list names
+ * (EACCES otherwise); it takes struct sockaddr_in and sockaddr_in6 and
+ * cannot bind or listen (docs/hostnet.md; KRS_AF_HOSTNET of
+ * <krank/krs_hostnet.h>). */
+#define KRANK_AF_HOSTNET	19272
 int krank_socket(struct krank_client *c, int domain, int type, int protocol);
 int krank_bind(struct krank_client *c, int fd, const struct sockaddr *addr,
     socklen_t len);
