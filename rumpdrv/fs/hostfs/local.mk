@@ -48,3 +48,11 @@ tests_bench_bench_hostfs_CFLAGS = $(AM_CFLAGS) -O2
 tests_bench_bench_hostfs_LDFLAGS = $(RD_HOSTFS_LINK)
 tests_bench_bench_hostfs_LDADD = $(RUMPDRV_HYP_LIBS)
 tests_bench_bench_hostfs_DEPENDENCIES = $(RD_HOSTFS_DEPS)
+
+# krank links the component (the deployment's hostfs: section).
+KRANK_LINK += $(RUMPDRV_LINK_HOSTFS)
+KRK_DEPS += rumpdrv/fs/hostfs/librumpfs_hostfs.a
+
+# krank run with a hostfs deployment, and the parser's hostfs errors.
+TESTS += tests/krank/test_krank_hostfs.sh
+EXTRA_DIST += tests/krank/test_krank_hostfs.sh
