@@ -1369,10 +1369,10 @@ static void
 parse_top(struct cfgp *p, yaml_node_t *root)
 {
 	static const char *const keys[] = { "name", "cores", "realtime",
-	    "memory", "components", "interfaces", "disks", "tmpfs",
-	    "isolates", "control", "attach", "log", "queues", "hostfs", NULL };
+	    "memory", "components", "interfaces", "disks", "tmpfs", "hostfs",
+	    "isolates", "control", "attach", "log", "queues", NULL };
 	enum { K_NAME, K_CORES, K_RT, K_MEM, K_COMP, K_IF, K_DISK, K_TMPFS,
-	    K_ISO, K_CTL, K_ATT, K_LOG, K_QUEUES, K_HOSTFS, K_N };
+	    K_HOSTFS, K_ISO, K_CTL, K_ATT, K_LOG, K_QUEUES, K_N };
 	struct krk_config *c = p->cfg;
 	yaml_node_t *v[K_N], *k[K_N];
 	const char *mounts[KRK_CFG_MAX_DISKS + KRK_CFG_MAX_TMPFS +
