@@ -735,13 +735,19 @@ hostfs_inactive(struct vnode *vp, bool *recyclep)
 	struct hostfs_node *n = VTON(vp);
 	struct hyp_hostfs_attr a;
 
-	/* No descriptor uses the data descriptors now; a later open makes
-	 * them again.  A file gone from the host is reclaimed at once. */
+	/* No open file uses the data descriptors now; a later open makes
+	 * them again.  Unless a lookup took a new reference meanwhile: its
+	 * open may already have set them (reads load them without a lock),
+	 * and it took the reference before it took hn_lock.  The VFS holds
+	 * one transient reference around inactive. */
 	mutex_enter(&n->hn_lock);
-	hyp_hostfs_close(n->hn_rfd);
-	hyp_hostfs_close(n->hn_wfd);
-	n->hn_rfd = n->hn_wfd = -1;
+	if (__atomic_load_n(&vp->v_usecount, __ATOMIC_ACQUIRE) <= 1) {
+		hyp_hostfs_close(n->hn_rfd);
+		hyp_hostfs_close(n->hn_wfd);
+		n->hn_rfd = n->hn_wfd = -1;
+	}
 	mutex_exit(&n->hn_lock);
+	/* A file gone from the host is reclaimed at once. */
 	*recyclep = n != VTOHM(vp)->hm_root &&
 	    (hyp_hostfs_stat(n->hn_pathfd, &a) != 0 || a.nlink == 0);
 	return 0;

@@ -56,3 +56,14 @@ KRK_DEPS += rumpdrv/fs/hostfs/librumpfs_hostfs.a
 # krank run with a hostfs deployment, and the parser's hostfs errors.
 TESTS += tests/krank/test_krank_hostfs.sh
 EXTRA_DIST += tests/krank/test_krank_hostfs.sh
+
+# And with ThreadSanitizer (the threads and the rename race).
+check_PROGRAMS += tests/rumpdrv/hostfs/test_hostfs_tsan
+TESTS += tests/rumpdrv/hostfs/test_hostfs_tsan
+tests_rumpdrv_hostfs_test_hostfs_tsan_SOURCES = \
+	tests/rumpdrv/hostfs/test_hostfs.c $(RD_TSAN_SRCS) \
+	$(rumpdrv_fs_hostfs_librumpfs_hostfs_a_SOURCES)
+tests_rumpdrv_hostfs_test_hostfs_tsan_CPPFLAGS = $(RDTEST_CPPFLAGS) -DKMEM_DIRECT
+tests_rumpdrv_hostfs_test_hostfs_tsan_CFLAGS = $(AM_CFLAGS) $(RD_TSAN_FLAGS)
+tests_rumpdrv_hostfs_test_hostfs_tsan_LDFLAGS = $(RD_TSAN_FLAGS)
+tests_rumpdrv_hostfs_test_hostfs_tsan_LDADD = tests/hypercalls/libkrank-hypercall-tsan.la -lpthread

@@ -25,6 +25,15 @@
 
 #define SECRET "TOPSECRET-outside-the-served-directory"
 
+/* Sanitizer builds run the loops shorter. */
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define RACE_OPENS 4000
+#define NROUNDS 300
+#else
+#define RACE_OPENS 20000
+#define NROUNDS 1500
+#endif
+
 static char base[256], shared[300], outside[300];
 static int private_ns;		/* mounts made here stay in this test */
 
@@ -238,6 +247,57 @@ normal_use(void)
 	PASS("chmod reaches Linux; statvfs reports the host file system as hostfs");
 }
 
+/* Threads: shared and private files opened, read, written, renamed and
+ * removed at once (vnodes going inactive and coming back while others
+ * open them); every read sees whole, right data. */
+#define NTHREADS 4
+static void *
+worker(void *arg)
+{
+	int id = (int)(intptr_t)arg;
+	char path[64], path2[64], buf[64], want[64];
+	long bad = 0;
+
+	for (int i = 0; i < NROUNDS; i++) {
+		int n = krs_slurp("/host/fromhost.txt", buf, sizeof(buf));
+		if (n != 16 || strcmp(buf, "written by linux") != 0)
+			bad++;
+		snprintf(path, sizeof(path), "/host/t%d", id);
+		snprintf(path2, sizeof(path2), "/host/t%d.r", id);
+		snprintf(want, sizeof(want), "thread %d round %d", id, i);
+		int fd = krs_open(path, KRS_O_RDWR | KRS_O_CREAT | KRS_O_TRUNC, 0644);
+		if (fd < 0 || krs_write(fd, want, strlen(want)) != (ssize_t)strlen(want))
+			bad++;
+		if (fd >= 0)
+			krs_close(fd);
+		if (krs_rename(path, path2) != 0)
+			bad++;
+		n = krs_slurp(path2, buf, sizeof(buf));
+		if (n != (int)strlen(want) || strcmp(buf, want) != 0)
+			bad++;
+		if (krs_unlink(path2) != 0)
+			bad++;
+	}
+	return (void *)(intptr_t)bad;
+}
+
+static void
+threads(void)
+{
+	pthread_t t[NTHREADS];
+	long bad = 0;
+	for (int i = 0; i < NTHREADS; i++)
+		CHECK(pthread_create(&t[i], NULL, worker, (void *)(intptr_t)i) == 0, "thread");
+	for (int i = 0; i < NTHREADS; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		bad += (long)(intptr_t)r;
+	}
+	CHECK(bad == 0, "%ld bad results", bad);
+	printf("ok: %d threads x %d rounds of read, create+write, rename, read back, "
+	    "unlink: all right\n", NTHREADS, NROUNDS);
+}
+
 static void
 read_only(void)
 {
@@ -302,7 +362,7 @@ rename_race(void)
 	CHECK(symlink(outside, p) == 0, "symlink racelink -> outside");
 	/* Also a relative one, and one through the cwd. */
 	CHECK(pthread_create(&t, NULL, race_swapper, NULL) == 0, "thread");
-	for (int i = 0; i < 20000; i++) {
+	for (int i = 0; i < RACE_OPENS; i++) {
 		const char *path = (i & 1) ? "/host/race/f" : "/host/racelink/f";
 		int n = krs_slurp(path, buf, sizeof(buf));
 		CHECK(strstr(buf, SECRET) == NULL, "race read the secret via %s", path);
@@ -335,9 +395,9 @@ rename_race(void)
 	CHECK(krs_chdir("/") == 0, "chdir /");
 	CHECK(race_swaps > 100, "swapper ran: %lu swaps", race_swaps);
 	CHECK(ok > 0, "some reads saw the directory");
-	printf("ok: rename race: %lu host swaps of dir<->symlink(outside); 20000 opens: "
+	printf("ok: rename race: %lu host swaps of dir<->symlink(outside); %d opens: "
 	    "%lu read 'inside', %lu refused (ENOENT/ELOOP/ENOTDIR); %d cwd rounds; "
-	    "the secret never read\n", race_swaps, ok, refused, cwd_ok);
+	    "the secret never read\n", race_swaps, RACE_OPENS, ok, refused, cwd_ok);
 }
 
 /* A directory KRANK stands in is moved out of the served tree by Linux. */
@@ -538,6 +598,7 @@ main(void)
 	    "mounts rw, ro and xdev");
 
 	normal_use();
+	threads();
 	read_only();
 	escapes();
 
