@@ -278,6 +278,7 @@ worker(void *arg)
 		if (krs_unlink(path2) != 0)
 			bad++;
 	}
+	krs_ctx_leave();		/* frees this thread's implicit lwp */
 	return (void *)(intptr_t)bad;
 }
 
@@ -325,8 +326,8 @@ read_only(void)
 
 /* ---- the rename race ---- */
 
-static volatile int race_stop;
-static unsigned long race_swaps;
+static int race_stop;			/* atomic */
+static unsigned long race_swaps;	/* the swapper's; read after join */
 
 /* Host side: exchange a directory and a symbolic link to the outside,
  * atomically and as fast as possible. */
@@ -337,7 +338,7 @@ race_swapper(void *arg)
 	(void)arg;
 	hpath(a, sizeof(a), "race");
 	hpath(b, sizeof(b), "racelink");
-	while (!race_stop) {
+	while (!__atomic_load_n(&race_stop, __ATOMIC_RELAXED)) {
 		if (renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) == 0)
 			race_swaps++;
 	}
@@ -390,7 +391,7 @@ rename_race(void)
 			CHECK(strstr(buf, SECRET) == NULL, "race via cwd/.. read the secret");
 		}
 	}
-	race_stop = 1;
+	__atomic_store_n(&race_stop, 1, __ATOMIC_RELAXED);
 	pthread_join(t, NULL);
 	CHECK(krs_chdir("/") == 0, "chdir /");
 	CHECK(race_swaps > 100, "swapper ran: %lu swaps", race_swaps);
