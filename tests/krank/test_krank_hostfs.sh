@@ -4,7 +4,9 @@
 # used twice; the effective deployment prints the hostfs entry; then
 # krank run serves a host directory read-only at /host, an isolate reads a
 # file from it, and isolates that try a symbolic link to a secret file
-# outside, a relative link and "../.." get nothing of it.
+# outside, a relative link and "../.." get nothing of it.  Last, a Linux
+# process attached through libkrank (tests/krank/krq_e2e, the queue path)
+# runs its whole file workload in a read-write hostfs mount.
 set -u
 bld=${top_builddir:-.}
 src=${top_srcdir:-.}
@@ -113,4 +115,30 @@ for n in absln relln dotdot; do
 done
 grep -q TOPSECRET "$work/run.err" "$work/run.out" &&
 	bad "the secret reached an isolate" || ok "no isolate read the secret"
+
+# A queue client's file workload on a read-write hostfs.
+mkdir "$work/rw"
+cat >"$work/q.yaml" <<EOY
+name: hostfs-queue
+cores: [$core]
+memory: {size: 64M, mlock: no}
+components: [vfs, tmpfs, hostfs, net, ether, socket, inet]
+hostfs:
+  - {path: $work/rw, mount: /host}
+control: {socket: $work/q.sock}
+queues: {spin: 20us, slots: 64, area: 4M, rings: 2}
+EOY
+"$krank" run "$work/q.yaml" >"$work/q.out" 2>&1 &
+kp=$!
+i=0
+until grep -q "ready in" "$work/q.out"; do
+	kill -0 $kp 2>/dev/null || break
+	i=$((i + 1)); [ $i -lt 200 ] || break
+	sleep 0.05
+done
+"$bld/tests/krank/krq_e2e" "$work/q.sock" /host >"$work/e2e.out" 2>&1 &&
+	ok "krq_e2e (libkrank over the queues) passes every check in a hostfs mount" ||
+	bad "krq_e2e on /host: $(grep -v '^ok' "$work/e2e.out")"
+kill -TERM $kp 2>/dev/null
+wait $kp
 exit $fail
