@@ -82,6 +82,7 @@ fi
 core=$(($(nproc) - 1))
 cat >"$work/run.yaml" <<EOY
 cores: [$core]
+memory: {size: 64M, mlock: no}
 components: [vfs, tmpfs, hostfs]
 hostfs:
   - {path: $work/shared, mount: /host, readonly: yes}
