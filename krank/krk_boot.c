@@ -556,6 +556,9 @@ has_root_mount(const struct krk_config *cfg)
 	for (size_t i = 0; i < cfg->ndisks; i++)
 		if (strcmp(cfg->disks[i].mount, "/") == 0)
 			return true;
+	for (size_t i = 0; i < cfg->nhostfs; i++)
+		if (strcmp(cfg->hostfs[i].mount, "/") == 0)
+			return true;
 	return false;
 }
 
@@ -584,6 +587,33 @@ mount_tmpfs(const char *at, uint64_t size, char *err, size_t errlen)
 		snprintf(err, errlen, "tmpfs %s: %s", at, strerror(rv));
 		return rv;
 	}
+	return 0;
+}
+
+/* A host directory through hostfs (docs/hostfs.md): confined to it,
+ * read-only with host descriptors opened O_RDONLY when asked. */
+static int
+mount_hostfs(const struct krk_hostfs_cfg *h, char *err, size_t errlen)
+{
+	const char *opt = h->cross_mounts ? "xdev" : "";
+	int rv;
+
+	if (strcmp(h->mount, "/") != 0 && (rv = vfs_mkdirs(h->mount)) != 0) {
+		snprintf(err, errlen, "hostfs %s: mount point: %s", h->mount,
+		    strerror(rv));
+		return rv;
+	}
+	if (krs_mount(h->path, h->mount, "hostfs", h->readonly ?
+	    KRS_MNT_RDONLY : 0, opt, strlen(opt)) != 0) {
+		rv = errno;
+		snprintf(err, errlen, "hostfs %s: %s: %s%s", h->mount, h->path,
+		    strerror(rv), rv == ENODEV ? " (list hostfs in components)"
+		    : rv == ENOTDIR ? " (not a directory)" : "");
+		return rv;
+	}
+	say("hostfs %s: host directory %s%s%s", h->mount, h->path,
+	    h->readonly ? ", read-only" : "",
+	    h->cross_mounts ? ", crossing mounts" : "");
 	return 0;
 }
 
@@ -714,6 +744,12 @@ take_filesystems(const struct krk_config *cfg, char *err, size_t errlen)
 			if ((strcmp(cfg->disks[i].mount, "/") == 0) != (pass == 0))
 				continue;
 			if ((rv = mount_disk(i, &cfg->disks[i], err, errlen)))
+				return rv;
+		}
+		for (size_t i = 0; i < cfg->nhostfs; i++) {
+			if ((strcmp(cfg->hostfs[i].mount, "/") == 0) != (pass == 0))
+				continue;
+			if ((rv = mount_hostfs(&cfg->hostfs[i], err, errlen)))
 				return rv;
 		}
 	}

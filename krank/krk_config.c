@@ -18,6 +18,8 @@
  *   disks: [{path (required), fs: ext2=ext2, mount (required),
  *            readonly: BOOL=no}]
  *   tmpfs: [{mount (required), size: SIZE=64M}]
+ *   hostfs: [{path (required, a host directory), mount (required),
+ *             readonly: BOOL=no, cross_mounts: BOOL=no}]
  *   isolates: [{name=ELF stem, elf (required), argv=[name], env, cwd=/,
  *               root=/, core (one of cores), heap: SIZE=64M, fds=1024,
  *               uid=0, gid=0, restart: never|on-failure|always=never,
@@ -69,6 +71,7 @@
 #define KRK_CFG_MAX_IFACES	16
 #define KRK_CFG_MAX_DISKS	16
 #define KRK_CFG_MAX_TMPFS	16
+#define KRK_CFG_MAX_HOSTFS	16
 #define KRK_CFG_MAX_ISOLATES	64
 #define KRK_CFG_MAX_COMPONENTS	64
 #define KRK_CFG_MAX_ARGS	256		/* argv and env entries each */
@@ -996,6 +999,48 @@ parse_tmpfs(struct cfgp *p, yaml_node_t *n, const char *path,
 		get_size(p, v[1], kp, 4096, 1ull << 40, &t->size);
 }
 
+static void
+parse_hostfs(struct cfgp *p, yaml_node_t *n, const char *path,
+    struct krk_hostfs_cfg *h, size_t *nmounts, const char **mounts,
+    unsigned *mlines)
+{
+	static const char *const keys[] = { "path", "mount", "readonly",
+	    "cross_mounts", NULL };
+	yaml_node_t *v[4], *k[4];
+	kpath_t kp;
+	struct stat st;
+
+	loc_of(n, &h->loc);
+	if (!map_keys(p, n, path, keys, v, k))
+		return;
+	path_key(kp, path, "path");
+	if (v[0] == NULL)
+		cfg_error(p, n, kp, "expected a host directory, found nothing");
+	else if (get_str(p, v[0], kp, &h->path) == 0 &&
+	    resolve_path(p, &h->path) == 0) {
+		/* Checked again when KRANK mounts it; said here with the
+		 * line, since krank check runs on the same host. */
+		if (stat(h->path, &st) != 0)
+			cfg_error(p, v[0], kp, "expected an existing host "
+			    "directory, found %s (%s)", WHAT(v[0]),
+			    strerror(errno));
+		else if (!S_ISDIR(st.st_mode))
+			cfg_error(p, v[0], kp, "expected a host directory, "
+			    "found %s, which is not a directory", WHAT(v[0]));
+	}
+	path_key(kp, path, "mount");
+	if (v[1] == NULL)
+		cfg_error(p, n, kp, "expected a mount point, found nothing");
+	else
+		check_mount(p, v[1], kp, &h->mount, nmounts, mounts, mlines);
+	path_key(kp, path, "readonly");
+	if (v[2] != NULL)
+		get_bool(p, v[2], kp, &h->readonly);
+	path_key(kp, path, "cross_mounts");
+	if (v[3] != NULL)
+		get_bool(p, v[3], kp, &h->cross_mounts);
+}
+
 /* The ELF's base name without its extension: "../httpd/httpd.kx" -> httpd */
 static void
 elf_stem(const char *elf, char *out, size_t len)
@@ -1396,15 +1441,17 @@ static void
 parse_top(struct cfgp *p, yaml_node_t *root)
 {
 	static const char *const keys[] = { "name", "cores", "realtime",
-	    "memory", "components", "interfaces", "disks", "tmpfs",
+	    "memory", "components", "interfaces", "disks", "tmpfs", "hostfs",
 	    "isolates", "control", "attach", "log", "queues", "hostnet",
 	    NULL };
 	enum { K_NAME, K_CORES, K_RT, K_MEM, K_COMP, K_IF, K_DISK, K_TMPFS,
-	    K_ISO, K_CTL, K_ATT, K_LOG, K_QUEUES, K_HOSTNET, K_N };
+	    K_HOSTFS, K_ISO, K_CTL, K_ATT, K_LOG, K_QUEUES, K_HOSTNET, K_N };
 	struct krk_config *c = p->cfg;
 	yaml_node_t *v[K_N], *k[K_N];
-	const char *mounts[KRK_CFG_MAX_DISKS + KRK_CFG_MAX_TMPFS];
-	unsigned mlines[KRK_CFG_MAX_DISKS + KRK_CFG_MAX_TMPFS];
+	const char *mounts[KRK_CFG_MAX_DISKS + KRK_CFG_MAX_TMPFS +
+	    KRK_CFG_MAX_HOSTFS];
+	unsigned mlines[KRK_CFG_MAX_DISKS + KRK_CFG_MAX_TMPFS +
+	    KRK_CFG_MAX_HOSTFS];
 	size_t nmounts = 0, i, j;
 	kpath_t ip;
 	const char *s;
@@ -1482,6 +1529,23 @@ parse_top(struct cfgp *p, yaml_node_t *root)
 			parse_tmpfs(p, list_item(p, v[K_TMPFS], i), ip,
 			    &c->tmpfs[i], &nmounts, mounts, mlines);
 		}
+	}
+	if (v[K_HOSTFS] != NULL && get_obj_list(p, v[K_HOSTFS], "hostfs",
+	    KRK_CFG_MAX_HOSTFS, sizeof(*c->hostfs), (void **)&c->hostfs,
+	    &c->nhostfs)) {
+		for (i = 0; i < c->nhostfs; i++) {
+			path_idx(ip, "hostfs", i);
+			parse_hostfs(p, list_item(p, v[K_HOSTFS], i), ip,
+			    &c->hostfs[i], &nmounts, mounts, mlines);
+		}
+		for (i = 0; i < c->ncomponents; i++)
+			if (strcmp(c->components[i], "hostfs") == 0)
+				break;
+		if (c->nhostfs > 0 && c->components != NULL &&
+		    i == c->ncomponents)
+			cfg_error(p, k[K_HOSTFS], "hostfs", "expected hostfs "
+			    "in components (it serves these directories), "
+			    "found it missing");
 	}
 	if (v[K_ISO] != NULL && get_obj_list(p, v[K_ISO], "isolates",
 	    KRK_CFG_MAX_ISOLATES, sizeof(*c->isolates),
@@ -1671,6 +1735,11 @@ krk_config_free(struct krk_config *c)
 	for (i = 0; i < c->ntmpfs; i++)
 		free(c->tmpfs[i].mount);
 	free(c->tmpfs);
+	for (i = 0; i < c->nhostfs; i++) {
+		free(c->hostfs[i].path);
+		free(c->hostfs[i].mount);
+	}
+	free(c->hostfs);
 	for (i = 0; i < c->nisolates; i++) {
 		struct krk_isolate_cfg *is = &c->isolates[i];
 

@@ -57,6 +57,17 @@ struct krk_tmpfs_cfg {
 	struct krk_loc loc;
 };
 
+/* A host directory served by hostfs (docs/hostfs.md). */
+struct krk_hostfs_cfg {
+	char *path;			/* host directory (absolute after
+					 * loading); must exist at boot */
+	char *mount;			/* absolute mount point in KRANK's VFS */
+	bool readonly;			/* default false */
+	bool cross_mounts;		/* default false: mount points below
+					 * path are not crossed (EXDEV) */
+	struct krk_loc loc;
+};
+
 struct krk_isolate_cfg {
 	char name[KRK_NAME_MAX];	/* unique; [A-Za-z0-9_.-], default the
 					 * ELF's base name */
@@ -146,6 +157,8 @@ struct krk_config {
 	struct krk_loc *hostnet_allow_locs;
 	size_t nhostnet_allow;
 	unsigned hostnet_max;		/* host sockets at once; default 256 */
+	struct krk_hostfs_cfg *hostfs;	/* host directories (hostfs) */
+	size_t nhostfs;
 };
 
 /*

@@ -159,6 +159,18 @@ krk_config_print(const struct krk_config *c, FILE *out)
 		print_size(out, c->tmpfs[i].size);
 		fputc('\n', out);
 	}
+	if (c->nhostfs > 0)
+		fputs("hostfs:\n", out);
+	for (i = 0; i < c->nhostfs; i++) {
+		const struct krk_hostfs_cfg *h = &c->hostfs[i];
+
+		fputs("  - path: ", out);
+		print_str(out, h->path);
+		fputs("\n    mount: ", out);
+		print_str(out, h->mount);
+		fprintf(out, "\n    readonly: %s\n    cross_mounts: %s\n",
+		    h->readonly ? "yes" : "no", h->cross_mounts ? "yes" : "no");
+	}
 	if (c->nisolates > 0)
 		fputs("isolates:\n", out);
 	for (i = 0; i < c->nisolates; i++) {
