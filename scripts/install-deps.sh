@@ -8,7 +8,8 @@ libpciaccess-dev liburcu-dev liburing-dev libzydis-dev libcmocka-dev
 clang libclang-rt-14-dev valgrind
 iproute2 iputils-ping socat curl ethtool e2fsprogs python3 nftables
 libpcap-dev tcpdump pciutils pci.ids
-libsystemd-dev"
+libsystemd-dev
+redis-server redis-tools"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
