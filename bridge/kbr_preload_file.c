@@ -63,6 +63,20 @@ kbr_path_ours(const char *path)
 	return false;
 }
 
+/* glibc declares the path arguments nonnull; a program may pass NULL
+ * anyway (Linux says EFAULT), so the checks are kept out of line. */
+static __attribute__((noinline)) bool
+kbr_rel(const char *p)
+{
+	return p != NULL && p[0] != '/';
+}
+
+static __attribute__((noinline)) bool
+kbr_empty(const char *p)
+{
+	return p != NULL && p[0] == '\0';
+}
+
 /* A path call of KRANK's: the ring or NULL (errno set). */
 #define KBR_PATH_ENTER(path, what, linux_call)				\
 	struct kbr_ring *r_;						\
@@ -149,8 +163,7 @@ openat(int dirfd, const char *path, int flags, ...)
 	va_start(ap, flags);
 	mode = kbr_mode(flags, ap);
 	va_end(ap);
-	if (path != NULL && path[0] != '/' &&
-	    kbr_fdtab_get(dirfd, &dkfd, &fl)) {
+	if (kbr_rel(path) && kbr_fdtab_get(dirfd, &dkfd, &fl)) {
 		if (fl & KBR_FD_DEAD) {
 			errno = EBADF;
 			return -1;
@@ -362,10 +375,9 @@ __lxstat64(int ver, const char *path, struct stat64 *st)
 KBR_EXPORT int
 fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
-	if (path != NULL && path[0] == '\0' && (flags & AT_EMPTY_PATH))
+	if (kbr_empty(path) && (flags & AT_EMPTY_PATH))
 		return fstat(dirfd, st);
-	if (kbr_fdtab_get(dirfd, NULL, NULL) && path != NULL &&
-	    path[0] != '/') {
+	if (kbr_fdtab_get(dirfd, NULL, NULL) && kbr_rel(path)) {
 		errno = EOPNOTSUPP;	/* relative to KRANK's directory */
 		return -1;
 	}
@@ -394,7 +406,7 @@ unlink(const char *path)
 KBR_EXPORT int
 unlinkat(int dirfd, const char *path, int flags)
 {
-	if (path == NULL || path[0] != '/')
+	if (!kbr_path_ours(path))
 		return KBR_REAL(unlinkat)(dirfd, path, flags);
 	KBR_PATH_ENTER(path, "unlinkat",
 	    KBR_REAL(unlinkat)(dirfd, path, flags));
@@ -416,7 +428,7 @@ mkdir(const char *path, mode_t mode)
 KBR_EXPORT int
 mkdirat(int dirfd, const char *path, mode_t mode)
 {
-	if (path == NULL || path[0] != '/')
+	if (!kbr_path_ours(path))
 		return KBR_REAL(mkdirat)(dirfd, path, mode);
 	return mkdir(path, mode);
 }

@@ -15,6 +15,10 @@
 
 #include "kbr_preload_int.h"
 
+/* glibc declares poll's array write-only (for _FORTIFY_SOURCE), so GCC
+ * takes our reading of the events the caller set for uninitialised. */
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 #define KBR_EXPORT __attribute__((visibility("default")))
 #define KBR_SLICE_MS 1
 #define KBR_KPOLL_MAX 1024	/* krank.proto's LIMIT_POLL_MAX */
