@@ -171,6 +171,19 @@ struct kbr_esh {
 static struct kbr_esh *kbr_esh_list;
 static pthread_mutex_t kbr_esh_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* The epoll events a table entry's re-arm flags stand for. */
+static uint32_t
+kbr_rearm_bits(uint32_t flags)
+{
+	uint32_t r = 0;
+
+	if (flags & KBR_FD_REARM_IN)
+		r |= EPOLLIN | EPOLLRDHUP;
+	if (flags & KBR_FD_REARM_OUT)
+		r |= EPOLLOUT;
+	return r;
+}
+
 struct kbr_esh *
 kbr_esh_find(int epfd, bool create)
 {
@@ -330,10 +343,18 @@ kbr_esh_snapshot(struct kbr_esh *sh, struct pollfd *kfds, int *fds,
 		size_t start = sh->rot % sh->n;
 		for (size_t j = 0; j < sh->n && k < max; j++) {
 			struct kbr_eitem *it = &sh->it[(start + j) % sh->n];
+			uint32_t want = it->ev.events, fl;
 			if (it->off)
 				continue;
+			/* EPOLLET: an event reported and not re-armed since
+			 * is not asked for again, so that a wait does not
+			 * return at once, and again, for a level that stays
+			 * high. */
+			if ((want & EPOLLET) &&
+			    kbr_fdtab_get(it->fd, NULL, &fl))
+				want &= ~(it->last & ~kbr_rearm_bits(fl));
 			kfds[k].fd = it->kfd;
-			kfds[k].events = kbr_ev_to_poll(it->ev.events);
+			kfds[k].events = kbr_ev_to_poll(want);
 			kfds[k].revents = 0;
 			fds[k] = it->fd;
 			k++;
@@ -360,19 +381,22 @@ kbr_esh_collect(struct kbr_esh *sh, const struct pollfd *kfds,
 		ev = kbr_poll_to_ev(kfds[i].revents, it->ev.events);
 		rep = ev;
 		if (it->ev.events & EPOLLET) {
-			uint32_t rearm = 0;
+			uint32_t rearm = 0, polled;
 			if (kbr_fdtab_get(fds[i], NULL, &flags)) {
-				if (flags & KBR_FD_REARM_IN)
-					rearm |= EPOLLIN | EPOLLRDHUP;
-				if (flags & KBR_FD_REARM_OUT)
-					rearm |= EPOLLOUT;
+				rearm = kbr_rearm_bits(flags);
 				if (rearm != 0)
 					kbr_fdtab_flags_clear(fds[i],
 					    KBR_FD_REARM_IN |
 					    KBR_FD_REARM_OUT);
 			}
 			rep = ev & (~it->last | rearm);
-			it->last = ev;
+			/* What was not asked for keeps its last level. */
+			polled = (uint16_t)kfds[i].events;
+			if (polled & EPOLLIN)
+				polled |= EPOLLRDHUP;
+			it->last = (ev & (polled | EPOLLERR | EPOLLHUP)) |
+			    (it->last & ~polled & ~(uint32_t)(EPOLLERR |
+			    EPOLLHUP));
 		}
 		if (rep == 0)
 			continue;

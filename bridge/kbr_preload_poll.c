@@ -128,10 +128,11 @@ kbr_poll_mixed(struct pollfd *fds, nfds_t n, int timeout_ms,
 	}
 	if (mask != NULL)
 		pthread_sigmask(SIG_SETMASK, mask, &old);
+	/* No look with timeout 0 first: krank_poll answers at once when a
+	 * descriptor is ready, and every call is a round trip to KRANK. */
 	int64_t deadline = timeout_ms < 0 ? -1 : kbr_now_ms() + timeout_ms;
-	bool first = true;
 	for (;;) {
-		int left = first || bad > 0 ? 0 : kbr_left(deadline);
+		int left = bad > 0 ? 0 : kbr_left(deadline);
 		int kn = 0, ln = 0;
 		if (nk > 0 && (kn = kbr_kpoll(kp, nk, nl > 0 ?
 		    kbr_slice(left, true) : left)) < 0) {
@@ -143,7 +144,7 @@ kbr_poll_mixed(struct pollfd *fds, nfds_t n, int timeout_ms,
 			v = -1;
 			break;
 		}
-		if (kn + ln + (int)bad > 0 || (!first && left == 0)) {
+		if (kn + ln + (int)bad > 0 || left == 0) {
 			for (size_t i = 0; i < nk; i++)
 				fds[kix[i]].revents = kp[i].revents;
 			for (size_t i = 0; i < nl; i++)
@@ -151,9 +152,6 @@ kbr_poll_mixed(struct pollfd *fds, nfds_t n, int timeout_ms,
 			v = kn + ln + (int)bad;
 			break;
 		}
-		if (timeout_ms == 0)
-			break;
-		first = false;
 	}
 	if (mask != NULL) {
 		int e = errno;
@@ -382,7 +380,6 @@ kbr_epoll_wait(int epfd, struct epoll_event *out, int max, int timeout,
 	if (mask != NULL)
 		pthread_sigmask(SIG_SETMASK, mask, &old);
 	int64_t deadline = timeout < 0 ? -1 : kbr_now_ms() + timeout;
-	bool first = true;
 	for (;;) {
 		size_t want = kbr_esh_count(sh);
 		if (want > cap) {
@@ -406,7 +403,7 @@ kbr_epoll_wait(int epfd, struct epoll_event *out, int max, int timeout,
 		}
 		size_t nk = kbr_esh_snapshot(sh, kp, fds, cap);
 		bool mixed = kbr_esh_linux_count(sh) > 0;
-		int left = first ? 0 : kbr_left(deadline);
+		int left = kbr_left(deadline);
 		int k = 0, ln = 0;
 		if (nk > 0) {
 			if (kbr_kpoll(kp, nk, kbr_slice(left, mixed)) < 0) {
@@ -430,13 +427,10 @@ kbr_epoll_wait(int epfd, struct epoll_event *out, int max, int timeout,
 				ln = 0;
 			}
 		}
-		if (k + ln > 0 || (!first && left == 0)) {
+		if (k + ln > 0 || left == 0) {
 			v = k + ln;
 			break;
 		}
-		first = false;
-		if (timeout == 0)
-			break;
 	}
 	if (kp != kst) {
 		int e = errno;

@@ -148,10 +148,23 @@ shadows(void)
 	    "ET: again after a write ran into EAGAIN");
 	CHECK(kbr_fdtab_get(11, NULL, NULL) && wait_with(sh, rev, out, 8) == 0,
 	    "ET: the re-arm is used up");
+	{
+		struct pollfd kp[16];
+		int fds[16];
+		size_t k = kbr_esh_snapshot(sh, kp, fds, 16), i;
+		for (i = 0; i < k && fds[i] != 11; i++)
+			;
+		CHECK(i < k && kp[i].events == 0, "ET: a reported level is "
+		    "not polled for again until re-armed (events %#x)",
+		    i < k ? kp[i].events : -1);
+	}
+	kbr_fdtab_flags_set(11, KBR_FD_REARM_OUT);
 	rev[1] = 0;
-	CHECK(wait_with(sh, rev, out, 8) == 0, "ET: fall");
+	CHECK(wait_with(sh, rev, out, 8) == 0,
+	    "ET: re-armed while not writable: nothing");
 	rev[1] = POLLOUT;
-	CHECK(wait_with(sh, rev, out, 8) == 1, "ET: rise again, reported");
+	CHECK(wait_with(sh, rev, out, 8) == 1,
+	    "ET: then writable again: reported");
 	rev[1] = 0;
 
 	/* One-shot: reported once, then off until MOD. */
@@ -190,6 +203,7 @@ shadows(void)
 	/* Deleted between snapshot and collect: skipped. */
 	struct pollfd kp[16];
 	int fds[16];
+	kbr_fdtab_flags_set(11, KBR_FD_REARM_OUT);	/* 11 is ET */
 	size_t k = kbr_esh_snapshot(sh, kp, fds, 16);
 	kbr_esh_ctl(sh, EPOLL_CTL_DEL, 12, 2, NULL);
 	for (size_t i = 0; i < k; i++)
