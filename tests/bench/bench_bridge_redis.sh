@@ -11,7 +11,13 @@ n=${1:-100000}
 for t in redis-server redis-benchmark redis-cli; do
 	command -v $t >/dev/null 2>&1 || skip "$t not installed"
 done
-boot_krank "$(($(nproc) - 1))" "${BENCH_RINGS:-2}"
+# KRANK's ring servers on every CPU, one ring pair per (single-threaded)
+# program, and no spinning: on a machine with few CPUs shared with other
+# work, a spinning server or client takes the CPU its peer needs (with
+# spin 50us on 2 loaded CPUs -P 1 ran 5x slower).  Override with
+# BENCH_CORES, BENCH_RINGS, BENCH_SPIN.
+cores=$(seq -s ', ' 0 $(($(nproc) - 1)))
+boot_krank "$cores" "${BENCH_RINGS:-1}" 0us
 
 kx redis-server --port 7000 --save '' --appendonly no --bind 127.0.0.1 \
 	--dir "$work" >"$work/rk.out" 2>&1 &
@@ -30,6 +36,7 @@ rate() {	# rate FILE TEST
 echo "redis-benchmark -c 50 -n $n -t set,get: requests per second"
 echo "KRANK = redis-server and redis-benchmark both under libkrank-preload.so on KRANK's TCP/IP"
 echo "Linux = the same two programs on Linux's loopback, same namespace, same run"
+echo "KRANK deployment: cores [${BENCH_CORES:-$cores}], queues rings ${BENCH_RINGS:-1}, spin ${BENCH_SPIN:-0us}"
 printf '%-4s %-3s %12s %12s %7s\n' test -P KRANK Linux ratio
 for p in 1 16; do
 	kx redis-benchmark -p 7000 -c 50 -P $p -n "$n" -q -t set,get \

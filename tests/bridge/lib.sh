@@ -41,19 +41,20 @@ kx() {
 		KRANK_PRELOAD="$preload" "$bld/bridge/krank-attach" -s "$ksock" "$@"
 }
 
-# boot_krank CORES RINGS: krank run, TCP/IP on its own loopback and a
+# boot_krank CORES RINGS [SPIN]: krank run, TCP/IP on its own loopback and a
 # tmpfs at /, in the namespace; waits for the ready line (10 s).
 boot_krank() {
+	set -- "$1" "$2" "${3:-50us}"
 	cat >"$work/k.yaml" <<EOT
 name: bridge-test
-cores: [$1]
+cores: [${BENCH_CORES:-$1}]
 memory: {size: 256M, mlock: no}
 components: [vfs, tmpfs, net, ether, socket, inet]
 tmpfs:
   - mount: /
     size: 32M
 control: {socket: $ksock}
-queues: {spin: 50us, slots: 64, area: 4M, rings: $2}
+queues: {spin: ${BENCH_SPIN:-$3}, slots: 64, area: 4M, rings: $2}
 EOT
 	nsx "$bld/krank/krank" run "$work/k.yaml" >"$work/krank.out" 2>&1 &
 	kpid=$!

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int failures;
@@ -266,6 +267,36 @@ main(int argc, char **argv)
 	f = open(lfile, O_CREAT | O_WRONLY | O_TRUNC, 0644);
 	CHECK(f >= 0 && write(f, "linux\n", 6) == 6 && close(f) == 0,
 	    "a file outside the prefix (%s) written", lfile);
+
+	/* fork: the child keeps Linux's descriptors only, and attaches
+	 * anew for sockets of its own. */
+	pid_t pid = fork();
+	if (pid == 0) {
+		int bad = 0;
+		errno = 0;
+		if (!(listen(srv, 1) < 0 && errno == EBADF))
+			bad |= 1;	/* the parent's KRANK socket */
+		if (write(p[1], "c", 1) != 1)
+			bad |= 2;	/* the Linux pipe */
+		int s2 = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in a2 = a;
+		a2.sin_port = htons((uint16_t)(port + 1));
+		if (s2 < 0 || bind(s2, (struct sockaddr *)&a2,
+		    sizeof(a2)) != 0 || close(s2) != 0)
+			bad |= 4;	/* a socket of its own */
+		if (close(srv) != 0)
+			bad |= 8;	/* the placeholder closes */
+		_exit(bad);
+	}
+	int status = -1;
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid &&
+	    WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "fork: in the child the parent's KRANK socket is EBADF, the "
+	    "Linux pipe works, a new socket attaches anew and binds (status "
+	    "%#x)", status);
+	CHECK(read(p[0], buf, 1) == 1 && buf[0] == 'c' &&
+	    listen(srv, 16) == 0,
+	    "after the fork the parent's pipe and KRANK socket still work");
 
 	/* Hold the port until told to end. */
 	printf("listening on %d\n", port);
