@@ -354,6 +354,9 @@ epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	return 0;
 }
 
+/* When this thread last asked Linux in an epoll wait (ms). */
+static __thread int64_t kbr_linux_seen;
+
 static int
 kbr_epoll_wait(int epfd, struct epoll_event *out, int max, int timeout,
     const sigset_t *mask, const struct timespec *ts2)
@@ -412,13 +415,19 @@ kbr_epoll_wait(int epfd, struct epoll_event *out, int max, int timeout,
 			}
 			k = kbr_esh_collect(sh, kp, fds, nk, out, max);
 		}
-		if ((mixed || nk == 0) && k < max) {
+		/* With KRANK's events in hand, Linux (a system call) is
+		 * looked at only once per KBR_SLICE_MS, which bounds its
+		 * delay as the slices do. */
+		int64_t now = kbr_now_ms();
+		if ((mixed || nk == 0) && k < max &&
+		    (k == 0 || now - kbr_linux_seen >= KBR_SLICE_MS)) {
+			kbr_linux_seen = now;
 			/* Only Linux's (every KRANK one a spent ONESHOT):
 			 * Linux waits; else Linux is looked at. */
-			int lt = nk == 0 ? left : 0;
-			ln = KBR_REAL(epoll_wait)(epfd, out + k, max - k,
-			    nk == 0 && lt != 0 && lt > KBR_SLICE_MS * 10 ?
-			    KBR_SLICE_MS * 10 : lt);
+			int lt = nk == 0 ? (left < 0 ||
+			    left > KBR_SLICE_MS * 10 ? KBR_SLICE_MS * 10 :
+			    left) : 0;
+			ln = KBR_REAL(epoll_wait)(epfd, out + k, max - k, lt);
 			if (ln < 0) {
 				if (k == 0) {
 					v = -1;
