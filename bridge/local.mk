@@ -33,6 +33,7 @@ tests_bridge_test_kbr_fdtab_CFLAGS = $(AM_CFLAGS) $(KBR_SAN_FLAGS)
 tests_bridge_test_kbr_fdtab_LDFLAGS = $(KBR_SAN_FLAGS)
 # preload_probe: a plain Linux program (libc only) the preload test runs.
 tests_bridge_preload_probe_SOURCES = tests/bridge/preload_probe.c
+tests_bridge_preload_probe_LDADD = -lpthread
 TESTS += tests/bridge/test_kbr_fdtab tests/bridge/test_preload.sh \
 	tests/bridge/test_bridge_redis.sh tests/bridge/test_bridge_nginx.sh
 EXTRA_DIST += tests/bridge/test_preload.sh tests/bridge/test_bridge_redis.sh \

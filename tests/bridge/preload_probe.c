@@ -13,7 +13,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +51,52 @@ wait_one(int ep, int timeout, uint64_t *datap, uint32_t *evp)
 		*evp = ev[0].events;
 	}
 	return n;
+}
+
+/* Threads (more than the deployment's rings, so that some share one):
+ * each its own listener, connection and 500 64-byte round trips. */
+#define NTHREADS 5
+static int thread_port;
+
+static void *
+talker(void *arg)
+{
+	int i = (int)(long)arg, l, c, s, ok = 0;
+	struct sockaddr_in a;
+	char out[64], in[64];
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)(thread_port + i));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	if (l < 0 || c < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    listen(l, 4) != 0 || connect(c, (struct sockaddr *)&a,
+	    sizeof(a)) != 0 || (s = accept(l, NULL, NULL)) < 0)
+		return (void *)0;
+	/* Round trips of small writes: no Nagle delay. */
+	int one = 1;
+	setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	for (int k = 0; k < 500; k++) {
+		memset(out, 'a' + (k + i) % 26, sizeof(out));
+		size_t got = 0;
+		if (send(c, out, sizeof(out), 0) != (ssize_t)sizeof(out))
+			break;
+		while (got < sizeof(in)) {
+			ssize_t n = recv(s, in + got, sizeof(in) - got, 0);
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+		if (got != sizeof(in) || memcmp(in, out, sizeof(in)) != 0)
+			break;
+		ok++;
+	}
+	close(s);
+	close(c);
+	close(l);
+	return (void *)(long)ok;
 }
 
 int
@@ -267,6 +315,21 @@ main(int argc, char **argv)
 	f = open(lfile, O_CREAT | O_WRONLY | O_TRUNC, 0644);
 	CHECK(f >= 0 && write(f, "linux\n", 6) == 6 && close(f) == 0,
 	    "a file outside the prefix (%s) written", lfile);
+
+	/* Threads sharing rings. */
+	pthread_t th[NTHREADS];
+	thread_port = port + 10;
+	for (long i = 0; i < NTHREADS; i++)
+		pthread_create(&th[i], NULL, talker, (void *)i);
+	long total = 0;
+	for (int i = 0; i < NTHREADS; i++) {
+		void *r;
+		pthread_join(th[i], &r);
+		total += (long)r;
+	}
+	CHECK(total == NTHREADS * 500, "%d threads at once, each with its own "
+	    "connection: %ld of %d round trips intact", NTHREADS, total,
+	    NTHREADS * 500);
 
 	/* fork: the child keeps Linux's descriptors only, and attaches
 	 * anew for sockets of its own. */

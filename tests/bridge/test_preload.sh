@@ -47,7 +47,7 @@ exec 7>"$work/in"
 i=0
 until grep -q "^listening on" "$work/probe.out"; do
 	kill -0 $ppid 2>/dev/null || break
-	i=$((i + 1)); [ $i -lt 400 ] || break
+	i=$((i + 1)); [ $i -lt 1200 ] || break	# 60 s
 	sleep 0.05
 done
 if grep -q "^listening on $port" "$work/probe.out"; then
