@@ -354,8 +354,13 @@ socket(int domain, int type, int protocol)
 	struct kbr_ring *r;
 	int kfd;
 
-	if ((domain != AF_INET && domain != AF_INET6) || !kbr_enabled())
-		return KBR_REAL(socket)(domain, type, protocol);
+	if ((domain != AF_INET && domain != AF_INET6) || !kbr_enabled()) {
+		int fd = KBR_REAL(socket)(domain, type, protocol);
+		if (kbr_enabled())
+			kbr_debug("socket(family %d): Linux's, descriptor %d",
+			    domain, fd);
+		return fd;
+	}
 	if ((r = kbr_client()) == NULL)
 		return -1;
 	kfd = krank_socket(r->c, domain, type & ~SOCK_CLOEXEC, protocol);
