@@ -1,7 +1,8 @@
 # krank/: foreign isolates (krk_foreign.c): the attach socket and its
 # policy, `spawn --foreign` (pidfd), and their place in ps.  Part of
-# libkrk.a (krk_ctl_attach.c and the control commands call it).
-krank_libkrk_a_SOURCES += krank/krk_foreign.c krank/krk_foreign.h
+# KRANK's sources (KRK_ALL_SRCS: libkrk.a and the sanitizer builds of
+# KRANK; krk_ctl_attach.c and the control commands call it).
+KRK_ALL_SRCS += krank/krk_foreign.c krank/krk_foreign.h
 # The preload library spawn --foreign puts in LD_PRELOAD by default
 # (bridge/ builds it; attach.preload or $KRANK_PRELOAD override).
 krank_libkrk_a_CPPFLAGS += -DKRK_PRELOAD_PATH='"$(libdir)/libkrank-preload.so"'
