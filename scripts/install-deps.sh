@@ -1,6 +1,10 @@
 #!/bin/sh
 # Install every build and test dependency of KRANK from Debian 12 packages.
 # Idempotent: one apt-get update, then one install of what is missing.
+# tests/dist: dpkg-dev and debhelper build the .deb, systemd brings
+# systemd-analyze for the unit, strace watches krank's system calls,
+# python3-yaml and python3-kubernetes (the API schema) check the
+# Kubernetes manifests.
 set -eu
 PKGS="build-essential autoconf automake libtool pkg-config make
 libelf-dev libyaml-dev libprotobuf-c-dev protobuf-c-compiler libdpdk-dev
@@ -8,7 +12,9 @@ libpciaccess-dev liburcu-dev liburing-dev libzydis-dev libcmocka-dev
 clang libclang-rt-14-dev valgrind
 iproute2 iputils-ping socat curl ethtool e2fsprogs python3 nftables
 libpcap-dev tcpdump pciutils pci.ids
-libsystemd-dev"
+libsystemd-dev
+dpkg-dev debhelper dh-autoreconf systemd strace man-db
+python3-yaml python3-kubernetes"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
