@@ -54,7 +54,8 @@ EXTRA_DIST += dist/systemd/krank@.service.in dist/demo.yaml.in \
 	dist/k8s/krank-daemonset.yaml dist/k8s/configmap-demo.yaml \
 	docs/kubernetes.md docs/metrics.md docs/systemd.md \
 	debian/changelog debian/control debian/copyright debian/rules \
-	debian/source/format debian/krank.install debian/libkrank-dev.install
+	debian/source/format debian/krank.install debian/libkrank-dev.install \
+	debian/not-installed
 
 # tests/dist: the unit, the manifests, the package, the metrics format.
 TESTS += tests/dist/test_systemd_unit.sh tests/dist/test_k8s_manifests.sh \

@@ -38,7 +38,7 @@ make -s -C "$bld" distdir distdir="$tree" >"$d/distdir.log" 2>&1 ||
 	skip "build dependencies missing: $(cat "$d/bdeps.log")"
 (cd "$tree" && DEB_BUILD_OPTIONS="nocheck parallel=2" \
     dpkg-buildpackage -us -uc -b) >"$d/build.log" 2>&1 ||
-	fail "dpkg-buildpackage: $(grep -E 'error|Error|ERROR' "$d/build.log" | head -5; tail -15 "$d/build.log")"
+	fail "dpkg-buildpackage: $(grep -vE '^(gcc|/bin/bash|libtool|mv|rm|ar|ranlib) ' "$d/build.log" | grep -E -B3 -A12 'error|missing|not installed' | head -60)"
 t1=$(date +%s)
 arch=$(dpkg --print-architecture)
 deb="$d/krank_${ver}_$arch.deb"
@@ -108,7 +108,7 @@ for y in "$root"/usr/lib/krank/examples/deployments/*.yaml "$root/etc/krank/demo
 		fail "packaged krank check $y: $(cat "$d/check.out")"
 	n=$((n + 1))
 done
-ok "the packaged krank checks all $n example deployments and /etc/krank/demo.yaml"
+ok "the packaged krank checks the $((n - 1)) example deployments and /etc/krank/demo.yaml"
 grep -q '^    elf: /usr/lib/krank/examples/echo/echo.kx$' "$root/etc/krank/demo.yaml" ||
 	fail "demo.yaml does not run the packaged echo.kx"
 "$root/usr/bin/krankctl" --help >"$d/help" || fail "krankctl --help: exit $?"
