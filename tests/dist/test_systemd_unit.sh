@@ -63,7 +63,14 @@ ok "Type=notify, krank run /etc/krank/%i.yaml, /run/krank kept across instances"
 
 # ---- 2-4. krank run as the unit runs it ------------------------------------
 [ "$(id -u)" -eq 0 ] || skip "the rest needs root (taps, network namespaces)"
-for t in setpriv strace ip; do command -v $t >/dev/null || skip "$t is not installed"; done
+for t in setpriv ip; do command -v $t >/dev/null || skip "$t is not installed"; done
+# strace for part 4, where this machine lets it trace.
+st=()
+if command -v strace >/dev/null && strace -f -qq -o /dev/null true 2>/dev/null; then
+	st=(strace -f -qq -o "$d/strace")
+else
+	echo "note: strace cannot trace here (not installed, or ptrace refused): the system call check is left out"
+fi
 [ -c /dev/net/tun ] || skip "no /dev/net/tun"
 [ -x "$bld/krank/krank" ] || skip "krank/krank is not built"
 [ -f "$bld/examples/echo/echo.kx" ] || skip "examples/echo/echo.kx is not built"
@@ -111,8 +118,7 @@ rpid=$!
 for _ in $(seq 100); do [ -S "$d/notify" ] && break; sleep 0.05; done
 [ -S "$d/notify" ] || fail "the notification socket did not appear"
 
-NOTIFY_SOCKET="$d/notify" ip netns exec "$ns" \
-    strace -f -qq -o "$d/strace" \
+NOTIFY_SOCKET="$d/notify" ip netns exec "$ns" "${st[@]}" \
     setpriv --bounding-set=-all,$caps --inh-caps=-all --no-new-privs -- \
     "$bld/krank/krank" run "$d/demo.yaml" >"$d/krank.out" 2>"$d/krank.err" &
 kpid=$!
@@ -136,13 +142,15 @@ ip netns exec "$ns" ip -4 addr show kunit0 | grep -q '10.99.7.1/24' ||
 ok "with only $(U CapabilityBoundingSet) and no_new_privs: tap made and addressed, memory locked, SCHED_FIFO, isolate running"
 grep 'cores' "$d/krank.out" | sed 's/^/    /'
 ok "READY=1 after the boot report: $(grep READY "$d/notes")"
-# $kpid is strace (ip netns exec runs it in place); krank is its child
-# (setpriv ran it in place).  strace exits with krank's status.
-kk=$(pgrep -P "$kpid")
+# $kpid is strace (ip netns exec runs it in place), krank its child
+# (setpriv ran it in place), and strace exits with krank's status; or,
+# without strace, $kpid is krank.
+kk=$kpid
+[ ${#st[@]} -gt 0 ] && kk=$(pgrep -P "$kpid")
 [ -n "$kk" ] && grep -q krank "/proc/$kk/cmdline" || fail "krank's process not found under strace"
 kill -TERM "$kk"
-for _ in $(seq 200); do kill -0 "$kk" 2>/dev/null || break; sleep 0.05; done
-kill -0 "$kk" 2>/dev/null && { kill -KILL "$kk"; fail "krank did not stop in 10 s after SIGTERM"; }
+for _ in $(seq 600); do kill -0 "$kk" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$kk" 2>/dev/null && { kill -KILL "$kk"; fail "krank did not stop in 30 s after SIGTERM (strace slows it)"; }
 wait "$kpid"; rc=$?
 kpid=
 [ "$rc" -eq 0 ] || fail "krank exited $rc after SIGTERM"
@@ -151,6 +159,7 @@ grep -q 'STOPPING=1' "$d/notes" || fail "no STOPPING=1: $(cat "$d/notes")"
 ok "SIGTERM: STOPPING=1, exit 0"
 
 # ---- the system calls against the unit's filter ----------------------------
+[ ${#st[@]} -gt 0 ] || exit 0
 systemd-analyze syscall-filter >"$d/sets" 2>/dev/null
 U SystemCallFilter >"$d/filter"
 /usr/bin/python3 - "$d/sets" "$d/filter" "$d/strace" "$(command -v setpriv)" <<'PY' || fail "krank made a system call the unit forbids"
