@@ -8,6 +8,8 @@
 # twice); promtool check metrics too when it is installed (Debian's
 # prometheus package has it).  Every family the output has is documented
 # in docs/metrics.md, and every family documented is in the output.
+# dist/metrics-http, the HTTP helper Prometheus scrapes, answers 200 with
+# the same format and its length, 404, 405, and 503 without a KRANK.
 # First, the checker itself must refuse broken inputs.
 set -u
 top_builddir=$(cd "${top_builddir:-.}" && pwd)
@@ -110,6 +112,23 @@ for s in bad:
 sys.exit(1 if bad else 0)
 PY
 ok "no counter went down between two scrapes"
+
+# ---- the HTTP helper Prometheus scrapes (dist/metrics-http) ----------------
+mh="$top_builddir/dist/metrics-http"
+if [ -x "$mh" ]; then
+	printf 'GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n' |
+	    KRANKCTL="$kc" "$mh" "$S" >"$d/http" || fail "metrics-http: exit $?"
+	head -1 "$d/http" | grep -q '^HTTP/1.0 200 OK' || fail "metrics-http: $(head -1 "$d/http")"
+	grep -q '^Content-Type: text/plain; version=0.0.4' "$d/http" || fail "metrics-http: no text format 0.0.4 Content-Type"
+	len=$(sed -n 's/^Content-Length: \([0-9]*\).*/\1/p' "$d/http")
+	sed '1,/^\r$/d' "$d/http" >"$d/http.body"
+	[ "$(wc -c <"$d/http.body")" = "$len" ] || fail "metrics-http: Content-Length $len, body $(wc -c <"$d/http.body")"
+	python3 "$check" "$d/http.body" || fail "metrics-http: the body is not the text format"
+	printf 'GET /other HTTP/1.1\r\n\r\n' | KRANKCTL="$kc" "$mh" "$S" | head -1 | grep -q ' 404 ' || fail "metrics-http: /other is not 404"
+	printf 'POST /metrics HTTP/1.1\r\n\r\n' | KRANKCTL="$kc" "$mh" "$S" | head -1 | grep -q ' 405 ' || fail "metrics-http: POST is not 405"
+	printf 'GET /metrics HTTP/1.1\r\n\r\n' | KRANKCTL="$kc" "$mh" "$d/none.sock" | head -1 | grep -q ' 503 ' || fail "metrics-http: no KRANK is not 503"
+	ok "metrics-http: 200 with the text format and its length; 404, 405, and 503 without a KRANK"
+fi
 
 # ---- docs/metrics.md documents exactly these families ----------------------
 doc="$top_srcdir/docs/metrics.md"
