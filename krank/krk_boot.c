@@ -824,13 +824,6 @@ notify_systemd(const char *msg)
 	close(fd);
 }
 
-static volatile sig_atomic_t stop_signal;
-
-static void
-on_stop(int sig)
-{
-	stop_signal = sig;
-}
 
 int
 krk_run(struct krk_config *cfg, int verbosity)
@@ -839,7 +832,7 @@ krk_run(struct krk_config *cfg, int verbosity)
 	char err[512] = "", order[512];
 
 	boot_t0 = t0;
-	int rv;
+	int rv, stop_signal = 0;
 
 	krk_node.cfg = cfg;
 	if ((rv = krk_log_init(cfg->log_size, verbosity)) != 0) {
@@ -852,6 +845,22 @@ krk_run(struct krk_config *cfg, int verbosity)
 		fprintf(stderr, "krank: %s\n", err);
 		return 1;
 	}
+	/*
+	 * SIGTERM, SIGINT and SIGHUP are for the main thread alone, which
+	 * waits for them in sigwait once the node is ready.  Blocked here,
+	 * before any thread exists, so every thread inherits the mask: a
+	 * process-directed signal goes to any thread that does not block it,
+	 * and one taken by the clock or an isolate thread would leave main
+	 * waiting for ever (seen under strace, whose stops make main
+	 * ineligible).  One sent during boot waits until ready, then stops
+	 * the node cleanly.
+	 */
+	sigset_t stopset, oldset;
+	sigemptyset(&stopset);
+	sigaddset(&stopset, SIGTERM);
+	sigaddset(&stopset, SIGINT);
+	sigaddset(&stopset, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stopset, &oldset);
 	say("deployment %s (%s)", cfg->name, cfg->path);
 	if ((rv = take_cores(cfg, err, sizeof(err))) != 0)
 		goto fail;
@@ -922,16 +931,11 @@ krk_run(struct krk_config *cfg, int verbosity)
 		notify_systemd(msg);
 	}
 
-	/* Wait for SIGTERM/SIGINT; everything else runs in other threads. */
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	/* Wait for SIGTERM/SIGINT/SIGHUP; everything else runs in other
+	 * threads. */
 	signal(SIGPIPE, SIG_IGN);
-	while (stop_signal == 0)
-		pause();
+	while (sigwait(&stopset, &stop_signal) != 0)
+		;
 	krk_log(KRK_LOG_INFO, "stopping on signal %d (%s)", stop_signal,
 	    strsignal(stop_signal));
 	notify_systemd("STOPPING=1\nSTATUS=stopping");
@@ -946,6 +950,7 @@ krk_run(struct krk_config *cfg, int verbosity)
 		write_file("/sys/fs/cgroup/cgroup.procs", "0");
 		rmdir(krk_node.cgroup);
 	}
+	pthread_sigmask(SIG_SETMASK, &oldset, NULL);
 	printf("krank: stopped\n");
 	return 0;
 
@@ -961,6 +966,7 @@ fail:
 		free(report[i]);
 	}
 	nreport = 0;
+	pthread_sigmask(SIG_SETMASK, &oldset, NULL);
 	fprintf(stderr, "krank: %s: boot failed: %s\n", cfg->path, err[0] ? err :
 	    strerror(rv));
 	{
