@@ -35,7 +35,7 @@ static const char usage_text[] =
 "    krankctl - control a running KRANK\n"
 "\n"
 "SYNOPSIS\n"
-"    krankctl [-s SOCKET] [--json] COMMAND [ARGS...]\n"
+"    krankctl [-s SOCKET | -n NAME] [--json] COMMAND [ARGS...]\n"
 "    krankctl --help | --version\n"
 "\n"
 "DESCRIPTION\n"
@@ -45,6 +45,8 @@ static const char usage_text[] =
 "OPTIONS\n"
 "    -s, --socket SOCKET  the control socket; by default the only *.sock in\n"
 "                         " KRK_CTL_RUN_DIR " (an error names them when several)\n"
+"    -n, --name NAME      the control socket of deployment NAME,\n"
+"                         " KRK_CTL_RUN_DIR "/NAME.sock (krank@NAME.service's)\n"
 "    -j, --json           print JSON instead of a table\n"
 "    -h, --help           this text\n"
 "    -V, --version        krankctl's version and protocol number\n"
@@ -351,18 +353,32 @@ main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "name", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static char named[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	bool json = false;
 	int c;
 	/* "+": options end at the command, whose own options pass through. */
-	while ((c = getopt_long(argc, argv, "+s:jhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:n:jhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			sock_path = optarg;
+			break;
+		case 'n':
+			/* A name, not a path: "../x" must not reach outside. */
+			if (optarg[0] == '\0' || strchr(optarg, '/') != NULL ||
+			    (size_t)snprintf(named, sizeof(named), "%s/%s.sock",
+			    KRK_CTL_RUN_DIR, optarg) >= sizeof(named)) {
+				fprintf(stderr, "krankctl: --name %s: not a "
+				    "deployment name (empty, with a '/', or too "
+				    "long for a socket path)\n", optarg);
+				return EXIT_USAGE;
+			}
+			sock_path = named;
 			break;
 		case 'j':
 			json = true;

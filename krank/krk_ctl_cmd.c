@@ -1011,6 +1011,20 @@ krk_ctl_cmd_metrics(struct krk_ctl_req *r)
 		return CTL_ERR(r, EINVAL, "metrics: takes no arguments");
 	if (krk_isolate_list(&v, &n) != 0)
 		n = 0;
+	/* The node first: which KRANK and deployment answer, for joins
+	 * (a *_info gauge is always 1; its labels are the data). */
+	prom_head(o, "krank_info", "gauge",
+	    "The KRANK answering: its version and deployment (always 1).");
+	sb_printf(o, "krank_info{version=");
+	sb_prom_label(o, PACKAGE_VERSION);
+	sb_printf(o, ",deployment=");
+	sb_prom_label(o, krk_node.cfg && krk_node.cfg->name ?
+	    krk_node.cfg->name : "");
+	sb_printf(o, "} 1\n");
+	prom_head(o, "krank_boot_duration_seconds", "gauge",
+	    "Time from krank's start to ready (0: not booted by krank run).");
+	sb_printf(o, "krank_boot_duration_seconds %.6f\n",
+	    (double)krk_node.boot_ns / 1e9);
 	static const struct {
 		const char *name, *type, *help;
 		int field;

@@ -2,6 +2,10 @@
 # Install every build and test dependency of KRANK from Debian 12 packages.
 # Idempotent: one apt-get update, then one install of what is missing.
 # Usage: scripts/install-deps.sh [--bench]
+# tests/dist: dpkg-dev and debhelper build the .deb, systemd brings
+# systemd-analyze for the unit, strace watches krank's system calls,
+# python3-yaml and python3-kubernetes (the API schema) check the
+# Kubernetes manifests.
 set -eu
 PKGS="build-essential autoconf automake libtool pkg-config make
 libelf-dev libyaml-dev libprotobuf-c-dev protobuf-c-compiler libdpdk-dev
@@ -10,7 +14,9 @@ clang libclang-rt-14-dev valgrind
 iproute2 iputils-ping socat curl ethtool e2fsprogs python3 nftables
 libpcap-dev tcpdump pciutils pci.ids
 libsystemd-dev
-redis-server redis-tools"
+redis-server redis-tools nginx-light
+dpkg-dev debhelper dh-autoreconf systemd strace man-db
+python3-yaml python3-kubernetes"
 # --bench: also what make bench (tests/bench/run) uses beyond the tests:
 # gnuplot for the plots, and the programs the benchmarks compare with.
 if [ "${1:-}" = --bench ]; then

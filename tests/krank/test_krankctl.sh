@@ -123,7 +123,7 @@ for ln in open(sys.argv[1]):
     m = re.match(r'# TYPE ([a-z_]+) (counter|gauge)$', ln)
     if m: seen_type.add(m.group(1)); continue
     if re.match(r'# HELP [a-z_]+ .+$', ln): continue
-    m = re.match(r'([a-z_]+)(\{[a-z_]+="(?:[^"\\]|\\.)*"\})? -?[0-9.e+]+$', ln)
+    m = re.match(r'([a-z_]+)(\{[a-z_]+="(?:[^"\\]|\\.)*"(?:,[a-z_]+="(?:[^"\\]|\\.)*")*\})? -?[0-9.e+]+$', ln)
     if not m: print("bad line:", ln); sys.exit(1)
     names.add(m.group(1))
 sys.exit(0 if names and names <= seen_type else 1)
