@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "kld_int.h"
+#include "kld_vcache.h"
 
 #define PG 4096ULL
 
@@ -893,6 +894,36 @@ run_fnarray(uintptr_t arr, size_t n, bool reverse)
 	}
 }
 
+/*
+ * The instruction rules over st's executable pages, or their verdict from
+ * the cache (kld_vcache.c), keyed by a hash of exactly the staged bytes
+ * that will be made executable.  Only an acceptance is stored.
+ */
+static int
+verify_cached(struct kld_stage *st)
+{
+	uint8_t key[KLD_SHA256_LEN];
+	unsigned nwarn, w0;
+	int error;
+
+	if (!kld_vcache_active())
+		return kld_verify_stage(st);
+	kld_vcache_key(st, key);
+	if (kld_vcache_lookup(key, st->flags, st->name, st->diag, &nwarn)) {
+		if (nwarn != 0)
+			kld_report(st->diag, KLD_WARNING, "krank-ld: %s: %u "
+			    "warning%s when this code was verified (verdict "
+			    "from the cache)", st->name, nwarn,
+			    nwarn == 1 ? "" : "s");
+		return 0;
+	}
+	w0 = st->diag->nwarnings;
+	if ((error = kld_verify_stage(st)) == 0)
+		kld_vcache_store(key, st->flags, st->diag->nwarnings - w0,
+		    st->name, st->diag);
+	return error;
+}
+
 /* Stage, check, optionally relocate.  On error the mapping is gone. */
 static int
 prepare(const void *image, size_t len, const char *name, unsigned flags,
@@ -926,7 +957,7 @@ prepare(const void *image, size_t len, const char *name, unsigned flags,
 		goto fail;
 	if ((error = kld_dyn_parse(st)) != 0)
 		goto fail;
-	error = kld_verify_stage(st);
+	error = verify_cached(st);
 	e2 = relocs(st, exports, apply);
 	if (e2 == ENOMEM || (error == 0 && e2 != 0))
 		error = e2;
