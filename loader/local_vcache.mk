@@ -27,3 +27,12 @@ tests_loader_test_kld_vcache_CPPFLAGS = $(AM_CPPFLAGS) $(KLD_CPPFLAGS)
 tests_loader_test_kld_vcache_LDADD = libkrank-loader.la
 TESTS += tests/loader/test_kld_vcache.sh
 EXTRA_DIST += tests/loader/test_kld_vcache.sh
+
+# Benchmark (not in make check): make tests/bench/bench_kld_start
+# loader/krank-ld, then sh tests/bench/bench_kld_start.sh.
+EXTRA_PROGRAMS += tests/bench/bench_kld_start
+tests_bench_bench_kld_start_SOURCES = tests/bench/bench_kld_start.c
+tests_bench_bench_kld_start_CPPFLAGS = $(KLD_TEST_CPPFLAGS)
+tests_bench_bench_kld_start_LDADD = libkrank-loader.la
+EXTRA_DIST += tests/bench/bench_kld_start.sh
+CLEANFILES += tests/bench/bench_kld_start
