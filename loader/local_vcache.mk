@@ -36,3 +36,10 @@ tests_bench_bench_kld_start_CPPFLAGS = $(KLD_TEST_CPPFLAGS)
 tests_bench_bench_kld_start_LDADD = libkrank-loader.la
 EXTRA_DIST += tests/bench/bench_kld_start.sh
 CLEANFILES += tests/bench/bench_kld_start
+
+# The parallel sweep against the serial one (same verdicts and lines).
+check_PROGRAMS += tests/loader/test_kld_vparallel
+tests_loader_test_kld_vparallel_CPPFLAGS = $(KLD_TEST_CPPFLAGS)
+tests_loader_test_kld_vparallel_LDADD = libkrank-loader.la
+TESTS += tests/loader/test_kld_vparallel.sh
+EXTRA_DIST += tests/loader/test_kld_vparallel.sh
