@@ -43,3 +43,18 @@ tests_loader_test_kld_vparallel_CPPFLAGS = $(KLD_TEST_CPPFLAGS)
 tests_loader_test_kld_vparallel_LDADD = libkrank-loader.la
 TESTS += tests/loader/test_kld_vparallel.sh
 EXTRA_DIST += tests/loader/test_kld_vparallel.sh
+
+# The cache test again, loader compiled in, under ASan+UBSan (it reads
+# entry files that may be truncated or forged).
+check_PROGRAMS += tests/loader/test_kld_vcache_san
+tests_loader_test_kld_vcache_san_SOURCES = tests/loader/test_kld_vcache.c \
+	$(libkrank_loader_la_SOURCES)
+nodist_tests_loader_test_kld_vcache_san_SOURCES = loader/kld_verifier_id.c
+tests_loader_test_kld_vcache_san_CPPFLAGS = $(AM_CPPFLAGS) $(KLD_CPPFLAGS)
+tests_loader_test_kld_vcache_san_CFLAGS = $(AM_CFLAGS) $(LIBELF_CFLAGS) \
+	$(KLD_SAN_FLAGS)
+tests_loader_test_kld_vcache_san_LDFLAGS = $(KLD_SAN_FLAGS)
+tests_loader_test_kld_vcache_san_LDADD = $(LIBELF_LIBS) $(ZYDIS_LIBS) -lm \
+	-lpthread
+TESTS += tests/loader/test_kld_vcache_san.sh
+EXTRA_DIST += tests/loader/test_kld_vcache_san.sh

@@ -14,4 +14,4 @@ if ! "$bld/loader/krank-cc" -O2 -o "$work/hello.kx" \
 		"$src/tests/loader/corpus/ok_features.c" >"$work/cc.out" 2>&1; then
 	echo "FAIL: krank-cc failed:"; cat "$work/cc.out"; exit 1
 fi
-exec "$bld/tests/loader/test_kld_vcache" "$work/hello.kx"
+exec "$bld/tests/loader/${KLD_VCACHE_PROG:-test_kld_vcache}" "$work/hello.kx"
