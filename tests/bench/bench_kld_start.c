@@ -286,9 +286,9 @@ main(int argc, char **argv)
 	kld_symtab_add(tab, kld_libc_exports, kld_libc_nexports);
 	machine_costs();
 	for (int m = FIRST; m <= DISK; m++)
-		compare("hello world", argv[1], 0, 2000, (enum mode)m);
+		compare("hello world", argv[1], 0, 500, (enum mode)m);
 	for (int m = FIRST; m <= DISK; m++)
-		compare("large", argv[3], 1, 100, (enum mode)m);
+		compare("large", argv[3], 1, 30, (enum mode)m);
 	{
 		struct kld_vcache_stats s;
 
