@@ -1549,6 +1549,20 @@ krk_isolates_init(void)
 
 	krk_sys_libc_hooks(&hooks);
 	kld_libc_set_host(&hooks);
+	/* Verified code is not decoded again at its next start: verdicts
+	 * are cached by the hash of the code (kld_vcache_enable), in
+	 * memory, and in KRANK_VERDICT_CACHE (a 0700 directory of KRANK's
+	 * user) across restarts.  A refused directory is logged (diag_line)
+	 * and leaves the memory cache on. */
+	{
+		char vc_err[256] = "";
+		struct diag_buf db = { vc_err, sizeof(vc_err) };
+		struct kld_diag diag = { .fn = diag_line, .arg = &db };
+		const char *dir = getenv("KRANK_VERDICT_CACHE");
+
+		(void)kld_vcache_enable(dir != NULL && *dir != '\0' ? dir :
+		    NULL, &diag);
+	}
 	if ((rv = kld_symtab_create(&iso_exports)) != 0)
 		return rv;
 	if ((rv = kld_symtab_add(iso_exports, kld_libc_exports,

@@ -10,9 +10,11 @@
  * instruction, and decodes several times faster (docs/loader.md).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <Zydis/Zydis.h>
 
@@ -227,23 +229,76 @@ all_zero(const uint8_t *p, size_t n)
 	return true;
 }
 
-/* Sweep code[0..len) that runs at address va. */
+static const char undecodable[] =
+    "bytes that do not decode to an instruction";
+
+/*
+ * A finding of the linear sweep, kept until the findings of every chunk
+ * are known, then reported in address order (a large region is swept in
+ * chunks on several threads; the serial sweep is one chunk).
+ */
+struct finding {
+	size_t pos;
+	const char *why;	/* undecodable, or insn_rule's reason */
+};
+
+struct chunk {
+	const ZydisDecoder *dec;
+	const uint8_t *code;
+	size_t len;		/* the whole region: lookahead as in serial */
+	size_t start, stop;	/* this chunk: [start, stop) */
+	uint64_t va;
+	const uint64_t *funcs;
+	size_t nfuncs;
+	struct finding *f;
+	size_t nf, capf;
+	bool bad_run;		/* state at the end (an undecodable run) */
+	bool oom;
+};
+
 static void
-sweep_region(struct sweep *sw, const uint8_t *code, size_t len, uint64_t va,
-    const uint64_t *funcs, size_t nfuncs)
+chunk_add(struct chunk *c, size_t pos, const char *why)
 {
-	size_t pos = 0, fi = 0;
+	if (c->nf == c->capf) {
+		size_t cap = c->capf ? c->capf * 2 : 16;
+		struct finding *v = realloc(c->f, cap * sizeof(*v));
+
+		if (v == NULL) {
+			c->oom = true;	/* reported as an error: fail closed */
+			return;
+		}
+		c->f = v;
+		c->capf = cap;
+	}
+	c->f[c->nf].pos = pos;
+	c->f[c->nf].why = why;
+	c->nf++;
+}
+
+/*
+ * Sweep code[start..stop) of the region code[0..len) that runs at
+ * address va.  start is 0 or a resync point: the serial sweep passes
+ * through every resync point exactly (it never steps over one), so a
+ * chunk starting there sees what the serial sweep sees, except whether
+ * an undecodable run was under way (see merge).
+ */
+static void
+sweep_chunk(struct chunk *c)
+{
+	const uint8_t *code = c->code;
+	size_t len = c->len, pos = c->start, fi = 0;
+	uint64_t va = c->va;
 	bool bad_run = false;
 
-	while (pos < len) {
+	while (pos < c->stop) {
 		ZydisDecodedInstruction in;
 		size_t next = len, n;
 		const char *why;
 
-		while (fi < nfuncs && funcs[fi] <= va + pos)
+		while (fi < c->nfuncs && c->funcs[fi] <= va + pos)
 			fi++;
-		if (fi < nfuncs && funcs[fi] < va + len)
-			next = funcs[fi] - va;
+		if (fi < c->nfuncs && c->funcs[fi] < va + len)
+			next = c->funcs[fi] - va;
 		/* Runs of zero bytes (bss, page tails) are "add [rax], al"
 		 * pairs: allowed, skipped without decoding. */
 		if (pos + 1 < len && code[pos] == 0 && code[pos + 1] == 0) {
@@ -271,7 +326,7 @@ sweep_region(struct sweep *sw, const uint8_t *code, size_t len, uint64_t va,
 				pos = next;
 			continue;
 		}
-		if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&sw->dec, NULL,
+		if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(c->dec, NULL,
 		    code + pos, len - pos, &in))) {
 			/* Zero fill at the end of the last page: execution
 			 * would run off the region and fault. */
@@ -279,22 +334,126 @@ sweep_region(struct sweep *sw, const uint8_t *code, size_t len, uint64_t va,
 				break;
 			/* One error per run of undecodable bytes. */
 			if (!bad_run)
-				report_insn(sw, code + pos, len - pos, va + pos,
-				    va, "bytes that do not decode to an "
-				    "instruction");
+				chunk_add(c, pos, undecodable);
 			bad_run = true;
 			pos++;
 			continue;
 		}
 		bad_run = false;
-		if ((why = insn_rule(&in)) != NULL) {
-			report_insn(sw, code + pos, len - pos, va + pos, va,
-			    why);
-			note_start(sw, pos);
-		}
+		if ((why = insn_rule(&in)) != NULL)
+			chunk_add(c, pos, why);
 		pos += in.length;
 		if (pos > next)		/* ran over a function start */
 			pos = next;
+	}
+	c->bad_run = bad_run;
+}
+
+static void *
+sweep_thread(void *arg)
+{
+	sweep_chunk(arg);
+	return NULL;
+}
+
+/* Parallel sweep: threads (0: as many as CPUs) and the smallest region
+ * worth splitting; kld_verify_set_parallel changes them (tests). */
+static unsigned par_threads;
+static size_t par_min = 256 * 1024;
+
+void
+kld_verify_set_parallel(unsigned threads, size_t min_len)
+{
+	par_threads = threads;
+	par_min = min_len;
+}
+
+#define KLD_MAX_CHUNKS	16
+
+/* How many chunks for a region of len bytes, and where they start:
+ * at the first resync point at or after each equal share. */
+static unsigned
+split(size_t len, uint64_t va, const uint64_t *funcs, size_t nfuncs,
+    size_t *starts)
+{
+	unsigned k = par_threads, n = 1;
+	size_t fi = 0;
+
+	if (k == 0) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+
+		k = c > 0 ? (unsigned)c : 1;
+	}
+	if (k > KLD_MAX_CHUNKS)
+		k = KLD_MAX_CHUNKS;
+	starts[0] = 0;
+	if (k < 2 || len < par_min || funcs == NULL)
+		return 1;
+	for (unsigned j = 1; j < k; j++) {
+		uint64_t want = va + len / k * j;
+
+		while (fi < nfuncs && (funcs[fi] < want ||
+		    funcs[fi] - va <= starts[n - 1]))
+			fi++;
+		if (fi == nfuncs || funcs[fi] >= va + len)
+			break;
+		starts[n++] = funcs[fi] - va;
+	}
+	return n;
+}
+
+/* Sweep code[0..len) that runs at address va, in chunks on several
+ * threads when it is large, and report the findings in address order:
+ * the same lines, in the same order, as one serial sweep. */
+static void
+sweep_region(struct sweep *sw, const uint8_t *code, size_t len, uint64_t va,
+    const uint64_t *funcs, size_t nfuncs)
+{
+	size_t starts[KLD_MAX_CHUNKS];
+	struct chunk ch[KLD_MAX_CHUNKS];
+	pthread_t tid[KLD_MAX_CHUNKS];
+	bool started[KLD_MAX_CHUNKS] = { false };
+	unsigned n = split(len, va, funcs, nfuncs, starts);
+
+	for (unsigned j = 0; j < n; j++) {
+		ch[j] = (struct chunk){ .dec = &sw->dec, .code = code,
+		    .len = len, .start = starts[j], .stop = j + 1 < n ?
+		    starts[j + 1] : len, .va = va, .funcs = funcs,
+		    .nfuncs = nfuncs };
+		if (j > 0)
+			started[j] = pthread_create(&tid[j], NULL,
+			    sweep_thread, &ch[j]) == 0;
+	}
+	sweep_chunk(&ch[0]);
+	for (unsigned j = 1; j < n; j++) {
+		if (started[j])
+			pthread_join(tid[j], NULL);
+		else
+			sweep_chunk(&ch[j]);	/* no thread: do it here */
+	}
+	for (unsigned j = 0; j < n; j++) {
+		struct chunk *c = &ch[j];
+
+		for (size_t i = 0; i < c->nf; i++) {
+			const struct finding *f = &c->f[i];
+
+			/* The serial sweep was inside an undecodable run
+			 * when it reached this chunk's start: that run's
+			 * error was reported already. */
+			if (i == 0 && j > 0 && f->pos == c->start &&
+			    f->why == undecodable && ch[j - 1].bad_run)
+				continue;
+			report_insn(sw, code + f->pos, len - f->pos,
+			    va + f->pos, va, f->why);
+			if (f->why != undecodable)
+				note_start(sw, f->pos);
+		}
+		if (c->oom) {
+			sw->errors++;
+			kld_report(sw->diag, KLD_ERROR, "krank-ld: %s: out of "
+			    "memory while verifying", sw->name);
+		}
+		free(c->f);
 	}
 }
 

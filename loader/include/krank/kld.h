@@ -66,6 +66,16 @@ int kld_verify(const void *image, size_t len, const char *name,
  */
 int kld_verify_code(const void *code, size_t len, uint64_t addr,
     const char *where, unsigned flags, struct kld_diag *diag);
+/*
+ * kld_verify_set_parallel - how the sweep of a large executable region is
+ * spread over threads: it is cut at resync points (function starts) into
+ * up to `threads` chunks (0: one per online CPU) when it is at least
+ * min_len bytes (default 256 KiB); the findings are reported in address
+ * order, exactly as one serial sweep would.  kld_verify_code's raw code
+ * has no resync points and is always swept serially.  For tests and
+ * benchmarks; not thread-safe against running verifications.
+ */
+void kld_verify_set_parallel(unsigned threads, size_t min_len);
 
 /* Export table: the names an isolate may import and what they bind to. */
 struct kld_export {
@@ -204,6 +214,42 @@ struct kld_stats {
 	uint64_t jit_seals_refused;
 };
 void kld_stats_get(struct kld_stats *st);
+
+/*
+ * Verdict cache: code that passed the instruction rules once is not
+ * decoded again.  The key is the SHA-256 of the executable pages as
+ * staged for this load (re-hashed at every load, never a path or a
+ * time), where they lie, the resync points inside them and the mode
+ * (KLD_STRICT); only accepted verdicts are kept.  Everything else
+ * kld_load checks (headers, segments, relocations) runs every time.
+ * kld_vcache_enable turns the cache on for every later kld_verify and
+ * kld_load of the process: in memory, and also in the directory dir
+ * unless dir is NULL.  dir is created mode 0700 if missing; it must be
+ * a directory (not a symlink) owned by the effective user and closed to
+ * group and others, else EPERM (the memory cache stays on).  Each entry
+ * is one file named by its key, written atomically, holding the key,
+ * the verifier's version and a SHA-256 of itself; a truncated, tampered,
+ * foreign or stale (other verifier) entry is counted, reported as a
+ * warning and ignored: the code is verified afresh.
+ * Returns 0, EPERM, or an errno value of mkdir/open.  Not thread-safe
+ * against loads running at the same time; call it at start-up.
+ */
+int kld_vcache_enable(const char *dir, struct kld_diag *diag);
+/* Turn the cache off and forget the memory entries (files stay). */
+void kld_vcache_disable(void);
+struct kld_vcache_stats {
+	uint64_t lookups;		/* loads that asked the cache */
+	uint64_t hits_memory, hits_disk;
+	uint64_t misses;		/* verified afresh */
+	uint64_t stores, store_errors;	/* verdicts kept; files not written */
+	uint64_t bad_truncated;		/* entry of the wrong size */
+	uint64_t bad_tampered;		/* checksum, magic, key or mode wrong */
+	uint64_t bad_stale;		/* written by another verifier version */
+	uint64_t bad_foreign;		/* not a regular file of ours, 0600 */
+};
+void kld_vcache_stats_get(struct kld_vcache_stats *st);
+/* The verifier's version as recorded in cache entries. */
+const char *kld_verifier_version(void);
 
 #ifdef __cplusplus
 }

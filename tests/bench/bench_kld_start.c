@@ -1,0 +1,317 @@
+/*
+ * Isolate start with the verdict cache (issue 16; tests/bench, not part
+ * of make check):
+ *   bench_kld_start HELLO.kx HELLO.static BIG.kx BIG.static
+ * In one run: the machine's cost of a system call and of a page fault;
+ * hello world and a large program (>= 1 MiB of code) started as
+ * isolates - first start (no cache), cached in memory, cached on disk
+ * after a restart - against fork+execve+waitpid of the same program as a
+ * static Linux binary, timed by a helper process forked at start-up (see
+ * bench_kld.c for why).  Page faults per isolate start are counted with
+ * getrusage(RUSAGE_THREAD).  Medians; ratio = Linux / KRANK.
+ */
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "krank/kld.h"
+
+static int devnull;
+static struct kld_symtab *tab;
+static unsigned load_flags;
+
+static double
+now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
+}
+
+static int
+cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(double), cmp_d);
+	return v[n / 2];
+}
+
+static long
+minflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return ru.ru_minflt + ru.ru_majflt;
+}
+
+static long
+to_null(int fd, const void *p, size_t n)
+{
+	(void)fd;
+	return write(devnull, p, n);
+}
+
+static int
+run_isolate(const char *path)
+{
+	struct kld_object *o;
+	int (*entry)(int, char **);
+	char *argv[] = { (char *)path, NULL };
+	void *buf;
+	size_t len;
+	int rc;
+
+	if (kld_read_file(path, &buf, &len, NULL) != 0)
+		return -1;
+	rc = kld_load(buf, len, path, tab, load_flags, NULL, &o);
+	free(buf);
+	if (rc != 0)
+		return -1;
+	entry = (int (*)(int, char **))kld_sym(o, "main");
+	rc = entry != NULL ? entry(1, argv) : -1;
+	kld_unload(o);
+	return rc;
+}
+
+struct linux_run {
+	double us;
+	int rc;
+};
+
+static int spawn_req = -1, spawn_rep = -1;
+static pid_t spawner_pid;
+
+static int
+run_linux(const char *path)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		char *argv[] = { (char *)path, NULL }, *envp[] = { NULL };
+
+		dup2(devnull, 1);
+		execve(path, argv, envp);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+static void
+start_spawner(char **paths)
+{
+	int req[2], rep[2];
+
+	if (pipe(req) != 0 || pipe(rep) != 0 || (spawner_pid = fork()) < 0) {
+		perror("bench_kld_start: spawner");
+		exit(1);
+	}
+	if (spawner_pid == 0) {
+		unsigned char which;
+
+		close(req[1]);
+		close(rep[0]);
+		while (read(req[0], &which, 1) == 1) {
+			struct linux_run r;
+			double t0 = now_us();
+
+			r.rc = run_linux(paths[which]);
+			r.us = now_us() - t0;
+			if (write(rep[1], &r, sizeof(r)) != sizeof(r))
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(req[0]);
+	close(rep[1]);
+	spawn_req = req[1];
+	spawn_rep = rep[0];
+}
+
+static struct linux_run
+run_linux_remote(unsigned char which)
+{
+	struct linux_run r = { 0, -1 };
+
+	if (write(spawn_req, &which, 1) != 1 ||
+	    read(spawn_rep, &r, sizeof(r)) != sizeof(r)) {
+		printf("bench_kld_start: the spawner process is gone\n");
+		exit(1);
+	}
+	return r;
+}
+
+enum mode { FIRST, MEMORY, DISK };
+static const char *mode_name[] = { "first start (no cache)",
+	"cached (memory)", "cached (disk, after restart)" };
+static char cachedir[64];
+
+/* Before each start: the cache as the mode wants it. */
+static void
+prepare(enum mode m)
+{
+	if (m == FIRST)
+		kld_vcache_disable();
+	else if (m == DISK) {
+		kld_vcache_disable();	/* a restart: memory entries gone */
+		kld_vcache_enable(cachedir, NULL);
+	}
+}
+
+static void
+compare(const char *what, const char *iso, unsigned char which, int n,
+    enum mode m)
+{
+	double *k = malloc(sizeof(double) * (size_t)n);
+	double *l = malloc(sizeof(double) * (size_t)n);
+	double *f = malloc(sizeof(double) * (size_t)n);
+	int rk, rl;
+
+	if (m != FIRST)
+		kld_vcache_enable(cachedir, NULL);
+	rk = run_isolate(iso);		/* warms the cache too */
+	rl = run_linux_remote(which).rc;
+	if (rk != rl) {
+		printf("bench_kld_start: %s: isolate returned %d, Linux "
+		    "program %d\n", what, rk, rl);
+		exit(1);
+	}
+	for (int i = 0; i < n; i++) {
+		double t0, t1;
+		long f0;
+
+		prepare(m);
+		f0 = minflt();
+		t0 = now_us();
+		run_isolate(iso);
+		t1 = now_us();
+		f[i] = (double)(minflt() - f0);
+		k[i] = t1 - t0;
+		l[i] = run_linux_remote(which).us;
+	}
+	double mk = median(k, n), ml = median(l, n), mf = median(f, n);
+
+	printf("bench_kld_start: %-12s %-29s KRANK %9.1f us (%4.0f faults) | "
+	    "Linux fork+exec %8.1f us | %6.2fx (median of %d)\n", what,
+	    mode_name[m], mk, mf, ml, ml / mk, n);
+	free(k);
+	free(l);
+	free(f);
+}
+
+/* The machine's costs, same run: a trivial system call and a first
+ * touch of an anonymous page (fault + zeroing). */
+static void
+machine_costs(void)
+{
+	double best = 1e30;
+	size_t np = 4096;
+
+	for (int r = 0; r < 5; r++) {
+		double t0 = now_us();
+
+		for (int i = 0; i < 20000; i++)
+			syscall(SYS_getppid);
+		double t = (now_us() - t0) / 20000;
+		if (t < best)
+			best = t;
+	}
+	printf("bench_kld_start: machine: system call (getppid) %.3f us\n",
+	    best);
+	best = 1e30;
+	for (int r = 0; r < 5; r++) {
+		char *p = mmap(NULL, np * 4096, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		double t0 = now_us();
+
+		for (size_t i = 0; i < np; i++)
+			p[i * 4096] = 1;
+		double t = (now_us() - t0) / (double)np;
+		munmap(p, np * 4096);
+		if (t < best)
+			best = t;
+	}
+	printf("bench_kld_start: machine: page fault (first write to an "
+	    "anonymous 4 KiB page) %.3f us\n", best);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct kld_libc_host host = { .write = to_null, .malloc = malloc,
+	    .free = free, .realloc = realloc };
+	char tmpl[] = "/tmp/bench_kld_start.XXXXXX";
+	const char *mode = getenv("KLD_BENCH_LAX");
+
+	if (argc != 5) {
+		fprintf(stderr, "usage: bench_kld_start HELLO.kx HELLO.static "
+		    "BIG.kx BIG.static\n");
+		return 2;
+	}
+	/* The large program has two hidden syscall patterns (bench_kld.sh):
+	 * lax, as krank-ld --lax would load it. */
+	load_flags = mode != NULL && *mode == '0' ? KLD_STRICT : 0;
+	devnull = open("/dev/null", O_WRONLY);
+	{
+		char *paths[2] = { argv[2], argv[4] };
+
+		start_spawner(paths);
+	}
+	if (mkdtemp(tmpl) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(cachedir, sizeof(cachedir), "%s/vc", tmpl);
+	kld_libc_set_host(&host);
+	kld_symtab_create(&tab);
+	kld_symtab_add(tab, kld_libc_exports, kld_libc_nexports);
+	machine_costs();
+	for (int m = FIRST; m <= DISK; m++)
+		compare("hello world", argv[1], 0, 500, (enum mode)m);
+	for (int m = FIRST; m <= DISK; m++)
+		compare("large", argv[3], 1, 30, (enum mode)m);
+	{
+		struct kld_vcache_stats s;
+
+		kld_vcache_stats_get(&s);
+		printf("bench_kld_start: cache: %llu lookups, %llu memory "
+		    "hits, %llu disk hits, %llu misses, %llu bad entries\n",
+		    (unsigned long long)s.lookups,
+		    (unsigned long long)s.hits_memory,
+		    (unsigned long long)s.hits_disk,
+		    (unsigned long long)s.misses,
+		    (unsigned long long)(s.bad_truncated + s.bad_tampered +
+		    s.bad_stale + s.bad_foreign));
+	}
+	kld_vcache_disable();
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpl);
+		if (system(cmd) != 0)
+			printf("bench_kld_start: could not remove %s\n", tmpl);
+	}
+	kld_symtab_destroy(tab);
+	close(spawn_req);
+	waitpid(spawner_pid, NULL, 0);
+	return 0;
+}
