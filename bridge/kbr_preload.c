@@ -162,6 +162,43 @@ kbr_init(void)
 	pthread_atfork(NULL, NULL, kbr_atfork_child);
 }
 
+/*
+ * At a normal exit (exit, or a return from main), close KRANK's
+ * descriptors the way Linux closes a process's sockets when it exits:
+ * data still queued goes out, then FIN.  Without this, the end of the
+ * attachment would close them abortively (a reset, queued data lost),
+ * which is right only for a crash.  A thread still inside a call holds
+ * its ring: use any free one; if none is free, KRANK closes what is left
+ * when the attachment ends.  Afterwards the descriptors are dead, so a
+ * later destructor's close does not reach KRANK again.
+ */
+__attribute__((destructor)) static void
+kbr_fini(void)
+{
+	struct kbr_ring *r = NULL;
+
+	if (atomic_load(&kbr_att_state) != 1)
+		return;
+	for (unsigned i = 0; i < kbr_nrings && r == NULL; i++)
+		if (pthread_mutex_trylock(&kbr_rings[i].lock) == 0)
+			r = &kbr_rings[i];
+	if (r == NULL)
+		return;
+	size_t n = kbr_fdtab_size(), closed = 0;
+	for (size_t fd = 0; fd < n; fd++) {
+		int kfd;
+		uint32_t fl;
+		if (kbr_fdtab_get((int)fd, &kfd, &fl) && !(fl & KBR_FD_DEAD)) {
+			krank_close(r->c, kfd);
+			closed++;
+		}
+	}
+	kbr_fdtab_mark_dead();
+	pthread_mutex_unlock(&r->lock);
+	if (closed > 0)
+		kbr_debug("exit: closed %zu of KRANK's descriptors", closed);
+}
+
 bool
 kbr_enabled(void)
 {

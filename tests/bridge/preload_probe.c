@@ -8,6 +8,8 @@
  * and keeps its listening socket until its standard input ends, so that
  * the test can look at who holds the port.
  *   preload_probe PORT PREFIX LINUXFILE
+ *   preload_probe sendexit PORT BYTES   (connect to 127.0.0.1:PORT, send
+ *     BYTES bytes and exit without closing the socket)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -109,8 +111,35 @@ main(int argc, char **argv)
 	uint32_t evs = 0;
 	char buf[256];
 
+	if (argc == 4 && strcmp(argv[1], "sendexit") == 0) {
+		/* A program that leaves its socket to exit, as many do. */
+		static char blk[65536];
+		long left = atol(argv[3]);
+		memset(&a, 0, sizeof(a));
+		a.sin_family = AF_INET;
+		a.sin_port = htons((uint16_t)atoi(argv[2]));
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		cli = socket(AF_INET, SOCK_STREAM, 0);
+		if (cli < 0 || connect(cli, (struct sockaddr *)&a,
+		    sizeof(a)) != 0) {
+			perror("preload_probe sendexit: connect");
+			return 1;
+		}
+		memset(blk, 'x', sizeof(blk));
+		while (left > 0) {
+			ssize_t w = write(cli, blk, left < (long)sizeof(blk) ?
+			    (size_t)left : sizeof(blk));
+			if (w <= 0) {
+				perror("preload_probe sendexit: write");
+				return 1;
+			}
+			left -= w;
+		}
+		exit(0);
+	}
 	if (argc != 4) {
-		fprintf(stderr, "usage: preload_probe PORT PREFIX LINUXFILE\n");
+		fprintf(stderr, "usage: preload_probe PORT PREFIX LINUXFILE\n"
+		    "       preload_probe sendexit PORT BYTES\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -79,6 +79,22 @@ grep -q "socket(AF_INET): KRANK descriptor" "$work/probe.err" &&
 [ ! -e /krank-probe ] &&
 	ok "the prefix /krank-probe does not exist on Linux (KRANK's tmpfs had it)" ||
 	bad "/krank-probe was made on Linux"
+# A program that exits without closing its socket: its data still
+# arrives, then an orderly end (FIN), as when Linux closes a process's
+# sockets at exit - not a reset that loses what was queued.
+kx socat -u TCP-LISTEN:7413,bind=127.0.0.1,reuseaddr CREATE:"$work/got" \
+	2>"$work/socat.err" &
+spid=$!
+i=0
+until kx "$probe" sendexit 7413 3000000 2>"$work/sendexit.err"; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || break
+	sleep 0.05	# socat not listening yet: poll with a deadline
+done
+wait $spid; src=$?
+[ "$(wc -c <"$work/got" 2>/dev/null)" = 3000000 ] && [ $src -eq 0 ] &&
+	ok "a program exiting without close: all 3000000 bytes arrived and the connection ended cleanly" ||
+	bad "exit without close: got $(wc -c <"$work/got" 2>/dev/null) bytes, socat exit $src: $(cat "$work/socat.err" "$work/sendexit.err")"
 kill -0 "$kpid" 2>/dev/null && ok "krank still runs" || bad "krank died"
 [ $fail -eq 0 ] && echo PASS || echo FAIL
 exit $fail
