@@ -9,11 +9,12 @@ libpciaccess-dev liburcu-dev liburing-dev libzydis-dev libcmocka-dev
 clang libclang-rt-14-dev valgrind
 iproute2 iputils-ping socat curl ethtool e2fsprogs python3 nftables
 libpcap-dev tcpdump pciutils pci.ids
-libsystemd-dev"
+libsystemd-dev
+redis-tools"
 # --bench: also what make bench (tests/bench/run) uses beyond the tests:
 # gnuplot for the plots, and the programs the benchmarks compare with.
 if [ "${1:-}" = --bench ]; then
-	PKGS="$PKGS gnuplot-nox stress-ng"
+	PKGS="$PKGS gnuplot-nox stress-ng redis-server"
 fi
 missing=""
 for p in $PKGS; do
