@@ -67,7 +67,7 @@ cat >"$work/kv.yaml" <<EOT
 name: kvbench
 cores: [$core]
 memory: {size: 512M, hugepages: auto}
-components: [vfs, net, ether, virtif, socket, inet]
+components: [vfs, tmpfs, net, ether, virtif, socket, inet]
 interfaces:
   - {name: krank0, backend: tap, device: kvb-t$$, address: 10.98.2.2/24,
      host_address: 10.98.2.1/24}

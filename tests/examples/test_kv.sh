@@ -146,7 +146,7 @@ cat >"$work/kv.yaml" <<EOT
 name: kvtest
 cores: [$core]
 memory: {size: 256M, hugepages: auto}
-components: [vfs, net, ether, virtif, socket, inet]
+components: [vfs, tmpfs, net, ether, virtif, socket, inet]
 interfaces:
   - name: krank2
     backend: tap
