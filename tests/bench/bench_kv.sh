@@ -10,7 +10,7 @@
 #   make examples/kv/kv.kx krank/krank && sh tests/bench/bench_kv.sh [N_P1 [N_P16]]
 set -u
 src=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-bld=${top_builddir:-$src}
+bld=$(cd "${top_builddir:-$src}" && pwd)
 n1=${1:-100000}
 n16=${2:-1000000}
 . "$src/tests/bench/point.sh"
@@ -122,7 +122,7 @@ printf '%-22s %14s %14s %7s\n' point "KRANK req/s" "redis req/s" ratio
 for pt in set1 get1 set16 get16; do
 	eval "k=\$k_$pt r=\$r_$pt"
 	awk -v p="$pt" -v k="$k" -v r="$r" 'BEGIN {
-		printf "%-22s %14.0f %14.0f %7.2f\n", p, k, r, r > 0 ? k / r : 0 }'
+		printf "%-22s %14.0f %14.0f %7.2f\n", p, k, r, (r > 0 ? k / r : 0) }'
 done
 point kv.set_p1 "$k_set1" "$r_set1" req/s higher 2 \
 	"redis-benchmark SET, 50 clients, -P 1: kv.kx (tap) vs redis-server (veth)"
