@@ -3,8 +3,8 @@
 # a network namespace this test creates.  Twice: first its Linux build
 # (ASan+UBSan) on Linux's stack, then kv.kx as an isolate under
 # `krank run` with a tap into the namespace, on KRANK's stack.  Each time:
-# redis-cli PING, SET/GET, INCR, EXPIRE + TTL (and the key gone once the
-# time has passed), MGET, DEL; 1000 SETs through redis-cli --pipe;
+# redis-cli PING, SET/GET, INCR, EXPIRE + TTL (and a PX 2000 key there,
+# then gone once the time has passed), MGET, DEL; 1000 SETs through redis-cli --pipe;
 # pipelined inline requests through socat answered in order; malformed and
 # oversized requests answered with -ERR and closed while another client
 # keeps working; --max-clients; --maxmemory (-OOM); a request a byte at a
@@ -64,7 +64,8 @@ checks() {
 		[ "$ttl2" = -1 ] && [ "$(cli TTL nokey)" = -2 ] &&
 		ok "$name: EXPIRE t 100: TTL $ttl; no expiry -1; no key -2" ||
 		bad "$name: EXPIRE/TTL: $e $ttl $ttl2"
-	cli SET short v PX 300 >/dev/null
+	cli SET short v PX 2000 >/dev/null
+	there=$(cli EXISTS short)
 	gone=no
 	i=0
 	while [ $i -lt 100 ]; do	# up to 10 s
@@ -72,8 +73,9 @@ checks() {
 		sleep 0.1
 		i=$((i + 1))
 	done
-	[ $gone = yes ] && ok "$name: a key SET with PX 300 is gone after $((i / 10)).$((i % 10)) s" ||
-		bad "$name: PX 300 key still there"
+	[ "$there" = 1 ] && [ $gone = yes ] &&
+		ok "$name: a key SET with PX 2000: there, then gone $((i / 10)).$((i % 10)) s later" ||
+		bad "$name: PX 2000 key: there '$there', gone $gone"
 	cli MSET a 1 b 2 >/dev/null
 	[ "$(cli MGET a b nokey | tr '\n' ,)" = "1,2,," ] &&
 		ok "$name: MGET a b nokey: 1, 2, nil" ||
@@ -169,7 +171,7 @@ EOT
 	ok "krank check accepts examples/deployments/kv.yaml" ||
 	bad "krank check kv.yaml: $(cat "$work/check")"
 mkfifo "$work/kout"
-nsx "$bld/krank/krank" run "$work/kv.yaml" >"$work/kout" 2>"$work/kerr" &
+ip netns exec "$ns" "$bld/krank/krank" run "$work/kv.yaml" >"$work/kout" 2>"$work/kerr" &
 kpid=$!
 exec 7<"$work/kout"
 ready=
@@ -192,6 +194,11 @@ grep -q 'kv.*running' "$work/ps" && ok "after all that, krankctl ps: kv running"
 	bad "kv not running: $(cat "$work/ps")"
 kill -TERM "$kpid"
 wait "$kpid"
+rc=$?
 kpid=
+[ $rc -eq 0 ] && ok "krank stopped on SIGTERM, status 0" ||
+	bad "krank exit status $rc on SIGTERM: $(tail -3 "$work/kerr")"
+nsx ip link show krank2 >/dev/null 2>&1 && bad "the tap krank2 outlives krank" ||
+	ok "the tap is gone with krank"
 exec 7<&-
 exit $fail
