@@ -37,6 +37,12 @@ grep -q -- "--maxmemory SIZE" "$work/help" && ok "--help reads like a man page" 
 	ok "a bad option or size: status 2 with a message" ||
 	bad "usage errors: $r1 $r2 $(cat "$work/e1" "$work/e2")"
 
+if "$bld/loader/krank-ld" verify --strict "$kx" >"$work/v" 2>&1; then
+	ok "kv.kx: krank-ld verify --strict: $(cat "$work/v")"
+else
+	bad "kv.kx: $(cat "$work/v")"
+fi
+
 maxmem=2097152
 maxcl=64
 # checks NAME HOST PORT BENCH_N: everything above against one server.
