@@ -18,6 +18,16 @@
 #define KRANK_INLINE_DEFAULT	192
 #define KRANK_MSG_DEFAULT	8192
 
+/* A submission waiting for its response (krank_submit_*). */
+struct krank_sub {
+	uint64_t tag, user;
+	void *buf;			/* a read's destination */
+	uint32_t inline_max;		/* a read's bytes come inline (at most
+					 * this many; 0: they land in buf,
+					 * inside the area) */
+	bool in;			/* a read: bytes come back */
+};
+
 struct krank_client {
 	struct krank_transport t;
 	uint64_t tag;
@@ -26,7 +36,17 @@ struct krank_client {
 	uint8_t *arena;			/* decoded responses */
 	Krank__Response r;		/* the last one */
 	size_t arena_len, arena_used;
+	/* Asynchronous calls: subs[head..head+nsub) in submission order
+	 * (responses come in that order), and completions that arrived
+	 * during a synchronous call, cqes[chead..chead+ncqe); both rings
+	 * of cap entries, grown on demand. */
+	struct krank_sub *subs;
+	struct krank_cqe *cqes;
+	unsigned cap, head, nsub, chead, ncqe;
+	bool broken;			/* a response answered nothing */
 };
+
+static int krank_sub_done(struct krank_client *c, Krank__Response *r);
 
 int
 krank_client_create(const struct krank_transport *t, struct krank_client **cp)
@@ -71,6 +91,8 @@ krank_client_destroy(struct krank_client *c)
 	free(c->req);
 	free(c->resp);
 	free(c->arena);
+	free(c->subs);
+	free(c->cqes);
 	free(c);
 }
 
@@ -101,10 +123,30 @@ krank_free(void *arg, void *p)
 	(void)p;
 }
 
+/* Decode the len-byte response in c->resp into c->r (valid until the
+ * next one); NULL and EPROTO when it does not decode. */
+static Krank__Response *
+krank_decode(struct krank_client *c, size_t len)
+{
+	if (len > c->t.msg_max) {
+		errno = EPROTO;
+		return NULL;
+	}
+	ProtobufCAllocator a = { .alloc = krank_alloc, .free = krank_free,
+		.allocator_data = c };
+	c->arena_used = 0;
+	if (krq_response_decode(c->resp, len, &a, &c->r) != 0) {
+		errno = EPROTO;
+		return NULL;
+	}
+	return &c->r;
+}
+
 /* One round trip.  Returns the decoded response (valid until the next
  * call), or NULL with errno set: a transport error, EPROTO for a
  * response that does not decode or answers another request, or the
- * call's own error (translated from the wire). */
+ * call's own error (translated from the wire).  Responses of earlier
+ * submissions that come first are kept for krank_complete. */
 static Krank__Response *
 krank_rpc(struct krank_client *c, Krank__Request *q)
 {
@@ -113,26 +155,31 @@ krank_rpc(struct krank_client *c, Krank__Request *q)
 
 	q->tag = ++c->tag;
 	c->last_error = KRANK__ERRNO__EIO;
+	if (c->broken) {
+		errno = EPROTO;
+		return NULL;
+	}
 	if ((err = krq_request_encode(q, c->req, c->t.msg_max, &n)) != 0) {
 		errno = err;
 		return NULL;
 	}
-	if ((err = c->t.post(c->t.arg, c->req, n)) != 0 ||
-	    (err = c->t.take(c->t.arg, c->resp, c->t.msg_max, &len)) != 0) {
+	if ((err = c->t.post(c->t.arg, c->req, n)) != 0) {
 		errno = err;
 		return NULL;
 	}
-	if (len > c->t.msg_max) {
-		errno = EPROTO;
-		return NULL;
-	}
-	ProtobufCAllocator a = { .alloc = krank_alloc, .free = krank_free,
-		.allocator_data = c };
-	c->arena_used = 0;
-	Krank__Response *r = &c->r;
-	if (krq_response_decode(c->resp, len, &a, r) != 0 || r->tag != q->tag) {
-		errno = EPROTO;
-		return NULL;
+	Krank__Response *r;
+	for (;;) {
+		if ((err = c->t.take(c->t.arg, c->resp, c->t.msg_max,
+		    &len)) != 0) {
+			errno = err;
+			return NULL;
+		}
+		if ((r = krank_decode(c, len)) == NULL)
+			return NULL;
+		if (r->tag == q->tag)
+			break;
+		if (krank_sub_done(c, r) != 0)
+			return NULL;
 	}
 	c->last_error = r->error;
 	if (r->error != KRANK__ERRNO__OK) {
@@ -1026,4 +1073,257 @@ krank_chan_pool(struct krank_client *c, int fd, uint64_t *sizep,
 	*bufsizep = r->chan_pool->bufsize;
 	*stridep = r->chan_pool->stride;
 	return 0;
+}
+
+/* ---- asynchronous calls ------------------------------------------------ */
+
+/* Make room for one more submission and one more kept completion. */
+static int
+krank_sub_room(struct krank_client *c)
+{
+	if (c->nsub + c->ncqe < c->cap)
+		return 0;
+	unsigned ncap = c->cap ? c->cap * 2 : 64;
+	struct krank_sub *s = malloc(sizeof(*s) * ncap);
+	struct krank_cqe *q = malloc(sizeof(*q) * ncap);
+	if (s == NULL || q == NULL) {
+		free(s);
+		free(q);
+		return ENOMEM;
+	}
+	for (unsigned i = 0; i < c->nsub; i++)
+		s[i] = c->subs[(c->head + i) % c->cap];
+	for (unsigned i = 0; i < c->ncqe; i++)
+		q[i] = c->cqes[(c->chead + i) % c->cap];
+	free(c->subs);
+	free(c->cqes);
+	c->subs = s;
+	c->cqes = q;
+	c->cap = ncap;
+	c->head = c->chead = 0;
+	return 0;
+}
+
+/*
+ * r answers the oldest submission: turn it into a completion and keep
+ * it.  A response that answers nothing outstanding breaks the client
+ * (EPROTO from now on): its responses can no longer be matched.
+ */
+static int
+krank_sub_done(struct krank_client *c, Krank__Response *r)
+{
+	if (c->nsub == 0 || c->subs[c->head].tag != r->tag) {
+		c->broken = true;
+		errno = EPROTO;
+		return -1;
+	}
+	struct krank_sub *s = &c->subs[c->head];
+	struct krank_cqe e = { .user = s->user };
+	if (r->error != KRANK__ERRNO__OK)
+		e.res = -krq_errno_from_wire(r->error);
+	else if (r->value < 0)
+		e.res = -EPROTO;
+	else if (!s->in || s->inline_max == 0)
+		e.res = r->value;
+	else if (r->result_case != KRANK__RESPONSE__RESULT_DATA ||
+	    r->data.len > s->inline_max)
+		e.res = -EPROTO;
+	else {
+		if (r->data.len > 0)
+			memcpy(s->buf, r->data.data, r->data.len);
+		e.res = r->value;
+	}
+	c->head = (c->head + 1) % c->cap;
+	c->nsub--;
+	c->cqes[(c->chead + c->ncqe) % c->cap] = e;
+	c->ncqe++;
+	return 0;
+}
+
+/* Encode and post q as a submission; d: a read's destination buf. */
+static int
+krank_submit(struct krank_client *c, Krank__Request *q, uint64_t user,
+    void *buf, const Krank__Dest *d)
+{
+	size_t n;
+	int err;
+
+	if (c->broken) {
+		errno = EPROTO;
+		return -1;
+	}
+	q->tag = ++c->tag;
+	if ((err = krank_sub_room(c)) != 0 ||
+	    (err = krq_request_encode(q, c->req, c->t.msg_max, &n)) != 0 ||
+	    (err = (c->t.post_quiet != NULL ? c->t.post_quiet :
+	    c->t.post)(c->t.arg, c->req, n)) != 0) {
+		errno = err;
+		return -1;
+	}
+	struct krank_sub *s = &c->subs[(c->head + c->nsub) % c->cap];
+	*s = (struct krank_sub){ .tag = q->tag, .user = user, .buf = buf,
+	    .in = d != NULL, .inline_max = d != NULL && d->to_case ==
+	    KRANK__DEST__TO_INLINE_MAX ? d->inline_max : 0 };
+	c->nsub++;
+	return 0;
+}
+
+/* Where a submitted read's bytes go: into buf inside the area, or
+ * inline; EINVAL when only the bounce range would do. */
+static int
+krank_sub_in(struct krank_client *c, void *buf, size_t len, Krank__Dest *d,
+    Krank__Buf *b)
+{
+	if (!krank_in_area(c, buf, len) && len > c->t.inline_max) {
+		errno = EINVAL;
+		return -1;
+	}
+	krank_in(c, buf, len, d, b);
+	return 0;
+}
+
+/* A submitted write's payload: from the area or inline, never bounced. */
+static int
+krank_sub_out(struct krank_client *c, const void *buf, size_t len,
+    Krank__Data *d, Krank__Buf *b)
+{
+	size_t n;
+
+	if (!krank_in_area(c, buf, len) && len > c->t.inline_max) {
+		errno = EINVAL;
+		return -1;
+	}
+	krank_out(c, buf, len, d, b, &n);
+	return 0;
+}
+
+int
+krank_submit_null(struct krank_client *c, uint64_t user)
+{
+	Krank__Null a = KRANK__NULL__INIT;
+	a.version = KRANK__VERSION__VERSION_CURRENT;
+	KRANK_REQ(q, NULL, null, a);
+	return krank_submit(c, &q, user, NULL, NULL);
+}
+
+#define KRANK_SUB_IN(fn, U, field, T, INIT, ARGS, SET)			\
+int									\
+krank_submit_##fn ARGS							\
+{									\
+	T a = INIT;							\
+	Krank__Dest d;							\
+	Krank__Buf b;							\
+	if (krank_sub_in(c, buf, len, &d, &b) != 0)			\
+		return -1;						\
+	a.fd = fd;							\
+	a.dest = &d;							\
+	SET;								\
+	KRANK_REQ(q, U, field, a);					\
+	return krank_submit(c, &q, user, buf, &d);			\
+}
+KRANK_SUB_IN(read, READ, read, Krank__Read, KRANK__READ__INIT,
+    (struct krank_client *c, int fd, void *buf, size_t len, uint64_t user),
+    (void)0)
+KRANK_SUB_IN(pread, PREAD, pread, Krank__Pread, KRANK__PREAD__INIT,
+    (struct krank_client *c, int fd, void *buf, size_t len, off_t off,
+    uint64_t user), a.offset = off)
+KRANK_SUB_IN(recv, RECV, recv, Krank__Recv, KRANK__RECV__INIT,
+    (struct krank_client *c, int fd, void *buf, size_t len, int flags,
+    uint64_t user), a.flags = flags)
+
+#define KRANK_SUB_OUT(fn, U, field, T, INIT, ARGS, SET)			\
+int									\
+krank_submit_##fn ARGS							\
+{									\
+	T a = INIT;							\
+	Krank__Data d;							\
+	Krank__Buf b;							\
+	if (krank_sub_out(c, buf, len, &d, &b) != 0)			\
+		return -1;						\
+	a.fd = fd;							\
+	a.data = &d;							\
+	SET;								\
+	KRANK_REQ(q, U, field, a);					\
+	return krank_submit(c, &q, user, NULL, NULL);			\
+}
+KRANK_SUB_OUT(write, WRITE, write, Krank__Write, KRANK__WRITE__INIT,
+    (struct krank_client *c, int fd, const void *buf, size_t len,
+    uint64_t user), (void)0)
+KRANK_SUB_OUT(pwrite, PWRITE, pwrite, Krank__Pwrite, KRANK__PWRITE__INIT,
+    (struct krank_client *c, int fd, const void *buf, size_t len, off_t off,
+    uint64_t user), a.offset = off)
+KRANK_SUB_OUT(send, SEND, send, Krank__Send, KRANK__SEND__INIT,
+    (struct krank_client *c, int fd, const void *buf, size_t len, int flags,
+    uint64_t user), a.flags = flags)
+
+#define KRANK_SUB_FD(fn, U, field, T, INIT)				\
+int									\
+krank_submit_##fn(struct krank_client *c, int fd, uint64_t user)	\
+{									\
+	T a = INIT;							\
+	a.fd = fd;							\
+	KRANK_REQ(q, U, field, a);					\
+	return krank_submit(c, &q, user, NULL, NULL);			\
+}
+KRANK_SUB_FD(fsync, FSYNC, fsync, Krank__Fsync, KRANK__FSYNC__INIT)
+KRANK_SUB_FD(close, CLOSE, close, Krank__Close, KRANK__CLOSE__INIT)
+
+void
+krank_flush(struct krank_client *c)
+{
+	if (c->t.bell != NULL)
+		c->t.bell(c->t.arg);
+}
+
+int
+krank_complete(struct krank_client *c, struct krank_cqe *cqe, unsigned max,
+    int64_t timeout_ns)
+{
+	unsigned got = 0;
+
+	while (got < max) {
+		if (c->ncqe > 0) {
+			cqe[got++] = c->cqes[c->chead];
+			c->chead = (c->chead + 1) % c->cap;
+			c->ncqe--;
+			continue;
+		}
+		if (c->nsub == 0 || c->broken)
+			break;
+		/* Wait only for the first; then take what is there. */
+		int64_t t = got > 0 ? 0 : timeout_ns;
+		size_t len;
+		int err;
+		if (c->t.take_wait != NULL)
+			err = c->t.take_wait(c->t.arg, c->resp, c->t.msg_max,
+			    &len, t);
+		else if (t < 0)
+			err = c->t.take(c->t.arg, c->resp, c->t.msg_max, &len);
+		else if (got > 0)
+			break;
+		else {
+			errno = ENOTSUP;
+			return -1;
+		}
+		if (err == EAGAIN || err == ETIMEDOUT)
+			break;
+		if (err != 0) {
+			errno = err;
+			return got > 0 ? (int)got : -1;
+		}
+		Krank__Response *r = krank_decode(c, len);
+		if (r == NULL) {
+			c->broken = true;
+			return got > 0 ? (int)got : -1;
+		}
+		if (krank_sub_done(c, r) != 0)
+			return got > 0 ? (int)got : -1;
+	}
+	return (int)got;
+}
+
+unsigned
+krank_pending(const struct krank_client *c)
+{
+	return c->nsub + c->ncqe;
 }

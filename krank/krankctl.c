@@ -51,7 +51,9 @@ static const char usage_text[] =
 "\n"
 "COMMANDS\n"
 "    ps                   the isolates: id, name, state, core, restarts, CPU\n"
-"                         time, heap, ELF, and exit status or fault\n"
+"                         time, heap, ELF, and exit status or fault; then\n"
+"                         the foreign ones (Linux processes): pid, uid,\n"
+"                         state, rings, calls served, KRANK descriptors\n"
 "    top [--interval D]   per isolate over an interval (default 1s): CPU time\n"
 "                         and share, system calls/s, heap in use/limit,\n"
 "                         descriptors\n"
@@ -59,9 +61,17 @@ static const char usage_text[] =
 "                         start an isolate from ELF (a path on KRANK's host);\n"
 "                         --lax: the loader only warns about syscall\n"
 "                         encodings hidden inside other instructions\n"
-"    kill ID|NAME         end an isolate (no restart follows)\n"
+"    spawn --foreign [--name N] [--] CMD [ARGS...]\n"
+"                         start CMD (searched in KRANK's PATH) as a Linux\n"
+"                         process attached to KRANK as a foreign isolate\n"
+"                         (LD_PRELOAD=the preload library, KRANK_ATTACH=\n"
+"                         the attach socket); ps shows it by its pid\n"
+"    kill ID|NAME [SIG]   end an isolate (no restart follows); a foreign\n"
+"                         one KRANK started gets SIG (default TERM) through\n"
+"                         its pidfd, another has its attachment ended\n"
 "    wait ID|NAME [--timeout D]\n"
 "                         wait until the isolate has ended; print its state\n"
+"                         (a foreign one's exit status or signal)\n"
 "    restart ID|NAME      kill (if running) and start again\n"
 "    ifconfig             interfaces, addresses and counters\n"
 "    netstat              TCP connections with their states, UDP sockets\n"
@@ -396,7 +406,19 @@ main(int argc, char **argv)
 	/* KRANK resolves the ELF from its own working directory: send the
 	 * path as this shell means it. */
 	static char elf_abs[PATH_MAX];
-	if (strcmp(argv[0], "spawn") == 0) {
+	if (strcmp(argv[0], "spawn") == 0 && argc > 1 &&
+	    strcmp(argv[1], "--foreign") == 0) {
+		/* A command with a slash is a path from here; one without
+		 * is looked up in KRANK's PATH, as a shell would. */
+		int i = 2;
+		while (i + 1 < argc && strcmp(argv[i], "--name") == 0)
+			i += 2;
+		if (i < argc && strcmp(argv[i], "--") == 0)
+			i++;
+		if (i < argc && argv[i][0] != '/' && strchr(argv[i], '/') &&
+		    realpath(argv[i], elf_abs) != NULL)
+			argv[i] = elf_abs;
+	} else if (strcmp(argv[0], "spawn") == 0) {
 		int i = 1;
 		while (i < argc && (strcmp(argv[i], "--name") == 0 ||
 		    strcmp(argv[i], "--core") == 0 ||

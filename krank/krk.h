@@ -186,6 +186,9 @@ int krk_isolate_find(const char *name, int *idp);
 /* krk_isolate_list - snapshot of every isolate (malloc'd array). */
 int krk_isolate_list(struct krk_isolate_info **infop, size_t *np);
 int krk_isolate_get(int id, struct krk_isolate_info *info);
+/* krk_isolate_new_id - take the next isolate id without an isolate (for
+ * a foreign isolate, krk_foreign.h), so ids never collide. */
+int krk_isolate_new_id(void);
 /* krk_isolates_init/fini - the signal handlers, the restart thread. */
 int krk_isolates_init(void);
 void krk_isolates_fini(void);

@@ -11,7 +11,11 @@
  * one of the control socket's service slots): when the peer closes it
  * (or dies), KRANK stops the server threads, calls close, and destroys
  * the context.  A client cut off for abuse has its connection closed too,
- * and krk_ctl_stop ends every attachment before it returns.
+ * and krk_ctl_stop ends every attachment before it returns.  Each
+ * attachment is a foreign isolate (krk_foreign.h) while it lasts.  When
+ * it ends, its descriptors are revoked first (krs_ctx_revoke), so a
+ * server thread blocked in a call for the dead client (accept, recv)
+ * returns before the threads are joined.
  */
 #ifndef KRK_ATTACH_H
 #define KRK_ATTACH_H
@@ -39,6 +43,10 @@ struct krk_attach_ops {
 	 * when the client asks for 0, and the most it may ask for.  log and
 	 * log_arg are set by krk_ctl_attach.c (krk_log). */
 	struct krq_server_cfg cfg;
+	/* Limits of each attachment (attach.fds, attach.max): descriptors
+	 * open in its context, attachments at once; 0: none. */
+	unsigned fds;
+	unsigned max;
 };
 
 /* krk_ctl_set_attach - register (the structure is copied; cfg.cores is

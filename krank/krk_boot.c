@@ -34,8 +34,10 @@
 #include <krank/krs.h>
 #include "net/krs_net.h"
 
+#include <krank/krs_hostnet.h>
 #include "krk.h"
 #include "krk_attach.h"
+#include "krk_foreign.h"
 
 struct krk_node krk_node;
 
@@ -388,7 +390,9 @@ taps_run(void *arg)
 			continue;
 		}
 		memset(&ifr, 0, sizeof(ifr));
-		ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+		/* With a virtio-net header, so the packet layer can offload
+		 * checksums and segmentation to Linux (pkt_tap.c). */
+		ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ic->device);
 		if (ioctl(fd, TUNSETIFF, &ifr) != 0) {
 			close(fd);
@@ -552,6 +556,9 @@ has_root_mount(const struct krk_config *cfg)
 	for (size_t i = 0; i < cfg->ndisks; i++)
 		if (strcmp(cfg->disks[i].mount, "/") == 0)
 			return true;
+	for (size_t i = 0; i < cfg->nhostfs; i++)
+		if (strcmp(cfg->hostfs[i].mount, "/") == 0)
+			return true;
 	return false;
 }
 
@@ -580,6 +587,33 @@ mount_tmpfs(const char *at, uint64_t size, char *err, size_t errlen)
 		snprintf(err, errlen, "tmpfs %s: %s", at, strerror(rv));
 		return rv;
 	}
+	return 0;
+}
+
+/* A host directory through hostfs (docs/hostfs.md): confined to it,
+ * read-only with host descriptors opened O_RDONLY when asked. */
+static int
+mount_hostfs(const struct krk_hostfs_cfg *h, char *err, size_t errlen)
+{
+	const char *opt = h->cross_mounts ? "xdev" : "";
+	int rv;
+
+	if (strcmp(h->mount, "/") != 0 && (rv = vfs_mkdirs(h->mount)) != 0) {
+		snprintf(err, errlen, "hostfs %s: mount point: %s", h->mount,
+		    strerror(rv));
+		return rv;
+	}
+	if (krs_mount(h->path, h->mount, "hostfs", h->readonly ?
+	    KRS_MNT_RDONLY : 0, opt, strlen(opt)) != 0) {
+		rv = errno;
+		snprintf(err, errlen, "hostfs %s: %s: %s%s", h->mount, h->path,
+		    strerror(rv), rv == ENODEV ? " (list hostfs in components)"
+		    : rv == ENOTDIR ? " (not a directory)" : "");
+		return rv;
+	}
+	say("hostfs %s: host directory %s%s%s", h->mount, h->path,
+	    h->readonly ? ", read-only" : "",
+	    h->cross_mounts ? ", crossing mounts" : "");
 	return 0;
 }
 
@@ -712,6 +746,12 @@ take_filesystems(const struct krk_config *cfg, char *err, size_t errlen)
 			if ((rv = mount_disk(i, &cfg->disks[i], err, errlen)))
 				return rv;
 		}
+		for (size_t i = 0; i < cfg->nhostfs; i++) {
+			if ((strcmp(cfg->hostfs[i].mount, "/") == 0) != (pass == 0))
+				continue;
+			if ((rv = mount_hostfs(&cfg->hostfs[i], err, errlen)))
+				return rv;
+		}
 	}
 	return 0;
 }
@@ -799,6 +839,30 @@ on_stop(int sig)
 	stop_signal = sig;
 }
 
+/* hostnet: install the allow list (checked by the parser already) and
+ * the socket limit; say what isolates may reach on the host. */
+static int
+take_hostnet(const struct krk_config *cfg, char *err, size_t errlen)
+{
+	if (!has_component(cfg, "hostnet"))
+		return 0;
+	if ((cfg->hostnet_max != 0 &&
+	    krs_hostnet_set_max(cfg->hostnet_max) != 0) ||
+	    krs_hostnet_allow((const char *const *)cfg->hostnet_allow,
+	    cfg->nhostnet_allow) != 0) {
+		int e = errno;
+		snprintf(err, errlen, "%s:%u:%u: hostnet: %s", cfg->path,
+		    cfg->hostnet_loc.line, cfg->hostnet_loc.col, strerror(e));
+		return e;
+	}
+	if (cfg->nhostnet_allow == 0)
+		say("hostnet: no destinations allowed (hostnet.allow is empty)");
+	for (size_t i = 0; i < cfg->nhostnet_allow; i++)
+		say("hostnet: isolates may reach %s on the host",
+		    cfg->hostnet_allow[i]);
+	return 0;
+}
+
 int
 krk_run(struct krk_config *cfg, int verbosity)
 {
@@ -843,6 +907,8 @@ krk_run(struct krk_config *cfg, int verbosity)
 	taps_free();
 	if (rv != 0)
 		goto fail_down;
+	if ((rv = take_hostnet(cfg, err, sizeof(err))) != 0)
+		goto fail_down;
 	if ((rv = krk_isolates_init()) != 0) {
 		snprintf(err, sizeof(err), "isolates: %s", strerror(rv));
 		goto fail_down;
@@ -854,14 +920,25 @@ krk_run(struct krk_config *cfg, int verbosity)
 	    cfg->control_group ? "0660" : "0600");
 	{
 		char q[160];
-		if (krk_ctl_attach_describe(q, sizeof(q)))
+		if (krk_ctl_attach_describe(q, sizeof(q))) {
 			say("queues: processes attach over the control socket: "
 			    "%s", q);
+			/* The attach socket serves the same queues to the
+			 * users of attach.users. */
+			if ((rv = krk_foreign_start(cfg, err, sizeof(err))) != 0) {
+				krk_ctl_stop();
+				goto fail_iso;
+			}
+			char d[512];
+			krk_foreign_describe(d, sizeof(d));
+			say("attach socket %s", d);
+		}
 	}
 	for (size_t i = 0; i < cfg->nisolates; i++) {
 		int id;
 		if ((rv = krk_isolate_spawn(&cfg->isolates[i], &id, err,
 		    sizeof(err))) != 0) {
+			krk_foreign_stop();
 			krk_ctl_stop();
 			goto fail_iso;
 		}
@@ -894,6 +971,7 @@ krk_run(struct krk_config *cfg, int verbosity)
 		pause();
 	krk_log(KRK_LOG_INFO, "stopping on signal %d (%s)", stop_signal,
 	    strsignal(stop_signal));
+	krk_foreign_stop();
 	krk_ctl_stop();
 	krk_isolates_fini();
 	krs_shutdown();

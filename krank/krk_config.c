@@ -18,17 +18,23 @@
  *   disks: [{path (required), fs: ext2=ext2, mount (required),
  *            readonly: BOOL=no}]
  *   tmpfs: [{mount (required), size: SIZE=64M}]
+ *   hostfs: [{path (required, a host directory), mount (required),
+ *             readonly: BOOL=no, cross_mounts: BOOL=no}]
  *   isolates: [{name=ELF stem, elf (required), argv=[name], env, cwd=/,
  *               root=/, core (one of cores), heap: SIZE=64M, fds=1024,
  *               uid=0, gid=0, restart: never|on-failure|always=never,
  *               backoff: DURATION=100ms, backoff_max: DURATION=10s,
  *               lax: BOOL=no}]
  *   control: {socket=/run/krank/NAME.sock, group}
- *   attach: {socket=/run/krank/NAME.attach, users: [NAME|UID...]}
+ *   attach: {socket=control socket with .attach for .sock, users:
+ *            [NAME|UID...], fds: 3..65536=1024, rings: 0..64=0, max:
+ *            1..4096=64, preload: PATH}
  *   log: {size: SIZE=1M}
  *   queues: {spin: DURATION=50us (0..10ms), slots: 16..4096=256 (a power
  *            of two), area: SIZE=4M (64K..1G), rings: 0..64=0 (0: one per
  *            CPU)}
+ *   hostnet: {allow: ["A.B.C.D[/N]:PORT|LO-HI|*", "[V6[/N]]:PORT"...],
+ *             max: 1..4096=256}   needs component hostnet
  * Relative host paths (disks[].path, isolates[].elf, the sockets) are
  * resolved against the directory of the deployment file.
  *
@@ -55,6 +61,7 @@
 
 #include "krk_config.h"
 #include "krk_config_int.h"
+#include "../rumpdrv/include/krank/krs_hostnet.h"
 
 #define KRK_CFG_MAX_BYTES	(1u << 20)	/* the whole file */
 #define KRK_CFG_MAX_DEPTH	16		/* schema needs 4 */
@@ -64,10 +71,12 @@
 #define KRK_CFG_MAX_IFACES	16
 #define KRK_CFG_MAX_DISKS	16
 #define KRK_CFG_MAX_TMPFS	16
+#define KRK_CFG_MAX_HOSTFS	16
 #define KRK_CFG_MAX_ISOLATES	64
 #define KRK_CFG_MAX_COMPONENTS	64
 #define KRK_CFG_MAX_ARGS	256		/* argv and env entries each */
 #define KRK_CFG_MAX_USERS	64
+#define KRK_CFG_MAX_HOSTNET	256		/* hostnet.allow entries */
 #define KRK_CFG_SUN_PATH_MAX	107		/* sockaddr_un.sun_path - NUL */
 #define KRK_IFNAME_MAX		15		/* Linux IFNAMSIZ - 1 */
 
@@ -990,6 +999,48 @@ parse_tmpfs(struct cfgp *p, yaml_node_t *n, const char *path,
 		get_size(p, v[1], kp, 4096, 1ull << 40, &t->size);
 }
 
+static void
+parse_hostfs(struct cfgp *p, yaml_node_t *n, const char *path,
+    struct krk_hostfs_cfg *h, size_t *nmounts, const char **mounts,
+    unsigned *mlines)
+{
+	static const char *const keys[] = { "path", "mount", "readonly",
+	    "cross_mounts", NULL };
+	yaml_node_t *v[4], *k[4];
+	kpath_t kp;
+	struct stat st;
+
+	loc_of(n, &h->loc);
+	if (!map_keys(p, n, path, keys, v, k))
+		return;
+	path_key(kp, path, "path");
+	if (v[0] == NULL)
+		cfg_error(p, n, kp, "expected a host directory, found nothing");
+	else if (get_str(p, v[0], kp, &h->path) == 0 &&
+	    resolve_path(p, &h->path) == 0) {
+		/* Checked again when KRANK mounts it; said here with the
+		 * line, since krank check runs on the same host. */
+		if (stat(h->path, &st) != 0)
+			cfg_error(p, v[0], kp, "expected an existing host "
+			    "directory, found %s (%s)", WHAT(v[0]),
+			    strerror(errno));
+		else if (!S_ISDIR(st.st_mode))
+			cfg_error(p, v[0], kp, "expected a host directory, "
+			    "found %s, which is not a directory", WHAT(v[0]));
+	}
+	path_key(kp, path, "mount");
+	if (v[1] == NULL)
+		cfg_error(p, n, kp, "expected a mount point, found nothing");
+	else
+		check_mount(p, v[1], kp, &h->mount, nmounts, mounts, mlines);
+	path_key(kp, path, "readonly");
+	if (v[2] != NULL)
+		get_bool(p, v[2], kp, &h->readonly);
+	path_key(kp, path, "cross_mounts");
+	if (v[3] != NULL)
+		get_bool(p, v[3], kp, &h->cross_mounts);
+}
+
 /* The ELF's base name without its extension: "../httpd/httpd.kx" -> httpd */
 static void
 elf_stem(const char *elf, char *out, size_t len)
@@ -1222,16 +1273,27 @@ parse_control(struct cfgp *p, yaml_node_t *n)
 static void
 parse_attach(struct cfgp *p, yaml_node_t *n)
 {
-	static const char *const keys[] = { "socket", "users", NULL };
+	static const char *const keys[] = { "socket", "users", "fds",
+	    "rings", "max", "preload", NULL };
 	struct krk_config *c = p->cfg;
-	yaml_node_t *v[2], *k[2];
+	yaml_node_t *v[6], *k[6];
 	size_t cnt, i;
 	kpath_t ip;
+	uint64_t lim;
 
 	if (!map_keys(p, n, "attach", keys, v, k))
 		return;
 	if (v[0] != NULL)
 		get_socket(p, v[0], "attach.socket", &c->attach_socket);
+	if (v[2] != NULL && get_uint(p, v[2], "attach.fds", 3, 65536, &lim) == 0)
+		c->attach_fds = (unsigned)lim;
+	if (v[3] != NULL && get_uint(p, v[3], "attach.rings", 0, 64, &lim) == 0)
+		c->attach_rings = (unsigned)lim;
+	if (v[4] != NULL && get_uint(p, v[4], "attach.max", 1, 4096, &lim) == 0)
+		c->attach_max = (unsigned)lim;
+	if (v[5] != NULL && get_str(p, v[5], "attach.preload",
+	    &c->attach_preload) == 0)
+		resolve_path(p, &c->attach_preload);
 	if (v[1] == NULL || !get_list(p, v[1], "attach.users",
 	    KRK_CFG_MAX_USERS, &cnt))
 		return;
@@ -1305,6 +1367,61 @@ parse_queues(struct cfgp *p, yaml_node_t *n)
 		c->queue_rings = (unsigned)u;
 }
 
+/* hostnet: each allow entry through the component's own parser, so what
+ * krank check accepts is exactly what krank run installs; an error points
+ * at the offending character (the column of the entry plus its offset,
+ * when the entry is a plain scalar on one line). */
+static void
+parse_hostnet(struct cfgp *p, yaml_node_t *key, yaml_node_t *n)
+{
+	static const char *const keys[] = { "allow", "max", NULL };
+	struct krk_config *c = p->cfg;
+	yaml_node_t *v[2], *k[2];
+	size_t cnt, i;
+	uint64_t u;
+	kpath_t ip;
+
+	c->has_hostnet = true;
+	loc_of(key, &c->hostnet_loc);
+	if (!map_keys(p, n, "hostnet", keys, v, k))
+		return;
+	if (v[1] != NULL && get_uint(p, v[1], "hostnet.max", 1, 4096, &u) == 0)
+		c->hostnet_max = (unsigned)u;
+	if (v[0] == NULL || !get_list(p, v[0], "hostnet.allow",
+	    KRK_CFG_MAX_HOSTNET, &cnt))
+		return;
+	c->hostnet_allow = cfg_calloc(p, cnt + 1, sizeof(char *));
+	c->hostnet_allow_locs = cfg_calloc(p, cnt + 1, sizeof(struct krk_loc));
+	if (c->hostnet_allow == NULL || c->hostnet_allow_locs == NULL)
+		return;
+	for (i = 0; i < cnt; i++) {
+		yaml_node_t *it = list_item(p, v[0], i);
+		struct krs_hostnet_rule r;
+		const char *s, *why;
+		size_t pos;
+
+		path_idx(ip, "hostnet.allow", i);
+		if ((s = get_scalar(p, it, ip, "an address:port entry",
+		    KRS_HOSTNET_RULE_MAX)) == NULL)
+			continue;
+		if (krs_hostnet_rule_parse(s, &r, &pos, &why) != 0) {
+			unsigned col = (unsigned)it->start_mark.column + 1;
+			if (it->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+				col += (unsigned)pos;
+			else if (it->data.scalar.style ==
+			    YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+			    it->data.scalar.style ==
+			    YAML_DOUBLE_QUOTED_SCALAR_STYLE)
+				col += (unsigned)pos + 1;
+			cfg_error_at(p, (unsigned)it->start_mark.line + 1, col,
+			    ip, "%s, found %s", why, WHAT(it));
+			continue;
+		}
+		loc_of(it, &c->hostnet_allow_locs[c->nhostnet_allow]);
+		c->hostnet_allow[c->nhostnet_allow++] = cfg_strdup(p, s);
+	}
+}
+
 /* A list of mappings: allocate *arr of cnt elements of size sz. */
 static bool
 get_obj_list(struct cfgp *p, yaml_node_t *n, const char *path, size_t max,
@@ -1324,14 +1441,17 @@ static void
 parse_top(struct cfgp *p, yaml_node_t *root)
 {
 	static const char *const keys[] = { "name", "cores", "realtime",
-	    "memory", "components", "interfaces", "disks", "tmpfs",
-	    "isolates", "control", "attach", "log", "queues", NULL };
+	    "memory", "components", "interfaces", "disks", "tmpfs", "hostfs",
+	    "isolates", "control", "attach", "log", "queues", "hostnet",
+	    NULL };
 	enum { K_NAME, K_CORES, K_RT, K_MEM, K_COMP, K_IF, K_DISK, K_TMPFS,
-	    K_ISO, K_CTL, K_ATT, K_LOG, K_QUEUES, K_N };
+	    K_HOSTFS, K_ISO, K_CTL, K_ATT, K_LOG, K_QUEUES, K_HOSTNET, K_N };
 	struct krk_config *c = p->cfg;
 	yaml_node_t *v[K_N], *k[K_N];
-	const char *mounts[KRK_CFG_MAX_DISKS + KRK_CFG_MAX_TMPFS];
-	unsigned mlines[KRK_CFG_MAX_DISKS + KRK_CFG_MAX_TMPFS];
+	const char *mounts[KRK_CFG_MAX_DISKS + KRK_CFG_MAX_TMPFS +
+	    KRK_CFG_MAX_HOSTFS];
+	unsigned mlines[KRK_CFG_MAX_DISKS + KRK_CFG_MAX_TMPFS +
+	    KRK_CFG_MAX_HOSTFS];
 	size_t nmounts = 0, i, j;
 	kpath_t ip;
 	const char *s;
@@ -1410,6 +1530,23 @@ parse_top(struct cfgp *p, yaml_node_t *root)
 			    &c->tmpfs[i], &nmounts, mounts, mlines);
 		}
 	}
+	if (v[K_HOSTFS] != NULL && get_obj_list(p, v[K_HOSTFS], "hostfs",
+	    KRK_CFG_MAX_HOSTFS, sizeof(*c->hostfs), (void **)&c->hostfs,
+	    &c->nhostfs)) {
+		for (i = 0; i < c->nhostfs; i++) {
+			path_idx(ip, "hostfs", i);
+			parse_hostfs(p, list_item(p, v[K_HOSTFS], i), ip,
+			    &c->hostfs[i], &nmounts, mounts, mlines);
+		}
+		for (i = 0; i < c->ncomponents; i++)
+			if (strcmp(c->components[i], "hostfs") == 0)
+				break;
+		if (c->nhostfs > 0 && c->components != NULL &&
+		    i == c->ncomponents)
+			cfg_error(p, k[K_HOSTFS], "hostfs", "expected hostfs "
+			    "in components (it serves these directories), "
+			    "found it missing");
+	}
 	if (v[K_ISO] != NULL && get_obj_list(p, v[K_ISO], "isolates",
 	    KRK_CFG_MAX_ISOLATES, sizeof(*c->isolates),
 	    (void **)&c->isolates, &c->nisolates)) {
@@ -1444,6 +1581,17 @@ parse_top(struct cfgp *p, yaml_node_t *root)
 		parse_log(p, v[K_LOG]);
 	if (v[K_QUEUES] != NULL)
 		parse_queues(p, v[K_QUEUES]);
+	if (v[K_HOSTNET] != NULL) {
+		parse_hostnet(p, k[K_HOSTNET], v[K_HOSTNET]);
+		for (i = 0; i < c->ncomponents; i++)
+			if (c->components[i] != NULL &&
+			    strcmp(c->components[i], "hostnet") == 0)
+				break;
+		if (c->components != NULL && i == c->ncomponents)
+			cfg_error(p, k[K_HOSTNET], "hostnet", "expected "
+			    "component hostnet in components, found it "
+			    "missing");
+	}
 }
 
 /* ---- loading --------------------------------------------------------- */
@@ -1587,6 +1735,11 @@ krk_config_free(struct krk_config *c)
 	for (i = 0; i < c->ntmpfs; i++)
 		free(c->tmpfs[i].mount);
 	free(c->tmpfs);
+	for (i = 0; i < c->nhostfs; i++) {
+		free(c->hostfs[i].path);
+		free(c->hostfs[i].mount);
+	}
+	free(c->hostfs);
 	for (i = 0; i < c->nisolates; i++) {
 		struct krk_isolate_cfg *is = &c->isolates[i];
 
@@ -1605,6 +1758,11 @@ krk_config_free(struct krk_config *c)
 	free(c->control_group);
 	free(c->attach_socket);
 	free(c->attach_uids);
+	free(c->attach_preload);
+	for (i = 0; c->hostnet_allow != NULL && i < c->nhostnet_allow; i++)
+		free(c->hostnet_allow[i]);
+	free(c->hostnet_allow);
+	free(c->hostnet_allow_locs);
 	free(c);
 }
 
@@ -1676,6 +1834,8 @@ config_parse(struct cfgp *p, const char *buf, size_t len,
 	c->queue_spin_ns = 50000;
 	c->queue_slots = 256;
 	c->queue_area = 4ull << 20;
+	c->attach_fds = 1024;
+	c->attach_max = 64;
 
 	if ((e = check_events(p, buf, len)) != 0)
 		goto out;
@@ -1704,10 +1864,22 @@ config_parse(struct cfgp *p, const char *buf, size_t len,
 		c->control_socket = NULL;
 		p->nomem = true;
 	}
-	if (p->nerr == 0 && !p->nomem && c->attach_socket == NULL &&
-	    asprintf(&c->attach_socket, "/run/krank/%s.attach", c->name) < 0) {
-		c->attach_socket = NULL;
-		p->nomem = true;
+	/* The attach socket sits beside the control socket (.sock becomes
+	 * .attach), so /run/krank/NAME.attach by default and a test's
+	 * private directory when the control socket is there. */
+	if (p->nerr == 0 && !p->nomem && c->attach_socket == NULL) {
+		size_t l = strlen(c->control_socket);
+		if (l > 5 && strcmp(c->control_socket + l - 5, ".sock") == 0)
+			l -= 5;
+		if (asprintf(&c->attach_socket, "%.*s.attach", (int)l,
+		    c->control_socket) < 0) {
+			c->attach_socket = NULL;
+			p->nomem = true;
+		} else if (strlen(c->attach_socket) > KRK_CFG_SUN_PATH_MAX)
+			cfg_error_at(p, 1, 1, "attach.socket", "expected a "
+			    "socket path of at most %d bytes, found %s (the "
+			    "default beside control.socket): set attach.socket",
+			    KRK_CFG_SUN_PATH_MAX, c->attach_socket);
 	}
 	if (c->components == NULL && !p->nomem &&
 	    (c->components = calloc(1, sizeof(char *))) == NULL)

@@ -57,6 +57,17 @@ struct krk_tmpfs_cfg {
 	struct krk_loc loc;
 };
 
+/* A host directory served by hostfs (docs/hostfs.md). */
+struct krk_hostfs_cfg {
+	char *path;			/* host directory (absolute after
+					 * loading); must exist at boot */
+	char *mount;			/* absolute mount point in KRANK's VFS */
+	bool readonly;			/* default false */
+	bool cross_mounts;		/* default false: mount points below
+					 * path are not crossed (EXDEV) */
+	struct krk_loc loc;
+};
+
 struct krk_isolate_cfg {
 	char name[KRK_NAME_MAX];	/* unique; [A-Za-z0-9_.-], default the
 					 * ELF's base name */
@@ -118,6 +129,14 @@ struct krk_config {
 	uint32_t *attach_uids;		/* Linux users allowed to attach
 					 * (names resolved with getpwnam) */
 	size_t nattach_uids;
+	/* Limits of each attachment (a foreign isolate, krk_foreign.c). */
+	unsigned attach_fds;		/* KRANK descriptors open; default 1024 */
+	unsigned attach_rings;		/* most ring pairs; 0 (default): as
+					 * many as queues.rings allows */
+	unsigned attach_max;		/* attachments at once; default 64 */
+	char *attach_preload;		/* the preload library for spawn
+					 * --foreign; NULL: $KRANK_PRELOAD,
+					 * else the installed one */
 
 	uint64_t log_size;		/* log ring bytes; default 1 MiB */
 
@@ -128,6 +147,18 @@ struct krk_config {
 	uint64_t queue_area;		/* buffer area per client; default 4 MiB */
 	unsigned queue_rings;		/* per client; 0 (default): one per CPU
 					 * the client's host has online */
+
+	/* hostnet (krank-deployment(5), docs/hostnet.md): the host
+	 * destinations isolates may reach through KRS_AF_HOSTNET sockets,
+	 * each checked with krs_hostnet_rule_parse; none: deny all. */
+	bool has_hostnet;		/* the key was given */
+	struct krk_loc hostnet_loc;
+	char **hostnet_allow;		/* NULL-terminated entries */
+	struct krk_loc *hostnet_allow_locs;
+	size_t nhostnet_allow;
+	unsigned hostnet_max;		/* host sockets at once; default 256 */
+	struct krk_hostfs_cfg *hostfs;	/* host directories (hostfs) */
+	size_t nhostfs;
 };
 
 /*

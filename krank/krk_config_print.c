@@ -159,6 +159,18 @@ krk_config_print(const struct krk_config *c, FILE *out)
 		print_size(out, c->tmpfs[i].size);
 		fputc('\n', out);
 	}
+	if (c->nhostfs > 0)
+		fputs("hostfs:\n", out);
+	for (i = 0; i < c->nhostfs; i++) {
+		const struct krk_hostfs_cfg *h = &c->hostfs[i];
+
+		fputs("  - path: ", out);
+		print_str(out, h->path);
+		fputs("\n    mount: ", out);
+		print_str(out, h->mount);
+		fprintf(out, "\n    readonly: %s\n    cross_mounts: %s\n",
+		    h->readonly ? "yes" : "no", h->cross_mounts ? "yes" : "no");
+	}
 	if (c->nisolates > 0)
 		fputs("isolates:\n", out);
 	for (i = 0; i < c->nisolates; i++) {
@@ -207,6 +219,17 @@ krk_config_print(const struct krk_config *c, FILE *out)
 			    c->attach_uids[i]);
 		fputc(']', out);
 	}
+	/* The limits only when set: the line stays as before otherwise. */
+	if (c->attach_fds != 1024)
+		fprintf(out, ", fds: %u", c->attach_fds);
+	if (c->attach_rings != 0)
+		fprintf(out, ", rings: %u", c->attach_rings);
+	if (c->attach_max != 64)
+		fprintf(out, ", max: %u", c->attach_max);
+	if (c->attach_preload != NULL) {
+		fputs(", preload: ", out);
+		print_str(out, c->attach_preload);
+	}
 	fputs("}\nlog: {size: ", out);
 	print_size(out, c->log_size);
 	fputs("}\nqueues: {spin: ", out);
@@ -214,4 +237,13 @@ krk_config_print(const struct krk_config *c, FILE *out)
 	fprintf(out, ", slots: %u, area: ", c->queue_slots);
 	print_size(out, c->queue_area);
 	fprintf(out, ", rings: %u}\n", c->queue_rings);
+	if (c->has_hostnet) {
+		fputs("hostnet: {allow: [", out);
+		for (i = 0; i < c->nhostnet_allow; i++) {
+			fputs(i ? ", " : "", out);
+			print_str(out, c->hostnet_allow[i]);
+		}
+		fprintf(out, "], max: %u}\n", c->hostnet_max ? c->hostnet_max :
+		    256);
+	}
 }

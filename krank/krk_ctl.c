@@ -197,8 +197,23 @@ static const struct {
 	{ "chanpool", krk_ctl_cmd_chanpool },
 };
 
+static void serve_cmds(int fd, const char *const *only);
+
 void
 krk_ctl_serve(int fd)
+{
+	serve_cmds(fd, NULL);
+}
+
+void
+krk_ctl_serve_only(int fd, const char *const *only)
+{
+	serve_cmds(fd, only);
+}
+
+/* One request; only (NULL-terminated) limits the commands, NULL: all. */
+static void
+serve_cmds(int fd, const char *const *only)
 {
 	char buf[KRK_CTL_MAX_REQ];
 	const char *argv[KRK_CTL_MAX_ARGS];
@@ -235,6 +250,18 @@ krk_ctl_serve(int fd)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(commands[i].name, argv[0]) == 0)
 			fn = commands[i].fn;
+	if (only != NULL) {
+		bool listed = false;
+		for (size_t i = 0; only[i] != NULL; i++)
+			listed |= strcmp(only[i], argv[0]) == 0;
+		if (!listed) {
+			CTR_INC(malformed);
+			snprintf(err, sizeof(err), "%.64s: not served on this "
+			    "socket (attach chanpool)", argv[0]);
+			send_error(fd, err);
+			return;
+		}
+	}
 	if (fn == NULL) {
 		snprintf(err, sizeof(err), "%.64s: no such command (ps top spawn "
 		    "kill wait restart ifconfig netstat mounts df log metrics "

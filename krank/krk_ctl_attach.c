@@ -15,11 +15,13 @@
 #include <unistd.h>
 
 #include <krank/krs.h>
+#include "net/krs_net.h"
 
 #include "krk.h"
 #include "krk_attach.h"
 #include "krk_chan.h"
 #include "krk_ctl_int.h"
+#include "krk_foreign.h"
 
 #ifdef __SANITIZE_ADDRESS__
 #define HOLD_STACK	(1u << 20)
@@ -39,6 +41,7 @@ struct attachment {
 	int fd;				/* a dup of the control connection */
 	int pid;
 	unsigned id;			/* krq-N */
+	int fid;			/* its foreign isolate's id */
 	struct krq_sclient *c;
 	struct krs_ctx *ctx;
 	void (*close)(void *);
@@ -142,17 +145,58 @@ hold(int fd, struct krq_sclient *c)
 	}
 }
 
+/*
+ * The process is gone, so the sockets it left open close abortively
+ * (SO_LINGER 0): their peers see a reset, as after a crash, and no
+ * TIME_WAIT keeps the ports, which a restarted program must bind again
+ * at once.  A program that wants its peers to see FIN closes its
+ * sockets before it exits (libkrank-preload does at exit).
+ */
+static void
+sockets_abort(struct krs_ctx *ctx)
+{
+	unsigned nopen = 0, limit = 0;
+	if (krs_ctx_fdinfo(ctx, &nopen, &limit) != 0 || nopen == 0 ||
+	    krs_ctx_enter(ctx) != 0)
+		return;
+	struct krs_linger lg = { 1, 0 };
+	for (unsigned fd = 0, seen = 0; fd < limit && seen < nopen; fd++) {
+		int rv = krs_setsockopt((int)fd, KRS_SOL_SOCKET, KRS_SO_LINGER,
+		    &lg, sizeof(lg));
+		if (rv == 0 || errno != EBADF)
+			seen++;
+	}
+	krs_ctx_leave();
+}
+
 static void
 attachment_end(struct attachment *a, const char *why, bool close_fd)
 {
+	struct krq_sclient_stats st;
+	krq_sclient_stats(a->c, &st);
+	char reason[256];
+	if (st.cut) {
+		snprintf(reason, sizeof(reason), "cut off: %s", st.reason);
+		why = reason;
+	}
+	krk_foreign_detached(a->fid, why, st.cut);
+	/* Close its descriptors while the server threads still run: one
+	 * blocked in a call for the client (accept, recv, a poll) returns
+	 * EBADF, so the join below cannot wait on a client that is gone. */
+	sockets_abort(a->ctx);
+	krs_ctx_revoke(a->ctx);
 	krq_sclient_destroy(a->c);
 	if (a->close != NULL)
 		a->close(a->arg);
-	krs_ctx_destroy(a->ctx);
+	int e = krs_ctx_destroy(a->ctx);
+	if (e != 0)
+		krk_log(KRK_LOG_ERR, "ctl: attach: pid %d: krq-%u: its context "
+		    "is still in use and stays allocated: %s", a->pid, a->id,
+		    strerror(errno));
 	if (close_fd)
 		close(a->fd);
-	krk_log(KRK_LOG_INFO, "ctl: attach: pid %d: krq-%u ended (%s)", a->pid,
-	    a->id, why);
+	krk_log(st.cut ? KRK_LOG_WARN : KRK_LOG_INFO, "ctl: attach: pid %d: "
+	    "krq-%u ended (%s)", a->pid, a->id, why);
 	free(a);
 	pthread_mutex_lock(&reg_lock);
 	attached--;
@@ -169,6 +213,15 @@ holder_main(void *arg)
 	pthread_setname_np(pthread_self(), name);
 	attachment_end(a, hold(a->fd, a->c), true);
 	return NULL;
+}
+
+static void
+unreserve(void)
+{
+	pthread_mutex_lock(&reg_lock);
+	attached--;
+	pthread_cond_broadcast(&idle);
+	pthread_mutex_unlock(&reg_lock);
 }
 
 int
@@ -189,24 +242,51 @@ krk_ctl_cmd_attach(struct krk_ctl_req *r)
 	struct krq_server_cfg cfg = ops.cfg;
 	if (nrings > 0)
 		cfg.nrings = (unsigned)nrings;
+	/* The attachment counts from here, before the client can see "ok"
+	 * and ask again, so attach.max holds against a client that attaches
+	 * in a loop (and against several at once).  Every failure below
+	 * gives the place back (unreserve). */
+	pthread_mutex_lock(&reg_lock);
+	if (ops.max > 0 && attached >= ops.max) {
+		pthread_mutex_unlock(&reg_lock);
+		__atomic_add_fetch(&krk_foreign_stats.limited, 1,
+		    __ATOMIC_RELAXED);
+		return CTL_ERR(r, EAGAIN, "attach: %u attachments already, the "
+		    "most attach.max allows", ops.max);
+	}
+	attached++;
+	pthread_mutex_unlock(&reg_lock);
 	cfg.log = attach_log;
 	cfg.log_arg = NULL;
 
 	struct ucred cr;
 	socklen_t cl = sizeof(cr);
-	if (getsockopt(r->fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) != 0)
-		return CTL_ERR(r, errno, "attach: cannot read the peer's "
-		    "credentials: %s", strerror(errno));
+	if (getsockopt(r->fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) != 0) {
+		int ge = errno;
+		unreserve();
+		return CTL_ERR(r, ge, "attach: cannot read the peer's "
+		    "credentials: %s", strerror(ge));
+	}
 	struct krs_ctx *ctx;
 	int e = krs_ctx_create(cr.uid, cr.gid, &ctx);
-	if (e != 0)
+	if (e != 0) {
+		unreserve();
 		return CTL_ERR(r, e, "attach: pid %d: cannot create a context: "
 		    "%s", (int)cr.pid, strerror(e));
+	}
+	if (ops.fds > 0 && krs_ctx_set_fdlimit(ctx, ops.fds) != 0) {
+		e = errno;
+		krs_ctx_destroy(ctx);
+		unreserve();
+		return CTL_ERR(r, e, "attach: pid %d: cannot limit its "
+		    "descriptors to %u: %s", (int)cr.pid, ops.fds, strerror(e));
+	}
 	struct krq_sclient *c;
 	int memfd;
 	e = krq_sclient_create(&cfg, &c, &memfd);
 	if (e != 0) {
 		krs_ctx_destroy(ctx);
+		unreserve();
 		return CTL_ERR(r, e, "attach: pid %d: cannot create a queue "
 		    "region (%u rings of %u slots): %s", (int)cr.pid,
 		    cfg.nrings, cfg.nslots, strerror(e));
@@ -219,6 +299,7 @@ krk_ctl_cmd_attach(struct krk_ctl_req *r)
 		close(memfd);
 		krq_sclient_destroy(c);
 		krs_ctx_destroy(ctx);
+		unreserve();
 		return CTL_ERR(r, e, "attach: pid %d: dispatcher refused: %s",
 		    (int)cr.pid, strerror(e));
 	}
@@ -228,6 +309,7 @@ krk_ctl_cmd_attach(struct krk_ctl_req *r)
 		if (ops.close != NULL)
 			ops.close(arg);
 		krs_ctx_destroy(ctx);
+		unreserve();
 		return CTL_ERR(r, e, "attach: pid %d: cannot start the server "
 		    "threads: %s", (int)cr.pid, strerror(e));
 	}
@@ -241,9 +323,6 @@ krk_ctl_cmd_attach(struct krk_ctl_req *r)
 		*a = (struct attachment){ .fd = -1, .pid = (int)cr.pid,
 		    .id = st.id, .c = c, .ctx = ctx, .close = ops.close,
 		    .arg = arg };
-		pthread_mutex_lock(&reg_lock);
-		attached++;
-		pthread_mutex_unlock(&reg_lock);
 	}
 	krk_log(KRK_LOG_INFO, "ctl: attach: pid %d uid %u: krq-%u, %u rings",
 	    (int)cr.pid, (unsigned)cr.uid, st.id, cfg.nrings);
@@ -258,14 +337,19 @@ krk_ctl_cmd_attach(struct krk_ctl_req *r)
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&at, HOLD_STACK);
 	if (a != NULL && sent &&
-	    (a->fd = fcntl(r->fd, F_DUPFD_CLOEXEC, 0)) >= 0 &&
-	    pthread_create(&th, &at, holder_main, a) == 0) {
-		pthread_attr_destroy(&at);
-		return 0;
+	    (a->fd = fcntl(r->fd, F_DUPFD_CLOEXEC, 0)) >= 0) {
+		krk_foreign_attached(cr.pid, cr.uid, cfg.nrings, c, ctx, a->fd,
+		    &a->fid);
+		if (pthread_create(&th, &at, holder_main, a) == 0) {
+			pthread_attr_destroy(&at);
+			return 0;
+		}
+		krk_foreign_detached(a->fid, "no holder thread", false);
 	}
 	pthread_attr_destroy(&at);
 	/* No holder: hold here (or end at once when the fd went nowhere). */
 	if (a == NULL) {
+		unreserve();
 		krq_sclient_destroy(c);
 		if (ops.close != NULL)
 			ops.close(arg);

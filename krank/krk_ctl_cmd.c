@@ -16,11 +16,13 @@
 #include <time.h>
 
 #include <krank/krs.h>
+#include <krank/krs_hostnet.h>
 #include "net/krs_net.h"
 
 #include "krk.h"
 #include "krk_ctl_proto.h"
 #include "krk_ctl_int.h"
+#include "krk_foreign.h"
 
 /* ---- arguments ---- */
 
@@ -156,6 +158,63 @@ table_isolate(struct sbuf *o, const struct krk_isolate_info *in)
 	    cpu, heap, in->elf, note);
 }
 
+static void
+foreign_note(const struct krk_foreign_info *in, char *b, size_t n)
+{
+	if (in->state == KRK_FOREIGN_EXITED)
+		snprintf(b, n, "exit status %d%s%s", in->status,
+		    in->note[0] ? "; " : "", in->note);
+	else if (in->state == KRK_FOREIGN_KILLED)
+		snprintf(b, n, "killed by signal %d (%s)%s%s", in->signo,
+		    in->signo > 0 ? strsignal(in->signo) : "?",
+		    in->note[0] ? "; " : "", in->note);
+	else if (in->spawned && !in->attached && in->note[0] == '\0')
+		snprintf(b, n, "not attached yet");
+	else
+		snprintf(b, n, "%s", in->note);
+}
+
+static void
+json_foreign(struct sbuf *o, const struct krk_foreign_info *in)
+{
+	char note[320];
+	foreign_note(in, note, sizeof(note));
+	sb_printf(o, "{\"id\":%d,\"kind\":\"foreign\",\"name\":", in->id);
+	sb_json_str(o, in->name);
+	sb_printf(o, ",\"state\":");
+	sb_json_str(o, krk_foreign_state_name(in->state));
+	sb_printf(o, ",\"pid\":%d,\"uid\":%u,\"spawned\":%s,\"attached\":%s,"
+	    "\"attachments\":%u,\"rings\":%u,\"calls\":%" PRIu64
+	    ",\"rejected\":%" PRIu64 ",\"fds_open\":%u,\"fds_limit\":%u",
+	    (int)in->pid, (unsigned)in->uid, in->spawned ? "true" : "false",
+	    in->attached ? "true" : "false", in->attachments,
+	    in->attached ? in->rings : 0, in->calls, in->rejected,
+	    in->fds_open, in->fds_limit);
+	if (in->state == KRK_FOREIGN_EXITED)
+		sb_printf(o, ",\"status\":%d", in->status);
+	if (in->state == KRK_FOREIGN_KILLED)
+		sb_printf(o, ",\"signal\":%d", in->signo);
+	sb_printf(o, ",\"command\":");
+	sb_json_str(o, in->cmd);
+	sb_printf(o, ",\"note\":");
+	sb_json_str(o, note);
+	sb_printf(o, "}");
+}
+
+static const char FPS_HDR[] = "%-6s %-8s %-16s %-9s %8s %6s %5s %9s %5s %s\n";
+
+static void
+table_foreign(struct sbuf *o, const struct krk_foreign_info *in)
+{
+	char note[320], fds[24];
+	foreign_note(in, note, sizeof(note));
+	snprintf(fds, sizeof(fds), "%u", in->attached ? in->fds_open : 0);
+	sb_printf(o, "%-6d %-8s %-16s %-9s %8d %6u %5u %9" PRIu64 " %5s %s\n",
+	    in->id, "foreign", in->name, krk_foreign_state_name(in->state),
+	    (int)in->pid, (unsigned)in->uid, in->attached ? in->rings : 0,
+	    in->calls, fds, note);
+}
+
 int
 krk_ctl_cmd_ps(struct krk_ctl_req *r)
 {
@@ -166,6 +225,13 @@ krk_ctl_cmd_ps(struct krk_ctl_req *r)
 	int e = krk_isolate_list(&v, &n);
 	if (e != 0)
 		return CTL_ERR(r, e, "ps: cannot list the isolates: %s", strerror(e));
+	struct krk_foreign_info *fv = NULL;
+	size_t fn = 0;
+	if ((e = krk_foreign_list(&fv, &fn)) != 0) {
+		free(v);
+		return CTL_ERR(r, e, "ps: cannot list the foreign isolates: %s",
+		    strerror(e));
+	}
 	if (r->json) {
 		sb_printf(r->out, "{\"isolates\":[");
 		for (size_t i = 0; i < n; i++) {
@@ -173,14 +239,31 @@ krk_ctl_cmd_ps(struct krk_ctl_req *r)
 				sb_putc(r->out, ',');
 			json_isolate(r->out, &v[i]);
 		}
+		sb_printf(r->out, "],\"foreign\":[");
+		for (size_t i = 0; i < fn; i++) {
+			if (i)
+				sb_putc(r->out, ',');
+			json_foreign(r->out, &fv[i]);
+		}
 		sb_printf(r->out, "]}\n");
 	} else {
 		sb_printf(r->out, PS_HDR, "ID", "NAME", "STATE", "CORE",
 		    "RESTARTS", "CPU", "HEAP", "ELF", "NOTE");
 		for (size_t i = 0; i < n; i++)
 			table_isolate(r->out, &v[i]);
+		/* Foreign isolates (Linux processes) in a table of their own,
+		 * only when there are some: the one above keeps its form. */
+		if (fn > 0)
+			sb_putc(r->out, '\n');
+		if (fn > 0)
+			sb_printf(r->out, FPS_HDR, "ID", "KIND", "NAME",
+			    "STATE", "PID", "UID", "RINGS", "CALLS", "FDS",
+			    "NOTE");
+		for (size_t i = 0; i < fn; i++)
+			table_foreign(r->out, &fv[i]);
 	}
 	free(v);
+	free(fv);
 	return 0;
 }
 
@@ -284,6 +367,52 @@ krk_ctl_cmd_top(struct krk_ctl_req *r)
 	return 0;
 }
 
+/* spawn --foreign [--name N] [--] CMD ARGS...: a Linux process. */
+static int
+spawn_foreign(struct krk_ctl_req *r)
+{
+	char *argv[KRK_CTL_MAX_ARGS + 1];
+	const char *name = NULL;
+	int i = 1, n = 0;
+	for (; i < r->argc && r->argv[i][0] == '-'; i++) {
+		if (strcmp(r->argv[i], "--name") == 0 && i + 1 < r->argc) {
+			name = r->argv[++i];
+			size_t l = strlen(name);
+			if (l == 0 || l >= KRK_NAME_MAX ||
+			    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+			    "qrstuvwxyz0123456789_.-") != l)
+				return CTL_ERR(r, EINVAL, "spawn: --name %s: want 1 to "
+				    "%d of [A-Za-z0-9_.-]", name, KRK_NAME_MAX - 1);
+		} else if (strcmp(r->argv[i], "--") == 0) {
+			i++;
+			break;
+		} else
+			return CTL_ERR(r, EINVAL, "spawn --foreign: unknown option "
+			    "%s", r->argv[i]);
+	}
+	if (i >= r->argc)
+		return CTL_ERR(r, EINVAL, "spawn --foreign: no command given");
+	for (; i < r->argc; i++)
+		argv[n++] = (char *)r->argv[i];
+	argv[n] = NULL;
+	char why[512] = "";
+	int id, e = krk_foreign_spawn(argv, name, &id, why, sizeof(why));
+	if (e != 0)
+		return CTL_ERR(r, e, "%s", why[0] ? why : strerror(e));
+	struct krk_foreign_info in;
+	if (krk_foreign_get(id, &in) != 0)
+		memset(&in, 0, sizeof(in));
+	if (r->json) {
+		sb_printf(r->out, "{\"id\":%d,\"kind\":\"foreign\",\"name\":",
+		    id);
+		sb_json_str(r->out, in.name);
+		sb_printf(r->out, ",\"pid\":%d}\n", (int)in.pid);
+	} else
+		sb_printf(r->out, "spawned %d %s pid %d\n", id, in.name,
+		    (int)in.pid);
+	return 0;
+}
+
 int
 krk_ctl_cmd_spawn(struct krk_ctl_req *r)
 {
@@ -291,6 +420,8 @@ krk_ctl_cmd_spawn(struct krk_ctl_req *r)
 	char *argv[KRK_CTL_MAX_ARGS + 1];
 	int i = 0;
 
+	if (r->argc > 0 && strcmp(r->argv[0], "--foreign") == 0)
+		return spawn_foreign(r);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.core = -1;
 	for (; i < r->argc && r->argv[i][0] == '-'; i++) {
@@ -386,10 +517,110 @@ isolate_action(struct krk_ctl_req *r, const char *cmd, int (*act)(int),
 	return 0;
 }
 
+/* A signal by number or name (9, KILL, SIGKILL). */
+static int
+parse_signal(const char *s)
+{
+	unsigned long v;
+	if (krk_ctl_parse_uint(s, 64, &v) == 0)
+		return v >= 1 ? (int)v : -1;
+	if (strncmp(s, "SIG", 3) == 0)
+		s += 3;
+	static const struct { const char *n; int v; } sigs[] = {
+		{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
+		{ "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 },
+		{ "TERM", SIGTERM }, { "STOP", SIGSTOP }, { "CONT", SIGCONT },
+		{ "ABRT", SIGABRT }, { "SEGV", SIGSEGV },
+	};
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (strcmp(s, sigs[i].n) == 0)
+			return sigs[i].v;
+	return -1;
+}
+
+/* A foreign isolate by id or name: 0, or ESRCH (not one). */
+static int
+resolve_foreign(const char *s, int *idp)
+{
+	unsigned long v;
+	struct krk_foreign_info in;
+	if (krk_ctl_parse_uint(s, INT_MAX, &v) == 0 &&
+	    krk_foreign_get((int)v, &in) == 0) {
+		*idp = (int)v;
+		return 0;
+	}
+	unsigned long dummy;
+	if (krk_ctl_parse_uint(s, INT_MAX, &dummy) == 0)
+		return ESRCH;
+	return krk_foreign_find(s, idp);
+}
+
 int
 krk_ctl_cmd_kill(struct krk_ctl_req *r)
 {
+	int id;
+	if ((r->argc == 1 || r->argc == 2) &&
+	    resolve_foreign(r->argv[0], &id) == 0) {
+		int sig = SIGTERM;
+		if (r->argc == 2 && (sig = parse_signal(r->argv[1])) < 0)
+			return CTL_ERR(r, EINVAL, "kill: %s: want a signal "
+			    "number or name (TERM, KILL, 9 ...)", r->argv[1]);
+		int e = krk_foreign_kill(id, sig);
+		if (e != 0)
+			return CTL_ERR(r, e, "kill %s: %s", r->argv[0],
+			    e == ESRCH ? "the process has already ended" :
+			    strerror(e));
+		krk_log(KRK_LOG_INFO, "ctl: signal %d to foreign isolate %d "
+		    "(%s)", sig, id, r->argv[0]);
+		if (r->json)
+			sb_printf(r->out, "{\"id\":%d,\"signal\":%d}\n", id,
+			    sig);
+		else
+			sb_printf(r->out, "signalled %d with %d\n", id, sig);
+		return 0;
+	}
+	if (r->argc == 2)
+		return CTL_ERR(r, EINVAL, "kill: a signal applies to foreign "
+		    "isolates only; %s is none", r->argv[0]);
 	return isolate_action(r, "kill", krk_isolate_kill, "killed");
+}
+
+/* wait on a foreign isolate: in slices, as for an isolate. */
+static int
+wait_foreign(struct krk_ctl_req *r, int id, uint64_t timeout,
+    const char *tstr)
+{
+	uint64_t t0 = krk_ctl_now_ns(CLOCK_MONOTONIC);
+	struct krk_foreign_info in;
+	int e;
+	for (;;) {
+		uint64_t el = krk_ctl_now_ns(CLOCK_MONOTONIC) - t0;
+		uint64_t left = timeout == UINT64_MAX ? UINT64_MAX :
+		    (el >= timeout ? 0 : timeout - el);
+		e = krk_foreign_wait(id, left < 200000000u ? left : 200000000u,
+		    &in);
+		if (e != ETIMEDOUT)
+			break;
+		if (left == 0)
+			return CTL_ERR(r, e, "wait %s: still %s after %s",
+			    r->argv[0], krk_foreign_state_name(in.state), tstr);
+		if (krk_ctl_stopping())
+			return CTL_ERR(r, ECANCELED, "wait %s: KRANK is stopping",
+			    r->argv[0]);
+		if (client_gone(r->fd))
+			return CTL_ERR(r, ECANCELED, "wait: client left");
+	}
+	if (e != 0)
+		return CTL_ERR(r, e, "wait %s: %s", r->argv[0], strerror(e));
+	if (r->json) {
+		json_foreign(r->out, &in);
+		sb_putc(r->out, '\n');
+	} else {
+		sb_printf(r->out, FPS_HDR, "ID", "KIND", "NAME", "STATE", "PID",
+		    "UID", "RINGS", "CALLS", "FDS", "NOTE");
+		table_foreign(r->out, &in);
+	}
+	return 0;
 }
 
 /* restart answers once the isolate runs again, or says why it does not. */
@@ -420,7 +651,8 @@ krk_ctl_cmd_wait(struct krk_ctl_req *r)
 	uint64_t timeout = UINT64_MAX;
 	const char *tstr = "forever";
 	int id, e;
-	if ((e = one_isolate(r, "wait", &id)) != 0)
+	bool foreign = r->argc >= 1 && resolve_foreign(r->argv[0], &id) == 0;
+	if (!foreign && (e = one_isolate(r, "wait", &id)) != 0)
 		return e;
 	for (int i = 1; i < r->argc; i++) {
 		if (strcmp(r->argv[i], "--timeout") == 0 && i + 1 < r->argc) {
@@ -432,6 +664,8 @@ krk_ctl_cmd_wait(struct krk_ctl_req *r)
 			return CTL_ERR(r, EINVAL, "wait: unknown argument %s",
 			    r->argv[i]);
 	}
+	if (foreign)
+		return wait_foreign(r, id, timeout, tstr);
 	/* In slices: a stop or a client that gives up ends the wait. */
 	uint64_t t0 = krk_ctl_now_ns(CLOCK_MONOTONIC);
 	struct krk_isolate_info info;
@@ -878,6 +1112,38 @@ krk_ctl_cmd_metrics(struct krk_ctl_req *r)
 			sb_printf(o, "%s %" PRId64 "\n", mname, val);
 		}
 	}
+	struct krs_hostnet_stats hn;
+	if (krs_hostnet_stats(&hn) == 0) {
+		static const struct {
+			const char *name, *type, *help;
+			size_t off;
+		} hnm[] = {
+			{ "krank_hostnet_open_sockets", "gauge",
+			  "Host sockets open now.",
+			  offsetof(struct krs_hostnet_stats, hs_open) },
+			{ "krank_hostnet_connects_total", "counter",
+			  "Host connects to allowed destinations.",
+			  offsetof(struct krs_hostnet_stats, hs_connects) },
+			{ "krank_hostnet_denied_total", "counter",
+			  "Host connects and sends refused by the allow list.",
+			  offsetof(struct krs_hostnet_stats, hs_denied) },
+			{ "krank_hostnet_rx_denied_total", "counter",
+			  "Host datagrams dropped: sender not allowed.",
+			  offsetof(struct krs_hostnet_stats, hs_rxdenied) },
+			{ "krank_hostnet_transmit_bytes_total", "counter",
+			  "Bytes isolates sent through host sockets.",
+			  offsetof(struct krs_hostnet_stats, hs_bytes_out) },
+			{ "krank_hostnet_receive_bytes_total", "counter",
+			  "Bytes isolates received through host sockets.",
+			  offsetof(struct krs_hostnet_stats, hs_bytes_in) },
+		};
+		for (size_t m = 0; m < sizeof(hnm) / sizeof(hnm[0]); m++) {
+			uint64_t val;
+			memcpy(&val, (const char *)&hn + hnm[m].off, sizeof(val));
+			prom_head(o, hnm[m].name, hnm[m].type, hnm[m].help);
+			sb_printf(o, "%s %" PRIu64 "\n", hnm[m].name, val);
+		}
+	}
 	prom_head(o, "krank_ctl_requests_total", "counter",
 	    "Control requests served.");
 	sb_printf(o, "krank_ctl_requests_total %" PRIu64 "\n",
@@ -891,6 +1157,40 @@ krk_ctl_cmd_metrics(struct krk_ctl_req *r)
 	sb_printf(o, "krank_ctl_refused_total %" PRIu64 "\n",
 	    __atomic_load_n(&krk_ctl_stats.refused, __ATOMIC_RELAXED) +
 	    __atomic_load_n(&krk_ctl_stats.busy, __ATOMIC_RELAXED));
+	{
+		struct krk_foreign_info *fv = NULL;
+		size_t fn = 0, live = 0;
+		if (krk_foreign_list(&fv, &fn) == 0)
+			for (size_t i = 0; i < fn; i++)
+				live += fv[i].attached;
+		free(fv);
+		prom_head(o, "krank_foreign_attached", "gauge",
+		    "Foreign isolates attached now.");
+		sb_printf(o, "krank_foreign_attached %zu\n", live);
+		static const struct { const char *name, *help; size_t off; }
+		    fm[] = {
+			{ "krank_attach_total", "Attachments made.",
+			  offsetof(struct krk_foreign_counters, attached) },
+			{ "krank_attach_refused_total", "Attach socket peers "
+			  "refused: not root and not in attach.users.",
+			  offsetof(struct krk_foreign_counters, refused) },
+			{ "krank_attach_limited_total", "Attachments refused "
+			  "at attach.max.",
+			  offsetof(struct krk_foreign_counters, limited) },
+			{ "krank_attach_cut_total", "Attachments cut off for "
+			  "malformed requests.",
+			  offsetof(struct krk_foreign_counters, cut) },
+			{ "krank_foreign_spawned_total", "Linux processes "
+			  "started by spawn --foreign.",
+			  offsetof(struct krk_foreign_counters, spawned) },
+		};
+		for (size_t m = 0; m < sizeof(fm) / sizeof(fm[0]); m++) {
+			uint64_t val = __atomic_load_n((uint64_t *)((char *)
+			    &krk_foreign_stats + fm[m].off), __ATOMIC_RELAXED);
+			prom_head(o, fm[m].name, "counter", fm[m].help);
+			sb_printf(o, "%s %" PRIu64 "\n", fm[m].name, val);
+		}
+	}
 	prom_head(o, "krank_capture_dropped_frames_total", "counter",
 	    "Frames a capture ring had no room for.");
 	sb_printf(o, "krank_capture_dropped_frames_total %" PRIu64 "\n",

@@ -28,6 +28,9 @@ extern struct krk_ctl_counters krk_ctl_stats;
 
 /* krk_ctl_serve - read one request from fd and answer it (fd stays open). */
 void krk_ctl_serve(int fd);
+/* krk_ctl_serve_only - the same, serving only the commands named in only
+ * (NULL-terminated): the attach socket's attach and chanpool. */
+void krk_ctl_serve_only(int fd, const char *const *only);
 /* krk_ctl_parse_duration - "250ms", "2s", "1.5", "1m", "10us", "5ns". */
 int krk_ctl_parse_duration(const char *s, uint64_t *nsp);
 

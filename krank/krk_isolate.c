@@ -1596,3 +1596,14 @@ krk_isolates_fini(void)
 	iso_exports = NULL;
 	iso_up = false;
 }
+
+/* krk_isolate_new_id - the next id of the isolates' sequence, for a
+ * foreign isolate (krk_foreign.c): one id never names two isolates. */
+int
+krk_isolate_new_id(void)
+{
+	pthread_mutex_lock(&iso_lock);
+	int id = iso_next_id++;
+	pthread_mutex_unlock(&iso_lock);
+	return id;
+}

@@ -35,6 +35,10 @@ krk_queues_register(const struct krk_config *cfg)
 	q->area_len = cfg->queue_area;
 	q->spin_ns = (int64_t)cfg->queue_spin_ns;
 	q->client_spin_ns = (int64_t)cfg->queue_spin_ns;
+	if (cfg->attach_rings != 0 && q->nrings > cfg->attach_rings)
+		q->nrings = cfg->attach_rings;	/* attach.rings: the most */
+	krk_queue_ops.fds = cfg->attach_fds;
+	krk_queue_ops.max = cfg->attach_max;
 	q->cores = cfg->cores;		/* cfg outlives the node */
 	q->ncores = cfg->ncores;
 	krk_ctl_set_attach(&krk_queue_ops);

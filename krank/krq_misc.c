@@ -57,10 +57,28 @@ krq_h_nanosleep(struct krq_caller *c, const Krank__Nanosleep *a,
 		end.tv_sec++;
 		end.tv_nsec -= 1000000000;
 	}
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &end, NULL) ==
-	    EINTR)
-		;
-	return 0;
+	/* In slices of 100 ms: a caller that died meanwhile (its context
+	 * revoked, krk_ctl_attach.c) must not hold its ring's thread. */
+	for (;;) {
+		struct timespec now, slice;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec &&
+		    now.tv_nsec >= end.tv_nsec))
+			return 0;
+		if (c->ctx != NULL && krs_ctx_revoked(c->ctx))
+			return EINTR;
+		slice = now;
+		slice.tv_nsec += 100000000;
+		if (slice.tv_nsec >= 1000000000) {
+			slice.tv_sec++;
+			slice.tv_nsec -= 1000000000;
+		}
+		if (slice.tv_sec > end.tv_sec || (slice.tv_sec == end.tv_sec &&
+		    slice.tv_nsec > end.tv_nsec))
+			slice = end;
+		(void)clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &slice,
+		    NULL);
+	}
 }
 
 int

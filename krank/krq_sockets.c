@@ -15,38 +15,63 @@
 
 #include "krq_call.h"
 
-/* SockAddr -> sockaddr_in; EAFNOSUPPORT for another family. */
+/* A socket address of either family: AF_INET for KRANK's stack and
+ * hostnet, AF_INET6 for hostnet sockets only (KRANK's stack answers it
+ * with EAFNOSUPPORT). */
+union krq_sa {
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
+/* SockAddr -> sockaddr_in or sockaddr_in6 and its length; EAFNOSUPPORT
+ * for another family. */
 static int
-krq_sin(struct krq_caller *c, const Krank__SockAddr *a, struct sockaddr_in *s)
+krq_sin(struct krq_caller *c, const Krank__SockAddr *a, union krq_sa *s,
+    uint32_t *lenp)
 {
 	if (a == NULL)
 		return EDESTADDRREQ;
-	if (a->family != AF_INET)
+	if (a->family != AF_INET && a->family != AF_INET6)
 		return EAFNOSUPPORT;
-	if (a->port > 65535 || a->addr.len != 4 || a->addr.data == NULL)
+	size_t alen = a->family == AF_INET ? 4 : 16;
+	if (a->port > 65535 || a->addr.len != alen || a->addr.data == NULL)
 		return krq_malformed_arg(c, EINVAL);
 	memset(s, 0, sizeof(*s));
-	s->sin_family = AF_INET;
-	s->sin_port = htons((uint16_t)a->port);
-	memcpy(&s->sin_addr, a->addr.data, 4);
+	if (a->family == AF_INET) {
+		s->in.sin_family = AF_INET;
+		s->in.sin_port = htons((uint16_t)a->port);
+		memcpy(&s->in.sin_addr, a->addr.data, 4);
+		*lenp = sizeof(s->in);
+	} else {
+		s->in6.sin6_family = AF_INET6;
+		s->in6.sin6_port = htons((uint16_t)a->port);
+		memcpy(&s->in6.sin6_addr, a->addr.data, 16);
+		*lenp = sizeof(s->in6);
+	}
 	return 0;
 }
 
-/* sockaddr_in -> r->addr (scratch). */
+/* sockaddr_in(6) -> r->addr (scratch). */
 static int
-krq_addr_out(const struct sockaddr_in *s, uint32_t len, Krank__Response *r)
+krq_addr_out(const union krq_sa *s, uint32_t len, Krank__Response *r)
 {
 	Krank__SockAddr *a = krq_scratch(sizeof(*a));
-	uint8_t *b = krq_scratch(4);
+	uint8_t *b = krq_scratch(16);
 	if (a == NULL || b == NULL)
 		return ENOMEM;
 	krank__sock_addr__init(a);
-	if (len >= sizeof(*s) && s->sin_family == AF_INET) {
+	if (len >= sizeof(s->in) && s->in.sin_family == AF_INET) {
 		a->family = AF_INET;
-		a->port = ntohs(s->sin_port);
-		memcpy(b, &s->sin_addr, 4);
+		a->port = ntohs(s->in.sin_port);
+		memcpy(b, &s->in.sin_addr, 4);
 		a->addr.data = b;
 		a->addr.len = 4;
+	} else if (len >= sizeof(s->in6) && s->in6.sin6_family == AF_INET6) {
+		a->family = AF_INET6;
+		a->port = ntohs(s->in6.sin6_port);
+		memcpy(b, &s->in6.sin6_addr, 16);
+		a->addr.data = b;
+		a->addr.len = 16;
 	}
 	r->addr = a;
 	return 0;
@@ -76,11 +101,12 @@ krq_h_socket(struct krq_caller *c, const Krank__Socket *a, Krank__Response *r)
 int
 krq_h_bind(struct krq_caller *c, const Krank__Bind *a, Krank__Response *r)
 {
-	struct sockaddr_in s;
-	int err = krq_sin(c, a->addr, &s);
+	union krq_sa s;
+	uint32_t sl;
+	int err = krq_sin(c, a->addr, &s, &sl);
 	if (err != 0)
 		return err == EDESTADDRREQ ? krq_malformed_arg(c, EINVAL) : err;
-	KRQ_RET(r, krs_bind(a->fd, &s, sizeof(s)));
+	KRQ_RET(r, krs_bind(a->fd, &s, sl));
 }
 
 int
@@ -92,7 +118,7 @@ krq_h_listen(struct krq_caller *c, const Krank__Listen *a, Krank__Response *r)
 int
 krq_h_accept(struct krq_caller *c, const Krank__Accept *a, Krank__Response *r)
 {
-	struct sockaddr_in s;
+	union krq_sa s;
 	uint32_t len = sizeof(s);
 
 	if (a->flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
@@ -114,11 +140,12 @@ krq_h_accept(struct krq_caller *c, const Krank__Accept *a, Krank__Response *r)
 int
 krq_h_connect(struct krq_caller *c, const Krank__Connect *a, Krank__Response *r)
 {
-	struct sockaddr_in s;
-	int err = krq_sin(c, a->addr, &s);
+	union krq_sa s;
+	uint32_t sl;
+	int err = krq_sin(c, a->addr, &s, &sl);
 	if (err != 0)
 		return err == EDESTADDRREQ ? krq_malformed_arg(c, EINVAL) : err;
-	KRQ_RET(r, krs_connect(a->fd, &s, sizeof(s)));
+	KRQ_RET(r, krs_connect(a->fd, &s, sl));
 }
 
 static int
@@ -127,7 +154,8 @@ krq_sendto(struct krq_caller *c, int fd, const Krank__Data *d, int flags,
 {
 	const void *p;
 	size_t n;
-	struct sockaddr_in s;
+	union krq_sa s;
+	uint32_t sl;
 	int err = krq_data(c, d, &p, &n);
 	if (err != 0)
 		return err;
@@ -135,9 +163,9 @@ krq_sendto(struct krq_caller *c, int fd, const Krank__Data *d, int flags,
 		flags |= KRS_MSG_DONTWAIT;
 	if (to == NULL)
 		KRQ_RET(r, krs_send(fd, p, n, flags));
-	if ((err = krq_sin(c, to, &s)) != 0)
+	if ((err = krq_sin(c, to, &s, &sl)) != 0)
 		return err;
-	KRQ_RET(r, krs_sendto(fd, p, n, flags, &s, sizeof(s)));
+	KRQ_RET(r, krs_sendto(fd, p, n, flags, &s, sl));
 }
 
 static int
@@ -146,7 +174,7 @@ krq_recvfrom(struct krq_caller *c, int fd, const Krank__Dest *d, int flags,
 {
 	void *p;
 	size_t n;
-	struct sockaddr_in s;
+	union krq_sa s;
 	uint32_t len = sizeof(s);
 	int err = krq_dest(c, d, r, &p, &n);
 	if (err != 0)
@@ -240,7 +268,7 @@ int
 krq_h_getsockname(struct krq_caller *c, const Krank__Getsockname *a,
     Krank__Response *r)
 {
-	struct sockaddr_in s;
+	union krq_sa s;
 	uint32_t len = sizeof(s);
 
 	memset(&s, 0, sizeof(s));
@@ -254,7 +282,7 @@ int
 krq_h_getpeername(struct krq_caller *c, const Krank__Getpeername *a,
     Krank__Response *r)
 {
-	struct sockaddr_in s;
+	union krq_sa s;
 	uint32_t len = sizeof(s);
 
 	memset(&s, 0, sizeof(s));

@@ -104,6 +104,7 @@ tests/fuzz/fuzz_krq_dispatch: tests/fuzz/fuzz_krq_dispatch.c \
 		-Wl,--no-whole-archive -Wl,--start-group \
 		$(abs_top_builddir)/krank/libkrk.a \
 		$(abs_top_builddir)/rumpdrv/fs/ext2/librumpfs_ext2.a \
+		$(abs_top_builddir)/rumpdrv/hostnet/librumphostnet.a \
 		$(abs_top_builddir)/rumpdrv/dev/blk/librumpdev_blk.a \
 		-Wl,--end-group \
 		-L$(abs_top_builddir)/.libs -lkrank-loader -lkrank-hypercall \

@@ -10,11 +10,11 @@ clang libclang-rt-14-dev valgrind
 iproute2 iputils-ping socat curl ethtool e2fsprogs python3 nftables
 libpcap-dev tcpdump pciutils pci.ids
 libsystemd-dev
-redis-tools"
+redis-server redis-tools"
 # --bench: also what make bench (tests/bench/run) uses beyond the tests:
 # gnuplot for the plots, and the programs the benchmarks compare with.
 if [ "${1:-}" = --bench ]; then
-	PKGS="$PKGS gnuplot-nox stress-ng redis-server"
+	PKGS="$PKGS gnuplot-nox stress-ng"
 fi
 missing=""
 for p in $PKGS; do

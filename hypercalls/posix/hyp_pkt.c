@@ -27,8 +27,11 @@ static const struct pkt_backend *const pkt_backends[] = {
 static int
 pkt_pool_init(struct hyp_pkt *p)
 {
-	/* Room for a VLAN tag, rounded to a cache line. */
+	/* Room for a VLAN tag, rounded to a cache line; or for the merged
+	 * frames of a host that delivers them (rx_max). */
 	size_t frame = p->info.mtu + HYP_PKT_HDRLEN + 4;
+	if (p->info.rx_max > frame)
+		frame = p->info.rx_max;
 	p->bufsz = (sizeof(struct pktbuf) + frame + 63) & ~(size_t)63;
 	/* Jumbo frames: fewer buffers, so a port stays within PKT_POOLMAX. */
 	unsigned nbufs = PKT_NBUFS;
@@ -157,6 +160,8 @@ hyp_pkt_open(const char *spec, struct hyp_pkt **pp)
 		return NB_EINVAL;	/* host interfaces have their own MTU */
 	if ((o.loss || o.dup || o.reorder) && be != &pkt_wire_backend)
 		return NB_EINVAL;
+	if (o.no_offload && be != &pkt_tap_backend)
+		return NB_EINVAL;	/* only taps offload */
 	const char *name = ps.name;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
@@ -179,6 +184,8 @@ hyp_pkt_open(const char *spec, struct hyp_pkt **pp)
 	}
 	if (p->info.mtu < 68 || p->info.mtu > PKT_MAXMTU)
 		p->info.mtu = p->info.mtu < 68 ? 68 : PKT_MAXMTU;
+	if (p->info.rx_max < p->info.mtu + HYP_PKT_HDRLEN + 4)
+		p->info.rx_max = p->info.mtu + HYP_PKT_HDRLEN + 4;
 	if (!be->own_buffers && (rv = pkt_pool_init(p)) != 0) {
 		be->close(p);
 		free(p);
@@ -223,10 +230,11 @@ hyp_pkt_stats(struct hyp_pkt *p, struct hyp_pkt_stats *st)
 	st->rx_bad = atomic_load(&p->rx_bad);
 }
 
-/* The frame's length, or an error (counted) if it cannot be a frame. */
+/* The frame's length, or an error (counted) if it cannot be a frame
+ * (max: the longest it may be). */
 static int
 pkt_txlen(struct hyp_pkt *p, const struct rumpuser_iovec *iov,
-    size_t iovcnt, size_t *lenp)
+    size_t iovcnt, size_t max, size_t *lenp)
 {
 	size_t len = 0;
 
@@ -234,7 +242,7 @@ pkt_txlen(struct hyp_pkt *p, const struct rumpuser_iovec *iov,
 		return NB_EINVAL;
 	for (size_t i = 0; i < iovcnt; i++)
 		len += iov[i].iov_len;
-	if (len < HYP_PKT_HDRLEN || len > p->info.mtu + HYP_PKT_HDRLEN + 4) {
+	if (len < HYP_PKT_HDRLEN || len > max) {
 		atomic_fetch_add(&p->tx_errors, 1);
 		return NB_EMSGSIZE;
 	}
@@ -260,7 +268,8 @@ hyp_pkt_send(struct hyp_pkt *p, const struct rumpuser_iovec *iov,
     size_t iovcnt)
 {
 	size_t len;
-	int rv = pkt_txlen(p, iov, iovcnt, &len);
+	int rv = pkt_txlen(p, iov, iovcnt, p->info.mtu + HYP_PKT_HDRLEN + 4,
+	    &len);
 	if (rv != 0)
 		return rv;
 	return pkt_txdone(p, p->be->send(p,
@@ -276,13 +285,23 @@ hyp_pkt_send_meta(struct hyp_pkt *p, const struct rumpuser_iovec *iov,
 
 	if (meta == NULL || meta->flags == 0)
 		return hyp_pkt_send(p, iov, iovcnt);
-	if (meta->flags != HYP_PKT_TX_CSUM || p->be->send_meta == NULL ||
-	    !(p->info.caps & HYP_PKT_CAP_CSUM))
+	int tso = meta->flags == (HYP_PKT_TX_CSUM | HYP_PKT_TX_TSO);
+	if ((meta->flags != HYP_PKT_TX_CSUM && !tso) ||
+	    p->be->send_meta == NULL || !(p->info.caps & HYP_PKT_CAP_CSUM) ||
+	    (tso && !(p->info.caps & HYP_PKT_CAP_TSO)))
 		return NB_EINVAL;
-	if ((rv = pkt_txlen(p, iov, iovcnt, &len)) != 0)
+	if ((rv = pkt_txlen(p, iov, iovcnt, tso ? p->info.gso_max :
+	    p->info.mtu + HYP_PKT_HDRLEN + 4, &len)) != 0)
 		return rv;
 	if ((meta->csum_start & 1) ||
 	    (size_t)meta->csum_start + meta->csum_offset + 2 > len)
+		return NB_EINVAL;
+	/* A segment that needs cutting has headers inside it, a segment
+	 * size, and headers + one segment within the MTU. */
+	if (tso && (meta->gso_size == 0 || meta->hdr_len <
+	    (size_t)meta->csum_start + meta->csum_offset + 2 ||
+	    meta->hdr_len >= len || (size_t)meta->hdr_len + meta->gso_size >
+	    p->info.mtu + HYP_PKT_HDRLEN))
 		return NB_EINVAL;
 	return pkt_txdone(p, p->be->send_meta(p,
 	    (const struct iovec *)(const void *)iov, (int)iovcnt, len, meta),
@@ -410,6 +429,7 @@ hyp_pkt_set_rx_flags(struct hyp_pkt *p, hyp_pkt_rx_fn fn, void *arg,
 		flags &= ~(unsigned)HYP_PKT_RX_DIRECT;
 	p->rxfn = fn;
 	p->rxarg = arg;
+	p->rxflags = flags;
 	if (p->be->set_rx != NULL) {
 		int rv = p->be->set_rx(p, fn, arg, flags);
 		if (rv < 0)

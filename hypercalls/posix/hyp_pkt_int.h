@@ -17,6 +17,7 @@ struct pkt_opts {
 	unsigned mtu;			/* 0: backend default */
 	double loss, dup, reorder;	/* wire impairments, fractions 0..1 */
 	uint64_t seed;
+	int no_offload;			/* tap: offload=no (no IFF_VNET_HDR) */
 };
 
 #define PKT_MAXMTU 65535		/* the largest IPv4 datagram */
@@ -62,8 +63,8 @@ struct pkt_backend {
 	 * and get no pool from the core. */
 	int own_buffers;
 	void (*frame_free)(struct hyp_pkt *p, struct hyp_pkt_frame *f);
-	/* Optional, for HYP_PKT_CAP_CSUM: send with metadata (meta->flags
-	 * nonzero). */
+	/* Optional, for HYP_PKT_CAP_CSUM (and _TSO): send with metadata
+	 * (meta->flags nonzero; checked against the caps and the frame). */
 	int (*send_meta)(struct hyp_pkt *p, const struct iovec *iov,
 	    int iovcnt, size_t len, const struct hyp_pkt_txmeta *meta);
 	/*
@@ -102,6 +103,7 @@ struct hyp_pkt {
 	_Atomic int rxstop;
 	hyp_pkt_rx_fn rxfn;
 	void *rxarg;
+	unsigned rxflags;		/* HYP_PKT_RX_* of the receiver */
 };
 
 /* Take a free receive buffer, or NULL (counted in rx_nobuf). */

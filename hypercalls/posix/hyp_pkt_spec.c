@@ -62,6 +62,13 @@ parse_opt(char *kv, struct pkt_opts *o)
 		return parse_percent(val, &o->dup);
 	} else if (strcmp(kv, "reorder") == 0) {
 		return parse_percent(val, &o->reorder);
+	} else if (strcmp(kv, "offload") == 0) {
+		if (strcmp(val, "no") == 0)
+			o->no_offload = 1;
+		else if (strcmp(val, "yes") == 0)
+			o->no_offload = 0;
+		else
+			return -1;
 	} else if (strcmp(kv, "seed") == 0) {
 		o->seed = strtoull(val, &end, 0);
 		if (*end != '\0' || val[0] == '-')

@@ -2,17 +2,33 @@
  * pkt_tap.c - packet I/O over a Linux tap device (/dev/net/tun, IFF_TAP,
  * no packet information header).  Opening a name that does not exist
  * creates the device (CAP_NET_ADMIN); it goes away when closed.
+ *
+ * Offloads (unless the spec says offload=no): the tap is opened with
+ * IFF_VNET_HDR, so every frame crossing it carries a virtio-net header.
+ * Frames KRANK sends may leave the TCP checksum to Linux (NEEDS_CSUM)
+ * and may be 64 KB TCP segments that Linux cuts into MTU-sized ones
+ * (GSO, HYP_PKT_CAP_TSO): one write per 64 KB instead of per 1,500
+ * bytes, and no software checksum.  With TUNSETOFFLOAD Linux may send
+ * KRANK frames whose checksum is partial or already checked, and merged
+ * segments of up to 64 KB (its GRO); they are delivered marked
+ * HYP_PKT_FRAME_CSUM_OK to a receiver that accepts that, and completed
+ * (or, if merged, dropped and counted) for one that does not.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include "hyp_pkt_int.h"
+
+/* The largest frame with offloads: an IPv4 datagram and its header. */
+#define TAP_GSO_MAX	(65535 + HYP_PKT_HDRLEN)
 
 /* Taps handed over by hyp_pkt_tap_adopt, until their port is opened. */
 #define TAP_ADOPT_MAX 16
@@ -31,6 +47,7 @@ hyp_pkt_tap_adopt(const char *name, int fd)
 	if (name == NULL || fd < 0 || strlen(name) >= IFNAMSIZ)
 		return NB_EINVAL;
 	memset(&ifr, 0, sizeof(ifr));
+	/* IFF_VNET_HDR may be on or off: tap_open asks again. */
 	if (ioctl(fd, TUNGETIFF, &ifr) == -1 ||
 	    strcmp(ifr.ifr_name, name) != 0 ||
 	    (ifr.ifr_flags & (IFF_TAP | IFF_NO_PI)) != (IFF_TAP | IFF_NO_PI))
@@ -67,39 +84,86 @@ adopt_take(const char *name)
 	return fd;
 }
 
+/* Per-port state: whether frames carry a virtio-net header. */
+struct tap_priv {
+	int vnet;
+};
+
+/*
+ * Turn the offloads on for fd, a tap with IFF_VNET_HDR: the header's size
+ * (the plain 10-byte one), and what Linux may hand KRANK (partial
+ * checksums, merged TCP/IPv4 segments).  0, or the host's errno.
+ */
+static int
+tap_offload(int fd)
+{
+	int sz = (int)sizeof(struct virtio_net_hdr);
+
+	if (ioctl(fd, TUNSETVNETHDRSZ, &sz) == -1 ||
+	    ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) == -1)
+		return errno;
+	return 0;
+}
+
 static int
 tap_open(struct hyp_pkt *p, const char *name, struct pkt_opts *o)
 {
 	struct ifreq ifr;
-	int fd = adopt_take(name);
+	struct tap_priv *tp = calloc(1, sizeof(*tp));
+	int fd = adopt_take(name), e;
 
+	if (tp == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return NB_ENOMEM;
+	}
 	if (fd >= 0) {
 		int fl = fcntl(fd, F_GETFL);
-		if (fl == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1) {
-			int e = errno;
-			close(fd);
-			return rumpuser__errtrans(e);
+		if (fl == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
+			goto fail;
+		memset(&ifr, 0, sizeof(ifr));
+		if (ioctl(fd, TUNGETIFF, &ifr) == -1)
+			goto fail;
+		/* The embedder chose: a tap made without the header cannot
+		 * get one now. */
+		tp->vnet = (ifr.ifr_flags & IFF_VNET_HDR) != 0;
+		if (tp->vnet && o->no_offload) {
+			/* Ours to turn off: no offloads, a zero header. */
+			if (ioctl(fd, TUNSETOFFLOAD, 0) == -1)
+				goto fail;
+		} else if (tp->vnet && tap_offload(fd) != 0)
+			goto fail;
+	} else {
+		fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (fd == -1) {
+			free(tp);
+			return rumpuser__errtrans(errno);
 		}
-		p->fd = fd;
-		if (pkt_ifmtu(name, &p->info.mtu) != 0)
-			p->info.mtu = 1500;
-		return 0;
-	}
-	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (fd == -1)
-		return rumpuser__errtrans(errno);
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	if (ioctl(fd, TUNSETIFF, &ifr) == -1) {
-		int e = errno;
-		close(fd);
-		return rumpuser__errtrans(e);
+		memset(&ifr, 0, sizeof(ifr));
+		ifr.ifr_flags = IFF_TAP | IFF_NO_PI |
+		    (o->no_offload ? 0 : IFF_VNET_HDR);
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+		if (ioctl(fd, TUNSETIFF, &ifr) == -1)
+			goto fail;
+		tp->vnet = !o->no_offload;
+		if (tp->vnet && tap_offload(fd) != 0)
+			goto fail;
 	}
 	p->fd = fd;
-	if (pkt_ifmtu(ifr.ifr_name, &p->info.mtu) != 0)
+	p->priv = tp;
+	if (pkt_ifmtu(name, &p->info.mtu) != 0)
 		p->info.mtu = 1500;
+	if (tp->vnet && !o->no_offload) {
+		p->info.caps |= HYP_PKT_CAP_CSUM | HYP_PKT_CAP_TSO;
+		p->info.gso_max = TAP_GSO_MAX;
+		p->info.rx_max = TAP_GSO_MAX;
+	}
 	return 0;
+fail:
+	e = errno;
+	close(fd);
+	free(tp);
+	return rumpuser__errtrans(e);
 }
 
 static void
@@ -107,13 +171,27 @@ tap_close(struct hyp_pkt *p)
 {
 	close(p->fd);
 	p->fd = -1;
+	free(p->priv);
+	p->priv = NULL;
 }
 
+/* Write one frame, behind its virtio-net header when the tap has one. */
 static int
-tap_send(struct hyp_pkt *p, const struct iovec *iov, int iovcnt, size_t len)
+tap_write(struct hyp_pkt *p, const struct iovec *iov, int iovcnt, size_t len,
+    const struct virtio_net_hdr *vh)
 {
+	const struct tap_priv *tp = p->priv;
+	struct iovec v[65];
 	ssize_t n;
 
+	if (tp->vnet) {
+		v[0].iov_base = (void *)vh;
+		v[0].iov_len = sizeof(*vh);
+		memcpy(v + 1, iov, sizeof(*iov) * (size_t)iovcnt);
+		iov = v;
+		iovcnt++;
+		len += sizeof(*vh);
+	}
 	do {
 		n = hyp_host.writev(p->fd, iov, iovcnt);
 	} while (n == -1 && errno == EINTR);
@@ -123,9 +201,77 @@ tap_send(struct hyp_pkt *p, const struct iovec *iov, int iovcnt, size_t len)
 }
 
 static int
+tap_send(struct hyp_pkt *p, const struct iovec *iov, int iovcnt, size_t len)
+{
+	struct virtio_net_hdr vh = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
+
+	return tap_write(p, iov, iovcnt, len, &vh);
+}
+
+static int
+tap_send_meta(struct hyp_pkt *p, const struct iovec *iov, int iovcnt,
+    size_t len, const struct hyp_pkt_txmeta *meta)
+{
+	/* The fields are little-endian (virtio 1.0; a tap's default on
+	 * x86 and arm64 alike, which are little-endian). */
+	struct virtio_net_hdr vh = {
+		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		.gso_type = VIRTIO_NET_HDR_GSO_NONE,
+		.csum_start = meta->csum_start,
+		.csum_offset = meta->csum_offset,
+	};
+	if (meta->flags & HYP_PKT_TX_TSO) {
+		vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+		vh.gso_size = meta->gso_size;
+		vh.hdr_len = meta->hdr_len;
+	}
+	return tap_write(p, iov, iovcnt, len, &vh);
+}
+
+/*
+ * What Linux's header says of a received frame of len bytes: its checksum
+ * was checked (DATA_VALID) or is partial (NEEDS_CSUM: a frame of Linux's
+ * own stack), or it is a merged segment (GSO type set).  A receiver that
+ * accepts HYP_PKT_FRAME_CSUM_OK gets the mark (*flp); for one that does
+ * not, a partial checksum is completed here.  -1: drop (a merged segment
+ * such a receiver cannot take, or a checksum offset outside the frame).
+ */
+static int
+tap_rx_offload(struct hyp_pkt *p, const struct virtio_net_hdr *vh,
+    unsigned char *frame, size_t len, unsigned *flp)
+{
+	int trust = (p->rxflags & HYP_PKT_RX_CSUM) != 0;
+
+	if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+		if (!trust)
+			return -1;
+		*flp = HYP_PKT_FRAME_CSUM_OK;
+		return 0;
+	}
+	if (len > p->info.mtu + HYP_PKT_HDRLEN + 4)
+		return -1;		/* longer than the MTU, yet not merged */
+	if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		if (trust) {
+			*flp = HYP_PKT_FRAME_CSUM_OK;
+			return 0;
+		}
+		struct hyp_pkt_txmeta m = { .csum_start = vh->csum_start,
+		    .csum_offset = vh->csum_offset };
+		if ((size_t)m.csum_start + m.csum_offset + 2 > len)
+			return -1;
+		pkt_csum_complete(frame, len, &m);
+		return 0;
+	}
+	if ((vh->flags & VIRTIO_NET_HDR_F_DATA_VALID) && trust)
+		*flp = HYP_PKT_FRAME_CSUM_OK;
+	return 0;
+}
+
+static int
 tap_recv(struct hyp_pkt *p, struct hyp_pkt_frame *f, unsigned max,
     unsigned *np)
 {
+	const struct tap_priv *tp = p->priv;
 	unsigned n = 0;
 	size_t cap = p->bufsz - sizeof(struct pktbuf);
 
@@ -133,7 +279,10 @@ tap_recv(struct hyp_pkt *p, struct hyp_pkt_frame *f, unsigned max,
 		struct pktbuf *b = pkt_buf_get(p);
 		if (b == NULL)
 			break;
-		ssize_t len = read(p->fd, b->data, cap);
+		struct virtio_net_hdr vh;
+		struct iovec v[2] = { { &vh, sizeof(vh) }, { b->data, cap } };
+		ssize_t len = tp->vnet ? readv(p->fd, v, 2) :
+		    read(p->fd, b->data, cap);
 		if (len == -1) {
 			int e = errno;
 			pkt_buf_put(p, b);
@@ -144,12 +293,22 @@ tap_recv(struct hyp_pkt *p, struct hyp_pkt_frame *f, unsigned max,
 			*np = n;
 			return rumpuser__errtrans(e);
 		}
-		if ((size_t)len < HYP_PKT_MINFRAME) {
+		if (tp->vnet)
+			len -= (ssize_t)sizeof(vh);
+		if (len < HYP_PKT_MINFRAME) {
 			atomic_fetch_add(&p->rx_bad, 1);
 			pkt_buf_put(p, b);
 			continue;
 		}
-		pkt_frame_set(p, &f[n++], b, (size_t)len);
+		unsigned fl = 0;
+		if (tp->vnet && tap_rx_offload(p, &vh, b->data, (size_t)len,
+		    &fl) != 0) {
+			atomic_fetch_add(&p->rx_bad, 1);
+			pkt_buf_put(p, b);
+			continue;
+		}
+		pkt_frame_set(p, &f[n], b, (size_t)len);
+		f[n++].flags = fl;
 	}
 	*np = n;
 	return 0;
@@ -162,4 +321,5 @@ const struct pkt_backend pkt_tap_backend = {
 	.send = tap_send,
 	.recv = tap_recv,
 	.wait = pkt_fd_wait,
+	.send_meta = tap_send_meta,
 };

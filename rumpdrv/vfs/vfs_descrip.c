@@ -727,7 +727,9 @@ krs_fcntl(int fd, int cmd, ...)
  * generation of the file type that can become ready (sockets).  The
  * generation is read before that type's first fo_poll, so an event after
  * the look changes it and the wait returns at once.  Were two types with
- * wakeups mixed, the wait on the first is cut into 10 ms slices.
+ * different wakeups mixed, the wait on the first is cut into 10 ms slices
+ * (types whose fo_pollwait is the same function, such as sockets and host
+ * sockets, share one generation and do not count as mixed).
  */
 KRS_EXPORT int
 krs_poll(struct krs_pollfd *fds, unsigned nfds, int timeout_ms)
@@ -759,8 +761,10 @@ krs_poll(struct krs_pollfd *fds, unsigned nfds, int timeout_ms)
 				if (wops == NULL) {
 					wops = ops;
 					gen = ops->fo_pollgen();
-				} else if (wops != ops)
-					mixed = true;
+				} else if (wops->fo_pollwait !=
+				    ops->fo_pollwait)
+					mixed = true;	/* types sharing a
+							 * generation do not mix */
 			}
 			int ev = (unsigned short)fds[i].events;
 			int rev = ops->fo_poll(fp, ev);
@@ -783,20 +787,75 @@ krs_poll(struct krs_pollfd *fds, unsigned nfds, int timeout_ms)
 			kcondvar_t cv;
 			mutex_init(&m, MUTEX_DEFAULT, IPL_NONE);
 			cv_init(&cv, "poll");
+			/* In slices of 100 ms: a context revoked meanwhile
+			 * (its owner died) ends the wait with EBADF. */
+			uint64_t ns = until == 0 || until - now > 100000000u ?
+			    100000000u : until - now;
 			mutex_enter(&m);
-			if (until == 0)
-				cv_wait(&cv, &m);
-			else
-				(void)cv_timedwait_ns(&cv, &m, until - now);
+			(void)cv_timedwait_ns(&cv, &m, ns);
 			mutex_exit(&m);
 			cv_destroy(&cv);
 			mutex_destroy(&m);
+			if (krs_ctx_revoked(NULL))
+				return krs_fail(EBADF);
 			continue;
 		}
 		if (mixed && (until == 0 || until - now > 10000000u))
 			until = now + 10000000u;
 		wops->fo_pollwait(gen, until);
 	}
+}
+
+/*
+ * krs_ctx_revoke: the context's owner is gone (a foreign isolate that
+ * died) while threads may still be inside calls on its behalf.  The
+ * table stays (those threads still index it) but every file leaves it,
+ * which wakes a call blocked on one (a socket's last close sets
+ * SS_CLOSING and wakes its sleepers), and a limit of 0 makes every new
+ * descriptor fail with EMFILE.  A limit of 0 can be set no other way, so
+ * it is also the mark krs_ctx_revoked reads.
+ */
+KRS_EXPORT int
+krs_ctx_revoke(struct krs_ctx *ctx)
+{
+	VFS_ENTER();
+	struct proc *p = (struct proc *)ctx;
+	struct filedesc *fdp = p != NULL ? p->p_fd : NULL;
+
+	if (fdp == NULL)
+		return krs_fail(EINVAL);
+	kspin_enter(&fdp->fd_lock);
+	fdp->fd_limit = 0;
+	kspin_exit(&fdp->fd_lock);
+	for (int i = 0;; i++) {
+		struct file *fp = NULL;
+		kspin_enter(&fdp->fd_lock);
+		if (i >= fdp->fd_nfiles) {
+			kspin_exit(&fdp->fd_lock);
+			break;
+		}
+		fp = fdp->fd_ofiles[i];
+		fdp->fd_ofiles[i] = NULL;
+		kspin_exit(&fdp->fd_lock);
+		if (fp != NULL)
+			file_release(fp);
+	}
+	return 0;
+}
+
+KRS_EXPORT int
+krs_ctx_revoked(struct krs_ctx *ctx)
+{
+	if (!__atomic_load_n(&vfs_up, __ATOMIC_ACQUIRE))
+		return 0;
+	struct proc *p = ctx != NULL ? (struct proc *)ctx : curproc;
+	struct filedesc *fdp = p->p_fd;
+	if (fdp == NULL)
+		return 0;
+	kspin_enter(&fdp->fd_lock);
+	int r = fdp->fd_limit == 0;
+	kspin_exit(&fdp->fd_lock);
+	return r;
 }
 
 /*

@@ -28,6 +28,7 @@ struct uio {
 #define DTYPE_VNODE	1	/* f_vnode; the vfs's own */
 #define DTYPE_SOCKET	2	/* f_data is a struct socket */
 #define DTYPE_CHAN	3	/* f_data is a channel (vfs_chan.c) */
+#define DTYPE_HOSTSOCK	4	/* f_data is a host socket (rumpdrv/hostnet) */
 
 /*
  * What a file type implements.  Every op is called with a reference on fp

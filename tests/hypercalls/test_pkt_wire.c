@@ -208,7 +208,8 @@ test_direct(void)
 	uint32_t ph;
 	mkcsumframe(f, sizeof(f), &ph);
 	struct rumpuser_iovec iov[2] = { { f, 40 }, { f + 40, sizeof(f) - 40 } };
-	struct hyp_pkt_txmeta meta = { HYP_PKT_TX_CSUM, 34, 16 };
+	struct hyp_pkt_txmeta meta = { .flags = HYP_PKT_TX_CSUM,
+	    .csum_start = 34, .csum_offset = 16 };
 	CHECK(hyp_pkt_send_meta(a, iov, 2, &meta) == 0 &&
 	    (dlastflags & HYP_PKT_FRAME_CSUM_OK) && dlastlen == sizeof(f) &&
 	    memcmp(dlast, f, sizeof(f)) == 0,
@@ -216,13 +217,22 @@ test_direct(void)
 	    "marked CSUM_OK");
 	CHECK(hyp_pkt_send(a, iov, 2) == 0 && !(dlastflags & HYP_PKT_FRAME_CSUM_OK),
 	    "a frame sent without metadata is not marked");
-	struct hyp_pkt_txmeta odd = { HYP_PKT_TX_CSUM, 33, 16 };
-	struct hyp_pkt_txmeta past = { HYP_PKT_TX_CSUM, 34, 1470 };
-	struct hyp_pkt_txmeta bogus = { 0x80, 34, 16 };
+	struct hyp_pkt_txmeta odd = { .flags = HYP_PKT_TX_CSUM,
+	    .csum_start = 33, .csum_offset = 16 };
+	struct hyp_pkt_txmeta past = { .flags = HYP_PKT_TX_CSUM,
+	    .csum_start = 34, .csum_offset = 1470 };
+	struct hyp_pkt_txmeta bogus = { .flags = 0x80, .csum_start = 34,
+	    .csum_offset = 16 };
+	/* The wire cuts no segments (no HYP_PKT_CAP_TSO). */
+	struct hyp_pkt_txmeta tso = { .flags = HYP_PKT_TX_CSUM | HYP_PKT_TX_TSO,
+	    .csum_start = 34, .csum_offset = 16, .gso_size = 1000,
+	    .hdr_len = 54 };
 	CHECK(hyp_pkt_send_meta(a, iov, 2, &odd) == 22 &&
 	    hyp_pkt_send_meta(a, iov, 2, &past) == 22 &&
-	    hyp_pkt_send_meta(a, iov, 2, &bogus) == 22,
-	    "an odd checksum start, a field past the end, an unknown flag: EINVAL");
+	    hyp_pkt_send_meta(a, iov, 2, &bogus) == 22 &&
+	    hyp_pkt_send_meta(a, iov, 2, &tso) == 22,
+	    "an odd checksum start, a field past the end, an unknown flag, "
+	    "segmentation on a port without it: EINVAL");
 
 	/* Stopping waits for a sender inside the callback. */
 	atomic_store(&dslow, 1);

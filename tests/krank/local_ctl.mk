@@ -60,6 +60,7 @@ tests/fuzz/fuzz_ctl_serve: tests/fuzz/fuzz_ctl_serve.c $(KRK_CTL_SRCS) \
 		$(abs_top_builddir)/rumpdrv/dev/blk/librumpdev_blk.a \
 		$(abs_top_builddir)/rumpdrv/net/librumpnet.a \
 		$(abs_top_builddir)/rumpdrv/vfs/librumpvfs.a \
+		$(abs_top_builddir)/rumpdrv/hostnet/librumphostnet.a \
 		$(abs_top_builddir)/rumpdrv/kern/librumpkern.a -Wl,--end-group \
 		-L$(abs_top_builddir)/.libs -lkrank-loader -lkrank-hypercall \
 		-Wl,-rpath,$(abs_top_builddir)/.libs $(KRK_CONFIG_LIBS) \

@@ -377,6 +377,159 @@ test_isolates(const char *dir, struct krs_ctx *ctx)
 	    "timeout, kill, ESRCH, ENOENT\n");
 }
 
+/*
+ * The asynchronous calls, over a transport that holds up to FIFO_N
+ * responses: each post runs krq_dispatch at once and queues the response;
+ * take_wait hands them out in order (EAGAIN when none); bells are
+ * counted.
+ */
+#define FIFO_N 8
+struct fifo {
+	struct krq_caller *caller;
+	uint8_t resp[FIFO_N][1024];
+	size_t len[FIFO_N];
+	unsigned head, n, bells, posts;
+};
+
+static int
+fifo_post(void *arg, const void *msg, size_t len)
+{
+	struct fifo *f = arg;
+
+	if (f->n == FIFO_N)
+		return EAGAIN;
+	unsigned i = (f->head + f->n) % FIFO_N;
+	if (krq_dispatch(f->caller, msg, len, f->resp[i], sizeof(f->resp[i]),
+	    &f->len[i]) == EMSGSIZE && f->len[i] == 0)
+		return EMSGSIZE;
+	f->n++;
+	f->posts++;
+	return 0;
+}
+
+static int
+fifo_take_wait(void *arg, void *buf, size_t cap, size_t *lenp, int64_t t)
+{
+	struct fifo *f = arg;
+
+	(void)t;
+	if (f->n == 0)
+		return EAGAIN;
+	if (f->len[f->head] > cap)
+		return EMSGSIZE;
+	memcpy(buf, f->resp[f->head], f->len[f->head]);
+	*lenp = f->len[f->head];
+	f->head = (f->head + 1) % FIFO_N;
+	f->n--;
+	return 0;
+}
+
+static int
+fifo_take(void *arg, void *buf, size_t cap, size_t *lenp)
+{
+	return fifo_take_wait(arg, buf, cap, lenp, -1);
+}
+
+static void
+fifo_bell(void *arg)
+{
+	((struct fifo *)arg)->bells++;
+}
+
+static void
+test_async(struct krq_caller *caller)
+{
+	static struct fifo F;
+	struct krank_client *A;
+	struct krank_cqe cq[16];
+	char small[8][16], got[8][16];
+
+	F.caller = caller;
+	struct krank_transport t = {
+		.post = fifo_post, .take = fifo_take, .arg = &F,
+		.post_quiet = fifo_post, .bell = fifo_bell,
+		.take_wait = fifo_take_wait,
+		.area = area, .area_len = AREA_LEN,
+		.bounce_off = AREA_LEN - 65536, .bounce_len = 65536,
+	};
+	CHECK(krank_client_create(&t, &A) == 0, "async: a client");
+	int fd = krank_open(A, "/async", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	CHECK(fd >= 0, "async: open /async");
+	CHECK(krank_complete(A, cq, 16, 0) == 0 && krank_pending(A) == 0,
+	    "async: nothing outstanding: 0 completions");
+
+	/* Eight writes, inline and by reference, then one bell. */
+	unsigned bells = F.bells;
+	for (int i = 0; i < 7; i++) {
+		snprintf(small[i], sizeof(small[i]), "record %d......", i);
+		CHECK(krank_submit_pwrite(A, fd, small[i], 16, i * 16,
+		    100 + (uint64_t)i) == 0, "async: submit pwrite %d inline", i);
+	}
+	memcpy(area + 8192, "record 7 by ref.", 16);
+	CHECK(krank_submit_pwrite(A, fd, area + 8192, 16, 7 * 16, 107) == 0,
+	    "async: submit pwrite 7 by reference");
+	CHECK(krank_submit_null(A, 999) == -1 && errno == EAGAIN,
+	    "async: a ninth submission while the transport holds 8: EAGAIN");
+	krank_flush(A);
+	CHECK(F.bells == bells + 1, "async: one bell for the batch of 8");
+	CHECK(krank_pending(A) == 8, "async: 8 pending");
+	int n = krank_complete(A, cq, 16, -1);
+	CHECK(n == 8, "async: 8 completions: %d", n);
+	bool order = true;
+	for (int i = 0; i < n; i++)
+		order &= cq[i].user == 100 + (uint64_t)i && cq[i].res == 16;
+	CHECK(order, "async: completions in submission order, 16 bytes each");
+
+	/* Reads: inline into buffers outside the area, and into the area. */
+	memset(got, 0, sizeof(got));
+	for (int i = 0; i < 4; i++)
+		CHECK(krank_submit_pread(A, fd, got[i], 16, i * 16,
+		    200 + (uint64_t)i) == 0, "async: submit pread %d inline", i);
+	CHECK(krank_submit_pread(A, fd, area + 12288, 16, 7 * 16, 207) == 0,
+	    "async: submit pread into the area");
+	CHECK(krank_submit_pread(A, 9999, got[5], 16, 0, 299) == 0,
+	    "async: submit pread of a descriptor that does not exist");
+	krank_flush(A);
+	n = krank_complete(A, cq, 16, -1);
+	CHECK(n == 6, "async: 6 completions: %d", n);
+	bool data = n == 6;
+	for (int i = 0; i < 4 && data; i++)
+		data &= cq[i].res == 16 && memcmp(got[i], small[i], 16) == 0;
+	CHECK(data, "async: inline reads carry what was written");
+	CHECK(n == 6 && cq[4].user == 207 && cq[4].res == 16 &&
+	    memcmp(area + 12288, "record 7 by ref.", 16) == 0,
+	    "async: the read into the area landed there");
+	CHECK(n == 6 && cq[5].user == 299 && cq[5].res == -EBADF,
+	    "async: an error completes as -EBADF: %lld",
+	    n == 6 ? (long long)cq[5].res : 0LL);
+
+	/* Mixed with synchronous calls: the sync answer is found behind the
+	 * earlier submissions, which are kept for krank_complete. */
+	for (int i = 0; i < 3; i++)
+		CHECK(krank_submit_null(A, 300 + (uint64_t)i) == 0,
+		    "async: submit null %d", i);
+	struct stat st;
+	CHECK(krank_fstat(A, fd, &st) == 0 && st.st_size == 128,
+	    "async: a synchronous fstat behind 3 submissions: size %ld",
+	    (long)st.st_size);
+	CHECK(krank_pending(A) == 3, "async: the 3 completions are kept");
+	n = krank_complete(A, cq, 2, 0);
+	CHECK(n == 2 && cq[0].user == 300 && cq[1].user == 301 &&
+	    cq[0].res == 1, "async: 2 of them (max 2), null answers version 1");
+	n = krank_complete(A, cq, 16, 0);
+	CHECK(n == 1 && cq[0].user == 302, "async: then the third");
+
+	/* Payloads that would need the bounce range are refused. */
+	static uint8_t big[100000];
+	CHECK(krank_submit_write(A, fd, big, sizeof(big), 1) == -1 &&
+	    errno == EINVAL, "async: 100 KB from outside the area: EINVAL");
+	CHECK(krank_submit_read(A, fd, big, sizeof(big), 1) == -1 &&
+	    errno == EINVAL, "async: a 100 KB read outside the area: EINVAL");
+	CHECK(krank_pending(A) == 0, "async: nothing left pending");
+	CHECK(krank_close(A, fd) == 0, "async: close");
+	krank_client_destroy(A);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -420,6 +573,7 @@ main(int argc, char **argv)
 	test_sockets();
 	test_misc();
 	test_chan();
+	test_async(&ck);
 	if (argc > 1) {
 		CHECK(krk_isolates_init() == 0, "krk_isolates_init");
 		test_isolates(argv[1], ctx2);

@@ -78,7 +78,7 @@ roundtrip() {
 
 echo "== errors, one per class"
 expect_err unknown_top "${HEAD}memroy: {size: 1M}
-" "3:1: memroy: expected a key of the deployment (one of name, cores, realtime, memory, components, interfaces, disks, tmpfs, isolates, control, attach, log, queues), found unknown key \"memroy\""
+" "3:1: memroy: expected a key of the deployment (one of name, cores, realtime, memory, components, interfaces, disks, tmpfs, hostfs, isolates, control, attach, log, queues, hostnet), found unknown key \"memroy\""
 expect_err unknown_nested "${HEAD}memory:
   size: 64M
   huge: yes

@@ -42,6 +42,12 @@ struct hyp_pkt_info {
 	unsigned mtu;			/* payload bytes, Ethernet header excluded */
 	unsigned nbufs;			/* receive buffers of the port */
 	unsigned caps;			/* HYP_PKT_CAP_* */
+	unsigned gso_max;		/* HYP_PKT_CAP_TSO: the largest frame
+					 * (Ethernet header included) it takes
+					 * with HYP_PKT_TX_TSO; else 0 */
+	unsigned rx_max;		/* the largest frame it may deliver:
+					 * mtu + 18, or up to 64 KiB on a port
+					 * whose host merges segments (GRO) */
 };
 /* The port can run its receive callback in the thread that sends on the
  * peer port (hyp_pkt_set_rx_flags with HYP_PKT_RX_DIRECT): the wire. */
@@ -49,6 +55,10 @@ struct hyp_pkt_info {
 /* The port takes frames whose transport checksum is left undone
  * (hyp_pkt_send_meta with HYP_PKT_TX_CSUM): the wire. */
 #define HYP_PKT_CAP_CSUM	0x2
+/* The port takes TCP/IPv4 frames longer than the MTU and cuts them into
+ * segments (hyp_pkt_send_meta with HYP_PKT_TX_TSO): a tap with
+ * IFF_VNET_HDR, whose host does the segmentation (GSO). */
+#define HYP_PKT_CAP_TSO		0x4
 
 struct hyp_pkt_stats {
 	uint64_t tx_frames, tx_bytes, tx_errors;
@@ -113,13 +123,21 @@ int hyp_pkt_send(struct hyp_pkt *p, const struct rumpuser_iovec *iov,
  * of the frame is left to the port; the 16-bit field at csum_start +
  * csum_offset holds the pseudo-header sum, folded but not complemented
  * (Linux's CHECKSUM_PARTIAL, virtio-net's NEEDS_CSUM).  A result of 0 is
- * stored as 0xffff.
+ * stored as 0xffff.  HYP_PKT_TX_TSO (with HYP_PKT_TX_CSUM, ports with
+ * HYP_PKT_CAP_TSO): the frame is one TCP/IPv4 segment of up to gso_max
+ * bytes whose payload the port cuts into segments of gso_size bytes, each
+ * with a copy of the first hdr_len bytes (Ethernet, IP and TCP headers)
+ * with lengths, IP ids, sequence numbers and checksums fixed up, as a NIC
+ * with TCP segmentation offload would.
  */
 #define HYP_PKT_TX_CSUM		0x1
+#define HYP_PKT_TX_TSO		0x2
 struct hyp_pkt_txmeta {
 	unsigned flags;			/* HYP_PKT_TX_* */
 	uint16_t csum_start;		/* from the start of the frame */
 	uint16_t csum_offset;		/* of the checksum field, from csum_start */
+	uint16_t gso_size;		/* TSO: payload bytes per segment */
+	uint16_t hdr_len;		/* TSO: header bytes copied to each */
 };
 int hyp_pkt_send_meta(struct hyp_pkt *p, const struct rumpuser_iovec *iov,
     size_t iovcnt, const struct hyp_pkt_txmeta *meta);

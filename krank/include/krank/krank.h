@@ -49,6 +49,18 @@ struct krank_transport {
 	void (*release)(void *arg);	/* krank_client_destroy calls it with
 					 * arg (not when create fails); NULL:
 					 * nothing to release */
+	/*
+	 * Optional, for the asynchronous calls (krank_submit_*): post_quiet
+	 * posts without waking KRANK (EAGAIN when no slot is free), bell
+	 * wakes it for what was posted, take_wait is take with a timeout
+	 * (ns; < 0 none, 0 do not wait: EAGAIN or ETIMEDOUT when nothing
+	 * came).  Without them submissions use post (each one wakes KRANK)
+	 * and krank_complete can only wait without a limit.
+	 */
+	int (*post_quiet)(void *arg, const void *msg, size_t len);
+	void (*bell)(void *arg);
+	int (*take_wait)(void *arg, void *buf, size_t cap, size_t *lenp,
+	    int64_t timeout_ns);
 };
 
 struct krank_client;
@@ -113,7 +125,13 @@ int krank_dup2(struct krank_client *c, int fd, int newfd);
  * O_APPEND), F_DUPFD, F_DUPFD_CLOEXEC; one int argument. */
 int krank_fcntl(struct krank_client *c, int fd, int cmd, int arg);
 
-/* Sockets (AF_INET; addresses are struct sockaddr_in). */
+/* Sockets (AF_INET; addresses are struct sockaddr_in).  The domain
+ * KRANK_AF_HOSTNET makes a host (Linux) socket instead, for management
+ * traffic to destinations the deployment's hostnet allow list names
+ * (EACCES otherwise); it takes struct sockaddr_in and sockaddr_in6 and
+ * cannot bind or listen (docs/hostnet.md; KRS_AF_HOSTNET of
+ * <krank/krs_hostnet.h>). */
+#define KRANK_AF_HOSTNET	19272
 int krank_socket(struct krank_client *c, int domain, int type, int protocol);
 int krank_bind(struct krank_client *c, int fd, const struct sockaddr *addr,
     socklen_t len);
@@ -187,6 +205,54 @@ int krank_chan_recv(struct krank_client *c, int fd, int timeout_ms,
 int krank_chan_release(struct krank_client *c, int fd, uint64_t off);
 int krank_chan_pool(struct krank_client *c, int fd, uint64_t *sizep,
     uint32_t *nbufsp, uint32_t *bufsizep, uint32_t *stridep);
+
+/*
+ * Asynchronous calls: submit many, wake KRANK once (krank_flush), and
+ * collect the completions later, in submission order (krank_complete).
+ * Each submission carries a user value that comes back in its
+ * completion; res is the call's value (bytes moved, 0) or -errno (the
+ * host's numbering).  A submission returns 0, or -1 with errno: EAGAIN
+ * (as many requests outstanding as the transport holds: complete some
+ * first), EINVAL (a payload that could travel only through the bounce
+ * range, which one call at a time owns: put buffers of more than
+ * inline_max bytes inside the buffer area, krq_area), EMSGSIZE, EPIPE.
+ * A read's buffer must stay valid, and a write's buffer unchanged, until
+ * its completion.  Synchronous calls may be mixed in: completions that
+ * arrive before their answer are kept for krank_complete.
+ */
+struct krank_cqe {
+	uint64_t user;
+	int64_t res;
+};
+int krank_submit_null(struct krank_client *c, uint64_t user);
+int krank_submit_read(struct krank_client *c, int fd, void *buf, size_t len,
+    uint64_t user);
+int krank_submit_pread(struct krank_client *c, int fd, void *buf, size_t len,
+    off_t off, uint64_t user);
+int krank_submit_recv(struct krank_client *c, int fd, void *buf, size_t len,
+    int flags, uint64_t user);
+int krank_submit_write(struct krank_client *c, int fd, const void *buf,
+    size_t len, uint64_t user);
+int krank_submit_pwrite(struct krank_client *c, int fd, const void *buf,
+    size_t len, off_t off, uint64_t user);
+int krank_submit_send(struct krank_client *c, int fd, const void *buf,
+    size_t len, int flags, uint64_t user);
+int krank_submit_fsync(struct krank_client *c, int fd, uint64_t user);
+int krank_submit_close(struct krank_client *c, int fd, uint64_t user);
+/* krank_flush - wake KRANK for everything submitted (one doorbell). */
+void krank_flush(struct krank_client *c);
+/*
+ * krank_complete - up to max completions into cqe; waits up to
+ * timeout_ns for the first (< 0: no limit; 0: do not wait), then takes
+ * only what is already there.  Returns how many (0: none within the
+ * timeout, or none outstanding), or -1 with errno: EPROTO (a response
+ * that does not decode or answers no request: the client is unusable),
+ * ENOTSUP (a timeout >= 0 on a transport without take_wait), EPIPE.
+ */
+int krank_complete(struct krank_client *c, struct krank_cqe *cqe,
+    unsigned max, int64_t timeout_ns);
+/* krank_pending - submissions whose completion was not yet returned. */
+unsigned krank_pending(const struct krank_client *c);
 
 #ifdef __cplusplus
 }

@@ -177,6 +177,15 @@ KRS_EXPORT uint32_t krs_umask(uint32_t mask);
 KRS_EXPORT int krs_ctx_set_fdlimit(struct krs_ctx *ctx, unsigned limit);
 KRS_EXPORT int krs_ctx_fdinfo(struct krs_ctx *ctx, unsigned *openp,
     unsigned *limitp);
+/*
+ * krs_ctx_revoke - close every descriptor of ctx now, while threads may
+ * still be inside calls for it (each gets EBADF; one blocked on a socket
+ * wakes), and refuse new ones (EMFILE).  For an owner that died mid-call:
+ * revoke, let the calls return, then krs_ctx_destroy.  EINVAL.
+ * krs_ctx_revoked - 1 once ctx (NULL: the caller's) was revoked, else 0.
+ */
+KRS_EXPORT int krs_ctx_revoke(struct krs_ctx *ctx);
+KRS_EXPORT int krs_ctx_revoked(struct krs_ctx *ctx);
 
 /* Files and descriptors (POSIX semantics). */
 KRS_EXPORT int krs_open(const char *path, int flags, ...);

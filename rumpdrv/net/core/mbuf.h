@@ -44,6 +44,8 @@ struct pkthdr {
 	int csum_flags;			/* M_CSUM_* */
 	int csum_data;			/* M_CSUM_TCPv4: offset of the checksum
 					 * field in the transport header */
+	int segsz;			/* M_CSUM_TSOv4: payload bytes per
+					 * segment */
 };
 
 /*
@@ -51,9 +53,14 @@ struct pkthdr {
  * field holds only the pseudo-header sum; ip_output completes it unless
  * the interface has IFCAP_CSUM_TCPv4_Tx.  M_CSUM_DATA_OK on input: the
  * frame came from a sender in this process that left its checksums
- * undone, so they are not verified.
+ * undone, or from a host that checked them or left them undone itself
+ * (a tap's virtio-net header), so TCP and UDP do not verify them.
  */
 #define M_CSUM_TCPv4	0x0001
+/* M_CSUM_TSOv4 (with M_CSUM_TCPv4) on output: one TCP segment longer than
+ * the MTU that the interface (IFCAP_TSOv4) cuts into segments of segsz
+ * payload bytes. */
+#define M_CSUM_TSOv4	0x0002
 #define M_CSUM_DATA_OK	0x0100
 
 /* External storage; shared by every mbuf pointing into it (ext_refcnt is

@@ -70,6 +70,10 @@ void ifq_purge(struct ifqueue *q);
  * driver marks M_CSUM_DATA_OK, never for a whole interface.
  */
 #define IFCAP_CSUM_TCPv4_Tx	0x0001
+/* IFCAP_TSOv4: output may hand the interface TCP/IPv4 segments of up to
+ * if_tsomax bytes (IP header included), longer than the MTU, to cut into
+ * MTU-sized ones (M_CSUM_TSOv4); always with IFCAP_CSUM_TCPv4_Tx. */
+#define IFCAP_TSOv4		0x0002
 
 /* Counters: atomic, readable without locks. */
 struct if_data {
@@ -114,6 +118,7 @@ struct ifnet {
 	uint32_t if_broadaddr;		/* ns_lock */
 
 	unsigned if_capenable;		/* IFCAP_*; set at attach */
+	unsigned if_tsomax;		/* IFCAP_TSOv4: the longest datagram */
 
 	struct ifqueue if_snd;
 	struct ifqueue if_rcv;

@@ -147,6 +147,17 @@ ip_output(struct netstack *ns, struct mbuf *m, uint32_t src, uint32_t dst,
 	st->ips_localout++;
 	/* A delayed transport checksum is done here unless the interface
 	 * takes it; fragments need it done. */
+	/* A segment for the interface to cut goes whole if the interface
+	 * (the route may have changed) still cuts segments this long. */
+	if (m->m_pkthdr.csum_flags & M_CSUM_TSOv4) {
+		if ((ifp->if_capenable & IFCAP_TSOv4) &&
+		    m->m_pkthdr.len <= (int)ifp->if_tsomax) {
+			ip->ip_sum = 0;
+			ip->ip_sum = in_cksum_buf(ip, (size_t)IP_HL(ip));
+			return ifp->if_output(ifp, m, nexthop);
+		}
+		m->m_pkthdr.csum_flags &= ~M_CSUM_TSOv4;
+	}
 	if ((m->m_pkthdr.csum_flags & M_CSUM_TCPv4) &&
 	    (!(ifp->if_capenable & IFCAP_CSUM_TCPv4_Tx) ||
 	    m->m_pkthdr.len > (int)ifp->if_mtu))

@@ -323,6 +323,7 @@ tcp_syn_options(struct tcpcb *tp, const struct tcpopt *to, bool ours_sent)
 	if (mss < 64)
 		mss = 64;		/* refuse absurdly small segments */
 	tp->t_maxseg = mss;
+	tp->t_tsomax = tcp_tso_for(ns, tp->t_inpcb->inp_faddr);
 	if ((to->to_flags & TOF_SCALE) && ours_sent) {
 		tp->t_flags |= TF_RCVD_SCALE;
 		tp->snd_scale = to->to_wscale;
@@ -488,6 +489,8 @@ tcp_input(struct ifnet *ifp, struct mbuf *m, int hlen)
 				tp->snd_una = tp->snd_recover = tp->iss;
 				tp->snd_nxt = tp->snd_max = ack;
 				tp->t_maxseg = mss;
+				tp->t_tsomax = tcp_tso_for(ns,
+				    tp->t_inpcb->inp_faddr);
 				tp->snd_cwnd = 10 * mss;
 				tp->snd_wnd = tp->max_sndwnd = ntohs(th.th_win);
 				tp->snd_wl1 = seq - 1;
@@ -507,6 +510,7 @@ tcp_input(struct ifnet *ifp, struct mbuf *m, int hlen)
 			 * SYN-ACK offered none.  The window it advertised is
 			 * the receive buffer's, unscaled. */
 			tp->t_maxseg = mss;
+			tp->t_tsomax = tcp_tso_for(ns, tp->t_inpcb->inp_faddr);
 			tp->snd_cwnd = 10 * tp->t_maxseg;
 			tp->rcv_adv = tp->rcv_nxt + (tcp_rcvspace(tp) > 65535 ?
 			    65535 : tcp_rcvspace(tp));

@@ -164,6 +164,13 @@ tcp_sendseg(struct tcpcb *tp, uint32_t seq, long len, int flags, bool push)
 	memcpy(th + 1, opt, (size_t)optlen);
 	in4_cksum_delay(m, IPPROTO_TCP, inp->inp_laddr, inp->inp_faddr, 0,
 	    hdrlen + (int)len, offsetof(struct tcphdr, th_sum));
+	unsigned seg = tcp_maxdata(tp);
+	if (len > (long)seg) {
+		/* tcp_output made it longer than a segment: the interface
+		 * cuts it (IFCAP_TSOv4). */
+		m->m_pkthdr.csum_flags |= M_CSUM_TSOv4;
+		m->m_pkthdr.segsz = (int)seg;
+	}
 
 	if (rwin > 0 && SEQ_GT(tp->rcv_nxt + rwin, tp->rcv_adv))
 		tp->rcv_adv = tp->rcv_nxt + rwin;
@@ -348,8 +355,15 @@ again:;
 		len = sackcap;
 		sendalot = true;
 	}
-	if (len > (long)maxdata) {
-		len = maxdata;
+	/* An interface that cuts segments (TSO) takes whole segments' worth
+	 * in one, up to its limit less the largest IP and TCP headers; not
+	 * while recovering, where each segment is chosen on its own. */
+	long maxlen = maxdata;
+	if (tp->t_tsomax > 80 + maxdata && sackcap < 0 &&
+	    !(tp->t_flags & TF_INRECOVERY) && !(flags & TH_SYN))
+		maxlen = (long)((tp->t_tsomax - 80) / maxdata * maxdata);
+	if (len > maxlen) {
+		len = maxlen;
 		sendalot = true;
 	}
 	/* FIN only with the last byte of the buffer. */
@@ -366,7 +380,7 @@ again:;
 
 	bool send = false;
 	if (len > 0) {
-		if (len == (long)maxdata)
+		if (len >= (long)maxdata)
 			send = true;
 		/* Nagle: a small segment only when nothing is unacknowledged
 		 * (or TCP_NODELAY), and it empties the buffer. */

@@ -81,6 +81,19 @@ tcp_mss_for(struct netstack *ns, uint32_t faddr)
 }
 
 unsigned
+tcp_tso_for(struct netstack *ns, uint32_t faddr)
+{
+	if (in_ifaddr_lookup(ns, faddr) != NULL || IN_LOOPBACK(faddr))
+		return 0;
+	struct rtentry *rt = rt_lookup(ns, faddr);
+	if (rt == NULL || (rt->rt_ifp->if_capenable &
+	    (IFCAP_TSOv4 | IFCAP_CSUM_TCPv4_Tx)) !=
+	    (IFCAP_TSOv4 | IFCAP_CSUM_TCPv4_Tx))
+		return 0;
+	return rt->rt_ifp->if_tsomax;
+}
+
+unsigned
 tcp_rcvspace(struct tcpcb *tp)
 {
 	struct socket *so = tp->t_socket;

@@ -111,6 +111,9 @@ struct tcpcb {
 	uint32_t last_ack_sent;
 	/* options */
 	unsigned t_maxseg;		/* send MSS */
+	unsigned t_tsomax;		/* the route's interface cuts segments of
+					 * up to this many bytes (IP datagram;
+					 * IFCAP_TSOv4); 0: it does not */
 	uint8_t snd_scale, rcv_scale, request_r_scale;
 	uint32_t ts_recent;
 	uint64_t ts_recent_age;
@@ -303,6 +306,9 @@ uint64_t tcp_now_us(void);
 void tcp_canceltimers(struct tcpcb *tp);
 void tcp_xmit_timer(struct tcpcb *tp, int64_t rtt_us);
 unsigned tcp_mss_for(struct netstack *ns, uint32_t faddr);
+/* tcp_tso_for - the longest segment (IP datagram) the interface towards
+ * faddr cuts for us (IFCAP_TSOv4), or 0. */
+unsigned tcp_tso_for(struct netstack *ns, uint32_t faddr);
 uint64_t siphash24(const uint8_t key[16], const void *data, size_t len);
 
 /* tcp_input.c */

@@ -51,7 +51,7 @@ udp_input(struct ifnet *ifp, struct mbuf *m, int hlen, bool bcast)
 	}
 	if (ulen < iplen)
 		m_adj(m, ulen - iplen);
-	if (uh.uh_sum != 0 &&
+	if (uh.uh_sum != 0 && !(m->m_pkthdr.csum_flags & M_CSUM_DATA_OK) &&
 	    in4_cksum(m, IPPROTO_UDP, ip.ip_src, ip.ip_dst, hlen, ulen) != 0) {
 		st->udps_badsum++;
 		goto drop;

@@ -161,5 +161,52 @@ void sorele(struct socket *so);
 void sowakeup(struct socket *so);
 /* selnotify - wake every poller (after any readiness change). */
 void selnotify(void);
+/* so_pollgen/so_pollwait - the sockets' poll wakeup generation and a wait
+ * for it to change (vfs_file.h fo_pollgen/fo_pollwait).  A file type whose
+ * readiness changes are announced with selnotify uses these too, so
+ * krs_poll waits on one generation for both. */
+uint64_t so_pollgen(void);
+void so_pollwait(uint64_t gen, uint64_t deadline_ns);
+
+/*
+ * Other socket families (hostnet): a component that serves a domain of
+ * its own registers its calls here; krs_socket(sf_family, ...) goes to
+ * sf_socket, and every krs_ socket call on a descriptor whose file has
+ * type sf_dtype goes to the matching call with the file and the caller's
+ * reference on it, which the call takes over and releases (so a call that
+ * blocks can let the file go and hold its own object instead, and a close
+ * of the descriptor reaches fo_close and wakes it, as for sockets).  read, write, close, poll and fcntl
+ * go through the file's fileops as for any file.  Each call returns 0 or
+ * an errno.  Addresses and lengths are the caller's, unchecked beyond
+ * NULL.  One family at a time (EBUSY); unregister only after the
+ * family's files are closed (its fini).  When none is registered the
+ * socket calls pay one load.
+ */
+struct file;
+struct krs_iovec;
+struct sofamily {
+	int sf_family;
+	int sf_dtype;
+	int (*sf_socket)(int type, int protocol, int *fdp);
+	int (*sf_bind)(struct file *fp, const void *addr, uint32_t len);
+	int (*sf_listen)(struct file *fp, int backlog);
+	int (*sf_accept)(struct file *fp, void *addr, uint32_t *len, int *fdp);
+	int (*sf_connect)(struct file *fp, const void *addr, uint32_t len);
+	int (*sf_send)(struct file *fp, const struct krs_iovec *iov,
+	    int iovcnt, int flags, const void *to, uint32_t tolen,
+	    size_t *sent);
+	/* *got: bytes received, or the datagram's length with MSG_TRUNC */
+	int (*sf_recv)(struct file *fp, const struct krs_iovec *iov,
+	    int iovcnt, int flags, void *from, uint32_t *fromlen,
+	    size_t *got);
+	int (*sf_shutdown)(struct file *fp, int how);
+	int (*sf_name)(struct file *fp, bool peer, void *addr, uint32_t *len);
+	int (*sf_setopt)(struct file *fp, int level, int name,
+	    const void *val, uint32_t len);
+	int (*sf_getopt)(struct file *fp, int level, int name, void *val,
+	    uint32_t *len);
+};
+int sofamily_register(const struct sofamily *sf);
+void sofamily_unregister(const struct sofamily *sf);
 
 #endif /* RUMPDRV_NET_SOCKETVAR_H */

@@ -71,6 +71,50 @@ sorele(struct socket *so)
 		sofree(so);
 }
 
+/*
+ * Another socket family (socketvar.h, struct sofamily): the registered one,
+ * and the file at fd when it is one of that family's, referenced.  With no
+ * family registered this is one load.
+ */
+static const struct sofamily *sofam;	/* atomic */
+
+int
+sofamily_register(const struct sofamily *sf)
+{
+	const struct sofamily *none = NULL;
+	return __atomic_compare_exchange_n(&sofam, &none, sf, false,
+	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) ? 0 : EBUSY;
+}
+
+void
+sofamily_unregister(const struct sofamily *sf)
+{
+	const struct sofamily *cur = sf;
+	(void)__atomic_compare_exchange_n(&sofam, &cur, NULL, false,
+	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+static struct file *
+fd_getfam(int fd, const struct sofamily **sfp)
+{
+	const struct sofamily *sf = __atomic_load_n(&sofam, __ATOMIC_ACQUIRE);
+	struct file *fp;
+
+	if (__builtin_expect(sf == NULL, 1) || fd_getfile(fd, &fp) != 0)
+		return NULL;
+	if (fp->f_type != sf->sf_dtype) {
+		file_release(fp);
+		return NULL;
+	}
+	*sfp = sf;
+	return fp;
+}
+
+/* Declares sf and fp: fp non-NULL when fd is a file of another family. */
+#define SOFAM_FILE(fd, sf, fp)						\
+	const struct sofamily *sf = NULL;				\
+	struct file *fp = fd_getfam((fd), &sf)
+
 /* The socket at fd, referenced; ENOTSOCK for other files. */
 static struct socket *
 fd_getsock(int fd, int *errp)
@@ -158,8 +202,16 @@ sotab_count_stack(struct netstack *ns)
 KRS_EXPORT int
 krs_socket(int domain, int type, int protocol)
 {
-	if (domain != AF_INET)
-		return krs_fail(EAFNOSUPPORT);
+	if (domain != AF_INET) {
+		const struct sofamily *sf = __atomic_load_n(&sofam,
+		    __ATOMIC_ACQUIRE);
+		int fd, err;
+		if (sf == NULL || domain != sf->sf_family)
+			return krs_fail(EAFNOSUPPORT);
+		if ((err = sf->sf_socket(type, protocol, &fd)) != 0)
+			return krs_fail(err);
+		return fd;
+	}
 	int flags = type & (SOCK_NONBLOCK | SOCK_CLOEXEC);
 	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 	const struct protosw *pr = sock_proto_find(type, protocol);
@@ -231,6 +283,12 @@ sockaddr_in(const void *addr, uint32_t len, struct sockaddr_in_k *sin,
 KRS_EXPORT int
 krs_bind(int fd, const void *addr, uint32_t addrlen)
 {
+	SOFAM_FILE(fd, sf, fp);
+	if (fp != NULL) {
+		int e = addr == NULL ? (file_release(fp), EFAULT) :
+		    sf->sf_bind(fp, addr, addrlen);
+		return e != 0 ? krs_fail(e) : 0;
+	}
 	struct sockaddr_in_k sin;
 	int rv = sockaddr_in(addr, addrlen, &sin, false);
 	if (rv != 0)
@@ -242,6 +300,12 @@ krs_bind(int fd, const void *addr, uint32_t addrlen)
 KRS_EXPORT int
 krs_connect(int fd, const void *addr, uint32_t addrlen)
 {
+	SOFAM_FILE(fd, sf, fp);
+	if (fp != NULL) {
+		int e = addr == NULL ? (file_release(fp), EFAULT) :
+		    sf->sf_connect(fp, addr, addrlen);
+		return e != 0 ? krs_fail(e) : 0;
+	}
 	struct sockaddr_in_k sin;
 	int rv = sockaddr_in(addr, addrlen, &sin, true);
 	if (rv != 0)
@@ -295,6 +359,11 @@ krs_connect(int fd, const void *addr, uint32_t addrlen)
 KRS_EXPORT int
 krs_listen(int fd, int backlog)
 {
+	SOFAM_FILE(fd, sf, fp);
+	if (fp != NULL) {
+		int e = sf->sf_listen(fp, backlog);
+		return e != 0 ? krs_fail(e) : 0;
+	}
 	if (backlog < 1)
 		backlog = 1;
 	if (backlog > 128)
@@ -315,6 +384,12 @@ krs_listen(int fd, int backlog)
 KRS_EXPORT int
 krs_accept(int fd, void *addr, uint32_t *addrlen)
 {
+	SOFAM_FILE(fd, sf, fp);
+	if (fp != NULL) {
+		int nfd = -1;
+		int e = sf->sf_accept(fp, addr, addrlen, &nfd);
+		return e != 0 ? krs_fail(e) : nfd;
+	}
 	int err = 0;
 	struct socket *so = fd_getsock(fd, &err), *child = NULL;
 	if (so == NULL)
@@ -384,6 +459,11 @@ krs_sock_shutdown(int fd, int how)
 {
 	if (how < 0 || how > 2)
 		return krs_fail(EINVAL);
+	SOFAM_FILE(fd, sf, fp);
+	if (fp != NULL) {
+		int e = sf->sf_shutdown(fp, how);
+		return e != 0 ? krs_fail(e) : 0;
+	}
 	SOCK_OP(fd, so, {
 		if (so->so_type == SOCK_STREAM &&
 		    !(so->so_state & SS_ISCONNECTED))
@@ -527,6 +607,15 @@ KRS_EXPORT ssize_t
 krs_sendto(int fd, const void *buf, size_t len, int flags, const void *to,
     uint32_t tolen)
 {
+	SOFAM_FILE(fd, sf, fp);
+	if (fp != NULL) {
+		struct krs_iovec iov = { (void *)(uintptr_t)buf, len };
+		size_t sent = 0;
+		int e = buf == NULL && len > 0 ? (file_release(fp), EFAULT) :
+		    sf->sf_send(fp, &iov, 1, flags, to, to != NULL ? tolen : 0,
+		    &sent);
+		return e != 0 ? krs_fail(e) : (ssize_t)sent;
+	}
 	struct sockaddr_in_k sin;
 	if (to != NULL) {
 		int rv = sockaddr_in(to, tolen, &sin, false);
@@ -753,6 +842,15 @@ KRS_EXPORT ssize_t
 krs_recvfrom(int fd, void *buf, size_t len, int flags, void *from,
     uint32_t *fromlen)
 {
+	SOFAM_FILE(fd, sf, fp);
+	if (fp != NULL) {
+		struct krs_iovec iov = { buf, len };
+		size_t got = 0;
+		int e = buf == NULL && len > 0 ? (file_release(fp), EFAULT) :
+		    sf->sf_recv(fp, &iov, 1, flags, from,
+		    from != NULL ? fromlen : NULL, &got);
+		return e != 0 ? krs_fail(e) : (ssize_t)got;
+	}
 	int err = 0;
 	ssize_t got;
 	struct socket *so = fd_getsock(fd, &err);
@@ -775,6 +873,11 @@ sockname(int fd, void *addr, uint32_t *addrlen, bool peer)
 	struct sockaddr_in_k sin;
 	if (addr == NULL || addrlen == NULL)
 		return krs_fail(EFAULT);
+	SOFAM_FILE(fd, sf, fp);
+	if (fp != NULL) {
+		int e = sf->sf_name(fp, peer, addr, addrlen);
+		return e != 0 ? krs_fail(e) : 0;
+	}
 	memset(&sin, 0, sizeof(sin));
 	SOCK_OP(fd, so, {
 		if (peer && !(so->so_state & SS_ISCONNECTED))
@@ -812,6 +915,12 @@ krs_setsockopt(int fd, int level, int name, const void *val, uint32_t len)
 {
 	int iv = 0;
 	struct timeval_k tv = { 0, 0 };
+	SOFAM_FILE(fd, sf, fp);
+	if (fp != NULL) {
+		int e = val == NULL && len > 0 ? (file_release(fp), EFAULT) :
+		    sf->sf_setopt(fp, level, name, val, len);
+		return e != 0 ? krs_fail(e) : 0;
+	}
 	if (level == KRS_IPPROTO_TCP) {
 		if (val == NULL)
 			return krs_fail(EFAULT);
@@ -896,6 +1005,11 @@ krs_getsockopt(int fd, int level, int name, void *val, uint32_t *len)
 	int iv = 0;
 	if (val == NULL || len == NULL)
 		return krs_fail(EFAULT);
+	SOFAM_FILE(fd, sf, fp);
+	if (fp != NULL) {
+		int e = sf->sf_getopt(fp, level, name, val, len);
+		return e != 0 ? krs_fail(e) : 0;
+	}
 	if (*len < sizeof(int))
 		return krs_fail(EINVAL);
 	if (level == KRS_IPPROTO_TCP) {
@@ -1050,8 +1164,8 @@ soo_close(struct file *fp)
 }
 
 /* Poll wakeups: selnotify (uipc_socket.c) bumps sel_gen. */
-static uint64_t
-soo_pollgen(void)
+uint64_t
+so_pollgen(void)
 {
 	mutex_enter(&sel_lock);
 	uint64_t gen = sel_gen;
@@ -1059,8 +1173,8 @@ soo_pollgen(void)
 	return gen;
 }
 
-static void
-soo_pollwait(uint64_t gen, uint64_t deadline)
+void
+so_pollwait(uint64_t gen, uint64_t deadline)
 {
 	mutex_enter(&sel_lock);
 	if (sel_gen == gen) {
@@ -1083,8 +1197,8 @@ static const struct fileops socketops = {
 	.fo_poll = soo_poll,
 	.fo_stat = soo_stat,
 	.fo_close = soo_close,
-	.fo_pollgen = soo_pollgen,
-	.fo_pollwait = soo_pollwait,
+	.fo_pollgen = so_pollgen,
+	.fo_pollwait = so_pollwait,
 };
 
 /* Deprecated: sockets close with krs_close like every descriptor. */
@@ -1137,6 +1251,14 @@ krs_sendmsg(int fd, const struct krs_msghdr *msg, int flags)
 	ssize_t total = msg_total(msg);
 	if (total < 0)
 		return krs_fail((int)-total);
+	SOFAM_FILE(fd, sf, fp);
+	if (fp != NULL) {
+		size_t sent = 0;
+		int e = sf->sf_send(fp, (const struct krs_iovec *)msg->msg_iov,
+		    (int)msg->msg_iovlen, flags, msg->msg_name,
+		    msg->msg_name != NULL ? msg->msg_namelen : 0, &sent);
+		return e != 0 ? krs_fail(e) : (ssize_t)sent;
+	}
 	struct sockaddr_in_k sin;
 	if (msg->msg_name != NULL) {
 		int rv = sockaddr_in(msg->msg_name, msg->msg_namelen, &sin, false);
@@ -1161,6 +1283,23 @@ krs_recvmsg(int fd, struct krs_msghdr *msg, int flags)
 	ssize_t total = msg_total(msg);
 	if (total < 0)
 		return krs_fail((int)-total);
+	SOFAM_FILE(fd, sf, fp);
+	if (fp != NULL) {
+		uint32_t fnl = msg->msg_namelen;
+		size_t got = 0;
+		int e = sf->sf_recv(fp, (const struct krs_iovec *)msg->msg_iov,
+		    (int)msg->msg_iovlen, flags | KRS_MSG_TRUNC, msg->msg_name,
+		    msg->msg_name != NULL ? &fnl : NULL, &got);
+		if (e != 0)
+			return krs_fail(e);
+		msg->msg_flags = got > (size_t)total ? KRS_MSG_TRUNC : 0;
+		if (msg->msg_name != NULL)
+			msg->msg_namelen = fnl;
+		msg->msg_controllen = 0;
+		if (!(flags & KRS_MSG_TRUNC) && got > (size_t)total)
+			got = (size_t)total;
+		return (ssize_t)got;
+	}
 	int err = 0;
 	struct socket *so = fd_getsock(fd, &err);
 	if (so == NULL)

@@ -10,7 +10,8 @@
  * thread once that holds no stack lock (if_input_defer), so a round trip
  * between two stacks involves no thread hand-off but the socket wakeups.
  * Output gathers an mbuf chain into one hyp_pkt_send; on ports that take
- * it, the TCP checksum is left to the port (IFCAP_CSUM_TCPv4_Tx) and
+ * it, the TCP checksum is left to the port (IFCAP_CSUM_TCPv4_Tx), so is
+ * cutting 64 KB TCP segments into MTU-sized ones (IFCAP_TSOv4), and
  * frames whose checksum a sender in this process left undone arrive
  * marked M_CSUM_DATA_OK.  The softc's fields are constant after attach
  * except sc_frames and sc_dying (atomic) and the frame tap (see below).
@@ -172,7 +173,7 @@ virt_start(struct ifnet *ifp)
 			}
 			virt_tap(sc, KRS_TAP_OUT, tv, (unsigned)niov, (size_t)len);
 		}
-		struct hyp_pkt_txmeta meta = { 0, 0, 0 };
+		struct hyp_pkt_txmeta meta = { 0, 0, 0, 0, 0 };
 		if (m->m_pkthdr.csum_flags & M_CSUM_TCPv4) {
 			/* IPv4 after the Ethernet header; the checksum is at
 			 * csum_data in the transport header. */
@@ -181,6 +182,14 @@ virt_start(struct ifnet *ifp)
 			meta.flags = HYP_PKT_TX_CSUM;
 			meta.csum_start = (uint16_t)(ETHER_HDR_LEN + (vhl & 0x0f) * 4);
 			meta.csum_offset = (uint16_t)m->m_pkthdr.csum_data;
+		}
+		if (m->m_pkthdr.csum_flags & M_CSUM_TSOv4) {
+			/* The TCP header's length is in its data offset. */
+			uint8_t off;
+			m_copydata(m, meta.csum_start + 12, 1, &off);
+			meta.flags |= HYP_PKT_TX_TSO;
+			meta.gso_size = (uint16_t)m->m_pkthdr.segsz;
+			meta.hdr_len = (uint16_t)(meta.csum_start + (off >> 4) * 4);
 		}
 		if (hyp_pkt_send_meta(sc->sc_pkt, iov, niov, &meta) == 0) {
 			NET_ATOMIC_INC(&ifp->if_data.ifi_opackets);
@@ -229,6 +238,14 @@ virt_attach(struct netstack *ns, const char *spec, struct ifnet **ifpp)
 	ifp->if_mtu = sc->sc_info.mtu;
 	if (sc->sc_info.caps & HYP_PKT_CAP_CSUM)
 		ifp->if_capenable |= IFCAP_CSUM_TCPv4_Tx;
+	if ((sc->sc_info.caps & (HYP_PKT_CAP_CSUM | HYP_PKT_CAP_TSO)) ==
+	    (HYP_PKT_CAP_CSUM | HYP_PKT_CAP_TSO) &&
+	    sc->sc_info.gso_max > ETHER_HDR_LEN + ifp->if_mtu) {
+		ifp->if_capenable |= IFCAP_TSOv4;
+		ifp->if_tsomax = sc->sc_info.gso_max - ETHER_HDR_LEN;
+		if (ifp->if_tsomax > 65535)
+			ifp->if_tsomax = 65535;
+	}
 	ether_ifattach(ifp, sc->sc_info.lladdr);
 	ifp->if_start = virt_start;
 	ifp->if_stop = virt_stop;

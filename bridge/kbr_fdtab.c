@@ -1,0 +1,455 @@
+/*
+ * kbr_fdtab.c - the preload library's descriptor table and epoll shadow
+ * lists (kbr_fdtab.h).  No libkrank and no interposed calls here: the
+ * interposers in kbr_preload*.c consult this, and test_kbr_fdtab checks
+ * it alone under ASan and UBSan.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "kbr_fdtab.h"
+
+/* One entry per descriptor number.  kfd holds KRANK's descriptor + 1 (0:
+ * not a placeholder), so that zero-filled memory is an empty table. */
+struct kbr_fdent {
+	_Atomic int32_t kfd1;
+	_Atomic uint32_t flags;
+};
+
+static struct kbr_fdent *_Atomic kbr_tab;
+static size_t kbr_tab_size;
+static _Atomic bool kbr_tab_used;
+static pthread_mutex_t kbr_tab_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int
+kbr_fdtab_init(size_t size)
+{
+	int e = 0;
+
+	pthread_mutex_lock(&kbr_tab_lock);
+	if (atomic_load(&kbr_tab) == NULL) {
+		void *p = mmap(NULL, size * sizeof(struct kbr_fdent),
+		    PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			e = ENOMEM;
+		else {
+			kbr_tab_size = size;
+			atomic_store(&kbr_tab, p);
+		}
+	}
+	pthread_mutex_unlock(&kbr_tab_lock);
+	return e;
+}
+
+size_t
+kbr_fdtab_size(void)
+{
+	return atomic_load(&kbr_tab) != NULL ? kbr_tab_size : 0;
+}
+
+static struct kbr_fdent *
+kbr_ent(int fd)
+{
+	struct kbr_fdent *t = atomic_load_explicit(&kbr_tab,
+	    memory_order_acquire);
+
+	if (t == NULL || fd < 0 || (size_t)fd >= kbr_tab_size)
+		return NULL;
+	return &t[fd];
+}
+
+int
+kbr_fdtab_set(int fd, int kfd, uint32_t flags)
+{
+	struct kbr_fdent *e = kbr_ent(fd);
+
+	if (e == NULL || kfd < 0)
+		return EBADF;
+	atomic_store_explicit(&e->flags, flags, memory_order_relaxed);
+	atomic_store_explicit(&e->kfd1, kfd + 1, memory_order_release);
+	atomic_store_explicit(&kbr_tab_used, true, memory_order_relaxed);
+	return 0;
+}
+
+bool
+kbr_fdtab_get(int fd, int *kfdp, uint32_t *flagsp)
+{
+	struct kbr_fdent *e;
+	int32_t k;
+
+	if (!atomic_load_explicit(&kbr_tab_used, memory_order_relaxed) ||
+	    (e = kbr_ent(fd)) == NULL)
+		return false;
+	k = atomic_load_explicit(&e->kfd1, memory_order_acquire);
+	if (k == 0)
+		return false;
+	if (kfdp != NULL)
+		*kfdp = k - 1;
+	if (flagsp != NULL)
+		*flagsp = atomic_load_explicit(&e->flags,
+		    memory_order_relaxed);
+	return true;
+}
+
+void
+kbr_fdtab_clear(int fd)
+{
+	struct kbr_fdent *e = kbr_ent(fd);
+
+	if (e != NULL) {
+		atomic_store_explicit(&e->kfd1, 0, memory_order_release);
+		atomic_store_explicit(&e->flags, 0, memory_order_relaxed);
+	}
+}
+
+void
+kbr_fdtab_flags_set(int fd, uint32_t bits)
+{
+	struct kbr_fdent *e = kbr_ent(fd);
+
+	if (e != NULL)
+		atomic_fetch_or(&e->flags, bits);
+}
+
+void
+kbr_fdtab_flags_clear(int fd, uint32_t bits)
+{
+	struct kbr_fdent *e = kbr_ent(fd);
+
+	if (e != NULL)
+		atomic_fetch_and(&e->flags, ~bits);
+}
+
+size_t
+kbr_fdtab_mark_dead(void)
+{
+	struct kbr_fdent *t = atomic_load(&kbr_tab);
+	size_t n = 0;
+
+	if (t == NULL || !atomic_load(&kbr_tab_used))
+		return 0;
+	for (size_t i = 0; i < kbr_tab_size; i++)
+		if (atomic_load_explicit(&t[i].kfd1, memory_order_relaxed)) {
+			atomic_fetch_or(&t[i].flags, KBR_FD_DEAD);
+			n++;
+		}
+	return n;
+}
+
+bool
+kbr_fdtab_any(void)
+{
+	return atomic_load_explicit(&kbr_tab_used, memory_order_relaxed);
+}
+
+/* ---- epoll shadows ------------------------------------------------------- */
+
+struct kbr_eitem {
+	int fd, kfd;
+	struct epoll_event ev;
+	uint32_t last;		/* EPOLLET: ready at the previous wait */
+	bool off;		/* EPOLLONESHOT fired: until MOD */
+};
+
+/* A shadow's items are guarded by its lock; the registry list by
+ * kbr_esh_lock, taken before a shadow's lock. */
+struct kbr_esh {
+	int epfd;
+	pthread_mutex_t lock;
+	struct kbr_eitem *it;
+	size_t n, cap;
+	size_t rot;		/* next snapshot starts here */
+	size_t nlinux;		/* Linux descriptors in the kernel's list */
+	struct kbr_esh *next;
+};
+
+static struct kbr_esh *kbr_esh_list;
+static pthread_mutex_t kbr_esh_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The epoll events a table entry's re-arm flags stand for. */
+static uint32_t
+kbr_rearm_bits(uint32_t flags)
+{
+	uint32_t r = 0;
+
+	if (flags & KBR_FD_REARM_IN)
+		r |= EPOLLIN | EPOLLRDHUP;
+	if (flags & KBR_FD_REARM_OUT)
+		r |= EPOLLOUT;
+	return r;
+}
+
+struct kbr_esh *
+kbr_esh_find(int epfd, bool create)
+{
+	struct kbr_esh *sh;
+
+	pthread_mutex_lock(&kbr_esh_lock);
+	for (sh = kbr_esh_list; sh != NULL; sh = sh->next)
+		if (sh->epfd == epfd)
+			break;
+	if (sh == NULL && create && (sh = calloc(1, sizeof(*sh))) != NULL) {
+		sh->epfd = epfd;
+		pthread_mutex_init(&sh->lock, NULL);
+		sh->next = kbr_esh_list;
+		kbr_esh_list = sh;
+	}
+	pthread_mutex_unlock(&kbr_esh_lock);
+	if (sh == NULL && create)
+		errno = ENOMEM;
+	return sh;
+}
+
+/*
+ * A shadow is freed only when its epoll descriptor is closed; a thread
+ * still waiting on it then is the program's race, as it would be with
+ * the kernel's epoll (we keep it from touching freed memory by never
+ * freeing while the registry lists it, and waiters hold the pointer
+ * only between find and collect).
+ */
+void
+kbr_esh_destroy(int epfd)
+{
+	struct kbr_esh **pp, *sh = NULL;
+
+	pthread_mutex_lock(&kbr_esh_lock);
+	for (pp = &kbr_esh_list; *pp != NULL; pp = &(*pp)->next)
+		if ((*pp)->epfd == epfd) {
+			sh = *pp;
+			*pp = sh->next;
+			break;
+		}
+	pthread_mutex_unlock(&kbr_esh_lock);
+	if (sh != NULL) {
+		pthread_mutex_destroy(&sh->lock);
+		free(sh->it);
+		free(sh);
+	}
+}
+
+static struct kbr_eitem *
+kbr_esh_item(struct kbr_esh *sh, int fd)
+{
+	for (size_t i = 0; i < sh->n; i++)
+		if (sh->it[i].fd == fd)
+			return &sh->it[i];
+	return NULL;
+}
+
+int
+kbr_esh_ctl(struct kbr_esh *sh, int op, int fd, int kfd,
+    const struct epoll_event *ev)
+{
+	struct kbr_eitem *it;
+	int e = 0;
+
+	if (op != EPOLL_CTL_DEL && (ev == NULL ||
+	    (ev->events & EPOLLEXCLUSIVE) != 0))
+		return EINVAL;
+	pthread_mutex_lock(&sh->lock);
+	it = kbr_esh_item(sh, fd);
+	switch (op) {
+	case EPOLL_CTL_ADD:
+		if (it != NULL) {
+			e = EEXIST;
+			break;
+		}
+		if (sh->n == sh->cap) {
+			size_t cap = sh->cap ? sh->cap * 2 : 8;
+			void *p = realloc(sh->it, cap * sizeof(*sh->it));
+			if (p == NULL) {
+				e = ENOMEM;
+				break;
+			}
+			sh->it = p;
+			sh->cap = cap;
+		}
+		it = &sh->it[sh->n++];
+		memset(it, 0, sizeof(*it));
+		it->fd = fd;
+		it->kfd = kfd;
+		it->ev = *ev;
+		break;
+	case EPOLL_CTL_MOD:
+		if (it == NULL) {
+			e = ENOENT;
+			break;
+		}
+		it->ev = *ev;
+		it->kfd = kfd;
+		it->last = 0;
+		it->off = false;
+		break;
+	case EPOLL_CTL_DEL:
+		if (it == NULL) {
+			e = ENOENT;
+			break;
+		}
+		*it = sh->it[--sh->n];
+		break;
+	default:
+		e = EINVAL;
+	}
+	pthread_mutex_unlock(&sh->lock);
+	return e;
+}
+
+size_t
+kbr_esh_count(struct kbr_esh *sh)
+{
+	size_t n;
+
+	pthread_mutex_lock(&sh->lock);
+	n = sh->n;
+	pthread_mutex_unlock(&sh->lock);
+	return n;
+}
+
+void
+kbr_esh_linux(struct kbr_esh *sh, int delta)
+{
+	pthread_mutex_lock(&sh->lock);
+	if (delta > 0)
+		sh->nlinux++;
+	else if (sh->nlinux > 0)
+		sh->nlinux--;
+	pthread_mutex_unlock(&sh->lock);
+}
+
+size_t
+kbr_esh_linux_count(struct kbr_esh *sh)
+{
+	size_t n;
+
+	pthread_mutex_lock(&sh->lock);
+	n = sh->nlinux;
+	pthread_mutex_unlock(&sh->lock);
+	return n;
+}
+
+size_t
+kbr_esh_snapshot(struct kbr_esh *sh, struct pollfd *kfds, int *fds,
+    size_t max)
+{
+	size_t k = 0;
+
+	pthread_mutex_lock(&sh->lock);
+	if (sh->n > 0) {
+		size_t start = sh->rot % sh->n;
+		for (size_t j = 0; j < sh->n && k < max; j++) {
+			struct kbr_eitem *it = &sh->it[(start + j) % sh->n];
+			uint32_t want = it->ev.events, fl;
+			if (it->off)
+				continue;
+			/* EPOLLET: an event reported and not re-armed since
+			 * is not asked for again, so that a wait does not
+			 * return at once, and again, for a level that stays
+			 * high. */
+			if ((want & EPOLLET) &&
+			    kbr_fdtab_get(it->fd, NULL, &fl))
+				want &= ~(it->last & ~kbr_rearm_bits(fl));
+			kfds[k].fd = it->kfd;
+			kfds[k].events = kbr_ev_to_poll(want);
+			kfds[k].revents = 0;
+			fds[k] = it->fd;
+			k++;
+		}
+		sh->rot = start + 1;
+	}
+	pthread_mutex_unlock(&sh->lock);
+	return k;
+}
+
+int
+kbr_esh_collect(struct kbr_esh *sh, const struct pollfd *kfds,
+    const int *fds, size_t n, struct epoll_event *out, int max)
+{
+	int k = 0;
+
+	pthread_mutex_lock(&sh->lock);
+	for (size_t i = 0; i < n && k < max; i++) {
+		struct kbr_eitem *it;
+		uint32_t ev, rep, flags;
+		if ((it = kbr_esh_item(sh, fds[i])) == NULL || it->off ||
+		    it->kfd != kfds[i].fd)
+			continue;	/* deleted or changed meanwhile */
+		ev = kbr_poll_to_ev(kfds[i].revents, it->ev.events);
+		rep = ev;
+		if (it->ev.events & EPOLLET) {
+			uint32_t rearm = 0, polled;
+			if (kbr_fdtab_get(fds[i], NULL, &flags)) {
+				rearm = kbr_rearm_bits(flags);
+				if (rearm != 0)
+					kbr_fdtab_flags_clear(fds[i],
+					    KBR_FD_REARM_IN |
+					    KBR_FD_REARM_OUT);
+			}
+			rep = ev & (~it->last | rearm);
+			/* What was not asked for keeps its last level. */
+			polled = (uint16_t)kfds[i].events;
+			if (polled & EPOLLIN)
+				polled |= EPOLLRDHUP;
+			it->last = (ev & (polled | EPOLLERR | EPOLLHUP)) |
+			    (it->last & ~polled & ~(uint32_t)(EPOLLERR |
+			    EPOLLHUP));
+		}
+		if (rep == 0)
+			continue;
+		out[k].events = rep;
+		out[k].data = it->ev.data;
+		k++;
+		if (it->ev.events & EPOLLONESHOT)
+			it->off = true;
+	}
+	pthread_mutex_unlock(&sh->lock);
+	return k;
+}
+
+void
+kbr_esh_forget_fd(int fd)
+{
+	pthread_mutex_lock(&kbr_esh_lock);
+	for (struct kbr_esh *sh = kbr_esh_list; sh != NULL; sh = sh->next)
+		(void)kbr_esh_ctl(sh, EPOLL_CTL_DEL, fd, -1, NULL);
+	pthread_mutex_unlock(&kbr_esh_lock);
+}
+
+void
+kbr_esh_reset(void)
+{
+	/* A fork child: other threads of the parent are gone, and a lock
+	 * one of them held would never be released. */
+	pthread_mutex_init(&kbr_esh_lock, NULL);
+	while (kbr_esh_list != NULL) {
+		struct kbr_esh *sh = kbr_esh_list;
+		kbr_esh_list = sh->next;
+		free(sh->it);
+		free(sh);
+	}
+}
+
+short
+kbr_ev_to_poll(uint32_t ev)
+{
+	return (short)(ev & (EPOLLIN | EPOLLPRI | EPOLLOUT));
+}
+
+uint32_t
+kbr_poll_to_ev(short revents, uint32_t want)
+{
+	uint32_t r = (uint16_t)revents;
+	uint32_t ev = r & (EPOLLIN | EPOLLPRI | EPOLLOUT) & want;
+
+	/* Errors and hang-ups are reported whether asked for or not. */
+	ev |= r & (EPOLLERR | EPOLLHUP);
+	if ((r & POLLNVAL) != 0)
+		ev |= EPOLLERR;
+	if ((r & POLLHUP) != 0 && (want & EPOLLRDHUP) != 0)
+		ev |= EPOLLRDHUP;
+	return ev;
+}

@@ -1,0 +1,113 @@
+/*
+ * kbr_fdtab.h - the preload library's bookkeeping, kept free of libkrank
+ * and of interposed calls so that a unit test can link it alone: the
+ * descriptor table (Linux placeholder descriptor -> KRANK descriptor and
+ * flags) and the shadow interest lists of epoll instances for the KRANK
+ * descriptors registered in them.
+ */
+#ifndef KBR_FDTAB_H
+#define KBR_FDTAB_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+
+/* Entry flags. */
+#define KBR_FD_SOCK		0x01u	/* a socket (else a file) */
+#define KBR_FD_CLOEXEC		0x02u	/* the program's FD_CLOEXEC */
+#define KBR_FD_DEAD		0x04u	/* inherited over fork: EBADF */
+#define KBR_FD_REARM_IN		0x10u	/* a read ran dry: EPOLLET may */
+#define KBR_FD_REARM_OUT	0x20u	/* a write filled up: report anew */
+
+/*
+ * kbr_fdtab_init - a table for descriptors [0, size) (anonymous memory
+ * the kernel zero-fills on first touch, so a large size costs address
+ * space only).  Idempotent; ENOMEM.
+ */
+int kbr_fdtab_init(size_t size);
+size_t kbr_fdtab_size(void);
+/*
+ * kbr_fdtab_set - placeholder fd now stands for KRANK descriptor kfd
+ * (>= 0) with flags.  EBADF: fd outside the table.  Lock-free: the
+ * program does not use a number before the call that made it returns.
+ */
+int kbr_fdtab_set(int fd, int kfd, uint32_t flags);
+/* kbr_fdtab_get - true when fd is a placeholder; its KRANK descriptor and
+ * flags in *kfdp, *flagsp (either may be NULL).  Safe from any thread. */
+bool kbr_fdtab_get(int fd, int *kfdp, uint32_t *flagsp);
+/* kbr_fdtab_clear - fd is no placeholder any more (before its real close,
+ * so that a new Linux descriptor with the number is never taken for
+ * KRANK's). */
+void kbr_fdtab_clear(int fd);
+void kbr_fdtab_flags_set(int fd, uint32_t bits);
+void kbr_fdtab_flags_clear(int fd, uint32_t bits);
+/* kbr_fdtab_mark_dead - every placeholder becomes KBR_FD_DEAD (a fork
+ * child: the descriptors belong to the parent's attachment); returns how
+ * many. */
+size_t kbr_fdtab_mark_dead(void);
+/* kbr_fdtab_any - whether any placeholder was ever made (a fast path:
+ * without one every descriptor is Linux's). */
+bool kbr_fdtab_any(void);
+
+/*
+ * Epoll shadows: the KRANK descriptors registered in epoll instance epfd
+ * (a real Linux epoll; its Linux descriptors are in the kernel's list).
+ * Each shadow has a mutex for its list; the registry of shadows has one
+ * more (taken first when both are taken).
+ */
+struct kbr_esh;
+
+/* kbr_esh_find - epfd's shadow, made when create is true (NULL: none, or
+ * ENOMEM when create). */
+struct kbr_esh *kbr_esh_find(int epfd, bool create);
+/* kbr_esh_destroy - epfd is closed: its shadow goes. */
+void kbr_esh_destroy(int epfd);
+/*
+ * kbr_esh_ctl - EPOLL_CTL_ADD/MOD/DEL of placeholder fd (KRANK descriptor
+ * kfd) with ev.  0, or EEXIST (ADD of a registered fd), ENOENT (MOD/DEL
+ * of one that is not), EINVAL (another op; EPOLLEXCLUSIVE).
+ */
+int kbr_esh_ctl(struct kbr_esh *sh, int op, int fd, int kfd,
+    const struct epoll_event *ev);
+/* kbr_esh_count - registered KRANK descriptors (disabled ONESHOT ones
+ * too). */
+size_t kbr_esh_count(struct kbr_esh *sh);
+/* kbr_esh_linux - Linux descriptors added (+1) or deleted (-1) with
+ * epoll_ctl on the instance; kbr_esh_linux_count how many are in it, as
+ * far as we saw (a Linux descriptor closed without EPOLL_CTL_DEL still
+ * counts: then a wait checks Linux without need, nothing worse). */
+void kbr_esh_linux(struct kbr_esh *sh, int delta);
+size_t kbr_esh_linux_count(struct kbr_esh *sh);
+/*
+ * kbr_esh_snapshot - the poll set for the shadow's enabled entries:
+ * KRANK descriptors and poll events in kfds[0..n), their placeholders in
+ * fds[]; n (<= max) returned.  Entries are listed starting at a rotating
+ * position, so that a full events array does not always starve the same
+ * descriptors.
+ */
+size_t kbr_esh_snapshot(struct kbr_esh *sh, struct pollfd *kfds, int *fds,
+    size_t max);
+/*
+ * kbr_esh_collect - turn the poll results of a snapshot (kfds/fds as
+ * snapshot filled them, revents set) into at most max epoll events in
+ * out: level-triggered entries report their ready events; EPOLLET ones
+ * report events that were not ready at the previous wait, or that a
+ * read or write since re-armed (KBR_FD_REARM_*); EPOLLONESHOT ones are
+ * disabled after reporting until EPOLL_CTL_MOD.  Entries deleted
+ * meanwhile are skipped.  Returns how many events.
+ */
+int kbr_esh_collect(struct kbr_esh *sh, const struct pollfd *kfds,
+    const int *fds, size_t n, struct epoll_event *out, int max);
+/* kbr_esh_forget_fd - placeholder fd closed: out of every shadow. */
+void kbr_esh_forget_fd(int fd);
+/* kbr_esh_reset - drop every shadow (a fork child). */
+void kbr_esh_reset(void);
+
+/* Poll bits <-> epoll bits (the same values up to 0x20; EPOLLRDHUP is
+ * reported when the peer hung up). */
+short kbr_ev_to_poll(uint32_t ev);
+uint32_t kbr_poll_to_ev(short revents, uint32_t want);
+
+#endif

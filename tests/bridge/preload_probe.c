@@ -1,0 +1,373 @@
+/*
+ * preload_probe - a plain Linux program (libc only, no libkrank) that
+ * test_preload.sh runs under libkrank-preload.so: TCP over 127.0.0.1
+ * with non-blocking accept and connect, epoll mixing a Linux pipe and
+ * sockets, poll, select, readv/writev, sendmsg/recvmsg, FIONREAD,
+ * FIONBIO, fcntl, dup/dup2/dup3, shutdown, and files under a prefix
+ * and outside it.  One line per check; then it says "listening on PORT"
+ * and keeps its listening socket until its standard input ends, so that
+ * the test can look at who holds the port.
+ *   preload_probe PORT PREFIX LINUXFILE
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int failures;
+
+#define CHECK(cond, ...) do {						\
+	int ok_ = (cond);						\
+	printf("%s: ", ok_ ? "ok" : "FAIL");				\
+	printf(__VA_ARGS__);						\
+	printf("\n");							\
+	fflush(stdout);							\
+	if (!ok_)							\
+		failures++;						\
+} while (0)
+
+static int
+wait_one(int ep, int timeout, uint64_t *datap, uint32_t *evp)
+{
+	struct epoll_event ev[8];
+	int n = epoll_wait(ep, ev, 8, timeout);
+
+	if (n > 0) {
+		*datap = ev[0].data.u64;
+		*evp = ev[0].events;
+	}
+	return n;
+}
+
+/* Threads (more than the deployment's rings, so that some share one):
+ * each its own listener, connection and 500 64-byte round trips. */
+#define NTHREADS 5
+static int thread_port;
+
+static void *
+talker(void *arg)
+{
+	int i = (int)(long)arg, l, c, s, ok = 0;
+	struct sockaddr_in a;
+	char out[64], in[64];
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)(thread_port + i));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	if (l < 0 || c < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    listen(l, 4) != 0 || connect(c, (struct sockaddr *)&a,
+	    sizeof(a)) != 0 || (s = accept(l, NULL, NULL)) < 0)
+		return (void *)0;
+	/* Round trips of small writes: no Nagle delay. */
+	int one = 1;
+	setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	for (int k = 0; k < 500; k++) {
+		memset(out, 'a' + (k + i) % 26, sizeof(out));
+		size_t got = 0;
+		if (send(c, out, sizeof(out), 0) != (ssize_t)sizeof(out))
+			break;
+		while (got < sizeof(in)) {
+			ssize_t n = recv(s, in + got, sizeof(in) - got, 0);
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+		if (got != sizeof(in) || memcmp(in, out, sizeof(in)) != 0)
+			break;
+		ok++;
+	}
+	close(s);
+	close(c);
+	close(l);
+	return (void *)(long)ok;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sockaddr_in a, b;
+	socklen_t len;
+	int srv, cli, conn, ep, p[2], v, n;
+	uint64_t data = 0;
+	uint32_t evs = 0;
+	char buf[256];
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: preload_probe PORT PREFIX LINUXFILE\n");
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	int port = atoi(argv[1]);
+	const char *pfx = argv[2], *lfile = argv[3];
+
+	/* A listening socket, non-blocking. */
+	srv = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(srv >= 0, "socket(AF_INET, SOCK_STREAM): %d", srv);
+	v = 1;
+	CHECK(setsockopt(srv, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v)) == 0,
+	    "setsockopt(SO_REUSEADDR)");
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(bind(srv, (struct sockaddr *)&a, sizeof(a)) == 0,
+	    "bind 127.0.0.1:%d: %s", port, strerror(errno));
+	CHECK(listen(srv, 16) == 0, "listen");
+	v = fcntl(srv, F_GETFL);
+	CHECK(v >= 0 && fcntl(srv, F_SETFL, v | O_NONBLOCK) == 0 &&
+	    (fcntl(srv, F_GETFL) & O_NONBLOCK), "fcntl F_SETFL O_NONBLOCK");
+	errno = 0;
+	CHECK(accept4(srv, NULL, NULL, 0) < 0 && errno == EAGAIN,
+	    "non-blocking accept with nobody waiting: EAGAIN (%s)",
+	    strerror(errno));
+
+	/* A non-blocking connect. */
+	cli = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	CHECK(cli >= 0 && (fcntl(cli, F_GETFD) & FD_CLOEXEC) &&
+	    (fcntl(cli, F_GETFL) & O_NONBLOCK),
+	    "socket(SOCK_NONBLOCK|SOCK_CLOEXEC): both flags read back");
+	v = connect(cli, (struct sockaddr *)&a, sizeof(a));
+	CHECK(v == 0 || errno == EINPROGRESS,
+	    "non-blocking connect: %s", v == 0 ? "at once" : strerror(errno));
+	struct pollfd pf = { .fd = cli, .events = POLLOUT };
+	CHECK(poll(&pf, 1, 5000) == 1 && (pf.revents & POLLOUT),
+	    "poll: the connecting socket becomes writable");
+	int err = -1;
+	len = sizeof(err);
+	CHECK(getsockopt(cli, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+	    err == 0, "getsockopt(SO_ERROR): 0");
+
+	/* Epoll mixing a Linux pipe and KRANK's sockets. */
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	CHECK(ep >= 0 && pipe(p) == 0, "epoll_create1 and a Linux pipe");
+	struct epoll_event e = { .events = EPOLLIN, .data.u64 = 1 };
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &e) == 0,
+	    "epoll_ctl ADD the pipe");
+	e.data.u64 = 2;
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, srv, &e) == 0,
+	    "epoll_ctl ADD the listening socket");
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, srv, &e) < 0 && errno == EEXIST,
+	    "epoll_ctl ADD again: EEXIST");
+	n = wait_one(ep, 5000, &data, &evs);
+	CHECK(n == 1 && data == 2 && (evs & EPOLLIN),
+	    "epoll_wait: the listening socket is readable (n %d, data %lu)",
+	    n, (unsigned long)data);
+	len = sizeof(b);
+	conn = accept4(srv, (struct sockaddr *)&b, &len, SOCK_NONBLOCK);
+	CHECK(conn >= 0 && b.sin_addr.s_addr == htonl(INADDR_LOOPBACK),
+	    "accept4: a connection from 127.0.0.1");
+	CHECK(wait_one(ep, 0, &data, &evs) == 0,
+	    "epoll_wait(0) after the accept: nothing");
+	CHECK(write(p[1], "x", 1) == 1, "write to the pipe");
+	n = wait_one(ep, 5000, &data, &evs);
+	CHECK(n == 1 && data == 1, "epoll_wait: the Linux pipe in the mixed "
+	    "set is reported (n %d, data %lu)", n, (unsigned long)data);
+	CHECK(read(p[0], buf, 1) == 1, "read from the pipe");
+	len = sizeof(b);
+	struct sockaddr_in c;
+	socklen_t clen = sizeof(c);
+	CHECK(getsockname(cli, (struct sockaddr *)&b, &len) == 0 &&
+	    getpeername(conn, (struct sockaddr *)&c, &clen) == 0 &&
+	    b.sin_port == c.sin_port,
+	    "getsockname of the client = getpeername of the server side "
+	    "(port %d)", ntohs(b.sin_port));
+
+	/* writev -> epoll -> FIONREAD -> readv. */
+	e.events = EPOLLIN;
+	e.data.u64 = 3;
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, conn, &e) == 0,
+	    "epoll_ctl ADD the connection");
+	struct iovec wv[3] = {
+		{ "alpha-", 6 }, { "beta-", 5 }, { "gamma", 5 } };
+	CHECK(writev(cli, wv, 3) == 16, "writev of three pieces, 16 bytes");
+	n = wait_one(ep, 5000, &data, &evs);
+	CHECK(n == 1 && data == 3, "epoll_wait: the connection is readable");
+	/* All 16 bytes may come in more than one segment: poll until
+	 * FIONREAD counts them (5 s). */
+	v = -1;
+	int rc = 0;
+	for (int i = 0; i < 1000 && rc == 0 && v < 16; i++)
+		if ((rc = ioctl(conn, FIONREAD, &v)) == 0 && v < 16)
+			poll(NULL, 0, 5);
+	CHECK(rc == 0 && v == 16, "ioctl(FIONREAD) says 16 bytes (%d)", v);
+	char r1[10], r2[10];
+	struct iovec rv[2] = { { r1, 10 }, { r2, 10 } };
+	CHECK(readv(conn, rv, 2) == 16 && memcmp(r1, "alpha-beta", 10) == 0 &&
+	    memcmp(r2, "-gamma", 6) == 0, "readv scatters them back in order");
+	CHECK(read(conn, buf, sizeof(buf)) < 0 && errno == EAGAIN,
+	    "read of the drained non-blocking connection: EAGAIN");
+
+	/* sendmsg -> select -> recvmsg. */
+	struct msghdr m;
+	memset(&m, 0, sizeof(m));
+	struct iovec sv[2] = { { "hello ", 6 }, { "world", 5 } };
+	m.msg_iov = sv;
+	m.msg_iovlen = 2;
+	CHECK(sendmsg(cli, &m, MSG_NOSIGNAL) == 11, "sendmsg of two pieces");
+	fd_set rd;
+	FD_ZERO(&rd);
+	FD_SET(conn, &rd);
+	FD_SET(p[0], &rd);
+	struct timeval tv = { 5, 0 };
+	n = select((conn > p[0] ? conn : p[0]) + 1, &rd, NULL, NULL, &tv);
+	CHECK(n == 1 && FD_ISSET(conn, &rd) && !FD_ISSET(p[0], &rd),
+	    "select over the connection and the pipe: the connection (%d)",
+	    n);
+	char m1[4], m2[4], m3[8];
+	struct iovec mv[3] = { { m1, 4 }, { m2, 4 }, { m3, 8 } };
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = mv;
+	m.msg_iovlen = 3;
+	v = (int)recvmsg(conn, &m, 0);
+	CHECK(v == 11 && memcmp(m1, "hell", 4) == 0 &&
+	    memcmp(m2, "o wo", 4) == 0 && memcmp(m3, "rld", 3) == 0,
+	    "recvmsg into three pieces: %d bytes", v);
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = sv;
+	m.msg_iovlen = 1;
+	m.msg_control = cbuf;
+	m.msg_controllen = sizeof(cbuf);
+	CHECK(sendmsg(cli, &m, 0) < 0 && errno == EOPNOTSUPP,
+	    "sendmsg with ancillary data: EOPNOTSUPP");
+
+	/* dup, dup2 onto KRANK's and onto Linux's descriptors, dup3. */
+	int d = dup(conn);
+	CHECK(d >= 0 && d != conn, "dup of the connection: %d", d);
+	CHECK(dup2(cli, d) == d, "dup2 of the client onto that KRANK "
+	    "descriptor");
+	CHECK(send(d, "via-dup2", 8, 0) == 8, "send through it");
+	pf.fd = conn;
+	pf.events = POLLIN;
+	CHECK(poll(&pf, 1, 5000) == 1 && recv(conn, buf, sizeof(buf), 0) == 8 &&
+	    memcmp(buf, "via-dup2", 8) == 0,
+	    "the server side receives what went through the dup2'd "
+	    "descriptor");
+	int nul = open("/dev/null", O_WRONLY);
+	CHECK(nul >= 0 && dup3(cli, nul, O_CLOEXEC) == nul &&
+	    (fcntl(nul, F_GETFD) & FD_CLOEXEC),
+	    "dup3(O_CLOEXEC) of the client onto a Linux descriptor");
+	CHECK(write(nul, "z", 1) == 1 && poll(&pf, 1, 5000) == 1 &&
+	    read(conn, buf, 1) == 1 && buf[0] == 'z',
+	    "a write to it reaches the server side (not /dev/null)");
+	CHECK(close(nul) == 0 && close(d) == 0, "close both copies");
+	int hi = fcntl(cli, F_DUPFD_CLOEXEC, 100);
+	CHECK(hi >= 100 && (fcntl(hi, F_GETFD) & FD_CLOEXEC) &&
+	    close(hi) == 0, "fcntl(F_DUPFD_CLOEXEC, 100): %d", hi);
+	CHECK(fcntl(cli, F_SETFD, 0) == 0 && fcntl(cli, F_GETFD) == 0,
+	    "F_SETFD 0 clears FD_CLOEXEC");
+
+	/* FIONBIO: blocking, then non-blocking again. */
+	v = 0;
+	CHECK(ioctl(conn, FIONBIO, &v) == 0 &&
+	    !(fcntl(conn, F_GETFL) & O_NONBLOCK), "ioctl(FIONBIO, 0)");
+	v = 1;
+	CHECK(ioctl(conn, FIONBIO, &v) == 0 &&
+	    (fcntl(conn, F_GETFL) & O_NONBLOCK), "ioctl(FIONBIO, 1)");
+
+	/* shutdown: the other side sees the end of the stream. */
+	CHECK(shutdown(cli, SHUT_WR) == 0, "shutdown(SHUT_WR)");
+	CHECK(poll(&pf, 1, 5000) == 1 && recv(conn, buf, sizeof(buf), 0) == 0,
+	    "the server side reads the end of the stream");
+	CHECK(epoll_ctl(ep, EPOLL_CTL_DEL, conn, NULL) == 0 &&
+	    close(conn) == 0 && close(cli) == 0,
+	    "EPOLL_CTL_DEL and close of both sides");
+	CHECK(write(conn, "x", 1) < 0 && errno == EBADF,
+	    "the closed number answers EBADF");
+
+	/* Files under the prefix are KRANK's; others are Linux's. */
+	char path[512], dir[512];
+	snprintf(dir, sizeof(dir), "%s", pfx);
+	CHECK(mkdir(dir, 0755) == 0 || errno == EEXIST, "mkdir %s", dir);
+	snprintf(path, sizeof(path), "%s/file", pfx);
+	int f = open(path, O_CREAT | O_RDWR | O_TRUNC, 0644);
+	CHECK(f >= 0, "open(O_CREAT) %s: %s", path, f < 0 ?
+	    strerror(errno) : "ok");
+	CHECK(write(f, "0123456789", 10) == 10, "write 10 bytes");
+	CHECK(lseek(f, 2, SEEK_SET) == 2 && read(f, buf, 3) == 3 &&
+	    memcmp(buf, "234", 3) == 0, "lseek and read");
+	CHECK(pwrite(f, "AB", 2, 8) == 2 && pread(f, buf, 4, 6) == 4 &&
+	    memcmp(buf, "67AB", 4) == 0, "pwrite and pread");
+	struct stat st;
+	CHECK(fstat(f, &st) == 0 && st.st_size == 10 && S_ISREG(st.st_mode),
+	    "fstat: a regular file of 10 bytes");
+	CHECK(close(f) == 0 && stat(path, &st) == 0 && st.st_size == 10,
+	    "stat by path after close");
+	CHECK(unlink(path) == 0 && stat(path, &st) < 0 && errno == ENOENT,
+	    "unlink, then stat: ENOENT");
+	f = open(lfile, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	CHECK(f >= 0 && write(f, "linux\n", 6) == 6 && close(f) == 0,
+	    "a file outside the prefix (%s) written", lfile);
+
+	/* Threads sharing rings. */
+	pthread_t th[NTHREADS];
+	thread_port = port + 10;
+	for (long i = 0; i < NTHREADS; i++)
+		pthread_create(&th[i], NULL, talker, (void *)i);
+	long total = 0;
+	for (int i = 0; i < NTHREADS; i++) {
+		void *r;
+		pthread_join(th[i], &r);
+		total += (long)r;
+	}
+	CHECK(total == NTHREADS * 500, "%d threads at once, each with its own "
+	    "connection: %ld of %d round trips intact", NTHREADS, total,
+	    NTHREADS * 500);
+
+	/* fork: the child keeps Linux's descriptors only, and attaches
+	 * anew for sockets of its own. */
+	pid_t pid = fork();
+	if (pid == 0) {
+		int bad = 0;
+		errno = 0;
+		if (!(listen(srv, 1) < 0 && errno == EBADF))
+			bad |= 1;	/* the parent's KRANK socket */
+		if (write(p[1], "c", 1) != 1)
+			bad |= 2;	/* the Linux pipe */
+		int s2 = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in a2 = a;
+		a2.sin_port = htons((uint16_t)(port + 1));
+		if (s2 < 0 || bind(s2, (struct sockaddr *)&a2,
+		    sizeof(a2)) != 0 || close(s2) != 0)
+			bad |= 4;	/* a socket of its own */
+		if (close(srv) != 0)
+			bad |= 8;	/* the placeholder closes */
+		_exit(bad);
+	}
+	int status = -1;
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid &&
+	    WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "fork: in the child the parent's KRANK socket is EBADF, the "
+	    "Linux pipe works, a new socket attaches anew and binds (status "
+	    "%#x)", status);
+	CHECK(read(p[0], buf, 1) == 1 && buf[0] == 'c' &&
+	    listen(srv, 16) == 0,
+	    "after the fork the parent's pipe and KRANK socket still work");
+
+	/* Hold the port until told to end. */
+	printf("listening on %d\n", port);
+	fflush(stdout);
+	while (read(0, buf, sizeof(buf)) > 0)
+		;
+	close(srv);
+	close(ep);
+	printf("%s\n", failures ? "FAIL" : "PASS");
+	return failures ? 1 : 0;
+}

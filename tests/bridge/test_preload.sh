@@ -1,0 +1,84 @@
+#!/bin/sh
+# An unmodified Linux program on KRANK's TCP/IP stack and files through
+# libkrank-preload.so (issue 13): in a network namespace of its own, krank
+# runs a loopback-only deployment; preload_probe (plain libc, no
+# libkrank) runs under krank-attach and checks TCP over 127.0.0.1, epoll
+# mixing a Linux pipe with KRANK's sockets, poll, select, non-blocking
+# accept and connect, dup2, fcntl, FIONREAD, readv/writev,
+# sendmsg/recvmsg and files under a prefix.  While it holds its port,
+# krankctl netstat shows the port and Linux's ss does not.  Also
+# krank-attach's errors, and the library without KRANK_ATTACH.
+. "${top_srcdir:-.}/tests/bridge/lib.sh"
+probe="$bld/tests/bridge/preload_probe"
+port=7411
+
+# krank-attach's own errors need no KRANK.
+"$bld/bridge/krank-attach" --help | grep -q "usage: krank-attach" &&
+	ok "krank-attach --help prints its usage" || bad "krank-attach --help"
+KRANK_ATTACH= KRANK_SOCKET= "$bld/bridge/krank-attach" true 2>"$work/e1"
+[ $? -ne 0 ] && grep -q "no such socket" "$work/e1" &&
+	ok "krank-attach without a running KRANK: $(cat "$work/e1")" ||
+	bad "krank-attach without KRANK: $(cat "$work/e1")"
+"$bld/bridge/krank-attach" -s "$work/nope.sock" true 2>"$work/e2"
+[ $? -ne 0 ] && grep -q "nope.sock: no such socket" "$work/e2" &&
+	ok "krank-attach -s MISSING: $(cat "$work/e2")" ||
+	bad "krank-attach -s missing socket: $(cat "$work/e2")"
+"$bld/bridge/krank-attach" -s "$work" 2>"$work/e3"
+[ $? -ne 0 ] && grep -q "no command" "$work/e3" &&
+	ok "krank-attach without a command: $(cat "$work/e3")" ||
+	bad "krank-attach without a command: $(cat "$work/e3")"
+
+# Without KRANK_ATTACH everything is Linux's, said once with KRANK_DEBUG.
+nsx env LD_LIBRARY_PATH="$bld/.libs" LD_PRELOAD="$preload" KRANK_DEBUG=1 \
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",7412)); s.listen(); import subprocess; print(subprocess.run(["ss","-tlnH","sport = :7412"],capture_output=True,text=True).stdout)' \
+	>"$work/pass.out" 2>"$work/pass.err"
+grep -q "7412" "$work/pass.out" && grep -q "KRANK_ATTACH not set" "$work/pass.err" &&
+	ok "without KRANK_ATTACH a socket is Linux's (ss shows it) and KRANK_DEBUG says why" ||
+	{ bad "pass-through without KRANK_ATTACH:"; cat "$work/pass.out" "$work/pass.err"; }
+
+boot_krank "$(($(nproc) - 1))" 2
+
+# The probe holds its port until its input ends: feed it from a fifo.
+mkfifo "$work/in"
+kx -d -p /krank-probe "$probe" $port /krank-probe "$work/linux-file" \
+	<"$work/in" >"$work/probe.out" 2>"$work/probe.err" &
+ppid=$!
+exec 7>"$work/in"
+i=0
+until grep -q "^listening on" "$work/probe.out"; do
+	kill -0 $ppid 2>/dev/null || break
+	i=$((i + 1)); [ $i -lt 1200 ] || break	# 60 s
+	sleep 0.05
+done
+if grep -q "^listening on $port" "$work/probe.out"; then
+	"$krankctl" -s "$ksock" netstat >"$work/netstat" 2>&1
+	grep -q ":$port" "$work/netstat" &&
+		ok "krankctl netstat shows port $port while the probe holds it" ||
+		{ bad "krankctl netstat lacks :$port:"; cat "$work/netstat"; }
+	nsx ss -tanH >"$work/ss"
+	grep -q ":$port" "$work/ss" &&
+		{ bad "Linux has a socket on :$port:"; cat "$work/ss"; } ||
+		ok "Linux's ss shows no socket on :$port in the namespace"
+else
+	bad "the probe never said it listens"
+fi
+exec 7>&-
+wait $ppid; rc=$?
+cat "$work/probe.out"
+[ $rc -eq 0 ] && ok "preload_probe: every check passed" ||
+	{ bad "preload_probe exited $rc"; cat "$work/probe.err"; }
+grep -q "attached to $ksock" "$work/probe.err" &&
+	ok "KRANK_DEBUG: the probe attached lazily to $ksock" ||
+	{ bad "no attach line in the probe's debug output"; head "$work/probe.err"; }
+grep -q "socket(AF_INET): KRANK descriptor" "$work/probe.err" &&
+	ok "KRANK_DEBUG: one line per decision (socket -> KRANK descriptor)" ||
+	bad "no socket decision line"
+[ "$(cat "$work/linux-file" 2>/dev/null)" = linux ] &&
+	ok "the file outside the prefix is Linux's ($work/linux-file)" ||
+	bad "the file outside the prefix is not on Linux"
+[ ! -e /krank-probe ] &&
+	ok "the prefix /krank-probe does not exist on Linux (KRANK's tmpfs had it)" ||
+	bad "/krank-probe was made on Linux"
+kill -0 "$kpid" 2>/dev/null && ok "krank still runs" || bad "krank died"
+[ $fail -eq 0 ] && echo PASS || echo FAIL
+exit $fail
