@@ -7,6 +7,7 @@
 # issue 13 is >= 1.5 at -P 1).  Not part of make check.
 #   bench_bridge_redis.sh [REQUESTS]   (default 100000)
 . "${top_srcdir:-.}/tests/bridge/lib.sh"
+. "${top_srcdir:-.}/tests/bench/point.sh"
 n=${1:-100000}
 for t in redis-server redis-benchmark redis-cli; do
 	command -v $t >/dev/null 2>&1 || skip "$t not installed"
@@ -48,6 +49,10 @@ for p in 1 16; do
 		awk -v t=$t -v p=$p -v k="${k:-0}" -v l="${l:-0}" 'BEGIN {
 			printf "%-4s %-3s %12.0f %12.0f %7.2f\n", t, p, k, l,
 			    (l > 0 ? k / l : 0) }'
+		goal=0
+		[ $p = 1 ] && goal=1.5
+		point "bridge.redis_$(echo $t | tr A-Z a-z)_p$p" "${k:-0}" \
+		    "${l:-0}" req/s higher $goal "redis-benchmark $t -P $p, 50 clients: redis-server and redis-benchmark under the preload over KRANK vs both on Linux loopback"
 	done
 done
 echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"

@@ -10,6 +10,7 @@
  * bench_kld.c for why).  Page faults per isolate start are counted with
  * getrusage(RUSAGE_THREAD).  Medians; ratio = Linux / KRANK.
  */
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -23,6 +24,8 @@
 #include <unistd.h>
 
 #include "krank/kld.h"
+
+#include "bench_point.h"
 
 static int devnull;
 static struct kld_symtab *tab;
@@ -213,6 +216,23 @@ compare(const char *what, const char *iso, unsigned char which, int n,
 	printf("bench_kld_start: %-12s %-29s KRANK %9.1f us (%4.0f faults) | "
 	    "Linux fork+exec %8.1f us | %6.2fx (median of %d)\n", what,
 	    mode_name[m], mk, mf, ml, ml / mk, n);
+	char raw[96], id[96], w[160];
+	size_t o = 0;
+	snprintf(raw, sizeof(raw), "start.%s.%s", what, mode_name[m]);
+	/* An id of letters, digits, '.' and single '_'s. */
+	for (const char *c = raw; *c && o + 1 < sizeof(id); c++) {
+		bool keep = isalnum((unsigned char)*c) || *c == '.';
+		if (keep)
+			id[o++] = *c;
+		else if (o > 0 && id[o - 1] != '_' && id[o - 1] != '.')
+			id[o++] = '_';
+	}
+	while (o > 0 && id[o - 1] == '_')
+		o--;
+	id[o] = '\0';
+	snprintf(w, sizeof(w), "isolate start, %s, %s, vs Linux fork+exec of "
+	    "the same program", what, mode_name[m]);
+	bench_point(id, mk, ml, "us", 1, 0, w);
 	free(k);
 	free(l);
 	free(f);
