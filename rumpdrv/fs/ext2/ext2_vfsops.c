@@ -199,6 +199,27 @@ ext2_bfree(struct ext2fs *fs, uint32_t bno)
 	return 0;
 }
 
+/*
+ * After ext2_ialloc marked a live inode that the bitmap called free, the
+ * group's free-inode count follows the corrected bitmap (whether it had
+ * believed the lie or not - debugfs freei, for one, leaves the counts),
+ * and the superblock's by the same difference: what e2fsck would set.
+ */
+static void
+ext2_recount_inodes(struct ext2fs *fs, uint32_t g, const uint8_t *map)
+{
+	uint32_t nfree = 0, old = ext2_get16(gdp(fs, g), GD_FREE_INODES);
+	for (uint32_t i = 0; i < fs->ipg; i++)
+		if (!(map[i >> 3] & (1u << (i & 7))))
+			nfree++;
+	if (nfree == old)
+		return;
+	gd_add16(fs, g, GD_FREE_INODES, (int)nfree - (int)old);
+	uint32_t sbfree = ext2_get32(fs->sb, SB_FREE_INODES);
+	if ((int64_t)sbfree + nfree - old >= 0)
+		sb_add32(fs, SB_FREE_INODES, (int)nfree - (int)old);
+}
+
 int
 ext2_ialloc(struct ext2fs *fs, uint32_t dirino, int isdir, uint32_t *inop)
 {
@@ -252,10 +273,7 @@ ext2_ialloc(struct ext2fs *fs, uint32_t dirino, int isdir, uint32_t *inop)
 			marked = true;
 			__atomic_fetch_add(&fs->ninodelies, 1,
 			    __ATOMIC_RELAXED);
-			if (ext2_get16(gdp(fs, g), GD_FREE_INODES) > 0)
-				gd_add16(fs, g, GD_FREE_INODES, -1);
-			if (ext2_get32(fs->sb, SB_FREE_INODES) > 0)
-				sb_add32(fs, SB_FREE_INODES, -1);
+			ext2_recount_inodes(fs, g, bp->b_data);
 			ext2_corrupt(fs, "group %u: inode bitmap says inode %u "
 			    "is free but its %s; marked in use, not reused "
 			    "(run e2fsck)", g, g * fs->ipg + (uint32_t)bit + 1,

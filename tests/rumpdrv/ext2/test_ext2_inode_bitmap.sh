@@ -8,7 +8,8 @@
 #     finds the file system clean (the driver marked the bit again and
 #     corrected the counts, as e2fsck would);
 #  2. an inode with links_count 0 but a mode and no dtime (in use as far as
-#     its inode says) marked free: skipped too, the log names mode/dtime;
+#     its inode says) marked free: skipped too, the log names mode/dtime,
+#     and once debugfs's links_count 0 is undone e2fsck finds it clean;
 #  3. the same image allocates normally afterwards (many files, e2fsck).
 . "${top_srcdir:-.}/tests/rumpdrv/ext2/ext2_lib.sh"
 
@@ -67,16 +68,12 @@ else
 	bad "no log line naming inode $oi, mode and dtime: $(cat "$work/err")"
 fi
 dbg_same "$img" /other "$work/other"
-e2fsck -fn "$img" > "$work/fsck.out" 2>&1
-if grep -qi "bitmap differences\|multiply-claimed\|free inodes count wrong" \
-    "$work/fsck.out"; then
-	bad "e2fsck finds bitmap or count damage: $(cat "$work/fsck.out")"
-else
-	ok "e2fsck -fn: no bitmap or count damage (only debugfs's links_count 0)"
-fi
+# e2fsck calls a links_count of 0 deleted; with debugfs's damage undone
+# the image must be clean: the driver marked inode 13 in use again.
+dbg "sif /other links_count 1"
+fsck_clean "$img" "after mkdir through the second lie (links_count put back)"
 
 # ---- 3. normal allocation afterwards ----
-dbg "sif /other links_count 1"
 i=0
 while [ $i -lt 20 ]; do
 	"$KFS" "$img" put "$work/new" "/f$i" 2>> "$work/err3" || bad "put /f$i"
