@@ -35,6 +35,22 @@ static __thread volatile sig_atomic_t gate_wait;
 static uint64_t gate_nrefused;			/* atomic */
 static int gate_lastnr;				/* atomic */
 
+/*
+ * Wait while *p == v, on the futex at once.  Spinning first was measured
+ * on the shared 2-core build VM: 25-46 us per call without, 317-377 us
+ * with 2000 pauses (the spinner took the time slice its server needed);
+ * on a deployment's own core the thread and its server share one CPU,
+ * where a spin can only delay the server.
+ */
+static uint32_t
+gate_wait_while(_Atomic uint32_t *p, uint32_t v)
+{
+	uint32_t s;
+	while ((s = atomic_load_explicit(p, memory_order_acquire)) == v)
+		syscall(SYS_futex, p, FUTEX_WAIT_PRIVATE, v, NULL, NULL, 0);
+	return s;
+}
+
 static void
 futex_wait(_Atomic uint32_t *p, uint32_t v)
 {
@@ -257,7 +273,6 @@ gate_call(unsigned idx, long a0, long a1, long a2, long a3, long a4, long a5)
 
 	struct krk_thread *t = g->t;
 	int was = t->in_kernel;
-	uint32_t s;
 	t->in_kernel = 1;
 	gate_wait = 1;
 	atomic_signal_fence(memory_order_seq_cst);
@@ -267,9 +282,7 @@ gate_call(unsigned idx, long a0, long a1, long a2, long a3, long a4, long a5)
 	g->err = *kld_libc_errno_location();
 	atomic_store_explicit(&g->state, KRK_GATE_CALL, memory_order_release);
 	futex_wake(&g->state);
-	while ((s = atomic_load_explicit(&g->state, memory_order_acquire)) ==
-	    KRK_GATE_CALL)
-		futex_wait(&g->state, s);
+	(void)gate_wait_while(&g->state, KRK_GATE_CALL);
 	long ret = g->ret;
 	bool unwound = g->unwound, fini = g->fini;
 	*kld_libc_errno_location() = g->err;
