@@ -234,6 +234,16 @@ krk_gate_begin(struct krk_gate *g, struct krk_thread *t, struct krs_ctx *ctx,
 	pthread_attr_destroy(&attr);
 	if (rv != 0)
 		return rv;
+	/*
+	 * SIGSYS must reach this thread: one the filter raises while it is
+	 * blocked kills the whole process.  A thread of a hardened isolate
+	 * is created by its creator's gate server, which blocks everything
+	 * but faults, and inherits that mask.
+	 */
+	sigset_t sys;
+	sigemptyset(&sys);
+	sigaddset(&sys, SIGSYS);
+	pthread_sigmask(SIG_UNBLOCK, &sys, NULL);
 	if ((rv = gate_seal(stopsig)) != 0) {
 		krk_gate_end(g);
 		return rv;

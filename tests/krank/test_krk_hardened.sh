@@ -8,7 +8,10 @@
 #     poll, epoll, threads, mutexes, condition variables, clocks, sleep,
 #     malloc, the errno cases) prints, hardened, exactly what it prints as
 #     an ordinary isolate: every call goes through the gate and works;
-#  3. the same under ASan+UBSan (krk_sys_run_san).
+#  3. a hardened isolate blocked in poll, nanosleep, a condition variable or
+#     a mutex (waits its gate server makes for it), or busy printing or in
+#     malloc, is killed as promptly as an ordinary one;
+#  4. 1 and 2 under ASan+UBSan (krk_sys_run_san).
 # krk_sys_run also prints how many system calls of KRANK's own code the
 # filter refused on sealed threads (the end of each job): they get EPERM.
 set -u
@@ -87,7 +90,20 @@ if grep -q "hardened; .* refused" "$work/hardp.err"; then
 	ok "$(grep -o 'hardened; .*' "$work/hardp.err")"
 fi
 
-# ---- 3. ASan+UBSan ----
+# ---- 3. kills: a hardened thread blocked in a call (its server waits)
+# or busy printing or in malloc is gone within krk_sys_run's slack ----
+"$cc" -O2 -Wall -Wextra -Werror -o "$work/iso_block.kx" \
+    "$src/tests/krank/iso_block.c" || { bad "krank-cc iso_block.c"; exit 1; }
+for mode in poll sleep cond mutex print malloc; do
+	if timeout 30 "$bld/tests/krank/krk_sys_run" --hardened --kill-after 100 \
+	    "$work/iso_block.kx" $mode >"$work/block.out" 2>&1; then
+		ok "hardened, killed in $mode: $(grep -o 'killed, .*' "$work/block.out")"
+	else
+		bad "hardened kill in $mode:"; cat "$work/block.out"
+	fi
+done
+
+# ---- 4. ASan+UBSan ----
 if [ -x "$bld/tests/krank/krk_sys_run_san" ]; then
 	run_posix krk_sys_run_san sanp --hardened
 	if [ "$(cat "$work/sanp.rc")" -eq 0 ] &&
