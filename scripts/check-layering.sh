@@ -34,7 +34,7 @@ if ! echo "$archives" | grep -q 'rumpdrv/kern/librumpkern.a'; then
 	echo "FAIL: rumpdrv/kern/librumpkern.a not built under $top_builddir"
 	exit 1
 fi
-grep -v '^[[:space:]]*#' "$exc" | awk 'NF >= 2 { print NR " " $1 " " $2 }' \
+awk '!/^[[:space:]]*#/ && NF >= 2 { print NR " " $1 " " $2 }' "$exc" \
     > "$tmp.exc"
 nrefs=0
 for a in $archives; do
