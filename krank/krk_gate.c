@@ -68,7 +68,9 @@ futex_wake(_Atomic uint32_t *p)
 /*
  * What a sealed thread may ask of Linux: futex (its gate, and the locks
  * KRANK's code takes after the isolate's code ended), rt_sigprocmask and
- * rt_sigreturn (a fault or stop unwinds it with siglongjmp), exit (the
+ * rt_sigreturn (a fault or stop unwinds it with siglongjmp), sigaltstack
+ * (its own signal stack: the worker's checks, and ASan's signal wrapper,
+ * which asks on every signal - a SIGSYS from inside it recursed), exit (the
  * worker ends after the job), clock_gettime (its CPU time at the end),
  * sched_yield, and rt_tgsigqueueinfo with KRANK's stop signal only (a
  * thread that faults stops its isolate's other threads; the getpid that
@@ -79,8 +81,8 @@ static int
 gate_seal(int stopsig)
 {
 	static const int allow[] = { SYS_futex, SYS_rt_sigprocmask,
-	    SYS_rt_sigreturn, SYS_exit, SYS_clock_gettime, SYS_sched_yield,
-	    SYS_restart_syscall };
+	    SYS_rt_sigreturn, SYS_sigaltstack, SYS_exit, SYS_clock_gettime,
+	    SYS_sched_yield, SYS_restart_syscall };
 	enum { NALLOW = sizeof(allow) / sizeof(allow[0]) };
 	struct sock_filter f[16 + 2 * NALLOW];
 	unsigned n = 0;
