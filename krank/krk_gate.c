@@ -82,7 +82,15 @@ gate_seal(int stopsig)
 {
 	static const int allow[] = { SYS_futex, SYS_rt_sigprocmask,
 	    SYS_rt_sigreturn, SYS_sigaltstack, SYS_exit, SYS_clock_gettime,
-	    SYS_sched_yield, SYS_restart_syscall };
+	    SYS_sched_yield, SYS_restart_syscall,
+#if defined(__SANITIZE_ADDRESS__)
+	    /* Sanitizer builds only (krk_sys_run_san): ASan's runtime maps
+	     * shadow, allocator caches and fake stacks lazily on whichever
+	     * thread needs them, and dies when it cannot; its siglongjmp
+	     * interceptor asks for the CPU set.  Never mprotect. */
+	    SYS_mmap, SYS_munmap, SYS_madvise, SYS_sched_getaffinity,
+#endif
+	};
 	enum { NALLOW = sizeof(allow) / sizeof(allow[0]) };
 	struct sock_filter f[16 + 2 * NALLOW];
 	unsigned n = 0;
