@@ -59,10 +59,12 @@ static const char usage_text[] =
 "    top [--interval D]   per isolate over an interval (default 1s): CPU time\n"
 "                         and share, system calls/s, heap in use/limit,\n"
 "                         descriptors\n"
-"    spawn [--name N] [--core C] [--lax] ELF [ARGS...]\n"
+"    spawn [--name N] [--core C] [--lax] [--hardened] ELF [ARGS...]\n"
 "                         start an isolate from ELF (a path on KRANK's host);\n"
 "                         --lax: the loader only warns about syscall\n"
-"                         encodings hidden inside other instructions\n"
+"                         encodings hidden inside other instructions;\n"
+"                         --hardened: its threads run under a seccomp\n"
+"                         filter, their KRANK calls go through a gate\n"
 "    spawn --foreign [--name N] [--] CMD [ARGS...]\n"
 "                         start CMD (searched in KRANK's PATH) as a Linux\n"
 "                         process attached to KRANK as a foreign isolate\n"
@@ -438,8 +440,10 @@ main(int argc, char **argv)
 		int i = 1;
 		while (i < argc && (strcmp(argv[i], "--name") == 0 ||
 		    strcmp(argv[i], "--core") == 0 ||
-		    strcmp(argv[i], "--lax") == 0))
-			i += strcmp(argv[i], "--lax") == 0 ? 1 : 2;
+		    strcmp(argv[i], "--lax") == 0 ||
+		    strcmp(argv[i], "--hardened") == 0))
+			i += strcmp(argv[i], "--lax") == 0 ||
+			    strcmp(argv[i], "--hardened") == 0 ? 1 : 2;
 		if (i < argc && strcmp(argv[i], "--") == 0)
 			i++;
 		if (i < argc && argv[i][0] != '/' && argv[i][0] != '-' &&

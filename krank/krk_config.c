@@ -24,7 +24,7 @@
  *               root=/, core (one of cores), heap: SIZE=64M, fds=1024,
  *               uid=0, gid=0, restart: never|on-failure|always=never,
  *               backoff: DURATION=100ms, backoff_max: DURATION=10s,
- *               lax: BOOL=no}]
+ *               lax: BOOL=no, hardened: BOOL=no}]
  *   control: {socket=/run/krank/NAME.sock, group}
  *   attach: {socket=control socket with .attach for .sock, users:
  *            [NAME|UID...], fds: 3..65536=1024, rings: 0..64=0, max:
@@ -1064,12 +1064,12 @@ parse_isolate(struct cfgp *p, yaml_node_t *n, const char *path,
 {
 	static const char *const keys[] = { "name", "elf", "argv", "env",
 	    "cwd", "root", "core", "heap", "fds", "uid", "gid", "restart",
-	    "backoff", "backoff_max", "lax", NULL };
+	    "backoff", "backoff_max", "lax", "hardened", NULL };
 	static const char *const restarts[] = { "never", "on-failure",
 	    "always", NULL };
 	enum { K_NAME, K_ELF, K_ARGV, K_ENV, K_CWD, K_ROOT, K_CORE, K_HEAP,
 	    K_FDS, K_UID, K_GID, K_RESTART, K_BACKOFF, K_BACKOFF_MAX, K_LAX,
-	    K_N };
+	    K_HARDENED, K_N };
 	struct krk_config *c = p->cfg;
 	yaml_node_t *v[K_N], *k[K_N];
 	kpath_t kp, ip;
@@ -1232,6 +1232,10 @@ parse_isolate(struct cfgp *p, yaml_node_t *n, const char *path,
 	if (v[K_LAX] != NULL) {
 		path_key(kp, path, "lax");
 		get_bool(p, v[K_LAX], kp, &is->lax);
+	}
+	if (v[K_HARDENED] != NULL) {
+		path_key(kp, path, "hardened");
+		get_bool(p, v[K_HARDENED], kp, &is->hardened);
 	}
 }
 

@@ -87,7 +87,8 @@ struct krk_isolate_cfg {
 	uint64_t backoff_ns;		/* first restart delay; default 100 ms,
 					 * doubling to backoff_max_ns */
 	uint64_t backoff_max_ns;	/* default 10 s */
-	bool hardened;			/* reserved for the queue transport */
+	bool hardened;			/* threads under a seccomp filter, KRANK
+					 * calls through a gate (krk_gate.h) */
 	bool lax;			/* the loader only warns about syscall
 					 * encodings hidden inside other
 					 * instructions (default: refuses) */

@@ -202,6 +202,8 @@ krk_config_print(const struct krk_config *c, FILE *out)
 		print_duration(out, is->backoff_max_ns);
 		if (is->lax)
 			fputs("\n    lax: yes", out);
+		if (is->hardened)
+			fputs("\n    hardened: yes", out);
 		fputc('\n', out);
 	}
 	fputs("control: {socket: ", out);

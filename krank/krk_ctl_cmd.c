@@ -443,6 +443,8 @@ krk_ctl_cmd_spawn(struct krk_ctl_req *r)
 			cfg.core = (int)c;
 		} else if (strcmp(r->argv[i], "--lax") == 0) {
 			cfg.lax = true;
+		} else if (strcmp(r->argv[i], "--hardened") == 0) {
+			cfg.hardened = true;
 		} else if (strcmp(r->argv[i], "--") == 0) {
 			i++;
 			break;

@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -27,6 +28,7 @@
 
 #include "krk.h"
 #include "krk_chan.h"
+#include "krk_gate.h"
 #include "krk_worker.h"
 
 #define ISO_MAX		256
@@ -37,6 +39,7 @@
 __thread struct krk_thread *krk_self;
 
 static int krk_sig_kill;		/* SIGRTMIN + 3, set at init */
+static pid_t krk_host_pid;		/* for sealed threads (SIGSYS) */
 
 /*
  * One thread of an isolate, run by a worker (krk_worker.c) that owns its
@@ -60,6 +63,10 @@ struct krk_ithread {
 	/* Written by the fault handler, read by the trampoline. */
 	volatile sig_atomic_t faulted;
 	int fault_sig;
+	int fault_sysno;		/* SIGSYS: the refused system call */
+	/* Hardened: the gate to its server (krk_gate.h), while sealed. */
+	bool sealed;
+	struct krk_gate gate;
 	uintptr_t fault_addr, fault_pc;
 	struct krk_ithread *next;	/* iso_lock */
 };
@@ -110,6 +117,7 @@ static int iso_next_id = 1;
 static pthread_t iso_super;
 static bool iso_up, iso_stopping;
 static struct kld_symtab *iso_exports;
+static struct kld_symtab *iso_exports_hard;	/* through the gate */
 static uint64_t mem_used;		/* iso_lock: budget in use */
 
 static uint64_t
@@ -346,7 +354,7 @@ kill_handler(int sig, siginfo_t *si, void *uc)
 	    si->si_value.sival_ptr != (void *)t))
 		return;
 	t->kill_pending = 1;
-	if (!t->in_kernel)
+	if (!t->in_kernel && !krk_gate_waiting())
 		krk_thread_unwind();
 }
 
@@ -356,6 +364,24 @@ fault_handler(int sig, siginfo_t *si, void *ucv)
 	struct krk_ithread *th = (struct krk_ithread *)krk_self;
 	ucontext_t *uc = ucv;
 
+	if (sig == SIGSYS && (th == NULL || th->t.in_kernel ||
+	    krk_gate_waiting())) {
+		/*
+		 * KRANK's own code on a sealed thread (the end of its job,
+		 * unwinding) asked for a call the filter refuses: it gets
+		 * EPERM, as from a failed call, and is counted.
+		 */
+		if (si->si_syscall == SYS_getpid) {
+			/* pthread_sigqueue asks for it (stopping the other
+			 * threads of a faulted isolate): the answer is known,
+			 * and isolate code never gets the host's pid. */
+			uc->uc_mcontext.gregs[REG_RAX] = krk_host_pid;
+			return;
+		}
+		uc->uc_mcontext.gregs[REG_RAX] = -EPERM;
+		krk_gate_note_refused(si->si_syscall);
+		return;
+	}
 	if (th == NULL || th->t.in_kernel) {
 		/*
 		 * KRANK's own code faulted (on its own behalf or inside a
@@ -371,6 +397,10 @@ fault_handler(int sig, siginfo_t *si, void *ucv)
 	}
 	th->fault_sig = sig;
 	th->fault_addr = (uintptr_t)si->si_addr;
+	if (sig == SIGSYS) {
+		th->fault_sysno = si->si_syscall;
+		th->fault_addr = (uintptr_t)si->si_call_addr;
+	}
 	th->fault_pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
 	th->faulted = 1;
 	krk_thread_unwind();
@@ -428,7 +458,11 @@ describe_fault(struct krk_iso *iso, struct krk_ithread *th)
 		what = "illegal instruction";
 	else if (th->fault_sig == SIGFPE)
 		what = "arithmetic fault";
-	else
+	else if (th->fault_sig == SIGSYS) {
+		snprintf(iso->fault_what, sizeof(iso->fault_what), "host "
+		    "system call %d refused (hardened)", th->fault_sysno);
+		return;
+	} else
 		what = "fault";
 	snprintf(iso->fault_what, sizeof(iso->fault_what), "%s", what);
 }
@@ -451,11 +485,24 @@ krk_self_exit(int status)
 	iso_end_locked(iso, END_EXIT, th);
 	pthread_mutex_unlock(&iso_lock);
 	if (first) {
-		/* The program's finalisers, in its own thread, like exit(3). */
+		/* The program's finalisers, in its own thread, like exit(3):
+		 * for a hardened thread that is not this gate server. */
+		if (krk_gate_defer_fini())
+			krk_thread_unwind();
 		th->t.in_kernel = 0;
 		kld_run_fini(iso->obj);
 		th->t.in_kernel = 1;
 	}
+	krk_thread_unwind();
+}
+
+void
+krk_self_run_fini(void)
+{
+	struct krk_ithread *th = (struct krk_ithread *)krk_self;
+	th->t.in_kernel = 0;
+	kld_run_fini(th->t.iso->obj);
+	th->t.in_kernel = 1;
 	krk_thread_unwind();
 }
 
@@ -481,6 +528,26 @@ trampoline(struct krk_worker *w, void *arg)
 		w->kill_ready = true;
 	}
 
+	if (iso->cfg.hardened) {
+		/*
+		 * Sealed before any of the isolate's code runs (its
+		 * initialisers too); the worker cannot shed the filter, so
+		 * it ends after this job.
+		 */
+		int rv = krk_gate_begin(&th->gate, &th->t, iso->ctx,
+		    w->core, krk_sig_kill);
+		w->unclean = true;
+		if (rv != 0) {
+			pthread_mutex_lock(&iso_lock);
+			snprintf(iso->fault_what, sizeof(iso->fault_what),
+			    "hardened: cannot seal the thread (%s)",
+			    strerror(rv));
+			iso->status = 126;
+			iso_end_locked(iso, END_EXIT, th);
+			pthread_mutex_unlock(&iso_lock);
+		} else
+			th->sealed = true;
+	}
 	if (sigsetjmp(th->t.exit_jmp, 1) == 0 && !th->t.kill_pending &&
 	    iso->end == END_NONE) {
 		th->t.in_kernel = 0;
@@ -496,6 +563,10 @@ trampoline(struct krk_worker *w, void *arg)
 	}
 	/* Unwound (fault, stop, exit) or returned.  Never unwind again. */
 	th->t.in_kernel = 1;
+	if (th->sealed) {
+		krk_gate_end(&th->gate);
+		th->sealed = false;
+	}
 	th->cpu_ns = krk_worker_cpu_end(w);
 	krs_ctx_leave();
 	/* A thread that faulted is not reused; one that was stopped is,
@@ -898,7 +969,8 @@ iso_start(struct krk_iso *iso, char *err, size_t errlen)
 	/* Strict unless the deployment vouches for the code (lax): without
 	 * control-flow integrity a syscall encoding at any byte offset is
 	 * reachable by a stray jump. */
-	rv = kld_load(image, len, iso->cfg.elf, iso_exports, KLD_DEFER_INIT |
+	rv = kld_load(image, len, iso->cfg.elf, iso->cfg.hardened ?
+	    iso_exports_hard : iso_exports, KLD_DEFER_INIT |
 	    (iso->cfg.lax ? 0 : KLD_STRICT), &diag, &iso->obj);
 	free(image);
 	if (rv != 0)
@@ -1526,6 +1598,7 @@ krk_isolates_init(void)
 	if (iso_up)
 		return 0;
 	krk_sig_kill = SIGRTMIN + 3;
+	krk_host_pid = getpid();
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_REALTIME);
 	pthread_cond_init(&iso_cv, &ca);
@@ -1539,6 +1612,7 @@ krk_isolates_init(void)
 	sigaction(SIGBUS, &sa, NULL);
 	sigaction(SIGILL, &sa, NULL);
 	sigaction(SIGFPE, &sa, NULL);
+	sigaction(SIGSYS, &sa, NULL);	/* hardened threads' filter */
 	sa.sa_sigaction = kill_handler;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	sigaction(krk_sig_kill, &sa, NULL);
@@ -1548,6 +1622,7 @@ krk_isolates_init(void)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	krk_sys_libc_hooks(&hooks);
+	krk_gate_hooks(&hooks);
 	kld_libc_set_host(&hooks);
 	/* Verified code is not decoded again at its next start: verdicts
 	 * are cached by the hash of the code (kld_vcache_enable), in
@@ -1565,11 +1640,16 @@ krk_isolates_init(void)
 	}
 	if ((rv = kld_symtab_create(&iso_exports)) != 0)
 		return rv;
-	if ((rv = kld_symtab_add(iso_exports, kld_libc_exports,
+	if ((rv = kld_symtab_create(&iso_exports_hard)) != 0 ||
+	    (rv = kld_symtab_add(iso_exports, kld_libc_exports,
 	    kld_libc_nexports)) != 0 ||
-	    (rv = krk_sys_exports(iso_exports)) != 0) {
+	    (rv = krk_sys_exports(iso_exports)) != 0 ||
+	    (rv = kld_symtab_add(iso_exports_hard, kld_libc_exports,
+	    kld_libc_nexports)) != 0 ||
+	    (rv = krk_gate_exports(iso_exports_hard)) != 0) {
 		kld_symtab_destroy(iso_exports);
-		iso_exports = NULL;
+		kld_symtab_destroy(iso_exports_hard);
+		iso_exports = iso_exports_hard = NULL;
 		return rv;
 	}
 	if ((rv = pthread_create(&iso_super, NULL, supervisor, NULL)) != 0)
@@ -1607,7 +1687,8 @@ krk_isolates_fini(void)
 		}
 	}
 	kld_symtab_destroy(iso_exports);
-	iso_exports = NULL;
+	kld_symtab_destroy(iso_exports_hard);
+	iso_exports = iso_exports_hard = NULL;
 	iso_up = false;
 }
 

@@ -67,14 +67,15 @@ krk_sys_libc_hooks(struct kld_libc_host *hk)
 	hk->exit = krk_sys_libc_exit;
 }
 
-int
-krk_sys_posix_memalign(void **pp, size_t align, size_t n)
+/* The allocation itself, into KRANK's own *pp: aligned_alloc's is on the
+ * calling thread's stack, which for a hardened isolate is its gate
+ * server's, not memory the isolate owns (krk_gate.h). */
+static int
+sys_memalign(void **pp, size_t align, size_t n)
 {
 	struct krk_heap *h = krk_self_heap();
 	void *p;
 
-	if (krk_sys_badbuf(pp, sizeof(*pp)))
-		return EFAULT;
 	if (align < sizeof(void *) || (align & (align - 1)) != 0)
 		return EINVAL;
 	if (h != NULL) {
@@ -89,6 +90,19 @@ krk_sys_posix_memalign(void **pp, size_t align, size_t n)
 	return 0;
 }
 
+int
+krk_sys_posix_memalign(void **pp, size_t align, size_t n)
+{
+	void *p;
+	int e;
+
+	if (krk_sys_badbuf(pp, sizeof(*pp)))
+		return EFAULT;
+	if ((e = sys_memalign(&p, align, n)) == 0)
+		*pp = p;
+	return e;
+}
+
 void *
 krk_sys_aligned_alloc(size_t align, size_t n)
 {
@@ -97,7 +111,7 @@ krk_sys_aligned_alloc(size_t align, size_t n)
 
 	if (align < sizeof(void *))
 		align = sizeof(void *);
-	if ((e = krk_sys_posix_memalign(&p, align, n)) != 0) {
+	if ((e = sys_memalign(&p, align, n)) != 0) {
 		krk_sys_fail(e);
 		return NULL;
 	}

@@ -113,18 +113,27 @@ krk_deadline(clockid_t clk, const struct timespec *rel, struct timespec *end)
 	}
 }
 
-int
-krk_sys_nanosleep(const struct timespec *req, struct timespec *rem)
+/* A checked relative sleep on CLOCK_MONOTONIC.  usleep and sleep come
+ * here directly: their timespec is on KRANK's side (for a hardened
+ * isolate, its gate server's stack), not in the isolate's memory. */
+static void
+sys_sleep_rel(const struct timespec *req)
 {
 	struct timespec end;
 
+	krk_deadline(CLOCK_MONOTONIC, req, &end);
+	krk_sleep_until(CLOCK_MONOTONIC, &end);
+}
+
+int
+krk_sys_nanosleep(const struct timespec *req, struct timespec *rem)
+{
 	if (krk_sys_badbuf(req, sizeof(*req)) || req == NULL ||
 	    (rem != NULL && krk_sys_badbuf(rem, sizeof(*rem))))
 		return krk_sys_fail(EFAULT);
 	if (req->tv_sec < 0 || req->tv_nsec < 0 || req->tv_nsec >= 1000000000)
 		return krk_sys_fail(EINVAL);
-	krk_deadline(CLOCK_MONOTONIC, req, &end);
-	krk_sleep_until(CLOCK_MONOTONIC, &end);
+	sys_sleep_rel(req);
 	if (rem != NULL)
 		rem->tv_sec = rem->tv_nsec = 0;
 	return 0;
@@ -159,7 +168,8 @@ krk_sys_usleep(unsigned us)
 {
 	struct timespec ts = { us / 1000000, (long)(us % 1000000) * 1000 };
 
-	return krk_sys_nanosleep(&ts, NULL);
+	sys_sleep_rel(&ts);
+	return 0;
 }
 
 unsigned
@@ -167,7 +177,7 @@ krk_sys_sleep(unsigned s)
 {
 	struct timespec ts = { s, 0 };
 
-	krk_sys_nanosleep(&ts, NULL);
+	sys_sleep_rel(&ts);
 	return 0;
 }
 

@@ -7,7 +7,8 @@ KRK_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/krank -I$(srcdir)/rumpdrv \
 	-I$(srcdir)/rumpdrv/include -I$(srcdir)/loader/include \
 	-I$(srcdir)/loader/libc
 KRK_CORE_SRCS = krank/krk.h krank/krk_config.h krank/krk_boot.c \
-	krank/krk_isolate.c krank/krk_worker.c krank/krk_worker.h
+	krank/krk_isolate.c krank/krk_worker.c krank/krk_worker.h \
+	krank/krk_gate.c krank/krk_gate.h
 KRK_ALL_SRCS = $(KRK_CORE_SRCS) $(KRK_CONFIG_SRCS) $(KRK_HEAP_SRCS) \
 	$(KRK_SYS_SRCS) $(KRK_CTL_SRCS)
 KRANK_LINK = $(RUMPDRV_LINK_NET) $(RUMPDRV_LINK_EXT2) \

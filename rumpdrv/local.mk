@@ -4,7 +4,8 @@
 RUMPDRV_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/rumpdrv -I$(srcdir)/rumpdrv/include
 RUMPDRV_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -fPIC
 
-kranksubinclude_HEADERS += rumpdrv/include/krank/krs.h
+kranksubinclude_HEADERS += rumpdrv/include/krank/krs.h \
+	rumpdrv/include/krank/krs_net.h
 
 include rumpdrv/kern/local.mk
 include rumpdrv/vfs/local.mk

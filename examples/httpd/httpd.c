@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include <krank/krs.h>
-#include "net/krs_net.h"
+#include <krank/krs_net.h>
 #include "http.h"
 #include "ex_util.h"
 

@@ -9,7 +9,7 @@
 noinst_PROGRAMS += examples/httpd/httpd
 examples_httpd_httpd_SOURCES = examples/httpd/httpd.c examples/httpd/http.c \
 	examples/httpd/http.h examples/common/ex_util.c examples/common/ex_util.h
-examples_httpd_httpd_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/rumpdrv \
+examples_httpd_httpd_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(srcdir)/rumpdrv/include -I$(srcdir)/examples/common
 examples_httpd_httpd_LDFLAGS = $(RUMPDRV_LINK_NET) $(RUMPDRV_LINK_EXT2) \
 	$(RUMPDRV_LINK_TMPFS) $(RUMPDRV_LINK_VFS)

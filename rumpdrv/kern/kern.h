@@ -68,13 +68,28 @@ kspin_exit(kspin_t *s)
 
 /* ---- memory ---- */
 
-#define KM_SLEEP	0x1	/* wait for memory; never returns NULL */
+#define KM_SLEEP	0x1	/* wait for memory (up to KMEM_WAIT_MAX bytes) */
 #define KM_NOSLEEP	0x2	/* may return NULL */
+
+/*
+ * Bounds on what kmem gives.  Nothing in the kernel needs more than
+ * KMEM_SIZE_MAX at once (the largest are a channel's rings of
+ * KRS_CHAN_DEPTH_MAX entries and a full descriptor table), so a larger
+ * size is a caller's or the wire's mistake and fails at once.  Above
+ * KMEM_WAIT_MAX, KM_SLEEP tries once and does not wait: a size a caller
+ * chose must not park a kernel thread forever while the host is short of
+ * memory.  Callers that may ask that much handle NULL (ENOMEM, ENOBUFS).
+ */
+#define KMEM_SIZE_MAX	((size_t)64 << 20)
+#define KMEM_WAIT_MAX	((size_t)256 << 10)
 
 /*
  * kmem_alloc - len bytes, 16-byte aligned (64 for len >= 64).  Small sizes
  * come from per-CPU caches over hypercall memory.  kmem_free needs the
- * same len.  Thread-safe.
+ * same len.  With KM_SLEEP it waits for memory and never returns NULL for
+ * len <= KMEM_WAIT_MAX; above that it returns NULL when the host has no
+ * memory, and above KMEM_SIZE_MAX always (counted, see kmem_refused).
+ * Thread-safe.
  */
 void *kmem_alloc(size_t len, int flags);
 void *kmem_zalloc(size_t len, int flags);
@@ -82,6 +97,9 @@ void kmem_free(void *p, size_t len);
 char *kmem_strdup(const char *s, int flags);
 char *kmem_strndup(const char *s, size_t n, int flags);
 void kmem_strfree(char *s);		/* for kmem_strdup/strndup results */
+/* kmem_refused - how many requests kmem refused for their size or found
+ * no memory for without waiting (since boot). */
+uint64_t kmem_refused(void);
 
 /* ---- CPUs and per-CPU data ---- */
 
@@ -96,6 +114,8 @@ unsigned cpu_index_cur(void);
  * threads on the same CPU (threads are not pinned to a CPU exclusively).
  */
 typedef struct percpu percpu_t;
+/* percpu_alloc returns NULL for size 0, a size whose copies exceed
+ * KMEM_SIZE_MAX, or no memory. */
 percpu_t *percpu_alloc(size_t size);
 void percpu_free(percpu_t *pc, size_t size);
 void *percpu_getref(percpu_t *pc);
@@ -193,6 +213,9 @@ struct timespec;
 void getnanotime(struct timespec *ts);		/* wall clock */
 void getnanouptime(struct timespec *ts);	/* monotonic since boot */
 uint64_t kern_uptime_ns(void);
+/* kpause_ns - sleep for ns nanoseconds of wall time (polling loops that
+ * wait for another thread without a condition to wait on). */
+void kpause_ns(uint64_t ns);
 
 uint32_t cprng_fast32(void);			/* per-CPU xorshift, seeded */
 uint64_t cprng_fast64(void);

@@ -3,7 +3,8 @@
  * per-CPU magazine per class in front of a global depot, refilled from 64 KiB
  * slabs of hypercall memory.  Slab memory is kept for reuse and never given
  * back to the host (bounded by the peak use).  Larger requests go straight
- * to rumpuser_malloc.
+ * to rumpuser_malloc; above KMEM_WAIT_MAX they never wait and above
+ * KMEM_SIZE_MAX they fail (kern.h).
  */
 #include <string.h>
 
@@ -37,6 +38,14 @@ static kspin_t depot_lock;
 static struct kmem_free *depot_head[KMEM_NCLASS];
 static char *carve_slab[KMEM_NCLASS];
 static size_t carve_off[KMEM_NCLASS];
+
+static uint64_t kmem_nrefused;		/* atomic */
+
+uint64_t
+kmem_refused(void)
+{
+	return __atomic_load_n(&kmem_nrefused, __ATOMIC_RELAXED);
+}
 
 static unsigned
 kmem_class(size_t len)
@@ -128,11 +137,18 @@ kmem_alloc(size_t len, int flags)
 
 	if (len == 0)
 		len = 1;
+	if (len > KMEM_SIZE_MAX) {
+		__atomic_fetch_add(&kmem_nrefused, 1, __ATOMIC_RELAXED);
+		return NULL;
+	}
 	if (len > KMEM_CACHED_MAX) {
 		for (;;) {
 			if (rumpuser_malloc(len, 64, &p) == 0)
 				return p;
-			if (flags & KM_NOSLEEP)
+			if (len > KMEM_WAIT_MAX)
+				__atomic_fetch_add(&kmem_nrefused, 1,
+				    __ATOMIC_RELAXED);
+			if ((flags & KM_NOSLEEP) || len > KMEM_WAIT_MAX)
 				return NULL;
 			rumpuser_clock_sleep(RUMPUSER_CLOCK_RELWALL, 0, 1000000);
 		}

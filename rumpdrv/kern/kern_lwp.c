@@ -300,9 +300,17 @@ struct percpu {
 percpu_t *
 percpu_alloc(size_t size)
 {
+	/* size is the caller's: a copy per CPU above kmem's bound, or no
+	 * memory for a large one, gives NULL (the caller's ENOMEM). */
+	if (size == 0 || size > KMEM_SIZE_MAX / MAXCPUS)
+		return NULL;
 	percpu_t *pc = kmem_zalloc(sizeof(*pc), KM_SLEEP);
 	pc->size = (size + 63) & ~(size_t)63;
 	pc->data = kmem_zalloc(pc->size * (size_t)ncpu, KM_SLEEP);
+	if (pc->data == NULL) {
+		kmem_free(pc, sizeof(*pc));
+		return NULL;
+	}
 	return pc;
 }
 

@@ -55,6 +55,13 @@ getnanouptime(struct timespec *ts)
 }
 
 void
+kpause_ns(uint64_t ns)
+{
+	rumpuser_clock_sleep(RUMPUSER_CLOCK_RELWALL, (int64_t)(ns / 1000000000u),
+	    (long)(ns % 1000000000u));
+}
+
+void
 getnanotime(struct timespec *ts)
 {
 	int64_t sec;

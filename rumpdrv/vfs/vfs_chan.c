@@ -102,15 +102,20 @@ chan_selnotify(void)
 
 /* ---- rings ------------------------------------------------------------ */
 
-static void
+/* The depth is the caller's (up to KRS_CHAN_DEPTH_MAX), so the ring may
+ * be larger than kmem waits for: ENOMEM then, not a wait. */
+static int
 ring_init(struct chan_ring *r, unsigned depth)
 {
 	uint32_t size = 1;
 	while (size < depth)
 		size <<= 1;
 	r->r_ent = kmem_zalloc(sizeof(*r->r_ent) * size, KM_SLEEP);
+	if (r->r_ent == NULL)
+		return ENOMEM;
 	r->r_mask = size - 1;
 	r->r_depth = depth;
+	return 0;
 }
 
 static void
@@ -542,10 +547,16 @@ krs_chan_create(unsigned depth, int flags, int fds[2])
 		return krs_fail(EINVAL);
 	chan_globals_init();
 	struct chan *c = kmem_zalloc(sizeof(*c), KM_SLEEP);
-	ring_init(&c->c_fwd, depth);
-	if (flags & KRS_CHAN_RETURN) {
-		ring_init(&c->c_ret, depth);
+	if ((error = ring_init(&c->c_fwd, depth)) == 0 &&
+	    (flags & KRS_CHAN_RETURN)) {
+		error = ring_init(&c->c_ret, depth);
 		c->c_hasret = true;
+	}
+	if (error != 0) {
+		ring_fini(&c->c_fwd);
+		ring_fini(&c->c_ret);
+		kmem_free(c, sizeof(*c));
+		return krs_fail(error);
 	}
 	mutex_init(&c->c_lock, MUTEX_DEFAULT, IPL_NONE);
 	cv_init(&c->c_cv, "chan");

@@ -163,8 +163,17 @@ fd_alloc(struct filedesc *fdp, struct file *fp, int minfd, bool cloexec,
 			nn *= 2;
 		if (nn > FD_MAX)
 			nn = FD_MAX;
+		/* A table above KMEM_WAIT_MAX is not waited for: without
+		 * memory the caller gets ENOMEM, as Linux's expand_files. */
 		struct file **nf = kmem_zalloc(sizeof(*nf) * (size_t)nn, KM_SLEEP);
 		unsigned char *nc = kmem_zalloc((size_t)nn, KM_SLEEP);
+		if (nf == NULL || nc == NULL) {
+			if (nf != NULL)
+				kmem_free(nf, sizeof(*nf) * (size_t)nn);
+			if (nc != NULL)
+				kmem_free(nc, (size_t)nn);
+			return ENOMEM;
+		}
 		kspin_enter(&fdp->fd_lock);
 		if (fdp->fd_nfiles == n) {
 			memcpy(nf, fdp->fd_ofiles, sizeof(*nf) * (size_t)n);

@@ -4,7 +4,9 @@
  * boot vfs, tmpfs and the IPv4 stack (loopback), mount tmpfs on /,
  * krk_isolate_spawn PROG, krk_isolate_wait, then print what it printed
  * and exit with its status.
- *   krk_sys_run [--cat FILE] [--kill-after MS] PROG.kx [ARGS...]
+ *   krk_sys_run [--hardened] [--lax] [--cat FILE] [--kill-after MS]
+ *       PROG.kx [ARGS...]
+ * --hardened and --lax are the deployment keys of the same names.
  * Its console (descriptors 1 and 2) goes to KRANK's log as "NAME: text"
  * lines; they are read back from the log ring (krk_log_read) and printed
  * without the prefix.  --cat FILE then copies FILE from KRANK's tmpfs to
@@ -15,6 +17,7 @@
  * KILL_SLACK_MS.  Console lines are passed on while the isolate runs.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,7 @@
 #include "net/krs_net.h"
 
 #include "krk.h"
+#include "krk_gate.h"
 
 #define KILL_SLACK_MS	200
 #define LOG_RING	(4u << 20)
@@ -105,9 +109,17 @@ main(int argc, char **argv)
 {
 	const char *cat = NULL;
 	int kill_after_ms = -1;
+	bool hardened = false, lax = false;
 	char err[512];
 
 	for (;;) {
+		if (argc > 1 && (strcmp(argv[1], "--hardened") == 0 ||
+		    strcmp(argv[1], "--lax") == 0)) {
+			*(argv[1][2] == 'h' ? &hardened : &lax) = true;
+			argc--;
+			argv++;
+			continue;
+		}
 		if (argc > 2 && strcmp(argv[1], "--kill-after") == 0)
 			kill_after_ms = atoi(argv[2]);
 		else if (argc > 2 && strcmp(argv[1], "--cat") == 0)
@@ -118,8 +130,8 @@ main(int argc, char **argv)
 		argv += 2;
 	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: krk_sys_run [--cat FILE] [--kill-after "
-		    "MS] PROG.kx [ARGS...]\n");
+		fprintf(stderr, "usage: krk_sys_run [--hardened] [--lax] [--cat "
+		    "FILE] [--kill-after MS] PROG.kx [ARGS...]\n");
 		return 2;
 	}
 	if (krk_log_init(LOG_RING, KRK_LOG_WARN) != 0) {
@@ -159,6 +171,8 @@ main(int argc, char **argv)
 	cfg.envc = 1;
 	cfg.core = -1;
 	cfg.restart = KRK_RESTART_NEVER;
+	cfg.hardened = hardened;
+	cfg.lax = lax;
 	int id;
 	uint64_t t0 = now_ns();
 	if ((e = krk_isolate_spawn(&cfg, &id, err, sizeof(err))) != 0) {
@@ -221,6 +235,15 @@ main(int argc, char **argv)
 		    (unsigned long long)in.syscalls,
 		    (double)(gone - t0) / 1e6);
 		rc = in.status;
+	}
+	if (hardened) {
+		int nr;
+		uint64_t n = krk_gate_refused(&nr);
+		fprintf(stderr, "krk_sys_run: %s: hardened; %llu system calls "
+		    "of KRANK's own code refused on its sealed threads%s",
+		    cfg.name, (unsigned long long)n, n ? " (last: " : "\n");
+		if (n)
+			fprintf(stderr, "%d)\n", nr);
 	}
 	fflush(stdout);
 	krk_isolate_remove(id);

@@ -119,3 +119,25 @@ tests_rumpdrv_test_contexts_tsan_LDADD = tests/hypercalls/libkrank-hypercall-tsa
 # panic: the message reaches the console and execution stops.
 TESTS += tests/rumpdrv/test_kern_panic.sh
 EXTRA_DIST += tests/rumpdrv/test_kern_panic.sh
+
+# kmem bounds (issue 14): sizes above the limit fail even with KM_SLEEP and
+# the callers that can ask that much give ENOMEM; plain and ASan+UBSan.
+check_PROGRAMS += tests/rumpdrv/test_kmem_bounds tests/rumpdrv/test_kmem_bounds_san
+TESTS += tests/rumpdrv/test_kmem_bounds tests/rumpdrv/test_kmem_bounds_san
+tests_rumpdrv_test_kmem_bounds_SOURCES = tests/rumpdrv/test_kmem_bounds.c
+tests_rumpdrv_test_kmem_bounds_CPPFLAGS = $(RDTEST_CPPFLAGS)
+tests_rumpdrv_test_kmem_bounds_LDFLAGS = $(RUMPDRV_LINK_VFS) $(RUMPDRV_LINK_KERN)
+tests_rumpdrv_test_kmem_bounds_LDADD = $(RUMPDRV_HYP_LIBS)
+tests_rumpdrv_test_kmem_bounds_DEPENDENCIES = rumpdrv/vfs/librumpvfs.a \
+	rumpdrv/kern/librumpkern.a libkrank-hypercall.la
+tests_rumpdrv_test_kmem_bounds_san_SOURCES = tests/rumpdrv/test_kmem_bounds.c \
+	$(rumpdrv_kern_librumpkern_a_SOURCES) $(rumpdrv_vfs_librumpvfs_a_SOURCES)
+tests_rumpdrv_test_kmem_bounds_san_CPPFLAGS = $(RDTEST_CPPFLAGS) -DKMEM_DIRECT
+tests_rumpdrv_test_kmem_bounds_san_CFLAGS = $(AM_CFLAGS) $(RD_SAN_FLAGS)
+tests_rumpdrv_test_kmem_bounds_san_LDFLAGS = $(RD_SAN_FLAGS)
+tests_rumpdrv_test_kmem_bounds_san_LDADD = $(RUMPDRV_HYP_LIBS)
+
+# Layering per archive and object (scripts/check-layering.sh): rumpuser_*
+# only from rumpdrv/kern, hyp_pkt_* only from virtif, examples/ and tools/
+# on installed headers; exceptions in scripts/layering-exceptions.txt.
+TESTS += scripts/check-layering.sh

@@ -53,6 +53,26 @@ ext2_reason(void)
 	return line;
 }
 
+/*
+ * Damage the driver worked around without failing the command (a live
+ * inode the inode bitmap called free, marked in use again): each such
+ * kernel log line once, so the user learns to run e2fsck.
+ */
+static void
+print_repairs(void)
+{
+	static char ring[16384];
+	size_t n = klog_read(ring, sizeof(ring) - 1);
+	const char *p, *q;
+	ring[n] = '\0';
+	for (p = ring; (q = strstr(p, "ext2: ")) != NULL; p = q + 1) {
+		size_t len = strcspn(q, "\n");
+		if (memmem(q, len, "not reused", 10) != NULL)
+			fprintf(stderr, "%s: warning: %.*s\n", prog,
+			    (int)(len - 6), q + 6);
+	}
+}
+
 static const char *
 errstr(int e)
 {
@@ -787,6 +807,7 @@ main(int argc, char **argv)
 	argc -= optind + 1;
 	argv += optind + 1;
 	rv = cmds[i].fn(argc, argv);
+	print_repairs();
 	if (krs_unmount("/", 0) != 0) {
 		fprintf(stderr, "%s: %s: writing back changes failed: %s\n",
 		    prog, image, errstr(errno));

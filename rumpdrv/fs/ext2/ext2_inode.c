@@ -4,6 +4,7 @@
  * indirect blocks; holes read as zeroes), truncate, and file data read and
  * write through the buffer cache with read-ahead for sequential reads.
  */
+#include <stdio.h>	/* snprintf only: pure formatting */
 #include <string.h>
 
 #include "fs/ext2/ext2_int.h"
@@ -128,13 +129,9 @@ static int
 ext2_ialloc_mem(struct ext2fs *fs, uint32_t ino, struct ext2_inode **ipp)
 {
 	struct ext2_inode *ip;
-	if (rumpuser_malloc(sizeof(*ip), 0, (void **)&ip) != 0)
-		return ENOMEM;
-	memset(ip, 0, sizeof(*ip));
-	if (rumpuser_malloc(fs->isize, 0, (void **)&ip->i_raw) != 0) {
-		rumpuser_free(ip, sizeof(*ip));
-		return ENOMEM;
-	}
+	/* Small and fixed (isize is at most a block): kmem waits. */
+	ip = kmem_zalloc(sizeof(*ip), KM_SLEEP);
+	ip->i_raw = kmem_alloc(fs->isize, KM_SLEEP);
 	ip->i_fs = fs;
 	ip->i_number = ino;
 	ip->i_refcnt = 1;
@@ -145,8 +142,8 @@ ext2_ialloc_mem(struct ext2fs *fs, uint32_t ino, struct ext2_inode **ipp)
 static void
 ext2_ifree_mem(struct ext2_inode *ip)
 {
-	rumpuser_free(ip->i_raw, ip->i_fs->isize);
-	rumpuser_free(ip, sizeof(*ip));
+	kmem_free(ip->i_raw, ip->i_fs->isize);
+	kmem_free(ip, sizeof(*ip));
 }
 
 static void
@@ -240,6 +237,43 @@ ext2_iget_l(struct ext2fs *fs, uint32_t ino, struct ext2_inode **ipp)
 	    EXT2_GD_SIZE, GD_INODE_TABLE);
 	ext2_ihash_insert(ip);
 	*ipp = ip;
+	return 0;
+}
+
+int
+ext2_inode_inuse(struct ext2fs *fs, uint32_t ino, bool *inusep, char *why,
+    size_t whylen)
+{
+	struct ext2_inode *ip;
+	struct buf *bp;
+	uint64_t blk;
+	unsigned off;
+	int error;
+
+	*inusep = false;
+	for (ip = fs->ihash[ihash(ino)]; ip != NULL; ip = ip->i_hnext)
+		if (ip->i_number == ino) {
+			snprintf(why, whylen, "inode is open (%u references)",
+			    ip->i_refcnt);
+			*inusep = true;
+			return 0;
+		}
+	ext2_iloc(fs, ino, &blk, &off);
+	if ((error = bread(fs->dev, blk, &bp)) != 0)
+		return error;
+	const uint8_t *r = (const uint8_t *)bp->b_data + off;
+	uint16_t links = ext2_get16(r, I_LINKS), mode = ext2_get16(r, I_MODE);
+	uint32_t dtime = ext2_get32(r, I_DTIME);
+	brelse(bp);
+	/* A deleted inode keeps its mode but has a dtime and no links (ours
+	 * and Linux's ext2_free_inode); a never-used one is all zero. */
+	if (links != 0) {
+		snprintf(why, whylen, "links_count is %u", links);
+		*inusep = true;
+	} else if (mode != 0 && dtime == 0) {
+		snprintf(why, whylen, "mode is 0%o with dtime 0", mode);
+		*inusep = true;
+	}
 	return 0;
 }
 

@@ -1,6 +1,6 @@
 /*
  * ext2_int.h - ext2 driver internals shared by its .c files.
- * fs->lock (a rumpuser mutex) protects the whole file system: superblock
+ * fs->lock (a kernel mutex) protects the whole file system: superblock
  * copy, descriptor table, bitmaps, the inode hash and every inode's fields.
  * Public functions (ext2.h) take it; the *_l functions expect it held.
  */
@@ -8,8 +8,8 @@
 #define RUMPDRV_EXT2_INT_H
 
 #include <stdarg.h>
-#include <krank/rumpuser.h>
-#include "kern/kern_errno.h"
+#include <stdbool.h>
+#include "kern/kern.h"
 #include "dev/blk/blk.h"
 #include "fs/ext2/ext2_fs.h"
 #include "fs/ext2/ext2.h"
@@ -18,7 +18,7 @@
 
 struct ext2fs {
 	struct blkdev *dev;
-	struct rumpuser_mtx *lock;
+	kmutex_t lock;
 	int rdonly;
 	int direct_err;			/* ext2_direct */
 	uint8_t sb[EXT2_SB_SIZE];	/* superblock copy; written on sync */
@@ -51,6 +51,7 @@ struct ext2fs {
 	uint8_t *has_super;		/* per group: 1 if it holds a copy */
 	uint32_t meta_base;		/* sb + descriptors + reserved gdt */
 	uint64_t nsysrefused;		/* allocations refused: bitmap lied */
+	uint64_t ninodelies;		/* live inodes the bitmap called free */
 };
 
 #define EXT2_BMRUN	16	/* entries in an inode's block-map run */
@@ -90,8 +91,8 @@ struct ext2_inode {
 	uint32_t i_bmrun[EXT2_BMRUN];
 };
 
-#define FS_LOCK(fs)	rumpuser_mutex_enter((fs)->lock)
-#define FS_UNLOCK(fs)	rumpuser_mutex_exit((fs)->lock)
+#define FS_LOCK(fs)	mutex_enter(&(fs)->lock)
+#define FS_UNLOCK(fs)	mutex_exit(&(fs)->lock)
 
 /* ext2_vfsops.c */
 void ext2_corrupt(struct ext2fs *fs, const char *fmt, ...)
@@ -108,6 +109,11 @@ void ext2_now(uint32_t *sec, uint32_t *nsec);
 
 /* ext2_inode.c */
 int ext2_iget_l(struct ext2fs *fs, uint32_t ino, struct ext2_inode **ipp);
+/* ext2_inode_inuse - whether inode ino is live whatever the bitmap says:
+ * referenced in memory, or on disk a link count, or a mode without a
+ * deletion time.  why names the field.  0 or bread's error. */
+int ext2_inode_inuse(struct ext2fs *fs, uint32_t ino, bool *inusep,
+    char *why, size_t whylen);
 void ext2_iput_l(struct ext2_inode *ip);
 int ext2_inew_l(struct ext2fs *fs, uint32_t ino, uint16_t mode,
     uint32_t uid, uint32_t gid, struct ext2_inode **ipp);

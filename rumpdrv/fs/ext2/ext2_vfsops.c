@@ -25,11 +25,10 @@ ext2_corrupt(struct ext2fs *fs, const char *fmt, ...)
 void
 ext2_now(uint32_t *sec, uint32_t *nsec)
 {
-	int64_t s = 0;
-	long ns = 0;
-	rumpuser_clock_gettime(RUMPUSER_CLOCK_RELWALL, &s, &ns);
-	*sec = (uint32_t)s;
-	*nsec = (uint32_t)ns;
+	struct timespec ts;
+	getnanotime(&ts);
+	*sec = (uint32_t)ts.tv_sec;
+	*nsec = (uint32_t)ts.tv_nsec;
 }
 
 static uint8_t *
@@ -200,6 +199,27 @@ ext2_bfree(struct ext2fs *fs, uint32_t bno)
 	return 0;
 }
 
+/*
+ * After ext2_ialloc marked a live inode that the bitmap called free, the
+ * group's free-inode count follows the corrected bitmap (whether it had
+ * believed the lie or not - debugfs freei, for one, leaves the counts),
+ * and the superblock's by the same difference: what e2fsck would set.
+ */
+static void
+ext2_recount_inodes(struct ext2fs *fs, uint32_t g, const uint8_t *map)
+{
+	uint32_t nfree = 0, old = ext2_get16(gdp(fs, g), GD_FREE_INODES);
+	for (uint32_t i = 0; i < fs->ipg; i++)
+		if (!(map[i >> 3] & (1u << (i & 7))))
+			nfree++;
+	if (nfree == old)
+		return;
+	gd_add16(fs, g, GD_FREE_INODES, (int)nfree - (int)old);
+	uint32_t sbfree = ext2_get32(fs->sb, SB_FREE_INODES);
+	if ((int64_t)sbfree + nfree - old >= 0)
+		sb_add32(fs, SB_FREE_INODES, (int)nfree - (int)old);
+}
+
 int
 ext2_ialloc(struct ext2fs *fs, uint32_t dirino, int isdir, uint32_t *inop)
 {
@@ -222,12 +242,52 @@ ext2_ialloc(struct ext2fs *fs, uint32_t dirino, int isdir, uint32_t *inop)
 		start = 0;
 		if (g * fs->ipg + 1 < fs->first_ino)
 			start = fs->first_ino - 1 - g * fs->ipg;
-		bit = start < fs->ipg ? bit_find_clear(bp->b_data, start,
-		    fs->ipg) : -1;
+		bool marked = false;
+		for (;;) {
+			char why[96];
+			bool inuse;
+			bit = start < fs->ipg ? bit_find_clear(bp->b_data,
+			    start, fs->ipg) : -1;
+			if (bit < 0)
+				break;
+			error = ext2_inode_inuse(fs, g * fs->ipg +
+			    (uint32_t)bit + 1, &inuse, why, sizeof(why));
+			if (error != 0) {
+				if (marked)
+					bdwrite(bp);
+				else
+					brelse(bp);
+				return error;
+			}
+			if (!inuse)
+				break;
+			/*
+			 * The bitmap lies: it calls a live inode free.
+			 * Handing it out would overwrite a file (its new
+			 * owner's mode, size and blocks over the old).  Mark
+			 * it in use, as e2fsck would, and look further; the
+			 * counts that believed the bitmap follow it.
+			 */
+			((uint8_t *)bp->b_data)[bit >> 3] |=
+			    (uint8_t)(1u << (bit & 7));
+			marked = true;
+			__atomic_fetch_add(&fs->ninodelies, 1,
+			    __ATOMIC_RELAXED);
+			ext2_recount_inodes(fs, g, bp->b_data);
+			ext2_corrupt(fs, "group %u: inode bitmap says inode %u "
+			    "is free but its %s; marked in use, not reused "
+			    "(run e2fsck)", g, g * fs->ipg + (uint32_t)bit + 1,
+			    why);
+			start = (uint32_t)bit + 1;
+		}
 		if (bit < 0) {
-			brelse(bp);
-			ext2_corrupt(fs, "group %u: descriptor says inodes "
-			    "free, bitmap has none", g);
+			if (marked)
+				bdwrite(bp);
+			else
+				brelse(bp);
+			if (!marked)
+				ext2_corrupt(fs, "group %u: descriptor says "
+				    "inodes free, bitmap has none", g);
 			continue;
 		}
 		((uint8_t *)bp->b_data)[bit >> 3] |= (uint8_t)(1u << (bit & 7));
@@ -554,8 +614,9 @@ ext2_check_gd(struct ext2fs *fs, char *err, size_t errlen)
 		    (unsigned)(fs->gdsize / fs->bsize), rsv, fs->bpg);
 		return EINVAL;
 	}
-	if (rumpuser_malloc(fs->ngroups, 0, (void **)&fs->has_super) != 0) {
-		fs->has_super = NULL;
+	/* ngroups comes from the superblock: above kmem's bound this is
+	 * NULL, not a wait. */
+	if ((fs->has_super = kmem_alloc(fs->ngroups, KM_SLEEP)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return ENOMEM;
 	}
@@ -640,15 +701,11 @@ ext2_mount(const char *path, int flags, size_t cachebytes,
 		errlen = sizeof(dummy);
 	}
 	err[0] = '\0';
-	if (rumpuser_malloc(sizeof(*fs), 0, (void **)&fs) != 0) {
-		snprintf(err, errlen, "out of memory");
-		return ENOMEM;
-	}
-	memset(fs, 0, sizeof(*fs));
+	fs = kmem_zalloc(sizeof(*fs), KM_SLEEP);
 	error = blk_open(path, rdonly, &fs->dev);
 	if (error != 0) {
 		/* The caller names the image and the errno. */
-		rumpuser_free(fs, sizeof(*fs));
+		kmem_free(fs, sizeof(*fs));
 		return error;
 	}
 	error = blk_rawread(fs->dev, EXT2_SB_OFFSET, fs->sb, EXT2_SB_SIZE);
@@ -681,9 +738,11 @@ ext2_mount(const char *path, int flags, size_t cachebytes,
 		error = blk_setbsize(fs->dev, fs->bsize,
 		    cachebytes ? cachebytes : 8u << 20);
 	fs->direct_err = ENOTSUP;
-	if (error == 0 && (error = rumpuser_malloc(fs->gdsize, 0,
-	    (void **)&fs->gd)) != 0) {
-		fs->gd = NULL;
+	/* The descriptors' size comes from the superblock (groups): NULL
+	 * above kmem's bound, ENOMEM to the mount. */
+	if (error == 0 && (fs->gd = kmem_alloc(fs->gdsize, KM_SLEEP)) == NULL) {
+		snprintf(err, errlen, "no memory for %zu bytes of group "
+		    "descriptors", fs->gdsize);
 		error = ENOMEM;
 	}
 	for (i = 0; error == 0 && i < fs->gdsize / fs->bsize; i++) {
@@ -725,18 +784,15 @@ ext2_mount(const char *path, int flags, size_t cachebytes,
 		if (fs->dev != NULL)
 			blk_close(fs->dev);
 		if (fs->has_super != NULL)
-			rumpuser_free(fs->has_super, fs->ngroups);
+			kmem_free(fs->has_super, fs->ngroups);
 		if (fs->gd != NULL)
-			rumpuser_free(fs->gd, fs->gdsize);
-		rumpuser_free(fs, sizeof(*fs));
+			kmem_free(fs->gd, fs->gdsize);
+		kmem_free(fs, sizeof(*fs));
 		return error;
 	}
-	rumpuser_mutex_init(&fs->lock, RUMPUSER_MTX_KMUTEX);
-	{
-		size_t got = 0;
-		rumpuser_getrandom(&fs->gen, sizeof(fs->gen),
-		    RUMPUSER_RANDOM_NOWAIT, &got);
-	}
+	mutex_init(&fs->lock, MUTEX_DEFAULT, IPL_NONE);
+	/* Inode generations need only differ between mounts. */
+	fs->gen = cprng_fast32();
 	if (!fs->rdonly) {
 		/*
 		 * Mark the file system "not clean" on disk while it is mounted
@@ -758,11 +814,11 @@ ext2_mount(const char *path, int flags, size_t cachebytes,
 		if (error != 0) {
 			snprintf(err, errlen, "cannot write the superblock "
 			    "(error %d)", error);
-			rumpuser_mutex_destroy(fs->lock);
+			mutex_destroy(&fs->lock);
 			blk_close(fs->dev);
-			rumpuser_free(fs->has_super, fs->ngroups);
-			rumpuser_free(fs->gd, fs->gdsize);
-			rumpuser_free(fs, sizeof(*fs));
+			kmem_free(fs->has_super, fs->ngroups);
+			kmem_free(fs->gd, fs->gdsize);
+			kmem_free(fs, sizeof(*fs));
 			return error;
 		}
 	}
@@ -803,10 +859,10 @@ ext2_unmount(struct ext2fs *fs)
 	FS_UNLOCK(fs);
 	if (blk_close(fs->dev) != 0 && error == 0)
 		error = EIO;
-	rumpuser_mutex_destroy(fs->lock);
-	rumpuser_free(fs->has_super, fs->ngroups);
-	rumpuser_free(fs->gd, fs->gdsize);
-	rumpuser_free(fs, sizeof(*fs));
+	mutex_destroy(&fs->lock);
+	kmem_free(fs->has_super, fs->ngroups);
+	kmem_free(fs->gd, fs->gdsize);
+	kmem_free(fs, sizeof(*fs));
 	return error;
 }
 

@@ -27,6 +27,18 @@ ext2_logerr(struct mount *mp, int error)
 	return error;
 }
 
+/* A new inode whose allocation met a lying inode bitmap (ext2_ialloc
+ * marked the live inode it skipped; the core keeps no log of its own). */
+static void
+ext2_lognew(struct mount *mp, uint64_t lies0)
+{
+	struct ext2fs *fs = mp->mnt_data;
+	if (fs != NULL &&
+	    __atomic_load_n(&fs->ninodelies, __ATOMIC_RELAXED) != lies0)
+		klog(LOG_WARNING, "ext2: %s: %s", mp->mnt_stat_from,
+		    ext2_lasterror(fs, NULL));
+}
+
 static enum vtype
 mode2vtype(uint32_t mode)
 {
@@ -81,11 +93,14 @@ ext2_vop_create(struct vnode *dvp, const char *name, size_t namelen,
     const struct vattr *va, struct vnode **vpp)
 {
 	struct ext2_inode *ip;
+	uint64_t lies0 = __atomic_load_n(&VFSTOEXT2(dvp->v_mount)->ninodelies,
+	    __ATOMIC_RELAXED);
 	int error = ext2_create(VTOI(dvp), name, namelen,
 	    vtype2mode(va->va_type) | (va->va_mode & 07777), va->va_uid,
 	    va->va_gid, &ip);
 	if (error != 0)
 		return ext2_logerr(dvp->v_mount, error);
+	ext2_lognew(dvp->v_mount, lies0);
 	return ext2_vget(dvp->v_mount, ip, vpp);
 }
 
@@ -94,10 +109,13 @@ ext2_vop_mkdir(struct vnode *dvp, const char *name, size_t namelen,
     const struct vattr *va, struct vnode **vpp)
 {
 	struct ext2_inode *ip;
+	uint64_t lies0 = __atomic_load_n(&VFSTOEXT2(dvp->v_mount)->ninodelies,
+	    __ATOMIC_RELAXED);
 	int error = ext2_mkdir(VTOI(dvp), name, namelen, va->va_mode & 07777,
 	    va->va_uid, va->va_gid, &ip);
 	if (error != 0)
 		return ext2_logerr(dvp->v_mount, error);
+	ext2_lognew(dvp->v_mount, lies0);
 	return ext2_vget(dvp->v_mount, ip, vpp);
 }
 
@@ -106,10 +124,13 @@ ext2_vop_symlink(struct vnode *dvp, const char *name, size_t namelen,
     const struct vattr *va, const char *target, struct vnode **vpp)
 {
 	struct ext2_inode *ip;
+	uint64_t lies0 = __atomic_load_n(&VFSTOEXT2(dvp->v_mount)->ninodelies,
+	    __ATOMIC_RELAXED);
 	int error = ext2_symlink(VTOI(dvp), name, namelen, target, va->va_uid,
 	    va->va_gid, &ip);
 	if (error != 0)
 		return ext2_logerr(dvp->v_mount, error);
+	ext2_lognew(dvp->v_mount, lies0);
 	return ext2_vget(dvp->v_mount, ip, vpp);
 }
 

@@ -272,7 +272,8 @@ KRS_EXPORT int krs_fd_transfer(struct krs_ctx *from, int fd,
  *	KRS_CHAN_RETURN, which adds a second ring of depth tokens going back
  *	from the receive end to the send end (krs_chan_return,
  *	krs_chan_reclaim: how buffers come back to their owner).  EINVAL,
- *	EMFILE, ENOSYS (no vfs).
+ *	EMFILE, ENOMEM (no host memory for the rings: a deep ring is
+ *	not waited for), ENOSYS (no vfs).
  * krs_chan_send - append (token, len) on a send end.  Blocks while the
  *	ring is full unless the end is O_NONBLOCK (EAGAIN: backpressure).
  *	EPIPE once the receive end is closed.  (0, 0) is the end-of-stream

@@ -164,7 +164,7 @@ netstack_destroy(struct netstack *ns)
 	/* No input can come now.  Threads that noted some of ns's run it
 	 * when they let go of the stack lock they hold, which is soon. */
 	while (__atomic_load_n(&ns->ns_pendrefs, __ATOMIC_ACQUIRE) != 0)
-		rumpuser_clock_sleep(RUMPUSER_CLOCK_RELWALL, 0, 100000);
+		kpause_ns(100000);
 	mutex_enter(&net_lock);
 	for (int i = NET_MAXHOOKS - 1; i >= 0; i--) {
 		const struct netstack_hooks *h = net_hooks[i];

@@ -14,6 +14,7 @@ tests_rumpdrv_ext2_test_blk_LDADD = $(RUMPDRV_EXT2_LIBS) $(RUMPDRV_HYP_LIBS)
 tests_rumpdrv_ext2_test_blk_DEPENDENCIES = $(EXT2TEST_DEPS)
 
 ext2_shtests = tests/rumpdrv/ext2/test_ext2_interop.sh \
+	tests/rumpdrv/ext2/test_ext2_inode_bitmap.sh \
 	tests/rumpdrv/ext2/test_ext2_damage.sh \
 	tests/rumpdrv/ext2/test_ext2_metadata.sh
 TESTS += $(ext2_shtests)
