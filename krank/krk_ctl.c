@@ -408,13 +408,22 @@ acceptor_main(void *arg)
 {
 	(void)arg;
 	pthread_setname_np(pthread_self(), "krank-ctl");
-	while (!krk_ctl_stopping()) {
-		struct pollfd p[2] = { { .fd = ctl.lfd, .events = POLLIN },
-		    { .fd = ctl.wake[0], .events = POLLIN } };
+	krk_ctl_accept_loop(ctl.lfd, ctl.wake[0], krk_ctl_stopping, admit,
+	    ctl.path);
+	return NULL;
+}
+
+void
+krk_ctl_accept_loop(int lfd, int wakefd, bool (*stopping)(void),
+    void (*admit_fn)(int fd), const char *what)
+{
+	while (!stopping()) {
+		struct pollfd p[2] = { { .fd = lfd, .events = POLLIN },
+		    { .fd = wakefd, .events = POLLIN } };
 		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			krk_log(KRK_LOG_ERR, "ctl: %s: poll: %s", ctl.path,
+			krk_log(KRK_LOG_ERR, "ctl: %s: poll: %s", what,
 			    strerror(errno));
 			break;
 		}
@@ -422,7 +431,7 @@ acceptor_main(void *arg)
 			break;
 		if (!(p[0].revents & POLLIN))
 			continue;
-		int fd = accept4(ctl.lfd, NULL, NULL, SOCK_CLOEXEC);
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE) {
 				/* Out of descriptors: back off rather than spin. */
@@ -431,9 +440,8 @@ acceptor_main(void *arg)
 			}
 			continue;
 		}
-		admit(fd);
+		admit_fn(fd);
 	}
-	return NULL;
 }
 
 /* Does a live server answer on path?  1 yes, 0 stale/none, or -errno. */
@@ -456,9 +464,91 @@ probe_live(const char *path)
 }
 
 int
+krk_ctl_listen(const char *what, const char *path, mode_t mode, gid_t gid,
+    int *lfdp, char *err, size_t errlen)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct stat st;
+	int e;
+
+	if (path == NULL || path[0] == '\0' ||
+	    strlen(path) >= sizeof(a.sun_path)) {
+		snprintf(err, errlen, "%s %s: path empty or longer than %zu "
+		    "bytes", what, path ? path : "(null)", sizeof(a.sun_path) - 1);
+		return ENAMETOOLONG;
+	}
+	/* The default directory may not exist yet on a fresh boot. */
+	char dir[sizeof(a.sun_path)];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+			e = errno;
+			snprintf(err, errlen, "%s %s: cannot create %s: %s", what,
+			    path, dir, strerror(e));
+			return e;
+		}
+	}
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "%s %s: exists and is not a socket; "
+			    "refusing to replace it", what, path);
+			return EEXIST;
+		}
+		int live = probe_live(path);
+		if (live == 1) {
+			snprintf(err, errlen, "%s %s: a live KRANK already "
+			    "answers on this socket", what, path);
+			return EADDRINUSE;
+		}
+		if (live < 0) {
+			snprintf(err, errlen, "%s %s: cannot tell whether a KRANK "
+			    "answers: %s", what, path, strerror(-live));
+			return -live;
+		}
+		if (unlink(path) != 0 && errno != ENOENT) {
+			e = errno;
+			snprintf(err, errlen, "%s %s: cannot remove the stale "
+			    "socket: %s", what, path, strerror(e));
+			return e;
+		}
+		krk_log(KRK_LOG_INFO, "ctl: %s: removed a stale socket", path);
+	}
+
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		e = errno;
+		snprintf(err, errlen, "%s %s: socket: %s", what, path,
+		    strerror(e));
+		return e;
+	}
+	strcpy(a.sun_path, path);
+	/* Nobody can connect before listen(), so the mode is set before
+	 * the socket is reachable. */
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		e = errno;
+		snprintf(err, errlen, "%s %s: bind: %s", what, path,
+		    strerror(e));
+		close(fd);
+		return e;
+	}
+	if ((gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) != 0) ||
+	    chmod(path, mode) != 0 || listen(fd, 64) != 0) {
+		e = errno;
+		snprintf(err, errlen, "%s %s: cannot set up the socket (owner, "
+		    "mode or listen): %s", what, path, strerror(e));
+		close(fd);
+		unlink(path);
+		return e;
+	}
+	*lfdp = fd;
+	return 0;
+}
+
+int
 krk_ctl_start(const char *path, const char *group, char *err, size_t errlen)
 {
-	struct stat st;
 	int e;
 
 	pthread_mutex_lock(&ctl.lock);
@@ -488,71 +578,10 @@ krk_ctl_start(const char *path, const char *group, char *err, size_t errlen)
 		ctl.gid = gr.gr_gid;
 		ctl.has_group = true;
 	}
-	/* The default directory may not exist yet on a fresh boot. */
-	char dir[sizeof(ctl.path)];
-	snprintf(dir, sizeof(dir), "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (slash != NULL && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-			e = errno;
-			snprintf(err, errlen, "%s: cannot create %s: %s", path, dir,
-			    strerror(e));
-			return e;
-		}
-	}
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			snprintf(err, errlen, "%s: exists and is not a socket; "
-			    "refusing to replace it", path);
-			return EEXIST;
-		}
-		int live = probe_live(path);
-		if (live == 1) {
-			snprintf(err, errlen, "%s: a live KRANK already answers "
-			    "on this socket", path);
-			return EADDRINUSE;
-		}
-		if (live < 0) {
-			snprintf(err, errlen, "%s: cannot tell whether a KRANK "
-			    "answers: %s", path, strerror(-live));
-			return -live;
-		}
-		if (unlink(path) != 0 && errno != ENOENT) {
-			e = errno;
-			snprintf(err, errlen, "%s: cannot remove the stale "
-			    "socket: %s", path, strerror(e));
-			return e;
-		}
-		krk_log(KRK_LOG_INFO, "ctl: %s: removed a stale socket", path);
-	}
-
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		e = errno;
-		snprintf(err, errlen, "%s: socket: %s", path, strerror(e));
+	int fd;
+	if ((e = krk_ctl_listen("control socket", path, ctl.has_group ? 0660 :
+	    0600, ctl.has_group ? ctl.gid : (gid_t)-1, &fd, err, errlen)) != 0)
 		return e;
-	}
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	strcpy(a.sun_path, path);
-	/* Nobody can connect before listen(), so the mode is set before
-	 * the socket is reachable. */
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-		e = errno;
-		snprintf(err, errlen, "%s: bind: %s", path, strerror(e));
-		close(fd);
-		return e;
-	}
-	if ((ctl.has_group && chown(path, (uid_t)-1, ctl.gid) != 0) ||
-	    chmod(path, ctl.has_group ? 0660 : 0600) != 0 ||
-	    listen(fd, 64) != 0) {
-		e = errno;
-		snprintf(err, errlen, "%s: cannot set up the socket (owner, mode "
-		    "or listen): %s", path, strerror(e));
-		close(fd);
-		unlink(path);
-		return e;
-	}
 	if (pipe2(ctl.wake, O_CLOEXEC) != 0) {
 		e = errno;
 		snprintf(err, errlen, "%s: pipe: %s", path, strerror(e));

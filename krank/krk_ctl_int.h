@@ -180,6 +180,25 @@ int krk_ctl_cmd_attach(struct krk_ctl_req *r);		/* krk_ctl_attach.c */
 /* Helpers of krk_ctl.c for the commands. */
 bool krk_ctl_stopping(void);		/* krk_ctl_stop has begun */
 bool krk_ctl_send_all(int fd, const void *buf, size_t len);
+
+/*
+ * krk_ctl_listen - a listening unix socket at path for what ("control
+ * socket", "attach socket"): the parent directory made if missing, a
+ * stale socket left by a dead KRANK replaced, a live one or a file that
+ * is not a socket refused; bound with mode (and group gid, unless
+ * (gid_t)-1) set before listen, so nobody connects before.  0 and *lfdp,
+ * or an errno value with one line in err naming path and reason.
+ */
+int krk_ctl_listen(const char *what, const char *path, mode_t mode, gid_t gid,
+    int *lfdp, char *err, size_t errlen);
+/*
+ * krk_ctl_accept_loop - accept on lfd until stopping() or wakefd becomes
+ * readable, handing each connection (close-on-exec) to admit; backs off
+ * 50 ms when out of descriptors rather than spin.  For the acceptor
+ * threads of the control and attach sockets.
+ */
+void krk_ctl_accept_loop(int lfd, int wakefd, bool (*stopping)(void),
+    void (*admit)(int fd), const char *what);
 int krk_ctl_parse_uint(const char *s, unsigned long max, unsigned long *vp);
 
 static inline uint64_t

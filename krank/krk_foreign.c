@@ -735,102 +735,34 @@ att_acceptor_main(void *arg)
 {
 	(void)arg;
 	pthread_setname_np(pthread_self(), "krank-attach");
-	while (!att_stopping()) {
-		struct pollfd p[2] = { { .fd = att.lfd, .events = POLLIN },
-		    { .fd = att.wake[0], .events = POLLIN } };
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (p[1].revents)
-			break;
-		if (!(p[0].revents & POLLIN))
-			continue;
-		int fd = accept4(att.lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE) {
-				struct timespec ts = { 0, 50000000 };
-				nanosleep(&ts, NULL);
-			}
-			continue;
-		}
-		att_admit(fd);
-	}
+	krk_ctl_accept_loop(att.lfd, att.wake[0], att_stopping, att_admit,
+	    att.path);
 	return NULL;
-}
-
-/* A live server on path?  1 yes, 0 stale or none, -errno. */
-static int
-probe_live(const char *path)
-{
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	int rv = connect(fd, (struct sockaddr *)&a, sizeof(a));
-	int e = errno;
-	close(fd);
-	if (rv == 0)
-		return 1;
-	return e == ECONNREFUSED || e == ENOENT ? 0 : -e;
 }
 
 int
 krk_foreign_start(const struct krk_config *cfg, char *err, size_t errlen)
 {
 	const char *path = cfg->attach_socket;
-	struct stat st;
-	int e;
+	int fd, e;
 
 	if (path == NULL || strlen(path) >= sizeof(att.path)) {
 		snprintf(err, errlen, "attach socket %s: path empty or too long",
 		    path ? path : "(none)");
 		return ENAMETOOLONG;
 	}
-	char dir[sizeof(att.path)];
-	snprintf(dir, sizeof(dir), "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (slash != NULL && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-			e = errno;
-			snprintf(err, errlen, "attach socket %s: cannot create "
-			    "%s: %s", path, dir, strerror(e));
-			return e;
-		}
-	}
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			snprintf(err, errlen, "attach socket %s: exists and is "
-			    "not a socket; refusing to replace it", path);
-			return EEXIST;
-		}
-		int live = probe_live(path);
-		if (live != 0) {
-			snprintf(err, errlen, "attach socket %s: %s", path,
-			    live == 1 ? "a live KRANK already answers on it" :
-			    strerror(-live));
-			return live == 1 ? EADDRINUSE : -live;
-		}
-		unlink(path);
-	}
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
 	/* Anyone may connect: SO_PEERCRED and attach.users decide, and a
 	 * refused user learns why (a mode would only say "permission
 	 * denied"). */
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-	    chmod(path, 0666) != 0 || listen(fd, 64) != 0 ||
-	    pipe2(att.wake, O_CLOEXEC) != 0) {
+	if ((e = krk_ctl_listen("attach socket", path, 0666, (gid_t)-1, &fd,
+	    err, errlen)) != 0)
+		return e;
+	if (pipe2(att.wake, O_CLOEXEC) != 0) {
 		e = errno;
-		snprintf(err, errlen, "attach socket %s: %s", path, strerror(e));
-		if (fd >= 0) {
-			close(fd);
-			unlink(path);
-		}
+		snprintf(err, errlen, "attach socket %s: pipe: %s", path,
+		    strerror(e));
+		close(fd);
+		unlink(path);
 		return e;
 	}
 	pthread_mutex_lock(&f_lock);
