@@ -5,7 +5,8 @@
 # redis-server --port 7000 runs under krank-attach; redis-cli answers
 # PONG and round-trips a SET/GET, redis-benchmark completes SET and GET
 # with non-zero rates, all under the preload; krankctl netstat shows
-# :7000 and Linux's ss shows nothing on 7000.
+# :7000, krankctl ps lists redis-server as a foreign isolate with its
+# pid, and Linux's ss shows nothing on 7000.
 . "${top_srcdir:-.}/tests/bridge/lib.sh"
 for t in redis-server redis-cli redis-benchmark; do
 	command -v $t >/dev/null 2>&1 ||
@@ -35,6 +36,13 @@ v=$(kx redis-cli -p 7000 get krank-key 2>&1)
 grep -q ":7000" "$work/netstat" &&
 	ok "krankctl netstat shows :7000" ||
 	{ bad "krankctl netstat lacks :7000:"; cat "$work/netstat"; }
+# redis-server is a foreign isolate of KRANK's, listed with its Linux pid
+# (the process of that pid is redis-server).
+"$krankctl" -s "$ksock" ps >"$work/ps" 2>&1
+fpid=$(awk '$2 == "foreign" && $3 == "redis-server" && $4 == "attached" { print $5 }' "$work/ps")
+[ -n "$fpid" ] && [ "$(cat /proc/"$fpid"/comm 2>/dev/null)" = redis-server ] &&
+	ok "krankctl ps lists redis-server as an attached foreign isolate with its Linux pid $fpid" ||
+	{ bad "krankctl ps does not list redis-server with its pid:"; cat "$work/ps"; }
 nsx ss -tanH >"$work/ss"
 grep -q ":7000" "$work/ss" &&
 	{ bad "Linux has a socket on :7000:"; cat "$work/ss"; } ||
