@@ -41,20 +41,30 @@ kx() {
 		KRANK_PRELOAD="$preload" "$bld/bridge/krank-attach" -s "$ksock" "$@"
 }
 
-# boot_krank CORES RINGS [SPIN]: krank run, TCP/IP on its own loopback and a
-# tmpfs at /, in the namespace; waits for the ready line (10 s).
+# boot_krank CORES RINGS [SPIN] [TAP]: krank run, TCP/IP on its own
+# loopback and a tmpfs at /, in the namespace; with TAP ("yes") also the
+# tap kbrtap0 to Linux in the namespace (KRANK 10.77.0.2, Linux
+# 10.77.0.1), so plain Linux programs there reach KRANK's stack; waits
+# for the ready line (10 s).
 boot_krank() {
-	set -- "$1" "$2" "${3:-50us}"
+	set -- "$1" "$2" "${3:-50us}" "${4:-no}"
+	comps="vfs, tmpfs, net, ether, socket, inet"
+	[ "$4" = yes ] && comps="$comps, virtif"
 	cat >"$work/k.yaml" <<EOT
 name: bridge-test
 cores: [${BENCH_CORES:-$1}]
 memory: {size: 256M, mlock: no}
-components: [vfs, tmpfs, net, ether, socket, inet]
+components: [$comps]
 tmpfs:
   - mount: /
     size: 32M
 control: {socket: $ksock}
 queues: {spin: ${BENCH_SPIN:-$3}, slots: 64, area: 4M, rings: $2}
+EOT
+	[ "$4" = yes ] && cat >>"$work/k.yaml" <<EOT
+interfaces:
+  - {name: krank0, backend: tap, device: kbrtap0, address: 10.77.0.2/24,
+     host_address: 10.77.0.1/24}
 EOT
 	nsx "$bld/krank/krank" run "$work/k.yaml" >"$work/krank.out" 2>&1 &
 	kpid=$!
