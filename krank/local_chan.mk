@@ -71,3 +71,9 @@ tests_rumpdrv_test_chan_tsan_CPPFLAGS = $(RDTEST_CPPFLAGS) -DKMEM_DIRECT
 tests_rumpdrv_test_chan_tsan_CFLAGS = $(AM_CFLAGS) $(RD_TSAN_FLAGS)
 tests_rumpdrv_test_chan_tsan_LDFLAGS = $(RD_TSAN_FLAGS)
 tests_rumpdrv_test_chan_tsan_LDADD = tests/hypercalls/libkrank-hypercall-tsan.la -lpthread
+
+# test_krank_chan_foreign.sh: a channel between an in-process isolate
+# (iso_chanbench) and a foreign isolate (krq_e2e --chan-send/--chan-recv),
+# both ways, under krank run (issue 13).
+TESTS += tests/krank/test_krank_chan_foreign.sh
+EXTRA_DIST += tests/krank/test_krank_chan_foreign.sh

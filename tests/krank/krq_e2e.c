@@ -317,13 +317,98 @@ async_io(void)
 	krank_client_destroy(c);
 }
 
+/*
+ * One end of a channel whose other end is an in-process isolate
+ * (tests/bench/iso_chanbench.c, run by test_krank_chan_foreign.sh):
+ *   send: open NAME's send end (waiting up to 10 s for the isolate to
+ *         create it), write n messages, each starting with its sequence
+ *         number, straight into the mapped pool, then close (end of
+ *         stream);
+ *   recv: create NAME (8 buffers of 512 bytes), print "created", and take
+ *         messages until end of stream, checking their sequence numbers;
+ *         n must arrive.
+ * Exit status 0 when all went as said.
+ */
+static int
+chan_peer(int send, const char *name, long n)
+{
+	struct krank_client *c;
+	void *base;
+	size_t size;
+	int fd = -1;
+
+	if (krank_client_ring(q, 0, &c) != 0)
+		return 10;
+	if (send) {
+		for (int i = 0; i < 1000 && fd < 0; i++) {
+			fd = krank_chan_open(c, name, 0);
+			if (fd < 0 && errno == ENOENT) {
+				struct timespec ts = { 0, 10000000 };
+				nanosleep(&ts, NULL);	/* setup only */
+			}
+		}
+	} else
+		fd = krank_chan_create(c, name, 8, 512, 0);
+	if (fd < 0 || krq_chan_map(ctlsock, name, &base, &size) != 0) {
+		printf("FAIL: channel %s: %s\n", name, strerror(errno));
+		return 11;
+	}
+	if (!send) {
+		printf("created %s\n", name);
+		fflush(stdout);
+	}
+	long i = 0, bad = 0;
+	for (;; i++) {
+		uint64_t off, seq;
+		uint32_t len;
+		if (send) {
+			if (i == n)
+				break;
+			if (krank_chan_alloc(c, fd, 10000, &off) != 0 ||
+			    off + 512 > size)
+				return 12;
+			seq = (uint64_t)i;
+			memcpy((char *)base + off, &seq, sizeof(seq));
+			if (krank_chan_send(c, fd, off, 512) != 0)
+				return 13;
+			continue;
+		}
+		if (krank_chan_recv(c, fd, 10000, &off, &len) != 0)
+			return 14;
+		if (len == 0)
+			break;
+		memcpy(&seq, (char *)base + off, sizeof(seq));
+		bad += off + len > size || seq != (uint64_t)i;
+		krank_chan_release(c, fd, off);
+	}
+	krank_close(c, fd);
+	printf("%s %ld messages on %s, %ld out of order\n", send ? "sent" :
+	    "received", i, name, bad);
+	munmap(base, size);
+	krank_client_destroy(c);
+	return i == n && bad == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
 	int e;
 
+	if (argc == 5 && (strcmp(argv[2], "--chan-send") == 0 ||
+	    strcmp(argv[2], "--chan-recv") == 0)) {
+		ctlsock = argv[1];
+		if ((e = krq_attach(argv[1], 1, &q)) != 0) {
+			printf("FAIL: attach to %s: %s\n", argv[1], strerror(e));
+			return 1;
+		}
+		int rc = chan_peer(argv[2][7] == 's', argv[3], atol(argv[4]));
+		krq_unmap(q);
+		return rc;
+	}
+
 	if (argc != 3) {
-		fprintf(stderr, "usage: krq_e2e CTLSOCK DIR\n");
+		fprintf(stderr, "usage: krq_e2e CTLSOCK DIR\n"
+		    "       krq_e2e CTLSOCK --chan-send|--chan-recv NAME N\n");
 		return 2;
 	}
 	dir = argv[2];
