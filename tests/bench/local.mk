@@ -6,7 +6,7 @@ tests_bench_bench_machine_SOURCES = tests/bench/bench_machine.c
 tests_bench_bench_machine_CFLAGS = $(AM_CFLAGS) -O2
 CLEANFILES += tests/bench/bench_machine
 EXTRA_DIST += tests/bench/run tests/bench/summarize.awk tests/bench/point.sh \
-	tests/bench/bench_httpd.sh \
+	tests/bench/bench_httpd.sh tests/bench/bench_bridge_io.sh \
 	tests/bench/bench_point.h
 TESTS += tests/bench/test_bench_summary.sh
 EXTRA_DIST += tests/bench/test_bench_summary.sh
