@@ -86,7 +86,7 @@ expect_err unknown_nested "${HEAD}memory:
 expect_err unknown_isolate_key "${HEAD}isolates:
   - elf: a.kx
     argc: 3
-" "5:5: isolates[0].argc: expected a key of isolates[0] (one of name, elf, argv, env, cwd, root, core, heap, fds, uid, gid, restart, backoff, backoff_max, lax), found unknown key \"argc\""
+" "5:5: isolates[0].argc: expected a key of isolates[0] (one of name, elf, argv, env, cwd, root, core, heap, fds, uid, gid, restart, backoff, backoff_max, lax, hardened), found unknown key \"argc\""
 expect_err queues_slots_pow2 "${HEAD}queues: {slots: 100}
 " "3:17: queues.slots: expected a power of two 16..4096, found \"100\""
 expect_err queues_spin_range "${HEAD}queues: {spin: 1s}
