@@ -55,7 +55,9 @@ need() {	# need LIST PATH-REGEX WHAT
 	grep -Eq "^$2\$" "$1" || fail "$(basename "$1" .list): no $3 ($2)"
 }
 L="$d/krank.list" D="$d/dev.list"
-for c in krank krankctl krank-ld krank-fs; do need "$L" "/usr/bin/$c" "command $c"; done
+for c in krank krankctl krank-ld krank-fs krank-attach; do need "$L" "/usr/bin/$c" "command $c"; done
+need "$L" "/usr/lib/$ma/libkrank-preload\\.so" "the preload library (krank-attach's)"
+grep -q "libkrank-preload" "$D" && fail "libkrank-dev carries the preload library too"
 for l in libkrank libkrank-hypercall libkrank-loader; do
 	need "$L" "/usr/lib/$ma/$l\\.so\\.0" "library $l"
 	need "$D" "/usr/lib/$ma/$l\\.so" "link $l.so"
