@@ -15,8 +15,9 @@ port=7411
 # krank-attach's own errors need no KRANK.
 "$bld/bridge/krank-attach" --help | grep -q "usage: krank-attach" &&
 	ok "krank-attach --help prints its usage" || bad "krank-attach --help"
-KRANK_ATTACH= KRANK_SOCKET= "$bld/bridge/krank-attach" true 2>"$work/e1"
-[ $? -ne 0 ] && grep -q "no such socket" "$work/e1" &&
+mkdir "$work/run"
+KRANK_ATTACH= KRANK_SOCKET= KRANK_RUN_DIR="$work/run" "$bld/bridge/krank-attach" true 2>"$work/e1"
+[ $? -ne 0 ] && grep -q "no KRANK attach socket in $work/run" "$work/e1" &&
 	ok "krank-attach without a running KRANK: $(cat "$work/e1")" ||
 	bad "krank-attach without KRANK: $(cat "$work/e1")"
 "$bld/bridge/krank-attach" -s "$work/nope.sock" true 2>"$work/e2"
@@ -37,6 +38,18 @@ grep -q "7412" "$work/pass.out" && grep -q "KRANK_ATTACH not set" "$work/pass.er
 	{ bad "pass-through without KRANK_ATTACH:"; cat "$work/pass.out" "$work/pass.err"; }
 
 boot_krank "$(($(nproc) - 1))" 2
+
+# Without -s, krank-attach finds the one running KRANK's attach socket
+# (beside its control socket, $work/k.attach); several are ambiguous.
+got=$(KRANK_ATTACH= KRANK_SOCKET= KRANK_RUN_DIR="$work" LD_LIBRARY_PATH="$bld/.libs" \
+	KRANK_PRELOAD="$preload" "$bld/bridge/krank-attach" sh -c 'echo "$KRANK_ATTACH"' 2>&1)
+[ "$got" = "$work/k.attach" ] &&
+	ok "krank-attach without -s finds the one attach socket: $got" ||
+	bad "krank-attach discovery gave '$got'"
+python3 -c "import socket; socket.socket(socket.AF_UNIX).bind('$work/run/a.attach'); socket.socket(socket.AF_UNIX).bind('$work/run/b.attach')"
+KRANK_ATTACH= KRANK_SOCKET= KRANK_RUN_DIR="$work/run" "$bld/bridge/krank-attach" true 2>"$work/e4"
+[ $? -ne 0 ] && grep -q "several KRANKs run: $work/run/a.attach $work/run/b.attach; choose one" "$work/e4" &&
+	ok "two attach sockets: $(cat "$work/e4")" || bad "two attach sockets: $(cat "$work/e4")"
 
 # The probe holds its port until its input ends: feed it from a fifo.
 mkfifo "$work/in"
