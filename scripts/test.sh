@@ -14,7 +14,7 @@ dist_rc=0
 # scripts, fixtures, examples, docs and dist/ files is enough to catch a
 # file missing from it, and keeps the run within half an hour on two
 # cores (KRANK_DISTCHECK_TESTS overrides; "all" runs everything).
-DIST_TESTS=${KRANK_DISTCHECK_TESTS:-"scripts/check-layering.sh
+DIST_TESTS=${KRANK_DISTCHECK_TESTS:-"tests/rumpdrv/test_layering_archives.sh
 tests/krank/test_krk_config.sh tests/fuzz/fuzz_krk_config.sh
 tests/bench/test_bench_summary.sh tests/loader/test_kld_corpus.sh
 tests/examples/test_echo.sh tests/krank/test_krank_queue.sh

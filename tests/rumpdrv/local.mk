@@ -140,4 +140,5 @@ tests_rumpdrv_test_kmem_bounds_san_LDADD = $(RUMPDRV_HYP_LIBS)
 # Layering per archive and object (scripts/check-layering.sh): rumpuser_*
 # only from rumpdrv/kern, hyp_pkt_* only from virtif, examples/ and tools/
 # on installed headers; exceptions in scripts/layering-exceptions.txt.
-TESTS += scripts/check-layering.sh
+TESTS += tests/rumpdrv/test_layering_archives.sh
+EXTRA_DIST += tests/rumpdrv/test_layering_archives.sh
