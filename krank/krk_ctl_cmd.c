@@ -587,44 +587,6 @@ krk_ctl_cmd_kill(struct krk_ctl_req *r)
 	return isolate_action(r, "kill", krk_isolate_kill, "killed");
 }
 
-/* wait on a foreign isolate: in slices, as for an isolate. */
-static int
-wait_foreign(struct krk_ctl_req *r, int id, uint64_t timeout,
-    const char *tstr)
-{
-	uint64_t t0 = krk_ctl_now_ns(CLOCK_MONOTONIC);
-	struct krk_foreign_info in;
-	int e;
-	for (;;) {
-		uint64_t el = krk_ctl_now_ns(CLOCK_MONOTONIC) - t0;
-		uint64_t left = timeout == UINT64_MAX ? UINT64_MAX :
-		    (el >= timeout ? 0 : timeout - el);
-		e = krk_foreign_wait(id, left < 200000000u ? left : 200000000u,
-		    &in);
-		if (e != ETIMEDOUT)
-			break;
-		if (left == 0)
-			return CTL_ERR(r, e, "wait %s: still %s after %s",
-			    r->argv[0], krk_foreign_state_name(in.state), tstr);
-		if (krk_ctl_stopping())
-			return CTL_ERR(r, ECANCELED, "wait %s: KRANK is stopping",
-			    r->argv[0]);
-		if (client_gone(r->fd))
-			return CTL_ERR(r, ECANCELED, "wait: client left");
-	}
-	if (e != 0)
-		return CTL_ERR(r, e, "wait %s: %s", r->argv[0], strerror(e));
-	if (r->json) {
-		json_foreign(r->out, &in);
-		sb_putc(r->out, '\n');
-	} else {
-		sb_printf(r->out, FPS_HDR, "ID", "KIND", "NAME", "STATE", "PID",
-		    "UID", "RINGS", "CALLS", "FDS", "NOTE");
-		table_foreign(r->out, &in);
-	}
-	return 0;
-}
-
 /* restart answers once the isolate runs again, or says why it does not. */
 int
 krk_ctl_cmd_restart(struct krk_ctl_req *r)
@@ -666,21 +628,22 @@ krk_ctl_cmd_wait(struct krk_ctl_req *r)
 			return CTL_ERR(r, EINVAL, "wait: unknown argument %s",
 			    r->argv[i]);
 	}
-	if (foreign)
-		return wait_foreign(r, id, timeout, tstr);
 	/* In slices: a stop or a client that gives up ends the wait. */
 	uint64_t t0 = krk_ctl_now_ns(CLOCK_MONOTONIC);
 	struct krk_isolate_info info;
+	struct krk_foreign_info fin;
 	for (;;) {
 		uint64_t el = krk_ctl_now_ns(CLOCK_MONOTONIC) - t0;
 		uint64_t left = timeout == UINT64_MAX ? UINT64_MAX :
 		    (el >= timeout ? 0 : timeout - el);
 		uint64_t slice = left < 200000000u ? left : 200000000u;
-		e = krk_isolate_wait(id, slice, &info);
+		e = foreign ? krk_foreign_wait(id, slice, &fin) :
+		    krk_isolate_wait(id, slice, &info);
 		if (e != ETIMEDOUT)
 			break;
 		if (left == 0)
 			return CTL_ERR(r, e, "wait %s: still %s after %s", r->argv[0],
+			    foreign ? krk_foreign_state_name(fin.state) :
 			    krk_iso_state_name(info.state), tstr);
 		if (krk_ctl_stopping())
 			return CTL_ERR(r, ECANCELED, "wait %s: KRANK is stopping",
@@ -690,7 +653,14 @@ krk_ctl_cmd_wait(struct krk_ctl_req *r)
 	}
 	if (e != 0)
 		return CTL_ERR(r, e, "wait %s: %s", r->argv[0], strerror(e));
-	if (r->json) {
+	if (foreign && r->json) {
+		json_foreign(r->out, &fin);
+		sb_putc(r->out, '\n');
+	} else if (foreign) {
+		sb_printf(r->out, FPS_HDR, "ID", "KIND", "NAME", "STATE", "PID",
+		    "UID", "RINGS", "CALLS", "FDS", "NOTE");
+		table_foreign(r->out, &fin);
+	} else if (r->json) {
 		json_isolate(r->out, &info);
 		sb_putc(r->out, '\n');
 	} else {
