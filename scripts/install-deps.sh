@@ -18,9 +18,10 @@ redis-server redis-tools nginx-light
 dpkg-dev debhelper dh-autoreconf systemd strace man-db
 python3-yaml python3-kubernetes"
 # --bench: also what make bench (tests/bench/run) uses beyond the tests:
-# gnuplot for the plots, and the programs the benchmarks compare with.
+# gnuplot for the plots, and the programs the benchmarks compare with
+# (sockperf and iperf3: tests/bench/bench_net_tools.sh).
 if [ "${1:-}" = --bench ]; then
-	PKGS="$PKGS gnuplot-nox stress-ng"
+	PKGS="$PKGS gnuplot-nox stress-ng sockperf iperf3"
 fi
 missing=""
 for p in $PKGS; do
