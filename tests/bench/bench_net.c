@@ -48,6 +48,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -73,6 +77,7 @@ struct ops {
 	int (*close)(int);
 	int (*setsockopt)(int, int, int, const void *, uint32_t);
 	int (*pin)(int);
+	int (*getsockname)(int, void *, uint32_t *);
 };
 
 static int l_bind(int s, const void *a, uint32_t l) { return bind(s, a, l); }
@@ -80,6 +85,8 @@ static int l_accept(int s, void *a, uint32_t *l) { return accept(s, a, l); }
 static int l_connect(int s, const void *a, uint32_t l) { return connect(s, a, l); }
 static int l_setsockopt(int s, int lv, int n, const void *v, uint32_t l)
 { return setsockopt(s, lv, n, v, l); }
+static int l_getsockname(int s, void *a, uint32_t *l)
+{ return getsockname(s, a, l); }
 
 /* Pin the calling thread (Linux side: the plain system call). */
 static int
@@ -92,10 +99,10 @@ l_pin(int cpu)
 }
 
 static const struct ops linux_ops = { socket, l_bind, listen, l_accept,
-	l_connect, send, recv, close, l_setsockopt, l_pin };
+	l_connect, send, recv, close, l_setsockopt, l_pin, l_getsockname };
 static const struct ops krank_ops = { krs_socket, krs_bind, krs_listen,
 	krs_accept, krs_connect, krs_send, krs_recv, krs_close,
-	krs_setsockopt, hyp_cpu_pin };
+	krs_setsockopt, hyp_cpu_pin, krs_getsockname };
 
 static long rtts = 20000, bulk_mib = 256, wire_mtu = 65535, idle;
 
@@ -123,7 +130,11 @@ struct side {
 	const char *addr;
 	int cpu;
 	int spin;
+	int lfd[3];	/* the server's listeners: echo, idle, discard */
+	int port[3];	/* their ports, which the client connects to */
 };
+
+enum { P_ECHO, P_IDLE, P_DISCARD };
 
 static ssize_t
 x_recv(const struct side *sd, int s, void *b, size_t n)
@@ -181,6 +192,38 @@ listen_on(const struct ops *o, const char *addr, int port, int backlog)
 	return l;
 }
 
+/*
+ * make_listeners: the server's three listeners, on ports the system
+ * picks, made before the server and the client start: the client never
+ * races the server's listen, and no other program's port is in the way.
+ * The idle listener only when there are idle connections.
+ */
+static void
+make_listeners(struct side *sd)
+{
+	for (int j = 0; j < 3; j++) {
+		struct sockaddr_in a;
+		uint32_t al = sizeof(a);
+		sd->lfd[j] = sd->port[j] = -1;
+		if (j == P_IDLE && idle == 0)
+			continue;
+		sd->lfd[j] = listen_on(sd->o, sd->addr, 0, j == P_IDLE ? 1024 : 4);
+		if (sd->o->getsockname(sd->lfd[j], &a, &al) != 0) {
+			fprintf(stderr, "bench_net: getsockname: %s\n", strerror(errno));
+			exit(1);
+		}
+		sd->port[j] = ntohs(a.sin_port);
+	}
+}
+
+static void
+close_listeners(struct side *sd)
+{
+	for (int j = 0; j < 3; j++)
+		if (sd->lfd[j] >= 0)
+			sd->o->close(sd->lfd[j]);
+}
+
 /* connect_to: a connection to addr:port, retried while the server is not
  * listening yet (2 s), or -1. */
 static int
@@ -202,21 +245,19 @@ connect_to(const struct ops *o, const char *addr, int port)
 	return -1;
 }
 
-/* Server: port 8 accepts the idle connections and holds them; the caller
- * closes them (fds[0..idle)). */
+/* Server: the idle listener accepts the idle connections and holds
+ * them; the caller closes them (fds[0..idle)). */
 static int *
-serve_idle(const struct ops *o, const char *addr)
+serve_idle(const struct ops *o, int l)
 {
 	if (idle == 0)
 		return NULL;
 	int *fds = malloc(sizeof(int) * (size_t)idle);
-	int l = listen_on(o, addr, 8, 128);
 	for (long i = 0; i < idle; i++)
 		if ((fds[i] = o->accept(l, NULL, NULL)) < 0) {
 			perror("bench_net: idle accept");
 			exit(1);
 		}
-	o->close(l);
 	return fds;
 }
 
@@ -232,21 +273,22 @@ close_all(const struct ops *o, int *fds)
 
 /* Client: open the idle connections; the caller closes them. */
 static int *
-open_idle(const struct ops *o, const char *addr)
+open_idle(const struct ops *o, const char *addr, int port)
 {
 	if (idle == 0)
 		return NULL;
 	int *fds = malloc(sizeof(int) * (size_t)idle);
 	for (long i = 0; i < idle; i++)
-		if ((fds[i] = connect_to(o, addr, 8)) < 0) {
-			fprintf(stderr, "bench_net: idle connection %ld to %s:8 "
-			    "failed\n", i, addr);
+		if ((fds[i] = connect_to(o, addr, port)) < 0) {
+			fprintf(stderr, "bench_net: idle connection %ld to %s:%d "
+			    "failed\n", i, addr, port);
 			exit(1);
 		}
 	return fds;
 }
 
-/* Server: port 7 echoes 64-byte messages, then port 9 discards. */
+/* Server: the echo listener's connection echoes 64-byte messages, then
+ * the discard listener's discards; the listeners are closed after. */
 static void
 serve(const struct side *sd)
 {
@@ -255,22 +297,19 @@ serve(const struct side *sd)
 	static __thread char buf[1 << 16];
 	if (sd->cpu >= 0)
 		o->pin(sd->cpu);
-	int l = listen_on(o, sd->addr, 7, 4);
-	int c = o->accept(l, NULL, NULL);
+	int c = o->accept(sd->lfd[P_ECHO], NULL, NULL);
 	o->setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	int *held = serve_idle(o, sd->addr);	/* opened after the active one */
+	/* opened after the active one */
+	int *held = serve_idle(o, sd->lfd[P_IDLE]);
 	while (recv_n(sd, c, buf, 64) == 64)
 		if (send_n(sd, c, buf, 64) != 64)
 			break;
 	o->close(c);
-	o->close(l);
 	close_all(o, held);
-	l = listen_on(o, sd->addr, 9, 4);
-	c = o->accept(l, NULL, NULL);
+	c = o->accept(sd->lfd[P_DISCARD], NULL, NULL);
 	while (x_recv(sd, c, buf, sizeof(buf)) > 0)
 		;
 	o->close(c);
-	o->close(l);
 }
 
 struct result { double rtt_med_us, rtt_p99_us, mbit; };
@@ -305,20 +344,22 @@ client(const struct side *sd, struct result *r)
 	static __thread char buf[1 << 16];
 	if (sd->cpu >= 0)
 		o->pin(sd->cpu);
-	int s = connect_to(o, sd->addr, 7);
+	int s = connect_to(o, sd->addr, sd->port[P_ECHO]);
 	if (s < 0) {
-		fprintf(stderr, "bench_net: cannot connect to %s:7\n", sd->addr);
+		fprintf(stderr, "bench_net: cannot connect to %s:%d\n", sd->addr,
+		    sd->port[P_ECHO]);
 		exit(1);
 	}
 	o->setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	/* The idle connections come after the active one, so no table
 	 * finds it first by being the newest. */
-	int *held = open_idle(o, sd->addr);
+	int *held = open_idle(o, sd->addr, sd->port[P_IDLE]);
 	rtt_run(sd, s, r);
 	o->close(s);
 
-	if ((s = connect_to(o, sd->addr, 9)) < 0) {
-		fprintf(stderr, "bench_net: cannot connect to %s:9\n", sd->addr);
+	if ((s = connect_to(o, sd->addr, sd->port[P_DISCARD])) < 0) {
+		fprintf(stderr, "bench_net: cannot connect to %s:%d\n", sd->addr,
+		    sd->port[P_DISCARD]);
 		exit(1);
 	}
 	memset(buf, 'y', sizeof(buf));
@@ -404,12 +445,46 @@ wanted(const char *name)
 	return 0;
 }
 
+/*
+ * The Linux side in a network namespace of its own when this process may
+ * make one (root): nothing else on the machine shares its loopback.
+ * Returns where the Linux side runs, for the header.
+ */
+static const char *
+private_net(void)
+{
+	static char why[160];
+	if (unshare(CLONE_NEWNET) != 0) {
+		snprintf(why, sizeof(why), "the machine's loopback (no network "
+		    "namespace of its own: %s)", strerror(errno));
+		return why;
+	}
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) != 0) {
+		fprintf(stderr, "bench_net: lo: %s\n", strerror(errno));
+		exit(1);
+	}
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0) {
+		fprintf(stderr, "bench_net: lo up: %s\n", strerror(errno));
+		exit(1);
+	}
+	close(s);
+	return "loopback in a network namespace of its own";
+}
+
 /* Linux: server in a child process, client on a thread of this one. */
 static void
 run_linux(const struct variant *v, struct result *r)
 {
-	struct run_arg c = { { &linux_ops, "127.0.0.1",
-	    v->ccpu >= 0 ? cpus[v->ccpu] : -1, v->spin }, r, 0 };
+	struct side s = { &linux_ops, "127.0.0.1",
+	    v->scpu >= 0 ? cpus[v->scpu] : -1, v->spin, { 0 }, { 0 } };
+	make_listeners(&s);
+	struct run_arg c = { s, r, 0 };
+	c.sd.cpu = v->ccpu >= 0 ? cpus[v->ccpu] : -1;
 	fflush(stdout);
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -417,11 +492,14 @@ run_linux(const struct variant *v, struct result *r)
 		exit(1);
 	}
 	if (pid == 0) {
-		struct side s = { &linux_ops, "127.0.0.1",
-		    v->scpu >= 0 ? cpus[v->scpu] : -1, v->spin };
+		/* A server whose client is gone does not wait forever. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(1);
 		serve(&s);
 		_exit(0);
 	}
+	close_listeners(&s);
 	pthread_t t;
 	pthread_create(&t, NULL, any_client, &c);
 	pthread_join(t, NULL);
@@ -433,9 +511,13 @@ static void
 run_krank(const struct variant *v, struct result *r)
 {
 	struct run_arg s = { { &krank_ops, "10.0.0.2",
-	    v->scpu >= 0 ? cpus[v->scpu] : -1, v->spin }, NULL, stack_b };
-	struct run_arg c = { { &krank_ops, "10.0.0.2",
-	    v->ccpu >= 0 ? cpus[v->ccpu] : -1, v->spin }, r, 0 };
+	    v->scpu >= 0 ? cpus[v->scpu] : -1, v->spin, { 0 }, { 0 } }, NULL,
+	    stack_b };
+	krs_net_stack_select(stack_b);
+	make_listeners(&s.sd);
+	krs_net_stack_select(0);
+	struct run_arg c = { s.sd, r, 0 };
+	c.sd.cpu = v->ccpu >= 0 ? cpus[v->ccpu] : -1;
 	int old = krs_spin_us(-1);
 	if (!v->spin)
 		krs_spin_us(0);
@@ -444,6 +526,9 @@ run_krank(const struct variant *v, struct result *r)
 	pthread_create(&tc, NULL, any_client, &c);
 	pthread_join(tc, NULL);
 	pthread_join(ts, NULL);
+	krs_net_stack_select(stack_b);
+	close_listeners(&s.sd);
+	krs_net_stack_select(0);
 	krs_spin_us(old);
 }
 
@@ -513,7 +598,8 @@ static int
 cross_client(const char *addr)
 {
 	int one = 1;
-	struct side sd = { &linux_ops, addr, -1, 0 };
+	struct side sd = { &linux_ops, addr, -1, 0, { -1, -1, -1 },
+	    { 7, -1, -1 } };
 	struct result r;
 	static char buf[1 << 16];
 	int s = connect_to(&linux_ops, addr, 7);
@@ -634,6 +720,7 @@ main(int argc, char **argv)
 	}
 
 	pick_cpus();
+	const char *where = private_net();
 	enum { NV = sizeof(variants) / sizeof(variants[0]) };
 	struct result k[NV], l[NV];
 	int run[NV];
@@ -676,14 +763,15 @@ main(int argc, char **argv)
 	printf("TCP, %ld round trips of 64 bytes (TCP_NODELAY), %ld MiB bulk, "
 	    "%ld idle connections open; KRANK: two stacks in this process over "
 	    "the in-process wire (MTU %ld); Linux: the same code, a thread of "
-	    "this process against a child process over loopback\n", rtts,
-	    bulk_mib, idle, wire_mtu);
+	    "this process against a child process over %s\n", rtts,
+	    bulk_mib, idle, wire_mtu, where);
 	printf("spin:  %s, CPUs %d and %d\n", variants[0].what, cpus[0], cpus[1]);
 	printf("block: %s\n", variants[1].what);
 	printf("cpu0:  %s (CPU %d)\n", variants[2].what, cpus[0]);
-	printf("cross: Linux client in a namespace against examples/echo, a "
-	    "KRANK isolate behind a tap, vs the same echo.c on Linux behind a "
-	    "veth (tests/bench/bench_net_cross.sh)\n");
+	if (idle == 0)
+		printf("cross: Linux client in a namespace against examples/echo, "
+		    "a KRANK isolate behind a tap, vs the same echo.c on Linux "
+		    "behind a veth (tests/bench/bench_net_cross.sh)\n");
 	printf("%-6s %-18s %10s %10s %8s\n", "var", "measure", "krank",
 	    "linux", "ratio");
 	for (size_t i = 0; i < NV; i++) {
