@@ -294,8 +294,8 @@ lx_setup(void)
 	int ctl, lfd = -1, bfd, n = -1, tries;
 
 	if (geteuid() != 0) {
-		snprintf(lx_why, sizeof(lx_why), "not root (loop-mounting "
-		    "needs it)");
+		snprintf(lx_why, sizeof(lx_why), "not root: loop-mounting "
+		    "needs it");
 		return;
 	}
 	if (unshare(CLONE_NEWNS) != 0 ||
@@ -621,10 +621,10 @@ main(int argc, char **argv)
 	    "of %d runs, %d MiB read sequentially and %d random 4 KiB blocks "
 	    "of another %d MiB file\n", iters, RUNS, nfsync, FRUNS, CRUNS,
 	    COLDSZ >> 20, NRAND, COLDSZ >> 20);
-	printf("cold: Linux after sync + drop_caches%s; KRANK after a fresh "
-	    "mount (empty buffer cache)%s\n\n", can_drop ? "" :
-	    " (not root: not done, Linux not measured)", can_drop ?
-	    " and the same drop_caches" : "");
+	if (can_drop)
+		printf("cold: Linux after sync + drop_caches; KRANK after a "
+		    "fresh mount (empty buffer cache) and the same drop_caches\n");
+	printf("\n");
 
 	char kp[160], tp[160];
 	path(kp, sizeof(kp), &kside, "bench");
