@@ -273,6 +273,7 @@ main(int argc, char **argv)
 {
 	char err[256], name[32];
 	struct result k, l;
+	bench_machine_costs();
 	if (argc > 1)
 		rtts = atol(argv[1]);
 	if (argc > 2)
