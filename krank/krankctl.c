@@ -65,11 +65,13 @@ static const char usage_text[] =
 "                         encodings hidden inside other instructions;\n"
 "                         --hardened: its threads run under a seccomp\n"
 "                         filter, their KRANK calls go through a gate\n"
-"    spawn --foreign [--name N] [--] CMD [ARGS...]\n"
+"    spawn --foreign [--name N] [--user U] [--] CMD [ARGS...]\n"
 "                         start CMD (searched in KRANK's PATH) as a Linux\n"
 "                         process attached to KRANK as a foreign isolate\n"
 "                         (LD_PRELOAD=the preload library, KRANK_ATTACH=\n"
-"                         the attach socket); ps shows it by its pid\n"
+"                         the attach socket); ps shows it by its pid;\n"
+"                         --user: as user U (name or uid, one attach.users\n"
+"                         allows) instead of KRANK's own user\n"
 "    kill ID|NAME [SIG]   end an isolate (no restart follows); a foreign\n"
 "                         one KRANK started gets SIG (default TERM) through\n"
 "                         its pidfd, another has its attachment ended\n"
@@ -429,7 +431,8 @@ main(int argc, char **argv)
 		/* A command with a slash is a path from here; one without
 		 * is looked up in KRANK's PATH, as a shell would. */
 		int i = 2;
-		while (i + 1 < argc && strcmp(argv[i], "--name") == 0)
+		while (i + 1 < argc && (strcmp(argv[i], "--name") == 0 ||
+		    strcmp(argv[i], "--user") == 0))
 			i += 2;
 		if (i < argc && strcmp(argv[i], "--") == 0)
 			i++;

@@ -367,15 +367,20 @@ krk_ctl_cmd_top(struct krk_ctl_req *r)
 	return 0;
 }
 
-/* spawn --foreign [--name N] [--] CMD ARGS...: a Linux process. */
+/* spawn --foreign [--name N] [--user U] [--] CMD ARGS...: a Linux process. */
 static int
 spawn_foreign(struct krk_ctl_req *r)
 {
 	char *argv[KRK_CTL_MAX_ARGS + 1];
-	const char *name = NULL;
+	const char *name = NULL, *user = NULL;
 	int i = 1, n = 0;
 	for (; i < r->argc && r->argv[i][0] == '-'; i++) {
-		if (strcmp(r->argv[i], "--name") == 0 && i + 1 < r->argc) {
+		if (strcmp(r->argv[i], "--user") == 0 && i + 1 < r->argc) {
+			user = r->argv[++i];
+			if (user[0] == '\0')
+				return CTL_ERR(r, EINVAL, "spawn --foreign: --user "
+				    "needs a user name or uid");
+		} else if (strcmp(r->argv[i], "--name") == 0 && i + 1 < r->argc) {
 			name = r->argv[++i];
 			size_t l = strlen(name);
 			if (l == 0 || l >= KRK_NAME_MAX ||
@@ -396,7 +401,8 @@ spawn_foreign(struct krk_ctl_req *r)
 		argv[n++] = (char *)r->argv[i];
 	argv[n] = NULL;
 	char why[512] = "";
-	int id, e = krk_foreign_spawn(argv, name, &id, why, sizeof(why));
+	int id, e = krk_foreign_spawn(argv, name, user, &id, why,
+	    sizeof(why));
 	if (e != 0)
 		return CTL_ERR(r, e, "%s", why[0] ? why : strerror(e));
 	struct krk_foreign_info in;

@@ -1,14 +1,17 @@
 /*
  * krk_foreign.c - foreign isolates (krk_foreign.h): the attach socket and
  * its policy, the table that `krankctl ps` shows, and the Linux processes
- * KRANK starts itself (posix_spawn, then a pidfd that kill signals and a
- * reaper thread waits on with waitid(P_PIDFD)).  The attachments
+ * KRANK starts itself (posix_spawn, or fork when it runs as another user;
+ * then a pidfd that kill signals and a reaper thread waits on with
+ * waitid(P_PIDFD)).  The attachments
  * themselves are krk_ctl_attach.c's; this file only admits peers and
  * keeps the books.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -347,9 +350,151 @@ spawn_env_free(char **v, bool preload)
 	free(v);
 }
 
-int
-krk_foreign_spawn(char *const argv[], const char *name, int *idp, char *err,
+static bool uid_allowed(uint32_t uid);
+
+/* Who a spawned process runs as (--user): resolved before the fork. */
+struct spawn_cred {
+	uid_t uid;
+	gid_t gid;
+	int ngroups;
+	gid_t groups[64];
+	char name[64];
+};
+
+/*
+ * Resolve user (a name or a number) and check it against attach.users: a
+ * process KRANK starts as a user that may not attach would only be
+ * refused at its first call.  0, or an errno with a reason in err.
+ */
+static int
+spawn_cred_get(const char *user, struct spawn_cred *cr, char *err,
     size_t errlen)
+{
+	struct passwd pw, *pp = NULL;
+	char buf[4096], *end;
+	unsigned long n = strtoul(user, &end, 10);
+	int e;
+	if (user[0] >= '0' && user[0] <= '9' && *end == '\0' && n < UINT32_MAX)
+		e = getpwuid_r((uid_t)n, &pw, buf, sizeof(buf), &pp);
+	else
+		e = getpwnam_r(user, &pw, buf, sizeof(buf), &pp);
+	if (e != 0 || pp == NULL) {
+		snprintf(err, errlen, "spawn --foreign --user %s: no such user%s%s",
+		    user, e ? ": " : "", e ? strerror(e) : "");
+		return e ? e : ENOENT;
+	}
+	if (!uid_allowed(pw.pw_uid)) {
+		snprintf(err, errlen, "spawn --foreign --user %s: uid %u (%s) may "
+		    "not attach to deployment %s: not in attach.users", user,
+		    (unsigned)pw.pw_uid, pw.pw_name, att.deployment);
+		return EACCES;
+	}
+	cr->uid = pw.pw_uid;
+	cr->gid = pw.pw_gid;
+	cr->ngroups = (int)(sizeof(cr->groups) / sizeof(cr->groups[0]));
+	if (getgrouplist(pw.pw_name, pw.pw_gid, cr->groups, &cr->ngroups) < 0) {
+		snprintf(err, errlen, "spawn --foreign --user %s: more than %zu "
+		    "groups", user, sizeof(cr->groups) / sizeof(cr->groups[0]));
+		return E2BIG;
+	}
+	snprintf(cr->name, sizeof(cr->name), "%s", pw.pw_name);
+	return 0;
+}
+
+/* argv0 as execvp would find it in KRANK's PATH, into path. */
+static int
+spawn_lookup(const char *argv0, char *path, size_t len)
+{
+	if (strchr(argv0, '/') != NULL) {
+		snprintf(path, len, "%s", argv0);
+		return 0;
+	}
+	const char *p = getenv("PATH");
+	if (p == NULL || *p == '\0')
+		p = "/usr/local/bin:/usr/bin:/bin";
+	int e = ENOENT;
+	while (*p != '\0') {
+		size_t dl = strcspn(p, ":");
+		if ((size_t)snprintf(path, len, "%.*s%s%s", (int)dl, p,
+		    dl ? "/" : "", argv0) < len) {
+			if (access(path, X_OK) == 0)
+				return 0;
+			if (errno == EACCES)
+				e = EACCES;
+		}
+		p += dl;
+		if (*p == ':')
+			p++;
+	}
+	return e;
+}
+
+/*
+ * Start path as cr's user with fork: posix_spawn cannot change
+ * credentials.  The child of a threaded process only makes raw system
+ * calls (glibc's setuid family would signal KRANK's threads, which the
+ * child does not have), and reports a failed exec through a close-on-exec
+ * pipe.  Signal mask, dispositions, stdin, descriptors and process group
+ * as the posix_spawn path sets them.
+ */
+static int
+spawn_as(const char *path, char *const argv[], char *const env[],
+    const struct spawn_cred *cr, pid_t *pidp)
+{
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) != 0)
+		return errno;
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		return e;
+	}
+	if (pid == 0) {
+		int e;
+		struct sigaction dfl = { .sa_handler = SIG_DFL };
+		for (int sig = 1; sig < NSIG; sig++)
+			if (sig != SIGKILL && sig != SIGSTOP)
+				sigaction(sig, &dfl, NULL);
+		setpgid(0, 0);
+		int nul = open("/dev/null", O_RDONLY);
+		if (nul < 0 || dup2(nul, 0) < 0)
+			goto fail;
+		if (syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) != 0)
+			goto fail;
+		if (syscall(SYS_setgroups, (size_t)cr->ngroups, cr->groups) != 0 ||
+		    syscall(SYS_setresgid, cr->gid, cr->gid, cr->gid) != 0 ||
+		    syscall(SYS_setresuid, cr->uid, cr->uid, cr->uid) != 0)
+			goto fail;
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execve(path, argv, env);
+fail:
+		e = errno;
+		if (write(pfd[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(pfd[1]);
+	int e = 0;
+	ssize_t n;
+	do
+		n = read(pfd[0], &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	close(pfd[0]);
+	if (n == (ssize_t)sizeof(e)) {
+		waitpid(pid, NULL, 0);	/* it exits at once */
+		return e ? e : EIO;
+	}
+	*pidp = pid;
+	return 0;
+}
+
+int
+krk_foreign_spawn(char *const argv[], const char *name, const char *user,
+    int *idp, char *err, size_t errlen)
 {
 	pthread_mutex_lock(&f_lock);
 	bool up = att.running;
@@ -369,6 +514,18 @@ krk_foreign_spawn(char *const argv[], const char *name, int *idp, char *err,
 		    "%s (attach.preload or KRANK_PRELOAD)", argv[0], preload,
 		    strerror(e));
 		return e;
+	}
+	struct spawn_cred cr;
+	char path[PATH_MAX];
+	if (user != NULL) {
+		int e = spawn_cred_get(user, &cr, err, errlen);
+		if (e != 0)
+			return e;
+		if ((e = spawn_lookup(argv[0], path, sizeof(path))) != 0) {
+			snprintf(err, errlen, "spawn --foreign %s: %s", argv[0],
+			    strerror(e));
+			return e;
+		}
 	}
 	char **env = spawn_env(has_preload ? preload : NULL, sock);
 	struct foreign *f = calloc(1, sizeof(*f));
@@ -397,7 +554,8 @@ krk_foreign_spawn(char *const argv[], const char *name, int *idp, char *err,
 	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGMASK |
 	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 	pid_t pid;
-	int e = posix_spawnp(&pid, argv[0], &fa, &sa, argv, env);
+	int e = user != NULL ? spawn_as(path, argv, env, &cr, &pid) :
+	    posix_spawnp(&pid, argv[0], &fa, &sa, argv, env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&sa);
 	spawn_env_free(env, has_preload);
@@ -424,7 +582,7 @@ krk_foreign_spawn(char *const argv[], const char *name, int *idp, char *err,
 	f->holder_fd = -1;
 	f->in.id = krk_isolate_new_id();
 	f->in.pid = pid;
-	f->in.uid = (uint32_t)geteuid();
+	f->in.uid = user != NULL ? (uint32_t)cr.uid : (uint32_t)geteuid();
 	f->in.spawned = true;
 	f->in.state = KRK_FOREIGN_RUNNING;
 	f->in.started_ns = now_ns();

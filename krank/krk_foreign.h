@@ -93,11 +93,13 @@ void krk_foreign_detached(int id, const char *why, bool cut);
  * krk_foreign_spawn - start argv[0] (searched in PATH) as a Linux process
  * with LD_PRELOAD = the preload library and KRANK_ATTACH = the attach
  * socket, stdin from /dev/null, stdout and stderr KRANK's; name (NULL:
- * argv[0]'s base name).  Its id in *idp.  The error of posix_spawn or
- * pidfd_open, with a reason in err.
+ * argv[0]'s base name); user (NULL: KRANK's own), a name or uid that
+ * attach.users must allow, with its primary and supplementary groups.
+ * Its id in *idp.  The error of posix_spawn, fork/exec or pidfd_open, or
+ * EACCES/ENOENT for the user, with a reason in err.
  */
-int krk_foreign_spawn(char *const argv[], const char *name, int *idp,
-    char *err, size_t errlen);
+int krk_foreign_spawn(char *const argv[], const char *name, const char *user,
+    int *idp, char *err, size_t errlen);
 /* krk_foreign_kill - signal a spawned process through its pidfd (ESRCH
  * once it has ended), or end the attachment of one KRANK did not spawn
  * (sig is then ignored).  ESRCH: no such foreign isolate. */

@@ -387,6 +387,12 @@ bool component_is_up(const char *name);
  * errno nberr (rumpuser_seterrno) and return -1.
  */
 int krs_fail(int nberr);
+/*
+ * krs_errno_host - the host's value of NetBSD errno nberr, for values
+ * handed back in memory (SO_ERROR) rather than as a return value; the same
+ * table krs_fail uses, so the two cannot disagree.  EINVAL when unknown.
+ */
+int krs_errno_host(int nberr);
 
 /* ---- string helpers (pure; no host calls) ---- */
 size_t strlcpy_k(char *dst, const char *src, size_t size);

@@ -27,6 +27,7 @@ _Static_assert(KRS_UTIME_NOW == UTIME_NOW && KRS_UTIME_OMIT == UTIME_OMIT,
     "KRS_UTIME_* equal UTIME_*");
 
 int krs_fail(int nberr);
+int krs_errno_host(int nberr);
 
 /* Indexed by NetBSD errno value. */
 static const int nb2host[] = {
@@ -53,11 +54,16 @@ _Static_assert(sizeof(nb2host) / sizeof(nb2host[0]) == 99,
     "one entry per NetBSD errno 0..98");
 
 int
+krs_errno_host(int nberr)
+{
+	if (nberr > 0 && (size_t)nberr < sizeof(nb2host) / sizeof(nb2host[0]))
+		return nb2host[nberr];
+	return EINVAL;
+}
+
+int
 krs_fail(int nberr)
 {
-	int h = EINVAL;
-	if (nberr > 0 && (size_t)nberr < sizeof(nb2host) / sizeof(nb2host[0]))
-		h = nb2host[nberr];
-	rumpuser_seterrno(h);
+	rumpuser_seterrno(krs_errno_host(nberr));
 	return -1;
 }

@@ -12,6 +12,7 @@
 #   bench_bridge_io.sh [CALLS] [SECONDS]   (defaults 200000, 5)
 . "${top_srcdir:-.}/tests/bridge/lib.sh"
 . "${top_srcdir:-.}/tests/bench/point.sh"
+"${top_builddir:-.}/tests/bench/bench_machine" --quick || echo "machine: costs not measured (make tests/bench/bench_machine)"
 calls=${1:-200000}
 secs=${2:-5}
 for t in nginx wrk dd; do

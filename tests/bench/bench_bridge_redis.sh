@@ -8,6 +8,7 @@
 #   bench_bridge_redis.sh [REQUESTS]   (default 100000)
 . "${top_srcdir:-.}/tests/bridge/lib.sh"
 . "${top_srcdir:-.}/tests/bench/point.sh"
+"${top_builddir:-.}/tests/bench/bench_machine" --quick || echo "machine: costs not measured (make tests/bench/bench_machine)"
 n=${1:-100000}
 for t in redis-server redis-benchmark redis-cli; do
 	command -v $t >/dev/null 2>&1 || skip "$t not installed"

@@ -86,6 +86,7 @@ main(int argc, char **argv)
 	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	char dir[512], file[600], err[256];
 
+	bench_machine_costs();
 	snprintf(dir, sizeof(dir), "%s/bench-hostfs-XXXXXX", tmp);
 	if (n < 1 || mkdtemp(dir) == NULL) {
 		perror("bench_hostfs: mkdtemp");

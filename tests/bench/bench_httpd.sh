@@ -14,6 +14,7 @@ src=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 bld=${top_builddir:-$src}
 secs=${1:-5}
 . "$src/tests/bench/point.sh"
+"${top_builddir:-.}/tests/bench/bench_machine" --quick || echo "machine: costs not measured (make tests/bench/bench_machine)"
 for t in wrk nginx ip; do
 	command -v $t >/dev/null 2>&1 || PATH=$PATH:/usr/sbin command -v $t >/dev/null 2>&1 ||
 		{ echo "bench_httpd: needs $t"; exit 77; }

@@ -102,6 +102,7 @@ main(int argc, char **argv)
 	char *bufs = aligned_alloc(4096, 32 * BS);
 	int hfd, fd;
 
+	bench_machine_costs();
 	rumpuser_init(RUMPUSER_VERSION, &noupcalls);
 	hfd = mkstemp(path);
 	if (hfd == -1 || ftruncate(hfd, FILESZ) != 0) {

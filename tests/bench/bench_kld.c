@@ -247,6 +247,7 @@ main(int argc, char **argv)
 		    "BIG.static\n");
 		return 2;
 	}
+	bench_machine_costs();
 	devnull = open("/dev/null", O_WRONLY);
 	{
 		char *paths[2] = { argv[2], argv[4] };

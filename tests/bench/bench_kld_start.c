@@ -287,6 +287,7 @@ main(int argc, char **argv)
 		    "BIG.kx BIG.static\n");
 		return 2;
 	}
+	bench_machine_costs();
 	/* The large program has two hidden syscall patterns (bench_kld.sh):
 	 * lax, as krank-ld --lax would load it. */
 	load_flags = mode != NULL && *mode == '0' ? KLD_STRICT : 0;

@@ -138,6 +138,7 @@ main(int argc, char **argv)
 		    "LINUX_STATIC [N >= 10]\n");
 		return 2;
 	}
+	bench_machine_costs();
 	uint64_t *k = calloc((size_t)n, 8), *ld = calloc((size_t)n, 8),
 	    *ls = calloc((size_t)n, 8);
 	if (pipe(req) || pipe(rsp))

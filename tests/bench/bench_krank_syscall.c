@@ -127,6 +127,7 @@ main(int argc, char **argv)
 		iters = atol(argv[1]);
 	if (iters <= 0)
 		iters = 1000000;
+	bench_machine_costs();
 	int cpu = sched_getcpu();
 	cpu_set_t set;
 	CPU_ZERO(&set);

@@ -511,6 +511,7 @@ main(int argc, char **argv)
 {
 	char err[256];
 	int ai = 1;
+	bench_machine_costs();
 	if (argc > 2 && strcmp(argv[1], "-i") == 0) {
 		isodir = argv[2];
 		ai = 3;

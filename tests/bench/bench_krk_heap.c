@@ -124,6 +124,7 @@ main(int argc, char **argv)
 	static const int batches[] = { 1, 64 };
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
+	bench_machine_costs();
 	if (argc > 1)
 		pairs = atol(argv[1]);
 	if (pairs < 64)

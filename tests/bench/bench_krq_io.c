@@ -443,6 +443,7 @@ main(int argc, char **argv)
 		    "LINUX_EXT2_FILE [REPEATS [CALLS]]\n");
 		return 2;
 	}
+	bench_machine_costs();
 	kcore = atoi(argv[2]);
 	if (argc > 7)
 		nrep = (unsigned)atoi(argv[7]);

@@ -298,6 +298,7 @@ q32(double s)
 int
 main(int argc, char **argv)
 {
+	bench_machine_costs();
 	if (argc > 1)
 		secs = atof(argv[1]);
 	if (argc > 3) {

@@ -14,6 +14,7 @@ bld=$(cd "${top_builddir:-$src}" && pwd)
 n1=${1:-100000}
 n16=${2:-1000000}
 . "$src/tests/bench/point.sh"
+"${top_builddir:-.}/tests/bench/bench_machine" --quick || echo "machine: costs not measured (make tests/bench/bench_machine)"
 
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (network namespaces, a tap)"; exit 77; }
 for t in redis-server redis-benchmark ip; do

@@ -11,10 +11,12 @@
 #include <krank/krs.h>
 
 #include "bench_krs_io.h"
+#include "bench_point.h"
 
 int
 main(int argc, char **argv)
 {
+	bench_machine_costs();
 	bench_krs_io_args(argc, argv);
 	if (bench_krs_tmpfs_boot() != 0)
 		return 1;

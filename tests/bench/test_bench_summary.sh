@@ -2,9 +2,10 @@
 # make bench's plumbing (tests/bench/run, summarize.awk, point.sh) on a
 # stand-in benchmark whose numbers are known: medians and spreads over
 # the repeats, goal verdicts, lines that are not points ignored, a failing
-# run reported, a benchmark that needs a missing program skipped, and the
-# results section of an existing PERFORMANCE.md replaced while the
-# hand-written text around it is kept.
+# run reported, a benchmark that needs a missing program skipped, the
+# @machine lines benchmarks print of their own left out of the table and
+# of the machine's costs, and the results section of an existing
+# PERFORMANCE.md replaced while the hand-written text around it is kept.
 set -u
 src=${top_srcdir:-.}
 bld=${top_builddir:-.}
@@ -19,6 +20,7 @@ cat >"$work/fake.sh" <<'EOT'
 . "$top_srcdir/tests/bench/point.sh"
 n=$(cat "$STATE" 2>/dev/null || echo 0); n=$((n + 1)); echo $n >"$STATE"
 echo "some human-readable table"
+echo "@machine syscall_ns=999999 pagefault_ns=888888"
 point fake.lat $((n * 10)) 60 ns lower 4 "a latency, lower is better"
 point fake.rate 100 $((n * 100)) MB/s higher 0 "a rate"
 [ $n -ne 2 ] || exit 3
@@ -63,6 +65,19 @@ grep -q 'hand-written intro' "$work/perf.md" && grep -q 'kept text' "$work/perf.
 grep -q 'a system call costs [0-9]* ns and a fresh' "$work/perf.md" &&
 	ok "the machine's system call and page fault costs are recorded" ||
 	bad "machine costs missing"
+! grep -q '999999\|888888' "$work/perf.md" &&
+	ok "a benchmark's own @machine line does not replace the run's machine costs" ||
+	bad "a benchmark's @machine line leaked into the results"
+# summarize.awk itself: @machine lines among the points change nothing.
+printf '%s\n' '@point id=a krank=1 base=2 unit=ns better=lower ratio=2 goal=0 what=x' \
+	'@machine syscall_ns=5 pagefault_ns=6' \
+	'@point id=a krank=1 base=4 unit=ns better=lower ratio=4 goal=0 what=x' >"$work/mixed"
+grep -v '^@machine' "$work/mixed" >"$work/pure"
+awk -f "$src/tests/bench/summarize.awk" "$work/mixed" >"$work/mixed.md"
+awk -f "$src/tests/bench/summarize.awk" "$work/pure" >"$work/pure.md"
+cmp -s "$work/mixed.md" "$work/pure.md" && [ "$(wc -l <"$work/mixed.md")" -eq 3 ] &&
+	ok "summarize.awk ignores @machine lines among the points" ||
+	bad "summarize.awk output changed by @machine lines"
 sh "$src/tests/bench/run" --repeat x >/dev/null 2>&1
 [ $? -eq 2 ] && ok "a bad --repeat is a usage error" || bad "--repeat x accepted"
 exit $fail

@@ -14,26 +14,6 @@
 
 #define IP_MAXPACKET_K (65535 - 20 - 8)	/* largest UDP payload */
 
-/*
- * The host (Linux) numbers of the errors a socket can hold in so_error,
- * for SO_ERROR: krs_fail translates for return values, but a value handed
- * back in memory needs its own mapping.
- */
-static int
-krs_errno_host(int nb)
-{
-	switch (nb) {
-	case ECONNREFUSED:	return 111;
-	case ENETUNREACH:	return 101;
-	case EHOSTUNREACH:	return 113;
-	case ECONNRESET:	return 104;
-	case ETIMEDOUT:		return 110;
-	case EMSGSIZE:		return 90;
-	case ENOBUFS:		return 105;
-	default:		return nb < 35 ? nb : 5;	/* EIO */
-	}
-}
-
 static kmutex_t sotab_lock;
 static struct socket *so_open;		/* sotab_lock: sockets with a file */
 static const struct fileops socketops;

@@ -242,7 +242,18 @@ test_basic(void)
 	struct sockaddr_in closed = sin4("10.0.0.2", 81);
 	CHECK_ERR(krs_connect(r, &closed, sizeof(closed)), ECONNREFUSED);
 	krs_close(r);
-	PASS("connect to a closed port: ECONNREFUSED");
+	/* The same refusal read back as SO_ERROR: a value in memory, so it
+	 * must be translated to the host's number like a return value is. */
+	r = krs_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	CHECK_ERR(krs_connect(r, &closed, sizeof(closed)), EINPROGRESS);
+	struct krs_pollfd rp = { .fd = r, .events = KRS_POLLOUT };
+	CHECK(krs_poll(&rp, 1, 5000) == 1, "poll: refused connect ends");
+	int re = -1;
+	uint32_t rel = sizeof(re);
+	CHECK(krs_getsockopt(r, SOL_SOCKET, SO_ERROR, &re, &rel) == 0 &&
+	    re == ECONNREFUSED, "SO_ERROR is the host's ECONNREFUSED");
+	krs_close(r);
+	PASS("connect to a closed port: ECONNREFUSED, also as SO_ERROR");
 
 	/* Non-blocking connect and poll. */
 	int nb = krs_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
