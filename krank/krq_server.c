@@ -46,6 +46,7 @@ struct krq_spair {
 	uint32_t resp_tail_seen;	/* last valid client tail */
 	uint32_t spurious_run;
 	uint32_t unchecked;		/* served since the last head check */
+	struct krq_spin spin;		/* adaptive budget (krq_bell.h) */
 	unsigned char *buf;		/* private copy of one request */
 	pthread_t th;
 	bool running;
@@ -317,23 +318,38 @@ pair_wait(struct krq_spair *p)
 	const struct krq_slot *next = krq_slot_at(p->req, c->slot_size, tail,
 	    c->mask);
 
-	if (c->spin_ns > 0 && p->spurious_run == 0) {
+	/* Our CPU beside our bell, the client's from beside its bell: no
+	 * spin when the client last ran here (it could not post while we
+	 * spin), and a budget that shrinks while spins go unanswered
+	 * (krq_bell.h).  The client's word is only a hint. */
+	uint32_t me = krq_my_cpu();
+	krq_cpu_publish(p->req, me);
+	uint64_t budget = p->spurious_run != 0 ? 0 : krq_spin_budget(&p->spin,
+	    (uint64_t)c->spin_ns, __atomic_load_n(&p->resp->cpu,
+	    __ATOMIC_RELAXED), me);
+	if (budget > 0) {
 		/* The clock is read every 256 turns only, the first time to
 		 * start the budget: a request that comes at once is met with
 		 * no clock read (one costs up to 100 ns under a hypervisor). */
 		uint64_t end = 0;
 		for (unsigned i = 1;; i++) {
-			if (krq_slot_ready(next, tail) || pair_stopped(p))
+			if (krq_slot_ready(next, tail)) {
+				krq_spin_result(&p->spin, budget,
+				    (uint64_t)c->spin_ns, true);
+				return;
+			}
+			if (pair_stopped(p))
 				return;
 			krq_cpu_relax();
 			if ((i & 255) == 0) {
 				uint64_t now = krq_now_ns();
 				if (end == 0)
-					end = now + (uint64_t)c->spin_ns;
+					end = now + budget;
 				else if (now >= end)
 					break;
 			}
 		}
+		krq_spin_result(&p->spin, budget, (uint64_t)c->spin_ns, false);
 	}
 	/* Before sleeping, check the client's indices (the hot path reads
 	 * the response tail only when it needs room, the request head
