@@ -52,6 +52,7 @@ krq_cpu_relax(void)
  * No spin at all when the peer last ran on our CPU (krq_layout.h, cpu).
  */
 #define KRQ_SPIN_MIN_NS		1000u
+#define KRQ_SPIN_LOOKUP		16u	/* turns before the budget is known */
 #define KRQ_SPIN_PROBE		32u
 
 struct krq_spin {
@@ -84,7 +85,7 @@ krq_spin_result(struct krq_spin *s, uint64_t b, uint64_t max, bool paid)
 {
 	if (b == 0)
 		return;
-	if (paid)
+	if (paid)	/* also an answer before the budget was looked up */
 		s->halved = 0;
 	else if (b == max && s->halved > 0)
 		;	/* a probe that failed: stay at 0 */

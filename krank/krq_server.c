@@ -318,21 +318,18 @@ pair_wait(struct krq_spair *p)
 	const struct krq_slot *next = krq_slot_at(p->req, c->slot_size, tail,
 	    c->mask);
 
-	/* Our CPU beside our bell, the client's from beside its bell: no
-	 * spin when the client last ran here (it could not post while we
-	 * spin), and a budget that shrinks while spins go unanswered
-	 * (krq_bell.h).  The client's word is only a hint. */
-	uint32_t me = krq_my_cpu();
-	krq_cpu_publish(p->req, me);
-	uint64_t budget = p->spurious_run != 0 ? 0 : krq_spin_budget(&p->spin,
-	    (uint64_t)c->spin_ns, __atomic_load_n(&p->resp->cpu,
-	    __ATOMIC_RELAXED), me);
+	/* Our CPU beside our bell, the client's from beside its bell (a
+	 * hint), looked up after a few turns so that a request already on
+	 * its way costs nothing more: no spin when the client last ran
+	 * here (it could not post while we spin), and a budget that
+	 * shrinks while spins go unanswered (krq_bell.h). */
+	uint64_t budget = p->spurious_run != 0 ? 0 : (uint64_t)c->spin_ns;
 	if (budget > 0) {
 		/* The clock is read every 256 turns only, the first time to
 		 * start the budget: a request that comes at once is met with
 		 * no clock read (one costs up to 100 ns under a hypervisor). */
 		uint64_t end = 0;
-		for (unsigned i = 1;; i++) {
+		for (unsigned i = 1; budget > 0; i++) {
 			if (krq_slot_ready(next, tail)) {
 				krq_spin_result(&p->spin, budget,
 				    (uint64_t)c->spin_ns, true);
@@ -341,16 +338,27 @@ pair_wait(struct krq_spair *p)
 			if (pair_stopped(p))
 				return;
 			krq_cpu_relax();
+			if (i == KRQ_SPIN_LOOKUP) {
+				uint32_t me = krq_my_cpu();
+				krq_cpu_publish(p->req, me);
+				budget = krq_spin_budget(&p->spin,
+				    (uint64_t)c->spin_ns, __atomic_load_n(
+				    &p->resp->cpu, __ATOMIC_RELAXED), me);
+			}
 			if ((i & 255) == 0) {
 				uint64_t now = krq_now_ns();
 				if (end == 0)
 					end = now + budget;
-				else if (now >= end)
+				else if (now >= end) {
+					krq_spin_result(&p->spin, budget,
+					    (uint64_t)c->spin_ns, false);
 					break;
+				}
 			}
 		}
-		krq_spin_result(&p->spin, budget, (uint64_t)c->spin_ns, false);
 	}
+	if (c->spin_ns == 0 || p->spurious_run != 0)
+		krq_cpu_publish(p->req, krq_my_cpu());
 	/* Before sleeping, check the client's indices (the hot path reads
 	 * the response tail only when it needs room, the request head
 	 * every nslots messages), so abuse is seen within an idle period. */
