@@ -80,6 +80,7 @@ struct krq_sclient {
 };
 
 static unsigned next_id;		/* atomic */
+static unsigned next_core;		/* atomic: see krq_sclient_start */
 
 /* A pair's counters have one writer, its thread: a plain add published
  * with a relaxed store (a locked add would be a full barrier on the hot
@@ -579,6 +580,15 @@ krq_sclient_start(struct krq_sclient *c, krq_serve_fn *fn, void *arg)
 	c->fn = fn;
 	c->arg = arg;
 	c->started = true;
+	/* Ring r's thread goes to core r (mod the cores): a client with a
+	 * ring per CPU keeps ring and core together.  Clients with fewer
+	 * rings than there are cores start where the previous one ended,
+	 * or every single-ring client's thread would share the first core
+	 * while the others serve nobody. */
+	unsigned first = 0;
+	if (c->ncores > 0 && c->nrings < c->ncores)
+		first = __atomic_fetch_add(&next_core, c->nrings,
+		    __ATOMIC_RELAXED) % c->ncores;
 	for (unsigned r = 0; r < c->nrings; r++) {
 		struct krq_spair *p = &c->pairs[r];
 		pthread_attr_t at;
@@ -587,7 +597,7 @@ krq_sclient_start(struct krq_sclient *c, krq_serve_fn *fn, void *arg)
 		int core = -1;
 		if (c->ncores > 0) {
 			cpu_set_t set;
-			core = c->cores[r % c->ncores];
+			core = c->cores[(first + r) % c->ncores];
 			if (core < 0 || core >= CPU_SETSIZE) {
 				pthread_attr_destroy(&at);
 				srv_log(c, "krq-%u: ring %u: core %d out of "

@@ -41,7 +41,9 @@ struct krq_server_cfg {
 				   once; < 0: the default (50 us) */
 	int64_t client_spin_ns;	/* suggested to the client (hdr.spin_ns);
 				   < 0: the default (50 us) */
-	const int *cores;	/* server threads pinned round robin ... */
+	const int *cores;	/* server threads pinned round robin (a
+				   client with fewer rings than cores
+				   starts where the last one ended) ... */
 	unsigned ncores;	/* ... to these; 0: not pinned */
 	unsigned max_bad;	/* malformed requests before the cut; 0: 16 */
 	krq_log_fn *log;	/* NULL: stderr */
