@@ -205,6 +205,32 @@ kbr_enabled(void)
 	return kbr_sock != NULL;
 }
 
+/*
+ * KRANK_QUEUE_SPIN_US: how long this process spins for a response before
+ * it sleeps on the futex, 0..10000 us, instead of what the deployment
+ * suggests (queues.client_spin).  Bounded like the deployment's value:
+ * an unbounded spin could starve the very peer it waits for.
+ */
+static void
+kbr_spin_env(struct krq *q)
+{
+	const char *s = getenv("KRANK_QUEUE_SPIN_US");
+	char *end;
+	unsigned long us;
+
+	if (s == NULL || *s == '\0')
+		return;
+	errno = 0;
+	us = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || us > 10000 || *s == '-') {
+		kbr_say("KRANK_QUEUE_SPIN_US=%s: not a number of microseconds "
+		    "0..10000; spinning as the deployment says", s);
+		return;
+	}
+	krq_set_spin(q, (uint64_t)us * 1000);
+	kbr_debug("spinning %lu us for responses (KRANK_QUEUE_SPIN_US)", us);
+}
+
 static int
 kbr_attach(void)
 {
@@ -233,6 +259,7 @@ kbr_attach(void)
 		atomic_store(&kbr_att_state, -1);
 		goto out;
 	}
+	kbr_spin_env(q);
 	kbr_nrings = krq_nrings(q);
 	kbr_rings = calloc(kbr_nrings, sizeof(*kbr_rings));
 	e = kbr_rings == NULL ? ENOMEM : 0;

@@ -1347,9 +1347,9 @@ static void
 parse_queues(struct cfgp *p, yaml_node_t *n)
 {
 	static const char *const keys[] = { "spin", "slots", "area", "rings",
-	    NULL };
+	    "client_spin", NULL };
 	struct krk_config *c = p->cfg;
-	yaml_node_t *v[4], *k[4];
+	yaml_node_t *v[5], *k[5];
 	uint64_t u;
 
 	if (!map_keys(p, n, "queues", keys, v, k))
@@ -1369,6 +1369,10 @@ parse_queues(struct cfgp *p, yaml_node_t *n)
 		    &c->queue_area);
 	if (v[3] != NULL && get_uint(p, v[3], "queues.rings", 0, 64, &u) == 0)
 		c->queue_rings = (unsigned)u;
+	if (v[4] != NULL)
+		get_ranged(p, v[4], "queues.client_spin", "a duration 0..10ms "
+		    "(ns, us, ms)", krk_parse_duration, 0, 10000000ull,
+		    &c->queue_client_spin_ns);
 }
 
 /* hostnet: each allow entry through the component's own parser, so what
@@ -1836,6 +1840,7 @@ config_parse(struct cfgp *p, const char *buf, size_t len,
 	c->mlock = true;
 	c->log_size = KRK_DEF_LOG;
 	c->queue_spin_ns = 50000;
+	c->queue_client_spin_ns = UINT64_MAX;
 	c->queue_slots = 256;
 	c->queue_area = 4ull << 20;
 	c->attach_fds = 1024;

@@ -144,6 +144,9 @@ struct krk_config {
 	/* The system-call queues of attached clients (krank-deployment(5),
 	 * queues). */
 	uint64_t queue_spin_ns;		/* poll before sleeping; default 50 us */
+	uint64_t queue_client_spin_ns;	/* the clients' spin for responses
+					 * (hdr.spin_ns); UINT64_MAX
+					 * (default): queue_spin_ns */
 	unsigned queue_slots;		/* per ring, power of two; default 256 */
 	uint64_t queue_area;		/* buffer area per client; default 4 MiB */
 	unsigned queue_rings;		/* per client; 0 (default): one per CPU

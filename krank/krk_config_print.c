@@ -236,6 +236,10 @@ krk_config_print(const struct krk_config *c, FILE *out)
 	print_size(out, c->log_size);
 	fputs("}\nqueues: {spin: ", out);
 	print_duration(out, c->queue_spin_ns);
+	if (c->queue_client_spin_ns != UINT64_MAX) {
+		fputs(", client_spin: ", out);
+		print_duration(out, c->queue_client_spin_ns);
+	}
 	fprintf(out, ", slots: %u, area: ", c->queue_slots);
 	print_size(out, c->queue_area);
 	fprintf(out, ", rings: %u}\n", c->queue_rings);

@@ -34,7 +34,8 @@ krk_queues_register(const struct krk_config *cfg)
 	q->slot_size = KRK_QUEUE_SLOT_SIZE;
 	q->area_len = cfg->queue_area;
 	q->spin_ns = (int64_t)cfg->queue_spin_ns;
-	q->client_spin_ns = (int64_t)cfg->queue_spin_ns;
+	q->client_spin_ns = (int64_t)(cfg->queue_client_spin_ns == UINT64_MAX ?
+	    cfg->queue_spin_ns : cfg->queue_client_spin_ns);
 	if (cfg->attach_rings != 0 && q->nrings > cfg->attach_rings)
 		q->nrings = cfg->attach_rings;	/* attach.rings: the most */
 	krk_queue_ops.fds = cfg->attach_fds;

@@ -27,6 +27,7 @@ struct krq_cring {
 	uint32_t req_head;		/* ours: next request slot */
 	uint32_t resp_tail;		/* ours: next response to take */
 	int reserved;			/* krq_reserve without commit */
+	struct krq_spin spin;		/* this ring's adaptive budget */
 };
 
 struct krq {
@@ -279,25 +280,40 @@ krq_take(struct krq *q, unsigned ring, void *buf, size_t cap, size_t *lenp,
 		return q_dead(q) ? EPIPE : EAGAIN;
 
 	/* Spin on the next response slot's line: no system call while
-	 * KRANK answers within the budget.  The clock is first read after
-	 * 256 turns (one read may cost 100 ns under a hypervisor), so the
-	 * budgets start that late. */
+	 * KRANK answers within the budget, and none for KRANK either (our
+	 * bell says awake).  The budget adapts (krq_bell.h) and is 0 when
+	 * KRANK's server thread runs on our CPU; it is looked up after a
+	 * few turns only, so that an answer already on its way costs
+	 * nothing more.  The clock is first read after 256 turns (one read
+	 * may cost 100 ns under a hypervisor), so the budgets start that
+	 * late. */
 	const struct krq_slot *next = krq_slot_at(cr->resp, q->slot_size,
 	    cr->resp_tail, q->mask);
-	uint64_t deadline = UINT64_MAX, spin_end = 0;
-	for (unsigned i = 1; q->spin_ns > 0; i++) {
-		if (krq_slot_ready(next, cr->resp_tail))
+	uint64_t budget = q->spin_ns, deadline = UINT64_MAX, spin_end = 0;
+	for (unsigned i = 1; budget > 0; i++) {
+		if (krq_slot_ready(next, cr->resp_tail)) {
+			krq_spin_result(&cr->spin, budget, q->spin_ns, true);
 			return take_one(q, cr, buf, cap, lenp);
+		}
 		krq_cpu_relax();
+		if (i == KRQ_SPIN_LOOKUP) {
+			uint32_t me = krq_my_cpu();
+			krq_cpu_publish(cr->resp, me);
+			budget = krq_spin_budget(&cr->spin, q->spin_ns,
+			    __atomic_load_n(&cr->req->cpu, __ATOMIC_RELAXED),
+			    me);
+		}
 		if ((i & 255) == 0) {
 			uint64_t now = krq_now_ns();
 			if (spin_end == 0) {
 				if (timeout_ns > 0)
 					deadline = now + (uint64_t)timeout_ns;
-				spin_end = now + q->spin_ns;
+				spin_end = now + budget;
 				if (spin_end > deadline)
 					spin_end = deadline;
 			} else if (now >= spin_end) {
+				krq_spin_result(&cr->spin, budget, q->spin_ns,
+				    false);
 				break;
 			}
 			if (q_dead(q))

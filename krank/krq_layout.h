@@ -33,6 +33,14 @@
  * SLEEPING does it exchange it to AWAKE and FUTEX_WAKE (the exchange makes
  * a wait that has not started yet return at once: no lost wake-up).  A
  * spinning consumer costs the producer no system call.
+ *
+ * Beside the bell, on the same line, the consumer keeps the CPU it last
+ * ran on (cpu, + 1; 0: not known): KRANK's server thread on the request
+ * ring, the client on the response ring.  Each side reads the other's
+ * before it spins: a spin on the CPU the peer needs only keeps the peer
+ * from answering, so then it sleeps at once.  A hint only: any value is
+ * harmless (KRANK never trusts it for more than that).  Added in place of
+ * padding: a side that does not write it leaves 0, "not known".
  */
 #ifndef KRQ_LAYOUT_H
 #define KRQ_LAYOUT_H
@@ -97,6 +105,7 @@ struct krq_ring_ctl {
 	_Alignas(KRQ_LINE) uint32_t head;	/* producer: next index to fill */
 	_Alignas(KRQ_LINE) uint32_t tail;	/* consumer: next index to take */
 	_Alignas(KRQ_LINE) uint32_t bell;	/* consumer's sleep announcement */
+	uint32_t cpu;			/* consumer's CPU + 1, 0: not known */
 };
 #define KRQ_RING_CTL_SIZE	(3 * KRQ_LINE)
 
@@ -118,6 +127,7 @@ _Static_assert(sizeof(struct krq_ring_ctl) == KRQ_RING_CTL_SIZE,
     "krq_ring_ctl: head, tail, bell on lines of their own");
 _Static_assert(offsetof(struct krq_ring_ctl, tail) == KRQ_LINE, "ctl tail");
 _Static_assert(offsetof(struct krq_ring_ctl, bell) == 2 * KRQ_LINE, "ctl bell");
+_Static_assert(offsetof(struct krq_ring_ctl, cpu) == 2 * KRQ_LINE + 4, "ctl cpu");
 _Static_assert(sizeof(struct krq_slot) == KRQ_SLOT_HDR, "krq_slot header");
 _Static_assert((KRQ_MAX_SLOTS & (KRQ_MAX_SLOTS - 1)) == 0, "max slots pow2");
 _Static_assert(KRQ_MAX_SLOTS < (1u << 24), "tags tell laps apart");

@@ -46,6 +46,7 @@ struct krq_spair {
 	uint32_t resp_tail_seen;	/* last valid client tail */
 	uint32_t spurious_run;
 	uint32_t unchecked;		/* served since the last head check */
+	struct krq_spin spin;		/* adaptive budget (krq_bell.h) */
 	unsigned char *buf;		/* private copy of one request */
 	pthread_t th;
 	bool running;
@@ -79,6 +80,7 @@ struct krq_sclient {
 };
 
 static unsigned next_id;		/* atomic */
+static unsigned next_core;		/* atomic: see krq_sclient_start */
 
 /* A pair's counters have one writer, its thread: a plain add published
  * with a relaxed store (a locked add would be a full barrier on the hot
@@ -317,24 +319,47 @@ pair_wait(struct krq_spair *p)
 	const struct krq_slot *next = krq_slot_at(p->req, c->slot_size, tail,
 	    c->mask);
 
-	if (c->spin_ns > 0 && p->spurious_run == 0) {
+	/* Our CPU beside our bell, the client's from beside its bell (a
+	 * hint), looked up after a few turns so that a request already on
+	 * its way costs nothing more: no spin when the client last ran
+	 * here (it could not post while we spin), and a budget that
+	 * shrinks while spins go unanswered (krq_bell.h). */
+	uint64_t budget = p->spurious_run != 0 ? 0 : (uint64_t)c->spin_ns;
+	if (budget > 0) {
 		/* The clock is read every 256 turns only, the first time to
 		 * start the budget: a request that comes at once is met with
 		 * no clock read (one costs up to 100 ns under a hypervisor). */
 		uint64_t end = 0;
-		for (unsigned i = 1;; i++) {
-			if (krq_slot_ready(next, tail) || pair_stopped(p))
+		for (unsigned i = 1; budget > 0; i++) {
+			if (krq_slot_ready(next, tail)) {
+				krq_spin_result(&p->spin, budget,
+				    (uint64_t)c->spin_ns, true);
+				return;
+			}
+			if (pair_stopped(p))
 				return;
 			krq_cpu_relax();
+			if (i == KRQ_SPIN_LOOKUP) {
+				uint32_t me = krq_my_cpu();
+				krq_cpu_publish(p->req, me);
+				budget = krq_spin_budget(&p->spin,
+				    (uint64_t)c->spin_ns, __atomic_load_n(
+				    &p->resp->cpu, __ATOMIC_RELAXED), me);
+			}
 			if ((i & 255) == 0) {
 				uint64_t now = krq_now_ns();
 				if (end == 0)
-					end = now + (uint64_t)c->spin_ns;
-				else if (now >= end)
+					end = now + budget;
+				else if (now >= end) {
+					krq_spin_result(&p->spin, budget,
+					    (uint64_t)c->spin_ns, false);
 					break;
+				}
 			}
 		}
 	}
+	if (c->spin_ns == 0 || p->spurious_run != 0)
+		krq_cpu_publish(p->req, krq_my_cpu());
 	/* Before sleeping, check the client's indices (the hot path reads
 	 * the response tail only when it needs room, the request head
 	 * every nslots messages), so abuse is seen within an idle period. */
@@ -555,6 +580,15 @@ krq_sclient_start(struct krq_sclient *c, krq_serve_fn *fn, void *arg)
 	c->fn = fn;
 	c->arg = arg;
 	c->started = true;
+	/* Ring r's thread goes to core r (mod the cores): a client with a
+	 * ring per CPU keeps ring and core together.  Clients with fewer
+	 * rings than there are cores start where the previous one ended,
+	 * or every single-ring client's thread would share the first core
+	 * while the others serve nobody. */
+	unsigned first = 0;
+	if (c->ncores > 0 && c->nrings < c->ncores)
+		first = __atomic_fetch_add(&next_core, c->nrings,
+		    __ATOMIC_RELAXED) % c->ncores;
 	for (unsigned r = 0; r < c->nrings; r++) {
 		struct krq_spair *p = &c->pairs[r];
 		pthread_attr_t at;
@@ -563,7 +597,7 @@ krq_sclient_start(struct krq_sclient *c, krq_serve_fn *fn, void *arg)
 		int core = -1;
 		if (c->ncores > 0) {
 			cpu_set_t set;
-			core = c->cores[r % c->ncores];
+			core = c->cores[(first + r) % c->ncores];
 			if (core < 0 || core >= CPU_SETSIZE) {
 				pthread_attr_destroy(&at);
 				srv_log(c, "krq-%u: ring %u: core %d out of "

@@ -36,11 +36,14 @@ struct krq_server_cfg {
 	unsigned slot_size;	/* bytes per slot with its 8-byte header:
 				   multiple of 64, 64..65536; 0: 512 */
 	size_t area_len;	/* buffer area, rounded up to pages, <= 1 GiB */
-	int64_t spin_ns;	/* server's spin before it sleeps; 0: sleep at
+	int64_t spin_ns;	/* server's largest spin before it sleeps (it
+				   adapts: krq_bell.h); 0: sleep at
 				   once; < 0: the default (50 us) */
 	int64_t client_spin_ns;	/* suggested to the client (hdr.spin_ns);
 				   < 0: the default (50 us) */
-	const int *cores;	/* server threads pinned round robin ... */
+	const int *cores;	/* server threads pinned round robin (a
+				   client with fewer rings than cores
+				   starts where the last one ended) ... */
 	unsigned ncores;	/* ... to these; 0: not pinned */
 	unsigned max_bad;	/* malformed requests before the cut; 0: 16 */
 	krq_log_fn *log;	/* NULL: stderr */

@@ -14,10 +14,11 @@ for t in redis-server redis-benchmark redis-cli; do
 	command -v $t >/dev/null 2>&1 || skip "$t not installed"
 done
 # KRANK's ring servers on every CPU, one ring pair per (single-threaded)
-# program, and no spinning: on a machine with few CPUs shared with other
-# work, a spinning server or client takes the CPU its peer needs (with
-# spin 50us on 2 loaded CPUs -P 1 ran 5x slower).  Override with
-# BENCH_CORES, BENCH_RINGS, BENCH_SPIN.
+# program, and no spinning by default, as in the runs recorded before.
+# Spinning no longer starves the peer on a shared CPU (the budgets adapt
+# and are 0 on the peer's CPU, krq_bell.h), but on 2 CPUs loaded by other
+# work neither setting won (docs/PERFORMANCE.md, "Spinning that adapts").
+# Override with BENCH_CORES, BENCH_RINGS, BENCH_SPIN.
 cores=$(seq -s ', ' 0 $(($(nproc) - 1)))
 boot_krank "$cores" "${BENCH_RINGS:-1}" 0us
 

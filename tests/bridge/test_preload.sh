@@ -108,6 +108,24 @@ wait $spid; src=$?
 [ "$(wc -c <"$work/got" 2>/dev/null)" = 3000000 ] && [ $src -eq 0 ] &&
 	ok "a program exiting without close: all 3000000 bytes arrived and the connection ended cleanly" ||
 	bad "exit without close: got $(wc -c <"$work/got" 2>/dev/null) bytes, socat exit $src: $(cat "$work/socat.err" "$work/sendexit.err")"
+# KRANK_QUEUE_SPIN_US: a bounded number of microseconds is taken (and
+# the calls work with it), anything else is refused with a reason and
+# the deployment's spin kept.
+kx -p /kq mkdir -p /kq
+kx -p /kq env KRANK_QUEUE_SPIN_US=20 KRANK_DEBUG=1 dd if=/dev/zero \
+	of=/kq/f bs=64 count=200 2>"$work/spin.err"
+kx -p /kq env KRANK_QUEUE_SPIN_US=0 dd if=/kq/f of="$work/spin.out" \
+	bs=64 2>/dev/null
+grep -q "spinning 20 us for responses" "$work/spin.err" &&
+	[ "$(wc -c <"$work/spin.out" 2>/dev/null)" = 12800 ] &&
+	ok "KRANK_QUEUE_SPIN_US=20 and =0: taken, 12800 bytes written and read back" ||
+	bad "KRANK_QUEUE_SPIN_US=20: $(head -3 "$work/spin.err"), read back $(wc -c <"$work/spin.out" 2>/dev/null) bytes"
+kx -p /kq env KRANK_QUEUE_SPIN_US=20000 dd if=/kq/f of=/dev/null bs=64 \
+	2>"$work/spin2.err"
+grep -q "KRANK_QUEUE_SPIN_US=20000: not a number of microseconds 0..10000" \
+	"$work/spin2.err" && grep -q "^200+0 records in" "$work/spin2.err" &&
+	ok "KRANK_QUEUE_SPIN_US=20000 (over 10 ms): refused with a reason, calls still served" ||
+	bad "KRANK_QUEUE_SPIN_US=20000: $(head -3 "$work/spin2.err")"
 kill -0 "$kpid" 2>/dev/null && ok "krank still runs" || bad "krank died"
 [ $fail -eq 0 ] && echo PASS || echo FAIL
 exit $fail

@@ -92,7 +92,9 @@ expect_err queues_slots_pow2 "${HEAD}queues: {slots: 100}
 expect_err queues_spin_range "${HEAD}queues: {spin: 1s}
 " "3:16: queues.spin: expected a duration 0..10ms (ns, us, ms), found \"1s\""
 expect_err queues_unknown "${HEAD}queues: {ring: 4}
-" "3:10: queues.ring: expected a key of queues (one of spin, slots, area, rings), found unknown key \"ring\""
+" "3:10: queues.ring: expected a key of queues (one of spin, slots, area, rings, client_spin), found unknown key \"ring\""
+expect_err queues_client_spin_range "${HEAD}queues: {client_spin: 20ms}
+" "3:23: queues.client_spin: expected a duration 0..10ms (ns, us, ms), found \"20ms\""
 expect_err type_list "cores: [1]
 components: vfs
 " "2:13: components: expected a list, found \"vfs\""
@@ -277,6 +279,21 @@ fi
 
 echo "== valid files, defaults and paths"
 mkdir -p "$work/site/conf"
+# queues.client_spin: printed only when set, and it round-trips.
+expect_ok queues_client_spin "${HEAD}queues: {spin: 0us, client_spin: 20us}
+" && if grep -q '^queues: {spin: 0.*, client_spin: 20us,' \
+    "$work/queues_client_spin.out"; then
+	echo "ok: queues.client_spin printed"
+	roundtrip "$work/queues_client_spin.yaml"
+else
+	fail "queues.client_spin not printed: $(grep queues "$work/queues_client_spin.out")"
+fi
+expect_ok queues_no_client_spin "${HEAD}queues: {spin: 5us}
+" && if grep -q 'client_spin:' "$work/queues_no_client_spin.out"; then
+	fail "queues.client_spin printed though not set"
+else
+	echo "ok: queues.client_spin not printed when unset (it follows spin)"
+fi
 expect_ok minimal "cores: \"0-2,5\"
 components: [vfs]
 isolates:

@@ -190,6 +190,98 @@ roundtrip(struct krq *q, unsigned ring, unsigned seq, int64_t timeout)
 	return 0;
 }
 
+/* ---- the adaptive spin (krq_bell.h) ---- */
+
+static void
+test_spin_policy(void)
+{
+	struct krq_spin sp;
+	const uint64_t max = 50000;
+	memset(&sp, 0, sizeof(sp));
+	CHECK(krq_spin_budget(&sp, max, 2, 2) == 0,
+	    "a spin on the peer's own CPU");
+	CHECK(krq_spin_budget(&sp, max, 0, 2) == max &&
+	    krq_spin_budget(&sp, max, 3, 2) == max,
+	    "no whole budget with the peer elsewhere or not known");
+	CHECK(krq_spin_budget(&sp, 0, 3, 2) == 0, "a spin with budget 0");
+	/* Unanswered spins halve the budget down to 0 ... */
+	uint64_t b = max;
+	unsigned halvings = 0;
+	while ((b = krq_spin_budget(&sp, max, 3, 2)) != 0 && halvings < 64) {
+		krq_spin_result(&sp, b, max, false);
+		halvings++;
+	}
+	CHECK(halvings == 6, "50 us halved to below 1 us in %u spins, not 6",
+	    halvings);
+	/* ... and then only every KRQ_SPIN_PROBE-th wait spins, the whole
+	 * budget; a probe that fails changes nothing. */
+	unsigned probes = 0;
+	for (unsigned i = 0; i < 4 * KRQ_SPIN_PROBE; i++) {
+		b = krq_spin_budget(&sp, max, 3, 2);
+		CHECK(b == 0 || b == max, "budget %llu at 0", (unsigned long
+		    long)b);
+		if (b != 0) {
+			probes++;
+			krq_spin_result(&sp, b, max, false);
+		}
+	}
+	CHECK(probes == 4, "%u probes in %u waits, not 4", probes,
+	    4 * KRQ_SPIN_PROBE);
+	/* An answered probe restores the whole budget. */
+	do
+		b = krq_spin_budget(&sp, max, 3, 2);
+	while (b == 0);
+	krq_spin_result(&sp, b, max, true);
+	CHECK(krq_spin_budget(&sp, max, 3, 2) == max,
+	    "an answered spin did not restore the budget");
+	ok("spin budget: 0 on the peer's CPU, halved by unanswered spins "
+	    "(%u to 0), %u probes per %u waits at 0, restored by an answer",
+	    halvings, probes / 4, KRQ_SPIN_PROBE);
+}
+
+/* Both sides publish their CPU beside their bell: the server thread on
+ * the request ring (pinned: its core + 1), the client on the response
+ * ring, once a call had to wait. */
+static void
+test_spin_cpus(void)
+{
+	struct krq_server_cfg cfg = cfg_default(1, 16);
+	struct pair p;
+	cfg.ncores = 1;
+	pair_make(&p, &cfg, true);
+	int e = 0;
+	for (unsigned i = 0; i < 200 && e == 0; i++)
+		e = roundtrip(p.q, 0, i, 5000000000LL);
+	CHECK(e == 0, "round trips: %s", strerror(e));
+	/* The server writes its CPU before it spins or sleeps: poll. */
+	uint32_t scpu = 0;
+	for (int i = 0; i < 500 && scpu == 0; i++) {
+		scpu = __atomic_load_n(&raw_ring(&p, 0)->cpu, __ATOMIC_ACQUIRE);
+		if (scpu == 0) {
+			struct timespec ts = { 0, 1000000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+	CHECK(scpu == (uint32_t)cores[0] + 1, "server's CPU word %u, pinned "
+	    "to core %d", scpu, cores[0]);
+	pair_free(&p);
+	/* A client that waits (nobody serves: the wait times out) has
+	 * published its CPU. */
+	pair_make(&p, &cfg, false);
+	char got[256];
+	size_t len;
+	e = krq_post(p.q, 0, "x", 1);
+	if (e == 0)
+		e = krq_take(p.q, 0, got, sizeof(got), &len, 2000000);
+	CHECK(e == ETIMEDOUT, "a take from a stopped server: %s", strerror(e));
+	uint32_t ccpu = __atomic_load_n(&raw_ring(&p, 1)->cpu,
+	    __ATOMIC_ACQUIRE);
+	CHECK(ccpu >= 1 && ccpu <= CPU_SETSIZE, "client's CPU word %u", ccpu);
+	pair_free(&p);
+	ok("CPUs beside the bells: server %u (core %d), client %u", scpu,
+	    cores[0], ccpu);
+}
+
 /* ---- well-behaved tests ---- */
 
 static void
@@ -820,6 +912,8 @@ main(void)
 				cores[ncores++] = k;
 
 	test_layout();
+	test_spin_policy();
+	test_spin_cpus();
 	test_fork();
 	test_roundtrips();
 	test_full();

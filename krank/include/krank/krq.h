@@ -45,8 +45,11 @@ size_t krq_slot_cap(const struct krq *q);
 /* krq_area - the buffer area in this process's mapping; offsets in
  * messages are relative to its start.  NULL and 0 when it has none. */
 void *krq_area(const struct krq *q, size_t *lenp);
-/* krq_set_spin - how long krq_take spins before it sleeps (ns; 0: sleep
- * at once).  Defaults to what KRANK suggests in the region. */
+/* krq_set_spin - the longest krq_take spins before it sleeps (ns; 0:
+ * sleep at once).  Defaults to what KRANK suggests in the region.  Each
+ * ring's budget adapts below it: halved after a spin that ran out,
+ * restored by one that was answered, 0 while KRANK's server thread runs
+ * on the caller's CPU. */
 void krq_set_spin(struct krq *q, uint64_t spin_ns);
 
 /*
