@@ -1600,6 +1600,24 @@ parse_top(struct cfgp *p, yaml_node_t *root)
 			    "component hostnet in components, found it "
 			    "missing");
 	}
+	/* The vfs needs a root file system: KRANK mounts tmpfs at / when the
+	 * component is listed and nothing else is mounted there.  Caught
+	 * here, so `krank check` says it, not only a failed boot; checked
+	 * once the file is otherwise valid (it is about the whole file). */
+	bool has_vfs = false, has_tmpfs = false, has_root = false;
+	for (i = 0; c->components != NULL && i < c->ncomponents; i++)
+		if (c->components[i] != NULL) {
+			has_vfs |= strcmp(c->components[i], "vfs") == 0;
+			has_tmpfs |= strcmp(c->components[i], "tmpfs") == 0;
+		}
+	for (i = 0; i < nmounts; i++)
+		has_root |= mounts[i] != NULL && strcmp(mounts[i], "/") == 0;
+	if (p->nerr == 0 && has_vfs && !has_tmpfs && !has_root &&
+	    k[K_COMP] != NULL)
+		cfg_error(p, k[K_COMP], "components", "expected tmpfs in "
+		    "components (KRANK then mounts one at /) or a disk or "
+		    "tmpfs mounted at /: the vfs needs a root file system, "
+		    "found neither");
 }
 
 /* ---- loading --------------------------------------------------------- */

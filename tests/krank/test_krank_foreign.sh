@@ -49,7 +49,7 @@ wait_for() {
 cat >"$work/c.yaml" <<EOT
 name: c
 cores: [0]
-components: [vfs]
+components: [vfs, tmpfs]
 control: {socket: $work/c.sock}
 attach: {users: [root], fds: 100, rings: 2, max: 3, preload: lib/p.so}
 EOT

@@ -194,6 +194,9 @@ components: [vfs]
 " "1:8: cores: expected a list of 1 to 256 entries, found an empty list"
 expect_err missing_components "cores: [1]
 " "1:1: components: expected a list of components, found nothing"
+expect_err no_root_fs "cores: [1]
+components: [vfs, net]
+" "2:1: components: expected tmpfs in components (KRANK then mounts one at /) or a disk or tmpfs mounted at /: the vfs needs a root file system, found neither"
 expect_err missing_address "${HEAD}interfaces:
   - {backend: tap, device: tap0}
 " "4:5: interfaces[0].address: expected an address A.B.C.D/N, found nothing"
@@ -295,7 +298,7 @@ else
 	echo "ok: queues.client_spin not printed when unset (it follows spin)"
 fi
 expect_ok minimal "cores: \"0-2,5\"
-components: [vfs]
+components: [vfs, tmpfs]
 isolates:
   - elf: ../bin/app.kx
 disks:
