@@ -122,8 +122,9 @@ const char *krk_heap_note(const struct krk_heap *h);
 /* ---- the isolate memory pool (krk_pool.c) ----------------------------- */
 /*
  * krk_pool_init - set size bytes (memory.isolate_pool, rounded up to
- * 16 KiB) aside and fault them in now, with transparent huge pages
- * advised when huge; from then on krank-ld places isolate objects there
+ * 16 KiB) aside and fault them in (the first 512 KiB now, the rest in a
+ * thread; only present memory is handed out), with transparent huge
+ * pages advised when huge; from then on krank-ld places isolate objects there
  * (kld_set_mem), zeroes them when they are unloaded and reuses them.  An
  * object that does not fit gets fresh pages and counts a fallback.  size
  * 0: no pool (0).  EBUSY (already set up), EINVAL (size not 0 and not
@@ -141,6 +142,9 @@ void krk_pool_use(bool on);
 const char *krk_pool_note(void);
 struct krk_pool_stats {
 	uint64_t size;			/* bytes set aside (0: no pool) */
+	uint64_t ready;			/* ... faulted in so far (the first
+					 * 512 KiB by init, the rest by a
+					 * thread it starts) */
 	uint64_t in_use, peak;		/* bytes held by loaded objects */
 	uint64_t takes;			/* objects placed in the pool */
 	uint64_t returns;		/* ... given back, zeroed */

@@ -317,7 +317,7 @@ take_memory(const struct krk_config *cfg, char *err, size_t errlen)
 	    have ? "" : !mounted ? " (no hugetlbfs mounted)" :
 	    " (hugetlbfs mounted but vm.nr_hugepages is 0)");
 	/* Before any isolate: their code and data come from it. */
-	int e = krk_pool_init(cfg->isolate_pool, cfg->hugepages != KRK_HUGE_NO);
+	int e = krk_pool_init(cfg->isolate_pool, cfg->hugepages == KRK_HUGE_YES);
 	if (e != 0)
 		say("memory: isolate pool of %" PRIu64 " KiB not set up (%s); "
 		    "isolates get fresh pages", cfg->isolate_pool >> 10,

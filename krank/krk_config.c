@@ -11,7 +11,7 @@
  *   cores: [INT...] | "0-3,6" required; core ids 0..255, distinct
  *   realtime: {sched_fifo: BOOL=no, priority: 1..99=10}
  *   memory: {size: SIZE=256M, hugepages: yes|no|auto=auto, mlock: BOOL=yes,
- *            isolate_pool: SIZE=16M (0 or 64K..1G, at most size)}
+ *            isolate_pool: SIZE=2M (0 or 64K..1G, at most size)}
  *   components: [NAME...]     required, non-empty; names [a-z][a-z0-9_]*
  *   interfaces: [{name=device, backend (required: tap|afpacket|wire|dpdk),
  *                 device (required), mac, address (required, A.B.C.D/N),
@@ -82,7 +82,7 @@
 #define KRK_IFNAME_MAX		15		/* Linux IFNAMSIZ - 1 */
 
 #define KRK_DEF_MEM		(256ull << 20)
-#define KRK_DEF_ISOLATE_POOL	(16ull << 20)
+#define KRK_DEF_ISOLATE_POOL	(2ull << 20)
 #define KRK_DEF_TMPFS		(64ull << 20)
 #define KRK_DEF_HEAP		(64ull << 20)
 #define KRK_DEF_LOG		(1ull << 20)

@@ -110,7 +110,7 @@ struct krk_config {
 	bool mlock;			/* default true */
 	uint64_t isolate_pool;		/* bytes of pre-faulted memory for
 					 * isolate code and data
-					 * (krk_pool.c); default 16 MiB,
+					 * (krk_pool.c); default 2 MiB,
 					 * 0: none */
 
 	char **components;		/* NULL-terminated, as listed */

@@ -34,12 +34,18 @@
  */
 #define PL_UNIT		(16u << 10)
 #define PL_MIN		(64u << 10)
+#define PL_SYNC		(512u << 10)	/* faulted in by krk_pool_init */
+#define PL_STEP		(1u << 20)	/* then by the filler, a step at a time */
 
 static pthread_mutex_t pl_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	uint8_t *base;			/* NULL: no pool */
 	size_t size;			/* bytes, a multiple of PL_UNIT */
 	size_t nunits;
+	size_t ready;			/* units faulted in so far: only these
+					 * are handed out */
+	pthread_t filler;		/* faults in the rest after start */
+	bool filling, stop;
 	uint64_t *used;			/* bitmap, one bit per unit */
 	uint64_t rnd;			/* xorshift state for the first unit */
 	bool thp;			/* transparent huge pages advised */
@@ -104,13 +110,14 @@ pool_get(void *arg, size_t size)
 
 	(void)arg;
 	pthread_mutex_lock(&pl_lock);
-	if (n <= pl.nunits) {
-		size_t start = (size_t)(rnd_next() % pl.nunits);
+	size_t lim = pl.ready;
+	if (n <= lim) {
+		size_t start = (size_t)(rnd_next() % lim);
 
-		at = run_find(start, pl.nunits, n);
+		at = run_find(start, lim, n);
 		if (at == SIZE_MAX)
-			at = run_find(0, start + n - 1 < pl.nunits ?
-			    start + n - 1 : pl.nunits, n);
+			at = run_find(0, start + n - 1 < lim ?
+			    start + n - 1 : lim, n);
 	}
 	if (at == SIZE_MAX) {
 		pl.st.fallbacks++;
@@ -157,6 +164,46 @@ pool_put(void *arg, void *p, size_t size)
 	pthread_mutex_unlock(&pl_lock);
 }
 
+/* Write-fault [p, p+n).  Without MADV_POPULATE_WRITE (Linux < 5.14)
+ * touch each page.  0 or ENOMEM. */
+static int
+populate(uint8_t *p, size_t n)
+{
+	if (madvise(p, n, MADV_POPULATE_WRITE) == 0)
+		return 0;
+	if (errno == ENOMEM)
+		return ENOMEM;
+	for (size_t o = 0; o < n; o += 4096)
+		((volatile uint8_t *)p)[o] = 0;
+	return 0;
+}
+
+/* The rest of the pool, PL_STEP at a time; each step's units become
+ * available as soon as they are present. */
+static void *
+filler(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&pl_lock);
+		size_t from = pl.ready * PL_UNIT;
+		bool stop = pl.stop || from >= pl.size;
+		pthread_mutex_unlock(&pl_lock);
+		if (stop)
+			break;
+		size_t n = pl.size - from < PL_STEP ? pl.size - from : PL_STEP;
+		if (populate(pl.base + from, n) != 0) {
+			krk_log(KRK_LOG_WARN, "isolate pool: only %zu of %zu "
+			    "KiB faulted in (ENOMEM)", from >> 10, pl.size >> 10);
+			break;
+		}
+		pthread_mutex_lock(&pl_lock);
+		pl.ready += n / PL_UNIT;
+		pthread_mutex_unlock(&pl_lock);
+	}
+	return NULL;
+}
+
 int
 krk_pool_init(uint64_t size, bool huge)
 {
@@ -172,28 +219,44 @@ krk_pool_init(uint64_t size, bool huge)
 	if (size < PL_MIN || size > (1ull << 30))
 		return EINVAL;
 	size = (size + PL_UNIT - 1) & ~(uint64_t)(PL_UNIT - 1);
-	uint8_t *b = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE,
+	/* 2 MiB-aligned when huge pages are asked for: only whole aligned
+	 * 2 MiB can be one. */
+	size_t slack = huge ? (2u << 20) : 0;
+	uint8_t *r = mmap(NULL, (size_t)size + slack, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (b == MAP_FAILED)
+	if (r == MAP_FAILED)
 		return errno;
+	uint8_t *b = r;
+	if (slack) {
+		b = (uint8_t *)(((uintptr_t)r + slack - 1) &
+		    ~(uintptr_t)(slack - 1));
+		if (b > r)
+			munmap(r, (size_t)(b - r));
+		if (b + size < r + size + slack)
+			munmap(b + size, (size_t)(r + size + slack - (b + size)));
+	}
 	/*
 	 * Transparent huge pages, not hugetlbfs: an object's code and data
 	 * share 2 MiB, and W^X needs 4 KiB protections, which a hugetlbfs
-	 * mapping refuses (mprotect EINVAL) while a transparent huge page
-	 * is split into 4 KiB entries that stay present.
+	 * mapping refuses (mprotect EINVAL).  A transparent huge page is
+	 * split into 4 KiB entries that stay present, but the first
+	 * mprotect in each costs the split (~60 us measured on the build
+	 * VM), and khugepaged may merge them again once the run is free:
+	 * so only when the deployment says hugepages: yes.
 	 */
 	pl.thp = huge && madvise(b, (size_t)size, MADV_HUGEPAGE) == 0;
-	/* Write-fault every page now, once: afterwards the pool's pages
-	 * are present and writable.  Without MADV_POPULATE_WRITE (Linux <
-	 * 5.14) touch each page. */
-	if (madvise(b, (size_t)size, MADV_POPULATE_WRITE) != 0) {
-		if ((e = errno) == ENOMEM) {
-			munmap(b, (size_t)size);
-			return ENOMEM;
-		}
-		for (size_t o = 0; o < size; o += 4096)
-			((volatile uint8_t *)b)[o] = 0;
+	/* Write-fault the first PL_SYNC bytes now, for the isolates of the
+	 * boot; the filler thread does the rest (a page costs ~5-30 us on
+	 * a paravirtualised host: 16 MiB would add ~100 ms to the boot). */
+	size_t sync = size < PL_SYNC ? (size_t)size : PL_SYNC;
+	if ((e = populate(b, sync)) != 0) {
+		munmap(b, (size_t)size);
+		return e;
 	}
+	/* A fork (a test's, a helper's) would share the pages copy-on-write
+	 * and every later write here would fault again: children do not
+	 * get the pool. */
+	(void)madvise(b, (size_t)size, MADV_DONTFORK);
 	pl.nunits = (size_t)(size / PL_UNIT);
 	pl.used = calloc((pl.nunits + 63) / 64, sizeof(uint64_t));
 	if (pl.used == NULL) {
@@ -205,14 +268,26 @@ krk_pool_init(uint64_t size, bool huge)
 		pl.rnd = (uint64_t)(uintptr_t)b ^ 0x9e3779b97f4a7c15ull;
 	pl.base = b;
 	pl.size = (size_t)size;
+	pl.ready = sync / PL_UNIT;
+	pl.stop = false;
+	pl.filling = sync < size && pthread_create(&pl.filler, NULL, filler,
+	    NULL) == 0;
+	if (!pl.filling)
+		pl.ready = pl.nunits;	/* all done, or no thread: */
+	if (!pl.filling && sync < size && (e = populate(b + sync,
+	    (size_t)size - sync)) != 0)	/* ... in this one */
+		krk_log(KRK_LOG_WARN, "isolate pool: faulting in: %s",
+		    strerror(e));
 	memset(&pl.st, 0, sizeof(pl.st));
 	pl.st.size = size;
 	pl.st.thp = pl.thp;
 	snprintf(pl.note, sizeof(pl.note), "isolate pool: %" PRIu64 " KiB "
-	    "faulted in for isolate code and data (%s)", size >> 10,
-	    pl.thp ? "transparent huge pages advised" : huge ?
-	    "4 KiB pages: transparent huge pages not available" :
-	    "4 KiB pages: huge pages not asked for");
+	    "for isolate code and data, %zu KiB faulted in now%s (%s)",
+	    size >> 10, sync >> 10, pl.filling ? ", the rest in the "
+	    "background" : "", pl.thp ? "transparent huge pages advised" :
+	    huge ? "4 KiB pages: transparent huge pages not available" :
+	    "4 KiB pages: W^X splits huge ones; hugepages: yes advises "
+	    "transparent ones");
 	struct kld_mem m = { pool_get, pool_put, NULL };
 	kld_set_mem(&m);
 	return 0;
@@ -236,6 +311,13 @@ krk_pool_fini(void)
 	pthread_mutex_unlock(&pl_lock);
 	if (pl.base == NULL || !idle)
 		return;			/* objects still live: keep it */
+	if (pl.filling) {
+		pthread_mutex_lock(&pl_lock);
+		pl.stop = true;
+		pthread_mutex_unlock(&pl_lock);
+		pthread_join(pl.filler, NULL);
+		pl.filling = false;
+	}
 	kld_set_mem(NULL);
 	munmap(pl.base, pl.size);
 	free(pl.used);
@@ -249,6 +331,7 @@ krk_pool_stats(struct krk_pool_stats *st)
 {
 	pthread_mutex_lock(&pl_lock);
 	*st = pl.st;
+	st->ready = pl.ready * PL_UNIT;
 	pthread_mutex_unlock(&pl_lock);
 }
 

@@ -291,7 +291,7 @@ disks:
 	out="$work/minimal.out"
 	for want in 'name: "minimal"' 'cores: [0, 1, 2, 5]' \
 	    'realtime: {sched_fifo: no, priority: 10}' \
-	    'memory: {size: 256M, hugepages: auto, mlock: yes, isolate_pool: 16M}' \
+	    'memory: {size: 256M, hugepages: auto, mlock: yes, isolate_pool: 2M}' \
 	    '  - name: "app"' \
 	    "  - path: \"$(realpath "$work")/data/site.img\"" \
 	    '    fs: ext2' '    readonly: no' \

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include <krank/kld.h>
 #include <krank/krs.h>
@@ -287,6 +288,20 @@ main(int argc, char **argv)
 		return 1;
 	CHECK(krk_pool_init(16 << 20, true) == EBUSY, "a second one is "
 	    "refused (EBUSY)");
+	/* The first 512 KiB at once, the rest by the filler thread: poll
+	 * for it with a deadline. */
+	struct krk_pool_stats ps;
+	krk_pool_stats(&ps);
+	CHECK(ps.ready >= (512u << 10), "512 KiB are faulted in by init "
+	    "(%" PRIu64 " KiB)", ps.ready >> 10);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		krk_pool_stats(&ps);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+	} while (ps.ready < ps.size && t1.tv_sec - t0.tv_sec < 30);
+	CHECK(ps.ready == ps.size, "the filler faults in the rest (%" PRIu64
+	    " of %" PRIu64 " KiB)", ps.ready >> 10, ps.size >> 10);
 	test_wx();
 	test_writecode();
 	struct kld_object *o = load();
