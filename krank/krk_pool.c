@@ -49,7 +49,7 @@ static struct {
 	uint64_t *used;			/* bitmap, one bit per unit */
 	uint64_t rnd;			/* xorshift state for the first unit */
 	bool thp;			/* transparent huge pages advised */
-	char note[160];
+	char note[256];
 	struct krk_pool_stats st;
 } pl;
 
