@@ -1,7 +1,8 @@
 /*
  * Staging, relocation, binding and unloading.  An object is copied into a
- * fresh anonymous mapping at a random address (read+write, nothing
- * executable), checked there - dynamic section, relocations, the
+ * fresh anonymous mapping at a random address, or into resident memory
+ * the host hands out (kld_set_mem: KRANK's isolate pool) (read+write,
+ * nothing executable), checked there - dynamic section, relocations, the
  * instruction verifier over exactly the pages that will become executable
  * - then relocated, switched to its final protections (R, RX or RW; RELRO
  * read-only) and initialised.  Any failure unmaps everything.
