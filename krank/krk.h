@@ -119,6 +119,41 @@ void krk_heap_set_fault(struct krk_heap *h, krk_heap_fault_fn *fn, void *arg);
  * they were asked for ("4 KiB pages: ... not available (...)"). */
 const char *krk_heap_note(const struct krk_heap *h);
 
+/* ---- the isolate memory pool (krk_pool.c) ----------------------------- */
+/*
+ * krk_pool_init - set size bytes (memory.isolate_pool, rounded up to
+ * 16 KiB) aside and fault them in (the first 512 KiB now, the rest in a
+ * thread; only present memory is handed out), with transparent huge
+ * pages advised when huge; from then on krank-ld places isolate objects there
+ * (kld_set_mem), zeroes them when they are unloaded and reuses them.  An
+ * object that does not fit gets fresh pages and counts a fallback.  size
+ * 0: no pool (0).  EBUSY (already set up), EINVAL (size not 0 and not
+ * 64 KiB..1 GiB), ENOMEM; without a pool KRANK runs as before.  Call
+ * before the first isolate starts.  krk_pool_fini - give the region back
+ * once no object lives in it (else it stays).  krk_pool_note - one line
+ * for the boot report: the size and the page kind, or why it is off.
+ */
+int krk_pool_init(uint64_t size, bool huge);
+void krk_pool_fini(void);
+/* krk_pool_use - later loads take pool memory (true, the default after
+ * init) or fresh pages (false); objects already loaded go back to where
+ * they came from.  For benchmarks and tests; call between loads. */
+void krk_pool_use(bool on);
+const char *krk_pool_note(void);
+struct krk_pool_stats {
+	uint64_t size;			/* bytes set aside (0: no pool) */
+	uint64_t ready;			/* ... faulted in so far (the first
+					 * 512 KiB by init, the rest by a
+					 * thread it starts) */
+	uint64_t in_use, peak;		/* bytes held by loaded objects */
+	uint64_t takes;			/* objects placed in the pool */
+	uint64_t returns;		/* ... given back, zeroed */
+	uint64_t fallbacks;		/* objects that got fresh pages */
+	uint64_t lost;			/* bytes not reusable (mprotect failed) */
+	bool thp;			/* transparent huge pages advised */
+};
+void krk_pool_stats(struct krk_pool_stats *st);
+
 /* ---- isolates (krk_isolate.c) ----------------------------------------- */
 enum krk_iso_state {
 	KRK_ISO_STARTING = 0,

@@ -316,6 +316,14 @@ take_memory(const struct krk_config *cfg, char *err, size_t errlen)
 	    cfg->hugepages == KRK_HUGE_NO ? " (deployment says no)" :
 	    have ? "" : !mounted ? " (no hugetlbfs mounted)" :
 	    " (hugetlbfs mounted but vm.nr_hugepages is 0)");
+	/* Before any isolate: their code and data come from it. */
+	int e = krk_pool_init(cfg->isolate_pool, cfg->hugepages == KRK_HUGE_YES);
+	if (e != 0)
+		say("memory: isolate pool of %" PRIu64 " KiB not set up (%s); "
+		    "isolates get fresh pages", cfg->isolate_pool >> 10,
+		    strerror(e));
+	else
+		say("memory: %s", krk_pool_note());
 }
 
 /* Linux's side of a tap: address and link up, by ioctl on the host. */
@@ -1018,6 +1026,7 @@ krk_run(struct krk_config *cfg, int verbosity)
 	krk_foreign_stop();
 	krk_ctl_stop();
 	krk_isolates_fini();
+	krk_pool_fini();
 	krs_shutdown();
 	for (size_t i = 0; i < sizeof(disk_fds) / sizeof(disk_fds[0]); i++)
 		if (disk_fds[i])
@@ -1033,6 +1042,7 @@ krk_run(struct krk_config *cfg, int verbosity)
 
 fail_iso:
 	krk_isolates_fini();
+	krk_pool_fini();
 fail_down:
 	krs_shutdown();
 fail:

@@ -10,7 +10,8 @@
  *   name: STR                 deployment name; default the file stem
  *   cores: [INT...] | "0-3,6" required; core ids 0..255, distinct
  *   realtime: {sched_fifo: BOOL=no, priority: 1..99=10}
- *   memory: {size: SIZE=256M, hugepages: yes|no|auto=auto, mlock: BOOL=yes}
+ *   memory: {size: SIZE=256M, hugepages: yes|no|auto=auto, mlock: BOOL=yes,
+ *            isolate_pool: SIZE=2M (0 or 64K..1G, at most size)}
  *   components: [NAME...]     required, non-empty; names [a-z][a-z0-9_]*
  *   interfaces: [{name=device, backend (required: tap|afpacket|wire|dpdk),
  *                 device (required), mac, address (required, A.B.C.D/N),
@@ -81,6 +82,7 @@
 #define KRK_IFNAME_MAX		15		/* Linux IFNAMSIZ - 1 */
 
 #define KRK_DEF_MEM		(256ull << 20)
+#define KRK_DEF_ISOLATE_POOL	(2ull << 20)
 #define KRK_DEF_TMPFS		(64ull << 20)
 #define KRK_DEF_HEAP		(64ull << 20)
 #define KRK_DEF_LOG		(1ull << 20)
@@ -722,8 +724,9 @@ parse_realtime(struct cfgp *p, yaml_node_t *n)
 static void
 parse_memory(struct cfgp *p, yaml_node_t *n)
 {
-	static const char *const keys[] = { "size", "hugepages", "mlock", NULL };
-	yaml_node_t *v[3], *k[3];
+	static const char *const keys[] = { "size", "hugepages", "mlock",
+	    "isolate_pool", NULL };
+	yaml_node_t *v[4], *k[4];
 
 	if (!map_keys(p, n, "memory", keys, v, k))
 		return;
@@ -745,6 +748,21 @@ parse_memory(struct cfgp *p, yaml_node_t *n)
 	}
 	if (v[2])
 		get_bool(p, v[2], "memory.mlock", &p->cfg->mlock);
+	/* 0 turns the pool off; otherwise room for a few objects, and
+	 * part of the budget. */
+	if (v[3] && get_size(p, v[3], "memory.isolate_pool", 0, 1ull << 30,
+	    &p->cfg->isolate_pool) == 0) {
+		char a[24];
+
+		krk_cfg_fmt_size(p->cfg->mem_size, a, sizeof(a));
+		if (p->cfg->isolate_pool != 0 &&
+		    p->cfg->isolate_pool < (64ull << 10))
+			cfg_error(p, v[3], "memory.isolate_pool", "expected 0 "
+			    "or at least 64K, found %s", WHAT(v[3]));
+		else if (p->cfg->isolate_pool > p->cfg->mem_size)
+			cfg_error(p, v[3], "memory.isolate_pool", "expected at "
+			    "most memory.size (%s), found %s", a, WHAT(v[3]));
+	}
 }
 
 static bool
@@ -1856,6 +1874,7 @@ config_parse(struct cfgp *p, const char *buf, size_t len,
 	c->mem_size = KRK_DEF_MEM;
 	c->hugepages = KRK_HUGE_AUTO;
 	c->mlock = true;
+	c->isolate_pool = KRK_DEF_ISOLATE_POOL;
 	c->log_size = KRK_DEF_LOG;
 	c->queue_spin_ns = 50000;
 	c->queue_client_spin_ns = UINT64_MAX;

@@ -108,6 +108,10 @@ struct krk_config {
 	uint64_t mem_size;		/* budget in bytes; default 256 MiB */
 	enum krk_hugepages hugepages;	/* default auto */
 	bool mlock;			/* default true */
+	uint64_t isolate_pool;		/* bytes of pre-faulted memory for
+					 * isolate code and data
+					 * (krk_pool.c); default 2 MiB,
+					 * 0: none */
 
 	char **components;		/* NULL-terminated, as listed */
 	struct krk_loc *component_locs;	/* where each one was named */

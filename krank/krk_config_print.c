@@ -115,8 +115,10 @@ krk_config_print(const struct krk_config *c, FILE *out)
 	    c->sched_fifo ? "yes" : "no", c->fifo_priority);
 	fputs("memory: {size: ", out);
 	print_size(out, c->mem_size);
-	fprintf(out, ", hugepages: %s, mlock: %s}\ncomponents: ",
+	fprintf(out, ", hugepages: %s, mlock: %s, isolate_pool: ",
 	    huge[c->hugepages], c->mlock ? "yes" : "no");
+	print_size(out, c->isolate_pool);
+	fputs("}\ncomponents: ", out);
 	print_list(out, c->components, c->ncomponents);
 	fputc('\n', out);
 	if (c->nifaces > 0)

@@ -1042,6 +1042,29 @@ krk_ctl_cmd_metrics(struct krk_ctl_req *r)
 	}
 	free(v);
 
+	/* The isolate pool (krk_pool.c), node-wide. */
+	{
+		struct krk_pool_stats ps;
+		krk_pool_stats(&ps);
+		const struct { const char *name, *type, *help; uint64_t v; }
+		    plm[] = {
+			{ "krank_isolate_pool_bytes", "gauge", "Memory set "
+			  "aside and faulted in for isolate code and data "
+			  "(memory.isolate_pool; 0: no pool).", ps.size },
+			{ "krank_isolate_pool_in_use_bytes", "gauge", "Pool "
+			  "bytes held by loaded isolates.", ps.in_use },
+			{ "krank_isolate_pool_placed_total", "counter",
+			  "Isolate objects placed in the pool.", ps.takes },
+			{ "krank_isolate_pool_fallbacks_total", "counter",
+			  "Isolate objects that did not fit in the pool and "
+			  "got fresh pages.", ps.fallbacks },
+		};
+		for (size_t m = 0; m < sizeof(plm) / sizeof(plm[0]); m++) {
+			prom_head(o, plm[m].name, plm[m].type, plm[m].help);
+			sb_printf(o, "%s %" PRIu64 "\n", plm[m].name, plm[m].v);
+		}
+	}
+
 	/* Interfaces: names from the dump, counters from krs_if_stats. */
 	int e = 0;
 	char *d = net_dump(r, &e);

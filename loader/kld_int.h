@@ -73,6 +73,10 @@ struct kld_stage {
 	 * sets scratch then.  Otherwise run is map. */
 	uint8_t *run;
 	bool want_scratch, scratch;
+	bool pooled;			/* map == run came from kld_set_mem's
+					 * get: give back with its put */
+	void (*put)(void *, void *, size_t);
+	void *put_arg;
 	struct kld_dyn dyn;
 	unsigned flags;
 	unsigned errors_before;

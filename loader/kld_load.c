@@ -1,7 +1,8 @@
 /*
  * Staging, relocation, binding and unloading.  An object is copied into a
- * fresh anonymous mapping at a random address (read+write, nothing
- * executable), checked there - dynamic section, relocations, the
+ * fresh anonymous mapping at a random address, or into resident memory
+ * the host hands out (kld_set_mem: KRANK's isolate pool) (read+write,
+ * nothing executable), checked there - dynamic section, relocations, the
  * instruction verifier over exactly the pages that will become executable
  * - then relocated, switched to its final protections (R, RX or RW; RELRO
  * read-only) and initialised.  Any failure unmaps everything.
@@ -39,7 +40,23 @@ struct kld_object {
 	struct { uint64_t lo, hi; } x[KLD_MAX_SEGS];	/* verified code:
 					 * the whole pages of PF_X segments */
 	unsigned nx;
+	bool pooled;			/* map came from kld_mem.get: */
+	void (*put)(void *, void *, size_t);	/* ... goes back here */
+	void *put_arg;
 };
+
+/* The host's memory hooks (kld_set_mem); get == NULL: none.  Set at
+ * start-up, read by every load after. */
+static struct kld_mem kld_mem;
+
+void
+kld_set_mem(const struct kld_mem *mem)
+{
+	if (mem == NULL || mem->get == NULL || mem->put == NULL)
+		memset(&kld_mem, 0, sizeof(kld_mem));
+	else
+		kld_mem = *mem;
+}
 
 /*
  * Where loads go.  Each load gets a random base (on top of the kernel's
@@ -245,13 +262,15 @@ stage_unmap(struct kld_stage *st)
 {
 	if (st->map == NULL)
 		return;
-	if (st->scratch) {
+	if (st->pooled)
+		st->put(st->put_arg, st->map, st->mapsz);
+	else if (st->scratch) {
 		munmap(st->run, st->mapsz);
 		scratch_put(st->map, st->mapsz);
 	} else
 		munmap(st->map, st->mapsz);
 	st->map = st->run = NULL;
-	st->scratch = false;
+	st->scratch = st->pooled = false;
 }
 
 /* Move an accepted object from its scratch buffer to its reserved place
@@ -316,6 +335,21 @@ kld_stage_map(struct kld_stage *st)
 	 * benchmark's) ~5 us slower than faulting the pages in by copying,
 	 * and no faster otherwise. */
 	st->mapsz = st->hi - st->lo;
+	/* Ready memory from the host (its place is the host's choice):
+	 * resident and zeroed, so copying in and relocating take no page
+	 * fault, and nothing needs publishing or populating after. */
+	struct kld_mem mem = kld_mem;	/* one consistent copy */
+	if (st->want_scratch && mem.get != NULL &&
+	    (p = mem.get(mem.arg, st->mapsz)) != NULL) {
+		st->map = st->run = p;
+		st->pooled = true;
+		st->put = mem.put;
+		st->put_arg = mem.arg;
+		for (unsigned i = 0; i < st->nseg; i++)
+			memcpy(st->map + (st->seg[i].vaddr - st->lo),
+			    st->img + st->seg[i].off, st->seg[i].filesz);
+		return 0;
+	}
 	if (st->want_scratch && st->mapsz <= KLD_SCRATCH_MAX &&
 	    (scratch = scratch_get()) != NULL)
 		prot = PROT_NONE;	/* a reservation; see stage_publish */
@@ -1060,6 +1094,9 @@ kld_load(const void *image, size_t len, const char *name,
 		(void)madvise(st.map, st.mapsz, MADV_POPULATE_READ);
 	o->map = st.map;
 	o->mapsz = st.mapsz;
+	o->pooled = st.pooled;
+	o->put = st.put;
+	o->put_arg = st.put_arg;
 	o->lo = st.lo;
 	o->hi = st.hi;
 	o->base = (uintptr_t)st.map - st.lo;
@@ -1243,7 +1280,10 @@ kld_unload(struct kld_object *o)
 		run_fnarray(o->fini_array, o->nfini_array, true);
 	if (o->fini)
 		((void (*)(void))o->fini)();
-	munmap(o->map, o->mapsz);
+	if (o->pooled)
+		o->put(o->put_arg, o->map, o->mapsz);
+	else
+		munmap(o->map, o->mapsz);
 	free(o->own);
 	free(o);
 	kld_stat_add(KLD_ST_UNLOADS, 1);

@@ -9,6 +9,11 @@
  * static Linux binary, timed by a helper process forked at start-up (see
  * bench_kld.c for why).  Page faults per isolate start are counted with
  * getrusage(RUSAGE_THREAD).  Medians; ratio = Linux / KRANK.
+ * A fourth mode, "cached + pool", loads into memory faulted in at start
+ * (kld_set_mem), as KRANK's isolate pool does (krank/krk_pool.c: here a
+ * stand-in with the same steps - one populated region, protections set
+ * by the loader, made read+write and zeroed at unload - since the real
+ * one needs the KRANK process around it).
  */
 #include <ctype.h>
 #include <fcntl.h>
@@ -163,9 +168,49 @@ run_linux_remote(unsigned char which)
 	return r;
 }
 
-enum mode { FIRST, MEMORY, DISK };
+enum mode { FIRST, MEMORY, DISK, POOL };
 static const char *mode_name[] = { "first start (no cache)",
-	"cached (memory)", "cached (disk, after restart)" };
+	"cached (memory)", "cached (disk, after restart)",
+	"cached + pool" };
+
+/* The stand-in pool: one region, faulted in once, one object at a time
+ * at its start (the benchmark loads one object at a time). */
+static struct {
+	uint8_t *base;
+	size_t size;
+	bool busy;
+} bpool;
+
+static void *
+bpool_get(void *arg, size_t size)
+{
+	(void)arg;
+	if (bpool.busy || size > bpool.size)
+		return NULL;
+	bpool.busy = true;
+	return bpool.base;
+}
+
+static void
+bpool_put(void *arg, void *p, size_t size)
+{
+	(void)arg;
+	mprotect(p, size, PROT_READ | PROT_WRITE);
+	memset(p, 0, size);
+	bpool.busy = false;
+}
+
+static void
+bpool_init(size_t size)
+{
+	bpool.base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (bpool.base == MAP_FAILED) {
+		perror("bench_kld_start: pool");
+		exit(1);
+	}
+	bpool.size = size;
+}
 static char cachedir[64];
 
 /* Before each start: the cache as the mode wants it. */
@@ -189,8 +234,10 @@ compare(const char *what, const char *iso, unsigned char which, int n,
 	double *f = malloc(sizeof(double) * (size_t)n);
 	int rk, rl;
 
+	struct kld_mem pm = { bpool_get, bpool_put, NULL };
 	if (m != FIRST)
 		kld_vcache_enable(cachedir, NULL);
+	kld_set_mem(m == POOL ? &pm : NULL);
 	rk = run_isolate(iso);		/* warms the cache too */
 	rl = run_linux_remote(which).rc;
 	if (rk != rl) {
@@ -211,6 +258,7 @@ compare(const char *what, const char *iso, unsigned char which, int n,
 		k[i] = t1 - t0;
 		l[i] = run_linux_remote(which).us;
 	}
+	kld_set_mem(NULL);
 	double mk = median(k, n), ml = median(l, n), mf = median(f, n);
 
 	printf("bench_kld_start: %-12s %-29s KRANK %9.1f us (%4.0f faults) | "
@@ -306,9 +354,10 @@ main(int argc, char **argv)
 	kld_symtab_create(&tab);
 	kld_symtab_add(tab, kld_libc_exports, kld_libc_nexports);
 	machine_costs();
-	for (int m = FIRST; m <= DISK; m++)
+	bpool_init(16u << 20);
+	for (int m = FIRST; m <= POOL; m++)
 		compare("hello world", argv[1], 0, 500, (enum mode)m);
-	for (int m = FIRST; m <= DISK; m++)
+	for (int m = FIRST; m <= POOL; m++)
 		compare("large", argv[3], 1, 30, (enum mode)m);
 	{
 		struct kld_vcache_stats s;

@@ -82,7 +82,7 @@ expect_err unknown_top "${HEAD}memroy: {size: 1M}
 expect_err unknown_nested "${HEAD}memory:
   size: 64M
   huge: yes
-" "5:3: memory.huge: expected a key of memory (one of size, hugepages, mlock), found unknown key \"huge\""
+" "5:3: memory.huge: expected a key of memory (one of size, hugepages, mlock, isolate_pool), found unknown key \"huge\""
 expect_err unknown_isolate_key "${HEAD}isolates:
   - elf: a.kx
     argc: 3
@@ -105,6 +105,10 @@ expect_err type_scalar "${HEAD}isolates:
 " "4:10: isolates[0].elf: expected a string, found a mapping"
 expect_err type_bool "${HEAD}memory: {mlock: maybe}
 " "3:17: memory.mlock: expected yes or no, found \"maybe\""
+expect_err pool_small "${HEAD}memory: {isolate_pool: 8K}
+" "3:24: memory.isolate_pool: expected 0 or at least 64K, found \"8K\""
+expect_err pool_over_budget "${HEAD}memory: {size: 64M, isolate_pool: 128M}
+" "3:35: memory.isolate_pool: expected at most memory.size (64M), found \"128M\""
 expect_err duplicate_key "${HEAD}log: {size: 1M}
 log: {size: 2M}
 " "4:1: log: expected each key once, found it again (first at line 3)"
@@ -307,7 +311,7 @@ disks:
 	out="$work/minimal.out"
 	for want in 'name: "minimal"' 'cores: [0, 1, 2, 5]' \
 	    'realtime: {sched_fifo: no, priority: 10}' \
-	    'memory: {size: 256M, hugepages: auto, mlock: yes}' \
+	    'memory: {size: 256M, hugepages: auto, mlock: yes, isolate_pool: 2M}' \
 	    '  - name: "app"' \
 	    "  - path: \"$(realpath "$work")/data/site.img\"" \
 	    '    fs: ext2' '    readonly: no' \
@@ -340,7 +344,7 @@ fi
 expect_ok full "name: full-node
 cores: [1, 3]
 realtime: {sched_fifo: yes, priority: 50}
-memory: {size: 1G, hugepages: no, mlock: no}
+memory: {size: 1G, hugepages: no, mlock: no, isolate_pool: 0}
 components: [vfs, tmpfs, ext2, net, ether, virtif, socket, inet]
 interfaces:
   - name: lan
@@ -383,6 +387,12 @@ if grep -qxF '    argv: ["srv", "quote\"d", "tab\x09here", "é", "\u2028"]' "$wo
 	echo "ok: strings printed escaped"
 else
 	fail "string escapes"; grep argv "$work/rt1-full.yaml"
+fi
+n=$((n + 1))
+if grep -qxF 'memory: {size: 1G, hugepages: no, mlock: no, isolate_pool: 0}' "$work/rt1-full.yaml"; then
+	echo "ok: memory.isolate_pool 0 (no pool) kept"
+else
+	fail "isolate_pool"; grep memory "$work/rt1-full.yaml"
 fi
 n=$((n + 1))
 if grep -qxF 'attach: {socket: "/tmp/a.attach", users: [0, 1000]}' "$work/rt1-full.yaml" &&

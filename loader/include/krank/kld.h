@@ -138,6 +138,31 @@ int kld_load(const void *image, size_t len, const char *name,
 int kld_read_file(const char *path, void **bufp, size_t *lenp,
     struct kld_diag *diag);
 
+/*
+ * Where kld_load takes an object's memory from.  By default each load
+ * maps fresh pages at a random address, and the object's first touches
+ * fault them in.  A host that keeps memory ready (KRANK's isolate pool,
+ * krank/krk_pool.c) installs these hooks:
+ *   get(arg, size): size bytes (a multiple of 4096), page-aligned,
+ *     read+write, resident and zeroed, for the object's whole span; or
+ *     NULL, and kld_load maps fresh pages as without hooks.
+ *   put(arg, p, size): the span goes back (at kld_unload, or when a load
+ *     fails after get).  Its pages may carry any protection kld_load set
+ *     (read-only, read+execute, none); put must make them read+write and
+ *     zero them before any later get returns them.
+ * The loader writes and relocates the object in place and then sets its
+ * protections with mprotect, as for a fresh mapping: no page is writable
+ * and executable at once.  kld_verify never uses the hooks.  NULL
+ * removes them.  Call at start-up, before loads; not thread-safe against
+ * running loads.
+ */
+struct kld_mem {
+	void *(*get)(void *arg, size_t size);
+	void (*put)(void *arg, void *p, size_t size);
+	void *arg;
+};
+void kld_set_mem(const struct kld_mem *mem);
+
 /* kld_sym - address of a defined dynamic symbol of obj, or NULL. */
 void *kld_sym(const struct kld_object *obj, const char *name);
 /* kld_entry - the address of a function to call: like kld_sym, but NULL

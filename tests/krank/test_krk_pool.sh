@@ -1,0 +1,14 @@
+#!/bin/sh
+# Build poolprobe with krank-cc and run test_krk_pool on it (the isolate
+# memory pool: W^X, zeroed reuse, fallback when full, page faults).
+set -u
+bld=${top_builddir:-.}
+src=${top_srcdir:-.}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export KRANK_ISOLATE_INCLUDE="$src/loader/isolate/include"
+export KRANK_ISOLATE_LIBDIR="$bld/loader"
+"$bld/loader/krank-cc" -O1 -o "$work/poolprobe.kx" \
+    "$src/tests/krank/iso/poolprobe.c" ||
+	{ echo "FAIL: krank-cc poolprobe.c"; exit 1; }
+exec "$bld/tests/krank/test_krk_pool" "$work"
