@@ -99,4 +99,5 @@ TESTS += tests/hypercalls/test_dpdk_params
 tests_hypercalls_test_dpdk_params_SOURCES = tests/hypercalls/test_dpdk_params.c \
 	tests/hypercalls/hyptest.c
 tests_hypercalls_test_dpdk_params_CPPFLAGS = $(HYPTEST_DPDK_CPPFLAGS)
-tests_hypercalls_test_dpdk_params_LDADD = $(HYPTEST_DPDK_LIBS)
+tests_hypercalls_test_dpdk_params_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS)
+tests_hypercalls_test_dpdk_params_LDADD = $(HYPTEST_DPDK_LIBS) $(DPDK_LIBS)

@@ -11,8 +11,25 @@
 #include <sched.h>
 #include <stdint.h>
 #include <unistd.h>
+#include <time.h>
 #include <sys/wait.h>
+#include <rte_memory.h>
 #include "hyptest.h"
+
+/* |a - b| in ms, of a rumpuser clock and a host clock. */
+static double
+clock_gap_ms(int rclk, clockid_t hclk)
+{
+	struct timespec h;
+	int64_t s;
+	long ns;
+
+	rumpuser_clock_gettime(rclk, &s, &ns);
+	clock_gettime(hclk, &h);
+	double d = ((double)h.tv_sec - (double)s) * 1e3 +
+	    ((double)h.tv_nsec - (double)ns) / 1e6;
+	return d < 0 ? -d : d;
+}
 
 static const char *const params[] = {
 	"KRANK_DPDK_CORES", "KRANK_DPDK_MEM", "KRANK_DPDK_HUGE",
@@ -151,7 +168,14 @@ main(void)
 	    ((uintptr_t)p & 4095) == 0, "after init, 1 MiB page-aligned from DPDK's heap");
 	if (p != NULL)
 		memset(p, 0x5a, 1 << 20);
+	CHECK(p != NULL && rte_mem_virt2memseg_list(p) != NULL,
+	    "rumpuser_malloc's memory lies in DPDK's memory segments");
 	rumpuser_free(p, 1 << 20);
+	/* The TSC clocks start at the host's and keep its pace. */
+	double gm = clock_gap_ms(RUMPUSER_CLOCK_ABSMONO, CLOCK_MONOTONIC);
+	double gw = clock_gap_ms(RUMPUSER_CLOCK_RELWALL, CLOCK_REALTIME);
+	CHECK(gm < 50 && gw < 50, "TSC clocks agree with CLOCK_MONOTONIC "
+	    "(%.3f ms apart) and CLOCK_REALTIME (%.3f ms)", gm, gw);
 	void *q = NULL;
 	CHECK(rumpuser_malloc(128 << 20, 0, &q) == 12,
 	    "128 MiB from a 64 MiB heap (KRANK_DPDK_MEM=64) is ENOMEM");
