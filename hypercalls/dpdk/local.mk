@@ -101,3 +101,12 @@ tests_hypercalls_test_dpdk_params_SOURCES = tests/hypercalls/test_dpdk_params.c 
 tests_hypercalls_test_dpdk_params_CPPFLAGS = $(HYPTEST_DPDK_CPPFLAGS)
 tests_hypercalls_test_dpdk_params_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS)
 tests_hypercalls_test_dpdk_params_LDADD = $(HYPTEST_DPDK_LIBS) $(DPDK_LIBS)
+
+# Packet I/O on this host through a DPDK virtual device (net_ring).
+check_PROGRAMS += tests/hypercalls/test_dpdk_ring
+TESTS += tests/hypercalls/test_dpdk_ring
+tests_hypercalls_test_dpdk_ring_SOURCES = tests/hypercalls/test_dpdk_ring.c \
+	tests/hypercalls/hyptest.c
+tests_hypercalls_test_dpdk_ring_CPPFLAGS = $(HYPTEST_DPDK_CPPFLAGS)
+tests_hypercalls_test_dpdk_ring_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS)
+tests_hypercalls_test_dpdk_ring_LDADD = $(HYPTEST_DPDK_LIBS) $(DPDK_LIBS)
