@@ -163,7 +163,13 @@ main(void)
 	clear_params();
 	setenv("KRANK_DPDK_MEM", "64", 1);
 	setenv("KRANK_DPDK_HUGE", "no", 1);
+	cpu_set_t before, after;
+	sched_getaffinity(0, sizeof(before), &before);
 	ht_init(1);
+	sched_getaffinity(0, sizeof(after), &after);
+	CHECK(CPU_EQUAL(&before, &after), "the thread that started the EAL keeps "
+	    "its %d CPUs (the EAL's pinning to the main lcore is undone: kernel "
+	    "threads inherit it)", CPU_COUNT(&before));
 	CHECK(rumpuser_malloc(1 << 20, 4096, &p) == 0 &&
 	    ((uintptr_t)p & 4095) == 0, "after init, 1 MiB page-aligned from DPDK's heap");
 	if (p != NULL)
