@@ -1,6 +1,8 @@
 # hypercalls/: the rumpuser(3) v17 hypercall layer and its POSIX host.
 lib_LTLIBRARIES += libkrank-hypercall.la
-libkrank_hypercall_la_SOURCES = \
+# The host-neutral files of posix/, which the DPDK host (hypercalls/dpdk/
+# local.mk) builds too, beside its own files for the concerns it replaces.
+hyp_shared_sources = \
 	hypercalls/posix/rumpuser_int.h \
 	hypercalls/posix/hostcalls.h \
 	hypercalls/posix/hostcalls.c \
@@ -9,7 +11,6 @@ libkrank_hypercall_la_SOURCES = \
 	hypercalls/posix/rumpuser_mem.c \
 	hypercalls/posix/rumpuser_file.c \
 	hypercalls/posix/rumpuser_bio.c \
-	hypercalls/posix/rumpuser_clock.c \
 	hypercalls/posix/rumpuser_random.c \
 	hypercalls/posix/rumpuser_pth.c \
 	hypercalls/posix/rumpuser_component.c \
@@ -23,6 +24,8 @@ libkrank_hypercall_la_SOURCES = \
 	hypercalls/posix/hyp_arena.c \
 	hypercalls/posix/hyp_rcu.c \
 	hypercalls/posix/hyp_cpu.c
+libkrank_hypercall_la_SOURCES = $(hyp_shared_sources) \
+	hypercalls/posix/rumpuser_clock.c
 libkrank_hypercall_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/hypercalls/posix
 libkrank_hypercall_la_CFLAGS = $(AM_CFLAGS) $(URING_CFLAGS) $(URCU_BP_CFLAGS)
 libkrank_hypercall_la_LIBADD = $(URING_LIBS) $(URCU_BP_LIBS) -lpthread
@@ -45,4 +48,6 @@ libkrank_hyp_dpdk_la_SOURCES = hypercalls/dpdk/pkt_dpdk.c
 libkrank_hyp_dpdk_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/hypercalls/posix
 libkrank_hyp_dpdk_la_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS) -Wno-missing-prototypes
 libkrank_hypercall_la_LIBADD += libkrank-hyp-dpdk.la $(DPDK_LIBS)
+# The DPDK host: libkrank-hypercall-dpdk, and the conformance suite on it.
+include hypercalls/dpdk/local.mk
 endif

@@ -2,8 +2,10 @@
  * pkt_dpdk.c - the "dpdk:PORT" packet backend: a NIC (or DPDK virtual
  * device) driven by a DPDK poll-mode driver, for hosts configured with
  * --with-dpdk.  PORT is a DPDK device name (a PCI address such as
- * 0000:03:00.0, or a vdev such as net_af_packet0).  The EAL starts on the
- * first open with the arguments in KRANK_DPDK_EAL (space-separated).
+ * 0000:03:00.0, or a vdev such as net_af_packet0).  In the POSIX host the
+ * EAL starts on the first open with the arguments in KRANK_DPDK_EAL
+ * (space-separated); the DPDK host (built with KRANK_HOST_DPDK) started
+ * it in rumpuser_init, from its own parameters.
  * Received frames are handed out in their DPDK mbufs (no copy) and freed
  * back to the port's mempool; sends copy into one mbuf.
  */
@@ -15,6 +17,9 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include "hyp_pkt_int.h"
+#ifdef KRANK_HOST_DPDK
+#include "dpdk_int.h"
+#endif
 
 #define DPDK_NMBUF 4095
 #define DPDK_RING 512
@@ -29,6 +34,17 @@ struct dpdk_port {
 	unsigned nstash, stashpos;
 };
 
+#ifdef KRANK_HOST_DPDK
+static int
+eal_start(void)
+{
+	if (rumpuser__dpdk_up())
+		return 0;
+	rumpuser_dprintf("krank-hypercall-dpdk: dpdk: port opened before "
+	    "rumpuser_init started DPDK's EAL\n");
+	return NB_ENXIO;
+}
+#else
 static pthread_mutex_t eal_mtx = PTHREAD_MUTEX_INITIALIZER;
 static int eal_state;			/* 0 not tried, 1 up, <0 -errno */
 
@@ -63,6 +79,7 @@ eal_start(void)
 	pthread_mutex_unlock(&eal_mtx);
 	return st == 1 ? 0 : rumpuser__errtrans(-st);
 }
+#endif
 
 static int
 dpdk_open(struct hyp_pkt *p, const char *name, struct pkt_opts *o)

@@ -12,13 +12,24 @@
 #include <krank/hyp_posix.h>
 #include "hostcalls.h"
 
+/* The heap behind rumpuser_malloc/free: the only defaults a host changes. */
+#ifdef KRANK_HOST_DPDK
+#include "dpdk_int.h"
+#define HOST_MEMALIGN rumpuser__dpdk_memalign
+#define HOST_FREE rumpuser__dpdk_free
+#else
+#define HOST_MEMALIGN posix_memalign
+#define HOST_FREE free
+#endif
+
 #define HOSTCALLS_LIBC {                                                \
 	.open = open, .close = close, .fstat = fstat, .stat = stat,     \
 	.pread = pread, .pwrite = pwrite, .preadv = preadv,             \
 	.pwritev = pwritev, .readv = readv, .writev = writev,           \
 	.fsync = fsync, .fdatasync = fdatasync, .mmap = mmap,           \
 	.munmap = munmap, .mlock = mlock,                               \
-	.posix_memalign = posix_memalign, .mlock2 = mlock2,             \
+	.posix_memalign = HOST_MEMALIGN, .mlock2 = mlock2,              \
+	.free = HOST_FREE,                                              \
 }
 
 static const struct hyp_hostcalls hyp_host_default = HOSTCALLS_LIBC;
@@ -32,7 +43,7 @@ static const struct {
 	SLOT(open), SLOT(close), SLOT(fstat), SLOT(stat), SLOT(pread),
 	SLOT(pwrite), SLOT(preadv), SLOT(pwritev), SLOT(readv), SLOT(writev),
 	SLOT(fsync), SLOT(fdatasync), SLOT(mmap), SLOT(munmap), SLOT(mlock),
-	SLOT(posix_memalign), SLOT(mlock2),
+	SLOT(posix_memalign), SLOT(mlock2), SLOT(free),
 };
 
 void *

@@ -2,6 +2,9 @@
  * hostcalls.h - the one table through which the POSIX host reaches the
  * host kernel for file, memory and packet I/O (SQLite's aSyscall[] model).
  * Tests override entries to inject EIO, ENOMEM, short transfers and EINTR.
+ * The memory slots (posix_memalign, free) are the host's heap: libc's in
+ * the POSIX host, DPDK's in the DPDK host, which builds hostcalls.c with
+ * KRANK_HOST_DPDK.
  */
 #ifndef KRANK_HOSTCALLS_H
 #define KRANK_HOSTCALLS_H
@@ -28,6 +31,8 @@ struct hyp_hostcalls {
 	int (*mlock)(const void *, size_t);
 	int (*posix_memalign)(void **, size_t, size_t);
 	int (*mlock2)(const void *, size_t, unsigned int);
+	/* Frees what posix_memalign gave: a test replacing one replaces both. */
+	void (*free)(void *);
 };
 
 extern struct hyp_hostcalls hyp_host __attribute__((visibility("hidden")));

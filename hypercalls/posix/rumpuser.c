@@ -13,6 +13,9 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include "rumpuser_int.h"
+#ifdef KRANK_HOST_DPDK
+#include "dpdk_int.h"
+#endif
 
 struct rumpuser_hyperup rumpuser__hyp;
 int rumpuser__inited;
@@ -28,6 +31,12 @@ rumpuser_init(int version, const struct rumpuser_hyperup *hyp)
 	}
 	if (hyp == NULL)
 		return NB_EINVAL;
+#ifdef KRANK_HOST_DPDK
+	/* The DPDK host's heap and clocks exist once its EAL is up. */
+	int rv = rumpuser__dpdk_init();
+	if (rv != 0)
+		return rv;
+#endif
 	rumpuser__hyp = *hyp;
 	rumpuser__inited = 1;
 	return 0;

@@ -57,6 +57,7 @@ void rumpuser__bio_fini(void) HIDDEN;
 #define NB_EPERM 1
 #define NB_ENOENT 2
 #define NB_EIO 5
+#define NB_ENXIO 6
 #define NB_EBADF 9
 #define NB_ENOMEM 12
 #define NB_EACCES 13

@@ -40,7 +40,7 @@ rumpuser_malloc(size_t len, int alignment, void **memp)
 void
 rumpuser_free(void *mem, size_t len)
 {
-	free(mem);
+	hyp_host.free(mem);
 }
 
 int

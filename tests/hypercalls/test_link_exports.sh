@@ -2,8 +2,10 @@
 # libkrank-hypercall exports every rumpuser v17 function (and nothing but
 # rumpuser_* and hyp_*), needs nothing from NetBSD, and a program taking
 # the address of every one of them links against it alone and runs.
+# HYP_LIB names another host's library (krank-hypercall-dpdk).
 set -u
-lib="$top_builddir/.libs/libkrank-hypercall.so"
+HYP_LIB=${HYP_LIB:-krank-hypercall}
+lib="$top_builddir/.libs/lib$HYP_LIB.so"
 syms="$top_srcdir/tests/hypercalls/rumpuser_v17.syms"
 fail=0
 ok() { echo "ok: $*"; }
@@ -45,7 +47,7 @@ trap 'rm -rf "$work"' EXIT
 	echo 'printf("%d\n", n); return 0; }'
 } >"$work/all.c"
 if ${CC:-cc} -fno-builtin -o "$work/all" "$work/all.c" -L"$top_builddir/.libs" \
-	-lkrank-hypercall 2>"$work/err"; then
+	-l"$HYP_LIB" 2>"$work/err"; then
 	n=$(LD_LIBRARY_PATH="$top_builddir/.libs" "$work/all")
 	[ "$n" = "$nwant" ] && ok "a program referencing all $nwant links and runs" ||
 		bad "program saw $n of $nwant"
