@@ -36,7 +36,8 @@ kranksubinclude_HEADERS += \
 	hypercalls/include/krank/rumpuser.h \
 	hypercalls/include/krank/rumpuser_component.h \
 	hypercalls/include/krank/hyp.h \
-	hypercalls/include/krank/hyp_posix.h
+	hypercalls/include/krank/hyp_posix.h \
+	hypercalls/include/krank/hyp_relax.h
 
 # The dpdk: packet backend, when configure found DPDK (--with-dpdk).
 if HAVE_DPDK
