@@ -21,7 +21,9 @@ extern "C" {
  * A port is one Ethernet interface of the host, named "BACKEND:NAME" with
  * optional ",key=value" options:
  *   tap:NAME        a Linux tap device (created if absent, /dev/net/tun)
- *   afpacket:IF     an existing Linux interface through an AF_PACKET socket
+ *   afpacket:IF     an existing Linux interface through an AF_PACKET socket,
+ *                   its frames crossing PACKET_MMAP rings (ring=no: one
+ *                   system call and copy per frame, as before)
  *   wire:NAME       an in-process wire; the first two opens of one NAME are
  *                   its two ends, a third open fails with EBUSY
  * Options: mac=02:xx:xx:xx:xx:xx (the port's own link address; default a
@@ -106,6 +108,19 @@ int hyp_pkt_tap_adopt(const char *name, int fd);
 void hyp_pkt_close(struct hyp_pkt *p);
 void hyp_pkt_info(struct hyp_pkt *p, struct hyp_pkt_info *info);
 void hyp_pkt_stats(struct hyp_pkt *p, struct hyp_pkt_stats *st);
+
+/*
+ * hyp_pkt_host_stats - how a port reaches the host: ring is 1 when frames
+ * cross memory shared with the host kernel (afpacket's PACKET_MMAP rings)
+ * instead of a copy through a system call each; tx_calls and rx_calls
+ * count the host calls made to send and to receive (tap and afpacket; a
+ * ring port makes one per batch, not per frame).
+ */
+struct hyp_pkt_host_stats {
+	unsigned ring;
+	uint64_t tx_calls, rx_calls;
+};
+void hyp_pkt_host_stats(struct hyp_pkt *p, struct hyp_pkt_host_stats *hs);
 
 /*
  * hyp_pkt_send - send one frame gathered from iov.  Never blocks.  Returns

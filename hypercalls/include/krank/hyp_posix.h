@@ -12,7 +12,9 @@ extern "C" {
 /*
  * hyp_posix_hostcall - replace one entry of the host-call table (names:
  * open close fstat stat pread pwrite preadv pwritev readv writev fsync
- * fdatasync mmap munmap mlock posix_memalign) with fn; fn NULL restores the
+ * fdatasync mmap munmap mlock posix_memalign mlock2, and for packet I/O
+ * read ioctl fcntl poll socket bind setsockopt sendmsg sendto recv
+ * recvmmsg) with fn; fn NULL restores the
  * libc function.  Returns the previous function, or NULL for an unknown
  * name.  Not thread-safe: call before starting I/O.
  */
