@@ -20,6 +20,7 @@ libkrank_hypercall_la_SOURCES = \
 	hypercalls/posix/pkt_wire.c \
 	hypercalls/posix/pkt_tap.c \
 	hypercalls/posix/pkt_afpacket.c \
+	hypercalls/posix/pkt_afpacket_ring.h \
 	hypercalls/posix/hyp_arena.c \
 	hypercalls/posix/hyp_rcu.c \
 	hypercalls/posix/hyp_cpu.c
