@@ -15,3 +15,6 @@ tests_hypercalls_test_afp_ring_san_LDADD = $(SAN_LIBS)
 
 TESTS += tests/hypercalls/test_afp_ring_linux.sh
 EXTRA_DIST += tests/hypercalls/test_afp_ring_linux.sh
+
+# Benchmark (tests/bench/run's "afpacket"; not part of make check).
+EXTRA_DIST += tests/bench/bench_afpacket.sh
