@@ -161,8 +161,9 @@ hyp_pkt_open(const char *spec, struct hyp_pkt **pp)
 		return NB_EINVAL;	/* host interfaces have their own MTU */
 	if ((o.loss || o.dup || o.reorder) && be != &pkt_wire_backend)
 		return NB_EINVAL;
-	if (o.no_offload && be != &pkt_tap_backend)
-		return NB_EINVAL;	/* only taps offload */
+	if (o.no_offload && be != &pkt_tap_backend &&
+	    be != &pkt_afpacket_backend)
+		return NB_EINVAL;	/* only taps and AF_PACKET offload */
 	if (o.no_ring && be != &pkt_afpacket_backend)
 		return NB_EINVAL;	/* only AF_PACKET has rings */
 	const char *name = ps.name;

@@ -22,6 +22,11 @@
 #define AFP_BLOCK	(1u << 16)	/* bytes per ring block (page multiple) */
 #define AFP_RX_SLOTS	1024u		/* 2 MiB of receive ring */
 #define AFP_TX_SLOTS	512u		/* 1 MiB of send ring */
+/* With offloads (PACKET_VNET_HDR) a send slot takes a 64 KB segment:
+ * one slot per 128 KiB block (the kernel allocates blocks in powers of
+ * two pages). */
+#define AFP_TX_BIGSLOT	(1u << 17)
+#define AFP_TX_BIGSLOTS	32u		/* 4 MiB of send ring */
 /* Where a frame starts in a send slot (the kernel's tp_hdrlen less the
  * sockaddr_ll it reserves; no PACKET_TX_HAS_OFF). */
 #define AFP_TX_DATA	TPACKET_ALIGN(sizeof(struct tpacket2_hdr))
@@ -45,10 +50,13 @@ enum afp_rx_verdict {
  * TP_STATUS_COPY, snaplen == len), it lies inside the slot after the
  * header, and it is HYP_PKT_MINFRAME..cap bytes.  Every field is read
  * once: the kernel could in principle rewrite the slot meanwhile.
+ * hdr_min is where a frame may start at the earliest: the slot header,
+ * plus the virtio-net header the kernel puts before the frame when the
+ * socket has PACKET_VNET_HDR.
  */
 static inline enum afp_rx_verdict
 afp_rx_slot_check(const volatile struct tpacket2_hdr *h, uint32_t status,
-    size_t slot_size, size_t cap, struct afp_rx_slot *out)
+    size_t slot_size, size_t hdr_min, size_t cap, struct afp_rx_slot *out)
 {
 	if (!(status & TP_STATUS_USER))
 		return AFP_RX_EMPTY;
@@ -56,7 +64,7 @@ afp_rx_slot_check(const volatile struct tpacket2_hdr *h, uint32_t status,
 		return AFP_RX_BAD;	/* too big for a slot */
 	size_t mac = h->tp_mac;
 	size_t snap = h->tp_snaplen, len = h->tp_len;
-	if (snap != len || mac < AFP_TX_DATA || mac > slot_size ||
+	if (snap != len || mac < hdr_min || mac > slot_size ||
 	    snap > slot_size - mac || snap < 14 || snap > cap)
 		return AFP_RX_BAD;
 	out->off = mac;

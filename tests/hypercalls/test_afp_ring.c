@@ -35,7 +35,8 @@ check(uint32_t status, unsigned mac, uint32_t snap, uint32_t len)
 	h->tp_mac = (uint16_t)mac;
 	h->tp_snaplen = snap;
 	h->tp_len = len;
-	enum afp_rx_verdict v = afp_rx_slot_check(h, status, AFP_SLOT, CAP, &s);
+	enum afp_rx_verdict v = afp_rx_slot_check(h, status, AFP_SLOT,
+	    AFP_TX_DATA, CAP, &s);
 	if (v == AFP_RX_OK && (s.off + s.len > AFP_SLOT || s.len > CAP))
 		v = (enum afp_rx_verdict)-1;	/* accepted outside the slot */
 	free(h);
@@ -89,10 +90,10 @@ main(void)
 		h->tp_snaplen = (uint32_t)(rand() % 4 ? rand() % 2100 : rand());
 		h->tp_len = rand() % 3 ? h->tp_snaplen : (uint32_t)rand();
 		struct afp_rx_slot s;
-		enum afp_rx_verdict v = afp_rx_slot_check(h, st, AFP_SLOT, CAP,
-		    &s);
+		enum afp_rx_verdict v = afp_rx_slot_check(h, st, AFP_SLOT,
+		    AFP_TX_DATA + 10, CAP, &s);
 		if (v == AFP_RX_OK) {
-			if (s.off < AFP_TX_DATA || s.off + s.len > AFP_SLOT ||
+			if (s.off < AFP_TX_DATA + 10 || s.off + s.len > AFP_SLOT ||
 			    s.len > CAP || s.len < 14)
 				outside++;
 			else
