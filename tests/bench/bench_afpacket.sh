@@ -1,7 +1,8 @@
 #!/bin/sh
-# The AF_PACKET backend's PACKET_MMAP rings against its copy path
-# (afpacket:IF,ring=no: recvmmsg batches, one sendmsg per frame) and
-# against Linux's own stack, across the same veth pair, in one run.  Two
+# The AF_PACKET backend's PACKET_MMAP rings (with their offloads, and
+# without: offload=no) against its copy path (afpacket:IF,ring=no:
+# recvmmsg batches, one sendmsg per frame) and against Linux's own stack,
+# across the same veth pair, in one run.  Two
 # network namespaces made here: the client side (Linux's ping and socat)
 # and the server side, where the same veth end is served in turn by KRANK's
 # stack (tests/rumpdrv/net/net_peer) over the rings, by KRANK over the copy
@@ -9,8 +10,10 @@
 # Across processes; nobody pinned or spinning (KRANK's receive thread
 # sleeps in poll like Linux's socat).  Measured: ping -f round trip
 # (median of runs is the bench runner's job; here avg of COUNT pings) and
-# request/reply rate, and a bulk TCP transfer Linux -> server's discard
-# port: MiB/s and frames/s crossing the veth (data and ACKs).  Linux's
+# request/reply rate, a bulk TCP transfer Linux -> server's discard
+# port: MiB/s and frames/s crossing the veth (data and ACKs), and a TCP
+# echo of the same size through the server (KRANK's echo loop; Linux:
+# socat with a pipe), MiB/s each way.  Linux's
 # transmit offloads are off on the client end (KRANK's AF_PACKET port
 # takes 1,500-byte frames with whole checksums), for every variant.
 #   make tests/rumpdrv/net/net_peer && sh tests/bench/bench_afpacket.sh [MiB] [PINGS]
@@ -45,6 +48,7 @@ ip -n $srv link set kb1 up
 ip -n $cli link set lo up
 ip -n $srv link set lo up
 head -c $((mib * 1048576)) /dev/zero >"$work/blob"
+head -c $((mib * 1048576 / 2)) /dev/urandom >"$work/half"
 now() { date +%s%N; }
 stat_() { ip netns exec $cli cat /sys/class/net/kb0/statistics/$1; }
 
@@ -68,6 +72,11 @@ measure() {
 	fr=$(( $(stat_ tx_packets) - tx0 + $(stat_ rx_packets) - rx0 ))
 	eval "mibs_$1=\$(awk -v m=$mib -v t=$((t1 - t0)) 'BEGIN { printf \"%.1f\", m / (t / 1e9) }')"
 	eval "fps_$1=\$(awk -v f=$fr -v t=$((t1 - t0)) 'BEGIN { printf \"%.0f\", f / (t / 1e9) }')"
+	t0=$(now)
+	ip netns exec $cli timeout 120 socat -b 65536 -t 5 - TCP:"$2":7 <"$work/half" >"$work/back.$1" 2>>"$work/bulk.$1"
+	t1=$(now)
+	cmp -s "$work/half" "$work/back.$1" || echo "bench_afpacket: $1: echo returned $(wc -c <"$work/back.$1") bytes"
+	eval "echo_$1=\$(awk -v m=$mib -v t=$((t1 - t0)) 'BEGIN { printf \"%.1f\", m / 2 / (t / 1e9) }')"
 }
 
 # KRANK's stack on kb1, over SPEC.
@@ -91,30 +100,37 @@ krank_case() {
 }
 
 krank_case ring afpacket:kb1
+krank_case plain afpacket:kb1,offload=no
 krank_case copy afpacket:kb1,ring=no
 # Linux's stack on the same veth end.
 ip -n $srv addr add 10.81.1.3/24 dev kb1
 ip netns exec $srv socat -u TCP-LISTEN:9,bind=10.81.1.3,reuseaddr,fork OPEN:/dev/null >/dev/null 2>&1 &
+ip netns exec $srv socat -b 65536 TCP-LISTEN:7,bind=10.81.1.3,reuseaddr,fork PIPE >/dev/null 2>&1 &
 for _i in $(seq 50); do
-	ip netns exec $srv ss -ltn 2>/dev/null | grep -q '10.81.1.3:9 ' && break
+	ip netns exec $srv ss -ltn 2>/dev/null | grep -q '10.81.1.3:7 ' &&
+		ip netns exec $srv ss -ltn 2>/dev/null | grep -q '10.81.1.3:9 ' && break
 	sleep 0.1
 done
 measure linux 10.81.1.3
 
 printf '\nAF_PACKET backend vs Linux across one veth (%s MiB bulk, %s pings; across processes, unpinned, not spinning)\n' "$mib" "$pings"
-printf '%-28s %12s %12s %12s\n' "" "ring" "copy" "Linux"
-printf '%-28s %12s %12s %12s\n' "ping -f round trip, us" "$rtt_ring" "$rtt_copy" "$rtt_linux"
-printf '%-28s %12s %12s %12s\n' "ping -f replies/s" "$pps_ring" "$pps_copy" "$pps_linux"
-printf '%-28s %12s %12s %12s\n' "TCP bulk in, MiB/s" "$mibs_ring" "$mibs_copy" "$mibs_linux"
-printf '%-28s %12s %12s %12s\n' "TCP bulk, frames/s on veth" "$fps_ring" "$fps_copy" "$fps_linux"
-printf 'ring vs copy: round trip %sx, bulk %sx\n\n' \
+printf '%-28s %10s %10s %10s %10s\n' "" "ring" "ring-plain" "copy" "Linux"
+printf '%-28s %10s %10s %10s %10s\n' "ping -f round trip, us" "$rtt_ring" "$rtt_plain" "$rtt_copy" "$rtt_linux"
+printf '%-28s %10s %10s %10s %10s\n' "ping -f replies/s" "$pps_ring" "$pps_plain" "$pps_copy" "$pps_linux"
+printf '%-28s %10s %10s %10s %10s\n' "TCP bulk in, MiB/s" "$mibs_ring" "$mibs_plain" "$mibs_copy" "$mibs_linux"
+printf '%-28s %10s %10s %10s %10s\n' "TCP bulk, frames/s on veth" "$fps_ring" "$fps_plain" "$fps_copy" "$fps_linux"
+printf '%-28s %10s %10s %10s %10s\n' "TCP echo, MiB/s each way" "$echo_ring" "$echo_plain" "$echo_copy" "$echo_linux"
+printf 'ring vs copy: round trip %sx, bulk in %sx, echo %sx\n\n' \
 	"$(awk -v a="$rtt_ring" -v b="$rtt_copy" 'BEGIN { printf "%.2f", (a > 0 ? b / a : 0) }')" \
-	"$(awk -v a="$mibs_ring" -v b="$mibs_copy" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
-point afp-rtt-ring "$rtt_ring" "$rtt_linux" us lower 1 "AF_PACKET rings: ping -f RTT vs Linux's stack on the same veth"
-point afp-rtt-copy "$rtt_copy" "$rtt_linux" us lower 1 "AF_PACKET copy path (ring=no): ping -f RTT vs Linux"
-point afp-bulk-ring "$mibs_ring" "$mibs_linux" MiB/s higher 1 "AF_PACKET rings: TCP bulk in vs Linux"
-point afp-bulk-copy "$mibs_copy" "$mibs_linux" MiB/s higher 1 "AF_PACKET copy path: TCP bulk in vs Linux"
-point afp-fps-ring "$fps_ring" "$fps_linux" frames/s higher 1 "AF_PACKET rings: frames/s on the veth during bulk vs Linux"
-point afp-fps-copy "$fps_copy" "$fps_linux" frames/s higher 1 "AF_PACKET copy path: frames/s on the veth during bulk vs Linux"
+	"$(awk -v a="$mibs_ring" -v b="$mibs_copy" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')" \
+	"$(awk -v a="$echo_ring" -v b="$echo_copy" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
+for v in ring plain copy; do
+	eval "r=\$rtt_$v m=\$mibs_$v f=\$fps_$v e=\$echo_$v"
+	point afp-rtt-$v "$r" "$rtt_linux" us lower 1 "AF_PACKET $v: ping -f RTT vs Linux's stack on the same veth"
+	point afp-bulk-$v "$m" "$mibs_linux" MiB/s higher 1 "AF_PACKET $v: TCP bulk in vs Linux"
+	point afp-fps-$v "$f" "$fps_linux" frames/s higher 1 "AF_PACKET $v: frames/s on the veth during bulk in vs Linux"
+	point afp-echo-$v "$e" "$echo_linux" MiB/s higher 1 "AF_PACKET $v: TCP echo (each way) vs Linux socat"
+done
 point afp-ring-vs-copy-rtt "$rtt_ring" "$rtt_copy" us lower 1 "AF_PACKET rings vs copy path: ping -f RTT"
 point afp-ring-vs-copy-bulk "$mibs_ring" "$mibs_copy" MiB/s higher 1 "AF_PACKET rings vs copy path: TCP bulk in"
+point afp-ring-vs-copy-echo "$echo_ring" "$echo_copy" MiB/s higher 1 "AF_PACKET rings vs copy path: TCP echo"
