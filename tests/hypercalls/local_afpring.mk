@@ -13,6 +13,8 @@ tests_hypercalls_test_afp_ring_san_CFLAGS = $(AM_CFLAGS) $(SAN_FLAGS)
 tests_hypercalls_test_afp_ring_san_LDFLAGS = $(SAN_FLAGS)
 tests_hypercalls_test_afp_ring_san_LDADD = $(SAN_LIBS)
 
+check_PROGRAMS += tests/hypercalls/afp_fallback
+tests_hypercalls_afp_fallback_LDADD = libkrank-hypercall.la
 TESTS += tests/hypercalls/test_afp_ring_linux.sh
 EXTRA_DIST += tests/hypercalls/test_afp_ring_linux.sh
 

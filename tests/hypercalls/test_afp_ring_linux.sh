@@ -10,6 +10,9 @@
 # default: PACKET_VNET_HDR), KRANK's 4 MiB echo crosses the veth as 64 KB
 # segments Linux cuts: well under the ~4,400 frames (segments and ACKs)
 # it takes without; offload=no keeps the rings without the header.
+# Then the fallback (afp_fallback, through the host-call table): with the
+# rings or their mapping refused a port opens on the copy path, says so
+# once, and exchanges frames with a ring port across a second veth.
 set -u
 peer="$top_builddir/tests/rumpdrv/net/net_peer"
 ns="krank-afpr-$$"
@@ -119,4 +122,19 @@ run_case() {
 run_case ring afpacket:ka1 yes tso
 run_case ring-plain afpacket:ka1,offload=no yes -
 run_case copy afpacket:ka1,ring=no no -
+
+nsx ip link add kf0 type veth peer name kf1
+nsx ip link set kf0 up
+nsx ip link set kf1 up
+if nsx "$top_builddir/tests/hypercalls/afp_fallback" kf0 kf1 >"$work/fb" 2>"$work/fb.err"; then
+	cat "$work/fb"
+else
+	cat "$work/fb"; echo "FAIL: afp_fallback: $(cat "$work/fb.err")"; fail=1
+fi
+n=$(grep -c "no PACKET_MMAP ring" "$work/fb.err")
+if [ "$n" -eq 2 ]; then
+	echo "ok: each refused port logged its fallback once: $(head -1 "$work/fb.err")"
+else
+	echo "FAIL: $n fallback log lines for 2 refused ports"; fail=1
+fi
 exit $fail
