@@ -28,7 +28,8 @@ extern "C" {
  *                   its two ends, a third open fails with EBUSY
  * Options: mac=02:xx:xx:xx:xx:xx (the port's own link address; default a
  * random locally administered one), mtu=N (wire only; 68..65535, default
- * 1500).
+ * 1500), offload=no (tap, afpacket: no virtio-net header, no CSUM/TSO),
+ * ring=no (afpacket: the copy path).
  *
  * Received frames live in buffers owned by the port.  hyp_pkt_recv hands
  * them out by reference; each must be given back with hyp_pkt_frame_free
@@ -55,11 +56,13 @@ struct hyp_pkt_info {
  * peer port (hyp_pkt_set_rx_flags with HYP_PKT_RX_DIRECT): the wire. */
 #define HYP_PKT_CAP_DIRECT	0x1
 /* The port takes frames whose transport checksum is left undone
- * (hyp_pkt_send_meta with HYP_PKT_TX_CSUM): the wire. */
+ * (hyp_pkt_send_meta with HYP_PKT_TX_CSUM): the wire, a tap, AF_PACKET
+ * on rings (the latter two unless offload=no). */
 #define HYP_PKT_CAP_CSUM	0x2
 /* The port takes TCP/IPv4 frames longer than the MTU and cuts them into
  * segments (hyp_pkt_send_meta with HYP_PKT_TX_TSO): a tap with
- * IFF_VNET_HDR, whose host does the segmentation (GSO). */
+ * IFF_VNET_HDR or an AF_PACKET port on rings with PACKET_VNET_HDR, whose
+ * host does the segmentation (GSO). */
 #define HYP_PKT_CAP_TSO		0x4
 
 struct hyp_pkt_stats {
