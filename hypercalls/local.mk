@@ -21,6 +21,7 @@ hyp_shared_sources = \
 	hypercalls/posix/pkt_wire.c \
 	hypercalls/posix/pkt_tap.c \
 	hypercalls/posix/pkt_afpacket.c \
+	hypercalls/posix/pkt_afpacket_ring.h \
 	hypercalls/posix/hyp_arena.c \
 	hypercalls/posix/hyp_rcu.c \
 	hypercalls/posix/hyp_cpu.c
@@ -39,7 +40,8 @@ kranksubinclude_HEADERS += \
 	hypercalls/include/krank/rumpuser.h \
 	hypercalls/include/krank/rumpuser_component.h \
 	hypercalls/include/krank/hyp.h \
-	hypercalls/include/krank/hyp_posix.h
+	hypercalls/include/krank/hyp_posix.h \
+	hypercalls/include/krank/hyp_relax.h
 
 # The dpdk: packet backend, when configure found DPDK (--with-dpdk).
 if HAVE_DPDK

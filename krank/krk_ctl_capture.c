@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include <krank/krs.h>
+#include <krank/hyp_relax.h>
 #include "net/krs_net.h"
 
 #include "krk.h"
@@ -74,7 +75,7 @@ cap_tap(void *arg, int dir, const struct krs_iovec *iov, unsigned niov,
 
 	while (__atomic_exchange_n(&c->spin, 1, __ATOMIC_ACQUIRE))
 		while (__atomic_load_n(&c->spin, __ATOMIC_RELAXED))
-			__builtin_ia32_pause();
+			hyp_cpu_relax();
 	uint64_t head = __atomic_load_n(&c->head, __ATOMIC_RELAXED);
 	uint64_t tail = __atomic_load_n(&c->tail, __ATOMIC_ACQUIRE);
 	if (c->size - (size_t)(head - tail) < need) {

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <krank/hyp_relax.h>
 #include "krq_layout.h"
 
 #define KRQ_ATOMIC(p)	((_Atomic uint32_t *)(p))
@@ -31,11 +32,7 @@ krq_now_ns(void)
 static inline void
 krq_cpu_relax(void)
 {
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield");
-#endif
+	hyp_cpu_relax();
 }
 
 /*

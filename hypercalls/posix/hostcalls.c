@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <krank/hyp_posix.h>
 #include "hostcalls.h"
 
@@ -30,6 +33,10 @@
 	.munmap = munmap, .mlock = mlock,                               \
 	.posix_memalign = HOST_MEMALIGN, .mlock2 = mlock2,              \
 	.free = HOST_FREE,                                              \
+	.read = read, .ioctl = ioctl, .fcntl = fcntl, .poll = poll,     \
+	.socket = socket, .bind = bind, .setsockopt = setsockopt,       \
+	.sendmsg = sendmsg, .sendto = sendto, .recv = recv,             \
+	.recvmmsg = recvmmsg,                                           \
 }
 
 static const struct hyp_hostcalls hyp_host_default = HOSTCALLS_LIBC;
@@ -43,7 +50,10 @@ static const struct {
 	SLOT(open), SLOT(close), SLOT(fstat), SLOT(stat), SLOT(pread),
 	SLOT(pwrite), SLOT(preadv), SLOT(pwritev), SLOT(readv), SLOT(writev),
 	SLOT(fsync), SLOT(fdatasync), SLOT(mmap), SLOT(munmap), SLOT(mlock),
-	SLOT(posix_memalign), SLOT(mlock2), SLOT(free),
+	SLOT(posix_memalign), SLOT(mlock2), SLOT(free), SLOT(read),
+	SLOT(ioctl), SLOT(fcntl), SLOT(poll), SLOT(socket), SLOT(bind),
+	SLOT(setsockopt), SLOT(sendmsg), SLOT(sendto), SLOT(recv),
+	SLOT(recvmmsg),
 };
 
 void *

@@ -5,6 +5,7 @@
  * The memory slots (posix_memalign, free) are the host's heap: libc's in
  * the POSIX host, DPDK's in the DPDK host, which builds hostcalls.c with
  * KRANK_HOST_DPDK.
+ * The packet backends (tap, AF_PACKET) and their poll go through it too.
  */
 #ifndef KRANK_HOSTCALLS_H
 #define KRANK_HOSTCALLS_H
@@ -12,6 +13,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/stat.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 struct hyp_hostcalls {
 	int (*open)(const char *, int, ...);
@@ -33,6 +36,20 @@ struct hyp_hostcalls {
 	int (*mlock2)(const void *, size_t, unsigned int);
 	/* Frees what posix_memalign gave: a test replacing one replaces both. */
 	void (*free)(void *);
+	/* Packet I/O (pkt_tap.c, pkt_afpacket.c, hyp_pkt.c). */
+	ssize_t (*read)(int, void *, size_t);
+	int (*ioctl)(int, unsigned long, ...);
+	int (*fcntl)(int, int, ...);
+	int (*poll)(struct pollfd *, nfds_t, int);
+	int (*socket)(int, int, int);
+	int (*bind)(int, const struct sockaddr *, socklen_t);
+	int (*setsockopt)(int, int, int, const void *, socklen_t);
+	ssize_t (*sendmsg)(int, const struct msghdr *, int);
+	ssize_t (*sendto)(int, const void *, size_t, int,
+	    const struct sockaddr *, socklen_t);
+	ssize_t (*recv)(int, void *, size_t, int);
+	int (*recvmmsg)(int, struct mmsghdr *, unsigned int, int,
+	    struct timespec *);
 };
 
 extern struct hyp_hostcalls hyp_host __attribute__((visibility("hidden")));

@@ -11,6 +11,7 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include "hostcalls.h"
 #include "hyp_pkt_int.h"
 
 #define PKT_NBUFS 1024
@@ -110,7 +111,7 @@ pkt_fd_wait(struct hyp_pkt *p, int timeout_ms, int wrap)
 	if (wrap)
 		rumpkern_unsched(&nlocks, NULL);
 	do {
-		rv = poll(&pfd, 1, timeout_ms);
+		rv = hyp_host.poll(&pfd, 1, timeout_ms);
 	} while (rv == -1 && errno == EINTR);
 	e = errno;
 	if (wrap)
@@ -124,15 +125,15 @@ int
 pkt_ifmtu(const char *ifname, unsigned *mtu)
 {
 	struct ifreq ifr;
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int s = hyp_host.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	if (s == -1)
 		return rumpuser__errtrans(errno);
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	int rv = ioctl(s, SIOCGIFMTU, &ifr);
+	int rv = hyp_host.ioctl(s, SIOCGIFMTU, &ifr);
 	int e = errno;
-	close(s);
+	hyp_host.close(s);
 	if (rv == -1)
 		return rumpuser__errtrans(e);
 	*mtu = (unsigned)ifr.ifr_mtu;
@@ -160,8 +161,11 @@ hyp_pkt_open(const char *spec, struct hyp_pkt **pp)
 		return NB_EINVAL;	/* host interfaces have their own MTU */
 	if ((o.loss || o.dup || o.reorder) && be != &pkt_wire_backend)
 		return NB_EINVAL;
-	if (o.no_offload && be != &pkt_tap_backend)
-		return NB_EINVAL;	/* only taps offload */
+	if (o.no_offload && be != &pkt_tap_backend &&
+	    be != &pkt_afpacket_backend)
+		return NB_EINVAL;	/* only taps and AF_PACKET offload */
+	if (o.no_ring && be != &pkt_afpacket_backend)
+		return NB_EINVAL;	/* only AF_PACKET has rings */
 	const char *name = ps.name;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
@@ -228,6 +232,14 @@ hyp_pkt_stats(struct hyp_pkt *p, struct hyp_pkt_stats *st)
 	st->rx_bytes = atomic_load(&p->rx_bytes);
 	st->rx_nobuf = atomic_load(&p->rx_nobuf);
 	st->rx_bad = atomic_load(&p->rx_bad);
+}
+
+void
+hyp_pkt_host_stats(struct hyp_pkt *p, struct hyp_pkt_host_stats *hs)
+{
+	hs->ring = (unsigned)p->ring;
+	hs->tx_calls = atomic_load(&p->host_tx_calls);
+	hs->rx_calls = atomic_load(&p->host_rx_calls);
 }
 
 /* The frame's length, or an error (counted) if it cannot be a frame
@@ -380,6 +392,8 @@ hyp_pkt_wait(struct hyp_pkt *p, int timeout_ms)
 
 #define RX_BATCH 32
 
+__thread struct hyp_pkt *pkt_rx_cur;
+
 static void *
 pkt_rx_thread(void *arg)
 {
@@ -389,7 +403,11 @@ pkt_rx_thread(void *arg)
 
 	while (!atomic_load(&p->rxstop)) {
 		if (p->be->recv(p, frames, RX_BATCH, &n) == 0 && n > 0) {
+			pkt_rx_cur = p;
 			p->rxfn(p->rxarg, frames, n);
+			pkt_rx_cur = NULL;
+			if (p->be->flush != NULL)
+				p->be->flush(p);
 			continue;
 		}
 		/* Wake at least every 50 ms to notice a stop request. */

@@ -18,6 +18,7 @@ struct pkt_opts {
 	double loss, dup, reorder;	/* wire impairments, fractions 0..1 */
 	uint64_t seed;
 	int no_offload;			/* tap: offload=no (no IFF_VNET_HDR) */
+	int no_ring;			/* afpacket: ring=no (copy path) */
 };
 
 #define PKT_MAXMTU 65535		/* the largest IPv4 datagram */
@@ -76,6 +77,13 @@ struct pkt_backend {
 	 */
 	int (*set_rx)(struct hyp_pkt *p, hyp_pkt_rx_fn fn, void *arg,
 	    unsigned flags);
+	/*
+	 * Optional: hand the host what send queued without a host call.
+	 * The core calls it after each batch its receive thread delivered:
+	 * sends made inside the callback (pkt_in_rx) may wait for it, so
+	 * the replies and ACKs of one batch leave in one host call.
+	 */
+	void (*flush)(struct hyp_pkt *p);
 };
 
 struct hyp_pkt {
@@ -95,6 +103,9 @@ struct hyp_pkt {
 	/* Counters: atomics, written from any thread. */
 	_Atomic uint64_t tx_frames, tx_bytes, tx_errors;
 	_Atomic uint64_t rx_frames, rx_bytes, rx_nobuf, rx_bad;
+	/* Host calls made to move frames (hyp_pkt_host_stats). */
+	_Atomic uint64_t host_tx_calls, host_rx_calls;
+	int ring;			/* frames cross PACKET_MMAP rings */
 
 	/* Callback mode. */
 	pthread_t rxthread;
@@ -105,6 +116,14 @@ struct hyp_pkt {
 	void *rxarg;
 	unsigned rxflags;		/* HYP_PKT_RX_* of the receiver */
 };
+
+/* The port whose receive callback this thread is running, or NULL. */
+extern __thread struct hyp_pkt *pkt_rx_cur HIDDEN;
+static inline int
+pkt_in_rx(const struct hyp_pkt *p)
+{
+	return pkt_rx_cur == p;
+}
 
 /* Take a free receive buffer, or NULL (counted in rx_nobuf). */
 struct pktbuf *pkt_buf_get(struct hyp_pkt *p) HIDDEN;

@@ -69,6 +69,13 @@ parse_opt(char *kv, struct pkt_opts *o)
 			o->no_offload = 0;
 		else
 			return -1;
+	} else if (strcmp(kv, "ring") == 0) {
+		if (strcmp(val, "no") == 0)
+			o->no_ring = 1;
+		else if (strcmp(val, "yes") == 0)
+			o->no_ring = 0;
+		else
+			return -1;
 	} else if (strcmp(kv, "seed") == 0) {
 		o->seed = strtoull(val, &end, 0);
 		if (*end != '\0' || val[0] == '-')

@@ -25,6 +25,7 @@
 #include <sys/ioctl.h>
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
+#include "hostcalls.h"
 #include "hyp_pkt_int.h"
 
 /* The largest frame with offloads: an IPv4 datagram and its header. */
@@ -48,7 +49,7 @@ hyp_pkt_tap_adopt(const char *name, int fd)
 		return NB_EINVAL;
 	memset(&ifr, 0, sizeof(ifr));
 	/* IFF_VNET_HDR may be on or off: tap_open asks again. */
-	if (ioctl(fd, TUNGETIFF, &ifr) == -1 ||
+	if (hyp_host.ioctl(fd, TUNGETIFF, &ifr) == -1 ||
 	    strcmp(ifr.ifr_name, name) != 0 ||
 	    (ifr.ifr_flags & (IFF_TAP | IFF_NO_PI)) != (IFF_TAP | IFF_NO_PI))
 		return NB_EINVAL;
@@ -99,8 +100,8 @@ tap_offload(int fd)
 {
 	int sz = (int)sizeof(struct virtio_net_hdr);
 
-	if (ioctl(fd, TUNSETVNETHDRSZ, &sz) == -1 ||
-	    ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) == -1)
+	if (hyp_host.ioctl(fd, TUNSETVNETHDRSZ, &sz) == -1 ||
+	    hyp_host.ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) == -1)
 		return errno;
 	return 0;
 }
@@ -114,27 +115,27 @@ tap_open(struct hyp_pkt *p, const char *name, struct pkt_opts *o)
 
 	if (tp == NULL) {
 		if (fd >= 0)
-			close(fd);
+			hyp_host.close(fd);
 		return NB_ENOMEM;
 	}
 	if (fd >= 0) {
-		int fl = fcntl(fd, F_GETFL);
-		if (fl == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		int fl = hyp_host.fcntl(fd, F_GETFL);
+		if (fl == -1 || hyp_host.fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
 			goto fail;
 		memset(&ifr, 0, sizeof(ifr));
-		if (ioctl(fd, TUNGETIFF, &ifr) == -1)
+		if (hyp_host.ioctl(fd, TUNGETIFF, &ifr) == -1)
 			goto fail;
 		/* The embedder chose: a tap made without the header cannot
 		 * get one now. */
 		tp->vnet = (ifr.ifr_flags & IFF_VNET_HDR) != 0;
 		if (tp->vnet && o->no_offload) {
 			/* Ours to turn off: no offloads, a zero header. */
-			if (ioctl(fd, TUNSETOFFLOAD, 0) == -1)
+			if (hyp_host.ioctl(fd, TUNSETOFFLOAD, 0) == -1)
 				goto fail;
 		} else if (tp->vnet && tap_offload(fd) != 0)
 			goto fail;
 	} else {
-		fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		fd = hyp_host.open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 		if (fd == -1) {
 			free(tp);
 			return rumpuser__errtrans(errno);
@@ -143,7 +144,7 @@ tap_open(struct hyp_pkt *p, const char *name, struct pkt_opts *o)
 		ifr.ifr_flags = IFF_TAP | IFF_NO_PI |
 		    (o->no_offload ? 0 : IFF_VNET_HDR);
 		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-		if (ioctl(fd, TUNSETIFF, &ifr) == -1)
+		if (hyp_host.ioctl(fd, TUNSETIFF, &ifr) == -1)
 			goto fail;
 		tp->vnet = !o->no_offload;
 		if (tp->vnet && tap_offload(fd) != 0)
@@ -161,7 +162,7 @@ tap_open(struct hyp_pkt *p, const char *name, struct pkt_opts *o)
 	return 0;
 fail:
 	e = errno;
-	close(fd);
+	hyp_host.close(fd);
 	free(tp);
 	return rumpuser__errtrans(e);
 }
@@ -169,7 +170,7 @@ fail:
 static void
 tap_close(struct hyp_pkt *p)
 {
-	close(p->fd);
+	hyp_host.close(p->fd);
 	p->fd = -1;
 	free(p->priv);
 	p->priv = NULL;
@@ -194,6 +195,7 @@ tap_write(struct hyp_pkt *p, const struct iovec *iov, int iovcnt, size_t len,
 	}
 	do {
 		n = hyp_host.writev(p->fd, iov, iovcnt);
+		atomic_fetch_add(&p->host_tx_calls, 1);
 	} while (n == -1 && errno == EINTR);
 	if (n == -1)
 		return errno == EAGAIN ? NB_ENOBUFS : rumpuser__errtrans(errno);
@@ -281,8 +283,9 @@ tap_recv(struct hyp_pkt *p, struct hyp_pkt_frame *f, unsigned max,
 			break;
 		struct virtio_net_hdr vh;
 		struct iovec v[2] = { { &vh, sizeof(vh) }, { b->data, cap } };
-		ssize_t len = tp->vnet ? readv(p->fd, v, 2) :
-		    read(p->fd, b->data, cap);
+		ssize_t len = tp->vnet ? hyp_host.readv(p->fd, v, 2) :
+		    hyp_host.read(p->fd, b->data, cap);
+		atomic_fetch_add(&p->host_rx_calls, 1);
 		if (len == -1) {
 			int e = errno;
 			pkt_buf_put(p, b);

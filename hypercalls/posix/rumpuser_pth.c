@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <sched.h>
 #include <krank/hyp.h>
+#include <krank/hyp_relax.h>
 #include "rumpuser_int.h"
 
 static void
@@ -241,7 +242,7 @@ mtx_spin_trylock(struct rumpuser_mtx *mtx)
 		return 0;
 	int me = sched_getcpu();
 	for (int i = 0; i < MTX_SPINS; i++) {
-		__builtin_ia32_pause();
+		hyp_cpu_relax();
 		if (__atomic_load_n(&mtx->owner, __ATOMIC_ACQUIRE) != NULL) {
 			if (__atomic_load_n(&mtx->ownercpu, __ATOMIC_RELAXED) == me)
 				return 0;

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include <krank/rumpuser.h>
+#include <krank/hyp_relax.h>
 #include <krank/krs.h>
 #include "kern/kern_errno.h"
 
@@ -57,7 +58,7 @@ kspin_enter(kspin_t *s)
 {
 	while (__atomic_exchange_n(&s->locked, 1, __ATOMIC_ACQUIRE)) {
 		while (__atomic_load_n(&s->locked, __ATOMIC_RELAXED))
-			__builtin_ia32_pause();
+			hyp_cpu_relax();
 	}
 }
 static inline void

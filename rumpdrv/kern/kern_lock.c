@@ -6,6 +6,7 @@
  * interlock through its hooks: see cv_wait_adaptive.
  */
 #include <krank/hyp.h>
+#include <krank/hyp_relax.h>
 
 #include "kern/kern_int.h"
 
@@ -211,7 +212,7 @@ cv_wait_adaptive(kcondvar_t *cv, kmutex_t *m, uint64_t deadline)
 				mutex_enter(m);
 				return 0;
 			}
-			__builtin_ia32_pause();
+			hyp_cpu_relax();
 			if ((i & 15) == 0) {
 				uint64_t now = kern_uptime_ns();
 				if (now - t0 >= spin ||

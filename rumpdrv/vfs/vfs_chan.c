@@ -18,6 +18,7 @@
  * sender is still waking up does not wake it a thousand times.
  */
 #include <string.h>
+#include <krank/hyp_relax.h>
 
 #include "vfs/vfs_int.h"
 
@@ -241,7 +242,7 @@ chan_wait(struct chan *c, enum chan_cond w, uint64_t deadline)
 		for (unsigned i = 1;; i++) {
 			if (chan_ready(c, w))
 				return 0;
-			__builtin_ia32_pause();
+			hyp_cpu_relax();
 			if ((i & 63) == 0) {
 				uint64_t now = kern_uptime_ns();
 				if (now - t0 >= spin ||

@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <krank/hyp_relax.h>
 #include <unistd.h>
 
 #include <krank/krank.h>
@@ -62,11 +63,7 @@ now_ns(void)
 static inline void
 cpu_relax(void)
 {
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield");
-#endif
+	hyp_cpu_relax();
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2)))

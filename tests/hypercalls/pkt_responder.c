@@ -113,8 +113,13 @@ main(int argc, char **argv)
 	}
 	struct hyp_pkt_stats st;
 	hyp_pkt_stats(p, &st);
-	printf("arp replies %d echo replies %d rx %llu tx %llu\n", arps, echoes,
-	    (unsigned long long)st.rx_frames, (unsigned long long)st.tx_frames);
+	struct hyp_pkt_host_stats hs;
+	hyp_pkt_host_stats(p, &hs);
+	printf("arp replies %d echo replies %d rx %llu tx %llu ring %u "
+	    "host tx calls %llu host rx calls %llu rx bad %llu\n", arps, echoes,
+	    (unsigned long long)st.rx_frames, (unsigned long long)st.tx_frames,
+	    hs.ring, (unsigned long long)hs.tx_calls,
+	    (unsigned long long)hs.rx_calls, (unsigned long long)st.rx_bad);
 	hyp_pkt_close(p);
 	return echoes >= want ? 0 : 1;
 }

@@ -21,12 +21,15 @@ extern "C" {
  * A port is one Ethernet interface of the host, named "BACKEND:NAME" with
  * optional ",key=value" options:
  *   tap:NAME        a Linux tap device (created if absent, /dev/net/tun)
- *   afpacket:IF     an existing Linux interface through an AF_PACKET socket
+ *   afpacket:IF     an existing Linux interface through an AF_PACKET socket,
+ *                   its frames crossing PACKET_MMAP rings (ring=no: one
+ *                   system call and copy per frame, as before)
  *   wire:NAME       an in-process wire; the first two opens of one NAME are
  *                   its two ends, a third open fails with EBUSY
  * Options: mac=02:xx:xx:xx:xx:xx (the port's own link address; default a
  * random locally administered one), mtu=N (wire only; 68..65535, default
- * 1500).
+ * 1500), offload=no (tap, afpacket: no virtio-net header, no CSUM/TSO),
+ * ring=no (afpacket: the copy path).
  *
  * Received frames live in buffers owned by the port.  hyp_pkt_recv hands
  * them out by reference; each must be given back with hyp_pkt_frame_free
@@ -53,11 +56,13 @@ struct hyp_pkt_info {
  * peer port (hyp_pkt_set_rx_flags with HYP_PKT_RX_DIRECT): the wire. */
 #define HYP_PKT_CAP_DIRECT	0x1
 /* The port takes frames whose transport checksum is left undone
- * (hyp_pkt_send_meta with HYP_PKT_TX_CSUM): the wire. */
+ * (hyp_pkt_send_meta with HYP_PKT_TX_CSUM): the wire, a tap, AF_PACKET
+ * on rings (the latter two unless offload=no). */
 #define HYP_PKT_CAP_CSUM	0x2
 /* The port takes TCP/IPv4 frames longer than the MTU and cuts them into
  * segments (hyp_pkt_send_meta with HYP_PKT_TX_TSO): a tap with
- * IFF_VNET_HDR, whose host does the segmentation (GSO). */
+ * IFF_VNET_HDR or an AF_PACKET port on rings with PACKET_VNET_HDR, whose
+ * host does the segmentation (GSO). */
 #define HYP_PKT_CAP_TSO		0x4
 
 struct hyp_pkt_stats {
@@ -106,6 +111,19 @@ int hyp_pkt_tap_adopt(const char *name, int fd);
 void hyp_pkt_close(struct hyp_pkt *p);
 void hyp_pkt_info(struct hyp_pkt *p, struct hyp_pkt_info *info);
 void hyp_pkt_stats(struct hyp_pkt *p, struct hyp_pkt_stats *st);
+
+/*
+ * hyp_pkt_host_stats - how a port reaches the host: ring is 1 when frames
+ * cross memory shared with the host kernel (afpacket's PACKET_MMAP rings)
+ * instead of a copy through a system call each; tx_calls and rx_calls
+ * count the host calls made to send and to receive (tap and afpacket; a
+ * ring port makes one per batch, not per frame).
+ */
+struct hyp_pkt_host_stats {
+	unsigned ring;
+	uint64_t tx_calls, rx_calls;
+};
+void hyp_pkt_host_stats(struct hyp_pkt *p, struct hyp_pkt_host_stats *hs);
 
 /*
  * hyp_pkt_send - send one frame gathered from iov.  Never blocks.  Returns

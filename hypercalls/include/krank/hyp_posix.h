@@ -12,11 +12,13 @@ extern "C" {
 /*
  * hyp_posix_hostcall - replace one entry of the host-call table (names:
  * open close fstat stat pread pwrite preadv pwritev readv writev fsync
- * fdatasync mmap munmap mlock posix_memalign mlock2 free) with fn; fn NULL
- * restores the host's function (libc's; for posix_memalign and free the
- * DPDK host's heap in libkrank-hypercall-dpdk).  Replace posix_memalign
- * and free together when the replacement allocates.  Returns the previous function, or NULL for an unknown
- * name.  Not thread-safe: call before starting I/O.
+ * fdatasync mmap munmap mlock posix_memalign mlock2 free, and for packet
+ * I/O read ioctl fcntl poll socket bind setsockopt sendmsg sendto recv
+ * recvmmsg) with fn; fn NULL restores the host's function (libc's; for
+ * posix_memalign and free the DPDK host's heap in
+ * libkrank-hypercall-dpdk).  Replace posix_memalign and free together
+ * when the replacement allocates.  Returns the previous function, or
+ * NULL for an unknown name.  Not thread-safe: call before starting I/O.
  */
 void *hyp_posix_hostcall(const char *name, void *fn);
 

@@ -17,6 +17,7 @@
  * except sc_frames and sc_dying (atomic) and the frame tap (see below).
  */
 #include <krank/hyp.h>
+#include <krank/hyp_relax.h>
 
 #include "net/ether/if_ether.h"
 #include "net/krs_net.h"
@@ -341,7 +342,7 @@ krs_if_capture_stop(const char *ifname)
 	__atomic_store_n(&sc->sc_tap_fn, NULL, __ATOMIC_SEQ_CST);
 	/* Calls that loaded the old fn finish quickly (they only copy). */
 	while (__atomic_load_n(&sc->sc_tap_busy, __ATOMIC_SEQ_CST) != 0)
-		__builtin_ia32_pause();
+		hyp_cpu_relax();
 	mutex_exit(&sc->sc_tap_lock);
 	return 0;
 }
