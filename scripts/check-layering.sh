@@ -5,8 +5,9 @@
 #     rumpuser_*;
 #  2. only the virtif driver (an object named *if_virt*) references
 #     hyp_pkt_*;
-#  (the hypercall libraries themselves, libkrank-hypercall and
-#  libkrank-hyp-*, are the layer these names belong to, and are skipped)
+#  (the hypercall libraries themselves -- libkrank-hypercall, the other
+#  hosts libkrank-hypercall-* such as -dpdk, and libkrank-hyp-* -- are
+#  the layer these names belong to, and are skipped)
 #  3. examples/ and tools/ use installed headers only: every <krank/X>
 #     they include is installed, every "X" resolves inside examples/ or
 #     tools/, and their fragments add no -I for a folder that is neither
@@ -28,7 +29,8 @@ trap 'rm -f "$tmp".*' EXIT
 
 # ---- 1 and 2: undefined symbols, archive by archive -------------------
 archives=$(cd "$top_builddir" && find . -name '*.a' ! -path './tests/*' \
-    ! -name 'libkrank-hypercall.a' ! -name 'libkrank-hyp-*.a' \
+    ! -name 'libkrank-hypercall.a' ! -name 'libkrank-hypercall-*.a' \
+    ! -name 'libkrank-hyp-*.a' \
     ! -path '*/_inst/*' ! -path '*/_build/*' | sed 's|^\./||' | sort)
 if ! echo "$archives" | grep -q 'rumpdrv/kern/librumpkern.a'; then
 	echo "FAIL: rumpdrv/kern/librumpkern.a not built under $top_builddir"
