@@ -16,6 +16,8 @@
 # Same file size, same offsets (fixed seeds), depth 1 per thread; the
 # threaded workload is JOBS threads at depth 1 each (KRANK's krs_* calls
 # are synchronous: threads are its only way to more I/O in flight).
+# KRANK runs twice, with its default bio engine (io_uring) and with host
+# threads (KRANK_BIO=threads).
 #   bench_fio.sh [SECONDS [FILE_MIB [JOBS]]]   (defaults 5, 256, 4)
 # KRANK_BENCH_DIR: where the backing file goes (default /var/tmp; must
 # accept O_DIRECT, so not a tmpfs).
@@ -58,29 +60,37 @@ echo "bench_fio: backing file $img ($imgmib MiB on $fstype, $(df --output=source
 echo "  a $mib MiB file in it, 4 KiB random I/O, $secs s per workload, threaded reads: $jobs jobs"
 echo "  machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg) (shared with other work: both sides suffer it)"
 
-# 1. KRANK: ext2 through krs_*.
-truncate -s ${imgmib}M "$img"
-mke2fs -q -F -t ext2 -b 4096 "$img" >/dev/null 2>&1 || { echo "bench_fio: mke2fs failed" >&2; exit 1; }
-echo
-echo "1. KRANK (bench_fio krank)"
-if ! "$prog" krank "$img" "$mib" "$secs" "$jobs" >"$work/krank.out" 2>"$work/krank.err"; then
-	cat "$work/krank.out" "$work/krank.err" >&2
-	echo "bench_fio: the KRANK side failed" >&2
-	exit 1
-fi
-cat "$work/krank.out"
+# 1. KRANK: ext2 through krs_*, twice on a fresh ext2 each time: with the
+# default bio engine (io_uring) and with host threads (KRANK_BIO=threads),
+# because on an ext4 host io_uring's O_DIRECT writes were the slow part.
 kdirect="image O_DIRECT"
-if grep -q 'direct I/O refused' "$work/krank.err"; then
-	kdirect="image CACHED BY THE HOST (O_DIRECT refused)"
-	echo "  NOTE: KRANK's ext2 could not open the image O_DIRECT: through the host's page cache"
-fi
-if e2fsck -fn "$img" >"$work/fsck.out" 2>&1; then
-	echo "  e2fsck -fn: clean after the workloads"
-else
-	echo "  e2fsck -fn found problems after KRANK's workloads:"
-	sed 's/^/    /' "$work/fsck.out" | head -20
-	exit 1
-fi
+run_krank() {
+	side=$1 engine=$2
+	truncate -s 0 "$img" && truncate -s ${imgmib}M "$img"
+	mke2fs -q -F -t ext2 -b 4096 "$img" >/dev/null 2>&1 || { echo "bench_fio: mke2fs failed" >&2; exit 1; }
+	echo
+	echo "1. KRANK (bench_fio krank, KRANK_BIO=$engine)"
+	if ! KRANK_BIO=$engine "$prog" krank "$img" "$mib" "$secs" "$jobs" >"$work/$side.raw" 2>"$work/$side.err"; then
+		cat "$work/$side.raw" "$work/$side.err" >&2
+		echo "bench_fio: the KRANK side ($engine) failed" >&2
+		exit 1
+	fi
+	sed "s/^@fio side=krank /@fio side=$side /" "$work/$side.raw" >"$work/$side.out"
+	cat "$work/$side.out"
+	if grep -q 'direct I/O refused' "$work/$side.err"; then
+		kdirect="image CACHED BY THE HOST (O_DIRECT refused)"
+		echo "  NOTE: KRANK's ext2 could not open the image O_DIRECT: through the host's page cache"
+	fi
+	if e2fsck -fn "$img" >"$work/fsck.out" 2>&1; then
+		echo "  e2fsck -fn: clean after the workloads"
+	else
+		echo "  e2fsck -fn found problems after KRANK's workloads:"
+		sed 's/^/    /' "$work/fsck.out" | head -20
+		exit 1
+	fi
+}
+run_krank krank io_uring
+run_krank krank-thr threads
 
 # run_c SIDE PATH: bench_fio's O_DIRECT loop on PATH, its lines as SIDE.
 run_c() {
@@ -155,7 +165,8 @@ rm -f "$work/hostfile"
 # The tables: KRANK against both Linux baselines of the same program (the
 # same offsets), fio's figures beside them.
 echo
-echo "KRANK: krs_pread/krs_pwrite, ext2 mounted \"direct,cache=1\" ($kdirect), in bench_fio's process."
+echo "KRANK: krs_pread/krs_pwrite, ext2 mounted \"direct,cache=1\" ($kdirect), in bench_fio's process;"
+echo "  KRANK: bio through io_uring (the default); KRANKthr: through host threads (KRANK_BIO=threads)."
 echo "  Reads miss ext2's 1 MiB cache (the file is $mib MiB) and go to the image O_DIRECT;"
 echo "  writes are WRITE-BACK: a write copies into the cache and returns; the dirty"
 echo "  blocks reach the image when evicted, inside some later call (its latency)."
@@ -164,9 +175,9 @@ echo "  Linux program would do without KRANK (the fair baseline)."
 echo "loop: pread/pwrite O_DIRECT on ext4 mounted from the same backing file through"
 echo "  a loop device ($ldirect): the issue's ext4-on-the-same-file setup."
 echo "Not spinning on either side; all block in the host for the disk."
-echo "Ratios: KRANK IOPS / Linux IOPS (above 1: KRANK better)."
+echo "Ratios: KRANK IOPS / Linux IOPS (above 1: KRANK better); ratiothr: KRANKthr's."
 echo
-cat "$work/krank.out" "$work/host.out" "$work/loop.out" \
+cat "$work/krank.out" "$work/krank-thr.out" "$work/host.out" "$work/loop.out" \
     "$work/fio-host.out" "$work/fio-loop.out" 2>/dev/null | grep '^@fio ' >"$work/all"
 awk '
 	{ delete v
@@ -175,16 +186,18 @@ awk '
 	  iops[k] = v["iops"]; p50[k] = v["p50_us"]; p99[k] = v["p99_us"]; p999[k] = v["p999_us"]
 	  if (v["side"] == "krank") { order[++n] = v["wl"]; jobs[v["wl"]] = v["jobs"] } }
 	function f(s, w) { return (s SUBSEP w) in iops ? sprintf("%.0f", iops[s SUBSEP w]) : "-" }
-	function r(s, w) { return iops[s SUBSEP w] > 0 ? sprintf("%.2fx", iops["krank" SUBSEP w] / iops[s SUBSEP w]) : "-" }
+	function r(k, s, w) { return iops[s SUBSEP w] > 0 && (k SUBSEP w) in iops ? sprintf("%.2fx", iops[k SUBSEP w] / iops[s SUBSEP w]) : "-" }
 	function l(s, w) { return (s SUBSEP w) in iops ? sprintf("%.0f/%.0f/%.0f", p50[s SUBSEP w], p99[s SUBSEP w], p999[s SUBSEP w]) : "-" }
 	END {
-	  printf "IOPS             jobs |   KRANK |    host   ratio |    loop   ratio | fio host fio loop\n"
+	  printf "IOPS             jobs |   KRANK KRANKthr |    host   ratio ratiothr |    loop   ratio | fio host fio loop\n"
 	  for (i = 1; i <= n; i++) { w = order[i]
-		printf "%-16s %5d | %7s | %7s %7s | %7s %7s | %8s %8s\n", w, jobs[w], f("krank", w),
-		    f("host", w), r("host", w), f("loop", w), r("loop", w), f("fio-host", w), f("fio-loop", w) }
-	  printf "\nlatency us p50/p99/p99.9 | %-20s | %-20s | %-20s | %-20s\n", "KRANK", "host", "loop", "fio host"
+		printf "%-16s %5d | %7s %8s | %7s %7s %8s | %7s %7s | %8s %8s\n", w, jobs[w], f("krank", w),
+		    f("krank-thr", w), f("host", w), r("krank", "host", w), r("krank-thr", "host", w),
+		    f("loop", w), r("krank", "loop", w), f("fio-host", w), f("fio-loop", w) }
+	  printf "\nlatency us p50/p99/p99.9 | %-18s | %-18s | %-18s | %-18s | %-18s\n", "KRANK", "KRANK threads", "host", "loop", "fio host"
 	  for (i = 1; i <= n; i++) { w = order[i]
-		printf "%-25s | %-20s | %-20s | %-20s | %-20s\n", w, l("krank", w), l("host", w), l("loop", w), l("fio-host", w) }
+		printf "%-25s | %-18s | %-18s | %-18s | %-18s | %-18s\n", w, l("krank", w), l("krank-thr", w),
+		    l("host", w), l("loop", w), l("fio-host", w) }
 	}' "$work/all"
 echo
 
@@ -199,12 +212,16 @@ while read -r side wl j iops p50 p99 p999; do
 	desc="$wl 4 KiB, $j thread(s) at depth 1, $mib MiB file, KRANK ext2 direct,cache=1 (write-back cache)"
 	set -- $(awk -v w="$wl" '$1 == "host" && $2 == w { print $4, $5, $6 }' "$work/pairs")
 	if [ $# -eq 3 ]; then
-		what="$desc vs Linux O_DIRECT on the host's $fstype, same disk, same run"
+		what="$desc, bio on io_uring, vs Linux O_DIRECT on the host's $fstype, same disk, same run"
 		point "fio.$wl.iops" "$iops" "$1" IOPS higher 0 "$what"
 		point "fio.$wl.p50" "$p50" "$2" us lower 0 "$what"
 		point "fio.$wl.p99" "$p99" "$3" us lower 0 "$what"
 	fi
+	set -- $(awk -v w="$wl" '$1 == "krank-thr" && $2 == w { print $4 }' "$work/pairs") \
+	    $(awk -v w="$wl" '$1 == "host" && $2 == w { print $4 }' "$work/pairs")
+	[ $# -eq 2 ] && point "fio-thr.$wl.iops" "$1" "$2" IOPS higher 0 \
+	    "$desc, bio on host threads (KRANK_BIO=threads) vs Linux O_DIRECT on the host's $fstype, same disk, same run"
 	set -- $(awk -v w="$wl" '$1 == "loop" && $2 == w { print $4 }' "$work/pairs")
 	[ $# -eq 1 ] && point "fio-loop.$wl.iops" "$iops" "$1" IOPS higher 0 \
-	    "$desc vs Linux O_DIRECT on ext4 on a direct-io loop over the same backing file, same run"
+	    "$desc, bio on io_uring, vs Linux O_DIRECT on ext4 on a direct-io loop over the same backing file, same run"
 done <"$work/pairs"
