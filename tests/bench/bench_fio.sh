@@ -209,10 +209,10 @@ awk '{ delete v
 	"$work/all" >"$work/pairs"
 while read -r side wl j iops p50 p99 p999; do
 	[ "$side" = krank ] || continue
-	desc="$wl 4 KiB, $j thread(s) at depth 1, $mib MiB file, KRANK ext2 direct,cache=1 (write-back cache)"
+	desc="$wl 4 KiB, $j thread(s) QD1, $mib MiB file: KRANK ext2 direct,cache=1"
 	set -- $(awk -v w="$wl" '$1 == "host" && $2 == w { print $4, $5, $6 }' "$work/pairs")
 	if [ $# -eq 3 ]; then
-		what="$desc, bio on io_uring, vs Linux O_DIRECT on the host's $fstype, same disk, same run"
+		what="$desc (io_uring) vs O_DIRECT on the host's $fstype"
 		point "fio.$wl.iops" "$iops" "$1" IOPS higher 0 "$what"
 		point "fio.$wl.p50" "$p50" "$2" us lower 0 "$what"
 		point "fio.$wl.p99" "$p99" "$3" us lower 0 "$what"
@@ -220,8 +220,8 @@ while read -r side wl j iops p50 p99 p999; do
 	set -- $(awk -v w="$wl" '$1 == "krank-thr" && $2 == w { print $4 }' "$work/pairs") \
 	    $(awk -v w="$wl" '$1 == "host" && $2 == w { print $4 }' "$work/pairs")
 	[ $# -eq 2 ] && point "fio-thr.$wl.iops" "$1" "$2" IOPS higher 0 \
-	    "$desc, bio on host threads (KRANK_BIO=threads) vs Linux O_DIRECT on the host's $fstype, same disk, same run"
+	    "$desc (KRANK_BIO=threads) vs O_DIRECT on the host's $fstype"
 	set -- $(awk -v w="$wl" '$1 == "loop" && $2 == w { print $4 }' "$work/pairs")
 	[ $# -eq 1 ] && point "fio-loop.$wl.iops" "$iops" "$1" IOPS higher 0 \
-	    "$desc, bio on io_uring, vs Linux O_DIRECT on ext4 on a direct-io loop over the same backing file, same run"
+	    "$desc (io_uring) vs O_DIRECT on ext4 on a direct-io loop on the same backing file"
 done <"$work/pairs"
