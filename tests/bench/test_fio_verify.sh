@@ -17,6 +17,7 @@ prog=${top_builddir:-.}/tests/bench/bench_fio
 # In the build tree, not /tmp: tmpfs refuses O_DIRECT.
 work=$(mktemp -d "${top_builddir:-.}/tests/bench/fio-verify.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT
+trap 'exit 1' HUP INT PIPE TERM
 nfail=0
 ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; nfail=$((nfail + 1)); }
