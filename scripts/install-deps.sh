@@ -19,9 +19,10 @@ dpkg-dev debhelper dh-autoreconf systemd strace man-db
 python3-yaml python3-kubernetes"
 # --bench: also what make bench (tests/bench/run) uses beyond the tests:
 # gnuplot for the plots, and the programs the benchmarks compare with
-# (sockperf and iperf3: tests/bench/bench_net_tools.sh).
+# (sockperf and iperf3: tests/bench/bench_net_tools.sh; fio and jq:
+# bench_fio.sh cross-checks its O_DIRECT loop with fio).
 if [ "${1:-}" = --bench ]; then
-	PKGS="$PKGS gnuplot-nox stress-ng sockperf iperf3"
+	PKGS="$PKGS gnuplot-nox stress-ng sockperf iperf3 fio jq"
 fi
 missing=""
 for p in $PKGS; do

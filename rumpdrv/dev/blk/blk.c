@@ -285,21 +285,31 @@ blk_getbuf_locked(struct blkdev *dev, uint64_t blkno, int nowait,
 			if (bp->b_flags & B_DELWRI) {
 				if (nowait)
 					return EAGAIN;
-				/* Write the victim back, then look again:
-				 * blkno may have appeared meanwhile. */
 				lru_remove(dev, bp);
 				bp->b_flags |= B_BUSY;
 				error = blk_io_sync(dev, bp, RUMPUSER_BIO_WRITE);
-				if (error == 0) {
-					bp->b_flags &= ~B_DELWRI;
-					dev->ndirty--;
-				}
-				blk_release_locked(dev, bp);
-				if (error != 0)
+				if (error != 0) {
+					blk_release_locked(dev, bp);
 					return error;
-				continue;
+				}
+				bp->b_flags &= ~(B_DELWRI | B_IO);
+				dev->ndirty--;
+				/*
+				 * The victim is clean and still ours: take it,
+				 * unless blkno got a buffer while the mutex was
+				 * dropped.  Releasing it and looking again
+				 * would make the next dirty LRU head the
+				 * victim, and so on: one call writing back
+				 * every dirty buffer ahead of the first clean
+				 * one, one synchronous write at a time.
+				 */
+				if (blk_lookup(dev, blkno) != NULL) {
+					blk_release_locked(dev, bp);
+					continue;
+				}
+			} else {
+				lru_remove(dev, bp);
 			}
-			lru_remove(dev, bp);
 			blk_hash_remove(dev, bp);
 			dev->st.evictions++;
 		}
