@@ -110,7 +110,14 @@ grep -qE "^[0-9]+ +foreign +[^ ]+ +attached +$gpid +0 +1 " "$work/ps1t" &&
 	{ bad "ps table:"; cat "$work/ps1t"; }
 
 # A user not in attach.users: one clear line, logged and counted.
-if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+# (The client runs as nobody, so the build tree must be reachable by other
+# users; a checkout under a mode-0700 directory is not.)
+if ! command -v setpriv >/dev/null || ! id nobody >/dev/null 2>&1; then
+	echo "skip: no setpriv or no user nobody: the refusal is not tested"
+elif setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+    "$kf" >/dev/null 2>&1; [ $? -ne 2 ]; then	# 2: its usage message
+	echo "skip: nobody cannot run $kf (is a directory above the build tree closed to other users?): the refusal is not tested"
+else
 	nuid=$(id -u nobody)
 	setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
 	    "$kf" refused "$sock" >"$work/ref.out" 2>&1; rc=$?
@@ -122,8 +129,6 @@ if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
 	k metrics | grep -qx "krank_attach_refused_total 1" &&
 		ok "metrics count it (krank_attach_refused_total 1)" ||
 		{ bad "metrics:"; k metrics | grep attach; }
-else
-	echo "skip: no setpriv or no user nobody: the refusal is not tested"
 fi
 
 echo "at $(date +%s.%N): hostile clients start"; "$kf" garbage "$sock" && ok "garbage: the client was cut off" || bad "garbage"
