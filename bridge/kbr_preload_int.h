@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/epoll.h>
@@ -153,6 +154,19 @@ void kbr_drop(int fd);
 /* Files under KRANK_PATHS (kbr_preload_file.c). */
 void kbr_paths_init(const char *spec);
 bool kbr_path_ours(const char *path);
+
+/* Signal handlers (kbr_preload_sig.c): kbr_intr_armed once the program
+ * has installed one; kbr_intr_count counts, per thread, the handlers
+ * that ran.  A wait on KRANK's descriptors that sees the count change
+ * ends with EINTR, as Linux's would; with a handler installed, it looks
+ * at the count at least every KBR_INTR_SLICE_MS.  Initial-exec TLS: the
+ * handler must not go through __tls_get_addr. */
+#define KBR_INTR_SLICE_MS 20
+extern _Atomic bool kbr_intr_armed;
+extern __thread uint64_t kbr_intr_count
+    __attribute__((tls_model("initial-exec")));
+sighandler_t bsd_signal(int, sighandler_t);
+sighandler_t sysv_signal(int, sighandler_t);
 
 /* Poll helpers (kbr_preload_poll.c): poll over a set mixing KRANK and
  * Linux descriptors, timeout in ms (< 0: no limit). */

@@ -44,12 +44,29 @@ kbr_left(int64_t deadline)
 	return d < 0 ? 0 : d > INT32_MAX ? INT32_MAX : (int)d;
 }
 
+/* How long KRANK's side of a wait may block: a mixed set looks at Linux
+ * every KBR_SLICE_MS; with a signal handler installed, the wait looks at
+ * kbr_intr_count every KBR_INTR_SLICE_MS. */
 static int
 kbr_slice(int left, bool mixed)
 {
-	if (!mixed)
+	int s = mixed ? KBR_SLICE_MS :
+	    atomic_load_explicit(&kbr_intr_armed, memory_order_relaxed) ?
+	    KBR_INTR_SLICE_MS : -1;
+	if (s < 0)
 		return left;
-	return left < 0 || left > KBR_SLICE_MS ? KBR_SLICE_MS : left;
+	return left < 0 || left > s ? s : left;
+}
+
+/* A handler ran on this thread since the wait began (count0): the wait
+ * ends with EINTR. */
+static bool
+kbr_interrupted(uint64_t count0)
+{
+	if (kbr_intr_count == count0)
+		return false;
+	errno = EINTR;
+	return true;
 }
 
 /*
@@ -131,11 +148,12 @@ kbr_poll_mixed(struct pollfd *fds, nfds_t n, int timeout_ms,
 	/* No look with timeout 0 first: krank_poll answers at once when a
 	 * descriptor is ready, and every call is a round trip to KRANK. */
 	int64_t deadline = timeout_ms < 0 ? -1 : kbr_now_ms() + timeout_ms;
+	uint64_t intr0 = kbr_intr_count;
 	for (;;) {
 		int left = bad > 0 ? 0 : kbr_left(deadline);
 		int kn = 0, ln = 0;
-		if (nk > 0 && (kn = kbr_kpoll(kp, nk, nl > 0 ?
-		    kbr_slice(left, true) : left)) < 0) {
+		if (nk > 0 && (kn = kbr_kpoll(kp, nk,
+		    kbr_slice(left, nl > 0))) < 0) {
 			v = -1;
 			break;
 		}
@@ -150,6 +168,10 @@ kbr_poll_mixed(struct pollfd *fds, nfds_t n, int timeout_ms,
 			for (size_t i = 0; i < nl; i++)
 				fds[lix[i]].revents = lp[i].revents;
 			v = kn + ln + (int)bad;
+			break;
+		}
+		if (kbr_interrupted(intr0)) {
+			v = -1;
 			break;
 		}
 	}
@@ -383,6 +405,7 @@ kbr_epoll_wait(int epfd, struct epoll_event *out, int max, int timeout,
 	if (mask != NULL)
 		pthread_sigmask(SIG_SETMASK, mask, &old);
 	int64_t deadline = timeout < 0 ? -1 : kbr_now_ms() + timeout;
+	uint64_t intr0 = kbr_intr_count;
 	for (;;) {
 		size_t want = kbr_esh_count(sh);
 		if (want > cap) {
@@ -438,6 +461,10 @@ kbr_epoll_wait(int epfd, struct epoll_event *out, int max, int timeout,
 		}
 		if (k + ln > 0 || left == 0) {
 			v = k + ln;
+			break;
+		}
+		if (kbr_interrupted(intr0)) {
+			v = -1;
 			break;
 		}
 	}

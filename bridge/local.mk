@@ -3,6 +3,7 @@
 # krank-attach wrapper that runs a program with it.
 lib_LTLIBRARIES += libkrank-preload.la
 libkrank_preload_la_SOURCES = bridge/kbr_preload.c bridge/kbr_preload_poll.c \
+	bridge/kbr_preload_sig.c \
 	bridge/kbr_preload_file.c bridge/kbr_fdtab.c bridge/kbr_fdtab.h \
 	bridge/kbr_preload_int.h
 libkrank_preload_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/krank/include

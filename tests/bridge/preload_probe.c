@@ -18,6 +18,8 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static int failures;
@@ -99,6 +102,91 @@ talker(void *arg)
 	close(c);
 	close(l);
 	return (void *)(long)ok;
+}
+
+/* Signals for the EINTR checks: a thread sends one to the main thread
+ * every 10 ms until told to stop, so that one arrives while the main
+ * thread waits, however late the wait begins. */
+static volatile sig_atomic_t handled;
+static _Atomic int pester_stop;
+static _Atomic int pester_sig;
+static pthread_t main_thread;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	handled++;
+}
+
+static void *
+pester(void *arg)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+	(void)arg;
+	while (!pester_stop) {
+		pthread_kill(main_thread, pester_sig);
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+/* Runs wait (a poll, select or epoll_wait on a KRANK listener nobody
+ * connects to, 5 s timeout) while signal sig is sent; 1 when it ended
+ * with EINTR after a handler ran, long before its timeout. */
+static int
+interrupted(int sig, int (*wait)(int), int fd, long *msp)
+{
+	pthread_t th;
+	struct timespec t0, t1;
+
+	handled = 0;
+	pester_stop = 0;
+	pester_sig = sig;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (pthread_create(&th, NULL, pester, NULL) != 0)
+		return 0;
+	int v = wait(fd);
+	int e = errno;
+	pester_stop = 1;
+	pthread_join(th, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	*msp = (t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	/* EINTR at the handler, not at the end of the timeout (a wait that
+	 * only looked at the handlers when its timeout ran out took 5 s). */
+	return v == -1 && e == EINTR && handled > 0 && *msp < 4000;
+}
+
+static int
+wait_poll(int fd)
+{
+	struct pollfd pf = { fd, POLLIN, 0 };
+	return poll(&pf, 1, 5000);
+}
+
+static int
+wait_select(int fd)
+{
+	fd_set rd;
+	struct timeval tv = { 5, 0 };
+	FD_ZERO(&rd);
+	FD_SET(fd, &rd);
+	return select(fd + 1, &rd, NULL, NULL, &tv);
+}
+
+static int
+wait_epoll(int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, out;
+	int ep = epoll_create1(0), v = -1;
+	if (ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0)
+		v = epoll_wait(ep, &out, 1, 5000);
+	int e = errno;
+	close(ep);
+	errno = e;
+	return v;
 }
 
 int
@@ -389,6 +477,36 @@ main(int argc, char **argv)
 	CHECK(read(p[0], buf, 1) == 1 && buf[0] == 'c' &&
 	    listen(srv, 16) == 0,
 	    "after the fork the parent's pipe and KRANK socket still work");
+
+	/* Signals: a handler that runs during a wait ends it with EINTR,
+	 * with or without SA_RESTART (poll, select and epoll_wait are never
+	 * restarted); a query answers the program's own handler. */
+	struct sigaction sa, q;
+	long ms = 0;
+	main_thread = pthread_self();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	CHECK(sigaction(SIGUSR1, &sa, NULL) == 0 &&
+	    sigaction(SIGUSR1, NULL, &q) == 0 && q.sa_handler == on_signal &&
+	    !(q.sa_flags & SA_SIGINFO),
+	    "sigaction: a query answers the program's handler and flags");
+	CHECK(interrupted(SIGUSR1, wait_poll, srv, &ms),
+	    "poll on a KRANK listener: EINTR after the handler ran (%ld ms)",
+	    ms);
+	CHECK(interrupted(SIGUSR1, wait_select, srv, &ms),
+	    "select on a KRANK listener: EINTR (%ld ms)", ms);
+	CHECK(interrupted(SIGUSR1, wait_epoll, srv, &ms),
+	    "epoll_wait on a KRANK listener: EINTR (%ld ms)", ms);
+	CHECK(signal(SIGUSR2, on_signal) != SIG_ERR &&
+	    interrupted(SIGUSR2, wait_poll, srv, &ms),
+	    "signal() (SA_RESTART): poll still ends with EINTR (%ld ms)", ms);
+	CHECK(signal(SIGUSR2, SIG_IGN) == on_signal,
+	    "signal() answers the previous handler");
+	pf.fd = srv;
+	pf.events = POLLIN;
+	CHECK(poll(&pf, 1, 50) == 0, "with no signal, poll times out (0)");
+	signal(SIGUSR1, SIG_IGN);
 
 	/* Hold the port until told to end. */
 	printf("listening on %d\n", port);
