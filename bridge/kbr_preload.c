@@ -4,7 +4,8 @@
  * running KRANK over libkrank's rings; everything else goes to Linux.
  * This file: configuration, the lazy attachment and the rings threads
  * use, placeholders, fork, and the socket and descriptor calls.  Files:
- * kbr_preload_file.c; poll, select and epoll: kbr_preload_poll.c; signal handlers (EINTR): kbr_preload_sig.c.
+ * kbr_preload_file.c; poll, select and epoll: kbr_preload_poll.c;
+ * signal handlers (EINTR): kbr_preload_sig.c.
  * docs/bridge.md says what is served and how.
  */
 #include <dlfcn.h>
