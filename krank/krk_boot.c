@@ -32,7 +32,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <krank/hyp.h>
 #include <krank/krs.h>
 #include "net/krs_net.h"
 
@@ -370,7 +369,7 @@ host_side(const char *ifname, const char *cidr, char *err, size_t errlen)
  * side are system calls that also wait for the kernel's network lock,
  * which other programs' network changes hold.  A thread does them while
  * the components boot and the disks mount; the taps are then handed to
- * the packet layer (hyp_pkt_tap_adopt) and KRANK's side comes up as
+ * the packet layer (krs_if_virt_adopt_tap) and KRANK's side comes up as
  * before.  The thread inherits the deployment's cores.
  */
 static struct {
@@ -476,7 +475,7 @@ take_interfaces(const struct krk_config *cfg, char *err, size_t errlen)
 		int rv;
 
 		if (taps.fds != NULL && taps.fds[i] >= 0) {
-			if (hyp_pkt_tap_adopt(ic->device, taps.fds[i]) != 0) {
+			if (krs_if_virt_adopt_tap(ic->device, taps.fds[i]) != 0) {
 				/* Not taken: the packet layer makes the tap
 				 * anew, so Linux's side too. */
 				close(taps.fds[i]);

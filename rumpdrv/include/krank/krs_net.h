@@ -109,6 +109,13 @@ KRS_EXPORT int krs_net_stack_destroy(int id);
  */
 KRS_EXPORT int krs_if_virt_attach(const char *spec, char *name, size_t namelen);
 KRS_EXPORT int krs_if_virt_detach(const char *ifname);
+/* krs_if_virt_adopt_tap - hand over fd, a /dev/net/tun descriptor
+ * attached (TUNSETIFF, IFF_TAP | IFF_NO_PI) to tap device: the next
+ * krs_if_virt_attach of "tap:device" takes it instead of creating the
+ * device, so that the embedder can create the tap and configure Linux's
+ * side while other work goes on.  On success fd is the interface's.
+ * Errors: EINVAL (fd is not that tap), EBUSY (too many waiting). */
+KRS_EXPORT int krs_if_virt_adopt_tap(const char *device, int fd);
 /* krs_if_setaddr - "A.B.C.D/LEN" (or "0.0.0.0/0" to remove); a connected
  * route follows, and Ethernet interfaces announce it (gratuitous ARP). */
 KRS_EXPORT int krs_if_setaddr(const char *ifname, const char *cidr);

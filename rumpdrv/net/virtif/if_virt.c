@@ -298,6 +298,15 @@ krs_if_virt_detach(const char *ifname)
 	return 0;
 }
 
+KRS_EXPORT int
+krs_if_virt_adopt_tap(const char *device, int fd)
+{
+	if (device == NULL)
+		return krs_fail(EFAULT);
+	int rv = hyp_pkt_tap_adopt(device, fd);
+	return rv != 0 ? krs_fail(rv) : 0;
+}
+
 /* The virtif softc of ifname in the current stack, or NULL. */
 static struct virtif_softc *
 virt_byname(const char *ifname)
