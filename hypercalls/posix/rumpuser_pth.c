@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <sched.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <krank/hyp.h>
 #include <krank/hyp_relax.h>
 #include "rumpuser_int.h"
@@ -653,4 +655,21 @@ void
 rumpuser_cv_has_waiters(struct rumpuser_cv *cv, int *n)
 {
 	*n = cv->nwaiters;
+}
+
+/* Waiting on a word: a private futex. */
+void
+hyp_word_wait(const uint32_t *word, uint32_t val, uint64_t ns)
+{
+	struct timespec ts = { (time_t)(ns / 1000000000u),
+	    (long)(ns % 1000000000u) };
+
+	(void)syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, val,
+	    ns != 0 ? &ts : NULL, NULL, 0);
+}
+
+void
+hyp_word_wake(const uint32_t *word, int n)
+{
+	(void)syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
 }

@@ -132,6 +132,7 @@ struct kmutex_hooks;
 typedef struct kmutex {
 	struct rumpuser_mtx *mtx;
 	const struct kmutex_hooks *hooks;	/* NULL: none */
+	bool defer_wakes;			/* mutex_defer_wakes */
 } kmutex_t;
 void mutex_init(kmutex_t *m, kmutex_type_t type, int ipl);
 void mutex_destroy(kmutex_t *m);
@@ -156,6 +157,15 @@ struct kmutex_hooks {
 	void (*mh_exit)(kmutex_t *m);
 };
 void mutex_sethooks(kmutex_t *m, const struct kmutex_hooks *h);
+/*
+ * mutex_defer_wakes - wakeups of adaptive condition variables that a
+ * thread makes while it holds m (or any other such mutex) reach the host
+ * only when it lets go of the last one, before m's mh_exit hook runs.  For
+ * an interlock that every woken waiter must take next (a stack lock): woken
+ * at once, a waiter on the same CPU would preempt the waker only to sleep
+ * again on the mutex the waker still holds.  Set before m is shared.
+ */
+void mutex_defer_wakes(kmutex_t *m);
 
 typedef enum { RW_READER, RW_WRITER } krw_t;
 typedef struct krwlock {
@@ -172,9 +182,10 @@ bool rw_write_held(krwlock_t *rw);
 bool rw_lock_held(krwlock_t *rw);
 
 typedef struct kcondvar {
-	struct rumpuser_cv *cv;
-	struct rumpuser_mtx *cv_mtx;	/* adaptive: guards blocking in cv */
-	unsigned cv_gen;		/* adaptive: atomic, bumped by wakeups */
+	struct rumpuser_cv *cv;		/* not adaptive */
+	uint32_t cv_gen;		/* adaptive: atomic, bumped by wakeups;
+					 * blocked waiters sleep on it
+					 * (hyp_word_wait) */
 	unsigned cv_sleepers;		/* adaptive: atomic; blocked waiters */
 	int cv_wakecpu;			/* adaptive: atomic; CPU of last wakeup */
 	bool cv_adaptive;
@@ -255,6 +266,11 @@ struct lwp {
 	void *l_nspend[16];		/* struct netstack *, a ring */
 	int l_wakercpu;			/* CPU + 1 of the thread that last
 					 * woke us from an adaptive condvar */
+	/* Adaptive condvar wakeups held back while this thread holds a
+	 * mutex_defer_wakes mutex (kern_lock.c; only this thread). */
+	unsigned l_wdefer;		/* such mutexes held */
+	unsigned l_wpend_n;
+	const uint32_t *l_wpend[8];	/* cv_gen words to wake */
 };
 #define LW_SYSTEM	0x1	/* kernel thread */
 #define LW_AUTO		0x2	/* created implicitly for a foreign thread */

@@ -5,6 +5,8 @@
  * Adaptive condition variables spin before they block and release their
  * interlock through its hooks: see cv_wait_adaptive.
  */
+#include <limits.h>
+
 #include <krank/hyp.h>
 #include <krank/hyp_relax.h>
 
@@ -17,6 +19,7 @@ mutex_init(kmutex_t *m, kmutex_type_t type, int ipl)
 {
 	(void)ipl;
 	m->hooks = NULL;		/* m may live in unzeroed memory */
+	m->defer_wakes = false;
 	rumpuser_mutex_init(&m->mtx, RUMPUSER_MTX_KMUTEX |
 	    (type == MUTEX_SPIN ? RUMPUSER_MTX_SPIN : 0));
 }
@@ -35,10 +38,28 @@ mutex_sethooks(kmutex_t *m, const struct kmutex_hooks *h)
 }
 
 void
+mutex_defer_wakes(kmutex_t *m)
+{
+	m->defer_wakes = true;
+}
+
+/* Wake what this thread held back (see mutex_defer_wakes). */
+static void
+cv_wake_flush(struct lwp *l)
+{
+	unsigned n = l->l_wpend_n;
+	l->l_wpend_n = 0;
+	for (unsigned i = 0; i < n; i++)
+		hyp_word_wake(l->l_wpend[i], INT_MAX);
+}
+
+void
 mutex_enter(kmutex_t *m)
 {
-	(void)curlwp;			/* make sure the owner is recorded */
+	struct lwp *l = curlwp;		/* also records the owner */
 	rumpuser_mutex_enter(m->mtx);
+	if (m->defer_wakes)
+		l->l_wdefer++;
 	if (m->hooks != NULL)
 		m->hooks->mh_enter(m);
 }
@@ -46,9 +67,11 @@ mutex_enter(kmutex_t *m)
 int
 mutex_tryenter(kmutex_t *m)
 {
-	(void)curlwp;
+	struct lwp *l = curlwp;
 	if (rumpuser_mutex_tryenter(m->mtx) != 0)
 		return 0;
+	if (m->defer_wakes)
+		l->l_wdefer++;
 	if (m->hooks != NULL)
 		m->hooks->mh_enter(m);
 	return 1;
@@ -58,7 +81,13 @@ void
 mutex_exit(kmutex_t *m)
 {
 	const struct kmutex_hooks *h = m->hooks;
+	bool defer = m->defer_wakes;
 	rumpuser_mutex_exit(m->mtx);
+	if (defer) {
+		struct lwp *l = curlwp;
+		if (--l->l_wdefer == 0 && l->l_wpend_n > 0)
+			cv_wake_flush(l);
+	}
 	if (h != NULL)
 		h->mh_exit(m);
 }
@@ -138,7 +167,6 @@ cv_init(kcondvar_t *cv, const char *wmesg)
 {
 	(void)wmesg;
 	rumpuser_cv_init(&cv->cv);
-	cv->cv_mtx = NULL;
 	cv->cv_gen = 0;
 	cv->cv_sleepers = 0;
 	cv->cv_wakecpu = -1;
@@ -149,18 +177,30 @@ void
 cv_init_adaptive(kcondvar_t *cv, const char *wmesg)
 {
 	cv_init(cv, wmesg);
-	rumpuser_mutex_init(&cv->cv_mtx, 0);
 	cv->cv_adaptive = true;
+}
+
+/* A wakeup this thread still holds back for cv (mutex_defer_wakes) is
+ * made now: cv's memory may be reused once it is destroyed. */
+static void
+cv_wake_forget(kcondvar_t *cv)
+{
+	struct lwp *l = curlwp;
+	for (unsigned i = 0; i < l->l_wpend_n; i++)
+		if (l->l_wpend[i] == &cv->cv_gen) {
+			hyp_word_wake(&cv->cv_gen, INT_MAX);
+			l->l_wpend[i] = l->l_wpend[--l->l_wpend_n];
+			return;
+		}
 }
 
 void
 cv_destroy(kcondvar_t *cv)
 {
+	if (cv->cv_adaptive)
+		cv_wake_forget(cv);
 	rumpuser_cv_destroy(cv->cv);
 	cv->cv = NULL;
-	if (cv->cv_mtx != NULL)
-		rumpuser_mutex_destroy(cv->cv_mtx);
-	cv->cv_mtx = NULL;
 }
 
 /*
@@ -189,13 +229,16 @@ cv_note_waker(kcondvar_t *cv)
 /*
  * An adaptive wait.  The interlock is released with mutex_exit, so its
  * hooks run (and work deferred to the release runs before we wait);
- * then we watch cv_gen, spinning up to the budget and then blocking on
- * the condvar's own host mutex and condvar until cv_gen moves or the
- * deadline (0: none) passes.  g is read under m after the caller's last
- * look at its condition, and every wakeup bumps cv_gen after changing
- * that condition, so none is missed; a waker looks for blocked waiters
- * after its bump and a waiter for a bump after counting itself blocked
- * (both sequentially consistent), so one of them sees the other.
+ * then we watch cv_gen, spinning up to the budget and then sleeping on
+ * cv_gen itself (hyp_word_wait, which checks the word as it goes to
+ * sleep) until cv_gen moves or the deadline (0: none) passes.  g is read
+ * under m after the caller's last look at its condition, and every
+ * wakeup bumps cv_gen after changing that condition, so none is missed;
+ * a waker looks for blocked waiters after its bump and a waiter for a
+ * bump after counting itself blocked (both sequentially consistent), so
+ * one of them sees the other.  One host call to sleep and one to wake:
+ * a host mutex and condvar took four (the woken slept again on the
+ * condvar's mutex, and glibc's wait leaves that mutex marked contended).
  * Returns with m held: 0, or EWOULDBLOCK at the deadline.
  */
 static int
@@ -222,24 +265,25 @@ cv_wait_adaptive(kcondvar_t *cv, kmutex_t *m, uint64_t deadline)
 		}
 	}
 	int rv = 0;
-	rumpuser_mutex_enter_nowrap(cv->cv_mtx);
+	/* Wakeups held back under a mutex we still hold (nested in m) must
+	 * not wait for our sleep. */
+	struct lwp *l = curlwp;
+	if (l->l_wpend_n > 0)
+		cv_wake_flush(l);
 	__atomic_add_fetch(&cv->cv_sleepers, 1, __ATOMIC_SEQ_CST);
 	while (__atomic_load_n(&cv->cv_gen, __ATOMIC_SEQ_CST) == g) {
-		if (deadline == 0) {
-			rumpuser_cv_wait_nowrap(cv->cv, cv->cv_mtx);
-			continue;
+		uint64_t left = 0;
+		if (deadline != 0) {
+			uint64_t now = kern_uptime_ns();
+			if (now >= deadline) {
+				rv = EWOULDBLOCK;
+				break;
+			}
+			left = deadline - now;
 		}
-		uint64_t now = kern_uptime_ns();
-		if (now >= deadline) {
-			rv = EWOULDBLOCK;
-			break;
-		}
-		uint64_t left = deadline - now;
-		(void)rumpuser_cv_timedwait(cv->cv, cv->cv_mtx,
-		    (int64_t)(left / 1000000000u), (int64_t)(left % 1000000000u));
+		hyp_word_wait(&cv->cv_gen, g, left);
 	}
 	__atomic_sub_fetch(&cv->cv_sleepers, 1, __ATOMIC_RELAXED);
-	rumpuser_mutex_exit(cv->cv_mtx);
 	if (rv == 0)
 		cv_note_waker(cv);
 	mutex_enter(m);
@@ -273,8 +317,11 @@ cv_timedwait_ns(kcondvar_t *cv, kmutex_t *m, uint64_t ns)
 	return rv == 0 ? 0 : EWOULDBLOCK;
 }
 
-/* Wake every waiter of an adaptive condvar; a host call only for those
- * that block. */
+/*
+ * Wake every waiter of an adaptive condvar; a host call only for those
+ * that block, and under a mutex_defer_wakes mutex only once the thread
+ * lets go of it (the list is short: a full one wakes at once).
+ */
 static void
 cv_wake_adaptive(kcondvar_t *cv)
 {
@@ -283,9 +330,19 @@ cv_wake_adaptive(kcondvar_t *cv)
 	__atomic_add_fetch(&cv->cv_gen, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&cv->cv_sleepers, __ATOMIC_SEQ_CST) == 0)
 		return;
-	rumpuser_mutex_enter_nowrap(cv->cv_mtx);
-	rumpuser_cv_broadcast(cv->cv);
-	rumpuser_mutex_exit(cv->cv_mtx);
+	struct lwp *l = curlwp;
+	if (l->l_wdefer > 0) {
+		unsigned n = l->l_wpend_n;
+		for (unsigned i = 0; i < n; i++)
+			if (l->l_wpend[i] == &cv->cv_gen)
+				return;
+		if (n < sizeof(l->l_wpend) / sizeof(l->l_wpend[0])) {
+			l->l_wpend[n] = &cv->cv_gen;
+			l->l_wpend_n = n + 1;
+			return;
+		}
+	}
+	hyp_word_wake(&cv->cv_gen, INT_MAX);
 }
 
 void

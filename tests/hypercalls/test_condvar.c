@@ -2,11 +2,16 @@
  * test_condvar - condition variables: signal and broadcast wake waiters,
  * timed waits time out (ETIMEDOUT, 60) when they should and not before,
  * return 0 when woken, has_waiters counts, waits release the CPU and the
- * mutex's owner, and _nowrap never touches the scheduler.
+ * mutex's owner, and _nowrap never touches the scheduler.  Also the word
+ * waits that kern's adaptive condvars sleep on (hyp_word_wait/wake).
  */
+#include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <time.h>
+#include <krank/hyp.h>
 #include "hyptest.h"
 
 static struct rumpuser_mtx *mtx;
@@ -64,6 +69,62 @@ spin_signaller(void *arg)
 	rumpuser_cv_signal(scv);
 	rumpuser_mutex_exit(smtx);
 	return NULL;
+}
+
+static _Atomic uint32_t word;
+static atomic_int word_back;
+
+static void *
+word_waiter(void *arg)
+{
+	(void)arg;
+	/* What kern does: look, then sleep while the word is unchanged. */
+	while (atomic_load(&word) == 0)
+		hyp_word_wait((const uint32_t *)&word, 0, 0);
+	atomic_store(&word_back, 1);
+	return NULL;
+}
+
+static void
+word_checks(void)
+{
+	/* A word that is not val: back at once (a broken wait never
+	 * returns, and the suite's timeout fails it). */
+	atomic_store(&word, 5);
+	hyp_word_wait((const uint32_t *)&word, 4, 0);
+	CHECK(1, "hyp_word_wait on a word that is not val returns");
+	/* With a limit and nobody waking: back after about the limit. */
+	atomic_store(&word, 0);
+	double t0 = mono();
+	while (mono() - t0 < 0.02)
+		hyp_word_wait((const uint32_t *)&word, 0, 5 * 1000 * 1000);
+	CHECK(1, "hyp_word_wait with a limit returns at the limit");
+	/* A sleeper is woken by a change and a wake. */
+	pthread_t t;
+	pthread_create(&t, NULL, word_waiter, NULL);
+	atomic_store(&word, 1);
+	hyp_word_wake((const uint32_t *)&word, INT_MAX);
+	pthread_join(t, NULL);
+	CHECK(atomic_load(&word_back) == 1,
+	    "hyp_word_wake wakes a sleeper that then sees the new value");
+	/* Many rounds of ping-pong between two threads: a lost wakeup
+	 * hangs here. */
+	atomic_store(&word, 0);
+	atomic_store(&word_back, 0);
+	int rounds = 0;
+	for (; rounds < 2000; rounds++) {
+		atomic_store(&word, 0);
+		atomic_store(&word_back, 0);
+		pthread_create(&t, NULL, word_waiter, NULL);
+		if (rounds & 1)
+			sched_yield();	/* sometimes the sleeper is asleep */
+		atomic_store(&word, 1);
+		hyp_word_wake((const uint32_t *)&word, 1);
+		pthread_join(t, NULL);
+		if (atomic_load(&word_back) != 1)
+			break;
+	}
+	CHECK(rounds == 2000, "2000 wait/wake rounds, none lost (%d)", rounds);
 }
 
 int
@@ -154,5 +215,6 @@ main(void)
 	rumpuser_mutex_destroy(smtx);
 	rumpuser_cv_destroy(cv);
 	rumpuser_mutex_destroy(mtx);
+	word_checks();
 	return ht_done("test_condvar");
 }

@@ -206,8 +206,35 @@ main(int argc, char **argv)
 		mutex_exit(&pp_lk);
 	}
 	CHECK(!cv_has_waiters(&pp_cv), "no waiters left");
+	/* Wakeups held back until the interlock is released: none lost. */
+	mutex_defer_wakes(&pp_lk);
+	krs_spin_us(20);
+	CHECK(pingpong(20000) == 0, "20000 hand-offs, deferred wakes, spinning");
+	krs_spin_us(0);
+	CHECK(pingpong(20000) == 0, "20000 hand-offs, deferred wakes, blocking");
+	/* A sleeper is woken only once the waker lets go of the mutex. */
+	struct lwp *sl;
+	pp_turn = 0;
+	pp_rounds = 1;
+	kthread_create(pingpong_thread, (void *)(intptr_t)1, KTHREAD_MUSTJOIN,
+	    &sl, "sleeper");
+	for (;;) {			/* until it sleeps (spin is 0) */
+		mutex_enter(&pp_lk);
+		if (cv_has_waiters(&pp_cv))
+			break;
+		mutex_exit(&pp_lk);
+		kpause_ns(100000);
+	}
+	pp_turn = 1;
+	cv_broadcast(&pp_cv);
+	CHECK(curlwp->l_wpend_n == 1, "the wakeup is held while the mutex is "
+	    "(%u held)", curlwp->l_wpend_n);
+	mutex_exit(&pp_lk);
+	CHECK(curlwp->l_wpend_n == 0, "and made at the release");
+	CHECK(kthread_join(sl) == 0 && pp_turn == 0, "the sleeper ran");
 	krs_spin_us(spin0);
-	PASS("adaptive condvars: hand-offs with and without spinning, timeouts");
+	PASS("adaptive condvars: hand-offs with and without spinning, timeouts, "
+	    "wakeups deferred to the release");
 
 	mutex_init(&hk, MUTEX_DEFAULT, IPL_NONE);
 	mutex_sethooks(&hk, &hk_hooks);

@@ -273,6 +273,22 @@ int hyp_cpu_pin(int cpu);
 /* The CPU the caller runs on now. */
 int hyp_cpu_current(void);
 
+/* ---------------------------------------------------------------------
+ * Waiting on a word
+ * ------------------------------------------------------------------- */
+/*
+ * hyp_word_wait - sleep while *word equals val (checked atomically with
+ * going to sleep), at most ns nanoseconds (0: no limit).  Returns after a
+ * hyp_word_wake on word, when *word was not val, at the limit, or
+ * spuriously: the caller looks at its condition again.
+ * hyp_word_wake - wake up to n threads sleeping on word.  A wake of a
+ * word whose memory was freed is harmless: at most a spurious return for
+ * whoever sleeps on that address now.  For memory of this process (the
+ * POSIX host: a private futex).
+ */
+void hyp_word_wait(const uint32_t *word, uint32_t val, uint64_t ns);
+void hyp_word_wake(const uint32_t *word, int n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -100,6 +100,7 @@ netstack_create_locked(const char *name, struct netstack **nsp)
 	struct netstack *ns = kmem_zalloc(sizeof(*ns), KM_SLEEP);
 	mutex_init(&ns->ns_lock, MUTEX_DEFAULT, IPL_NONE);
 	mutex_sethooks(&ns->ns_lock, &netisr_lock_hooks);
+	mutex_defer_wakes(&ns->ns_lock);
 	ns->ns_id = id;
 	strlcpy_k(ns->ns_name, name, sizeof(ns->ns_name));
 	int rv = 0;
