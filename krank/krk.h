@@ -329,10 +329,16 @@ struct krk_node {
 	bool cores_isolated;		/* cpuset partition took */
 	char cores_note[512];		/* why not, when not */
 	bool mem_locked;
-	bool huge;
+	bool huge;			/* huge pages in use */
+	uint64_t huge_heap;		/* bytes of the huge-page heap */
+	uint64_t huge_want;		/* bytes it should have had */
 	char cgroup[256];		/* our cpuset partition, if any */
 };
 extern struct krk_node krk_node;
+/* When the krank process started (CLOCK_MONOTONIC, ns; set by the krank
+ * command before main), or 0: "time to ready" is counted from it, else
+ * from krk_run's start. */
+extern uint64_t krk_start_ns;
 
 /* krk_run - `krank run`: boot the node for cfg, print the boot report and
  * "ready", serve until SIGTERM/SIGINT, tear down.  Returns the exit
