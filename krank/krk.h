@@ -135,6 +135,13 @@ const char *krk_heap_note(const struct krk_heap *h);
  */
 int krk_pool_init(uint64_t size, bool huge);
 void krk_pool_fini(void);
+/* krk_pool_defer_fill - with true, before krk_pool_init: fault in only
+ * the first 512 KiB at init, the rest once krk_pool_fill is called (krank
+ * calls it after ready, so boot does not share its core with the
+ * filler).  krk_pool_fill - start faulting in the rest (in a thread;
+ * without one, in the caller); no-op when done or under way. */
+void krk_pool_defer_fill(bool defer);
+void krk_pool_fill(void);
 /* krk_pool_use - later loads take pool memory (true, the default after
  * init) or fresh pages (false); objects already loaded go back to where
  * they came from.  For benchmarks and tests; call between loads. */

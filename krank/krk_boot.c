@@ -394,6 +394,7 @@ take_memory(const struct krk_config *cfg, char *err, size_t errlen)
 		    "pages", cfg->mem_size >> 20, krk_node.mem_locked ?
 		    ", locked (mlockall, on fault)" : "", why);
 	/* Before any isolate: their code and data come from it. */
+	krk_pool_defer_fill(true);	/* the rest after ready */
 	int e = krk_pool_init(cfg->isolate_pool, cfg->hugepages == KRK_HUGE_YES);
 	if (e != 0)
 		say("memory: isolate pool of %" PRIu64 " KiB not set up (%s); "
@@ -1095,6 +1096,9 @@ krk_run(struct krk_config *cfg, int verbosity)
 	    (double)(cpu_ns() - cpu0) / 1e6, hugenote);
 	fflush(stdout);
 	krk_log(KRK_LOG_INFO, "ready");
+	/* Work not needed for ready, after it: on a deployment of one core
+	 * it would have shared that core with the boot. */
+	krk_pool_fill();
 	{
 		char msg[160];
 		snprintf(msg, sizeof(msg), "READY=1\nSTATUS=ready in %.1f ms, "
