@@ -145,8 +145,10 @@ hyp_heap_huge_alloc(size_t len, size_t align)
 
 	if (__atomic_load_n(&hh.base, __ATOMIC_ACQUIRE) == NULL)
 		return NULL;
+	/* The region starts on a huge page: blocks of 2 MiB and less are
+	 * aligned to their size, larger ones to 2 MiB. */
 	if (want == 0 || want > ((size_t)1 << HH_MAXSHIFT) ||
-	    (align & (align - 1)) != 0) {
+	    (align & (align - 1)) != 0 || align > HH_PAGE) {
 		__atomic_fetch_add(&hh.nfallback, 1, __ATOMIC_RELAXED);
 		return NULL;
 	}

@@ -248,9 +248,10 @@ const char *hyp_arena_kind_name(enum hyp_arena_kind kind);
 int hyp_heap_huge_init(size_t len);
 /*
  * hyp_heap_huge_alloc - a block of at least len bytes aligned to align (a
- * power of two), from the huge-page heap; NULL when there is none, the
- * request is larger than 16 MiB, or the heap is full (counted in
- * nfallback): the caller then uses other memory.  Thread-safe.
+ * power of two, at most 2 MiB), from the huge-page heap; NULL when there
+ * is none, the request is larger than 16 MiB or more aligned, or the heap
+ * is full (counted in nfallback): the caller then uses other memory.
+ * Thread-safe.
  * hyp_heap_huge_free returns a block; a pointer outside the heap is
  * ignored, one that is not a block in use is counted (nbadfree).
  */
