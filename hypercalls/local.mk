@@ -23,6 +23,7 @@ hyp_shared_sources = \
 	hypercalls/posix/pkt_afpacket.c \
 	hypercalls/posix/pkt_afpacket_ring.h \
 	hypercalls/posix/hyp_arena.c \
+	hypercalls/posix/hyp_heap.c \
 	hypercalls/posix/hyp_rcu.c \
 	hypercalls/posix/hyp_cpu.c
 libkrank_hypercall_la_SOURCES = $(hyp_shared_sources) \

@@ -135,6 +135,13 @@ const char *krk_heap_note(const struct krk_heap *h);
  */
 int krk_pool_init(uint64_t size, bool huge);
 void krk_pool_fini(void);
+/* krk_pool_defer_fill - with true, before krk_pool_init: fault in only
+ * the first 512 KiB at init, the rest once krk_pool_fill is called (krank
+ * calls it after ready, so boot does not share its core with the
+ * filler).  krk_pool_fill - start faulting in the rest (in a thread;
+ * without one, in the caller); no-op when done or under way. */
+void krk_pool_defer_fill(bool defer);
+void krk_pool_fill(void);
 /* krk_pool_use - later loads take pool memory (true, the default after
  * init) or fresh pages (false); objects already loaded go back to where
  * they came from.  For benchmarks and tests; call between loads. */
@@ -329,10 +336,16 @@ struct krk_node {
 	bool cores_isolated;		/* cpuset partition took */
 	char cores_note[512];		/* why not, when not */
 	bool mem_locked;
-	bool huge;
+	bool huge;			/* huge pages in use */
+	uint64_t huge_heap;		/* bytes of the huge-page heap */
+	uint64_t huge_want;		/* bytes it should have had */
 	char cgroup[256];		/* our cpuset partition, if any */
 };
 extern struct krk_node krk_node;
+/* When the krank process started (CLOCK_MONOTONIC, ns; set by the krank
+ * command before main), or 0: "time to ready" is counted from it, else
+ * from krk_run's start. */
+extern uint64_t krk_start_ns;
 
 /* krk_run - `krank run`: boot the node for cfg, print the boot report and
  * "ready", serve until SIGTERM/SIGINT, tear down.  Returns the exit

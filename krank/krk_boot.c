@@ -41,6 +41,7 @@
 #include "krk_foreign.h"
 
 struct krk_node krk_node;
+uint64_t krk_start_ns;
 
 #define REPORT_MAX 64
 
@@ -285,13 +286,74 @@ take_cores(const struct krk_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-static void
+/* A "Key: N kB" line of a /proc file, in bytes; 0 when absent. */
+static uint64_t
+proc_kb(const char *text, const char *key)
+{
+	const char *p = strstr(text, key);
+	return p == NULL ? 0 : strtoull(p + strlen(key), NULL, 10) * 1024;
+}
+
+/*
+ * The kernel's heap (kmem, so mbufs and clusters, the buffer cache) and
+ * the packet receive pools from 2 MiB huge pages: one MAP_HUGETLB region
+ * handed to the hypercall layer before the components boot.  MAP_HUGETLB
+ * needs free pages of the default size (vm.nr_hugepages), not a hugetlbfs
+ * mount.  Its size: the budget less the isolates' heaps (they take huge
+ * pages of their own when left), at least 2 MiB, at most what is free.
+ * On failure err says why and huge_note is the report's reason.
+ */
+static int
+take_huge_heap(const struct krk_config *cfg, char *err, size_t errlen)
+{
+	const uint64_t page = 2ull << 20;
+	char meminfo[4096] = "";
+	uint64_t want = cfg->mem_size, have, pgsz;
+	int rv;
+
+	for (size_t i = 0; i < cfg->nisolates; i++)
+		want = want > cfg->isolates[i].heap ? want -
+		    cfg->isolates[i].heap : 0;
+	want &= ~(page - 1);
+	if (want < page)
+		want = page;
+	read_file("/proc/meminfo", meminfo, sizeof(meminfo));
+	pgsz = proc_kb(meminfo, "Hugepagesize:");
+	have = (proc_kb(meminfo, "HugePages_Free:") / 1024 -
+	    proc_kb(meminfo, "HugePages_Rsvd:") / 1024) * pgsz;
+	if (proc_kb(meminfo, "HugePages_Rsvd:") >
+	    proc_kb(meminfo, "HugePages_Free:"))
+		have = 0;
+	if (pgsz != page) {
+		snprintf(err, errlen, "the default huge page size is %" PRIu64
+		    " kB; KRANK uses 2048 kB pages", pgsz >> 10);
+		return ENOTSUP;
+	}
+	if (have < page) {
+		snprintf(err, errlen, "no free huge pages (HugePages_Free %"
+		    PRIu64 ", %" PRIu64 " reserved; set vm.nr_hugepages)",
+		    proc_kb(meminfo, "HugePages_Free:") / 1024,
+		    proc_kb(meminfo, "HugePages_Rsvd:") / 1024);
+		return ENOMEM;
+	}
+	krk_node.huge_want = want;
+	if (want > have)
+		want = have;
+	if ((rv = hyp_heap_huge_init((size_t)want)) != 0) {
+		snprintf(err, errlen, "mapping %" PRIu64 " MiB of huge pages: %s",
+		    want >> 20, strerror(rv));
+		return rv;
+	}
+	krk_node.huge_heap = want;
+	return 0;
+}
+
+static int
 take_memory(const struct krk_config *cfg, char *err, size_t errlen)
 {
-	char mounts[8192] = "", nr[64] = "0";
-	bool mounted, have;
+	char why[256] = "";
+	int rv = 0;
 
-	(void)err; (void)errlen;
 	krk_node.mem_locked = false;
 	if (cfg->mlock) {
 		if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) == 0)
@@ -304,18 +366,34 @@ take_memory(const struct krk_config *cfg, char *err, size_t errlen)
 			    (unsigned long long)rl.rlim_cur);
 		}
 	}
-	read_file("/proc/mounts", mounts, sizeof(mounts));
-	mounted = strstr(mounts, " hugetlbfs ") != NULL;
-	read_file("/proc/sys/vm/nr_hugepages", nr, sizeof(nr));
-	have = mounted && atol(nr) > 0;
-	krk_node.huge = cfg->hugepages != KRK_HUGE_NO && have;
-	say("memory: budget %" PRIu64 " MiB%s; hugepages %s%s", cfg->mem_size >> 20,
-	    krk_node.mem_locked ? ", locked (mlockall, on fault)" : "",
-	    krk_node.huge ? "yes" : "no",
-	    cfg->hugepages == KRK_HUGE_NO ? " (deployment says no)" :
-	    have ? "" : !mounted ? " (no hugetlbfs mounted)" :
-	    " (hugetlbfs mounted but vm.nr_hugepages is 0)");
+	/* After mlockall(MCL_CURRENT), which would fault in the huge
+	 * pages of a mapping already there (hyp_heap.c says more). */
+	if (cfg->hugepages == KRK_HUGE_NO)
+		snprintf(why, sizeof(why), "the deployment says no");
+	else if ((rv = take_huge_heap(cfg, why, sizeof(why))) != 0 &&
+	    cfg->hugepages == KRK_HUGE_YES) {
+		snprintf(err, errlen, "memory.hugepages is yes, but huge pages "
+		    "cannot be had: %s", why);
+		return rv;
+	}
+	krk_node.huge = krk_node.huge_heap != 0;
+	if (krk_node.huge)
+		say("memory: budget %" PRIu64 " MiB%s; hugepages yes: kernel "
+		    "heap and packet buffers from %" PRIu64 " MiB of 2 MiB "
+		    "pages%s%s%s, isolate heaps from huge pages while free",
+		    cfg->mem_size >> 20, krk_node.mem_locked ? ", locked "
+		    "(mlockall, on fault)" : "", krk_node.huge_heap >> 20,
+		    krk_node.huge_heap < krk_node.huge_want ? " (of " : "",
+		    krk_node.huge_heap < krk_node.huge_want ? "wanted " : "",
+		    krk_node.huge_heap < krk_node.huge_want ? "more: no more "
+		    "free; the rest from 4 KiB pages)" : "");
+	else
+		say("memory: budget %" PRIu64 " MiB%s; hugepages no: %s; "
+		    "kernel heap, packet buffers and isolate heaps from 4 KiB "
+		    "pages", cfg->mem_size >> 20, krk_node.mem_locked ?
+		    ", locked (mlockall, on fault)" : "", why);
 	/* Before any isolate: their code and data come from it. */
+	krk_pool_defer_fill(true);	/* the rest after ready */
 	int e = krk_pool_init(cfg->isolate_pool, cfg->hugepages == KRK_HUGE_YES);
 	if (e != 0)
 		say("memory: isolate pool of %" PRIu64 " KiB not set up (%s); "
@@ -323,6 +401,7 @@ take_memory(const struct krk_config *cfg, char *err, size_t errlen)
 		    strerror(e));
 	else
 		say("memory: %s", krk_pool_note());
+	return 0;
 }
 
 /* Linux's side of a tap: address and link up, by ioctl on the host. */
@@ -765,15 +844,16 @@ take_filesystems(const struct krk_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* Resident memory: VmRSS, which leaves huge pages out, plus the huge
+ * pages faulted in (HugetlbPages), which *hugep gets alone. */
 static uint64_t
-rss_bytes(void)
+rss_bytes(uint64_t *hugep)
 {
 	char buf[4096];
-	const char *p;
-	if (read_file("/proc/self/status", buf, sizeof(buf)) != 0 ||
-	    (p = strstr(buf, "VmRSS:")) == NULL)
+	if (read_file("/proc/self/status", buf, sizeof(buf)) != 0)
 		return 0;
-	return strtoull(p + 6, NULL, 10) * 1024;
+	*hugep = proc_kb(buf, "HugetlbPages:");
+	return proc_kb(buf, "VmRSS:") + *hugep;
 }
 
 static char *
@@ -898,7 +978,10 @@ take_hostnet(const struct krk_config *cfg, char *err, size_t errlen)
 int
 krk_run(struct krk_config *cfg, int verbosity)
 {
-	uint64_t t0 = mono_ns(), cpu0 = cpu_ns();
+	/* From the process's start when known: its CPU time too (the
+	 * task's, which an exec keeps, from when it was created). */
+	uint64_t t0 = krk_start_ns ? krk_start_ns : mono_ns(),
+	    cpu0 = krk_start_ns ? 0 : cpu_ns();
 	char err[512] = "", order[512];
 
 	boot_t0 = t0;
@@ -934,14 +1017,8 @@ krk_run(struct krk_config *cfg, int verbosity)
 	say("deployment %s (%s)", cfg->name, cfg->path);
 	if ((rv = take_cores(cfg, err, sizeof(err))) != 0)
 		goto fail;
-	take_memory(cfg, err, sizeof(err));
-	if (cfg->hugepages == KRK_HUGE_YES && !krk_node.huge) {
-		snprintf(err, sizeof(err), "memory.hugepages is yes, but no huge "
-		    "pages are available (mount hugetlbfs and set "
-		    "vm.nr_hugepages, or say auto)");
-		rv = ENOMEM;
+	if ((rv = take_memory(cfg, err, sizeof(err))) != 0)
 		goto fail;
-	}
 	taps_start(cfg);
 	if (krs_boot(order, err, sizeof(err)) != 0) {
 		rv = errno;
@@ -994,6 +1071,13 @@ krk_run(struct krk_config *cfg, int verbosity)
 		    id, cfg->isolates[i].core >= 0 ? cfg->isolates[i].core :
 		    cfg->cores[0]);
 	}
+	if (krk_node.huge) {
+		struct hyp_heap_huge_stats hs;
+		hyp_heap_huge_stats(&hs);
+		say("memory: huge-page heap: %" PRIu64 " KiB in use (kmem slabs, "
+		    "clusters, packet receive pools), %" PRIu64 " requests fell "
+		    "back to 4 KiB pages", hs.used >> 10, hs.nfallback);
+	}
 	krk_node.boot_ns = mono_ns() - t0;
 	for (int i = 0; i < nreport; i++) {
 		printf("krank: [%6.2f ms] %s\n", (double)report_ns[i] / 1e6,
@@ -1001,11 +1085,19 @@ krk_run(struct krk_config *cfg, int verbosity)
 		free(report[i]);
 	}
 	nreport = 0;
-	printf("krank: ready in %.1f ms, resident memory %.1f MiB, CPU %.1f ms\n",
-	    (double)krk_node.boot_ns / 1e6, (double)rss_bytes() / 1048576.0,
-	    (double)(cpu_ns() - cpu0) / 1e6);
+	uint64_t hugetlb = 0, rss = rss_bytes(&hugetlb);
+	char hugenote[64] = "";
+	if (hugetlb)
+		snprintf(hugenote, sizeof(hugenote), " (%.1f MiB of it huge "
+		    "pages)", (double)hugetlb / 1048576.0);
+	printf("krank: ready in %.1f ms, resident memory %.1f MiB, CPU %.1f ms"
+	    "%s\n", (double)krk_node.boot_ns / 1e6, (double)rss / 1048576.0,
+	    (double)(cpu_ns() - cpu0) / 1e6, hugenote);
 	fflush(stdout);
 	krk_log(KRK_LOG_INFO, "ready");
+	/* Work not needed for ready, after it: on a deployment of one core
+	 * it would have shared that core with the boot. */
+	krk_pool_fill();
 	{
 		char msg[160];
 		snprintf(msg, sizeof(msg), "READY=1\nSTATUS=ready in %.1f ms, "

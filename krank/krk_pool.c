@@ -37,6 +37,10 @@
 #define PL_SYNC		(512u << 10)	/* faulted in by krk_pool_init */
 #define PL_STEP		(1u << 20)	/* then by the filler, a step at a time */
 
+/* Set by krk_pool_defer_fill before init: the filler waits for
+ * krk_pool_fill (krank starts it after ready). */
+static bool pl_defer;
+
 static pthread_mutex_t pl_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	uint8_t *base;			/* NULL: no pool */
@@ -270,21 +274,16 @@ krk_pool_init(uint64_t size, bool huge)
 	pl.size = (size_t)size;
 	pl.ready = sync / PL_UNIT;
 	pl.stop = false;
-	pl.filling = sync < size && pthread_create(&pl.filler, NULL, filler,
-	    NULL) == 0;
-	if (!pl.filling)
-		pl.ready = pl.nunits;	/* all done, or no thread: */
-	if (!pl.filling && sync < size && (e = populate(b + sync,
-	    (size_t)size - sync)) != 0)	/* ... in this one */
-		krk_log(KRK_LOG_WARN, "isolate pool: faulting in: %s",
-		    strerror(e));
+	if (!pl_defer)
+		krk_pool_fill();
 	memset(&pl.st, 0, sizeof(pl.st));
 	pl.st.size = size;
 	pl.st.thp = pl.thp;
 	snprintf(pl.note, sizeof(pl.note), "isolate pool: %" PRIu64 " KiB "
 	    "for isolate code and data, %zu KiB faulted in now%s (%s)",
-	    size >> 10, sync >> 10, pl.filling ? ", the rest in the "
-	    "background" : "", pl.thp ? "transparent huge pages advised" :
+	    size >> 10, sync >> 10, sync == size ? "" : pl_defer ?
+	    ", the rest in the background once booted" : ", the rest in "
+	    "the background", pl.thp ? "transparent huge pages advised" :
 	    huge ? "4 KiB pages: transparent huge pages not available" :
 	    "4 KiB pages: W^X splits huge ones; hugepages: yes advises "
 	    "transparent ones");
@@ -299,6 +298,32 @@ krk_pool_use(bool on)
 	struct kld_mem m = { pool_get, pool_put, NULL };
 
 	kld_set_mem(on && pl.base != NULL ? &m : NULL);
+}
+
+void
+krk_pool_defer_fill(bool defer)
+{
+	pl_defer = defer;
+}
+
+void
+krk_pool_fill(void)
+{
+	size_t from = pl.ready * PL_UNIT;
+
+	if (pl.base == NULL || pl.filling || from >= pl.size)
+		return;
+	pl.filling = pthread_create(&pl.filler, NULL, filler, NULL) == 0;
+	if (pl.filling)
+		return;
+	/* No thread: in this one. */
+	int e = populate(pl.base + from, pl.size - from);
+	if (e != 0)
+		krk_log(KRK_LOG_WARN, "isolate pool: faulting in: %s",
+		    strerror(e));
+	pthread_mutex_lock(&pl_lock);
+	pl.ready = pl.nunits;
+	pthread_mutex_unlock(&pl_lock);
 }
 
 void

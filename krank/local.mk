@@ -46,10 +46,13 @@ tests_krank_test_krk_isolate_CPPFLAGS = $(KRK_CPPFLAGS)
 tests_krank_test_krk_isolate_LDFLAGS = $(KRANK_LINK)
 tests_krank_test_krk_isolate_LDADD = krank/libkrk.a $(KRANK_LINK_LIBS)
 tests_krank_test_krk_isolate_DEPENDENCIES = krank/libkrk.a $(KRK_DEPS)
+# test_krank_hugepages.sh: memory.hugepages yes/auto with and without
+# huge pages (it reserves them itself), checked in /proc/PID/smaps.
 TESTS += tests/krank/test_krk_isolate.sh tests/krank/test_krank_run.sh \
-	tests/krank/test_krank_disk.sh
+	tests/krank/test_krank_disk.sh tests/krank/test_krank_hugepages.sh
 EXTRA_DIST += tests/krank/test_krk_isolate.sh tests/krank/test_krank_run.sh \
-	tests/krank/test_krank_disk.sh tests/krank/iso/readfile.c \
+	tests/krank/test_krank_disk.sh tests/krank/test_krank_hugepages.sh \
+	tests/krank/iso/readfile.c \
 	tests/krank/iso/exitcode.c tests/krank/iso/crash.c \
 	tests/krank/iso/spin.c tests/krank/iso/stackov.c \
 	tests/krank/iso/heapfill.c tests/krank/iso/fdfill.c

@@ -40,13 +40,24 @@ pkt_pool_init(struct hyp_pkt *p)
 		nbufs = (unsigned)(PKT_POOLMAX / p->bufsz);
 	if (nbufs < PKT_NBUFS_MIN)
 		nbufs = PKT_NBUFS_MIN;
-	/* Locked as the buffers are first used: faulting the whole pool in
-	 * at open was most of an interface's bring-up, for buffers a port
-	 * mostly never uses (the free list is LIFO). */
-	int rv = hyp_arena_create(p->bufsz * nbufs,
-	    HYP_ARENA_HUGE | HYP_ARENA_LOCKED | HYP_ARENA_ONFAULT, &p->arena);
-	if (rv != 0)
-		return rv;
+	/* From the huge-page heap when the host was given one (so are the
+	 * kernel's mbufs and clusters); else locked as the buffers are
+	 * first used: faulting the whole pool in at open was most of an
+	 * interface's bring-up, for buffers a port mostly never uses (the
+	 * free list is LIFO). */
+	size_t len = p->bufsz * nbufs;
+	void *huge = hyp_heap_huge_alloc(len, 4096);
+	if (huge != NULL) {
+		memset(&p->arena, 0, sizeof(p->arena));
+		p->arena.base = huge;
+		p->arena.len = len;
+		p->arena.kind = HYP_ARENA_KIND_HUGE;
+	} else {
+		int rv = hyp_arena_create(len, HYP_ARENA_LOCKED |
+		    HYP_ARENA_ONFAULT, &p->arena);
+		if (rv != 0)
+			return rv;
+	}
 	pthread_mutex_init(&p->bufmtx, NULL);
 	/* Buffers are carved from the arena when first needed, not threaded
 	 * onto the free list here: that wrote into every buffer, touching
@@ -210,7 +221,10 @@ hyp_pkt_close(struct hyp_pkt *p)
 		rumpuser_dprintf("krank-hypercall: %s closed with %u receive "
 		    "buffers still held\n", p->info.name, p->info.nbufs - p->nfree);
 	if (!p->be->own_buffers) {
-		hyp_arena_destroy(&p->arena);
+		if (hyp_heap_huge_owns(p->arena.base))
+			hyp_heap_huge_free(p->arena.base);
+		else
+			hyp_arena_destroy(&p->arena);
 		pthread_mutex_destroy(&p->bufmtx);
 	}
 	free(p);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <krank/hyp.h>
 #include "rumpuser_int.h"
 
 int
@@ -30,6 +31,11 @@ rumpuser_malloc(size_t len, int alignment, void **memp)
 		return NB_EINVAL;
 	if ((size_t)alignment < sizeof(void *))
 		alignment = sizeof(void *);
+	/* The huge-page heap first, when the host was given one. */
+	if ((p = hyp_heap_huge_alloc(len, (size_t)alignment)) != NULL) {
+		*memp = p;
+		return 0;
+	}
 	int rv = hyp_host.posix_memalign(&p, (size_t)alignment, len);
 	if (rv != 0)
 		return rumpuser__errtrans(rv);
@@ -40,7 +46,10 @@ rumpuser_malloc(size_t len, int alignment, void **memp)
 void
 rumpuser_free(void *mem, size_t len)
 {
-	hyp_host.free(mem);
+	if (hyp_heap_huge_owns(mem))
+		hyp_heap_huge_free(mem);
+	else
+		hyp_host.free(mem);
 }
 
 int

@@ -19,7 +19,8 @@ hyp_tests = \
 	tests/hypercalls/test_pkt_wire \
 	tests/hypercalls/test_arena_cpu \
 	tests/hypercalls/test_component \
-	tests/hypercalls/test_rcu
+	tests/hypercalls/test_rcu \
+	tests/hypercalls/test_heap_huge
 check_PROGRAMS += $(hyp_tests)
 TESTS += $(hyp_tests)
 tests_hypercalls_test_params_LDADD = $(HYPTEST_LIBS)
@@ -35,6 +36,7 @@ tests_hypercalls_test_pkt_wire_LDADD = $(HYPTEST_LIBS)
 tests_hypercalls_test_arena_cpu_LDADD = $(HYPTEST_LIBS)
 tests_hypercalls_test_component_LDADD = $(HYPTEST_LIBS)
 tests_hypercalls_test_rcu_LDADD = $(HYPTEST_LIBS)
+tests_hypercalls_test_heap_huge_LDADD = $(HYPTEST_LIBS)
 
 # dl_bootstrap: a librump*-named shared library with link sets.
 check_LTLIBRARIES += tests/hypercalls/librumptest_comp.la
@@ -67,7 +69,8 @@ tests_hypercalls_libkrank_hypercall_san_la_CFLAGS = $(libkrank_hypercall_la_CFLA
 tests_hypercalls_libkrank_hypercall_san_la_LIBADD = $(libkrank_hypercall_la_LIBADD)
 tests_hypercalls_libkrank_hypercall_san_la_LDFLAGS = $(SAN_FLAGS)
 san_tests = tests/hypercalls/test_pkt_wire_san tests/hypercalls/test_bio_san \
-	tests/hypercalls/test_files_san tests/hypercalls/test_rcu_san
+	tests/hypercalls/test_files_san tests/hypercalls/test_rcu_san \
+	tests/hypercalls/test_heap_huge_san
 check_PROGRAMS += $(san_tests)
 TESTS += $(san_tests)
 SAN_LIBS = tests/hypercalls/libkrank-hypercall-san.la -lpthread
@@ -75,6 +78,10 @@ tests_hypercalls_test_pkt_wire_san_SOURCES = tests/hypercalls/test_pkt_wire.c te
 tests_hypercalls_test_pkt_wire_san_CFLAGS = $(AM_CFLAGS) $(SAN_FLAGS)
 tests_hypercalls_test_pkt_wire_san_LDFLAGS = $(SAN_FLAGS)
 tests_hypercalls_test_pkt_wire_san_LDADD = $(SAN_LIBS)
+tests_hypercalls_test_heap_huge_san_SOURCES = tests/hypercalls/test_heap_huge.c tests/hypercalls/hyptest.c
+tests_hypercalls_test_heap_huge_san_CFLAGS = $(AM_CFLAGS) $(SAN_FLAGS)
+tests_hypercalls_test_heap_huge_san_LDFLAGS = $(SAN_FLAGS)
+tests_hypercalls_test_heap_huge_san_LDADD = $(SAN_LIBS)
 tests_hypercalls_test_bio_san_SOURCES = tests/hypercalls/test_bio.c tests/hypercalls/hyptest.c
 tests_hypercalls_test_bio_san_CFLAGS = $(AM_CFLAGS) $(SAN_FLAGS)
 tests_hypercalls_test_bio_san_LDFLAGS = $(SAN_FLAGS)

@@ -234,6 +234,44 @@ void hyp_arena_destroy(struct hyp_arena *a);
 const char *hyp_arena_kind_name(enum hyp_arena_kind kind);
 
 /* ---------------------------------------------------------------------
+ * The huge-page heap: kernel memory and packet buffers from 2 MiB pages.
+ * ------------------------------------------------------------------- */
+/*
+ * hyp_heap_huge_init - map len bytes (a multiple of 2 MiB) of huge pages
+ * (MAP_HUGETLB: reserved now, faulted when first touched) as the heap
+ * that rumpuser_malloc serves from first and packet receive pools are
+ * carved from.  Once per process, before the kernel boots.  Returns 0,
+ * EINVAL (len), EBUSY (already set up), or the host's error (ENOMEM:
+ * fewer free huge pages than len).  Without it every allocation comes
+ * from the host's allocator as before.
+ */
+int hyp_heap_huge_init(size_t len);
+/*
+ * hyp_heap_huge_alloc - a block of at least len bytes aligned to align (a
+ * power of two, at most 2 MiB), from the huge-page heap; NULL when there
+ * is none, the request is larger than 16 MiB or more aligned, or the heap
+ * is full (counted in nfallback): the caller then uses other memory.
+ * Thread-safe.
+ * hyp_heap_huge_free returns a block; a pointer outside the heap is
+ * ignored, one that is not a block in use is counted (nbadfree).
+ */
+void *hyp_heap_huge_alloc(size_t len, size_t align);
+void hyp_heap_huge_free(void *p);
+int hyp_heap_huge_owns(const void *p);
+
+struct hyp_heap_huge_stats {
+	void *base;
+	uint64_t size;		/* 0: no huge-page heap */
+	uint64_t used;		/* bytes in blocks handed out now */
+	uint64_t peak;
+	uint64_t touched;	/* high-water mark of the region */
+	uint64_t nalloc;	/* blocks handed out, ever */
+	uint64_t nfallback;	/* requests sent to other memory */
+	uint64_t nbadfree;	/* frees of what was not a block in use */
+};
+void hyp_heap_huge_stats(struct hyp_heap_huge_stats *st);
+
+/* ---------------------------------------------------------------------
  * Read-copy-update, for read-mostly tables of the kernel layers.
  *
  * Readers bracket their accesses with hyp_rcu_read_lock/unlock (cheap, no
