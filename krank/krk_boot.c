@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <krank/hyp.h>
 #include <krank/krs.h>
 #include "net/krs_net.h"
 
