@@ -21,6 +21,9 @@ libkrank_hypercall_dpdk_la_LIBADD = $(URING_LIBS) $(URCU_BP_LIBS) $(DPDK_LIBS) -
 libkrank_hypercall_dpdk_la_LDFLAGS = -version-info 0:0:0 -no-undefined \
 	-Wl,--version-script=$(srcdir)/hypercalls/libkrank-hypercall.map
 EXTRA_libkrank_hypercall_dpdk_la_DEPENDENCIES = hypercalls/libkrank-hypercall.map
+# Its pkg-config file (configure makes it from krank-hypercall-dpdk.pc.in,
+# always, so that the tarball carries it; installed only with this host).
+pkgconfig_DATA += krank-hypercall-dpdk.pc
 
 # The conformance suite once more, unchanged, on this host: one program per
 # test of tests/hypercalls/local.mk, from the same sources.  HYPTEST_HOST_DPDK
