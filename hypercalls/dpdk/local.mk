@@ -113,3 +113,13 @@ tests_hypercalls_test_dpdk_ring_SOURCES = tests/hypercalls/test_dpdk_ring.c \
 tests_hypercalls_test_dpdk_ring_CPPFLAGS = $(HYPTEST_DPDK_CPPFLAGS)
 tests_hypercalls_test_dpdk_ring_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS)
 tests_hypercalls_test_dpdk_ring_LDADD = $(HYPTEST_DPDK_LIBS) $(DPDK_LIBS)
+
+# What a PMD hands up is checked: crafted mbufs (runt, oversized, long
+# chain, malformed) on a ring port the test makes; dropped and counted.
+check_PROGRAMS += tests/hypercalls/test_dpdk_badrx
+TESTS += tests/hypercalls/test_dpdk_badrx
+tests_hypercalls_test_dpdk_badrx_SOURCES = tests/hypercalls/test_dpdk_badrx.c \
+	tests/hypercalls/hyptest.c
+tests_hypercalls_test_dpdk_badrx_CPPFLAGS = $(HYPTEST_DPDK_CPPFLAGS)
+tests_hypercalls_test_dpdk_badrx_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS)
+tests_hypercalls_test_dpdk_badrx_LDADD = $(HYPTEST_DPDK_LIBS) $(DPDK_LIBS) -lrte_net_ring
