@@ -94,3 +94,8 @@ tests_rumpdrv_net_net_echo_client_dpdkhost_DEPENDENCIES = \
 	rumpdrv/net/librumpnet.a rumpdrv/vfs/librumpvfs.a \
 	rumpdrv/kern/librumpkern.a libkrank-hypercall-dpdk.la
 endif
+if !HAVE_DPDK
+# tests/bench/run builds it for bench_dpdk.sh, which skips without DPDK.
+tests/rumpdrv/net/net_echo_client_dpdkhost:
+	@echo "built without DPDK: no $@ (tests/bench/bench_dpdk.sh skips)"
+endif
