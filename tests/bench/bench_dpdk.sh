@@ -1,5 +1,6 @@
 #!/bin/sh
-# bench_dpdk.sh - two KRANK stacks in two processes over DPDK's net_memif,
+# bench_dpdk.sh - two KRANK stacks in two processes over DPDK's net_memif
+# (and in one process over a net_ring pair),
 # against the same over the POSIX host's tap (two taps on a Linux bridge)
 # and AF_PACKET (a veth pair) backends, against Linux's own stack across
 # a veth between two namespaces, in one run; plus the host system calls
@@ -107,8 +108,11 @@ run() {
 	done
 	eval "echo \"# $name: \$rtt_$name us median, \$p99_$name us p99, \$pps_$name datagrams/s\""
 }
-rtt_memif=0 p99_memif=0 pps_memif=0 rtt_tap=0 p99_tap=0 pps_tap=0
+rtt_ring=0 p99_ring=0 pps_ring=0 rtt_memif=0 p99_memif=0 pps_memif=0 rtt_tap=0 p99_tap=0 pps_tap=0
 rtt_afp=0 p99_afp=0 pps_afp=0 rtt_linux=0 p99_linux=0 pps_linux=0
+
+# net_ring: two KRANK stacks in one process (DPDK host) on a ring pair.
+run ring $sa env KRANK_DPDK_HUGE=no KRANK_DPDK_MEM=128 "$clid" ring 10.96.5.1/24 10.96.5.2 "$rts" "$udp"
 
 # memif: DPDK host client <-> krank run (memif server), one namespace.
 sock=kbd-memif-$$
@@ -165,16 +169,18 @@ run linux $ca "$cli" linux - 10.96.4.2 "$rts" "$udp"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (a > 0 && b > 0) ? a / b : 0 }'; }
 printf '\nTwo KRANK stacks in two processes vs Linux across a veth (%s round trips, %s UDP datagrams; 64 bytes)\n' "$rts" "$udp"
-printf '%-30s %10s %10s %10s %10s\n' "" "memif" "AF_PACKET" "tap" "Linux"
-printf '%-30s %10s %10s %10s %10s\n' "TCP round trip median, us" "$rtt_memif" "$rtt_afp" "$rtt_tap" "$rtt_linux"
-printf '%-30s %10s %10s %10s %10s\n' "TCP round trip p99, us" "$p99_memif" "$p99_afp" "$p99_tap" "$p99_linux"
-printf '%-30s %10s %10s %10s %10s\n' "UDP echoes/s (32 in flight)" "$pps_memif" "$pps_afp" "$pps_tap" "$pps_linux"
+printf '%-30s %10s %10s %10s %10s %10s\n' "" "ring(1 proc)" "memif" "AF_PACKET" "tap" "Linux"
+printf '%-30s %10s %10s %10s %10s %10s\n' "TCP round trip median, us" "$rtt_ring" "$rtt_memif" "$rtt_afp" "$rtt_tap" "$rtt_linux"
+printf '%-30s %10s %10s %10s %10s %10s\n' "TCP round trip p99, us" "$p99_ring" "$p99_memif" "$p99_afp" "$p99_tap" "$p99_linux"
+printf '%-30s %10s %10s %10s %10s %10s\n' "UDP echoes/s (32 in flight)" "$pps_ring" "$pps_memif" "$pps_afp" "$pps_tap" "$pps_linux"
 printf 'memif vs Linux: RTT %sx of Linux (goal <= 0.3), packets/s %sx (goal >= 3)\n' \
 	"$(ratio "$rtt_memif" "$rtt_linux")" "$(ratio "$pps_memif" "$pps_linux")"
 printf 'memif vs AF_PACKET: RTT %sx, packets/s %sx; vs tap: RTT %sx, packets/s %sx\n' \
 	"$(ratio "$rtt_memif" "$rtt_afp")" "$(ratio "$pps_memif" "$pps_afp")" \
 	"$(ratio "$rtt_memif" "$rtt_tap")" "$(ratio "$pps_memif" "$pps_tap")"
 printf 'DPDK host system calls per packet, steady state: %s (goal 0)\n\n' "$scpp"
+point dpdk-ring-rtt "$rtt_ring" "$rtt_linux" us lower 3.33 "two KRANK stacks in one process over net_ring vs Linux veth: 64 B TCP RTT median"
+point dpdk-ring-pps "$pps_ring" "$pps_linux" pkt/s higher 3 "two KRANK stacks in one process over net_ring vs Linux veth: 64 B UDP echoes/s"
 point dpdk-memif-rtt "$rtt_memif" "$rtt_linux" us lower 3.33 "KRANK-KRANK over net_memif vs Linux veth: 64 B TCP RTT median"
 point dpdk-memif-pps "$pps_memif" "$pps_linux" pkt/s higher 3 "KRANK-KRANK over net_memif vs Linux veth: 64 B UDP echoes/s"
 point dpdk-afp-rtt "$rtt_afp" "$rtt_linux" us lower 1 "KRANK-KRANK over AF_PACKET (POSIX host) vs Linux veth: TCP RTT"

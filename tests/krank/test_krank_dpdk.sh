@@ -10,8 +10,9 @@
 #      (libkrank-hypercall-dpdk), memif client -- does TCP round trips and
 #      UDP through it, every byte checked;
 #  (c) net_tap: DPDK's tap PMD makes a tap in the namespace; Linux pings
-#      KRANK and talks TCP to the echo through it (skipped, with the
-#      reason, when the PMD cannot make the tap here).
+#      KRANK and talks TCP and UDP to the echo through it;
+#  (d) net_ring: two KRANK stacks in one process (DPDK host) on a ring
+#      pair, TCP round trips and UDP.
 # The EAL runs in ordinary pages (--no-huge), as on CI.
 set -u
 bld=${top_builddir:-.}
@@ -159,6 +160,14 @@ if start_krank tap "net_tap0,iface=kdtap0" 10.98.3.2/24 ", mac: 02:00:00:98:03:0
 	nsx ip addr add 10.98.3.1/24 dev kdtap0 && nsx ip link set kdtap0 up
 	linux_peer tap 10.98.3.2
 	stop_krank tap
+fi
+
+# (d) net_ring: two KRANK stacks in one process on the DPDK host, joined
+# by two ring ports over a crossed pair of rings.
+if out=$(KRANK_DPDK_HUGE=no KRANK_DPDK_MEM=128 "$clid" ring 10.98.4.1/24 10.98.4.2 200 2000 20 2>&1); then
+	ok "ring: two stacks in one process: 200 TCP round trips intact, $(echo "$out" | grep -o 'udp_echoed=[0-9]*')/2000 UDP"
+else
+	bad "ring: $out"
 fi
 
 nsx ip link show kdtap0 >/dev/null 2>&1 && bad "kdtap0 is left after krank stopped" ||

@@ -87,9 +87,11 @@ tests_rumpdrv_net_net_echo_client_DEPENDENCIES = $(NET_TDEPS)
 if HAVE_DPDK
 check_PROGRAMS += tests/rumpdrv/net/net_echo_client_dpdkhost
 tests_rumpdrv_net_net_echo_client_dpdkhost_SOURCES = tests/rumpdrv/net/net_echo_client.c
-tests_rumpdrv_net_net_echo_client_dpdkhost_CPPFLAGS = $(RDTEST_CPPFLAGS)
+tests_rumpdrv_net_net_echo_client_dpdkhost_CPPFLAGS = $(RDTEST_CPPFLAGS) -DNET_ECHO_DPDK
+tests_rumpdrv_net_net_echo_client_dpdkhost_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS)
 tests_rumpdrv_net_net_echo_client_dpdkhost_LDFLAGS = $(NET_TLINK)
-tests_rumpdrv_net_net_echo_client_dpdkhost_LDADD = libkrank-hypercall-dpdk.la -lpthread
+tests_rumpdrv_net_net_echo_client_dpdkhost_LDADD = libkrank-hypercall-dpdk.la \
+	$(DPDK_LIBS) -lrte_net_ring -lpthread
 tests_rumpdrv_net_net_echo_client_dpdkhost_DEPENDENCIES = \
 	rumpdrv/net/librumpnet.a rumpdrv/vfs/librumpvfs.a \
 	rumpdrv/kern/librumpkern.a libkrank-hypercall-dpdk.la

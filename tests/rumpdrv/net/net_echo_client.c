@@ -17,6 +17,11 @@
  * linked against the POSIX host (net_echo_client) or the DPDK host
  * (net_echo_client_dpdkhost); the DPDK host takes its EAL arguments from
  * KRANK_DPDK_EAL_ARGS, the POSIX host's dpdk: backend from KRANK_DPDK_EAL.
+ *
+ * SPEC "ring" (DPDK host only): two KRANK stacks in this process, joined
+ * by two DPDK ring ports over a crossed pair of rings (rte_eth_from_rings;
+ * what one sends the other receives); the server, an echo on port 7 in
+ * stack 1 (address SERVER) on a thread of its own, the client in stack 0.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,11 +34,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <krank/krs.h>
 #include "net/krs_net.h"
+#ifdef NET_ECHO_DPDK
+#include <pthread.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_ring.h>
+#endif
 
 #define MSG 64
 #define WINDOW 32
@@ -99,6 +111,99 @@ s_readable(int fd, int ms)
 	return krs_poll(&pf, 1, ms) > 0;
 }
 
+#ifdef NET_ECHO_DPDK
+/* The ring ports' DPDK names, and the server stack's address. */
+static char ring_name[2][RTE_ETH_NAME_MAX_LEN];
+static const char *ring_srv_cidr;
+static volatile int ring_srv_state;	/* 0 starting, 1 up, -1 failed */
+
+/* Two ring ports over a crossed pair of rings. */
+static int
+ring_pair(void)
+{
+	struct rte_ring *r[2];
+	for (int i = 0; i < 2; i++) {
+		char n[16];
+		snprintf(n, sizeof(n), "kec%d", i);
+		if ((r[i] = rte_ring_create(n, 1024, SOCKET_ID_ANY, 0)) == NULL)
+			return -1;
+	}
+	for (int i = 0; i < 2; i++) {
+		char n[16];
+		snprintf(n, sizeof(n), "ke%d", i);
+		int port = rte_eth_from_rings(n, &r[i], 1, &r[1 - i], 1,
+		    SOCKET_ID_ANY);
+		if (port < 0 || rte_eth_dev_get_name_by_port((uint16_t)port,
+		    ring_name[i]) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Stack 1's echo on port 7, TCP and UDP, for the life of the process. */
+static void *
+ring_server(void *arg)
+{
+	char spec[RTE_ETH_NAME_MAX_LEN + 40], name[32];
+	static char buf[65536];
+	int sid = krs_net_stack_create("ringsrv");
+
+	snprintf(spec, sizeof(spec), "dpdk:%s,mac=02:00:00:95:00:02",
+	    ring_name[1]);
+	if (sid < 0 || krs_net_stack_select(sid) != 0 ||
+	    krs_if_virt_attach(spec, name, sizeof(name)) != 0 ||
+	    krs_if_setaddr(name, ring_srv_cidr) != 0 || krs_if_up(name, 1) != 0) {
+		fprintf(stderr, "net_echo_client: ring server: %s: %s\n", spec,
+		    strerror(errno));
+		ring_srv_state = -1;
+		return NULL;
+	}
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(7) };
+	int u = krs_socket(AF_INET, SOCK_DGRAM, 0);
+	int l = krs_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	int one = 1, big = 1 << 20, c = -1;
+	krs_setsockopt(u, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	if (krs_bind(u, &a, sizeof(a)) != 0 || krs_bind(l, &a, sizeof(a)) != 0 ||
+	    krs_listen(l, 4) != 0) {
+		ring_srv_state = -1;
+		return NULL;
+	}
+	ring_srv_state = 1;
+	for (;;) {
+		struct krs_pollfd pf[3] = { { u, KRS_POLLIN, 0 },
+		    { l, KRS_POLLIN, 0 }, { c, KRS_POLLIN, 0 } };
+		if (krs_poll(pf, c >= 0 ? 3 : 2, 1000) <= 0)
+			continue;
+		if (pf[0].revents & KRS_POLLIN) {
+			struct sockaddr_in from;
+			uint32_t fl = sizeof(from);
+			ssize_t n;
+			while ((n = krs_recvfrom(u, buf, sizeof(buf),
+			    KRS_MSG_DONTWAIT, &from, &fl)) >= 0)
+				krs_sendto(u, buf, (size_t)n, 0, &from, fl);
+		}
+		if ((pf[1].revents & KRS_POLLIN) && c < 0) {
+			c = krs_accept(l, NULL, NULL);
+			if (c >= 0)
+				krs_setsockopt(c, IPPROTO_TCP, TCP_NODELAY,
+				    &one, sizeof(one));
+		}
+		if (c >= 0 && (pf[2].revents & (KRS_POLLIN | KRS_POLLHUP |
+		    KRS_POLLERR))) {
+			ssize_t n = krs_recv(c, buf, sizeof(buf), KRS_MSG_DONTWAIT);
+			for (ssize_t w = 0, k; n > 0 && w < n; w += k)
+				if ((k = krs_send(c, buf + w, (size_t)(n - w), 0)) <= 0)
+					break;
+			if (n == 0 || (n < 0 && errno != EAGAIN)) {
+				krs_close(c);
+				c = -1;
+			}
+		}
+	}
+	return NULL;
+}
+#endif
+
 static int
 cmp_u64(const void *a, const void *b)
 {
@@ -132,7 +237,37 @@ main(int argc, char **argv)
 			fprintf(stderr, "net_echo_client: boot: %s\n", err);
 			return 1;
 		}
-		if (krs_if_virt_attach(argv[1], name, sizeof(name)) != 0 ||
+		const char *spec = argv[1];
+		if (strcmp(spec, "ring") == 0) {
+#ifdef NET_ECHO_DPDK
+			static char cspec[RTE_ETH_NAME_MAX_LEN + 40];
+			static char scidr[40];
+			pthread_t t;
+			/* The server's CIDR: SERVER with the client's length. */
+			const char *len = strchr(argv[2], '/');
+			snprintf(scidr, sizeof(scidr), "%s%s", argv[3], len ? len : "/24");
+			ring_srv_cidr = scidr;
+			if (ring_pair() != 0) {
+				fprintf(stderr, "net_echo_client: ring ports: %s\n",
+				    rte_strerror(rte_errno));
+				return 1;
+			}
+			pthread_create(&t, NULL, ring_server, NULL);
+			pthread_detach(t);
+			while (ring_srv_state == 0)
+				sched_yield();
+			if (ring_srv_state < 0)
+				return 1;
+			snprintf(cspec, sizeof(cspec), "dpdk:%s,mac=02:00:00:95:00:01",
+			    ring_name[0]);
+			spec = cspec;
+#else
+			fprintf(stderr, "net_echo_client: SPEC ring needs the DPDK "
+			    "host build (net_echo_client_dpdkhost)\n");
+			return 2;
+#endif
+		}
+		if (krs_if_virt_attach(spec, name, sizeof(name)) != 0 ||
 		    krs_if_setaddr(name, argv[2]) != 0 || krs_if_up(name, 1) != 0) {
 			fprintf(stderr, "net_echo_client: %s: %s (errno %d)\n",
 			    argv[1], strerror(errno), errno);
@@ -230,7 +365,12 @@ main(int argc, char **argv)
 	    echoed, pps);
 	fflush(stdout);
 	free(rtt);
+	int rc = ok == nrt && (nudp == 0 || echoed > 0) ? 0 : 1;
+	/* The ring server's thread still polls stack 1: no orderly
+	 * shutdown under it. */
+	if (strcmp(argv[1], "ring") == 0)
+		_exit(rc);
 	if (!use_linux)
 		krs_shutdown();
-	return ok == nrt && (nudp == 0 || echoed > 0) ? 0 : 1;
+	return rc;
 }
