@@ -108,10 +108,10 @@ linux_peer() {
 		bad "$name: ping $addr failed: $(tail -2 "$work/ping.$name")"
 	fi
 	msg="krank over dpdk $name $$"
-	got=$(printf '%s\n' "$msg" | nsx socat -t 3 -T 5 - "TCP:$addr:7,connect-timeout=5" 2>&1)
+	got=$(printf '%s\n' "$msg" | nsx socat -t 1 -T 5 - "TCP:$addr:7,connect-timeout=5" 2>&1)
 	[ "$got" = "$msg" ] && ok "$name: socat's TCP line came back from the echo isolate" ||
 		bad "$name: TCP echo through socat gave '$got'"
-	got=$(printf '%s\n' "$msg" | nsx socat -t 3 -T 3 - "UDP:$addr:7" 2>&1)
+	got=$(printf '%s\n' "$msg" | nsx socat -t 1 -T 3 - "UDP:$addr:7" 2>&1)
 	[ "$got" = "$msg" ] && ok "$name: socat's UDP datagram came back" ||
 		bad "$name: UDP echo through socat gave '$got'"
 	if out=$(nsx "$cli" linux - "$addr" 200 500 20 2>&1); then
