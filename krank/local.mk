@@ -67,3 +67,9 @@ tests_bench_bench_krank_spawn_LDADD = krank/libkrk.a $(KRANK_LINK_LIBS)
 tests_bench_bench_krank_spawn_DEPENDENCIES = krank/libkrk.a $(KRK_DEPS)
 EXTRA_DIST += tests/bench/iso_first.c tests/bench/iso_cyclic.c tests/bench/bench_krank.sh
 CLEANFILES += tests/bench/bench_krank_spawn
+
+# KRANK's stack over DPDK's virtual devices (net_af_packet on a veth with
+# Linux as the peer, net_memif between two KRANK processes, net_tap), in a
+# namespace the test makes; skips when built without DPDK.
+TESTS += tests/krank/test_krank_dpdk.sh
+EXTRA_DIST += tests/krank/test_krank_dpdk.sh

@@ -381,3 +381,43 @@ rumpuser__dpdk_up(void)
 {
 	return __atomic_load_n(&eal_up, __ATOMIC_ACQUIRE);
 }
+
+int
+rumpuser__dpdk_lcore_cpu(int idx)
+{
+	unsigned n = 0, lc;
+
+	if (!eal_up || idx < 0)
+		return -1;
+	RTE_LCORE_FOREACH(lc)
+		n++;
+	if (n == 0)
+		return -1;
+	unsigned want = (unsigned)idx % n, i = 0;
+	RTE_LCORE_FOREACH(lc) {
+		if (i++ == want)
+			return (int)rte_lcore_to_cpu_id((int)lc);
+	}
+	return -1;
+}
+
+static __thread int thread_registered;
+
+void
+rumpuser__dpdk_thread_enter(void)
+{
+	/* Best effort: the EAL has RTE_MAX_LCORE ids; a thread beyond them
+	 * runs without one (rte_lcore_id() is LCORE_ID_ANY, as for any
+	 * unregistered thread). */
+	if (eal_up && rte_thread_register() == 0)
+		thread_registered = 1;
+}
+
+void
+rumpuser__dpdk_thread_leave(void)
+{
+	if (thread_registered) {
+		thread_registered = 0;
+		rte_thread_unregister();
+	}
+}

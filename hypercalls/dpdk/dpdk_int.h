@@ -26,6 +26,14 @@ int rumpuser__dpdk_up(void) DPDK_HIDDEN;
 int rumpuser__dpdk_memalign(void **p, size_t align, size_t len) DPDK_HIDDEN;
 void rumpuser__dpdk_free(void *p) DPDK_HIDDEN;
 
+/* The host CPU of the EAL's (idx mod lcores)-th lcore; -1 before the
+ * EAL is up. */
+int rumpuser__dpdk_lcore_cpu(int idx) DPDK_HIDDEN;
+/* Register the calling thread with the EAL (an lcore id), and give it
+ * back; leave is a no-op for a thread not registered. */
+void rumpuser__dpdk_thread_enter(void) DPDK_HIDDEN;
+void rumpuser__dpdk_thread_leave(void) DPDK_HIDDEN;
+
 /* Take the clocks' TSC base (after the EAL measured the TSC's rate). */
 int rumpuser__dpdk_clock_init(void) DPDK_HIDDEN;
 

@@ -21,6 +21,9 @@ libkrank_hypercall_dpdk_la_LIBADD = $(URING_LIBS) $(URCU_BP_LIBS) $(DPDK_LIBS) -
 libkrank_hypercall_dpdk_la_LDFLAGS = -version-info 0:0:0 -no-undefined \
 	-Wl,--version-script=$(srcdir)/hypercalls/libkrank-hypercall.map
 EXTRA_libkrank_hypercall_dpdk_la_DEPENDENCIES = hypercalls/libkrank-hypercall.map
+# Its pkg-config file (configure makes it from krank-hypercall-dpdk.pc.in,
+# always, so that the tarball carries it; installed only with this host).
+pkgconfig_DATA += krank-hypercall-dpdk.pc
 
 # The conformance suite once more, unchanged, on this host: one program per
 # test of tests/hypercalls/local.mk, from the same sources.  HYPTEST_HOST_DPDK
@@ -110,3 +113,13 @@ tests_hypercalls_test_dpdk_ring_SOURCES = tests/hypercalls/test_dpdk_ring.c \
 tests_hypercalls_test_dpdk_ring_CPPFLAGS = $(HYPTEST_DPDK_CPPFLAGS)
 tests_hypercalls_test_dpdk_ring_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS)
 tests_hypercalls_test_dpdk_ring_LDADD = $(HYPTEST_DPDK_LIBS) $(DPDK_LIBS)
+
+# What a PMD hands up is checked: crafted mbufs (runt, oversized, long
+# chain, malformed) on a ring port the test makes; dropped and counted.
+check_PROGRAMS += tests/hypercalls/test_dpdk_badrx
+TESTS += tests/hypercalls/test_dpdk_badrx
+tests_hypercalls_test_dpdk_badrx_SOURCES = tests/hypercalls/test_dpdk_badrx.c \
+	tests/hypercalls/hyptest.c
+tests_hypercalls_test_dpdk_badrx_CPPFLAGS = $(HYPTEST_DPDK_CPPFLAGS)
+tests_hypercalls_test_dpdk_badrx_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS)
+tests_hypercalls_test_dpdk_badrx_LDADD = $(HYPTEST_DPDK_LIBS) $(DPDK_LIBS) -lrte_net_ring

@@ -8,6 +8,14 @@
  * it in rumpuser_init, from its own parameters.
  * Received frames are handed out in their DPDK mbufs (no copy) and freed
  * back to the port's mempool; sends copy into one mbuf.
+ *
+ * What a PMD hands up is checked before the stack sees it: an mbuf whose
+ * fields disagree (rte_mbuf_check: segment count, lengths), a frame
+ * shorter than an Ethernet header, one longer than MTU + 18, or a chain
+ * of more than DPDK_MAXSEGS segments is dropped and counted (rx_bad, and
+ * per reason in the port, named on stderr the first time); a shorter
+ * chain is made contiguous in its first mbuf (the stack takes one
+ * contiguous frame), copied only then.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,6 +24,7 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_pause.h>
 #include "hyp_pkt_int.h"
 #ifdef KRANK_HOST_DPDK
 #include "dpdk_int.h"
@@ -24,6 +33,12 @@
 #define DPDK_NMBUF 4095
 #define DPDK_RING 512
 #define DPDK_STASH 32
+#define DPDK_MAXSEGS 8			/* longest chain made contiguous */
+
+enum { BAD_MBUF, BAD_RUNT, BAD_BIG, BAD_CHAIN, BAD_NREASONS };
+static const char *const bad_names[BAD_NREASONS] = {
+	"malformed mbuf", "runt frame", "oversized frame", "chain too long",
+};
 
 struct dpdk_port {
 	uint16_t port;
@@ -32,6 +47,8 @@ struct dpdk_port {
 	/* Frames taken by wait before recv asked: the receiver's only. */
 	struct rte_mbuf *stash[DPDK_STASH];
 	unsigned nstash, stashpos;
+	_Atomic uint64_t bad[BAD_NREASONS];	/* dropped, per reason */
+	_Atomic uint64_t linearized;		/* chains made contiguous */
 };
 
 #ifdef KRANK_HOST_DPDK
@@ -185,6 +202,43 @@ dpdk_frame(struct hyp_pkt *p, struct hyp_pkt_frame *f, struct rte_mbuf *m)
 	atomic_fetch_add(&p->rx_bytes, f->len);
 }
 
+/*
+ * A received mbuf the stack can take: sane, one contiguous frame of
+ * HYP_PKT_MINFRAME .. MTU + 18 bytes (a short chain made contiguous).
+ * Returns 0, or frees it and counts why not.
+ */
+static int
+dpdk_rx_check(struct hyp_pkt *p, struct dpdk_port *d, struct rte_mbuf *m)
+{
+	const char *why = NULL;
+	int r = -1;
+
+	if (rte_mbuf_check(m, 1, &why) != 0)
+		r = BAD_MBUF;
+	else if (rte_pktmbuf_pkt_len(m) < HYP_PKT_MINFRAME)
+		r = BAD_RUNT;
+	else if (rte_pktmbuf_pkt_len(m) > p->info.mtu + 18u)
+		r = BAD_BIG;
+	else if (m->nb_segs > DPDK_MAXSEGS)
+		r = BAD_CHAIN;
+	else if (m->nb_segs > 1) {
+		if (rte_pktmbuf_linearize(m) != 0)
+			r = BAD_CHAIN;	/* no room in the first segment */
+		else
+			atomic_fetch_add(&d->linearized, 1);
+	}
+	if (r < 0)
+		return 0;
+	atomic_fetch_add(&p->rx_bad, 1);
+	if (atomic_fetch_add(&d->bad[r], 1) == 0)
+		rumpuser_dprintf("krank-hypercall: dpdk: port %u: dropped a "
+		    "received %s (%u bytes, %u segments%s%s); counted in rx_bad, "
+		    "said once\n", d->port, bad_names[r], rte_pktmbuf_pkt_len(m),
+		    m->nb_segs, why ? ": " : "", why ? why : "");
+	rte_pktmbuf_free(m);
+	return -1;
+}
+
 static int
 dpdk_recv(struct hyp_pkt *p, struct hyp_pkt_frame *f, unsigned max,
     unsigned *np)
@@ -193,21 +247,17 @@ dpdk_recv(struct hyp_pkt *p, struct hyp_pkt_frame *f, unsigned max,
 	struct rte_mbuf *ms[DPDK_STASH];
 	unsigned n = 0;
 
-	while (n < max && d->stashpos < d->nstash)
-		dpdk_frame(p, &f[n++], d->stash[d->stashpos++]);
+	while (n < max && d->stashpos < d->nstash) {
+		struct rte_mbuf *m = d->stash[d->stashpos++];
+		if (dpdk_rx_check(p, d, m) == 0)
+			dpdk_frame(p, &f[n++], m);
+	}
 	while (n < max) {
 		uint16_t want = (uint16_t)(max - n < DPDK_STASH ? max - n : DPDK_STASH);
 		uint16_t got = rte_eth_rx_burst(d->port, 0, ms, want);
-		for (uint16_t i = 0; i < got; i++) {
-			/* Chained (jumbo) or runt frames are not handed out. */
-			if (ms[i]->nb_segs != 1 ||
-			    rte_pktmbuf_data_len(ms[i]) < HYP_PKT_MINFRAME) {
-				atomic_fetch_add(&p->rx_bad, 1);
-				rte_pktmbuf_free(ms[i]);
-				continue;
-			}
-			dpdk_frame(p, &f[n++], ms[i]);
-		}
+		for (uint16_t i = 0; i < got; i++)
+			if (dpdk_rx_check(p, d, ms[i]) == 0)
+				dpdk_frame(p, &f[n++], ms[i]);
 		if (got < want)
 			break;
 	}
@@ -221,7 +271,14 @@ dpdk_frame_free(struct hyp_pkt *p, struct hyp_pkt_frame *f)
 	rte_pktmbuf_free(f->buf);
 }
 
-/* Poll-mode: check the queue, then pause 20 us, until a frame or timeout. */
+/*
+ * Poll-mode: poll the queue back to back (rte_pause between polls) for
+ * DPDK_SPIN_NS, then poll every 20 us (nanosleep), until a frame or the
+ * timeout.  The spin keeps a frame that follows soon after the last (a
+ * reply, the next of a burst) from waiting out a sleep (~70 us with
+ * Linux's default timer slack); a quiet port costs no CPU after it.
+ */
+#define DPDK_SPIN_NS 50000
 static int
 dpdk_wait(struct hyp_pkt *p, int timeout_ms, int wrap)
 {
@@ -232,6 +289,12 @@ dpdk_wait(struct hyp_pkt *p, int timeout_ms, int wrap)
 	if (d->stashpos < d->nstash)
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &end);
+	struct timespec spin_end = end;
+	spin_end.tv_nsec += DPDK_SPIN_NS;
+	if (spin_end.tv_nsec >= 1000000000L) {
+		spin_end.tv_sec++;
+		spin_end.tv_nsec -= 1000000000L;
+	}
 	end.tv_sec += timeout_ms / 1000;
 	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
 	if (end.tv_nsec >= 1000000000L) {
@@ -240,7 +303,7 @@ dpdk_wait(struct hyp_pkt *p, int timeout_ms, int wrap)
 	}
 	if (wrap)
 		rumpkern_unsched(&nlocks, NULL);
-	for (;;) {
+	for (int spinning = 1;;) {
 		d->stashpos = 0;
 		d->nstash = rte_eth_rx_burst(d->port, 0, d->stash, DPDK_STASH);
 		if (d->nstash > 0) {
@@ -251,6 +314,13 @@ dpdk_wait(struct hyp_pkt *p, int timeout_ms, int wrap)
 		if (timeout_ms >= 0 && (now.tv_sec > end.tv_sec ||
 		    (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec)))
 			break;
+		if (spinning && (now.tv_sec > spin_end.tv_sec ||
+		    (now.tv_sec == spin_end.tv_sec && now.tv_nsec >= spin_end.tv_nsec)))
+			spinning = 0;
+		if (spinning) {
+			rte_pause();
+			continue;
+		}
 		struct timespec pause = { 0, 20000 };
 		nanosleep(&pause, NULL);
 	}

@@ -6,6 +6,9 @@
 #include <sched.h>
 #include <krank/hyp.h>
 #include "rumpuser_int.h"
+#ifdef KRANK_HOST_DPDK
+#include "dpdk_int.h"
+#endif
 
 /* The process's CPUs, read before any thread of ours is pinned. */
 static int cpu_count_cached;
@@ -42,4 +45,20 @@ int
 hyp_cpu_current(void)
 {
 	return sched_getcpu();
+}
+
+int
+hyp_cpu_host(int cpuidx)
+{
+	if (cpuidx < 0)
+		return -1;
+#ifdef KRANK_HOST_DPDK
+	return rumpuser__dpdk_lcore_cpu(cpuidx);
+#else
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 &&
+	    cpuidx < CPU_SETSIZE && CPU_ISSET(cpuidx, &set))
+		return cpuidx;
+	return -1;
+#endif
 }

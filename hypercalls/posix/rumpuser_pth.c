@@ -20,6 +20,9 @@
 #include <krank/hyp.h>
 #include <krank/hyp_relax.h>
 #include "rumpuser_int.h"
+#ifdef KRANK_HOST_DPDK
+#include "dpdk_int.h"
+#endif
 
 static void
 pth_fatal(const char *what, int error)
@@ -53,7 +56,16 @@ thr_trampoline(void *p)
 	free(p);
 	if (ts.name[0] != '\0')
 		pthread_setname_np(pthread_self(), ts.name);
+#ifdef KRANK_HOST_DPDK
+	/* An lcore id of the EAL's for the thread's life (per-lcore mbuf
+	 * caches; rumpuser_thread_exit gives it back too). */
+	rumpuser__dpdk_thread_enter();
+	void *rv = ts.f(ts.arg);
+	rumpuser__dpdk_thread_leave();
+	return rv;
+#else
 	return ts.f(ts.arg);
+#endif
 }
 
 int
@@ -79,15 +91,13 @@ rumpuser_thread_create(void *(*f)(void *), void *arg, const char *name,
 	pthread_attr_init(&attr);
 	if (!joinable)
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (cpuidx >= 0) {
-		/* A hint: pin when the CPU exists for this process. */
+	/* A hint: pin to the host CPU the host maps cpuidx to, if any. */
+	int hcpu = hyp_cpu_host(cpuidx);
+	if (hcpu >= 0 && hcpu < CPU_SETSIZE) {
 		cpu_set_t set;
-		if (sched_getaffinity(0, sizeof(set), &set) == 0 &&
-		    cpuidx < CPU_SETSIZE && CPU_ISSET(cpuidx, &set)) {
-			CPU_ZERO(&set);
-			CPU_SET(cpuidx, &set);
-			pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
-		}
+		CPU_ZERO(&set);
+		CPU_SET(hcpu, &set);
+		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
 	}
 	/* Retry transient shortage of host threads for up to 100 ms. */
 	for (int i = 0; i < 10; i++) {
@@ -113,6 +123,9 @@ rumpuser_thread_create(void *(*f)(void *), void *arg, const char *name,
 void
 rumpuser_thread_exit(void)
 {
+#ifdef KRANK_HOST_DPDK
+	rumpuser__dpdk_thread_leave();
+#endif
 	pthread_exit(NULL);
 }
 

@@ -9,3 +9,6 @@ tests_bench_bench_echo_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/examples/common
 tests_bench_bench_echo_CFLAGS = $(AM_CFLAGS) -O2
 CLEANFILES += tests/bench/bench_echo
 EXTRA_DIST += tests/bench/bench_net_cross.sh tests/bench/bench_net_tools.sh
+# Two KRANK stacks over net_memif (DPDK host) vs tap and AF_PACKET (POSIX
+# host) vs Linux across a veth, and DPDK host system calls per packet.
+EXTRA_DIST += tests/bench/bench_dpdk.sh

@@ -4,11 +4,15 @@
  * ring is its receive ring) opened as dpdk:net_ring0 on the EAL that
  * rumpuser_init started.  Frames sent come back intact and in order,
  * handed up in the port's mbufs (in DPDK's memory); an unknown device is
- * ENOENT, an oversized frame EMSGSIZE, never a crash.
+ * ENOENT, an oversized frame EMSGSIZE, never a crash.  Kernel threads
+ * (rumpuser_thread_create) are EAL threads: each gets an lcore id of its
+ * own for its life, and cpuidx pins it to an EAL lcore's CPU.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <krank/hyp.h>
+#include <sched.h>
+#include <rte_lcore.h>
 #include <rte_memory.h>
 #include "hyptest.h"
 
@@ -20,6 +24,40 @@ mkframe(unsigned char *f, size_t len, uint32_t seq)
 	for (size_t i = 0; i < len; i++)
 		f[i] = (unsigned char)(i * 7 + seq);
 	memcpy(f + 14, &seq, 4);
+}
+
+struct where { unsigned lcore; int cpu; };
+
+static void *
+lcore_probe(void *arg)
+{
+	struct where *w = arg;
+	w->lcore = rte_lcore_id();
+	w->cpu = sched_getcpu();
+	return NULL;
+}
+
+/* 200 threads one after another (more than RTE_MAX_LCORE): each has an
+ * lcore id, so each gave its id back; the pinned ones run on the first
+ * EAL lcore's CPU. */
+static void
+check_lcore_threads(void)
+{
+	int with_id = 0, on_cpu = 0, want = (int)rte_lcore_to_cpu_id(
+	    (int)rte_get_main_lcore());
+	for (int i = 0; i < 200; i++) {
+		struct where w = { LCORE_ID_ANY, -1 };
+		void *c;
+		if (rumpuser_thread_create(lcore_probe, &w, "lc", 1, 0, 0, &c) != 0 ||
+		    rumpuser_thread_join(c) != 0)
+			break;
+		with_id += w.lcore != LCORE_ID_ANY && w.lcore != rte_get_main_lcore();
+		on_cpu += w.cpu == want;
+	}
+	CHECK(with_id == 200, "each of 200 kernel threads in turn had an EAL "
+	    "lcore id of its own (%d; ids go back at exit)", with_id);
+	CHECK(on_cpu == 200 && hyp_cpu_host(0) == want, "cpuidx 0 pins to the "
+	    "first EAL lcore's CPU %d (%d of 200)", want, on_cpu);
 }
 
 int
@@ -34,6 +72,9 @@ main(void)
 	setenv("KRANK_DPDK_EAL_ARGS", "--vdev=net_ring0", 1);
 	setenv("KRANK_DPDK_MEM", "64", 1);
 	ht_init(1);
+	ht_schedule();
+	check_lcore_threads();
+	ht_unschedule();
 	int rv = hyp_pkt_open("dpdk:net_ring0", &p);
 	CHECK(rv == 0, "dpdk:net_ring0 opens on the host's EAL (%d)", rv);
 	if (rv != 0)

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <krank/hyp.h>
 #include "hyptest.h"
 
 static atomic_int ran, lwp_unset_at_start;
@@ -72,9 +73,14 @@ main(void)
 	for (int i = 0; i < CPU_SETSIZE; i++)
 		if (CPU_ISSET(i, &allowed))
 			last = i;
+	/* Where cpuidx goes is the host's mapping: the POSIX host's CPU
+	 * cpuidx, the DPDK host's lcore (cpuidx mod lcores). */
+	int want = hyp_cpu_host(last);
+	CHECK(want >= 0 && hyp_cpu_host(-1) == -1, "the host maps cpuidx %d "
+	    "to host CPU %d, and -1 to none", last, want);
 	CHECK(rumpuser_thread_create(where, &cpu, "pinned", 1, 0, last, &c) == 0 &&
-	    rumpuser_thread_join(c) == 0 && cpu == last,
-	    "cpuidx %d runs the thread on CPU %d", last, last);
+	    rumpuser_thread_join(c) == 0 && cpu == want,
+	    "cpuidx %d runs the thread on host CPU %d (ran on %d)", last, want, cpu);
 	atomic_store(&ran, 0);
 	CHECK(rumpuser_thread_create(worker, NULL, "detached", 0, 0, -1, NULL) == 0,
 	    "a detached thread is created without a cookie");

@@ -310,6 +310,14 @@ int hyp_cpu_count(void);
 int hyp_cpu_pin(int cpu);
 /* The CPU the caller runs on now. */
 int hyp_cpu_current(void);
+/*
+ * The host CPU that rumpuser_thread_create's cpuidx pins a thread to, or
+ * -1 when it pins none.  POSIX host: cpuidx itself when this process may
+ * run there.  DPDK host: the CPU of the EAL's (cpuidx mod lcores)-th
+ * lcore (KRANK_DPDK_CORES), and the thread is registered with the EAL
+ * (it gets an lcore id) for its life.
+ */
+int hyp_cpu_host(int cpuidx);
 
 /* ---------------------------------------------------------------------
  * Waiting on a word

@@ -74,3 +74,30 @@ tests_bench_bench_net_CFLAGS = $(AM_CFLAGS) -O2
 tests_bench_bench_net_LDFLAGS = $(NET_TLINK)
 tests_bench_bench_net_LDADD = $(NET_TLIBS)
 tests_bench_bench_net_DEPENDENCIES = $(NET_TDEPS)
+
+# A KRANK stack (or Linux's) as an echo client: the DPDK virtual-device
+# tests (tests/krank/test_krank_dpdk.sh) and tests/bench/bench_dpdk.sh.
+# Once on the POSIX host, once on the DPDK host (same source).
+check_PROGRAMS += tests/rumpdrv/net/net_echo_client
+tests_rumpdrv_net_net_echo_client_SOURCES = tests/rumpdrv/net/net_echo_client.c
+tests_rumpdrv_net_net_echo_client_CPPFLAGS = $(RDTEST_CPPFLAGS)
+tests_rumpdrv_net_net_echo_client_LDFLAGS = $(NET_TLINK)
+tests_rumpdrv_net_net_echo_client_LDADD = $(NET_TLIBS)
+tests_rumpdrv_net_net_echo_client_DEPENDENCIES = $(NET_TDEPS)
+if HAVE_DPDK
+check_PROGRAMS += tests/rumpdrv/net/net_echo_client_dpdkhost
+tests_rumpdrv_net_net_echo_client_dpdkhost_SOURCES = tests/rumpdrv/net/net_echo_client.c
+tests_rumpdrv_net_net_echo_client_dpdkhost_CPPFLAGS = $(RDTEST_CPPFLAGS) -DNET_ECHO_DPDK
+tests_rumpdrv_net_net_echo_client_dpdkhost_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS)
+tests_rumpdrv_net_net_echo_client_dpdkhost_LDFLAGS = $(NET_TLINK)
+tests_rumpdrv_net_net_echo_client_dpdkhost_LDADD = libkrank-hypercall-dpdk.la \
+	$(DPDK_LIBS) -lrte_net_ring -lpthread
+tests_rumpdrv_net_net_echo_client_dpdkhost_DEPENDENCIES = \
+	rumpdrv/net/librumpnet.a rumpdrv/vfs/librumpvfs.a \
+	rumpdrv/kern/librumpkern.a libkrank-hypercall-dpdk.la
+endif
+if !HAVE_DPDK
+# tests/bench/run builds it for bench_dpdk.sh, which skips without DPDK.
+tests/rumpdrv/net/net_echo_client_dpdkhost:
+	@echo "built without DPDK: no $@ (tests/bench/bench_dpdk.sh skips)"
+endif
