@@ -37,7 +37,8 @@ net_htonl(uint32_t x) { return __builtin_bswap32(x); }
 
 /* ---- interface queues ---- */
 
-/* ifq_lock protects every field; ifq_drops is only written under it. */
+/* ifq_lock protects every field; ifq_drops is only written under it;
+ * ifq_len is stored atomically too, for unlocked snapshots. */
 struct ifqueue {
 	kspin_t ifq_lock;
 	struct mbuf *ifq_head;

@@ -81,3 +81,13 @@ tests_bench_bench_net_CFLAGS = $(AM_CFLAGS) -O2
 tests_bench_bench_net_LDFLAGS = $(NET_TLINK)
 tests_bench_bench_net_LDADD = $(NET_TLIBS)
 tests_bench_bench_net_DEPENDENCIES = $(NET_TDEPS)
+
+# Benchmark (never run by make check): loopback round trips while other
+# threads send out a tap, KRANK and Linux.
+noinst_PROGRAMS += tests/bench/bench_net_txlock
+tests_bench_bench_net_txlock_SOURCES = tests/bench/bench_net_txlock.c
+tests_bench_bench_net_txlock_CPPFLAGS = $(RDTEST_CPPFLAGS)
+tests_bench_bench_net_txlock_CFLAGS = $(AM_CFLAGS) -O2
+tests_bench_bench_net_txlock_LDFLAGS = $(NET_TLINK)
+tests_bench_bench_net_txlock_LDADD = $(NET_TLIBS)
+tests_bench_bench_net_txlock_DEPENDENCIES = $(NET_TDEPS)
