@@ -257,9 +257,9 @@ struct lwp {
 	void *l_cookie;
 	void (*l_func)(void *);
 	void *l_arg;
-	/* Network input deferred in this thread until it holds no stack
-	 * lock (owned by rumpdrv/net/core/net_if.c; only this thread
-	 * touches them). */
+	/* Network input and output deferred in this thread until it holds
+	 * no stack lock (owned by rumpdrv/net/core/net_if.c; only this
+	 * thread touches them). */
 	unsigned l_nslocks;		/* stack locks held */
 	bool l_nsdraining;
 	unsigned l_nspend_head, l_nspend_n;

@@ -248,19 +248,14 @@ krs_openat(int dirfd, const char *path, int flags, ...)
 KRS_EXPORT int
 krs_open(const char *path, int flags, ...)
 {
-	VFS_ENTER();
 	uint32_t mode = 0;
-	int fd, error;
 	if (flags & KRS_O_CREAT) {
 		va_list ap;
 		va_start(ap, flags);
 		mode = va_arg(ap, uint32_t);
 		va_end(ap);
 	}
-	if (path == NULL)
-		return krs_fail(EFAULT);
-	error = do_open(KRS_AT_FDCWD, path, flags, mode, &fd);
-	return error ? krs_fail(error) : fd;
+	return krs_openat(KRS_AT_FDCWD, path, flags, mode);
 }
 
 static int

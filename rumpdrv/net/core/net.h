@@ -11,7 +11,11 @@
  * spinlocks so drivers enqueue without ns_lock; counters are atomic.
  * A thread never holds two stacks' locks: input that arrives in a thread
  * holding one (the in-process wire delivers in the sender's thread) is
- * deferred until that thread lets go of it (if_input_defer).
+ * deferred until that thread lets go of it (if_input_defer).  No thread
+ * makes a host call with ns_lock held: frames for an interface whose
+ * driver writes to the host (if_txdefer: tap, AF_PACKET, DPDK) wait on
+ * if_snd until the thread that queued them lets go of its last stack lock
+ * (if_transmit), so other threads never wait on ns_lock for the host.
  */
 #ifndef RUMPDRV_NET_NET_H
 #define RUMPDRV_NET_NET_H
@@ -33,7 +37,8 @@ net_htonl(uint32_t x) { return __builtin_bswap32(x); }
 
 /* ---- interface queues ---- */
 
-/* ifq_lock protects every field; ifq_drops is only written under it. */
+/* ifq_lock protects every field; ifq_drops is only written under it;
+ * ifq_len is stored atomically too, for unlocked snapshots. */
 struct ifqueue {
 	kspin_t ifq_lock;
 	struct mbuf *ifq_head;
@@ -99,7 +104,9 @@ struct ifnet {
 	/* Layer-3 output: consumes m.  nexthop is the IPv4 next hop
 	 * (network order).  Called with ns_lock held. */
 	int (*if_output)(struct ifnet *, struct mbuf *, uint32_t nexthop);
-	/* Drain if_snd into the device.  Any thread; no locks needed. */
+	/* Drain if_snd into the device.  No locks held but by the caller's
+	 * choice; calls are serialised (under ns_lock when !if_txdefer, by
+	 * if_sndbusy otherwise), so frames leave in queue order. */
 	void (*if_start)(struct ifnet *);
 	/* Link-layer input of one packet; ns_lock held; consumes m. */
 	void (*if_input)(struct ifnet *, struct mbuf *);
@@ -119,6 +126,11 @@ struct ifnet {
 
 	unsigned if_capenable;		/* IFCAP_*; set at attach */
 	unsigned if_tsomax;		/* IFCAP_TSOv4: the longest datagram */
+	/* Set by the driver before if_attach when if_start makes host calls:
+	 * if_transmit then defers if_start until the thread holds no stack
+	 * lock.  Constant after attach. */
+	bool if_txdefer;
+	unsigned if_sndbusy;		/* atomic: a thread runs if_start */
 
 	struct ifqueue if_snd;
 	struct ifqueue if_rcv;
@@ -154,7 +166,12 @@ void if_input_defer(struct ifnet *ifp);
 /* The hooks of every ns_lock: count the stack locks a thread holds, and
  * run deferred input when it lets go of the last (net_if.c). */
 extern const struct kmutex_hooks netisr_lock_hooks;
-/* if_transmit - queue a finished frame on if_snd and start the driver. */
+/*
+ * if_transmit - queue a finished frame on if_snd and start the driver:
+ * at once, or (if_txdefer, the caller holding a stack lock) as the calling
+ * thread lets go of its last stack lock.  0, ENETDOWN, or ENOBUFS when
+ * if_snd is full (m freed, counted in ifi_oqdrops).  ns_lock held.
+ */
 int if_transmit(struct ifnet *ifp, struct mbuf *m);
 struct ifnet *if_byname(struct netstack *ns, const char *name);	/* ns_lock */
 
@@ -219,7 +236,13 @@ struct netstack {
 	/* Deferred input (net_if.c): atomic, no lock. */
 	unsigned ns_inpending;			/* if_rcv has input to run */
 	unsigned ns_pendrefs;			/* threads that noted it */
+	/* Deferred output (net_if.c): atomic, no lock. */
+	unsigned ns_outpend;			/* bit if_index - 1: if_snd
+						 * waits for its thread */
+	unsigned ns_outbusy;			/* threads draining output;
+						 * if_detach waits for 0 */
 };
+_Static_assert(NS_MAXIF <= 32, "ns_outpend has a bit per interface");
 
 /*
  * Components with per-stack state register hooks; attach runs for each

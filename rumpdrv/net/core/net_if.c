@@ -1,8 +1,8 @@
 /*
  * net_if.c - interfaces: attach/detach, the input and output queues, the
- * netisr workqueue that runs deferred input (loopback), input deferred in
- * the receiving thread until it holds no stack lock, and address, MTU and
- * up/down configuration.  See net.h for the locking rules.
+ * netisr workqueue that runs deferred input (loopback), input and output
+ * deferred in the calling thread until it holds no stack lock, and
+ * address, MTU and up/down configuration.  See net.h for the locking rules.
  */
 #include "net/core/net.h"
 
@@ -27,8 +27,25 @@ static struct workqueue *netisr_wq;
  * The flag is set before the try and read after the release, with full
  * fences, so one of the two threads always sees the other.
  *
+ * Output to a host-backed interface (if_txdefer) is deferred the same
+ * way, so that no thread makes a host call (a tap write, an AF_PACKET
+ * send) while others wait on ns_lock: if_transmit queues the frame on
+ * if_snd, sets the interface's bit in ns_outpend and notes the stack; the
+ * noting thread hands the frames to the driver after the stack's input,
+ * with no lock held (ns_output_run).  if_sndbusy lets one thread at a
+ * time run an interface's if_start, so frames leave in the order they
+ * were queued (ns_lock gave that order); a thread that finds it busy
+ * leaves its frames to the one running, which
+ * looks at if_snd again after it clears the flag (the handshake of
+ * ns_inpending), so no frame waits for a later send.  if_snd stays
+ * bounded (IFQ_MAXLEN; overflow counted in ifi_oqdrops), and a thread
+ * that finds it half full waits for its turn to send instead of queueing
+ * more (if_snd_run), the pacing ns_lock used to give.
+ *
  * Each noted stack holds an ns_pendrefs reference; netstack_destroy waits
- * for them.  The per-thread state is in the lwp (l_nslocks, l_nspend).
+ * for them.  A thread draining output counts itself in ns_outbusy while it
+ * uses the interfaces in ns_ifnet[]; if_detach waits for that to reach 0.
+ * The per-thread state is in the lwp (l_nslocks, l_nspend).
  */
 #define NETISR_PENDMAX	((unsigned)(sizeof(((struct lwp *)0)->l_nspend) / \
 	sizeof(void *)))
@@ -92,6 +109,74 @@ ns_input_run(struct netstack *ns)
 	}
 }
 
+#define IF_SND_SPINS	64		/* waits for a half-full if_snd */
+#define IF_SND_PAUSE_NS	20000
+
+/* A snapshot of q's length, without its lock (written under it with
+ * atomic stores). */
+static int
+ifq_length(struct ifqueue *q)
+{
+	return __atomic_load_n(&q->ifq_len, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Hand ifp's if_snd to the driver here, or leave it to the thread that
+ * is doing so (it looks again after it lets go).  Leaving it is back-
+ * pressure-free, so a thread that finds the queue half full waits (with
+ * no lock held) for the sender to finish and takes over: without that,
+ * threads sending faster than the host takes frames would overflow
+ * if_snd, where holding ns_lock across the send used to pace them.
+ */
+static void
+if_snd_run(struct ifnet *ifp)
+{
+	for (unsigned spins = 0;; spins++) {
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (__atomic_exchange_n(&ifp->if_sndbusy, 1, __ATOMIC_SEQ_CST)) {
+			int len = ifq_length(&ifp->if_snd);
+			if (len == 0 || len < ifp->if_snd.ifq_maxlen / 2)
+				return;
+			/* Half a queue takes the sender a while: leave it
+			 * the CPU rather than spin against it. */
+			if (spins < IF_SND_SPINS)
+				hyp_cpu_relax();
+			else
+				kpause_ns(IF_SND_PAUSE_NS);
+			continue;
+		}
+		ifp->if_start(ifp);
+		__atomic_store_n(&ifp->if_sndbusy, 0, __ATOMIC_SEQ_CST);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (ifq_length(&ifp->if_snd) == 0)
+			return;
+	}
+}
+
+/*
+ * Run ns's deferred output; no stack lock held.  The interfaces marked in
+ * ns_outpend are handed to their drivers; so is any whose if_snd is half
+ * full, even when another thread took the mark first, so that every
+ * thread that queued there meets the back-pressure of if_snd_run.
+ */
+static void
+ns_output_run(struct netstack *ns)
+{
+	unsigned bits = __atomic_exchange_n(&ns->ns_outpend, 0, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&ns->ns_outbusy, 1, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < NS_MAXIF; i++) {
+		/* Seen after the count is up, or if_detach sees the count. */
+		struct ifnet *ifp = __atomic_load_n(&ns->ns_ifnet[i],
+		    __ATOMIC_SEQ_CST);
+		if (ifp == NULL || !ifp->if_txdefer)
+			continue;
+		if ((bits & (1u << i)) || ifq_length(&ifp->if_snd) >=
+		    ifp->if_snd.ifq_maxlen / 2)
+			if_snd_run(ifp);
+	}
+	__atomic_sub_fetch(&ns->ns_outbusy, 1, __ATOMIC_RELEASE);
+}
+
 static void
 netisr_drain(struct lwp *l)
 {
@@ -101,6 +186,7 @@ netisr_drain(struct lwp *l)
 		l->l_nspend_head = (l->l_nspend_head + 1) % NETISR_PENDMAX;
 		l->l_nspend_n--;
 		ns_input_run(ns);
+		ns_output_run(ns);
 		__atomic_sub_fetch(&ns->ns_pendrefs, 1, __ATOMIC_RELEASE);
 	}
 	l->l_nsdraining = false;
@@ -171,7 +257,7 @@ ifq_enqueue(struct ifqueue *q, struct mbuf *m)
 	else
 		q->ifq_head = m;
 	q->ifq_tail = m;
-	q->ifq_len++;
+	__atomic_store_n(&q->ifq_len, q->ifq_len + 1, __ATOMIC_RELAXED);
 	kspin_exit(&q->ifq_lock);
 	return 0;
 }
@@ -185,7 +271,7 @@ ifq_dequeue(struct ifqueue *q)
 		q->ifq_head = m->m_nextpkt;
 		if (q->ifq_head == NULL)
 			q->ifq_tail = NULL;
-		q->ifq_len--;
+		__atomic_store_n(&q->ifq_len, q->ifq_len - 1, __ATOMIC_RELAXED);
 		m->m_nextpkt = NULL;
 	}
 	kspin_exit(&q->ifq_lock);
@@ -198,7 +284,7 @@ ifq_dequeue_all(struct ifqueue *q)
 	kspin_enter(&q->ifq_lock);
 	struct mbuf *m = q->ifq_head;
 	q->ifq_head = q->ifq_tail = NULL;
-	q->ifq_len = 0;
+	__atomic_store_n(&q->ifq_len, 0, __ATOMIC_RELAXED);
 	kspin_exit(&q->ifq_lock);
 	return m;
 }
@@ -259,7 +345,7 @@ if_attach(struct netstack *ns, struct ifnet *ifp, const char *prefix)
 	ifp->if_stack = ns;
 	ifq_init(&ifp->if_snd, IFQ_MAXLEN);
 	ifq_init(&ifp->if_rcv, IFQ_MAXLEN);
-	ns->ns_ifnet[i] = ifp;
+	__atomic_store_n(&ns->ns_ifnet[i], ifp, __ATOMIC_RELEASE);
 	mutex_exit(&ns->ns_lock);
 	klog(LOG_INFO, "net: %s: %s attached", ns->ns_name, ifp->if_xname);
 	return 0;
@@ -278,8 +364,12 @@ if_detach(struct ifnet *ifp)
 	rt_purge_ifp(ns, ifp);
 	if (ifp->if_detach_l2 != NULL)
 		ifp->if_detach_l2(ifp);
-	ns->ns_ifnet[ifp->if_index - 1] = NULL;
+	__atomic_store_n(&ns->ns_ifnet[ifp->if_index - 1], NULL,
+	    __ATOMIC_SEQ_CST);
 	mutex_exit(&ns->ns_lock);
+	/* A thread handing out deferred output may still use ifp. */
+	while (__atomic_load_n(&ns->ns_outbusy, __ATOMIC_SEQ_CST) != 0)
+		hyp_cpu_relax();
 	ifq_purge(&ifp->if_snd);
 	ifq_purge(&ifp->if_rcv);
 }
@@ -330,7 +420,19 @@ if_transmit(struct ifnet *ifp, struct mbuf *m)
 		NET_ATOMIC_INC(&ifp->if_data.ifi_oqdrops);
 		return ENOBUFS;
 	}
-	ifp->if_start(ifp);
+	if (!ifp->if_txdefer) {
+		ifp->if_start(ifp);	/* serialised by ns_lock */
+		return 0;
+	}
+	struct lwp *l = curlwp;
+	if (l->l_nslocks == 0) {
+		if_snd_run(ifp);	/* no stack lock to wait for */
+		return 0;
+	}
+	struct netstack *ns = ifp->if_stack;
+	__atomic_fetch_or(&ns->ns_outpend, 1u << (ifp->if_index - 1),
+	    __ATOMIC_SEQ_CST);
+	netisr_note(l, ns);
 	return 0;
 }
 

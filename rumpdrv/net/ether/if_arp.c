@@ -102,8 +102,13 @@ lle_create(struct ifnet *ifp, uint32_t addr)
 	return la;
 }
 
-void
-arp_request(struct ifnet *ifp, uint32_t sip, uint32_t tip)
+/*
+ * Send an Ethernet/IPv4 ARP packet from ifp's link address and sip to tha
+ * (NULL: zeros) and tip, in a frame to dst.  ns_lock held.
+ */
+static void
+arp_output(struct ifnet *ifp, int op, uint32_t sip, const uint8_t *tha,
+    const uint8_t *tip, const uint8_t *dst)
 {
 	struct mbuf *m = m_gethdr(M_DONTWAIT, MT_DATA);
 	if (m == NULL)
@@ -116,13 +121,23 @@ arp_request(struct ifnet *ifp, uint32_t sip, uint32_t tip)
 	ea->ar_pro = htons(ETHERTYPE_IP);
 	ea->ar_hln = ETHER_ADDR_LEN;
 	ea->ar_pln = 4;
-	ea->ar_op = htons(ARPOP_REQUEST);
+	ea->ar_op = htons((uint16_t)op);
 	memcpy(ea->arp_sha, ifp->if_lladdr, ETHER_ADDR_LEN);
 	memcpy(ea->arp_spa, &sip, 4);
-	memset(ea->arp_tha, 0, ETHER_ADDR_LEN);
-	memcpy(ea->arp_tpa, &tip, 4);
+	if (tha != NULL)
+		memcpy(ea->arp_tha, tha, ETHER_ADDR_LEN);
+	else
+		memset(ea->arp_tha, 0, ETHER_ADDR_LEN);
+	memcpy(ea->arp_tpa, tip, 4);
 	etherstat_get(ifp->if_stack)->arp_tx++;
-	ether_output_frame(ifp, m, etherbroadcastaddr, ETHERTYPE_ARP);
+	ether_output_frame(ifp, m, dst, ETHERTYPE_ARP);
+}
+
+void
+arp_request(struct ifnet *ifp, uint32_t sip, uint32_t tip)
+{
+	arp_output(ifp, ARPOP_REQUEST, sip, NULL, (const uint8_t *)&tip,
+	    etherbroadcastaddr);
 }
 
 int
@@ -161,24 +176,12 @@ arpresolve(struct ifnet *ifp, uint32_t nexthop, struct mbuf *m, uint8_t *dst)
 	return EWOULDBLOCK;
 }
 
+/* Answer a request (checked by arp_input: Ethernet/IPv4) for our address. */
 static void
 arp_reply(struct ifnet *ifp, const struct ether_arp *req)
 {
-	struct mbuf *m = m_gethdr(M_DONTWAIT, MT_DATA);
-	if (m == NULL)
-		return;
-	m_align(m, (int)sizeof(struct ether_arp) + ETHER_HDR_LEN);
-	m->m_data += ETHER_HDR_LEN;
-	m->m_len = m->m_pkthdr.len = sizeof(struct ether_arp);
-	struct ether_arp *ea = mtod(m, struct ether_arp *);
-	*ea = *req;
-	ea->ar_op = htons(ARPOP_REPLY);
-	memcpy(ea->arp_tha, req->arp_sha, ETHER_ADDR_LEN);
-	memcpy(ea->arp_tpa, req->arp_spa, 4);
-	memcpy(ea->arp_sha, ifp->if_lladdr, ETHER_ADDR_LEN);
-	memcpy(ea->arp_spa, &ifp->if_addr, 4);
-	etherstat_get(ifp->if_stack)->arp_tx++;
-	ether_output_frame(ifp, m, req->arp_sha, ETHERTYPE_ARP);
+	arp_output(ifp, ARPOP_REPLY, ifp->if_addr, req->arp_sha, req->arp_spa,
+	    req->arp_sha);
 }
 
 void

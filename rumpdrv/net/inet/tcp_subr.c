@@ -60,11 +60,9 @@ tcp_new_isn(struct netstack *ns, uint32_t laddr, uint16_t lport,
     uint32_t faddr, uint16_t fport)
 {
 	uint8_t tuple[12];
-	memcpy(tuple, &laddr, 4);
-	memcpy(tuple + 4, &faddr, 4);
-	memcpy(tuple + 8, &lport, 2);
-	memcpy(tuple + 10, &fport, 2);
-	uint32_t f = (uint32_t)siphash24(tcp_stack(ns)->ts_isn_key, tuple, 12);
+	tcp_tuple(tuple, laddr, lport, faddr, fport);
+	uint32_t f = (uint32_t)siphash24(tcp_stack(ns)->ts_isn_key, tuple,
+	    sizeof(tuple));
 	return (uint32_t)(tcp_now_us() / 4) + f;
 }
 
@@ -142,10 +140,7 @@ tcp_pcb_chain(struct tcp_stack *ts, uint32_t laddr, uint16_t lport,
     uint32_t faddr, uint16_t fport)
 {
 	uint8_t tuple[12];
-	memcpy(tuple, &laddr, 4);
-	memcpy(tuple + 4, &faddr, 4);
-	memcpy(tuple + 8, &lport, 2);
-	memcpy(tuple + 10, &fport, 2);
+	tcp_tuple(tuple, laddr, lport, faddr, fport);
 	uint64_t h = siphash24(ts->ts_hash_key, tuple, sizeof(tuple));
 	return &ts->ts_hash[h & (TCP_HASHSIZE - 1)];
 }

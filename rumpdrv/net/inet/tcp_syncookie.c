@@ -35,10 +35,7 @@ tcp_sc_hash(struct tcp_stack *ts, uint32_t laddr, uint16_t lport,
     uint32_t mssidx)
 {
 	uint8_t in[24];
-	memcpy(in, &laddr, 4);
-	memcpy(in + 4, &faddr, 4);
-	memcpy(in + 8, &lport, 2);
-	memcpy(in + 10, &fport, 2);
+	tcp_tuple(in, laddr, lport, faddr, fport);
 	memcpy(in + 12, &irs, 4);
 	memcpy(in + 16, &period, 4);
 	memcpy(in + 20, &mssidx, 4);

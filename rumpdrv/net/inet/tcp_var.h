@@ -310,6 +310,17 @@ unsigned tcp_mss_for(struct netstack *ns, uint32_t faddr);
  * faddr cuts for us (IFCAP_TSOv4), or 0. */
 unsigned tcp_tso_for(struct netstack *ns, uint32_t faddr);
 uint64_t siphash24(const uint8_t key[16], const void *data, size_t len);
+/* The 12 bytes of a connection's 4-tuple, as the keyed hashes take it
+ * (ISNs, the PCB table, SYN cookies); all in network order. */
+static inline void
+tcp_tuple(uint8_t out[12], uint32_t laddr, uint16_t lport, uint32_t faddr,
+    uint16_t fport)
+{
+	memcpy(out, &laddr, 4);
+	memcpy(out + 4, &faddr, 4);
+	memcpy(out + 8, &lport, 2);
+	memcpy(out + 10, &fport, 2);
+}
 
 /* tcp_input.c */
 void tcp_input(struct ifnet *ifp, struct mbuf *m, int hlen);

@@ -113,6 +113,34 @@ fd_getsock(int fd, int *errp)
 	return so;
 }
 
+/* The deadline of a blocking call with timeout timeo_ns (SO_RCVTIMEO,
+ * SO_SNDTIMEO) in kern_uptime_ns() time; 0: none. */
+static uint64_t
+so_deadline(uint64_t timeo_ns)
+{
+	return timeo_ns != 0 ? kern_uptime_ns() + timeo_ns : 0;
+}
+
+/*
+ * Sleep on so_cv (ns_lock held; released while asleep) until woken or
+ * deadline (0: none) passes.  0 when woken, EWOULDBLOCK when the deadline
+ * has passed: the caller then checks its condition once more, as a wakeup
+ * may come with the timeout, before it gives up.
+ */
+static int
+so_wait(struct socket *so, uint64_t deadline)
+{
+	kmutex_t *lock = &so->so_stack->ns_lock;
+	if (deadline == 0) {
+		cv_wait(&so->so_cv, lock);
+		return 0;
+	}
+	uint64_t now = kern_uptime_ns();
+	if (now >= deadline)
+		return EWOULDBLOCK;
+	return cv_timedwait_ns(&so->so_cv, lock, deadline - now);
+}
+
 /* The last descriptor of so went away: unlink, detach the protocol, wake
  * waiters, drop the file's reference.  ns_lock is taken here. */
 static void
@@ -310,19 +338,13 @@ krs_connect(int fd, const void *addr, uint32_t addrlen)
 		if (so->so_state & SS_NBIO)
 			err = EINPROGRESS;
 		else {
-			uint64_t deadline = so->so_snd.sb_timeo_ns ?
-			    kern_uptime_ns() + so->so_snd.sb_timeo_ns : 0;
+			uint64_t deadline = so_deadline(so->so_snd.sb_timeo_ns);
 			while ((so->so_state & SS_ISCONNECTING) &&
 			    so->so_error == 0 && !(so->so_state & SS_CLOSING)) {
-				if (deadline == 0)
-					cv_wait(&so->so_cv, &ns->ns_lock);
-				else if (kern_uptime_ns() >= deadline ||
-				    cv_timedwait_ns(&so->so_cv, &ns->ns_lock,
-				    deadline - kern_uptime_ns()) == EWOULDBLOCK) {
-					if (so->so_state & SS_ISCONNECTING) {
-						err = ETIMEDOUT;
-						break;
-					}
+				if (so_wait(so, deadline) == EWOULDBLOCK &&
+				    (so->so_state & SS_ISCONNECTING)) {
+					err = ETIMEDOUT;
+					break;
 				}
 			}
 			if (err == 0 && !(so->so_state & SS_ISCONNECTED)) {
@@ -375,10 +397,8 @@ krs_accept(int fd, void *addr, uint32_t *addrlen)
 	if (so == NULL)
 		return krs_fail(err);
 	struct netstack *ns = so->so_stack;
-	uint64_t deadline = 0;
 	mutex_enter(&ns->ns_lock);
-	if (so->so_rcv.sb_timeo_ns != 0)
-		deadline = kern_uptime_ns() + so->so_rcv.sb_timeo_ns;
+	uint64_t deadline = so_deadline(so->so_rcv.sb_timeo_ns);
 	for (;;) {
 		if (so->so_pr == NULL || (so->so_state & SS_CLOSING)) {
 			err = EBADF;
@@ -404,15 +424,9 @@ krs_accept(int fd, void *addr, uint32_t *addrlen)
 			err = EAGAIN;
 			break;
 		}
-		if (deadline == 0)
-			cv_wait(&so->so_cv, &ns->ns_lock);
-		else if (kern_uptime_ns() >= deadline ||
-		    cv_timedwait_ns(&so->so_cv, &ns->ns_lock,
-		    deadline - kern_uptime_ns()) == EWOULDBLOCK) {
-			if (so->so_q == NULL) {
-				err = EAGAIN;
-				break;
-			}
+		if (so_wait(so, deadline) == EWOULDBLOCK && so->so_q == NULL) {
+			err = EAGAIN;
+			break;
 		}
 	}
 	struct sockaddr_in_k sin;
@@ -480,10 +494,8 @@ sosend_stream(struct socket *so, const void *buf, size_t len, int flags,
 	struct netstack *ns = so->so_stack;
 	size_t sent = 0;
 	int err = 0;
-	uint64_t deadline = 0;
 	mutex_enter(&ns->ns_lock);
-	if (so->so_snd.sb_timeo_ns != 0)
-		deadline = kern_uptime_ns() + so->so_snd.sb_timeo_ns;
+	uint64_t deadline = so_deadline(so->so_snd.sb_timeo_ns);
 	while (sent < len || len == 0) {
 		if (so->so_pr == NULL || (so->so_state & SS_CLOSING)) {
 			err = EBADF;
@@ -511,16 +523,11 @@ sosend_stream(struct socket *so, const void *buf, size_t len, int flags,
 					err = EAGAIN;
 				break;
 			}
-			if (deadline == 0)
-				cv_wait(&so->so_cv, &ns->ns_lock);
-			else if (kern_uptime_ns() >= deadline ||
-			    cv_timedwait_ns(&so->so_cv, &ns->ns_lock,
-			    deadline - kern_uptime_ns()) == EWOULDBLOCK) {
-				if (sbspace(&so->so_snd) <= 0) {
-					if (sent == 0)
-						err = EAGAIN;
-					break;
-				}
+			if (so_wait(so, deadline) == EWOULDBLOCK &&
+			    sbspace(&so->so_snd) <= 0) {
+				if (sent == 0)
+					err = EAGAIN;
+				break;
 			}
 			continue;
 		}
@@ -629,10 +636,8 @@ soreceive(struct socket *so, void *buf, size_t len, int flags, void *from,
 	int err = 0;
 	ssize_t got = -1;
 	struct netstack *ns = so->so_stack;
-	uint64_t deadline = 0;
 	mutex_enter(&ns->ns_lock);
-	if (so->so_rcv.sb_timeo_ns != 0)
-		deadline = kern_uptime_ns() + so->so_rcv.sb_timeo_ns;
+	uint64_t deadline = so_deadline(so->so_rcv.sb_timeo_ns);
 	for (;;) {
 		if (so->so_state & SS_CLOSING) {
 			err = EBADF;
@@ -702,19 +707,11 @@ soreceive(struct socket *so, void *buf, size_t len, int flags, void *from,
 			err = EAGAIN;
 			break;
 		}
-		if (deadline != 0) {
-			uint64_t now = kern_uptime_ns();
-			if (now >= deadline ||
-			    cv_timedwait_ns(&so->so_cv, &ns->ns_lock,
-			    deadline - now) == EWOULDBLOCK) {
-				if (so->so_rcv.sb_mb == NULL &&
-				    !(so->so_state & SS_CANTRCVMORE)) {
-					err = EAGAIN;
-					break;
-				}
-			}
-		} else
-			cv_wait(&so->so_cv, &ns->ns_lock);
+		if (so_wait(so, deadline) == EWOULDBLOCK &&
+		    so->so_rcv.sb_mb == NULL && !(so->so_state & SS_CANTRCVMORE)) {
+			err = EAGAIN;
+			break;
+		}
 	}
 	mutex_exit(&ns->ns_lock);
 	*gotp = got;

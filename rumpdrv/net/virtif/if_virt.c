@@ -9,7 +9,8 @@
  * receive thread: its frames are queued and the input runs in the sending
  * thread once that holds no stack lock (if_input_defer), so a round trip
  * between two stacks involves no thread hand-off but the socket wakeups.
- * Output gathers an mbuf chain into one hyp_pkt_send; on ports that take
+ * Output gathers an mbuf chain into one hyp_pkt_send, on host ports after
+ * the sending thread let go of ns_lock (if_txdefer); on ports that take
  * it, the TCP checksum is left to the port (IFCAP_CSUM_TCPv4_Tx), so is
  * cutting 64 KB TCP segments into MTU-sized ones (IFCAP_TSOv4), and
  * frames whose checksum a sender in this process left undone arrive
@@ -249,6 +250,9 @@ virt_attach(struct netstack *ns, const char *spec, struct ifnet **ifpp)
 	}
 	ether_ifattach(ifp, sc->sc_info.lladdr);
 	ifp->if_start = virt_start;
+	/* A send to the host waits for no stack lock; the wire's send is a
+	 * copy into the peer's queue, cheaper done at once. */
+	ifp->if_txdefer = !(sc->sc_info.caps & HYP_PKT_CAP_DIRECT);
 	ifp->if_stop = virt_stop;
 	ifp->if_destroy = virt_destroy;
 	if ((rv = if_attach(ns, ifp, "virt")) != 0) {

@@ -7,7 +7,7 @@ NET_TDEPS = rumpdrv/net/librumpnet.a rumpdrv/vfs/librumpvfs.a \
 
 net_tests = tests/rumpdrv/net/test_net_unit tests/rumpdrv/net/test_net_wire \
 	tests/rumpdrv/net/test_net_hostile tests/rumpdrv/net/test_net_tcp \
-	tests/rumpdrv/net/test_net_fd
+	tests/rumpdrv/net/test_net_fd tests/rumpdrv/net/test_net_txdefer
 check_PROGRAMS += $(net_tests)
 TESTS += $(net_tests)
 
@@ -28,6 +28,13 @@ tests_rumpdrv_net_test_net_hostile_CPPFLAGS = $(RDTEST_CPPFLAGS)
 tests_rumpdrv_net_test_net_hostile_LDFLAGS = $(NET_TLINK)
 tests_rumpdrv_net_test_net_hostile_LDADD = $(NET_TLIBS)
 tests_rumpdrv_net_test_net_hostile_DEPENDENCIES = $(NET_TDEPS)
+
+# No host send with the stack lock held (a tap in a private namespace).
+tests_rumpdrv_net_test_net_txdefer_SOURCES = tests/rumpdrv/net/test_net_txdefer.c
+tests_rumpdrv_net_test_net_txdefer_CPPFLAGS = $(RDTEST_CPPFLAGS)
+tests_rumpdrv_net_test_net_txdefer_LDFLAGS = $(NET_TLINK)
+tests_rumpdrv_net_test_net_txdefer_LDADD = $(NET_TLIBS)
+tests_rumpdrv_net_test_net_txdefer_DEPENDENCIES = $(NET_TDEPS)
 
 # Sockets and tmpfs files in one descriptor table.
 tests_rumpdrv_net_test_net_fd_SOURCES = tests/rumpdrv/net/test_net_fd.c
@@ -101,3 +108,13 @@ if !HAVE_DPDK
 tests/rumpdrv/net/net_echo_client_dpdkhost:
 	@echo "built without DPDK: no $@ (tests/bench/bench_dpdk.sh skips)"
 endif
+
+# Benchmark (never run by make check): loopback round trips while other
+# threads send out a tap, KRANK and Linux.
+noinst_PROGRAMS += tests/bench/bench_net_txlock
+tests_bench_bench_net_txlock_SOURCES = tests/bench/bench_net_txlock.c
+tests_bench_bench_net_txlock_CPPFLAGS = $(RDTEST_CPPFLAGS)
+tests_bench_bench_net_txlock_CFLAGS = $(AM_CFLAGS) -O2
+tests_bench_bench_net_txlock_LDFLAGS = $(NET_TLINK)
+tests_bench_bench_net_txlock_LDADD = $(NET_TLIBS)
+tests_bench_bench_net_txlock_DEPENDENCIES = $(NET_TDEPS)
