@@ -1,6 +1,6 @@
 /*
- * blk.h - the block device over rumpuser_bio and its buffer cache, shared
- * between rumpdrv components (file systems).  One cache per open device:
+ * blk.h - the block device over kern's hostdisk_bio and its buffer cache,
+ * shared between rumpdrv components (file systems).  One cache per open device:
  * fixed-size buffers, LRU replacement, write-back (delayed writes reach the
  * disk on blk_sync, on eviction and on blk_close), asynchronous read-ahead,
  * and a bound on the number of buffers.  Vocabulary follows NetBSD's
@@ -43,7 +43,7 @@ struct blk_stats {
 };
 
 /*
- * blk_open - open the image or device at path through rumpuser_open(BIO).
+ * blk_open - open the image or device at path through hostdisk_open(BIO).
  * rdonly opens it read-only.  The block size starts at 1024; set it with
  * blk_setbsize once the file system knows it.  Errors: those of
  * rumpuser_open/getfileinfo; ENOMEM.
