@@ -144,11 +144,12 @@ bio_try_nowait(struct bioreq *r, int async)
 	if (async && (r->op & RUMPUSER_BIO_READ) && rumpuser__fd_direct(r->fd))
 		return 0;
 	if (r->op & RUMPUSER_BIO_READ) {
-		n = preadv2(r->fd, &v, 1, (off_t)r->off, RWF_NOWAIT);
+		n = hyp_host.preadv2(r->fd, &v, 1, (off_t)r->off, RWF_NOWAIT);
 	} else {
 		if (nowait_write_unsupported)
 			return 0;
-		n = pwritev2(r->fd, &v, 1, (off_t)r->off, RWF_NOWAIT);
+		n = hyp_host.pwritev2(r->fd, &v, 1, (off_t)r->off,
+		    RWF_NOWAIT);
 		if (n == -1 && errno == EOPNOTSUPP)
 			nowait_write_unsupported = 1;
 	}
@@ -194,7 +195,7 @@ uring_prep(struct bioreq *r)
 	if (len > BIO_CHUNK)
 		len = BIO_CHUNK;
 	while ((sqe = io_uring_get_sqe(&bio.ring)) == NULL)
-		io_uring_submit(&bio.ring);
+		hyp_host.io_uring_submit(&bio.ring);
 	if (r->op & RUMPUSER_BIO_READ) {
 		io_uring_prep_read(sqe, r->fd, r->data + r->done, (unsigned)len,
 		    (uint64_t)(r->off + (int64_t)r->done));
@@ -206,7 +207,7 @@ uring_prep(struct bioreq *r)
 	}
 	io_uring_sqe_set_data(sqe, r);
 	BIO_HANDOFF_RELEASE(r);
-	io_uring_submit(&bio.ring);
+	hyp_host.io_uring_submit(&bio.ring);
 }
 
 static void *
@@ -214,7 +215,7 @@ bio_reaper(void *unused)
 {
 	for (;;) {
 		struct io_uring_cqe *cqe;
-		int rv = io_uring_wait_cqe(&bio.ring, &cqe);
+		int rv = hyp_host.io_uring_wait_cqe(&bio.ring, &cqe);
 		if (rv == -EINTR || rv == -EAGAIN)
 			continue;
 		if (rv < 0) {
@@ -269,14 +270,15 @@ bio_init(void)
 		return;
 	}
 	if (want == NULL || strcmp(want, "io_uring") == 0) {
-		if (io_uring_queue_init(BIO_MAXINFLIGHT, &bio.ring, 0) == 0) {
+		if (hyp_host.io_uring_queue_init(BIO_MAXINFLIGHT, &bio.ring,
+		    0) == 0) {
 			if (pthread_create(&t, NULL, bio_reaper, NULL) == 0) {
 				pthread_setname_np(t, "krank-bio");
 				pthread_detach(t);
 				bio.engine = BIO_URING;
 				return;
 			}
-			io_uring_queue_exit(&bio.ring);
+			hyp_host.io_uring_queue_exit(&bio.ring);
 		}
 	}
 	int started = 0;
