@@ -12,8 +12,16 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <liburing.h>
 #include <krank/hyp_posix.h>
 #include "hostcalls.h"
+
+/* liburing's wait_cqe is an inline function: give the table one copy. */
+static int
+hostcall_io_uring_wait_cqe(struct io_uring *ring, struct io_uring_cqe **cqep)
+{
+	return io_uring_wait_cqe(ring, cqep);
+}
 
 /* The heap behind rumpuser_malloc/free: the only defaults a host changes. */
 #ifdef KRANK_HOST_DPDK
@@ -37,6 +45,11 @@
 	.socket = socket, .bind = bind, .setsockopt = setsockopt,       \
 	.sendmsg = sendmsg, .sendto = sendto, .recv = recv,             \
 	.recvmmsg = recvmmsg,                                           \
+	.preadv2 = preadv2, .pwritev2 = pwritev2,                       \
+	.io_uring_queue_init = io_uring_queue_init,                     \
+	.io_uring_queue_exit = io_uring_queue_exit,                     \
+	.io_uring_submit = io_uring_submit,                             \
+	.io_uring_wait_cqe = hostcall_io_uring_wait_cqe,                \
 }
 
 static const struct hyp_hostcalls hyp_host_default = HOSTCALLS_LIBC;
@@ -53,7 +66,9 @@ static const struct {
 	SLOT(posix_memalign), SLOT(mlock2), SLOT(free), SLOT(read),
 	SLOT(ioctl), SLOT(fcntl), SLOT(poll), SLOT(socket), SLOT(bind),
 	SLOT(setsockopt), SLOT(sendmsg), SLOT(sendto), SLOT(recv),
-	SLOT(recvmmsg),
+	SLOT(recvmmsg), SLOT(preadv2), SLOT(pwritev2),
+	SLOT(io_uring_queue_init), SLOT(io_uring_queue_exit),
+	SLOT(io_uring_submit), SLOT(io_uring_wait_cqe),
 };
 
 void *

@@ -16,6 +16,9 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+struct io_uring;
+struct io_uring_cqe;
+
 struct hyp_hostcalls {
 	int (*open)(const char *, int, ...);
 	int (*close)(int);
@@ -50,6 +53,15 @@ struct hyp_hostcalls {
 	ssize_t (*recv)(int, void *, size_t, int);
 	int (*recvmmsg)(int, struct mmsghdr *, unsigned int, int,
 	    struct timespec *);
+	/* Block I/O (rumpuser_bio.c): the RWF_NOWAIT fast path and the
+	 * io_uring engine's calls into the host (the ring's inline helpers,
+	 * get_sqe and the preps, only touch shared memory). */
+	ssize_t (*preadv2)(int, const struct iovec *, int, off_t, int);
+	ssize_t (*pwritev2)(int, const struct iovec *, int, off_t, int);
+	int (*io_uring_queue_init)(unsigned, struct io_uring *, unsigned);
+	void (*io_uring_queue_exit)(struct io_uring *);
+	int (*io_uring_submit)(struct io_uring *);
+	int (*io_uring_wait_cqe)(struct io_uring *, struct io_uring_cqe **);
 };
 
 extern struct hyp_hostcalls hyp_host __attribute__((visibility("hidden")));

@@ -73,6 +73,22 @@ dio_align(int fd)
 	return a;
 }
 
+/*
+ * Which fds hyp_bio_direct turned direct, for rumpuser_bio: a read with
+ * RWF_NOWAIT on an O_DIRECT fd does not fail when it would wait for the
+ * device, it waits, so its fast path must not be tried there.  Fds past
+ * the table are simply never known as direct (the fast path stays).
+ */
+#define FD_DIRECT_MAX 4096
+static unsigned char fd_direct[FD_DIRECT_MAX];
+
+int
+rumpuser__fd_direct(int fd)
+{
+	return fd >= 0 && fd < FD_DIRECT_MAX &&
+	    __atomic_load_n(&fd_direct[fd], __ATOMIC_RELAXED);
+}
+
 int
 hyp_bio_direct(int fd, int on, unsigned *alignp)
 {
@@ -85,6 +101,8 @@ hyp_bio_direct(int fd, int on, unsigned *alignp)
 	 * I/O, as open(O_DIRECT) would. */
 	if (fcntl(fd, F_SETFL, fl) == -1)
 		return rumpuser__errtrans(errno);
+	if (fd < FD_DIRECT_MAX)
+		__atomic_store_n(&fd_direct[fd], on ? 1 : 0, __ATOMIC_RELAXED);
 	if (alignp)
 		*alignp = on ? dio_align(fd) : 1;
 	return 0;
@@ -97,6 +115,8 @@ rumpuser_close(int fd)
 
 	if (fd < 0)
 		return NB_EBADF;
+	if (fd < FD_DIRECT_MAX)		/* the number may be reused */
+		__atomic_store_n(&fd_direct[fd], 0, __ATOMIC_RELAXED);
 	/* As NetBSD's host does: make the data durable before closing. */
 	KLOCK_WRAP(
 		hyp_host.fsync(fd);

@@ -52,6 +52,8 @@ int rumpuser__sig_rump2host(int sig) HIDDEN;
 void rumpuser__thread_lwp_init(void) HIDDEN;
 
 void rumpuser__bio_fini(void) HIDDEN;
+/* 1 while hyp_bio_direct has fd in direct (O_DIRECT) mode. */
+int rumpuser__fd_direct(int fd) HIDDEN;
 
 /* NetBSD errno values used directly. */
 #define NB_EPERM 1

@@ -101,6 +101,15 @@ void kmem_strfree(char *s);		/* for kmem_strdup/strndup results */
 /* kmem_refused - how many requests kmem refused for their size or found
  * no memory for without waiting (since boot). */
 uint64_t kmem_refused(void);
+/*
+ * kmem_alloc_aligned - len bytes aligned to align (a power of two, up to
+ * 64 KiB), straight from the host (never from the per-CPU caches): for
+ * buffers that direct I/O hands to the host's disk.  NULL when the host
+ * has no memory or align is not a power of two.  Free with
+ * kmem_free_aligned and the same len.  Thread-safe.
+ */
+void *kmem_alloc_aligned(size_t len, size_t align);
+void kmem_free_aligned(void *p, size_t len);
 
 /* ---- CPUs and per-CPU data ---- */
 
@@ -410,6 +419,37 @@ int krs_fail(int nberr);
  * table krs_fail uses, so the two cannot disagree.  EINVAL when unknown.
  */
 int krs_errno_host(int nberr);
+
+/* ---- host disks (kern_hostdisk.c) ---- */
+
+/*
+ * The host half of a disk driver (dev/blk) reaches the host's file or
+ * block device only through these: kern is the one caller of rumpuser_*.
+ * All return 0 or a positive NetBSD errno, as the hypercalls do.
+ * hostdisk_info - size in bytes and RUMPUSER_FT_* type of path.
+ * hostdisk_open - open path for block I/O (RUMPUSER_OPEN_* flags).
+ * hostdisk_close - make the data durable and close (the host's error).
+ * hostdisk_sync - RUMPUSER_SYNCFD_* on the whole file.
+ * hostdisk_direct - O_DIRECT on or off; *alignp the alignment it needs
+ *   (hyp_bio_direct).
+ * hostdisk_bio - start a transfer (RUMPUSER_BIO_READ or _WRITE, maybe
+ *   _SYNC) of len bytes at byte off; done(arg, bytes, error) runs once,
+ *   maybe before hostdisk_bio returns (call it without locks done takes),
+ *   else on a host thread that holds an lwp and a virtual CPU, so done
+ *   may take kern mutexes, cv_broadcast and kmem_free (not sleep long).
+ * hostdisk_bio_async - the same for a transfer nobody waits for yet
+ *   (read-ahead): never done on the caller of a direct descriptor.
+ */
+typedef void (*hostdisk_done_fn)(void *arg, size_t bytes, int error);
+int hostdisk_info(const char *path, uint64_t *sizep, int *typep);
+int hostdisk_open(const char *path, int flags, int *fdp);
+int hostdisk_close(int fd);
+int hostdisk_sync(int fd, int flags);
+int hostdisk_direct(int fd, int on, unsigned *alignp);
+void hostdisk_bio(int fd, int op, void *data, size_t len, int64_t off,
+    hostdisk_done_fn done, void *arg);
+void hostdisk_bio_async(int fd, int op, void *data, size_t len, int64_t off,
+    hostdisk_done_fn done, void *arg);
 
 /* ---- string helpers (pure; no host calls) ---- */
 size_t strlcpy_k(char *dst, const char *src, size_t size);

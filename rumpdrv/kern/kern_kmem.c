@@ -194,6 +194,28 @@ kmem_zalloc(size_t len, int flags)
 	return p;
 }
 
+void *
+kmem_alloc_aligned(size_t len, size_t align)
+{
+	void *p;
+
+	if (align == 0 || (align & (align - 1)) != 0 || align > 65536)
+		return NULL;
+	if (len > KMEM_SIZE_MAX || rumpuser_malloc(len ? len : 1, (int)align,
+	    &p) != 0) {
+		__atomic_fetch_add(&kmem_nrefused, 1, __ATOMIC_RELAXED);
+		return NULL;
+	}
+	return p;
+}
+
+void
+kmem_free_aligned(void *p, size_t len)
+{
+	if (p != NULL)
+		rumpuser_free(p, len ? len : 1);
+}
+
 void
 kmem_free(void *p, size_t len)
 {

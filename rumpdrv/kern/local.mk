@@ -16,7 +16,8 @@ rumpdrv_kern_librumpkern_a_SOURCES = \
 	rumpdrv/kern/kern_workqueue.c \
 	rumpdrv/kern/kern_rmtable.c \
 	rumpdrv/kern/kern_component.c \
-	rumpdrv/kern/kern_errtrans.c
+	rumpdrv/kern/kern_errtrans.c \
+	rumpdrv/kern/kern_hostdisk.c
 
 # Link line for a program using the kernel base (hypercall library last).
 RUMPDRV_LINK_KERN = -Wl,--whole-archive,rumpdrv/kern/librumpkern.a,--no-whole-archive

@@ -299,6 +299,15 @@ void hyp_rcu_synchronize(void);
  * (ramfs, some FUSE file systems), or the host's error.
  */
 int hyp_bio_direct(int fd, int on, unsigned *alignp);
+/*
+ * hyp_bio_async - rumpuser_bio for a transfer nobody waits for yet
+ * (read-ahead): on a direct fd it always goes to the host's queue and
+ * completes later on a host thread.  rumpuser_bio may instead do a read
+ * on the caller when that is quickest for a waiting caller; on a direct
+ * fd such a read waits for the device, which would serialise read-ahead.
+ */
+void hyp_bio_async(int fd, int op, void *data, size_t dlen, int64_t off,
+    rump_biodone_fn biodone, void *bioarg);
 
 /* ---------------------------------------------------------------------
  * CPUs

@@ -1,6 +1,6 @@
 /*
- * blk.h - the block device over rumpuser_bio and its buffer cache, shared
- * between rumpdrv components (file systems).  One cache per open device:
+ * blk.h - the block device over kern's hostdisk_bio and its buffer cache,
+ * shared between rumpdrv components (file systems).  One cache per open device:
  * fixed-size buffers, LRU replacement, write-back (delayed writes reach the
  * disk on blk_sync, on eviction and on blk_close), asynchronous read-ahead,
  * and a bound on the number of buffers.  Vocabulary follows NetBSD's
@@ -38,11 +38,12 @@ struct buf {
 struct blk_stats {
 	uint64_t hits, misses, reads, writes, readaheads, evictions;
 	uint64_t read_errors, write_errors;
+	uint64_t rabios;		/* bios that carried the read-ahead */
 	size_t nbufs, maxbufs, ndirty;
 };
 
 /*
- * blk_open - open the image or device at path through rumpuser_open(BIO).
+ * blk_open - open the image or device at path through hostdisk_open(BIO).
  * rdonly opens it read-only.  The block size starts at 1024; set it with
  * blk_setbsize once the file system knows it.  Errors: those of
  * rumpuser_open/getfileinfo; ENOMEM.
@@ -85,8 +86,12 @@ int blk_rawread(struct blkdev *dev, uint64_t off, void *buf, size_t len);
 int bread(struct blkdev *dev, uint64_t blkno, struct buf **bpp);
 /*
  * breadn - bread, and start asynchronous reads of the nra blocks in rablks
- * that are not cached (read-ahead).  Read-ahead failures are not reported
- * here; a later bread of that block retries it.
+ * that are not cached (read-ahead; at most 256 blocks, and a quarter of
+ * the cache).  Runs of adjacent block numbers in ascending order go to
+ * the disk as one bio of up to 256 KiB (blk_stats.rabios counts those
+ * bios).  Read-ahead failures are not reported here: a block that a
+ * failed or short read did not fill stays invalid (read_errors counts
+ * it), and a later bread of it reads it again.
  */
 int breadn(struct blkdev *dev, uint64_t blkno, const uint64_t *rablks,
     int nra, struct buf **bpp);

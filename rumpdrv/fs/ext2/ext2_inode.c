@@ -9,7 +9,14 @@
 
 #include "fs/ext2/ext2_int.h"
 
-#define EXT2_RA_WINDOW	16	/* blocks of read-ahead */
+/* Blocks of read-ahead: the window (counting the block being read)
+ * starts at EXT2_RA_MIN and doubles each time a sequential reader reaches
+ * the middle of what is in flight, up to EXT2_RA_MAX (1 MiB of 4 KiB
+ * blocks; the block layer merges adjacent blocks into bios of up to
+ * 256 KiB, so a large window means few large device reads, as Linux's
+ * read-ahead does); a non-sequential read shrinks it back. */
+#define EXT2_RA_MIN	16
+#define EXT2_RA_MAX	256
 
 static unsigned
 ihash(uint32_t ino)
@@ -844,7 +851,7 @@ ext2_read_l(struct ext2_inode *ip, void *buf, size_t len, uint64_t off,
     size_t *donep)
 {
 	struct ext2fs *fs = ip->i_fs;
-	uint64_t rablks[EXT2_RA_WINDOW];
+	uint64_t rablks[EXT2_RA_MAX];
 	uint8_t *dst = buf;
 	size_t done = 0;
 	int error = 0;
@@ -859,26 +866,37 @@ ext2_read_l(struct ext2_inode *ip, void *buf, size_t len, uint64_t off,
 		size_t n = fs->bsize - boff;
 		uint32_t pbn;
 		struct buf *bp;
-		int nra = 0;
+		int nra = 0, radue;
+		unsigned win;
 
 		if (n > len - done)
 			n = len - done;
+		if (lbn != ip->i_nextlbn)
+			ip->i_rawin = 0;
+		win = ip->i_rawin != 0 ? ip->i_rawin : EXT2_RA_MIN;
+		/* Due when less than half a window is left in flight. */
+		radue = lbn == ip->i_nextlbn && lbn + win / 2 >= ip->i_ranext;
 		error = ext2_bmap(ip, lbn, 0, &pbn, NULL);
 		if (error != 0)
 			break;
 		if (pbn == 0) {
 			memset(dst + done, 0, n);
-		} else if (!(lbn == ip->i_nextlbn && lbn + EXT2_RA_WINDOW / 2 >=
-		    ip->i_ranext) && blk_read_cached(fs->dev, pbn, boff,
+		} else if (!radue && blk_read_cached(fs->dev, pbn, boff,
 		    dst + done, n) == 0) {
 			/* cached, and no read-ahead due: copied */
 		} else {
 			/* Sequential: keep a window of blocks in flight. */
-			if (lbn == ip->i_nextlbn && lbn + EXT2_RA_WINDOW / 2 >=
-			    ip->i_ranext) {
+			if (radue) {
+				/* Grow first: the next one is due only after
+				 * half the new window (growing after it made
+				 * every read of the ramp due, 1 MiB in five
+				 * reads). */
+				if (ip->i_rawin != 0)
+					win = win * 2 <= EXT2_RA_MAX ?
+					    win * 2 : EXT2_RA_MAX;
 				uint64_t l = ip->i_ranext > lbn + 1 ?
 				    ip->i_ranext : lbn + 1;
-				uint64_t end = lbn + 1 + EXT2_RA_WINDOW;
+				uint64_t end = lbn + win;
 				uint64_t last = (ip->i_size - 1) >> fs->bshift;
 				for (; l < end && l <= last; l++) {
 					uint32_t rb;
@@ -888,6 +906,7 @@ ext2_read_l(struct ext2_inode *ip, void *buf, size_t len, uint64_t off,
 						rablks[nra++] = rb;
 				}
 				ip->i_ranext = l;
+				ip->i_rawin = win;
 			}
 			error = breadn(fs->dev, pbn, rablks, nra, &bp);
 			if (error != 0)

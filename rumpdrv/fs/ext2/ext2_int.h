@@ -76,6 +76,7 @@ struct ext2_inode {
 	uint32_t i_file_acl;
 	/* sequential read detection */
 	uint64_t i_nextlbn, i_ranext;
+	unsigned i_rawin;		/* read-ahead window, blocks; 0: least */
 	uint32_t i_lastalloc;		/* allocation goal */
 	/* last block-map result (0: none); truncate clears it */
 	uint64_t i_bmlbn;

@@ -20,6 +20,20 @@ ext2_shtests = tests/rumpdrv/ext2/test_ext2_interop.sh \
 TESTS += $(ext2_shtests)
 EXTRA_DIST += $(ext2_shtests) tests/rumpdrv/ext2/ext2_lib.sh
 
+# The block device test again with blk itself built with ASan+UBSan (the
+# read-ahead runs' bounce buffers, their error paths, close while in flight).
+check_PROGRAMS += tests/rumpdrv/ext2/test_blk_san
+TESTS += tests/rumpdrv/ext2/test_blk_san
+tests_rumpdrv_ext2_test_blk_san_SOURCES = tests/rumpdrv/ext2/test_blk.c \
+	rumpdrv/dev/blk/blk.c
+tests_rumpdrv_ext2_test_blk_san_CPPFLAGS = $(EXT2TEST_CPPFLAGS)
+tests_rumpdrv_ext2_test_blk_san_CFLAGS = $(AM_CFLAGS) $(EXT2_SAN_FLAGS)
+tests_rumpdrv_ext2_test_blk_san_LDFLAGS = $(EXT2_SAN_FLAGS) \
+	$(RUMPDRV_LINK_KERN)
+tests_rumpdrv_ext2_test_blk_san_LDADD = $(RUMPDRV_HYP_LIBS)
+tests_rumpdrv_ext2_test_blk_san_DEPENDENCIES = \
+	rumpdrv/kern/librumpkern.a libkrank-hypercall.la
+
 # Randomised stress test against an in-memory model (plain and ASan+UBSan).
 check_PROGRAMS += tests/rumpdrv/ext2/test_ext2_stress \
 	tests/rumpdrv/ext2/test_ext2_stress_san
@@ -43,6 +57,18 @@ tests_rumpdrv_ext2_test_ext2_stress_san_DEPENDENCIES = \
 	rumpdrv/kern/librumpkern.a libkrank-hypercall.la
 TESTS += tests/rumpdrv/ext2/test_ext2_stress.sh
 EXTRA_DIST += tests/rumpdrv/ext2/test_ext2_stress.sh
+
+# Cold sequential reads: read-ahead merged into few large bios (counts).
+check_PROGRAMS += tests/rumpdrv/ext2/test_ext2_readahead
+tests_rumpdrv_ext2_test_ext2_readahead_SOURCES = \
+	tests/rumpdrv/ext2/test_ext2_readahead.c
+tests_rumpdrv_ext2_test_ext2_readahead_CPPFLAGS = $(EXT2TEST_CPPFLAGS)
+tests_rumpdrv_ext2_test_ext2_readahead_LDFLAGS = $(RUMPDRV_LINK_KERN)
+tests_rumpdrv_ext2_test_ext2_readahead_LDADD = $(RUMPDRV_EXT2_LIBS) \
+	$(RUMPDRV_HYP_LIBS)
+tests_rumpdrv_ext2_test_ext2_readahead_DEPENDENCIES = $(EXT2TEST_DEPS)
+TESTS += tests/rumpdrv/ext2/test_ext2_readahead.sh
+EXTRA_DIST += tests/rumpdrv/ext2/test_ext2_readahead.sh
 
 # libFuzzer target on mutated ext2 images (rule pattern of tests/fuzz).
 fuzz_targets += tests/fuzz/fuzz_ext2

@@ -2,7 +2,9 @@
  * test_blk - the block device and its buffer cache over real rumpuser_bio
  * on a scratch file: write-back (dirty buffers reach the file only on
  * sync, eviction or close), the bound on cached buffers, LRU eviction,
- * read-ahead (started asynchronously, later reads are hits), read errors
+ * read-ahead (started asynchronously, adjacent blocks merged into few
+ * bios, later reads are hits; a failed or short merged read leaves its
+ * blocks to be read again), read errors
  * past the end, a read-only device refusing writes, the raw read used
  * for superblocks, direct I/O (O_DIRECT: aligned blocks, bounced raw
  * reads), and closing with read-ahead in flight.  The whole test
@@ -44,6 +46,16 @@ disk_has(int fd, uint64_t blkno, unsigned gen)
 	return memcmp(want, got, BS) == 0;
 }
 
+/* 1 when data is what the file holds at block blkno (the disk's bytes,
+ * read with the host's own pread). */
+static int
+same_as_disk(int fd, uint64_t blkno, const void *data)
+{
+	static char got[BS];
+	return pread(fd, got, BS, (off_t)(blkno * BS)) == BS &&
+	    memcmp(got, data, BS) == 0;
+}
+
 /* Injected host pwrite that fails with EIO (host errno 5, as NetBSD's). */
 extern int *__errno_location(void);
 static ssize_t
@@ -52,6 +64,34 @@ eio_pwrite(int fd, const void *buf, size_t len, off_t off)
 	(void)fd; (void)buf; (void)len; (void)off;
 	*__errno_location() = 5;
 	return -1;
+}
+
+/* Injected host preads for merged read-ahead (reads longer than a block;
+ * single blocks pass through): one that fails with EIO, and one that
+ * stops after two blocks (the host's read of the rest then finds the end
+ * of the file, as when the image shrank under the device). */
+static int64_t eof_at = -1;
+
+static ssize_t
+eio_pread_run(int fd, void *buf, size_t len, off_t off)
+{
+	if (len > BS) {
+		*__errno_location() = 5;
+		return -1;
+	}
+	return pread(fd, buf, len, off);
+}
+
+static ssize_t
+short_pread_run(int fd, void *buf, size_t len, off_t off)
+{
+	if ((int64_t)off == __atomic_load_n(&eof_at, __ATOMIC_ACQUIRE))
+		return 0;
+	if (len > 2 * BS) {
+		__atomic_store_n(&eof_at, (int64_t)off + 2 * BS, __ATOMIC_RELEASE);
+		len = 2 * BS;
+	}
+	return pread(fd, buf, len, off);
 }
 
 /* Run this program again for each bio engine; 0 when all passed. */
@@ -177,6 +217,8 @@ main(int argc, char **argv)
 	blk_getstats(dev, &st);
 	CHECK(st.readaheads == 8, "8 read-aheads started (%llu)",
 	    (unsigned long long)st.readaheads);
+	CHECK(st.rabios == 1, "8 adjacent blocks in one bio (%llu)",
+	    (unsigned long long)st.rabios);
 	{
 		uint64_t reads = st.reads;
 		static char want[BS];
@@ -186,10 +228,69 @@ main(int argc, char **argv)
 			CHECK(memcmp(bp->b_data, want, BS) == 0,
 			    "read-ahead data of block %llu",
 			    (unsigned long long)ra[i]);
+			CHECK(same_as_disk(fd, ra[i], bp->b_data),
+			    "block %llu equals the file's bytes",
+			    (unsigned long long)ra[i]);
 			brelse(bp);
 		}
 		blk_getstats(dev, &st);
 		CHECK(st.reads == reads, "no new reads after read-ahead");
+	}
+	/* Adjacent read-ahead blocks share one bio; a gap starts another. */
+	{
+		static const uint64_t gap[] = { 60, 61, 62, 70, 71 };
+		static char want2[BS];
+		uint64_t bios = st.rabios;
+		CHECK(breadn(dev, 59, gap, 5, &bp) == 0, "breadn with a gap");
+		brelse(bp);
+		blk_getstats(dev, &st);
+		CHECK(st.rabios == bios + 2, "5 blocks in 2 runs: 2 bios (%llu)",
+		    (unsigned long long)(st.rabios - bios));
+		for (i = 0; i < 5; i++) {
+			CHECK(bread(dev, gap[i], &bp) == 0, "bread %llu",
+			    (unsigned long long)gap[i]);
+			fill(want2, gap[i], 2);
+			CHECK(memcmp(bp->b_data, want2, BS) == 0 &&
+			    same_as_disk(fd, gap[i], bp->b_data),
+			    "merged read-ahead data of block %llu",
+			    (unsigned long long)gap[i]);
+			brelse(bp);
+		}
+	}
+	/* A long sequential read-ahead: far fewer bios than blocks (runs of
+	 * at most 256 KiB), every block the file's bytes. */
+	{
+		static uint64_t seq[128];
+		uint64_t bios, ras, errs, reads;
+		for (i = 0; i < 128; i++)
+			seq[i] = (uint64_t)(101 + i);
+		CHECK(blk_setbsize(dev, BS, 1024 * BS) == 0, "a 4 MiB cache");
+		blk_getstats(dev, &st);
+		bios = st.rabios;
+		ras = st.readaheads;
+		errs = st.read_errors;
+		CHECK(breadn(dev, 100, seq, 128, &bp) == 0, "breadn of 128");
+		brelse(bp);
+		blk_getstats(dev, &st);
+		CHECK(st.readaheads - ras == 128 && st.rabios - bios == 2,
+		    "128 adjacent blocks read ahead in 2 bios of 256 KiB "
+		    "(%llu blocks, %llu bios)",
+		    (unsigned long long)(st.readaheads - ras),
+		    (unsigned long long)(st.rabios - bios));
+		reads = st.reads;
+		for (i = 0; i < 128; i++) {
+			CHECK(bread(dev, seq[i], &bp) == 0, "bread %d", i);
+			CHECK(same_as_disk(fd, seq[i], bp->b_data),
+			    "block %llu equals the file's bytes",
+			    (unsigned long long)seq[i]);
+			brelse(bp);
+		}
+		blk_getstats(dev, &st);
+		CHECK(st.reads == reads && st.read_errors == errs,
+		    "all 128 were hits (%llu new reads, %llu errors)",
+		    (unsigned long long)(st.reads - reads),
+		    (unsigned long long)(st.read_errors - errs));
+		CHECK(blk_setbsize(dev, BS, 64 * BS) == 0, "back to 64 buffers");
 	}
 	PASS("read-ahead: asynchronous reads, later hits");
 
@@ -325,6 +426,66 @@ main(int argc, char **argv)
 		CHECK(disk_has(fd, 5, 9), "the acknowledged write reached the disk");
 		CHECK(blk_close(dev) == 0, "close");
 		PASS("write errors: data kept dirty, written once the disk works");
+	}
+
+	/* A merged read-ahead that fails, or comes back short: the blocks it
+	 * did not fill stay invalid and are counted; a later bread reads
+	 * them again and gets the file's bytes; nothing leaks (ASan build).
+	 * (Host-call injection reaches the threads and inline engines.) */
+	if (strcmp(hyp_posix_bio_engine(), "io_uring") != 0) {
+		static const struct {
+			void *fn;
+			unsigned filled;
+			const char *what;
+		} inj[] = {
+			{ (void *)eio_pread_run, 0, "failing" },
+			{ (void *)short_pread_run, 2, "short" },
+		};
+		CHECK(blk_open(path, 1, &dev) == 0, "open");
+		CHECK(blk_setbsize(dev, BS, 64 * BS) == 0, "setbsize");
+		for (unsigned k = 0; k < 2; k++) {
+			uint64_t base = 100 + 20 * k, run[8], reads, errs, bios;
+			for (i = 0; i < 8; i++)
+				run[i] = base + 1 + (uint64_t)i;
+			blk_getstats(dev, &st);
+			errs = st.read_errors;
+			bios = st.rabios;
+			hyp_posix_hostcall("pread", inj[k].fn);
+			CHECK(breadn(dev, base, run, 8, &bp) == 0 &&
+			    same_as_disk(fd, base, bp->b_data),
+			    "breadn of %llu (a single block reads)",
+			    (unsigned long long)base);
+			brelse(bp);
+			/* The run releases its buffers together: a getblk of
+			 * the first waits for the whole run. */
+			CHECK(getblk(dev, run[0], &bp) == 0, "getblk");
+			brelse(bp);
+			hyp_posix_hostcall("pread", NULL);
+			blk_getstats(dev, &st);
+			CHECK(st.rabios == bios + 1, "one bio for the run");
+			CHECK(st.read_errors - errs == 8 - inj[k].filled,
+			    "%s run: %u blocks unfilled, counted (%llu)",
+			    inj[k].what, 8 - inj[k].filled,
+			    (unsigned long long)(st.read_errors - errs));
+			reads = st.reads;
+			for (i = 0; i < 8; i++) {
+				CHECK(bread(dev, run[i], &bp) == 0,
+				    "bread %llu after a %s run",
+				    (unsigned long long)run[i], inj[k].what);
+				CHECK(same_as_disk(fd, run[i], bp->b_data),
+				    "block %llu equals the file's bytes",
+				    (unsigned long long)run[i]);
+				brelse(bp);
+			}
+			blk_getstats(dev, &st);
+			CHECK(st.reads - reads == 8 - inj[k].filled,
+			    "%s run: the %u unfilled blocks read again (%llu)",
+			    inj[k].what, 8 - inj[k].filled,
+			    (unsigned long long)(st.reads - reads));
+		}
+		CHECK(blk_close(dev) == 0, "close");
+		PASS("read-ahead errors: failed or short runs leave blocks "
+		    "re-readable");
 	}
 
 	/* Missing file: the hypercall's error. */
