@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include "rdtest_net.h"
 
 #define NSEND	2
 
@@ -31,14 +32,6 @@ static long rtts = 20000;
 static volatile int stop;
 static int use_krank;
 static uint64_t nsent;		/* atomic: datagrams the senders sent */
-
-static struct sockaddr_in
-sin4(const char *a, int port)
-{
-	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(port) };
-	inet_pton(AF_INET, a, &s.sin_addr);
-	return s;
-}
 
 static uint64_t
 now_ns(void)
@@ -88,7 +81,7 @@ sender(void *arg)
 	memset(buf, 'x', sizeof(buf));
 	int s = x_socket();
 	x_bcast(s);
-	struct sockaddr_in to = sin4(bcast_addr, 9);
+	struct sockaddr_in to = rd_sin4(bcast_addr, 9);
 	uint64_t n = 0;
 	while (!stop)
 		if (x_sendto(s, buf, sizeof(buf), &to) == (ssize_t)sizeof(buf))
@@ -109,7 +102,7 @@ static void
 loop_rtt(double *med, double *p99)
 {
 	int a = x_socket(), b = x_socket();
-	struct sockaddr_in aa = sin4("127.0.0.1", 7300), ba = sin4("127.0.0.1", 7301);
+	struct sockaddr_in aa = rd_sin4("127.0.0.1", 7300), ba = rd_sin4("127.0.0.1", 7301);
 	if (a < 0 || b < 0 || x_bind(a, &aa) != 0 || x_bind(b, &ba) != 0) {
 		fprintf(stderr, "bench_net_txlock: loopback sockets: %s\n",
 		    strerror(errno));

@@ -31,6 +31,7 @@
 
 #include "krk.h"
 #include "krk_ctl_int.h"
+#include "rdtest_net.h"
 
 static int peer_stack;
 static volatile int stop_traffic;
@@ -43,14 +44,6 @@ die(const char *what)
 	exit(1);
 }
 
-static struct sockaddr_in
-sin4(const char *a, int port)
-{
-	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(port) };
-	inet_pton(AF_INET, a, &s.sin_addr);
-	return s;
-}
-
 static void *
 traffic(void *arg)
 {
@@ -59,7 +52,7 @@ traffic(void *arg)
 	int s = krs_socket(AF_INET, SOCK_DGRAM, 0);
 	if (s < 0)
 		die("peer udp socket");
-	struct sockaddr_in to = sin4("10.0.0.1", 7777);
+	struct sockaddr_in to = rd_sin4("10.0.0.1", 7777);
 	for (unsigned n = 0; !stop_traffic; n++) {
 		char msg[64];
 		int len = snprintf(msg, sizeof(msg), "krank-capture %u", n);
@@ -136,11 +129,11 @@ main(int argc, char **argv)
 	/* A listener on KRANK's side and one connection to it. */
 	krs_net_stack_select(0);
 	int l = krs_socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = sin4("10.0.0.1", 80);
+	struct sockaddr_in a = rd_sin4("10.0.0.1", 80);
 	if (l < 0 || krs_bind(l, &a, sizeof(a)) != 0 || krs_listen(l, 8) != 0)
 		die("listener");
 	int u = krs_socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in ua = sin4("10.0.0.1", 7777);
+	struct sockaddr_in ua = rd_sin4("10.0.0.1", 7777);
 	struct timeval tv = { 0, 200000 };
 	if (u < 0 || krs_bind(u, &ua, sizeof(ua)) != 0 ||
 	    krs_setsockopt(u, KRS_SOL_SOCKET, KRS_SO_RCVTIMEO, &tv,

@@ -20,6 +20,7 @@
 #include "krk_ctl_int.h"
 #include "krk_ctl_proto.h"
 #include "rdtest.h"
+#include "rdtest_net.h"
 
 struct tap_seen {
 	unsigned in, out, after_stop;
@@ -56,14 +57,6 @@ tap(void *arg, int dir, const struct krs_iovec *iov, unsigned niov,
 		__atomic_store_n(&t->found_payload, 1, __ATOMIC_RELAXED);
 }
 
-static struct sockaddr_in
-sin4(const char *a, int port)
-{
-	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(port) };
-	inet_pton(AF_INET, a, &s.sin_addr);
-	return s;
-}
-
 static void
 test_tap(void)
 {
@@ -80,7 +73,7 @@ test_tap(void)
 	CHECK(krs_if_setaddr(name, "10.1.0.2/24") == 0 && krs_if_up(name, 1) == 0,
 	    "B up");
 	int sb = krs_socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in ab = sin4("10.1.0.2", 9000);
+	struct sockaddr_in ab = rd_sin4("10.1.0.2", 9000);
 	CHECK(sb >= 0 && krs_bind(sb, &ab, sizeof(ab)) == 0, "B socket");
 	krs_net_stack_select(0);
 
@@ -99,7 +92,7 @@ test_tap(void)
 	krs_net_stack_select(b);
 	for (int i = 0; i < 5; i++)
 		CHECK(krs_recv(sb, buf, sizeof(buf), 0) == 9, "B got probe %d", i);
-	struct sockaddr_in aa = sin4("10.1.0.1", 9001);
+	struct sockaddr_in aa = rd_sin4("10.1.0.1", 9001);
 	CHECK(krs_sendto(sb, "back", 4, 0, &aa, sizeof(aa)) == 4, "B sends back");
 	krs_net_stack_select(0);
 	/* The ARP request went out, its reply and B's datagram came in. */

@@ -23,6 +23,7 @@
 #include "krk.h"
 #include "krq_call.h"
 #include "rdtest.h"
+#include "rdtest_net.h"
 
 /* The loopback transport: one response in flight. */
 struct loop {
@@ -69,14 +70,6 @@ static uint8_t *area;
 static struct krank_client *K;		/* with an area and a bounce range */
 static struct krank_client *S;		/* no area: everything inline */
 static struct loop LK, LS;
-
-static struct sockaddr_in
-sin4(const char *a, int port)
-{
-	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(port) };
-	inet_pton(AF_INET, a, &s.sin_addr);
-	return s;
-}
 
 static void
 test_files(void)
@@ -184,7 +177,7 @@ test_files(void)
 static void
 test_sockets(void)
 {
-	struct sockaddr_in a = sin4("127.0.0.1", 7100), peer;
+	struct sockaddr_in a = rd_sin4("127.0.0.1", 7100), peer;
 	socklen_t plen = sizeof(peer);
 	char buf[128];
 	int one = 1, v;
@@ -256,7 +249,7 @@ test_sockets(void)
 	    krank_close(K, l) == 0, "close all three");
 
 	/* UDP with addresses. */
-	struct sockaddr_in ua = sin4("127.0.0.1", 7101), from;
+	struct sockaddr_in ua = rd_sin4("127.0.0.1", 7101), from;
 	socklen_t fl2 = sizeof(from);
 	int u1 = krank_socket(K, AF_INET, SOCK_DGRAM, 0);
 	int u2 = krank_socket(K, AF_INET, SOCK_DGRAM, 0);

@@ -1,7 +1,7 @@
 # tests/rumpdrv: unit and rump-style component tests of rumpdrv.
 RDTEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/rumpdrv -I$(srcdir)/rumpdrv/include \
 	-I$(srcdir)/tests/rumpdrv
-EXTRA_DIST += tests/rumpdrv/rdtest.h
+EXTRA_DIST += tests/rumpdrv/rdtest.h tests/rumpdrv/rdtest_net.h
 
 rd_tests = tests/rumpdrv/test_kern
 check_PROGRAMS += $(rd_tests)

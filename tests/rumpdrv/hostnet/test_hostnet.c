@@ -23,17 +23,9 @@
 #include <krank/krs_hostnet.h>
 #include "net/krs_net.h"
 #include "rdtest.h"
+#include "rdtest_net.h"
 
 static int tcp_port, udp_port, denied_port;
-
-static struct sockaddr_in
-sin4(const char *a, int port)
-{
-	struct sockaddr_in s = { .sin_family = AF_INET,
-	    .sin_port = htons((uint16_t)port) };
-	inet_pton(AF_INET, a, &s.sin_addr);
-	return s;
-}
 
 static uint64_t
 now_ms(void)
@@ -100,7 +92,7 @@ udp_server(void *arg)
 {
 	int s = (int)(intptr_t)arg;
 	int stranger = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in sa = sin4("127.0.0.1", denied_port);
+	struct sockaddr_in sa = rd_sin4("127.0.0.1", denied_port);
 	bind(stranger, (void *)&sa, sizeof(sa));
 	for (;;) {
 		char buf[2048];
@@ -119,7 +111,7 @@ static int
 linux_listen(int type, int *port)
 {
 	int s = socket(AF_INET, type, 0);
-	struct sockaddr_in a = sin4("127.0.0.1", 0);
+	struct sockaddr_in a = rd_sin4("127.0.0.1", 0);
 	socklen_t l = sizeof(a);
 	CHECK(s >= 0 && bind(s, (void *)&a, sizeof(a)) == 0 &&
 	    (type != SOCK_STREAM || listen(s, 16) == 0) &&
@@ -143,7 +135,7 @@ hconnect(const char *addr, int port, int flags)
 {
 	int s = krs_socket(KRS_AF_HOSTNET, SOCK_STREAM | flags, 0);
 	CHECK(s >= 0, "hostnet socket");
-	struct sockaddr_in a = sin4(addr, port);
+	struct sockaddr_in a = rd_sin4(addr, port);
 	int rv = krs_connect(s, &a, sizeof(a));
 	CHECK(rv == 0 || (errno == EINPROGRESS && (flags & SOCK_NONBLOCK)),
 	    "connect %s:%d", addr, port);
@@ -156,13 +148,13 @@ test_deny(void)
 	struct krs_hostnet_stats st0 = stats();
 	int s = krs_socket(KRS_AF_HOSTNET, SOCK_STREAM, 0);
 	CHECK(s >= 0, "socket");
-	struct sockaddr_in a = sin4("127.0.0.1", denied_port);
+	struct sockaddr_in a = rd_sin4("127.0.0.1", denied_port);
 	CHECK_ERR(krs_connect(s, &a, sizeof(a)), EACCES);
 	CHECK_ERR(krs_connect(s, &a, sizeof(a)), EACCES);
-	a = sin4("127.0.0.2", tcp_port);	/* right port, wrong address */
+	a = rd_sin4("127.0.0.2", tcp_port);	/* right port, wrong address */
 	CHECK_ERR(krs_connect(s, &a, sizeof(a)), EACCES);
 	int u = krs_socket(KRS_AF_HOSTNET, SOCK_DGRAM, 0);
-	a = sin4("127.0.0.1", denied_port);
+	a = rd_sin4("127.0.0.1", denied_port);
 	CHECK_ERR(krs_sendto(u, "x", 1, 0, &a, sizeof(a)), EACCES);
 	struct krs_hostnet_stats st = stats();
 	CHECK(st.hs_denied == st0.hs_denied + 4, "4 denials counted, %llu",
@@ -178,7 +170,7 @@ static void
 test_refusals(void)
 {
 	int s = krs_socket(KRS_AF_HOSTNET, SOCK_STREAM, 0);
-	struct sockaddr_in a = sin4("127.0.0.1", tcp_port);
+	struct sockaddr_in a = rd_sin4("127.0.0.1", tcp_port);
 	CHECK_ERR(krs_bind(s, &a, sizeof(a)), EOPNOTSUPP);
 	CHECK_ERR(krs_listen(s, 4), EOPNOTSUPP);
 	CHECK_ERR(krs_accept(s, NULL, NULL), EOPNOTSUPP);
@@ -216,7 +208,7 @@ test_stream(void)
 	int s = krs_socket(KRS_AF_HOSTNET, SOCK_STREAM, 0);
 	CHECK(s >= 0 && krs_setsockopt(s, KRS_IPPROTO_TCP, KRS_TCP_NODELAY,
 	    &one, sizeof(one)) == 0, "TCP_NODELAY before connect");
-	struct sockaddr_in ta = sin4("127.0.0.1", tcp_port);
+	struct sockaddr_in ta = rd_sin4("127.0.0.1", tcp_port);
 	CHECK(krs_connect(s, &ta, sizeof(ta)) == 0, "connect");
 	CHECK(krs_getsockopt(s, KRS_IPPROTO_TCP, KRS_TCP_NODELAY, &v, &vl) == 0
 	    && v != 0, "TCP_NODELAY applied at creation");
@@ -285,7 +277,7 @@ test_poll(void)
 
 	/* a KRANK UDP socket and the host socket in one poll */
 	int k = krs_socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in ka = sin4("127.0.0.1", 9);
+	struct sockaddr_in ka = rd_sin4("127.0.0.1", 9);
 	CHECK(k >= 0 && krs_bind(k, &ka, sizeof(ka)) == 0, "KRANK UDP socket");
 	p[0] = (struct krs_pollfd){ s, KRS_POLLIN, 0 };
 	p[1] = (struct krs_pollfd){ k, KRS_POLLIN, 0 };
@@ -356,7 +348,7 @@ test_dgram(void)
 {
 	struct krs_hostnet_stats st0 = stats();
 	int u = krs_socket(KRS_AF_HOSTNET, SOCK_DGRAM, 0);
-	struct sockaddr_in a = sin4("127.0.0.1", udp_port), from;
+	struct sockaddr_in a = rd_sin4("127.0.0.1", udp_port), from;
 	CHECK(krs_sendto(u, "ping", 4, 0, &a, sizeof(a)) == 4, "sendto");
 	char b[64];
 	uint32_t fl = sizeof(from);
@@ -485,7 +477,7 @@ main(void)
 
 	/* nothing allowed yet: default deny */
 	int s = krs_socket(KRS_AF_HOSTNET, SOCK_STREAM, 0);
-	struct sockaddr_in a = sin4("127.0.0.1", tcp_port);
+	struct sockaddr_in a = rd_sin4("127.0.0.1", tcp_port);
 	CHECK_ERR(krs_connect(s, &a, sizeof(a)), EACCES);
 	krs_close(s);
 	PASS("default deny: an empty allow list refuses everything");

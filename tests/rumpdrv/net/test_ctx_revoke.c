@@ -15,6 +15,7 @@
 #include <krank/krs.h>
 #include "net/krs_net.h"
 #include "rdtest.h"
+#include "rdtest_net.h"
 
 static struct krs_ctx *ctx;
 static int ready;			/* atomic: threads set up */
@@ -24,20 +25,12 @@ struct blocked {
 	int rv, err;
 };
 
-static struct sockaddr_in
-sin4(int port)
-{
-	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(port) };
-	inet_pton(AF_INET, "127.0.0.1", &s.sin_addr);
-	return s;
-}
-
 static void *
 in_accept(void *arg)
 {
 	struct blocked *b = arg;
 	krs_ctx_enter(ctx);
-	struct sockaddr_in a = sin4(9100);
+	struct sockaddr_in a = rd_sin4("127.0.0.1", 9100);
 	int l = krs_socket(AF_INET, SOCK_STREAM, 0);
 	if (l < 0 || krs_bind(l, &a, sizeof(a)) != 0 || krs_listen(l, 4) != 0)
 		b->err = -1;
@@ -54,7 +47,7 @@ in_recv(void *arg)
 {
 	struct blocked *b = arg;
 	krs_ctx_enter(ctx);
-	struct sockaddr_in a = sin4(9101);
+	struct sockaddr_in a = rd_sin4("127.0.0.1", 9101);
 	int l = krs_socket(AF_INET, SOCK_STREAM, 0);
 	int c = krs_socket(AF_INET, SOCK_STREAM, 0);
 	int s = -1;
@@ -133,7 +126,7 @@ main(void)
 	CHECK_ERR(krs_socket(AF_INET, SOCK_STREAM, 0), EMFILE);
 	CHECK(krs_ctx_leave() == 0, "leave");
 	PASS("a revoked context gets no new descriptors (EMFILE)");
-	struct sockaddr_in a = sin4(9100);
+	struct sockaddr_in a = rd_sin4("127.0.0.1", 9100);
 	int l = krs_socket(AF_INET, SOCK_STREAM, 0);
 	CHECK(l >= 0 && krs_bind(l, &a, sizeof(a)) == 0 && krs_listen(l, 4) == 0,
 	    "port 9100 of the revoked listener is free again");

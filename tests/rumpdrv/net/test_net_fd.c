@@ -16,21 +16,14 @@
 #include <krank/krs.h>
 #include "net/krs_net.h"
 #include "rdtest.h"
-
-static struct sockaddr_in
-sin4(const char *a, int port)
-{
-	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(port) };
-	inet_pton(AF_INET, a, &s.sin_addr);
-	return s;
-}
+#include "rdtest_net.h"
 
 static int
 udp_bound(int port)
 {
 	int s = krs_socket(AF_INET, SOCK_DGRAM, 0);
 	CHECK(s >= 0, "udp socket");
-	struct sockaddr_in a = sin4("127.0.0.1", port);
+	struct sockaddr_in a = rd_sin4("127.0.0.1", port);
 	CHECK(krs_bind(s, &a, sizeof(a)) == 0, "bind 127.0.0.1:%d", port);
 	return s;
 }
@@ -40,7 +33,7 @@ static void
 tcp_pair(int port, int *c, int *s)
 {
 	int l = krs_socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = sin4("127.0.0.1", port);
+	struct sockaddr_in a = rd_sin4("127.0.0.1", port);
 	CHECK(l >= 0 && krs_bind(l, &a, sizeof(a)) == 0 && krs_listen(l, 4) == 0,
 	    "listen on %d", port);
 	*c = krs_socket(AF_INET, SOCK_STREAM, 0);
@@ -103,7 +96,7 @@ test_numbers_and_io(void)
 
 	/* A datagram written with writev stays one datagram. */
 	int a = udp_bound(6002), b = udp_bound(6003);
-	struct sockaddr_in to = sin4("127.0.0.1", 6003);
+	struct sockaddr_in to = rd_sin4("127.0.0.1", 6003);
 	CHECK(krs_connect(a, &to, sizeof(to)) == 0, "connect udp");
 	struct krs_iovec dv[2] = { { "one", 3 }, { "two", 3 } };
 	CHECK(krs_writev(a, dv, 2) == 6, "writev datagram");
@@ -112,7 +105,7 @@ test_numbers_and_io(void)
 	CHECK(krs_write(a, "x", 1) == 1 && krs_read(b, buf, 10) == 1, "write/read UDP");
 
 	/* Socket calls on a file, file calls on a socket. */
-	struct sockaddr_in any = sin4("127.0.0.1", 6004);
+	struct sockaddr_in any = rd_sin4("127.0.0.1", 6004);
 	CHECK_ERR(krs_send(f, "x", 1, 0), ENOTSOCK);
 	CHECK_ERR(krs_recv(f, buf, 1, KRS_MSG_DONTWAIT), ENOTSOCK);
 	CHECK_ERR(krs_bind(f, &any, sizeof(any)), ENOTSOCK);
@@ -191,7 +184,7 @@ test_poll_mixed(void)
 
 	/* Wake a blocked poll from another thread: datagram to socket 37. */
 	int tx = krs_socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in to = sin4("127.0.0.1", 7037);
+	struct sockaddr_in to = rd_sin4("127.0.0.1", 7037);
 	CHECK(krs_connect(tx, &to, sizeof(to)) == 0, "connect to 37");
 	struct writer w = { tx, "ping" };
 	pthread_t t;
@@ -237,7 +230,7 @@ test_contexts(void)
 	CHECK_ERR(krs_write(sa_fd, "x", 1), EBADF);
 	int sb_fd = krs_socket(AF_INET, SOCK_DGRAM, 0);
 	CHECK(sb_fd == 0, "b's own socket is also 0 (%d)", sb_fd);
-	struct sockaddr_in p = sin4("127.0.0.1", 8000);
+	struct sockaddr_in p = rd_sin4("127.0.0.1", 8000);
 	CHECK_ERR(krs_bind(sb_fd, &p, sizeof(p)), EADDRINUSE);
 	alen = sizeof(sa);
 	CHECK(krs_getsockname(sb_fd, &sa, &alen) == 0 && sa.sin_port == 0,

@@ -22,16 +22,9 @@
 #include <krank/krs.h>
 #include "net/krs_net.h"
 #include "rdtest.h"
+#include "rdtest_net.h"
 
 static int stack_b;
-
-static struct sockaddr_in
-sin4(const char *a, int port)
-{
-	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(port) };
-	inet_pton(AF_INET, a, &s.sin_addr);
-	return s;
-}
 
 static void
 use(int stack)
@@ -46,7 +39,7 @@ listener(const char *addr, int port)
 	CHECK(s >= 0, "tcp socket");
 	int one = 1;
 	krs_setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	struct sockaddr_in a = sin4(addr, port);
+	struct sockaddr_in a = rd_sin4(addr, port);
 	CHECK(krs_bind(s, &a, sizeof(a)) == 0, "bind %s:%d", addr, port);
 	CHECK(krs_listen(s, 64) == 0, "listen");
 	struct timeval tv = { 10, 0 };
@@ -59,7 +52,7 @@ connect_to(const char *addr, int port)
 {
 	int s = krs_socket(AF_INET, SOCK_STREAM, 0);
 	CHECK(s >= 0, "tcp socket");
-	struct sockaddr_in a = sin4(addr, port);
+	struct sockaddr_in a = rd_sin4(addr, port);
 	CHECK(krs_connect(s, &a, sizeof(a)) == 0, "connect %s:%d: %s", addr,
 	    port, strerror(errno));
 	struct timeval tv = { 20, 0 };
@@ -239,7 +232,7 @@ test_basic(void)
 	/* Refused: RST from a closed port. */
 	use(0);
 	int r = krs_socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in closed = sin4("10.0.0.2", 81);
+	struct sockaddr_in closed = rd_sin4("10.0.0.2", 81);
 	CHECK_ERR(krs_connect(r, &closed, sizeof(closed)), ECONNREFUSED);
 	krs_close(r);
 	/* The same refusal read back as SO_ERROR: a value in memory, so it
@@ -257,7 +250,7 @@ test_basic(void)
 
 	/* Non-blocking connect and poll. */
 	int nb = krs_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	struct sockaddr_in srv = sin4("10.0.0.2", 80);
+	struct sockaddr_in srv = rd_sin4("10.0.0.2", 80);
 	CHECK_ERR(krs_connect(nb, &srv, sizeof(srv)), EINPROGRESS);
 	struct krs_pollfd pf = { .fd = nb, .events = KRS_POLLOUT };
 	CHECK(krs_poll(&pf, 1, 5000) == 1 && (pf.revents & KRS_POLLOUT),

@@ -25,6 +25,7 @@
 #include <krank/krs.h>
 #include "net/krs_net.h"
 #include "rdtest.h"
+#include "rdtest_net.h"
 
 #define IFADDR	"10.77.0.1"
 #define BCAST	"10.77.0.255"
@@ -115,20 +116,12 @@ hook_writev(int fd, const struct iovec *iov, int cnt)
 	return (ssize_t)total;
 }
 
-static struct sockaddr_in
-sin4(const char *a, int port)
-{
-	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(port) };
-	inet_pton(AF_INET, a, &s.sin_addr);
-	return s;
-}
-
 static int
 udp_socket(const char *addr, int port)
 {
 	int s = krs_socket(AF_INET, SOCK_DGRAM, 0);
 	CHECK(s >= 0, "socket");
-	struct sockaddr_in a = sin4(addr, port);
+	struct sockaddr_in a = rd_sin4(addr, port);
 	CHECK(krs_bind(s, &a, sizeof(a)) == 0, "bind %s:%d", addr, port);
 	int on = 1;
 	CHECK(krs_setsockopt(s, SOL_SOCKET, SO_BROADCAST, &on, sizeof(on)) == 0,
@@ -144,7 +137,7 @@ send_mark(int s, int mark)
 {
 	char msg[16];
 	int n = snprintf(msg, sizeof(msg), "TXD%d", mark);
-	struct sockaddr_in to = sin4(BCAST, 9);
+	struct sockaddr_in to = rd_sin4(BCAST, 9);
 	CHECK(krs_sendto(s, msg, (size_t)n, 0, &to, sizeof(to)) == n,
 	    "sendto marker %d", mark);
 }
@@ -167,7 +160,7 @@ other_sender(void *arg)
 {
 	(void)arg;
 	char buf[64];
-	struct sockaddr_in to = sin4("127.0.0.1", 7101);
+	struct sockaddr_in to = rd_sin4("127.0.0.1", 7101);
 	CHECK(krs_sendto(s_loa, "ping", 4, 0, &to, sizeof(to)) == 4, "lo send");
 	CHECK(krs_recv(s_lob, buf, sizeof(buf), 0) == 4 &&
 	    memcmp(buf, "ping", 4) == 0, "lo receive");

@@ -17,16 +17,9 @@
 #include <krank/krs.h>
 #include "net/krs_net.h"
 #include "rdtest.h"
+#include "rdtest_net.h"
 
 static int stack_b;
-
-static struct sockaddr_in
-sin4(const char *a, int port)
-{
-	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(port) };
-	inet_pton(AF_INET, a, &s.sin_addr);
-	return s;
-}
 
 static void
 use(int stack)
@@ -39,7 +32,7 @@ udp_socket(const char *addr, int port)
 {
 	int s = krs_socket(AF_INET, SOCK_DGRAM, 0);
 	CHECK(s >= 0, "socket");
-	struct sockaddr_in a = sin4(addr, port);
+	struct sockaddr_in a = rd_sin4(addr, port);
 	CHECK(krs_bind(s, &a, sizeof(a)) == 0, "bind %s:%d", addr, port);
 	struct timeval tv = { 5, 0 };
 	CHECK(krs_setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0,
@@ -67,7 +60,7 @@ test_basic(void)
 	int sb = udp_socket("0.0.0.0", 6000);
 
 	/* The first datagram waits for ARP, then goes. */
-	struct sockaddr_in to = sin4("10.0.0.2", 6000);
+	struct sockaddr_in to = rd_sin4("10.0.0.2", 6000);
 	CHECK(krs_sendto(sa, "hello", 5, 0, &to, sizeof(to)) == 5, "sendto");
 	ssize_t n = krs_recvfrom(sb, buf, sizeof(buf), 0, &from,
 	    (uint32_t *)&fl);
@@ -104,7 +97,7 @@ test_basic(void)
 	/* Connected socket: getsockname, getpeername, port unreachable. */
 	use(0);
 	int sc = krs_socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in closed = sin4("10.0.0.2", 6001), me, peer;
+	struct sockaddr_in closed = rd_sin4("10.0.0.2", 6001), me, peer;
 	CHECK(krs_connect(sc, &closed, sizeof(closed)) == 0, "connect");
 	socklen_t ml = sizeof(me);
 	CHECK(krs_getsockname(sc, &me, (uint32_t *)&ml) == 0 &&
@@ -119,9 +112,9 @@ test_basic(void)
 	PASS("ICMP port unreachable gives ECONNREFUSED on a connected socket");
 	int one = 1;
 	int s2 = krs_socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in dup = sin4("10.0.0.1", 5000);
+	struct sockaddr_in dup = rd_sin4("10.0.0.1", 5000);
 	CHECK_ERR(krs_bind(s2, &dup, sizeof(dup)), EADDRINUSE);
-	struct sockaddr_in foreign = sin4("10.0.0.9", 5000);
+	struct sockaddr_in foreign = rd_sin4("10.0.0.9", 5000);
 	CHECK_ERR(krs_bind(s2, &foreign, sizeof(foreign)), EADDRNOTAVAIL);
 	CHECK(krs_setsockopt(s2, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0,
 	    "SO_REUSEADDR");
@@ -165,7 +158,7 @@ test_loopback(void)
 	int r = udp_socket("127.0.0.1", 7000);
 	int l = udp_socket("0.0.0.0", 7001);
 	int s = krs_socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in lo = sin4("127.0.0.1", 7000), own = sin4("10.0.0.1", 7001);
+	struct sockaddr_in lo = rd_sin4("127.0.0.1", 7000), own = rd_sin4("10.0.0.1", 7001);
 	CHECK(krs_sendto(s, "lo", 2, 0, &lo, sizeof(lo)) == 2, "to 127.0.0.1");
 	CHECK(krs_recv(r, buf, sizeof(buf), 0) == 2, "over lo0");
 	CHECK(krs_sendto(s, "own", 3, 0, &own, sizeof(own)) == 3, "to own address");
@@ -229,7 +222,7 @@ test_impaired(void)
 	krs_setsockopt(rb, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	use(0);
 	int sa = krs_socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in to = sin4("10.0.2.2", 8000);
+	struct sockaddr_in to = rd_sin4("10.0.2.2", 8000);
 	static uint8_t msg[3000], got[4000];
 	enum { N = 300 };
 	/* Resolve ARP first (a lossy wire may need a few tries): packets
