@@ -7,9 +7,12 @@
 #   3. system calls by direct call vs Linux's (bench_krank_syscall);
 #   4. wake-up latency of a 1 kHz periodic thread: a KRANK isolate on
 #      KRANK's core vs an ordinary Linux process, both while stress-ng
-#      loads the other cores (goal p99.9 <= 10 us on KRANK's cores).
+#      loads the other cores (goal p99.9 <= 10 us on KRANK's cores),
+#      beside the floor of that core (bench_hwlat: the longest gap per
+#      1 ms that a thread which never sleeps sees there).
 # Needs root (a network namespace and a tap).  From the build tree:
-#   make tests/bench/bench_krank_spawn tests/bench/bench_krank_syscall &&
+#   make tests/bench/bench_krank_spawn tests/bench/bench_krank_syscall \
+#     tests/bench/bench_hwlat &&
 #   sh tests/bench/bench_krank.sh [N_BOOTS] [N_WAKEUPS]
 # (KRANK_BENCH_BOOT_ONLY=1: section 1 only.)
 set -eu
@@ -115,6 +118,16 @@ if command -v stress-ng >/dev/null 2>&1 && [ -n "$others" ]; then
 	echo "load: stress-ng --cpu $core on cores $others"
 else
 	echo "load: none (stress-ng missing or a single core)"
+fi
+# The machine's floor on the same core under the same load: the gaps a
+# thread that never sleeps sees (interrupts, kernel threads, a virtual
+# CPU that is not running).  No periodic thread's p99.9 can be lower.
+if [ -x "$bld/tests/bench/bench_hwlat" ]; then
+	printf 'floor: spinning probe, '
+	"$bld/tests/bench/bench_hwlat" "$(( (nwake + 999) / 1000 ))" "$core" |
+		sed -n '1p'
+else
+	echo "floor: not measured (make tests/bench/bench_hwlat)"
 fi
 for fifo in no yes; do
 cat >"$work/rt.yaml" <<EOT

@@ -4,6 +4,10 @@
 EXTRA_PROGRAMS += tests/bench/bench_machine
 tests_bench_bench_machine_SOURCES = tests/bench/bench_machine.c
 tests_bench_bench_machine_CFLAGS = $(AM_CFLAGS) -O2
+EXTRA_PROGRAMS += tests/bench/bench_hwlat
+tests_bench_bench_hwlat_SOURCES = tests/bench/bench_hwlat.c
+tests_bench_bench_hwlat_CFLAGS = $(AM_CFLAGS) -O2
+CLEANFILES += tests/bench/bench_hwlat
 CLEANFILES += tests/bench/bench_machine
 EXTRA_DIST += tests/bench/run tests/bench/summarize.awk tests/bench/point.sh \
 	tests/bench/bench_httpd.sh tests/bench/bench_bridge_io.sh \
