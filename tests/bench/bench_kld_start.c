@@ -359,10 +359,18 @@ main(int argc, char **argv)
 	kld_symtab_add(tab, kld_libc_exports, kld_libc_nexports);
 	machine_costs();
 	bpool_init(16u << 20);
+	/* KLD_BENCH_MODES: digits of the modes to run (profiling one),
+	 * 0 = first start ... 4 = parked; KLD_BENCH_WHAT: h or l. */
+	const char *only = getenv("KLD_BENCH_MODES");
+	const char *what = getenv("KLD_BENCH_WHAT");
 	for (int m = FIRST; m <= PARKED; m++)
-		compare("hello world", argv[1], 0, 500, (enum mode)m);
+		if ((only == NULL || strchr(only, '0' + m) != NULL) &&
+		    (what == NULL || *what == 'h'))
+			compare("hello world", argv[1], 0, 500, (enum mode)m);
 	for (int m = FIRST; m <= PARKED; m++)
-		compare("large", argv[3], 1, 30, (enum mode)m);
+		if ((only == NULL || strchr(only, '0' + m) != NULL) &&
+		    (what == NULL || *what == 'l'))
+			compare("large", argv[3], 1, 30, (enum mode)m);
 	{
 		struct kld_vcache_stats s;
 
