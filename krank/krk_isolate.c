@@ -1638,6 +1638,24 @@ krk_isolates_init(void)
 		(void)kld_vcache_enable(dir != NULL && *dir != '\0' ? dir :
 		    NULL, &diag);
 	}
+	/* KRANK_ISOLATE_PARK=N: keep up to N stopped isolates' objects
+	 * mapped for a restart of the same program (kld_set_park): no
+	 * mapping, protection change or fault at that start, but the
+	 * program runs at its previous base.  Off unless set. */
+	{
+		const char *pk = getenv("KRANK_ISOLATE_PARK");
+		char *end;
+		unsigned long n = pk != NULL ? strtoul(pk, &end, 10) : 0;
+
+		bool ok = pk != NULL && *pk != '\0' && *end == '\0' &&
+		    n <= 64;
+
+		if (pk != NULL && !ok)
+			krk_log(KRK_LOG_WARN, "krank: KRANK_ISOLATE_PARK=%s: "
+			    "expected a number of objects from 0 to 64; "
+			    "parking stays off", pk);
+		kld_set_park(ok ? (unsigned)n : 0);
+	}
 	if ((rv = kld_symtab_create(&iso_exports)) != 0)
 		return rv;
 	if ((rv = kld_symtab_create(&iso_exports_hard)) != 0 ||
@@ -1679,6 +1697,7 @@ krk_isolates_fini(void)
 	pthread_join(iso_super, NULL);
 	krk_workers_fini();
 	img_flush();
+	kld_set_park(0);	/* parked objects give their pool runs back */
 	for (int i = 0; i < ISO_MAX; i++) {
 		if (iso_tab[i]) {
 			cfg_free(&iso_tab[i]->cfg);

@@ -18,6 +18,30 @@
 #define KLD_MAX_SPAN	(1ULL << 30)	/* largest address span we map */
 #define KLD_MAX_REPORTS	200		/* lines printed per object */
 
+/* A loaded object (kld_load.c; kld_park.c reuses them). */
+struct kld_object {
+	uint8_t *map;
+	size_t mapsz;
+	uintptr_t base;			/* map - lo: what st_value is added to */
+	uint64_t lo, hi;
+	const Elf64_Sym *syms;
+	size_t nsyms;
+	const char *strtab;
+	uint64_t strsz;
+	uintptr_t fini, fini_array;	/* absolute; validated at load */
+	size_t nfini_array;
+	uintptr_t init, init_array;	/* KLD_DEFER_INIT: for kld_run_init */
+	size_t ninit_array;
+	void *own;			/* malloc'd copy of syms and strtab */
+	struct { uint64_t lo, hi; } x[KLD_MAX_SEGS];	/* verified code:
+					 * the whole pages of PF_X segments */
+	unsigned nx;
+	bool pooled;			/* map came from kld_mem.get: */
+	void (*put)(void *, void *, size_t);	/* ... goes back here */
+	void *put_arg;
+	struct kld_park_img *park;	/* parked image it runs in, or NULL */
+};
+
 /* diagnostics (kld_diag.c) */
 void kld_report(struct kld_diag *d, enum kld_severity sev, const char *fmt,
     ...) __attribute__((format(printf, 3, 4)));
@@ -99,5 +123,21 @@ void *kld_stage_ptr(const struct kld_stage *st, uint64_t vaddr, uint64_t size);
 size_t kld_fast_len(const uint8_t *p, size_t avail);
 /* kld_verify.c: check every executable segment of a staged object */
 int kld_verify_stage(struct kld_stage *st);
+/* kld_symtab.c: changes whenever the table does; 0 for no table */
+uint64_t kld_symtab_id(const struct kld_symtab *t);
+/* kld_park.c: unloaded objects kept ready for the same image again.
+ * take: a parked copy of exactly image (same exports, same flags),
+ * its writable pages reset, as a new object (initialisers not run), or
+ * NULL.  keep: remember o (loaded from st, protections set, no
+ * initialiser run yet) for parking at its unload.  release: at unload,
+ * after the finalisers: park o's image or free it; frees o. */
+struct kld_object *kld_park_take(const void *image, size_t len,
+    uint64_t exports_id, unsigned flags, struct kld_diag *d);
+void kld_park_keep(struct kld_object *o, const struct kld_stage *st,
+    const void *image, size_t len, uint64_t exports_id, unsigned flags,
+    unsigned nwarn);
+void kld_park_release(struct kld_object *o);
+/* kld_load.c: give an object's span back (pool) or unmap it */
+void kld_obj_unmap(const struct kld_object *o);
 
 #endif

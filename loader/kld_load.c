@@ -23,27 +23,6 @@
 
 #define PG 4096ULL
 
-struct kld_object {
-	uint8_t *map;
-	size_t mapsz;
-	uintptr_t base;			/* map - lo: what st_value is added to */
-	uint64_t lo, hi;
-	const Elf64_Sym *syms;
-	size_t nsyms;
-	const char *strtab;
-	uint64_t strsz;
-	uintptr_t fini, fini_array;	/* absolute; validated at load */
-	size_t nfini_array;
-	uintptr_t init, init_array;	/* KLD_DEFER_INIT: for kld_run_init */
-	size_t ninit_array;
-	void *own;			/* malloc'd copy of syms and strtab */
-	struct { uint64_t lo, hi; } x[KLD_MAX_SEGS];	/* verified code:
-					 * the whole pages of PF_X segments */
-	unsigned nx;
-	bool pooled;			/* map came from kld_mem.get: */
-	void (*put)(void *, void *, size_t);	/* ... goes back here */
-	void *put_arg;
-};
 
 /* The host's memory hooks (kld_set_mem); get == NULL: none.  Set at
  * start-up, read by every load after. */
@@ -1046,14 +1025,19 @@ kld_load(const void *image, size_t len, const char *name,
 	struct kld_symtab *empty = NULL;
 	struct kld_object *o;
 	struct kld_stage st;
+	uint64_t exports_id = kld_symtab_id(exports);
+	unsigned nwarn;
 	bool published;
 	int error;
 
+	if ((o = kld_park_take(image, len, exports_id, flags, d)) != NULL)
+		goto ready;
 	if (exports == NULL) {
 		if ((error = kld_symtab_create(&empty)) != 0)
 			return error;
 		exports = empty;
 	}
+	nwarn = d->nwarnings;
 	error = prepare(image, len, name, flags, d, exports, true, &st);
 	kld_symtab_destroy(empty);
 	if (error != 0)
@@ -1126,21 +1110,19 @@ kld_load(const void *image, size_t len, const char *name,
 	o->fini_array = st.dyn.fini_arraysz && !(flags & KLD_NO_INIT) ?
 	    o->base + st.dyn.fini_array : 0;
 	o->nfini_array = st.dyn.fini_arraysz / 8;
-	if (flags & KLD_DEFER_INIT) {
+	if (!(flags & KLD_NO_INIT)) {
 		o->init = st.dyn.init ? o->base + st.dyn.init : 0;
 		o->init_array = st.dyn.init_arraysz ?
 		    o->base + st.dyn.init_array : 0;
 		o->ninit_array = st.dyn.init_arraysz / 8;
 	}
+	kld_park_keep(o, &st, image, len, exports_id, flags,
+	    d->nwarnings - nwarn);
 	kld_stage_fini(&st);
+ready:
 	kld_stat_add(KLD_ST_LOADS, 1);
-	if (!(flags & (KLD_NO_INIT | KLD_DEFER_INIT))) {
-		if (st.dyn.init)
-			((kld_initfn)(o->base + st.dyn.init))(0, NULL, NULL);
-		if (st.dyn.init_arraysz)
-			run_fnarray(o->base + st.dyn.init_array,
-			    st.dyn.init_arraysz / 8, false);
-	}
+	if (!(flags & (KLD_NO_INIT | KLD_DEFER_INIT)))
+		kld_run_init(o);
 	*objp = o;
 	return 0;
 fail:
@@ -1280,13 +1262,23 @@ kld_unload(struct kld_object *o)
 		run_fnarray(o->fini_array, o->nfini_array, true);
 	if (o->fini)
 		((void (*)(void))o->fini)();
+	kld_stat_add(KLD_ST_UNLOADS, 1);
+	if (o->park != NULL) {
+		kld_park_release(o);
+		return;
+	}
+	kld_obj_unmap(o);
+	free(o->own);
+	free(o);
+}
+
+void
+kld_obj_unmap(const struct kld_object *o)
+{
 	if (o->pooled)
 		o->put(o->put_arg, o->map, o->mapsz);
 	else
 		munmap(o->map, o->mapsz);
-	free(o->own);
-	free(o);
-	kld_stat_add(KLD_ST_UNLOADS, 1);
 }
 
 int

@@ -11,7 +11,16 @@
 struct kld_symtab {
 	struct kld_export *slot;	/* name NULL: empty */
 	size_t cap, n;			/* cap is a power of two */
+	uint64_t id;			/* new at every change (kld_park.c) */
 };
+
+static _Atomic uint64_t symtab_ids;
+
+uint64_t
+kld_symtab_id(const struct kld_symtab *t)
+{
+	return t != NULL ? t->id : 0;
+}
 
 static uint32_t
 hash_name(const char *s)
@@ -31,6 +40,7 @@ kld_symtab_create(struct kld_symtab **tabp)
 	if (t == NULL)
 		return ENOMEM;
 	t->cap = 64;
+	t->id = ++symtab_ids;
 	t->slot = calloc(t->cap, sizeof(*t->slot));
 	if (t->slot == NULL) {
 		free(t);
@@ -53,6 +63,7 @@ put(struct kld_export *slot, size_t cap, const struct kld_export *e)
 int
 kld_symtab_add(struct kld_symtab *t, const struct kld_export *v, size_t n)
 {
+	t->id = ++symtab_ids;		/* even if it fails half-way */
 	for (size_t k = 0; k < n; k++) {
 		if (v[k].name == NULL)
 			return EINVAL;

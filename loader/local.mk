@@ -8,6 +8,7 @@ libkrank_loader_la_SOURCES = \
 	loader/kld_verify.c \
 	loader/kld_fastlen.c \
 	loader/kld_load.c \
+	loader/kld_park.c \
 	loader/kld_symtab.c \
 	loader/kld_info.c \
 	loader/kld_jit.c \

@@ -13,7 +13,9 @@
  * (kld_set_mem), as KRANK's isolate pool does (krank/krk_pool.c: here a
  * stand-in with the same steps - one populated region, protections set
  * by the loader, made read+write and zeroed at unload - since the real
- * one needs the KRANK process around it).
+ * one needs the KRANK process around it).  A fifth, "parked", keeps the
+ * unloaded object for the next load of the same image (kld_set_park):
+ * the file is still read and compared, the writable pages reset.
  */
 #include <ctype.h>
 #include <fcntl.h>
@@ -168,10 +170,10 @@ run_linux_remote(unsigned char which)
 	return r;
 }
 
-enum mode { FIRST, MEMORY, DISK, POOL };
+enum mode { FIRST, MEMORY, DISK, POOL, PARKED };
 static const char *mode_name[] = { "first start (no cache)",
 	"cached (memory)", "cached (disk, after restart)",
-	"cached + pool" };
+	"cached + pool", "parked (same image again)" };
 
 /* The stand-in pool: one region, faulted in once, one object at a time
  * at its start (the benchmark loads one object at a time). */
@@ -238,6 +240,7 @@ compare(const char *what, const char *iso, unsigned char which, int n,
 	if (m != FIRST)
 		kld_vcache_enable(cachedir, NULL);
 	kld_set_mem(m == POOL ? &pm : NULL);
+	kld_set_park(m == PARKED ? 4 : 0);
 	rk = run_isolate(iso);		/* warms the cache too */
 	rl = run_linux_remote(which).rc;
 	if (rk != rl) {
@@ -259,6 +262,7 @@ compare(const char *what, const char *iso, unsigned char which, int n,
 		l[i] = run_linux_remote(which).us;
 	}
 	kld_set_mem(NULL);
+	kld_set_park(0);
 	double mk = median(k, n), ml = median(l, n), mf = median(f, n);
 
 	printf("bench_kld_start: %-12s %-29s KRANK %9.1f us (%4.0f faults) | "
@@ -355,10 +359,18 @@ main(int argc, char **argv)
 	kld_symtab_add(tab, kld_libc_exports, kld_libc_nexports);
 	machine_costs();
 	bpool_init(16u << 20);
-	for (int m = FIRST; m <= POOL; m++)
-		compare("hello world", argv[1], 0, 500, (enum mode)m);
-	for (int m = FIRST; m <= POOL; m++)
-		compare("large", argv[3], 1, 30, (enum mode)m);
+	/* KLD_BENCH_MODES: digits of the modes to run (profiling one),
+	 * 0 = first start ... 4 = parked; KLD_BENCH_WHAT: h or l. */
+	const char *only = getenv("KLD_BENCH_MODES");
+	const char *what = getenv("KLD_BENCH_WHAT");
+	for (int m = FIRST; m <= PARKED; m++)
+		if ((only == NULL || strchr(only, '0' + m) != NULL) &&
+		    (what == NULL || *what == 'h'))
+			compare("hello world", argv[1], 0, 500, (enum mode)m);
+	for (int m = FIRST; m <= PARKED; m++)
+		if ((only == NULL || strchr(only, '0' + m) != NULL) &&
+		    (what == NULL || *what == 'l'))
+			compare("large", argv[3], 1, 30, (enum mode)m);
 	{
 		struct kld_vcache_stats s;
 

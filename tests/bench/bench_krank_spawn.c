@@ -33,6 +33,7 @@
 
 #include <krank/krs.h>
 
+#include "krank/kld.h"
 #include "krk.h"
 
 #include "bench_point.h"
@@ -246,6 +247,16 @@ main(int argc, char **argv)
 	    (double)ls[n / 2] / (double)k[n / 2]);
 	printf("pool vs no pool: %.2fx faster\n", (double)k[n / 2] /
 	    (double)kp[n / 2]);
+	{
+		struct kld_park_stats pks;
+		const char *pk = getenv("KRANK_ISOLATE_PARK");
+
+		kld_park_stats_get(&pks);
+		printf("parking (KRANK_ISOLATE_PARK=%s): %" PRIu64 " of the "
+		    "starts above took a parked object (same base as the "
+		    "previous run; no mapping, mprotect or fault)\n",
+		    pk != NULL ? pk : "unset", pks.taken);
+	}
 	bench_point("spawn.dynamic", (double)kp[n / 2] / 1e3,
 	    (double)ld[n / 2] / 1e3, "us", 1, 20, "isolate spawn to first "
 	    "instruction (isolate pool) vs Linux fork+exec of a dynamic "

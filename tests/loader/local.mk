@@ -43,7 +43,8 @@ fuzz_targets += tests/fuzz/fuzz_kld
 TESTS += tests/fuzz/fuzz_kld.sh
 EXTRA_DIST += tests/fuzz/fuzz_kld.sh tests/fuzz/fuzz_kld.c
 KLD_FUZZ_SRCS = loader/kld_diag.c loader/kld_elf.c loader/kld_verify.c \
-	loader/kld_fastlen.c loader/kld_load.c loader/kld_symtab.c loader/kld_info.c \
+	loader/kld_fastlen.c loader/kld_load.c loader/kld_park.c \
+	loader/kld_symtab.c loader/kld_info.c \
 	loader/kld_jit.c loader/libc/kld_libc_exports.c loader/libc/string.c \
 	loader/libc/ctype.c loader/libc/stdlib.c loader/libc/stdio.c \
 	loader/libc/inet.c loader/libc/stream.c loader/libc/time.c

@@ -163,6 +163,33 @@ struct kld_mem {
 };
 void kld_set_mem(const struct kld_mem *mem);
 
+/*
+ * kld_set_park - keep up to n unloaded objects ready ("parked") for the
+ * next kld_load of the same image; 0 (the default) turns parking off
+ * and frees what is parked and idle.  A parked object keeps its mapping
+ * with its final protections (code read+execute, RELRO read-only), a
+ * private copy of the image bytes it was loaded from and of its
+ * writable pages as they were after relocation, before initialisers.
+ * kld_load of an image byte-for-byte equal to a parked one, with the same
+ * export table (unchanged since: kld_symtab_add makes it another table)
+ * and the same flags, takes that object: it copies the saved writable
+ * pages back and runs the initialisers - no verification, no system
+ * call, no page fault, no page ever writable and executable (the code
+ * pages were verified and have not been writable since).  The price is
+ * the address: a program started again from a parked object runs at
+ * the base of its previous run, not at a new random one.  Least recently
+ * unloaded objects are freed first.  Thread-safe.
+ */
+void kld_set_park(unsigned n);
+struct kld_park_stats {
+	uint64_t taken;			/* loads served from a parked object */
+	uint64_t kept;			/* objects that became parkable */
+	uint64_t refused;		/* loads not parkable (layout, memory) */
+	uint64_t freed;			/* parked objects freed (limit, off) */
+	uint64_t parked;		/* idle parked objects now */
+};
+void kld_park_stats_get(struct kld_park_stats *st);
+
 /* kld_sym - address of a defined dynamic symbol of obj, or NULL. */
 void *kld_sym(const struct kld_object *obj, const char *name);
 /* kld_entry - the address of a function to call: like kld_sym, but NULL
