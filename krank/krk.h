@@ -365,5 +365,14 @@ int krk_check_components(const struct krk_config *cfg, char *order,
 int krk_ctl_start(const char *path, const char *group, char *err,
     size_t errlen);
 void krk_ctl_stop(void);
+/*
+ * krk_ctl_defer_accept - before krk_ctl_start: bind and listen then, but
+ * start the acceptor thread only at krk_ctl_accept_start (krank's boot does it
+ * after "ready", which a thread start would delay; a client that
+ * connects before waits in the listen backlog).  krk_ctl_accept_start: 0, or
+ * pthread_create's error; a no-op once the acceptor runs.
+ */
+void krk_ctl_defer_accept(void);
+int krk_ctl_accept_start(void);
 
 #endif

@@ -1039,6 +1039,11 @@ krk_run(struct krk_config *cfg, int verbosity)
 		snprintf(err, sizeof(err), "isolates: %s", strerror(rv));
 		goto fail_down;
 	}
+	/* The sockets are bound now, so that they exist at "ready", but
+	 * their acceptor threads start after it: a client connecting before
+	 * waits in the backlog. */
+	krk_ctl_defer_accept();
+	krk_foreign_defer_accept();
 	if ((rv = krk_ctl_start(cfg->control_socket, cfg->control_group, err,
 	    sizeof(err))) != 0)
 		goto fail_iso;
@@ -1096,6 +1101,10 @@ krk_run(struct krk_config *cfg, int verbosity)
 	    (double)(cpu_ns() - cpu0) / 1e6, hugenote);
 	fflush(stdout);
 	krk_log(KRK_LOG_INFO, "ready");
+	if ((rv = krk_ctl_accept_start()) != 0 || (rv = krk_foreign_accept_start()) != 0)
+		krk_log(KRK_LOG_ERR, "control and attach sockets: cannot start "
+		    "their threads: %s; krankctl will not be answered",
+		    strerror(rv));
 	/* Work not needed for ready, after it: on a deployment of one core
 	 * it would have shared that core with the boot. */
 	krk_pool_fill();
