@@ -1096,9 +1096,16 @@ krk_run(struct krk_config *cfg, int verbosity)
 	if (hugetlb)
 		snprintf(hugenote, sizeof(hugenote), " (%.1f MiB of it huge "
 		    "pages)", (double)hugetlb / 1048576.0);
+	/* Page faults: on a VM each costs tens of microseconds, so they
+	 * are much of boot's time, and their count does not depend on what
+	 * else runs on the machine. */
+	struct rusage ru;
+	long faults = getrusage(RUSAGE_SELF, &ru) == 0 ?
+	    ru.ru_minflt + ru.ru_majflt : 0;
 	printf("krank: ready in %.1f ms, resident memory %.1f MiB, CPU %.1f ms"
-	    "%s\n", (double)krk_node.boot_ns / 1e6, (double)rss / 1048576.0,
-	    (double)(cpu_ns() - cpu0) / 1e6, hugenote);
+	    ", %ld page faults%s\n", (double)krk_node.boot_ns / 1e6,
+	    (double)rss / 1048576.0, (double)(cpu_ns() - cpu0) / 1e6, faults,
+	    hugenote);
 	fflush(stdout);
 	krk_log(KRK_LOG_INFO, "ready");
 	if ((rv = krk_ctl_accept_start()) != 0 || (rv = krk_foreign_accept_start()) != 0)
