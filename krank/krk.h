@@ -141,6 +141,10 @@ void krk_pool_fini(void);
  * filler).  krk_pool_fill - start faulting in the rest (in a thread;
  * without one, in the caller); no-op when done or under way. */
 void krk_pool_defer_fill(bool defer);
+/* krk_pool_sync_hint - before krk_pool_init: the isolates started at
+ * boot are nobjects files of bytes in all; with it, init faults in only
+ * what they need (twice their runs, at most 512 KiB), not 512 KiB. */
+void krk_pool_sync_hint(uint64_t bytes, unsigned nobjects);
 void krk_pool_fill(void);
 /* krk_pool_use - later loads take pool memory (true, the default after
  * init) or fresh pages (false); objects already loaded go back to where
@@ -365,5 +369,14 @@ int krk_check_components(const struct krk_config *cfg, char *order,
 int krk_ctl_start(const char *path, const char *group, char *err,
     size_t errlen);
 void krk_ctl_stop(void);
+/*
+ * krk_ctl_defer_accept - before krk_ctl_start: bind and listen then, but
+ * start the acceptor thread only at krk_ctl_accept_start (krank's boot does it
+ * after "ready", which a thread start would delay; a client that
+ * connects before waits in the listen backlog).  krk_ctl_accept_start: 0, or
+ * pthread_create's error; a no-op once the acceptor runs.
+ */
+void krk_ctl_defer_accept(void);
+int krk_ctl_accept_start(void);
 
 #endif

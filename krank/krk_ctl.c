@@ -54,6 +54,8 @@ static struct {
 	int lfd;
 	int wake[2];			/* pipe: stop wakes the acceptor */
 	pthread_t acceptor;
+	bool accepting;			/* the acceptor thread was started */
+	bool defer;			/* krk_ctl_defer_accept was called */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	bool has_group;
 	gid_t gid;
@@ -595,12 +597,8 @@ krk_ctl_start(const char *path, const char *group, char *err, size_t errlen)
 		ctl.fds[i] = -1;
 	ctl.nclients = 0;
 	__atomic_store_n(&ctl.stopping, 0, __ATOMIC_RELEASE);
-	pthread_attr_t at;
-	pthread_attr_init(&at);
-	pthread_attr_setstacksize(&at, CTL_STACK);
-	e = pthread_create(&ctl.acceptor, &at, acceptor_main, NULL);
-	pthread_attr_destroy(&at);
-	if (e != 0) {
+	ctl.accepting = false;
+	if (!ctl.defer && (e = krk_ctl_accept_start()) != 0) {
 		snprintf(err, errlen, "%s: cannot start the control thread: %s",
 		    path, strerror(e));
 		close(fd);
@@ -618,6 +616,27 @@ krk_ctl_start(const char *path, const char *group, char *err, size_t errlen)
 }
 
 void
+krk_ctl_defer_accept(void)
+{
+	ctl.defer = true;
+}
+
+int
+krk_ctl_accept_start(void)
+{
+	if (ctl.accepting)
+		return 0;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setstacksize(&at, CTL_STACK);
+	int e = pthread_create(&ctl.acceptor, &at, acceptor_main, NULL);
+	pthread_attr_destroy(&at);
+	if (e == 0)
+		ctl.accepting = true;
+	return e;
+}
+
+void
 krk_ctl_stop(void)
 {
 	pthread_mutex_lock(&ctl.lock);
@@ -630,7 +649,9 @@ krk_ctl_stop(void)
 	if (write(ctl.wake[1], "x", 1) < 0) {
 		/* the acceptor also checks stopping after each poll */
 	}
-	pthread_join(ctl.acceptor, NULL);
+	if (ctl.accepting)
+		pthread_join(ctl.acceptor, NULL);
+	ctl.accepting = false;
 	/* Wake the service threads out of their reads and writes; each
 	 * closes its own descriptor. */
 	pthread_mutex_lock(&ctl.lock);

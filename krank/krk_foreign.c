@@ -72,6 +72,8 @@ static struct {
 	int lfd;
 	int wake[2];
 	pthread_t acceptor;
+	bool accepting;			/* the acceptor thread was started */
+	bool defer;			/* krk_foreign_defer_accept was called */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char deployment[64];
 	uint32_t *uids;
@@ -898,6 +900,37 @@ att_acceptor_main(void *arg)
 	return NULL;
 }
 
+/* Start the acceptor thread (under f_lock). */
+static int
+att_serve_locked(void)
+{
+	if (att.accepting)
+		return 0;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setstacksize(&at, ATT_STACK);
+	int e = pthread_create(&att.acceptor, &at, att_acceptor_main, NULL);
+	pthread_attr_destroy(&at);
+	if (e == 0)
+		att.accepting = true;
+	return e;
+}
+
+void
+krk_foreign_defer_accept(void)
+{
+	att.defer = true;
+}
+
+int
+krk_foreign_accept_start(void)
+{
+	pthread_mutex_lock(&f_lock);
+	int e = att.running ? att_serve_locked() : 0;
+	pthread_mutex_unlock(&f_lock);
+	return e;
+}
+
 int
 krk_foreign_start(const struct krk_config *cfg, char *err, size_t errlen)
 {
@@ -948,11 +981,8 @@ krk_foreign_start(const struct krk_config *cfg, char *err, size_t errlen)
 	att.nservice = 0;
 	att.lfd = fd;
 	__atomic_store_n(&att.stopping, 0, __ATOMIC_RELEASE);
-	pthread_attr_t at;
-	pthread_attr_init(&at);
-	pthread_attr_setstacksize(&at, ATT_STACK);
-	e = pthread_create(&att.acceptor, &at, att_acceptor_main, NULL);
-	pthread_attr_destroy(&at);
+	att.accepting = false;
+	e = att.defer ? 0 : att_serve_locked();
 	if (e != 0) {
 		pthread_mutex_unlock(&f_lock);
 		close(fd);
@@ -1009,8 +1039,10 @@ krk_foreign_stop(void)
 		if (write(att.wake[1], "x", 1) < 0) {
 			/* the acceptor checks stopping after each poll */
 		}
-		pthread_join(att.acceptor, NULL);
+		if (att.accepting)
+			pthread_join(att.acceptor, NULL);
 		pthread_mutex_lock(&f_lock);
+		att.accepting = false;
 		for (int i = 0; i < ATT_MAX_CLIENTS; i++)
 			if (att.fds_in_service[i] >= 0)
 				shutdown(att.fds_in_service[i], SHUT_RDWR);

@@ -75,6 +75,9 @@ extern struct krk_foreign_counters krk_foreign_stats;
 int krk_foreign_start(const struct krk_config *cfg, char *err,
     size_t errlen);
 void krk_foreign_stop(void);
+/* As krk_ctl_defer_accept and krk_ctl_accept_start (krk.h), for this socket. */
+void krk_foreign_defer_accept(void);
+int krk_foreign_accept_start(void);
 /* krk_foreign_describe - "SOCKET (mode 0666; root, alice may attach;
  * per attachment at most 1024 descriptors, 4 ring pairs; 64 at once)". */
 void krk_foreign_describe(char *buf, size_t len);

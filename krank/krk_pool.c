@@ -40,6 +40,9 @@
 /* Set by krk_pool_defer_fill before init: the filler waits for
  * krk_pool_fill (krank starts it after ready). */
 static bool pl_defer;
+/* Set by krk_pool_sync_hint before init: bytes to fault in at init
+ * (SIZE_MAX: PL_SYNC). */
+static size_t pl_sync = SIZE_MAX;
 
 static pthread_mutex_t pl_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
@@ -253,6 +256,8 @@ krk_pool_init(uint64_t size, bool huge)
 	 * boot; the filler thread does the rest (a page costs ~5-30 us on
 	 * a paravirtualised host: 16 MiB would add ~100 ms to the boot). */
 	size_t sync = size < PL_SYNC ? (size_t)size : PL_SYNC;
+	if (pl_sync < sync)
+		sync = pl_sync;
 	if ((e = populate(b, sync)) != 0) {
 		munmap(b, (size_t)size);
 		return e;
@@ -298,6 +303,17 @@ krk_pool_use(bool on)
 	struct kld_mem m = { pool_get, pool_put, NULL };
 
 	kld_set_mem(on && pl.base != NULL ? &m : NULL);
+}
+
+void
+krk_pool_sync_hint(uint64_t bytes, unsigned nobjects)
+{
+	/* Each object's run has a padding unit; and as runs start at a
+	 * random unit, twice that keeps the boot's objects from failing
+	 * to fit for fragmentation (they would only get fresh pages). */
+	uint64_t units = (bytes + PL_UNIT - 1) / PL_UNIT + nobjects;
+	pl_sync = units * 2 * PL_UNIT < PL_SYNC ? (size_t)(units * 2 *
+	    PL_UNIT) : PL_SYNC;
 }
 
 void

@@ -6,6 +6,11 @@
  * EAL starts on the first open with the arguments in KRANK_DPDK_EAL
  * (space-separated); the DPDK host (built with KRANK_HOST_DPDK) started
  * it in rumpuser_init, from its own parameters.
+ * The POSIX host does not link it: built with KRANK_PKT_MODULE, it is
+ * the module krank-pkt-dpdk.so that libkrank-hypercall loads on the first
+ * dpdk: open (pkt_module.c), or the archive libkrank-pkt-dpdk.a of static
+ * links, and reaches the core only through the table handed to
+ * krank_pkt_dpdk_init (the core's functions are hidden).
  * Received frames are handed out in their DPDK mbufs (no copy) and freed
  * back to the port's mempool; sends copy into one mbuf.
  *
@@ -28,6 +33,15 @@
 #include "hyp_pkt_int.h"
 #ifdef KRANK_HOST_DPDK
 #include "dpdk_int.h"
+#endif
+
+#ifdef KRANK_PKT_MODULE
+/* The core's functions, through its table (set once, before any open). */
+static const struct pkt_core *core;
+#define rumpuser__errtrans(e) core->errtrans(e)
+#define rumpkern_unsched(nlocks, il) core->unsched(nlocks, il)
+#define rumpkern_sched(nlocks, il) core->sched(nlocks, il)
+#define rumpuser_dprintf core->dprintf
 #endif
 
 #define DPDK_NMBUF 4095
@@ -329,6 +343,9 @@ dpdk_wait(struct hyp_pkt *p, int timeout_ms, int wrap)
 	return rv;
 }
 
+#ifdef KRANK_PKT_MODULE
+static
+#endif
 const struct pkt_backend pkt_dpdk_backend = {
 	.prefix = "dpdk",
 	.open = dpdk_open,
@@ -339,3 +356,15 @@ const struct pkt_backend pkt_dpdk_backend = {
 	.own_buffers = 1,
 	.frame_free = dpdk_frame_free,
 };
+
+#ifdef KRANK_PKT_MODULE
+const struct pkt_backend *
+krank_pkt_dpdk_init(const struct pkt_core *c)
+{
+	if (c == NULL || c->abi != PKT_MODULE_ABI ||
+	    c->hyp_pkt_size != sizeof(struct hyp_pkt))
+		return NULL;
+	core = c;
+	return &pkt_dpdk_backend;
+}
+#endif

@@ -18,9 +18,10 @@
 #define PKT_POOLMAX (16u << 20)		/* bytes of buffers for large MTUs */
 #define PKT_NBUFS_MIN 128
 
+/* Backends linked in; the POSIX host's dpdk: is a module (pkt_module.c). */
 static const struct pkt_backend *const pkt_backends[] = {
 	&pkt_wire_backend, &pkt_tap_backend, &pkt_afpacket_backend,
-#ifdef HAVE_DPDK
+#ifdef KRANK_HOST_DPDK
 	&pkt_dpdk_backend,
 #endif
 };
@@ -166,6 +167,10 @@ hyp_pkt_open(const char *spec, struct hyp_pkt **pp)
 	for (size_t i = 0; i < sizeof(pkt_backends) / sizeof(pkt_backends[0]); i++)
 		if (strcmp(ps.backend, pkt_backends[i]->prefix) == 0)
 			be = pkt_backends[i];
+#ifndef KRANK_HOST_DPDK
+	if (be == NULL && (rv = pkt_module_backend(ps.backend, &be)) != 0)
+		return rv;
+#endif
 	if (be == NULL)
 		return NB_EINVAL;
 	if (o.mtu && be != &pkt_wire_backend)

@@ -141,8 +141,47 @@ void pkt_csum_complete(unsigned char *f, size_t len,
 extern const struct pkt_backend pkt_wire_backend HIDDEN;
 extern const struct pkt_backend pkt_tap_backend HIDDEN;
 extern const struct pkt_backend pkt_afpacket_backend HIDDEN;
-#ifdef HAVE_DPDK
+#ifdef KRANK_HOST_DPDK
+/* The DPDK host links the dpdk: backend in. */
 extern const struct pkt_backend pkt_dpdk_backend HIDDEN;
 #endif
+
+/*
+ * Backends built apart from the library: the POSIX host's dpdk: backend,
+ * whose ~18 DPDK libraries and their constructors would otherwise load
+ * with every process.  libkrank-hypercall loads it on the first dpdk:
+ * open (pkt_module.c) and calls its init with this table of the core's
+ * functions, which the module cannot link against (they are hidden).
+ * PKT_MODULE_ABI changes with this table, struct pkt_backend or struct
+ * hyp_pkt; a module of another ABI is refused.
+ */
+#define PKT_MODULE_ABI 1
+struct pkt_core {
+	unsigned abi;			/* PKT_MODULE_ABI */
+	size_t hyp_pkt_size;		/* sizeof(struct hyp_pkt) */
+	int (*errtrans)(int hosterr);
+	void (*unsched)(int *nlocks, void *interlock);
+	void (*sched)(int nlocks, void *interlock);
+	void (*dprintf)(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+};
+
+/* The module's one exported name, krank_pkt_dpdk_init: its backend, or
+ * NULL when core is of another ABI. */
+#define PKT_DPDK_MODULE "krank-pkt-dpdk.so"
+#define PKT_DPDK_INIT "krank_pkt_dpdk_init"
+#ifdef KRANK_PKT_MODULE
+const struct pkt_backend *krank_pkt_dpdk_init(const struct pkt_core *core);
+#endif
+
+/*
+ * The loadable backend named prefix ("dpdk"): linked in (a static link
+ * with libkrank-pkt-dpdk.a), else its module loaded on first use.  0, or
+ * NB_EINVAL when prefix names no loadable backend (or this build has
+ * none), NB_ENOENT when the module cannot be loaded (said on stderr, with
+ * its path and why).
+ */
+int pkt_module_backend(const char *prefix, const struct pkt_backend **bep)
+    HIDDEN;
 
 #endif

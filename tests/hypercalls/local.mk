@@ -58,6 +58,13 @@ tests_hypercalls_pkt_responder_LDADD = libkrank-hypercall.la
 TESTS += tests/hypercalls/test_pkt_netns.sh
 EXTRA_DIST += tests/hypercalls/test_pkt_netns.sh
 
+# The dpdk: backend is a module loaded on its first open: no DPDK mapped
+# before, the build tree's module found, a missing one named.
+check_PROGRAMS += tests/hypercalls/pkt_module_probe
+tests_hypercalls_pkt_module_probe_LDADD = $(HYPTEST_LIBS)
+TESTS += tests/hypercalls/test_pkt_module.sh
+EXTRA_DIST += tests/hypercalls/test_pkt_module.sh
+
 # The same library and buffer-managing tests under ASan+UBSan (leaks are
 # failures too).
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \

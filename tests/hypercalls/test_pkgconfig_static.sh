@@ -1,8 +1,9 @@
 #!/bin/bash
 # test_pkgconfig_static.sh - for every host library's .pc file that
 # `make install` puts in place, a conformance test (test_params, test_mutex
-# and test_pkt_wire, whose packet layer pulls in the DPDK backend when the
-# archive has it, with the suite's harness) builds from the installed headers
+# and test_pkt_wire, with the suite's harness; with DPDK, krank.pc also
+# pulls in the dpdk: backend's archive, which the shared library loads as
+# a module instead and a static program cannot) builds from the installed headers
 # and archives with `pkg-config --static` alone, links no KRANK shared
 # library, and passes: once against krank.pc (the POSIX host) and, when
 # DPDK was built, once against krank-hypercall-dpdk.pc (the DPDK host, its
@@ -69,17 +70,25 @@ for pc in "$pcdirs"/*.pc; do
 	cflags=$(pkg-config --static --cflags "$mod") || { echo "FAIL: $mod: pkg-config --cflags"; fail=1; continue; }
 	libs=$(pkg-config --static --libs "$mod") || { echo "FAIL: $mod: pkg-config --static --libs"; fail=1; continue; }
 	echo "info: $mod ($host host): pkg-config --static --libs gives: $(echo "$libs" | cut -c1-300)"
-	if [ "$host" = posix ] && ar t "$libdir/libkrank-hypercall.a" | grep -q dpdk; then
+	if [ "$host" = posix ] && grep -q 'define HAVE_DPDK 1' "$top_builddir/config.h"; then
+		[ -f "$libdir/libkrank-pkt-dpdk.a" ] && [ -f "$libdir/krank/krank-pkt-dpdk.so" ] &&
+			echo "ok: $mod: the dpdk: backend installed as a module (krank/krank-pkt-dpdk.so) and an archive (libkrank-pkt-dpdk.a)" ||
+			{ echo "FAIL: $mod: DPDK built but krank/krank-pkt-dpdk.so or libkrank-pkt-dpdk.a not installed"; fail=1; }
+		! ar t "$libdir/libkrank-hypercall.a" | grep -q dpdk &&
+			echo "ok: $mod: libkrank-hypercall.a holds no DPDK code" ||
+			{ echo "FAIL: $mod: libkrank-hypercall.a holds DPDK code: $(ar t "$libdir/libkrank-hypercall.a" | grep dpdk)"; fail=1; }
 		pkg-config --print-requires-private "$mod" | grep -q '^libdpdk' &&
-			echo "ok: $mod: the archive holds the DPDK backend and Requires.private names libdpdk" ||
-			{ echo "FAIL: $mod: the archive holds the DPDK backend but Requires.private lacks libdpdk"; fail=1; }
+			echo "$libs" | grep -q -- '-lkrank-pkt-dpdk' &&
+			echo "ok: $mod: Libs.private names the backend's archive and Requires.private libdpdk" ||
+			{ echo "FAIL: $mod: DPDK built but the .pc lacks -lkrank-pkt-dpdk or libdpdk"; fail=1; }
 		# Without DPDK's libraries the same link must fail: the check
 		# below is what tells a .pc that forgot them.
 		if $CC -D_GNU_SOURCE -o "$tmp/nodpdk" "$top_srcdir/tests/hypercalls/test_pkt_wire.c" \
 		    "$top_srcdir/tests/hypercalls/hyptest.c" -I"$top_srcdir/tests/hypercalls" \
-		    $cflags -L"$libdir" -lkrank-hypercall $(pkg-config --static --libs liburing liburcu-bp) \
+		    $cflags -L"$libdir" -lkrank-hypercall -Wl,-u,krank_pkt_dpdk_init -lkrank-pkt-dpdk \
+		    $(pkg-config --static --libs liburing liburcu-bp) \
 		    -lpthread >"$tmp/nodpdk.log" 2>&1; then
-			echo "FAIL: $mod: test_pkt_wire links without DPDK's libraries although the archive holds the DPDK backend"
+			echo "FAIL: $mod: test_pkt_wire links without DPDK's libraries although it holds the DPDK backend"
 			fail=1
 		elif grep -q "undefined reference to .rte_" "$tmp/nodpdk.log"; then
 			echo "ok: $mod: without libdpdk the static link fails ($(grep -c "undefined reference to .rte_" "$tmp/nodpdk.log") undefined rte_ references: what krank.pc lacked before)"
@@ -117,6 +126,13 @@ for pc in "$pcdirs"/*.pc; do
 			continue
 		fi
 		echo "ok: $mod: $t holds the $host host's code"
+		# A static program cannot load the dpdk: module: krank.pc
+		# linked the backend in (its init is what the library finds).
+		if [ "$host" = posix ] && grep -q 'define HAVE_DPDK 1' "$top_builddir/config.h"; then
+			nm "$exe" | grep -q ' krank_pkt_dpdk_init$' &&
+				echo "ok: $mod: $t carries the dpdk: backend (linked in, not a module)" ||
+				{ echo "FAIL: $mod: $t lacks the dpdk: backend (krank_pkt_dpdk_init)"; fail=1; }
+		fi
 		if [ "$host" = dpdk ]; then
 			(cd "$tmp" && KRANK_DPDK_HUGE=no KRANK_DPDK_MEM=64 "$exe") >"$tmp/run.log" 2>&1
 		else
