@@ -325,7 +325,8 @@ krq_call(struct krq_caller *c, const Krank__Request *req,
 		}
 		enter = false;
 	} else if (krq_hold && !(fl & KRQ_F_CTX) && krq_cur_ctx != NULL) {
-		krq_leave();		/* as the call always ran: outside */
+		/* As these calls always ran: outside the context. */
+		krq_leave();
 	}
 	if (enter && krs_ctx_enter(c->ctx) != 0) {
 		err = errno;
@@ -527,7 +528,8 @@ encode:;
 	if (r.result_case == KRANK__RESPONSE__RESULT_DATA) {
 		n = r.data.len;
 		if (n > cap - KRQ_FX_RESP_SIZE) {
-			n = 0;		/* cannot happen: dst was checked */
+			/* Cannot happen: dst was checked against cap. */
+			n = 0;
 			r.result_case = KRANK__RESPONSE__RESULT__NOT_SET;
 			r.error = KRANK__ERRNO__EMSGSIZE;
 			r.value = -1;

@@ -81,7 +81,8 @@
 #define KRQ_REASON_MAX		192
 
 /* hdr.features */
-#define KRQ_FEAT_FIXED		0x1u	/* fixed-layout frames (krq_fixed.h) */
+/* fixed-layout frames (krq_fixed.h) */
+#define KRQ_FEAT_FIXED		0x1u
 
 struct krq_hdr {
 	/* Geometry: written once by KRANK before the memfd is handed out. */

@@ -168,7 +168,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (rl < KRQ_FX_RESP_SIZE || rl > sizeof(resp))
 				abort();
 			memcpy(&fr, resp, sizeof(fr));
-			if (fr.mark != KRQ_FX_MARK || fr.zero != 0 || fr.data > 1 ||
+			if (fr.mark != KRQ_FX_MARK || fr.zero != 0 ||
+			    fr.data > 1 ||
 			    (fr.data == 0 && rl != KRQ_FX_RESP_SIZE))
 				abort();
 			if (bad != 0 && fr.error == KRANK__ERRNO__OK)

@@ -230,7 +230,7 @@ m_fixed(const char *sock, char **a)
 				msg[k] = (unsigned char)rand_r(&seed);
 			msg[0] = 0;		/* a fixed frame ... */
 			if (len > 3)
-				msg[3] = 0x80;	/* ... with its reserved byte set */
+				msg[3] = 0x80;	/* ... reserved byte set */
 		}
 		if ((e = krq_post(q, 0, msg, len)) != 0)
 			break;
