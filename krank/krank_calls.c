@@ -14,6 +14,7 @@
 #include <krank/krank.h>
 
 #include "krq_call.h"
+#include "krq_fixed.h"
 
 #define KRANK_INLINE_DEFAULT	192
 #define KRANK_MSG_DEFAULT	8192
@@ -44,6 +45,8 @@ struct krank_client {
 	struct krank_cqe *cqes;
 	unsigned cap, head, nsub, chead, ncqe;
 	bool broken;			/* a response answered nothing */
+	bool fixed;			/* KRANK takes fixed frames */
+	struct krq_fx_resp fxr;		/* the last fixed response */
 };
 
 static int krank_sub_done(struct krank_client *c, Krank__Response *r);
@@ -197,6 +200,156 @@ krank_value(struct krank_client *c, Krank__Request *q)
 	return r != NULL ? r->value : -1;
 }
 
+/* ---- fixed frames (krq_fixed.h) ---------------------------------------- */
+void
+krank_client_fixed(struct krank_client *c, bool on)
+{
+	c->fixed = on;
+}
+
+/*
+ * One round trip of a fixed frame: h (its tag set here) and n payload
+ * bytes after it.  Returns the response header (its inline bytes at
+ * *datap, *lenp of them, valid until the next call), or NULL with errno
+ * set as krank_rpc does.  Responses of earlier submissions (protobuf)
+ * that come first are kept for krank_complete.
+ */
+static const struct krq_fx_resp *
+krank_fx_rpc(struct krank_client *c, struct krq_fx_req *h, const void *data,
+    size_t n, const uint8_t **datap, size_t *lenp)
+{
+	struct krq_fx_resp *rh = &c->fxr;
+	size_t len;
+	int err;
+
+	h->tag = ++c->tag;
+	c->last_error = KRANK__ERRNO__EIO;
+	if (c->broken) {
+		errno = EPROTO;
+		return NULL;
+	}
+	memcpy(c->req, h, KRQ_FX_REQ_SIZE);
+	if (n > 0)
+		memcpy(c->req + KRQ_FX_REQ_SIZE, data, n);
+	if ((err = c->t.post(c->t.arg, c->req, KRQ_FX_REQ_SIZE + n)) != 0) {
+		errno = err;
+		return NULL;
+	}
+	for (;;) {
+		if ((err = c->t.take(c->t.arg, c->resp, c->t.msg_max,
+		    &len)) != 0) {
+			errno = err;
+			return NULL;
+		}
+		if (len > 0 && c->resp[0] == KRQ_FX_MARK)
+			break;
+		Krank__Response *r = krank_decode(c, len);
+		if (r == NULL || krank_sub_done(c, r) != 0)
+			return NULL;
+	}
+	memset(rh, 0xff, sizeof(*rh));
+	memcpy(rh, c->resp, len < sizeof(*rh) ? len : sizeof(*rh));
+	if (len < KRQ_FX_RESP_SIZE || rh->zero != 0 || rh->data > 1 ||
+	    (rh->data == 0 && len != KRQ_FX_RESP_SIZE) || rh->tag != h->tag) {
+		c->broken = true;
+		errno = EPROTO;
+		return NULL;
+	}
+	*datap = c->resp + KRQ_FX_RESP_SIZE;
+	*lenp = len - KRQ_FX_RESP_SIZE;
+	c->last_error = rh->error;
+	if (rh->error != KRANK__ERRNO__OK) {
+		errno = krq_errno_from_wire((Krank__Errno)rh->error);
+		return NULL;
+	}
+	return rh;
+}
+
+/* Whether [buf, buf+len) goes as a fixed frame, and how (*wherep, and
+ * *aoffp for the area): in the area, or inline up to inline_max (a read's
+ * at most that many; a write sends that many).  Bounced payloads take the
+ * protobuf path. */
+static bool krank_in_area(const struct krank_client *c, const void *p,
+    size_t len);
+
+static bool
+krank_fx_where(struct krank_client *c, const void *buf, size_t len,
+    uint8_t *wherep, uint32_t *aoffp, uint32_t *lenp)
+{
+	if (!c->fixed)
+		return false;
+	if (krank_in_area(c, buf, len)) {
+		uintptr_t off = (uintptr_t)buf - (uintptr_t)c->t.area;
+		if (off > UINT32_MAX || len > UINT32_MAX)
+			return false;
+		*wherep = KRQ_FX_AREA;
+		*aoffp = (uint32_t)off;
+		*lenp = (uint32_t)len;
+		return true;
+	}
+	if (len > c->t.inline_max && c->t.bounce_len != 0)
+		return false;
+	size_t n = len < c->t.inline_max ? len : c->t.inline_max;
+	if (KRQ_FX_REQ_SIZE + n > c->t.msg_max ||
+	    KRQ_FX_RESP_SIZE + n > c->t.msg_max)
+		return false;
+	*wherep = KRQ_FX_INLINE;
+	*aoffp = 0;
+	*lenp = (uint32_t)n;
+	return true;
+}
+
+/* read/pread as a fixed frame; -2: not this way (use protobuf). */
+static ssize_t
+krank_fx_read(struct krank_client *c, uint8_t call, int fd, void *buf,
+    size_t len, off_t off)
+{
+	struct krq_fx_req h = { .mark = KRQ_FX_MARK, .call = call, .fd = fd,
+	    .offset = off };
+	const uint8_t *d;
+	size_t n;
+
+	if (!krank_fx_where(c, buf, len, &h.where, &h.aoff, &h.len))
+		return -2;
+	const struct krq_fx_resp *r = krank_fx_rpc(c, &h, NULL, 0, &d, &n);
+	if (r == NULL)
+		return -1;
+	if (r->value < 0 || (h.where == KRQ_FX_INLINE ? r->data != 1 ||
+	    n > h.len || (uint64_t)r->value != n : r->data != 0 ||
+	    (uint64_t)r->value > h.len)) {
+		errno = EPROTO;
+		return -1;
+	}
+	if (n > 0)
+		memcpy(buf, d, n);
+	return (ssize_t)r->value;
+}
+
+/* write/pwrite of one chunk as a fixed frame: the bytes written, -1, or
+ * -2: not this way; *np: how many the request took. */
+static int64_t
+krank_fx_write(struct krank_client *c, uint8_t call, int fd,
+    const void *buf, size_t len, off_t off, size_t *np)
+{
+	struct krq_fx_req h = { .mark = KRQ_FX_MARK, .call = call, .fd = fd,
+	    .offset = off };
+	const uint8_t *d;
+	size_t n;
+
+	if (!krank_fx_where(c, buf, len, &h.where, &h.aoff, &h.len))
+		return -2;
+	*np = h.len;
+	const struct krq_fx_resp *r = krank_fx_rpc(c, &h, buf,
+	    h.where == KRQ_FX_INLINE ? h.len : 0, &d, &n);
+	if (r == NULL)
+		return -1;
+	if (r->data != 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	return r->value;
+}
+
 #define KRANK_REQ(q, U, field, arg)					\
 	Krank__Request q;						\
 	krank__request__init(&(q));					\
@@ -297,6 +450,16 @@ krank_in_done(struct krank_client *c, Krank__Response *r, void *buf,
 int
 krank_null(struct krank_client *c)
 {
+	if (c->fixed) {
+		struct krq_fx_req h = { .mark = KRQ_FX_MARK,
+		    .call = KRQ_FX_NULL,
+		    .fd = KRANK__VERSION__VERSION_CURRENT };
+		const uint8_t *d;
+		size_t n;
+		const struct krq_fx_resp *r = krank_fx_rpc(c, &h, NULL, 0, &d,
+		    &n);
+		return r != NULL ? (int)r->value : -1;
+	}
 	Krank__Null a = KRANK__NULL__INIT;
 	a.version = KRANK__VERSION__VERSION_CURRENT;
 	KRANK_REQ(q, NULL, null, a);
@@ -343,6 +506,9 @@ KRANK_FDCALL(dup, DUP, dup, Krank__Dup, KRANK__DUP__INIT)
 ssize_t
 krank_pread(struct krank_client *c, int fd, void *buf, size_t len, off_t off)
 {
+	ssize_t v = krank_fx_read(c, KRQ_FX_PREAD, fd, buf, len, off);
+	if (v != -2)
+		return v;
 	Krank__Pread a = KRANK__PREAD__INIT;
 	Krank__Dest d;
 	Krank__Buf b;
@@ -357,6 +523,9 @@ krank_pread(struct krank_client *c, int fd, void *buf, size_t len, off_t off)
 ssize_t
 krank_read(struct krank_client *c, int fd, void *buf, size_t len)
 {
+	ssize_t v = krank_fx_read(c, KRQ_FX_READ, fd, buf, len, 0);
+	if (v != -2)
+		return v;
 	Krank__Read a = KRANK__READ__INIT;
 	Krank__Dest d;
 	Krank__Buf b;
@@ -379,21 +548,26 @@ krank_writes(struct krank_client *c, int fd, const void *buf, size_t len,
 		Krank__Data d;
 		Krank__Buf b;
 		size_t n;
-		int64_t v;
-		krank_out(c, (const uint8_t *)buf + done, len - done, &d, &b, &n);
-		if (at) {
-			Krank__Pwrite a = KRANK__PWRITE__INIT;
-			a.fd = fd;
-			a.data = &d;
-			a.offset = off + (off_t)done;
-			KRANK_REQ(q, PWRITE, pwrite, a);
-			v = krank_value(c, &q);
-		} else {
-			Krank__Write a = KRANK__WRITE__INIT;
-			a.fd = fd;
-			a.data = &d;
-			KRANK_REQ(q, WRITE, write, a);
-			v = krank_value(c, &q);
+		int64_t v = krank_fx_write(c, at ? KRQ_FX_PWRITE :
+		    KRQ_FX_WRITE, fd, (const uint8_t *)buf + done, len - done,
+		    at ? off + (off_t)done : 0, &n);
+		if (v == -2) {
+			krank_out(c, (const uint8_t *)buf + done, len - done,
+			    &d, &b, &n);
+			if (at) {
+				Krank__Pwrite a = KRANK__PWRITE__INIT;
+				a.fd = fd;
+				a.data = &d;
+				a.offset = off + (off_t)done;
+				KRANK_REQ(q, PWRITE, pwrite, a);
+				v = krank_value(c, &q);
+			} else {
+				Krank__Write a = KRANK__WRITE__INIT;
+				a.fd = fd;
+				a.data = &d;
+				KRANK_REQ(q, WRITE, write, a);
+				v = krank_value(c, &q);
+			}
 		}
 		if (v < 0)
 			return done > 0 ? (ssize_t)done : -1;

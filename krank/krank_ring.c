@@ -6,10 +6,14 @@
  * krq_map.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include <krank/krank.h>
 #include <krank/krq.h>
+
+#include "krq_fixed.h"
+#include "krq_layout.h"
 
 struct krank_ring {
 	struct krq *q;
@@ -89,5 +93,7 @@ krank_client_ring(struct krq *q, unsigned ring, struct krank_client **cp)
 	t.msg_max = krq_slot_cap(q);
 	if ((e = krank_client_create(&t, cp)) != 0)
 		free(r);
+	else if (krq_features(q) & KRQ_FEAT_FIXED)
+		krank_client_fixed(*cp, true);
 	return e;
 }

@@ -11,6 +11,7 @@
 #include "krk.h"
 #include "krk_attach.h"
 #include "krq_call.h"
+#include "krq_layout.h"
 
 /* Slots hold a whole request: a path of up to 1024 bytes and its
  * envelope, or an inline payload of libkrank's default size. */
@@ -26,6 +27,8 @@ krk_queues_register(const struct krk_config *cfg)
 
 	memset(&krk_queue_ops, 0, sizeof(krk_queue_ops));
 	krk_queue_ops.serve = krq_dispatch;
+	q->thread_end = krq_dispatch_end;
+	q->features = KRQ_FEAT_FIXED;
 	krk_queue_ops.open = krq_caller_open;
 	krk_queue_ops.close = krq_caller_close;
 	q->nrings = cfg->queue_rings != 0 ? cfg->queue_rings :

@@ -13,6 +13,7 @@
 #include <krank/krs.h>
 
 #include "krq_call.h"
+#include "krq_fixed.h"
 
 #define KRQ_F_CTX	0x1		/* runs in the caller's context */
 #define KRQ_F_KNOWN	0x80		/* a call of the table */
@@ -24,6 +25,31 @@
 	    "krq_calls.def: " #name " is not field " #num " of Request");
 #include "krq_calls.def"
 #undef KRQ_CALL
+
+/* The fixed frames (krq_fixed.h) carry these calls' fields as the
+ * generated structures have them: same numbers, same C types. */
+#define KRQ_FX_TYPE(T, field, type)					\
+	_Static_assert(_Generic(((Krank__##T *)0)->field, type: 1,	\
+	    default: 0), "krq_fixed.h: " #T "." #field " is not " #type)
+_Static_assert(KRANK__REQUEST__CALL_NULL == KRQ_FX_NULL, "fx null");
+_Static_assert(KRANK__REQUEST__CALL_READ == KRQ_FX_READ, "fx read");
+_Static_assert(KRANK__REQUEST__CALL_WRITE == KRQ_FX_WRITE, "fx write");
+_Static_assert(KRANK__REQUEST__CALL_PREAD == KRQ_FX_PREAD, "fx pread");
+_Static_assert(KRANK__REQUEST__CALL_PWRITE == KRQ_FX_PWRITE, "fx pwrite");
+KRQ_FX_TYPE(Request, tag, uint64_t);
+KRQ_FX_TYPE(Null, version, uint32_t);
+KRQ_FX_TYPE(Read, fd, int32_t);
+KRQ_FX_TYPE(Write, fd, int32_t);
+KRQ_FX_TYPE(Pread, fd, int32_t);
+KRQ_FX_TYPE(Pread, offset, int64_t);
+KRQ_FX_TYPE(Pwrite, fd, int32_t);
+KRQ_FX_TYPE(Pwrite, offset, int64_t);
+KRQ_FX_TYPE(Buf, offset, uint64_t);
+KRQ_FX_TYPE(Buf, length, uint64_t);
+KRQ_FX_TYPE(Dest, inline_max, uint32_t);
+KRQ_FX_TYPE(Response, tag, uint64_t);
+KRQ_FX_TYPE(Response, value, int64_t);
+_Static_assert(sizeof(Krank__Errno) == sizeof(int32_t), "fx error");
 
 const struct krq_call_info krq_calls[] = {
 #define KRQ_CALL(num, name, U, T, fl) { (num), #name },
@@ -58,6 +84,12 @@ struct krq_mem {
 static __thread struct krq_mem krq_mem;
 static __thread int krq_malformed;	/* the current request was bad */
 static __thread struct krs_ctx *krq_cur_ctx;	/* krq_enter's */
+static __thread bool krq_hold;		/* krq_dispatch's thread: keep the
+					 * caller's context entered */
+/* A fixed-frame read's inline destination: the response slot's payload
+ * (cap bytes), so that the bytes are not copied once more. */
+static __thread uint8_t *krq_fx_dst;
+static __thread size_t krq_fx_dst_cap;
 static pthread_key_t krq_key;
 static pthread_once_t krq_key_once = PTHREAD_ONCE_INIT;
 
@@ -179,7 +211,9 @@ krq_dest(struct krq_caller *c, const Krank__Dest *d, Krank__Response *r,
 	case KRANK__DEST__TO_INLINE_MAX:
 		if (d->inline_max > KRANK__LIMIT__LIMIT_INLINE_MAX)
 			return krq_bad(&c->bad_arg, EINVAL);
-		if ((*pp = krq_scratch(d->inline_max)) == NULL)
+		if (krq_fx_dst != NULL && d->inline_max <= krq_fx_dst_cap)
+			*pp = krq_fx_dst;
+		else if ((*pp = krq_scratch(d->inline_max)) == NULL)
 			return ENOMEM;
 		*lenp = d->inline_max;
 		r->result_case = KRANK__RESPONSE__RESULT_DATA;
@@ -282,6 +316,18 @@ krq_call(struct krq_caller *c, const Krank__Request *req,
 		goto out;
 	}
 	bool enter = (fl & KRQ_F_CTX) && c->ctx != NULL && c->ctx != krq_cur_ctx;
+	if (enter && krq_hold) {
+		/* A queue server thread: enter once and stay (krq_dispatch);
+		 * entering and leaving per call cost an lwp each time. */
+		if (krq_enter(c) != 0) {
+			err = errno;
+			goto out;
+		}
+		enter = false;
+	} else if (krq_hold && !(fl & KRQ_F_CTX) && krq_cur_ctx != NULL) {
+		/* As these calls always ran: outside the context. */
+		krq_leave();
+	}
 	if (enter && krs_ctx_enter(c->ctx) != 0) {
 		err = errno;
 		goto out;
@@ -331,6 +377,177 @@ krq_dec_free(void *arg, void *p)
 	(void)p;
 }
 
+/* Count a malformed request (undecodable, or a bad fixed frame). */
+static void
+krq_bad_msg(struct krq_caller *c, Krank__Response *r)
+{
+	atomic_fetch_add_explicit(&c->calls, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->failed, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->bad_msg, 1, memory_order_relaxed);
+	r->error = KRANK__ERRNO__EBADMSG;
+	r->value = -1;
+}
+
+/*
+ * A fixed frame (krq_fixed.h): checked field by field, turned into the
+ * Krank__Request protobuf would have decoded, served by the same handler
+ * (krq_call), answered with a fixed response.  An inline read lands in
+ * the response slot itself.  req is KRANK's private copy, so an inline
+ * write's payload is used where it is.
+ */
+static int
+krq_dispatch_fixed(struct krq_caller *c, const uint8_t *req, size_t len,
+    uint8_t *resp, size_t cap, size_t *resplenp)
+{
+	struct krq_fx_req h;
+	struct krq_fx_resp rh;
+	Krank__Request q;
+	Krank__Response r;
+	union {
+		Krank__Null null;
+		Krank__Read read;
+		Krank__Write write;
+		Krank__Pread pread;
+		Krank__Pwrite pwrite;
+	} a;
+	Krank__Buf b = KRANK__BUF__INIT;
+	Krank__Data data = KRANK__DATA__INIT;
+	Krank__Dest dest = KRANK__DEST__INIT;
+	uint8_t *dst = NULL;
+	size_t extra = 0;
+	int bad = 0;
+
+	*resplenp = 0;
+	if (cap < KRQ_FX_RESP_SIZE)
+		return EMSGSIZE;
+	krank__response__init(&r);
+	krank__request__init(&q);
+	memset(&h, 0, sizeof(h));
+	if (len < KRQ_FX_REQ_SIZE) {
+		bad = EBADMSG;
+		goto answer;
+	}
+	memcpy(&h, req, sizeof(h));
+	extra = len - KRQ_FX_REQ_SIZE;
+	q.tag = h.tag;
+	b.offset = h.aoff;
+	b.length = h.len;
+	bool area = h.where == KRQ_FX_AREA;
+	if (h.zero != 0 || h.where > KRQ_FX_AREA ||
+	    (!area && h.aoff != 0)) {
+		bad = EBADMSG;
+		goto answer;
+	}
+	if (area) {
+		dest.to_case = KRANK__DEST__TO_AREA;
+		dest.area = &b;
+		data.from_case = KRANK__DATA__FROM_AREA;
+		data.area = &b;
+	} else {
+		dest.to_case = KRANK__DEST__TO_INLINE_MAX;
+		dest.inline_max = h.len;
+		data.from_case = KRANK__DATA__FROM_DATA;
+		data.data.data = (uint8_t *)req + KRQ_FX_REQ_SIZE;
+		data.data.len = extra;
+	}
+	switch (h.call) {
+	case KRQ_FX_NULL:
+		if (h.where != 0 || h.len != 0 || h.offset != 0 || extra != 0)
+			bad = EBADMSG;
+		krank__null__init(&a.null);
+		a.null.version = (uint32_t)h.fd;
+		q.call_case = KRANK__REQUEST__CALL_NULL;
+		q.null = &a.null;
+		break;
+	case KRQ_FX_READ:
+	case KRQ_FX_PREAD:
+		if (extra != 0 || (h.call == KRQ_FX_READ && h.offset != 0))
+			bad = EBADMSG;
+		if (h.call == KRQ_FX_READ) {
+			krank__read__init(&a.read);
+			a.read.fd = h.fd;
+			a.read.dest = &dest;
+			q.call_case = KRANK__REQUEST__CALL_READ;
+			q.read = &a.read;
+		} else {
+			krank__pread__init(&a.pread);
+			a.pread.fd = h.fd;
+			a.pread.dest = &dest;
+			a.pread.offset = h.offset;
+			q.call_case = KRANK__REQUEST__CALL_PREAD;
+			q.pread = &a.pread;
+		}
+		/* Inline: straight into the response slot, when it fits
+		 * (what does not is refused before the call, not after). */
+		if (!area && h.len <= KRANK__LIMIT__LIMIT_INLINE_MAX) {
+			if (h.len > cap - KRQ_FX_RESP_SIZE) {
+				r.tag = h.tag;
+				r.error = KRANK__ERRNO__EMSGSIZE;
+				r.value = -1;
+				goto encode;
+			}
+			dst = resp + KRQ_FX_RESP_SIZE;
+		}
+		break;
+	case KRQ_FX_WRITE:
+	case KRQ_FX_PWRITE:
+		if ((h.call == KRQ_FX_WRITE && h.offset != 0) ||
+		    (area ? extra != 0 : h.len != extra))
+			bad = EBADMSG;
+		if (h.call == KRQ_FX_WRITE) {
+			krank__write__init(&a.write);
+			a.write.fd = h.fd;
+			a.write.data = &data;
+			q.call_case = KRANK__REQUEST__CALL_WRITE;
+			q.write = &a.write;
+		} else {
+			krank__pwrite__init(&a.pwrite);
+			a.pwrite.fd = h.fd;
+			a.pwrite.data = &data;
+			a.pwrite.offset = h.offset;
+			q.call_case = KRANK__REQUEST__CALL_PWRITE;
+			q.pwrite = &a.pwrite;
+		}
+		break;
+	default:
+		bad = EBADMSG;
+		break;
+	}
+answer:
+	if (bad != 0) {
+		r.tag = h.tag;
+		krq_bad_msg(c, &r);
+	} else {
+		krq_fx_dst = dst;
+		krq_fx_dst_cap = cap - KRQ_FX_RESP_SIZE;
+		bad = krq_call(c, &q, &r);
+		krq_fx_dst = NULL;
+	}
+encode:;
+	size_t n = 0;
+	if (r.result_case == KRANK__RESPONSE__RESULT_DATA) {
+		n = r.data.len;
+		if (n > cap - KRQ_FX_RESP_SIZE) {
+			/* Cannot happen: dst was checked against cap. */
+			n = 0;
+			r.result_case = KRANK__RESPONSE__RESULT__NOT_SET;
+			r.error = KRANK__ERRNO__EMSGSIZE;
+			r.value = -1;
+		} else if (n > 0 && r.data.data != resp + KRQ_FX_RESP_SIZE) {
+			memcpy(resp + KRQ_FX_RESP_SIZE, r.data.data, n);
+		}
+	}
+	memset(&rh, 0, sizeof(rh));
+	rh.mark = KRQ_FX_MARK;
+	rh.data = r.result_case == KRANK__RESPONSE__RESULT_DATA;
+	rh.error = (int32_t)r.error;
+	rh.tag = r.tag;
+	rh.value = r.value;
+	memcpy(resp, &rh, sizeof(rh));
+	*resplenp = KRQ_FX_RESP_SIZE + n;
+	return bad;
+}
+
 int
 krq_dispatch(void *caller, const void *req, size_t len, void *resp,
     size_t cap, size_t *resplenp)
@@ -341,6 +558,9 @@ krq_dispatch(void *caller, const void *req, size_t len, void *resp,
 	Krank__Request q;
 	int bad = 0, err = 0;
 
+	krq_hold = true;
+	if (len > 0 && *(const uint8_t *)req == KRQ_FX_MARK)
+		return krq_dispatch_fixed(c, req, len, resp, cap, resplenp);
 	krank__response__init(&r);
 	*resplenp = 0;
 	if (len > KRANK__LIMIT__LIMIT_REQUEST_MAX) {
@@ -360,11 +580,7 @@ krq_dispatch(void *caller, const void *req, size_t len, void *resp,
 	if (bad == 0 && err == 0) {
 		bad = krq_call(c, &q, &r);
 	} else if (bad != 0) {
-		atomic_fetch_add_explicit(&c->calls, 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&c->failed, 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&c->bad_msg, 1, memory_order_relaxed);
-		r.error = KRANK__ERRNO__EBADMSG;
-		r.value = -1;
+		krq_bad_msg(c, &r);
 	}
 	if (krq_response_encode(&r, resp, cap, resplenp) != 0) {
 		/* The result does not fit the caller's response slot (its
@@ -379,4 +595,12 @@ krq_dispatch(void *caller, const void *req, size_t len, void *resp,
 		}
 	}
 	return bad;
+}
+
+void
+krq_dispatch_end(void *caller)
+{
+	(void)caller;
+	krq_leave();
+	krq_hold = false;
 }

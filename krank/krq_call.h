@@ -92,6 +92,15 @@ int krq_call(struct krq_caller *c, const Krank__Request *req,
  */
 int krq_dispatch(void *caller, const void *req, size_t len, void *resp,
     size_t cap, size_t *resplenp);
+/*
+ * krq_dispatch also takes fixed-layout frames (krq_fixed.h: a request
+ * whose first byte is 0) and answers them in kind.  A thread that calls
+ * krq_dispatch keeps the caller's context entered between calls (one
+ * enter per client, not per call); krq_dispatch_end leaves it - the
+ * server threads' thread_end (krq_server_cfg), and what a test calls
+ * before it destroys the context (krq_leave does as well).
+ */
+void krq_dispatch_end(void *caller);
 
 /*
  * krq_enter/krq_leave - bind the calling thread to c's context around a

@@ -36,6 +36,7 @@ struct krq {
 	uint32_t nrings, nslots, mask, slot_size, cap;
 	uint64_t ring_size, area_off, area_len;
 	uint64_t spin_ns;
+	uint32_t features;
 	int ctlfd;			/* krq_attach's connection, or -1 */
 	struct krq_cring rings[];
 };
@@ -98,6 +99,7 @@ krq_map(int memfd, struct krq **qp)
 	q->area_off = h.area_off;
 	q->area_len = h.area_len;
 	q->spin_ns = h.spin_ns;
+	q->features = h.features;
 	q->ctlfd = -1;
 	for (unsigned r = 0; r < q->nrings; r++) {
 		struct krq_cring *cr = &q->rings[r];
@@ -141,6 +143,12 @@ krq_area(const struct krq *q, size_t *lenp)
 	if (lenp != NULL)
 		*lenp = q->area_len;
 	return q->area_len ? (char *)q->base + q->area_off : NULL;
+}
+
+unsigned
+krq_features(const struct krq *q)
+{
+	return q->features;
 }
 
 void

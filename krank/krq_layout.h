@@ -80,6 +80,10 @@
 
 #define KRQ_REASON_MAX		192
 
+/* hdr.features */
+/* fixed-layout frames (krq_fixed.h) */
+#define KRQ_FEAT_FIXED		0x1u
+
 struct krq_hdr {
 	/* Geometry: written once by KRANK before the memfd is handed out. */
 	uint32_t magic;			/* KRQ_MAGIC */
@@ -94,7 +98,10 @@ struct krq_hdr {
 	uint64_t area_len;		/* multiple of KRQ_PAGE, may be 0 */
 	uint64_t region_len;		/* area_off + area_len */
 	uint64_t spin_ns;		/* suggested spin of the client's waits */
-	uint8_t pad0[KRQ_LINE - 8];
+	uint32_t features;		/* KRQ_FEAT_*: what KRANK's serve
+					   function understands (0 in an
+					   older KRANK: was padding) */
+	uint8_t pad0[KRQ_LINE - 12];
 	/* Status: KRANK writes, the client reads. */
 	_Alignas(KRQ_LINE) uint32_t state;	/* KRQ_STATE_* */
 	uint32_t pad1;
@@ -120,6 +127,7 @@ _Static_assert(sizeof(struct krq_hdr) <= KRQ_PAGE, "krq_hdr fits its page");
 _Static_assert(offsetof(struct krq_hdr, nrings) == 12, "krq_hdr nrings");
 _Static_assert(offsetof(struct krq_hdr, rings_off) == 24, "krq_hdr rings_off");
 _Static_assert(offsetof(struct krq_hdr, spin_ns) == 64, "krq_hdr spin_ns");
+_Static_assert(offsetof(struct krq_hdr, features) == 72, "krq_hdr features");
 _Static_assert(offsetof(struct krq_hdr, state) == 2 * KRQ_LINE, "krq_hdr state");
 _Static_assert(offsetof(struct krq_hdr, reason) == 2 * KRQ_LINE + 8,
     "krq_hdr reason");

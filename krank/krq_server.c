@@ -67,6 +67,7 @@ struct krq_sclient {
 	unsigned ncores;
 	krq_serve_fn *fn;
 	void *arg;
+	void (*thread_end)(void *arg);
 	bool started;
 	/* stop (destroy) and cut (abuse) end every pair's loop; stopword is
 	 * a private futex word the threads nap on, woken by destroy. */
@@ -411,6 +412,8 @@ pair_main(void *arg)
 		if (n == 0)
 			pair_wait(p);
 	}
+	if (c->thread_end != NULL)
+		c->thread_end(c->arg);
 	return NULL;
 }
 
@@ -462,6 +465,7 @@ krq_sclient_create(const struct krq_server_cfg *cfg, struct krq_sclient **cp,
 	c->max_bad = cfg->max_bad ? cfg->max_bad : KRQ_DEFAULT_MAX_BAD;
 	c->log = cfg->log;
 	c->log_arg = cfg->log_arg;
+	c->thread_end = cfg->thread_end;
 	pthread_mutex_init(&c->cut_lock, NULL);
 	if (cfg->ncores > 0) {
 		c->cores = malloc(cfg->ncores * sizeof(int));
@@ -516,6 +520,7 @@ krq_sclient_create(const struct krq_server_cfg *cfg, struct krq_sclient **cp,
 	h->region_len = c->region_len;
 	h->spin_ns = (uint64_t)(cfg->client_spin_ns < 0 ?
 	    KRQ_DEFAULT_SPIN_NS : cfg->client_spin_ns);
+	h->features = cfg->features;
 	h->state = KRQ_STATE_LIVE;
 	for (unsigned r = 0; r < c->nrings; r++) {
 		struct krq_spair *p = &c->pairs[r];

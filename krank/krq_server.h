@@ -48,6 +48,12 @@ struct krq_server_cfg {
 	unsigned max_bad;	/* malformed requests before the cut; 0: 16 */
 	krq_log_fn *log;	/* NULL: stderr */
 	void *log_arg;
+	uint32_t features;	/* KRQ_FEAT_* the serve function offers
+				   (hdr.features) */
+	/* Called by each server thread as it ends, with start's arg (the
+	 * serve function's per-thread state: krq_dispatch holds the
+	 * client's context between calls); NULL: nothing. */
+	void (*thread_end)(void *arg);
 };
 
 #define KRQ_DEFAULT_SLOTS	64

@@ -21,7 +21,7 @@ krank/krank.pb-c.h: krank/krank.pb-c.c
 
 KRQ_CALL_CPPFLAGS = $(KRK_CPPFLAGS) -I$(top_builddir)/krank \
 	-I$(srcdir)/krank/include $(PROTOBUF_C_CFLAGS)
-KRQ_CALL_SRCS = krank/krq_call.h krank/krq_call.c krank/krq_files.c \
+KRQ_CALL_SRCS = krank/krq_call.h krank/krq_fixed.h krank/krq_call.c krank/krq_files.c \
 	krank/krq_sockets.c krank/krq_misc.c
 
 noinst_LTLIBRARIES += krank/libkrank_proto.la
@@ -87,7 +87,7 @@ EXTRA_DIST += tests/fuzz/fuzz_krq_dispatch.sh tests/fuzz/fuzz_krq_dispatch.c
 FUZZ_KRQ_SRCS = krank/krq_call.c krank/krq_files.c krank/krq_sockets.c \
 	krank/krq_misc.c krank/krq_errno.c krank/krq_wire.c
 tests/fuzz/fuzz_krq_dispatch: tests/fuzz/fuzz_krq_dispatch.c \
-		$(FUZZ_KRQ_SRCS) krank/krq_call.h krank/krq_calls.def \
+		$(FUZZ_KRQ_SRCS) krank/krq_call.h krank/krq_fixed.h krank/krq_calls.def \
 		$(KRQ_PB) krank/libkrk.a $(KRK_DEPS)
 	@mkdir -p tests/fuzz
 	$(AM_V_CC)cd $(srcdir) && $(FUZZ_CC) $(FUZZ_FLAGS) \

@@ -8,7 +8,9 @@
  * at /w, the caller's root) and descriptor table, removed afterwards, so
  * inputs do not accumulate state.  The caller is KRQ_CALLER_NOBLOCK:
  * nothing the fuzzer sends may block.  Every request must be answered
- * within the response slot.
+ * within the response slot.  A request whose first byte is 0 is a
+ * fixed-layout frame (krq_fixed.h): its answer must be a well-formed
+ * fixed response, with the request's tag when the frame had one.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -20,6 +22,7 @@
 #include "net/krs_net.h"
 
 #include "krq_call.h"
+#include "krq_fixed.h"
 
 #define AREA_LEN 65536
 static uint8_t *area;
@@ -159,6 +162,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* Always an answer, always one that decodes. */
 		if (bad == EMSGSIZE && rl == 0)
 			abort();
+		if (len > 0 && data[0] == KRQ_FX_MARK) {
+			struct krq_fx_resp fr;
+			struct krq_fx_req fq;
+			if (rl < KRQ_FX_RESP_SIZE || rl > sizeof(resp))
+				abort();
+			memcpy(&fr, resp, sizeof(fr));
+			if (fr.mark != KRQ_FX_MARK || fr.zero != 0 ||
+			    fr.data > 1 ||
+			    (fr.data == 0 && rl != KRQ_FX_RESP_SIZE))
+				abort();
+			if (bad != 0 && fr.error == KRANK__ERRNO__OK)
+				abort();
+			if (len >= KRQ_FX_REQ_SIZE) {
+				memcpy(&fq, data, sizeof(fq));
+				if (fr.tag != fq.tag)
+					abort();
+			}
+			data += len;
+			size -= len;
+			continue;
+		}
 		Krank__Response *r = krank__response__unpack(NULL, rl, resp);
 		if (r == NULL)
 			abort();

@@ -189,6 +189,73 @@ m_garbage(const char *sock, char **a)
 	return failures ? 1 : 0;
 }
 
+/* fixed SOCK: fixed-layout frames (docs/api.md; built here byte by byte
+ * from the documented layout) that are malformed, or name a range past
+ * the buffer area: each is answered with a fixed error response (EBADMSG,
+ * EFAULT) until KRANK cuts the client off. */
+static void
+fx_frame(unsigned char *m, unsigned call, unsigned where, int32_t fd,
+    uint64_t tag, int64_t off, uint32_t len, uint32_t aoff)
+{
+	memset(m, 0, 32);
+	m[1] = (unsigned char)call;
+	m[2] = (unsigned char)where;
+	memcpy(m + 4, &fd, 4);
+	memcpy(m + 8, &tag, 8);
+	memcpy(m + 16, &off, 8);
+	memcpy(m + 24, &len, 4);
+	memcpy(m + 28, &aoff, 4);
+}
+
+static int
+m_fixed(const char *sock, char **a)
+{
+	(void)a;
+	struct krq *q = attach(sock, 1);
+	size_t alen;
+	(void)krq_area(q, &alen);
+	CHECK(krq_features(q) & 1, "fixed: KRANK offers fixed frames");
+	unsigned seed = 4242;
+	unsigned char msg[128], resp[4096];
+	int answered = 0, efault = 0, ebadmsg = 0, sent = 0, e = 0;
+	for (int i = 0; i < 200; i++, sent++) {
+		size_t len = 32;
+		if (i % 2 == 0) {
+			/* pread of 64 bytes into the area, past its end. */
+			fx_frame(msg, 7, 1, 0, 1000 + (uint64_t)i, 0, 64,
+			    (uint32_t)alen - 32);
+		} else {
+			len = 1 + (size_t)(rand_r(&seed) % sizeof(msg));
+			for (size_t k = 0; k < len; k++)
+				msg[k] = (unsigned char)rand_r(&seed);
+			msg[0] = 0;		/* a fixed frame ... */
+			if (len > 3)
+				msg[3] = 0x80;	/* ... reserved byte set */
+		}
+		if ((e = krq_post(q, 0, msg, len)) != 0)
+			break;
+		krq_bell(q, 0);
+		size_t rl;
+		e = krq_take(q, 0, resp, sizeof(resp), &rl, 5000000000LL);
+		if (e != 0)
+			break;
+		int32_t err;
+		memcpy(&err, resp + 4, 4);
+		if (rl < 24 || resp[0] != 0 || err == 0)
+			break;		/* not a fixed error response */
+		answered++;
+		efault += err == 14;		/* NetBSD EFAULT */
+		ebadmsg += err == 88;		/* NetBSD EBADMSG */
+	}
+	char reason[192] = "";
+	int st = krq_status(q, reason, sizeof(reason));
+	CHECK(st == EPIPE && reason[0] != '\0' && efault > 0 && ebadmsg > 0 &&
+	    answered >= sent - 1, "fixed: %d frames answered (%d EFAULT, %d "
+	    "EBADMSG), then cut off: %s", answered, efault, ebadmsg, reason);
+	krq_unmap(q);
+	return failures ? 1 : 0;
+}
+
 /* range SOCK: buffers outside the area (the library is told the area is
  * larger than it is, so it sends the offsets as they are). */
 struct lie {
@@ -507,6 +574,7 @@ static const struct {
 	int (*fn)(const char *, char **);
 } modes[] = {
 	{ "good", 3, m_good }, { "garbage", 0, m_garbage },
+	{ "fixed", 0, m_fixed },
 	{ "range", 0, m_range }, { "fds", 1, m_fds },
 	{ "fdlimit", 1, m_fdlimit }, { "many", 1, m_many },
 	{ "flood", 1, m_flood }, { "midcall", 1, m_midcall },
@@ -533,7 +601,7 @@ main(int argc, char **argv)
 			return modes[i].fn(sock, argv + 3);
 		}
 	fprintf(stderr, "usage: krq_foreign MODE SOCKET ARGS... (good S SECS "
-	    "MAXMS READY, garbage S, range S, fds S N, fdlimit S N, many S N, flood S SECS, midcall "
+	    "MAXMS READY, garbage S, fixed S, range S, fds S N, fdlimit S N, many S N, flood S SECS, midcall "
 	    "S READY, victim S PORT CHAN READY, peer S PORT CHAN READY CONN "
 	    "KILLED, refused S)\n");
 	return 2;

@@ -22,6 +22,7 @@
 
 #include "krk.h"
 #include "krq_call.h"
+#include "krq_fixed.h"
 #include "rdtest.h"
 #include "rdtest_net.h"
 
@@ -563,6 +564,13 @@ main(int argc, char **argv)
 	    "the area: EINVAL");
 
 	test_files();
+	/* Again, and everything after, with the fixed-layout frames of the
+	 * hot calls (null, read, write, pread, pwrite; krq_fixed.h), as a
+	 * client on KRANK's rings sends them. */
+	krank_client_fixed(K, true);
+	krank_client_fixed(S, true);
+	test_files();
+	printf("ok: the same file calls with fixed-layout frames\n");
 	test_sockets();
 	test_misc();
 	test_chan();

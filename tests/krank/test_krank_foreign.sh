@@ -134,6 +134,7 @@ fi
 echo "at $(date +%s.%N): hostile clients start"; "$kf" garbage "$sock" && ok "garbage: the client was cut off" || bad "garbage"
 k log | grep -q "krq-.*ended (cut off: " &&
 	ok "the cut is logged with its reason" || { bad "no cut in the log"; k log | tail -5; }
+"$kf" fixed "$sock" && ok "fixed: malformed fixed frames are answered, then cut off" || bad "fixed"
 "$kf" range "$sock" && ok "range: out-of-range buffers are EFAULT" || bad "range"
 "$kf" fds "$sock" 16 && ok "fds: another client's descriptor numbers are EBADF" || bad "fds"
 "$kf" fdlimit "$sock" 64 && ok "fdlimit: attach.fds bounds one attachment's descriptors" || bad "fdlimit"
@@ -250,7 +251,7 @@ cat "$work/good.out"
 [ $rc -eq 0 ] && ok "the good client saw nothing of the others" || bad "good client exited $rc"
 
 k metrics >"$work/metrics"
-grep -qx "krank_attach_cut_total 1" "$work/metrics" &&
+grep -qx "krank_attach_cut_total 2" "$work/metrics" &&
 	grep -qx "krank_foreign_spawned_total $nspawned" "$work/metrics" &&
 	grep -q "^krank_attach_total [0-9]" "$work/metrics" &&
 	ok "metrics: attachments, cuts, spawns" ||

@@ -45,6 +45,9 @@ size_t krq_slot_cap(const struct krq *q);
 /* krq_area - the buffer area in this process's mapping; offsets in
  * messages are relative to its start.  NULL and 0 when it has none. */
 void *krq_area(const struct krq *q, size_t *lenp);
+/* krq_features - what KRANK's side of the region understands
+ * (KRQ_FEAT_* of krank's krq_layout.h; 0 from an older KRANK). */
+unsigned krq_features(const struct krq *q);
 /* krq_set_spin - the longest krq_take spins before it sleeps (ns; 0:
  * sleep at once).  Defaults to what KRANK suggests in the region.  Each
  * ring's budget adapts below it: halved after a spin that ran out,
