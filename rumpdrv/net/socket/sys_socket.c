@@ -2,8 +2,8 @@
  * sys_socket.c - the krs_ socket calls and the socket file type: a socket
  * is a file (DTYPE_SOCKET) in the calling context's descriptor table of
  * the vfs, whose fileops (read, write, poll, stat, close) are here; copies
- * between caller buffers and mbufs; blocking with timeouts.  sotab_lock
- * protects every so_refs and the list of open sockets; a call holds a
+ * between caller buffers and mbufs; blocking with timeouts.  so_refs is
+ * atomic; sotab_lock protects the list of open sockets; a call holds a
  * reference on the socket (not the file) while it uses it, so a close by
  * another thread detaches the socket and wakes the call, and never frees
  * the socket under it.
@@ -33,21 +33,20 @@ sofree(struct socket *so)
 	kmem_free(so, sizeof(*so));
 }
 
+/* A reference is only ever taken by a holder of another (a file's, a
+ * protocol's, a call's), so an atomic count is enough: no lock shared by
+ * every socket (two per call, which threads on two CPUs passed back and
+ * forth). */
 void
 soref(struct socket *so)
 {
-	mutex_enter(&sotab_lock);
-	so->so_refs++;
-	mutex_exit(&sotab_lock);
+	__atomic_add_fetch(&so->so_refs, 1, __ATOMIC_RELAXED);
 }
 
 void
 sorele(struct socket *so)
 {
-	mutex_enter(&sotab_lock);
-	bool last = --so->so_refs == 0;
-	mutex_exit(&sotab_lock);
-	if (last)
+	if (__atomic_sub_fetch(&so->so_refs, 1, __ATOMIC_ACQ_REL) == 0)
 		sofree(so);
 }
 
