@@ -1139,21 +1139,20 @@ soo_close(struct file *fp)
 	soclose(fp->f_data);
 }
 
-/* Poll wakeups: selnotify (uipc_socket.c) bumps sel_gen. */
+/* Poll wakeups: selnotify (uipc_socket.c) bumps sel_gen (atomic). */
 uint64_t
 so_pollgen(void)
 {
-	mutex_enter(&sel_lock);
-	uint64_t gen = sel_gen;
-	mutex_exit(&sel_lock);
-	return gen;
+	return __atomic_load_n(&sel_gen, __ATOMIC_SEQ_CST);
 }
 
+/* See selnotify for the order of sel_sleepers and sel_gen. */
 void
 so_pollwait(uint64_t gen, uint64_t deadline)
 {
 	mutex_enter(&sel_lock);
-	if (sel_gen == gen) {
+	__atomic_add_fetch(&sel_sleepers, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&sel_gen, __ATOMIC_SEQ_CST) == gen) {
 		if (deadline == 0)
 			cv_wait(&sel_cv, &sel_lock);
 		else {
@@ -1163,6 +1162,7 @@ so_pollwait(uint64_t gen, uint64_t deadline)
 				    deadline - now);
 		}
 	}
+	__atomic_sub_fetch(&sel_sleepers, 1, __ATOMIC_SEQ_CST);
 	mutex_exit(&sel_lock);
 }
 
