@@ -4,6 +4,22 @@
  * ftruncate, fsync, dup, dup2, fcntl, fstat, poll, getdents).  A file is
  * a vnode or an object of another component behind its fileops
  * (vfs_file.h); only the calls that need a vnode look inside.
+ *
+ * Looking a descriptor up (fd_getfile, every call on a descriptor) takes
+ * no lock: a lock in the table would be a line that every thread of a
+ * context writes on every call (two threads on two CPUs passed it back
+ * and forth at each send and receive).  As Linux's files_lookup_fd_rcu
+ * with get_file_rcu, the lookup reads the slot, takes a reference only if
+ * the file's count is not 0, and reads the slot again: if it holds the
+ * same file, the reference is good; else it is dropped and the lookup
+ * retried.  That needs a file's memory to stay a file: released files go
+ * to a free list of their own (file_cache, kept for reuse like kmem's
+ * slabs), never to kmem, and keep f_count 0 there; and a table's slots
+ * to stay readable: an outgrown fd_ofiles is kept until the table is
+ * destroyed (the sizes double, so that is under the final size).  The
+ * slots, fd_ofiles and fd_nfiles are stored atomically (release), under
+ * fd_lock as before; fd_ofiles before fd_nfiles when a table grows, so a
+ * lookup that sees the new size sees the new array.
  */
 #include <stdarg.h>
 #include <string.h>
@@ -12,6 +28,16 @@
 
 #define FD_INITIAL	64
 #define FD_MAX		65536
+
+struct fd_oldtab {
+	struct fd_oldtab *next;
+	struct file **tab;
+	int n;
+};
+
+/* Released files, for reuse (see the top); linked through f_data. */
+static kspin_t file_cache_lock;
+static struct file *file_cache;
 
 /* Every table, for fd_closeall_ops.  Taken before any fd_lock. */
 static kmutex_t fdlist_lock;
@@ -27,6 +53,12 @@ void
 fdlist_fini(void)
 {
 	mutex_destroy(&fdlist_lock);
+	/* Every table is gone: no lookup can look at these any more. */
+	while (file_cache != NULL) {
+		struct file *fp = file_cache;
+		file_cache = fp->f_data;
+		kmem_free(fp, sizeof(*fp));
+	}
 }
 
 struct filedesc *
@@ -61,6 +93,12 @@ fd_destroy(struct filedesc *fdp)
 		if (fdp->fd_ofiles[i] != NULL)
 			file_release(fdp->fd_ofiles[i]);
 	kmem_free(fdp->fd_ofiles, sizeof(struct file *) * (size_t)fdp->fd_nfiles);
+	while (fdp->fd_old != NULL) {
+		struct fd_oldtab *o = fdp->fd_old;
+		fdp->fd_old = o->next;
+		kmem_free(o->tab, sizeof(struct file *) * (size_t)o->n);
+		kmem_free(o, sizeof(*o));
+	}
 	kmem_free(fdp->fd_cloexec, (size_t)fdp->fd_nfiles);
 	kmem_free(fdp, sizeof(*fdp));
 }
@@ -68,13 +106,23 @@ fd_destroy(struct filedesc *fdp)
 struct file *
 file_alloc_ops(const struct fileops *ops, int type, void *data, int flags)
 {
-	struct file *fp = kmem_zalloc(sizeof(*fp), KM_SLEEP);
-	fp->f_count = 1;
+	kspin_enter(&file_cache_lock);
+	struct file *fp = file_cache;
+	if (fp != NULL)
+		file_cache = fp->f_data;
+	kspin_exit(&file_cache_lock);
+	if (fp == NULL)
+		fp = kmem_zalloc(sizeof(*fp), KM_SLEEP);
+	/* A lookup with a stale slot may look at f_count (only): it stays
+	 * 0 until the rest is set. */
+	fp->f_vnode = NULL;
+	fp->f_offset = 0;
 	fp->f_flag = flags;
 	fp->f_type = type;
 	fp->f_ops = ops;
 	fp->f_data = data;
 	mutex_init(&fp->f_lock, MUTEX_DEFAULT, IPL_NONE);
+	__atomic_store_n(&fp->f_count, 1, __ATOMIC_RELEASE);
 	return fp;
 }
 
@@ -93,7 +141,10 @@ file_release(struct file *fp)
 		return;
 	fp->f_ops->fo_close(fp);
 	mutex_destroy(&fp->f_lock);
-	kmem_free(fp, sizeof(*fp));
+	kspin_enter(&file_cache_lock);
+	fp->f_data = file_cache;
+	file_cache = fp;
+	kspin_exit(&file_cache_lock);
 }
 
 int
@@ -122,7 +173,8 @@ fd_closeall_ops(const struct fileops *ops)
 			if (fdp->fd_ofiles[i] != NULL &&
 			    fdp->fd_ofiles[i]->f_ops == ops) {
 				fp = fdp->fd_ofiles[i];
-				fdp->fd_ofiles[i] = NULL;
+				__atomic_store_n(&fdp->fd_ofiles[i], NULL,
+				    __ATOMIC_RELEASE);
 			}
 			kspin_exit(&fdp->fd_lock);
 			if (fp != NULL)
@@ -146,7 +198,8 @@ fd_alloc(struct filedesc *fdp, struct file *fp, int minfd, bool cloexec,
 		}
 		for (int i = minfd; i < fdp->fd_nfiles && i < lim; i++) {
 			if (fdp->fd_ofiles[i] == NULL) {
-				fdp->fd_ofiles[i] = fp;
+				__atomic_store_n(&fdp->fd_ofiles[i], fp,
+				    __ATOMIC_RELEASE);
 				fdp->fd_cloexec[i] = cloexec;
 				kspin_exit(&fdp->fd_lock);
 				*fdout = i;
@@ -167,29 +220,35 @@ fd_alloc(struct filedesc *fdp, struct file *fp, int minfd, bool cloexec,
 		 * memory the caller gets ENOMEM, as Linux's expand_files. */
 		struct file **nf = kmem_zalloc(sizeof(*nf) * (size_t)nn, KM_SLEEP);
 		unsigned char *nc = kmem_zalloc((size_t)nn, KM_SLEEP);
-		if (nf == NULL || nc == NULL) {
+		struct fd_oldtab *ot = kmem_alloc(sizeof(*ot), KM_SLEEP);
+		if (nf == NULL || nc == NULL || ot == NULL) {
 			if (nf != NULL)
 				kmem_free(nf, sizeof(*nf) * (size_t)nn);
 			if (nc != NULL)
 				kmem_free(nc, (size_t)nn);
+			if (ot != NULL)
+				kmem_free(ot, sizeof(*ot));
 			return ENOMEM;
 		}
 		kspin_enter(&fdp->fd_lock);
 		if (fdp->fd_nfiles == n) {
 			memcpy(nf, fdp->fd_ofiles, sizeof(*nf) * (size_t)n);
 			memcpy(nc, fdp->fd_cloexec, (size_t)n);
-			struct file **of = fdp->fd_ofiles;
 			unsigned char *oc = fdp->fd_cloexec;
-			fdp->fd_ofiles = nf;
+			ot->tab = fdp->fd_ofiles;	/* lookups may read it */
+			ot->n = n;
+			ot->next = fdp->fd_old;
+			fdp->fd_old = ot;
+			__atomic_store_n(&fdp->fd_ofiles, nf, __ATOMIC_RELEASE);
 			fdp->fd_cloexec = nc;
-			fdp->fd_nfiles = nn;
+			__atomic_store_n(&fdp->fd_nfiles, nn, __ATOMIC_RELEASE);
 			kspin_exit(&fdp->fd_lock);
-			kmem_free(of, sizeof(*of) * (size_t)n);
 			kmem_free(oc, (size_t)n);
 		} else {
 			kspin_exit(&fdp->fd_lock);
 			kmem_free(nf, sizeof(*nf) * (size_t)nn);
 			kmem_free(nc, (size_t)nn);
+			kmem_free(ot, sizeof(*ot));
 		}
 	}
 }
@@ -202,12 +261,32 @@ fd_getfile(int fd, struct file **fpp)
 
 	if (fdp == NULL)
 		return EBADF;
-	kspin_enter(&fdp->fd_lock);
-	if (fd >= 0 && fd < fdp->fd_nfiles && (fp = fdp->fd_ofiles[fd]) != NULL)
-		__atomic_fetch_add(&fp->f_count, 1, __ATOMIC_RELAXED);
-	kspin_exit(&fdp->fd_lock);
-	*fpp = fp;
-	return fp != NULL ? 0 : EBADF;
+	/* See the top of the file. */
+	for (;;) {
+		*fpp = NULL;
+		if (fd < 0 || fd >= __atomic_load_n(&fdp->fd_nfiles,
+		    __ATOMIC_ACQUIRE))
+			return EBADF;
+		struct file **tab = __atomic_load_n(&fdp->fd_ofiles,
+		    __ATOMIC_ACQUIRE);
+		fp = __atomic_load_n(&tab[fd], __ATOMIC_ACQUIRE);
+		if (fp == NULL)
+			return EBADF;
+		unsigned c = __atomic_load_n(&fp->f_count, __ATOMIC_RELAXED);
+		do {
+			if (c == 0)
+				break;		/* released meanwhile */
+		} while (!__atomic_compare_exchange_n(&fp->f_count, &c, c + 1,
+		    true, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED));
+		if (c == 0)
+			continue;
+		tab = __atomic_load_n(&fdp->fd_ofiles, __ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&tab[fd], __ATOMIC_ACQUIRE) == fp) {
+			*fpp = fp;
+			return 0;
+		}
+		file_release(fp);	/* closed or replaced meanwhile */
+	}
 }
 
 int
@@ -273,7 +352,7 @@ krs_close(int fd)
 	kspin_enter(&fdp->fd_lock);
 	if (fd >= 0 && fd < fdp->fd_nfiles) {
 		fp = fdp->fd_ofiles[fd];
-		fdp->fd_ofiles[fd] = NULL;
+		__atomic_store_n(&fdp->fd_ofiles[fd], NULL, __ATOMIC_RELEASE);
 	}
 	kspin_exit(&fdp->fd_lock);
 	if (fp == NULL)
@@ -315,7 +394,7 @@ krs_fd_transfer(struct krs_ctx *from, int fd, struct krs_ctx *to, int flags)
 	if (fd < ff->fd_nfiles && ff->fd_ofiles[fd] == fp &&
 	    !(ff == ft && fd == nfd)) {
 		old = fp;
-		ff->fd_ofiles[fd] = NULL;
+		__atomic_store_n(&ff->fd_ofiles[fd], NULL, __ATOMIC_RELEASE);
 	}
 	kspin_exit(&ff->fd_lock);
 	if (old != NULL)
@@ -565,7 +644,8 @@ krs_dup2(int fd, int newfd)
 		kspin_enter(&fdp->fd_lock);
 		if (newfd < fdp->fd_nfiles) {
 			old = fdp->fd_ofiles[newfd];
-			fdp->fd_ofiles[newfd] = fp;
+			__atomic_store_n(&fdp->fd_ofiles[newfd], fp,
+			    __ATOMIC_RELEASE);
 			fdp->fd_cloexec[newfd] = 0;
 			kspin_exit(&fdp->fd_lock);
 			break;
@@ -580,7 +660,7 @@ krs_dup2(int fd, int newfd)
 			return newfd;
 		/* Someone else took it in between: undo and retry. */
 		kspin_enter(&fdp->fd_lock);
-		fdp->fd_ofiles[got] = NULL;
+		__atomic_store_n(&fdp->fd_ofiles[got], NULL, __ATOMIC_RELEASE);
 		kspin_exit(&fdp->fd_lock);
 	}
 	if (old != NULL)
@@ -844,7 +924,7 @@ krs_ctx_revoke(struct krs_ctx *ctx)
 			break;
 		}
 		fp = fdp->fd_ofiles[i];
-		fdp->fd_ofiles[i] = NULL;
+		__atomic_store_n(&fdp->fd_ofiles[i], NULL, __ATOMIC_RELEASE);
 		kspin_exit(&fdp->fd_lock);
 		if (fp != NULL)
 			file_release(fp);

@@ -23,8 +23,11 @@
 #define VI_MROOT	0x8	/* root vnode of v_mount (set once) */
 #define VI_FREE		0x10	/* on the free list */
 
-/* A descriptor table.  fd_lock protects fd_ofiles, fd_cloexec, fd_nfiles;
+/* A descriptor table.  fd_lock serialises the changes to fd_ofiles,
+ * fd_cloexec, fd_nfiles; fd_getfile reads fd_ofiles, its slots and
+ * fd_nfiles without it (all stored atomically; see vfs_descrip.c);
  * fdlist_lock (vfs_descrip.c) the list of all tables (fd_next, fd_prev). */
+struct fd_oldtab;
 struct filedesc {
 	kspin_t fd_lock;
 	struct filedesc *fd_next, *fd_prev;
@@ -32,6 +35,8 @@ struct filedesc {
 	struct file **fd_ofiles;
 	unsigned char *fd_cloexec;
 	int fd_limit;			/* descriptors allowed (<= FD_MAX) */
+	struct fd_oldtab *fd_old;	/* outgrown fd_ofiles, kept for
+					 * lookups that may still read them */
 };
 
 /* Set once the vfs component is up; krs_ calls fail with ENOSYS before. */

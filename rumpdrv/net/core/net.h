@@ -241,6 +241,9 @@ struct netstack {
 						 * waits for its thread */
 	unsigned ns_outbusy;			/* threads draining output;
 						 * if_detach waits for 0 */
+	unsigned ns_ntxdefer;			/* attached if_txdefer
+						 * interfaces; none: no output
+						 * to drain (the wire, lo0) */
 };
 _Static_assert(NS_MAXIF <= 32, "ns_outpend has a bit per interface");
 

@@ -162,6 +162,10 @@ if_snd_run(struct ifnet *ifp)
 static void
 ns_output_run(struct netstack *ns)
 {
+	/* Set before such an interface can queue, cleared after it is gone
+	 * from ns_ifnet[]: a stack without one has nothing to walk. */
+	if (__atomic_load_n(&ns->ns_ntxdefer, __ATOMIC_ACQUIRE) == 0)
+		return;
 	unsigned bits = __atomic_exchange_n(&ns->ns_outpend, 0, __ATOMIC_SEQ_CST);
 	__atomic_add_fetch(&ns->ns_outbusy, 1, __ATOMIC_SEQ_CST);
 	for (int i = 0; i < NS_MAXIF; i++) {
@@ -345,6 +349,8 @@ if_attach(struct netstack *ns, struct ifnet *ifp, const char *prefix)
 	ifp->if_stack = ns;
 	ifq_init(&ifp->if_snd, IFQ_MAXLEN);
 	ifq_init(&ifp->if_rcv, IFQ_MAXLEN);
+	if (ifp->if_txdefer)
+		__atomic_add_fetch(&ns->ns_ntxdefer, 1, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&ns->ns_ifnet[i], ifp, __ATOMIC_RELEASE);
 	mutex_exit(&ns->ns_lock);
 	klog(LOG_INFO, "net: %s: %s attached", ns->ns_name, ifp->if_xname);
@@ -366,6 +372,8 @@ if_detach(struct ifnet *ifp)
 		ifp->if_detach_l2(ifp);
 	__atomic_store_n(&ns->ns_ifnet[ifp->if_index - 1], NULL,
 	    __ATOMIC_SEQ_CST);
+	if (ifp->if_txdefer)
+		__atomic_sub_fetch(&ns->ns_ntxdefer, 1, __ATOMIC_SEQ_CST);
 	mutex_exit(&ns->ns_lock);
 	/* A thread handing out deferred output may still use ifp. */
 	while (__atomic_load_n(&ns->ns_outbusy, __ATOMIC_SEQ_CST) != 0)

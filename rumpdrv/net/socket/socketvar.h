@@ -1,8 +1,9 @@
 /*
  * socketvar.h - the socket layer between the krs_ socket calls and the
  * protocols: struct socket, socket buffers, the protocol switch, wakeups.
- * A socket belongs to one stack; its fields (except so_refs and the open
- * list, under sotab_lock in sys_socket.c) are protected by that stack's ns_lock.
+ * A socket belongs to one stack; its fields (except so_refs, atomic, and the
+ * open list, under sotab_lock in sys_socket.c) are protected by that stack's
+ * ns_lock.
  */
 #ifndef RUMPDRV_NET_SOCKETVAR_H
 #define RUMPDRV_NET_SOCKETVAR_H
@@ -68,7 +69,7 @@ struct socket {
 					 * (signalled only under ns_lock) */
 	void *so_pcb;
 	int so_fd;			/* the first descriptor (informative) */
-	unsigned so_refs;		/* sotab_lock */
+	unsigned so_refs;		/* atomic */
 	struct socket *so_fnext, *so_fprev;	/* sotab_lock: open sockets */
 	/* Listening sockets: embryonic (q0) and complete (q) connections,
 	 * linked through so_qnext; so_head points back.  ns_lock. */
@@ -154,7 +155,7 @@ void soisconnected(struct socket *so);
 void soisdisconnected(struct socket *so);
 void socantrcvmore(struct socket *so);
 void sofree_pcb(struct socket *so);
-/* soref/sorele - references on a socket (sotab_lock inside). */
+/* soref/sorele - references on a socket (atomic). */
 void soref(struct socket *so);
 void sorele(struct socket *so);
 /* sowakeup - readers, writers and pollers of so may proceed. */

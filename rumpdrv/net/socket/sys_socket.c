@@ -2,8 +2,8 @@
  * sys_socket.c - the krs_ socket calls and the socket file type: a socket
  * is a file (DTYPE_SOCKET) in the calling context's descriptor table of
  * the vfs, whose fileops (read, write, poll, stat, close) are here; copies
- * between caller buffers and mbufs; blocking with timeouts.  sotab_lock
- * protects every so_refs and the list of open sockets; a call holds a
+ * between caller buffers and mbufs; blocking with timeouts.  so_refs is
+ * atomic; sotab_lock protects the list of open sockets; a call holds a
  * reference on the socket (not the file) while it uses it, so a close by
  * another thread detaches the socket and wakes the call, and never frees
  * the socket under it.
@@ -33,21 +33,20 @@ sofree(struct socket *so)
 	kmem_free(so, sizeof(*so));
 }
 
+/* A reference is only ever taken by a holder of another (a file's, a
+ * protocol's, a call's), so an atomic count is enough: no lock shared by
+ * every socket (two per call, which threads on two CPUs passed back and
+ * forth). */
 void
 soref(struct socket *so)
 {
-	mutex_enter(&sotab_lock);
-	so->so_refs++;
-	mutex_exit(&sotab_lock);
+	__atomic_add_fetch(&so->so_refs, 1, __ATOMIC_RELAXED);
 }
 
 void
 sorele(struct socket *so)
 {
-	mutex_enter(&sotab_lock);
-	bool last = --so->so_refs == 0;
-	mutex_exit(&sotab_lock);
-	if (last)
+	if (__atomic_sub_fetch(&so->so_refs, 1, __ATOMIC_ACQ_REL) == 0)
 		sofree(so);
 }
 
@@ -1140,21 +1139,20 @@ soo_close(struct file *fp)
 	soclose(fp->f_data);
 }
 
-/* Poll wakeups: selnotify (uipc_socket.c) bumps sel_gen. */
+/* Poll wakeups: selnotify (uipc_socket.c) bumps sel_gen (atomic). */
 uint64_t
 so_pollgen(void)
 {
-	mutex_enter(&sel_lock);
-	uint64_t gen = sel_gen;
-	mutex_exit(&sel_lock);
-	return gen;
+	return __atomic_load_n(&sel_gen, __ATOMIC_SEQ_CST);
 }
 
+/* See selnotify for the order of sel_sleepers and sel_gen. */
 void
 so_pollwait(uint64_t gen, uint64_t deadline)
 {
 	mutex_enter(&sel_lock);
-	if (sel_gen == gen) {
+	__atomic_add_fetch(&sel_sleepers, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&sel_gen, __ATOMIC_SEQ_CST) == gen) {
 		if (deadline == 0)
 			cv_wait(&sel_cv, &sel_lock);
 		else {
@@ -1164,6 +1162,7 @@ so_pollwait(uint64_t gen, uint64_t deadline)
 				    deadline - now);
 		}
 	}
+	__atomic_sub_fetch(&sel_sleepers, 1, __ATOMIC_SEQ_CST);
 	mutex_exit(&sel_lock);
 }
 

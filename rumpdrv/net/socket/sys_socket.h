@@ -5,6 +5,7 @@
 extern kmutex_t sel_lock;
 extern kcondvar_t sel_cv;
 extern uint64_t sel_gen;
+extern unsigned sel_sleepers;
 const struct protosw *sock_proto_find(int type, int protocol);
 void sotab_init(void);
 void sotab_fini(void);

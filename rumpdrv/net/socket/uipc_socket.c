@@ -2,8 +2,11 @@
  * uipc_socket.c - the "socket" component's kernel half: the protocol
  * switch registry, socket buffers for datagrams, and wakeups of blocked
  * callers and pollers.  Socket fields are under their stack's ns_lock;
- * the registry under proto_lock; the poll generation under sel_lock
- * (taken after ns_lock, never before).
+ * the registry under proto_lock.  The poll generation sel_gen is atomic;
+ * sel_lock (taken after ns_lock, never before) and sel_cv are for the
+ * pollers that sleep, counted in sel_sleepers, so that a wakeup with no
+ * poller asleep (every segment of a spinning or blocking reader) takes
+ * no lock shared by every socket.
  */
 #include "net/socket/socketvar.h"
 #include "net/socket/sys_socket.h"
@@ -14,7 +17,8 @@ static const struct protosw *protos[NPROTO];
 
 kmutex_t sel_lock;
 kcondvar_t sel_cv;
-uint64_t sel_gen;		/* sel_lock */
+uint64_t sel_gen;		/* atomic */
+unsigned sel_sleepers;		/* atomic; changed under sel_lock */
 
 int
 sock_proto_register(const struct protosw *pr)
@@ -295,11 +299,20 @@ sofree_pcb(struct socket *so)
 	sorele(so);
 }
 
+/*
+ * A poller counts itself in sel_sleepers before it compares sel_gen
+ * (so_pollwait), and the bump comes before the look at sel_sleepers, all
+ * seq_cst: a poller that this misses sees the new generation and does not
+ * sleep; one it sees is woken under sel_lock, so not between its compare
+ * and its sleep.
+ */
 void
 selnotify(void)
 {
+	__atomic_add_fetch(&sel_gen, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&sel_sleepers, __ATOMIC_SEQ_CST) == 0)
+		return;
 	mutex_enter(&sel_lock);
-	sel_gen++;
 	cv_broadcast(&sel_cv);
 	mutex_exit(&sel_lock);
 }
