@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -254,6 +255,7 @@ hyp_pkt_host_stats(struct hyp_pkt *p, struct hyp_pkt_host_stats *hs)
 	hs->ring = (unsigned)p->ring;
 	hs->tx_calls = atomic_load(&p->host_tx_calls);
 	hs->rx_calls = atomic_load(&p->host_rx_calls);
+	hs->rx_polled = atomic_load(&p->rx_polled);
 }
 
 /* The frame's length, or an error (counted) if it cannot be a frame
@@ -405,29 +407,94 @@ hyp_pkt_wait(struct hyp_pkt *p, int timeout_ms)
 }
 
 #define RX_BATCH 32
+#define PKT_PARK_NS 1000000ULL	/* a receive thread's look for pollers */
+
+static uint64_t
+pkt_now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
 
 __thread struct hyp_pkt *pkt_rx_cur;
+
+/*
+ * Receive one batch and hand it to the callback in this thread: 1 when
+ * frames went up, 0 when none were waiting, -1 when another receiver had
+ * the port (pollable ports only; the others have only their thread).
+ */
+static int
+pkt_rx_batch(struct hyp_pkt *p, unsigned *np)
+{
+	struct hyp_pkt_frame frames[RX_BATCH];
+	int poll = (p->info.caps & HYP_PKT_CAP_POLL) != 0;
+	unsigned n = 0;
+
+	if (poll && !pkt_rx_trylock(p))
+		return -1;
+	if (p->be->recv(p, frames, RX_BATCH, &n) == 0 && n > 0) {
+		struct hyp_pkt *outer = pkt_rx_cur;
+		pkt_rx_cur = p;
+		p->rxfn(p->rxarg, frames, n);
+		pkt_rx_cur = outer;
+		if (p->be->flush != NULL)
+			p->be->flush(p);
+	}
+	if (poll)
+		pkt_rx_unlock(p);
+	*np = n;
+	return n > 0;
+}
 
 static void *
 pkt_rx_thread(void *arg)
 {
 	struct hyp_pkt *p = arg;
-	struct hyp_pkt_frame frames[RX_BATCH];
 	unsigned n;
 
 	while (!atomic_load(&p->rxstop)) {
-		if (p->be->recv(p, frames, RX_BATCH, &n) == 0 && n > 0) {
-			pkt_rx_cur = p;
-			p->rxfn(p->rxarg, frames, n);
-			pkt_rx_cur = NULL;
-			if (p->be->flush != NULL)
-				p->be->flush(p);
+		const uint32_t *w = atomic_load(&p->rxpark);
+		if (w != NULL && pkt_rx_parked(p)) {
+			/* Pollers serve the port: stand aside while they keep
+			 * coming, a millisecond at a time (no host call per
+			 * frame), and take over when one goes to sleep (it
+			 * wakes the word) or none came for a millisecond. */
+			uint32_t v = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+			uint64_t t0 = pkt_now_ns();
+			hyp_word_wait(w, v, PKT_PARK_NS);
+			if (pkt_now_ns() - t0 < PKT_PARK_NS ||
+			    __atomic_load_n(w, __ATOMIC_ACQUIRE) == v)
+				p->rxbeat = __atomic_load_n(w, __ATOMIC_ACQUIRE);
 			continue;
 		}
+		if (pkt_rx_batch(p, &n) > 0)
+			continue;
 		/* Wake at least every 50 ms to notice a stop request. */
 		p->be->wait(p, 50, 0);
 	}
 	return NULL;
+}
+
+int
+hyp_pkt_rx_poll(struct hyp_pkt *p)
+{
+	unsigned n = 0;
+
+	if (!(p->info.caps & HYP_PKT_CAP_POLL) || !p->rxrunning)
+		return 0;
+	if (pkt_rx_batch(p, &n) <= 0)
+		return 0;
+	atomic_fetch_add_explicit(&p->rx_polled, n, memory_order_relaxed);
+	return (int)n;
+}
+
+void
+hyp_pkt_rx_park(struct hyp_pkt *p, const uint32_t *word)
+{
+	if (word != NULL)
+		p->rxbeat = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+	atomic_store(&p->rxpark, word);
 }
 
 int

@@ -131,14 +131,20 @@ static int
 so_wait(struct socket *so, uint64_t deadline)
 {
 	kmutex_t *lock = &so->so_stack->ns_lock;
-	if (deadline == 0) {
+	struct lwp *l = curlwp;
+	int rv = 0;
+	/* The input we wait for may sit on a pollable port: receive it
+	 * ourselves while we spin (run to completion, kern_poll_set). */
+	l->l_poll++;
+	if (deadline == 0)
 		cv_wait(&so->so_cv, lock);
-		return 0;
+	else {
+		uint64_t now = kern_uptime_ns();
+		rv = now >= deadline ? EWOULDBLOCK :
+		    cv_timedwait_ns(&so->so_cv, lock, deadline - now);
 	}
-	uint64_t now = kern_uptime_ns();
-	if (now >= deadline)
-		return EWOULDBLOCK;
-	return cv_timedwait_ns(&so->so_cv, lock, deadline - now);
+	l->l_poll--;
+	return rv;
 }
 
 /* The last descriptor of so went away: unlink, detach the protocol, wake
@@ -1150,9 +1156,18 @@ so_pollgen(void)
 	return gen;
 }
 
+static bool
+sel_moved(void *gen)
+{
+	return __atomic_load_n(&sel_gen, __ATOMIC_ACQUIRE) != *(uint64_t *)gen;
+}
+
 void
 so_pollwait(uint64_t gen, uint64_t deadline)
 {
+	/* Run to completion: receive from pollable ports while we spin. */
+	if (kern_poll_spin(sel_moved, &gen, deadline))
+		return;
 	mutex_enter(&sel_lock);
 	if (sel_gen == gen) {
 		if (deadline == 0)

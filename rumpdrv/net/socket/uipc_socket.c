@@ -299,7 +299,8 @@ void
 selnotify(void)
 {
 	mutex_enter(&sel_lock);
-	sel_gen++;
+	/* Pollers spinning in so_pollwait read it without the lock. */
+	__atomic_store_n(&sel_gen, sel_gen + 1, __ATOMIC_RELEASE);
 	cv_broadcast(&sel_cv);
 	mutex_exit(&sel_lock);
 }
