@@ -241,7 +241,7 @@ cv_note_waker(kcondvar_t *cv)
  * condvar's mutex, and glibc's wait leaves that mutex marked contended).
  * Returns with m held: 0, or EWOULDBLOCK at the deadline.
  */
-static int (*_Atomic kern_poll_fn)(void);
+static int (*kern_poll_fn)(void);	/* atomic */
 static uint32_t kern_pollbeat;		/* atomic; see kern_poll_beat */
 
 void
