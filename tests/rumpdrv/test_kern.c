@@ -79,6 +79,7 @@ test_run_to_completion(void)
 	CHECK(rc_wait(0, 1) == 0 && rc_calls == 10 && rc_caller == curlwp,
 	    "kern_poll_spin: the same outside a condvar (%d polls)", rc_calls);
 	/* Not a socket wait: no polling, the input never comes. */
+	rc_ready = rc_calls = 0;
 	mutex_enter(&rc_lk);
 	CHECK(cv_timedwait_ns(&rc_cv, &rc_lk, 3000000) == EWOULDBLOCK &&
 	    rc_calls == 0, "a wait without l_poll does not poll");
@@ -87,6 +88,7 @@ test_run_to_completion(void)
 	kmutex_t held;
 	mutex_init(&held, MUTEX_DEFAULT, IPL_NONE);
 	mutex_defer_wakes(&held);
+	rc_ready = rc_calls = 0;
 	mutex_enter(&held);
 	CHECK(!kern_poll_spin(rc_done, NULL, 0) && rc_calls == 0,
 	    "no polling while a mutex_defer_wakes mutex is held");
