@@ -409,14 +409,6 @@ hyp_pkt_wait(struct hyp_pkt *p, int timeout_ms)
 #define RX_BATCH 32
 #define PKT_PARK_NS 1000000ULL	/* a receive thread's look for pollers */
 
-static uint64_t
-pkt_now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
-}
-
 __thread struct hyp_pkt *pkt_rx_cur;
 
 /*
@@ -455,19 +447,21 @@ pkt_rx_thread(void *arg)
 
 	while (!atomic_load(&p->rxstop)) {
 		const uint32_t *w = atomic_load(&p->rxpark);
-		if (w != NULL && pkt_rx_parked(p)) {
+		uint32_t v = w != NULL ? __atomic_load_n(w, __ATOMIC_ACQUIRE) : 0;
+		if (w != NULL && pkt_beat_parks(v, p->rxbeat)) {
 			/* Pollers serve the port: stand aside while they keep
 			 * coming, a millisecond at a time (no host call per
-			 * frame), and take over when one goes to sleep (it
-			 * wakes the word) or none came for a millisecond. */
-			uint32_t v = __atomic_load_n(w, __ATOMIC_ACQUIRE);
-			uint64_t t0 = pkt_now_ns();
+			 * frame).  Any change of the word ends the sleep; take
+			 * the port back when it did not change (no poller for
+			 * a millisecond) or a poller went to sleep. */
 			hyp_word_wait(w, v, PKT_PARK_NS);
-			if (pkt_now_ns() - t0 < PKT_PARK_NS ||
-			    __atomic_load_n(w, __ATOMIC_ACQUIRE) == v)
-				p->rxbeat = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+			uint32_t x = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+			if (x == v || (x & 0xffffu) != (v & 0xffffu))
+				p->rxbeat = x;
 			continue;
 		}
+		if (w != NULL)
+			p->rxbeat = v;
 		if (pkt_rx_batch(p, &n) > 0)
 			continue;
 		/* Wake at least every 50 ms to notice a stop request. */

@@ -260,14 +260,14 @@ kern_poll_beat(void)
 static void
 kern_poll_begin(void)
 {
-	__atomic_add_fetch(&kern_pollbeat, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&kern_pollbeat, HYP_PKT_POLL_BEGIN, __ATOMIC_RELEASE);
 }
 
 /* A poller stops to sleep: receive threads take over now. */
 static void
 kern_poll_end(void)
 {
-	__atomic_add_fetch(&kern_pollbeat, 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&kern_pollbeat, HYP_PKT_POLL_SLEEP, __ATOMIC_RELEASE);
 	hyp_word_wake(&kern_pollbeat, INT_MAX);
 }
 

@@ -87,7 +87,7 @@ check_run_to_completion(struct hyp_pkt *p)
 	CHECK(hyp_pkt_set_rx(p, rc_rx, p) == 0, "callback mode");
 	unsigned lost = 0;
 	for (unsigned i = 0; i < 200; i++) {
-		__atomic_add_fetch(&beat, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&beat, HYP_PKT_POLL_BEGIN, __ATOMIC_RELAXED);
 		mkframe(f, 64, i);
 		if (hyp_pkt_send(p, &iov, 1) != 0) {
 			lost++;
@@ -106,7 +106,7 @@ check_run_to_completion(struct hyp_pkt *p)
 	    __atomic_load_n(&rc_theirs, __ATOMIC_RELAXED));
 	/* The poller goes to sleep: the receive thread takes over. */
 	unsigned theirs0 = __atomic_load_n(&rc_theirs, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&beat, 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&beat, HYP_PKT_POLL_SLEEP, __ATOMIC_RELEASE);
 	hyp_word_wake(&beat, 1 << 30);
 	for (unsigned i = 0; i < 20; i++) {
 		mkframe(f, 64, i);

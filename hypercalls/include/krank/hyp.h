@@ -223,15 +223,19 @@ int hyp_pkt_set_rx_flags(struct hyp_pkt *p, hyp_pkt_rx_fn fn, void *arg,
  *     from the port at this moment, or on a port without the capability
  *     or callback.  The caller must hold no lock that the callback may
  *     take.
- * hyp_pkt_rx_park - word is the pollers' beat: whoever starts to poll
- *     the port bumps it.  While it keeps moving the port's receive
- *     thread stands aside (it sleeps on the word a millisecond at a time:
- *     no host call per frame); it takes the port back when a whole
- *     millisecond passes without a bump, or at once when a poller that
- *     stops to sleep wakes the word (hyp_word_wake).  word NULL: never
- *     stand aside.  The word is read, never written, and must outlive
- *     the port's callback mode.  Call it before callback mode starts.
+ * hyp_pkt_rx_park - word is the pollers' beat: a thread that starts to
+ *     poll adds HYP_PKT_POLL_BEGIN to it, one that stops to sleep adds
+ *     HYP_PKT_POLL_SLEEP and wakes the word (hyp_word_wake).  While
+ *     pollers keep starting the port's receive thread stands aside (it
+ *     sleeps on the word a millisecond at a time: no host call per
+ *     frame); it takes the port back at once when a poller goes to
+ *     sleep, and when a whole millisecond passes with the word unchanged.
+ *     word NULL: never stand aside.  The word is read, never written,
+ *     and must outlive the port's callback mode.  Call it before
+ *     callback mode starts.
  */
+#define HYP_PKT_POLL_BEGIN	0x10000u
+#define HYP_PKT_POLL_SLEEP	0x1u
 int hyp_pkt_rx_poll(struct hyp_pkt *p);
 void hyp_pkt_rx_park(struct hyp_pkt *p, const uint32_t *word);
 
