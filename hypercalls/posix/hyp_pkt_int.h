@@ -160,6 +160,32 @@ pkt_rx_parked(const struct hyp_pkt *p)
 	    pkt_beat_parks(__atomic_load_n(w, __ATOMIC_ACQUIRE), p->rxbeat);
 }
 
+/* The port whose receive callback this thread is running, or NULL. */
+extern __thread struct hyp_pkt *pkt_rx_cur HIDDEN;
+static inline int
+pkt_in_rx(const struct hyp_pkt *p)
+{
+	return pkt_rx_cur == p;
+}
+
+/* Take a free receive buffer, or NULL (counted in rx_nobuf). */
+struct pktbuf *pkt_buf_get(struct hyp_pkt *p) HIDDEN;
+void pkt_buf_put(struct hyp_pkt *p, struct pktbuf *b) HIDDEN;
+/* Poll-based wait shared by fd backends. */
+int pkt_fd_wait(struct hyp_pkt *p, int timeout_ms, int wrap) HIDDEN;
+/* Fill f from b holding len bytes, and count it. */
+void pkt_frame_set(struct hyp_pkt *p, struct hyp_pkt_frame *f,
+    struct pktbuf *b, size_t len) HIDDEN;
+int pkt_ifmtu(const char *ifname, unsigned *mtu) HIDDEN;
+/* Complete a HYP_PKT_TX_CSUM checksum in the len-byte frame f. */
+void pkt_csum_complete(unsigned char *f, size_t len,
+    const struct hyp_pkt_txmeta *meta) HIDDEN;
+
+extern const struct pkt_backend pkt_wire_backend HIDDEN;
+extern const struct pkt_backend pkt_tap_backend HIDDEN;
+extern const struct pkt_backend pkt_afpacket_backend HIDDEN;
+#ifdef HAVE_DPDK
+extern const struct pkt_backend pkt_dpdk_backend HIDDEN;
 #endif
 
 #endif
