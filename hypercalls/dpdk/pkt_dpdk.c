@@ -12,7 +12,9 @@
  * links, and reaches the core only through the table handed to
  * krank_pkt_dpdk_init (the core's functions are hidden).
  * Received frames are handed out in their DPDK mbufs (no copy) and freed
- * back to the port's mempool; sends copy into one mbuf.
+ * back to the port's mempool; sends copy into one mbuf.  The port may be
+ * polled (HYP_PKT_CAP_POLL): a thread waiting for network input receives
+ * in its own thread while the receive thread stands aside.
  *
  * What a PMD hands up is checked before the stack sees it: an mbuf whose
  * fields disagree (rte_mbuf_check: segment count, lengths), a frame
@@ -149,6 +151,9 @@ dpdk_open(struct hyp_pkt *p, const char *name, struct pkt_opts *o)
 	rte_eth_promiscuous_enable(port);
 	p->info.mtu = rte_eth_dev_get_mtu(port, &mtu) == 0 ? mtu : 1500;
 	p->info.nbufs = DPDK_NMBUF;
+	/* An rx burst is a look at memory the PMD fills: any thread may
+	 * poll (hyp_pkt_rx_poll) without a host call. */
+	p->info.caps |= HYP_PKT_CAP_POLL;
 	if (!o->has_mac) {
 		/* The NIC is KRANK's: its address is the port's address. */
 		struct rte_ether_addr ea;
@@ -300,8 +305,6 @@ dpdk_wait(struct hyp_pkt *p, int timeout_ms, int wrap)
 	struct timespec now, end;
 	int nlocks = 0, rv = NB_ETIMEDOUT;
 
-	if (d->stashpos < d->nstash)
-		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	struct timespec spin_end = end;
 	spin_end.tv_nsec += DPDK_SPIN_NS;
@@ -318,11 +321,22 @@ dpdk_wait(struct hyp_pkt *p, int timeout_ms, int wrap)
 	if (wrap)
 		rumpkern_unsched(&nlocks, NULL);
 	for (int spinning = 1;;) {
-		d->stashpos = 0;
-		d->nstash = rte_eth_rx_burst(d->port, 0, d->stash, DPDK_STASH);
-		if (d->nstash > 0) {
-			rv = 0;
+		/* A thread polling the port (run to completion) has the
+		 * queue: the receive thread steps aside until it is done. */
+		if (pkt_rx_parked(p))
 			break;
+		if (pkt_rx_trylock(p)) {
+			if (d->stashpos >= d->nstash) {
+				d->stashpos = 0;
+				d->nstash = rte_eth_rx_burst(d->port, 0,
+				    d->stash, DPDK_STASH);
+			}
+			int got = d->stashpos < d->nstash;
+			pkt_rx_unlock(p);
+			if (got) {
+				rv = 0;
+				break;
+			}
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (timeout_ms >= 0 && (now.tv_sec > end.tv_sec ||

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -259,6 +260,7 @@ hyp_pkt_host_stats(struct hyp_pkt *p, struct hyp_pkt_host_stats *hs)
 	hs->ring = (unsigned)p->ring;
 	hs->tx_calls = atomic_load(&p->host_tx_calls);
 	hs->rx_calls = atomic_load(&p->host_rx_calls);
+	hs->rx_polled = atomic_load(&p->rx_polled);
 }
 
 /* The frame's length, or an error (counted) if it cannot be a frame
@@ -410,29 +412,88 @@ hyp_pkt_wait(struct hyp_pkt *p, int timeout_ms)
 }
 
 #define RX_BATCH 32
+#define PKT_PARK_NS 1000000ULL	/* a receive thread's look for pollers */
 
 __thread struct hyp_pkt *pkt_rx_cur;
+
+/*
+ * Receive one batch and hand it to the callback in this thread: 1 when
+ * frames went up, 0 when none were waiting, -1 when another receiver had
+ * the port (pollable ports only; the others have only their thread).
+ */
+static int
+pkt_rx_batch(struct hyp_pkt *p, unsigned *np)
+{
+	struct hyp_pkt_frame frames[RX_BATCH];
+	int poll = (p->info.caps & HYP_PKT_CAP_POLL) != 0;
+	unsigned n = 0;
+
+	if (poll && !pkt_rx_trylock(p))
+		return -1;
+	if (p->be->recv(p, frames, RX_BATCH, &n) == 0 && n > 0) {
+		struct hyp_pkt *outer = pkt_rx_cur;
+		pkt_rx_cur = p;
+		p->rxfn(p->rxarg, frames, n);
+		pkt_rx_cur = outer;
+		if (p->be->flush != NULL)
+			p->be->flush(p);
+	}
+	if (poll)
+		pkt_rx_unlock(p);
+	*np = n;
+	return n > 0;
+}
 
 static void *
 pkt_rx_thread(void *arg)
 {
 	struct hyp_pkt *p = arg;
-	struct hyp_pkt_frame frames[RX_BATCH];
 	unsigned n;
 
 	while (!atomic_load(&p->rxstop)) {
-		if (p->be->recv(p, frames, RX_BATCH, &n) == 0 && n > 0) {
-			pkt_rx_cur = p;
-			p->rxfn(p->rxarg, frames, n);
-			pkt_rx_cur = NULL;
-			if (p->be->flush != NULL)
-				p->be->flush(p);
+		const uint32_t *w = atomic_load(&p->rxpark);
+		uint32_t v = w != NULL ? __atomic_load_n(w, __ATOMIC_ACQUIRE) : 0;
+		if (w != NULL && pkt_beat_parks(v, p->rxbeat)) {
+			/* Pollers serve the port: stand aside while they keep
+			 * coming, a millisecond at a time (no host call per
+			 * frame).  Any change of the word ends the sleep; take
+			 * the port back when it did not change (no poller for
+			 * a millisecond) or a poller went to sleep. */
+			hyp_word_wait(w, v, PKT_PARK_NS);
+			uint32_t x = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+			if (x == v || (x & 0xffffu) != (v & 0xffffu))
+				p->rxbeat = x;
 			continue;
 		}
+		if (w != NULL)
+			p->rxbeat = v;
+		if (pkt_rx_batch(p, &n) > 0)
+			continue;
 		/* Wake at least every 50 ms to notice a stop request. */
 		p->be->wait(p, 50, 0);
 	}
 	return NULL;
+}
+
+int
+hyp_pkt_rx_poll(struct hyp_pkt *p)
+{
+	unsigned n = 0;
+
+	if (!(p->info.caps & HYP_PKT_CAP_POLL) || !p->rxrunning)
+		return 0;
+	if (pkt_rx_batch(p, &n) <= 0)
+		return 0;
+	atomic_fetch_add_explicit(&p->rx_polled, n, memory_order_relaxed);
+	return (int)n;
+}
+
+void
+hyp_pkt_rx_park(struct hyp_pkt *p, const uint32_t *word)
+{
+	if (word != NULL)
+		p->rxbeat = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+	atomic_store(&p->rxpark, word);
 }
 
 int

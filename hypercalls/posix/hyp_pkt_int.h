@@ -105,6 +105,7 @@ struct hyp_pkt {
 	_Atomic uint64_t rx_frames, rx_bytes, rx_nobuf, rx_bad;
 	/* Host calls made to move frames (hyp_pkt_host_stats). */
 	_Atomic uint64_t host_tx_calls, host_rx_calls;
+	_Atomic uint64_t rx_polled;	/* frames hyp_pkt_rx_poll handed up */
 	int ring;			/* frames cross PACKET_MMAP rings */
 
 	/* Callback mode. */
@@ -115,7 +116,49 @@ struct hyp_pkt {
 	hyp_pkt_rx_fn rxfn;
 	void *rxarg;
 	unsigned rxflags;		/* HYP_PKT_RX_* of the receiver */
+	/* One receiver at a time on ports that may be polled
+	 * (HYP_PKT_CAP_POLL): the receive thread or a hyp_pkt_rx_poll
+	 * caller, for the queue and anything a backend keeps for its
+	 * receiver; try-locked, never waited for. */
+	atomic_flag rxbusy;
+	/* hyp_pkt_rx_park: the pollers' beat, and its value when the
+	 * receive thread last went back to receiving. */
+	const uint32_t *_Atomic rxpark;
+	uint32_t rxbeat;
 };
+
+static inline int
+pkt_rx_trylock(struct hyp_pkt *p)
+{
+	return !atomic_flag_test_and_set_explicit(&p->rxbusy,
+	    memory_order_acquire);
+}
+
+static inline void
+pkt_rx_unlock(struct hyp_pkt *p)
+{
+	atomic_flag_clear_explicit(&p->rxbusy, memory_order_release);
+}
+
+/*
+ * The pollers' beat w says stand aside (hyp_pkt_rx_park): a poller
+ * started since the receive thread took the port (rxbeat) and none went
+ * to sleep since.
+ */
+static inline int
+pkt_beat_parks(uint32_t w, uint32_t seen)
+{
+	return (w & 0xffffu) == (seen & 0xffffu) && (w >> 16) != (seen >> 16);
+}
+
+static inline int
+pkt_rx_parked(const struct hyp_pkt *p)
+{
+	const uint32_t *w = atomic_load_explicit(&p->rxpark,
+	    memory_order_relaxed);
+	return w != NULL &&
+	    pkt_beat_parks(__atomic_load_n(w, __ATOMIC_ACQUIRE), p->rxbeat);
+}
 
 /* The port whose receive callback this thread is running, or NULL. */
 extern __thread struct hyp_pkt *pkt_rx_cur HIDDEN;

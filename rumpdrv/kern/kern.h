@@ -220,6 +220,27 @@ void cv_init_adaptive(kcondvar_t *cv, const char *wmesg);
  * a single CPU), and at run time with krs_spin_us.
  */
 extern uint64_t cv_spin_ns;
+/*
+ * Run to completion.  kern_poll_set - the network's poll: fn receives
+ * what waits on pollable ports (DPDK) in the calling thread and returns
+ * the frames it handed up.  A thread with l_poll set (a socket wait)
+ * spends the spin of an adaptive wait calling fn, when it holds no
+ * mutex_defer_wakes mutex once the interlock is released, for up to
+ * cv_spin_ns even where it would not spin otherwise: the wakeup it waits
+ * for usually comes from the input it receives itself.
+ * kern_poll_beat - the word such a thread bumps as it starts polling and
+ * wakes (hyp_word_wake) when it stops to sleep: ports' receive threads
+ * stand aside while it moves (hyp_pkt_rx_park).
+ */
+void kern_poll_set(int (*fn)(void));
+const uint32_t *kern_poll_beat(void);
+/*
+ * kern_poll_spin - the same outside a condvar: until done(arg), poll for
+ * up to cv_spin_ns or the deadline (kern_uptime_ns; 0: none).  Returns
+ * done(arg) at the end; at once when nothing is pollable, spinning is
+ * off or the thread holds a mutex_defer_wakes mutex.
+ */
+bool kern_poll_spin(bool (*done)(void *), void *arg, uint64_t deadline);
 void cv_destroy(kcondvar_t *cv);
 void cv_wait(kcondvar_t *cv, kmutex_t *m);
 /* cv_timedwait_ns - 0 when signalled, EWOULDBLOCK after ns nanoseconds. */
@@ -280,6 +301,8 @@ struct lwp {
 	unsigned l_wdefer;		/* such mutexes held */
 	unsigned l_wpend_n;
 	const uint32_t *l_wpend[8];	/* cv_gen words to wake */
+	unsigned l_poll;		/* this thread's adaptive waits may poll
+					 * the network (kern_poll_set) */
 };
 #define LW_SYSTEM	0x1	/* kernel thread */
 #define LW_AUTO		0x2	/* created implicitly for a foreign thread */

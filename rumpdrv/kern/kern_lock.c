@@ -241,12 +241,76 @@ cv_note_waker(kcondvar_t *cv)
  * condvar's mutex, and glibc's wait leaves that mutex marked contended).
  * Returns with m held: 0, or EWOULDBLOCK at the deadline.
  */
+static int (*kern_poll_fn)(void);	/* atomic */
+static uint32_t kern_pollbeat;		/* atomic; see kern_poll_beat */
+
+void
+kern_poll_set(int (*fn)(void))
+{
+	__atomic_store_n(&kern_poll_fn, fn, __ATOMIC_RELEASE);
+}
+
+const uint32_t *
+kern_poll_beat(void)
+{
+	return &kern_pollbeat;
+}
+
+/* A poller starts: receive threads stand aside while the beat moves. */
+static void
+kern_poll_begin(void)
+{
+	__atomic_add_fetch(&kern_pollbeat, HYP_PKT_POLL_BEGIN, __ATOMIC_RELEASE);
+}
+
+/* A poller stops to sleep: receive threads take over now. */
+static void
+kern_poll_end(void)
+{
+	__atomic_add_fetch(&kern_pollbeat, HYP_PKT_POLL_SLEEP, __ATOMIC_RELEASE);
+	hyp_word_wake(&kern_pollbeat, INT_MAX);
+}
+
+bool
+kern_poll_spin(bool (*done)(void *), void *arg, uint64_t deadline)
+{
+	int (*poll)(void) = __atomic_load_n(&kern_poll_fn, __ATOMIC_ACQUIRE);
+	uint64_t spin = __atomic_load_n(&cv_spin_ns, __ATOMIC_RELAXED);
+	if (poll == NULL || spin == 0 || curlwp->l_wdefer > 0)
+		return done(arg);
+	kern_poll_begin();
+	uint64_t t0 = kern_uptime_ns();
+	for (unsigned i = 1;; i++) {
+		if (done(arg))
+			return true;
+		if (poll() == 0)
+			hyp_cpu_relax();
+		if ((i & 15) == 0) {
+			uint64_t now = kern_uptime_ns();
+			if (now - t0 >= spin || (deadline != 0 && now >= deadline))
+				break;
+		}
+	}
+	kern_poll_end();
+	return done(arg);
+}
+
 static int
 cv_wait_adaptive(kcondvar_t *cv, kmutex_t *m, uint64_t deadline)
 {
 	unsigned g = __atomic_load_n(&cv->cv_gen, __ATOMIC_SEQ_CST);
-	uint64_t spin = cv_spin_budget();
+	struct lwp *l = curlwp;
+	int (*poll)(void) = l->l_poll ?
+	    __atomic_load_n(&kern_poll_fn, __ATOMIC_ACQUIRE) : NULL;
+	uint64_t spin = poll != NULL ?
+	    __atomic_load_n(&cv_spin_ns, __ATOMIC_RELAXED) : cv_spin_budget();
 	mutex_exit(m);
+	/* Input handed up here takes the stack's locks: only a thread that
+	 * holds none of them may poll. */
+	if (l->l_wdefer > 0)
+		poll = NULL;
+	if (poll != NULL && spin > 0)
+		kern_poll_begin();
 	uint64_t t0 = kern_uptime_ns();
 	if (spin > 0) {
 		for (unsigned i = 1;; i++) {
@@ -255,7 +319,8 @@ cv_wait_adaptive(kcondvar_t *cv, kmutex_t *m, uint64_t deadline)
 				mutex_enter(m);
 				return 0;
 			}
-			hyp_cpu_relax();
+			if (poll == NULL || poll() == 0)
+				hyp_cpu_relax();
 			if ((i & 15) == 0) {
 				uint64_t now = kern_uptime_ns();
 				if (now - t0 >= spin ||
@@ -264,10 +329,11 @@ cv_wait_adaptive(kcondvar_t *cv, kmutex_t *m, uint64_t deadline)
 			}
 		}
 	}
+	if (poll != NULL && spin > 0)
+		kern_poll_end();
 	int rv = 0;
 	/* Wakeups held back under a mutex we still hold (nested in m) must
 	 * not wait for our sleep. */
-	struct lwp *l = curlwp;
 	if (l->l_wpend_n > 0)
 		cv_wake_flush(l);
 	__atomic_add_fetch(&cv->cv_sleepers, 1, __ATOMIC_SEQ_CST);

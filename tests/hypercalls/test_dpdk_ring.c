@@ -4,12 +4,17 @@
  * ring is its receive ring) opened as dpdk:net_ring0 on the EAL that
  * rumpuser_init started.  Frames sent come back intact and in order,
  * handed up in the port's mbufs (in DPDK's memory); an unknown device is
- * ENOENT, an oversized frame EMSGSIZE, never a crash.  Kernel threads
+ * ENOENT, an oversized frame EMSGSIZE, never a crash.  Run to completion:
+ * a thread polling the port receives in its own thread while the port's
+ * receive thread stands aside, and the receive thread takes over when
+ * the poller stops.  Kernel threads
  * (rumpuser_thread_create) are EAL threads: each gets an lcore id of its
  * own for its life, and cpuidx pins it to an EAL lcore's CPU.
  */
 #include <stdint.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 #include <krank/hyp.h>
 #include <sched.h>
 #include <rte_lcore.h>
@@ -24,6 +29,100 @@ mkframe(unsigned char *f, size_t len, uint32_t seq)
 	for (size_t i = 0; i < len; i++)
 		f[i] = (unsigned char)(i * 7 + seq);
 	memcpy(f + 14, &seq, 4);
+}
+
+/* Run to completion: who received each frame, the test's thread (by
+ * hyp_pkt_rx_poll) or the port's receive thread. */
+static pthread_t rc_main;
+static unsigned rc_mine, rc_theirs;	/* atomic */
+
+static void
+rc_rx(void *arg, struct hyp_pkt_frame *fr, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (pthread_equal(pthread_self(), rc_main))
+			__atomic_add_fetch(&rc_mine, 1, __ATOMIC_RELAXED);
+		else
+			__atomic_add_fetch(&rc_theirs, 1, __ATOMIC_RELAXED);
+		hyp_pkt_frame_free(arg, &fr[i]);
+	}
+}
+
+static uint64_t
+rc_now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static unsigned
+rc_total(void)
+{
+	return __atomic_load_n(&rc_mine, __ATOMIC_RELAXED) +
+	    __atomic_load_n(&rc_theirs, __ATOMIC_RELAXED);
+}
+
+/*
+ * While pollers keep coming (the beat moves) the receive thread stands
+ * aside and the poller receives in its own thread; when one stops to
+ * sleep (a wake on the beat) the receive thread takes the port back.
+ */
+static void
+check_run_to_completion(struct hyp_pkt *p)
+{
+	unsigned char f[128];
+	struct rumpuser_iovec iov = { f, 64 };
+	struct hyp_pkt_info info;
+	struct hyp_pkt_host_stats hs;
+	uint32_t beat = 0;
+
+	hyp_pkt_info(p, &info);
+	CHECK(info.caps & HYP_PKT_CAP_POLL, "a DPDK port may be polled by any "
+	    "thread (HYP_PKT_CAP_POLL)");
+	CHECK(hyp_pkt_rx_poll(p) == 0, "hyp_pkt_rx_poll outside callback mode "
+	    "hands up nothing");
+	rc_main = pthread_self();
+	hyp_pkt_rx_park(p, &beat);
+	CHECK(hyp_pkt_set_rx(p, rc_rx, p) == 0, "callback mode");
+	unsigned lost = 0;
+	for (unsigned i = 0; i < 200; i++) {
+		__atomic_add_fetch(&beat, HYP_PKT_POLL_BEGIN, __ATOMIC_RELAXED);
+		mkframe(f, 64, i);
+		if (hyp_pkt_send(p, &iov, 1) != 0) {
+			lost++;
+			continue;
+		}
+		uint64_t end = rc_now_ms() + 2000;
+		while (rc_total() < i + 1 - lost && rc_now_ms() < end)
+			(void)hyp_pkt_rx_poll(p);
+	}
+	unsigned mine = __atomic_load_n(&rc_mine, __ATOMIC_RELAXED);
+	hyp_pkt_host_stats(p, &hs);
+	CHECK(lost == 0 && rc_total() == 200 && mine >= 100 &&
+	    hs.rx_polled == mine, "while the beat moved the poller received "
+	    "%u of 200 frames in its own thread (%llu counted rx_polled), the "
+	    "receive thread %u", mine, (unsigned long long)hs.rx_polled,
+	    __atomic_load_n(&rc_theirs, __ATOMIC_RELAXED));
+	/* The poller goes to sleep: the receive thread takes over. */
+	unsigned theirs0 = __atomic_load_n(&rc_theirs, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&beat, HYP_PKT_POLL_SLEEP, __ATOMIC_RELEASE);
+	hyp_word_wake(&beat, 1 << 30);
+	for (unsigned i = 0; i < 20; i++) {
+		mkframe(f, 64, i);
+		lost += hyp_pkt_send(p, &iov, 1) != 0;
+	}
+	uint64_t end = rc_now_ms() + 5000;
+	while (rc_total() < 220 && rc_now_ms() < end) {
+		struct timespec ms = { 0, 1000000 };
+		nanosleep(&ms, NULL);
+	}
+	CHECK(lost == 0 && __atomic_load_n(&rc_theirs, __ATOMIC_RELAXED) -
+	    theirs0 == 20 && __atomic_load_n(&rc_mine, __ATOMIC_RELAXED) == mine,
+	    "once the poller slept, the receive thread took all 20 frames that "
+	    "followed");
+	CHECK(hyp_pkt_set_rx(p, NULL, NULL) == 0, "callback mode stops");
+	hyp_pkt_rx_park(p, NULL);
 }
 
 struct where { unsigned lcore; int cpu; };
@@ -117,6 +216,7 @@ main(void)
 	CHECK(st.tx_frames == NFRAMES && st.rx_frames == NFRAMES,
 	    "counters: %llu sent, %llu received", (unsigned long long)st.tx_frames,
 	    (unsigned long long)st.rx_frames);
+	check_run_to_completion(p);
 	hyp_pkt_close(p);
 	unsetenv("KRANK_DPDK_EAL_ARGS");
 	unsetenv("KRANK_DPDK_MEM");

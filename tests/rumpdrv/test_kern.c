@@ -1,7 +1,8 @@
 /*
  * test_kern.c - the kernel base on its own: kmem from several threads,
  * mutexes and condvars, adaptive (spinning) condvars with and without a
- * spin budget, mutex hooks, kernel threads, callouts firing in deadline
+ * spin budget, run to completion (waits that poll the network), mutex
+ * hooks, kernel threads, callouts firing in deadline
  * order, workqueues, per-CPU data, randomness, the read-mostly table, the
  * log.
  */
@@ -13,6 +14,100 @@
 
 #define NTHR 4
 #define NALLOC 20000
+
+/* Run to completion (kern_poll_set): a fake network whose input arrives
+ * on the poller's own tenth call. */
+static kmutex_t rc_lk;
+static kcondvar_t rc_cv;
+static int rc_ready, rc_calls;
+static struct lwp *rc_caller;
+
+static int
+rc_poll(void)
+{
+	rc_caller = curlwp;
+	if (++rc_calls == 10) {
+		__atomic_store_n(&rc_ready, 1, __ATOMIC_RELEASE);
+		cv_broadcast(&rc_cv);
+		return 1;
+	}
+	return 0;
+}
+
+static bool
+rc_done(void *arg)
+{
+	(void)arg;
+	return __atomic_load_n(&rc_ready, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* One wait for rc_ready: on the condvar (l_poll as a socket wait sets
+ * it), or by kern_poll_spin; 0 when it came, EWOULDBLOCK if not in 2 s. */
+static int
+rc_wait(int poll, int spin_fn)
+{
+	rc_ready = rc_calls = 0;
+	rc_caller = NULL;
+	if (spin_fn)
+		return kern_poll_spin(rc_done, NULL, kern_uptime_ns() +
+		    2000000000ULL) ? 0 : EWOULDBLOCK;
+	int rv = 0;
+	mutex_enter(&rc_lk);
+	curlwp->l_poll += poll;
+	while (!rc_ready && rv == 0)
+		rv = cv_timedwait_ns(&rc_cv, &rc_lk, 2000000000ULL);
+	curlwp->l_poll -= poll;
+	mutex_exit(&rc_lk);
+	return rv;
+}
+
+static void
+test_run_to_completion(void)
+{
+	const uint32_t *beat = kern_poll_beat();
+	mutex_init(&rc_lk, MUTEX_DEFAULT, IPL_NONE);
+	cv_init_adaptive(&rc_cv, "rtc");
+	int spin0 = krs_spin_us(200);
+
+	kern_poll_set(rc_poll);
+	uint32_t b0 = __atomic_load_n(beat, __ATOMIC_RELAXED);
+	CHECK(rc_wait(1, 0) == 0 && rc_calls == 10 && rc_caller == curlwp,
+	    "a polling wait received its own input: %d polls in the waiting "
+	    "thread", rc_calls);
+	CHECK(__atomic_load_n(beat, __ATOMIC_RELAXED) != b0,
+	    "and moved the pollers' beat");
+	CHECK(rc_wait(0, 1) == 0 && rc_calls == 10 && rc_caller == curlwp,
+	    "kern_poll_spin: the same outside a condvar (%d polls)", rc_calls);
+	/* Not a socket wait: no polling, the input never comes. */
+	rc_ready = rc_calls = 0;
+	mutex_enter(&rc_lk);
+	CHECK(cv_timedwait_ns(&rc_cv, &rc_lk, 3000000) == EWOULDBLOCK &&
+	    rc_calls == 0, "a wait without l_poll does not poll");
+	mutex_exit(&rc_lk);
+	/* A thread holding a stack lock (mutex_defer_wakes) never polls. */
+	kmutex_t held;
+	mutex_init(&held, MUTEX_DEFAULT, IPL_NONE);
+	mutex_defer_wakes(&held);
+	rc_ready = rc_calls = 0;
+	mutex_enter(&held);
+	CHECK(!kern_poll_spin(rc_done, NULL, 0) && rc_calls == 0,
+	    "no polling while a mutex_defer_wakes mutex is held");
+	mutex_exit(&held);
+	mutex_destroy(&held);
+	/* Spinning off: no polling either. */
+	krs_spin_us(0);
+	CHECK(!kern_poll_spin(rc_done, NULL, 0) && rc_calls == 0,
+	    "no polling with the spin budget 0");
+	kern_poll_set(NULL);
+	krs_spin_us(200);
+	CHECK(!kern_poll_spin(rc_done, NULL, 0) && rc_calls == 0,
+	    "nor with nothing pollable");
+	krs_spin_us(spin0);
+	cv_destroy(&rc_cv);
+	mutex_destroy(&rc_lk);
+	PASS("run to completion: socket waits poll the network while they spin, "
+	    "only where they may");
+}
 
 static void *
 kmem_worker(void *arg)
@@ -254,6 +349,8 @@ main(int argc, char **argv)
 	cv_destroy(&pp_cv);
 	mutex_destroy(&pp_lk);
 	PASS("mutex hooks run on enter, tryenter, exit and adaptive waits");
+
+	test_run_to_completion();
 
 	callout_t c[4];
 	int delays[4] = { 30, 10, 20, 5 };

@@ -64,6 +64,11 @@ struct hyp_pkt_info {
  * IFF_VNET_HDR or an AF_PACKET port on rings with PACKET_VNET_HDR, whose
  * host does the segmentation (GSO). */
 #define HYP_PKT_CAP_TSO		0x4
+/* Receiving costs no host call (a DPDK poll-mode driver): any thread may
+ * poll the port (hyp_pkt_rx_poll) and run the receive callback itself,
+ * as a thread about to sleep for network input does (run to
+ * completion). */
+#define HYP_PKT_CAP_POLL	0x8
 
 struct hyp_pkt_stats {
 	uint64_t tx_frames, tx_bytes, tx_errors;
@@ -122,6 +127,9 @@ void hyp_pkt_stats(struct hyp_pkt *p, struct hyp_pkt_stats *st);
 struct hyp_pkt_host_stats {
 	unsigned ring;
 	uint64_t tx_calls, rx_calls;
+	uint64_t rx_polled;		/* frames received by hyp_pkt_rx_poll
+					 * callers rather than the port's
+					 * receive thread */
 };
 void hyp_pkt_host_stats(struct hyp_pkt *p, struct hyp_pkt_host_stats *hs);
 
@@ -204,6 +212,32 @@ int hyp_pkt_set_rx(struct hyp_pkt *p, hyp_pkt_rx_fn fn, void *arg);
 #define HYP_PKT_RX_CSUM		0x2
 int hyp_pkt_set_rx_flags(struct hyp_pkt *p, hyp_pkt_rx_fn fn, void *arg,
     unsigned flags);
+
+/*
+ * Run to completion, on ports with HYP_PKT_CAP_POLL in callback mode:
+ *
+ * hyp_pkt_rx_poll - receive what is waiting (one batch of up to 32
+ *     frames) and hand it to the receive callback in the calling thread.
+ *     Returns the frames handed over: 0 when none were waiting, when
+ *     another thread (the receive thread or another poller) is receiving
+ *     from the port at this moment, or on a port without the capability
+ *     or callback.  The caller must hold no lock that the callback may
+ *     take.
+ * hyp_pkt_rx_park - word is the pollers' beat: a thread that starts to
+ *     poll adds HYP_PKT_POLL_BEGIN to it, one that stops to sleep adds
+ *     HYP_PKT_POLL_SLEEP and wakes the word (hyp_word_wake).  While
+ *     pollers keep starting the port's receive thread stands aside (it
+ *     sleeps on the word a millisecond at a time: no host call per
+ *     frame); it takes the port back at once when a poller goes to
+ *     sleep, and when a whole millisecond passes with the word unchanged.
+ *     word NULL: never stand aside.  The word is read, never written,
+ *     and must outlive the port's callback mode.  Call it before
+ *     callback mode starts.
+ */
+#define HYP_PKT_POLL_BEGIN	0x10000u
+#define HYP_PKT_POLL_SLEEP	0x1u
+int hyp_pkt_rx_poll(struct hyp_pkt *p);
+void hyp_pkt_rx_park(struct hyp_pkt *p, const uint32_t *word);
 
 /* ---------------------------------------------------------------------
  * Memory arenas: large regions for buffer pools and kernel memory.

@@ -131,6 +131,12 @@ struct ifnet {
 	 * lock.  Constant after attach. */
 	bool if_txdefer;
 	unsigned if_sndbusy;		/* atomic: a thread runs if_start */
+	/* Receive what waits, in the calling thread (which holds no lock);
+	 * the frames handed up.  Set by drivers of pollable ports, which
+	 * call if_poll_register once input flows. */
+	int (*if_poll)(struct ifnet *);
+	bool if_polled;			/* registered; set and cleared here */
+	unsigned if_pollbusy;		/* atomic: pollers inside if_poll */
 
 	struct ifqueue if_snd;
 	struct ifqueue if_rcv;
@@ -146,6 +152,15 @@ struct ifnet {
 int if_attach(struct netstack *ns, struct ifnet *ifp, const char *prefix);
 /* if_detach - remove routes, purge queues, unlink; takes ns_lock. */
 void if_detach(struct ifnet *ifp);
+/*
+ * if_poll_register - run to completion on ifp (if_poll set): a thread
+ * that waits on a socket polls every registered interface while it spins
+ * (kern_poll_set) instead of waiting for a receive thread's wakeup.
+ * 0, or ENOSPC (IF_POLLMAX registered already: ifp keeps its receive
+ * thread).  if_detach unregisters, waiting for pollers inside if_poll.
+ */
+#define IF_POLLMAX 16
+int if_poll_register(struct ifnet *ifp);
 /*
  * if_input_enqueue - a driver hands a received packet to the stack: queued
  * on if_rcv (dropped and counted when full).  No locks needed.

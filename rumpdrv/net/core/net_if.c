@@ -357,10 +357,71 @@ if_attach(struct netstack *ns, struct ifnet *ifp, const char *prefix)
 	return 0;
 }
 
+/*
+ * Run to completion (kern_poll_set).  Pollers find interfaces in
+ * if_pollv without a lock and count themselves in the interface's
+ * if_pollbusy while inside its if_poll, so that an interface leaving
+ * waits only for those (if_poll_unregister): a poller counts itself and
+ * then looks at the slot again, the leaver empties the slot and then
+ * looks at the count, so one of them sees the other.
+ */
+static struct ifnet *if_pollv[IF_POLLMAX];	/* atomic slots */
+static unsigned if_polln;			/* atomic: registered */
+
+static int
+if_poll_all(void)
+{
+	int n = 0;
+	for (int i = 0; i < IF_POLLMAX; i++) {
+		struct ifnet *ifp = __atomic_load_n(&if_pollv[i],
+		    __ATOMIC_ACQUIRE);
+		if (ifp == NULL)
+			continue;
+		__atomic_add_fetch(&ifp->if_pollbusy, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&if_pollv[i], __ATOMIC_SEQ_CST) == ifp)
+			n += ifp->if_poll(ifp);
+		__atomic_sub_fetch(&ifp->if_pollbusy, 1, __ATOMIC_RELEASE);
+	}
+	return n;
+}
+
+int
+if_poll_register(struct ifnet *ifp)
+{
+	KASSERT(ifp->if_poll != NULL && !ifp->if_polled);
+	for (int i = 0; i < IF_POLLMAX; i++) {
+		struct ifnet *none = NULL;
+		if (__atomic_compare_exchange_n(&if_pollv[i], &none, ifp, false,
+		    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+			ifp->if_polled = true;
+			if (__atomic_add_fetch(&if_polln, 1, __ATOMIC_SEQ_CST) == 1)
+				kern_poll_set(if_poll_all);
+			return 0;
+		}
+	}
+	return ENOSPC;
+}
+
+static void
+if_poll_unregister(struct ifnet *ifp)
+{
+	if (!ifp->if_polled)
+		return;
+	for (int i = 0; i < IF_POLLMAX; i++)
+		if (__atomic_load_n(&if_pollv[i], __ATOMIC_RELAXED) == ifp)
+			__atomic_store_n(&if_pollv[i], NULL, __ATOMIC_SEQ_CST);
+	if (__atomic_sub_fetch(&if_polln, 1, __ATOMIC_SEQ_CST) == 0)
+		kern_poll_set(NULL);
+	ifp->if_polled = false;
+	while (__atomic_load_n(&ifp->if_pollbusy, __ATOMIC_SEQ_CST) != 0)
+		hyp_cpu_relax();
+}
+
 void
 if_detach(struct ifnet *ifp)
 {
 	struct netstack *ns = ifp->if_stack;
+	if_poll_unregister(ifp);
 	if (ifp->if_stop != NULL)
 		ifp->if_stop(ifp);
 	if (netisr_wq != NULL)

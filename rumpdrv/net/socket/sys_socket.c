@@ -130,14 +130,20 @@ static int
 so_wait(struct socket *so, uint64_t deadline)
 {
 	kmutex_t *lock = &so->so_stack->ns_lock;
-	if (deadline == 0) {
+	struct lwp *l = curlwp;
+	int rv = 0;
+	/* The input we wait for may sit on a pollable port: receive it
+	 * ourselves while we spin (run to completion, kern_poll_set). */
+	l->l_poll++;
+	if (deadline == 0)
 		cv_wait(&so->so_cv, lock);
-		return 0;
+	else {
+		uint64_t now = kern_uptime_ns();
+		rv = now >= deadline ? EWOULDBLOCK :
+		    cv_timedwait_ns(&so->so_cv, lock, deadline - now);
 	}
-	uint64_t now = kern_uptime_ns();
-	if (now >= deadline)
-		return EWOULDBLOCK;
-	return cv_timedwait_ns(&so->so_cv, lock, deadline - now);
+	l->l_poll--;
+	return rv;
 }
 
 /* The last descriptor of so went away: unlink, detach the protocol, wake
@@ -1146,10 +1152,19 @@ so_pollgen(void)
 	return __atomic_load_n(&sel_gen, __ATOMIC_SEQ_CST);
 }
 
+static bool
+sel_moved(void *gen)
+{
+	return __atomic_load_n(&sel_gen, __ATOMIC_ACQUIRE) != *(uint64_t *)gen;
+}
+
 /* See selnotify for the order of sel_sleepers and sel_gen. */
 void
 so_pollwait(uint64_t gen, uint64_t deadline)
 {
+	/* Run to completion: receive from pollable ports while we spin. */
+	if (kern_poll_spin(sel_moved, &gen, deadline))
+		return;
 	mutex_enter(&sel_lock);
 	__atomic_add_fetch(&sel_sleepers, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&sel_gen, __ATOMIC_SEQ_CST) == gen) {

@@ -202,6 +202,14 @@ virt_start(struct ifnet *ifp)
 	}
 }
 
+/* Run to completion: receive in the calling thread (a socket waiter). */
+static int
+virt_poll(struct ifnet *ifp)
+{
+	struct virtif_softc *sc = ifp->if_softc;
+	return hyp_pkt_rx_poll(sc->sc_pkt);
+}
+
 static void
 virt_stop(struct ifnet *ifp)
 {
@@ -261,10 +269,25 @@ virt_attach(struct netstack *ns, const char *spec, struct ifnet **ifpp)
 		return rv;
 	}
 	sc->sc_direct = (sc->sc_info.caps & HYP_PKT_CAP_DIRECT) != 0;
+	/* A port any thread may poll (DPDK) is received from by the threads
+	 * that wait on sockets while they spin; its receive thread stands
+	 * aside while they do. */
+	int poll = (sc->sc_info.caps & HYP_PKT_CAP_POLL) != 0;
+	if (poll)
+		hyp_pkt_rx_park(sc->sc_pkt, kern_poll_beat());
 	if ((rv = hyp_pkt_set_rx_flags(sc->sc_pkt, virt_rx, sc,
 	    HYP_PKT_RX_DIRECT | HYP_PKT_RX_CSUM)) != 0) {
 		virt_destroy(ifp);
 		return rv;
+	}
+	if (poll) {
+		ifp->if_poll = virt_poll;
+		if (if_poll_register(ifp) != 0) {
+			hyp_pkt_rx_park(sc->sc_pkt, NULL);
+			klog(LOG_NOTICE, "virtif: %s: %d interfaces are polled "
+			    "already; its receive thread serves it alone",
+			    ifp->if_xname, IF_POLLMAX);
+		}
 	}
 	*ifpp = ifp;
 	return 0;
