@@ -220,14 +220,18 @@ void cv_init_adaptive(kcondvar_t *cv, const char *wmesg);
  * a single CPU), and at run time with krs_spin_us.
  */
 extern uint64_t cv_spin_ns;
+/* kern_poll_ns - how long a socket wait polls the network before it
+ * sleeps (kern_poll_set): KRANK_SPIN_US and krs_spin_us set it with
+ * cv_spin_ns, but it stays 50 us on a single CPU. */
+extern uint64_t kern_poll_ns;
 /*
  * Run to completion.  kern_poll_set - the network's poll: fn receives
  * what waits on pollable ports (DPDK) in the calling thread and returns
  * the frames it handed up.  A thread with l_poll set (a socket wait)
  * spends the spin of an adaptive wait calling fn, when it holds no
  * mutex_defer_wakes mutex once the interlock is released, for up to
- * cv_spin_ns even where it would not spin otherwise: the wakeup it waits
- * for usually comes from the input it receives itself.
+ * kern_poll_ns even where it would not spin otherwise: the wakeup it
+ * waits for usually comes from the input it receives itself.
  * kern_poll_beat - the word such a thread bumps as it starts polling and
  * wakes (hyp_word_wake) when it stops to sleep: ports' receive threads
  * stand aside while it moves (hyp_pkt_rx_park).
@@ -236,7 +240,7 @@ void kern_poll_set(int (*fn)(void));
 const uint32_t *kern_poll_beat(void);
 /*
  * kern_poll_spin - the same outside a condvar: until done(arg), poll for
- * up to cv_spin_ns or the deadline (kern_uptime_ns; 0: none).  Returns
+ * up to kern_poll_ns or the deadline (kern_uptime_ns; 0: none).  Returns
  * done(arg) at the end; at once when nothing is pollable, spinning is
  * off or the thread holds a mutex_defer_wakes mutex.
  */

@@ -13,6 +13,7 @@
 #include "kern/kern_int.h"
 
 uint64_t cv_spin_ns = 50000;		/* see kern_cpu_init, krs_spin_us */
+uint64_t kern_poll_ns = 50000;		/* likewise */
 
 void
 mutex_init(kmutex_t *m, kmutex_type_t type, int ipl)
@@ -275,7 +276,7 @@ bool
 kern_poll_spin(bool (*done)(void *), void *arg, uint64_t deadline)
 {
 	int (*poll)(void) = __atomic_load_n(&kern_poll_fn, __ATOMIC_ACQUIRE);
-	uint64_t spin = __atomic_load_n(&cv_spin_ns, __ATOMIC_RELAXED);
+	uint64_t spin = __atomic_load_n(&kern_poll_ns, __ATOMIC_RELAXED);
 	if (poll == NULL || spin == 0 || curlwp->l_wdefer > 0)
 		return done(arg);
 	kern_poll_begin();
@@ -302,8 +303,12 @@ cv_wait_adaptive(kcondvar_t *cv, kmutex_t *m, uint64_t deadline)
 	struct lwp *l = curlwp;
 	int (*poll)(void) = l->l_poll ?
 	    __atomic_load_n(&kern_poll_fn, __ATOMIC_ACQUIRE) : NULL;
-	uint64_t spin = poll != NULL ?
-	    __atomic_load_n(&cv_spin_ns, __ATOMIC_RELAXED) : cv_spin_budget();
+	/* A poller spins even on one CPU (its input comes from the NIC),
+	 * but not when another thread on its CPU woke it last: that thread
+	 * most likely makes its input too (two stacks on one core). */
+	uint64_t spin = poll == NULL ? cv_spin_budget() :
+	    l->l_wakercpu == hyp_cpu_current() + 1 ? 0 :
+	    __atomic_load_n(&kern_poll_ns, __ATOMIC_RELAXED);
 	mutex_exit(m);
 	/* Input handed up here takes the stack's locks: only a thread that
 	 * holds none of them may poll. */
@@ -321,6 +326,14 @@ cv_wait_adaptive(kcondvar_t *cv, kmutex_t *m, uint64_t deadline)
 			}
 			if (poll == NULL || poll() == 0)
 				hyp_cpu_relax();
+			else if (__atomic_load_n(&cv->cv_gen,
+			    __ATOMIC_ACQUIRE) != g) {
+				/* Our own input woke us: no thread to
+				 * leave the CPU to next time. */
+				l->l_wakercpu = 0;
+				mutex_enter(m);
+				return 0;
+			}
 			if ((i & 15) == 0) {
 				uint64_t now = kern_uptime_ns();
 				if (now - t0 >= spin ||
@@ -443,7 +456,10 @@ KRS_EXPORT int
 krs_spin_us(int us)
 {
 	int old = (int)(__atomic_load_n(&cv_spin_ns, __ATOMIC_RELAXED) / 1000);
-	if (us >= 0)
+	if (us >= 0) {
 		__atomic_store_n(&cv_spin_ns, (uint64_t)us * 1000, __ATOMIC_RELAXED);
+		__atomic_store_n(&kern_poll_ns, (uint64_t)us * 1000,
+		    __ATOMIC_RELAXED);
+	}
 	return old;
 }

@@ -33,7 +33,8 @@ kern_cpu_init(void)
 			ncpu = n > MAXCPUS ? MAXCPUS : (int)n;
 	}
 	/* Spinning before sleeping only pays when the waker runs on
-	 * another CPU. */
+	 * another CPU.  Polling the network while waiting (kern_poll_ns)
+	 * pays on one CPU too: the waker is the NIC. */
 	if (ncpu == 1)
 		cv_spin_ns = 0;
 	if (rumpuser_getparam("KRANK_SPIN_US", buf, sizeof(buf)) == 0) {
@@ -42,7 +43,7 @@ kern_cpu_init(void)
 		for (p = buf; *p >= '0' && *p <= '9' && us < 1000000; p++)
 			us = us * 10 + (uint64_t)(*p - '0');
 		if (*p == '\0' && p != buf)
-			cv_spin_ns = us * 1000;
+			cv_spin_ns = kern_poll_ns = us * 1000;
 		else
 			klog(LOG_WARNING, "kern: KRANK_SPIN_US=%s: not a number of "
 			    "microseconds (up to 1000000); spinning %llu us",
