@@ -227,21 +227,6 @@ cv_note_waker(kcondvar_t *cv)
 	    __ATOMIC_RELAXED) + 1;
 }
 
-/*
- * An adaptive wait.  The interlock is released with mutex_exit, so its
- * hooks run (and work deferred to the release runs before we wait);
- * then we watch cv_gen, spinning up to the budget and then sleeping on
- * cv_gen itself (hyp_word_wait, which checks the word as it goes to
- * sleep) until cv_gen moves or the deadline (0: none) passes.  g is read
- * under m after the caller's last look at its condition, and every
- * wakeup bumps cv_gen after changing that condition, so none is missed;
- * a waker looks for blocked waiters after its bump and a waiter for a
- * bump after counting itself blocked (both sequentially consistent), so
- * one of them sees the other.  One host call to sleep and one to wake:
- * a host mutex and condvar took four (the woken slept again on the
- * condvar's mutex, and glibc's wait leaves that mutex marked contended).
- * Returns with m held: 0, or EWOULDBLOCK at the deadline.
- */
 static int (*kern_poll_fn)(void);	/* atomic */
 static uint32_t kern_pollbeat;		/* atomic; see kern_poll_beat */
 
@@ -296,6 +281,21 @@ kern_poll_spin(bool (*done)(void *), void *arg, uint64_t deadline)
 	return done(arg);
 }
 
+/*
+ * An adaptive wait.  The interlock is released with mutex_exit, so its
+ * hooks run (and work deferred to the release runs before we wait);
+ * then we watch cv_gen, spinning up to the budget and then sleeping on
+ * cv_gen itself (hyp_word_wait, which checks the word as it goes to
+ * sleep) until cv_gen moves or the deadline (0: none) passes.  g is read
+ * under m after the caller's last look at its condition, and every
+ * wakeup bumps cv_gen after changing that condition, so none is missed;
+ * a waker looks for blocked waiters after its bump and a waiter for a
+ * bump after counting itself blocked (both sequentially consistent), so
+ * one of them sees the other.  One host call to sleep and one to wake:
+ * a host mutex and condvar took four (the woken slept again on the
+ * condvar's mutex, and glibc's wait leaves that mutex marked contended).
+ * Returns with m held: 0, or EWOULDBLOCK at the deadline.
+ */
 static int
 cv_wait_adaptive(kcondvar_t *cv, kmutex_t *m, uint64_t deadline)
 {
@@ -312,8 +312,10 @@ cv_wait_adaptive(kcondvar_t *cv, kmutex_t *m, uint64_t deadline)
 	mutex_exit(m);
 	/* Input handed up here takes the stack's locks: only a thread that
 	 * holds none of them may poll. */
-	if (l->l_wdefer > 0)
+	if (poll != NULL && l->l_wdefer > 0) {
 		poll = NULL;
+		spin = cv_spin_budget();
+	}
 	if (poll != NULL && spin > 0)
 		kern_poll_begin();
 	uint64_t t0 = kern_uptime_ns();
