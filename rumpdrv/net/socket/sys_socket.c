@@ -124,7 +124,8 @@ so_deadline(uint64_t timeo_ns)
  * Sleep on so_cv (ns_lock held; released while asleep) until woken or
  * deadline (0: none) passes.  0 when woken, EWOULDBLOCK when the deadline
  * has passed: the caller then checks its condition once more, as a wakeup
- * may come with the timeout, before it gives up.
+ * may come with the timeout, before it gives up; EBADF when the caller's
+ * context was revoked meanwhile.
  */
 static int
 so_wait(struct socket *so, uint64_t deadline)
@@ -143,6 +144,11 @@ so_wait(struct socket *so, uint64_t deadline)
 		    cv_timedwait_ns(&so->so_cv, lock, deadline - now);
 	}
 	l->l_poll--;
+	/* The caller's context was revoked while it slept (krs_ctx_revoke):
+	 * its call ends with EBADF, even when what woke it was the end of a
+	 * stream that the closing of its own other descriptors caused. */
+	if (rv != EWOULDBLOCK && krs_ctx_revoked(NULL))
+		rv = EBADF;
 	return rv;
 }
 
@@ -346,7 +352,12 @@ krs_connect(int fd, const void *addr, uint32_t addrlen)
 			uint64_t deadline = so_deadline(so->so_snd.sb_timeo_ns);
 			while ((so->so_state & SS_ISCONNECTING) &&
 			    so->so_error == 0 && !(so->so_state & SS_CLOSING)) {
-				if (so_wait(so, deadline) == EWOULDBLOCK &&
+				int w = so_wait(so, deadline);
+				if (w == EBADF) {
+					err = EBADF;
+					break;
+				}
+				if (w == EWOULDBLOCK &&
 				    (so->so_state & SS_ISCONNECTING)) {
 					err = ETIMEDOUT;
 					break;
@@ -429,8 +440,9 @@ krs_accept(int fd, void *addr, uint32_t *addrlen)
 			err = EAGAIN;
 			break;
 		}
-		if (so_wait(so, deadline) == EWOULDBLOCK && so->so_q == NULL) {
-			err = EAGAIN;
+		int w = so_wait(so, deadline);
+		if (w == EBADF || (w == EWOULDBLOCK && so->so_q == NULL)) {
+			err = w == EBADF ? EBADF : EAGAIN;
 			break;
 		}
 	}
@@ -528,8 +540,12 @@ sosend_stream(struct socket *so, const void *buf, size_t len, int flags,
 					err = EAGAIN;
 				break;
 			}
-			if (so_wait(so, deadline) == EWOULDBLOCK &&
-			    sbspace(&so->so_snd) <= 0) {
+			int w = so_wait(so, deadline);
+			if (w == EBADF) {
+				err = EBADF;
+				break;
+			}
+			if (w == EWOULDBLOCK && sbspace(&so->so_snd) <= 0) {
 				if (sent == 0)
 					err = EAGAIN;
 				break;
@@ -712,8 +728,13 @@ soreceive(struct socket *so, void *buf, size_t len, int flags, void *from,
 			err = EAGAIN;
 			break;
 		}
-		if (so_wait(so, deadline) == EWOULDBLOCK &&
-		    so->so_rcv.sb_mb == NULL && !(so->so_state & SS_CANTRCVMORE)) {
+		int w = so_wait(so, deadline);
+		if (w == EBADF) {
+			err = EBADF;
+			break;
+		}
+		if (w == EWOULDBLOCK && so->so_rcv.sb_mb == NULL &&
+		    !(so->so_state & SS_CANTRCVMORE)) {
 			err = EAGAIN;
 			break;
 		}
