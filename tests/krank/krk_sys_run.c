@@ -29,18 +29,10 @@
 
 #include "krk.h"
 #include "krk_gate.h"
+#include "../testclock.h"
 
 #define KILL_SLACK_MS	200
 #define LOG_RING	(4u << 20)
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /*
  * The isolate's console lines, from the log ring: "TIME LEVEL NAME: text"

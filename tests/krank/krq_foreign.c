@@ -24,6 +24,7 @@
 
 #include <krank/krank.h>
 #include <krank/krq.h>
+#include "../testclock.h"
 
 static int failures;
 
@@ -36,14 +37,6 @@ static int failures;
 	if (!ok_)							\
 		failures++;						\
 } while (0)
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void
 nap_ms(unsigned ms)

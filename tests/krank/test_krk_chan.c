@@ -22,6 +22,7 @@
 
 #include "krk.h"
 #include "krk_chan.h"
+#include "../testclock.h"
 
 static const char *isodir;
 static int failures;
@@ -30,14 +31,6 @@ static int failures;
 	if (cond) { printf("ok: "); printf(__VA_ARGS__); printf("\n"); } \
 	else { printf("FAIL: "); printf(__VA_ARGS__); printf(" (%s:%d)\n", \
 	    __FILE__, __LINE__); failures++; } } while (0)
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void
 pause_ms(int ms)

@@ -17,6 +17,7 @@
 
 #include "krk.h"
 #include "krk_worker.h"
+#include "../testclock.h"
 
 static const char *isodir;
 static int failures;
@@ -25,14 +26,6 @@ static int failures;
 	if (cond) { printf("ok: "); printf(__VA_ARGS__); printf("\n"); } \
 	else { printf("FAIL: "); printf(__VA_ARGS__); printf(" (%s:%d)\n", \
 	    __FILE__, __LINE__); failures++; } } while (0)
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int
 spawn(const char *name, const char *prog, char **argv, size_t argc,

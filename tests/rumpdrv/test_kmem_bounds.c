@@ -15,6 +15,7 @@
 #include <krank/hyp_posix.h>
 #include <krank/krs.h>
 #include "rdtest.h"
+#include "../testclock.h"
 
 /* Kernel internals under test (rumpdrv/kern/kern.h cannot be included
  * beside the host's <errno.h>: it brings NetBSD's numbers). */
@@ -39,14 +40,6 @@ host_memalign(void **pp, size_t align, size_t n)
 		return ENOMEM;
 	}
 	return posix_memalign(pp, align, n);
-}
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void

@@ -24,16 +24,9 @@
 #include "net/krs_net.h"
 #include "rdtest.h"
 #include "rdtest_net.h"
+#include "../../testclock.h"
 
 static int tcp_port, udp_port, denied_port;
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
 
 /* ---- the Linux side ---------------------------------------------------- */
 

@@ -46,19 +46,12 @@
 #include <rte_ethdev.h>
 #include <rte_ring.h>
 #endif
+#include "../../testclock.h"
 
 #define MSG 64
 #define WINDOW 32
 
 static bool use_linux;
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* The socket calls, on KRANK's stack or Linux's (same constants). */
 static int

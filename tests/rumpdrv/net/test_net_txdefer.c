@@ -26,6 +26,7 @@
 #include "net/krs_net.h"
 #include "rdtest.h"
 #include "rdtest_net.h"
+#include "../../testclock.h"
 
 #define IFADDR	"10.77.0.1"
 #define BCAST	"10.77.0.255"
@@ -40,20 +41,6 @@ static int hk_seen[64], hk_nseen;	/* marker numbers, in send order */
 #define BLAST	100000
 #define NBLAST	2000
 static int hk_next[2], hk_blast, hk_disorder;
-
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static uint64_t
-now_ms(void)
-{
-	return now_us() / 1000;
-}
 
 static int
 is_tun(int fd)
