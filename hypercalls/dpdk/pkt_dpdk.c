@@ -12,7 +12,11 @@
  * links, and reaches the core only through the table handed to
  * krank_pkt_dpdk_init (the core's functions are hidden).
  * Received frames are handed out in their DPDK mbufs (no copy) and freed
- * back to the port's mempool; sends copy into one mbuf.  The port may be
+ * back to the port's mempool; hyp_pkt_send copies into one mbuf, and
+ * hyp_pkt_send_ref (HYP_PKT_CAP_TXREF) attaches the caller's large
+ * pieces to mbufs as external buffers (a software device reads them
+ * where they are; a NIC only when they are DPDK memory, whose IO address
+ * DPDK knows) and copies only the small ones.  The port may be
  * polled (HYP_PKT_CAP_POLL): a thread waiting for network input receives
  * in its own thread while the receive thread stands aside.
  *
@@ -28,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <rte_bus.h>
+#include <rte_dev.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -49,7 +55,9 @@ static const struct pkt_core *core;
 #define DPDK_NMBUF 4095
 #define DPDK_RING 512
 #define DPDK_STASH 32
-#define DPDK_MAXSEGS 8			/* longest chain made contiguous */
+#define DPDK_MAXSEGS 8			/* longest chain made contiguous, and
+					 * longest one hyp_pkt_send_ref makes */
+#define DPDK_LEND_MIN 256		/* shorter pieces are copied */
 
 enum { BAD_MBUF, BAD_RUNT, BAD_BIG, BAD_CHAIN, BAD_NREASONS };
 static const char *const bad_names[BAD_NREASONS] = {
@@ -65,6 +73,22 @@ struct dpdk_port {
 	unsigned nstash, stashpos;
 	_Atomic uint64_t bad[BAD_NREASONS];	/* dropped, per reason */
 	_Atomic uint64_t linearized;		/* chains made contiguous */
+	int lend;			/* hyp_pkt_send_ref may lend: */
+	int lend_soft;			/* a software device (any memory) */
+	unsigned lend_segs;		/* longest chain the device sends */
+};
+
+/*
+ * A lent frame's shared external-buffer info, in the data room of a
+ * holder mbuf of the port's pool: the lent segments share it, and the
+ * last one freed (by the device, or a peer that received the chain)
+ * hands the buffers back.
+ */
+struct dpdk_lend {
+	struct rte_mbuf_ext_shared_info sh;
+	struct rte_mbuf *holder;
+	hyp_pkt_txdone_fn done;
+	void *arg, *cookie;
 };
 
 #ifdef KRANK_HOST_DPDK
@@ -139,6 +163,25 @@ dpdk_open(struct hyp_pkt *p, const char *name, struct pkt_opts *o)
 		goto fail;
 	}
 	memset(&conf, 0, sizeof(conf));
+	struct rte_eth_dev_info di;
+	if (!o->no_lend && rte_eth_dev_info_get(port, &di) == 0) {
+		/* A device on the virtual bus is software that reads the
+		 * mbufs' virtual addresses (memif, ring, af_packet, tap); a
+		 * NIC must gather chains (MULTI_SEGS) by IO address. */
+		const struct rte_bus *bus = rte_dev_bus(di.device);
+		d->lend_soft = bus != NULL &&
+		    strcmp(rte_bus_name(bus), "vdev") == 0;
+		if (di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+			conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+		d->lend = d->lend_soft ||
+		    (conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
+		d->lend_segs = DPDK_MAXSEGS;
+		if (di.tx_desc_lim.nb_seg_max != 0 &&
+		    di.tx_desc_lim.nb_seg_max < d->lend_segs)
+			d->lend_segs = di.tx_desc_lim.nb_seg_max;
+		if (d->lend_segs < 2)
+			d->lend = 0;
+	}
 	if ((rv = rte_eth_dev_configure(port, 1, 1, &conf)) != 0 ||
 	    (rv = rte_eth_rx_queue_setup(port, 0, DPDK_RING,
 	    rte_eth_dev_socket_id(port), NULL, d->pool)) != 0 ||
@@ -154,6 +197,8 @@ dpdk_open(struct hyp_pkt *p, const char *name, struct pkt_opts *o)
 	/* An rx burst is a look at memory the PMD fills: any thread may
 	 * poll (hyp_pkt_rx_poll) without a host call. */
 	p->info.caps |= HYP_PKT_CAP_POLL;
+	if (d->lend)
+		p->info.caps |= HYP_PKT_CAP_TXREF;
 	if (!o->has_mac) {
 		/* The NIC is KRANK's: its address is the port's address. */
 		struct rte_ether_addr ea;
@@ -208,6 +253,142 @@ dpdk_send(struct hyp_pkt *p, const struct iovec *iov, int iovcnt, size_t len)
 		return NB_ENOBUFS;
 	}
 	return 0;
+}
+
+/* The last lent segment is free: the holder goes, the buffers go back. */
+static void
+dpdk_lend_free(void *addr, void *opaque)
+{
+	struct dpdk_lend *l = opaque;
+	hyp_pkt_txdone_fn done = l->done;
+	void *arg = l->arg, *cookie = l->cookie;
+
+	(void)addr;
+	rte_pktmbuf_free(l->holder);
+	done(arg, cookie);
+}
+
+/*
+ * The IO address at which the device may read [base, base + len), or
+ * RTE_BAD_IOVA: a software device reads virtual addresses; a NIC only
+ * DPDK memory that is contiguous in IO space.
+ */
+static rte_iova_t
+dpdk_lend_iova(const struct dpdk_port *d, const char *base, size_t len)
+{
+	if (len < DPDK_LEND_MIN || len > UINT16_MAX)
+		return RTE_BAD_IOVA;
+	if (d->lend_soft)
+		return (rte_iova_t)(uintptr_t)base;
+	rte_iova_t io = rte_mem_virt2iova(base);
+	if (io == RTE_BAD_IOVA ||
+	    rte_mem_virt2iova(base + len - 1) != io + len - 1)
+		return RTE_BAD_IOVA;
+	return io;
+}
+
+/* Append n copied bytes to the chain at *tailp (new mbufs as needed). */
+static int
+dpdk_chain_copy(struct dpdk_port *d, struct rte_mbuf *head,
+    struct rte_mbuf **tailp, const char *src, size_t n)
+{
+	while (n > 0) {
+		struct rte_mbuf *t = *tailp;
+		size_t room = RTE_MBUF_HAS_EXTBUF(t) ? 0 :
+		    rte_pktmbuf_tailroom(t);
+		if (room == 0) {
+			if (head->nb_segs >= d->lend_segs ||
+			    (t = rte_pktmbuf_alloc(d->pool)) == NULL)
+				return -1;
+			(*tailp)->next = t;
+			*tailp = t;
+			head->nb_segs++;
+			room = rte_pktmbuf_tailroom(t);
+		}
+		size_t k = n < room ? n : room;
+		memcpy(rte_pktmbuf_mtod_offset(t, char *, t->data_len), src, k);
+		t->data_len = (uint16_t)(t->data_len + k);
+		src += k;
+		n -= k;
+	}
+	return 0;
+}
+
+static int
+dpdk_send_ref(struct hyp_pkt *p, const struct iovec *iov, int iovcnt,
+    size_t len, hyp_pkt_txdone_fn done, void *arg, void *cookie,
+    size_t *lentp)
+{
+	struct dpdk_port *d = p->priv;
+	rte_iova_t io[64];
+	unsigned nlend = 0;
+	int rv;
+
+	for (int i = 0; i < iovcnt; i++) {
+		io[i] = dpdk_lend_iova(d, iov[i].iov_base, iov[i].iov_len);
+		nlend += io[i] != RTE_BAD_IOVA;
+	}
+	if (nlend == 0 || iovcnt > 64)
+		goto copy;
+	struct rte_mbuf *holder = rte_pktmbuf_alloc(d->pool);
+	struct rte_mbuf *head = holder ? rte_pktmbuf_alloc(d->pool) : NULL;
+	if (head == NULL) {
+		rte_pktmbuf_free(holder);
+		return NB_ENOBUFS;
+	}
+	struct dpdk_lend *l = rte_pktmbuf_mtod(holder, struct dpdk_lend *);
+	l->holder = holder;
+	l->done = done;
+	l->arg = arg;
+	l->cookie = cookie;
+	l->sh.free_cb = dpdk_lend_free;
+	l->sh.fcb_opaque = l;
+	/* One reference more than segments until the burst took the frame:
+	 * a frame that was not sent is freed without handing back. */
+	rte_mbuf_ext_refcnt_set(&l->sh, (uint16_t)(nlend + 1));
+	struct rte_mbuf *tail = head;
+	size_t lent = 0;
+	for (int i = 0; i < iovcnt; i++) {
+		if (io[i] == RTE_BAD_IOVA) {
+			if (dpdk_chain_copy(d, head, &tail, iov[i].iov_base,
+			    iov[i].iov_len) != 0)
+				goto unbuilt;
+			continue;
+		}
+		struct rte_mbuf *m = head->nb_segs < d->lend_segs ?
+		    rte_pktmbuf_alloc(d->pool) : NULL;
+		if (m == NULL)
+			goto unbuilt;
+		rte_pktmbuf_attach_extbuf(m, iov[i].iov_base, io[i],
+		    (uint16_t)iov[i].iov_len, &l->sh);
+		m->data_len = (uint16_t)iov[i].iov_len;
+		tail->next = m;
+		tail = m;
+		head->nb_segs++;
+		lent += iov[i].iov_len;
+	}
+	head->pkt_len = (uint32_t)len;
+	pthread_mutex_lock(&d->txmtx);
+	uint16_t sent = rte_eth_tx_burst(d->port, 0, &head, 1);
+	pthread_mutex_unlock(&d->txmtx);
+	if (sent == 0) {
+		rte_pktmbuf_free(head);
+		rte_pktmbuf_free(holder);
+		return NB_ENOBUFS;
+	}
+	if (rte_mbuf_ext_refcnt_update(&l->sh, -1) == 0)
+		dpdk_lend_free(NULL, l);
+	*lentp = lent;
+	return 0;
+unbuilt:
+	/* Too many segments or no mbuf: the chain goes (the bias keeps
+	 * the callback from running), and the frame is copied instead. */
+	rte_pktmbuf_free(head);
+	rte_pktmbuf_free(holder);
+copy:
+	if ((rv = dpdk_send(p, iov, iovcnt, len)) == 0)
+		done(arg, cookie);
+	return rv;
 }
 
 static void
@@ -369,6 +550,7 @@ const struct pkt_backend pkt_dpdk_backend = {
 	.wait = dpdk_wait,
 	.own_buffers = 1,
 	.frame_free = dpdk_frame_free,
+	.send_ref = dpdk_send_ref,
 };
 
 #ifdef KRANK_PKT_MODULE

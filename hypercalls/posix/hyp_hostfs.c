@@ -22,7 +22,6 @@
 #define NB_ENOTDIR	20
 #define NB_ENAMETOOLONG	63
 #define NB_ESTALE	70
-#define NB_EOPNOTSUPP	45
 
 /* A single path component: not empty, no '/', not "." or "..". */
 static int

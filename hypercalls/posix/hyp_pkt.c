@@ -261,6 +261,8 @@ hyp_pkt_host_stats(struct hyp_pkt *p, struct hyp_pkt_host_stats *hs)
 	hs->tx_calls = atomic_load(&p->host_tx_calls);
 	hs->rx_calls = atomic_load(&p->host_rx_calls);
 	hs->rx_polled = atomic_load(&p->rx_polled);
+	hs->tx_lent = atomic_load(&p->tx_lent);
+	hs->tx_lent_bytes = atomic_load(&p->tx_lent_bytes);
 }
 
 /* The frame's length, or an error (counted) if it cannot be a frame
@@ -307,6 +309,30 @@ hyp_pkt_send(struct hyp_pkt *p, const struct rumpuser_iovec *iov,
 		return rv;
 	return pkt_txdone(p, p->be->send(p,
 	    (const struct iovec *)(const void *)iov, (int)iovcnt, len), len);
+}
+
+int
+hyp_pkt_send_ref(struct hyp_pkt *p, const struct rumpuser_iovec *iov,
+    size_t iovcnt, hyp_pkt_txdone_fn done, void *arg, void *cookie)
+{
+	size_t len, lent = 0;
+	int rv;
+
+	if (p->be->send_ref == NULL || !(p->info.caps & HYP_PKT_CAP_TXREF))
+		return NB_EOPNOTSUPP;
+	if (done == NULL)
+		return NB_EINVAL;
+	if ((rv = pkt_txlen(p, iov, iovcnt, p->info.mtu + HYP_PKT_HDRLEN + 4,
+	    &len)) != 0)
+		return rv;
+	rv = p->be->send_ref(p, (const struct iovec *)(const void *)iov,
+	    (int)iovcnt, len, done, arg, cookie, &lent);
+	if (rv == 0 && lent > 0) {
+		atomic_fetch_add_explicit(&p->tx_lent, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&p->tx_lent_bytes, lent,
+		    memory_order_relaxed);
+	}
+	return pkt_txdone(p, rv, len);
 }
 
 int

@@ -19,6 +19,7 @@ struct pkt_opts {
 	uint64_t seed;
 	int no_offload;			/* tap: offload=no (no IFF_VNET_HDR) */
 	int no_ring;			/* afpacket: ring=no (copy path) */
+	int no_lend;			/* dpdk: lend=no (sends copy) */
 };
 
 #define PKT_MAXMTU 65535		/* the largest IPv4 datagram */
@@ -78,6 +79,14 @@ struct pkt_backend {
 	int (*set_rx)(struct hyp_pkt *p, hyp_pkt_rx_fn fn, void *arg,
 	    unsigned flags);
 	/*
+	 * Optional, for HYP_PKT_CAP_TXREF: send lending iov's buffers;
+	 * 0 (done(arg, cookie) follows once) or an error (it never does).
+	 * lent/lentbytes: what was sent without a copy, for the counters.
+	 */
+	int (*send_ref)(struct hyp_pkt *p, const struct iovec *iov,
+	    int iovcnt, size_t len, hyp_pkt_txdone_fn done, void *arg,
+	    void *cookie, size_t *lentbytes);
+	/*
 	 * Optional: hand the host what send queued without a host call.
 	 * The core calls it after each batch its receive thread delivered:
 	 * sends made inside the callback (pkt_in_rx) may wait for it, so
@@ -106,6 +115,7 @@ struct hyp_pkt {
 	/* Host calls made to move frames (hyp_pkt_host_stats). */
 	_Atomic uint64_t host_tx_calls, host_rx_calls;
 	_Atomic uint64_t rx_polled;	/* frames hyp_pkt_rx_poll handed up */
+	_Atomic uint64_t tx_lent, tx_lent_bytes;	/* hyp_pkt_send_ref */
 	int ring;			/* frames cross PACKET_MMAP rings */
 
 	/* Callback mode. */
@@ -198,7 +208,7 @@ extern const struct pkt_backend pkt_dpdk_backend HIDDEN;
  * PKT_MODULE_ABI changes with this table, struct pkt_backend or struct
  * hyp_pkt; a module of another ABI is refused.
  */
-#define PKT_MODULE_ABI 1
+#define PKT_MODULE_ABI 2
 struct pkt_core {
 	unsigned abi;			/* PKT_MODULE_ABI */
 	size_t hyp_pkt_size;		/* sizeof(struct hyp_pkt) */

@@ -37,6 +37,19 @@ parse_percent(const char *s, double *out)
 	return 0;
 }
 
+/* "no" sets *no, "yes" clears it. */
+static int
+parse_no(const char *val, int *no)
+{
+	if (strcmp(val, "no") == 0)
+		*no = 1;
+	else if (strcmp(val, "yes") == 0)
+		*no = 0;
+	else
+		return -1;
+	return 0;
+}
+
 static int
 parse_opt(char *kv, struct pkt_opts *o)
 {
@@ -63,19 +76,11 @@ parse_opt(char *kv, struct pkt_opts *o)
 	} else if (strcmp(kv, "reorder") == 0) {
 		return parse_percent(val, &o->reorder);
 	} else if (strcmp(kv, "offload") == 0) {
-		if (strcmp(val, "no") == 0)
-			o->no_offload = 1;
-		else if (strcmp(val, "yes") == 0)
-			o->no_offload = 0;
-		else
-			return -1;
+		return parse_no(val, &o->no_offload);
 	} else if (strcmp(kv, "ring") == 0) {
-		if (strcmp(val, "no") == 0)
-			o->no_ring = 1;
-		else if (strcmp(val, "yes") == 0)
-			o->no_ring = 0;
-		else
-			return -1;
+		return parse_no(val, &o->no_ring);
+	} else if (strcmp(kv, "lend") == 0) {
+		return parse_no(val, &o->no_lend);
 	} else if (strcmp(kv, "seed") == 0) {
 		o->seed = strtoull(val, &end, 0);
 		if (*end != '\0' || val[0] == '-')

@@ -75,5 +75,6 @@ int rumpuser__fd_direct(int fd) HIDDEN;
 #define NB_ETIMEDOUT 60
 #define NB_EMSGSIZE 40
 #define NB_ENOSYS 78
+#define NB_EOPNOTSUPP 45
 
 #endif

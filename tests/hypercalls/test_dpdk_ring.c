@@ -7,7 +7,9 @@
  * ENOENT, an oversized frame EMSGSIZE, never a crash.  Run to completion:
  * a thread polling the port receives in its own thread while the port's
  * receive thread stands aside, and the receive thread takes over when
- * the poller stops.  Kernel threads
+ * the poller stops.  Sending by reference (hyp_pkt_send_ref) lends the
+ * large pieces: the ring's receiver reads them from the sender's memory,
+ * and they are handed back once, when it is done.  Kernel threads
  * (rumpuser_thread_create) are EAL threads: each gets an lcore id of its
  * own for its life, and cpuidx pins it to an EAL lcore's CPU.
  */
@@ -118,6 +120,141 @@ check_run_to_completion(struct hyp_pkt *p)
 	hyp_pkt_rx_park(p, NULL);
 }
 
+/* hyp_pkt_send_ref: who handed back what. */
+static unsigned sr_done;		/* atomic */
+static void *sr_last;
+
+static void
+sr_txdone(void *arg, void *cookie)
+{
+	(void)arg;
+	sr_last = cookie;
+	__atomic_add_fetch(&sr_done, 1, __ATOMIC_RELEASE);
+}
+
+/* Receive everything waiting; the number of frames, each checked against
+ * want (NULL: not checked) and freed. */
+static unsigned
+sr_drain(struct hyp_pkt *p, const unsigned char *want, size_t wlen,
+    int *bad)
+{
+	struct hyp_pkt_frame fr[NFRAMES];
+	unsigned got = 0, n;
+
+	ht_schedule();
+	while (hyp_pkt_wait(p, got == 0 ? 2000 : 100) == 0 &&
+	    hyp_pkt_recv(p, fr, NFRAMES, &n) == 0) {
+		for (unsigned i = 0; i < n; i++, got++) {
+			if (want != NULL)
+				*bad += fr[i].len != wlen ||
+				    memcmp(fr[i].data, want, wlen) != 0;
+			hyp_pkt_frame_free(p, &fr[i]);
+		}
+	}
+	ht_unschedule();
+	return got;
+}
+
+static unsigned
+sr_count(void)
+{
+	return __atomic_load_n(&sr_done, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Sending from the caller's buffers: the ring hands our chain to its
+ * receiving end, so the frame still refers to our memory until it is
+ * received - a byte changed after the send shows in what arrives - and
+ * the buffers are handed back exactly once, only then.
+ */
+static void
+check_send_ref(struct hyp_pkt *p)
+{
+	static unsigned char hdr[20], body[6][1000], want[2048], pieces[5][20];
+	struct hyp_pkt_info info;
+	struct hyp_pkt_host_stats hs0, hs;
+	int bad = 0;
+
+	hyp_pkt_info(p, &info);
+	CHECK(info.caps & HYP_PKT_CAP_TXREF, "a DPDK software device sends "
+	    "from the caller's buffers (HYP_PKT_CAP_TXREF)");
+	hyp_pkt_host_stats(p, &hs0);
+	mkframe(want, 1020, 77);
+	memcpy(hdr, want, 20);
+	memcpy(body[0], want + 20, 1000);
+	struct rumpuser_iovec iov[2] = { { hdr, 20 }, { body[0], 1000 } };
+	CHECK(hyp_pkt_send_ref(p, iov, 2, sr_txdone, NULL, body) == 0,
+	    "a 1020-byte frame sent by reference");
+	CHECK(sr_count() == 0,
+	    "its buffers are not handed back while the ring holds it");
+	body[0][500] ^= 0xff;		/* the port must read it from here */
+	want[520] ^= 0xff;
+	hdr[3] ^= 0xff;			/* the header was copied at the send */
+	CHECK(sr_drain(p, want, 1020, &bad) == 1 && bad == 0,
+	    "the frame arrives with the body as it is in our buffer now, the "
+	    "header as it was (the small piece was copied)");
+	CHECK(sr_count() == 1 && sr_last == body, "handed back once, with its "
+	    "cookie, when the receiver was done with it");
+	hyp_pkt_host_stats(p, &hs);
+	CHECK(hs.tx_lent == hs0.tx_lent + 1 &&
+	    hs.tx_lent_bytes == hs0.tx_lent_bytes + 1000,
+	    "counted: 1 frame, 1000 bytes lent (%llu, %llu)",
+	    (unsigned long long)(hs.tx_lent - hs0.tx_lent),
+	    (unsigned long long)(hs.tx_lent_bytes - hs0.tx_lent_bytes));
+
+	/* Only small pieces: copied, handed back before the call returns. */
+	struct rumpuser_iovec small[2] = { { hdr, 20 }, { body[0], 100 } };
+	CHECK(hyp_pkt_send_ref(p, small, 2, sr_txdone, NULL, NULL) == 0 &&
+	    sr_count() == 2,
+	    "a frame of small pieces is copied and handed back at once");
+	CHECK(sr_drain(p, NULL, 0, &bad) == 1, "and arrives");
+
+	/* Ten pieces alternating small and large make more segments than a
+	 * chain may have: copied whole, intact. */
+	struct rumpuser_iovec many[10];
+	size_t off = 0;
+	mkframe(want, 5 * (20 + 256), 9);
+	for (int i = 0; i < 10; i++) {
+		size_t l = (i & 1) ? 256 : 20;
+		unsigned char *b = (i & 1) ? body[1 + i / 2] : pieces[i / 2];
+		memcpy(b, want + off, l);
+		many[i].iov_base = b;
+		many[i].iov_len = l;
+		off += l;
+	}
+	hyp_pkt_host_stats(p, &hs0);
+	CHECK(hyp_pkt_send_ref(p, many, 10, sr_txdone, NULL, NULL) == 0 &&
+	    sr_count() == 3, "a frame of ten pieces (more segments than a "
+	    "chain may have) is copied and handed back at once");
+	CHECK(sr_drain(p, want, off, &bad) == 1 && bad == 0,
+	    "and arrives intact");
+	hyp_pkt_host_stats(p, &hs);
+	CHECK(hs.tx_lent == hs0.tx_lent, "nothing counted as lent");
+
+	/* Fill the ring without receiving: the refused frame is not handed
+	 * back (its buffers stay ours); the taken ones are, once received. */
+	unsigned sent = 0, before = sr_count();
+	int rv = 0;
+	while (sent < 6000 &&
+	    (rv = hyp_pkt_send_ref(p, iov, 2, sr_txdone, NULL, NULL)) == 0)
+		sent++;
+	CHECK(rv == 55 && sent > 0, "a full ring refuses with ENOBUFS after "
+	    "%u frames (%d)", sent, rv);
+	CHECK(sr_count() == before, "nothing handed back: neither the "
+	    "refused frame nor the %u the ring holds", sent);
+	CHECK(sr_drain(p, NULL, 0, &bad) == sent &&
+	    sr_count() == before + sent,
+	    "all %u received, each handed back once", sent);
+
+	CHECK(hyp_pkt_send_ref(p, iov, 2, NULL, NULL, NULL) == 22,
+	    "no callback: EINVAL");
+	struct rumpuser_iovec big[3] = { { hdr, 20 }, { body[0], 1000 },
+	    { body[1], 1000 } };
+	CHECK(hyp_pkt_send_ref(p, big, 3, sr_txdone, NULL, NULL) == 40 &&
+	    sr_count() == before + sent,
+	    "a frame over the MTU: EMSGSIZE, not handed back");
+}
+
 struct where { unsigned lcore; int cpu; };
 
 static void *
@@ -209,7 +346,18 @@ main(void)
 	CHECK(st.tx_frames == NFRAMES && st.rx_frames == NFRAMES,
 	    "counters: %llu sent, %llu received", (unsigned long long)st.tx_frames,
 	    (unsigned long long)st.rx_frames);
+	check_send_ref(p);
 	check_run_to_completion(p);
+	hyp_pkt_close(p);
+	/* lend=no: every send copies. */
+	CHECK(hyp_pkt_open("dpdk:net_ring0,lend=no", &p) == 0,
+	    "dpdk:net_ring0,lend=no opens");
+	struct hyp_pkt_info info;
+	hyp_pkt_info(p, &info);
+	struct rumpuser_iovec one = { f, 600 };
+	CHECK(!(info.caps & HYP_PKT_CAP_TXREF) &&
+	    hyp_pkt_send_ref(p, &one, 1, sr_txdone, NULL, NULL) == 45,
+	    "with lend=no the port does not lend: EOPNOTSUPP");
 	hyp_pkt_close(p);
 	unsetenv("KRANK_DPDK_EAL_ARGS");
 	unsetenv("KRANK_DPDK_MEM");

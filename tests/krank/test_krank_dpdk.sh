@@ -13,6 +13,9 @@
 #      KRANK and talks TCP and UDP to the echo through it;
 #  (d) net_ring: two KRANK stacks in one process (DPDK host) on a ring
 #      pair, TCP round trips and UDP.
+# Each TCP client also moves 1 MiB through the echo in 16 KiB round trips:
+# full-sized segments, which a DPDK port sends from the stack's own
+# buffers (hyp_pkt_send_ref), every byte checked.
 # The EAL runs in ordinary pages (--no-huge), as on CI.
 set -u
 bld=${top_builddir:-.}
@@ -114,8 +117,8 @@ linux_peer() {
 	got=$(printf '%s\n' "$msg" | nsx socat -t 1 -T 3 - "UDP:$addr:7" 2>&1)
 	[ "$got" = "$msg" ] && ok "$name: socat's UDP datagram came back" ||
 		bad "$name: UDP echo through socat gave '$got'"
-	if out=$(nsx "$cli" linux - "$addr" 200 500 20 2>&1); then
-		ok "$name: Linux's stack: 200 TCP round trips intact, UDP: $(echo "$out" | grep -o 'udp_echoed=[0-9]*')"
+	if out=$(nsx "$cli" linux - "$addr" 200 500 20 1024 2>&1); then
+		ok "$name: Linux's stack: 200 TCP round trips and 1 MiB in 16 KiB round trips intact (KRANK sends full segments from its buffers), UDP: $(echo "$out" | grep -o 'udp_echoed=[0-9]*')"
 	else
 		bad "$name: net_echo_client on Linux's stack: $out"
 	fi
@@ -145,8 +148,8 @@ sock="krank-memif-$$"
 if start_krank memif "net_memif0,role=server,socket=$sock,mac=02:00:00:98:02:02" 10.98.2.2/24; then
 	if out=$(nsx env KRANK_DPDK_EAL_ARGS="--vdev=net_memif0,role=client,socket=$sock,mac=02:00:00:98:02:01" \
 	    KRANK_DPDK_HUGE=no KRANK_DPDK_MEM=128 "$clid" dpdk:net_memif0 10.98.2.1/24 \
-	    10.98.2.2 500 2000 20 2>"$work/memif.cli.err"); then
-		ok "memif: KRANK (DPDK host, memif client) to KRANK (krank run, memif server): 500 TCP round trips intact; $(echo "$out" | grep -o 'tcp_rtt_med_us=[0-9.]*') $(echo "$out" | grep -o 'udp_echoed=[0-9]*')/2000 UDP"
+	    10.98.2.2 500 2000 20 1024 2>"$work/memif.cli.err"); then
+		ok "memif: KRANK (DPDK host, memif client) to KRANK (krank run, memif server): 500 TCP round trips and 1 MiB in 16 KiB round trips intact; $(echo "$out" | grep -o 'tcp_rtt_med_us=[0-9.]*') $(echo "$out" | grep -o 'udp_echoed=[0-9]*')/2000 UDP"
 	else
 		bad "memif: client: $out $(tail -5 "$work/memif.cli.err")"
 	fi
@@ -164,8 +167,8 @@ fi
 
 # (d) net_ring: two KRANK stacks in one process on the DPDK host, joined
 # by two ring ports over a crossed pair of rings.
-if out=$(KRANK_DPDK_HUGE=no KRANK_DPDK_MEM=128 "$clid" ring 10.98.4.1/24 10.98.4.2 200 2000 20 2>&1); then
-	ok "ring: two stacks in one process: 200 TCP round trips intact, $(echo "$out" | grep -o 'udp_echoed=[0-9]*')/2000 UDP"
+if out=$(KRANK_DPDK_HUGE=no KRANK_DPDK_MEM=128 "$clid" ring 10.98.4.1/24 10.98.4.2 200 2000 20 1024 2>&1); then
+	ok "ring: two stacks in one process: 200 TCP round trips and 1 MiB in 16 KiB round trips intact (each stack receives the other's buffers), $(echo "$out" | grep -o 'udp_echoed=[0-9]*')/2000 UDP"
 else
 	bad "ring: $out"
 fi

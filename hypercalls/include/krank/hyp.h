@@ -26,10 +26,12 @@ extern "C" {
  *                   system call and copy per frame, as before)
  *   wire:NAME       an in-process wire; the first two opens of one NAME are
  *                   its two ends, a third open fails with EBUSY
+ *   dpdk:PORT       (built with DPDK) a NIC or DPDK virtual device
  * Options: mac=02:xx:xx:xx:xx:xx (the port's own link address; default a
  * random locally administered one), mtu=N (wire only; 68..65535, default
  * 1500), offload=no (tap, afpacket: no virtio-net header, no CSUM/TSO),
- * ring=no (afpacket: the copy path).
+ * ring=no (afpacket: the copy path), lend=no (dpdk: no
+ * HYP_PKT_CAP_TXREF, every send copies).
  *
  * Received frames live in buffers owned by the port.  hyp_pkt_recv hands
  * them out by reference; each must be given back with hyp_pkt_frame_free
@@ -69,6 +71,10 @@ struct hyp_pkt_info {
  * as a thread about to sleep for network input does (run to
  * completion). */
 #define HYP_PKT_CAP_POLL	0x8
+/* The port can send from the caller's buffers without copying them
+ * (hyp_pkt_send_ref): a DPDK device whose driver reads the memory itself
+ * (a software device, or a NIC when the buffers are DPDK memory). */
+#define HYP_PKT_CAP_TXREF	0x10
 
 struct hyp_pkt_stats {
 	uint64_t tx_frames, tx_bytes, tx_errors;
@@ -130,6 +136,9 @@ struct hyp_pkt_host_stats {
 	uint64_t rx_polled;		/* frames received by hyp_pkt_rx_poll
 					 * callers rather than the port's
 					 * receive thread */
+	uint64_t tx_lent;		/* frames hyp_pkt_send_ref sent from
+					 * the caller's buffers */
+	uint64_t tx_lent_bytes;		/* of those, bytes not copied */
 };
 void hyp_pkt_host_stats(struct hyp_pkt *p, struct hyp_pkt_host_stats *hs);
 
@@ -167,6 +176,22 @@ struct hyp_pkt_txmeta {
 };
 int hyp_pkt_send_meta(struct hyp_pkt *p, const struct rumpuser_iovec *iov,
     size_t iovcnt, const struct hyp_pkt_txmeta *meta);
+
+/*
+ * hyp_pkt_send_ref - hyp_pkt_send that lends the frame's buffers to the
+ * port instead of copying them (ports with HYP_PKT_CAP_TXREF; EOPNOTSUPP
+ * on others).  Returns 0 when the port took the frame: the bytes of iov
+ * must then stay unchanged until the port calls done(arg, cookie), once,
+ * from any thread (possibly before hyp_pkt_send_ref returns, and not
+ * necessarily with a virtual CPU: done must not block or enter the
+ * kernel; it hands the buffers back to be freed later).  Any other
+ * return: the errors of hyp_pkt_send; done is never called and the
+ * buffers stay the caller's.  The port may still copy small pieces (a
+ * header) and lend only the large ones.
+ */
+typedef void (*hyp_pkt_txdone_fn)(void *arg, void *cookie);
+int hyp_pkt_send_ref(struct hyp_pkt *p, const struct rumpuser_iovec *iov,
+    size_t iovcnt, hyp_pkt_txdone_fn done, void *arg, void *cookie);
 
 /*
  * hyp_pkt_recv - poll: move up to max received frames into frames[] and

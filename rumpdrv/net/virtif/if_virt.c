@@ -14,8 +14,10 @@
  * it, the TCP checksum is left to the port (IFCAP_CSUM_TCPv4_Tx), so is
  * cutting 64 KB TCP segments into MTU-sized ones (IFCAP_TSOv4), and
  * frames whose checksum a sender in this process left undone arrive
- * marked M_CSUM_DATA_OK.  The softc's fields are constant after attach
- * except sc_frames and sc_dying (atomic) and the frame tap (see below).
+ * marked M_CSUM_DATA_OK.  A port that reads the stack's memory itself
+ * (HYP_PKT_CAP_TXREF: DPDK) is lent the chain instead of a copy.  The
+ * softc's fields are constant after attach except sc_frames and sc_dying
+ * (atomic) and the frame tap (see below).
  */
 #include <krank/hyp.h>
 #include <krank/hyp_relax.h>
@@ -55,6 +57,43 @@ virt_tap(struct virtif_softc *sc, int dir, const struct krs_iovec *iov,
 	__atomic_sub_fetch(&sc->sc_tap_busy, 1, __ATOMIC_RELEASE);
 }
 
+/*
+ * Frames sent from the stack's own buffers (a port with
+ * HYP_PKT_CAP_TXREF) come back here from whichever thread the port
+ * frees them in (its own, or a peer's that received them), which may
+ * not enter the kernel; the next send or receive of any port frees
+ * them.  A lock-free stack: pushed one at a time, taken whole.
+ */
+static struct mbuf *virt_lent_back;
+
+static void
+virt_txdone(void *arg, void *cookie)
+{
+	struct mbuf *m = cookie;
+	struct mbuf *top = __atomic_load_n(&virt_lent_back, __ATOMIC_RELAXED);
+
+	(void)arg;
+	do
+		m->m_nextpkt = top;
+	while (!__atomic_compare_exchange_n(&virt_lent_back, &top, m, true,
+	    __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+}
+
+static void
+virt_lent_reap(void)
+{
+	if (__atomic_load_n(&virt_lent_back, __ATOMIC_RELAXED) == NULL)
+		return;
+	struct mbuf *m = __atomic_exchange_n(&virt_lent_back, NULL,
+	    __ATOMIC_ACQUIRE);
+	while (m != NULL) {
+		struct mbuf *next = m->m_nextpkt;
+		m->m_nextpkt = NULL;
+		m_freem(m);
+		m = next;
+	}
+}
+
 /* The zero-cost test on the paths: one load, predicted not taken. */
 #define VIRT_TAPPED(sc) \
 	__builtin_expect(__atomic_load_n(&(sc)->sc_tap_fn, __ATOMIC_RELAXED) != NULL, 0)
@@ -86,6 +125,7 @@ virt_rx(void *arg, struct hyp_pkt_frame *frames, unsigned n)
 	/* Only a port that carries undone checksums may vouch for frames. */
 	unsigned trust = (sc->sc_info.caps & HYP_PKT_CAP_CSUM) ?
 	    HYP_PKT_FRAME_CSUM_OK : 0;
+	virt_lent_reap();
 	for (unsigned i = 0; i < n; i++) {
 		if (VIRT_TAPPED(sc)) {
 			struct krs_iovec v = { frames[i].data, frames[i].len };
@@ -138,6 +178,7 @@ virt_start(struct ifnet *ifp)
 	struct rumpuser_iovec iov[VIRT_MAXSEG];
 	struct mbuf *m;
 
+	virt_lent_reap();
 	while ((m = ifq_dequeue(&ifp->if_snd)) != NULL) {
 		size_t niov = 0;
 		struct mbuf *n;
@@ -193,12 +234,22 @@ virt_start(struct ifnet *ifp)
 			meta.gso_size = (uint16_t)m->m_pkthdr.segsz;
 			meta.hdr_len = (uint16_t)(meta.csum_start + (off >> 4) * 4);
 		}
-		if (hyp_pkt_send_meta(sc->sc_pkt, iov, niov, &meta) == 0) {
+		int rv;
+		if ((sc->sc_info.caps & HYP_PKT_CAP_TXREF) && meta.flags == 0) {
+			/* The port reads the chain where it is and hands it
+			 * back (virt_txdone) when done with it. */
+			if ((rv = hyp_pkt_send_ref(sc->sc_pkt, iov, niov,
+			    virt_txdone, NULL, m)) == 0)
+				m = NULL;
+		} else
+			rv = hyp_pkt_send_meta(sc->sc_pkt, iov, niov, &meta);
+		if (rv == 0) {
 			NET_ATOMIC_INC(&ifp->if_data.ifi_opackets);
 			NET_ATOMIC_ADD(&ifp->if_data.ifi_obytes, len);
 		} else
 			NET_ATOMIC_INC(&ifp->if_data.ifi_oerrors);
-		m_freem(m);
+		if (m != NULL)
+			m_freem(m);
 	}
 }
 
