@@ -13,7 +13,11 @@
 # through the POSIX host's dpdk: backend; tap; afpacket), the same echo.c
 # built for Linux (tests/bench/bench_echo) for Linux.  Measured: median
 # and p99 of 64-byte TCP round trips (TCP_NODELAY), and 64-byte UDP
-# datagrams echoed per second with 32 in flight.  Nothing pinned beyond
+# datagrams echoed per second with 32 in flight, and MiB/s of BULK_KIB
+# (default 16384) echoed in 16 KiB round trips on the TCP connection
+# (full-sized segments, which DPDK ports send from the stack's buffers;
+# the ring row once more with lend=no, copying every send, for the
+# difference the lending makes).  Nothing pinned beyond
 # krank's deployment core; KRANK's defaults (KRANK_SPIN_US 50).  DPDK in
 # ordinary pages (--no-huge).
 #
@@ -23,11 +27,11 @@
 # packets more), so boot and connection setup cancel out.
 #   make krank/krank examples/echo/echo.kx tests/bench/bench_echo \
 #        tests/rumpdrv/net/net_echo_client tests/rumpdrv/net/net_echo_client_dpdkhost
-#   sh tests/bench/bench_dpdk.sh [ROUND_TRIPS] [UDP_PACKETS]
+#   sh tests/bench/bench_dpdk.sh [ROUND_TRIPS] [UDP_PACKETS] [BULK_KIB]
 set -u
 src=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 bld=$(cd "${top_builddir:-$src}" && pwd)
-rts=${1:-5000} udp=${2:-100000}
+rts=${1:-5000} udp=${2:-100000} bulk=${3:-16384}
 . "$src/tests/bench/point.sh"
 PATH=$PATH:/sbin:/usr/sbin
 skip() { echo "bench_dpdk: skipped: $*"; exit 77; }
@@ -104,21 +108,25 @@ run() {
 		tcp_rtt_med_us=*) eval "rtt_$name=\${kv#*=}" ;;
 		tcp_rtt_p99_us=*) eval "p99_$name=\${kv#*=}" ;;
 		udp_pps=*) eval "pps_$name=\${kv#*=}" ;;
+		bulk_mib_s=*) eval "bulk_$name=\${kv#*=}" ;;
 		esac
 	done
-	eval "echo \"# $name: \$rtt_$name us median, \$p99_$name us p99, \$pps_$name datagrams/s\""
+	eval "echo \"# $name: \$rtt_$name us median, \$p99_$name us p99, \$pps_$name datagrams/s, \$bulk_$name MiB/s bulk\""
 }
 rtt_ring=0 p99_ring=0 pps_ring=0 rtt_memif=0 p99_memif=0 pps_memif=0 rtt_tap=0 p99_tap=0 pps_tap=0
 rtt_afp=0 p99_afp=0 pps_afp=0 rtt_linux=0 p99_linux=0 pps_linux=0
+bulk_ring=0 bulk_ringcopy=0 bulk_memif=0 bulk_afp=0 bulk_tap=0 bulk_linux=0
+rtt_ringcopy=0 p99_ringcopy=0 pps_ringcopy=0
 
 # net_ring: two KRANK stacks in one process (DPDK host) on a ring pair.
-run ring $sa env KRANK_DPDK_HUGE=no KRANK_DPDK_MEM=128 "$clid" ring 10.96.5.1/24 10.96.5.2 "$rts" "$udp"
+run ring $sa env KRANK_DPDK_HUGE=no KRANK_DPDK_MEM=128 "$clid" ring 10.96.5.1/24 10.96.5.2 "$rts" "$udp" 20 "$bulk"
+run ringcopy $sa env KRANK_DPDK_HUGE=no KRANK_DPDK_MEM=128 "$clid" ring,lend=no 10.96.5.1/24 10.96.5.2 "$rts" "$udp" 20 "$bulk"
 
 # memif: DPDK host client <-> krank run (memif server), one namespace.
 sock=kbd-memif-$$
 krank_up memif dpdk net_memif0 10.96.1.2/24 "net_memif0,role=server,socket=$sock"
 dpdkenv="KRANK_DPDK_HUGE=no KRANK_DPDK_MEM=128 KRANK_DPDK_EAL_ARGS=--vdev=net_memif0,role=client,socket=$sock,mac=02:00:00:96:00:01"
-run memif $sa env $dpdkenv "$clid" dpdk:net_memif0 10.96.1.1/24 10.96.1.2 "$rts" "$udp"
+run memif $sa env $dpdkenv "$clid" dpdk:net_memif0 10.96.1.1/24 10.96.1.2 "$rts" "$udp" 20 "$bulk"
 # System calls per packet, steady state.
 for k in 1 2; do
 	ip netns exec $sa env $dpdkenv perf stat -e raw_syscalls:sys_enter -x, \
@@ -139,7 +147,7 @@ for e in "$ca kbd0" "$sa kbd1"; do
 	ip -n "$1" link set "$2" up
 done
 krank_up afp afpacket kbd1 10.96.2.2/24
-run afp $ca "$cli" afpacket:kbd0 10.96.2.1/24 10.96.2.2 "$rts" "$udp"
+run afp $ca "$cli" afpacket:kbd0 10.96.2.1/24 10.96.2.2 "$rts" "$udp" 20 "$bulk"
 krank_down
 
 # tap: POSIX host client <-> krank run (tap), the taps on a bridge.
@@ -154,7 +162,7 @@ ip -n $sa link set kbdt1 up
 	sleep 0.05
   done
   ip -n $sa link set kbdt0 master kbdbr && ip -n $sa link set kbdt0 up ) &
-run tap $sa "$cli" tap:kbdt0 10.96.3.1/24 10.96.3.2 "$rts" "$udp"
+run tap $sa "$cli" tap:kbdt0 10.96.3.1/24 10.96.3.2 "$rts" "$udp" 20 "$bulk"
 krank_down
 
 # Linux: its own stack across a veth between two namespaces.
@@ -165,7 +173,7 @@ ip -n $ca link set kbd2 up
 ip -n $sa link set kbd3 up
 ip netns exec $sa "$bld/tests/bench/bench_echo" --port 7 --max-conn 64 >"$work/e.out" 2>&1 &
 epid=$!
-run linux $ca "$cli" linux - 10.96.4.2 "$rts" "$udp"
+run linux $ca "$cli" linux - 10.96.4.2 "$rts" "$udp" 20 "$bulk"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (a > 0 && b > 0) ? a / b : 0 }'; }
 printf '\nTwo KRANK stacks in two processes vs Linux across a veth (%s round trips, %s UDP datagrams; 64 bytes)\n' "$rts" "$udp"
@@ -173,6 +181,9 @@ printf '%-30s %10s %10s %10s %10s %10s\n' "" "ring(1 proc)" "memif" "AF_PACKET" 
 printf '%-30s %10s %10s %10s %10s %10s\n' "TCP round trip median, us" "$rtt_ring" "$rtt_memif" "$rtt_afp" "$rtt_tap" "$rtt_linux"
 printf '%-30s %10s %10s %10s %10s %10s\n' "TCP round trip p99, us" "$p99_ring" "$p99_memif" "$p99_afp" "$p99_tap" "$p99_linux"
 printf '%-30s %10s %10s %10s %10s %10s\n' "UDP echoes/s (32 in flight)" "$pps_ring" "$pps_memif" "$pps_afp" "$pps_tap" "$pps_linux"
+printf '%-30s %10s %10s %10s %10s %10s\n' "bulk, 16 KiB round trips, MiB/s" "$bulk_ring" "$bulk_memif" "$bulk_afp" "$bulk_tap" "$bulk_linux"
+printf 'ring, sends lent vs copied (lend=no): bulk %s vs %s MiB/s (%sx), RTT %s vs %s us, UDP %s vs %s/s\n' \
+	"$bulk_ring" "$bulk_ringcopy" "$(ratio "$bulk_ring" "$bulk_ringcopy")" "$rtt_ring" "$rtt_ringcopy" "$pps_ring" "$pps_ringcopy"
 printf 'memif vs Linux: RTT %sx of Linux (goal <= 0.3), packets/s %sx (goal >= 3)\n' \
 	"$(ratio "$rtt_memif" "$rtt_linux")" "$(ratio "$pps_memif" "$pps_linux")"
 printf 'memif vs AF_PACKET: RTT %sx, packets/s %sx; vs tap: RTT %sx, packets/s %sx\n' \

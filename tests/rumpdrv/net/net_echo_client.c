@@ -15,14 +15,15 @@
  * UDP_PACKETS 64-byte datagrams to SERVER:7 with up to 32 in flight and
  * counts the echoes.  Prints
  *   @result tcp_rtt_med_us=.. tcp_rtt_p99_us=.. tcp_rt_ok=N bulk_kib_ok=..
- *           udp_sent=.. udp_echoed=.. udp_pps=..
+ *           bulk_mib_s=.. udp_sent=.. udp_echoed=.. udp_pps=..
  * (one line) and exits 0 when every round trip and bulk byte came back
  * intact and at least one datagram (when any were sent) was echoed.  The KRANK build is
  * linked against the POSIX host (net_echo_client) or the DPDK host
  * (net_echo_client_dpdkhost); the DPDK host takes its EAL arguments from
  * KRANK_DPDK_EAL_ARGS, the POSIX host's dpdk: backend from KRANK_DPDK_EAL.
  *
- * SPEC "ring" (DPDK host only): two KRANK stacks in this process, joined
+ * SPEC "ring[,OPTIONS]" (DPDK host only): two KRANK stacks in this
+ * process (OPTIONS, e.g. lend=no, added to both ports' specs), joined
  * by two DPDK ring ports over a crossed pair of rings (rte_eth_from_rings;
  * what one sends the other receives); the server, an echo on port 7 in
  * stack 1 (address SERVER) on a thread of its own, the client in stack 0.
@@ -145,6 +146,7 @@ bulk_round_trips(int fd, long kib)
 /* The ring ports' DPDK names, and the server stack's address. */
 static char ring_name[2][RTE_ETH_NAME_MAX_LEN];
 static const char *ring_srv_cidr;
+static const char *ring_opts = "";	/* ",lend=no" of "ring,lend=no" */
 static volatile int ring_srv_state;	/* 0 starting, 1 up, -1 failed */
 
 /* Two ring ports over a crossed pair of rings. */
@@ -178,8 +180,8 @@ ring_server(void *arg)
 	static char buf[65536];
 	int sid = krs_net_stack_create("ringsrv");
 
-	snprintf(spec, sizeof(spec), "dpdk:%s,mac=02:00:00:95:00:02",
-	    ring_name[1]);
+	snprintf(spec, sizeof(spec), "dpdk:%s,mac=02:00:00:95:00:02%s",
+	    ring_name[1], ring_opts);
 	if (sid < 0 || krs_net_stack_select(sid) != 0 ||
 	    krs_if_virt_attach(spec, name, sizeof(name)) != 0 ||
 	    krs_if_setaddr(name, ring_srv_cidr) != 0 || krs_if_up(name, 1) != 0) {
@@ -269,8 +271,10 @@ main(int argc, char **argv)
 			return 1;
 		}
 		const char *spec = argv[1];
-		if (strcmp(spec, "ring") == 0) {
+		if (strncmp(spec, "ring", 4) == 0 &&
+		    (spec[4] == '\0' || spec[4] == ',')) {
 #ifdef NET_ECHO_DPDK
+			ring_opts = spec + 4;
 			static char cspec[RTE_ETH_NAME_MAX_LEN + 40];
 			static char scidr[40];
 			pthread_t t;
@@ -289,8 +293,8 @@ main(int argc, char **argv)
 				sched_yield();
 			if (ring_srv_state < 0)
 				return 1;
-			snprintf(cspec, sizeof(cspec), "dpdk:%s,mac=02:00:00:95:00:01",
-			    ring_name[0]);
+			snprintf(cspec, sizeof(cspec), "dpdk:%s,mac=02:00:00:95:00:01%s",
+			    ring_name[0], ring_opts);
 			spec = cspec;
 #else
 			fprintf(stderr, "net_echo_client: SPEC ring needs the DPDK "
@@ -350,7 +354,10 @@ main(int argc, char **argv)
 			break;
 		ok++;
 	}
+	uint64_t b0 = now_ns();
 	long bulk_ok = ok == nrt ? bulk_round_trips(fd, bulk_kib) : 0;
+	double bulk_mib_s = bulk_ok > 0 ? (double)bulk_ok / 1024.0 * 1e9 /
+	    (double)(now_ns() - b0) : 0;
 	s_close(fd);
 	double med = 0, p99 = 0;
 	if (ok > 0) {
@@ -393,15 +400,16 @@ main(int argc, char **argv)
 		s_close(u);
 	}
 	printf("@result tcp_rtt_med_us=%.1f tcp_rtt_p99_us=%.1f tcp_rt_ok=%ld "
-	    "bulk_kib_ok=%ld udp_sent=%ld udp_echoed=%ld udp_pps=%.0f\n", med,
-	    p99, ok, bulk_ok, sent, echoed, pps);
+	    "bulk_kib_ok=%ld bulk_mib_s=%.1f udp_sent=%ld udp_echoed=%ld "
+	    "udp_pps=%.0f\n", med, p99, ok, bulk_ok, bulk_mib_s, sent, echoed,
+	    pps);
 	fflush(stdout);
 	free(rtt);
 	int rc = ok == nrt && bulk_ok == bulk_kib &&
 	    (nudp == 0 || echoed > 0) ? 0 : 1;
 	/* The ring server's thread still polls stack 1: no orderly
 	 * shutdown under it. */
-	if (strcmp(argv[1], "ring") == 0)
+	if (strncmp(argv[1], "ring", 4) == 0)
 		_exit(rc);
 	if (!use_linux)
 		krs_shutdown();
