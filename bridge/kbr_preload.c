@@ -31,6 +31,7 @@
 
 struct kbr_real kbr_real;
 bool kbr_debug_on;
+size_t kbr_fetch_max = KBR_FETCH_DEFAULT;
 
 static const char *kbr_sock;		/* KRANK_ATTACH; NULL: pass through */
 
@@ -125,6 +126,8 @@ kbr_atfork_child(void)
 {
 	size_t dead = kbr_fdtab_mark_dead();
 
+	kbr_held_fork_child();
+
 	kbr_esh_reset();
 	pthread_mutex_init(&kbr_att_lock, NULL);
 	if (atomic_load(&kbr_att_state) == 1) {
@@ -151,6 +154,19 @@ kbr_init(void)
 	kbr_resolve();
 	s = getenv("KRANK_DEBUG");
 	kbr_debug_on = s != NULL && *s != '\0' && strcmp(s, "0") != 0;
+	s = getenv("KRANK_POLL_FETCH");
+	if (s != NULL && *s != '\0') {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(s, &end, 10);
+		if (errno != 0 || *end != '\0' || *s == '-' ||
+		    v > KBR_FETCH_LIMIT)
+			kbr_say("KRANK_POLL_FETCH=%s: not a number of bytes "
+			    "0..%u; fetching %zu", s, KBR_FETCH_LIMIT,
+			    kbr_fetch_max);
+		else
+			kbr_fetch_max = v;
+	}
 	s = getenv("KRANK_ATTACH");
 	if (s != NULL && *s != '\0') {
 		kbr_sock = strdup(s);
@@ -437,6 +453,7 @@ socket(int domain, int type, int protocol)
 		return -1;
 	}
 	int fd = kbr_place(r, kfd, KBR_FD_SOCK |
+	    ((type & 0xf) == SOCK_STREAM ? KBR_FD_STREAM : 0) |
 	    ((type & SOCK_CLOEXEC) ? KBR_FD_CLOEXEC : 0),
 	    domain == AF_INET ? "socket(AF_INET)" : "socket(AF_INET6)");
 	kbr_put(r);
@@ -458,6 +475,8 @@ listen(int fd, int backlog)
 	KBR_ENTER(fd, KBR_REAL(listen)(fd, backlog));
 	int v = krank_listen(r_->c, kfd_, backlog);
 	kbr_put(r_);
+	if (v == 0)
+		kbr_fdtab_flags_set(fd, KBR_FD_LISTEN);
 	return v;
 }
 
@@ -471,7 +490,7 @@ accept4(int fd, struct sockaddr *a, socklen_t *lenp, int flags)
 		kbr_rearm(fd, -1, 1, errno, true);
 		return -1;
 	}
-	int nfd = kbr_place(r_, nk, KBR_FD_SOCK |
+	int nfd = kbr_place(r_, nk, KBR_FD_SOCK | KBR_FD_STREAM |
 	    ((flags & SOCK_CLOEXEC) ? KBR_FD_CLOEXEC : 0), "accept");
 	kbr_put(r_);
 	return nfd;
@@ -559,6 +578,36 @@ kbr_sigpipe(ssize_t v, int flags)
 	}
 }
 
+/*
+ * Bytes a poll fetched for fd (readiness with data, docs/bridge.md) are
+ * read before anything KRANK still has, without a round trip: up to len
+ * of them, or the error the fetch took from the socket.  Returns the
+ * count, 0 when nothing is held, -1 with errno.  *done: the call is
+ * answered (else MSG_WAITALL wants more from KRANK).
+ */
+static ssize_t
+kbr_held_first(int fd, void *buf, size_t len, int flags, bool *done)
+{
+	int e = 0;
+	long v;
+
+	*done = false;
+	if (kbr_held_avail(fd) == 0 ||
+	    (v = kbr_held_take(fd, buf, len, (flags & MSG_PEEK) != 0,
+	    &e)) == 0)
+		return 0;
+	if (v < 0) {
+		*done = true;
+		errno = e;
+		return -1;
+	}
+	*done = !(flags & MSG_WAITALL) || (flags & MSG_PEEK) ||
+	    (size_t)v == len;
+	if (*done)
+		kbr_rearm(fd, v, len, 0, true);
+	return v;
+}
+
 static ssize_t
 kbr_recv_k(struct kbr_ring *r, int fd, int kfd, void *buf, size_t len,
     int flags, struct sockaddr *from, socklen_t *fromlen)
@@ -587,20 +636,34 @@ kbr_recv_k(struct kbr_ring *r, int fd, int kfd, void *buf, size_t len,
 KBR_EXPORT ssize_t
 recv(int fd, void *buf, size_t len, int flags)
 {
+	bool done;
+	ssize_t h = kbr_held_first(fd, buf, len, flags, &done);
+	if (done)
+		return h;
 	KBR_ENTER(fd, KBR_REAL(recv)(fd, buf, len, flags));
-	ssize_t v = kbr_recv_k(r_, fd, kfd_, buf, len, flags, NULL, NULL);
+	ssize_t v = kbr_recv_k(r_, fd, kfd_, (char *)buf + h,
+	    len - (size_t)h, flags, NULL, NULL);
 	kbr_put(r_);
-	return v;
+	return h == 0 ? v : v > 0 ? v + h : h;
 }
 
 KBR_EXPORT ssize_t
 recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from,
     socklen_t *fromlen)
 {
+	bool done;
+	ssize_t h = kbr_held_first(fd, buf, len, flags, &done);
+	/* A stream socket's bytes have no sender address (Linux's TCP
+	 * leaves it unset and says length 0). */
+	if (h > 0 && fromlen != NULL)
+		*fromlen = 0;
+	if (done)
+		return h;
 	KBR_ENTER(fd, KBR_REAL(recvfrom)(fd, buf, len, flags, from, fromlen));
-	ssize_t v = kbr_recv_k(r_, fd, kfd_, buf, len, flags, from, fromlen);
+	ssize_t v = kbr_recv_k(r_, fd, kfd_, (char *)buf + h,
+	    len - (size_t)h, flags, h > 0 ? NULL : from, fromlen);
 	kbr_put(r_);
-	return v;
+	return h == 0 ? v : v > 0 ? v + h : h;
 }
 
 KBR_EXPORT ssize_t
@@ -632,6 +695,10 @@ sendto(int fd, const void *buf, size_t len, int flags,
 KBR_EXPORT ssize_t
 read(int fd, void *buf, size_t len)
 {
+	bool done;
+	ssize_t h = kbr_held_first(fd, buf, len, 0, &done);
+	if (done)
+		return h;
 	KBR_ENTER(fd, KBR_REAL(read)(fd, buf, len));
 	ssize_t v = krank_read(r_->c, kfd_, buf, len);
 	kbr_put(r_);
@@ -741,7 +808,21 @@ kbr_vec(struct kbr_ring *r, int fd, int kfd, const struct iovec *iov,
 		errno = ENOMEM;
 		return -1;
 	}
-	if (in) {
+	bool done = false;
+	if (in && (v = kbr_held_first(fd, buf, len, sock ? flags : 0,
+	    &done)) != 0) {
+		/* Held bytes first; MSG_WAITALL's rest from KRANK. */
+		if (!done) {
+			ssize_t w = kbr_recv_k(r, fd, kfd, buf + v,
+			    len - (size_t)v, flags, NULL, NULL);
+			if (w > 0)
+				v += w;
+		}
+		if (v > 0)
+			kbr_scatter(iov, n, buf, (size_t)v);
+		if (v > 0 && msg != NULL)
+			msg->msg_namelen = 0;
+	} else if (in) {
 		if (msg != NULL && msg->msg_name != NULL)
 			v = kbr_recv_k(r, fd, kfd, buf, len, flags,
 			    msg->msg_name, &msg->msg_namelen);
@@ -897,8 +978,10 @@ dup(int fd)
 	KBR_ENTER(fd, KBR_REAL(dup)(fd));
 	int nk = krank_dup(r_->c, kfd_);
 	int nfd = nk < 0 ? -1 :
-	    kbr_place(r_, nk, fl_ & KBR_FD_SOCK, "dup");
+	    kbr_place(r_, nk, fl_ & KBR_FD_DUPKEEP, "dup");
 	kbr_put(r_);
+	if (nfd >= 0)
+		kbr_held_share(fd, nfd);
 	return nfd;
 }
 
@@ -940,9 +1023,11 @@ kbr_dup3(int old, int newfd, int flags, bool is_dup2)
 	if (r == NULL)
 		return -1;
 	int nk = krank_dup(r->c, kfd);
-	int v = nk < 0 ? -1 : kbr_place_at(r, nk, (fl & KBR_FD_SOCK) |
+	int v = nk < 0 ? -1 : kbr_place_at(r, nk, (fl & KBR_FD_DUPKEEP) |
 	    ((flags & O_CLOEXEC) ? KBR_FD_CLOEXEC : 0), newfd);
 	kbr_put(r);
+	if (v >= 0)
+		kbr_held_share(old, v);
 	return v;
 }
 
@@ -991,7 +1076,7 @@ kbr_fcntl_k(int fd, int cmd, long arg)
 		    KBR_REAL(fcntl)(tmp, F_DUPFD_CLOEXEC, (int)arg);
 		if (tmp >= 0)
 			KBR_REAL(close)(tmp);
-		if (v < 0 || kbr_fdtab_set(v, nk, (fl_ & KBR_FD_SOCK) |
+		if (v < 0 || kbr_fdtab_set(v, nk, (fl_ & KBR_FD_DUPKEEP) |
 		    (cmd == F_DUPFD_CLOEXEC ? KBR_FD_CLOEXEC : 0)) != 0) {
 			int e = v < 0 ? errno : EMFILE;
 			if (v >= 0)
@@ -999,9 +1084,11 @@ kbr_fcntl_k(int fd, int cmd, long arg)
 			krank_close(r_->c, nk);
 			errno = e;
 			v = -1;
-		} else
+		} else {
+			kbr_held_share(fd, v);
 			kbr_debug("fcntl(F_DUPFD): KRANK descriptor %d as %d",
 			    nk, v);
+		}
 		break;
 	default:
 		kbr_debug("fcntl(%d, %d): not served for KRANK's descriptors",
@@ -1052,8 +1139,12 @@ ioctl(int fd, unsigned long req, ...)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			n = 0;
 		v = n < 0 ? -1 : 0;
-		if (n >= 0)
-			*(int *)arg = (int)n;
+		if (n >= 0) {
+			/* Held bytes come first (an error held: + 1). */
+			size_t h = kbr_held_avail(fd);
+			*(int *)arg = (int)n + (h > INT32_MAX - 16384 ?
+			    INT32_MAX - 16384 : (int)h);
+		}
 	} else {
 		kbr_debug("ioctl(%d, %#lx): not served for KRANK's "
 		    "descriptors", fd, req);

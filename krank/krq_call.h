@@ -25,6 +25,10 @@ struct krs_ctx;
  * thread that must never wait. */
 #define KRQ_CALLER_NOBLOCK	0x2
 
+/* Poll.events bit: receive this descriptor's data with the answer
+ * (Poll.fetch_max; krq_sockets.c). */
+#define KRQ_POLL_FETCH		0x10000u
+
 /*
  * Who is calling.  Set ctx, area, area_len, flags (and range_ok) before
  * the first call; the counters are updated atomically, as several rings

@@ -189,6 +189,184 @@ wait_epoll(int fd)
 	return v;
 }
 
+/*
+ * Readiness with data (docs/bridge.md): bytes a poll, select or epoll
+ * wait received with a socket's readiness are read first, in order with
+ * what KRANK still has; the socket stays readable while it holds some;
+ * EPOLLET reports it once; close and dup keep the bytes straight.
+ */
+static int
+wr(int fd, const char *s)
+{
+	return write(fd, s, strlen(s)) == (ssize_t)strlen(s);
+}
+
+/* Wait until conn is readable by poll (5 s). */
+static int
+ready(int fd)
+{
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	return poll(&pf, 1, 5000) == 1 && (pf.revents & POLLIN);
+}
+
+/* Read exactly n bytes (short reads allowed), with a deadline of 5 s. */
+static int
+rd_is(int fd, size_t n, const char *want)
+{
+	char got[64] = { 0 };
+	size_t have = 0;
+
+	for (int tries = 0; have < n && tries < 500; tries++) {
+		ssize_t r = read(fd, got + have, n - have);
+		if (r > 0)
+			have += (size_t)r;
+		else if (r == 0)
+			break;
+		else if (errno == EAGAIN)
+			ready(fd);
+		else
+			break;
+	}
+	return have == n && memcmp(got, want, n) == 0;
+}
+
+static int
+fetch_checks(int port)
+{
+	struct sockaddr_in a;
+	char buf[64];
+	int v = 1;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int srv = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(srv, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v));
+	CHECK(srv >= 0 && bind(srv, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    listen(srv, 4) == 0, "fetch: listener on %d", port);
+	int cli = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(connect(cli, (struct sockaddr *)&a, sizeof(a)) == 0,
+	    "fetch: connect");
+	int conn = accept4(srv, NULL, NULL, SOCK_NONBLOCK);
+	CHECK(conn >= 0, "fetch: accept4");
+
+	/* poll: the bytes come with the readiness; part of them is read,
+	 * the rest keeps the socket readable (timeout 0 answers). */
+	CHECK(wr(cli, "hello world") && ready(conn),
+	    "fetch: poll reports the socket readable");
+	CHECK(read(conn, buf, 5) == 5 && memcmp(buf, "hello", 5) == 0,
+	    "fetch: read 5 gives the first 5 bytes");
+	struct pollfd pf = { .fd = conn, .events = POLLIN };
+	CHECK(poll(&pf, 1, 0) == 1 && pf.revents == POLLIN,
+	    "fetch: poll(0) with 6 bytes held: readable (revents %#x)",
+	    pf.revents);
+	int nr = -1;
+	CHECK(ioctl(conn, FIONREAD, &nr) == 0 && nr == 6,
+	    "fetch: FIONREAD counts the held bytes (%d)", nr);
+	CHECK(recv(conn, buf, 3, MSG_PEEK) == 3 && memcmp(buf, " wo", 3) == 0,
+	    "fetch: recv MSG_PEEK sees held bytes without taking them");
+	CHECK(rd_is(conn, 6, " world"), "fetch: the rest, in order");
+	CHECK(poll(&pf, 1, 0) == 0, "fetch: nothing held, nothing sent: "
+	    "not readable");
+	errno = 0;
+	CHECK(read(conn, buf, sizeof(buf)) < 0 && errno == EAGAIN,
+	    "fetch: then read says EAGAIN (%s)", strerror(errno));
+
+	/* Held bytes and KRANK's, in one MSG_WAITALL receive. */
+	CHECK(wr(cli, "AB") && ready(conn) && wr(cli, "CD"),
+	    "fetch: AB held by a poll, CD sent after");
+	memset(buf, 0, sizeof(buf));
+	v = fcntl(conn, F_GETFL);
+	fcntl(conn, F_SETFL, v & ~O_NONBLOCK);
+	ssize_t got = recv(conn, buf, 4, MSG_WAITALL);
+	fcntl(conn, F_SETFL, v);
+	CHECK(got == 4 && memcmp(buf, "ABCD", 4) == 0,
+	    "fetch: recv(MSG_WAITALL) joins held AB and KRANK's CD: %.4s",
+	    buf);
+
+	/* select. */
+	CHECK(wr(cli, "sel"), "fetch: sel sent");
+	fd_set rs;
+	FD_ZERO(&rs);
+	FD_SET(conn, &rs);
+	struct timeval tv = { 5, 0 };
+	CHECK(select(conn + 1, &rs, NULL, NULL, &tv) == 1 &&
+	    FD_ISSET(conn, &rs), "fetch: select reports it readable");
+	CHECK(read(conn, buf, 1) == 1 && buf[0] == 's', "fetch: read 1: s");
+	FD_ZERO(&rs);
+	FD_SET(conn, &rs);
+	tv.tv_sec = 0;
+	CHECK(select(conn + 1, &rs, NULL, NULL, &tv) == 1,
+	    "fetch: select(0) with bytes held: readable");
+	CHECK(rd_is(conn, 2, "el"), "fetch: then el");
+
+	/* epoll, level-triggered and edge-triggered. */
+	int ep = epoll_create1(0);
+	struct epoll_event e = { .events = EPOLLIN, .data.fd = conn }, o[4];
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, conn, &e) == 0 && wr(cli, "ep1") &&
+	    epoll_wait(ep, o, 4, 5000) == 1, "fetch: epoll LT reports it");
+	CHECK(read(conn, buf, 1) == 1 && buf[0] == 'e', "fetch: read 1: e");
+	CHECK(epoll_wait(ep, o, 4, 0) == 1, "fetch: epoll LT(0) with bytes "
+	    "held reports it again");
+	CHECK(rd_is(conn, 2, "p1") && epoll_wait(ep, o, 4, 0) == 0,
+	    "fetch: after the rest, epoll LT(0) reports nothing");
+	e.events = EPOLLIN | EPOLLET;
+	CHECK(epoll_ctl(ep, EPOLL_CTL_MOD, conn, &e) == 0 && wr(cli, "et") &&
+	    epoll_wait(ep, o, 4, 5000) == 1, "fetch: epoll ET reports it");
+	CHECK(epoll_wait(ep, o, 4, 0) == 0, "fetch: epoll ET(0), nothing "
+	    "read: not reported again");
+	CHECK(rd_is(conn, 2, "et"), "fetch: read et");
+	errno = 0;
+	CHECK(read(conn, buf, 8) < 0 && errno == EAGAIN,
+	    "fetch: ET read to EAGAIN");
+	CHECK(wr(cli, "x") && epoll_wait(ep, o, 4, 5000) == 1 &&
+	    rd_is(conn, 1, "x"), "fetch: epoll ET reports new bytes");
+	close(ep);
+
+	/* dup shares the held bytes: whichever descriptor reads first
+	 * gets the first ones. */
+	CHECK(wr(cli, "dupdata") && ready(conn), "fetch: dupdata held");
+	int d = dup(conn);
+	CHECK(d >= 0 && rd_is(d, 3, "dup") && rd_is(conn, 4, "data"),
+	    "fetch: read 3 on the dup, then 4 on the original: in order");
+	close(d);
+
+	/* EOF after held bytes. */
+	CHECK(wr(cli, "end") && shutdown(cli, SHUT_WR) == 0 && ready(conn),
+	    "fetch: end, then the peer's FIN");
+	CHECK(rd_is(conn, 3, "end") && read(conn, buf, 8) == 0,
+	    "fetch: held bytes, then end of stream");
+
+	/* Close with bytes held: they go with it; a new connection on the
+	 * same number sees only its own. */
+	int cli2 = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(connect(cli2, (struct sockaddr *)&a, sizeof(a)) == 0,
+	    "fetch: a second connection");
+	int conn2 = accept4(srv, NULL, NULL, SOCK_NONBLOCK);
+	CHECK(wr(cli2, "zz") && ready(conn2) && close(conn2) == 0,
+	    "fetch: close with zz held");
+	int cli3 = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(connect(cli3, (struct sockaddr *)&a, sizeof(a)) == 0,
+	    "fetch: a third connection");
+	int conn3 = accept4(srv, NULL, NULL, SOCK_NONBLOCK);
+	pf.fd = conn3;
+	errno = 0;
+	CHECK(conn3 >= 0 && poll(&pf, 1, 0) == 0 &&
+	    read(conn3, buf, 8) < 0 && errno == EAGAIN,
+	    "fetch: the next connection (descriptor %d, the closed one was "
+	    "%d) holds nothing", conn3, conn2);
+	CHECK(wr(cli3, "new") && ready(conn3) && rd_is(conn3, 3, "new"),
+	    "fetch: and reads its own bytes");
+	close(conn3);
+	close(cli3);
+	close(cli2);
+	close(conn);
+	close(cli);
+	close(srv);
+	return failures ? 1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -225,9 +403,14 @@ main(int argc, char **argv)
 		}
 		exit(0);
 	}
+	if (argc == 3 && strcmp(argv[1], "fetch") == 0) {
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		return fetch_checks(atoi(argv[2]));
+	}
 	if (argc != 4) {
 		fprintf(stderr, "usage: preload_probe PORT PREFIX LINUXFILE\n"
-		    "       preload_probe sendexit PORT BYTES\n");
+		    "       preload_probe sendexit PORT BYTES\n"
+		    "       preload_probe fetch PORT\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -236,6 +236,33 @@ test_sockets(void)
 	    krank_client_error(K) == KRANK__ERRNO__EAGAIN, "empty non-blocking "
 	    "recv: EAGAIN (%d here, %d on the wire)", EAGAIN,
 	    KRANK__ERRNO__EAGAIN);
+	/* Readiness with data: the readable socket's bytes come with the
+	 * poll's answer (into the bounce range), the unmarked one's not. */
+	struct pollfd pp[2] = { { .fd = s, .events = POLLIN },
+	    { .fd = c, .events = POLLIN | POLLOUT } };
+	uint8_t mark[2] = { 1, 0 };
+	struct krank_fetched fg[2];
+	CHECK(krank_send(K, s, "back", 4, 0) == 4 &&
+	    krank_send(K, c, "fetchme", 7, 0) == 7, "send both ways");
+	int pn = krank_poll_fetch(K, pp, 2, 1000, mark, 5, fg);
+	CHECK(pn == 2 && (pp[0].revents & POLLIN) && fg[0].len == 5 &&
+	    memcmp(fg[0].data, "fetch", 5) == 0 && fg[1].len == 0 &&
+	    (pp[1].revents & POLLIN), "poll_fetch: 5 bytes (fetch_max) of "
+	    "the marked socket with its readiness, none of the other "
+	    "(n %d, got %d, %d)", pn, fg[0].len, fg[1].len);
+	CHECK(krank_recv(K, s, buf, sizeof(buf), 0) == 2 &&
+	    memcmp(buf, "me", 2) == 0, "the socket keeps the rest: me");
+	CHECK(krank_recv(K, c, buf, sizeof(buf), 0) == 4, "the other "
+	    "socket's bytes are still its own");
+	pp[0].revents = 0;
+	pn = krank_poll_fetch(K, pp, 1, 0, mark, 64, fg);
+	CHECK(pn == 0 && fg[0].len == 0, "poll_fetch with nothing to read: "
+	    "0, nothing fetched");
+	CHECK(krank_send(K, c, "inl", 3, 0) == 3, "send 3 more");
+	pp[0].revents = 0;
+	pn = krank_poll_fetch(K, pp, 1, 1000, mark, 0, fg);
+	CHECK(pn == 1 && fg[0].len == 0 && krank_recv(K, s, buf, sizeof(buf),
+	    0) == 3, "fetch_max 0 fetches nothing");
 	CHECK(krank_shutdown(K, c, SHUT_WR) == 0, "shutdown(SHUT_WR)");
 	for (int i = 0; i < 100; i++) {
 		ssize_t n = krank_recv(K, s, buf, sizeof(buf), 0);

@@ -163,6 +163,25 @@ int krank_getpeername(struct krank_client *c, int fd, struct sockaddr *addr,
  * 1024). */
 int krank_poll(struct krank_client *c, struct pollfd *fds, nfds_t nfds,
     int timeout_ms);
+/*
+ * krank_poll_fetch - krank_poll that also receives data: for each fds[i]
+ * with fetch[i] set (a stream socket) that is readable, KRANK receives up
+ * to fetch_max bytes (non-blocking) and returns them with the answer, so
+ * that the read after the poll needs no round trip.  got[i] (nfds
+ * entries) says what came: len > 0 bytes at data (inside the client's
+ * bounce range: valid until its next call), 0 nothing, < 0 -errno of a
+ * receive that failed (the socket's error, taken from it: the caller
+ * must report it).  The bytes are gone from the socket: the caller holds
+ * them.  Without a bounce range (or from a KRANK that does not fetch),
+ * nothing is fetched.  Returns as krank_poll.
+ */
+struct krank_fetched {
+	const void *data;
+	int32_t len;
+};
+int krank_poll_fetch(struct krank_client *c, struct pollfd *fds,
+    nfds_t nfds, int timeout_ms, const uint8_t *fetch, size_t fetch_max,
+    struct krank_fetched *got);
 
 /* Time and randomness. */
 int krank_clock_gettime(struct krank_client *c, clockid_t clk,
