@@ -20,6 +20,9 @@ struct kbr_fdent {
 	_Atomic int32_t kfd1;
 	_Atomic uint32_t flags;
 	struct kbr_held *_Atomic held;	/* data a poll fetched, or NULL */
+	_Atomic uint32_t aout;		/* async bytes not completed */
+	_Atomic uint32_t await;		/* bytes waiting in KRANK */
+	_Atomic int aerr;		/* a completion's error */
 };
 
 /* Bytes buf[off..len) and an error after them, under lock; avail mirrors
@@ -89,6 +92,9 @@ kbr_fdtab_set(int fd, int kfd, uint32_t flags)
 	if (e == NULL || kfd < 0)
 		return EBADF;
 	atomic_store_explicit(&e->flags, flags, memory_order_relaxed);
+	atomic_store(&e->aout, 0);
+	atomic_store(&e->await, 0);
+	atomic_store(&e->aerr, 0);
 	atomic_store_explicit(&e->kfd1, kfd + 1, memory_order_release);
 	atomic_store_explicit(&kbr_tab_used, true, memory_order_relaxed);
 	return 0;
@@ -122,6 +128,9 @@ kbr_fdtab_clear(int fd)
 	if (e != NULL) {
 		atomic_store_explicit(&e->kfd1, 0, memory_order_release);
 		atomic_store_explicit(&e->flags, 0, memory_order_relaxed);
+		atomic_store(&e->aout, 0);
+		atomic_store(&e->await, 0);
+		atomic_store(&e->aerr, 0);
 		struct kbr_held *h = atomic_exchange(&e->held, NULL);
 		if (h != NULL)
 			kbr_held_unref(h);
@@ -160,6 +169,64 @@ kbr_fdtab_mark_dead(void)
 			n++;
 		}
 	return n;
+}
+
+/* ---- asynchronous sends ------------------------------------------------------ */
+
+bool
+kbr_async_take(int fd, size_t len, size_t credit)
+{
+	struct kbr_fdent *e = kbr_ent(fd);
+
+	if (e == NULL || atomic_load(&e->aerr) != 0 ||
+	    atomic_load(&e->await) != 0 || len > credit ||
+	    atomic_load(&e->aout) > credit - len)
+		return false;
+	atomic_fetch_add(&e->aout, (uint32_t)len);
+	return true;
+}
+
+void
+kbr_async_done(int fd, size_t len, int64_t res)
+{
+	struct kbr_fdent *e = kbr_ent(fd);
+
+	if (e == NULL)
+		return;
+	uint32_t o = atomic_load(&e->aout);
+	atomic_store(&e->aout, o > len ? o - (uint32_t)len : 0);
+	if (res < 0)
+		atomic_store(&e->aerr, (int)-res);
+	else
+		atomic_store(&e->await, res > UINT32_MAX ? UINT32_MAX :
+		    (uint32_t)res);
+}
+
+int
+kbr_async_error(int fd)
+{
+	struct kbr_fdent *e = kbr_ent(fd);
+
+	return e != NULL && atomic_load_explicit(&e->aerr,
+	    memory_order_relaxed) != 0 ? atomic_exchange(&e->aerr, 0) : 0;
+}
+
+void
+kbr_async_sent(int fd)
+{
+	struct kbr_fdent *e = kbr_ent(fd);
+
+	if (e != NULL)
+		atomic_store(&e->await, 0);
+}
+
+size_t
+kbr_async_out(int fd)
+{
+	struct kbr_fdent *e = kbr_ent(fd);
+
+	return e == NULL ? 0 : (size_t)atomic_load(&e->aout) +
+	    atomic_load(&e->await);
 }
 
 /* ---- held data ------------------------------------------------------------ */

@@ -22,8 +22,11 @@
 #define KBR_FD_REARM_OUT	0x20u	/* a write filled up: report anew */
 #define KBR_FD_STREAM		0x40u	/* a stream socket (may hold data) */
 #define KBR_FD_LISTEN		0x80u	/* listening: nothing to receive */
+#define KBR_FD_ASYNC		0x100u	/* an asynchronous send was made */
+#define KBR_FD_SHARED		0x200u	/* dup made another descriptor of it */
 /* What a dup keeps of the flags. */
-#define KBR_FD_DUPKEEP		(KBR_FD_SOCK | KBR_FD_STREAM | KBR_FD_LISTEN)
+#define KBR_FD_DUPKEEP		(KBR_FD_SOCK | KBR_FD_STREAM | KBR_FD_LISTEN | \
+				 KBR_FD_ASYNC | KBR_FD_SHARED)
 
 /*
  * kbr_fdtab_init - a table for descriptors [0, size) (anonymous memory
@@ -84,6 +87,26 @@ void kbr_held_share(int from, int to);
 /* kbr_held_fork_child - a fork child drops the parent's held bytes (the
  * only thread then: the holdings' locks are made anew). */
 void kbr_held_fork_child(void);
+
+/*
+ * Asynchronous sends (docs/bridge.md): per descriptor, the bytes sent
+ * without waiting whose completion has not been seen, the bytes KRANK
+ * last said wait in its send queue, and an error a completion brought,
+ * for the next call.  Reset by kbr_fdtab_set and kbr_fdtab_clear.
+ *
+ * kbr_async_take - may len more bytes go without waiting (nothing waits
+ * in KRANK, no error, at most credit outstanding with them)?  If so they
+ * are counted.  kbr_async_done - a completion: res < 0 an error (-errno),
+ * else the bytes waiting in KRANK.  kbr_async_error - the error a
+ * completion left, taken (0: none).  kbr_async_sent - a send that waited
+ * went through: nothing waits in KRANK any more.  kbr_async_out - bytes
+ * outstanding plus waiting.
+ */
+bool kbr_async_take(int fd, size_t len, size_t credit);
+void kbr_async_done(int fd, size_t len, int64_t res);
+int kbr_async_error(int fd);
+void kbr_async_sent(int fd);
+size_t kbr_async_out(int fd);
 
 /*
  * Epoll shadows: the KRANK descriptors registered in epoll instance epfd

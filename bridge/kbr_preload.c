@@ -33,6 +33,20 @@ struct kbr_real kbr_real;
 bool kbr_debug_on;
 size_t kbr_fetch_max = KBR_FETCH_DEFAULT;
 
+/* Asynchronous sends (docs/bridge.md): KRANK_SEND_ASYNC=0 turns them off;
+ * at most KBR_ASYNC_MAX bytes per send (they go inline in the ring slot),
+ * KBR_ASYNC_CREDIT outstanding per descriptor. */
+static bool kbr_async_on = true;
+
+/* KRANK_STATS=1: at exit, one line of what the process asked of KRANK:
+ * ring uses (each a synchronous round trip, but for the asynchronous
+ * sends among them), asynchronous sends, reads served from held bytes. */
+static bool kbr_stats_on;
+static _Atomic uint64_t kbr_n_ring, kbr_n_async;
+_Atomic uint64_t kbr_n_held;
+#define KBR_ASYNC_MAX 4096
+#define KBR_ASYNC_CREDIT 65536
+
 static const char *kbr_sock;		/* KRANK_ATTACH; NULL: pass through */
 
 /*
@@ -167,6 +181,10 @@ kbr_init(void)
 		else
 			kbr_fetch_max = v;
 	}
+	s = getenv("KRANK_STATS");
+	kbr_stats_on = s != NULL && *s != '\0' && strcmp(s, "0") != 0;
+	s = getenv("KRANK_SEND_ASYNC");
+	kbr_async_on = s == NULL || strcmp(s, "0") != 0;
 	s = getenv("KRANK_ATTACH");
 	if (s != NULL && *s != '\0') {
 		kbr_sock = strdup(s);
@@ -189,11 +207,38 @@ kbr_init(void)
  * when the attachment ends.  Afterwards the descriptors are dead, so a
  * later destructor's close does not reach KRANK again.
  */
+static void kbr_reap(struct kbr_ring *r, int64_t timeout);
+
+/* At exit: bytes of asynchronous sends still waiting in KRANK's send
+ * queue go out before the close (the attachment's end would drop them),
+ * waiting up to 2 s for the peer to make room, as a blocking send
+ * would. */
+static void
+kbr_fini_flush(struct kbr_ring *r, int kfd)
+{
+	for (int i = 0; i < 100; i++) {
+		if (krank_send(r->c, kfd, "", 0, MSG_DONTWAIT) == 0 ||
+		    errno != EAGAIN)
+			return;
+		struct pollfd p = { .fd = kfd, .events = POLLOUT };
+		(void)krank_poll(r->c, &p, 1, 20);
+	}
+}
+
 __attribute__((destructor)) static void
 kbr_fini(void)
 {
 	struct kbr_ring *r = NULL;
 
+	if (kbr_stats_on) {
+		uint64_t a = atomic_load(&kbr_n_async);
+		uint64_t t = atomic_load(&kbr_n_ring);
+		kbr_say("stats: %llu round trips, %llu asynchronous sends, "
+		    "%llu reads from held bytes",
+		    (unsigned long long)(t > a ? t - a : 0),
+		    (unsigned long long)a,
+		    (unsigned long long)atomic_load(&kbr_n_held));
+	}
 	if (atomic_load(&kbr_att_state) != 1)
 		return;
 	for (unsigned i = 0; i < kbr_nrings && r == NULL; i++)
@@ -202,10 +247,13 @@ kbr_fini(void)
 	if (r == NULL)
 		return;
 	size_t n = kbr_fdtab_size(), closed = 0;
+	kbr_reap(r, 0);
 	for (size_t fd = 0; fd < n; fd++) {
 		int kfd;
 		uint32_t fl;
 		if (kbr_fdtab_get((int)fd, &kfd, &fl) && !(fl & KBR_FD_DEAD)) {
+			if (fl & KBR_FD_ASYNC)
+				kbr_fini_flush(r, kfd);
 			krank_close(r->c, kfd);
 			closed++;
 		}
@@ -299,6 +347,28 @@ out:
 	return atomic_load(&kbr_att_state) == 1 ? 0 : ENETDOWN;
 }
 
+/*
+ * Completions of asynchronous sends, lazily: whatever arrived (with a
+ * synchronous call's answer, or since), or, with timeout < 0, at least
+ * one.  Each says how many bytes the send left waiting in KRANK, or the
+ * error the next call on the descriptor reports.  user: descriptor << 32
+ * | bytes.
+ */
+static void
+kbr_reap(struct kbr_ring *r, int64_t timeout)
+{
+	struct krank_cqe cq[32];
+	int n;
+
+	while (krank_pending(r->c) > 0 &&
+	    (n = krank_complete(r->c, cq, 32, timeout)) > 0) {
+		for (int i = 0; i < n; i++)
+			kbr_async_done((int)(cq[i].user >> 32),
+			    (uint32_t)cq[i].user, cq[i].res);
+		timeout = 0;
+	}
+}
+
 struct kbr_ring *
 kbr_client(void)
 {
@@ -317,6 +387,14 @@ kbr_client(void)
 	}
 	r = &kbr_rings[kbr_tl_ring];
 	pthread_mutex_lock(&r->lock);
+	if (kbr_stats_on)
+		atomic_fetch_add_explicit(&kbr_n_ring, 1,
+		    memory_order_relaxed);
+	if (krank_pending(r->c) > 0) {
+		int e = errno;
+		kbr_reap(r, 0);
+		errno = e;
+	}
 	return r;
 }
 
@@ -366,8 +444,10 @@ kbr_release_at(struct kbr_ring *r, int newfd)
 	if (kbr_fdtab_get(newfd, &okfd, &ofl)) {
 		kbr_fdtab_clear(newfd);
 		kbr_esh_forget_fd(newfd);
-		if (!(ofl & KBR_FD_DEAD) && r != NULL)
+		if (!(ofl & KBR_FD_DEAD) && r != NULL) {
 			krank_close(r->c, okfd);
+			kbr_reap(r, 0);	/* before the number is reused */
+		}
 	} else
 		kbr_esh_destroy(newfd);
 }
@@ -603,6 +683,7 @@ kbr_held_first(int fd, void *buf, size_t len, int flags, bool *done)
 	}
 	*done = !(flags & MSG_WAITALL) || (flags & MSG_PEEK) ||
 	    (size_t)v == len;
+	atomic_fetch_add_explicit(&kbr_n_held, 1, memory_order_relaxed);
 	if (*done)
 		kbr_rearm(fd, v, len, 0, true);
 	return v;
@@ -666,12 +747,83 @@ recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from,
 	return h == 0 ? v : v > 0 ? v + h : h;
 }
 
+/*
+ * An asynchronous send (docs/bridge.md): on a stream socket of a process
+ * with one ring (so that every call is in one order), up to KBR_ASYNC_MAX
+ * bytes are copied into the ring and posted, KRANK is woken, and the call
+ * returns len without waiting; KRANK takes every byte (what the socket
+ * has no room for waits in its send queue, in order).  At most
+ * KBR_ASYNC_CREDIT bytes per descriptor are outstanding, and none while
+ * KRANK said bytes wait: then the send is synchronous, which answers
+ * EAGAIN on a full non-blocking socket as Linux does.  An error a
+ * completion brings is the next send's.  Returns len, -1 with errno (an
+ * earlier send's error), or -2: send synchronously.
+ */
+static ssize_t
+kbr_send_async(int fd, const void *buf, size_t len, int flags)
+{
+	int kfd, e;
+	uint32_t fl;
+
+	if (!kbr_fdtab_get(fd, &kfd, &fl) || (fl & KBR_FD_DEAD))
+		return -2;
+	if ((fl & KBR_FD_ASYNC) && (e = kbr_async_error(fd)) != 0) {
+		errno = e;
+		kbr_sigpipe(-1, flags);
+		return -1;
+	}
+	if (!kbr_async_on || kbr_nrings != 1 || len == 0 ||
+	    len > KBR_ASYNC_MAX || (fl & (KBR_FD_STREAM | KBR_FD_LISTEN |
+	    KBR_FD_SHARED)) != KBR_FD_STREAM ||
+	    (flags & ~(MSG_NOSIGNAL | MSG_DONTWAIT | MSG_MORE)) ||
+	    !kbr_async_take(fd, len, KBR_ASYNC_CREDIT))
+		return -2;
+	struct kbr_ring *r = kbr_client();
+	if (r == NULL) {
+		kbr_async_done(fd, len, 0);
+		return -1;
+	}
+	uint64_t user = (uint64_t)(uint32_t)fd << 32 | (uint32_t)len;
+	int v = krank_submit_send_all(r->c, kfd, buf, len, user);
+	if (v < 0 && errno == EAGAIN) {
+		/* Every slot of the ring is in use: wait for one. */
+		kbr_reap(r, -1);
+		v = krank_submit_send_all(r->c, kfd, buf, len, user);
+	}
+	if (v < 0) {
+		kbr_async_done(fd, len, 0);
+		kbr_put(r);
+		return -2;
+	}
+	krank_flush(r->c);
+	kbr_put(r);
+	if (kbr_stats_on)
+		atomic_fetch_add_explicit(&kbr_n_async, 1,
+		    memory_order_relaxed);
+	if (!(fl & KBR_FD_ASYNC))
+		kbr_fdtab_flags_set(fd, KBR_FD_ASYNC);
+	return (ssize_t)len;
+}
+
+/* A synchronous send on a descriptor that had asynchronous ones: KRANK
+ * sent what waited first (else it answered EAGAIN or the error). */
+static void
+kbr_sync_sent(int fd, uint32_t fl, ssize_t v)
+{
+	if ((fl & KBR_FD_ASYNC) && v >= 0)
+		kbr_async_sent(fd);
+}
+
 KBR_EXPORT ssize_t
 send(int fd, const void *buf, size_t len, int flags)
 {
+	ssize_t a = kbr_send_async(fd, buf, len, flags);
+	if (a != -2)
+		return a;
 	KBR_ENTER(fd, KBR_REAL(send)(fd, buf, len, flags));
 	ssize_t v = krank_send(r_->c, kfd_, buf, len, flags & KBR_MSG_KRANK);
 	kbr_put(r_);
+	kbr_sync_sent(fd, fl_, v);
 	kbr_rearm(fd, v, len, errno, false);
 	kbr_sigpipe(v, flags);
 	return v;
@@ -681,12 +833,18 @@ KBR_EXPORT ssize_t
 sendto(int fd, const void *buf, size_t len, int flags,
     const struct sockaddr *to, socklen_t tolen)
 {
+	if (to == NULL) {
+		ssize_t a = kbr_send_async(fd, buf, len, flags);
+		if (a != -2)
+			return a;
+	}
 	KBR_ENTER(fd, KBR_REAL(sendto)(fd, buf, len, flags, to, tolen));
 	ssize_t v = to == NULL ?
 	    krank_send(r_->c, kfd_, buf, len, flags & KBR_MSG_KRANK) :
 	    krank_sendto(r_->c, kfd_, buf, len, flags & KBR_MSG_KRANK, to,
 	    tolen);
 	kbr_put(r_);
+	kbr_sync_sent(fd, fl_, v);
 	kbr_rearm(fd, v, len, errno, false);
 	kbr_sigpipe(v, flags);
 	return v;
@@ -709,9 +867,16 @@ read(int fd, void *buf, size_t len)
 KBR_EXPORT ssize_t
 write(int fd, const void *buf, size_t len)
 {
+	ssize_t a = kbr_send_async(fd, buf, len, 0);
+	if (a != -2)
+		return a;
 	KBR_ENTER(fd, KBR_REAL(write)(fd, buf, len));
-	ssize_t v = krank_write(r_->c, kfd_, buf, len);
+	/* After asynchronous sends, a send: KRANK's send path knows the
+	 * send queue. */
+	ssize_t v = (fl_ & KBR_FD_ASYNC) ? krank_send(r_->c, kfd_, buf, len,
+	    0) : krank_write(r_->c, kfd_, buf, len);
 	kbr_put(r_);
+	kbr_sync_sent(fd, fl_, v);
 	kbr_rearm(fd, v, len, errno, false);
 	if (fl_ & KBR_FD_SOCK)
 		kbr_sigpipe(v, 0);
@@ -865,13 +1030,35 @@ readv(int fd, const struct iovec *iov, int n)
 	return v;
 }
 
+/* A small vector goes as one asynchronous send (-2: it does not). */
+static ssize_t
+kbr_vec_async(int fd, const struct iovec *iov, int n, int flags)
+{
+	char buf[KBR_ASYNC_MAX];
+	int e;
+	size_t len;
+
+	if (!kbr_async_on || kbr_nrings != 1 || kbr_fdtab_get(fd, NULL,
+	    NULL) == false)
+		return -2;
+	len = kbr_iov_len(iov, n, &e);
+	if (e != 0 || len > sizeof(buf))
+		return -2;
+	kbr_gather(iov, n, buf);
+	return kbr_send_async(fd, buf, len, flags);
+}
+
 KBR_EXPORT ssize_t
 writev(int fd, const struct iovec *iov, int n)
 {
+	ssize_t a = kbr_vec_async(fd, iov, n, 0);
+	if (a != -2)
+		return a;
 	KBR_ENTER(fd, KBR_REAL(writev)(fd, iov, n));
 	ssize_t v = kbr_vec(r_, fd, kfd_, iov, n, false,
 	    (fl_ & KBR_FD_SOCK) != 0, 0, NULL);
 	kbr_put(r_);
+	kbr_sync_sent(fd, fl_, v);
 	if (fl_ & KBR_FD_SOCK)
 		kbr_sigpipe(v, 0);
 	return v;
@@ -880,6 +1067,12 @@ writev(int fd, const struct iovec *iov, int n)
 KBR_EXPORT ssize_t
 sendmsg(int fd, const struct msghdr *msg, int flags)
 {
+	if (msg->msg_name == NULL && msg->msg_controllen == 0) {
+		ssize_t a = kbr_vec_async(fd, msg->msg_iov,
+		    (int)msg->msg_iovlen, flags);
+		if (a != -2)
+			return a;
+	}
 	KBR_ENTER(fd, KBR_REAL(sendmsg)(fd, msg, flags));
 	if (msg->msg_controllen > 0) {
 		kbr_put(r_);
@@ -891,6 +1084,7 @@ sendmsg(int fd, const struct msghdr *msg, int flags)
 	ssize_t v = kbr_vec(r_, fd, kfd_, msg->msg_iov, (int)msg->msg_iovlen,
 	    false, true, flags, (struct msghdr *)msg);
 	kbr_put(r_);
+	kbr_sync_sent(fd, fl_, v);
 	kbr_sigpipe(v, flags);
 	return v;
 }
@@ -963,6 +1157,10 @@ close(int fd)
 		struct kbr_ring *r = kbr_client();
 		if (r != NULL) {
 			v = krank_close(r->c, kfd);
+			/* Completions of its sends came before the answer:
+			 * taken now, before the number is reused. */
+			if (fl & KBR_FD_ASYNC)
+				kbr_reap(r, 0);
 			kbr_put(r);
 		}
 	}
@@ -972,6 +1170,26 @@ close(int fd)
 	return v;
 }
 
+/*
+ * dup made nfd of old (KRANK descriptor kfd, flags fl): both stop sending
+ * asynchronously (KRANK's send queue is per descriptor, and the two must
+ * stay in one order), and what waits in old's queue is sent as far as
+ * the socket takes it now.
+ */
+static void
+kbr_dup_mark(struct kbr_ring *r, int kfd, uint32_t fl, int old, int nfd)
+{
+	if (!(fl & KBR_FD_STREAM))
+		return;
+	kbr_fdtab_flags_set(old, KBR_FD_SHARED);
+	kbr_fdtab_flags_set(nfd, KBR_FD_SHARED);
+	if (fl & KBR_FD_ASYNC) {
+		int e = errno;
+		(void)krank_send(r->c, kfd, "", 0, MSG_DONTWAIT);
+		errno = e;
+	}
+}
+
 KBR_EXPORT int
 dup(int fd)
 {
@@ -979,6 +1197,8 @@ dup(int fd)
 	int nk = krank_dup(r_->c, kfd_);
 	int nfd = nk < 0 ? -1 :
 	    kbr_place(r_, nk, fl_ & KBR_FD_DUPKEEP, "dup");
+	if (nfd >= 0)
+		kbr_dup_mark(r_, kfd_, fl_, fd, nfd);
 	kbr_put(r_);
 	if (nfd >= 0)
 		kbr_held_share(fd, nfd);
@@ -1025,6 +1245,8 @@ kbr_dup3(int old, int newfd, int flags, bool is_dup2)
 	int nk = krank_dup(r->c, kfd);
 	int v = nk < 0 ? -1 : kbr_place_at(r, nk, (fl & KBR_FD_DUPKEEP) |
 	    ((flags & O_CLOEXEC) ? KBR_FD_CLOEXEC : 0), newfd);
+	if (v >= 0)
+		kbr_dup_mark(r, kfd, fl, old, v);
 	kbr_put(r);
 	if (v >= 0)
 		kbr_held_share(old, v);
@@ -1086,6 +1308,7 @@ kbr_fcntl_k(int fd, int cmd, long arg)
 			v = -1;
 		} else {
 			kbr_held_share(fd, v);
+			kbr_dup_mark(r_, kfd_, fl_, fd, v);
 			kbr_debug("fcntl(F_DUPFD): KRANK descriptor %d as %d",
 			    nk, v);
 		}

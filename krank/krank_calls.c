@@ -1487,6 +1487,37 @@ KRANK_SUB_OUT(send, SEND, send, Krank__Send, KRANK__SEND__INIT,
     (struct krank_client *c, int fd, const void *buf, size_t len, int flags,
     uint64_t user), a.flags = flags)
 
+int
+krank_submit_send_all(struct krank_client *c, int fd, const void *buf,
+    size_t len, uint64_t user)
+{
+	Krank__Send a = KRANK__SEND__INIT;
+	Krank__Data d;
+	Krank__Buf b;
+	/* Inline up to the wire's limit, as far as the slot has room. */
+	size_t cap = c->t.msg_max > 256 ? c->t.msg_max - 256 : 0;
+
+	if (cap > KRANK__LIMIT__LIMIT_INLINE_MAX)
+		cap = KRANK__LIMIT__LIMIT_INLINE_MAX;
+	if (krank_in_area(c, buf, len)) {
+		size_t n;
+		krank_out(c, buf, len, &d, &b, &n);
+	} else if (len <= cap) {
+		krank__data__init(&d);
+		d.from_case = KRANK__DATA__FROM_DATA;
+		d.data.data = (uint8_t *)buf;
+		d.data.len = len;
+	} else {
+		errno = EINVAL;
+		return -1;
+	}
+	a.fd = fd;
+	a.data = &d;
+	a.flags = KRQ_SEND_ALL;
+	KRANK_REQ(q, SEND, send, a);
+	return krank_submit(c, &q, user, NULL, NULL);
+}
+
 #define KRANK_SUB_FD(fn, U, field, T, INIT)				\
 int									\
 krank_submit_##fn(struct krank_client *c, int fd, uint64_t user)	\

@@ -367,6 +367,176 @@ fetch_checks(int port)
 	return failures ? 1 : 0;
 }
 
+/*
+ * Asynchronous sends (docs/bridge.md; a deployment of one ring): bytes
+ * keep their order across asynchronous and synchronous sends; a peer
+ * that does not read ends in EAGAIN after a bounded amount, and every
+ * byte arrives once it reads; close and shutdown after queued bytes
+ * deliver them first; an error comes with a later call.
+ */
+static void
+pattern(char *b, size_t n, size_t at)
+{
+	for (size_t i = 0; i < n; i++)
+		b[i] = (char)('a' + (at + i) % 23);
+}
+
+/* Read from fd until EOF or want bytes (deadline 10 s), checking the
+ * pattern; the count. */
+static size_t
+drain(int fd, size_t want, int *okp)
+{
+	static char b[65536], w[65536];
+	size_t got = 0;
+
+	*okp = 1;
+	for (int idle = 0; got < want && idle < 1000; ) {
+		ssize_t r = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+		if (r > 0) {
+			pattern(w, (size_t)r, got);
+			if (memcmp(b, w, (size_t)r) != 0)
+				*okp = 0;
+			got += (size_t)r;
+			idle = 0;
+		} else if (r == 0)
+			break;
+		else {
+			struct pollfd pf = { .fd = fd, .events = POLLIN };
+			poll(&pf, 1, 10);
+			idle++;
+		}
+	}
+	return got;
+}
+
+/* Write the pattern in chunks until EAGAIN (bounded): the count. */
+static size_t
+fill(int fd, size_t chunk, size_t max)
+{
+	static char b[8192];
+	size_t put = 0;
+
+	while (put < max) {
+		pattern(b, chunk, put);
+		ssize_t w = send(fd, b, chunk, MSG_NOSIGNAL);
+		if (w <= 0)
+			break;
+		put += (size_t)w;
+	}
+	return put;
+}
+
+static int
+async_checks(int port)
+{
+	struct sockaddr_in a;
+	int v = 1, ok;
+	char b[8192];
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int srv = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(srv, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v));
+	CHECK(srv >= 0 && bind(srv, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    listen(srv, 8) == 0, "async: listener on %d", port);
+
+	/* Order across asynchronous sends (small), synchronous ones (over
+	 * 4096 bytes, and sendto with an address), vectors and other calls
+	 * between them. */
+	int cli = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	connect(cli, (struct sockaddr *)&a, sizeof(a));
+	int conn = accept4(srv, NULL, NULL, 0);
+	struct pollfd pf = { .fd = cli, .events = POLLOUT };
+	CHECK(conn >= 0 && poll(&pf, 1, 5000) == 1, "async: connected");
+	size_t at = 0;
+	int order_ok = 1;
+	for (int i = 0; i < 200 && order_ok; i++) {
+		size_t n = i % 10 == 9 ? 5000 : (size_t)(1 + i * 7 % 300);
+		pattern(b, n, at);
+		ssize_t w;
+		if (i % 3 == 0) {
+			struct iovec iov[2] = { { b, n / 2 },
+			    { b + n / 2, n - n / 2 } };
+			w = writev(cli, iov, 2);
+		} else
+			w = write(cli, b, n);
+		if (w != (ssize_t)n)
+			order_ok = 0;
+		at += n;
+		socklen_t l = sizeof(v);
+		getsockopt(cli, SOL_SOCKET, SO_ERROR, &v, &l);
+		if (i % 50 == 0)
+			drain(conn, 0, &ok);	/* nothing wanted: a look */
+	}
+	CHECK(order_ok, "async: 200 writes and writevs of 1..5000 bytes, "
+	    "getsockopt between them: all taken (%zu bytes)", at);
+	size_t got = drain(conn, at, &ok);
+	CHECK(got == at && ok, "async: the peer reads all %zu bytes in order "
+	    "(got %zu, pattern %s)", at, got, ok ? "intact" : "BROKEN");
+
+	/* A peer that does not read: EAGAIN after a bounded amount; then
+	 * it reads every byte; writable again after it did. */
+	size_t put = fill(cli, 1000, 64 << 20);
+	CHECK(put > 0 && put < (8 << 20) && errno == EAGAIN,
+	    "async: a peer that does not read: EAGAIN after %zu bytes", put);
+	pf.revents = 0;
+	CHECK(poll(&pf, 1, 0) == 0, "async: the full socket is not writable");
+	got = drain(conn, put, &ok);
+	CHECK(got == put && ok, "async: then the peer reads all %zu (got %zu, "
+	    "%s)", put, got, ok ? "in order" : "BROKEN");
+	CHECK(poll(&pf, 1, 5000) == 1 && (pf.revents & POLLOUT),
+	    "async: writable again once read");
+
+	/* close after a full socket: the peer still gets every byte, then
+	 * the end of the stream. */
+	put = fill(cli, 1000, 64 << 20);
+	CHECK(close(cli) == 0, "async: close with %zu bytes unread", put);
+	got = drain(conn, put + 1, &ok);
+	CHECK(got == put && ok, "async: after the close the peer reads all "
+	    "%zu bytes and the end (got %zu)", put, got);
+	close(conn);
+
+	/* shutdown(SHUT_WR) after a full socket: bytes first, then FIN. */
+	cli = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	connect(cli, (struct sockaddr *)&a, sizeof(a));
+	conn = accept4(srv, NULL, NULL, 0);
+	pf.fd = cli;
+	poll(&pf, 1, 5000);
+	put = fill(cli, 3000, 64 << 20);
+	CHECK(shutdown(cli, SHUT_WR) == 0, "async: shutdown(SHUT_WR) with %zu "
+	    "bytes unread", put);
+	got = drain(conn, put + 1, &ok);
+	CHECK(got == put && ok, "async: the peer reads all %zu, then the end "
+	    "(got %zu)", put, got);
+	close(cli);
+	close(conn);
+
+	/* An error after asynchronous sends comes with a later call: the
+	 * peer resets the connection. */
+	cli = socket(AF_INET, SOCK_STREAM, 0);
+	connect(cli, (struct sockaddr *)&a, sizeof(a));
+	conn = accept4(srv, NULL, NULL, 0);
+	struct linger lg = { 1, 0 };
+	CHECK(setsockopt(conn, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0 &&
+	    close(conn) == 0, "async: the peer closes with a reset");
+	int e = 0, tries;
+	for (tries = 0; tries < 500; tries++) {
+		if (send(cli, "x", 1, MSG_NOSIGNAL) < 0) {
+			e = errno;
+			break;
+		}
+		struct pollfd p2 = { .fd = cli, .events = POLLIN };
+		poll(&p2, 1, 2);
+	}
+	CHECK(e == ECONNRESET || e == EPIPE, "async: a later send reports "
+	    "the connection's end: %s after %d sends", strerror(e), tries);
+	close(cli);
+	close(srv);
+	return failures ? 1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -403,6 +573,10 @@ main(int argc, char **argv)
 		}
 		exit(0);
 	}
+	if (argc == 3 && strcmp(argv[1], "async") == 0) {
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		return async_checks(atoi(argv[2]));
+	}
 	if (argc == 3 && strcmp(argv[1], "fetch") == 0) {
 		setvbuf(stdout, NULL, _IOLBF, 0);
 		return fetch_checks(atoi(argv[2]));
@@ -410,7 +584,8 @@ main(int argc, char **argv)
 	if (argc != 4) {
 		fprintf(stderr, "usage: preload_probe PORT PREFIX LINUXFILE\n"
 		    "       preload_probe sendexit PORT BYTES\n"
-		    "       preload_probe fetch PORT\n");
+		    "       preload_probe fetch PORT\n"
+		    "       preload_probe async PORT\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -256,6 +256,24 @@ int krank_submit_pwrite(struct krank_client *c, int fd, const void *buf,
     size_t len, off_t off, uint64_t user);
 int krank_submit_send(struct krank_client *c, int fd, const void *buf,
     size_t len, int flags, uint64_t user);
+/*
+ * krank_submit_send_all - an asynchronous send that KRANK takes whole: on
+ * a stream socket, what the socket buffer cannot take yet waits in
+ * KRANK's send queue of the client, in order before the descriptor's
+ * later sends (which then answer EAGAIN on a non-blocking socket while
+ * bytes still wait), and goes out as room appears: at the client's next
+ * send, shutdown, close or poll (a poll does not report the descriptor
+ * writable while bytes wait; a close with bytes waiting closes after
+ * them).  The completion's res is the number of the descriptor's bytes
+ * waiting after this send (0: all in the socket), or -errno (ENOBUFS:
+ * the queue's bounds, 256 KiB per descriptor and 64 MiB per client,
+ * were reached and the bytes were dropped).  A buffer outside the area
+ * goes inline, copied at submission, up to the slot's room (at most 4096
+ * bytes; more: EINVAL); one in the area travels by reference and must
+ * stay unchanged until its completion.
+ */
+int krank_submit_send_all(struct krank_client *c, int fd, const void *buf,
+    size_t len, uint64_t user);
 int krank_submit_fsync(struct krank_client *c, int fd, uint64_t user);
 int krank_submit_close(struct krank_client *c, int fd, uint64_t user);
 /* krank_flush - wake KRANK for everything submitted (one doorbell). */
