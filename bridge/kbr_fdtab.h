@@ -24,9 +24,10 @@
 #define KBR_FD_LISTEN		0x80u	/* listening: nothing to receive */
 #define KBR_FD_ASYNC		0x100u	/* an asynchronous send was made */
 #define KBR_FD_SHARED		0x200u	/* dup made another descriptor of it */
+#define KBR_FD_CONN		0x400u	/* known connected, writable side open */
 /* What a dup keeps of the flags. */
 #define KBR_FD_DUPKEEP		(KBR_FD_SOCK | KBR_FD_STREAM | KBR_FD_LISTEN | \
-				 KBR_FD_ASYNC | KBR_FD_SHARED)
+				 KBR_FD_ASYNC | KBR_FD_SHARED | KBR_FD_CONN)
 
 /*
  * kbr_fdtab_init - a table for descriptors [0, size) (anonymous memory

@@ -570,7 +570,7 @@ accept4(int fd, struct sockaddr *a, socklen_t *lenp, int flags)
 		kbr_rearm(fd, -1, 1, errno, true);
 		return -1;
 	}
-	int nfd = kbr_place(r_, nk, KBR_FD_SOCK | KBR_FD_STREAM |
+	int nfd = kbr_place(r_, nk, KBR_FD_SOCK | KBR_FD_STREAM | KBR_FD_CONN |
 	    ((flags & SOCK_CLOEXEC) ? KBR_FD_CLOEXEC : 0), "accept");
 	kbr_put(r_);
 	return nfd;
@@ -590,6 +590,8 @@ connect(int fd, const struct sockaddr *a, socklen_t len)
 	KBR_ENTER(fd, KBR_REAL(connect)(fd, a, len));
 	int v = krank_connect(r_->c, kfd_, a, len);
 	kbr_put(r_);
+	if (v == 0)
+		kbr_fdtab_flags_set(fd, KBR_FD_CONN);
 	return v;
 }
 
@@ -599,6 +601,9 @@ shutdown(int fd, int how)
 	KBR_ENTER(fd, KBR_REAL(shutdown)(fd, how));
 	int v = krank_shutdown(r_->c, kfd_, how);
 	kbr_put(r_);
+	/* Sends after it fail at once (EPIPE), as Linux's: synchronous. */
+	if (v == 0 && how != SHUT_RD)
+		kbr_fdtab_flags_clear(fd, KBR_FD_CONN);
 	return v;
 }
 
@@ -772,9 +777,12 @@ kbr_send_async(int fd, const void *buf, size_t len, int flags)
 		kbr_sigpipe(-1, flags);
 		return -1;
 	}
+	/* Only on a socket known to be connected (accepted, connected, or
+	 * a send went through), not shut down for writing: elsewhere the
+	 * send fails at once on Linux, and must here too. */
 	if (!kbr_async_on || kbr_nrings != 1 || len == 0 ||
 	    len > KBR_ASYNC_MAX || (fl & (KBR_FD_STREAM | KBR_FD_LISTEN |
-	    KBR_FD_SHARED)) != KBR_FD_STREAM ||
+	    KBR_FD_SHARED | KBR_FD_CONN)) != (KBR_FD_STREAM | KBR_FD_CONN) ||
 	    (flags & ~(MSG_NOSIGNAL | MSG_DONTWAIT | MSG_MORE)) ||
 	    !kbr_async_take(fd, len, KBR_ASYNC_CREDIT))
 		return -2;
@@ -812,6 +820,10 @@ kbr_sync_sent(int fd, uint32_t fl, ssize_t v)
 {
 	if ((fl & KBR_FD_ASYNC) && v >= 0)
 		kbr_async_sent(fd);
+	/* A send went through: connected (a non-blocking connect's end
+	 * is not seen otherwise). */
+	if (v > 0 && (fl & (KBR_FD_STREAM | KBR_FD_CONN)) == KBR_FD_STREAM)
+		kbr_fdtab_flags_set(fd, KBR_FD_CONN);
 }
 
 KBR_EXPORT ssize_t

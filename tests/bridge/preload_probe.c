@@ -513,6 +513,56 @@ async_checks(int port)
 	close(cli);
 	close(conn);
 
+	/* Errors Linux gives at once come at once: a send after
+	 * shutdown(SHUT_WR), a send on a socket still connecting. */
+	cli = socket(AF_INET, SOCK_STREAM, 0);
+	connect(cli, (struct sockaddr *)&a, sizeof(a));
+	conn = accept4(srv, NULL, NULL, 0);
+	CHECK(write(cli, "pre", 3) == 3 && shutdown(cli, SHUT_WR) == 0,
+	    "async: a write, then shutdown(SHUT_WR)");
+	errno = 0;
+	CHECK(send(cli, "post", 4, MSG_NOSIGNAL) < 0 && errno == EPIPE,
+	    "async: the send after it fails at once: %s", strerror(errno));
+	close(cli);
+	close(conn);
+	int blk = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(blk >= 0 && connect(blk, (struct sockaddr *)&a, sizeof(a)) == 0,
+	    "async: a connection the listener does not accept yet");
+	cli = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	v = connect(cli, (struct sockaddr *)&a, sizeof(a));
+	errno = 0;
+	ssize_t early = send(cli, "early", 5, MSG_NOSIGNAL);
+	int e0 = errno;
+	pf.fd = cli;
+	pf.events = POLLOUT;
+	CHECK(early == 5 || (early < 0 && (e0 == EAGAIN || e0 == ENOTCONN)),
+	    "async: a send while a non-blocking connect is under way: %s",
+	    early == 5 ? "taken (connected already)" : strerror(e0));
+	poll(&pf, 1, 5000);
+	/* The listener's queue: blk's connection first, then cli's. */
+	conn = accept4(srv, NULL, NULL, 0);
+	int rcv = accept4(srv, NULL, NULL, 0);
+	CHECK(write(cli, "late", 4) == 4, "async: a send once connected");
+	char got4[16] = { 0 };
+	size_t want4 = early == 5 ? 9 : 4;
+	size_t g = 0;
+	for (int t = 0; t < 500 && g < want4; t++) {
+		ssize_t r2 = recv(rcv, got4 + g, want4 - g, MSG_DONTWAIT);
+		if (r2 > 0)
+			g += (size_t)r2;
+		else {
+			struct pollfd p3 = { .fd = rcv, .events = POLLIN };
+			poll(&p3, 1, 10);
+		}
+	}
+	CHECK(g == want4 && memcmp(got4, early == 5 ? "earlylate" : "late",
+	    want4) == 0, "async: the peer gets exactly what was taken: %.*s",
+	    (int)g, got4);
+	close(cli);
+	close(blk);
+	close(conn);
+	close(rcv);
+
 	/* An error after asynchronous sends comes with a later call: the
 	 * peer resets the connection. */
 	cli = socket(AF_INET, SOCK_STREAM, 0);
