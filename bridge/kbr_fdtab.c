@@ -15,10 +15,31 @@
 
 /* One entry per descriptor number.  kfd holds KRANK's descriptor + 1 (0:
  * not a placeholder), so that zero-filled memory is an empty table. */
+struct kbr_held;
 struct kbr_fdent {
 	_Atomic int32_t kfd1;
 	_Atomic uint32_t flags;
+	struct kbr_held *_Atomic held;	/* data a poll fetched, or NULL */
+	_Atomic uint32_t aout;		/* async bytes not completed */
+	_Atomic uint32_t await;		/* bytes waiting in KRANK */
+	_Atomic int aerr;		/* a completion's error */
 };
+
+/* Bytes buf[off..len) and an error after them, under lock; avail mirrors
+ * len - off (+1 with an error) for a look without the lock; refs counts
+ * the descriptors sharing it (dup).  Recycled through kbr_held_free. */
+struct kbr_held {
+	pthread_mutex_t lock;
+	_Atomic size_t avail;
+	_Atomic unsigned refs;
+	size_t off, len, cap;
+	int err;
+	char *buf;
+	struct kbr_held *next;		/* kbr_held_free */
+};
+static struct kbr_held *kbr_held_free;
+static pthread_mutex_t kbr_held_lock = PTHREAD_MUTEX_INITIALIZER;
+static void kbr_held_unref(struct kbr_held *h);
 
 static struct kbr_fdent *_Atomic kbr_tab;
 static size_t kbr_tab_size;
@@ -71,6 +92,9 @@ kbr_fdtab_set(int fd, int kfd, uint32_t flags)
 	if (e == NULL || kfd < 0)
 		return EBADF;
 	atomic_store_explicit(&e->flags, flags, memory_order_relaxed);
+	atomic_store(&e->aout, 0);
+	atomic_store(&e->await, 0);
+	atomic_store(&e->aerr, 0);
 	atomic_store_explicit(&e->kfd1, kfd + 1, memory_order_release);
 	atomic_store_explicit(&kbr_tab_used, true, memory_order_relaxed);
 	return 0;
@@ -104,6 +128,12 @@ kbr_fdtab_clear(int fd)
 	if (e != NULL) {
 		atomic_store_explicit(&e->kfd1, 0, memory_order_release);
 		atomic_store_explicit(&e->flags, 0, memory_order_relaxed);
+		atomic_store(&e->aout, 0);
+		atomic_store(&e->await, 0);
+		atomic_store(&e->aerr, 0);
+		struct kbr_held *h = atomic_exchange(&e->held, NULL);
+		if (h != NULL)
+			kbr_held_unref(h);
 	}
 }
 
@@ -139,6 +169,248 @@ kbr_fdtab_mark_dead(void)
 			n++;
 		}
 	return n;
+}
+
+/* ---- asynchronous sends ------------------------------------------------------ */
+
+bool
+kbr_async_take(int fd, size_t len, size_t credit)
+{
+	struct kbr_fdent *e = kbr_ent(fd);
+
+	if (e == NULL || atomic_load(&e->aerr) != 0 ||
+	    atomic_load(&e->await) != 0 || len > credit ||
+	    atomic_load(&e->aout) > credit - len)
+		return false;
+	atomic_fetch_add(&e->aout, (uint32_t)len);
+	return true;
+}
+
+void
+kbr_async_done(int fd, size_t len, int64_t res)
+{
+	struct kbr_fdent *e = kbr_ent(fd);
+
+	if (e == NULL)
+		return;
+	uint32_t o = atomic_load(&e->aout);
+	atomic_store(&e->aout, o > len ? o - (uint32_t)len : 0);
+	if (res < 0)
+		atomic_store(&e->aerr, (int)-res);
+	else
+		atomic_store(&e->await, res > UINT32_MAX ? UINT32_MAX :
+		    (uint32_t)res);
+}
+
+int
+kbr_async_error(int fd)
+{
+	struct kbr_fdent *e = kbr_ent(fd);
+
+	return e != NULL && atomic_load_explicit(&e->aerr,
+	    memory_order_relaxed) != 0 ? atomic_exchange(&e->aerr, 0) : 0;
+}
+
+void
+kbr_async_sent(int fd)
+{
+	struct kbr_fdent *e = kbr_ent(fd);
+
+	if (e != NULL)
+		atomic_store(&e->await, 0);
+}
+
+size_t
+kbr_async_out(int fd)
+{
+	struct kbr_fdent *e = kbr_ent(fd);
+
+	return e == NULL ? 0 : (size_t)atomic_load(&e->aout) +
+	    atomic_load(&e->await);
+}
+
+/* ---- held data ------------------------------------------------------------ */
+
+void
+kbr_held_fork_child(void)
+{
+	struct kbr_fdent *t = atomic_load(&kbr_tab);
+
+	/* The only thread now: locks other threads held at the fork are
+	 * nobody's; made anew. */
+	pthread_mutex_init(&kbr_held_lock, NULL);
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < kbr_tab_size; i++) {
+		struct kbr_held *h = atomic_exchange(&t[i].held, NULL);
+		if (h != NULL && atomic_fetch_sub(&h->refs, 1) == 1) {
+			pthread_mutex_init(&h->lock, NULL);
+			free(h->buf);
+			h->buf = NULL;
+			h->off = h->len = h->cap = 0;
+			h->err = 0;
+			atomic_store(&h->avail, 0);
+			h->next = kbr_held_free;
+			kbr_held_free = h;
+		}
+	}
+}
+
+static void
+kbr_held_unref(struct kbr_held *h)
+{
+	if (atomic_fetch_sub(&h->refs, 1) != 1)
+		return;
+	pthread_mutex_lock(&h->lock);
+	free(h->buf);
+	h->buf = NULL;
+	h->off = h->len = h->cap = 0;
+	h->err = 0;
+	atomic_store(&h->avail, 0);
+	pthread_mutex_unlock(&h->lock);
+	pthread_mutex_lock(&kbr_held_lock);
+	h->next = kbr_held_free;
+	kbr_held_free = h;
+	pthread_mutex_unlock(&kbr_held_lock);
+}
+
+static struct kbr_held *
+kbr_held_of(int fd)
+{
+	struct kbr_fdent *e = kbr_ent(fd);
+
+	return e != NULL ? atomic_load_explicit(&e->held,
+	    memory_order_acquire) : NULL;
+}
+
+bool
+kbr_held_reserve(int fd, size_t cap)
+{
+	struct kbr_fdent *e = kbr_ent(fd);
+	struct kbr_held *h;
+
+	if (e == NULL || atomic_load(&e->kfd1) == 0)
+		return false;
+	if ((h = atomic_load(&e->held)) == NULL) {
+		pthread_mutex_lock(&kbr_held_lock);
+		if ((h = kbr_held_free) != NULL)
+			kbr_held_free = h->next;
+		pthread_mutex_unlock(&kbr_held_lock);
+		if (h == NULL) {
+			if ((h = calloc(1, sizeof(*h))) == NULL)
+				return false;
+			pthread_mutex_init(&h->lock, NULL);
+		}
+		atomic_store(&h->refs, 1);
+		struct kbr_held *none = NULL;
+		if (!atomic_compare_exchange_strong(&e->held, &none, h)) {
+			kbr_held_unref(h);	/* another poll made one */
+			h = none;
+		}
+	}
+	pthread_mutex_lock(&h->lock);
+	if (h->cap - h->len < cap && h->off == h->len) {
+		h->off = h->len = 0;
+	}
+	if (h->cap - h->len < cap) {
+		char *b = realloc(h->buf, h->len + cap);
+		if (b == NULL) {
+			pthread_mutex_unlock(&h->lock);
+			return false;
+		}
+		h->buf = b;
+		h->cap = h->len + cap;
+	}
+	pthread_mutex_unlock(&h->lock);
+	return true;
+}
+
+int
+kbr_held_add(int fd, const void *data, size_t n, int err)
+{
+	struct kbr_held *h = kbr_held_of(fd);
+
+	if (h == NULL)
+		return EBADF;
+	pthread_mutex_lock(&h->lock);
+	if (h->err != 0) {
+		/* Nothing comes after an error (a second poll raced). */
+		pthread_mutex_unlock(&h->lock);
+		return 0;
+	}
+	if (n > h->cap - h->len) {
+		char *b = realloc(h->buf, h->len + n);
+		if (b == NULL) {
+			h->err = ENOMEM;
+			atomic_store(&h->avail, h->len - h->off + 1);
+			pthread_mutex_unlock(&h->lock);
+			return ENOMEM;
+		}
+		h->buf = b;
+		h->cap = h->len + n;
+	}
+	if (n > 0)
+		memcpy(h->buf + h->len, data, n);
+	h->len += n;
+	h->err = err;
+	atomic_store(&h->avail, h->len - h->off + (h->err != 0));
+	pthread_mutex_unlock(&h->lock);
+	return 0;
+}
+
+long
+kbr_held_take(int fd, void *buf, size_t len, bool peek, int *errp)
+{
+	struct kbr_held *h = kbr_held_of(fd);
+	long v = 0;
+
+	if (h == NULL || atomic_load_explicit(&h->avail,
+	    memory_order_acquire) == 0 || len == 0)
+		return 0;
+	pthread_mutex_lock(&h->lock);
+	size_t k = h->len - h->off;
+	if (k > 0) {
+		if (k > len)
+			k = len;
+		memcpy(buf, h->buf + h->off, k);
+		if (!peek)
+			h->off += k;
+		v = (long)k;
+	} else if (h->err != 0) {
+		*errp = h->err;
+		if (!peek)
+			h->err = 0;
+		v = -1;
+	}
+	if (h->off == h->len)
+		h->off = h->len = 0;
+	atomic_store(&h->avail, h->len - h->off + (h->err != 0));
+	pthread_mutex_unlock(&h->lock);
+	return v;
+}
+
+size_t
+kbr_held_avail(int fd)
+{
+	struct kbr_held *h = kbr_held_of(fd);
+
+	return h != NULL ? atomic_load_explicit(&h->avail,
+	    memory_order_acquire) : 0;
+}
+
+void
+kbr_held_share(int from, int to)
+{
+	struct kbr_fdent *e = kbr_ent(to);
+	struct kbr_held *h;
+
+	if (e == NULL || !kbr_held_reserve(from, 0) ||
+	    (h = kbr_held_of(from)) == NULL)
+		return;
+	atomic_fetch_add(&h->refs, 1);
+	struct kbr_held *old = atomic_exchange(&e->held, h);
+	if (old != NULL)
+		kbr_held_unref(old);
 }
 
 bool

@@ -20,6 +20,14 @@
 #define KBR_FD_DEAD		0x04u	/* inherited over fork: EBADF */
 #define KBR_FD_REARM_IN		0x10u	/* a read ran dry: EPOLLET may */
 #define KBR_FD_REARM_OUT	0x20u	/* a write filled up: report anew */
+#define KBR_FD_STREAM		0x40u	/* a stream socket (may hold data) */
+#define KBR_FD_LISTEN		0x80u	/* listening: nothing to receive */
+#define KBR_FD_ASYNC		0x100u	/* an asynchronous send was made */
+#define KBR_FD_SHARED		0x200u	/* dup made another descriptor of it */
+#define KBR_FD_CONN		0x400u	/* known connected, writable side open */
+/* What a dup keeps of the flags. */
+#define KBR_FD_DUPKEEP		(KBR_FD_SOCK | KBR_FD_STREAM | KBR_FD_LISTEN | \
+				 KBR_FD_ASYNC | KBR_FD_SHARED | KBR_FD_CONN)
 
 /*
  * kbr_fdtab_init - a table for descriptors [0, size) (anonymous memory
@@ -50,6 +58,56 @@ size_t kbr_fdtab_mark_dead(void);
 /* kbr_fdtab_any - whether any placeholder was ever made (a fast path:
  * without one every descriptor is Linux's). */
 bool kbr_fdtab_any(void);
+
+/*
+ * Held data (readiness with data, docs/bridge.md): bytes a poll received
+ * from a KRANK stream socket for the program, served to its next reads
+ * before anything KRANK still has, and an error such a receive took from
+ * the socket.  One holding per socket, shared by the descriptors dup
+ * made of it; it goes with the last of them (kbr_fdtab_clear).  Each
+ * holding has a lock; the table entry's pointer is atomic.  Holdings are
+ * recycled, never freed, so a read racing a close of the same descriptor
+ * (a bug of the program) cannot touch freed memory.
+ *
+ * kbr_held_reserve - make fd's holding, with room for cap bytes, before
+ * a fetch (false: no memory, or fd is no placeholder: do not fetch).
+ * kbr_held_add - append n bytes (err 0), or keep error err (n 0), after a
+ * fetch; ENOMEM only when another poll filled it meanwhile beyond reach.
+ * kbr_held_take - up to len held bytes into buf (consumed unless peek):
+ * their count; 0 when nothing is held; -1 with *errp for a held error
+ * (consumed unless peek; only once the bytes before it are read).
+ * kbr_held_avail - bytes held, plus one when an error is (0: nothing).
+ * kbr_held_share - descriptor to (made by dup of from) shares from's
+ * holding.
+ */
+bool kbr_held_reserve(int fd, size_t cap);
+int kbr_held_add(int fd, const void *data, size_t n, int err);
+long kbr_held_take(int fd, void *buf, size_t len, bool peek, int *errp);
+size_t kbr_held_avail(int fd);
+void kbr_held_share(int from, int to);
+/* kbr_held_fork_child - a fork child drops the parent's held bytes (the
+ * only thread then: the holdings' locks are made anew). */
+void kbr_held_fork_child(void);
+
+/*
+ * Asynchronous sends (docs/bridge.md): per descriptor, the bytes sent
+ * without waiting whose completion has not been seen, the bytes KRANK
+ * last said wait in its send queue, and an error a completion brought,
+ * for the next call.  Reset by kbr_fdtab_set and kbr_fdtab_clear.
+ *
+ * kbr_async_take - may len more bytes go without waiting (nothing waits
+ * in KRANK, no error, at most credit outstanding with them)?  If so they
+ * are counted.  kbr_async_done - a completion: res < 0 an error (-errno),
+ * else the bytes waiting in KRANK.  kbr_async_error - the error a
+ * completion left, taken (0: none).  kbr_async_sent - a send that waited
+ * went through: nothing waits in KRANK any more.  kbr_async_out - bytes
+ * outstanding plus waiting.
+ */
+bool kbr_async_take(int fd, size_t len, size_t credit);
+void kbr_async_done(int fd, size_t len, int64_t res);
+int kbr_async_error(int fd);
+void kbr_async_sent(int fd);
+size_t kbr_async_out(int fd);
 
 /*
  * Epoll shadows: the KRANK descriptors registered in epoll instance epfd

@@ -31,6 +31,21 @@
 
 struct kbr_real kbr_real;
 bool kbr_debug_on;
+size_t kbr_fetch_max = KBR_FETCH_DEFAULT;
+
+/* Asynchronous sends (docs/bridge.md): KRANK_SEND_ASYNC=0 turns them off;
+ * at most KBR_ASYNC_MAX bytes per send (they go inline in the ring slot),
+ * KBR_ASYNC_CREDIT outstanding per descriptor. */
+static bool kbr_async_on = true;
+
+/* KRANK_STATS=1: at exit, one line of what the process asked of KRANK:
+ * ring uses (each a synchronous round trip, but for the asynchronous
+ * sends among them), asynchronous sends, reads served from held bytes. */
+static bool kbr_stats_on;
+static _Atomic uint64_t kbr_n_ring, kbr_n_async;
+_Atomic uint64_t kbr_n_held;
+#define KBR_ASYNC_MAX 4096
+#define KBR_ASYNC_CREDIT 65536
 
 static const char *kbr_sock;		/* KRANK_ATTACH; NULL: pass through */
 
@@ -125,6 +140,8 @@ kbr_atfork_child(void)
 {
 	size_t dead = kbr_fdtab_mark_dead();
 
+	kbr_held_fork_child();
+
 	kbr_esh_reset();
 	pthread_mutex_init(&kbr_att_lock, NULL);
 	if (atomic_load(&kbr_att_state) == 1) {
@@ -151,6 +168,23 @@ kbr_init(void)
 	kbr_resolve();
 	s = getenv("KRANK_DEBUG");
 	kbr_debug_on = s != NULL && *s != '\0' && strcmp(s, "0") != 0;
+	s = getenv("KRANK_POLL_FETCH");
+	if (s != NULL && *s != '\0') {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(s, &end, 10);
+		if (errno != 0 || *end != '\0' || *s == '-' ||
+		    v > KBR_FETCH_LIMIT)
+			kbr_say("KRANK_POLL_FETCH=%s: not a number of bytes "
+			    "0..%u; fetching %zu", s, KBR_FETCH_LIMIT,
+			    kbr_fetch_max);
+		else
+			kbr_fetch_max = v;
+	}
+	s = getenv("KRANK_STATS");
+	kbr_stats_on = s != NULL && *s != '\0' && strcmp(s, "0") != 0;
+	s = getenv("KRANK_SEND_ASYNC");
+	kbr_async_on = s == NULL || strcmp(s, "0") != 0;
 	s = getenv("KRANK_ATTACH");
 	if (s != NULL && *s != '\0') {
 		kbr_sock = strdup(s);
@@ -173,11 +207,38 @@ kbr_init(void)
  * when the attachment ends.  Afterwards the descriptors are dead, so a
  * later destructor's close does not reach KRANK again.
  */
+static void kbr_reap(struct kbr_ring *r, int64_t timeout);
+
+/* At exit: bytes of asynchronous sends still waiting in KRANK's send
+ * queue go out before the close (the attachment's end would drop them),
+ * waiting up to 2 s for the peer to make room, as a blocking send
+ * would. */
+static void
+kbr_fini_flush(struct kbr_ring *r, int kfd)
+{
+	for (int i = 0; i < 100; i++) {
+		if (krank_send(r->c, kfd, "", 0, MSG_DONTWAIT) == 0 ||
+		    errno != EAGAIN)
+			return;
+		struct pollfd p = { .fd = kfd, .events = POLLOUT };
+		(void)krank_poll(r->c, &p, 1, 20);
+	}
+}
+
 __attribute__((destructor)) static void
 kbr_fini(void)
 {
 	struct kbr_ring *r = NULL;
 
+	if (kbr_stats_on) {
+		uint64_t a = atomic_load(&kbr_n_async);
+		uint64_t t = atomic_load(&kbr_n_ring);
+		kbr_say("stats: %llu round trips, %llu asynchronous sends, "
+		    "%llu reads from held bytes",
+		    (unsigned long long)(t > a ? t - a : 0),
+		    (unsigned long long)a,
+		    (unsigned long long)atomic_load(&kbr_n_held));
+	}
 	if (atomic_load(&kbr_att_state) != 1)
 		return;
 	for (unsigned i = 0; i < kbr_nrings && r == NULL; i++)
@@ -186,10 +247,13 @@ kbr_fini(void)
 	if (r == NULL)
 		return;
 	size_t n = kbr_fdtab_size(), closed = 0;
+	kbr_reap(r, 0);
 	for (size_t fd = 0; fd < n; fd++) {
 		int kfd;
 		uint32_t fl;
 		if (kbr_fdtab_get((int)fd, &kfd, &fl) && !(fl & KBR_FD_DEAD)) {
+			if (fl & KBR_FD_ASYNC)
+				kbr_fini_flush(r, kfd);
 			krank_close(r->c, kfd);
 			closed++;
 		}
@@ -283,6 +347,28 @@ out:
 	return atomic_load(&kbr_att_state) == 1 ? 0 : ENETDOWN;
 }
 
+/*
+ * Completions of asynchronous sends, lazily: whatever arrived (with a
+ * synchronous call's answer, or since), or, with timeout < 0, at least
+ * one.  Each says how many bytes the send left waiting in KRANK, or the
+ * error the next call on the descriptor reports.  user: descriptor << 32
+ * | bytes.
+ */
+static void
+kbr_reap(struct kbr_ring *r, int64_t timeout)
+{
+	struct krank_cqe cq[32];
+	int n;
+
+	while (krank_pending(r->c) > 0 &&
+	    (n = krank_complete(r->c, cq, 32, timeout)) > 0) {
+		for (int i = 0; i < n; i++)
+			kbr_async_done((int)(cq[i].user >> 32),
+			    (uint32_t)cq[i].user, cq[i].res);
+		timeout = 0;
+	}
+}
+
 struct kbr_ring *
 kbr_client(void)
 {
@@ -301,6 +387,14 @@ kbr_client(void)
 	}
 	r = &kbr_rings[kbr_tl_ring];
 	pthread_mutex_lock(&r->lock);
+	if (kbr_stats_on)
+		atomic_fetch_add_explicit(&kbr_n_ring, 1,
+		    memory_order_relaxed);
+	if (krank_pending(r->c) > 0) {
+		int e = errno;
+		kbr_reap(r, 0);
+		errno = e;
+	}
 	return r;
 }
 
@@ -350,8 +444,10 @@ kbr_release_at(struct kbr_ring *r, int newfd)
 	if (kbr_fdtab_get(newfd, &okfd, &ofl)) {
 		kbr_fdtab_clear(newfd);
 		kbr_esh_forget_fd(newfd);
-		if (!(ofl & KBR_FD_DEAD) && r != NULL)
+		if (!(ofl & KBR_FD_DEAD) && r != NULL) {
 			krank_close(r->c, okfd);
+			kbr_reap(r, 0);	/* before the number is reused */
+		}
 	} else
 		kbr_esh_destroy(newfd);
 }
@@ -437,6 +533,7 @@ socket(int domain, int type, int protocol)
 		return -1;
 	}
 	int fd = kbr_place(r, kfd, KBR_FD_SOCK |
+	    ((type & 0xf) == SOCK_STREAM ? KBR_FD_STREAM : 0) |
 	    ((type & SOCK_CLOEXEC) ? KBR_FD_CLOEXEC : 0),
 	    domain == AF_INET ? "socket(AF_INET)" : "socket(AF_INET6)");
 	kbr_put(r);
@@ -458,6 +555,8 @@ listen(int fd, int backlog)
 	KBR_ENTER(fd, KBR_REAL(listen)(fd, backlog));
 	int v = krank_listen(r_->c, kfd_, backlog);
 	kbr_put(r_);
+	if (v == 0)
+		kbr_fdtab_flags_set(fd, KBR_FD_LISTEN);
 	return v;
 }
 
@@ -471,7 +570,7 @@ accept4(int fd, struct sockaddr *a, socklen_t *lenp, int flags)
 		kbr_rearm(fd, -1, 1, errno, true);
 		return -1;
 	}
-	int nfd = kbr_place(r_, nk, KBR_FD_SOCK |
+	int nfd = kbr_place(r_, nk, KBR_FD_SOCK | KBR_FD_STREAM | KBR_FD_CONN |
 	    ((flags & SOCK_CLOEXEC) ? KBR_FD_CLOEXEC : 0), "accept");
 	kbr_put(r_);
 	return nfd;
@@ -491,6 +590,8 @@ connect(int fd, const struct sockaddr *a, socklen_t len)
 	KBR_ENTER(fd, KBR_REAL(connect)(fd, a, len));
 	int v = krank_connect(r_->c, kfd_, a, len);
 	kbr_put(r_);
+	if (v == 0)
+		kbr_fdtab_flags_set(fd, KBR_FD_CONN);
 	return v;
 }
 
@@ -500,6 +601,9 @@ shutdown(int fd, int how)
 	KBR_ENTER(fd, KBR_REAL(shutdown)(fd, how));
 	int v = krank_shutdown(r_->c, kfd_, how);
 	kbr_put(r_);
+	/* Sends after it fail at once (EPIPE), as Linux's: synchronous. */
+	if (v == 0 && how != SHUT_RD)
+		kbr_fdtab_flags_clear(fd, KBR_FD_CONN);
 	return v;
 }
 
@@ -559,6 +663,37 @@ kbr_sigpipe(ssize_t v, int flags)
 	}
 }
 
+/*
+ * Bytes a poll fetched for fd (readiness with data, docs/bridge.md) are
+ * read before anything KRANK still has, without a round trip: up to len
+ * of them, or the error the fetch took from the socket.  Returns the
+ * count, 0 when nothing is held, -1 with errno.  *done: the call is
+ * answered (else MSG_WAITALL wants more from KRANK).
+ */
+static ssize_t
+kbr_held_first(int fd, void *buf, size_t len, int flags, bool *done)
+{
+	int e = 0;
+	long v;
+
+	*done = false;
+	if (kbr_held_avail(fd) == 0 ||
+	    (v = kbr_held_take(fd, buf, len, (flags & MSG_PEEK) != 0,
+	    &e)) == 0)
+		return 0;
+	if (v < 0) {
+		*done = true;
+		errno = e;
+		return -1;
+	}
+	*done = !(flags & MSG_WAITALL) || (flags & MSG_PEEK) ||
+	    (size_t)v == len;
+	atomic_fetch_add_explicit(&kbr_n_held, 1, memory_order_relaxed);
+	if (*done)
+		kbr_rearm(fd, v, len, 0, true);
+	return v;
+}
+
 static ssize_t
 kbr_recv_k(struct kbr_ring *r, int fd, int kfd, void *buf, size_t len,
     int flags, struct sockaddr *from, socklen_t *fromlen)
@@ -587,28 +722,120 @@ kbr_recv_k(struct kbr_ring *r, int fd, int kfd, void *buf, size_t len,
 KBR_EXPORT ssize_t
 recv(int fd, void *buf, size_t len, int flags)
 {
+	bool done;
+	ssize_t h = kbr_held_first(fd, buf, len, flags, &done);
+	if (done)
+		return h;
 	KBR_ENTER(fd, KBR_REAL(recv)(fd, buf, len, flags));
-	ssize_t v = kbr_recv_k(r_, fd, kfd_, buf, len, flags, NULL, NULL);
+	ssize_t v = kbr_recv_k(r_, fd, kfd_, (char *)buf + h,
+	    len - (size_t)h, flags, NULL, NULL);
 	kbr_put(r_);
-	return v;
+	return h == 0 ? v : v > 0 ? v + h : h;
 }
 
 KBR_EXPORT ssize_t
 recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from,
     socklen_t *fromlen)
 {
+	bool done;
+	ssize_t h = kbr_held_first(fd, buf, len, flags, &done);
+	/* A stream socket's bytes have no sender address (Linux's TCP
+	 * leaves it unset and says length 0). */
+	if (h > 0 && fromlen != NULL)
+		*fromlen = 0;
+	if (done)
+		return h;
 	KBR_ENTER(fd, KBR_REAL(recvfrom)(fd, buf, len, flags, from, fromlen));
-	ssize_t v = kbr_recv_k(r_, fd, kfd_, buf, len, flags, from, fromlen);
+	ssize_t v = kbr_recv_k(r_, fd, kfd_, (char *)buf + h,
+	    len - (size_t)h, flags, h > 0 ? NULL : from, fromlen);
 	kbr_put(r_);
-	return v;
+	return h == 0 ? v : v > 0 ? v + h : h;
+}
+
+/*
+ * An asynchronous send (docs/bridge.md): on a stream socket of a process
+ * with one ring (so that every call is in one order), up to KBR_ASYNC_MAX
+ * bytes are copied into the ring and posted, KRANK is woken, and the call
+ * returns len without waiting; KRANK takes every byte (what the socket
+ * has no room for waits in its send queue, in order).  At most
+ * KBR_ASYNC_CREDIT bytes per descriptor are outstanding, and none while
+ * KRANK said bytes wait: then the send is synchronous, which answers
+ * EAGAIN on a full non-blocking socket as Linux does.  An error a
+ * completion brings is the next send's.  Returns len, -1 with errno (an
+ * earlier send's error), or -2: send synchronously.
+ */
+static ssize_t
+kbr_send_async(int fd, const void *buf, size_t len, int flags)
+{
+	int kfd, e;
+	uint32_t fl;
+
+	if (!kbr_fdtab_get(fd, &kfd, &fl) || (fl & KBR_FD_DEAD))
+		return -2;
+	if ((fl & KBR_FD_ASYNC) && (e = kbr_async_error(fd)) != 0) {
+		errno = e;
+		kbr_sigpipe(-1, flags);
+		return -1;
+	}
+	/* Only on a socket known to be connected (accepted, connected, or
+	 * a send went through), not shut down for writing: elsewhere the
+	 * send fails at once on Linux, and must here too. */
+	if (!kbr_async_on || kbr_nrings != 1 || len == 0 ||
+	    len > KBR_ASYNC_MAX || (fl & (KBR_FD_STREAM | KBR_FD_LISTEN |
+	    KBR_FD_SHARED | KBR_FD_CONN)) != (KBR_FD_STREAM | KBR_FD_CONN) ||
+	    (flags & ~(MSG_NOSIGNAL | MSG_DONTWAIT | MSG_MORE)) ||
+	    !kbr_async_take(fd, len, KBR_ASYNC_CREDIT))
+		return -2;
+	struct kbr_ring *r = kbr_client();
+	if (r == NULL) {
+		kbr_async_done(fd, len, 0);
+		return -1;
+	}
+	uint64_t user = (uint64_t)(uint32_t)fd << 32 | (uint32_t)len;
+	int v = krank_submit_send_all(r->c, kfd, buf, len, user);
+	if (v < 0 && errno == EAGAIN) {
+		/* Every slot of the ring is in use: wait for one. */
+		kbr_reap(r, -1);
+		v = krank_submit_send_all(r->c, kfd, buf, len, user);
+	}
+	if (v < 0) {
+		kbr_async_done(fd, len, 0);
+		kbr_put(r);
+		return -2;
+	}
+	krank_flush(r->c);
+	kbr_put(r);
+	if (kbr_stats_on)
+		atomic_fetch_add_explicit(&kbr_n_async, 1,
+		    memory_order_relaxed);
+	if (!(fl & KBR_FD_ASYNC))
+		kbr_fdtab_flags_set(fd, KBR_FD_ASYNC);
+	return (ssize_t)len;
+}
+
+/* A synchronous send on a descriptor that had asynchronous ones: KRANK
+ * sent what waited first (else it answered EAGAIN or the error). */
+static void
+kbr_sync_sent(int fd, uint32_t fl, ssize_t v)
+{
+	if ((fl & KBR_FD_ASYNC) && v >= 0)
+		kbr_async_sent(fd);
+	/* A send went through: connected (a non-blocking connect's end
+	 * is not seen otherwise). */
+	if (v > 0 && (fl & (KBR_FD_STREAM | KBR_FD_CONN)) == KBR_FD_STREAM)
+		kbr_fdtab_flags_set(fd, KBR_FD_CONN);
 }
 
 KBR_EXPORT ssize_t
 send(int fd, const void *buf, size_t len, int flags)
 {
+	ssize_t a = kbr_send_async(fd, buf, len, flags);
+	if (a != -2)
+		return a;
 	KBR_ENTER(fd, KBR_REAL(send)(fd, buf, len, flags));
 	ssize_t v = krank_send(r_->c, kfd_, buf, len, flags & KBR_MSG_KRANK);
 	kbr_put(r_);
+	kbr_sync_sent(fd, fl_, v);
 	kbr_rearm(fd, v, len, errno, false);
 	kbr_sigpipe(v, flags);
 	return v;
@@ -618,12 +845,18 @@ KBR_EXPORT ssize_t
 sendto(int fd, const void *buf, size_t len, int flags,
     const struct sockaddr *to, socklen_t tolen)
 {
+	if (to == NULL) {
+		ssize_t a = kbr_send_async(fd, buf, len, flags);
+		if (a != -2)
+			return a;
+	}
 	KBR_ENTER(fd, KBR_REAL(sendto)(fd, buf, len, flags, to, tolen));
 	ssize_t v = to == NULL ?
 	    krank_send(r_->c, kfd_, buf, len, flags & KBR_MSG_KRANK) :
 	    krank_sendto(r_->c, kfd_, buf, len, flags & KBR_MSG_KRANK, to,
 	    tolen);
 	kbr_put(r_);
+	kbr_sync_sent(fd, fl_, v);
 	kbr_rearm(fd, v, len, errno, false);
 	kbr_sigpipe(v, flags);
 	return v;
@@ -632,6 +865,10 @@ sendto(int fd, const void *buf, size_t len, int flags,
 KBR_EXPORT ssize_t
 read(int fd, void *buf, size_t len)
 {
+	bool done;
+	ssize_t h = kbr_held_first(fd, buf, len, 0, &done);
+	if (done)
+		return h;
 	KBR_ENTER(fd, KBR_REAL(read)(fd, buf, len));
 	ssize_t v = krank_read(r_->c, kfd_, buf, len);
 	kbr_put(r_);
@@ -642,9 +879,16 @@ read(int fd, void *buf, size_t len)
 KBR_EXPORT ssize_t
 write(int fd, const void *buf, size_t len)
 {
+	ssize_t a = kbr_send_async(fd, buf, len, 0);
+	if (a != -2)
+		return a;
 	KBR_ENTER(fd, KBR_REAL(write)(fd, buf, len));
-	ssize_t v = krank_write(r_->c, kfd_, buf, len);
+	/* After asynchronous sends, a send: KRANK's send path knows the
+	 * send queue. */
+	ssize_t v = (fl_ & KBR_FD_ASYNC) ? krank_send(r_->c, kfd_, buf, len,
+	    0) : krank_write(r_->c, kfd_, buf, len);
 	kbr_put(r_);
+	kbr_sync_sent(fd, fl_, v);
 	kbr_rearm(fd, v, len, errno, false);
 	if (fl_ & KBR_FD_SOCK)
 		kbr_sigpipe(v, 0);
@@ -741,7 +985,21 @@ kbr_vec(struct kbr_ring *r, int fd, int kfd, const struct iovec *iov,
 		errno = ENOMEM;
 		return -1;
 	}
-	if (in) {
+	bool done = false;
+	if (in && (v = kbr_held_first(fd, buf, len, sock ? flags : 0,
+	    &done)) != 0) {
+		/* Held bytes first; MSG_WAITALL's rest from KRANK. */
+		if (!done) {
+			ssize_t w = kbr_recv_k(r, fd, kfd, buf + v,
+			    len - (size_t)v, flags, NULL, NULL);
+			if (w > 0)
+				v += w;
+		}
+		if (v > 0)
+			kbr_scatter(iov, n, buf, (size_t)v);
+		if (v > 0 && msg != NULL)
+			msg->msg_namelen = 0;
+	} else if (in) {
 		if (msg != NULL && msg->msg_name != NULL)
 			v = kbr_recv_k(r, fd, kfd, buf, len, flags,
 			    msg->msg_name, &msg->msg_namelen);
@@ -784,13 +1042,35 @@ readv(int fd, const struct iovec *iov, int n)
 	return v;
 }
 
+/* A small vector goes as one asynchronous send (-2: it does not). */
+static ssize_t
+kbr_vec_async(int fd, const struct iovec *iov, int n, int flags)
+{
+	char buf[KBR_ASYNC_MAX];
+	int e;
+	size_t len;
+
+	if (!kbr_async_on || kbr_nrings != 1 || kbr_fdtab_get(fd, NULL,
+	    NULL) == false)
+		return -2;
+	len = kbr_iov_len(iov, n, &e);
+	if (e != 0 || len > sizeof(buf))
+		return -2;
+	kbr_gather(iov, n, buf);
+	return kbr_send_async(fd, buf, len, flags);
+}
+
 KBR_EXPORT ssize_t
 writev(int fd, const struct iovec *iov, int n)
 {
+	ssize_t a = kbr_vec_async(fd, iov, n, 0);
+	if (a != -2)
+		return a;
 	KBR_ENTER(fd, KBR_REAL(writev)(fd, iov, n));
 	ssize_t v = kbr_vec(r_, fd, kfd_, iov, n, false,
 	    (fl_ & KBR_FD_SOCK) != 0, 0, NULL);
 	kbr_put(r_);
+	kbr_sync_sent(fd, fl_, v);
 	if (fl_ & KBR_FD_SOCK)
 		kbr_sigpipe(v, 0);
 	return v;
@@ -799,6 +1079,12 @@ writev(int fd, const struct iovec *iov, int n)
 KBR_EXPORT ssize_t
 sendmsg(int fd, const struct msghdr *msg, int flags)
 {
+	if (msg->msg_name == NULL && msg->msg_controllen == 0) {
+		ssize_t a = kbr_vec_async(fd, msg->msg_iov,
+		    (int)msg->msg_iovlen, flags);
+		if (a != -2)
+			return a;
+	}
 	KBR_ENTER(fd, KBR_REAL(sendmsg)(fd, msg, flags));
 	if (msg->msg_controllen > 0) {
 		kbr_put(r_);
@@ -810,6 +1096,7 @@ sendmsg(int fd, const struct msghdr *msg, int flags)
 	ssize_t v = kbr_vec(r_, fd, kfd_, msg->msg_iov, (int)msg->msg_iovlen,
 	    false, true, flags, (struct msghdr *)msg);
 	kbr_put(r_);
+	kbr_sync_sent(fd, fl_, v);
 	kbr_sigpipe(v, flags);
 	return v;
 }
@@ -882,6 +1169,10 @@ close(int fd)
 		struct kbr_ring *r = kbr_client();
 		if (r != NULL) {
 			v = krank_close(r->c, kfd);
+			/* Completions of its sends came before the answer:
+			 * taken now, before the number is reused. */
+			if (fl & KBR_FD_ASYNC)
+				kbr_reap(r, 0);
 			kbr_put(r);
 		}
 	}
@@ -891,14 +1182,38 @@ close(int fd)
 	return v;
 }
 
+/*
+ * dup made nfd of old (KRANK descriptor kfd, flags fl): both stop sending
+ * asynchronously (KRANK's send queue is per descriptor, and the two must
+ * stay in one order), and what waits in old's queue is sent as far as
+ * the socket takes it now.
+ */
+static void
+kbr_dup_mark(struct kbr_ring *r, int kfd, uint32_t fl, int old, int nfd)
+{
+	if (!(fl & KBR_FD_STREAM))
+		return;
+	kbr_fdtab_flags_set(old, KBR_FD_SHARED);
+	kbr_fdtab_flags_set(nfd, KBR_FD_SHARED);
+	if (fl & KBR_FD_ASYNC) {
+		int e = errno;
+		(void)krank_send(r->c, kfd, "", 0, MSG_DONTWAIT);
+		errno = e;
+	}
+}
+
 KBR_EXPORT int
 dup(int fd)
 {
 	KBR_ENTER(fd, KBR_REAL(dup)(fd));
 	int nk = krank_dup(r_->c, kfd_);
 	int nfd = nk < 0 ? -1 :
-	    kbr_place(r_, nk, fl_ & KBR_FD_SOCK, "dup");
+	    kbr_place(r_, nk, fl_ & KBR_FD_DUPKEEP, "dup");
+	if (nfd >= 0)
+		kbr_dup_mark(r_, kfd_, fl_, fd, nfd);
 	kbr_put(r_);
+	if (nfd >= 0)
+		kbr_held_share(fd, nfd);
 	return nfd;
 }
 
@@ -940,9 +1255,13 @@ kbr_dup3(int old, int newfd, int flags, bool is_dup2)
 	if (r == NULL)
 		return -1;
 	int nk = krank_dup(r->c, kfd);
-	int v = nk < 0 ? -1 : kbr_place_at(r, nk, (fl & KBR_FD_SOCK) |
+	int v = nk < 0 ? -1 : kbr_place_at(r, nk, (fl & KBR_FD_DUPKEEP) |
 	    ((flags & O_CLOEXEC) ? KBR_FD_CLOEXEC : 0), newfd);
+	if (v >= 0)
+		kbr_dup_mark(r, kfd, fl, old, v);
 	kbr_put(r);
+	if (v >= 0)
+		kbr_held_share(old, v);
 	return v;
 }
 
@@ -991,7 +1310,7 @@ kbr_fcntl_k(int fd, int cmd, long arg)
 		    KBR_REAL(fcntl)(tmp, F_DUPFD_CLOEXEC, (int)arg);
 		if (tmp >= 0)
 			KBR_REAL(close)(tmp);
-		if (v < 0 || kbr_fdtab_set(v, nk, (fl_ & KBR_FD_SOCK) |
+		if (v < 0 || kbr_fdtab_set(v, nk, (fl_ & KBR_FD_DUPKEEP) |
 		    (cmd == F_DUPFD_CLOEXEC ? KBR_FD_CLOEXEC : 0)) != 0) {
 			int e = v < 0 ? errno : EMFILE;
 			if (v >= 0)
@@ -999,9 +1318,12 @@ kbr_fcntl_k(int fd, int cmd, long arg)
 			krank_close(r_->c, nk);
 			errno = e;
 			v = -1;
-		} else
+		} else {
+			kbr_held_share(fd, v);
+			kbr_dup_mark(r_, kfd_, fl_, fd, v);
 			kbr_debug("fcntl(F_DUPFD): KRANK descriptor %d as %d",
 			    nk, v);
+		}
 		break;
 	default:
 		kbr_debug("fcntl(%d, %d): not served for KRANK's descriptors",
@@ -1052,8 +1374,12 @@ ioctl(int fd, unsigned long req, ...)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			n = 0;
 		v = n < 0 ? -1 : 0;
-		if (n >= 0)
-			*(int *)arg = (int)n;
+		if (n >= 0) {
+			/* Held bytes come first (an error held: + 1). */
+			size_t h = kbr_held_avail(fd);
+			*(int *)arg = (int)n + (h > INT32_MAX - 16384 ?
+			    INT32_MAX - 16384 : (int)h);
+		}
 	} else {
 		kbr_debug("ioctl(%d, %#lx): not served for KRANK's "
 		    "descriptors", fd, req);

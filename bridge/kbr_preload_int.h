@@ -134,6 +134,12 @@ struct kbr_ring {
 struct kbr_ring *kbr_client(void);
 void kbr_put(struct kbr_ring *r);
 
+/* Readiness with data (kbr_preload_poll.c): bytes a poll receives per
+ * readable stream socket, KRANK_POLL_FETCH (0: none). */
+#define KBR_FETCH_DEFAULT 4096
+#define KBR_FETCH_LIMIT 65536u
+extern size_t kbr_fetch_max;
+
 /* kbr_enabled - KRANK_ATTACH is set (else everything is Linux's). */
 bool kbr_enabled(void);
 extern bool kbr_debug_on;

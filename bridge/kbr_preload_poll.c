@@ -70,13 +70,76 @@ kbr_interrupted(uint64_t count0)
 }
 
 /*
+ * Readiness with data (docs/bridge.md): a readable stream socket's bytes
+ * come with the poll's answer, up to kbr_fetch_max per descriptor, and
+ * are held for the reads that follow (kbr_held_*), which then need no
+ * round trip.  A descriptor holding bytes (or an error) is readable
+ * without asking KRANK, and is not fetched for again until they are
+ * read.
+ */
+static _Atomic bool kbr_fetch_said;
+
+/* One krank_poll_fetch of n <= KBR_KPOLL_MAX entries; pfd: their
+ * placeholders (NULL: fetch nothing). */
+static int
+kbr_kpoll_fetch(struct kbr_ring *r, struct pollfd *kp, const int *pfd,
+    size_t n, int timeout)
+{
+	uint8_t fetch[KBR_KPOLL_MAX];
+	struct krank_fetched got[KBR_KPOLL_MAX];
+	bool held[KBR_KPOLL_MAX], anyf = false;
+	size_t nheld = 0;
+
+	if (pfd == NULL || kbr_fetch_max == 0)
+		return krank_poll(r->c, kp, n, timeout);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t fl = 0;
+		held[i] = false;
+		fetch[i] = 0;
+		if (!(kp[i].events & POLLIN) ||
+		    !kbr_fdtab_get(pfd[i], NULL, &fl))
+			continue;
+		if (kbr_held_avail(pfd[i]) > 0) {
+			held[i] = true;
+			nheld++;
+		} else if ((fl & (KBR_FD_STREAM | KBR_FD_LISTEN)) ==
+		    KBR_FD_STREAM && kbr_held_reserve(pfd[i], kbr_fetch_max))
+			fetch[i] = 1, anyf = true;
+	}
+	/* Held bytes are ready now: KRANK is only looked at. */
+	int v = krank_poll_fetch(r->c, kp, n, nheld > 0 ? 0 : timeout,
+	    anyf ? fetch : NULL, kbr_fetch_max, got);
+	if (v < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (got[i].len != 0) {
+			kbr_held_add(pfd[i], got[i].data,
+			    got[i].len > 0 ? (size_t)got[i].len : 0,
+			    got[i].len < 0 ? -got[i].len : 0);
+			if (kbr_debug_on && !atomic_exchange(&kbr_fetch_said,
+			    true))
+				kbr_debug("poll: %d bytes of descriptor %d came "
+				    "with its readiness, held for its reads "
+				    "(said once)", (int)got[i].len, pfd[i]);
+		}
+		if (held[i]) {
+			if (kp[i].revents == 0)
+				v++;
+			kp[i].revents |= POLLIN;
+		}
+	}
+	return v;
+}
+
+/*
  * krank_poll on the calling thread's ring, in chunks of KBR_KPOLL_MAX:
  * with more, only the first chunk may wait (the others are looked at
  * with timeout 0 first).  Blocks the ring for the wait: threads sharing
- * the ring queue behind it.
+ * the ring queue behind it.  pfd: the entries' placeholders, for
+ * readiness with data (NULL: none).
  */
 static int
-kbr_kpoll(struct pollfd *kp, size_t n, int timeout)
+kbr_kpoll(struct pollfd *kp, const int *pfd, size_t n, int timeout)
 {
 	struct kbr_ring *r = kbr_client();
 	int total = 0;
@@ -84,16 +147,17 @@ kbr_kpoll(struct pollfd *kp, size_t n, int timeout)
 	if (r == NULL)
 		return -1;
 	if (n <= KBR_KPOLL_MAX) {
-		total = krank_poll(r->c, kp, n, timeout);
+		total = kbr_kpoll_fetch(r, kp, pfd, n, timeout);
 	} else {
 		for (size_t i = 0; i < n && total >= 0; i += KBR_KPOLL_MAX) {
 			size_t k = n - i < KBR_KPOLL_MAX ? n - i :
 			    KBR_KPOLL_MAX;
-			int v = krank_poll(r->c, kp + i, k, 0);
+			int v = kbr_kpoll_fetch(r, kp + i,
+			    pfd != NULL ? pfd + i : NULL, k, 0);
 			total = v < 0 ? v : total + v;
 		}
 		if (total == 0 && timeout != 0)
-			total = krank_poll(r->c, kp, KBR_KPOLL_MAX,
+			total = kbr_kpoll_fetch(r, kp, pfd, KBR_KPOLL_MAX,
 			    timeout < 0 || timeout > KBR_SLICE_MS ?
 			    KBR_SLICE_MS : timeout);
 	}
@@ -107,8 +171,10 @@ kbr_poll_mixed(struct pollfd *fds, nfds_t n, int timeout_ms,
 {
 	struct pollfd kst[KBR_STACK_FDS], lst[KBR_STACK_FDS];
 	nfds_t kix_st[KBR_STACK_FDS], lix_st[KBR_STACK_FDS];
+	int kfd_st[KBR_STACK_FDS];
 	struct pollfd *kp = kst, *lp = lst;
 	nfds_t *kix = kix_st, *lix = lix_st;
+	int *kpf = kfd_st;
 	size_t nk = 0, nl = 0, bad = 0;
 	sigset_t old;
 	int v = 0;
@@ -118,7 +184,9 @@ kbr_poll_mixed(struct pollfd *fds, nfds_t n, int timeout_ms,
 		lp = malloc(n * sizeof(*lp));
 		kix = malloc(n * sizeof(*kix));
 		lix = malloc(n * sizeof(*lix));
-		if (kp == NULL || lp == NULL || kix == NULL || lix == NULL) {
+		kpf = malloc(n * sizeof(*kpf));
+		if (kp == NULL || lp == NULL || kix == NULL || lix == NULL ||
+		    kpf == NULL) {
 			v = -1;
 			errno = ENOMEM;
 			goto out;
@@ -137,6 +205,7 @@ kbr_poll_mixed(struct pollfd *fds, nfds_t n, int timeout_ms,
 			kp[nk].fd = kfd;
 			kp[nk].events = fds[i].events;
 			kp[nk].revents = 0;
+			kpf[nk] = fds[i].fd;
 			kix[nk++] = i;
 		} else {
 			lp[nl] = fds[i];
@@ -152,7 +221,7 @@ kbr_poll_mixed(struct pollfd *fds, nfds_t n, int timeout_ms,
 	for (;;) {
 		int left = bad > 0 ? 0 : kbr_left(deadline);
 		int kn = 0, ln = 0;
-		if (nk > 0 && (kn = kbr_kpoll(kp, nk,
+		if (nk > 0 && (kn = kbr_kpoll(kp, kpf, nk,
 		    kbr_slice(left, nl > 0))) < 0) {
 			v = -1;
 			break;
@@ -187,6 +256,7 @@ out:
 		free(lp);
 		free(kix);
 		free(lix);
+		free(kpf);
 		errno = e;
 	}
 	return v;
@@ -432,7 +502,7 @@ kbr_epoll_wait(int epfd, struct epoll_event *out, int max, int timeout,
 		int left = kbr_left(deadline);
 		int k = 0, ln = 0;
 		if (nk > 0) {
-			if (kbr_kpoll(kp, nk, kbr_slice(left, mixed)) < 0) {
+			if (kbr_kpoll(kp, fds, nk, kbr_slice(left, mixed)) < 0) {
 				v = -1;
 				break;
 			}

@@ -36,7 +36,9 @@ tests_bridge_test_kbr_fdtab_LDFLAGS = $(KBR_SAN_FLAGS)
 tests_bridge_preload_probe_SOURCES = tests/bridge/preload_probe.c
 tests_bridge_preload_probe_LDADD = -lpthread
 TESTS += tests/bridge/test_kbr_fdtab tests/bridge/test_preload.sh \
+	tests/bridge/test_preload_async.sh \
 	tests/bridge/test_bridge_redis.sh tests/bridge/test_bridge_nginx.sh
 EXTRA_DIST += tests/bridge/test_preload.sh tests/bridge/test_bridge_redis.sh \
+	tests/bridge/test_preload_async.sh \
 	tests/bridge/test_bridge_nginx.sh \
 	tests/bridge/lib.sh tests/bench/bench_bridge_redis.sh

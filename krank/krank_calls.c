@@ -1026,22 +1026,47 @@ int
 krank_poll(struct krank_client *c, struct pollfd *fds, nfds_t nfds,
     int timeout_ms)
 {
+	return krank_poll_fetch(c, fds, nfds, timeout_ms, NULL, 0, NULL);
+}
+
+int
+krank_poll_fetch(struct krank_client *c, struct pollfd *fds, nfds_t nfds,
+    int timeout_ms, const uint8_t *fetch, size_t fetch_max,
+    struct krank_fetched *got)
+{
 	int32_t fd[KRANK__LIMIT__LIMIT_POLL_MAX];
 	uint32_t ev[KRANK__LIMIT__LIMIT_POLL_MAX];
+	Krank__Buf b = KRANK__BUF__INIT;
+	bool any = false;
 
 	if (nfds > KRANK__LIMIT__LIMIT_POLL_MAX) {
 		errno = EINVAL;
 		return -1;
 	}
+	if (c->t.bounce_len == 0 || fetch_max == 0)
+		fetch = NULL;
 	for (nfds_t i = 0; i < nfds; i++) {
 		fd[i] = fds[i].fd;
 		ev[i] = (uint16_t)fds[i].events;
+		if (fetch != NULL && fetch[i] && (fds[i].events & POLLIN)) {
+			ev[i] |= KRQ_POLL_FETCH;
+			any = true;
+		}
+		if (got != NULL)
+			got[i] = (struct krank_fetched){ NULL, 0 };
 	}
 	Krank__Poll a = KRANK__POLL__INIT;
 	a.n_fd = a.n_events = nfds;
 	a.fd = fd;
 	a.events = ev;
 	a.timeout_ms = timeout_ms;
+	if (any && got != NULL) {
+		b.offset = c->t.bounce_off;
+		b.length = c->t.bounce_len;
+		a.fetch_area = &b;
+		a.fetch_max = fetch_max > UINT32_MAX ? UINT32_MAX :
+		    (uint32_t)fetch_max;
+	}
 	KRANK_REQ(q, POLL, poll, a);
 	Krank__Response *r = krank_rpc(c, &q);
 	if (r == NULL)
@@ -1053,6 +1078,38 @@ krank_poll(struct krank_client *c, struct pollfd *fds, nfds_t nfds,
 	}
 	for (nfds_t i = 0; i < nfds; i++)
 		fds[i].revents = (short)r->poll->revents[i];
+	if (a.fetch_area == NULL || r->poll->n_fetched == 0)
+		return (int)r->value;
+	/* What KRANK says it put in the bounce range is checked against it:
+	 * the range, the marked descriptors, one after another. */
+	if (r->poll->n_fetched != nfds) {
+		errno = EPROTO;
+		return -1;
+	}
+	size_t off = 0;
+	for (nfds_t i = 0; i < nfds; i++) {
+		int32_t n = r->poll->fetched[i];
+		if (n != 0 && !(ev[i] & KRQ_POLL_FETCH)) {
+			errno = EPROTO;
+			return -1;
+		}
+		if (n > 0) {
+			if ((size_t)n > c->t.bounce_len - off ||
+			    (size_t)n > fetch_max) {
+				errno = EPROTO;
+				return -1;
+			}
+			got[i].data = (uint8_t *)c->t.area + c->t.bounce_off +
+			    off;
+			got[i].len = n;
+			off += (size_t)n;
+		} else if (n < 0 && n > -4096)
+			got[i].len = -krq_errno_from_wire((Krank__Errno)-n);
+		else if (n < 0) {
+			errno = EPROTO;
+			return -1;
+		}
+	}
 	return (int)r->value;
 }
 
@@ -1429,6 +1486,37 @@ KRANK_SUB_OUT(pwrite, PWRITE, pwrite, Krank__Pwrite, KRANK__PWRITE__INIT,
 KRANK_SUB_OUT(send, SEND, send, Krank__Send, KRANK__SEND__INIT,
     (struct krank_client *c, int fd, const void *buf, size_t len, int flags,
     uint64_t user), a.flags = flags)
+
+int
+krank_submit_send_all(struct krank_client *c, int fd, const void *buf,
+    size_t len, uint64_t user)
+{
+	Krank__Send a = KRANK__SEND__INIT;
+	Krank__Data d;
+	Krank__Buf b;
+	/* Inline up to the wire's limit, as far as the slot has room. */
+	size_t cap = c->t.msg_max > 256 ? c->t.msg_max - 256 : 0;
+
+	if (cap > KRANK__LIMIT__LIMIT_INLINE_MAX)
+		cap = KRANK__LIMIT__LIMIT_INLINE_MAX;
+	if (krank_in_area(c, buf, len)) {
+		size_t n;
+		krank_out(c, buf, len, &d, &b, &n);
+	} else if (len <= cap) {
+		krank__data__init(&d);
+		d.from_case = KRANK__DATA__FROM_DATA;
+		d.data.data = (uint8_t *)buf;
+		d.data.len = len;
+	} else {
+		errno = EINVAL;
+		return -1;
+	}
+	a.fd = fd;
+	a.data = &d;
+	a.flags = KRQ_SEND_ALL;
+	KRANK_REQ(q, SEND, send, a);
+	return krank_submit(c, &q, user, NULL, NULL);
+}
 
 #define KRANK_SUB_FD(fn, U, field, T, INIT)				\
 int									\

@@ -272,6 +272,7 @@ krq_caller_open(void *ops_arg, struct krs_ctx *ctx, void *area,
 void
 krq_caller_close(void *arg)
 {
+	krq_sendq_free(arg);
 	free(arg);
 }
 

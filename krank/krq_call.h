@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pthread.h>
+
 #include "krank.pb-c.h"
 
 struct krs_ctx;
@@ -24,6 +26,18 @@ struct krs_ctx;
  * SO_LINGER is refused.  For the fuzzer, and for callers served by a
  * thread that must never wait. */
 #define KRQ_CALLER_NOBLOCK	0x2
+
+/* Poll.events bit: receive this descriptor's data with the answer
+ * (Poll.fetch_max; krq_sockets.c). */
+#define KRQ_POLL_FETCH		0x10000u
+/* Send.flags bit: take every byte (krank_submit_send_all; krq_sockets.c):
+ * what the socket cannot take yet waits in the caller's send queue. */
+#define KRQ_SEND_ALL		0x40000000
+/* Bounds of a caller's send queue: per descriptor and in all. */
+#define KRQ_SENDQ_FD_MAX	(256 * 1024)
+#define KRQ_SENDQ_MAX		(64 * 1024 * 1024)
+
+struct krq_sendq;
 
 /*
  * Who is calling.  Set ctx, area, area_len, flags (and range_ok) before
@@ -53,7 +67,27 @@ struct krq_caller {
 	_Atomic uint64_t bad_arg;	/* missing or malformed argument
 					 * (EINVAL, ENAMETOOLONG, EBADMSG) */
 	_Atomic uint64_t bad_range;	/* Buf outside the area (EFAULT) */
+
+	/* Bytes of asynchronous sends (KRQ_SEND_ALL) the sockets could not
+	 * take yet, in order per descriptor, under sendq_lock (several rings
+	 * may serve the caller); flushed before the descriptor's next send,
+	 * shutdown or close and at every poll (krq_sockets.c).  Zero-filled
+	 * is empty. */
+	pthread_mutex_t sendq_lock;
+	struct krq_sendq *sendq;
+	size_t sendq_bytes;
+	_Atomic uint64_t sendq_refused;	/* over KRQ_SENDQ_*: ENOBUFS */
 };
+
+/* krq_sendq_flush_fd - before a send, shutdown or close of fd: what its
+ * send queue holds goes first (waiting when block).  0 when it is empty
+ * now, EAGAIN when bytes remain, or the socket's error (the queue is
+ * dropped then).  krq_sendq_free - the caller ends. */
+int krq_sendq_flush_fd(struct krq_caller *c, int fd, bool block);
+/* krq_sendq_close - close of fd: true when bytes remain queued (fd is
+ * closed once they are sent, by a later flush); false: close it now. */
+bool krq_sendq_close(struct krq_caller *c, int fd);
+void krq_sendq_free(struct krq_caller *c);
 
 /*
  * krq_caller_open/krq_caller_close - a caller for one client attached

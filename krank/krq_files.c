@@ -32,6 +32,13 @@ krq_h_openat(struct krq_caller *c, const Krank__Openat *a, Krank__Response *r)
 int
 krq_h_close(struct krq_caller *c, const Krank__Close *a, Krank__Response *r)
 {
+	/* Queued sends go out first; what cannot yet is sent by later
+	 * polls, and the descriptor closed after it (as Linux sends a
+	 * closed socket's buffer). */
+	if (c->sendq != NULL && krq_sendq_close(c, a->fd)) {
+		r->value = 0;
+		return 0;
+	}
 	KRQ_RET(r, krs_close(a->fd));
 }
 

@@ -20,7 +20,9 @@ for t in nginx wrk dd; do
 		skip "$t not installed"
 done
 cores=$(seq -s ', ' 0 $(($(nproc) - 1)))
-boot_krank "$cores" "${BENCH_RINGS:-2}" 0us
+# One ring pair per (single-threaded) program: the preload library then
+# sends asynchronously (docs/bridge.md).  BENCH_RINGS overrides.
+boot_krank "$cores" "${BENCH_RINGS:-1}" 0us
 kxp() { ip netns exec "$ns" env LD_LIBRARY_PATH="$bld/.libs" \
 	KRANK_PRELOAD="$preload" "$bld/bridge/krank-attach" -s "$ksock" -p /kb "$@"; }
 now_ns() { date +%s%N; }

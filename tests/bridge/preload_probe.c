@@ -189,6 +189,404 @@ wait_epoll(int fd)
 	return v;
 }
 
+/*
+ * Readiness with data (docs/bridge.md): bytes a poll, select or epoll
+ * wait received with a socket's readiness are read first, in order with
+ * what KRANK still has; the socket stays readable while it holds some;
+ * EPOLLET reports it once; close and dup keep the bytes straight.
+ */
+static int
+wr(int fd, const char *s)
+{
+	return write(fd, s, strlen(s)) == (ssize_t)strlen(s);
+}
+
+/* Wait until conn is readable by poll (5 s). */
+static int
+ready(int fd)
+{
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	return poll(&pf, 1, 5000) == 1 && (pf.revents & POLLIN);
+}
+
+/* Read exactly n bytes (short reads allowed), with a deadline of 5 s. */
+static int
+rd_is(int fd, size_t n, const char *want)
+{
+	char got[64] = { 0 };
+	size_t have = 0;
+
+	for (int tries = 0; have < n && tries < 500; tries++) {
+		ssize_t r = read(fd, got + have, n - have);
+		if (r > 0)
+			have += (size_t)r;
+		else if (r == 0)
+			break;
+		else if (errno == EAGAIN)
+			ready(fd);
+		else
+			break;
+	}
+	return have == n && memcmp(got, want, n) == 0;
+}
+
+static int
+fetch_checks(int port)
+{
+	struct sockaddr_in a;
+	char buf[64];
+	int v = 1;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int srv = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(srv, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v));
+	CHECK(srv >= 0 && bind(srv, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    listen(srv, 4) == 0, "fetch: listener on %d", port);
+	int cli = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(connect(cli, (struct sockaddr *)&a, sizeof(a)) == 0,
+	    "fetch: connect");
+	int conn = accept4(srv, NULL, NULL, SOCK_NONBLOCK);
+	CHECK(conn >= 0, "fetch: accept4");
+
+	/* poll: the bytes come with the readiness; part of them is read,
+	 * the rest keeps the socket readable (timeout 0 answers). */
+	CHECK(wr(cli, "hello world") && ready(conn),
+	    "fetch: poll reports the socket readable");
+	CHECK(read(conn, buf, 5) == 5 && memcmp(buf, "hello", 5) == 0,
+	    "fetch: read 5 gives the first 5 bytes");
+	struct pollfd pf = { .fd = conn, .events = POLLIN };
+	CHECK(poll(&pf, 1, 0) == 1 && pf.revents == POLLIN,
+	    "fetch: poll(0) with 6 bytes held: readable (revents %#x)",
+	    pf.revents);
+	int nr = -1;
+	CHECK(ioctl(conn, FIONREAD, &nr) == 0 && nr == 6,
+	    "fetch: FIONREAD counts the held bytes (%d)", nr);
+	CHECK(recv(conn, buf, 3, MSG_PEEK) == 3 && memcmp(buf, " wo", 3) == 0,
+	    "fetch: recv MSG_PEEK sees held bytes without taking them");
+	CHECK(rd_is(conn, 6, " world"), "fetch: the rest, in order");
+	CHECK(poll(&pf, 1, 0) == 0, "fetch: nothing held, nothing sent: "
+	    "not readable");
+	errno = 0;
+	CHECK(read(conn, buf, sizeof(buf)) < 0 && errno == EAGAIN,
+	    "fetch: then read says EAGAIN (%s)", strerror(errno));
+
+	/* Held bytes and KRANK's, in one MSG_WAITALL receive. */
+	CHECK(wr(cli, "AB") && ready(conn) && wr(cli, "CD"),
+	    "fetch: AB held by a poll, CD sent after");
+	memset(buf, 0, sizeof(buf));
+	v = fcntl(conn, F_GETFL);
+	fcntl(conn, F_SETFL, v & ~O_NONBLOCK);
+	ssize_t got = recv(conn, buf, 4, MSG_WAITALL);
+	fcntl(conn, F_SETFL, v);
+	CHECK(got == 4 && memcmp(buf, "ABCD", 4) == 0,
+	    "fetch: recv(MSG_WAITALL) joins held AB and KRANK's CD: %.4s",
+	    buf);
+
+	/* select. */
+	CHECK(wr(cli, "sel"), "fetch: sel sent");
+	fd_set rs;
+	FD_ZERO(&rs);
+	FD_SET(conn, &rs);
+	struct timeval tv = { 5, 0 };
+	CHECK(select(conn + 1, &rs, NULL, NULL, &tv) == 1 &&
+	    FD_ISSET(conn, &rs), "fetch: select reports it readable");
+	CHECK(read(conn, buf, 1) == 1 && buf[0] == 's', "fetch: read 1: s");
+	FD_ZERO(&rs);
+	FD_SET(conn, &rs);
+	tv.tv_sec = 0;
+	CHECK(select(conn + 1, &rs, NULL, NULL, &tv) == 1,
+	    "fetch: select(0) with bytes held: readable");
+	CHECK(rd_is(conn, 2, "el"), "fetch: then el");
+
+	/* epoll, level-triggered and edge-triggered. */
+	int ep = epoll_create1(0);
+	struct epoll_event e = { .events = EPOLLIN, .data.fd = conn }, o[4];
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, conn, &e) == 0 && wr(cli, "ep1") &&
+	    epoll_wait(ep, o, 4, 5000) == 1, "fetch: epoll LT reports it");
+	CHECK(read(conn, buf, 1) == 1 && buf[0] == 'e', "fetch: read 1: e");
+	CHECK(epoll_wait(ep, o, 4, 0) == 1, "fetch: epoll LT(0) with bytes "
+	    "held reports it again");
+	CHECK(rd_is(conn, 2, "p1") && epoll_wait(ep, o, 4, 0) == 0,
+	    "fetch: after the rest, epoll LT(0) reports nothing");
+	e.events = EPOLLIN | EPOLLET;
+	CHECK(epoll_ctl(ep, EPOLL_CTL_MOD, conn, &e) == 0 && wr(cli, "et") &&
+	    epoll_wait(ep, o, 4, 5000) == 1, "fetch: epoll ET reports it");
+	CHECK(epoll_wait(ep, o, 4, 0) == 0, "fetch: epoll ET(0), nothing "
+	    "read: not reported again");
+	CHECK(rd_is(conn, 2, "et"), "fetch: read et");
+	errno = 0;
+	CHECK(read(conn, buf, 8) < 0 && errno == EAGAIN,
+	    "fetch: ET read to EAGAIN");
+	CHECK(wr(cli, "x") && epoll_wait(ep, o, 4, 5000) == 1 &&
+	    rd_is(conn, 1, "x"), "fetch: epoll ET reports new bytes");
+	close(ep);
+
+	/* dup shares the held bytes: whichever descriptor reads first
+	 * gets the first ones. */
+	CHECK(wr(cli, "dupdata") && ready(conn), "fetch: dupdata held");
+	int d = dup(conn);
+	CHECK(d >= 0 && rd_is(d, 3, "dup") && rd_is(conn, 4, "data"),
+	    "fetch: read 3 on the dup, then 4 on the original: in order");
+	close(d);
+
+	/* EOF after held bytes. */
+	CHECK(wr(cli, "end") && shutdown(cli, SHUT_WR) == 0 && ready(conn),
+	    "fetch: end, then the peer's FIN");
+	CHECK(rd_is(conn, 3, "end") && read(conn, buf, 8) == 0,
+	    "fetch: held bytes, then end of stream");
+
+	/* Close with bytes held: they go with it; a new connection on the
+	 * same number sees only its own. */
+	int cli2 = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(connect(cli2, (struct sockaddr *)&a, sizeof(a)) == 0,
+	    "fetch: a second connection");
+	int conn2 = accept4(srv, NULL, NULL, SOCK_NONBLOCK);
+	CHECK(wr(cli2, "zz") && ready(conn2) && close(conn2) == 0,
+	    "fetch: close with zz held");
+	int cli3 = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(connect(cli3, (struct sockaddr *)&a, sizeof(a)) == 0,
+	    "fetch: a third connection");
+	int conn3 = accept4(srv, NULL, NULL, SOCK_NONBLOCK);
+	pf.fd = conn3;
+	errno = 0;
+	CHECK(conn3 >= 0 && poll(&pf, 1, 0) == 0 &&
+	    read(conn3, buf, 8) < 0 && errno == EAGAIN,
+	    "fetch: the next connection (descriptor %d, the closed one was "
+	    "%d) holds nothing", conn3, conn2);
+	CHECK(wr(cli3, "new") && ready(conn3) && rd_is(conn3, 3, "new"),
+	    "fetch: and reads its own bytes");
+	close(conn3);
+	close(cli3);
+	close(cli2);
+	close(conn);
+	close(cli);
+	close(srv);
+	return failures ? 1 : 0;
+}
+
+/*
+ * Asynchronous sends (docs/bridge.md; a deployment of one ring): bytes
+ * keep their order across asynchronous and synchronous sends; a peer
+ * that does not read ends in EAGAIN after a bounded amount, and every
+ * byte arrives once it reads; close and shutdown after queued bytes
+ * deliver them first; an error comes with a later call.
+ */
+static void
+pattern(char *b, size_t n, size_t at)
+{
+	for (size_t i = 0; i < n; i++)
+		b[i] = (char)('a' + (at + i) % 23);
+}
+
+/* Read from fd until EOF or want bytes (deadline 10 s), checking the
+ * pattern; the count. */
+static size_t
+drain(int fd, size_t want, int *okp)
+{
+	static char b[65536], w[65536];
+	size_t got = 0;
+
+	*okp = 1;
+	for (int idle = 0; got < want && idle < 1000; ) {
+		ssize_t r = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+		if (r > 0) {
+			pattern(w, (size_t)r, got);
+			if (memcmp(b, w, (size_t)r) != 0)
+				*okp = 0;
+			got += (size_t)r;
+			idle = 0;
+		} else if (r == 0)
+			break;
+		else {
+			struct pollfd pf = { .fd = fd, .events = POLLIN };
+			poll(&pf, 1, 10);
+			idle++;
+		}
+	}
+	return got;
+}
+
+/* Write the pattern in chunks until EAGAIN (bounded): the count. */
+static size_t
+fill(int fd, size_t chunk, size_t max)
+{
+	static char b[8192];
+	size_t put = 0;
+
+	while (put < max) {
+		pattern(b, chunk, put);
+		ssize_t w = send(fd, b, chunk, MSG_NOSIGNAL);
+		if (w <= 0)
+			break;
+		put += (size_t)w;
+	}
+	return put;
+}
+
+static int
+async_checks(int port)
+{
+	struct sockaddr_in a;
+	int v = 1, ok;
+	char b[8192];
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int srv = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(srv, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v));
+	CHECK(srv >= 0 && bind(srv, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    listen(srv, 8) == 0, "async: listener on %d", port);
+
+	/* Order across asynchronous sends (small), synchronous ones (over
+	 * 4096 bytes, and sendto with an address), vectors and other calls
+	 * between them. */
+	int cli = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	connect(cli, (struct sockaddr *)&a, sizeof(a));
+	int conn = accept4(srv, NULL, NULL, 0);
+	struct pollfd pf = { .fd = cli, .events = POLLOUT };
+	CHECK(conn >= 0 && poll(&pf, 1, 5000) == 1, "async: connected");
+	size_t at = 0;
+	int order_ok = 1;
+	for (int i = 0; i < 200 && order_ok; i++) {
+		size_t n = i % 10 == 9 ? 5000 : (size_t)(1 + i * 7 % 300);
+		pattern(b, n, at);
+		ssize_t w;
+		if (i % 3 == 0) {
+			struct iovec iov[2] = { { b, n / 2 },
+			    { b + n / 2, n - n / 2 } };
+			w = writev(cli, iov, 2);
+		} else
+			w = write(cli, b, n);
+		if (w != (ssize_t)n)
+			order_ok = 0;
+		at += n;
+		socklen_t l = sizeof(v);
+		getsockopt(cli, SOL_SOCKET, SO_ERROR, &v, &l);
+		if (i % 50 == 0)
+			drain(conn, 0, &ok);	/* nothing wanted: a look */
+	}
+	CHECK(order_ok, "async: 200 writes and writevs of 1..5000 bytes, "
+	    "getsockopt between them: all taken (%zu bytes)", at);
+	size_t got = drain(conn, at, &ok);
+	CHECK(got == at && ok, "async: the peer reads all %zu bytes in order "
+	    "(got %zu, pattern %s)", at, got, ok ? "intact" : "BROKEN");
+
+	/* A peer that does not read: EAGAIN after a bounded amount; then
+	 * it reads every byte; writable again after it did. */
+	size_t put = fill(cli, 1000, 64 << 20);
+	CHECK(put > 0 && put < (8 << 20) && errno == EAGAIN,
+	    "async: a peer that does not read: EAGAIN after %zu bytes", put);
+	pf.revents = 0;
+	CHECK(poll(&pf, 1, 0) == 0, "async: the full socket is not writable");
+	got = drain(conn, put, &ok);
+	CHECK(got == put && ok, "async: then the peer reads all %zu (got %zu, "
+	    "%s)", put, got, ok ? "in order" : "BROKEN");
+	CHECK(poll(&pf, 1, 5000) == 1 && (pf.revents & POLLOUT),
+	    "async: writable again once read");
+
+	/* close after a full socket: the peer still gets every byte, then
+	 * the end of the stream. */
+	put = fill(cli, 1000, 64 << 20);
+	CHECK(close(cli) == 0, "async: close with %zu bytes unread", put);
+	got = drain(conn, put + 1, &ok);
+	CHECK(got == put && ok, "async: after the close the peer reads all "
+	    "%zu bytes and the end (got %zu)", put, got);
+	close(conn);
+
+	/* shutdown(SHUT_WR) after a full socket: bytes first, then FIN. */
+	cli = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	connect(cli, (struct sockaddr *)&a, sizeof(a));
+	conn = accept4(srv, NULL, NULL, 0);
+	pf.fd = cli;
+	poll(&pf, 1, 5000);
+	put = fill(cli, 3000, 64 << 20);
+	CHECK(shutdown(cli, SHUT_WR) == 0, "async: shutdown(SHUT_WR) with %zu "
+	    "bytes unread", put);
+	got = drain(conn, put + 1, &ok);
+	CHECK(got == put && ok, "async: the peer reads all %zu, then the end "
+	    "(got %zu)", put, got);
+	close(cli);
+	close(conn);
+
+	/* Errors Linux gives at once come at once: a send after
+	 * shutdown(SHUT_WR), a send on a socket still connecting. */
+	cli = socket(AF_INET, SOCK_STREAM, 0);
+	connect(cli, (struct sockaddr *)&a, sizeof(a));
+	conn = accept4(srv, NULL, NULL, 0);
+	CHECK(write(cli, "pre", 3) == 3 && shutdown(cli, SHUT_WR) == 0,
+	    "async: a write, then shutdown(SHUT_WR)");
+	errno = 0;
+	CHECK(send(cli, "post", 4, MSG_NOSIGNAL) < 0 && errno == EPIPE,
+	    "async: the send after it fails at once: %s", strerror(errno));
+	close(cli);
+	close(conn);
+	int blk = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(blk >= 0 && connect(blk, (struct sockaddr *)&a, sizeof(a)) == 0,
+	    "async: a connection the listener does not accept yet");
+	cli = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	v = connect(cli, (struct sockaddr *)&a, sizeof(a));
+	errno = 0;
+	ssize_t early = send(cli, "early", 5, MSG_NOSIGNAL);
+	int e0 = errno;
+	pf.fd = cli;
+	pf.events = POLLOUT;
+	CHECK(early == 5 || (early < 0 && (e0 == EAGAIN || e0 == ENOTCONN)),
+	    "async: a send while a non-blocking connect is under way: %s",
+	    early == 5 ? "taken (connected already)" : strerror(e0));
+	poll(&pf, 1, 5000);
+	/* The listener's queue: blk's connection first, then cli's. */
+	conn = accept4(srv, NULL, NULL, 0);
+	int rcv = accept4(srv, NULL, NULL, 0);
+	CHECK(write(cli, "late", 4) == 4, "async: a send once connected");
+	char got4[16] = { 0 };
+	size_t want4 = early == 5 ? 9 : 4;
+	size_t g = 0;
+	for (int t = 0; t < 500 && g < want4; t++) {
+		ssize_t r2 = recv(rcv, got4 + g, want4 - g, MSG_DONTWAIT);
+		if (r2 > 0)
+			g += (size_t)r2;
+		else {
+			struct pollfd p3 = { .fd = rcv, .events = POLLIN };
+			poll(&p3, 1, 10);
+		}
+	}
+	CHECK(g == want4 && memcmp(got4, early == 5 ? "earlylate" : "late",
+	    want4) == 0, "async: the peer gets exactly what was taken: %.*s",
+	    (int)g, got4);
+	close(cli);
+	close(blk);
+	close(conn);
+	close(rcv);
+
+	/* An error after asynchronous sends comes with a later call: the
+	 * peer resets the connection. */
+	cli = socket(AF_INET, SOCK_STREAM, 0);
+	connect(cli, (struct sockaddr *)&a, sizeof(a));
+	conn = accept4(srv, NULL, NULL, 0);
+	struct linger lg = { 1, 0 };
+	CHECK(setsockopt(conn, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0 &&
+	    close(conn) == 0, "async: the peer closes with a reset");
+	int e = 0, tries;
+	for (tries = 0; tries < 500; tries++) {
+		if (send(cli, "x", 1, MSG_NOSIGNAL) < 0) {
+			e = errno;
+			break;
+		}
+		struct pollfd p2 = { .fd = cli, .events = POLLIN };
+		poll(&p2, 1, 2);
+	}
+	CHECK(e == ECONNRESET || e == EPIPE, "async: a later send reports "
+	    "the connection's end: %s after %d sends", strerror(e), tries);
+	close(cli);
+	close(srv);
+	return failures ? 1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -225,9 +623,19 @@ main(int argc, char **argv)
 		}
 		exit(0);
 	}
+	if (argc == 3 && strcmp(argv[1], "async") == 0) {
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		return async_checks(atoi(argv[2]));
+	}
+	if (argc == 3 && strcmp(argv[1], "fetch") == 0) {
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		return fetch_checks(atoi(argv[2]));
+	}
 	if (argc != 4) {
 		fprintf(stderr, "usage: preload_probe PORT PREFIX LINUXFILE\n"
-		    "       preload_probe sendexit PORT BYTES\n");
+		    "       preload_probe sendexit PORT BYTES\n"
+		    "       preload_probe fetch PORT\n"
+		    "       preload_probe async PORT\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -230,11 +230,70 @@ shadows(void)
 	    "poll bits -> epoll bits");
 }
 
+/* Held data: bytes and an error a poll fetched, read in order, shared by
+ * a dup, gone with the last descriptor, not a fork child's. */
+static void
+held(void)
+{
+	char b[16];
+	int e = 0;
+
+	CHECK(!kbr_held_reserve(20, 8), "reserve on a Linux descriptor: no");
+	CHECK(kbr_held_avail(20) == 0 && kbr_held_take(20, b, 4, false,
+	    &e) == 0, "a Linux descriptor holds nothing");
+	kbr_fdtab_set(20, 3, KBR_FD_SOCK | KBR_FD_STREAM);
+	CHECK(kbr_held_reserve(20, 8) && kbr_held_avail(20) == 0,
+	    "reserve: room, nothing held yet");
+	CHECK(kbr_held_add(20, "abcdef", 6, 0) == 0 && kbr_held_avail(20) == 6,
+	    "6 bytes held");
+	CHECK(kbr_held_take(20, b, 2, true, &e) == 2 && memcmp(b, "ab", 2) ==
+	    0 && kbr_held_avail(20) == 6, "peek 2: ab, still 6 held");
+	CHECK(kbr_held_take(20, b, 4, false, &e) == 4 &&
+	    memcmp(b, "abcd", 4) == 0 && kbr_held_avail(20) == 2,
+	    "take 4: abcd, 2 left");
+	/* More than reserved (a second poll raced): it grows. */
+	CHECK(kbr_held_add(20, "0123456789", 10, 0) == 0 &&
+	    kbr_held_avail(20) == 12, "10 more appended past the reservation");
+	kbr_fdtab_set(21, 4, KBR_FD_SOCK | KBR_FD_STREAM);
+	kbr_held_share(20, 21);
+	CHECK(kbr_held_take(21, b, 3, false, &e) == 3 &&
+	    memcmp(b, "ef0", 3) == 0, "the dup reads on from the original");
+	kbr_fdtab_clear(20);
+	CHECK(kbr_held_avail(20) == 0 && kbr_held_avail(21) == 9,
+	    "closing the original leaves the dup its 9 bytes");
+	CHECK(kbr_held_add(21, NULL, 0, ECONNRESET) == 0 &&
+	    kbr_held_avail(21) == 10, "an error after them counts one");
+	CHECK(kbr_held_take(21, b, 16, false, &e) == 9 &&
+	    memcmp(b, "123456789", 9) == 0, "the bytes come before the error");
+	e = 0;
+	CHECK(kbr_held_take(21, b, 16, true, &e) == -1 && e == ECONNRESET &&
+	    kbr_held_avail(21) == 1, "peek at the error: kept");
+	e = 0;
+	CHECK(kbr_held_take(21, b, 16, false, &e) == -1 && e == ECONNRESET &&
+	    kbr_held_avail(21) == 0, "then the error, once");
+	CHECK(kbr_held_take(21, b, 16, false, &e) == 0, "then nothing");
+	CHECK(kbr_held_add(21, "zz", 2, 0) == 0, "zz held");
+	kbr_fdtab_clear(21);
+	kbr_fdtab_set(21, 5, KBR_FD_SOCK | KBR_FD_STREAM);
+	CHECK(kbr_held_avail(21) == 0, "a new descriptor on the number holds "
+	    "nothing of the closed one's");
+	kbr_fdtab_set(22, 6, KBR_FD_SOCK | KBR_FD_STREAM);
+	CHECK(kbr_held_reserve(21, 4) && kbr_held_add(21, "q", 1, 0) == 0 &&
+	    (kbr_held_share(21, 22), kbr_fdtab_mark_dead() >= 2) &&
+	    (kbr_held_fork_child(), kbr_held_avail(21) == 0) &&
+	    kbr_held_avail(22) == 0,
+	    "a fork child does not see the parent's held bytes (shared ones "
+	    "neither)");
+	kbr_fdtab_clear(21);
+	kbr_fdtab_clear(22);
+}
+
 int
 main(void)
 {
 	table();
 	shadows();
+	held();
 	printf("%s\n", failures ? "FAIL" : "PASS");
 	return failures ? 1 : 0;
 }

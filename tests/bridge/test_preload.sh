@@ -108,6 +108,30 @@ wait $spid; src=$?
 [ "$(wc -c <"$work/got" 2>/dev/null)" = 3000000 ] && [ $src -eq 0 ] &&
 	ok "a program exiting without close: all 3000000 bytes arrived and the connection ended cleanly" ||
 	bad "exit without close: got $(wc -c <"$work/got" 2>/dev/null) bytes, socat exit $src: $(cat "$work/socat.err" "$work/sendexit.err")"
+# Readiness with data: bytes that come with a poll's answer are read in
+# order with the rest, through poll, select, epoll LT and ET, dup, EOF
+# and close; KRANK_DEBUG says once that a poll brought bytes.  The same
+# checks pass with the fetch off (KRANK_POLL_FETCH=0: every read is
+# KRANK's).
+for f in 4096 0; do
+	kx env KRANK_DEBUG=1 KRANK_POLL_FETCH=$f "$probe" fetch 7414 \
+		>"$work/fetch.out" 2>"$work/fetch.err"
+	frc=$?
+	said=no
+	grep -q "came with its readiness, held for its reads" "$work/fetch.err" && said=yes
+	want=yes
+	[ $f = 0 ] && want=no
+	if [ $frc -eq 0 ] && [ $said = $want ]; then
+		ok "readiness with data, KRANK_POLL_FETCH=$f: $(grep -c '^ok' "$work/fetch.out") checks (poll, select, epoll LT/ET, MSG_WAITALL, dup, EOF, close), bytes fetched: $said"
+	else
+		bad "readiness with data, KRANK_POLL_FETCH=$f (exit $frc, fetched $said):"
+		grep -v '^ok' "$work/fetch.out"; grep -v "KRANK descriptor" "$work/fetch.err" | tail -5
+	fi
+done
+kx env KRANK_POLL_FETCH=99999999 true 2>"$work/fetch2.err"
+grep -q "KRANK_POLL_FETCH=99999999: not a number of bytes 0..65536" "$work/fetch2.err" &&
+	ok "KRANK_POLL_FETCH=99999999: refused with a reason" ||
+	bad "KRANK_POLL_FETCH=99999999: $(cat "$work/fetch2.err")"
 # KRANK_QUEUE_SPIN_US: a bounded number of microseconds is taken (and
 # the calls work with it), anything else is refused with a reason and
 # the deployment's spin kept.

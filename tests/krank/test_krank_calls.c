@@ -236,6 +236,33 @@ test_sockets(void)
 	    krank_client_error(K) == KRANK__ERRNO__EAGAIN, "empty non-blocking "
 	    "recv: EAGAIN (%d here, %d on the wire)", EAGAIN,
 	    KRANK__ERRNO__EAGAIN);
+	/* Readiness with data: the readable socket's bytes come with the
+	 * poll's answer (into the bounce range), the unmarked one's not. */
+	struct pollfd pp[2] = { { .fd = s, .events = POLLIN },
+	    { .fd = c, .events = POLLIN | POLLOUT } };
+	uint8_t mark[2] = { 1, 0 };
+	struct krank_fetched fg[2];
+	CHECK(krank_send(K, s, "back", 4, 0) == 4 &&
+	    krank_send(K, c, "fetchme", 7, 0) == 7, "send both ways");
+	int pn = krank_poll_fetch(K, pp, 2, 1000, mark, 5, fg);
+	CHECK(pn == 2 && (pp[0].revents & POLLIN) && fg[0].len == 5 &&
+	    memcmp(fg[0].data, "fetch", 5) == 0 && fg[1].len == 0 &&
+	    (pp[1].revents & POLLIN), "poll_fetch: 5 bytes (fetch_max) of "
+	    "the marked socket with its readiness, none of the other "
+	    "(n %d, got %d, %d)", pn, fg[0].len, fg[1].len);
+	CHECK(krank_recv(K, s, buf, sizeof(buf), 0) == 2 &&
+	    memcmp(buf, "me", 2) == 0, "the socket keeps the rest: me");
+	CHECK(krank_recv(K, c, buf, sizeof(buf), 0) == 4, "the other "
+	    "socket's bytes are still its own");
+	pp[0].revents = 0;
+	pn = krank_poll_fetch(K, pp, 1, 0, mark, 64, fg);
+	CHECK(pn == 0 && fg[0].len == 0, "poll_fetch with nothing to read: "
+	    "0, nothing fetched");
+	CHECK(krank_send(K, c, "inl", 3, 0) == 3, "send 3 more");
+	pp[0].revents = 0;
+	pn = krank_poll_fetch(K, pp, 1, 1000, mark, 0, fg);
+	CHECK(pn == 1 && fg[0].len == 0 && krank_recv(K, s, buf, sizeof(buf),
+	    0) == 3, "fetch_max 0 fetches nothing");
 	CHECK(krank_shutdown(K, c, SHUT_WR) == 0, "shutdown(SHUT_WR)");
 	for (int i = 0; i < 100; i++) {
 		ssize_t n = krank_recv(K, s, buf, sizeof(buf), 0);
@@ -524,6 +551,129 @@ test_async(struct krq_caller *caller)
 	krank_client_destroy(A);
 }
 
+/* krank_submit_send_all: every byte taken; what the socket cannot take
+ * waits in the caller's send queue, in order; a synchronous send behind
+ * it is EAGAIN, a poll does not call the socket writable and sends the
+ * queue as room appears; the queue's bound is ENOBUFS and a count; a
+ * close after queued bytes closes once they are sent. */
+static void
+sa_pattern(uint8_t *b, size_t n, size_t at)
+{
+	for (size_t i = 0; i < n; i++)
+		b[i] = (uint8_t)((at + i) * 7 % 251);
+}
+
+static void
+test_send_all(struct krq_caller *caller)
+{
+	static struct fifo G;
+	static uint8_t chunk[4000], rb[65536], want[65536];
+	struct krank_client *B;
+	struct krank_cqe cq[8];
+	struct sockaddr_in a = rd_sin4("127.0.0.1", 7102);
+	int one = 1, small = 4096;
+
+	G.caller = caller;
+	struct krank_transport t = {
+		.post = fifo_post, .take = fifo_take, .arg = &G,
+		.post_quiet = fifo_post, .bell = fifo_bell,
+		.take_wait = fifo_take_wait,
+	};
+	CHECK(krank_client_create(&t, &B) == 0, "send_all: a client");
+	int l = krank_socket(B, AF_INET, SOCK_STREAM, 0);
+	krank_setsockopt(B, l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	CHECK(krank_bind(B, l, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    krank_listen(B, l, 4) == 0, "send_all: listen on 7102");
+	int c = krank_socket(B, AF_INET, SOCK_STREAM, 0);
+	krank_setsockopt(B, c, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	CHECK(krank_connect(B, c, (struct sockaddr *)&a, sizeof(a)) == 0,
+	    "send_all: connect");
+	int sk = krank_accept(B, l, NULL, NULL);
+	krank_setsockopt(B, sk, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	int fl = krank_fcntl(B, c, F_GETFL, 0);
+	CHECK(sk >= 0 && krank_fcntl(B, c, F_SETFL, fl | O_NONBLOCK) == 0,
+	    "send_all: accepted; the sender non-blocking");
+
+	size_t total = 0;
+	int64_t queued = 0;
+	for (int i = 0; i < 200 && queued == 0; i++) {
+		sa_pattern(chunk, sizeof(chunk), total);
+		CHECK(krank_submit_send_all(B, c, chunk, sizeof(chunk), 1) == 0,
+		    "send_all: submit %d", i);
+		krank_flush(B);
+		CHECK(krank_complete(B, cq, 8, -1) == 1 && cq[0].res >= 0,
+		    "send_all: completion %d: %lld", i, (long long)cq[0].res);
+		queued = cq[0].res;
+		total += sizeof(chunk);
+	}
+	CHECK(queued > 0 && caller->sendq != NULL, "send_all: after %zu bytes "
+	    "the socket is full and %lld wait in KRANK's queue", total,
+	    (long long)queued);
+	errno = 0;
+	CHECK(krank_send(B, c, "z", 1, 0) == -1 && errno == EAGAIN,
+	    "send_all: a synchronous send behind them: EAGAIN");
+	struct pollfd pw = { .fd = c, .events = POLLOUT };
+	CHECK(krank_poll(B, &pw, 1, 0) == 0, "send_all: poll does not call "
+	    "the sender writable while bytes wait");
+
+	size_t got = 0;
+	bool same = true;
+	for (int idle = 0; got < total && idle < 200; ) {
+		ssize_t n = krank_recv(B, sk, rb, sizeof(rb), MSG_DONTWAIT);
+		if (n > 0) {
+			sa_pattern(want, (size_t)n, got);
+			same &= memcmp(rb, want, (size_t)n) == 0;
+			got += (size_t)n;
+			idle = 0;
+		} else {
+			struct pollfd pr = { .fd = sk, .events = POLLIN };
+			krank_poll(B, &pr, 1, 10);	/* sends the queue */
+			idle++;
+		}
+	}
+	CHECK(got == total && same, "send_all: the peer reads all %zu bytes "
+	    "in order (got %zu)", total, got);
+	CHECK(caller->sendq == NULL && caller->sendq_bytes == 0,
+	    "send_all: the queue is empty");
+	CHECK(krank_poll(B, &pw, 1, 1000) == 1 && (pw.revents & POLLOUT),
+	    "send_all: the sender is writable again");
+
+	/* The bound: a peer that never reads. */
+	uint64_t refused = caller->sendq_refused;
+	int64_t last = 0;
+	for (int i = 0; i < 400 && last >= 0; i++) {
+		CHECK(krank_submit_send_all(B, c, chunk, sizeof(chunk), 2) == 0,
+		    "send_all: submit %d more", i);
+		krank_flush(B);
+		krank_complete(B, cq, 8, -1);
+		last = cq[0].res;
+	}
+	CHECK(last == -ENOBUFS && caller->sendq_refused == refused + 1 &&
+	    caller->sendq_bytes <= KRQ_SENDQ_FD_MAX, "send_all: past %d KiB "
+	    "per descriptor: -ENOBUFS, counted (%zu bytes wait)",
+	    KRQ_SENDQ_FD_MAX / 1024, caller->sendq_bytes);
+	CHECK(krank_close(B, c) == 0 && caller->sendq != NULL,
+	    "send_all: close with bytes waiting: done, the bytes still wait");
+	got = 0;
+	ssize_t n = 1;
+	for (int idle = 0; idle < 300 && n != 0; ) {
+		n = krank_recv(B, sk, rb, sizeof(rb), MSG_DONTWAIT);
+		if (n > 0) {
+			got += (size_t)n;
+			idle = 0;
+		} else if (n < 0) {
+			struct pollfd pr = { .fd = sk, .events = POLLIN };
+			krank_poll(B, &pr, 1, 10);
+			idle++;
+		}
+	}
+	CHECK(n == 0 && caller->sendq == NULL, "send_all: the peer reads "
+	    "%zu bytes, then the end: the close happened after them", got);
+	krank_close(B, sk);
+	krank_close(B, l);
+	krank_client_destroy(B);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -575,6 +725,7 @@ main(int argc, char **argv)
 	test_misc();
 	test_chan();
 	test_async(&ck);
+	test_send_all(&ck);
 	if (argc > 1) {
 		CHECK(krk_isolates_init() == 0, "krk_isolates_init");
 		test_isolates(argv[1], ctx2);

@@ -163,6 +163,25 @@ int krank_getpeername(struct krank_client *c, int fd, struct sockaddr *addr,
  * 1024). */
 int krank_poll(struct krank_client *c, struct pollfd *fds, nfds_t nfds,
     int timeout_ms);
+/*
+ * krank_poll_fetch - krank_poll that also receives data: for each fds[i]
+ * with fetch[i] set (a stream socket) that is readable, KRANK receives up
+ * to fetch_max bytes (non-blocking) and returns them with the answer, so
+ * that the read after the poll needs no round trip.  got[i] (nfds
+ * entries) says what came: len > 0 bytes at data (inside the client's
+ * bounce range: valid until its next call), 0 nothing, < 0 -errno of a
+ * receive that failed (the socket's error, taken from it: the caller
+ * must report it).  The bytes are gone from the socket: the caller holds
+ * them.  Without a bounce range (or from a KRANK that does not fetch),
+ * nothing is fetched.  Returns as krank_poll.
+ */
+struct krank_fetched {
+	const void *data;
+	int32_t len;
+};
+int krank_poll_fetch(struct krank_client *c, struct pollfd *fds,
+    nfds_t nfds, int timeout_ms, const uint8_t *fetch, size_t fetch_max,
+    struct krank_fetched *got);
 
 /* Time and randomness. */
 int krank_clock_gettime(struct krank_client *c, clockid_t clk,
@@ -237,6 +256,24 @@ int krank_submit_pwrite(struct krank_client *c, int fd, const void *buf,
     size_t len, off_t off, uint64_t user);
 int krank_submit_send(struct krank_client *c, int fd, const void *buf,
     size_t len, int flags, uint64_t user);
+/*
+ * krank_submit_send_all - an asynchronous send that KRANK takes whole: on
+ * a stream socket, what the socket buffer cannot take yet waits in
+ * KRANK's send queue of the client, in order before the descriptor's
+ * later sends (which then answer EAGAIN on a non-blocking socket while
+ * bytes still wait), and goes out as room appears: at the client's next
+ * send, shutdown, close or poll (a poll does not report the descriptor
+ * writable while bytes wait; a close with bytes waiting closes after
+ * them).  The completion's res is the number of the descriptor's bytes
+ * waiting after this send (0: all in the socket), or -errno (ENOBUFS:
+ * the queue's bounds, 256 KiB per descriptor and 64 MiB per client,
+ * were reached and the bytes were dropped).  A buffer outside the area
+ * goes inline, copied at submission, up to the slot's room (at most 4096
+ * bytes; more: EINVAL); one in the area travels by reference and must
+ * stay unchanged until its completion.
+ */
+int krank_submit_send_all(struct krank_client *c, int fd, const void *buf,
+    size_t len, uint64_t user);
 int krank_submit_fsync(struct krank_client *c, int fd, uint64_t user);
 int krank_submit_close(struct krank_client *c, int fd, uint64_t user);
 /* krank_flush - wake KRANK for everything submitted (one doorbell). */
