@@ -3,7 +3,17 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 #include "hyptest.h"
+
+unsigned long long
+ht_now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (unsigned long long)t.tv_sec * 1000 +
+	    (unsigned long long)t.tv_nsec / 1000000;
+}
 
 int ht_failures;
 

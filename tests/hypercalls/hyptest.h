@@ -42,6 +42,8 @@ extern int ht_failures;
 		}                                                       \
 	} while (0)
 
+/* CLOCK_MONOTONIC in milliseconds, for tests' deadlines. */
+unsigned long long ht_now_ms(void);
 /* Install the test scheduler with ncpu virtual CPUs; calls rumpuser_init. */
 void ht_init(int ncpu);
 /* Take / release a virtual CPU for the calling thread (rump_schedule). */

@@ -48,14 +48,6 @@ rc_rx(void *arg, struct hyp_pkt_frame *fr, unsigned n)
 	}
 }
 
-static uint64_t
-rc_now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
-
 static unsigned
 rc_total(void)
 {
@@ -93,8 +85,8 @@ check_run_to_completion(struct hyp_pkt *p)
 			lost++;
 			continue;
 		}
-		uint64_t end = rc_now_ms() + 2000;
-		while (rc_total() < i + 1 - lost && rc_now_ms() < end)
+		uint64_t end = ht_now_ms() + 2000;
+		while (rc_total() < i + 1 - lost && ht_now_ms() < end)
 			(void)hyp_pkt_rx_poll(p);
 	}
 	unsigned mine = __atomic_load_n(&rc_mine, __ATOMIC_RELAXED);
@@ -112,8 +104,8 @@ check_run_to_completion(struct hyp_pkt *p)
 		mkframe(f, 64, i);
 		lost += hyp_pkt_send(p, &iov, 1) != 0;
 	}
-	uint64_t end = rc_now_ms() + 5000;
-	while (rc_total() < 220 && rc_now_ms() < end) {
+	uint64_t end = ht_now_ms() + 5000;
+	while (rc_total() < 220 && ht_now_ms() < end) {
 		struct timespec ms = { 0, 1000000 };
 		nanosleep(&ms, NULL);
 	}

@@ -56,14 +56,6 @@ rc_rx(void *arg, struct hyp_pkt_frame *fr, unsigned n)
 	}
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
-
 static unsigned
 total(void)
 {
@@ -133,8 +125,8 @@ main(void)
 			lost++;
 			continue;
 		}
-		uint64_t end = now_ms() + 2000;
-		while (total() < i + 1 - lost && now_ms() < end)
+		uint64_t end = ht_now_ms() + 2000;
+		while (total() < i + 1 - lost && ht_now_ms() < end)
 			(void)hyp_pkt_rx_poll(p);
 	}
 	unsigned mine = __atomic_load_n(&rc_mine, __ATOMIC_RELAXED);
@@ -167,13 +159,13 @@ main(void)
 			sent += sendto(ps, big, sizeof(big), 0,
 			    (struct sockaddr *)&ll, sizeof(ll)) ==
 			    (ssize_t)sizeof(big);
-		uint64_t end = now_ms() + 2000;
+		uint64_t end = ht_now_ms() + 2000;
 		do {
 			__atomic_add_fetch(&beat, HYP_PKT_POLL_BEGIN,
 			    __ATOMIC_RELAXED);
 			(void)hyp_pkt_rx_poll(p);
 			hyp_pkt_stats(p, &st);
-		} while (st.rx_bad - bad0 < sent && now_ms() < end);
+		} while (st.rx_bad - bad0 < sent && ht_now_ms() < end);
 		CHECK(sent == 5 && st.rx_bad - bad0 == 5 &&
 		    __atomic_load_n(&rc_big, __ATOMIC_RELAXED) == 0,
 		    "5 frames of 3000 bytes past the port's MTU of %u: %llu "
@@ -192,9 +184,9 @@ main(void)
 	for (unsigned i = 0; i < 20; i++)
 		lost += sendto(s, &i, sizeof(i), 0, (struct sockaddr *)&to,
 		    sizeof(to)) != (ssize_t)sizeof(i);
-	uint64_t end = now_ms() + 5000;
+	uint64_t end = ht_now_ms() + 5000;
 	while (__atomic_load_n(&rc_theirs, __ATOMIC_RELAXED) - theirs0 < 20 &&
-	    now_ms() < end) {
+	    ht_now_ms() < end) {
 		struct timespec ms = { 0, 1000000 };
 		nanosleep(&ms, NULL);
 	}
