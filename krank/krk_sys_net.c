@@ -207,3 +207,102 @@ krk_sys_getpeername(int fd, void *addr, socklen_t *lenp)
 		return krk_sys_fail(EFAULT);
 	return KRK_SYS_CALL(int, krs_getpeername(fd, addr, lenp));
 }
+
+/* sendfile's source: the file in, read at off (krs_send_fill's fill). */
+struct krk_sendfile_src {
+	int in;
+	int64_t off;
+};
+
+static int
+krk_sendfile_fill(void *arg, const struct krs_iovec *iov, int iovcnt,
+    size_t *done)
+{
+	struct krk_sendfile_src *s = arg;
+	ssize_t r = krs_preadv(s->in, iov, iovcnt, s->off);
+	if (r < 0)
+		return errno;
+	s->off += r;
+	*done = (size_t)r;
+	return 0;
+}
+
+/* The same through a buffer, for a descriptor that is not a TCP socket
+ * (a file, a pipe, a UDP socket): what it wrote, or -1 with errno. */
+static ssize_t
+krk_sendfile_copy(int out, struct krk_sendfile_src *s, size_t count)
+{
+	char buf[16384];
+	size_t sent = 0;
+
+	while (sent < count) {
+		size_t want = count - sent < sizeof(buf) ? count - sent :
+		    sizeof(buf);
+		ssize_t r = krs_pread(s->in, buf, want, s->off);
+		if (r <= 0) {
+			if (r < 0 && sent == 0)
+				return -1;
+			break;
+		}
+		ssize_t w = krs_write(out, buf, (size_t)r);
+		if (w <= 0) {
+			if (sent == 0)
+				return -1;
+			break;
+		}
+		s->off += w;
+		sent += (size_t)w;
+		if (w < r)
+			break;
+	}
+	return (ssize_t)sent;
+}
+
+/*
+ * sendfile(2): count bytes of in from *offp (then *offp moves) or from
+ * in's offset (then that moves) to out.  To a TCP socket the bytes go
+ * from the file system's cache straight into the socket's buffers
+ * (krs_send_fill): one copy, where pread and send make two.
+ */
+static ssize_t
+krk_sendfile(int out, int in, int64_t *offp, size_t count)
+{
+	struct krk_sendfile_src s = { .in = in };
+
+	if (count > 0x7ffff000)
+		count = 0x7ffff000;	/* Linux's limit */
+	if (offp != NULL)
+		s.off = *offp;
+	else if ((s.off = krs_lseek(in, 0, KRS_SEEK_CUR)) < 0)
+		return -1;
+	int64_t start = s.off;
+	ssize_t n = krs_send_fill(out, count, 0, krk_sendfile_fill, &s);
+	if (n < 0 && (errno == EOPNOTSUPP || errno == ENOTSOCK)) {
+		s.off = start;
+		n = krk_sendfile_copy(out, &s, count);
+	}
+	if (n > 0) {
+		/* Not s.off: a chunk read but not queued (the socket closed
+		 * meanwhile) was not sent. */
+		if (offp != NULL)
+			*offp = start + n;
+		else if (krs_lseek(in, start + n, KRS_SEEK_SET) < 0)
+			return -1;
+	}
+	return n;
+}
+
+ssize_t
+krk_sys_sendfile(int out, int in, off_t *offp, size_t count)
+{
+	if (offp != NULL && krk_sys_badbuf(offp, sizeof(*offp)))
+		return krk_sys_fail(EFAULT);
+	int64_t off = offp != NULL ? (int64_t)*offp : 0;
+	if (offp != NULL && off < 0)
+		return krk_sys_fail(EINVAL);
+	ssize_t n = KRK_SYS_CALL(ssize_t, krk_sendfile(out, in,
+	    offp != NULL ? &off : NULL, count));
+	if (n > 0 && offp != NULL)
+		*offp = (off_t)off;
+	return n;
+}

@@ -7,8 +7,9 @@
  *   IDLE   kept alive between requests; closed at the idle deadline, or
  *          earlier when a new connection needs its slot
  *   SEND   an answer in out[], then the file's bytes read with pread one
- *          chunk at a time as the socket takes them; closed when the
- *          client takes nothing for the idle timeout
+ *          chunk at a time as the socket takes them (or handed to the
+ *          socket by sendfile, where the I/O table has it); closed when
+ *          the client takes nothing for the idle timeout
  *   LINGER after an answer that closes: write side shut, input drained
  *          for a moment so the client reads the answer instead of a reset
  *
@@ -498,6 +499,27 @@ conn_send(struct server *s, struct conn *c)
 				return -1;
 			}
 			c->ooff += (size_t)w;
+			c->deadline = s->now + s->cfg->idle_timeout_ms;
+			continue;
+		}
+		if (c->fleft > 0 && io->sendfile != NULL) {
+			/* As much as the socket takes, from the file's cache
+			 * into the socket's buffers. */
+			size_t want = c->fleft < (int64_t)HTTP_SENDFILE_MAX ?
+			    (size_t)c->fleft : HTTP_SENDFILE_MAX;
+			ssize_t w = io->sendfile(c->fd, c->file, c->foff, want);
+			if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR))
+				return 0;
+			if (w <= 0) {
+				dprintf(2, "httpd: file at offset %lld: "
+				    "sendfile: %s\n", (long long)c->foff,
+				    w < 0 ? "error" : "file shrank");
+				s->cnt->resets += w < 0;
+				return -1;
+			}
+			c->foff += w;
+			c->fleft -= w;
 			c->deadline = s->now + s->cfg->idle_timeout_ms;
 			continue;
 		}

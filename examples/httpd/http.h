@@ -21,6 +21,7 @@
 #define HTTP_PATH_MAX		1024	/* longer decoded path: 414 */
 #define HTTP_ROOT_MAX		256	/* longest document root */
 #define HTTP_CHUNK		16384	/* file bytes read (pread) at a time */
+#define HTTP_SENDFILE_MAX	(1 << 20) /* file bytes per sendfile call */
 #define HTTP_LINGER_MS		2000	/* drain after an answer that closes */
 #define HTTP_REFUSE_SLOTS	16	/* connections answering 503 at once */
 
@@ -63,6 +64,10 @@ struct http_io {
 	int (*stop)(void);
 	ssize_t (*read)(int fd, void *buf, size_t len);	/* for quit_fd */
 	void (*date)(char *buf, size_t len);	/* NULL: no Date header */
+	/* Optional (NULL: pread and send): up to len bytes of file from
+	 * off to the socket, as Linux's sendfile with an offset; never
+	 * blocks.  Bytes sent, 0 at the file's end, -1 with errno. */
+	ssize_t (*sendfile)(int sock, int file, int64_t off, size_t len);
 };
 
 struct http_config {

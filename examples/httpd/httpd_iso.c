@@ -152,6 +152,19 @@ io_pread(int fd, void *buf, size_t len, int64_t off)
 	return pread(fd, buf, len, (off_t)off);
 }
 
+/* Linux's sendfile(2), declared here: krank-cc's headers have no
+ * <sys/sendfile.h> (KRANK exports the call; krank/krk_sys_net.c). */
+ssize_t sendfile(int out, int in, off_t *offp, size_t count);
+
+/* KRANK's sendfile copies from ext2's cache straight into the socket's
+ * buffers; Linux's hands its page cache over. */
+static ssize_t
+io_sendfile(int sock, int file, int64_t off, size_t len)
+{
+	off_t o = (off_t)off;
+	return sendfile(sock, file, &o, len);
+}
+
 static int
 io_poll(struct http_pollfd *fds, unsigned nfds, int timeout_ms)
 {
@@ -162,7 +175,7 @@ static const struct http_io posix_io = {
 	.accept = io_accept, .recv = io_recv, .send = io_send,
 	.shutdown_wr = io_shutdown_wr, .close = close, .open = io_open,
 	.fstat = io_fstat, .pread = io_pread, .poll = io_poll,
-	.now_ms = ex_now_ms, .read = read,
+	.now_ms = ex_now_ms, .read = read, .sendfile = io_sendfile,
 };
 
 int

@@ -13,6 +13,11 @@
  * segments of up to 64 KB (its GRO); they are delivered marked
  * HYP_PKT_FRAME_CSUM_OK to a receiver that accepts that, and completed
  * (or, if merged, dropped and counted) for one that does not.
+ *
+ * Run to completion (HYP_PKT_CAP_POLL): the descriptor is non-blocking,
+ * so a thread about to sleep for network input may read the tap itself
+ * (hyp_pkt_rx_poll: one read that finds nothing costs a host call, not a
+ * wakeup of the receive thread and then of the waiter).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -154,6 +159,7 @@ tap_open(struct hyp_pkt *p, const char *name, struct pkt_opts *o)
 	p->priv = tp;
 	if (pkt_ifmtu(name, &p->info.mtu) != 0)
 		p->info.mtu = 1500;
+	p->info.caps |= HYP_PKT_CAP_POLL;
 	if (tp->vnet && !o->no_offload) {
 		p->info.caps |= HYP_PKT_CAP_CSUM | HYP_PKT_CAP_TSO;
 		p->info.gso_max = TAP_GSO_MAX;

@@ -490,7 +490,8 @@ krs_pwrite(int fd, const void *buf, size_t len, int64_t off)
 }
 
 static ssize_t
-fileiov(int fd, const struct krs_iovec *iov, int iovcnt, enum uio_rw rw)
+fileiov(int fd, const struct krs_iovec *iov, int iovcnt, int64_t off,
+    enum uio_rw rw)
 {
 	struct krs_iovec small[16], *copy = small;
 	if (iovcnt < 0 || iovcnt > 1024)
@@ -500,7 +501,7 @@ fileiov(int fd, const struct krs_iovec *iov, int iovcnt, enum uio_rw rw)
 	if (iovcnt > 16)
 		copy = kmem_alloc(sizeof(*copy) * (size_t)iovcnt, KM_SLEEP);
 	memcpy(copy, iov, sizeof(*copy) * (size_t)iovcnt);
-	ssize_t rv = fileio(fd, copy, iovcnt, -1, rw);
+	ssize_t rv = fileio(fd, copy, iovcnt, off, rw);
 	if (copy != small)
 		kmem_free(copy, sizeof(*copy) * (size_t)iovcnt);
 	return rv;
@@ -510,14 +511,23 @@ KRS_EXPORT ssize_t
 krs_readv(int fd, const struct krs_iovec *iov, int iovcnt)
 {
 	VFS_ENTER();
-	return fileiov(fd, iov, iovcnt, UIO_READ);
+	return fileiov(fd, iov, iovcnt, -1, UIO_READ);
+}
+
+KRS_EXPORT ssize_t
+krs_preadv(int fd, const struct krs_iovec *iov, int iovcnt, int64_t off)
+{
+	VFS_ENTER();
+	if (off < 0)
+		return krs_fail(EINVAL);
+	return fileiov(fd, iov, iovcnt, off, UIO_READ);
 }
 
 KRS_EXPORT ssize_t
 krs_writev(int fd, const struct krs_iovec *iov, int iovcnt)
 {
 	VFS_ENTER();
-	return fileiov(fd, iov, iovcnt, UIO_WRITE);
+	return fileiov(fd, iov, iovcnt, -1, UIO_WRITE);
 }
 
 KRS_EXPORT int64_t

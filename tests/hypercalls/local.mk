@@ -20,7 +20,8 @@ hyp_tests = \
 	tests/hypercalls/test_arena_cpu \
 	tests/hypercalls/test_component \
 	tests/hypercalls/test_rcu \
-	tests/hypercalls/test_heap_huge
+	tests/hypercalls/test_heap_huge \
+	tests/hypercalls/test_tap_poll
 check_PROGRAMS += $(hyp_tests)
 TESTS += $(hyp_tests)
 tests_hypercalls_test_params_LDADD = $(HYPTEST_LIBS)
@@ -37,6 +38,7 @@ tests_hypercalls_test_arena_cpu_LDADD = $(HYPTEST_LIBS)
 tests_hypercalls_test_component_LDADD = $(HYPTEST_LIBS)
 tests_hypercalls_test_rcu_LDADD = $(HYPTEST_LIBS)
 tests_hypercalls_test_heap_huge_LDADD = $(HYPTEST_LIBS)
+tests_hypercalls_test_tap_poll_LDADD = $(HYPTEST_LIBS)
 
 # dl_bootstrap: a librump*-named shared library with link sets.
 check_LTLIBRARIES += tests/hypercalls/librumptest_comp.la

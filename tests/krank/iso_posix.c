@@ -259,6 +259,78 @@ test_tcp(void)
 	close(l);
 }
 
+/* Linux's sendfile(2), declared here: krank-cc's headers have no
+ * <sys/sendfile.h>, KRANK exports the call (krank/krk_sys_net.c). */
+ssize_t sendfile(int out, int in, off_t *offp, size_t count);
+
+/* recv exactly n bytes; 1 when they equal want. */
+static int
+recv_same(int s, const char *want, size_t n)
+{
+	static char got[65536];
+	size_t have = 0;
+	while (have < n) {
+		ssize_t r = recv(s, got + have, n - have, 0);
+		if (r <= 0)
+			return 0;
+		have += (size_t)r;
+	}
+	return memcmp(got, want, n) == 0;
+}
+
+static void
+test_sendfile(void)
+{
+	static char data[200000], got[20000];
+	struct sockaddr_in a = lo(7103);
+	int one = 1;
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (char)(i * 7 + i / 251);
+	int f = open(path("sf"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	CHECK(f >= 0 && write(f, data, sizeof(data)) == sizeof(data),
+	    "a 200000-byte file to send");
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(l >= 0 && setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) == 0 && bind(l, (struct sockaddr *)&a,
+	    sizeof(a)) == 0 && listen(l, 8) == 0, "listen on 127.0.0.1:7103");
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(c >= 0 && connect(c, (struct sockaddr *)&a, sizeof(a)) == 0,
+	    "connect");
+	int s = accept(l, NULL, NULL);
+	off_t off = 1000;
+	ssize_t n = sendfile(s, f, &off, 40000);
+	CHECK(n == 40000 && off == 41000 && recv_same(c, data + 1000, 40000),
+	    "sendfile of 40000 bytes from offset 1000 to a TCP socket: "
+	    "received intact, the offset moved to %ld", (long)off);
+	CHECK(lseek(f, 5000, SEEK_SET) == 5000 &&
+	    sendfile(s, f, NULL, 3000) == 3000 &&
+	    lseek(f, 0, SEEK_CUR) == 8000 && recv_same(c, data + 5000, 3000),
+	    "sendfile without an offset reads at the file's and moves it");
+	off = 199990;
+	n = sendfile(s, f, &off, 100);
+	CHECK(n == 10 && off == 200000 && recv_same(c, data + 199990, 10),
+	    "sendfile across the end of the file sends the %zd bytes left", n);
+	CHECK(sendfile(s, f, &off, 100) == 0 && off == 200000,
+	    "sendfile at the end of the file sends nothing");
+	int g = open(path("sf2"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	off = 0;
+	CHECK(g >= 0 && sendfile(g, f, &off, 20000) == 20000 && off == 20000 &&
+	    pread(g, got, sizeof(got), 0) == 20000 &&
+	    memcmp(got, data, 20000) == 0, "sendfile to a file copies");
+	off = 0;
+	FAILS(sendfile(s, -1, &off, 10), EBADF, "sendfile from a bad descriptor");
+	off = -1;
+	FAILS(sendfile(s, f, &off, 10), EINVAL, "sendfile from offset -1");
+	close(g);
+	close(c);
+	close(s);
+	close(l);
+	close(f);
+	unlink(path("sf"));
+	unlink(path("sf2"));
+}
+
 static void
 test_addrinfo(void)
 {
@@ -595,6 +667,7 @@ main(int argc, char **argv)
 	test_files();
 	test_errors();
 	test_tcp();
+	test_sendfile();
 	test_udp();
 	test_addrinfo();
 	test_poll_epoll();

@@ -66,10 +66,11 @@ struct hyp_pkt_info {
  * IFF_VNET_HDR or an AF_PACKET port on rings with PACKET_VNET_HDR, whose
  * host does the segmentation (GSO). */
 #define HYP_PKT_CAP_TSO		0x4
-/* Receiving costs no host call (a DPDK poll-mode driver): any thread may
- * poll the port (hyp_pkt_rx_poll) and run the receive callback itself,
- * as a thread about to sleep for network input does (run to
- * completion). */
+/* Any thread may poll the port (hyp_pkt_rx_poll) and run the receive
+ * callback itself, as a thread about to sleep for network input does
+ * (run to completion): a DPDK port (receiving costs no host call) and a
+ * tap (a non-blocking read of its descriptor, cheaper than waking the
+ * receive thread and then the waiter). */
 #define HYP_PKT_CAP_POLL	0x8
 /* The port can send from the caller's buffers without copying them
  * (hyp_pkt_send_ref): a DPDK device whose driver reads the memory itself

@@ -569,6 +569,27 @@ blk_read_cached(struct blkdev *dev, uint64_t blkno, unsigned off, void *buf,
 	return error;
 }
 
+size_t
+blk_read_cached_run(struct blkdev *dev, uint64_t blkno, unsigned off,
+    void *buf, size_t len)
+{
+	struct buf *bp;
+	size_t done = 0;
+	mutex_enter(&dev->mtx);
+	while (done < len && off < dev->bsize &&
+	    (bp = blk_hot_locked(dev, blkno)) != NULL) {
+		size_t n = dev->bsize - off;
+		if (n > len - done)
+			n = len - done;
+		memcpy((char *)buf + done, (char *)bp->b_data + off, n);
+		done += n;
+		off = 0;
+		blkno++;
+	}
+	mutex_exit(&dev->mtx);
+	return done;
+}
+
 int
 blk_write_cached(struct blkdev *dev, uint64_t blkno, unsigned off,
     const void *buf, size_t len)

@@ -112,6 +112,14 @@ int blk_read_cached(struct blkdev *dev, uint64_t blkno, unsigned off,
     void *buf, size_t len);
 int blk_write_cached(struct blkdev *dev, uint64_t blkno, unsigned off,
     const void *buf, size_t len);
+/*
+ * blk_read_cached_run - the same over consecutive blocks under one hold of
+ * the mutex: len bytes from byte off of block blkno on, into blkno + 1 ...
+ * (off < the block size).  Returns the bytes copied: fewer than len (0
+ * when blkno itself is not) when a block of the run is not cached.
+ */
+size_t blk_read_cached_run(struct blkdev *dev, uint64_t blkno, unsigned off,
+    void *buf, size_t len);
 /* brelse - release a busy buffer unchanged (LRU tail). */
 void brelse(struct buf *bp);
 /* bdwrite - mark the buffer valid and dirty and release it (write-back). */

@@ -846,6 +846,36 @@ ext2_truncate(struct ext2_inode *ip, uint64_t size)
 
 /* ---- data ---- */
 
+/*
+ * The cached path over a run: lbn (at pbn) and the blocks after it that
+ * follow it on disk too, for up to want bytes from boff, as long as no
+ * read-ahead falls due among them (lbn + k + win / 2 < i_ranext, what
+ * ext2_read_l asks of each block); copied under one hold of the cache's
+ * lock (a 1 KiB-block file is 1,024 lookups a MiB).  Bytes copied; 0:
+ * lbn is not cached.
+ */
+#define EXT2_RUN_MAX	64
+static size_t
+ext2_read_run(struct ext2_inode *ip, uint64_t lbn, uint32_t pbn,
+    unsigned boff, uint8_t *dst, size_t want, unsigned win)
+{
+	struct ext2fs *fs = ip->i_fs;
+	size_t span = fs->bsize - boff;
+	uint32_t k = 1;
+
+	while (span < want && k < EXT2_RUN_MAX &&
+	    lbn + k + win / 2 < ip->i_ranext) {
+		uint32_t pb;
+		if (ext2_bmap(ip, lbn + k, 0, &pb, NULL) != 0 || pb != pbn + k)
+			break;
+		span += fs->bsize;
+		k++;
+	}
+	if (span > want)
+		span = want;
+	return blk_read_cached_run(fs->dev, pbn, boff, dst, span);
+}
+
 int
 ext2_read_l(struct ext2_inode *ip, void *buf, size_t len, uint64_t off,
     size_t *donep)
@@ -879,11 +909,14 @@ ext2_read_l(struct ext2_inode *ip, void *buf, size_t len, uint64_t off,
 		error = ext2_bmap(ip, lbn, 0, &pbn, NULL);
 		if (error != 0)
 			break;
+		size_t run;
 		if (pbn == 0) {
 			memset(dst + done, 0, n);
-		} else if (!radue && blk_read_cached(fs->dev, pbn, boff,
-		    dst + done, n) == 0) {
-			/* cached, and no read-ahead due: copied */
+		} else if (!radue && (run = ext2_read_run(ip, lbn, pbn, boff,
+		    dst + done, len - done, win)) > 0) {
+			/* cached, and no read-ahead due: copied, maybe
+			 * several blocks */
+			n = run;
 		} else {
 			/* Sequential: keep a window of blocks in flight. */
 			if (radue) {
@@ -914,9 +947,8 @@ ext2_read_l(struct ext2_inode *ip, void *buf, size_t len, uint64_t off,
 			memcpy(dst + done, (uint8_t *)bp->b_data + boff, n);
 			brelse(bp);
 		}
-		ip->i_nextlbn = lbn + (boff + n == fs->bsize ? 1 : 0);
-		if (boff + n < fs->bsize)
-			ip->i_nextlbn = lbn;
+		/* The block holding the next byte (n may span blocks). */
+		ip->i_nextlbn = (off + done + n) >> fs->bshift;
 		done += n;
 	}
 	*donep = done;

@@ -196,6 +196,9 @@ KRS_EXPORT ssize_t krs_write(int fd, const void *buf, size_t len);
 KRS_EXPORT ssize_t krs_pread(int fd, void *buf, size_t len, int64_t off);
 KRS_EXPORT ssize_t krs_pwrite(int fd, const void *buf, size_t len, int64_t off);
 KRS_EXPORT ssize_t krs_readv(int fd, const struct krs_iovec *iov, int iovcnt);
+/* krs_preadv - krs_readv at offset off (>= 0; the file offset unmoved). */
+KRS_EXPORT ssize_t krs_preadv(int fd, const struct krs_iovec *iov, int iovcnt,
+    int64_t off);
 KRS_EXPORT ssize_t krs_writev(int fd, const struct krs_iovec *iov, int iovcnt);
 KRS_EXPORT int64_t krs_lseek(int fd, int64_t off, int whence);
 KRS_EXPORT int krs_ftruncate(int fd, int64_t len);

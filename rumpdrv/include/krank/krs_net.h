@@ -59,6 +59,22 @@ KRS_EXPORT ssize_t krs_send(int fd, const void *buf, size_t len, int flags);
 KRS_EXPORT ssize_t krs_recvfrom(int fd, void *buf, size_t len, int flags,
     void *from, uint32_t *fromlen);
 KRS_EXPORT ssize_t krs_recv(int fd, void *buf, size_t len, int flags);
+/*
+ * krs_send_fill - send up to len bytes on the TCP socket fd, as krs_send
+ * does (flags: KRS_MSG_DONTWAIT), but the bytes are written straight into
+ * the socket's buffers by fill: fill(arg, iov, iovcnt, &done) writes up
+ * to the iovecs' total and sets done to what it wrote; it returns 0 or
+ * an errno.  A short fill (end of file) ends the send after those bytes.
+ * fill runs in the calling thread with no stack lock held, so it may
+ * read a file (krs_preadv): a sendfile with one copy instead of two.
+ * Returns the bytes sent, or -1 with errno: EOPNOTSUPP on a socket that
+ * is not TCP (or a socket of another family), ENOTSOCK, EBADF, EAGAIN,
+ * EPIPE ..., or fill's error when nothing was sent.
+ */
+typedef int (*krs_fill_fn)(void *arg, const struct krs_iovec *iov,
+    int iovcnt, size_t *done);
+KRS_EXPORT ssize_t krs_send_fill(int fd, size_t len, int flags,
+    krs_fill_fn fill, void *arg);
 /* Linux's struct msghdr layout; no control messages (msg_controllen is
  * set to 0 on return). */
 struct krs_msghdr {

@@ -152,6 +152,9 @@ void m_cat(struct mbuf *m, struct mbuf *n);
  */
 #define M_JCLBYTES	(64 * 1024)
 struct mbuf *m_copyin(const void *buf, size_t len, int lead, int how);
+/* m_getroom - the same packet, its len bytes not yet written (for a
+ * caller that fills the data in place: krs_send_fill). */
+struct mbuf *m_getroom(size_t len, int lead, int how);
 /* m_jcl_drain - give the large clusters kept for reuse back (shutdown). */
 void m_jcl_drain(void);
 /* m_devget - a packet made by copying len bytes of buf. */

@@ -207,7 +207,7 @@ m_jcl_drain(void)
 }
 
 struct mbuf *
-m_copyin(const void *buf, size_t len, int lead, int how)
+m_getroom(size_t len, int lead, int how)
 {
 	KASSERT(lead >= 0 && lead <= 128);
 	struct mbuf *top = m_gethdr(how, MT_DATA);
@@ -230,7 +230,6 @@ m_copyin(const void *buf, size_t len, int lead, int how)
 	for (;;) {
 		size_t room = (size_t)M_TRAILINGSPACE(m);
 		size_t n = len - done < room ? len - done : room;
-		memcpy(m->m_data, (const char *)buf + done, n);
 		m->m_len = (int)n;
 		done += n;
 		if (done == len)
@@ -250,6 +249,19 @@ m_copyin(const void *buf, size_t len, int lead, int how)
 		m = nm;
 	}
 	top->m_pkthdr.len = (int)len;
+	return top;
+}
+
+struct mbuf *
+m_copyin(const void *buf, size_t len, int lead, int how)
+{
+	struct mbuf *top = m_getroom(len, lead, how);
+	size_t done = 0;
+
+	for (struct mbuf *m = top; m != NULL; m = m->m_next) {
+		memcpy(m->m_data, (const char *)buf + done, (size_t)m->m_len);
+		done += (size_t)m->m_len;
+	}
 	return top;
 }
 

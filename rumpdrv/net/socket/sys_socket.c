@@ -502,10 +502,59 @@ m_fromuser(const void *buf, size_t len)
 	return m_copyin(buf, len, 64, M_WAIT);
 }
 
+/* Where a stream send's bytes come from: the caller's buffer, or a fill
+ * function that writes them into the mbufs (krs_send_fill). */
+struct so_src {
+	const char *buf;
+	krs_fill_fn fill;
+	void *arg;
+	bool eof;			/* fill gave less than asked */
+};
+
+/* A packet of the next len bytes of src; NULL with *errp (ENOBUFS, the
+ * fill's error, or 0 at the fill's end). */
+static struct mbuf *
+so_src_get(struct so_src *src, size_t off, size_t len, int *errp)
+{
+	if (src->fill == NULL) {
+		struct mbuf *m = m_fromuser(src->buf + off, len);
+		*errp = m == NULL ? ENOBUFS : 0;
+		return m;
+	}
+	struct mbuf *m = m_getroom(len, 64, M_WAIT);
+	if (m == NULL) {
+		*errp = ENOBUFS;
+		return NULL;
+	}
+	/* A 64 KiB chunk is one large cluster and a small tail. */
+	struct krs_iovec iov[8];
+	int n = 0;
+	size_t room = 0;
+	for (struct mbuf *x = m; x != NULL && n < 8; x = x->m_next, n++) {
+		iov[n].iov_base = mtod(x, void *);
+		iov[n].iov_len = (size_t)x->m_len;
+		room += (size_t)x->m_len;
+	}
+	size_t got = 0;
+	*errp = src->fill(src->arg, iov, n, &got);
+	if (*errp != 0 || got == 0 || got > room) {
+		if (*errp == 0 && got > room)
+			*errp = EIO;
+		src->eof = true;
+		m_freem(m);
+		return NULL;
+	}
+	if (got < len) {
+		src->eof = true;
+		m_adj(m, -(int)(len - got));
+	}
+	return m;
+}
+
 /* Stream send: wait for buffer space, append, let the protocol send.
  * 0 with *sentp bytes queued, or an errno when none were. */
 static int
-sosend_stream(struct socket *so, const void *buf, size_t len, int flags,
+sosend_stream(struct socket *so, struct so_src *src, size_t len, int flags,
     size_t *sentp)
 {
 	struct netstack *ns = so->so_stack;
@@ -556,12 +605,11 @@ sosend_stream(struct socket *so, const void *buf, size_t len, int flags,
 		if (chunk > 65536)
 			chunk = 65536;
 		mutex_exit(&ns->ns_lock);
-		struct mbuf *m = m_fromuser((const char *)buf + sent, chunk);
+		struct mbuf *m = so_src_get(src, sent, chunk, &err);
 		mutex_enter(&ns->ns_lock);
-		if (m == NULL) {
-			err = ENOBUFS;
+		if (m == NULL)
 			break;
-		}
+		chunk = (size_t)m->m_pkthdr.len;
 		if (so->so_pr == NULL) {
 			m_freem(m);
 			err = EBADF;
@@ -571,6 +619,8 @@ sosend_stream(struct socket *so, const void *buf, size_t len, int flags,
 		if (err != 0)
 			break;
 		sent += chunk;
+		if (src->eof)
+			break;
 	}
 	mutex_exit(&ns->ns_lock);
 	*sentp = sent;
@@ -584,8 +634,10 @@ sosend(struct socket *so, const void *buf, size_t len, int flags,
     const struct sockaddr_in_k *to, size_t *sentp)
 {
 	*sentp = 0;
-	if (so->so_type == SOCK_STREAM)
-		return sosend_stream(so, buf, len, flags, sentp);
+	if (so->so_type == SOCK_STREAM) {
+		struct so_src src = { .buf = buf };
+		return sosend_stream(so, &src, len, flags, sentp);
+	}
 	if (len > IP_MAXPACKET_K)
 		return EMSGSIZE;
 	struct mbuf *m = m_fromuser(buf, len);
@@ -646,6 +698,26 @@ KRS_EXPORT ssize_t
 krs_send(int fd, const void *buf, size_t len, int flags)
 {
 	return krs_sendto(fd, buf, len, flags, NULL, 0);
+}
+
+KRS_EXPORT ssize_t
+krs_send_fill(int fd, size_t len, int flags, krs_fill_fn fill, void *arg)
+{
+	if (fill == NULL)
+		return krs_fail(EFAULT);
+	int err = 0;
+	struct socket *so = fd_getsock(fd, &err);
+	if (so == NULL)
+		return krs_fail(err);
+	size_t sent = 0;
+	if (so->so_type != SOCK_STREAM)
+		err = EOPNOTSUPP;
+	else {
+		struct so_src src = { .fill = fill, .arg = arg };
+		err = sosend_stream(so, &src, len, flags, &sent);
+	}
+	sorele(so);
+	return err != 0 ? krs_fail(err) : (ssize_t)sent;
 }
 
 /* Receive from so; 0 with *gotp bytes (the datagram's length with

@@ -328,6 +328,36 @@ main(int argc, char **argv)
 	}
 	PASS("cached read/write hot path");
 
+	/* The hot path over a run of blocks, under one hold of the lock. */
+	{
+		static char w[3 * BS], r[3 * BS];
+		char one[10];
+		for (size_t k = 0; k < sizeof(w); k++)
+			w[k] = (char)(k * 13 + k / 4093);
+		int good = 1;
+		for (int b = 0; b < 3; b++) {
+			good &= bread(dev, 70 + b, &bp) == 0;
+			if (good)
+				brelse(bp);
+			good &= blk_write_cached(dev, 70 + b, 0, w + b * BS,
+			    BS) == 0;
+		}
+		CHECK(good && blk_read_cached(dev, 73, 0, one, 10) == EAGAIN,
+		    "blocks 70-72 cached, 73 not");
+		CHECK(blk_read_cached_run(dev, 70, 100, r, 2 * BS) == 2 * BS &&
+		    memcmp(r, w + 100, 2 * BS) == 0,
+		    "a run from byte 100 of block 70 across 71 into 72");
+		CHECK(blk_read_cached_run(dev, 71, 0, r, 3 * BS) == 2 * BS &&
+		    memcmp(r, w + BS, 2 * BS) == 0,
+		    "a run into an uncached block stops before it");
+		CHECK(blk_read_cached_run(dev, 73, 0, r, BS) == 0,
+		    "a run from an uncached block copies nothing");
+		CHECK(blk_read_cached_run(dev, 70, BS, r, 10) == 0,
+		    "a run from an offset past the block copies nothing");
+		CHECK(blk_sync(dev) == 0, "sync");
+	}
+	PASS("cached runs of blocks");
+
 	/* Direct I/O (O_DIRECT on the scratch file, where /tmp allows it):
 	 * whole aligned blocks through the cache, raw reads bounced. */
 	{
