@@ -1638,22 +1638,31 @@ krk_isolates_init(void)
 		(void)kld_vcache_enable(dir != NULL && *dir != '\0' ? dir :
 		    NULL, &diag);
 	}
-	/* KRANK_ISOLATE_PARK=N: keep up to N stopped isolates' objects
-	 * mapped for a restart of the same program (kld_set_park): no
-	 * mapping, protection change or fault at that start, but the
-	 * program runs at its previous base.  Off unless set. */
+	/* KRANK_ISOLATE_PARK=N (default 4): keep up to N stopped
+	 * isolates' objects ready for a restart of the same program
+	 * (kld_set_park): no mapping, protection change or fault at that
+	 * start.  KRANK_ISOLATE_PARK_PLACE=fresh (default): the object is
+	 * loaded again at a new random place when the run before stops
+	 * (kld_set_park_fresh), so no run starts where another ran; same:
+	 * the restart runs at its previous base, and the stop is cheaper. */
 	{
 		const char *pk = getenv("KRANK_ISOLATE_PARK");
+		const char *pp = getenv("KRANK_ISOLATE_PARK_PLACE");
 		char *end;
-		unsigned long n = pk != NULL ? strtoul(pk, &end, 10) : 0;
+		unsigned long n = pk != NULL ? strtoul(pk, &end, 10) : 4;
+		bool ok = pk == NULL || (*pk != '\0' && *end == '\0' &&
+		    n <= 64);
+		bool same = pp != NULL && strcmp(pp, "same") == 0;
 
-		bool ok = pk != NULL && *pk != '\0' && *end == '\0' &&
-		    n <= 64;
-
-		if (pk != NULL && !ok)
+		if (!ok)
 			krk_log(KRK_LOG_WARN, "krank: KRANK_ISOLATE_PARK=%s: "
 			    "expected a number of objects from 0 to 64; "
-			    "parking stays off", pk);
+			    "parking is off", pk);
+		if (pp != NULL && !same && strcmp(pp, "fresh") != 0)
+			krk_log(KRK_LOG_WARN, "krank: "
+			    "KRANK_ISOLATE_PARK_PLACE=%s: expected fresh or "
+			    "same; fresh", pp);
+		kld_set_park_fresh(!same);
 		kld_set_park(ok ? (unsigned)n : 0);
 	}
 	if ((rv = kld_symtab_create(&iso_exports)) != 0)

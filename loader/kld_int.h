@@ -134,9 +134,19 @@ uint64_t kld_symtab_id(const struct kld_symtab *t);
 struct kld_object *kld_park_take(const void *image, size_t len,
     uint64_t exports_id, unsigned flags, struct kld_diag *d);
 void kld_park_keep(struct kld_object *o, const struct kld_stage *st,
-    const void *image, size_t len, uint64_t exports_id, unsigned flags,
-    unsigned nwarn);
+    const void *image, size_t len, const struct kld_symtab *exports,
+    uint64_t exports_id, unsigned flags, unsigned nwarn);
 void kld_park_release(struct kld_object *o);
+/* write one byte back into every page of r's writable runs at map */
+void kld_park_touch_rw(const struct kld_park_img *r, uint8_t *map);
+/* kld_symtab_destroy: parked objects bound to t are not loaded again */
+void kld_park_exports_gone(const struct kld_symtab *t);
+/* kld_load.c: a new load of image (new place, full checks or the
+ * verdict cache, never a parked object), initialisers not run; parked
+ * at its unload if parking is on.  Diagnostics are dropped. */
+int kld_load_fresh(const void *image, size_t len, const char *name,
+    const struct kld_symtab *exports, unsigned flags,
+    struct kld_object **objp);
 /* kld_load.c: give an object's span back (pool) or unmap it */
 void kld_obj_unmap(const struct kld_object *o);
 

@@ -1015,14 +1015,42 @@ kld_verify(const void *image, size_t len, const char *name, unsigned flags,
 	return error;
 }
 
-int
-kld_load(const void *image, size_t len, const char *name,
+/*
+ * Touch every page of a freshly loaded object once - read each page of
+ * its segments, write back a byte of each page that stays writable -
+ * so that the first instructions of its run find them mapped.  On a
+ * host whose hypervisor fills its own page tables lazily (this PVM
+ * guest: ~12-25 us per page at first touch after a mapping or
+ * protection change, not a page fault the guest counts) that moves the
+ * cost from the next start to the unload that prepared it.
+ */
+static void
+touch(const struct kld_stage *st, const struct kld_object *o)
+{
+	for (unsigned i = 0; i < st->nseg; i++) {
+		uint64_t from = st->seg[i].vaddr & ~(PG - 1);
+		uint64_t to = (st->seg[i].vaddr + st->seg[i].memsz + PG - 1) &
+		    ~(PG - 1);
+
+		for (uint64_t va = from; va < to; va += PG)
+			(void)*(volatile const uint8_t *)(st->map +
+			    (va - st->lo));
+	}
+	if (o->park != NULL)
+		kld_park_touch_rw(o->park, o->map);
+}
+
+/* kld_load's work; fresh: a new load for kld_park.c, which neither takes
+ * a parked object nor runs initialisers. */
+static int
+load(const void *image, size_t len, const char *name,
     const struct kld_symtab *exports, unsigned flags, struct kld_diag *diag,
-    struct kld_object **objp)
+    bool fresh, struct kld_object **objp)
 {
 	struct kld_diag local = { 0 };
 	struct kld_diag *d = diag ? diag : &local;
 	struct kld_symtab *empty = NULL;
+	const struct kld_symtab *given = exports;
 	struct kld_object *o;
 	struct kld_stage st;
 	uint64_t exports_id = kld_symtab_id(exports);
@@ -1030,7 +1058,8 @@ kld_load(const void *image, size_t len, const char *name,
 	bool published;
 	int error;
 
-	if ((o = kld_park_take(image, len, exports_id, flags, d)) != NULL)
+	if (!fresh &&
+	    (o = kld_park_take(image, len, exports_id, flags, d)) != NULL)
 		goto ready;
 	if (exports == NULL) {
 		if ((error = kld_symtab_create(&empty)) != 0)
@@ -1116,9 +1145,15 @@ kld_load(const void *image, size_t len, const char *name,
 		    o->base + st.dyn.init_array : 0;
 		o->ninit_array = st.dyn.init_arraysz / 8;
 	}
-	kld_park_keep(o, &st, image, len, exports_id, flags,
+	kld_park_keep(o, &st, image, len, given, exports_id, flags,
 	    d->nwarnings - nwarn);
+	if (fresh)
+		touch(&st, o);
 	kld_stage_fini(&st);
+	if (fresh) {
+		*objp = o;
+		return 0;
+	}
 ready:
 	kld_stat_add(KLD_ST_LOADS, 1);
 	if (!(flags & (KLD_NO_INIT | KLD_DEFER_INIT)))
@@ -1133,6 +1168,22 @@ fail:
 	kld_stage_fini(&st);
 	kld_stat_add(KLD_ST_REJECTED, 1);
 	return error;
+}
+
+int
+kld_load(const void *image, size_t len, const char *name,
+    const struct kld_symtab *exports, unsigned flags, struct kld_diag *diag,
+    struct kld_object **objp)
+{
+	return load(image, len, name, exports, flags, diag, false, objp);
+}
+
+int
+kld_load_fresh(const void *image, size_t len, const char *name,
+    const struct kld_symtab *exports, unsigned flags,
+    struct kld_object **objp)
+{
+	return load(image, len, name, exports, flags, NULL, true, objp);
 }
 
 void *

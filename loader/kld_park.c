@@ -8,6 +8,14 @@
  * object was loaded and have been read+execute (never writable) since;
  * the image is compared byte for byte with a private copy, never trusted
  * by name or hash.
+ *
+ * Fresh parking (kld_set_park_fresh): an object is never started twice
+ * at one place.  At unload, after its finalisers, the parked object's
+ * span is given back (zeroed by the pool, or unmapped) and the same
+ * image is loaded anew - a new random place, the verdict cache or the
+ * verifier, relocation, protections - and parked unused, so the next
+ * start takes it without a kernel call.  The work moves from the start
+ * to the unload before it.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -24,6 +32,9 @@ struct kld_park_img {
 	uint8_t *image;			/* private copy of the ELF file */
 	size_t len;
 	uint64_t exports_id;
+	const struct kld_symtab *exports;	/* what it was bound to ... */
+	bool exports_gone;		/* ... until kld_symtab_destroy */
+	bool unused;			/* fresh: never run, nothing to reset */
 	unsigned flags, nwarn;
 	bool busy;			/* an object runs in it */
 	struct kld_object tmpl;		/* as loaded, before initialisers;
@@ -39,6 +50,7 @@ static struct {
 	pthread_mutex_t lock;
 	struct kld_park_img *list;	/* busy and idle */
 	unsigned max, nidle;
+	bool fresh;			/* kld_set_park_fresh */
 	struct kld_park_stats st;
 } park = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -102,6 +114,37 @@ kld_set_park(unsigned n)
 }
 
 void
+kld_set_park_fresh(int fresh)
+{
+	struct kld_park_img *out = NULL, **pp, *r;
+
+	pthread_mutex_lock(&park.lock);
+	park.fresh = fresh != 0;
+	/* Idle objects that have run would start again at their place. */
+	for (pp = &park.list; fresh && (r = *pp) != NULL; )
+		if (!r->busy && !r->unused) {
+			*pp = r->next;
+			r->next = out;
+			out = r;
+			park.nidle--;
+			park.st.freed++;
+		} else
+			pp = &r->next;
+	pthread_mutex_unlock(&park.lock);
+	free_list(out);
+}
+
+void
+kld_park_exports_gone(const struct kld_symtab *t)
+{
+	pthread_mutex_lock(&park.lock);
+	for (struct kld_park_img *r = park.list; r != NULL; r = r->next)
+		if (r->exports == t)
+			r->exports_gone = true;
+	pthread_mutex_unlock(&park.lock);
+}
+
+void
 kld_park_stats_get(struct kld_park_stats *s)
 {
 	pthread_mutex_lock(&park.lock);
@@ -138,12 +181,14 @@ kld_park_take(const void *image, size_t len, uint64_t exports_id,
 		free(o);
 		return NULL;
 	}
-	/* Only these pages are writable; the rest is as verified. */
-	for (unsigned i = 0; i < r->nrw; i++) {
+	/* Only these pages are writable; the rest is as verified.  An
+	 * unused (fresh) object's are as saved already. */
+	for (unsigned i = 0; i < r->nrw && !r->unused; i++) {
 		memcpy(r->tmpl.map + r->rw[i].off, r->rw_init + at,
 		    r->rw[i].len);
 		at += r->rw[i].len;
 	}
+	r->unused = false;
 	*o = r->tmpl;
 	o->own = NULL;			/* the record's copy: syms, strtab */
 	o->park = r;
@@ -203,8 +248,8 @@ rw_runs(struct kld_park_img *r, const struct kld_stage *st)
 
 void
 kld_park_keep(struct kld_object *o, const struct kld_stage *st,
-    const void *image, size_t len, uint64_t exports_id, unsigned flags,
-    unsigned nwarn)
+    const void *image, size_t len, const struct kld_symtab *exports,
+    uint64_t exports_id, unsigned flags, unsigned nwarn)
 {
 	struct kld_park_img *r;
 	size_t total = 0;
@@ -231,6 +276,7 @@ kld_park_keep(struct kld_object *o, const struct kld_stage *st,
 	}
 	r->len = len;
 	r->exports_id = exports_id;
+	r->exports = exports;
 	r->flags = flags;
 	r->nwarn = nwarn;
 	r->busy = true;
@@ -254,15 +300,87 @@ refuse:
 }
 
 void
-kld_park_release(struct kld_object *o)
+kld_park_touch_rw(const struct kld_park_img *r, uint8_t *map)
 {
-	struct kld_park_img *r = o->park, *out;
+	for (unsigned i = 0; i < r->nrw; i++)
+		for (size_t o = 0; o < r->rw[i].len; o += PG) {
+			volatile uint8_t *p = map + r->rw[i].off + o;
 
-	free(o);
+			*p = *p;
+		}
+}
+
+/* Make busy record r idle (and trim). */
+static void
+park_idle(struct kld_park_img *r)
+{
+	struct kld_park_img *out;
+
 	pthread_mutex_lock(&park.lock);
 	r->busy = false;
 	park.nidle++;
 	out = trim_locked();		/* r itself when parking is off */
 	pthread_mutex_unlock(&park.lock);
 	free_list(out);
+}
+
+/* Fresh parking: r (unlinked, its object gone) is replaced by a new load
+ * of its image, parked unused; r is freed.  Its span goes first, so that
+ * a pool has the room. */
+static void
+refresh(struct kld_park_img *r)
+{
+	struct kld_object *n;
+
+	kld_obj_unmap(&r->tmpl);
+	if (kld_load_fresh(r->image, r->len, NULL, r->exports, r->flags,
+	    &n) == 0) {
+		struct kld_park_img *r2 = n->park;
+
+		if (r2 != NULL) {
+			r2->nwarn = r->nwarn;	/* not the cache's note */
+			r2->unused = true;
+			free(n);
+			park_idle(r2);
+		} else {			/* refused: not parkable */
+			kld_obj_unmap(n);
+			free(n->own);
+			free(n);
+		}
+	}
+	pthread_mutex_lock(&park.lock);
+	park.st.refreshed++;
+	pthread_mutex_unlock(&park.lock);
+	free(r->tmpl.own);
+	free(r->image);
+	free(r->rw_init);
+	free(r);
+}
+
+void
+kld_park_release(struct kld_object *o)
+{
+	struct kld_park_img *r = o->park, **pp;
+	enum { IDLE, REFRESH, DROP } what = IDLE;
+
+	free(o);
+	pthread_mutex_lock(&park.lock);
+	/* Fresh: a run's place is never used again; without the export
+	 * table to bind to, the object is only freed. */
+	if (park.fresh && park.max > 0)
+		what = r->exports_gone ? DROP : REFRESH;
+	if (what != IDLE) {
+		for (pp = &park.list; *pp != r; pp = &(*pp)->next)
+			;
+		*pp = r->next;
+		if (what == DROP)
+			park.st.freed++;
+	}
+	pthread_mutex_unlock(&park.lock);
+	if (what == IDLE)
+		park_idle(r);
+	else if (what == REFRESH)
+		refresh(r);
+	else
+		rec_free(r);
 }

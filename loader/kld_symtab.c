@@ -105,6 +105,7 @@ kld_symtab_destroy(struct kld_symtab *t)
 {
 	if (t == NULL)
 		return;
+	kld_park_exports_gone(t);
 	free(t->slot);
 	free(t);
 }

@@ -15,7 +15,11 @@
  * by the loader, made read+write and zeroed at unload - since the real
  * one needs the KRANK process around it).  A fifth, "parked", keeps the
  * unloaded object for the next load of the same image (kld_set_park):
- * the file is still read and compared, the writable pages reset.
+ * the file is still read and compared, the writable pages reset.  A
+ * sixth, "fresh place", parks with kld_set_park_fresh and the pool: the
+ * unload loads the image again at a new place, the start takes it.
+ * Each row also prints the medians of its parts: reading the file,
+ * kld_load + main, kld_unload.
  */
 #include <ctype.h>
 #include <fcntl.h>
@@ -78,6 +82,9 @@ to_null(int fd, const void *p, size_t n)
 	return write(devnull, p, n);
 }
 
+/* Of the last run_isolate: reading the file, kld_load + main, unload. */
+static double t_read, t_run, t_unload;
+
 static int
 run_isolate(const char *path)
 {
@@ -88,15 +95,22 @@ run_isolate(const char *path)
 	size_t len;
 	int rc;
 
+	double t0 = now_us(), t1, t2;
+
 	if (kld_read_file(path, &buf, &len, NULL) != 0)
 		return -1;
+	t1 = now_us();
 	rc = kld_load(buf, len, path, tab, load_flags, NULL, &o);
 	free(buf);
 	if (rc != 0)
 		return -1;
 	entry = (int (*)(int, char **))kld_sym(o, "main");
 	rc = entry != NULL ? entry(1, argv) : -1;
+	t2 = now_us();
 	kld_unload(o);
+	t_read = t1 - t0;
+	t_run = t2 - t1;
+	t_unload = now_us() - t2;
 	return rc;
 }
 
@@ -170,27 +184,36 @@ run_linux_remote(unsigned char which)
 	return r;
 }
 
-enum mode { FIRST, MEMORY, DISK, POOL, PARKED };
+enum mode { FIRST, MEMORY, DISK, POOL, PARKED, FRESH };
 static const char *mode_name[] = { "first start (no cache)",
 	"cached (memory)", "cached (disk, after restart)",
-	"cached + pool", "parked (same image again)" };
+	"cached + pool", "parked (same image again)",
+	"parked, fresh place + pool" };
 
 /* The stand-in pool: one region, faulted in once, one object at a time
- * at its start (the benchmark loads one object at a time). */
+ * (the benchmark loads one object at a time) at a random page, as
+ * krk_pool.c places them at a random unit. */
 static struct {
 	uint8_t *base;
 	size_t size;
 	bool busy;
-} bpool;
+	uint64_t rnd;
+} bpool = { .rnd = 0x9e3779b97f4a7c15ull };
 
 static void *
 bpool_get(void *arg, size_t size)
 {
+	size_t pages;
+
 	(void)arg;
 	if (bpool.busy || size > bpool.size)
 		return NULL;
 	bpool.busy = true;
-	return bpool.base;
+	bpool.rnd ^= bpool.rnd << 13;
+	bpool.rnd ^= bpool.rnd >> 7;
+	bpool.rnd ^= bpool.rnd << 17;
+	pages = (bpool.size - size) / 4096 + 1;
+	return bpool.base + (size_t)(bpool.rnd % pages) * 4096;
 }
 
 static void
@@ -234,13 +257,17 @@ compare(const char *what, const char *iso, unsigned char which, int n,
 	double *k = malloc(sizeof(double) * (size_t)n);
 	double *l = malloc(sizeof(double) * (size_t)n);
 	double *f = malloc(sizeof(double) * (size_t)n);
+	double *tr = malloc(sizeof(double) * (size_t)n);
+	double *tl = malloc(sizeof(double) * (size_t)n);
+	double *tu = malloc(sizeof(double) * (size_t)n);
 	int rk, rl;
 
 	struct kld_mem pm = { bpool_get, bpool_put, NULL };
 	if (m != FIRST)
 		kld_vcache_enable(cachedir, NULL);
-	kld_set_mem(m == POOL ? &pm : NULL);
-	kld_set_park(m == PARKED ? 4 : 0);
+	kld_set_mem(m == POOL || m == FRESH ? &pm : NULL);
+	kld_set_park(m == PARKED || m == FRESH ? 4 : 0);
+	kld_set_park_fresh(m == FRESH);
 	rk = run_isolate(iso);		/* warms the cache too */
 	rl = run_linux_remote(which).rc;
 	if (rk != rl) {
@@ -259,15 +286,26 @@ compare(const char *what, const char *iso, unsigned char which, int n,
 		t1 = now_us();
 		f[i] = (double)(minflt() - f0);
 		k[i] = t1 - t0;
+		tr[i] = t_read;
+		tl[i] = t_run;
+		tu[i] = t_unload;
 		l[i] = run_linux_remote(which).us;
 	}
-	kld_set_mem(NULL);
 	kld_set_park(0);
+	kld_set_park_fresh(0);
+	kld_set_mem(NULL);
 	double mk = median(k, n), ml = median(l, n), mf = median(f, n);
 
 	printf("bench_kld_start: %-12s %-29s KRANK %9.1f us (%4.0f faults) | "
 	    "Linux fork+exec %8.1f us | %6.2fx (median of %d)\n", what,
 	    mode_name[m], mk, mf, ml, ml / mk, n);
+	/* The parts (medians each): a start until main returns is read +
+	 * load+main; KRANK keeps images in memory (krk_isolate.c's image
+	 * cache: one stat), so load+main is its loader's share. */
+	double mtl = median(tl, n);
+	printf("bench_kld_start: %-12s %-29s   read file %.1f us, kld_load + "
+	    "main %.1f us (%.0fx fork+exec), kld_unload %.1f us\n", "",
+	    "", median(tr, n), mtl, ml / mtl, median(tu, n));
 	char raw[96], id[96], w[160];
 	size_t o = 0;
 	snprintf(raw, sizeof(raw), "start.%s.%s", what, mode_name[m]);
@@ -288,6 +326,9 @@ compare(const char *what, const char *iso, unsigned char which, int n,
 	free(k);
 	free(l);
 	free(f);
+	free(tr);
+	free(tl);
+	free(tu);
 }
 
 /* The machine's costs, same run: a trivial system call and a first
@@ -360,14 +401,15 @@ main(int argc, char **argv)
 	machine_costs();
 	bpool_init(16u << 20);
 	/* KLD_BENCH_MODES: digits of the modes to run (profiling one),
-	 * 0 = first start ... 4 = parked; KLD_BENCH_WHAT: h or l. */
+	 * 0 = first start ... 4 = parked, 5 = parked with fresh places;
+	 * KLD_BENCH_WHAT: h or l. */
 	const char *only = getenv("KLD_BENCH_MODES");
 	const char *what = getenv("KLD_BENCH_WHAT");
-	for (int m = FIRST; m <= PARKED; m++)
+	for (int m = FIRST; m <= FRESH; m++)
 		if ((only == NULL || strchr(only, '0' + m) != NULL) &&
 		    (what == NULL || *what == 'h'))
 			compare("hello world", argv[1], 0, 500, (enum mode)m);
-	for (int m = FIRST; m <= PARKED; m++)
+	for (int m = FIRST; m <= FRESH; m++)
 		if ((only == NULL || strchr(only, '0' + m) != NULL) &&
 		    (what == NULL || *what == 'l'))
 			compare("large", argv[3], 1, 30, (enum mode)m);

@@ -250,12 +250,15 @@ main(int argc, char **argv)
 	{
 		struct kld_park_stats pks;
 		const char *pk = getenv("KRANK_ISOLATE_PARK");
+		const char *pp = getenv("KRANK_ISOLATE_PARK_PLACE");
 
 		kld_park_stats_get(&pks);
-		printf("parking (KRANK_ISOLATE_PARK=%s): %" PRIu64 " of the "
-		    "starts above took a parked object (same base as the "
-		    "previous run; no mapping, mprotect or fault)\n",
-		    pk != NULL ? pk : "unset", pks.taken);
+		printf("parking (KRANK_ISOLATE_PARK=%s, _PLACE=%s): %" PRIu64
+		    " of the starts above took a parked object (no mapping, "
+		    "mprotect or fault at the start), %" PRIu64 " loaded again "
+		    "at a new place when their run stopped\n",
+		    pk != NULL ? pk : "unset (4)", pp != NULL ? pp :
+		    "unset (fresh)", pks.taken, pks.refreshed);
 	}
 	bench_point("spawn.dynamic", (double)kp[n / 2] / 1e3,
 	    (double)ld[n / 2] / 1e3, "us", 1, 20, "isolate spawn to first "

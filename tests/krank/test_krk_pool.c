@@ -5,8 +5,10 @@
  * its own code faults); a run given back is zeroed before the next
  * object gets it (same place, no stale byte); a full pool falls back to
  * fresh pages and counts it; and a spawn of a small isolate from a warm
- * pool takes (almost) no page faults, counted with getrusage.  argv[1]
- * is the folder holding poolprobe.kx (tests/krank/iso/poolprobe.c).
+ * pool takes (almost) no page faults, counted with getrusage; with
+ * krank's default parking (KRANK_ISOLATE_PARK unset) spawns take fresh
+ * parked objects that run as new.  argv[1] is the folder holding
+ * poolprobe.kx (tests/krank/iso/poolprobe.c).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -94,7 +96,10 @@ test_wx(void)
 	CHECK(strncmp(pd, "rw-", 3) == 0, "its data is read+write (%s)", pd);
 	kld_unload(o);
 	krk_pool_stats(&b);
-	CHECK(b.returns == a.returns + 1 && b.in_use == a.in_use,
+	/* Parked (krank's default), the object's place goes back too, but
+	 * a new run holds it loaded again. */
+	CHECK(b.returns == a.returns + 1 && (b.in_use == a.in_use ||
+	    getenv("KRANK_ISOLATE_PARK") == NULL),
 	    "unload gives the run back (%" PRIu64 " bytes in use)", b.in_use);
 }
 
@@ -237,6 +242,40 @@ test_spawn_faults(void)
 	    f[N / 2], f[0]);
 }
 
+/* krank's default parking (KRANK_ISOLATE_PARK unset: 4 objects, fresh
+ * places): every spawn after the first takes an object that its
+ * predecessor's stop loaded anew, never run, and finds its data as the
+ * ELF says (poolprobe exits 3 on a stale byte). */
+static void
+test_spawn_park(void)
+{
+	enum { N = 6 };
+	struct kld_park_stats a, b;
+	long f[N];
+	int st, bad = 0;
+	enum krk_iso_state s;
+
+	if (spawn_faults("pwarm", &st, &s) < 0)
+		return;
+	kld_park_stats_get(&a);
+	for (int i = 0; i < N; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "park%d", i);
+		f[i] = spawn_faults(name, &st, &s);
+		if (s != KRK_ISO_EXITED || st != 0)
+			bad++;
+	}
+	kld_park_stats_get(&b);
+	CHECK(bad == 0, "%d spawns from fresh parked objects run as new", N);
+	CHECK(b.taken - a.taken == N && b.refreshed - a.refreshed == N,
+	    "each took a parked object (%" PRIu64 ") loaded again at its "
+	    "predecessor's stop (%" PRIu64 ")", b.taken - a.taken,
+	    b.refreshed - a.refreshed);
+	qsort(f, N, sizeof(f[0]), cmp_long);
+	CHECK(f[N / 2] <= 1, "no page fault in a spawn and run from the pool "
+	    "(median %ld)", f[N / 2]);
+}
+
 static void
 test_writecode(void)
 {
@@ -304,6 +343,12 @@ main(int argc, char **argv)
 	    " of %" PRIu64 " KiB)", ps.ready >> 10, ps.size >> 10);
 	test_wx();
 	test_writecode();
+	if (getenv("KRANK_ISOLATE_PARK") == NULL) {
+		/* krank's default: fresh parking (krk_isolate.c). */
+		test_spawn_park();
+		krk_pool_fini();
+		goto out;
+	}
 	struct kld_object *o = load();
 	size_t span = o ? kld_span(o) : 0;
 	kld_unload(o);
@@ -315,6 +360,7 @@ main(int argc, char **argv)
 		test_spawn_faults();
 		krk_pool_fini();
 	}
+out:
 	kld_symtab_destroy(tab);
 	krk_isolates_fini();
 	krs_shutdown();

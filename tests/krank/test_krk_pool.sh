@@ -11,4 +11,8 @@ export KRANK_ISOLATE_LIBDIR="$bld/loader"
 "$bld/loader/krank-cc" -O1 -o "$work/poolprobe.kx" \
     "$src/tests/krank/iso/poolprobe.c" ||
 	{ echo "FAIL: krank-cc poolprobe.c"; exit 1; }
+# The pool's own accounting (a run back at each unload) without the
+# objects krank parks by default, then spawns with them (fresh places).
+KRANK_ISOLATE_PARK=0 "$bld/tests/krank/test_krk_pool" "$work" || exit 1
+unset KRANK_ISOLATE_PARK KRANK_ISOLATE_PARK_PLACE
 exec "$bld/tests/krank/test_krk_pool" "$work"

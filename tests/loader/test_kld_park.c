@@ -10,7 +10,11 @@
  * outside the code, another export table or other flags are not served
  * from the park; a syscall written into main is refused by the verifier,
  * not served; the limit frees the least recently unloaded; pool memory
- * (kld_set_mem) goes back only when a parked object is freed.
+ * (kld_set_mem) goes back only when a parked object is freed.  Fresh
+ * places (kld_set_park_fresh): an object that ran is never taken again;
+ * the unload loads the image anew at another place, which the next load
+ * takes and runs as new; a changed image is not taken; an object whose
+ * export table was destroyed is freed, not loaded again.
  */
 #include <elf.h>
 #include <errno.h>
@@ -298,6 +302,73 @@ main(int argc, char **argv)
 	CHECK(pool_puts == 1 && pool_out == 0, "freed: given back (%d)",
 	    pool_puts);
 	kld_set_mem(NULL);
+
+	/* Fresh places (kld_set_park_fresh): the unload loads the image
+	 * again elsewhere; a start takes that unused object. */
+	kld_set_park(2);
+	CHECK(kld_load(img, len, "p", tab, 0, NULL, &o1) == 0, "load");
+	kld_unload(o1);
+	CHECK(pstats().parked == 1, "parked at its place");
+	kld_set_park_fresh(1);
+	s = pstats();
+	CHECK(s.parked == 0, "fresh on: an object that ran is not kept "
+	    "(%" PRIu64 " parked)", s.parked);
+	CHECK(kld_load(img, len, "p", tab, 0, NULL, &o1) == 0, "load");
+	b1 = kld_base(o1);
+	CHECK(run_main(o1) == 671, "fresh: run 1");
+	s0 = pstats();
+	kld_unload(o1);
+	s = pstats();
+	CHECK(s.refreshed == s0.refreshed + 1 && s.parked == 1,
+	    "unload loaded it again: refreshed %" PRIu64 ", parked %" PRIu64,
+	    s.refreshed - s0.refreshed, s.parked);
+	maps_of(b1, 4096, &wx, &x, &any);
+	CHECK(!any, "the run's place is unmapped");
+	for (int i = 0; i < 3; i++) {
+		s0 = pstats();
+		CHECK(kld_load(img, len, "p", tab, 0, NULL, &o2) == 0, "load");
+		CHECK(pstats().taken == s0.taken + 1, "fresh: taken");
+		CHECK(kld_base(o2) != b1, "a new place each run: %#lx again",
+		    (unsigned long)b1);
+		b1 = kld_base(o2);
+		rc = run_main(o2);
+		CHECK(rc == 671, "fresh run %d: %d, want 671", i, rc);
+		maps_of(kld_base(o2), kld_span(o2), &wx, &x, &any);
+		CHECK(x && !wx, "code executable (%d), never writable+"
+		    "executable (%d)", x, wx);
+		kld_unload(o2);
+	}
+	/* A changed byte is not the refreshed image either. */
+	memcpy(img2, img, len);
+	{
+		uint8_t *g = memmem(img2, len, "GCC: (", 6);
+
+		if (g != NULL)
+			g[1] = 'c';
+	}
+	s0 = pstats();
+	CHECK(kld_load(img2, len, "p2", tab, 0, NULL, &o1) == 0, "load");
+	CHECK(pstats().taken == s0.taken, "changed image not taken (fresh)");
+	kld_unload(o1);
+	/* Its export table destroyed while it runs: freed, not loaded
+	 * again against freed memory. */
+	{
+		struct kld_symtab *t2;
+
+		kld_symtab_create(&t2);
+		kld_symtab_add(t2, kld_libc_exports, kld_libc_nexports);
+		CHECK(kld_load(img, len, "p", t2, 0, NULL, &o1) == 0, "load");
+		kld_symtab_destroy(t2);
+		s0 = pstats();
+		kld_unload(o1);
+		s = pstats();
+		CHECK(s.refreshed == s0.refreshed && s.freed == s0.freed + 1,
+		    "export table gone: freed %" PRIu64 ", refreshed %" PRIu64,
+		    s.freed - s0.freed, s.refreshed - s0.refreshed);
+	}
+	kld_set_park(0);
+	kld_set_park_fresh(0);
+	CHECK(pstats().parked == 0, "off: nothing parked");
 
 	free(img2);
 	free(img);

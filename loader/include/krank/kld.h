@@ -181,12 +181,29 @@ void kld_set_mem(const struct kld_mem *mem);
  * unloaded objects are freed first.  Thread-safe.
  */
 void kld_set_park(unsigned n);
+/*
+ * kld_set_park_fresh - with fresh on, parking never starts a program
+ * twice at one place: at kld_unload, after the finalisers, the parked
+ * object's span is given back (to kld_set_mem's put, or unmapped) and
+ * the same image is loaded again - a new random place, verified (or its
+ * verdict found in the verdict cache), relocated and protected as by any
+ * kld_load - and parked unused.  The next kld_load of that image takes
+ * it with no system call, page fault or reset.  The cost of a load moves
+ * from the start to the unload before it; kld_unload of a parked object
+ * is as slow as a load then.  The reload binds against the export table
+ * the object was loaded with: do not destroy a table while an object
+ * loaded against it may be unloading; objects whose table was destroyed
+ * before their unload are freed instead.  Turning fresh on frees idle
+ * objects that have run.  Thread-safe.
+ */
+void kld_set_park_fresh(int fresh);
 struct kld_park_stats {
 	uint64_t taken;			/* loads served from a parked object */
 	uint64_t kept;			/* objects that became parkable */
 	uint64_t refused;		/* loads not parkable (layout, memory) */
 	uint64_t freed;			/* parked objects freed (limit, off) */
 	uint64_t parked;		/* idle parked objects now */
+	uint64_t refreshed;		/* loaded again at unload (fresh) */
 };
 void kld_park_stats_get(struct kld_park_stats *st);
 
