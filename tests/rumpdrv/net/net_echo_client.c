@@ -2,18 +2,22 @@
  * net_echo_client.c - a KRANK stack (or Linux's) as the client of a TCP and
  * UDP echo server on port 7, for the DPDK virtual-device tests and
  * tests/bench/bench_dpdk.sh:
- *   net_echo_client SPEC CIDR SERVER ROUND_TRIPS UDP_PACKETS [SECONDS]
+ *   net_echo_client SPEC CIDR SERVER ROUND_TRIPS UDP_PACKETS [SECONDS
+ *                   [BULK_KIB]]
  * SPEC is a packet port ("dpdk:net_memif0", "afpacket:veth1", "tap:t0",
  * "wire:..."), opened as the interface of a KRANK stack with address
  * CIDR; SPEC "linux" uses Linux's own sockets instead (CIDR ignored), the
  * same client code.  It connects to SERVER:7 (retrying until SECONDS,
  * default 20, pass), does ROUND_TRIPS 64-byte round trips (TCP_NODELAY),
- * each checked byte for byte, then sends UDP_PACKETS 64-byte datagrams to
- * SERVER:7 with up to 32 in flight and counts the echoes.  Prints
- *   @result tcp_rtt_med_us=.. tcp_rtt_p99_us=.. tcp_rt_ok=N udp_sent=..
- *           udp_echoed=.. udp_pps=..
- * (one line) and exits 0 when every round trip came back intact and at
- * least one datagram (when any were sent) was echoed.  The KRANK build is
+ * each checked byte for byte, then BULK_KIB KiB (default 0) in 16 KiB
+ * round trips on the same connection (full-sized segments, which a DPDK
+ * port sends from the stack's buffers), each checked, then sends
+ * UDP_PACKETS 64-byte datagrams to SERVER:7 with up to 32 in flight and
+ * counts the echoes.  Prints
+ *   @result tcp_rtt_med_us=.. tcp_rtt_p99_us=.. tcp_rt_ok=N bulk_kib_ok=..
+ *           udp_sent=.. udp_echoed=.. udp_pps=..
+ * (one line) and exits 0 when every round trip and bulk byte came back
+ * intact and at least one datagram (when any were sent) was echoed.  The KRANK build is
  * linked against the POSIX host (net_echo_client) or the DPDK host
  * (net_echo_client_dpdkhost); the DPDK host takes its EAL arguments from
  * KRANK_DPDK_EAL_ARGS, the POSIX host's dpdk: backend from KRANK_DPDK_EAL.
@@ -102,6 +106,39 @@ s_readable(int fd, int ms)
 	}
 	struct krs_pollfd pf = { fd, KRS_POLLIN, 0 };
 	return krs_poll(&pf, 1, ms) > 0;
+}
+
+/* kib KiB through the echo in 16 KiB round trips, every byte checked;
+ * the KiB that came back intact. */
+static long
+bulk_round_trips(int fd, long kib)
+{
+	static unsigned char out[16384], in[16384];
+	long done = 0;
+
+	for (long off = 0; off < kib; off += 16) {
+		size_t len = (size_t)(kib - off < 16 ? kib - off : 16) * 1024;
+		for (size_t k = 0; k < len; k++)
+			out[k] = (unsigned char)((size_t)off * 1024 + k * 31 +
+			    (k >> 8));
+		size_t put = 0, got = 0;
+		while (put < len) {
+			ssize_t n = s_send(fd, out + put, len - put);
+			if (n <= 0)
+				return done;
+			put += (size_t)n;
+		}
+		while (got < len) {
+			ssize_t n = s_recv(fd, in + got, len - got, 0);
+			if (n <= 0)
+				return done;
+			got += (size_t)n;
+		}
+		if (memcmp(in, out, len) != 0)
+			return done;
+		done += (long)(len / 1024);
+	}
+	return done;
 }
 
 #ifdef NET_ECHO_DPDK
@@ -210,13 +247,14 @@ main(int argc, char **argv)
 	char err[256], name[32];
 	unsigned char out[MSG], in[MSG];
 
-	if (argc < 6 || argc > 7) {
+	if (argc < 6 || argc > 8) {
 		fprintf(stderr, "usage: net_echo_client SPEC CIDR SERVER "
-		    "ROUND_TRIPS UDP_PACKETS [SECONDS]\n");
+		    "ROUND_TRIPS UDP_PACKETS [SECONDS [BULK_KIB]]\n");
 		return 2;
 	}
 	long nrt = atol(argv[4]), nudp = atol(argv[5]);
 	int secs = argc > 6 ? atoi(argv[6]) : 20;
+	long bulk_kib = argc > 7 ? atol(argv[7]) : 0;
 	use_linux = strcmp(argv[1], "linux") == 0;
 	struct sockaddr_in srv = { .sin_family = AF_INET, .sin_port = htons(7) };
 	if (nrt < 1 || nudp < 0 || secs < 1 ||
@@ -312,6 +350,7 @@ main(int argc, char **argv)
 			break;
 		ok++;
 	}
+	long bulk_ok = ok == nrt ? bulk_round_trips(fd, bulk_kib) : 0;
 	s_close(fd);
 	double med = 0, p99 = 0;
 	if (ok > 0) {
@@ -354,11 +393,12 @@ main(int argc, char **argv)
 		s_close(u);
 	}
 	printf("@result tcp_rtt_med_us=%.1f tcp_rtt_p99_us=%.1f tcp_rt_ok=%ld "
-	    "udp_sent=%ld udp_echoed=%ld udp_pps=%.0f\n", med, p99, ok, sent,
-	    echoed, pps);
+	    "bulk_kib_ok=%ld udp_sent=%ld udp_echoed=%ld udp_pps=%.0f\n", med,
+	    p99, ok, bulk_ok, sent, echoed, pps);
 	fflush(stdout);
 	free(rtt);
-	int rc = ok == nrt && (nudp == 0 || echoed > 0) ? 0 : 1;
+	int rc = ok == nrt && bulk_ok == bulk_kib &&
+	    (nudp == 0 || echoed > 0) ? 0 : 1;
 	/* The ring server's thread still polls stack 1: no orderly
 	 * shutdown under it. */
 	if (strcmp(argv[1], "ring") == 0)
