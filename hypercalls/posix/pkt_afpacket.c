@@ -85,14 +85,15 @@ struct afp_priv {
 #define AFP_SAID_BYPASS	0x8		/* qdisc bypass given up */
 
 static void
-afp_say(struct hyp_pkt *p, unsigned what, const char *why)
+afp_say(struct hyp_pkt *p, unsigned what, const char *counter,
+    const char *why)
 {
 	struct afp_priv *ap = p->priv;
 
 	if (atomic_fetch_or(&ap->said, what) & what)
 		return;
-	rumpuser_dprintf("krank-hypercall: %s: %s (said once; counted in "
-	    "rx_bad/tx_errors)\n", p->info.name, why);
+	rumpuser_dprintf("krank-hypercall: %s: %s (counted in %s; said "
+	    "once)\n", p->info.name, why, counter);
 }
 
 /* Drop a received frame: counted, and why said once. */
@@ -100,7 +101,7 @@ static void
 afp_rx_drop(struct hyp_pkt *p, unsigned what, const char *why)
 {
 	atomic_fetch_add(&p->rx_bad, 1);
-	afp_say(p, what, why);
+	afp_say(p, what, "rx_bad", why);
 }
 
 /*
@@ -401,9 +402,10 @@ afp_kick(struct hyp_pkt *p)
 					    SOL_PACKET, PACKET_QDISC_BYPASS,
 					    &zero, sizeof(zero));
 					ap->bypass = 0;
-					afp_say(p, AFP_SAID_BYPASS, "the kernel "
-					    "dropped a send (the device has "
-					    "no TSO now): no more qdisc bypass");
+					afp_say(p, AFP_SAID_BYPASS,
+					    "tx_errors", "the kernel dropped "
+					    "a send (the device has no TSO "
+					    "now): no more qdisc bypass");
 				}
 			}
 		}

@@ -7,7 +7,9 @@
 # take the qdisc path, where Linux cuts them; the direct path dropped
 # them) and on (whole 64 KB segments cross the veth and reach the other
 # port too big for a ring slot: read from the socket's queue), and with
-# the client on a port without offloads and on the copy path.
+# the client on a port without offloads and on the copy path; and with
+# TSO turned off on the server's end after it opened its port (the first
+# send the kernel drops turns the qdisc bypass off).
 set -u
 peer="$top_builddir/tests/rumpdrv/net/net_peer"
 client="$top_builddir/tests/rumpdrv/net/net_echo_client"
@@ -55,6 +57,8 @@ run_case() {
 		echo "FAIL: $name: KRANK server did not start: $(cat "$work/perr.$name")"
 		fail=1; exec 3<&-; return
 	fi
+	# TSO gone after the server's open (it took the qdisc bypass).
+	[ "$4" = gone ] && nsx ethtool -K kb1 tx off >/dev/null 2>&1
 	pkts0=$(stat kb1 rx_packets)
 	nsx timeout 60 "$client" "$3" 10.79.9.1/24 10.79.9.2 20 50 20 $kib \
 		>"$work/out.$name" 2>"$work/cerr.$name"
@@ -69,10 +73,15 @@ run_case() {
 		echo "FAIL: $name: tx $2: client exit $rc: $res $(cat "$work/cerr.$name")"
 		fail=1
 	fi
-	if [ "$drop" -ne 0 ]; then
+	if [ "$4" = gone ]; then
+		if grep -q "no more qdisc bypass" "$work/perr.$name"; then
+			echo "ok: $name: the kernel dropped $drop segment(s) on the direct path; the server said so and took the qdisc: $(grep bypass "$work/perr.$name")"
+		else
+			echo "FAIL: $name: TSO went off, yet the server kept the qdisc bypass ($drop dropped)"; fail=1
+		fi
+	elif [ "$drop" -ne 0 ]; then
 		echo "FAIL: $name: the veth dropped $drop of KRANK's sends"; fail=1
-	fi
-	if grep -h "said once" "$work/perr.$name" "$work/cerr.$name"; then
+	elif grep -h "said once" "$work/perr.$name" "$work/cerr.$name"; then
 		echo "FAIL: $name: frames were dropped (above)"; fail=1
 	fi
 	# 2 MiB as 1,448-byte segments are ~1,450 frames; 64 KB segments
@@ -88,4 +97,5 @@ run_case ring-txoff off afpacket:kb0 -
 run_case ring-txon on afpacket:kb0 merged
 run_case plain-txoff off afpacket:kb0,offload=no -
 run_case copy-txoff off afpacket:kb0,ring=no -
+run_case ring-tsogone on afpacket:kb0 gone
 exit $fail
