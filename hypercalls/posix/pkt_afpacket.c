@@ -77,6 +77,8 @@ struct afp_priv {
 };
 
 #define AFP_GSO_MAX	(65535 + HYP_PKT_HDRLEN)
+/* Bytes of merged segments that may wait on the socket's queue. */
+#define AFP_RX_QUEUE	(4 << 20)
 
 /* Drops and fallbacks, each said once per port. */
 #define AFP_SAID_TRUNC	0x1		/* longer than the slot or buffer */
@@ -189,9 +191,18 @@ afp_ring_setup(struct hyp_pkt *p, int fd, const char *name, unsigned mtu,
 	 * threshold the kernel queues the whole frame on the socket too
 	 * (TP_STATUS_COPY), to be read into a buffer of rx_max bytes.
 	 * Without the header it could not be told from a corrupt frame. */
-	if (vnet)
+	if (vnet) {
 		(void)hyp_host.setsockopt(fd, SOL_PACKET, PACKET_COPY_THRESH,
 		    &one, sizeof(one));
+		/* Room on the queue for a window of them (the default,
+		 * 208 KiB, holds three): forced past rmem_max when we may
+		 * (CAP_NET_ADMIN), else up to it. */
+		int rcv = AFP_RX_QUEUE;
+		if (hyp_host.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv,
+		    sizeof(rcv)) == -1)
+			(void)hyp_host.setsockopt(fd, SOL_SOCKET, SO_RCVBUF,
+			    &rcv, sizeof(rcv));
+	}
 	ap->maplen = (size_t)AFP_RX_SLOTS * AFP_SLOT + ntx * txslot;
 	ap->map = hyp_host.mmap(NULL, ap->maplen, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_LOCKED | MAP_POPULATE, fd, 0);
