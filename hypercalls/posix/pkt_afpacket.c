@@ -15,9 +15,14 @@
  * frame in the rings sits behind a virtio-net header, as on the tap
  * (pkt_tap.c): KRANK may leave TCP checksums to Linux and hand it 64 KB
  * TCP segments to cut (HYP_PKT_CAP_CSUM, _TSO), and frames of Linux's
- * own stack arrive with partial or already checked checksums.  Received
- * frames stay MTU-sized (merged segments do not fit a slot and are
- * dropped and counted).
+ * own stack arrive with partial or already checked checksums.  Linux
+ * cuts such a segment only on its way through the qdisc layer, so the
+ * qdisc is bypassed only on a device that cuts segments itself (TSO).
+ * A peer's 64 KB segment may arrive whole (a veth passes them on): too
+ * big for a slot, its copy waits on the socket's queue (PACKET_COPY_
+ * THRESH) and is read from there into a buffer of rx_max bytes.  Every
+ * frame dropped (truncated, merged for a receiver that cannot take it,
+ * malformed) is counted in rx_bad and said once on stderr.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -30,8 +35,10 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <linux/ethtool.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/sockios.h>
 #include <linux/virtio_net.h>
 #include "hostcalls.h"
 #include "hyp_pkt_int.h"
@@ -55,6 +62,7 @@ struct afp_ring {
 	unsigned head;
 };
 
+/* Every port has one; the rings are mapped when map != NULL (p->ring). */
 struct afp_priv {
 	void *map;
 	size_t maplen;
@@ -63,9 +71,56 @@ struct afp_priv {
 	_Atomic unsigned tx_pending;	/* queued since the last kick began */
 	_Atomic int kicking;
 	int vnet;			/* frames behind a virtio-net header */
+	int bypass;			/* PACKET_QDISC_BYPASS on (the kicker's) */
+	_Atomic unsigned said;		/* AFP_SAID_*: told on stderr once */
+	char ifname[IFNAMSIZ];
 };
 
 #define AFP_GSO_MAX	(65535 + HYP_PKT_HDRLEN)
+/* Bytes of merged segments that may wait on the socket's queue. */
+#define AFP_RX_QUEUE	(4 << 20)
+
+/* Drops and fallbacks, each said once per port. */
+#define AFP_SAID_TRUNC	0x1		/* longer than the slot or buffer */
+#define AFP_SAID_MERGED	0x2		/* a merged segment refused */
+#define AFP_SAID_BAD	0x4		/* malformed slot or header */
+#define AFP_SAID_BYPASS	0x8		/* qdisc bypass given up */
+
+static void
+afp_say(struct hyp_pkt *p, unsigned what, const char *counter,
+    const char *why)
+{
+	struct afp_priv *ap = p->priv;
+
+	if (atomic_fetch_or(&ap->said, what) & what)
+		return;
+	rumpuser_dprintf("krank-hypercall: %s: %s (counted in %s; said "
+	    "once)\n", p->info.name, why, counter);
+}
+
+/* Drop a received frame: counted, and why said once. */
+static void
+afp_rx_drop(struct hyp_pkt *p, unsigned what, const char *why)
+{
+	atomic_fetch_add(&p->rx_bad, 1);
+	afp_say(p, what, "rx_bad", why);
+}
+
+/*
+ * Whether device name cuts TCP segments itself (ETHTOOL_GTSO: any of
+ * its TSO features on).  Unknown (no ethtool support): no.
+ */
+static int
+afp_dev_tso(int fd, const char *name)
+{
+	struct ethtool_value ev = { .cmd = ETHTOOL_GTSO };
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ifr.ifr_data = (void *)&ev;
+	return hyp_host.ioctl(fd, SIOCETHTOOL, &ifr) == 0 && ev.data != 0;
+}
 
 static void *
 afp_slot(const struct afp_ring *r, unsigned i)
@@ -74,12 +129,14 @@ afp_slot(const struct afp_ring *r, unsigned i)
 }
 
 /*
- * Map the rings on fd, bound to an interface of MTU mtu.  0, or the
- * host's errno (p->priv stays NULL and the copy path serves).
+ * Map the rings on fd, to be bound to interface name of MTU mtu.  0, or
+ * the host's errno (no map: the copy path serves).
  */
 static int
-afp_ring_setup(struct hyp_pkt *p, int fd, unsigned mtu, int offload)
+afp_ring_setup(struct hyp_pkt *p, int fd, const char *name, unsigned mtu,
+    int offload)
 {
+	struct afp_priv *ap = p->priv;
 	int v = TPACKET_V2, one = 1, zero = 0;
 	/* Before the rings (the kernel refuses it after).  Refused (old
 	 * kernel): rings without offloads. */
@@ -123,12 +180,29 @@ afp_ring_setup(struct hyp_pkt *p, int fd, unsigned mtu, int offload)
 	(void)hyp_host.setsockopt(fd, SOL_PACKET, PACKET_LOSS, &one,
 	    sizeof(one));
 	/* Straight to the driver: no qdisc between KRANK and the wire
-	 * (refused on kernels before 3.14: then through the qdisc). */
-	(void)hyp_host.setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one,
-	    sizeof(one));
-	struct afp_priv *ap = calloc(1, sizeof(*ap));
-	if (ap == NULL)
-		return ENOMEM;
+	 * (refused on kernels before 3.14: then through the qdisc).  Not
+	 * for 64 KB segments on a device without TSO: the direct path
+	 * (dev_direct_xmit) drops a segment Linux would have to cut, the
+	 * qdisc path cuts it in software (GSO). */
+	ap->bypass = (!vnet || afp_dev_tso(fd, name)) &&
+	    hyp_host.setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one,
+	    sizeof(one)) == 0;
+	/* A peer's merged segment does not fit a slot: with a copy
+	 * threshold the kernel queues the whole frame on the socket too
+	 * (TP_STATUS_COPY), to be read into a buffer of rx_max bytes.
+	 * Without the header it could not be told from a corrupt frame. */
+	if (vnet) {
+		(void)hyp_host.setsockopt(fd, SOL_PACKET, PACKET_COPY_THRESH,
+		    &one, sizeof(one));
+		/* Room on the queue for a window of them (the default,
+		 * 208 KiB, holds three): forced past rmem_max when we may
+		 * (CAP_NET_ADMIN), else up to it. */
+		int rcv = AFP_RX_QUEUE;
+		if (hyp_host.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv,
+		    sizeof(rcv)) == -1)
+			(void)hyp_host.setsockopt(fd, SOL_SOCKET, SO_RCVBUF,
+			    &rcv, sizeof(rcv));
+	}
 	ap->maplen = (size_t)AFP_RX_SLOTS * AFP_SLOT + ntx * txslot;
 	ap->map = hyp_host.mmap(NULL, ap->maplen, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_LOCKED | MAP_POPULATE, fd, 0);
@@ -147,7 +221,7 @@ afp_ring_setup(struct hyp_pkt *p, int fd, unsigned mtu, int offload)
 		if (vnet)
 			(void)hyp_host.setsockopt(fd, SOL_PACKET,
 			    PACKET_VNET_HDR, &zero, sizeof(zero));
-		free(ap);
+		ap->map = NULL;
 		return e;
 	}
 	/* The kernel lays the receive ring first, the send ring after. */
@@ -161,9 +235,9 @@ afp_ring_setup(struct hyp_pkt *p, int fd, unsigned mtu, int offload)
 	if (vnet) {
 		p->info.caps |= HYP_PKT_CAP_CSUM | HYP_PKT_CAP_TSO;
 		p->info.gso_max = AFP_GSO_MAX;
+		/* Merged segments, one VLAN tag. */
+		p->info.rx_max = AFP_GSO_MAX + 4;
 	}
-	pthread_mutex_init(&ap->txlock, NULL);
-	p->priv = ap;
 	p->ring = 1;
 	return 0;
 }
@@ -193,11 +267,19 @@ afp_open(struct hyp_pkt *p, const char *name, struct pkt_opts *o)
 		.mr_type = PACKET_MR_PROMISC,
 	};
 	int one = 1;
+	struct afp_priv *ap = calloc(1, sizeof(*ap));
+	if (ap == NULL) {
+		hyp_host.close(fd);
+		return NB_ENOMEM;
+	}
+	pthread_mutex_init(&ap->txlock, NULL);
+	snprintf(ap->ifname, sizeof(ap->ifname), "%s", name);
+	p->priv = ap;
 	if (pkt_ifmtu(name, &p->info.mtu) != 0)
 		p->info.mtu = 1500;
 	/* Rings before bind: frames that arrive in between would otherwise
 	 * sit in the socket's queue, which the ring path never reads. */
-	int rv = o->no_ring ? 0 : afp_ring_setup(p, fd, p->info.mtu,
+	int rv = o->no_ring ? 0 : afp_ring_setup(p, fd, name, p->info.mtu,
 	    !o->no_offload);
 	if (rv != 0)
 		rumpuser_dprintf("krank-hypercall: afpacket:%s: no PACKET_MMAP "
@@ -223,7 +305,8 @@ afp_close(struct hyp_pkt *p)
 	struct afp_priv *ap = p->priv;
 
 	if (ap != NULL) {
-		hyp_host.munmap(ap->map, ap->maplen);
+		if (ap->map != NULL)
+			hyp_host.munmap(ap->map, ap->maplen);
 		pthread_mutex_destroy(&ap->txlock);
 		free(ap);
 		p->priv = NULL;
@@ -277,7 +360,10 @@ afp_copy_recv(struct hyp_pkt *p, struct hyp_pkt_frame *f, unsigned max,
 	for (int i = 0; i < got; i++) {
 		if ((mm[i].msg_hdr.msg_flags & MSG_TRUNC) ||
 		    mm[i].msg_len < HYP_PKT_MINFRAME) {
-			atomic_fetch_add(&p->rx_bad, 1);
+			afp_rx_drop(p, AFP_SAID_TRUNC, "dropped a received "
+			    "frame longer than the MTU (a peer's merged "
+			    "segment?  give it offloads or turn its TSO "
+			    "off) or a runt");
 			pkt_buf_put(p, bufs[i]);
 			continue;
 		}
@@ -314,8 +400,25 @@ afp_kick(struct hyp_pkt *p)
 				    MSG_DONTWAIT, NULL, 0);
 				atomic_fetch_add(&p->host_tx_calls, 1);
 			} while (n == -1 && errno == EINTR);
-			if (n == -1 && errno != EAGAIN)
+			if (n == -1 && errno != EAGAIN) {
+				int e = errno;
 				atomic_fetch_add(&p->tx_errors, 1);
+				/* Dropped on the direct path: a segment for a
+				 * device whose TSO went off since the open?
+				 * The qdisc path cuts segments; take it. */
+				if (e == ENOBUFS && ap->bypass && ap->vnet &&
+				    !afp_dev_tso(p->fd, ap->ifname)) {
+					int zero = 0;
+					(void)hyp_host.setsockopt(p->fd,
+					    SOL_PACKET, PACKET_QDISC_BYPASS,
+					    &zero, sizeof(zero));
+					ap->bypass = 0;
+					afp_say(p, AFP_SAID_BYPASS,
+					    "tx_errors", "the kernel dropped "
+					    "a send (the device has no TSO "
+					    "now): no more qdisc bypass");
+				}
+			}
 		}
 		atomic_store(&ap->kicking, 0);
 	}
@@ -324,7 +427,7 @@ afp_kick(struct hyp_pkt *p)
 static void
 afp_flush(struct hyp_pkt *p)
 {
-	if (p->priv != NULL)
+	if (p->ring)
 		afp_kick(p);
 }
 
@@ -388,8 +491,11 @@ afp_drop_queued(struct hyp_pkt *p)
  * What Linux's virtio-net header says of a received frame (as on the tap,
  * pkt_tap.c): checked (DATA_VALID) or partial (NEEDS_CSUM, a frame of
  * Linux's own stack) checksum, marked for a receiver that takes
- * HYP_PKT_FRAME_CSUM_OK, completed here for one that does not.  -1: drop
- * (a merged segment, or a checksum offset outside the frame).
+ * HYP_PKT_FRAME_CSUM_OK, completed here for one that does not; or a
+ * merged segment (GSO type set, from the socket's queue), for the former
+ * only.  -1: drop (said once), for a merged segment the receiver cannot
+ * take, a frame longer than the MTU yet not merged, or a checksum offset
+ * outside the frame.
  */
 static int
 afp_rx_offload(struct hyp_pkt *p, const struct virtio_net_hdr *vh,
@@ -397,13 +503,29 @@ afp_rx_offload(struct hyp_pkt *p, const struct virtio_net_hdr *vh,
 {
 	int trust = (p->rxflags & HYP_PKT_RX_CSUM) != 0;
 
-	if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+	if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+		if (!trust) {
+			afp_rx_drop(p, AFP_SAID_MERGED, "dropped a merged "
+			    "segment (GSO) for a receiver that takes no "
+			    "unchecked frames");
+			return -1;
+		}
+		*flp = HYP_PKT_FRAME_CSUM_OK;
+		return 0;
+	}
+	if (len > p->info.mtu + HYP_PKT_HDRLEN + 4) {
+		afp_rx_drop(p, AFP_SAID_BAD, "dropped a received frame longer "
+		    "than the MTU, yet not a merged segment");
 		return -1;
+	}
 	if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
 		struct hyp_pkt_txmeta m = { .csum_start = vh->csum_start,
 		    .csum_offset = vh->csum_offset };
-		if ((size_t)m.csum_start + m.csum_offset + 2 > len)
+		if ((size_t)m.csum_start + m.csum_offset + 2 > len) {
+			afp_rx_drop(p, AFP_SAID_BAD, "dropped a received frame "
+			    "whose checksum offset lies outside it");
 			return -1;
+		}
 		if (trust)
 			*flp = HYP_PKT_FRAME_CSUM_OK;
 		else
@@ -413,6 +535,62 @@ afp_rx_offload(struct hyp_pkt *p, const struct virtio_net_hdr *vh,
 	if ((vh->flags & VIRTIO_NET_HDR_F_DATA_VALID) && trust)
 		*flp = HYP_PKT_FRAME_CSUM_OK;
 	return 0;
+}
+
+/*
+ * The frame of a TP_STATUS_COPY slot, from the socket's queue behind its
+ * virtio-net header, into f: 0, or -1 when it was dropped (no buffer,
+ * longer than rx_max, refused by afp_rx_offload; counted).
+ */
+static int
+afp_recv_queued(struct hyp_pkt *p, struct hyp_pkt_frame *f)
+{
+	struct afp_priv *ap = p->priv;
+	size_t cap = p->bufsz - sizeof(struct pktbuf);
+	struct virtio_net_hdr vh;
+	struct pktbuf *b;
+
+	if (!ap->vnet) {
+		/* No threshold is set without the header: not ours. */
+		afp_drop_queued(p);
+		afp_rx_drop(p, AFP_SAID_TRUNC, "dropped a received frame "
+		    "too big for a ring slot");
+		return -1;
+	}
+	if ((b = pkt_buf_get(p)) == NULL) {
+		afp_drop_queued(p);
+		return -1;
+	}
+	struct iovec v[2] = { { &vh, sizeof(vh) }, { b->data, cap } };
+	struct mmsghdr mm = { .msg_hdr = { .msg_iov = v, .msg_iovlen = 2 } };
+	int got;
+	do {
+		got = hyp_host.recvmmsg(p->fd, &mm, 1, MSG_DONTWAIT | MSG_TRUNC,
+		    NULL);
+		atomic_fetch_add(&p->host_rx_calls, 1);
+	} while (got == -1 && errno == EINTR);
+	/* With MSG_TRUNC, msg_len is the whole frame's (and the header's). */
+	size_t len = got == 1 && mm.msg_len >= sizeof(vh) ?
+	    mm.msg_len - sizeof(vh) : 0;
+	unsigned fl = 0;
+	if (got != 1) {
+		/* The kernel queued it, so it is there: only a rlimit or a
+		 * fault loses it. */
+		afp_rx_drop(p, AFP_SAID_BAD, "lost a frame too big for a "
+		    "ring slot: the socket's queue could not be read");
+	} else if ((mm.msg_hdr.msg_flags & MSG_TRUNC) || len > cap) {
+		afp_rx_drop(p, AFP_SAID_TRUNC, "dropped a received frame "
+		    "longer than rx_max");
+	} else if (len < HYP_PKT_MINFRAME) {
+		afp_rx_drop(p, AFP_SAID_BAD, "dropped a runt from the "
+		    "socket's queue");
+	} else if (afp_rx_offload(p, &vh, b->data, len, &fl) == 0) {
+		pkt_frame_set(p, f, b, len);
+		f->flags = fl;
+		return 0;
+	}
+	pkt_buf_put(p, b);
+	return -1;
 }
 
 static int
@@ -442,17 +620,21 @@ afp_ring_recv(struct hyp_pkt *p, struct hyp_pkt_frame *f, unsigned max,
 				    vhl);
 				if (afp_rx_offload(p, &vh, b->data, s.len,
 				    &fl) != 0) {
-					atomic_fetch_add(&p->rx_bad, 1);
 					pkt_buf_put(p, b);
 					goto next;
 				}
 			}
 			pkt_frame_set(p, &f[n], b, s.len);
 			f[n++].flags = fl;
+		} else if (v == AFP_RX_COPY) {
+			if (afp_recv_queued(p, &f[n]) == 0)
+				n++;
 		} else if (v == AFP_RX_BAD) {
-			atomic_fetch_add(&p->rx_bad, 1);
-			if (st & TP_STATUS_COPY)
-				afp_drop_queued(p);
+			/* Truncated (snaplen < len: no room on the queue for
+			 * its copy) or malformed. */
+			afp_rx_drop(p, AFP_SAID_TRUNC, "dropped a received "
+			    "frame the kernel truncated to a ring slot, or a "
+			    "malformed slot");
 		}
 		/* No buffer: dropped, counted in rx_nobuf by pkt_buf_get. */
 	next:
@@ -481,7 +663,7 @@ afp_send(struct hyp_pkt *p, const struct iovec *iov, int iovcnt, size_t len)
 {
 	struct virtio_net_hdr vh = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
 
-	if (p->priv != NULL)
+	if (p->ring)
 		return afp_ring_send(p, iov, iovcnt, len, &vh);
 	return afp_copy_send(p, iov, iovcnt, len);
 }
@@ -510,7 +692,7 @@ static int
 afp_recv(struct hyp_pkt *p, struct hyp_pkt_frame *f, unsigned max,
     unsigned *np)
 {
-	if (p->priv != NULL)
+	if (p->ring)
 		return afp_ring_recv(p, f, max, np);
 	return afp_copy_recv(p, f, max, np);
 }
@@ -520,7 +702,7 @@ afp_wait(struct hyp_pkt *p, int timeout_ms, int wrap)
 {
 	/* A ready slot needs no poll (the kernel may have filled it after
 	 * the receiver looked). */
-	if (p->priv != NULL && afp_ring_ready(p))
+	if (p->ring && afp_ring_ready(p))
 		return 0;
 	atomic_fetch_add(&p->host_rx_calls, 1);
 	return pkt_fd_wait(p, timeout_ms, wrap);

@@ -40,15 +40,20 @@ enum afp_rx_verdict {
 	AFP_RX_EMPTY,			/* still the kernel's */
 	AFP_RX_OK,			/* a frame in *out */
 	AFP_RX_BAD,			/* ours, but no usable frame: drop, count */
+	AFP_RX_COPY,			/* too big for the slot: the whole frame
+					 * waits on the socket's queue
+					 * (TP_STATUS_COPY, PACKET_COPY_THRESH) */
 };
 
 /*
  * afp_rx_slot_check - read the header of receive slot h (slot_size bytes,
  * written by the host kernel) whose status word the caller loaded as
  * status (with acquire order).  A frame is usable when the kernel handed
- * the slot over (TP_STATUS_USER), kept all of it in the slot (not
- * TP_STATUS_COPY, snaplen == len), it lies inside the slot after the
- * header, and it is HYP_PKT_MINFRAME..cap bytes.  Every field is read
+ * the slot over (TP_STATUS_USER), kept all of it in the slot (snaplen ==
+ * len), it lies inside the slot after the header, and it is
+ * HYP_PKT_MINFRAME..cap bytes.  A frame the slot could not hold whose
+ * copy the kernel queued on the socket (TP_STATUS_COPY) is AFP_RX_COPY:
+ * the caller takes (or drops) one frame from the queue for it.  Every field is read
  * once: the kernel could in principle rewrite the slot meanwhile.
  * hdr_min is where a frame may start at the earliest: the slot header,
  * plus the virtio-net header the kernel puts before the frame when the
@@ -61,7 +66,7 @@ afp_rx_slot_check(const volatile struct tpacket2_hdr *h, uint32_t status,
 	if (!(status & TP_STATUS_USER))
 		return AFP_RX_EMPTY;
 	if (status & TP_STATUS_COPY)
-		return AFP_RX_BAD;	/* too big for a slot */
+		return AFP_RX_COPY;	/* too big for a slot */
 	size_t mac = h->tp_mac;
 	size_t snap = h->tp_snaplen, len = h->tp_len;
 	if (snap != len || mac < hdr_min || mac > slot_size ||
