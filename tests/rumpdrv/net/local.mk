@@ -46,8 +46,10 @@ tests_rumpdrv_net_test_net_fd_DEPENDENCIES = $(NET_TDEPS) \
 
 # Interop with Linux's stack in a private network namespace.
 check_PROGRAMS += tests/rumpdrv/net/net_peer
-TESTS += tests/rumpdrv/net/test_net_linux.sh tests/rumpdrv/net/test_net_httpd.sh
-EXTRA_DIST += tests/rumpdrv/net/test_net_linux.sh tests/rumpdrv/net/test_net_httpd.sh
+TESTS += tests/rumpdrv/net/test_net_linux.sh tests/rumpdrv/net/test_net_httpd.sh \
+	tests/rumpdrv/net/test_net_afp_bulk.sh
+EXTRA_DIST += tests/rumpdrv/net/test_net_linux.sh tests/rumpdrv/net/test_net_httpd.sh \
+	tests/rumpdrv/net/test_net_afp_bulk.sh
 tests_rumpdrv_net_net_peer_SOURCES = tests/rumpdrv/net/net_peer.c
 tests_rumpdrv_net_net_peer_CPPFLAGS = $(RDTEST_CPPFLAGS)
 tests_rumpdrv_net_net_peer_LDFLAGS = $(NET_TLINK)
