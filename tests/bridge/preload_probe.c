@@ -230,21 +230,31 @@ rd_is(int fd, size_t n, const char *want)
 	return have == n && memcmp(got, want, n) == 0;
 }
 
+/* A TCP listener on 127.0.0.1:port, its address in *a. */
+static int
+listen_lo(int port, int backlog, struct sockaddr_in *a, const char *what)
+{
+	int v = 1;
+
+	memset(a, 0, sizeof(*a));
+	a->sin_family = AF_INET;
+	a->sin_port = htons((uint16_t)port);
+	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int srv = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(srv, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v));
+	CHECK(srv >= 0 && bind(srv, (struct sockaddr *)a, sizeof(*a)) == 0 &&
+	    listen(srv, backlog) == 0, "%s: listener on %d", what, port);
+	return srv;
+}
+
 static int
 fetch_checks(int port)
 {
 	struct sockaddr_in a;
 	char buf[64];
-	int v = 1;
+	int v;
 
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	int srv = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(srv, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v));
-	CHECK(srv >= 0 && bind(srv, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    listen(srv, 4) == 0, "fetch: listener on %d", port);
+	int srv = listen_lo(port, 4, &a, "fetch");
 	int cli = socket(AF_INET, SOCK_STREAM, 0);
 	CHECK(connect(cli, (struct sockaddr *)&a, sizeof(a)) == 0,
 	    "fetch: connect");
@@ -430,17 +440,10 @@ static int
 async_checks(int port)
 {
 	struct sockaddr_in a;
-	int v = 1, ok;
+	int v, ok;
 	char b[8192];
 
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	int srv = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(srv, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v));
-	CHECK(srv >= 0 && bind(srv, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    listen(srv, 8) == 0, "async: listener on %d", port);
+	int srv = listen_lo(port, 8, &a, "async");
 
 	/* Order across asynchronous sends (small), synchronous ones (over
 	 * 4096 bytes, and sendto with an address), vectors and other calls
