@@ -28,10 +28,16 @@ mono_ns(void)
 void
 kern_time_init(void)
 {
+	/* Every CPU's seed from one host call, not one call each: a
+	 * system call costs microseconds on a VM, and this is boot. */
+	uint64_t seeds[MAXCPUS][2];
+	bool strong;
+
 	boot_ns = mono_ns();
+	strong = cprng_strong(seeds, sizeof(seeds)) == 0;
 	for (int i = 0; i < MAXCPUS; i++) {
-		uint64_t seed[2] = { 0, 0 };
-		if (cprng_strong(seed, sizeof(seed)) != 0 || (seed[0] | seed[1]) == 0) {
+		uint64_t *seed = seeds[i];
+		if (!strong || (seed[0] | seed[1]) == 0) {
 			seed[0] = boot_ns ^ 0x9e3779b97f4a7c15ull * (uint64_t)(i + 1);
 			seed[1] = ~seed[0] | 1;
 		}
