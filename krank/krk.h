@@ -238,6 +238,16 @@ int krk_isolate_new_id(void);
 /* krk_isolates_init/fini - the signal handlers, the restart thread. */
 int krk_isolates_init(void);
 void krk_isolates_fini(void);
+/*
+ * krk_isolates_defer_supervisor - before krk_isolates_init: start the
+ * supervisor (ends, restarts, parked workers) only at
+ * krk_isolates_supervisor_start, which krank's boot calls after "ready":
+ * an isolate that ends before then is finished and restarted from that
+ * moment.  krk_isolates_supervisor_start: 0 (also when running), or
+ * pthread_create's error.
+ */
+void krk_isolates_defer_supervisor(void);
+int krk_isolates_supervisor_start(void);
 
 /*
  * The calling thread's isolate side.  Every isolate thread has a

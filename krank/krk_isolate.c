@@ -116,6 +116,9 @@ static struct krk_iso *iso_tab[ISO_MAX];
 static int iso_next_id = 1;
 static pthread_t iso_super;
 static bool iso_up, iso_stopping;
+/* krk_isolates_defer_supervisor: the supervisor starts at
+ * krk_isolates_supervisor_start, not in krk_isolates_init. */
+static bool super_defer, super_running;
 static struct kld_symtab *iso_exports;
 static struct kld_symtab *iso_exports_hard;	/* through the gate */
 static uint64_t mem_used;		/* iso_lock: budget in use */
@@ -1679,10 +1682,33 @@ krk_isolates_init(void)
 		iso_exports = iso_exports_hard = NULL;
 		return rv;
 	}
+	if (!super_defer && (rv = krk_isolates_supervisor_start()) != 0) {
+		kld_symtab_destroy(iso_exports);
+		kld_symtab_destroy(iso_exports_hard);
+		iso_exports = iso_exports_hard = NULL;
+		return rv;
+	}
+	iso_up = true;
+	return 0;
+}
+
+void
+krk_isolates_defer_supervisor(void)
+{
+	super_defer = true;
+}
+
+int
+krk_isolates_supervisor_start(void)
+{
+	int rv;
+
+	if (super_running)
+		return 0;
 	if ((rv = pthread_create(&iso_super, NULL, supervisor, NULL)) != 0)
 		return rv;
 	pthread_setname_np(iso_super, "krank-super");
-	iso_up = true;
+	super_running = true;
 	return 0;
 }
 
@@ -1703,7 +1729,10 @@ krk_isolates_fini(void)
 	}
 	pthread_cond_broadcast(&iso_cv);
 	pthread_mutex_unlock(&iso_lock);
-	pthread_join(iso_super, NULL);
+	if (super_running) {
+		pthread_join(iso_super, NULL);
+		super_running = false;
+	}
 	krk_workers_fini();
 	img_flush();
 	kld_set_park(0);	/* parked objects give their pool runs back */
