@@ -65,7 +65,8 @@ tests_bench_bench_krank_spawn_CPPFLAGS = $(KRK_CPPFLAGS)
 tests_bench_bench_krank_spawn_LDFLAGS = $(KRANK_LINK)
 tests_bench_bench_krank_spawn_LDADD = krank/libkrk.a $(KRANK_LINK_LIBS)
 tests_bench_bench_krank_spawn_DEPENDENCIES = krank/libkrk.a $(KRK_DEPS)
-EXTRA_DIST += tests/bench/iso_first.c tests/bench/iso_cyclic.c tests/bench/bench_krank.sh
+EXTRA_DIST += tests/bench/iso_first.c tests/bench/iso_cyclic.c tests/bench/bench_krank.sh \
+	tests/bench/start_floor.c
 CLEANFILES += tests/bench/bench_krank_spawn
 
 # KRANK's stack over DPDK's virtual devices (net_af_packet on a veth with
