@@ -141,11 +141,16 @@ k log | grep -q "krq-.*ended (cut off: " &&
 # attach.max is 8: with the good client attached, 7 more (once the
 # attachments above have ended).
 i=0
-until k metrics | grep -qx "krank_foreign_attached 1"; do
+until k metrics | grep -qx "krank_foreign_attached [01]"; do
 	i=$((i + 1)); [ $i -lt 50 ] || break
 	sleep 0.1
 done
-"$kf" many "$sock" 7 && ok "many: attach.max bounds the attachments at once" || bad "many"
+# On a loaded machine the good client's 14 s can be over by now: count
+# what is attached rather than assume it.
+att=$(k metrics | sed -n 's/^krank_foreign_attached \([0-9]*\)$/\1/p')
+"$kf" many "$sock" $((8 - ${att:-1})) &&
+	ok "many: attach.max bounds the attachments at once ($att attached before)" ||
+	bad "many ($att attached before)"
 "$kf" flood "$sock" 3 && ok "flood: 3 s on every ring" || bad "flood"
 
 # Death mid-call: blocked in accept and in a one-hour sleep.
