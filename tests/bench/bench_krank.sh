@@ -56,9 +56,8 @@ ip netns add "$ns"
 # run as installed (not through libtool's wrapper script, whose bash,
 # sed and ls would count) and forked by a shell already in the
 # namespace (not exec'd by ip netns exec, whose own work would count).
-# krank links KRANK's own libraries in (libtool -static), so krank/krank
-# is the binary itself; a build tree of before that has libtool's
-# wrapper there and the binary in krank/.libs.
+# krank/krank is libtool's wrapper script when krank is linked against
+# the build tree's shared libraries: the binary is then krank/.libs/krank.
 kbin="$bld/krank/krank"
 if ! head -c 4 "$kbin" | grep -q ELF && [ -x "$bld/krank/.libs/krank" ]; then
 	kbin="$bld/krank/.libs/krank"
