@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include "hostcalls.h"
+#include <linux/virtio_net.h>
 #include "hyp_pkt_int.h"
 
 #define PKT_NBUFS 1024
@@ -404,6 +405,45 @@ pkt_csum_complete(unsigned char *f, size_t len,
 	if (c == 0)
 		c = 0xffff;
 	memcpy(f + meta->csum_start + meta->csum_offset, &c, 2);
+}
+
+int
+pkt_vnet_rx(struct hyp_pkt *p, const struct virtio_net_hdr *vh,
+    unsigned char *frame, size_t len, unsigned *flp, const char **why)
+{
+	int trust = (p->rxflags & HYP_PKT_RX_CSUM) != 0;
+
+	if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+		if (!trust) {
+			*why = "dropped a merged segment (GSO) for a receiver "
+			    "that takes no unchecked frames";
+			return PKT_VNET_MERGED;
+		}
+		*flp = HYP_PKT_FRAME_CSUM_OK;
+		return PKT_VNET_OK;
+	}
+	if (len > p->info.mtu + HYP_PKT_HDRLEN + 4) {
+		*why = "dropped a received frame longer than the MTU, yet not "
+		    "a merged segment";
+		return PKT_VNET_BAD;
+	}
+	if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		struct hyp_pkt_txmeta m = { .csum_start = vh->csum_start,
+		    .csum_offset = vh->csum_offset };
+		if ((size_t)m.csum_start + m.csum_offset + 2 > len) {
+			*why = "dropped a received frame whose checksum "
+			    "offset lies outside it";
+			return PKT_VNET_BAD;
+		}
+		if (trust)
+			*flp = HYP_PKT_FRAME_CSUM_OK;
+		else
+			pkt_csum_complete(frame, len, &m);
+		return PKT_VNET_OK;
+	}
+	if ((vh->flags & VIRTIO_NET_HDR_F_DATA_VALID) && trust)
+		*flp = HYP_PKT_FRAME_CSUM_OK;
+	return PKT_VNET_OK;
 }
 
 int

@@ -190,6 +190,20 @@ int pkt_ifmtu(const char *ifname, unsigned *mtu) HIDDEN;
 /* Complete a HYP_PKT_TX_CSUM checksum in the len-byte frame f. */
 void pkt_csum_complete(unsigned char *f, size_t len,
     const struct hyp_pkt_txmeta *meta) HIDDEN;
+/*
+ * A frame received behind a virtio-net header (a tap with IFF_VNET_HDR,
+ * AF_PACKET with PACKET_VNET_HDR): PKT_VNET_OK with *flp set
+ * (HYP_PKT_FRAME_CSUM_OK for a receiver that takes unchecked frames; for
+ * any other a partial checksum is completed here), or the reason to drop
+ * it, said in *why: PKT_VNET_MERGED, a merged segment (GSO) for a
+ * receiver that takes no unchecked frames; PKT_VNET_BAD, longer than the
+ * MTU yet not merged, or a checksum offset outside the frame.
+ */
+enum { PKT_VNET_OK, PKT_VNET_MERGED, PKT_VNET_BAD };
+struct virtio_net_hdr;
+int pkt_vnet_rx(struct hyp_pkt *p, const struct virtio_net_hdr *vh,
+    unsigned char *frame, size_t len, unsigned *flp,
+    const char **why) HIDDEN;
 
 extern const struct pkt_backend pkt_wire_backend HIDDEN;
 extern const struct pkt_backend pkt_tap_backend HIDDEN;

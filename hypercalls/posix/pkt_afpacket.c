@@ -488,53 +488,22 @@ afp_drop_queued(struct hyp_pkt *p)
 }
 
 /*
- * What Linux's virtio-net header says of a received frame (as on the tap,
- * pkt_tap.c): checked (DATA_VALID) or partial (NEEDS_CSUM, a frame of
- * Linux's own stack) checksum, marked for a receiver that takes
- * HYP_PKT_FRAME_CSUM_OK, completed here for one that does not; or a
- * merged segment (GSO type set, from the socket's queue), for the former
- * only.  -1: drop (said once), for a merged segment the receiver cannot
- * take, a frame longer than the MTU yet not merged, or a checksum offset
- * outside the frame.
+ * What Linux's virtio-net header says of a received frame (pkt_vnet_rx,
+ * shared with the tap): 0 with *flp, or -1 when it is dropped (counted in
+ * rx_bad, why said once).
  */
 static int
 afp_rx_offload(struct hyp_pkt *p, const struct virtio_net_hdr *vh,
     unsigned char *frame, size_t len, unsigned *flp)
 {
-	int trust = (p->rxflags & HYP_PKT_RX_CSUM) != 0;
+	const char *why = NULL;
+	int r = pkt_vnet_rx(p, vh, frame, len, flp, &why);
 
-	if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE) {
-		if (!trust) {
-			afp_rx_drop(p, AFP_SAID_MERGED, "dropped a merged "
-			    "segment (GSO) for a receiver that takes no "
-			    "unchecked frames");
-			return -1;
-		}
-		*flp = HYP_PKT_FRAME_CSUM_OK;
+	if (r == PKT_VNET_OK)
 		return 0;
-	}
-	if (len > p->info.mtu + HYP_PKT_HDRLEN + 4) {
-		afp_rx_drop(p, AFP_SAID_BAD, "dropped a received frame longer "
-		    "than the MTU, yet not a merged segment");
-		return -1;
-	}
-	if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
-		struct hyp_pkt_txmeta m = { .csum_start = vh->csum_start,
-		    .csum_offset = vh->csum_offset };
-		if ((size_t)m.csum_start + m.csum_offset + 2 > len) {
-			afp_rx_drop(p, AFP_SAID_BAD, "dropped a received frame "
-			    "whose checksum offset lies outside it");
-			return -1;
-		}
-		if (trust)
-			*flp = HYP_PKT_FRAME_CSUM_OK;
-		else
-			pkt_csum_complete(frame, len, &m);
-		return 0;
-	}
-	if ((vh->flags & VIRTIO_NET_HDR_F_DATA_VALID) && trust)
-		*flp = HYP_PKT_FRAME_CSUM_OK;
-	return 0;
+	afp_rx_drop(p, r == PKT_VNET_MERGED ? AFP_SAID_MERGED : AFP_SAID_BAD,
+	    why);
+	return -1;
 }
 
 /*

@@ -236,44 +236,6 @@ tap_send_meta(struct hyp_pkt *p, const struct iovec *iov, int iovcnt,
 	return tap_write(p, iov, iovcnt, len, &vh);
 }
 
-/*
- * What Linux's header says of a received frame of len bytes: its checksum
- * was checked (DATA_VALID) or is partial (NEEDS_CSUM: a frame of Linux's
- * own stack), or it is a merged segment (GSO type set).  A receiver that
- * accepts HYP_PKT_FRAME_CSUM_OK gets the mark (*flp); for one that does
- * not, a partial checksum is completed here.  -1: drop (a merged segment
- * such a receiver cannot take, or a checksum offset outside the frame).
- */
-static int
-tap_rx_offload(struct hyp_pkt *p, const struct virtio_net_hdr *vh,
-    unsigned char *frame, size_t len, unsigned *flp)
-{
-	int trust = (p->rxflags & HYP_PKT_RX_CSUM) != 0;
-
-	if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE) {
-		if (!trust)
-			return -1;
-		*flp = HYP_PKT_FRAME_CSUM_OK;
-		return 0;
-	}
-	if (len > p->info.mtu + HYP_PKT_HDRLEN + 4)
-		return -1;		/* longer than the MTU, yet not merged */
-	if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
-		if (trust) {
-			*flp = HYP_PKT_FRAME_CSUM_OK;
-			return 0;
-		}
-		struct hyp_pkt_txmeta m = { .csum_start = vh->csum_start,
-		    .csum_offset = vh->csum_offset };
-		if ((size_t)m.csum_start + m.csum_offset + 2 > len)
-			return -1;
-		pkt_csum_complete(frame, len, &m);
-		return 0;
-	}
-	if ((vh->flags & VIRTIO_NET_HDR_F_DATA_VALID) && trust)
-		*flp = HYP_PKT_FRAME_CSUM_OK;
-	return 0;
-}
 
 static int
 tap_recv(struct hyp_pkt *p, struct hyp_pkt_frame *f, unsigned max,
@@ -310,8 +272,9 @@ tap_recv(struct hyp_pkt *p, struct hyp_pkt_frame *f, unsigned max,
 			continue;
 		}
 		unsigned fl = 0;
-		if (tp->vnet && tap_rx_offload(p, &vh, b->data, (size_t)len,
-		    &fl) != 0) {
+		const char *why;
+		if (tp->vnet && pkt_vnet_rx(p, &vh, b->data, (size_t)len, &fl,
+		    &why) != PKT_VNET_OK) {
 			atomic_fetch_add(&p->rx_bad, 1);
 			pkt_buf_put(p, b);
 			continue;
