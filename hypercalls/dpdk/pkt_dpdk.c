@@ -324,11 +324,13 @@ dpdk_send_ref(struct hyp_pkt *p, const struct iovec *iov, int iovcnt,
 	unsigned nlend = 0;
 	int rv;
 
+	if (iovcnt > 64)
+		goto copy;		/* the core allows no more: not reached */
 	for (int i = 0; i < iovcnt; i++) {
 		io[i] = dpdk_lend_iova(d, iov[i].iov_base, iov[i].iov_len);
 		nlend += io[i] != RTE_BAD_IOVA;
 	}
-	if (nlend == 0 || iovcnt > 64)
+	if (nlend == 0)
 		goto copy;
 	struct rte_mbuf *holder = rte_pktmbuf_alloc(d->pool);
 	struct rte_mbuf *head = holder ? rte_pktmbuf_alloc(d->pool) : NULL;
