@@ -377,24 +377,18 @@ admit(int fd)
 		if (ctl.fds[i] < 0)
 			slot = i;
 	struct client *c = slot >= 0 ? malloc(sizeof(*c)) : NULL;
-	pthread_t th;
-	pthread_attr_t at;
-	pthread_attr_init(&at);
-	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&at, CTL_STACK);
 	if (c != NULL) {
 		c->fd = fd;
 		c->slot = slot;
 		ctl.fds[slot] = fd;
 		ctl.nclients++;
-		if (pthread_create(&th, &at, client_main, c) != 0) {
+		if (krk_ctl_thread(NULL, CTL_STACK, true, client_main, c) != 0) {
 			ctl.fds[slot] = -1;
 			ctl.nclients--;
 			free(c);
 			c = NULL;
 		}
 	}
-	pthread_attr_destroy(&at);
 	pthread_mutex_unlock(&ctl.lock);
 	if (c == NULL) {
 		CTR_INC(busy);
@@ -413,6 +407,21 @@ acceptor_main(void *arg)
 	krk_ctl_accept_loop(ctl.lfd, ctl.wake[0], krk_ctl_stopping, admit,
 	    ctl.path);
 	return NULL;
+}
+
+int
+krk_ctl_thread(pthread_t *thp, size_t stack, bool detached,
+    void *(*fn)(void *), void *arg)
+{
+	pthread_t th;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	if (detached)
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&at, stack);
+	int e = pthread_create(thp != NULL ? thp : &th, &at, fn, arg);
+	pthread_attr_destroy(&at);
+	return e;
 }
 
 void
@@ -626,11 +635,8 @@ krk_ctl_accept_start(void)
 {
 	if (ctl.accepting)
 		return 0;
-	pthread_attr_t at;
-	pthread_attr_init(&at);
-	pthread_attr_setstacksize(&at, CTL_STACK);
-	int e = pthread_create(&ctl.acceptor, &at, acceptor_main, NULL);
-	pthread_attr_destroy(&at);
+	int e = krk_ctl_thread(&ctl.acceptor, CTL_STACK, false, acceptor_main,
+	    NULL);
 	if (e == 0)
 		ctl.accepting = true;
 	return e;

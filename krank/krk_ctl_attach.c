@@ -331,22 +331,14 @@ krk_ctl_cmd_attach(struct krk_ctl_req *r)
 	 * slots (krankctl would be turned away after a few attachments).
 	 * The service thread's close of its descriptor ends only its
 	 * sending side; the holder's dup still sees the peer close. */
-	pthread_t th;
-	pthread_attr_t at;
-	pthread_attr_init(&at);
-	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&at, HOLD_STACK);
 	if (a != NULL && sent &&
 	    (a->fd = fcntl(r->fd, F_DUPFD_CLOEXEC, 0)) >= 0) {
 		krk_foreign_attached(cr.pid, cr.uid, cfg.nrings, c, ctx, a->fd,
 		    &a->fid);
-		if (pthread_create(&th, &at, holder_main, a) == 0) {
-			pthread_attr_destroy(&at);
+		if (krk_ctl_thread(NULL, HOLD_STACK, true, holder_main, a) == 0)
 			return 0;
-		}
 		krk_foreign_detached(a->fid, "no holder thread", false);
 	}
-	pthread_attr_destroy(&at);
 	/* No holder: hold here (or end at once when the fd went nowhere). */
 	if (a == NULL) {
 		unreserve();

@@ -199,6 +199,14 @@ int krk_ctl_listen(const char *what, const char *path, mode_t mode, gid_t gid,
  */
 void krk_ctl_accept_loop(int lfd, int wakefd, bool (*stopping)(void),
     void (*admit)(int fd), const char *what);
+/*
+ * krk_ctl_thread - a thread of the control and attach sockets' service:
+ * fn(arg) on a stack of stack bytes (they serve one connection or accept,
+ * so a small stack, not the 8 MiB default), detached or joinable (*thp
+ * then names it).  0 or pthread_create's errno value.
+ */
+int krk_ctl_thread(pthread_t *thp, size_t stack, bool detached,
+    void *(*fn)(void *), void *arg);
 int krk_ctl_parse_uint(const char *s, unsigned long max, unsigned long *vp);
 
 static inline uint64_t

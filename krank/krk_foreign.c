@@ -595,15 +595,10 @@ krk_foreign_spawn(char *const argv[], const char *name, const char *user,
 	for (int i = 0; argv[i] != NULL && off < sizeof(f->in.cmd) - 1; i++)
 		off += (size_t)snprintf(f->in.cmd + off, sizeof(f->in.cmd) - off,
 		    "%s%s", i ? " " : "", argv[i]);
-	pthread_attr_t at;
-	pthread_attr_init(&at);
-	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&at, 64u << 10);
 	pthread_mutex_lock(&f_lock);
 	f_insert(f);
 	f_reapers++;
-	pthread_t th;
-	e = pthread_create(&th, &at, reaper_main, f);
+	e = krk_ctl_thread(NULL, 64u << 10, true, reaper_main, f);
 	if (e != 0) {
 		/* No reaper: end it here, as the reaper would have. */
 		f_reapers--;
@@ -617,13 +612,11 @@ krk_foreign_spawn(char *const argv[], const char *name, const char *user,
 		f->in.state = KRK_FOREIGN_FAILED;
 		f->ended_ns = now_ns();
 		pthread_mutex_unlock(&f_lock);
-		pthread_attr_destroy(&at);
 		snprintf(err, errlen, "spawn --foreign %s: no reaper thread: %s",
 		    argv[0], strerror(e));
 		return e;
 	}
 	pthread_mutex_unlock(&f_lock);
-	pthread_attr_destroy(&at);
 	CTR_INC(spawned);
 	*idp = f->in.id;
 	krk_log(KRK_LOG_INFO, "foreign: %d (%s): started pid %d: %s",
@@ -871,18 +864,13 @@ att_admit(int fd)
 		snprintf(c->msg, sizeof(c->msg), "%s", msg);
 		att.fds_in_service[slot] = fd;
 		att.nservice++;
-		pthread_t th;
-		pthread_attr_t at;
-		pthread_attr_init(&at);
-		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-		pthread_attr_setstacksize(&at, ATT_STACK);
-		if (pthread_create(&th, &at, att_client_main, c) != 0) {
+		if (krk_ctl_thread(NULL, ATT_STACK, true, att_client_main,
+		    c) != 0) {
 			att.fds_in_service[slot] = -1;
 			att.nservice--;
 			free(c);
 			c = NULL;
 		}
-		pthread_attr_destroy(&at);
 	}
 	pthread_mutex_unlock(&f_lock);
 	if (c == NULL)
@@ -906,11 +894,8 @@ att_serve_locked(void)
 {
 	if (att.accepting)
 		return 0;
-	pthread_attr_t at;
-	pthread_attr_init(&at);
-	pthread_attr_setstacksize(&at, ATT_STACK);
-	int e = pthread_create(&att.acceptor, &at, att_acceptor_main, NULL);
-	pthread_attr_destroy(&at);
+	int e = krk_ctl_thread(&att.acceptor, ATT_STACK, false,
+	    att_acceptor_main, NULL);
 	if (e == 0)
 		att.accepting = true;
 	return e;
