@@ -1,6 +1,6 @@
 /*
  * testclock.h - the monotonic clock for tests' deadlines and durations
- * (benchmarks have their own: tests/bench/bench_point.h).
+ * (benchmarks too; bench_point.h has the machine-cost probe's own).
  */
 #ifndef TESTCLOCK_H
 #define TESTCLOCK_H

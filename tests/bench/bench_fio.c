@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <krank/krs.h>
+#include "../testclock.h"
 
 #define BS		4096u
 #define MAXJOBS		16
@@ -72,14 +73,6 @@ struct job {
 	uint64_t ops;
 	int failed;
 };
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t
 xorshift(uint64_t *s)

@@ -21,18 +21,11 @@
 #include <krank/krs.h>
 
 #include "bench_point.h"
+#include "../testclock.h"
 
 #define FILESZ	(8u << 20)
 #define BLK	4096u
 #define RUNS	7
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static int
 cmp_u64(const void *a, const void *b)

@@ -37,16 +37,9 @@
 #include "krk.h"
 
 #include "bench_point.h"
+#include "../testclock.h"
 
 static uint64_t spawn_faults;	/* of the last krank_once */
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int
 cmp64(const void *a, const void *b)

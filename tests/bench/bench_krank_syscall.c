@@ -25,6 +25,7 @@
 #include "krk.h"
 #include "bench_krs_io.h"
 #include "bench_point.h"
+#include "../testclock.h"
 
 #define RUNS	7
 #define FILESZ	(64 * 1024)
@@ -43,14 +44,6 @@ static long iters = 1000000;
 static int kfd, lfd;
 static char buf[RDSZ];
 static volatile long sink;
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static long k_fcntl(long i) { (void)i; return krs_fcntl(kfd, KRS_F_GETFD); }
 static long k_fcntl_shim(long i)

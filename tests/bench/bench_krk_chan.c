@@ -46,14 +46,7 @@
 #include "krk_chan.h"
 
 #include "bench_point.h"
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#include "../testclock.h"
 
 static int
 cmp64(const void *a, const void *b)

@@ -18,6 +18,7 @@
 #include "krk.h"
 
 #include "bench_point.h"
+#include "../testclock.h"
 
 static struct krk_heap *heap;
 static long pairs = 2000000;
@@ -42,14 +43,6 @@ struct job {
 	pthread_barrier_t *bar;
 	double ns;
 };
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void
 pin(int cpu)

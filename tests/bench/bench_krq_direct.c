@@ -27,6 +27,7 @@
 #include "krq_call.h"
 
 #include "bench_point.h"
+#include "../testclock.h"
 
 #define RUNS 7
 
@@ -39,14 +40,6 @@ static uint8_t reqbuf[64], respbuf[256];
 static size_t reqlen;
 static uint8_t arena[4096];
 static size_t arena_used;
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static long
 direct_null(void)

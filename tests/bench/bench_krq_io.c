@@ -39,6 +39,7 @@
 #include <krank/krq.h>
 
 #include "bench_point.h"
+#include "../testclock.h"
 
 #define MAXREP	1001
 #define BATCH	32
@@ -51,14 +52,6 @@ static int kcore, ccore;
 static struct krq *q;
 static struct krank_client *kc;
 static const unsigned ring = 0;
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static inline void
 cpu_relax(void)

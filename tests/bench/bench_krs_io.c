@@ -15,19 +15,12 @@
 
 #include "bench_krs_io.h"
 #include "bench_point.h"
+#include "../testclock.h"
 
 #define FILESZ	(1 << 20)
 #define RUNS	7
 
 static long iters = 200000;	/* calls per run */
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static int
 cmpd(const void *a, const void *b)

@@ -17,14 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <krank/chan.h>
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#include "../testclock.h"
 
 /* The peer may not have made its channel yet: setup only. */
 static int
