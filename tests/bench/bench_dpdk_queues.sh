@@ -134,6 +134,10 @@ measure() {
 	sum=$(cat "$work/$name".f* | grep -o 'udp_pps=[0-9.]*' |
 		awk -F= '{ s += $2 } END { printf "%.0f", s }')
 	acc "flows_$name" "$sum"
+	lost=$(cat "$work/$name".f* | tr ' ' '\n' | awk -F= '
+		$1 == "udp_sent" { s += $2 } $1 == "udp_echoed" { e += $2 }
+		END { print s - e }')
+	acc "lost_$name" "$lost"
 	if [ -S "$work/$name.sock" ]; then
 		"$bld/krank/krankctl" -s "$work/$name.sock" metrics 2>/dev/null |
 			grep '^krank_interface_receive_queue_packets_total' |
@@ -172,7 +176,7 @@ for c in $cols; do printf ' %10s' "$c"; done
 printf '\n'
 for m in "rtt:TCP round trip median, us" "p99:TCP round trip p99, us" \
     "pps:UDP echoes/s, one flow" "bulk:bulk 16 KiB round trips, MiB/s" \
-    "flows:UDP echoes/s, $flows flows"; do
+    "flows:UDP echoes/s, $flows flows" "lost:  datagrams not echoed, per run"; do
 	printf '%-34s' "${m#*:}"
 	for c in $cols; do printf ' %10s' "$(avg "${m%%:*}_$c")"; done
 	printf '\n'
