@@ -18,7 +18,11 @@
  * where they are; a NIC only when they are DPDK memory, whose IO address
  * DPDK knows) and copies only the small ones.  The port may be
  * polled (HYP_PKT_CAP_POLL): a thread waiting for network input receives
- * in its own thread while the receive thread stands aside.
+ * in its own thread while the receive thread stands aside.  queues=N
+ * gives the port N receive and transmit queues (RSS where the device
+ * hashes, dpdk_queues): a sender uses its core's transmit queue under
+ * that queue's lock, and each receive queue has its own stash here and
+ * its own poller state in the core.
  *
  * What a PMD hands up is checked before the stack sees it: an mbuf whose
  * fields disagree (rte_mbuf_check: segment count, lengths), a frame
@@ -161,7 +165,8 @@ eal_start(void)
  * without would leave the extra queues idle: one queue, said once.  On a
  * software device (soft: the vdev bus) the other side picks the queue:
  * memif's and ring's peer by the queue it sends on, the tap's Linux by its
- * flow hash; DPDK's af_packet PMD has no RSS but opened all its queue
+ * flow steering (a flow's frames to the queue it last came from);
+ * DPDK's af_packet PMD has no RSS but opened all its queue
  * pairs (qpairs=) at probe as sockets of one PACKET_FANOUT_HASH group, so
  * the kernel spreads flows over them and each must be read: such a port
  * takes them all.
