@@ -569,6 +569,29 @@ pkt_rx_batch(struct hyp_pkt *p, unsigned q, unsigned *np)
 	return n > 0;
 }
 
+/*
+ * Of a port of n queues, queue q belongs to the cores whose index is q
+ * modulo n (pkt_cpu_queue): its receive thread runs on those of them
+ * this thread may use, so the frames it hands up, and what the stack
+ * sends in answer from its thread, stay on the queue's cores.  Left
+ * alone when there are none (a process of fewer cores than queues).
+ */
+static void
+pkt_rxq_affine(unsigned q, unsigned n)
+{
+	cpu_set_t set, mine;
+
+	if (pthread_getaffinity_np(pthread_self(), sizeof(set), &set) != 0)
+		return;
+	CPU_ZERO(&mine);
+	for (unsigned c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set) && c % n == q)
+			CPU_SET(c, &mine);
+	if (CPU_COUNT(&mine) > 0)
+		(void)pthread_setaffinity_np(pthread_self(), sizeof(mine),
+		    &mine);
+}
+
 /* The receive thread of one queue. */
 static void *
 pkt_rx_thread(void *arg)
@@ -576,6 +599,9 @@ pkt_rx_thread(void *arg)
 	struct pkt_rxq *rq = arg;
 	struct hyp_pkt *p = rq->port;
 	unsigned n;
+
+	if (p->nq > 1)
+		pkt_rxq_affine(rq->idx, p->nq);
 
 	while (!atomic_load(&p->rxstop)) {
 		const uint32_t *w = atomic_load(&p->rxpark);

@@ -115,10 +115,20 @@ take(const struct hyp_pkt_frame *fr)
 
 /* Callback mode: a receive thread per queue; each sender's frames come
  * on one queue, so per sender they are taken by one thread, in order. */
+static unsigned offcore;		/* frames handed up off their queue's
+					 * cores (atomic) */
+static int check_core;			/* count them (no pollers) */
+
 static void
 rx_cb(void *arg, struct hyp_pkt_frame *fr, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
+		const unsigned char *d = fr[i].data;
+		/* Sender w's frames come on queue cpus[w] % 2, whose receive
+		 * thread runs on the cores of that parity. */
+		if (check_core && fr[i].len > 14 && d[14] <= 1 &&
+		    sched_getcpu() % 2 != cpus[d[14]] % 2)
+			__atomic_add_fetch(&offcore, 1, __ATOMIC_RELAXED);
 		take(&fr[i]);
 		hyp_pkt_frame_free(arg, &fr[i]);
 	}
@@ -252,6 +262,11 @@ main(void)
 
 	/* 2. Callback mode: a receive thread per queue. */
 	reset_rx();
+	/* The receive threads start with this thread's CPUs: they can keep
+	 * to their queue's cores only when it has both. */
+	cpu_set_t mine;
+	check_core = pthread_getaffinity_np(pthread_self(), sizeof(mine),
+	    &mine) == 0 && CPU_ISSET(cpus[0], &mine) && CPU_ISSET(cpus[1], &mine);
 	CHECK(hyp_pkt_set_rx(port, rx_cb, port) == 0, "callback mode with "
 	    "a receive thread per queue");
 	send_both(s);
@@ -265,6 +280,15 @@ main(void)
 	    qs[q0].rx_frames == 2 * NPER && qs[q1].rx_frames == 2 * NPER,
 	    "the receive threads took all %u frames, in order per sender, "
 	    "%d more on each queue (%u bad)", got(), NPER, nbad);
+	if (check_core)
+		CHECK(offcore == 0, "each queue's receive thread ran on its "
+		    "cores (CPU index modulo 2 = the queue): %u frames handed "
+		    "up elsewhere", offcore);
+	else
+		printf("info: this thread may not run on CPUs %d and %d both: "
+		    "where the receive threads run is not checked\n", cpus[0],
+		    cpus[1]);
+	check_core = 0;
 
 	/* 3. Run to completion: a poller on cpus[1] (beat moving) takes its
 	 * own queue's frames first, and the other queue's too. */
