@@ -15,10 +15,11 @@
 # BEFORE=DIR (another build tree, e.g. the tree before queues existed)
 # adds its krank with one queue pair, rows alternated with this build's,
 # for the single-queue path's A/B.  DPDK in ordinary pages (--no-huge);
-# krank's deployment core is the last CPU.
+# krank's deployment cores are CORES (default: the last CPU; e.g.
+# CORES="0, 1"), the echo isolate and the EAL's lcore on the last CPU.
 #   make krank/krank examples/echo/echo.kx tests/bench/bench_echo \
 #        tests/rumpdrv/net/net_echo_client
-#   [BEFORE=DIR] sh tests/bench/bench_dpdk_queues.sh [ROUND_TRIPS]
+#   [BEFORE=DIR] [CORES=LIST] sh tests/bench/bench_dpdk_queues.sh [ROUND_TRIPS]
 #        [UDP_PACKETS] [BULK_KIB] [FLOWS] [REPEAT]
 set -u
 src=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -56,6 +57,7 @@ ip netns add $sa || exit 1
 ip -n $ca link set lo up
 ip -n $sa link set lo up
 core=$(($(nproc) - 1))
+cores=${CORES:-$core}
 eal="--no-huge --no-pci --no-shconf -m 128 -l $core --log-level=error"
 
 # KRANK's veth (kbq0 in the client namespace, kbq1 the server's, under the
@@ -81,7 +83,7 @@ krank_up() {
 	[ "$3" -gt 1 ] && q=", queues: $3"
 	cat >"$work/$1.yaml" <<EOT
 name: bench-dpdkq-$1
-cores: [$core]
+cores: [$cores]
 memory: {size: 256M, mlock: no}
 components: [vfs, tmpfs, net, ether, virtif, socket, inet]
 interfaces:
@@ -169,8 +171,8 @@ avg() { eval "awk -v a=\"\${$1:-0}\" -v n=$rep 'BEGIN { printf \"%.1f\", a / n }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (a > 0 && b > 0) ? a / b : 0 }'; }
 cols="q1 q2 linux"
 [ -n "$before" ] && cols="before q1 q2 linux"
-printf '\nKRANK on net_af_packet, 1 vs 2 queue pairs, vs Linux across a veth (%s round trips, %s UDP datagrams of 64 B, %s flows at once; mean of %s runs; load %s)\n' \
-	"$rts" "$udp" "$flows" "$rep" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf '\nKRANK on net_af_packet (cores %s), 1 vs 2 queue pairs, vs Linux across a veth (%s round trips, %s UDP datagrams of 64 B, %s flows at once; mean of %s runs; load %s)\n' \
+	"$cores" "$rts" "$udp" "$flows" "$rep" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-34s' ""
 for c in $cols; do printf ' %10s' "$c"; done
 printf '\n'
