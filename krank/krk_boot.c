@@ -605,8 +605,11 @@ take_interfaces(const struct krk_config *cfg, char *err, size_t errlen)
 		char mtu[24] = "";
 		if (ic->backend == KRK_BE_WIRE && ic->mtu)
 			snprintf(mtu, sizeof(mtu), ",mtu=%u", ic->mtu);
-		snprintf(spec, sizeof(spec), "%s:%s%s%s", be[ic->backend],
-		    ic->device, mac, mtu);
+		char queues[24] = "";
+		if (ic->queues)
+			snprintf(queues, sizeof(queues), ",queues=%u", ic->queues);
+		snprintf(spec, sizeof(spec), "%s:%s%s%s%s", be[ic->backend],
+		    ic->device, mac, mtu, queues);
 		if (krs_if_virt_attach(spec, name, sizeof(name)) != 0) {
 			rv = errno;
 			snprintf(err, errlen, "interface %s: %s: %s%s", ic->name,

@@ -825,12 +825,12 @@ parse_iface(struct cfgp *p, yaml_node_t *n, const char *path,
     struct krk_iface_cfg *f)
 {
 	static const char *const keys[] = { "name", "backend", "device", "mac",
-	    "address", "host_address", "gateway", "mtu", NULL };
+	    "address", "host_address", "gateway", "mtu", "queues", NULL };
 	static const char *const backends[] = { "tap", "afpacket", "wire",
 	    "dpdk", NULL };
 	enum { K_NAME, K_BACKEND, K_DEVICE, K_MAC, K_ADDR, K_HOST, K_GW,
-	    K_MTU };
-	yaml_node_t *v[8], *k[8];
+	    K_MTU, K_QUEUES };
+	yaml_node_t *v[9], *k[9];
 	kpath_t kp;
 	uint32_t addr = 0, a2;
 	unsigned plen = 0, pl2;
@@ -932,6 +932,15 @@ parse_iface(struct cfgp *p, yaml_node_t *n, const char *path,
 		path_key(kp, path, "mtu");
 		if (get_uint(p, v[K_MTU], kp, 68, 65535, &u) == 0)
 			f->mtu = (unsigned)u;
+	}
+	if (v[K_QUEUES] != NULL) {
+		path_key(kp, path, "queues");
+		if (f->backend != KRK_BE_DPDK)
+			cfg_error(p, k[K_QUEUES], kp, "expected no queues (only "
+			    "a dpdk port has several), found some on backend "
+			    "%s", backends[f->backend]);
+		else if (get_uint(p, v[K_QUEUES], kp, 1, 16, &u) == 0)
+			f->queues = (unsigned)u;
 	}
 }
 

@@ -39,6 +39,8 @@ struct krk_iface_cfg {
 					 * (NULL: leave Linux's side alone) */
 	char *gateway;			/* "A.B.C.D" or NULL */
 	unsigned mtu;			/* 68..65535; default 1500 */
+	unsigned queues;		/* dpdk only: 1..16 receive and transmit
+					 * queues; 0: the port's default */
 	struct krk_loc loc;
 };
 

@@ -140,6 +140,8 @@ krk_config_print(const struct krk_config *c, FILE *out)
 		if (f->gateway != NULL)
 			fprintf(out, "    gateway: %s\n", f->gateway);
 		fprintf(out, "    mtu: %u\n", f->mtu);
+		if (f->queues != 0)
+			fprintf(out, "    queues: %u\n", f->queues);
 	}
 	if (c->ndisks > 0)
 		fputs("disks:\n", out);

@@ -1113,6 +1113,22 @@ krk_ctl_cmd_metrics(struct krk_ctl_req *r)
 			sb_printf(o, "} %" PRIu64 "\n", val);
 		}
 	}
+	/* Per receive queue of a port with several (queues: N). */
+	int qhead = 0;
+	for (int i = 0; i < nif; i++) {
+		uint64_t rxq[16];
+		int nq = krs_if_queue_stats(names[i], rxq, 16);
+		for (int q = 0; q < nq && q < 16; q++) {
+			if (!qhead++)
+				prom_head(o, "krank_interface_receive_queue_"
+				    "packets_total", "counter", "Frames received "
+				    "on each receive queue of the port.");
+			sb_printf(o, "krank_interface_receive_queue_packets_total"
+			    "{interface=");
+			sb_prom_label(o, names[i]);
+			sb_printf(o, ",queue=\"%d\"} %" PRIu64 "\n", q, rxq[q]);
+		}
+	}
 	if (nif > 0) {
 		for (size_t m = 0; m < sizeof(tcp_metrics) / sizeof(tcp_metrics[0]);
 		    m++) {

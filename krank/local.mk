@@ -74,3 +74,8 @@ CLEANFILES += tests/bench/bench_krank_spawn
 # namespace the test makes; skips when built without DPDK.
 TESTS += tests/krank/test_krank_dpdk.sh
 EXTRA_DIST += tests/krank/test_krank_dpdk.sh
+
+# One queue per core on a DPDK port (queues: 2 on net_af_packet with
+# qpairs=2): Linux's flows spread over both queues, every byte intact.
+TESTS += tests/krank/test_krank_dpdk_queues.sh
+EXTRA_DIST += tests/krank/test_krank_dpdk_queues.sh

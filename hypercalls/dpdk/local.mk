@@ -123,3 +123,14 @@ tests_hypercalls_test_dpdk_badrx_SOURCES = tests/hypercalls/test_dpdk_badrx.c \
 tests_hypercalls_test_dpdk_badrx_CPPFLAGS = $(HYPTEST_DPDK_CPPFLAGS)
 tests_hypercalls_test_dpdk_badrx_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS)
 tests_hypercalls_test_dpdk_badrx_LDADD = $(HYPTEST_DPDK_LIBS) $(DPDK_LIBS) -lrte_net_ring
+
+# A port of several queues (queues=N): senders use their core's transmit
+# queue, a receive thread per queue, pollers take their core's queue
+# first; bad queues= values refused with a line saying why.
+check_PROGRAMS += tests/hypercalls/test_dpdk_queues
+TESTS += tests/hypercalls/test_dpdk_queues
+tests_hypercalls_test_dpdk_queues_SOURCES = tests/hypercalls/test_dpdk_queues.c \
+	tests/hypercalls/hyptest.c
+tests_hypercalls_test_dpdk_queues_CPPFLAGS = $(HYPTEST_DPDK_CPPFLAGS)
+tests_hypercalls_test_dpdk_queues_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS)
+tests_hypercalls_test_dpdk_queues_LDADD = $(HYPTEST_DPDK_LIBS) $(DPDK_LIBS) -lrte_net_ring

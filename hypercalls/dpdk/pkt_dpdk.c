@@ -18,7 +18,11 @@
  * where they are; a NIC only when they are DPDK memory, whose IO address
  * DPDK knows) and copies only the small ones.  The port may be
  * polled (HYP_PKT_CAP_POLL): a thread waiting for network input receives
- * in its own thread while the receive thread stands aside.
+ * in its own thread while the receive thread stands aside.  queues=N
+ * gives the port N receive and transmit queues (RSS where the device
+ * hashes, dpdk_queues): a sender uses its core's transmit queue under
+ * that queue's lock, and each receive queue has its own stash here and
+ * its own poller state in the core.
  *
  * What a PMD hands up is checked before the stack sees it: an mbuf whose
  * fields disagree (rte_mbuf_check: segment count, lengths), a frame
@@ -36,6 +40,7 @@
 #include <rte_dev.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_pause.h>
 #include "hyp_pkt_int.h"
@@ -64,13 +69,24 @@ static const char *const bad_names[BAD_NREASONS] = {
 	"malformed mbuf", "runt frame", "oversized frame", "chain too long",
 };
 
-struct dpdk_port {
-	uint16_t port;
-	struct rte_mempool *pool;
-	pthread_mutex_t txmtx;		/* the tx queue is not thread-safe */
-	/* Frames taken by wait before recv asked: the receiver's only. */
+/* A receive queue's frames taken by wait before recv asked: the queue's
+ * receiver's only (the core's busy flag of the queue). */
+struct dpdk_rxq {
 	struct rte_mbuf *stash[DPDK_STASH];
 	unsigned nstash, stashpos;
+} __attribute__((aligned(64)));
+
+/* A transmit queue: a PMD's tx burst is not thread-safe per queue. */
+struct dpdk_txq {
+	pthread_mutex_t mtx;
+} __attribute__((aligned(64)));
+
+struct dpdk_port {
+	uint16_t port;
+	unsigned nq;			/* rx and tx queues (queues=N) */
+	struct rte_mempool *pool;
+	struct dpdk_txq txq[PKT_MAXQ];	/* a sender takes its core's */
+	struct dpdk_rxq rxq[PKT_MAXQ];
 	_Atomic uint64_t bad[BAD_NREASONS];	/* dropped, per reason */
 	_Atomic uint64_t linearized;		/* chains made contiguous */
 	int lend;			/* hyp_pkt_send_ref may lend: */
@@ -138,39 +154,123 @@ eal_start(void)
 }
 #endif
 
+/* RSS hash functions a port asks for, of those the device has: TCP and
+ * UDP over IPv4 and IPv6 (flows), and plain IP for the rest. */
+#define DPDK_RSS_HF (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP)
+
+/*
+ * The number of queues of port (named name) for queues=want (0: not
+ * given), and conf's receive mode for them; 0 or a NetBSD errno, said.
+ * A device with RSS spreads flows over the queues by its hash.  A NIC
+ * without would leave the extra queues idle: one queue, said once.  On a
+ * software device (soft: the vdev bus) the other side picks the queue:
+ * memif's and ring's peer by the queue it sends on, the tap's Linux by its
+ * flow steering (a flow's frames to the queue it last came from);
+ * DPDK's af_packet PMD has no RSS but opened all its queue
+ * pairs (qpairs=) at probe as sockets of one PACKET_FANOUT_HASH group, so
+ * the kernel spreads flows over them and each must be read: such a port
+ * takes them all.
+ */
+static int
+dpdk_queues(const char *name, const struct rte_eth_dev_info *di, int soft,
+    unsigned want, struct rte_eth_conf *conf, unsigned *nqp)
+{
+	static atomic_flag said_norss = ATOMIC_FLAG_INIT;
+	unsigned maxq = di->max_rx_queues < di->max_tx_queues ?
+	    di->max_rx_queues : di->max_tx_queues;
+	uint64_t hf = di->flow_type_rss_offloads & DPDK_RSS_HF;
+	int fanout = di->driver_name != NULL &&
+	    strcmp(di->driver_name, "net_af_packet") == 0;
+
+	if (maxq == 0)
+		maxq = 1;
+	if (want > maxq) {
+		rumpuser_dprintf("krank-hypercall: dpdk: %s: queues=%u, but "
+		    "the device has at most %u receive and %u transmit queues "
+		    "(driver %s)\n", name, want, di->max_rx_queues,
+		    di->max_tx_queues, di->driver_name ? di->driver_name : "?");
+		return NB_EINVAL;
+	}
+	if (fanout && want != 0 && want != maxq) {
+		rumpuser_dprintf("krank-hypercall: dpdk: %s: queues=%u, but "
+		    "the af_packet device has %u queue pairs (its qpairs=): "
+		    "the kernel spreads flows over all of them (PACKET_FANOUT), "
+		    "so a pair left unread would hold frames; open it with "
+		    "queues=%u or make it with qpairs=%u\n", name, want, maxq,
+		    maxq, want);
+		return NB_EINVAL;
+	}
+	if (fanout)
+		want = maxq;
+	if (want > PKT_MAXQ) {
+		rumpuser_dprintf("krank-hypercall: dpdk: %s: %u queue pairs, "
+		    "but a port takes at most %u\n", name, want, PKT_MAXQ);
+		return NB_EINVAL;
+	}
+	if (want == 0)
+		want = 1;
+	if (want > 1 && hf == 0 && !soft) {
+		if (!atomic_flag_test_and_set(&said_norss))
+			rumpuser_dprintf("krank-hypercall: dpdk: %s: queues=%u, "
+			    "but driver %s has no RSS hash to spread flows over "
+			    "queues: using one queue (said once)\n", name, want,
+			    di->driver_name ? di->driver_name : "?");
+		want = 1;
+	}
+	if (want > 1 && hf != 0) {
+		conf->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf->rx_adv_conf.rss_conf.rss_key = NULL; /* the device's */
+		conf->rx_adv_conf.rss_conf.rss_hf = hf;
+	}
+	*nqp = want;
+	return 0;
+}
+
 static int
 dpdk_open(struct hyp_pkt *p, const char *name, struct pkt_opts *o)
 {
 	struct rte_eth_conf conf;
+	struct rte_eth_dev_info di;
 	struct dpdk_port *d;
 	char poolname[RTE_MEMPOOL_NAMESIZE];
 	uint16_t port, mtu;
+	unsigned nq, q;
 	int rv;
 
 	if ((rv = eal_start()) != 0)
 		return rv;
 	if (rte_eth_dev_get_port_by_name(name, &port) != 0)
 		return NB_ENOENT;
-	if ((d = calloc(1, sizeof(*d))) == NULL)
+	if ((rv = rte_eth_dev_info_get(port, &di)) != 0)
+		return rumpuser__errtrans(-rv);
+	memset(&conf, 0, sizeof(conf));
+	/* A device on the virtual bus is software: it reads the mbufs'
+	 * virtual addresses (memif, ring, af_packet, tap), and its other
+	 * side chooses the receive queue. */
+	const struct rte_bus *bus = rte_dev_bus(di.device);
+	int soft = bus != NULL && strcmp(rte_bus_name(bus), "vdev") == 0;
+	if ((rv = dpdk_queues(name, &di, soft, o->queues, &conf, &nq)) != 0)
+		return rv;
+	if ((d = rte_zmalloc("krank-dpdk-port", sizeof(*d), 64)) == NULL)
 		return NB_ENOMEM;
 	d->port = port;
-	pthread_mutex_init(&d->txmtx, NULL);
+	d->nq = nq;
+	for (q = 0; q < nq; q++)
+		pthread_mutex_init(&d->txq[q].mtx, NULL);
+	/* Each queue beyond the first may hold a ring's worth of mbufs in
+	 * its receive ring and another in its transmit ring. */
 	snprintf(poolname, sizeof(poolname), "krank%u", port);
-	d->pool = rte_pktmbuf_pool_create(poolname, DPDK_NMBUF, 256, 0,
+	d->pool = rte_pktmbuf_pool_create(poolname,
+	    DPDK_NMBUF + (nq - 1) * 2 * DPDK_RING, 256, 0,
 	    RTE_MBUF_DEFAULT_BUF_SIZE, rte_eth_dev_socket_id(port));
 	if (d->pool == NULL) {
 		rv = rumpuser__errtrans(rte_errno);
 		goto fail;
 	}
-	memset(&conf, 0, sizeof(conf));
-	struct rte_eth_dev_info di;
-	if (!o->no_lend && rte_eth_dev_info_get(port, &di) == 0) {
-		/* A device on the virtual bus is software that reads the
-		 * mbufs' virtual addresses (memif, ring, af_packet, tap); a
-		 * NIC must gather chains (MULTI_SEGS) by IO address. */
-		const struct rte_bus *bus = rte_dev_bus(di.device);
-		d->lend_soft = bus != NULL &&
-		    strcmp(rte_bus_name(bus), "vdev") == 0;
+	if (!o->no_lend) {
+		/* Software reads lent buffers where they are; a NIC must
+		 * gather chains (MULTI_SEGS) by IO address. */
+		d->lend_soft = soft;
 		if (di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
 			conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 		d->lend = d->lend_soft ||
@@ -182,16 +282,26 @@ dpdk_open(struct hyp_pkt *p, const char *name, struct pkt_opts *o)
 		if (d->lend_segs < 2)
 			d->lend = 0;
 	}
-	if ((rv = rte_eth_dev_configure(port, 1, 1, &conf)) != 0 ||
-	    (rv = rte_eth_rx_queue_setup(port, 0, DPDK_RING,
-	    rte_eth_dev_socket_id(port), NULL, d->pool)) != 0 ||
-	    (rv = rte_eth_tx_queue_setup(port, 0, DPDK_RING,
-	    rte_eth_dev_socket_id(port), NULL)) != 0 ||
-	    (rv = rte_eth_dev_start(port)) != 0) {
+	if ((rv = rte_eth_dev_configure(port, (uint16_t)nq, (uint16_t)nq,
+	    &conf)) != 0) {
+		rumpuser_dprintf("krank-hypercall: dpdk: %s: configuring %u "
+		    "queues%s failed: %s\n", name, nq, conf.rxmode.mq_mode ==
+		    RTE_ETH_MQ_RX_RSS ? " with RSS" : "", rte_strerror(-rv));
+		rv = rumpuser__errtrans(-rv);
+		goto fail;
+	}
+	for (q = 0; q < nq; q++)
+		if ((rv = rte_eth_rx_queue_setup(port, (uint16_t)q, DPDK_RING,
+		    rte_eth_dev_socket_id(port), NULL, d->pool)) != 0 ||
+		    (rv = rte_eth_tx_queue_setup(port, (uint16_t)q, DPDK_RING,
+		    rte_eth_dev_socket_id(port), NULL)) != 0)
+			break;
+	if (rv != 0 || (rv = rte_eth_dev_start(port)) != 0) {
 		rv = rumpuser__errtrans(-rv);
 		goto fail;
 	}
 	rte_eth_promiscuous_enable(port);
+	p->nq = nq;
 	p->info.mtu = rte_eth_dev_get_mtu(port, &mtu) == 0 ? mtu : 1500;
 	p->info.nbufs = DPDK_NMBUF;
 	/* An rx burst is a look at memory the PMD fills: any thread may
@@ -210,8 +320,9 @@ dpdk_open(struct hyp_pkt *p, const char *name, struct pkt_opts *o)
 fail:
 	if (d->pool != NULL)
 		rte_mempool_free(d->pool);
-	pthread_mutex_destroy(&d->txmtx);
-	free(d);
+	for (q = 0; q < nq; q++)
+		pthread_mutex_destroy(&d->txq[q].mtx);
+	rte_free(d);
 	return rv ? rv : NB_EIO;
 }
 
@@ -220,12 +331,28 @@ dpdk_close(struct hyp_pkt *p)
 {
 	struct dpdk_port *d = p->priv;
 
-	while (d->stashpos < d->nstash)
-		rte_pktmbuf_free(d->stash[d->stashpos++]);
+	for (unsigned q = 0; q < d->nq; q++) {
+		struct dpdk_rxq *rq = &d->rxq[q];
+		while (rq->stashpos < rq->nstash)
+			rte_pktmbuf_free(rq->stash[rq->stashpos++]);
+	}
 	rte_eth_dev_stop(d->port);
 	rte_mempool_free(d->pool);
-	pthread_mutex_destroy(&d->txmtx);
-	free(d);
+	for (unsigned q = 0; q < d->nq; q++)
+		pthread_mutex_destroy(&d->txq[q].mtx);
+	rte_free(d);
+}
+
+/* Send m on the caller's core's transmit queue: 1, or 0 when full. */
+static inline uint16_t
+dpdk_tx1(struct dpdk_port *d, struct rte_mbuf *m)
+{
+	unsigned q = pkt_cpu_queue(d->nq);
+
+	pthread_mutex_lock(&d->txq[q].mtx);
+	uint16_t sent = rte_eth_tx_burst(d->port, (uint16_t)q, &m, 1);
+	pthread_mutex_unlock(&d->txq[q].mtx);
+	return sent;
 }
 
 static int
@@ -245,9 +372,7 @@ dpdk_send(struct hyp_pkt *p, const struct iovec *iov, int iovcnt, size_t len)
 		memcpy(dst, iov[i].iov_base, iov[i].iov_len);
 		dst += iov[i].iov_len;
 	}
-	pthread_mutex_lock(&d->txmtx);
-	uint16_t sent = rte_eth_tx_burst(d->port, 0, &m, 1);
-	pthread_mutex_unlock(&d->txmtx);
+	uint16_t sent = dpdk_tx1(d, m);
 	if (sent == 0) {
 		rte_pktmbuf_free(m);
 		return NB_ENOBUFS;
@@ -370,9 +495,7 @@ dpdk_send_ref(struct hyp_pkt *p, const struct iovec *iov, int iovcnt,
 		lent += iov[i].iov_len;
 	}
 	head->pkt_len = (uint32_t)len;
-	pthread_mutex_lock(&d->txmtx);
-	uint16_t sent = rte_eth_tx_burst(d->port, 0, &head, 1);
-	pthread_mutex_unlock(&d->txmtx);
+	uint16_t sent = dpdk_tx1(d, head);
 	if (sent == 0) {
 		rte_pktmbuf_free(head);
 		rte_pktmbuf_free(holder);
@@ -442,21 +565,23 @@ dpdk_rx_check(struct hyp_pkt *p, struct dpdk_port *d, struct rte_mbuf *m)
 }
 
 static int
-dpdk_recv(struct hyp_pkt *p, struct hyp_pkt_frame *f, unsigned max,
-    unsigned *np)
+dpdk_recv(struct hyp_pkt *p, unsigned q, struct hyp_pkt_frame *f,
+    unsigned max, unsigned *np)
 {
 	struct dpdk_port *d = p->priv;
+	struct dpdk_rxq *rq = &d->rxq[q];
 	struct rte_mbuf *ms[DPDK_STASH];
 	unsigned n = 0;
 
-	while (n < max && d->stashpos < d->nstash) {
-		struct rte_mbuf *m = d->stash[d->stashpos++];
+	while (n < max && rq->stashpos < rq->nstash) {
+		struct rte_mbuf *m = rq->stash[rq->stashpos++];
 		if (dpdk_rx_check(p, d, m) == 0)
 			dpdk_frame(p, &f[n++], m);
 	}
 	while (n < max) {
 		uint16_t want = (uint16_t)(max - n < DPDK_STASH ? max - n : DPDK_STASH);
-		uint16_t got = rte_eth_rx_burst(d->port, 0, ms, want);
+		uint16_t got = rte_eth_rx_burst(d->port, (uint16_t)q, ms,
+		    want);
 		for (uint16_t i = 0; i < got; i++)
 			if (dpdk_rx_check(p, d, ms[i]) == 0)
 				dpdk_frame(p, &f[n++], ms[i]);
@@ -481,8 +606,26 @@ dpdk_frame_free(struct hyp_pkt *p, struct hyp_pkt_frame *f)
  * Linux's default timer slack); a quiet port costs no CPU after it.
  */
 #define DPDK_SPIN_NS 50000
+/* Look at queue q for input, into its stash: 1 when some is there. */
 static int
-dpdk_wait(struct hyp_pkt *p, int timeout_ms, int wrap)
+dpdk_peek(struct hyp_pkt *p, struct dpdk_port *d, unsigned q)
+{
+	struct dpdk_rxq *rq = &d->rxq[q];
+
+	if (!pkt_rx_trylock(p, q))
+		return 0;
+	if (rq->stashpos >= rq->nstash) {
+		rq->stashpos = 0;
+		rq->nstash = rte_eth_rx_burst(d->port, (uint16_t)q, rq->stash,
+		    DPDK_STASH);
+	}
+	int got = rq->stashpos < rq->nstash;
+	pkt_rx_unlock(p, q);
+	return got;
+}
+
+static int
+dpdk_wait(struct hyp_pkt *p, unsigned q, int timeout_ms, int wrap)
 {
 	struct dpdk_port *d = p->priv;
 	struct timespec now, end;
@@ -505,21 +648,18 @@ dpdk_wait(struct hyp_pkt *p, int timeout_ms, int wrap)
 		rumpkern_unsched(&nlocks, NULL);
 	for (int spinning = 1;;) {
 		/* A thread polling the port (run to completion) has the
-		 * queue: the receive thread steps aside until it is done. */
-		if (pkt_rx_parked(p))
+		 * queue: its receive thread steps aside until it is done. */
+		if (q != PKT_QANY && pkt_rx_parked(p, q))
 			break;
-		if (pkt_rx_trylock(p)) {
-			if (d->stashpos >= d->nstash) {
-				d->stashpos = 0;
-				d->nstash = rte_eth_rx_burst(d->port, 0,
-				    d->stash, DPDK_STASH);
-			}
-			int got = d->stashpos < d->nstash;
-			pkt_rx_unlock(p);
-			if (got) {
-				rv = 0;
-				break;
-			}
+		int got = 0;
+		if (q != PKT_QANY)
+			got = dpdk_peek(p, d, q);
+		else
+			for (unsigned i = 0; i < d->nq && !got; i++)
+				got = dpdk_peek(p, d, i);
+		if (got) {
+			rv = 0;
+			break;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (timeout_ms >= 0 && (now.tv_sec > end.tv_sec ||

@@ -117,11 +117,12 @@ pkt_frame_set(struct hyp_pkt *p, struct hyp_pkt_frame *f, struct pktbuf *b,
 }
 
 int
-pkt_fd_wait(struct hyp_pkt *p, int timeout_ms, int wrap)
+pkt_fd_wait(struct hyp_pkt *p, unsigned q, int timeout_ms, int wrap)
 {
 	struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
 	int rv = 0, e = 0, nlocks = 0;
 
+	(void)q;			/* one descriptor, one queue */
 	if (wrap)
 		rumpkern_unsched(&nlocks, NULL);
 	do {
@@ -163,8 +164,16 @@ hyp_pkt_open(const char *spec, struct hyp_pkt **pp)
 	struct hyp_pkt *p;
 	int rv;
 
-	if (pp == NULL || pkt_spec_parse(spec, &ps) != 0)
+	if (pp == NULL)
 		return NB_EINVAL;
+	if (pkt_spec_parse(spec, &ps) != 0) {
+		/* Said when the spec is one a person could have meant (an
+		 * option's bad value); junk gets EINVAL alone. */
+		if (ps.why != NULL)
+			rumpuser_dprintf("krank-hypercall: port spec \"%.80s\": "
+			    "%s\n", spec, ps.why);
+		return NB_EINVAL;
+	}
 	o = ps.opts;
 	for (size_t i = 0; i < sizeof(pkt_backends) / sizeof(pkt_backends[0]); i++)
 		if (strcmp(ps.backend, pkt_backends[i]->prefix) == 0)
@@ -184,10 +193,18 @@ hyp_pkt_open(const char *spec, struct hyp_pkt **pp)
 		return NB_EINVAL;	/* only taps and AF_PACKET offload */
 	if (o.no_ring && be != &pkt_afpacket_backend)
 		return NB_EINVAL;	/* only AF_PACKET has rings */
+	if (o.queues && strcmp(be->prefix, "dpdk") != 0) {
+		rumpuser_dprintf("krank-hypercall: %s: queues=%u: only dpdk: "
+		    "ports have several queues\n", spec, o.queues);
+		return NB_EINVAL;
+	}
 	const char *name = ps.name;
 
-	if ((p = calloc(1, sizeof(*p))) == NULL)
+	/* Aligned for the queues' cache lines (struct pkt_rxq). */
+	if (posix_memalign((void **)&p, _Alignof(struct hyp_pkt),
+	    sizeof(*p)) != 0)
 		return NB_ENOMEM;
+	memset(p, 0, sizeof(*p));
 	p->be = be;
 	p->fd = -1;
 	snprintf(p->info.name, sizeof(p->info.name), "%s", spec);
@@ -203,6 +220,12 @@ hyp_pkt_open(const char *spec, struct hyp_pkt **pp)
 	if ((rv = be->open(p, name, &o)) != 0) {
 		free(p);
 		return rv;
+	}
+	if (p->nq == 0 || p->nq > PKT_MAXQ)
+		p->nq = 1;
+	for (unsigned q = 0; q < PKT_MAXQ; q++) {
+		p->rxq[q].idx = q;
+		p->rxq[q].port = p;
 	}
 	if (p->info.mtu < 68 || p->info.mtu > PKT_MAXMTU)
 		p->info.mtu = p->info.mtu < 68 ? 68 : PKT_MAXMTU;
@@ -264,6 +287,19 @@ hyp_pkt_host_stats(struct hyp_pkt *p, struct hyp_pkt_host_stats *hs)
 	hs->rx_polled = atomic_load(&p->rx_polled);
 	hs->tx_lent = atomic_load(&p->tx_lent);
 	hs->tx_lent_bytes = atomic_load(&p->tx_lent_bytes);
+}
+
+unsigned
+hyp_pkt_queue_stats(struct hyp_pkt *p, struct hyp_pkt_queue_stats *qs,
+    unsigned max)
+{
+	for (unsigned q = 0; q < p->nq && q < max; q++) {
+		qs[q].rx_frames = atomic_load_explicit(&p->rxq[q].frames,
+		    memory_order_relaxed);
+		qs[q].rx_polled = atomic_load_explicit(&p->rxq[q].polled,
+		    memory_order_relaxed);
+	}
+	return p->nq;
 }
 
 /* The frame's length, or an error (counted) if it cannot be a frame
@@ -455,7 +491,27 @@ hyp_pkt_recv(struct hyp_pkt *p, struct hyp_pkt_frame *frames, unsigned max,
 	*np = 0;
 	if (max == 0)
 		return 0;
-	return p->be->recv(p, frames, max, np);
+	if (p->nq == 1) {
+		int rv = p->be->recv(p, 0, frames, max, np);
+		atomic_fetch_add_explicit(&p->rxq[0].frames, *np,
+		    memory_order_relaxed);
+		return rv;
+	}
+	/* Several queues: each in turn, from the one after where the last
+	 * call stopped, so none is starved by a busy one. */
+	unsigned n = 0, q0 = p->recvq;
+	for (unsigned i = 0; i < p->nq && n < max; i++) {
+		unsigned q = (q0 + i) % p->nq, got = 0;
+		int rv = p->be->recv(p, q, frames + n, max - n, &got);
+		atomic_fetch_add_explicit(&p->rxq[q].frames, got,
+		    memory_order_relaxed);
+		n += got;
+		if (rv != 0 && n == 0)
+			return rv;
+	}
+	p->recvq = (q0 + 1) % p->nq;
+	*np = n;
+	return 0;
 }
 
 void
@@ -474,7 +530,7 @@ hyp_pkt_frame_free(struct hyp_pkt *p, struct hyp_pkt_frame *f)
 int
 hyp_pkt_wait(struct hyp_pkt *p, int timeout_ms)
 {
-	return p->be->wait(p, timeout_ms, 1);
+	return p->be->wait(p, p->nq == 1 ? 0 : PKT_QANY, timeout_ms, 1);
 }
 
 #define RX_BATCH 32
@@ -483,20 +539,23 @@ hyp_pkt_wait(struct hyp_pkt *p, int timeout_ms)
 __thread struct hyp_pkt *pkt_rx_cur;
 
 /*
- * Receive one batch and hand it to the callback in this thread: 1 when
- * frames went up, 0 when none were waiting, -1 when another receiver had
- * the port (pollable ports only; the others have only their thread).
+ * Receive one batch from queue q and hand it to the callback in this
+ * thread: 1 when frames went up, 0 when none were waiting, -1 when
+ * another receiver had the queue (pollable ports only; the others have
+ * only their thread).
  */
 static int
-pkt_rx_batch(struct hyp_pkt *p, unsigned *np)
+pkt_rx_batch(struct hyp_pkt *p, unsigned q, unsigned *np)
 {
 	struct hyp_pkt_frame frames[RX_BATCH];
 	int poll = (p->info.caps & HYP_PKT_CAP_POLL) != 0;
 	unsigned n = 0;
 
-	if (poll && !pkt_rx_trylock(p))
+	if (poll && !pkt_rx_trylock(p, q))
 		return -1;
-	if (p->be->recv(p, frames, RX_BATCH, &n) == 0 && n > 0) {
+	if (p->be->recv(p, q, frames, RX_BATCH, &n) == 0 && n > 0) {
+		atomic_fetch_add_explicit(&p->rxq[q].frames, n,
+		    memory_order_relaxed);
 		struct hyp_pkt *outer = pkt_rx_cur;
 		pkt_rx_cur = p;
 		p->rxfn(p->rxarg, frames, n);
@@ -505,21 +564,49 @@ pkt_rx_batch(struct hyp_pkt *p, unsigned *np)
 			p->be->flush(p);
 	}
 	if (poll)
-		pkt_rx_unlock(p);
+		pkt_rx_unlock(p, q);
 	*np = n;
 	return n > 0;
 }
 
+/*
+ * Of a port of n queues, queue q belongs to the cores whose index is q
+ * modulo n (pkt_cpu_queue): its receive thread runs on those of them
+ * this thread may use, so the frames it hands up, and what the stack
+ * sends in answer from its thread, stay on the queue's cores.  Left
+ * alone when there are none (a process of fewer cores than queues).
+ */
+static void
+pkt_rxq_affine(unsigned q, unsigned n)
+{
+	cpu_set_t set, mine;
+
+	if (pthread_getaffinity_np(pthread_self(), sizeof(set), &set) != 0)
+		return;
+	CPU_ZERO(&mine);
+	for (unsigned c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set) && c % n == q)
+			CPU_SET(c, &mine);
+	if (CPU_COUNT(&mine) > 0)
+		(void)pthread_setaffinity_np(pthread_self(), sizeof(mine),
+		    &mine);
+}
+
+/* The receive thread of one queue. */
 static void *
 pkt_rx_thread(void *arg)
 {
-	struct hyp_pkt *p = arg;
+	struct pkt_rxq *rq = arg;
+	struct hyp_pkt *p = rq->port;
 	unsigned n;
+
+	if (p->nq > 1)
+		pkt_rxq_affine(rq->idx, p->nq);
 
 	while (!atomic_load(&p->rxstop)) {
 		const uint32_t *w = atomic_load(&p->rxpark);
 		uint32_t v = w != NULL ? __atomic_load_n(w, __ATOMIC_ACQUIRE) : 0;
-		if (w != NULL && pkt_beat_parks(v, p->rxbeat)) {
+		if (w != NULL && pkt_beat_parks(v, rq->beat)) {
 			/* Pollers serve the port: stand aside while they keep
 			 * coming, a millisecond at a time (no host call per
 			 * frame).  Any change of the word ends the sleep; take
@@ -528,37 +615,53 @@ pkt_rx_thread(void *arg)
 			hyp_word_wait(w, v, PKT_PARK_NS);
 			uint32_t x = __atomic_load_n(w, __ATOMIC_ACQUIRE);
 			if (x == v || (x & 0xffffu) != (v & 0xffffu))
-				p->rxbeat = x;
+				rq->beat = x;
 			continue;
 		}
 		if (w != NULL)
-			p->rxbeat = v;
-		if (pkt_rx_batch(p, &n) > 0)
+			rq->beat = v;
+		if (pkt_rx_batch(p, rq->idx, &n) > 0)
 			continue;
 		/* Wake at least every 50 ms to notice a stop request. */
-		p->be->wait(p, 50, 0);
+		p->be->wait(p, rq->idx, 50, 0);
 	}
 	return NULL;
 }
 
+/*
+ * A poller takes the queue of its core first; when that one has nothing
+ * (or another receiver), the others in turn: the input a socket waiter
+ * waits for comes on whichever queue the device's hash chose for its
+ * flow, not necessarily its core's.
+ */
 int
 hyp_pkt_rx_poll(struct hyp_pkt *p)
 {
-	unsigned n = 0;
+	unsigned n = 0, q0 = pkt_cpu_queue(p->nq);
 
 	if (!(p->info.caps & HYP_PKT_CAP_POLL) || !p->rxrunning)
 		return 0;
-	if (pkt_rx_batch(p, &n) <= 0)
-		return 0;
-	atomic_fetch_add_explicit(&p->rx_polled, n, memory_order_relaxed);
-	return (int)n;
+	for (unsigned i = 0; i < p->nq; i++) {
+		unsigned q = q0 + i < p->nq ? q0 + i : q0 + i - p->nq;
+		if (pkt_rx_batch(p, q, &n) > 0) {
+			atomic_fetch_add_explicit(&p->rx_polled, n,
+			    memory_order_relaxed);
+			atomic_fetch_add_explicit(&p->rxq[q].polled, n,
+			    memory_order_relaxed);
+			return (int)n;
+		}
+	}
+	return 0;
 }
 
 void
 hyp_pkt_rx_park(struct hyp_pkt *p, const uint32_t *word)
 {
-	if (word != NULL)
-		p->rxbeat = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+	if (word != NULL) {
+		uint32_t v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+		for (unsigned q = 0; q < p->nq; q++)
+			p->rxq[q].beat = v;
+	}
 	atomic_store(&p->rxpark, word);
 }
 
@@ -580,7 +683,8 @@ hyp_pkt_set_rx_flags(struct hyp_pkt *p, hyp_pkt_rx_fn fn, void *arg,
 		}
 		if (p->rxrunning) {
 			atomic_store(&p->rxstop, 1);
-			pthread_join(p->rxthread, NULL);
+			for (unsigned q = 0; q < p->nq; q++)
+				pthread_join(p->rxq[q].thread, NULL);
 			p->rxrunning = 0;
 		}
 		return 0;
@@ -604,10 +708,25 @@ hyp_pkt_set_rx_flags(struct hyp_pkt *p, hyp_pkt_rx_fn fn, void *arg,
 		}
 	}
 	atomic_store(&p->rxstop, 0);
-	int rv = pthread_create(&p->rxthread, NULL, pkt_rx_thread, p);
-	if (rv != 0)
-		return rumpuser__errtrans(rv);
-	pthread_setname_np(p->rxthread, "krank-pktrx");
+	for (unsigned q = 0; q < p->nq; q++) {
+		int rv = pthread_create(&p->rxq[q].thread, NULL,
+		    pkt_rx_thread, &p->rxq[q]);
+		if (rv != 0) {
+			atomic_store(&p->rxstop, 1);
+			while (q-- > 0)
+				pthread_join(p->rxq[q].thread, NULL);
+			if (p->be->set_rx != NULL)
+				(void)p->be->set_rx(p, NULL, NULL, 0);
+			return rumpuser__errtrans(rv);
+		}
+		char tname[16];
+		if (p->nq == 1)
+			snprintf(tname, sizeof(tname), "krank-pktrx");
+		else
+			snprintf(tname, sizeof(tname), "krank-pktrx%u",
+			    q % PKT_MAXQ);
+		pthread_setname_np(p->rxq[q].thread, tname);
+	}
 	p->rxrunning = 1;
 	return 0;
 }

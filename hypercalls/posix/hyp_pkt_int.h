@@ -6,6 +6,7 @@
 #define KRANK_HYP_PKT_INT_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <sys/uio.h>
 #include <krank/hyp.h>
@@ -20,7 +21,11 @@ struct pkt_opts {
 	int no_offload;			/* tap: offload=no (no IFF_VNET_HDR) */
 	int no_ring;			/* afpacket: ring=no (copy path) */
 	int no_lend;			/* dpdk: lend=no (sends copy) */
+	unsigned queues;		/* dpdk: queues=N (0: the default) */
 };
+
+/* The most receive and transmit queues of a port (queues=N). */
+#define PKT_MAXQ 16
 
 #define PKT_MAXMTU 65535		/* the largest IPv4 datagram */
 
@@ -29,11 +34,13 @@ struct pkt_spec {
 	char backend[16];
 	char name[HYP_PKT_NAMELEN];
 	struct pkt_opts opts;
+	const char *why;		/* after -1: what was wrong, or NULL */
 };
 
 /*
  * pkt_spec_parse - parse an untrusted spec string.  0, or -1 when it is
- * malformed (no ':', empty or too long name, unknown option, bad value).
+ * malformed (no ':', empty or too long name, unknown option, bad value);
+ * then out->why says what, for an option's bad value (a static string).
  * Pure: no host calls (hyp_pkt_spec.c; fuzzed by tests/fuzz).
  */
 int pkt_spec_parse(const char *spec, struct pkt_spec *out) HIDDEN;
@@ -47,6 +54,30 @@ struct pktbuf {
 
 struct hyp_pkt;
 
+#define PKT_QANY (~0u)
+
+/*
+ * A receive queue's poller state: the queue is received from by its own
+ * receive thread or by one hyp_pkt_rx_poll caller at a time (busy), so
+ * pollers on different cores take different queues without meeting.
+ * Own cache line each: pollers of different queues share no line.
+ */
+struct pkt_rxq {
+	/* One receiver at a time on ports that may be polled
+	 * (HYP_PKT_CAP_POLL): the queue's receive thread or a
+	 * hyp_pkt_rx_poll caller, for the queue and anything a backend
+	 * keeps for its receiver; try-locked, never waited for. */
+	atomic_flag busy;
+	/* The pollers' beat (hyp_pkt_rx_park) when this queue's receive
+	 * thread last went back to receiving: that thread's only. */
+	uint32_t beat;
+	unsigned idx;
+	struct hyp_pkt *port;
+	pthread_t thread;
+	_Atomic uint64_t frames;	/* handed up from this queue */
+	_Atomic uint64_t polled;	/* of those, by hyp_pkt_rx_poll */
+} __attribute__((aligned(64)));
+
 struct pkt_backend {
 	const char *prefix;
 	int (*open)(struct hyp_pkt *p, const char *name, struct pkt_opts *o);
@@ -54,13 +85,15 @@ struct pkt_backend {
 	/* len is the total of iov; already checked against the MTU. */
 	int (*send)(struct hyp_pkt *p, const struct iovec *iov, int iovcnt,
 	    size_t len);
-	int (*recv)(struct hyp_pkt *p, struct hyp_pkt_frame *f, unsigned max,
-	    unsigned *np);
+	/* Receive from queue q (< nq; backends of one queue ignore q). */
+	int (*recv)(struct hyp_pkt *p, unsigned q, struct hyp_pkt_frame *f,
+	    unsigned max, unsigned *np);
 	/*
-	 * Block up to timeout_ms for input; 0 or ETIMEDOUT (NetBSD).  With
-	 * wrap, the caller's virtual CPU is released while blocked.
+	 * Block up to timeout_ms for input on queue q, or on any queue
+	 * (PKT_QANY); 0 or ETIMEDOUT (NetBSD).  With wrap, the caller's
+	 * virtual CPU is released while blocked.
 	 */
-	int (*wait)(struct hyp_pkt *p, int timeout_ms, int wrap);
+	int (*wait)(struct hyp_pkt *p, unsigned q, int timeout_ms, int wrap);
 	/* Backends with buffers of their own (DPDK mbufs) free frames here
 	 * and get no pool from the core. */
 	int own_buffers;
@@ -118,36 +151,48 @@ struct hyp_pkt {
 	_Atomic uint64_t tx_lent, tx_lent_bytes;	/* hyp_pkt_send_ref */
 	int ring;			/* frames cross PACKET_MMAP rings */
 
-	/* Callback mode. */
-	pthread_t rxthread;
+	/* Callback mode: one receive thread per queue. */
 	int rxrunning;
 	int rxdirect;			/* the backend calls rxfn itself */
 	_Atomic int rxstop;
 	hyp_pkt_rx_fn rxfn;
 	void *rxarg;
 	unsigned rxflags;		/* HYP_PKT_RX_* of the receiver */
-	/* One receiver at a time on ports that may be polled
-	 * (HYP_PKT_CAP_POLL): the receive thread or a hyp_pkt_rx_poll
-	 * caller, for the queue and anything a backend keeps for its
-	 * receiver; try-locked, never waited for. */
-	atomic_flag rxbusy;
-	/* hyp_pkt_rx_park: the pollers' beat, and its value when the
-	 * receive thread last went back to receiving. */
+	/* hyp_pkt_rx_park: the pollers' beat. */
 	const uint32_t *_Atomic rxpark;
-	uint32_t rxbeat;
+
+	/* Queues: nq receive queues (set by the backend's open; 1 unless
+	 * it has more), each with its poller state. */
+	unsigned nq;
+	unsigned recvq;			/* hyp_pkt_recv's next first queue */
+	struct pkt_rxq rxq[PKT_MAXQ];
 };
 
 static inline int
-pkt_rx_trylock(struct hyp_pkt *p)
+pkt_rx_trylock(struct hyp_pkt *p, unsigned q)
 {
-	return !atomic_flag_test_and_set_explicit(&p->rxbusy,
+	return !atomic_flag_test_and_set_explicit(&p->rxq[q].busy,
 	    memory_order_acquire);
 }
 
 static inline void
-pkt_rx_unlock(struct hyp_pkt *p)
+pkt_rx_unlock(struct hyp_pkt *p, unsigned q)
 {
-	atomic_flag_clear_explicit(&p->rxbusy, memory_order_release);
+	atomic_flag_clear_explicit(&p->rxq[q].busy, memory_order_release);
+}
+
+/*
+ * The queue of the caller's core among n: its host CPU modulo n (KRANK
+ * pins its threads, so a thread keeps its queue).  One queue: 0, with no
+ * look at the CPU (sched_getcpu is a vDSO call, no system call).
+ */
+static inline unsigned
+pkt_cpu_queue(unsigned n)
+{
+	if (n <= 1)
+		return 0;
+	int cpu = sched_getcpu();
+	return cpu < 0 ? 0 : (unsigned)cpu % n;
 }
 
 /*
@@ -162,12 +207,12 @@ pkt_beat_parks(uint32_t w, uint32_t seen)
 }
 
 static inline int
-pkt_rx_parked(const struct hyp_pkt *p)
+pkt_rx_parked(const struct hyp_pkt *p, unsigned q)
 {
 	const uint32_t *w = atomic_load_explicit(&p->rxpark,
 	    memory_order_relaxed);
-	return w != NULL &&
-	    pkt_beat_parks(__atomic_load_n(w, __ATOMIC_ACQUIRE), p->rxbeat);
+	return w != NULL && pkt_beat_parks(__atomic_load_n(w,
+	    __ATOMIC_ACQUIRE), p->rxq[q].beat);
 }
 
 /* The port whose receive callback this thread is running, or NULL. */
@@ -182,7 +227,8 @@ pkt_in_rx(const struct hyp_pkt *p)
 struct pktbuf *pkt_buf_get(struct hyp_pkt *p) HIDDEN;
 void pkt_buf_put(struct hyp_pkt *p, struct pktbuf *b) HIDDEN;
 /* Poll-based wait shared by fd backends. */
-int pkt_fd_wait(struct hyp_pkt *p, int timeout_ms, int wrap) HIDDEN;
+int pkt_fd_wait(struct hyp_pkt *p, unsigned q, int timeout_ms, int wrap)
+    HIDDEN;
 /* Fill f from b holding len bytes, and count it. */
 void pkt_frame_set(struct hyp_pkt *p, struct hyp_pkt_frame *f,
     struct pktbuf *b, size_t len) HIDDEN;
@@ -222,7 +268,7 @@ extern const struct pkt_backend pkt_dpdk_backend HIDDEN;
  * PKT_MODULE_ABI changes with this table, struct pkt_backend or struct
  * hyp_pkt; a module of another ABI is refused.
  */
-#define PKT_MODULE_ABI 2
+#define PKT_MODULE_ABI 3
 struct pkt_core {
 	unsigned abi;			/* PKT_MODULE_ABI */
 	size_t hyp_pkt_size;		/* sizeof(struct hyp_pkt) */

@@ -51,7 +51,7 @@ parse_no(const char *val, int *no)
 }
 
 static int
-parse_opt(char *kv, struct pkt_opts *o)
+parse_opt(char *kv, struct pkt_opts *o, const char **why)
 {
 	char *val = strchr(kv, '='), *end;
 
@@ -81,6 +81,20 @@ parse_opt(char *kv, struct pkt_opts *o)
 		return parse_no(val, &o->no_ring);
 	} else if (strcmp(kv, "lend") == 0) {
 		return parse_no(val, &o->no_lend);
+	} else if (strcmp(kv, "queues") == 0) {
+		/* Digits only: strtoul would take "-1" and " 2". */
+		unsigned long n = val[0] >= '0' && val[0] <= '9' ?
+		    strtoul(val, &end, 10) : 0;
+		if (val[0] < '0' || val[0] > '9' || *end != '\0') {
+			*why = "queues=N: N is not a number";
+			return -1;
+		}
+		_Static_assert(PKT_MAXQ == 16, "the message says 16");
+		if (n < 1 || n > PKT_MAXQ) {
+			*why = "queues=N: N must be 1 to 16";
+			return -1;
+		}
+		o->queues = (unsigned)n;
 	} else if (strcmp(kv, "seed") == 0) {
 		o->seed = strtoull(val, &end, 0);
 		if (*end != '\0' || val[0] == '-')
@@ -97,9 +111,9 @@ pkt_spec_parse(const char *spec, struct pkt_spec *out)
 	char buf[HYP_PKT_NAMELEN + 192];
 	char *name, *opts, *save = NULL;
 
+	memset(out, 0, sizeof(*out));
 	if (spec == NULL || strlen(spec) >= sizeof(buf))
 		return -1;
-	memset(out, 0, sizeof(*out));
 	strcpy(buf, spec);
 	if ((name = strchr(buf, ':')) == NULL)
 		return -1;
@@ -120,7 +134,7 @@ pkt_spec_parse(const char *spec, struct pkt_spec *out)
 	if (opts != NULL)
 		for (char *kv = strtok_r(opts, ",", &save); kv != NULL;
 		    kv = strtok_r(NULL, ",", &save))
-			if (parse_opt(kv, &out->opts) != 0)
+			if (parse_opt(kv, &out->opts, &out->why) != 0)
 				return -1;
 	return 0;
 }

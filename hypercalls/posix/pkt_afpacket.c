@@ -658,23 +658,24 @@ afp_send_meta(struct hyp_pkt *p, const struct iovec *iov, int iovcnt,
 }
 
 static int
-afp_recv(struct hyp_pkt *p, struct hyp_pkt_frame *f, unsigned max,
+afp_recv(struct hyp_pkt *p, unsigned q, struct hyp_pkt_frame *f, unsigned max,
     unsigned *np)
 {
+	(void)q;			/* one queue */
 	if (p->ring)
 		return afp_ring_recv(p, f, max, np);
 	return afp_copy_recv(p, f, max, np);
 }
 
 static int
-afp_wait(struct hyp_pkt *p, int timeout_ms, int wrap)
+afp_wait(struct hyp_pkt *p, unsigned q, int timeout_ms, int wrap)
 {
 	/* A ready slot needs no poll (the kernel may have filled it after
 	 * the receiver looked). */
 	if (p->ring && afp_ring_ready(p))
 		return 0;
 	atomic_fetch_add(&p->host_rx_calls, 1);
-	return pkt_fd_wait(p, timeout_ms, wrap);
+	return pkt_fd_wait(p, q, timeout_ms, wrap);
 }
 
 const struct pkt_backend pkt_afpacket_backend = {

@@ -238,12 +238,14 @@ tap_send_meta(struct hyp_pkt *p, const struct iovec *iov, int iovcnt,
 
 
 static int
-tap_recv(struct hyp_pkt *p, struct hyp_pkt_frame *f, unsigned max,
+tap_recv(struct hyp_pkt *p, unsigned q, struct hyp_pkt_frame *f, unsigned max,
     unsigned *np)
 {
 	const struct tap_priv *tp = p->priv;
 	unsigned n = 0;
 	size_t cap = p->bufsz - sizeof(struct pktbuf);
+
+	(void)q;			/* one queue */
 
 	while (n < max) {
 		struct pktbuf *b = pkt_buf_get(p);

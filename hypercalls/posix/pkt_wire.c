@@ -354,11 +354,13 @@ wire_set_rx(struct hyp_pkt *p, hyp_pkt_rx_fn fn, void *arg, unsigned flags)
 }
 
 static int
-wire_recv(struct hyp_pkt *p, struct hyp_pkt_frame *f, unsigned max,
-    unsigned *np)
+wire_recv(struct hyp_pkt *p, unsigned q, struct hyp_pkt_frame *f,
+    unsigned max, unsigned *np)
 {
 	struct wire_end *e = p->priv;
 	unsigned n = 0;
+
+	(void)q;			/* one queue */
 
 	pthread_mutex_lock(&e->mtx);
 	while (n < max && e->count > 0) {
@@ -373,8 +375,9 @@ wire_recv(struct hyp_pkt *p, struct hyp_pkt_frame *f, unsigned max,
 }
 
 static int
-wire_wait(struct hyp_pkt *p, int timeout_ms, int wrap)
+wire_wait(struct hyp_pkt *p, unsigned q, int timeout_ms, int wrap)
 {
+	(void)q;			/* one queue */
 	struct wire_end *e = p->priv;
 	struct timespec ts;
 	int rv = 0, nlocks = 0;

@@ -12,3 +12,6 @@ EXTRA_DIST += tests/bench/bench_net_cross.sh tests/bench/bench_net_tools.sh
 # Two KRANK stacks over net_memif (DPDK host) vs tap and AF_PACKET (POSIX
 # host) vs Linux across a veth, and DPDK host system calls per packet.
 EXTRA_DIST += tests/bench/bench_dpdk.sh
+# One KRANK stack on a DPDK port of 1 and of 2 queue pairs (queues: N)
+# vs Linux across a veth; BEFORE=DIR for the single-queue path's A/B.
+EXTRA_DIST += tests/bench/bench_dpdk_queues.sh

@@ -24,8 +24,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* What is accepted is bounded and well-formed. */
 		if (ps.name[0] == '\0' || strlen(ps.name) >= IFNAMSIZ ||
 		    ps.opts.loss > 1.0 || ps.opts.dup > 1.0 ||
-		    ps.opts.reorder > 1.0 || (ps.opts.has_mac && (ps.opts.mac[0] & 1)))
+		    ps.opts.reorder > 1.0 || (ps.opts.has_mac && (ps.opts.mac[0] & 1)) ||
+		    ps.opts.queues > PKT_MAXQ)
 			abort();
+	} else if (ps.why != NULL && strstr(ps.why, "queues") == NULL) {
+		abort();	/* only a bad queues= says why today */
 	}
 	free(s);
 	return 0;

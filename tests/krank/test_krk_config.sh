@@ -210,6 +210,18 @@ expect_err missing_elf "${HEAD}isolates:
 expect_err range_mtu "${HEAD}interfaces:
   - {backend: tap, device: tap0, address: 10.0.0.2/24, mtu: 67}
 " "4:61: interfaces[0].mtu: expected an integer 68..65535, found \"67\""
+expect_err range_queues "${HEAD}interfaces:
+  - {backend: dpdk, device: net_ring0, address: 10.0.0.2/24, queues: 0}
+" "4:70: interfaces[0].queues: expected an integer 1..16, found \"0\""
+expect_err big_queues "${HEAD}interfaces:
+  - {backend: dpdk, device: net_ring0, address: 10.0.0.2/24, queues: 17}
+" "4:70: interfaces[0].queues: expected an integer 1..16, found \"17\""
+expect_err word_queues "${HEAD}interfaces:
+  - {backend: dpdk, device: net_ring0, address: 10.0.0.2/24, queues: two}
+" "4:70: interfaces[0].queues: expected an integer 1..16, found \"two\""
+expect_err tap_queues "${HEAD}interfaces:
+  - {backend: tap, device: tap0, address: 10.0.0.2/24, queues: 2}
+" "4:56: interfaces[0].queues: expected no queues (only a dpdk port has several), found some on backend tap"
 expect_err range_priority "${HEAD}realtime: {sched_fifo: yes, priority: 100}
 " "3:39: realtime.priority: expected an integer 1..99, found \"100\""
 expect_err range_core "cores: [1, 256]
@@ -354,7 +366,7 @@ interfaces:
     address: 192.168.7.2/24
     gateway: 192.168.7.1
     mtu: 9000
-  - {backend: dpdk, device: \"0000:03:00.0\", name: nic, address: 10.1.0.2/16}
+  - {backend: dpdk, device: \"0000:03:00.0\", name: nic, address: 10.1.0.2/16, queues: 2}
 disks:
   - {path: /dev/null, fs: ext2, mount: /, readonly: true}
 tmpfs:

@@ -31,7 +31,8 @@ extern "C" {
  * random locally administered one), mtu=N (wire only; 68..65535, default
  * 1500), offload=no (tap, afpacket: no virtio-net header, no CSUM/TSO),
  * ring=no (afpacket: the copy path), lend=no (dpdk: no
- * HYP_PKT_CAP_TXREF, every send copies).
+ * HYP_PKT_CAP_TXREF, every send copies), queues=N (dpdk: N receive and
+ * N transmit queues, 1..16, with RSS; docs/hypercalls.md).
  *
  * Received frames live in buffers owned by the port.  hyp_pkt_recv hands
  * them out by reference; each must be given back with hyp_pkt_frame_free
@@ -142,6 +143,19 @@ struct hyp_pkt_host_stats {
 	uint64_t tx_lent_bytes;		/* of those, bytes not copied */
 };
 void hyp_pkt_host_stats(struct hyp_pkt *p, struct hyp_pkt_host_stats *hs);
+
+/*
+ * hyp_pkt_queue_stats - per receive queue counters of a port: fills
+ * qs[0 .. min(n, max) - 1] and returns n, the port's number of queues
+ * (1 but for a dpdk: port opened with queues=N).  rx_frames counts the
+ * frames handed up from the queue (hyp_pkt_recv, the callback), rx_polled
+ * those of them that hyp_pkt_rx_poll callers received.
+ */
+struct hyp_pkt_queue_stats {
+	uint64_t rx_frames, rx_polled;
+};
+unsigned hyp_pkt_queue_stats(struct hyp_pkt *p,
+    struct hyp_pkt_queue_stats *qs, unsigned max);
 
 /*
  * hyp_pkt_send - send one frame gathered from iov.  Never blocks.  Returns

@@ -151,6 +151,15 @@ struct krs_if_stats {
 	uint64_t ibytes, obytes, iqdrops, oqdrops, noproto;
 };
 KRS_EXPORT int krs_if_stats(const char *ifname, struct krs_if_stats *st);
+/*
+ * krs_if_queue_stats - frames received on each receive queue of a
+ * port's interface (a dpdk: port opened with queues=N has N): stores
+ * rx[0 .. min(n, max) - 1] and returns n; 0 for an interface without
+ * queues of its own (loopback).  -1 with ENXIO (no such interface),
+ * EFAULT.
+ */
+KRS_EXPORT int krs_if_queue_stats(const char *ifname, uint64_t *rx,
+    unsigned max);
 
 /*
  * krs_net_dump - a netstat-like text dump of the current stack:

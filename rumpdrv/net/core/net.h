@@ -115,6 +115,9 @@ struct ifnet {
 	void (*if_detach_l2)(struct ifnet *);	/* free if_l2; ns_lock held */
 	void (*if_stop)(struct ifnet *);	/* driver: stop I/O; no locks */
 	void (*if_destroy)(struct ifnet *);	/* driver detach + free */
+	/* Optional: frames received per receive queue of the port, into
+	 * rx[0 .. min(n, max) - 1]; returns n, its number of queues. */
+	unsigned (*if_rxqueues)(struct ifnet *, uint64_t *rx, unsigned max);
 	void *if_softc;
 	void *if_l2;			/* link-layer state (ARP table); ns_lock */
 

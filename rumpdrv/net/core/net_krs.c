@@ -234,3 +234,17 @@ krs_if_stats(const char *ifname, struct krs_if_stats *st)
 #undef LD
 	return 0;
 }
+
+KRS_EXPORT int
+krs_if_queue_stats(const char *ifname, uint64_t *rx, unsigned max)
+{
+	int err;
+	struct ifnet *ifp = krs_ifp(ifname, &err);
+	if (ifp == NULL)
+		return krs_fail(err);
+	if (rx == NULL && max > 0)
+		return krs_fail(EFAULT);
+	if (ifp->if_rxqueues == NULL)
+		return 0;
+	return (int)ifp->if_rxqueues(ifp, rx, max);
+}

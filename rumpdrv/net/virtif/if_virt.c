@@ -261,6 +261,17 @@ virt_poll(struct ifnet *ifp)
 	return hyp_pkt_rx_poll(sc->sc_pkt);
 }
 
+static unsigned
+virt_rxqueues(struct ifnet *ifp, uint64_t *rx, unsigned max)
+{
+	struct virtif_softc *sc = ifp->if_softc;
+	struct hyp_pkt_queue_stats qs[16];
+	unsigned n = hyp_pkt_queue_stats(sc->sc_pkt, qs, 16);
+	for (unsigned q = 0; q < n && q < max && q < 16; q++)
+		rx[q] = qs[q].rx_frames;
+	return n;
+}
+
 static void
 virt_stop(struct ifnet *ifp)
 {
@@ -313,6 +324,7 @@ virt_attach(struct netstack *ns, const char *spec, struct ifnet **ifpp)
 	 * copy into the peer's queue, cheaper done at once. */
 	ifp->if_txdefer = !(sc->sc_info.caps & HYP_PKT_CAP_DIRECT);
 	ifp->if_stop = virt_stop;
+	ifp->if_rxqueues = virt_rxqueues;
 	ifp->if_destroy = virt_destroy;
 	if ((rv = if_attach(ns, ifp, "virt")) != 0) {
 		arp_ifdetach(ifp);
