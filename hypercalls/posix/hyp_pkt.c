@@ -200,7 +200,7 @@ hyp_pkt_open(const char *spec, struct hyp_pkt **pp)
 	}
 	const char *name = ps.name;
 
-	/* Aligned for the queues' cache lines (struct pkt_rxq). */
+	/* Aligned for the queues' and the counters' cache lines. */
 	if (posix_memalign((void **)&p, _Alignof(struct hyp_pkt),
 	    sizeof(*p)) != 0)
 		return NB_ENOMEM;

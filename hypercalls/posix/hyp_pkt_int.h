@@ -142,11 +142,14 @@ struct hyp_pkt {
 	unsigned nfree;
 	unsigned ncarved;	/* buffers [0, ncarved) of the arena handed out */
 
-	/* Counters: atomics, written from any thread. */
+	/* Counters: atomics, written from any thread.  The receive side's
+	 * on a line of their own: on the wire they are the peer's sender's
+	 * (pkt_frame_set), written at every frame while this port's sender
+	 * writes the others. */
 	_Atomic uint64_t tx_frames, tx_bytes, tx_errors;
-	_Atomic uint64_t rx_frames, rx_bytes, rx_nobuf, rx_bad;
+	_Alignas(64) _Atomic uint64_t rx_frames, rx_bytes, rx_nobuf, rx_bad;
 	/* Host calls made to move frames (hyp_pkt_host_stats). */
-	_Atomic uint64_t host_tx_calls, host_rx_calls;
+	_Alignas(64) _Atomic uint64_t host_tx_calls, host_rx_calls;
 	_Atomic uint64_t rx_polled;	/* frames hyp_pkt_rx_poll handed up */
 	_Atomic uint64_t tx_lent, tx_lent_bytes;	/* hyp_pkt_send_ref */
 	int ring;			/* frames cross PACKET_MMAP rings */
