@@ -11,7 +11,7 @@ CLEANFILES += tests/bench/bench_hwlat
 CLEANFILES += tests/bench/bench_machine
 EXTRA_DIST += tests/bench/run tests/bench/summarize.awk tests/bench/point.sh \
 	tests/bench/bench_httpd.sh tests/bench/bench_bridge_io.sh \
-	tests/bench/bench_point.h
+	tests/bench/bench_point.h tests/bench/bench_net_ab.sh
 TESTS += tests/bench/test_bench_summary.sh
 EXTRA_DIST += tests/bench/test_bench_summary.sh
 
