@@ -75,6 +75,39 @@ bench() {
 	done
 }
 
+# pong PID TRIES WHAT LOGS HOST RUNNER...: wait until redis-cli, run by
+# RUNNER, gets PONG from HOST:6379; after TRIES tenths of a second, or
+# when PID has ended, say that WHAT did not answer, with the files LOGS.
+pong() {
+	pid=$1 tries=$2 what=$3 logs=$4 host=$5
+	shift 5
+	i=0
+	until [ "$("$@" redis-cli -h "$host" PING 2>/dev/null)" = PONG ]; do
+		i=$((i + 1))
+		if [ $i -gt "$tries" ] || ! kill -0 "$pid" 2>/dev/null; then
+			echo "$what did not answer: $(cat $logs 2>/dev/null)"
+			exit 1
+		fi
+		sleep 0.1
+	done
+}
+
+# redis_up NETNS ADDRESS LOG: redis-server on core $core in NETNS, bound to
+# ADDRESS, answering; its pid in rpid.
+redis_up() {
+	ip netns exec "$1" taskset -c "$core" redis-server --port 6379 \
+		--bind "$2" --save '' --appendonly no --protected-mode no \
+		--daemonize no --logfile "$3" >/dev/null 2>&1 &
+	rpid=$!
+	pong "$rpid" 100 redis-server "$3" "$2" ip netns exec "$cli"
+}
+
+# down PID: end a server and wait for it.
+down() {
+	kill -TERM "$1"
+	wait "$1" 2>/dev/null
+}
+
 # 1. kv.kx under KRANK.
 cat >"$work/kv.yaml" <<EOT
 name: kvbench
@@ -93,41 +126,20 @@ EOT
 ip netns exec "$cli" "$bld/krank/krank" run "$work/kv.yaml" >"$work/kout" \
 	2>"$work/kerr" &
 kpid=$!
-i=0
-until [ "$(ip netns exec "$cli" redis-cli -h 10.98.2.2 PING 2>/dev/null)" = PONG ]; do
-	i=$((i + 1))
-	if [ $i -gt 300 ] || ! kill -0 "$kpid" 2>/dev/null; then
-		echo "kv.kx did not answer: $(cat "$work/kout" "$work/kerr")"
-		exit 1
-	fi
-	sleep 0.1
-done
+pong "$kpid" 300 kv.kx "$work/kout $work/kerr" 10.98.2.2 \
+	ip netns exec "$cli"
 grep ready "$work/kout" | sed 's/^/KRANK: /'
 set -- $(bench 10.98.2.2 krank)
 k_set1=${1:-0} k_get1=${2:-0} k_set16=${3:-0} k_get16=${4:-0}
-kill -TERM "$kpid"
-wait "$kpid" 2>/dev/null
+down "$kpid"
 kpid=
 
 # 2. redis-server on Linux, the same core.
-ip netns exec "$srv" taskset -c "$core" redis-server --port 6379 \
-	--bind 10.98.3.2 --save '' --appendonly no --protected-mode no \
-	--daemonize no --logfile "$work/redis.log" >/dev/null 2>&1 &
-rpid=$!
-i=0
-until [ "$(ip netns exec "$cli" redis-cli -h 10.98.3.2 PING 2>/dev/null)" = PONG ]; do
-	i=$((i + 1))
-	if [ $i -gt 100 ] || ! kill -0 "$rpid" 2>/dev/null; then
-		echo "redis-server did not answer: $(cat "$work/redis.log")"
-		exit 1
-	fi
-	sleep 0.1
-done
+redis_up "$srv" 10.98.3.2 "$work/redis.log"
 echo "Linux: $(redis-server --version | cut -d' ' -f1-3)"
 set -- $(bench 10.98.3.2 redis)
 r_set1=${1:-0} r_get1=${2:-0} r_set16=${3:-0} r_get16=${4:-0}
-kill "$rpid"
-wait "$rpid" 2>/dev/null
+down "$rpid"
 rpid=
 
 # 3. One node's loopback: redis-benchmark under the preload against kv.kx
@@ -162,37 +174,16 @@ EOT
 			KRANK_PRELOAD="$preload" "$bld/bridge/krank-attach" \
 			-s "$work/kl.sock" "$@"
 	}
-	i=0
-	until [ "$(attached redis-cli -h 127.0.0.1 PING 2>/dev/null)" = PONG ]; do
-		i=$((i + 1))
-		if [ $i -gt 300 ] || ! kill -0 "$kpid" 2>/dev/null; then
-			echo "kv.kx did not answer over the preload: $(cat "$work/klout" "$work/klerr")"
-			exit 1
-		fi
-		sleep 0.1
-	done
+	pong "$kpid" 300 "kv.kx over the preload" "$work/klout $work/klerr" \
+		127.0.0.1 attached
 	set -- $(bench 127.0.0.1 krank-loop attached)
 	kl_set1=${1:-0} kl_get1=${2:-0} kl_set16=${3:-0} kl_get16=${4:-0}
-	kill -TERM "$kpid"
-	wait "$kpid" 2>/dev/null
+	down "$kpid"
 	kpid=
-	ip netns exec "$cli" taskset -c "$core" redis-server --port 6379 \
-		--bind 127.0.0.1 --save '' --appendonly no --protected-mode no \
-		--daemonize no --logfile "$work/redisl.log" >/dev/null 2>&1 &
-	rpid=$!
-	i=0
-	until [ "$(ip netns exec "$cli" redis-cli -h 127.0.0.1 PING 2>/dev/null)" = PONG ]; do
-		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 "$rpid" 2>/dev/null; then
-			echo "redis-server did not answer: $(cat "$work/redisl.log")"
-			exit 1
-		fi
-		sleep 0.1
-	done
+	redis_up "$cli" 127.0.0.1 "$work/redisl.log"
 	set -- $(bench 127.0.0.1 redis-loop)
 	rl_set1=${1:-0} rl_get1=${2:-0} rl_set16=${3:-0} rl_get16=${4:-0}
-	kill "$rpid"
-	wait "$rpid" 2>/dev/null
+	down "$rpid"
 	rpid=
 fi
 
