@@ -188,12 +188,17 @@ EOT
 fi
 
 [ -s "$work/bench.err" ] && { echo "redis-benchmark said:"; tail -5 "$work/bench.err"; }
-printf '%-22s %14s %14s %7s\n' point "KRANK req/s" "redis req/s" ratio
-for pt in set1 get1 set16 get16; do
-	eval "k=\$k_$pt r=\$r_$pt"
-	awk -v p="$pt" -v k="$k" -v r="$r" 'BEGIN {
-		printf "%-22s %14.0f %14.0f %7.2f\n", p, k, r, (r > 0 ? k / r : 0) }'
-done
+# table K R: the four points of KRANK's rates $K_* and redis's $R_*.
+table() {
+	printf '%-22s %14s %14s %7s\n' point "KRANK req/s" "redis req/s" ratio
+	for pt in set1 get1 set16 get16; do
+		eval "k=\$$1_$pt r=\$$2_$pt"
+		awk -v p="$pt" -v k="$k" -v r="$r" 'BEGIN {
+			printf "%-22s %14.0f %14.0f %7.2f\n", p, k, r,
+			    (r > 0 ? k / r : 0) }'
+	done
+}
+table k r
 point kv.set_p1 "$k_set1" "$r_set1" req/s higher 2 \
 	"redis-benchmark SET, 50 clients, -P 1: kv.kx (tap) vs redis-server (veth)"
 point kv.get_p1 "$k_get1" "$r_get1" req/s higher 2 \
@@ -204,12 +209,7 @@ point kv.get_p16 "$k_get16" "$r_get16" req/s higher 0 \
 	"redis-benchmark GET, 50 clients, -P 16: kv.kx (tap) vs redis-server (veth)"
 if [ $lp = 1 ]; then
 	echo "one node's loopback: redis-benchmark under the preload -> kv.kx on KRANK's stack, vs redis-benchmark -> redis-server on Linux's"
-	printf '%-22s %14s %14s %7s\n' point "KRANK req/s" "redis req/s" ratio
-	for pt in set1 get1 set16 get16; do
-		eval "k=\$kl_$pt r=\$rl_$pt"
-		awk -v p="$pt" -v k="$k" -v r="$r" 'BEGIN {
-			printf "%-22s %14.0f %14.0f %7.2f\n", p, k, r, (r > 0 ? k / r : 0) }'
-	done
+	table kl rl
 	what="50 clients: redis-benchmark under the preload -> kv.kx over KRANK's loopback vs redis-benchmark -> redis-server over Linux's loopback"
 	point kv.preload.set_p1 "$kl_set1" "$rl_set1" req/s higher 2 "SET -P 1, $what"
 	point kv.preload.get_p1 "$kl_get1" "$rl_get1" req/s higher 2 "GET -P 1, $what"
