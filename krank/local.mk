@@ -73,7 +73,7 @@ CLEANFILES += tests/bench/bench_krank_spawn
 # Linux as the peer, net_memif between two KRANK processes, net_tap), in a
 # namespace the test makes; skips when built without DPDK.
 TESTS += tests/krank/test_krank_dpdk.sh
-EXTRA_DIST += tests/krank/test_krank_dpdk.sh
+EXTRA_DIST += tests/krank/test_krank_dpdk.sh tests/krank/dpdk_lib.sh
 
 # One queue per core on a DPDK port (queues: 2 on net_af_packet with
 # qpairs=2): Linux's flows spread over both queues, every byte intact.

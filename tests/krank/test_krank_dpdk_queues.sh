@@ -12,36 +12,9 @@
 # (it has 2 queue pairs) and queues: 1 (a pair left unread) are refused
 # at start with a line saying why.
 set -u
-bld=${top_builddir:-.}
-krank="$bld/krank/krank"
+ns="krankC-q-$$" tools="cmp head"
+. "${top_srcdir:-.}/tests/krank/dpdk_lib.sh"
 krankctl="$bld/krank/krankctl"
-ns="krankC-q-$$"
-work=$(mktemp -d)
-fail=0
-
-skip() { echo "SKIP: $*"; rm -rf "$work"; exit 77; }
-grep -q 'define HAVE_DPDK 1' "$bld/config.h" || skip "built without DPDK"
-[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
-for t in ip ping socat cmp head; do
-	command -v $t >/dev/null 2>&1 || skip "$t not installed"
-done
-[ -f "$bld/examples/echo/echo.kx" ] || skip "examples/echo/echo.kx not built"
-ip netns add "$ns" 2>"$work/err" ||
-	skip "this machine forbids network namespaces: $(cat "$work/err")"
-kpid=
-cleanup() {
-	[ -n "$kpid" ] && kill "$kpid" 2>/dev/null && wait "$kpid" 2>/dev/null
-	for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-	ip netns del "$ns" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-nsx() { ip netns exec "$ns" "$@"; }
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
-nsx ip link set lo up
-core=$(($(nproc) - 1))
-eal="--no-huge --no-pci --no-shconf -m 128 -l $core --log-level=error"
 vdev="net_af_packet0,iface=kqc1,qpairs=2"
 
 nsx ip link add kqc0 type veth peer name kqc1
