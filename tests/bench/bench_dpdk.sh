@@ -44,26 +44,8 @@ for f in krank/krank examples/echo/echo.kx tests/bench/bench_echo \
     tests/rumpdrv/net/net_echo_client tests/rumpdrv/net/net_echo_client_dpdkhost; do
 	[ -e "$bld/$f" ] || skip "$bld/$f not built (make $f)"
 done
-work=$(mktemp -d)
-ca=kbd-cli-$$ sa=kbd-srv-$$
-kpid= epid=
-cleanup() {
-	[ -n "$kpid" ] && kill "$kpid" 2>/dev/null && wait "$kpid" 2>/dev/null
-	[ -n "$epid" ] && kill "$epid" 2>/dev/null && wait "$epid" 2>/dev/null
-	for n in $ca $sa; do
-		for p in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-		ip netns del "$n" 2>/dev/null
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-ip netns add $ca 2>"$work/err" || skip "no network namespaces: $(cat "$work/err")"
-ip netns add $sa || exit 1
-ip -n $ca link set lo up
-ip -n $sa link set lo up
-core=$(($(nproc) - 1))
-eal="--no-huge --no-pci --no-shconf -m 128 -l $core --log-level=error"
+prefix=kbd
+. "$src/tests/bench/dpdk_ns.sh"
 
 # krank_up NAME BACKEND DEVICE ADDR [EAL_VDEV]: krank run of echo.kx in
 # the server namespace; waits for "ready".

@@ -38,27 +38,9 @@ for f in krank/krank examples/echo/echo.kx tests/bench/bench_echo \
 	[ -e "$bld/$f" ] || skip "$bld/$f not built (make $f)"
 done
 [ -z "$before" ] || [ -x "$before/krank/krank" ] || skip "BEFORE=$before has no krank/krank"
-work=$(mktemp -d)
-ca=kbq-cli-$$ sa=kbq-srv-$$
-kpid= epid=
-cleanup() {
-	[ -n "$kpid" ] && kill "$kpid" 2>/dev/null && wait "$kpid" 2>/dev/null
-	[ -n "$epid" ] && kill "$epid" 2>/dev/null && wait "$epid" 2>/dev/null
-	for n in $ca $sa; do
-		for p in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-		ip netns del "$n" 2>/dev/null
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-ip netns add $ca 2>"$work/err" || skip "no network namespaces: $(cat "$work/err")"
-ip netns add $sa || exit 1
-ip -n $ca link set lo up
-ip -n $sa link set lo up
-core=$(($(nproc) - 1))
+prefix=kbq
+. "$src/tests/bench/dpdk_ns.sh"
 cores=${CORES:-$core}
-eal="--no-huge --no-pci --no-shconf -m 128 -l $core --log-level=error"
 
 # KRANK's veth (kbq0 in the client namespace, kbq1 the server's, under the
 # PMD) and Linux's (kbq2, kbq3).  The PMD completes no checksum Linux left

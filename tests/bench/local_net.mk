@@ -11,7 +11,7 @@ CLEANFILES += tests/bench/bench_echo
 EXTRA_DIST += tests/bench/bench_net_cross.sh tests/bench/bench_net_tools.sh
 # Two KRANK stacks over net_memif (DPDK host) vs tap and AF_PACKET (POSIX
 # host) vs Linux across a veth, and DPDK host system calls per packet.
-EXTRA_DIST += tests/bench/bench_dpdk.sh
+EXTRA_DIST += tests/bench/bench_dpdk.sh tests/bench/dpdk_ns.sh
 # One KRANK stack on a DPDK port of 1 and of 2 queue pairs (queues: N)
 # vs Linux across a veth; BEFORE=DIR for the single-queue path's A/B.
 EXTRA_DIST += tests/bench/bench_dpdk_queues.sh
