@@ -18,6 +18,7 @@
 
 #include <Zydis/Zydis.h>
 
+#include "kld_fastlen.h"
 #include "kld_int.h"
 
 struct sweep {
@@ -318,8 +319,27 @@ sweep_chunk(struct chunk *c)
 			continue;
 		}
 		/* Common allowed instructions: length by hand, no Zydis
-		 * (most of gcc's output; kld_fastlen.c). */
-		if ((n = kld_fast_len(code + pos, len - pos)) != 0) {
+		 * (most of gcc's output; kld_fastlen.c).  Until the next
+		 * resync point or the chunk's end nothing else is needed
+		 * per instruction: a tight loop (a zero pair or a length
+		 * of 0 leaves it).  It leaves pos exactly where single
+		 * steps of this loop would. */
+		size_t lim = next < c->stop ? next : c->stop;
+
+		if (lim > len - 1)
+			lim = len - 1;		/* code[pos + 1] is read */
+		if (pos < lim && (code[pos] | code[pos + 1]) != 0 &&
+		    (n = kld_fast_len_inline(code + pos, len - pos)) != 0) {
+			bad_run = false;
+			pos += n;
+			while (pos < lim && (code[pos] | code[pos + 1]) != 0 &&
+			    (n = kld_fast_len_inline(code + pos, len - pos)) != 0)
+				pos += n;
+			if (pos > next)
+				pos = next;
+			continue;
+		}
+		if ((n = kld_fast_len_inline(code + pos, len - pos)) != 0) {
 			bad_run = false;
 			pos += n;
 			if (pos > next)

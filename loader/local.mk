@@ -6,6 +6,7 @@ libkrank_loader_la_SOURCES = \
 	loader/kld_diag.c \
 	loader/kld_elf.c \
 	loader/kld_verify.c \
+	loader/kld_fastlen.h \
 	loader/kld_fastlen.c \
 	loader/kld_load.c \
 	loader/kld_park.c \
