@@ -101,6 +101,10 @@ struct kld_stage {
 					 * get: give back with its put */
 	void (*put)(void *, void *, size_t);
 	void *put_arg;
+	/* The memfd holding the staged pages but the writable segments',
+	 * written while the verifier ran (kld_load.c: stage_prewrite). */
+	bool prewritten;
+	int pubfd;
 	struct kld_dyn dyn;
 	unsigned flags;
 	unsigned errors_before;
@@ -123,6 +127,14 @@ void *kld_stage_ptr(const struct kld_stage *st, uint64_t vaddr, uint64_t size);
 size_t kld_fast_len(const uint8_t *p, size_t avail);
 /* kld_verify.c: check every executable segment of a staged object */
 int kld_verify_stage(struct kld_stage *st);
+/* The same in two steps: begin starts sweeping the large executable
+ * regions on helper threads and returns; end sweeps what is left in the
+ * calling thread, waits for the helpers, reports (nothing is reported
+ * before) and frees the job.  Between them the staged executable pages
+ * must not change (the helpers read them). */
+struct kld_vjob;
+int kld_verify_begin(struct kld_stage *st, struct kld_vjob **jobp);
+int kld_verify_end(struct kld_vjob *job);
 /* kld_symtab.c: changes whenever the table does; 0 for no table */
 uint64_t kld_symtab_id(const struct kld_symtab *t);
 /* kld_park.c: unloaded objects kept ready for the same image again.

@@ -239,6 +239,10 @@ scratch_put(uint8_t *b, size_t used)
 static void
 stage_unmap(struct kld_stage *st)
 {
+	if (st->prewritten) {
+		close(st->pubfd);
+		st->prewritten = false;
+	}
 	if (st->map == NULL)
 		return;
 	if (st->pooled)
@@ -252,6 +256,73 @@ stage_unmap(struct kld_stage *st)
 	st->scratch = st->pooled = false;
 }
 
+static int
+publish_fd(void)
+{
+	int fd = -1;
+
+	if (!__atomic_load_n(&no_memfd, __ATOMIC_RELAXED) &&
+	    (fd = memfd_create("krank-ld", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) < 0)
+		__atomic_store_n(&no_memfd, true, __ATOMIC_RELAXED);
+	return fd;
+}
+
+/* Write the staged pages to fd at their offsets in the span: those of
+ * the writable segments (w), or all the others (!w).  0 or -1. */
+static int
+write_pages(const struct kld_stage *st, int fd, bool w)
+{
+	uint64_t prev = st->lo;
+
+	for (unsigned i = 0; i <= st->nseg; i++) {
+		const struct kld_seg *s = &st->seg[i];
+		uint64_t from = i < st->nseg ? s->vaddr & ~(PG - 1) : st->hi;
+		uint64_t to = i < st->nseg ? (s->vaddr + s->memsz + PG - 1) &
+		    ~(PG - 1) : st->hi;
+		uint64_t a = w ? from : prev, b = w ? to : from;
+
+		if (i < st->nseg && !(s->flags & PF_W))
+			continue;
+		while (a < b) {
+			ssize_t n = pwrite(fd, st->map + (a - st->lo), b - a,
+			    (off_t)(a - st->lo));
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return -1;
+			a += (uint64_t)n;
+		}
+		prev = to;
+	}
+	return 0;
+}
+
+/*
+ * While the verifier's helper threads sweep the scratch buffer, write
+ * its pages that relocation will not change (all but the writable
+ * segments' ones) to the memfd that stage_publish maps: that copy of a
+ * large object costs about as much as a third of its sweep, and runs
+ * beside it now instead of after it.  Reading the pages the helpers
+ * read changes nothing for them.  Nothing is reported; on a failure the
+ * publish writes everything itself as before.
+ */
+static void
+stage_prewrite(struct kld_stage *st)
+{
+	int fd;
+
+	if (!st->scratch || (fd = publish_fd()) < 0)
+		return;
+	if (write_pages(st, fd, false) != 0) {
+		close(fd);
+		return;
+	}
+	st->pubfd = fd;
+	st->prewritten = true;
+}
+
 /* Move an accepted object from its scratch buffer to its reserved place
  * (read+write, private); afterwards map == run. */
 static int
@@ -259,27 +330,22 @@ stage_publish(struct kld_stage *st)
 {
 	int fd = -1, error = 0;
 	void *p = MAP_FAILED;
+	bool pre = st->prewritten;
 
 	if (!st->scratch)
 		return 0;
-	if (!__atomic_load_n(&no_memfd, __ATOMIC_RELAXED) &&
-	    (fd = memfd_create("krank-ld", MFD_CLOEXEC |
-	    MFD_ALLOW_SEALING)) < 0)
-		__atomic_store_n(&no_memfd, true, __ATOMIC_RELAXED);
+	if (pre) {
+		fd = st->pubfd;
+		st->prewritten = false;
+	} else
+		fd = publish_fd();
 	if (fd >= 0) {
-		size_t done = 0;
+		/* The relocated pages, or all of them. */
+		bool ok = write_pages(st, fd, true) == 0 &&
+		    (pre || write_pages(st, fd, false) == 0);
 
-		while (done < st->mapsz) {
-			ssize_t w = write(fd, st->map + done, st->mapsz - done);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				break;
-			done += (size_t)w;
-		}
 		/* Nobody may change the bytes once verified. */
-		if (done == st->mapsz && fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL |
+		if (ok && fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL |
 		    F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK) == 0)
 			p = mmap(st->run, st->mapsz, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_FIXED, fd, 0);
@@ -915,6 +981,18 @@ run_fnarray(uintptr_t arr, size_t n, bool reverse)
  * that will be made executable.  Only an acceptance is stored.
  */
 static int
+verify_sweep(struct kld_stage *st)
+{
+	struct kld_vjob *job;
+	int error;
+
+	if ((error = kld_verify_begin(st, &job)) != 0)
+		return error;
+	stage_prewrite(st);
+	return kld_verify_end(job);
+}
+
+static int
 verify_cached(struct kld_stage *st)
 {
 	uint8_t key[KLD_SHA256_LEN];
@@ -922,7 +1000,7 @@ verify_cached(struct kld_stage *st)
 	int error;
 
 	if (!kld_vcache_active())
-		return kld_verify_stage(st);
+		return verify_sweep(st);
 	kld_vcache_key(st, key);
 	if (kld_vcache_lookup(key, st->flags, st->name, st->diag, &nwarn)) {
 		if (nwarn != 0)
@@ -933,7 +1011,7 @@ verify_cached(struct kld_stage *st)
 		return 0;
 	}
 	w0 = st->diag->nwarnings;
-	if ((error = kld_verify_stage(st)) == 0)
+	if ((error = verify_sweep(st)) == 0)
 		kld_vcache_store(key, st->flags, st->diag->nwarnings - w0,
 		    st->name, st->diag);
 	return error;

@@ -369,13 +369,6 @@ sweep_chunk(struct chunk *c)
 	c->bad_run = bad_run;
 }
 
-static void *
-sweep_thread(void *arg)
-{
-	sweep_chunk(arg);
-	return NULL;
-}
-
 /* Parallel sweep: threads (0: as many as CPUs) and the smallest region
  * worth splitting; kld_verify_set_parallel changes them (tests). */
 static unsigned par_threads;
@@ -388,24 +381,38 @@ kld_verify_set_parallel(unsigned threads, size_t min_len)
 	par_min = min_len;
 }
 
-#define KLD_MAX_CHUNKS	16
-
-/* How many chunks for a region of len bytes, and where they start:
- * at the first resync point at or after each equal share. */
+/* Threads to sweep on: par_threads, or the CPUs online (asked once: it
+ * reads a file in /sys, three system calls per load). */
 static unsigned
-split(size_t len, uint64_t va, const uint64_t *funcs, size_t nfuncs,
-    size_t *starts)
+sweep_threads(void)
 {
-	unsigned k = par_threads, n = 1;
-	size_t fi = 0;
+	static unsigned ncpu;
+	unsigned k = par_threads;
 
-	if (k == 0) {
+	if (k == 0 && (k = __atomic_load_n(&ncpu, __ATOMIC_RELAXED)) == 0) {
 		long c = sysconf(_SC_NPROCESSORS_ONLN);
 
 		k = c > 0 ? (unsigned)c : 1;
+		__atomic_store_n(&ncpu, k, __ATOMIC_RELAXED);
 	}
-	if (k > KLD_MAX_CHUNKS)
-		k = KLD_MAX_CHUNKS;
+	return k;
+}
+
+/* Chunks per sweeping thread: they take chunks in turn, so a thread
+ * that runs late (thread start, another process on its CPU) or on
+ * denser code takes fewer. */
+#define KLD_CHUNKS_PER_THREAD	4
+#define KLD_MAX_CHUNKS	128
+
+/* Split a region of len bytes into up to k chunks, and where they
+ * start: at the first resync point at or after each equal share. */
+static unsigned
+split(size_t len, uint64_t va, const uint64_t *funcs, size_t nfuncs,
+    unsigned k, size_t *starts)
+{
+	unsigned n = 1;
+	size_t fi = 0;
+
 	starts[0] = 0;
 	if (k < 2 || len < par_min || funcs == NULL)
 		return 1;
@@ -422,35 +429,12 @@ split(size_t len, uint64_t va, const uint64_t *funcs, size_t nfuncs,
 	return n;
 }
 
-/* Sweep code[0..len) that runs at address va, in chunks on several
- * threads when it is large, and report the findings in address order:
+/* Report the findings of a region's chunks ch[0..n) in address order:
  * the same lines, in the same order, as one serial sweep. */
 static void
-sweep_region(struct sweep *sw, const uint8_t *code, size_t len, uint64_t va,
-    const uint64_t *funcs, size_t nfuncs)
+merge_region(struct sweep *sw, const uint8_t *code, size_t len, uint64_t va,
+    struct chunk *ch, unsigned n)
 {
-	size_t starts[KLD_MAX_CHUNKS];
-	struct chunk ch[KLD_MAX_CHUNKS];
-	pthread_t tid[KLD_MAX_CHUNKS];
-	bool started[KLD_MAX_CHUNKS] = { false };
-	unsigned n = split(len, va, funcs, nfuncs, starts);
-
-	for (unsigned j = 0; j < n; j++) {
-		ch[j] = (struct chunk){ .dec = &sw->dec, .code = code,
-		    .len = len, .start = starts[j], .stop = j + 1 < n ?
-		    starts[j + 1] : len, .va = va, .funcs = funcs,
-		    .nfuncs = nfuncs };
-		if (j > 0)
-			started[j] = pthread_create(&tid[j], NULL,
-			    sweep_thread, &ch[j]) == 0;
-	}
-	sweep_chunk(&ch[0]);
-	for (unsigned j = 1; j < n; j++) {
-		if (started[j])
-			pthread_join(tid[j], NULL);
-		else
-			sweep_chunk(&ch[j]);	/* no thread: do it here */
-	}
 	for (unsigned j = 0; j < n; j++) {
 		struct chunk *c = &ch[j];
 
@@ -474,9 +458,21 @@ sweep_region(struct sweep *sw, const uint8_t *code, size_t len, uint64_t va,
 			    "memory while verifying", sw->name);
 		}
 		free(c->f);
+		c->f = NULL;
 	}
 }
 
+/* Sweep raw code[0..len) that runs at address va (no resync points:
+ * one chunk, here). */
+static void
+sweep_region(struct sweep *sw, const uint8_t *code, size_t len, uint64_t va)
+{
+	struct chunk ch = { .dec = &sw->dec, .code = code, .len = len,
+	    .start = 0, .stop = len, .va = va };
+
+	sweep_chunk(&ch);
+	merge_region(sw, code, len, va, &ch, 1);
+}
 /* Byte patterns of syscall, sysenter and int 0x80 at any offset. */
 static void
 scan_hidden(struct sweep *sw, const uint8_t *code, size_t len, uint64_t va)
@@ -544,12 +540,11 @@ sweep_init(struct sweep *sw, const char *name, unsigned flags,
 }
 
 static void
-check_one(struct sweep *sw, const uint8_t *code, size_t len, uint64_t va,
-    const uint64_t *funcs, size_t nfuncs)
+check_one(struct sweep *sw, const uint8_t *code, size_t len, uint64_t va)
 {
 	sw->nstarts = 0;
 	sw->cursor = 0;
-	sweep_region(sw, code, len, va, funcs, nfuncs);
+	sweep_region(sw, code, len, va);
 	scan_hidden(sw, code, len, va);
 }
 
@@ -561,33 +556,145 @@ kld_verify_code(const void *code, size_t len, uint64_t addr,
 
 	if (sweep_init(&sw, where_name, flags, diag) != 0)
 		return EINVAL;
-	check_one(&sw, code, len, addr, NULL, 0);
+	check_one(&sw, code, len, addr);
 	free(sw.starts);
 	return sw.errors ? EACCES : 0;
 }
 
-int
-kld_verify_stage(struct kld_stage *st)
-{
-	struct sweep sw;
+/*
+ * The sweep of a staged object, started by kld_verify_begin and finished
+ * by kld_verify_end: its executable regions cut into chunks at resync
+ * points, taken in turn by helper threads from the start and by the
+ * caller once it has done its other work (kld_load writes the object's
+ * read-only pages out meanwhile).  Nothing is reported before the end,
+ * which reports every region's findings and then its hidden patterns,
+ * in address order, as the serial sweep does.
+ */
+struct vregion {
+	const uint8_t *code;
+	size_t len;
+	uint64_t va;
+	unsigned c0, nc;		/* its chunks: ch[c0 .. c0 + nc) */
+};
 
-	if (sweep_init(&sw, st->name, st->flags, st->diag) != 0)
+struct kld_vjob {
+	struct sweep sw;
+	unsigned nreg, nch, nthr;
+	struct vregion reg[KLD_MAX_SEGS];
+	struct chunk ch[KLD_MAX_CHUNKS];
+	unsigned next;			/* the next chunk to take (atomic) */
+	pthread_t tid[KLD_MAX_CHUNKS];
+};
+
+static void
+vjob_work(struct kld_vjob *j)
+{
+	unsigned i;
+
+	while ((i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) <
+	    j->nch)
+		sweep_chunk(&j->ch[i]);
+}
+
+static void *
+vjob_thread(void *arg)
+{
+	vjob_work(arg);
+	return NULL;
+}
+
+int
+kld_verify_begin(struct kld_stage *st, struct kld_vjob **jobp)
+{
+	struct kld_vjob *j;
+	unsigned k = sweep_threads(), want, helpers;
+
+	*jobp = NULL;
+	if ((j = malloc(sizeof(*j))) == NULL)
+		return ENOMEM;
+	if (sweep_init(&j->sw, st->name, st->flags, st->diag) != 0) {
+		free(j);
 		return EINVAL;
-	sw.st = st;
+	}
+	j->sw.st = st;
+	j->nreg = j->nch = j->nthr = j->next = 0;
+	if (k > KLD_MAX_CHUNKS / KLD_CHUNKS_PER_THREAD)
+		k = KLD_MAX_CHUNKS / KLD_CHUNKS_PER_THREAD;
+	want = k < 2 ? 1 : k * KLD_CHUNKS_PER_THREAD;
 	for (unsigned i = 0; i < st->nseg; i++) {
 		const struct kld_seg *s = &st->seg[i];
 		uint64_t from = s->vaddr & ~4095ULL;
 		uint64_t to = (s->vaddr + s->memsz + 4095) & ~4095ULL;
-		size_t lo = 0;
+		struct vregion *r = &j->reg[j->nreg];
+		size_t starts[KLD_MAX_CHUNKS], lo = 0;
+		/* Room for this region's chunks and one for every later
+		 * region (at most one a segment). */
+		unsigned room = KLD_MAX_CHUNKS - j->nch - (st->nseg - 1 - i);
 
 		if (!(s->flags & PF_X))
 			continue;
 		/* Whole pages: that is what becomes executable. */
 		while (lo < st->nfuncs && st->funcs[lo] < from)
 			lo++;
-		check_one(&sw, st->map + (from - st->lo), to - from, from,
-		    st->funcs != NULL ? st->funcs + lo : NULL, st->nfuncs - lo);
+		r->code = st->map + (from - st->lo);
+		r->len = to - from;
+		r->va = from;
+		r->c0 = j->nch;
+		r->nc = split(r->len, from, st->funcs != NULL ? st->funcs +
+		    lo : NULL, st->nfuncs - lo, want < room ? want : room,
+		    starts);
+		for (unsigned c = 0; c < r->nc; c++)
+			j->ch[j->nch + c] = (struct chunk){ .dec = &j->sw.dec,
+			    .code = r->code, .len = r->len,
+			    .start = starts[c], .stop = c + 1 < r->nc ?
+			    starts[c + 1] : r->len, .va = from,
+			    .funcs = st->funcs != NULL ? st->funcs + lo : NULL,
+			    .nfuncs = st->nfuncs - lo };
+		j->nch += r->nc;
+		j->nreg++;
 	}
-	free(sw.starts);
-	return sw.errors ? EACCES : 0;
+	/* Helpers only when some region was cut: small objects are swept
+	 * by the caller alone, at the end, as before. */
+	helpers = j->nch > j->nreg ? (k < j->nch ? k : j->nch) - 1 : 0;
+	for (unsigned t = 0; t < helpers; t++) {
+		if (pthread_create(&j->tid[j->nthr], NULL, vjob_thread, j) != 0)
+			break;		/* the caller takes what is left */
+		j->nthr++;
+	}
+	*jobp = j;
+	return 0;
+}
+
+int
+kld_verify_end(struct kld_vjob *j)
+{
+	struct sweep *sw = &j->sw;
+	int error;
+
+	vjob_work(j);
+	for (unsigned t = 0; t < j->nthr; t++)
+		pthread_join(j->tid[t], NULL);
+	for (unsigned i = 0; i < j->nreg; i++) {
+		const struct vregion *r = &j->reg[i];
+
+		sw->nstarts = 0;
+		sw->cursor = 0;
+		merge_region(sw, r->code, r->len, r->va, &j->ch[r->c0], r->nc);
+		scan_hidden(sw, r->code, r->len, r->va);
+	}
+	error = sw->errors ? EACCES : 0;
+	free(sw->starts);
+	free(j);
+	return error;
+}
+
+int
+kld_verify_stage(struct kld_stage *st)
+{
+	struct kld_vjob *j;
+	int error;
+
+	if ((error = kld_verify_begin(st, &j)) != 0)
+		return error;
+	return kld_verify_end(j);
 }
