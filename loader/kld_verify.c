@@ -401,7 +401,7 @@ sweep_threads(void)
 /* Chunks per sweeping thread: they take chunks in turn, so a thread
  * that runs late (thread start, another process on its CPU) or on
  * denser code takes fewer. */
-#define KLD_CHUNKS_PER_THREAD	4
+#define KLD_CHUNKS_PER_THREAD	8
 #define KLD_MAX_CHUNKS	128
 
 /* Split a region of len bytes into up to k chunks, and where they
