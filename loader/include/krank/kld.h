@@ -69,8 +69,9 @@ int kld_verify_code(const void *code, size_t len, uint64_t addr,
 /*
  * kld_verify_set_parallel - how the sweep of a large executable region is
  * spread over threads: it is cut at resync points (function starts) into
- * up to `threads` chunks (0: one per online CPU) when it is at least
- * min_len bytes (default 256 KiB); the findings are reported in address
+ * up to 8 chunks per thread, taken in turn by `threads` threads (0: one
+ * per online CPU, the caller's included), when it is at least min_len
+ * bytes (default 256 KiB); the findings are reported in address
  * order, exactly as one serial sweep would.  kld_verify_code's raw code
  * has no resync points and is always swept serially.  For tests and
  * benchmarks; not thread-safe against running verifications.
