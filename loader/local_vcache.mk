@@ -45,6 +45,14 @@ tests_loader_test_kld_vparallel_LDADD = libkrank-loader.la
 TESTS += tests/loader/test_kld_vparallel.sh
 EXTRA_DIST += tests/loader/test_kld_vparallel.sh
 
+# Scratch buffers reused from load to load: a later object's bss and gaps
+# read as zero (kld_stage_map writes every byte of the span).
+check_PROGRAMS += tests/loader/test_kld_scratch
+tests_loader_test_kld_scratch_CPPFLAGS = $(KLD_TEST_CPPFLAGS)
+tests_loader_test_kld_scratch_LDADD = libkrank-loader.la
+TESTS += tests/loader/test_kld_scratch.sh
+EXTRA_DIST += tests/loader/test_kld_scratch.sh
+
 # The cache test again, loader compiled in, under ASan+UBSan (it reads
 # entry files that may be truncated or forged).
 check_PROGRAMS += tests/loader/test_kld_vcache_san
