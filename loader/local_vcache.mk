@@ -48,6 +48,8 @@ EXTRA_DIST += tests/loader/test_kld_vparallel.sh
 # Scratch buffers reused from load to load: a later object's bss and gaps
 # read as zero (kld_stage_map writes every byte of the span).
 check_PROGRAMS += tests/loader/test_kld_scratch
+tests_loader_test_kld_scratch_SOURCES = tests/loader/test_kld_scratch.c \
+	tests/loader/kld_run.h
 tests_loader_test_kld_scratch_CPPFLAGS = $(KLD_TEST_CPPFLAGS)
 tests_loader_test_kld_scratch_LDADD = libkrank-loader.la
 TESTS += tests/loader/test_kld_scratch.sh

@@ -29,6 +29,7 @@
 #include "krank/kld.h"
 
 #include "bench_point.h"
+#include "../loader/kld_run.h"
 
 static int devnull;
 static struct kld_symtab *tab;
@@ -68,23 +69,7 @@ to_null(int fd, const void *p, size_t n)
 static int
 run_isolate(const char *path)
 {
-	struct kld_object *o;
-	int (*entry)(int, char **);
-	char *argv[] = { (char *)path, NULL };
-	void *buf;
-	size_t len;
-	int rc;
-
-	if (kld_read_file(path, &buf, &len, NULL) != 0)
-		return -1;
-	rc = kld_load(buf, len, path, tab, 0, NULL, &o);
-	free(buf);
-	if (rc != 0)
-		return -1;
-	entry = (int (*)(int, char **))kld_sym(o, "main");
-	rc = entry != NULL ? entry(1, argv) : -1;
-	kld_unload(o);
-	return rc;
+	return kld_run_file(path, tab, 0);
 }
 
 static int

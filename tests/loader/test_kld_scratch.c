@@ -12,6 +12,8 @@
 
 #include "krank/kld.h"
 
+#include "kld_run.h"
+
 static int failures, checks;
 static struct kld_symtab *tab;
 
@@ -21,29 +23,6 @@ to_null(int fd, const void *p, size_t n)
 	(void)fd;
 	(void)p;
 	return (long)n;
-}
-
-/* Load, run main, unload; main's status, or -1 if the load failed. */
-static int
-run(const char *path)
-{
-	struct kld_object *o;
-	int (*entry)(int, char **);
-	char *argv[] = { (char *)path, NULL };
-	void *buf;
-	size_t len;
-	int rc;
-
-	if (kld_read_file(path, &buf, &len, NULL) != 0)
-		return -1;
-	rc = kld_load(buf, len, path, tab, 0, NULL, &o);
-	free(buf);
-	if (rc != 0)
-		return -1;
-	entry = (int (*)(int, char **))kld_sym(o, "main");
-	rc = entry != NULL ? entry(1, argv) : -1;
-	kld_unload(o);
-	return rc;
 }
 
 int
@@ -67,7 +46,8 @@ main(int argc, char **argv)
 			return 1;
 		}
 		for (int i = 0; i < 4; i++) {
-			int f = run(argv[1]), b = run(argv[2]);
+			int f = kld_run_file(argv[1], tab, 0);
+			int b = kld_run_file(argv[2], tab, 0);
 
 			checks += 2;
 			if (f < 0) {
