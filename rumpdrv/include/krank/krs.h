@@ -320,6 +320,10 @@ KRS_EXPORT int krs_chan_reclaim(int fd, uint64_t *tokenp);
  *	until krs_chan_put (the end stays usable while referenced even if fd
  *	is closed meanwhile).  *endp: KRS_CHAN_RECV or KRS_CHAN_SEND; *argp:
  *	what krs_chan_attach set (NULL before).  EBADF, EINVAL (not a channel).
+ * krs_chan_peek, krs_chan_unpeek - the same without a reference, for a
+ *	call that does not wait (timeout 0): between the two the caller
+ *	is in an RCU read-side section (the end cannot go away) and must
+ *	neither wait nor close nor drop a reference to a channel end.
  * krs_chan_xsend, krs_chan_xrecv, krs_chan_xreturn, krs_chan_xreclaim -
  *	krs_chan_send ... on a referenced end, waiting at most timeout_ms
  *	(< 0: no limit; 0: not at all; an O_NONBLOCK end never waits):
@@ -353,6 +357,9 @@ struct krs_chan_info {
 KRS_EXPORT int krs_chan_get(int fd, struct krs_chan **chp, int *endp,
     void **argp);
 KRS_EXPORT void krs_chan_put(struct krs_chan *ch);
+KRS_EXPORT int krs_chan_peek(int fd, struct krs_chan **chp, int *endp,
+    void **argp);
+KRS_EXPORT void krs_chan_unpeek(struct krs_chan *ch);
 KRS_EXPORT int krs_chan_xsend(struct krs_chan *ch, uint64_t token,
     uint32_t len, int timeout_ms);
 KRS_EXPORT int krs_chan_xrecv(struct krs_chan *ch, uint64_t *tokenp,
