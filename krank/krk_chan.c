@@ -8,11 +8,16 @@
  *
  * Locking: krk_chan_lock protects the list of channels, their names
  * (kc_named) and every kc_parked.
- * A buffer's state word changes only by compare-and-swap, which is what
- * makes a double release or a release of someone else's buffer fail
- * cleanly even when two threads race.  The rest of a channel is constant
- * from create to free; kc_ends (atomic) counts its open ends and the last
- * close frees it.
+ * A buffer has two state words, one per side: the send side's (free to
+ * it, or allocated by an owner) and the receive side's (not here, or
+ * received by an owner).  Each is written only by the threads of its
+ * side, so a message moves no state line between the two cores; the
+ * rings hand a buffer from one side to the other.  A state word changes
+ * only by compare-and-swap on that side's own line, which is what makes
+ * a double release or a release of someone else's buffer fail cleanly
+ * even when two threads of one side race.  The rest of a channel is
+ * constant from create to free; kc_ends (atomic) counts its open ends
+ * and the last close frees it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,12 +38,12 @@ _Static_assert(KRK_CHAN_RECV == KRS_CHAN_RECV &&
 _Static_assert((uint64_t)KRK_CHAN_NBUFS_MAX <= KRS_CHAN_DEPTH_MAX,
     "a pool outgrows its ring");
 
-/* A buffer's state: its kind in the low two bits, its holder above. */
+/* A buffer's state on one side: its kind in the low two bits, its
+ * holder above.  ST_FREE on both sides: free in the pool, queued, or
+ * on its way back. */
 #define ST_FREE		0u
 #define ST_SEND		1u		/* allocated, held by the sender */
-#define ST_QUEUED	2u		/* in the forward ring */
 #define ST_RECV		3u		/* received, held by the receiver */
-#define ST_KIND(s)	((s) & 3u)
 #define ST_OWNER_MASK	0x3fffffffu
 #define ST(kind, owner)	((kind) | (((owner) & ST_OWNER_MASK) << 2))
 
@@ -53,12 +58,11 @@ struct krk_chan {
 	size_t kc_size;			/* nbufs * stride */
 	size_t kc_maplen;		/* kc_size in whole pages */
 	uint32_t kc_nbufs, kc_bufsize, kc_stride;
-	/* Per buffer, ST_*, in buffer order: buffers circulate in order, so
-	 * a sender running ahead of its receiver writes other cache lines
-	 * than the receiver (striping them to keep neighbours apart measured
-	 * slower: every message then moves a line between the cores). */
-	_Atomic uint32_t *kc_state;
-	uint32_t kc_lines;		/* cache lines of states */
+	/* Per buffer and side (KRK_CHAN_RECV, KRK_CHAN_SEND), ST_*, in
+	 * buffer order, each side's array on lines of its own: written by
+	 * that side's threads only. */
+	_Atomic uint32_t *kc_state[2];
+	uint32_t kc_lines;		/* cache lines of states, per side */
 	_Atomic uint64_t kc_bad;
 	/* Written by one side each: lines of their own. */
 	_Atomic uint64_t kc_sent __attribute__((aligned(64)));
@@ -74,7 +78,7 @@ struct krk_chan {
 };
 
 #define KRK_CHAN_STATES_PER_LINE 16u
-#define KRK_CHAN_STATE(kc, i) (&(kc)->kc_state[(i)])
+#define KRK_CHAN_STATE(kc, end, i) (&(kc)->kc_state[(end)][(i)])
 
 static pthread_mutex_t krk_chan_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct krk_chan *krk_chans;	/* every channel alive */
@@ -93,7 +97,8 @@ krk_chan_free(struct krk_chan *kc)
 		munmap(kc->kc_base, kc->kc_maplen);
 	if (kc->kc_memfd >= 0)
 		close(kc->kc_memfd);
-	free((void *)kc->kc_state);
+	free((void *)kc->kc_state[0]);
+	free((void *)kc->kc_state[1]);
 	free(kc);
 }
 
@@ -108,10 +113,14 @@ krk_chan_alloc_pool(struct krk_chan *kc, uint32_t nbufs, uint32_t bufsize)
 		return EINVAL;
 	kc->kc_lines = (nbufs + KRK_CHAN_STATES_PER_LINE - 1) /
 	    KRK_CHAN_STATES_PER_LINE;
-	kc->kc_state = aligned_alloc(64, (size_t)kc->kc_lines * 64);
-	if (kc->kc_state == NULL)
-		return ENOMEM;
-	memset((void *)kc->kc_state, 0, (size_t)kc->kc_lines * 64);
+	for (int end = 0; end < 2; end++) {
+		kc->kc_state[end] = aligned_alloc(64,
+		    (size_t)kc->kc_lines * 64);
+		if (kc->kc_state[end] == NULL)
+			return ENOMEM;
+		memset((void *)kc->kc_state[end], 0,
+		    (size_t)kc->kc_lines * 64);
+	}
 	char mname[KRK_CHAN_NAME_MAX + 16];
 	snprintf(mname, sizeof(mname), "krank-chan:%s", kc->kc_name);
 	kc->kc_memfd = memfd_create(mname, MFD_CLOEXEC);
@@ -156,19 +165,14 @@ krk_chan_bad(struct krk_chan *kc)
 	return EINVAL;
 }
 
-/* Return every buffer in one of the kinds (a mask of 1 << ST_*) to free:
- * their end closed.  Races with the other end's calls are settled by the
- * compare-and-swap of each state. */
+/* Return every buffer held through one end to free: that end closed
+ * (no call on it runs any more: each holds a reference to it). */
 static void
-krk_chan_reclaim_kinds(struct krk_chan *kc, unsigned kinds)
+krk_chan_reclaim_end(struct krk_chan *kc, int end)
 {
-	for (uint32_t i = 0; i < kc->kc_nbufs; i++) {
-		uint32_t s = atomic_load_explicit(KRK_CHAN_STATE(kc, i),
-		    memory_order_acquire);
-		while (s != ST_FREE && (kinds & (1u << ST_KIND(s))) &&
-		    !atomic_compare_exchange_weak(KRK_CHAN_STATE(kc, i), &s, ST_FREE))
-			;
-	}
+	for (uint32_t i = 0; i < kc->kc_nbufs; i++)
+		atomic_store_explicit(KRK_CHAN_STATE(kc, end, i), ST_FREE,
+		    memory_order_release);
 }
 
 /* ---- ends closing ------------------------------------------------------- */
@@ -200,17 +204,18 @@ krk_chan_closed(void *arg, int end)
 	atomic_store(&kc->kc_closed[end], 1);
 	if (end == KRK_CHAN_SEND) {
 		/* What the sender allocated and never sent. */
-		krk_chan_reclaim_kinds(kc, 1u << ST_SEND);
+		krk_chan_reclaim_end(kc, KRK_CHAN_SEND);
 	} else {
 		/* The channel is over: the name goes, a send end nobody
-		 * opened is closed, and what was queued or held by the
-		 * receiver returns to the pool. */
+		 * opened is closed, and what was held by the receiver
+		 * returns to the pool (what was queued stays in the ring
+		 * nobody reads). */
 		pthread_mutex_lock(&krk_chan_lock);
 		kc->kc_named = false;
 		parked = kc->kc_parked;
 		kc->kc_parked = NULL;
 		pthread_mutex_unlock(&krk_chan_lock);
-		krk_chan_reclaim_kinds(kc, 1u << ST_QUEUED | 1u << ST_RECV);
+		krk_chan_reclaim_end(kc, KRK_CHAN_RECV);
 		if (parked != NULL)
 			krs_chan_put(parked);	/* runs this hook for SEND */
 	}
@@ -359,26 +364,49 @@ krk_chan_open(const char *name, int end, int flags, int *fdp)
 
 /* ---- the calls on an end ------------------------------------------------ */
 
-/* The end at fd (referenced) and its channel; EBADF, EINVAL. */
+/*
+ * Every call first tries without waiting and without a reference to the
+ * end (krs_chan_peek: an RCU read-side section, so nothing on the end's
+ * lines is written to look it up); only a call that has to wait takes a
+ * reference and waits in slices.  That makes the common message four
+ * calls that each write only the caller's side of the channel.
+ */
+
+/* The end at fd and its channel, referenced (krk_chan_put) or, with
+ * peek, only looked at (krk_chan_put too); any end when want_end < 0,
+ * its number in *endp (may be NULL).  EBADF, EINVAL. */
 static int
-krk_chan_get(int fd, int want_end, struct krs_chan **chp,
-    struct krk_chan **kcp)
+krk_chan_get(int fd, int want_end, bool peek, struct krs_chan **chp,
+    struct krk_chan **kcp, int *endp)
 {
 	int end;
 	void *arg;
 	*kcp = NULL;
-	if (krs_chan_get(fd, chp, &end, &arg) != 0)
+	if ((peek ? krs_chan_peek(fd, chp, &end, &arg) :
+	    krs_chan_get(fd, chp, &end, &arg)) != 0)
 		return errno != 0 ? errno : EBADF;
-	if (arg == NULL) {		/* a bare krs channel, not ours */
-		krs_chan_put(*chp);
-		return EINVAL;
-	}
-	if (want_end >= 0 && end != want_end) {
-		krs_chan_put(*chp);
-		return EBADF;
+	int error = arg == NULL ? EINVAL :	/* a bare krs channel */
+	    want_end >= 0 && end != want_end ? EBADF : 0;
+	if (error != 0) {
+		if (peek)
+			krs_chan_unpeek(*chp);
+		else
+			krs_chan_put(*chp);
+		return error;
 	}
 	*kcp = arg;
+	if (endp != NULL)
+		*endp = end;
 	return 0;
+}
+
+static void
+krk_chan_put(struct krs_chan *ch, bool peek)
+{
+	if (peek)
+		krs_chan_unpeek(ch);
+	else
+		krs_chan_put(ch);
 }
 
 /* The slice of a wait of timeout_ms still left at deadline (ms clock),
@@ -412,6 +440,95 @@ krk_chan_next_slice(int timeout_ms, int slice)
 	return timeout_ms < 0 ? timeout_ms : timeout_ms - slice;
 }
 
+/* One buffer handed back to the send end, now owner's; waiting at most
+ * slice.  0 or an errno (EAGAIN: none in time). */
+static int
+krk_chan_take(struct krs_chan *ch, struct krk_chan *kc, uint32_t owner,
+    int slice, uint64_t *offp)
+{
+	for (;;) {
+		uint64_t off;
+		if (krs_chan_xreclaim(ch, &off, slice) != 0)
+			return errno;
+		int64_t i = krk_chan_index(kc, off);
+		uint32_t s = ST_FREE;
+		if (i >= 0 && atomic_compare_exchange_strong(
+		    KRK_CHAN_STATE(kc, KRK_CHAN_SEND, i), &s,
+		    ST(ST_SEND, owner))) {
+			*offp = off;
+			return 0;
+		}
+		/* Not a free buffer: only a bug could put it in the return
+		 * ring.  Skip it. */
+		krk_log(KRK_LOG_ERR, "channel %s: offset %#llx handed back but "
+		    "not free (state %#x)", kc->kc_name,
+		    (unsigned long long)off, s);
+	}
+}
+
+/* The oldest message, now owner's (off 0, len 0: end of stream); waiting
+ * at most slice.  0 or an errno. */
+static int
+krk_chan_take_msg(struct krs_chan *ch, struct krk_chan *kc, uint32_t owner,
+    int slice, uint64_t *offp, uint32_t *lenp)
+{
+	for (;;) {
+		uint64_t off;
+		uint32_t len;
+		if (krs_chan_xrecv(ch, &off, &len, slice) != 0)
+			return errno;
+		if (off == 0 && len == 0) {	/* end of stream */
+			*offp = 0;
+			*lenp = 0;
+			return 0;
+		}
+		int64_t i = krk_chan_index(kc, off);
+		uint32_t s = ST_FREE;
+		if (i >= 0 && atomic_compare_exchange_strong(
+		    KRK_CHAN_STATE(kc, KRK_CHAN_RECV, i), &s,
+		    ST(ST_RECV, owner))) {
+			atomic_fetch_add_explicit(&kc->kc_received, 1,
+			    memory_order_relaxed);
+			*offp = off;
+			*lenp = len;
+			return 0;
+		}
+		krk_log(KRK_LOG_ERR, "channel %s: offset %#llx received but "
+		    "not queued (state %#x)", kc->kc_name,
+		    (unsigned long long)off, s);
+	}
+}
+
+/*
+ * A call that may wait, on end (KRK_CHAN_SEND: a free buffer; RECV: a
+ * message) for owner: once without waiting on a peeked end, then in
+ * slices on a referenced one.  *offp, *lenp (RECV) and *kcp set on 0.
+ */
+static int
+krk_chan_waiting(int fd, int end, uint32_t owner, int timeout_ms,
+    struct krk_chan **kcp, uint64_t *offp, uint32_t *lenp)
+{
+	struct krs_chan *ch;
+	bool peek = true;
+	int error, slice = 0;
+
+	for (;;) {
+		if ((error = krk_chan_get(fd, end, peek, &ch, kcp, NULL)) != 0)
+			return error;
+		error = end == KRK_CHAN_SEND ?
+		    krk_chan_take(ch, *kcp, owner, slice, offp) :
+		    krk_chan_take_msg(ch, *kcp, owner, slice, offp, lenp);
+		krk_chan_put(ch, peek);
+		if (error != EAGAIN || timeout_ms == 0 ||
+		    (!peek && krk_chan_done(fd, timeout_ms, slice)))
+			return error;
+		if (!peek)
+			timeout_ms = krk_chan_next_slice(timeout_ms, slice);
+		peek = false;
+		slice = krk_chan_slice(timeout_ms);
+	}
+}
+
 int
 krk_chan_alloc(int fd, uint32_t owner, int timeout_ms, uint64_t *offp,
     void **ptrp)
@@ -423,46 +540,19 @@ int
 krk_chan_alloc_buf(int fd, uint32_t owner, int timeout_ms, uint64_t *offp,
     void **ptrp, uint32_t *sizep)
 {
-	struct krs_chan *ch;
 	struct krk_chan *kc;
-	uint64_t off;
-	int error;
 
 	if (offp == NULL)
 		return EFAULT;
-	for (;;) {
-		if ((error = krk_chan_get(fd, KRK_CHAN_SEND, &ch, &kc)) != 0)
-			return error;
-		int slice = krk_chan_slice(timeout_ms);
-		if (krs_chan_xreclaim(ch, &off, slice) != 0) {
-			error = errno;
-			krs_chan_put(ch);
-			if (error != EAGAIN || krk_chan_done(fd, timeout_ms,
-			    slice))
-				return error;
-			timeout_ms = krk_chan_next_slice(timeout_ms, slice);
-			continue;
-		}
-		int64_t i = krk_chan_index(kc, off);
-		uint32_t s = ST_FREE;
-		if (i < 0 || !atomic_compare_exchange_strong(KRK_CHAN_STATE(kc, i),
-		    &s, ST(ST_SEND, owner))) {
-			/* Not a free buffer: only a bug could put it in the
-			 * return ring.  Skip it. */
-			krk_log(KRK_LOG_ERR, "channel %s: offset %#llx handed "
-			    "back but not free (state %#x)", kc->kc_name,
-			    (unsigned long long)off, s);
-			krs_chan_put(ch);
-			continue;
-		}
-		*offp = off;
-		if (ptrp != NULL)
-			*ptrp = kc->kc_base + off;
-		if (sizep != NULL)
-			*sizep = kc->kc_bufsize;
-		krs_chan_put(ch);
-		return 0;
-	}
+	int error = krk_chan_waiting(fd, KRK_CHAN_SEND, owner, timeout_ms,
+	    &kc, offp, NULL);
+	if (error != 0)
+		return error;
+	if (ptrp != NULL)
+		*ptrp = kc->kc_base + *offp;
+	if (sizep != NULL)
+		*sizep = kc->kc_bufsize;
+	return 0;
 }
 
 static int
@@ -473,17 +563,21 @@ krk_chan_send_off(struct krs_chan *ch, struct krk_chan *kc, uint32_t owner,
 	if (i < 0 || len == 0 || len > kc->kc_bufsize)
 		return krk_chan_bad(kc);
 	uint32_t s = ST(ST_SEND, owner);
-	if (!atomic_compare_exchange_strong(KRK_CHAN_STATE(kc, i), &s, ST_QUEUED))
+	_Atomic uint32_t *sp = KRK_CHAN_STATE(kc, KRK_CHAN_SEND, i);
+	if (!atomic_compare_exchange_strong(sp, &s, ST_FREE))
 		return krk_chan_bad(kc);
+	/* Counted before it is queued: no locked instruction after the
+	 * ring's stores, which would wait for their lines. */
+	atomic_fetch_add_explicit(&kc->kc_sent, 1, memory_order_relaxed);
 	if (krs_chan_xsend(ch, off, len, 0) != 0) {
 		int error = errno;
-		/* Still ours unless the receiver's close took it back. */
-		s = ST_QUEUED;
-		(void)atomic_compare_exchange_strong(KRK_CHAN_STATE(kc, i), &s,
-		    ST(ST_SEND, owner));
+		/* Still ours: only this side writes its state. */
+		atomic_fetch_sub_explicit(&kc->kc_sent, 1,
+		    memory_order_relaxed);
+		atomic_store_explicit(sp, ST(ST_SEND, owner),
+		    memory_order_relaxed);
 		return error;
 	}
-	atomic_fetch_add_explicit(&kc->kc_sent, 1, memory_order_relaxed);
 	return 0;
 }
 
@@ -492,11 +586,11 @@ krk_chan_send(int fd, uint32_t owner, uint64_t off, uint32_t len)
 {
 	struct krs_chan *ch;
 	struct krk_chan *kc;
-	int error = krk_chan_get(fd, KRK_CHAN_SEND, &ch, &kc);
+	int error = krk_chan_get(fd, KRK_CHAN_SEND, true, &ch, &kc, NULL);
 	if (error != 0)
 		return error;
 	error = krk_chan_send_off(ch, kc, owner, off, len);
-	krs_chan_put(ch);
+	krk_chan_put(ch, true);
 	return error;
 }
 
@@ -505,13 +599,13 @@ krk_chan_send_ptr(int fd, uint32_t owner, const void *ptr, uint32_t len)
 {
 	struct krs_chan *ch;
 	struct krk_chan *kc;
-	int error = krk_chan_get(fd, KRK_CHAN_SEND, &ch, &kc);
+	int error = krk_chan_get(fd, KRK_CHAN_SEND, true, &ch, &kc, NULL);
 	if (error != 0)
 		return error;
 	uint64_t off = krk_chan_ptroff(kc, ptr);
 	error = off == UINT64_MAX ? krk_chan_bad(kc) :
 	    krk_chan_send_off(ch, kc, owner, off, len);
-	krs_chan_put(ch);
+	krk_chan_put(ch, true);
 	return error;
 }
 
@@ -519,54 +613,15 @@ int
 krk_chan_recv(int fd, uint32_t owner, int timeout_ms, uint64_t *offp,
     void **ptrp, uint32_t *lenp)
 {
-	struct krs_chan *ch;
 	struct krk_chan *kc;
-	uint64_t off;
-	uint32_t len;
-	int error;
 
 	if (offp == NULL || lenp == NULL)
 		return EFAULT;
-	for (;;) {
-		if ((error = krk_chan_get(fd, KRK_CHAN_RECV, &ch, &kc)) != 0)
-			return error;
-		int slice = krk_chan_slice(timeout_ms);
-		if (krs_chan_xrecv(ch, &off, &len, slice) != 0) {
-			error = errno;
-			krs_chan_put(ch);
-			if (error != EAGAIN || krk_chan_done(fd, timeout_ms,
-			    slice))
-				return error;
-			timeout_ms = krk_chan_next_slice(timeout_ms, slice);
-			continue;
-		}
-		if (off == 0 && len == 0) {	/* end of stream */
-			krs_chan_put(ch);
-			*offp = 0;
-			*lenp = 0;
-			if (ptrp != NULL)
-				*ptrp = NULL;
-			return 0;
-		}
-		int64_t i = krk_chan_index(kc, off);
-		uint32_t s = ST_QUEUED;
-		if (i < 0 || !atomic_compare_exchange_strong(KRK_CHAN_STATE(kc, i),
-		    &s, ST(ST_RECV, owner))) {
-			krk_log(KRK_LOG_ERR, "channel %s: offset %#llx received "
-			    "but not queued (state %#x)", kc->kc_name,
-			    (unsigned long long)off, s);
-			krs_chan_put(ch);
-			continue;
-		}
-		atomic_fetch_add_explicit(&kc->kc_received, 1,
-		    memory_order_relaxed);
-		krs_chan_put(ch);
-		*offp = off;
-		*lenp = len;
-		if (ptrp != NULL)
-			*ptrp = kc->kc_base + off;
-		return 0;
-	}
+	int error = krk_chan_waiting(fd, KRK_CHAN_RECV, owner, timeout_ms,
+	    &kc, offp, lenp);
+	if (error == 0 && ptrp != NULL)
+		*ptrp = *lenp == 0 ? NULL : kc->kc_base + *offp;
+	return error;
 }
 
 static int
@@ -577,7 +632,8 @@ krk_chan_release_off(struct krs_chan *ch, struct krk_chan *kc, int end,
 	if (i < 0)
 		return krk_chan_bad(kc);
 	uint32_t s = ST(end == KRK_CHAN_RECV ? ST_RECV : ST_SEND, owner);
-	if (!atomic_compare_exchange_strong(KRK_CHAN_STATE(kc, i), &s, ST_FREE))
+	if (!atomic_compare_exchange_strong(KRK_CHAN_STATE(kc, end, i), &s,
+	    ST_FREE))
 		return krk_chan_bad(kc);
 	atomic_fetch_add_explicit(&kc->kc_released, 1, memory_order_relaxed);
 	/* Back to the sender's side; EPIPE (the sender is gone) leaves it
@@ -592,15 +648,11 @@ krk_chan_release(int fd, uint32_t owner, uint64_t off)
 	struct krs_chan *ch;
 	struct krk_chan *kc;
 	int end;
-	void *arg;
-	if (krs_chan_get(fd, &ch, &end, &arg) != 0)
-		return errno;
-	if ((kc = arg) == NULL) {
-		krs_chan_put(ch);
-		return EINVAL;
-	}
-	int error = krk_chan_release_off(ch, kc, end, owner, off);
-	krs_chan_put(ch);
+	int error = krk_chan_get(fd, -1, true, &ch, &kc, &end);
+	if (error != 0)
+		return error;
+	error = krk_chan_release_off(ch, kc, end, owner, off);
+	krk_chan_put(ch, true);
 	return error;
 }
 
@@ -610,17 +662,13 @@ krk_chan_release_ptr(int fd, uint32_t owner, const void *ptr)
 	struct krs_chan *ch;
 	struct krk_chan *kc;
 	int end;
-	void *arg;
-	if (krs_chan_get(fd, &ch, &end, &arg) != 0)
-		return errno;
-	if ((kc = arg) == NULL) {
-		krs_chan_put(ch);
-		return EINVAL;
-	}
+	int error = krk_chan_get(fd, -1, true, &ch, &kc, &end);
+	if (error != 0)
+		return error;
 	uint64_t off = krk_chan_ptroff(kc, ptr);
-	int error = off == UINT64_MAX ? krk_chan_bad(kc) :
+	error = off == UINT64_MAX ? krk_chan_bad(kc) :
 	    krk_chan_release_off(ch, kc, end, owner, off);
-	krs_chan_put(ch);
+	krk_chan_put(ch, true);
 	return error;
 }
 
@@ -644,11 +692,11 @@ krk_chan_pool(int fd, struct krk_chan_pool *pool)
 	struct krk_chan *kc;
 	if (pool == NULL)
 		return EFAULT;
-	int error = krk_chan_get(fd, -1, &ch, &kc);
+	int error = krk_chan_get(fd, -1, false, &ch, &kc, NULL);
 	if (error != 0)
 		return error;
 	krk_chan_fill_pool(kc, pool);
-	krs_chan_put(ch);
+	krk_chan_put(ch, false);
 	return 0;
 }
 
@@ -678,20 +726,26 @@ krk_chan_fill_stats(struct krk_chan *kc, struct krk_chan_stats *st)
 	st->nbufs = kc->kc_nbufs;
 	st->bufsize = kc->kc_bufsize;
 	for (uint32_t i = 0; i < kc->kc_nbufs; i++) {
-		switch (ST_KIND(atomic_load_explicit(KRK_CHAN_STATE(kc, i),
-		    memory_order_relaxed))) {
-		case ST_FREE: st->free++; break;
-		case ST_SEND: st->held_send++; break;
-		case ST_QUEUED: st->queued++; break;
-		default: st->held_recv++; break;
-		}
+		if (atomic_load_explicit(KRK_CHAN_STATE(kc, KRK_CHAN_SEND, i),
+		    memory_order_relaxed) != ST_FREE)
+			st->held_send++;
+		if (atomic_load_explicit(KRK_CHAN_STATE(kc, KRK_CHAN_RECV, i),
+		    memory_order_relaxed) != ST_FREE)
+			st->held_recv++;
 	}
-	st->sent = atomic_load(&kc->kc_sent);
 	st->received = atomic_load(&kc->kc_received);
+	st->sent = atomic_load(&kc->kc_sent);
 	st->released = atomic_load(&kc->kc_released);
 	st->bad_calls = atomic_load(&kc->kc_bad);
 	st->recv_closed = atomic_load(&kc->kc_closed[KRK_CHAN_RECV]);
 	st->send_closed = atomic_load(&kc->kc_closed[KRK_CHAN_SEND]);
+	/* Sent and not received: in the forward ring, unless nobody will
+	 * read it any more; the rest is free (in the pool or on its way
+	 * back).  A snapshot of counters that move: clamped. */
+	if (!st->recv_closed && st->sent > st->received)
+		st->queued = (uint32_t)(st->sent - st->received);
+	uint64_t out = (uint64_t)st->held_send + st->held_recv + st->queued;
+	st->free = out < st->nbufs ? st->nbufs - (uint32_t)out : 0;
 }
 
 int
@@ -701,11 +755,11 @@ krk_chan_stats(int fd, struct krk_chan_stats *st)
 	struct krk_chan *kc;
 	if (st == NULL)
 		return EFAULT;
-	int error = krk_chan_get(fd, -1, &ch, &kc);
+	int error = krk_chan_get(fd, -1, false, &ch, &kc, NULL);
 	if (error != 0)
 		return error;
 	krk_chan_fill_stats(kc, st);
-	krs_chan_put(ch);
+	krk_chan_put(ch, false);
 	return 0;
 }
 
@@ -742,12 +796,13 @@ krk_chan_range_held(uint32_t owner, const void *ptr, size_t n)
 			continue;
 		uint64_t i = off / kc->kc_stride;
 		uintptr_t start = (uintptr_t)kc->kc_base + i * kc->kc_stride;
-		uint32_t st = atomic_load_explicit(KRK_CHAN_STATE(kc, i),
-		    memory_order_acquire);
+		uint32_t ss = atomic_load_explicit(KRK_CHAN_STATE(kc,
+		    KRK_CHAN_SEND, i), memory_order_acquire);
+		uint32_t rs = atomic_load_explicit(KRK_CHAN_STATE(kc,
+		    KRK_CHAN_RECV, i), memory_order_acquire);
 		ok = n <= kc->kc_bufsize - (p - start) &&
 		    p - start <= kc->kc_bufsize &&
-		    (ST_KIND(st) == ST_SEND || ST_KIND(st) == ST_RECV) &&
-		    st >> 2 == (owner & ST_OWNER_MASK);
+		    (ss == ST(ST_SEND, owner) || rs == ST(ST_RECV, owner));
 		break;
 	}
 	pthread_mutex_unlock(&krk_chan_lock);
