@@ -28,6 +28,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <krank/hyp.h>
+#include <krank/hyp_relax.h>
 #include <krank/krs.h>
 
 #include "krk.h"
@@ -51,6 +53,30 @@ _Static_assert((uint64_t)KRK_CHAN_NBUFS_MAX <= KRS_CHAN_DEPTH_MAX,
  * check between them (as krk_sys_poll's). */
 #define KRK_CHAN_SLICE_MS 50
 
+/*
+ * A side's guard: the threads of one side (the send end's alloc and send;
+ * the receive end's recv and release, and the rare give-back of an unsent
+ * buffer through the send end, which pushes on the same return ring) go
+ * through it one at a time, which is what krs_chan_hooks.ch_serial
+ * promises the rings.  Biased to the first thread that uses it: while
+ * no other thread has come, that thread marks itself busy with a plain
+ * store and looks whether the side became shared, with a compiler barrier
+ * between (the light half of hyp_membarrier's asymmetric fence), so a
+ * message costs no locked instruction.  A second thread marks the side
+ * shared for good, issues the membarrier (either the owner sees the
+ * mark or the thread sees it busy) and waits until it is not busy; from
+ * then on every thread of the side takes ks_lock.  Without membarrier
+ * (or under ThreadSanitizer) every call takes ks_lock.
+ */
+struct krk_side {
+	_Atomic uintptr_t ks_owner __attribute__((aligned(64)));
+	_Atomic int ks_busy;		/* the owner is inside */
+	_Atomic int ks_shared;		/* a second thread came: lock */
+	_Atomic int ks_lock;
+	_Atomic uint64_t ks_count;	/* sent; received */
+	_Atomic uint64_t ks_released;	/* RECV's: released */
+};
+
 struct krk_chan {
 	char kc_name[KRK_CHAN_NAME_MAX];
 	int kc_memfd;
@@ -64,10 +90,9 @@ struct krk_chan {
 	_Atomic uint32_t *kc_state[2];
 	uint32_t kc_lines;		/* cache lines of states, per side */
 	_Atomic uint64_t kc_bad;
-	/* Written by one side each: lines of their own. */
-	_Atomic uint64_t kc_sent __attribute__((aligned(64)));
-	_Atomic uint64_t kc_received __attribute__((aligned(64)));
-	_Atomic uint64_t kc_released;
+	/* Per side: its guard and its counters, written by that side only
+	 * (under the guard), on lines of their own. */
+	struct krk_side kc_side[2];
 	_Atomic int kc_ends;		/* ends not yet closed */
 	_Atomic int kc_closed[2];	/* per end */
 	/* krk_chan_lock: */
@@ -76,6 +101,10 @@ struct krk_chan {
 	bool kc_named;			/* the name is taken by it */
 	struct krs_chan *kc_parked;	/* the send end before it is opened */
 };
+
+#define kc_sent kc_side[KRK_CHAN_SEND].ks_count
+#define kc_received kc_side[KRK_CHAN_RECV].ks_count
+#define kc_released kc_side[KRK_CHAN_RECV].ks_released
 
 #define KRK_CHAN_STATES_PER_LINE 16u
 #define KRK_CHAN_STATE(kc, end, i) (&(kc)->kc_state[(end)][(i)])
@@ -86,7 +115,82 @@ static struct krk_chan *krk_chans;	/* every channel alive */
 static void krk_chan_closed(void *arg, int end);
 static const struct krs_chan_hooks krk_chan_hooks = {
 	.ch_close = krk_chan_closed,
+	.ch_serial = 1,			/* krk_side_enter */
 };
+
+/* ---- side guards ------------------------------------------------------ */
+
+static bool krk_chan_asym;		/* hyp_membarrier usable */
+static pthread_once_t krk_chan_once = PTHREAD_ONCE_INIT;
+static __thread char krk_chan_me;	/* its address names the thread */
+
+static void
+krk_chan_init(void)
+{
+#if !defined(__SANITIZE_THREAD__)
+	krk_chan_asym = hyp_membarrier_init() != 0;
+#endif
+}
+
+/* Into side s for a call that does not wait: true when alone by bias
+ * (krk_side_exit needs it). */
+static bool
+krk_side_enter(struct krk_side *s)
+{
+	if (krk_chan_asym && !atomic_load_explicit(&s->ks_shared,
+	    memory_order_relaxed)) {
+		uintptr_t me = (uintptr_t)&krk_chan_me, o = atomic_load_explicit(
+		    &s->ks_owner, memory_order_relaxed);
+		if (o == 0 && atomic_compare_exchange_strong(&s->ks_owner, &o,
+		    me))
+			o = me;
+		if (o == me) {
+			atomic_store_explicit(&s->ks_busy, 1,
+			    memory_order_relaxed);
+			atomic_signal_fence(memory_order_seq_cst);
+			if (!atomic_load_explicit(&s->ks_shared,
+			    memory_order_acquire))
+				return true;
+			atomic_store_explicit(&s->ks_busy, 0,
+			    memory_order_release);
+		} else {
+			atomic_store(&s->ks_shared, 1);
+			hyp_membarrier();
+			while (atomic_load_explicit(&s->ks_busy,
+			    memory_order_acquire))
+				hyp_cpu_relax();
+		}
+	}
+	while (atomic_exchange_explicit(&s->ks_lock, 1, memory_order_acquire))
+		while (atomic_load_explicit(&s->ks_lock, memory_order_relaxed))
+			hyp_cpu_relax();
+	return false;
+}
+
+static void
+krk_side_exit(struct krk_side *s, bool biased)
+{
+	atomic_store_explicit(biased ? &s->ks_busy : &s->ks_lock, 0,
+	    memory_order_release);
+}
+
+/* One more on a side's counter: under its guard, so no locked add. */
+static void
+krk_side_count(_Atomic uint64_t *n, int64_t d)
+{
+	atomic_store_explicit(n, atomic_load_explicit(n, memory_order_relaxed) +
+	    (uint64_t)d, memory_order_relaxed);
+}
+
+/* Under a side's guard: its state of a buffer from want to to, or false. */
+static bool
+krk_side_move(_Atomic uint32_t *sp, uint32_t want, uint32_t to)
+{
+	if (atomic_load_explicit(sp, memory_order_relaxed) != want)
+		return false;
+	atomic_store_explicit(sp, to, memory_order_relaxed);
+	return true;
+}
 
 /* ---- pools ------------------------------------------------------------ */
 
@@ -251,6 +355,7 @@ krk_chan_create(const char *name, uint32_t nbufs, uint32_t bufsize,
 	int error, fds[2];
 	struct krs_chan *rch, *wch;
 
+	pthread_once(&krk_chan_once, krk_chan_init);
 	if ((error = krk_chan_name_ok(name)) != 0)
 		return error;
 	if (fdp == NULL)
@@ -440,42 +545,39 @@ krk_chan_next_slice(int timeout_ms, int slice)
 	return timeout_ms < 0 ? timeout_ms : timeout_ms - slice;
 }
 
-/* One buffer handed back to the send end, now owner's; waiting at most
- * slice.  0 or an errno (EAGAIN: none in time). */
+/* Under the send side's guard: one buffer handed back to the send end,
+ * now owner's.  0 or an errno (EAGAIN: none now). */
 static int
 krk_chan_take(struct krs_chan *ch, struct krk_chan *kc, uint32_t owner,
-    int slice, uint64_t *offp)
+    uint64_t *offp)
 {
 	for (;;) {
 		uint64_t off;
-		if (krs_chan_xreclaim(ch, &off, slice) != 0)
+		if (krs_chan_xreclaim(ch, &off, 0) != 0)
 			return errno;
 		int64_t i = krk_chan_index(kc, off);
-		uint32_t s = ST_FREE;
-		if (i >= 0 && atomic_compare_exchange_strong(
-		    KRK_CHAN_STATE(kc, KRK_CHAN_SEND, i), &s,
-		    ST(ST_SEND, owner))) {
+		if (i >= 0 && krk_side_move(KRK_CHAN_STATE(kc, KRK_CHAN_SEND,
+		    i), ST_FREE, ST(ST_SEND, owner))) {
 			*offp = off;
 			return 0;
 		}
 		/* Not a free buffer: only a bug could put it in the return
 		 * ring.  Skip it. */
 		krk_log(KRK_LOG_ERR, "channel %s: offset %#llx handed back but "
-		    "not free (state %#x)", kc->kc_name,
-		    (unsigned long long)off, s);
+		    "not free", kc->kc_name, (unsigned long long)off);
 	}
 }
 
-/* The oldest message, now owner's (off 0, len 0: end of stream); waiting
- * at most slice.  0 or an errno. */
+/* Under the receive side's guard: the oldest message, now owner's (off
+ * 0, len 0: end of stream).  0 or an errno (EAGAIN: none now). */
 static int
 krk_chan_take_msg(struct krs_chan *ch, struct krk_chan *kc, uint32_t owner,
-    int slice, uint64_t *offp, uint32_t *lenp)
+    uint64_t *offp, uint32_t *lenp)
 {
 	for (;;) {
 		uint64_t off;
 		uint32_t len;
-		if (krs_chan_xrecv(ch, &off, &len, slice) != 0)
+		if (krs_chan_xrecv(ch, &off, &len, 0) != 0)
 			return errno;
 		if (off == 0 && len == 0) {	/* end of stream */
 			*offp = 0;
@@ -483,49 +585,55 @@ krk_chan_take_msg(struct krs_chan *ch, struct krk_chan *kc, uint32_t owner,
 			return 0;
 		}
 		int64_t i = krk_chan_index(kc, off);
-		uint32_t s = ST_FREE;
-		if (i >= 0 && atomic_compare_exchange_strong(
-		    KRK_CHAN_STATE(kc, KRK_CHAN_RECV, i), &s,
-		    ST(ST_RECV, owner))) {
-			atomic_fetch_add_explicit(&kc->kc_received, 1,
-			    memory_order_relaxed);
+		if (i >= 0 && krk_side_move(KRK_CHAN_STATE(kc, KRK_CHAN_RECV,
+		    i), ST_FREE, ST(ST_RECV, owner))) {
+			krk_side_count(&kc->kc_received, 1);
 			*offp = off;
 			*lenp = len;
 			return 0;
 		}
 		krk_log(KRK_LOG_ERR, "channel %s: offset %#llx received but "
-		    "not queued (state %#x)", kc->kc_name,
-		    (unsigned long long)off, s);
+		    "not queued", kc->kc_name, (unsigned long long)off);
 	}
 }
 
 /*
  * A call that may wait, on end (KRK_CHAN_SEND: a free buffer; RECV: a
- * message) for owner: once without waiting on a peeked end, then in
- * slices on a referenced one.  *offp, *lenp (RECV) and *kcp set on 0.
+ * message) for owner: tried on a peeked end under the side's guard,
+ * without waiting; when there is nothing, a wait on a referenced end
+ * (krs_chan_xwait, in slices with a kill check between them, outside the
+ * guard), and again.  *offp, *lenp (RECV) and *kcp set on 0.
  */
 static int
 krk_chan_waiting(int fd, int end, uint32_t owner, int timeout_ms,
     struct krk_chan **kcp, uint64_t *offp, uint32_t *lenp)
 {
 	struct krs_chan *ch;
-	bool peek = true;
-	int error, slice = 0;
+	int error;
 
 	for (;;) {
-		if ((error = krk_chan_get(fd, end, peek, &ch, kcp, NULL)) != 0)
+		if ((error = krk_chan_get(fd, end, true, &ch, kcp, NULL)) != 0)
 			return error;
+		struct krk_side *s = &(*kcp)->kc_side[end];
+		bool biased = krk_side_enter(s);
 		error = end == KRK_CHAN_SEND ?
-		    krk_chan_take(ch, *kcp, owner, slice, offp) :
-		    krk_chan_take_msg(ch, *kcp, owner, slice, offp, lenp);
-		krk_chan_put(ch, peek);
-		if (error != EAGAIN || timeout_ms == 0 ||
-		    (!peek && krk_chan_done(fd, timeout_ms, slice)))
+		    krk_chan_take(ch, *kcp, owner, offp) :
+		    krk_chan_take_msg(ch, *kcp, owner, offp, lenp);
+		krk_side_exit(s, biased);
+		krk_chan_put(ch, true);
+		if (error != EAGAIN || timeout_ms == 0)
 			return error;
-		if (!peek)
+		if ((error = krk_chan_get(fd, end, false, &ch, kcp, NULL)) != 0)
+			return error;
+		int slice = krk_chan_slice(timeout_ms);
+		error = krs_chan_xwait(ch, slice) != 0 ? errno : 0;
+		krk_chan_put(ch, false);
+		if (error != 0) {
+			if (error != EAGAIN || krk_chan_done(fd, timeout_ms,
+			    slice))
+				return error;
 			timeout_ms = krk_chan_next_slice(timeout_ms, slice);
-		peek = false;
-		slice = krk_chan_slice(timeout_ms);
+		}
 	}
 }
 
@@ -562,23 +670,19 @@ krk_chan_send_off(struct krs_chan *ch, struct krk_chan *kc, uint32_t owner,
 	int64_t i = krk_chan_index(kc, off);
 	if (i < 0 || len == 0 || len > kc->kc_bufsize)
 		return krk_chan_bad(kc);
-	uint32_t s = ST(ST_SEND, owner);
+	struct krk_side *s = &kc->kc_side[KRK_CHAN_SEND];
 	_Atomic uint32_t *sp = KRK_CHAN_STATE(kc, KRK_CHAN_SEND, i);
-	if (!atomic_compare_exchange_strong(sp, &s, ST_FREE))
-		return krk_chan_bad(kc);
-	/* Counted before it is queued: no locked instruction after the
-	 * ring's stores, which would wait for their lines. */
-	atomic_fetch_add_explicit(&kc->kc_sent, 1, memory_order_relaxed);
-	if (krs_chan_xsend(ch, off, len, 0) != 0) {
-		int error = errno;
-		/* Still ours: only this side writes its state. */
-		atomic_fetch_sub_explicit(&kc->kc_sent, 1,
-		    memory_order_relaxed);
-		atomic_store_explicit(sp, ST(ST_SEND, owner),
-		    memory_order_relaxed);
-		return error;
-	}
-	return 0;
+	int error = 0;
+	bool biased = krk_side_enter(s);
+	if (!krk_side_move(sp, ST(ST_SEND, owner), ST_FREE))
+		error = krk_chan_bad(kc);
+	else if (krs_chan_xsend(ch, off, len, 0) != 0) {
+		error = errno;
+		(void)krk_side_move(sp, ST_FREE, ST(ST_SEND, owner));
+	} else
+		krk_side_count(&kc->kc_sent, 1);
+	krk_side_exit(s, biased);
+	return error;
 }
 
 int
@@ -631,15 +735,25 @@ krk_chan_release_off(struct krs_chan *ch, struct krk_chan *kc, int end,
 	int64_t i = krk_chan_index(kc, off);
 	if (i < 0)
 		return krk_chan_bad(kc);
-	uint32_t s = ST(end == KRK_CHAN_RECV ? ST_RECV : ST_SEND, owner);
-	if (!atomic_compare_exchange_strong(KRK_CHAN_STATE(kc, end, i), &s,
-	    ST_FREE))
-		return krk_chan_bad(kc);
-	atomic_fetch_add_explicit(&kc->kc_released, 1, memory_order_relaxed);
-	/* Back to the sender's side; EPIPE (the sender is gone) leaves it
-	 * free in the pool, which is all that is left to do. */
-	(void)krs_chan_xreturn(ch, off);
-	return 0;
+	uint32_t want = ST(end == KRK_CHAN_RECV ? ST_RECV : ST_SEND, owner);
+	struct krk_side *s = &kc->kc_side[end];
+	bool biased = krk_side_enter(s);
+	bool ok = krk_side_move(KRK_CHAN_STATE(kc, end, i), want, ST_FREE);
+	if (end != KRK_CHAN_RECV && ok) {
+		/* A sender's give-back: the return ring's producer is the
+		 * receive side (ch_serial), so over to its guard. */
+		krk_side_exit(s, biased);
+		s = &kc->kc_side[KRK_CHAN_RECV];
+		biased = krk_side_enter(s);
+	}
+	if (ok) {
+		krk_side_count(&kc->kc_released, 1);
+		/* Back to the sender's side; EPIPE (the sender is gone)
+		 * leaves it free in the pool, which is all that is left. */
+		(void)krs_chan_xreturn(ch, off);
+	}
+	krk_side_exit(s, biased);
+	return ok ? 0 : krk_chan_bad(kc);
 }
 
 int

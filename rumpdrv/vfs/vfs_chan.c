@@ -74,6 +74,8 @@ struct chan {
 	uint32_t c_refs;		/* atomic: ends open */
 	bool c_hasret;			/* constant */
 	uint32_t c_attached;		/* atomic: c_hooks, c_arg set */
+	bool c_serial;			/* the layer above serialises each
+					 * ring side: no r_plock, r_clock */
 	const struct krs_chan_hooks *c_hooks;
 	void *c_arg;
 	kmutex_t c_lock;		/* blocking waits only */
@@ -151,6 +153,22 @@ ring_count(struct chan_ring *r)
 	uint32_t h = __atomic_load_n(&r->r_head, __ATOMIC_ACQUIRE);
 	uint32_t t = __atomic_load_n(&r->r_tail, __ATOMIC_ACQUIRE);
 	return t - h;
+}
+
+/* A ring side's lock, unless the layer above serialises its callers
+ * (krs_chan_hooks.ch_serial). */
+static inline void
+chan_side_enter(struct chan *c, kspin_t *s)
+{
+	if (!c->c_serial)
+		kspin_enter(s);
+}
+
+static inline void
+chan_side_exit(struct chan *c, kspin_t *s)
+{
+	if (!c->c_serial)
+		kspin_exit(s);
 }
 
 /* Caller holds r_plock.  EAGAIN when full. */
@@ -366,9 +384,9 @@ chan_send(struct file *fp, uint64_t token, uint32_t len, int timeout_ms)
 	for (;;) {
 		if (chan_closed(c) & CHAN_RCLOSED)
 			return EPIPE;
-		kspin_enter(&c->c_fwd.r_plock);
+		chan_side_enter(c, &c->c_fwd.r_plock);
 		int error = ring_push(&c->c_fwd, token, len);
-		kspin_exit(&c->c_fwd.r_plock);
+		chan_side_exit(c, &c->c_fwd.r_plock);
 		if (error == 0) {
 			chan_wakeup(c);
 			return 0;
@@ -390,19 +408,19 @@ chan_recv(struct file *fp, uint64_t *tokenp, uint32_t *lenp, int timeout_ms)
 	uint64_t deadline = UINT64_MAX;
 	nowait = chan_nowait(fp, timeout_ms);
 	for (;;) {
-		kspin_enter(&c->c_fwd.r_clock);
+		chan_side_enter(c, &c->c_fwd.r_clock);
 		int error = ring_pop(&c->c_fwd, tokenp, lenp);
 		if (error != 0 && (chan_closed(c) & CHAN_WCLOSED)) {
 			/* Entries sent before the close are visible now. */
 			error = ring_pop(&c->c_fwd, tokenp, lenp);
 			if (error != 0) {
-				kspin_exit(&c->c_fwd.r_clock);
+				chan_side_exit(c, &c->c_fwd.r_clock);
 				*tokenp = 0;
 				*lenp = 0;
 				return 0;		/* end of stream */
 			}
 		}
-		kspin_exit(&c->c_fwd.r_clock);
+		chan_side_exit(c, &c->c_fwd.r_clock);
 		if (error == 0) {
 			chan_wakeup(c);
 			return 0;
@@ -422,9 +440,9 @@ chan_return(struct file *fp, uint64_t token)
 		return EINVAL;
 	if (chan_closed(c) & CHAN_WCLOSED)
 		return EPIPE;
-	kspin_enter(&c->c_ret.r_plock);
+	chan_side_enter(c, &c->c_ret.r_plock);
 	int error = ring_push(&c->c_ret, token, 0);
-	kspin_exit(&c->c_ret.r_plock);
+	chan_side_exit(c, &c->c_ret.r_plock);
 	if (error == 0)
 		chan_wakeup(c);
 	return error;
@@ -445,9 +463,9 @@ chan_reclaim(struct file *fp, uint64_t *tokenp, int timeout_ms)
 	for (;;) {
 		if (chan_closed(c) & CHAN_RCLOSED)
 			return EPIPE;
-		kspin_enter(&c->c_ret.r_clock);
+		chan_side_enter(c, &c->c_ret.r_clock);
 		int error = ring_pop(&c->c_ret, tokenp, NULL);
-		kspin_exit(&c->c_ret.r_clock);
+		chan_side_exit(c, &c->c_ret.r_clock);
 		if (error == 0)
 			return 0;	/* room in the return ring: nobody waits
 					 * for that (krs_chan_return never does) */
@@ -730,6 +748,19 @@ krs_chan_xreclaim(struct krs_chan *ch, uint64_t *tokenp, int timeout_ms)
 }
 
 KRS_EXPORT int
+krs_chan_xwait(struct krs_chan *ch, int timeout_ms)
+{
+	struct file *fp = (struct file *)ch;
+	struct chan *c = fp->f_data;
+	enum chan_cond w = chan_end(fp) == KRS_CHAN_RECV ? WAIT_FWD_DATA :
+	    c->c_hasret ? WAIT_RET_DATA : WAIT_FWD_ROOM;
+	uint64_t deadline = UINT64_MAX;
+	int error = chan_ready(c, w) ? 0 : chan_nowait(fp, timeout_ms) ?
+	    EAGAIN : chan_wait_ms(c, w, timeout_ms, &deadline);
+	return error ? krs_fail(error) : 0;
+}
+
+KRS_EXPORT int
 krs_chan_attach(struct krs_chan *ch, const struct krs_chan_hooks *hooks,
     void *arg)
 {
@@ -742,6 +773,7 @@ krs_chan_attach(struct krs_chan *ch, const struct krs_chan_hooks *hooks,
 	else {
 		c->c_hooks = hooks;
 		c->c_arg = arg;
+		c->c_serial = hooks != NULL && hooks->ch_serial;
 		__atomic_store_n(&c->c_attached, 1, __ATOMIC_RELEASE);
 	}
 	mutex_exit(&c->c_lock);
