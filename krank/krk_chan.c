@@ -63,15 +63,20 @@ _Static_assert((uint64_t)KRK_CHAN_NBUFS_MAX <= KRS_CHAN_DEPTH_MAX,
  * store and looks whether the side became shared, with a compiler barrier
  * between (the light half of hyp_membarrier's asymmetric fence), so a
  * message costs no locked instruction.  A second thread marks the side
- * shared for good, issues the membarrier (either the owner sees the
- * mark or the thread sees it busy) and waits until it is not busy; from
- * then on every thread of the side takes ks_lock.  Without membarrier
- * (or under ThreadSanitizer) every call takes ks_lock.
+ * revoking, issues the membarrier (either the owner sees the mark or the
+ * thread sees it busy), waits until it is not busy and marks the side
+ * shared; every thread of the side (the owner too) waits for that mark
+ * and from then on takes ks_lock.  Without membarrier (or under
+ * ThreadSanitizer) every call takes ks_lock.
  */
+#define KS_BIASED	0		/* ks_owner alone, unlocked */
+#define KS_REVOKING	1		/* a second thread waits for it */
+#define KS_SHARED	2		/* it is out for good: ks_lock */
+
 struct krk_side {
 	_Atomic uintptr_t ks_owner __attribute__((aligned(64)));
 	_Atomic int ks_busy;		/* the owner is inside */
-	_Atomic int ks_shared;		/* a second thread came: lock */
+	_Atomic int ks_shared;		/* KS_* */
 	_Atomic int ks_lock;
 	_Atomic uint64_t ks_count;	/* sent; received */
 	_Atomic uint64_t ks_released;	/* RECV's: released */
@@ -137,29 +142,41 @@ krk_chan_init(void)
 static bool
 krk_side_enter(struct krk_side *s)
 {
-	if (krk_chan_asym && !atomic_load_explicit(&s->ks_shared,
-	    memory_order_relaxed)) {
+	if (krk_chan_asym) {
+		int sh = atomic_load_explicit(&s->ks_shared,
+		    memory_order_acquire);
 		uintptr_t me = (uintptr_t)&krk_chan_me, o = atomic_load_explicit(
 		    &s->ks_owner, memory_order_relaxed);
-		if (o == 0 && atomic_compare_exchange_strong(&s->ks_owner, &o,
-		    me))
-			o = me;
-		if (o == me) {
+		if (sh == KS_BIASED && o == 0 &&
+		    atomic_compare_exchange_strong(&s->ks_owner, &o, me))
+			o = me;		/* the first thread: once */
+		if (sh == KS_BIASED && o != me) {
+			/* A second thread: the first to come revokes. */
+			int z = KS_BIASED;
+			if (atomic_compare_exchange_strong(&s->ks_shared, &z,
+			    KS_REVOKING)) {
+				hyp_membarrier();
+				while (atomic_load_explicit(&s->ks_busy,
+				    memory_order_acquire))
+					hyp_cpu_relax();
+				atomic_store_explicit(&s->ks_shared, KS_SHARED,
+				    memory_order_release);
+			}
+		} else if (sh == KS_BIASED) {
 			atomic_store_explicit(&s->ks_busy, 1,
 			    memory_order_relaxed);
 			atomic_signal_fence(memory_order_seq_cst);
-			if (!atomic_load_explicit(&s->ks_shared,
-			    memory_order_acquire))
+			if (atomic_load_explicit(&s->ks_shared,
+			    memory_order_acquire) == KS_BIASED)
 				return true;
 			atomic_store_explicit(&s->ks_busy, 0,
 			    memory_order_release);
-		} else {
-			atomic_store(&s->ks_shared, 1);
-			hyp_membarrier();
-			while (atomic_load_explicit(&s->ks_busy,
-			    memory_order_acquire))
-				hyp_cpu_relax();
 		}
+		/* Only once the owner is out for good does the lock alone
+		 * keep the side. */
+		while (atomic_load_explicit(&s->ks_shared,
+		    memory_order_acquire) != KS_SHARED)
+			hyp_cpu_relax();
 	}
 	while (atomic_exchange_explicit(&s->ks_lock, 1, memory_order_acquire))
 		while (atomic_load_explicit(&s->ks_lock, memory_order_relaxed))
