@@ -8,11 +8,16 @@
  *
  * Locking: krk_chan_lock protects the list of channels, their names
  * (kc_named) and every kc_parked.
- * A buffer's state word changes only by compare-and-swap, which is what
- * makes a double release or a release of someone else's buffer fail
- * cleanly even when two threads race.  The rest of a channel is constant
- * from create to free; kc_ends (atomic) counts its open ends and the last
- * close frees it.
+ * A buffer has two state words, one per side: the send side's (free to
+ * it, or allocated by an owner) and the receive side's (not here, or
+ * received by an owner).  Each is written only by the threads of its
+ * side, so a message moves no state line between the two cores; the
+ * rings hand a buffer from one side to the other.  A state word changes
+ * only by compare-and-swap on that side's own line, which is what makes
+ * a double release or a release of someone else's buffer fail cleanly
+ * even when two threads of one side race.  The rest of a channel is
+ * constant from create to free; kc_ends (atomic) counts its open ends
+ * and the last close frees it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +28,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <krank/hyp.h>
+#include <krank/hyp_relax.h>
 #include <krank/krs.h>
 
 #include "krk.h"
@@ -33,18 +40,47 @@ _Static_assert(KRK_CHAN_RECV == KRS_CHAN_RECV &&
 _Static_assert((uint64_t)KRK_CHAN_NBUFS_MAX <= KRS_CHAN_DEPTH_MAX,
     "a pool outgrows its ring");
 
-/* A buffer's state: its kind in the low two bits, its holder above. */
+/* A buffer's state on one side: its kind in the low two bits, its
+ * holder above.  ST_FREE on both sides: free in the pool, queued, or
+ * on its way back. */
 #define ST_FREE		0u
 #define ST_SEND		1u		/* allocated, held by the sender */
-#define ST_QUEUED	2u		/* in the forward ring */
 #define ST_RECV		3u		/* received, held by the receiver */
-#define ST_KIND(s)	((s) & 3u)
 #define ST_OWNER_MASK	0x3fffffffu
 #define ST(kind, owner)	((kind) | (((owner) & ST_OWNER_MASK) << 2))
 
 /* A wait on an isolate thread is cut into slices this long, with a kill
  * check between them (as krk_sys_poll's). */
 #define KRK_CHAN_SLICE_MS 50
+
+/*
+ * A side's guard: the threads of one side (the send end's alloc and send;
+ * the receive end's recv and release, and the rare give-back of an unsent
+ * buffer through the send end, which pushes on the same return ring) go
+ * through it one at a time, which is what krs_chan_hooks.ch_serial
+ * promises the rings.  Biased to the first thread that uses it: while
+ * no other thread has come, that thread marks itself busy with a plain
+ * store and looks whether the side became shared, with a compiler barrier
+ * between (the light half of hyp_membarrier's asymmetric fence), so a
+ * message costs no locked instruction.  A second thread marks the side
+ * revoking, issues the membarrier (either the owner sees the mark or the
+ * thread sees it busy), waits until it is not busy and marks the side
+ * shared; every thread of the side (the owner too) waits for that mark
+ * and from then on takes ks_lock.  Without membarrier (or under
+ * ThreadSanitizer) every call takes ks_lock.
+ */
+#define KS_BIASED	0		/* ks_owner alone, unlocked */
+#define KS_REVOKING	1		/* a second thread waits for it */
+#define KS_SHARED	2		/* it is out for good: ks_lock */
+
+struct krk_side {
+	_Atomic uintptr_t ks_owner __attribute__((aligned(64)));
+	_Atomic int ks_busy;		/* the owner is inside */
+	_Atomic int ks_shared;		/* KS_* */
+	_Atomic int ks_lock;
+	_Atomic uint64_t ks_count;	/* sent; received */
+	_Atomic uint64_t ks_released;	/* RECV's: released */
+};
 
 struct krk_chan {
 	char kc_name[KRK_CHAN_NAME_MAX];
@@ -53,17 +89,15 @@ struct krk_chan {
 	size_t kc_size;			/* nbufs * stride */
 	size_t kc_maplen;		/* kc_size in whole pages */
 	uint32_t kc_nbufs, kc_bufsize, kc_stride;
-	/* Per buffer, ST_*, in buffer order: buffers circulate in order, so
-	 * a sender running ahead of its receiver writes other cache lines
-	 * than the receiver (striping them to keep neighbours apart measured
-	 * slower: every message then moves a line between the cores). */
-	_Atomic uint32_t *kc_state;
-	uint32_t kc_lines;		/* cache lines of states */
+	/* Per buffer and side (KRK_CHAN_RECV, KRK_CHAN_SEND), ST_*, in
+	 * buffer order, each side's array on lines of its own: written by
+	 * that side's threads only. */
+	_Atomic uint32_t *kc_state[2];
+	uint32_t kc_lines;		/* cache lines of states, per side */
 	_Atomic uint64_t kc_bad;
-	/* Written by one side each: lines of their own. */
-	_Atomic uint64_t kc_sent __attribute__((aligned(64)));
-	_Atomic uint64_t kc_received __attribute__((aligned(64)));
-	_Atomic uint64_t kc_released;
+	/* Per side: its guard and its counters, written by that side only
+	 * (under the guard), on lines of their own. */
+	struct krk_side kc_side[2];
 	_Atomic int kc_ends;		/* ends not yet closed */
 	_Atomic int kc_closed[2];	/* per end */
 	/* krk_chan_lock: */
@@ -73,8 +107,12 @@ struct krk_chan {
 	struct krs_chan *kc_parked;	/* the send end before it is opened */
 };
 
+#define kc_sent kc_side[KRK_CHAN_SEND].ks_count
+#define kc_received kc_side[KRK_CHAN_RECV].ks_count
+#define kc_released kc_side[KRK_CHAN_RECV].ks_released
+
 #define KRK_CHAN_STATES_PER_LINE 16u
-#define KRK_CHAN_STATE(kc, i) (&(kc)->kc_state[(i)])
+#define KRK_CHAN_STATE(kc, end, i) (&(kc)->kc_state[(end)][(i)])
 
 static pthread_mutex_t krk_chan_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct krk_chan *krk_chans;	/* every channel alive */
@@ -82,7 +120,94 @@ static struct krk_chan *krk_chans;	/* every channel alive */
 static void krk_chan_closed(void *arg, int end);
 static const struct krs_chan_hooks krk_chan_hooks = {
 	.ch_close = krk_chan_closed,
+	.ch_serial = 1,			/* krk_side_enter */
 };
+
+/* ---- side guards ------------------------------------------------------ */
+
+static bool krk_chan_asym;		/* hyp_membarrier usable */
+static pthread_once_t krk_chan_once = PTHREAD_ONCE_INIT;
+static __thread char krk_chan_me;	/* its address names the thread */
+
+static void
+krk_chan_init(void)
+{
+#if !defined(__SANITIZE_THREAD__)
+	krk_chan_asym = hyp_membarrier_init() != 0;
+#endif
+}
+
+/* Into side s for a call that does not wait: true when alone by bias
+ * (krk_side_exit needs it). */
+static bool
+krk_side_enter(struct krk_side *s)
+{
+	if (krk_chan_asym) {
+		int sh = atomic_load_explicit(&s->ks_shared,
+		    memory_order_acquire);
+		uintptr_t me = (uintptr_t)&krk_chan_me, o = atomic_load_explicit(
+		    &s->ks_owner, memory_order_relaxed);
+		if (sh == KS_BIASED && o == 0 &&
+		    atomic_compare_exchange_strong(&s->ks_owner, &o, me))
+			o = me;		/* the first thread: once */
+		if (sh == KS_BIASED && o != me) {
+			/* A second thread: the first to come revokes. */
+			int z = KS_BIASED;
+			if (atomic_compare_exchange_strong(&s->ks_shared, &z,
+			    KS_REVOKING)) {
+				hyp_membarrier();
+				while (atomic_load_explicit(&s->ks_busy,
+				    memory_order_acquire))
+					hyp_cpu_relax();
+				atomic_store_explicit(&s->ks_shared, KS_SHARED,
+				    memory_order_release);
+			}
+		} else if (sh == KS_BIASED) {
+			atomic_store_explicit(&s->ks_busy, 1,
+			    memory_order_relaxed);
+			atomic_signal_fence(memory_order_seq_cst);
+			if (atomic_load_explicit(&s->ks_shared,
+			    memory_order_acquire) == KS_BIASED)
+				return true;
+			atomic_store_explicit(&s->ks_busy, 0,
+			    memory_order_release);
+		}
+		/* Only once the owner is out for good does the lock alone
+		 * keep the side. */
+		while (atomic_load_explicit(&s->ks_shared,
+		    memory_order_acquire) != KS_SHARED)
+			hyp_cpu_relax();
+	}
+	while (atomic_exchange_explicit(&s->ks_lock, 1, memory_order_acquire))
+		while (atomic_load_explicit(&s->ks_lock, memory_order_relaxed))
+			hyp_cpu_relax();
+	return false;
+}
+
+static void
+krk_side_exit(struct krk_side *s, bool biased)
+{
+	atomic_store_explicit(biased ? &s->ks_busy : &s->ks_lock, 0,
+	    memory_order_release);
+}
+
+/* One more on a side's counter: under its guard, so no locked add. */
+static void
+krk_side_count(_Atomic uint64_t *n, int64_t d)
+{
+	atomic_store_explicit(n, atomic_load_explicit(n, memory_order_relaxed) +
+	    (uint64_t)d, memory_order_relaxed);
+}
+
+/* Under a side's guard: its state of a buffer from want to to, or false. */
+static bool
+krk_side_move(_Atomic uint32_t *sp, uint32_t want, uint32_t to)
+{
+	if (atomic_load_explicit(sp, memory_order_relaxed) != want)
+		return false;
+	atomic_store_explicit(sp, to, memory_order_relaxed);
+	return true;
+}
 
 /* ---- pools ------------------------------------------------------------ */
 
@@ -93,7 +218,8 @@ krk_chan_free(struct krk_chan *kc)
 		munmap(kc->kc_base, kc->kc_maplen);
 	if (kc->kc_memfd >= 0)
 		close(kc->kc_memfd);
-	free((void *)kc->kc_state);
+	free((void *)kc->kc_state[0]);
+	free((void *)kc->kc_state[1]);
 	free(kc);
 }
 
@@ -108,10 +234,14 @@ krk_chan_alloc_pool(struct krk_chan *kc, uint32_t nbufs, uint32_t bufsize)
 		return EINVAL;
 	kc->kc_lines = (nbufs + KRK_CHAN_STATES_PER_LINE - 1) /
 	    KRK_CHAN_STATES_PER_LINE;
-	kc->kc_state = aligned_alloc(64, (size_t)kc->kc_lines * 64);
-	if (kc->kc_state == NULL)
-		return ENOMEM;
-	memset((void *)kc->kc_state, 0, (size_t)kc->kc_lines * 64);
+	for (int end = 0; end < 2; end++) {
+		kc->kc_state[end] = aligned_alloc(64,
+		    (size_t)kc->kc_lines * 64);
+		if (kc->kc_state[end] == NULL)
+			return ENOMEM;
+		memset((void *)kc->kc_state[end], 0,
+		    (size_t)kc->kc_lines * 64);
+	}
 	char mname[KRK_CHAN_NAME_MAX + 16];
 	snprintf(mname, sizeof(mname), "krank-chan:%s", kc->kc_name);
 	kc->kc_memfd = memfd_create(mname, MFD_CLOEXEC);
@@ -156,19 +286,14 @@ krk_chan_bad(struct krk_chan *kc)
 	return EINVAL;
 }
 
-/* Return every buffer in one of the kinds (a mask of 1 << ST_*) to free:
- * their end closed.  Races with the other end's calls are settled by the
- * compare-and-swap of each state. */
+/* Return every buffer held through one end to free: that end closed
+ * (no call on it runs any more: each holds a reference to it). */
 static void
-krk_chan_reclaim_kinds(struct krk_chan *kc, unsigned kinds)
+krk_chan_reclaim_end(struct krk_chan *kc, int end)
 {
-	for (uint32_t i = 0; i < kc->kc_nbufs; i++) {
-		uint32_t s = atomic_load_explicit(KRK_CHAN_STATE(kc, i),
-		    memory_order_acquire);
-		while (s != ST_FREE && (kinds & (1u << ST_KIND(s))) &&
-		    !atomic_compare_exchange_weak(KRK_CHAN_STATE(kc, i), &s, ST_FREE))
-			;
-	}
+	for (uint32_t i = 0; i < kc->kc_nbufs; i++)
+		atomic_store_explicit(KRK_CHAN_STATE(kc, end, i), ST_FREE,
+		    memory_order_release);
 }
 
 /* ---- ends closing ------------------------------------------------------- */
@@ -200,17 +325,18 @@ krk_chan_closed(void *arg, int end)
 	atomic_store(&kc->kc_closed[end], 1);
 	if (end == KRK_CHAN_SEND) {
 		/* What the sender allocated and never sent. */
-		krk_chan_reclaim_kinds(kc, 1u << ST_SEND);
+		krk_chan_reclaim_end(kc, KRK_CHAN_SEND);
 	} else {
 		/* The channel is over: the name goes, a send end nobody
-		 * opened is closed, and what was queued or held by the
-		 * receiver returns to the pool. */
+		 * opened is closed, and what was held by the receiver
+		 * returns to the pool (what was queued stays in the ring
+		 * nobody reads). */
 		pthread_mutex_lock(&krk_chan_lock);
 		kc->kc_named = false;
 		parked = kc->kc_parked;
 		kc->kc_parked = NULL;
 		pthread_mutex_unlock(&krk_chan_lock);
-		krk_chan_reclaim_kinds(kc, 1u << ST_QUEUED | 1u << ST_RECV);
+		krk_chan_reclaim_end(kc, KRK_CHAN_RECV);
 		if (parked != NULL)
 			krs_chan_put(parked);	/* runs this hook for SEND */
 	}
@@ -246,6 +372,7 @@ krk_chan_create(const char *name, uint32_t nbufs, uint32_t bufsize,
 	int error, fds[2];
 	struct krs_chan *rch, *wch;
 
+	pthread_once(&krk_chan_once, krk_chan_init);
 	if ((error = krk_chan_name_ok(name)) != 0)
 		return error;
 	if (fdp == NULL)
@@ -359,26 +486,49 @@ krk_chan_open(const char *name, int end, int flags, int *fdp)
 
 /* ---- the calls on an end ------------------------------------------------ */
 
-/* The end at fd (referenced) and its channel; EBADF, EINVAL. */
+/*
+ * Every call first tries without waiting and without a reference to the
+ * end (krs_chan_peek: an RCU read-side section, so nothing on the end's
+ * lines is written to look it up); only a call that has to wait takes a
+ * reference and waits in slices.  That makes the common message four
+ * calls that each write only the caller's side of the channel.
+ */
+
+/* The end at fd and its channel, referenced (krk_chan_put) or, with
+ * peek, only looked at (krk_chan_put too); any end when want_end < 0,
+ * its number in *endp (may be NULL).  EBADF, EINVAL. */
 static int
-krk_chan_get(int fd, int want_end, struct krs_chan **chp,
-    struct krk_chan **kcp)
+krk_chan_get(int fd, int want_end, bool peek, struct krs_chan **chp,
+    struct krk_chan **kcp, int *endp)
 {
 	int end;
 	void *arg;
 	*kcp = NULL;
-	if (krs_chan_get(fd, chp, &end, &arg) != 0)
+	if ((peek ? krs_chan_peek(fd, chp, &end, &arg) :
+	    krs_chan_get(fd, chp, &end, &arg)) != 0)
 		return errno != 0 ? errno : EBADF;
-	if (arg == NULL) {		/* a bare krs channel, not ours */
-		krs_chan_put(*chp);
-		return EINVAL;
-	}
-	if (want_end >= 0 && end != want_end) {
-		krs_chan_put(*chp);
-		return EBADF;
+	int error = arg == NULL ? EINVAL :	/* a bare krs channel */
+	    want_end >= 0 && end != want_end ? EBADF : 0;
+	if (error != 0) {
+		if (peek)
+			krs_chan_unpeek(*chp);
+		else
+			krs_chan_put(*chp);
+		return error;
 	}
 	*kcp = arg;
+	if (endp != NULL)
+		*endp = end;
 	return 0;
+}
+
+static void
+krk_chan_put(struct krs_chan *ch, bool peek)
+{
+	if (peek)
+		krs_chan_unpeek(ch);
+	else
+		krs_chan_put(ch);
 }
 
 /* The slice of a wait of timeout_ms still left at deadline (ms clock),
@@ -412,6 +562,98 @@ krk_chan_next_slice(int timeout_ms, int slice)
 	return timeout_ms < 0 ? timeout_ms : timeout_ms - slice;
 }
 
+/* Under the send side's guard: one buffer handed back to the send end,
+ * now owner's.  0 or an errno (EAGAIN: none now). */
+static int
+krk_chan_take(struct krs_chan *ch, struct krk_chan *kc, uint32_t owner,
+    uint64_t *offp)
+{
+	for (;;) {
+		uint64_t off;
+		if (krs_chan_xreclaim(ch, &off, 0) != 0)
+			return errno;
+		int64_t i = krk_chan_index(kc, off);
+		if (i >= 0 && krk_side_move(KRK_CHAN_STATE(kc, KRK_CHAN_SEND,
+		    i), ST_FREE, ST(ST_SEND, owner))) {
+			*offp = off;
+			return 0;
+		}
+		/* Not a free buffer: only a bug could put it in the return
+		 * ring.  Skip it. */
+		krk_log(KRK_LOG_ERR, "channel %s: offset %#llx handed back but "
+		    "not free", kc->kc_name, (unsigned long long)off);
+	}
+}
+
+/* Under the receive side's guard: the oldest message, now owner's (off
+ * 0, len 0: end of stream).  0 or an errno (EAGAIN: none now). */
+static int
+krk_chan_take_msg(struct krs_chan *ch, struct krk_chan *kc, uint32_t owner,
+    uint64_t *offp, uint32_t *lenp)
+{
+	for (;;) {
+		uint64_t off;
+		uint32_t len;
+		if (krs_chan_xrecv(ch, &off, &len, 0) != 0)
+			return errno;
+		if (off == 0 && len == 0) {	/* end of stream */
+			*offp = 0;
+			*lenp = 0;
+			return 0;
+		}
+		int64_t i = krk_chan_index(kc, off);
+		if (i >= 0 && krk_side_move(KRK_CHAN_STATE(kc, KRK_CHAN_RECV,
+		    i), ST_FREE, ST(ST_RECV, owner))) {
+			krk_side_count(&kc->kc_received, 1);
+			*offp = off;
+			*lenp = len;
+			return 0;
+		}
+		krk_log(KRK_LOG_ERR, "channel %s: offset %#llx received but "
+		    "not queued", kc->kc_name, (unsigned long long)off);
+	}
+}
+
+/*
+ * A call that may wait, on end (KRK_CHAN_SEND: a free buffer; RECV: a
+ * message) for owner: tried on a peeked end under the side's guard,
+ * without waiting; when there is nothing, a wait on a referenced end
+ * (krs_chan_xwait, in slices with a kill check between them, outside the
+ * guard), and again.  *offp, *lenp (RECV) and *kcp set on 0.
+ */
+static int
+krk_chan_waiting(int fd, int end, uint32_t owner, int timeout_ms,
+    struct krk_chan **kcp, uint64_t *offp, uint32_t *lenp)
+{
+	struct krs_chan *ch;
+	int error;
+
+	for (;;) {
+		if ((error = krk_chan_get(fd, end, true, &ch, kcp, NULL)) != 0)
+			return error;
+		struct krk_side *s = &(*kcp)->kc_side[end];
+		bool biased = krk_side_enter(s);
+		error = end == KRK_CHAN_SEND ?
+		    krk_chan_take(ch, *kcp, owner, offp) :
+		    krk_chan_take_msg(ch, *kcp, owner, offp, lenp);
+		krk_side_exit(s, biased);
+		krk_chan_put(ch, true);
+		if (error != EAGAIN || timeout_ms == 0)
+			return error;
+		if ((error = krk_chan_get(fd, end, false, &ch, kcp, NULL)) != 0)
+			return error;
+		int slice = krk_chan_slice(timeout_ms);
+		error = krs_chan_xwait(ch, slice) != 0 ? errno : 0;
+		krk_chan_put(ch, false);
+		if (error != 0) {
+			if (error != EAGAIN || krk_chan_done(fd, timeout_ms,
+			    slice))
+				return error;
+			timeout_ms = krk_chan_next_slice(timeout_ms, slice);
+		}
+	}
+}
+
 int
 krk_chan_alloc(int fd, uint32_t owner, int timeout_ms, uint64_t *offp,
     void **ptrp)
@@ -423,46 +665,19 @@ int
 krk_chan_alloc_buf(int fd, uint32_t owner, int timeout_ms, uint64_t *offp,
     void **ptrp, uint32_t *sizep)
 {
-	struct krs_chan *ch;
 	struct krk_chan *kc;
-	uint64_t off;
-	int error;
 
 	if (offp == NULL)
 		return EFAULT;
-	for (;;) {
-		if ((error = krk_chan_get(fd, KRK_CHAN_SEND, &ch, &kc)) != 0)
-			return error;
-		int slice = krk_chan_slice(timeout_ms);
-		if (krs_chan_xreclaim(ch, &off, slice) != 0) {
-			error = errno;
-			krs_chan_put(ch);
-			if (error != EAGAIN || krk_chan_done(fd, timeout_ms,
-			    slice))
-				return error;
-			timeout_ms = krk_chan_next_slice(timeout_ms, slice);
-			continue;
-		}
-		int64_t i = krk_chan_index(kc, off);
-		uint32_t s = ST_FREE;
-		if (i < 0 || !atomic_compare_exchange_strong(KRK_CHAN_STATE(kc, i),
-		    &s, ST(ST_SEND, owner))) {
-			/* Not a free buffer: only a bug could put it in the
-			 * return ring.  Skip it. */
-			krk_log(KRK_LOG_ERR, "channel %s: offset %#llx handed "
-			    "back but not free (state %#x)", kc->kc_name,
-			    (unsigned long long)off, s);
-			krs_chan_put(ch);
-			continue;
-		}
-		*offp = off;
-		if (ptrp != NULL)
-			*ptrp = kc->kc_base + off;
-		if (sizep != NULL)
-			*sizep = kc->kc_bufsize;
-		krs_chan_put(ch);
-		return 0;
-	}
+	int error = krk_chan_waiting(fd, KRK_CHAN_SEND, owner, timeout_ms,
+	    &kc, offp, NULL);
+	if (error != 0)
+		return error;
+	if (ptrp != NULL)
+		*ptrp = kc->kc_base + *offp;
+	if (sizep != NULL)
+		*sizep = kc->kc_bufsize;
+	return 0;
 }
 
 static int
@@ -472,19 +687,19 @@ krk_chan_send_off(struct krs_chan *ch, struct krk_chan *kc, uint32_t owner,
 	int64_t i = krk_chan_index(kc, off);
 	if (i < 0 || len == 0 || len > kc->kc_bufsize)
 		return krk_chan_bad(kc);
-	uint32_t s = ST(ST_SEND, owner);
-	if (!atomic_compare_exchange_strong(KRK_CHAN_STATE(kc, i), &s, ST_QUEUED))
-		return krk_chan_bad(kc);
-	if (krs_chan_xsend(ch, off, len, 0) != 0) {
-		int error = errno;
-		/* Still ours unless the receiver's close took it back. */
-		s = ST_QUEUED;
-		(void)atomic_compare_exchange_strong(KRK_CHAN_STATE(kc, i), &s,
-		    ST(ST_SEND, owner));
-		return error;
-	}
-	atomic_fetch_add_explicit(&kc->kc_sent, 1, memory_order_relaxed);
-	return 0;
+	struct krk_side *s = &kc->kc_side[KRK_CHAN_SEND];
+	_Atomic uint32_t *sp = KRK_CHAN_STATE(kc, KRK_CHAN_SEND, i);
+	int error = 0;
+	bool biased = krk_side_enter(s);
+	if (!krk_side_move(sp, ST(ST_SEND, owner), ST_FREE))
+		error = krk_chan_bad(kc);
+	else if (krs_chan_xsend(ch, off, len, 0) != 0) {
+		error = errno;
+		(void)krk_side_move(sp, ST_FREE, ST(ST_SEND, owner));
+	} else
+		krk_side_count(&kc->kc_sent, 1);
+	krk_side_exit(s, biased);
+	return error;
 }
 
 int
@@ -492,11 +707,11 @@ krk_chan_send(int fd, uint32_t owner, uint64_t off, uint32_t len)
 {
 	struct krs_chan *ch;
 	struct krk_chan *kc;
-	int error = krk_chan_get(fd, KRK_CHAN_SEND, &ch, &kc);
+	int error = krk_chan_get(fd, KRK_CHAN_SEND, true, &ch, &kc, NULL);
 	if (error != 0)
 		return error;
 	error = krk_chan_send_off(ch, kc, owner, off, len);
-	krs_chan_put(ch);
+	krk_chan_put(ch, true);
 	return error;
 }
 
@@ -505,13 +720,13 @@ krk_chan_send_ptr(int fd, uint32_t owner, const void *ptr, uint32_t len)
 {
 	struct krs_chan *ch;
 	struct krk_chan *kc;
-	int error = krk_chan_get(fd, KRK_CHAN_SEND, &ch, &kc);
+	int error = krk_chan_get(fd, KRK_CHAN_SEND, true, &ch, &kc, NULL);
 	if (error != 0)
 		return error;
 	uint64_t off = krk_chan_ptroff(kc, ptr);
 	error = off == UINT64_MAX ? krk_chan_bad(kc) :
 	    krk_chan_send_off(ch, kc, owner, off, len);
-	krs_chan_put(ch);
+	krk_chan_put(ch, true);
 	return error;
 }
 
@@ -519,54 +734,15 @@ int
 krk_chan_recv(int fd, uint32_t owner, int timeout_ms, uint64_t *offp,
     void **ptrp, uint32_t *lenp)
 {
-	struct krs_chan *ch;
 	struct krk_chan *kc;
-	uint64_t off;
-	uint32_t len;
-	int error;
 
 	if (offp == NULL || lenp == NULL)
 		return EFAULT;
-	for (;;) {
-		if ((error = krk_chan_get(fd, KRK_CHAN_RECV, &ch, &kc)) != 0)
-			return error;
-		int slice = krk_chan_slice(timeout_ms);
-		if (krs_chan_xrecv(ch, &off, &len, slice) != 0) {
-			error = errno;
-			krs_chan_put(ch);
-			if (error != EAGAIN || krk_chan_done(fd, timeout_ms,
-			    slice))
-				return error;
-			timeout_ms = krk_chan_next_slice(timeout_ms, slice);
-			continue;
-		}
-		if (off == 0 && len == 0) {	/* end of stream */
-			krs_chan_put(ch);
-			*offp = 0;
-			*lenp = 0;
-			if (ptrp != NULL)
-				*ptrp = NULL;
-			return 0;
-		}
-		int64_t i = krk_chan_index(kc, off);
-		uint32_t s = ST_QUEUED;
-		if (i < 0 || !atomic_compare_exchange_strong(KRK_CHAN_STATE(kc, i),
-		    &s, ST(ST_RECV, owner))) {
-			krk_log(KRK_LOG_ERR, "channel %s: offset %#llx received "
-			    "but not queued (state %#x)", kc->kc_name,
-			    (unsigned long long)off, s);
-			krs_chan_put(ch);
-			continue;
-		}
-		atomic_fetch_add_explicit(&kc->kc_received, 1,
-		    memory_order_relaxed);
-		krs_chan_put(ch);
-		*offp = off;
-		*lenp = len;
-		if (ptrp != NULL)
-			*ptrp = kc->kc_base + off;
-		return 0;
-	}
+	int error = krk_chan_waiting(fd, KRK_CHAN_RECV, owner, timeout_ms,
+	    &kc, offp, lenp);
+	if (error == 0 && ptrp != NULL)
+		*ptrp = *lenp == 0 ? NULL : kc->kc_base + *offp;
+	return error;
 }
 
 static int
@@ -576,14 +752,25 @@ krk_chan_release_off(struct krs_chan *ch, struct krk_chan *kc, int end,
 	int64_t i = krk_chan_index(kc, off);
 	if (i < 0)
 		return krk_chan_bad(kc);
-	uint32_t s = ST(end == KRK_CHAN_RECV ? ST_RECV : ST_SEND, owner);
-	if (!atomic_compare_exchange_strong(KRK_CHAN_STATE(kc, i), &s, ST_FREE))
-		return krk_chan_bad(kc);
-	atomic_fetch_add_explicit(&kc->kc_released, 1, memory_order_relaxed);
-	/* Back to the sender's side; EPIPE (the sender is gone) leaves it
-	 * free in the pool, which is all that is left to do. */
-	(void)krs_chan_xreturn(ch, off);
-	return 0;
+	uint32_t want = ST(end == KRK_CHAN_RECV ? ST_RECV : ST_SEND, owner);
+	struct krk_side *s = &kc->kc_side[end];
+	bool biased = krk_side_enter(s);
+	bool ok = krk_side_move(KRK_CHAN_STATE(kc, end, i), want, ST_FREE);
+	if (end != KRK_CHAN_RECV && ok) {
+		/* A sender's give-back: the return ring's producer is the
+		 * receive side (ch_serial), so over to its guard. */
+		krk_side_exit(s, biased);
+		s = &kc->kc_side[KRK_CHAN_RECV];
+		biased = krk_side_enter(s);
+	}
+	if (ok) {
+		krk_side_count(&kc->kc_released, 1);
+		/* Back to the sender's side; EPIPE (the sender is gone)
+		 * leaves it free in the pool, which is all that is left. */
+		(void)krs_chan_xreturn(ch, off);
+	}
+	krk_side_exit(s, biased);
+	return ok ? 0 : krk_chan_bad(kc);
 }
 
 int
@@ -592,15 +779,11 @@ krk_chan_release(int fd, uint32_t owner, uint64_t off)
 	struct krs_chan *ch;
 	struct krk_chan *kc;
 	int end;
-	void *arg;
-	if (krs_chan_get(fd, &ch, &end, &arg) != 0)
-		return errno;
-	if ((kc = arg) == NULL) {
-		krs_chan_put(ch);
-		return EINVAL;
-	}
-	int error = krk_chan_release_off(ch, kc, end, owner, off);
-	krs_chan_put(ch);
+	int error = krk_chan_get(fd, -1, true, &ch, &kc, &end);
+	if (error != 0)
+		return error;
+	error = krk_chan_release_off(ch, kc, end, owner, off);
+	krk_chan_put(ch, true);
 	return error;
 }
 
@@ -610,17 +793,13 @@ krk_chan_release_ptr(int fd, uint32_t owner, const void *ptr)
 	struct krs_chan *ch;
 	struct krk_chan *kc;
 	int end;
-	void *arg;
-	if (krs_chan_get(fd, &ch, &end, &arg) != 0)
-		return errno;
-	if ((kc = arg) == NULL) {
-		krs_chan_put(ch);
-		return EINVAL;
-	}
+	int error = krk_chan_get(fd, -1, true, &ch, &kc, &end);
+	if (error != 0)
+		return error;
 	uint64_t off = krk_chan_ptroff(kc, ptr);
-	int error = off == UINT64_MAX ? krk_chan_bad(kc) :
+	error = off == UINT64_MAX ? krk_chan_bad(kc) :
 	    krk_chan_release_off(ch, kc, end, owner, off);
-	krs_chan_put(ch);
+	krk_chan_put(ch, true);
 	return error;
 }
 
@@ -644,11 +823,11 @@ krk_chan_pool(int fd, struct krk_chan_pool *pool)
 	struct krk_chan *kc;
 	if (pool == NULL)
 		return EFAULT;
-	int error = krk_chan_get(fd, -1, &ch, &kc);
+	int error = krk_chan_get(fd, -1, false, &ch, &kc, NULL);
 	if (error != 0)
 		return error;
 	krk_chan_fill_pool(kc, pool);
-	krs_chan_put(ch);
+	krk_chan_put(ch, false);
 	return 0;
 }
 
@@ -678,20 +857,26 @@ krk_chan_fill_stats(struct krk_chan *kc, struct krk_chan_stats *st)
 	st->nbufs = kc->kc_nbufs;
 	st->bufsize = kc->kc_bufsize;
 	for (uint32_t i = 0; i < kc->kc_nbufs; i++) {
-		switch (ST_KIND(atomic_load_explicit(KRK_CHAN_STATE(kc, i),
-		    memory_order_relaxed))) {
-		case ST_FREE: st->free++; break;
-		case ST_SEND: st->held_send++; break;
-		case ST_QUEUED: st->queued++; break;
-		default: st->held_recv++; break;
-		}
+		if (atomic_load_explicit(KRK_CHAN_STATE(kc, KRK_CHAN_SEND, i),
+		    memory_order_relaxed) != ST_FREE)
+			st->held_send++;
+		if (atomic_load_explicit(KRK_CHAN_STATE(kc, KRK_CHAN_RECV, i),
+		    memory_order_relaxed) != ST_FREE)
+			st->held_recv++;
 	}
-	st->sent = atomic_load(&kc->kc_sent);
 	st->received = atomic_load(&kc->kc_received);
+	st->sent = atomic_load(&kc->kc_sent);
 	st->released = atomic_load(&kc->kc_released);
 	st->bad_calls = atomic_load(&kc->kc_bad);
 	st->recv_closed = atomic_load(&kc->kc_closed[KRK_CHAN_RECV]);
 	st->send_closed = atomic_load(&kc->kc_closed[KRK_CHAN_SEND]);
+	/* Sent and not received: in the forward ring, unless nobody will
+	 * read it any more; the rest is free (in the pool or on its way
+	 * back).  A snapshot of counters that move: clamped. */
+	if (!st->recv_closed && st->sent > st->received)
+		st->queued = (uint32_t)(st->sent - st->received);
+	uint64_t out = (uint64_t)st->held_send + st->held_recv + st->queued;
+	st->free = out < st->nbufs ? st->nbufs - (uint32_t)out : 0;
 }
 
 int
@@ -701,11 +886,11 @@ krk_chan_stats(int fd, struct krk_chan_stats *st)
 	struct krk_chan *kc;
 	if (st == NULL)
 		return EFAULT;
-	int error = krk_chan_get(fd, -1, &ch, &kc);
+	int error = krk_chan_get(fd, -1, false, &ch, &kc, NULL);
 	if (error != 0)
 		return error;
 	krk_chan_fill_stats(kc, st);
-	krs_chan_put(ch);
+	krk_chan_put(ch, false);
 	return 0;
 }
 
@@ -742,12 +927,13 @@ krk_chan_range_held(uint32_t owner, const void *ptr, size_t n)
 			continue;
 		uint64_t i = off / kc->kc_stride;
 		uintptr_t start = (uintptr_t)kc->kc_base + i * kc->kc_stride;
-		uint32_t st = atomic_load_explicit(KRK_CHAN_STATE(kc, i),
-		    memory_order_acquire);
+		uint32_t ss = atomic_load_explicit(KRK_CHAN_STATE(kc,
+		    KRK_CHAN_SEND, i), memory_order_acquire);
+		uint32_t rs = atomic_load_explicit(KRK_CHAN_STATE(kc,
+		    KRK_CHAN_RECV, i), memory_order_acquire);
 		ok = n <= kc->kc_bufsize - (p - start) &&
 		    p - start <= kc->kc_bufsize &&
-		    (ST_KIND(st) == ST_SEND || ST_KIND(st) == ST_RECV) &&
-		    st >> 2 == (owner & ST_OWNER_MASK);
+		    (ss == ST(ST_SEND, owner) || rs == ST(ST_RECV, owner));
 		break;
 	}
 	pthread_mutex_unlock(&krk_chan_lock);

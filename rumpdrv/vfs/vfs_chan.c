@@ -11,13 +11,28 @@
  * (acquire/release on r_head and r_tail); threads sharing one end take
  * that side's kspin.  c_lock and c_cv serve only blocking waits: a waiter
  * counts itself in c_sleepers, clears c_woken and re-checks under c_lock;
- * a producer looks at both after a full fence, so one of the two sees the
+ * a producer looks at both after its store, so one of the two sees the
  * other (the same for c_pollwant and the poll generation chan_sel_gen).
+ * That handshake is an asymmetric fence (hyp_membarrier): the producer,
+ * which runs on every message, orders its store and its look with a
+ * compiler barrier only, and the waiter, which is rare, pays a
+ * membarrier between announcing itself and looking again.  Without
+ * membarrier (or under ThreadSanitizer, which does not model it) both
+ * sides fence.
  * c_woken makes the first change after a waiter fell asleep the only one
  * that pays for a host wakeup: a receiver draining a full ring while its
  * sender is still waking up does not wake it a thousand times.
+ *
+ * Lifetime: an end is referenced (krs_chan_get) or, for a call that does
+ * not wait, only looked at inside an RCU read-side section
+ * (krs_chan_peek): the slot's file is used without touching its count,
+ * so a message costs no locked instruction on it.  chan_close therefore
+ * waits for a grace period before it tears anything down: the descriptor
+ * slot was emptied before the last reference went, so no section that
+ * begins later can find the end.
  */
 #include <string.h>
+#include <krank/hyp.h>
 #include <krank/hyp_relax.h>
 
 #include "vfs/vfs_int.h"
@@ -59,6 +74,8 @@ struct chan {
 	uint32_t c_refs;		/* atomic: ends open */
 	bool c_hasret;			/* constant */
 	uint32_t c_attached;		/* atomic: c_hooks, c_arg set */
+	bool c_serial;			/* the layer above serialises each
+					 * ring side: no r_plock, r_clock */
 	const struct krs_chan_hooks *c_hooks;
 	void *c_arg;
 	kmutex_t c_lock;		/* blocking waits only */
@@ -74,6 +91,7 @@ static const struct fileops chanops;
  */
 static kspin_t chan_init_lock;
 static bool chan_inited;
+static bool chan_asym;		/* set before chan_inited: see chan_fence */
 static kmutex_t chan_sel_lock;
 static kcondvar_t chan_sel_cv;
 static uint64_t chan_sel_gen;		/* chan_sel_lock; atomic reads */
@@ -87,6 +105,9 @@ chan_globals_init(void)
 	if (!chan_inited) {
 		mutex_init(&chan_sel_lock, MUTEX_DEFAULT, IPL_NONE);
 		cv_init(&chan_sel_cv, "chansel");
+#if !defined(__SANITIZE_THREAD__)
+		chan_asym = hyp_membarrier_init() != 0;
+#endif
 		__atomic_store_n(&chan_inited, true, __ATOMIC_RELEASE);
 	}
 	kspin_exit(&chan_init_lock);
@@ -134,6 +155,22 @@ ring_count(struct chan_ring *r)
 	return t - h;
 }
 
+/* A ring side's lock, unless the layer above serialises its callers
+ * (krs_chan_hooks.ch_serial). */
+static inline void
+chan_side_enter(struct chan *c, kspin_t *s)
+{
+	if (!c->c_serial)
+		kspin_enter(s);
+}
+
+static inline void
+chan_side_exit(struct chan *c, kspin_t *s)
+{
+	if (!c->c_serial)
+		kspin_exit(s);
+}
+
 /* Caller holds r_plock.  EAGAIN when full. */
 static int
 ring_push(struct chan_ring *r, uint64_t token, uint32_t len)
@@ -176,6 +213,14 @@ ring_pop(struct chan_ring *r, uint64_t *tokenp, uint32_t *lenp)
  * wakeup handshake).  ThreadSanitizer does not model fences: there, a
  * sequentially consistent read-modify-write of one shared word orders
  * both sides instead (slower, as it makes that word travel).
+ * chan_fence_light is the producers' side, after every message;
+ * chan_fence_heavy the waiters' and pollers', before they look again.
+ * With chan_asym (membarrier registered when the first channel was made,
+ * so before any producer could run) the light side is a compiler
+ * barrier: a fence there waits until the entry's and the tail's lines
+ * have come over from the consumer, which reads them, and on two cores
+ * that made the two sides run in lockstep, a line's round trip per
+ * message.
  */
 #if defined(__SANITIZE_THREAD__)
 static unsigned chan_fence_word;
@@ -184,6 +229,24 @@ static unsigned chan_fence_word;
 #else
 #define chan_fence() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #endif
+
+static inline void
+chan_fence_light(void)
+{
+	if (__atomic_load_n(&chan_asym, __ATOMIC_RELAXED))
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	else
+		chan_fence();
+}
+
+static void
+chan_fence_heavy(void)
+{
+	if (__atomic_load_n(&chan_asym, __ATOMIC_RELAXED))
+		hyp_membarrier();
+	else
+		chan_fence();
+}
 
 static uint32_t
 chan_closed(struct chan *c)
@@ -195,7 +258,7 @@ chan_closed(struct chan *c)
 static inline void
 chan_wakeup(struct chan *c)
 {
-	chan_fence();
+	chan_fence_light();
 	if (__atomic_load_n(&c->c_sleepers, __ATOMIC_RELAXED) != 0 &&
 	    __atomic_load_n(&c->c_woken, __ATOMIC_RELAXED) == 0 &&
 	    __atomic_exchange_n(&c->c_woken, 1, __ATOMIC_ACQ_REL) == 0) {
@@ -258,7 +321,7 @@ chan_wait(struct chan *c, enum chan_cond w, uint64_t deadline)
 		/* Ask for a wakeup, then look: a change we do not see has
 		 * seen the request (c_woken 0). */
 		__atomic_store_n(&c->c_woken, 0, __ATOMIC_RELAXED);
-		chan_fence();
+		chan_fence_heavy();
 		if (chan_ready(c, w))
 			break;
 		if (deadline == 0) {
@@ -321,9 +384,9 @@ chan_send(struct file *fp, uint64_t token, uint32_t len, int timeout_ms)
 	for (;;) {
 		if (chan_closed(c) & CHAN_RCLOSED)
 			return EPIPE;
-		kspin_enter(&c->c_fwd.r_plock);
+		chan_side_enter(c, &c->c_fwd.r_plock);
 		int error = ring_push(&c->c_fwd, token, len);
-		kspin_exit(&c->c_fwd.r_plock);
+		chan_side_exit(c, &c->c_fwd.r_plock);
 		if (error == 0) {
 			chan_wakeup(c);
 			return 0;
@@ -345,19 +408,19 @@ chan_recv(struct file *fp, uint64_t *tokenp, uint32_t *lenp, int timeout_ms)
 	uint64_t deadline = UINT64_MAX;
 	nowait = chan_nowait(fp, timeout_ms);
 	for (;;) {
-		kspin_enter(&c->c_fwd.r_clock);
+		chan_side_enter(c, &c->c_fwd.r_clock);
 		int error = ring_pop(&c->c_fwd, tokenp, lenp);
 		if (error != 0 && (chan_closed(c) & CHAN_WCLOSED)) {
 			/* Entries sent before the close are visible now. */
 			error = ring_pop(&c->c_fwd, tokenp, lenp);
 			if (error != 0) {
-				kspin_exit(&c->c_fwd.r_clock);
+				chan_side_exit(c, &c->c_fwd.r_clock);
 				*tokenp = 0;
 				*lenp = 0;
 				return 0;		/* end of stream */
 			}
 		}
-		kspin_exit(&c->c_fwd.r_clock);
+		chan_side_exit(c, &c->c_fwd.r_clock);
 		if (error == 0) {
 			chan_wakeup(c);
 			return 0;
@@ -377,9 +440,9 @@ chan_return(struct file *fp, uint64_t token)
 		return EINVAL;
 	if (chan_closed(c) & CHAN_WCLOSED)
 		return EPIPE;
-	kspin_enter(&c->c_ret.r_plock);
+	chan_side_enter(c, &c->c_ret.r_plock);
 	int error = ring_push(&c->c_ret, token, 0);
-	kspin_exit(&c->c_ret.r_plock);
+	chan_side_exit(c, &c->c_ret.r_plock);
 	if (error == 0)
 		chan_wakeup(c);
 	return error;
@@ -400,9 +463,9 @@ chan_reclaim(struct file *fp, uint64_t *tokenp, int timeout_ms)
 	for (;;) {
 		if (chan_closed(c) & CHAN_RCLOSED)
 			return EPIPE;
-		kspin_enter(&c->c_ret.r_clock);
+		chan_side_enter(c, &c->c_ret.r_clock);
 		int error = ring_pop(&c->c_ret, tokenp, NULL);
-		kspin_exit(&c->c_ret.r_clock);
+		chan_side_exit(c, &c->c_ret.r_clock);
 		if (error == 0)
 			return 0;	/* room in the return ring: nobody waits
 					 * for that (krs_chan_return never does) */
@@ -451,6 +514,7 @@ chan_poll(struct file *fp, int events)
 		/* Ask producers for a poll wakeup, then look again: either
 		 * we see their change or they see the request. */
 		__atomic_store_n(&c->c_pollwant, 1, __ATOMIC_SEQ_CST);
+		chan_fence_heavy();
 		rev = chan_readiness(c, end);
 	}
 	return rev;
@@ -485,6 +549,9 @@ chan_close(struct file *fp)
 {
 	struct chan *c = fp->f_data;
 	int end = chan_end(fp);
+
+	/* No krs_chan_peek caller is still inside this end (see the top). */
+	hyp_rcu_synchronize();
 
 	__atomic_fetch_or(&c->c_closed, end == KRS_CHAN_RECV ? CHAN_RCLOSED :
 	    CHAN_WCLOSED, __ATOMIC_SEQ_CST);
@@ -609,6 +676,36 @@ krs_chan_get(int fd, struct krs_chan **chp, int *endp, void **argp)
 	return 0;
 }
 
+KRS_EXPORT int
+krs_chan_peek(int fd, struct krs_chan **chp, int *endp, void **argp)
+{
+	VFS_ENTER();
+	if (chp == NULL)
+		return krs_fail(EFAULT);
+	hyp_rcu_read_lock();
+	struct file *fp = fd_peekfile(fd);
+	int error = fp == NULL ? EBADF : fp->f_ops != &chanops ? EINVAL : 0;
+	if (error != 0) {
+		hyp_rcu_read_unlock();
+		return krs_fail(error);
+	}
+	struct chan *c = fp->f_data;
+	if (endp != NULL)
+		*endp = chan_end(fp);
+	if (argp != NULL)
+		*argp = __atomic_load_n(&c->c_attached, __ATOMIC_ACQUIRE) ?
+		    c->c_arg : NULL;
+	*chp = (struct krs_chan *)fp;
+	return 0;
+}
+
+KRS_EXPORT void
+krs_chan_unpeek(struct krs_chan *ch)
+{
+	(void)ch;
+	hyp_rcu_read_unlock();
+}
+
 KRS_EXPORT void
 krs_chan_put(struct krs_chan *ch)
 {
@@ -651,6 +748,19 @@ krs_chan_xreclaim(struct krs_chan *ch, uint64_t *tokenp, int timeout_ms)
 }
 
 KRS_EXPORT int
+krs_chan_xwait(struct krs_chan *ch, int timeout_ms)
+{
+	struct file *fp = (struct file *)ch;
+	struct chan *c = fp->f_data;
+	enum chan_cond w = chan_end(fp) == KRS_CHAN_RECV ? WAIT_FWD_DATA :
+	    c->c_hasret ? WAIT_RET_DATA : WAIT_FWD_ROOM;
+	uint64_t deadline = UINT64_MAX;
+	int error = chan_ready(c, w) ? 0 : chan_nowait(fp, timeout_ms) ?
+	    EAGAIN : chan_wait_ms(c, w, timeout_ms, &deadline);
+	return error ? krs_fail(error) : 0;
+}
+
+KRS_EXPORT int
 krs_chan_attach(struct krs_chan *ch, const struct krs_chan_hooks *hooks,
     void *arg)
 {
@@ -663,6 +773,7 @@ krs_chan_attach(struct krs_chan *ch, const struct krs_chan_hooks *hooks,
 	else {
 		c->c_hooks = hooks;
 		c->c_arg = arg;
+		c->c_serial = hooks != NULL && hooks->ch_serial;
 		__atomic_store_n(&c->c_attached, 1, __ATOMIC_RELEASE);
 	}
 	mutex_exit(&c->c_lock);

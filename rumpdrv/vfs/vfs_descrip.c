@@ -253,6 +253,20 @@ fd_alloc(struct filedesc *fdp, struct file *fp, int minfd, bool cloexec,
 	}
 }
 
+/* What the calling context's slot fd holds now (NULL: none, or fd out of
+ * range), unreferenced: see the top of the file. */
+struct file *
+fd_peekfile(int fd)
+{
+	struct filedesc *fdp = curproc->p_fd;
+
+	if (fdp == NULL || fd < 0 || fd >= __atomic_load_n(&fdp->fd_nfiles,
+	    __ATOMIC_ACQUIRE))
+		return NULL;
+	struct file **tab = __atomic_load_n(&fdp->fd_ofiles, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&tab[fd], __ATOMIC_ACQUIRE);
+}
+
 int
 fd_getfile(int fd, struct file **fpp)
 {
@@ -264,13 +278,7 @@ fd_getfile(int fd, struct file **fpp)
 	/* See the top of the file. */
 	for (;;) {
 		*fpp = NULL;
-		if (fd < 0 || fd >= __atomic_load_n(&fdp->fd_nfiles,
-		    __ATOMIC_ACQUIRE))
-			return EBADF;
-		struct file **tab = __atomic_load_n(&fdp->fd_ofiles,
-		    __ATOMIC_ACQUIRE);
-		fp = __atomic_load_n(&tab[fd], __ATOMIC_ACQUIRE);
-		if (fp == NULL)
+		if ((fp = fd_peekfile(fd)) == NULL)
 			return EBADF;
 		unsigned c = __atomic_load_n(&fp->f_count, __ATOMIC_RELAXED);
 		do {
@@ -280,8 +288,7 @@ fd_getfile(int fd, struct file **fpp)
 		    true, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED));
 		if (c == 0)
 			continue;
-		tab = __atomic_load_n(&fdp->fd_ofiles, __ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&tab[fd], __ATOMIC_ACQUIRE) == fp) {
+		if (fd_peekfile(fd) == fp) {
 			*fpp = fp;
 			return 0;
 		}

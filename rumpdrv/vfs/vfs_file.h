@@ -83,6 +83,11 @@ struct file *file_alloc_ops(const struct fileops *ops, int type, void *data,
 int fd_allocfile(struct file *fp, bool cloexec, int *fdout);
 /* fd_getfile - the calling context's file at fd, referenced; EBADF. */
 int fd_getfile(int fd, struct file **fpp);
+/* fd_peekfile - the file at fd now, or NULL, not referenced: it stays a
+ * struct file (released files are kept for reuse), nothing more; a
+ * caller that uses it must know its type keeps it alive (channels: an
+ * RCU read-side section, vfs_chan.c). */
+struct file *fd_peekfile(int fd);
 /* fd_getvnode - fd_getfile for calls that need a vnode: a file of another
  * type is released and answered with notvnode (ESPIPE, EINVAL, ...). */
 int fd_getvnode(int fd, int notvnode, struct file **fpp);

@@ -7,11 +7,14 @@
  * refused and counted; a receiver killed while it holds buffers gives
  * them back and its sender sees EPIPE; a sender killed mid-stream ends
  * the stream.  Also the channel API from KRANK's side: offsets, the pool's
- * memfd mapped a second time as a queue client would, owners.
+ * memfd mapped a second time as a queue client would, owners; several
+ * threads on each end of a small channel (test_threads).
  * argv[1] is the folder holding the isolates.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,6 +340,181 @@ test_local(void)
 	krs_close(rfd);
 }
 
+/* ---- several threads on each end ------------------------------------- */
+
+#define MT_SENDERS	3
+#define MT_RECEIVERS	3
+#define MT_MSGS		20000
+
+struct mt {
+	struct krs_ctx *ctx;
+	int wfd, rfd;
+	_Atomic int go;			/* sender 0 ran alone: the rest go */
+	_Atomic uint8_t seen[MT_SENDERS][MT_MSGS];
+	_Atomic int errors;
+	_Atomic int first_error;	/* line * 1000 + errno */
+	_Atomic long givebacks;
+};
+
+static void
+mt_error(struct mt *mt, int line, int e)
+{
+	int z = 0;
+	atomic_compare_exchange_strong(&mt->first_error, &z, line * 1000 + e);
+	atomic_fetch_add(&mt->errors, 1);
+}
+
+struct mt_arg {
+	struct mt *mt;
+	int id;
+};
+
+static void *
+mt_sender(void *arg)
+{
+	struct mt_arg *a = arg;
+	struct mt *mt = a->mt;
+	uint64_t off;
+	void *p;
+
+	krs_ctx_enter(mt->ctx);
+	if (a->id != 0)
+		while (!atomic_load(&mt->go))
+			;		/* spin: sender 0 owns the side by now */
+	for (int i = 0; i < MT_MSGS; i++) {
+		if (a->id == 0 && i == MT_MSGS / 4)
+			atomic_store(&mt->go, 1);
+		int e = krk_chan_alloc(mt->wfd, 10 + (uint32_t)a->id, -1, &off,
+		    &p);
+		if (e != 0) {
+			mt_error(mt, __LINE__, e);
+			break;
+		}
+		if (i % 97 == 0) {	/* give one back unsent, take another */
+			if (krk_chan_release_ptr(mt->wfd, 10 + (uint32_t)a->id,
+			    p) != 0 || krk_chan_release_ptr(mt->wfd,
+			    10 + (uint32_t)a->id, p) != EINVAL ||
+			    krk_chan_alloc(mt->wfd, 10 + (uint32_t)a->id, -1,
+			    &off, &p) != 0) {
+				mt_error(mt, __LINE__, 0);
+				break;
+			}
+			atomic_fetch_add(&mt->givebacks, 1);
+		}
+		((uint32_t *)p)[0] = (uint32_t)a->id;
+		((uint32_t *)p)[1] = (uint32_t)i;
+		if ((e = krk_chan_send_ptr(mt->wfd, 10 + (uint32_t)a->id, p,
+		    8)) != 0) {
+			mt_error(mt, __LINE__, e);
+			break;
+		}
+	}
+	krs_ctx_leave();
+	return NULL;
+}
+
+static void *
+mt_receiver(void *arg)
+{
+	struct mt_arg *a = arg;
+	struct mt *mt = a->mt;
+	const uint32_t me = 20 + (uint32_t)a->id;
+	uint64_t off;
+	uint32_t len;
+	void *p;
+
+	krs_ctx_enter(mt->ctx);
+	for (;;) {
+		int e = krk_chan_recv(mt->rfd, me, -1, &off, &p, &len);
+		if (e != 0) {
+			mt_error(mt, __LINE__, e);
+			break;
+		}
+		if (len == 0)
+			break;		/* end of stream */
+		uint32_t s = ((uint32_t *)p)[0], i = ((uint32_t *)p)[1];
+		if (len != 8 || s >= MT_SENDERS || i >= MT_MSGS)
+			mt_error(mt, __LINE__, 0);
+		else
+			atomic_fetch_add(&mt->seen[s][i], 1);
+		/* Another receiver's owner id may not release it. */
+		if (krk_chan_release_ptr(mt->rfd, me + 100, p) != EINVAL ||
+		    krk_chan_release_ptr(mt->rfd, me, p) != 0)
+			mt_error(mt, __LINE__, 0);
+	}
+	krs_ctx_leave();
+	return NULL;
+}
+
+/*
+ * Three senders share the send end and three receivers the receive end
+ * of an 8-buffer channel (the rings wrap around thousands of times, the
+ * senders wait for buffers: backpressure): sender 0 first alone (the
+ * side's guard biased to it), then the others join mid-stream and take
+ * the side from it; senders give buffers back unsent now and then (the
+ * return ring's producer is the receive side's).  Every message arrives
+ * exactly once, every buffer is back in the pool, nothing is counted as
+ * abuse but the refused double and foreign releases.  With spin 0 every
+ * wait sleeps at once: the wake-ups' handshake races on every message.
+ */
+static void
+test_threads(int spin)
+{
+	static struct mt mt;
+	struct mt_arg sa[MT_SENDERS], ra[MT_RECEIVERS];
+	pthread_t st[MT_SENDERS], rt[MT_RECEIVERS];
+	struct krk_chan_stats cs;
+
+	memset(&mt, 0, sizeof(mt));
+	int old = krs_spin_us(spin);
+	if (krs_ctx_create(0, 0, &mt.ctx) != 0 || krs_ctx_enter(mt.ctx) != 0) {
+		CHECK(false, "threads: a context");
+		return;
+	}
+	CHECK(krk_chan_create("mt", 8, 64, 0, &mt.rfd) == 0 &&
+	    krk_chan_open("mt", KRK_CHAN_SEND, 0, &mt.wfd) == 0,
+	    "threads (spin %d us): channel of 8 buffers", spin);
+	for (int i = 0; i < MT_RECEIVERS; i++) {
+		ra[i] = (struct mt_arg){ &mt, i };
+		pthread_create(&rt[i], NULL, mt_receiver, &ra[i]);
+	}
+	for (int i = 0; i < MT_SENDERS; i++) {
+		sa[i] = (struct mt_arg){ &mt, i };
+		pthread_create(&st[i], NULL, mt_sender, &sa[i]);
+	}
+	for (int i = 0; i < MT_SENDERS; i++)
+		pthread_join(st[i], NULL);
+	krs_close(mt.wfd);
+	for (int i = 0; i < MT_RECEIVERS; i++)
+		pthread_join(rt[i], NULL);
+	int missing = 0, twice = 0;
+	for (int s = 0; s < MT_SENDERS; s++)
+		for (int i = 0; i < MT_MSGS; i++) {
+			unsigned n = atomic_load(&mt.seen[s][i]);
+			missing += n == 0;
+			twice += n > 1;
+		}
+	long gb = atomic_load(&mt.givebacks);
+	CHECK(atomic_load(&mt.errors) == 0 && missing == 0 && twice == 0,
+	    "threads: %d messages each arrived once (errors %d, the first at "
+	    "line %d errno %d; missing %d, twice %d)", MT_SENDERS * MT_MSGS,
+	    atomic_load(&mt.errors), atomic_load(&mt.first_error) / 1000,
+	    atomic_load(&mt.first_error) % 1000, missing, twice);
+	uint64_t n = (uint64_t)MT_SENDERS * MT_MSGS;
+	CHECK(krk_chan_stats(mt.rfd, &cs) == 0 && cs.sent == n &&
+	    cs.received == n && cs.released == n + (uint64_t)gb &&
+	    cs.free == 8 && cs.held_send == 0 && cs.held_recv == 0 &&
+	    cs.bad_calls == (uint64_t)(n + (uint64_t)gb),
+	    "threads: counters (sent %" PRIu64 ", received %" PRIu64
+	    ", released %" PRIu64 " = %" PRIu64 " + %ld given back, free %u, "
+	    "bad %" PRIu64 ": one refused release per message and give-back)",
+	    cs.sent, cs.received, cs.released, n, gb, cs.free, cs.bad_calls);
+	krs_close(mt.rfd);
+	krs_ctx_leave();
+	krs_ctx_destroy(mt.ctx);
+	krs_spin_us(old);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -358,6 +536,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	test_local();
+	test_threads(krs_spin_us(-1));
+	test_threads(0);
 	test_pair("blk", "block", 8, 4096, 20000);
 	test_pair("pol", "poll", 4, 64, 20000);
 	test_pair("epl", "epoll", 16, 65536, 2000);

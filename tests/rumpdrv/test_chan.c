@@ -308,7 +308,7 @@ hook_close(void *arg, int end)
 	hook_calls[end]++;
 }
 
-static const struct krs_chan_hooks hooks = { hook_close };
+static const struct krs_chan_hooks hooks = { .ch_close = hook_close };
 
 struct other {
 	struct krs_ctx *ctx;

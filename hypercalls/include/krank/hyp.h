@@ -360,6 +360,23 @@ void hyp_rcu_read_lock(void);
 void hyp_rcu_read_unlock(void);
 void hyp_rcu_synchronize(void);
 
+/*
+ * An asymmetric fence, for a store-then-load handshake whose one side
+ * runs all the time (a producer publishing an entry, then looking
+ * whether its consumer announced it sleeps) and whose other side is rare
+ * (the consumer announcing it, then looking at the ring once more).  The
+ * frequent side puts only a compiler barrier between its store and its
+ * load; the rare side calls hyp_membarrier between its own, which makes
+ * every other running thread of the process execute a full fence: then
+ * either side sees the other's store, as with two fences.
+ * hyp_membarrier_init registers the process (idempotent) and says
+ * whether the host can (1, else 0: both sides need a real fence).
+ * hyp_membarrier costs a host call and an interrupt per CPU running a
+ * thread of the process (about a microsecond).
+ */
+int hyp_membarrier_init(void);
+void hyp_membarrier(void);
+
 /* ---------------------------------------------------------------------
  * Direct block I/O
  * ------------------------------------------------------------------- */

@@ -320,11 +320,20 @@ KRS_EXPORT int krs_chan_reclaim(int fd, uint64_t *tokenp);
  *	until krs_chan_put (the end stays usable while referenced even if fd
  *	is closed meanwhile).  *endp: KRS_CHAN_RECV or KRS_CHAN_SEND; *argp:
  *	what krs_chan_attach set (NULL before).  EBADF, EINVAL (not a channel).
+ * krs_chan_peek, krs_chan_unpeek - the same without a reference, for a
+ *	call that does not wait (timeout 0): between the two the caller
+ *	is in an RCU read-side section (the end cannot go away) and must
+ *	neither wait nor close nor drop a reference to a channel end.
  * krs_chan_xsend, krs_chan_xrecv, krs_chan_xreturn, krs_chan_xreclaim -
  *	krs_chan_send ... on a referenced end, waiting at most timeout_ms
  *	(< 0: no limit; 0: not at all; an O_NONBLOCK end never waits):
  *	EAGAIN when nothing could be done in that time.  EBADF for the wrong
  *	end.
+ * krs_chan_xwait - wait at most timeout_ms (as the x calls) until the
+ *	call of end ch could go on: a message or the send end closed (the
+ *	receive end), a token handed back (the send end of a
+ *	KRS_CHAN_RETURN channel; else room) or the receive end closed.
+ *	0; EAGAIN.
  * krs_chan_attach - give the channel of end ch its upper layer: arg (read
  *	back by krs_chan_get) and hooks.  ch_close(arg, end) runs once per
  *	end, when its last reference goes away (close of the last descriptor,
@@ -342,6 +351,11 @@ KRS_EXPORT int krs_chan_reclaim(int fd, uint64_t *tokenp);
 struct krs_chan;
 struct krs_chan_hooks {
 	void (*ch_close)(void *arg, int end);
+	/* Not 0: the layer above never lets two threads into one side of
+	 * a ring at once (sends and reclaims on the send end; receives,
+	 * and returns from either end, on the other), so the channel
+	 * takes no lock of its own for them. */
+	int ch_serial;
 };
 struct krs_chan_info {
 	unsigned depth;
@@ -353,6 +367,9 @@ struct krs_chan_info {
 KRS_EXPORT int krs_chan_get(int fd, struct krs_chan **chp, int *endp,
     void **argp);
 KRS_EXPORT void krs_chan_put(struct krs_chan *ch);
+KRS_EXPORT int krs_chan_peek(int fd, struct krs_chan **chp, int *endp,
+    void **argp);
+KRS_EXPORT void krs_chan_unpeek(struct krs_chan *ch);
 KRS_EXPORT int krs_chan_xsend(struct krs_chan *ch, uint64_t token,
     uint32_t len, int timeout_ms);
 KRS_EXPORT int krs_chan_xrecv(struct krs_chan *ch, uint64_t *tokenp,
@@ -360,6 +377,7 @@ KRS_EXPORT int krs_chan_xrecv(struct krs_chan *ch, uint64_t *tokenp,
 KRS_EXPORT int krs_chan_xreturn(struct krs_chan *ch, uint64_t token);
 KRS_EXPORT int krs_chan_xreclaim(struct krs_chan *ch, uint64_t *tokenp,
     int timeout_ms);
+KRS_EXPORT int krs_chan_xwait(struct krs_chan *ch, int timeout_ms);
 KRS_EXPORT int krs_chan_attach(struct krs_chan *ch,
     const struct krs_chan_hooks *hooks, void *arg);
 KRS_EXPORT int krs_chan_info(struct krs_chan *ch, struct krs_chan_info *info);
