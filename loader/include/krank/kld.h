@@ -190,7 +190,7 @@ void kld_set_park(unsigned n);
  * kld_load - and parked unused.  The next kld_load of that image takes
  * it with no system call, page fault or reset.  The cost of a load moves
  * from the start to the unload before it; kld_unload of a parked object
- * is as slow as a load then.  The reload binds against the export table
+ * is as slow as a load then (unless deferred: kld_set_park_defer).  The reload binds against the export table
  * the object was loaded with: do not destroy a table while an object
  * loaded against it may be unloading; objects whose table was destroyed
  * before their unload are freed instead.  Turning fresh on frees idle
