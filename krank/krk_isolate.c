@@ -122,6 +122,35 @@ static bool super_defer, super_running;
 static struct kld_symtab *iso_exports;
 static struct kld_symtab *iso_exports_hard;	/* through the gate */
 static uint64_t mem_used;		/* iso_lock: budget in use */
+/* iso_lock: the loader queued parking work (kld_set_park_defer) that the
+ * supervisor does with kld_park_work, after publishing ends. */
+static bool park_queued;
+
+/* kld_set_park_defer's notify: from a kld_load or kld_unload, which are
+ * never called with iso_lock held. */
+static void
+park_notify(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&iso_lock);
+	park_queued = true;
+	pthread_cond_broadcast(&iso_cv);
+	pthread_mutex_unlock(&iso_lock);
+}
+
+/* The loader's queued reloads and twins, outside iso_lock (held on entry
+ * and exit).  Not while stopping: krk_isolates_fini frees them. */
+static bool
+park_work(void)
+{
+	if (!park_queued || iso_stopping)
+		return false;
+	park_queued = false;
+	pthread_mutex_unlock(&iso_lock);
+	(void)kld_park_work();
+	pthread_mutex_lock(&iso_lock);
+	return true;
+}
 
 static uint64_t
 now_ns(void)
@@ -1181,6 +1210,9 @@ supervisor(void *arg)
 			if (iso->state == KRK_ISO_RUNNING && iso->nlive == 0 &&
 			    iso->threads != NULL) {
 				iso_finish(iso);
+				/* Its end is published (iso_finish's
+				 * broadcast): now its object's reload. */
+				park_work();
 				busy = true;
 				break;	/* the table may have changed */
 			}
@@ -1222,7 +1254,7 @@ supervisor(void *arg)
 					wake = iso->restart_at;
 			}
 		}
-		if (busy)
+		if (busy || park_work())
 			continue;
 		if (!iso_stopping) {
 			/* Outside iso_lock: it may create threads. */
@@ -1667,6 +1699,12 @@ krk_isolates_init(void)
 			    "same; fresh", pp);
 		kld_set_park_fresh(!same);
 		kld_set_park(ok ? (unsigned)n : 0);
+		/* Fresh: the reload is not done in kld_unload, before the
+		 * end is published, but by the supervisor after it
+		 * (park_work); a program run by one isolate at a time keeps
+		 * two objects, one of them ready while the other reloads. */
+		if (!same)
+			kld_set_park_defer(park_notify, NULL);
 	}
 	if ((rv = kld_symtab_create(&iso_exports)) != 0)
 		return rv;
@@ -1735,7 +1773,10 @@ krk_isolates_fini(void)
 	}
 	krk_workers_fini();
 	img_flush();
-	kld_set_park(0);	/* parked objects give their pool runs back */
+	kld_set_park_defer(NULL, NULL);
+	/* Parked objects give their pool runs back; queued reloads are
+	 * freed (kld_set_park(0) settles the queue). */
+	kld_set_park(0);
 	for (int i = 0; i < ISO_MAX; i++) {
 		if (iso_tab[i]) {
 			cfg_free(&iso_tab[i]->cfg);

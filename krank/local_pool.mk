@@ -13,3 +13,19 @@ tests_krank_test_krk_pool_LDADD = krank/libkrk.a $(KRANK_LINK_LIBS)
 tests_krank_test_krk_pool_DEPENDENCIES = krank/libkrk.a $(KRK_DEPS)
 TESTS += tests/krank/test_krk_pool.sh
 EXTRA_DIST += tests/krank/test_krk_pool.sh tests/krank/iso/poolprobe.c
+# The same with KRANK's code and the loader under ASan+UBSan (as
+# krk_sys_run_san): deferred reloads, kills and shutdown with a reload
+# queued must neither leak nor touch freed memory.
+check_PROGRAMS += tests/krank/test_krk_pool_san
+tests_krank_test_krk_pool_san_SOURCES = tests/krank/test_krk_pool.c \
+	$(KRK_ALL_SRCS) $(libkrank_loader_la_SOURCES)
+tests_krank_test_krk_pool_san_CPPFLAGS = $(KRK_CPPFLAGS) $(KLD_CPPFLAGS)
+tests_krank_test_krk_pool_san_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) \
+	$(LIBELF_CFLAGS) $(KRK_SYS_SAN_FLAGS)
+tests_krank_test_krk_pool_san_LDFLAGS = $(KRANK_LINK) $(KRK_SYS_SAN_FLAGS)
+tests_krank_test_krk_pool_san_LDADD = rumpdrv/dev/blk/librumpdev_blk.a \
+	$(RUMPDRV_HYP_LIBS) $(KRK_CONFIG_LIBS) $(KRK_CTL_LIBS) \
+	$(LIBELF_LIBS) $(ZYDIS_LIBS) -lm
+tests_krank_test_krk_pool_san_DEPENDENCIES = $(KRK_DEPS)
+TESTS += tests/krank/test_krk_pool_san.sh
+EXTRA_DIST += tests/krank/test_krk_pool_san.sh

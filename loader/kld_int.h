@@ -141,14 +141,19 @@ uint64_t kld_symtab_id(const struct kld_symtab *t);
  * take: a parked copy of exactly image (same exports, same flags),
  * its writable pages reset, as a new object (initialisers not run), or
  * NULL.  keep: remember o (loaded from st, protections set, no
- * initialiser run yet) for parking at its unload.  release: at unload,
+ * initialiser run yet) for parking at its unload, in the group of the
+ * parked objects of the same image if join (else a new one, which
+ * kld_park.c's reload replaces).  release: at unload,
  * after the finalisers: park o's image or free it; frees o. */
 struct kld_object *kld_park_take(const void *image, size_t len,
     uint64_t exports_id, unsigned flags, struct kld_diag *d);
 void kld_park_keep(struct kld_object *o, const struct kld_stage *st,
     const void *image, size_t len, const struct kld_symtab *exports,
-    uint64_t exports_id, unsigned flags, unsigned nwarn);
+    uint64_t exports_id, unsigned flags, unsigned nwarn, bool join);
 void kld_park_release(struct kld_object *o);
+/* kld_load of o (not from the park) kept it as r: with deferred fresh
+ * parking, queue r's twin (kld_park.c) */
+void kld_park_loaded(struct kld_park_img *r);
 /* write one byte back into every page of r's writable runs at map */
 void kld_park_touch_rw(const struct kld_park_img *r, uint8_t *map);
 /* kld_symtab_destroy: parked objects bound to t are not loaded again */

@@ -1242,7 +1242,9 @@ load(const void *image, size_t len, const char *name,
 		o->ninit_array = st.dyn.init_arraysz / 8;
 	}
 	kld_park_keep(o, &st, image, len, given, exports_id, flags,
-	    d->nwarnings - nwarn);
+	    d->nwarnings - nwarn, !fresh);
+	if (!fresh && o->park != NULL)
+		kld_park_loaded(o->park);
 	if (fresh)
 		touch(&st, o);
 	kld_stage_fini(&st);

@@ -15,3 +15,20 @@ tests_loader_test_kld_park_san_LDADD = $(LIBELF_LIBS) $(ZYDIS_LIBS) -lm \
 	-lpthread
 TESTS += tests/loader/test_kld_park.sh tests/loader/test_kld_park_san.sh
 EXTRA_DIST += tests/loader/test_kld_park.sh tests/loader/test_kld_park_san.sh
+# And under ThreadSanitizer: deferred parking's queue, its worker thread
+# and loads and unloads from several threads (test_deferred).  Without
+# the random placement hint (KLD_NO_RANDOM_HINT: the kernel places the
+# objects), whose fixed addresses may lie in TSan's shadow memory.
+check_PROGRAMS += tests/loader/test_kld_park_tsan
+tests_loader_test_kld_park_tsan_SOURCES = tests/loader/test_kld_park.c \
+	$(libkrank_loader_la_SOURCES)
+nodist_tests_loader_test_kld_park_tsan_SOURCES = loader/kld_verifier_id.c
+tests_loader_test_kld_park_tsan_CPPFLAGS = $(AM_CPPFLAGS) $(KLD_CPPFLAGS) \
+	-DKLD_NO_RANDOM_HINT
+tests_loader_test_kld_park_tsan_CFLAGS = $(AM_CFLAGS) $(LIBELF_CFLAGS) \
+	-fsanitize=thread -fno-omit-frame-pointer
+tests_loader_test_kld_park_tsan_LDFLAGS = -fsanitize=thread
+tests_loader_test_kld_park_tsan_LDADD = $(LIBELF_LIBS) $(ZYDIS_LIBS) -lm \
+	-lpthread
+TESTS += tests/loader/test_kld_park_tsan.sh
+EXTRA_DIST += tests/loader/test_kld_park_tsan.sh

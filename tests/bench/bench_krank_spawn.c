@@ -245,13 +245,15 @@ main(int argc, char **argv)
 		const char *pk = getenv("KRANK_ISOLATE_PARK");
 		const char *pp = getenv("KRANK_ISOLATE_PARK_PLACE");
 
+		kld_park_settle();	/* the last stop's reload */
 		kld_park_stats_get(&pks);
 		printf("parking (KRANK_ISOLATE_PARK=%s, _PLACE=%s): %" PRIu64
 		    " of the starts above took a parked object (no mapping, "
 		    "mprotect or fault at the start), %" PRIu64 " loaded again "
-		    "at a new place when their run stopped\n",
+		    "at a new place when their run stopped (after its end "
+		    "was published), %" PRIu64 " second objects prepared\n",
 		    pk != NULL ? pk : "unset (4)", pp != NULL ? pp :
-		    "unset (fresh)", pks.taken, pks.refreshed);
+		    "unset (fresh)", pks.taken, pks.refreshed, pks.twins);
 	}
 	bench_point("spawn.dynamic", (double)kp[n / 2] / 1e3,
 	    (double)ld[n / 2] / 1e3, "us", 1, 20, "isolate spawn to first "

@@ -13,6 +13,6 @@ export KRANK_ISOLATE_LIBDIR="$bld/loader"
 	{ echo "FAIL: krank-cc poolprobe.c"; exit 1; }
 # The pool's own accounting (a run back at each unload) without the
 # objects krank parks by default, then spawns with them (fresh places).
-KRANK_ISOLATE_PARK=0 "$bld/tests/krank/test_krk_pool" "$work" || exit 1
+KRANK_ISOLATE_PARK=0 "$bld/tests/krank/${KRK_POOL_TEST:-test_krk_pool}" "$work" || exit 1
 unset KRANK_ISOLATE_PARK KRANK_ISOLATE_PARK_PLACE
-exec "$bld/tests/krank/test_krk_pool" "$work"
+exec "$bld/tests/krank/${KRK_POOL_TEST:-test_krk_pool}" "$work"

@@ -191,13 +191,52 @@ void kld_set_park(unsigned n);
  * kld_load - and parked unused.  The next kld_load of that image takes
  * it with no system call, page fault or reset.  The cost of a load moves
  * from the start to the unload before it; kld_unload of a parked object
- * is as slow as a load then.  The reload binds against the export table
+ * is as slow as a load then (unless deferred: kld_set_park_defer).  The reload binds against the export table
  * the object was loaded with: do not destroy a table while an object
  * loaded against it may be unloading; objects whose table was destroyed
  * before their unload are freed instead.  Turning fresh on frees idle
  * objects that have run.  Thread-safe.
  */
 void kld_set_park_fresh(int fresh);
+/*
+ * kld_set_park_defer - with fresh parking, take the reload off
+ * kld_unload's path: kld_unload runs the finalisers and queues the
+ * object (it stays busy: never taken, never freed by the limit), and the
+ * host does the queued work by calling kld_park_work from a thread of
+ * its choosing - KRANK's supervisor, after it has told the run's waiters
+ * that it ended, so that a start right after a stop does not pay for it.
+ * So that such a start does not find its program's object still
+ * reloading, a program kept in one object gets a second ("twin"): when
+ * a load takes or makes an object and nothing else loaded from the same
+ * first load (its group) is idle, queued for a reload or being prepared,
+ * one more object of that image is queued, loaded like a reload (new
+ * place, verdict cache, W^X) and parked unused.  Bound: a group holds
+ * at most one object more than it has running at once (two for a
+ * program run by one isolate at a time), and idle objects of all
+ * groups are at most kld_set_park's n (twins included; queued ones are
+ * counted in `pending` until their reload parks them).
+ *   notify(arg): called after work was queued, from the thread of the
+ *     kld_load or kld_unload that queued it, with no loader lock held;
+ *     it must not call into the loader.  NULL turns deferral off (work
+ *     already queued waits for kld_park_work or kld_park_settle).
+ * Thread-safe.
+ */
+void kld_set_park_defer(void (*notify)(void *arg), void *arg);
+/*
+ * kld_park_work - do the queued work in the calling thread: reloads of
+ * stopped objects (or their freeing, when parking was turned off or
+ * their export table destroyed meanwhile) and twins.  Returns how many
+ * queued records it handled; 0 at once if another thread is doing the
+ * work (that thread empties the queue, including what is queued
+ * meanwhile).  kld_park_settle - return once nothing is queued or in
+ * progress, doing the work itself when no other thread is: for tests
+ * and counters (kld_park_stats_get right after an unload), and for
+ * shutdown.  kld_set_park(0) settles (queued objects are freed), and
+ * kld_symtab_destroy waits for a reload in progress against that
+ * table.  Thread-safe.
+ */
+unsigned kld_park_work(void);
+void kld_park_settle(void);
 struct kld_park_stats {
 	uint64_t taken;			/* loads served from a parked object */
 	uint64_t kept;			/* objects that became parkable */
@@ -205,6 +244,8 @@ struct kld_park_stats {
 	uint64_t freed;			/* parked objects freed (limit, off) */
 	uint64_t parked;		/* idle parked objects now */
 	uint64_t refreshed;		/* loaded again at unload (fresh) */
+	uint64_t twins;			/* second objects prepared (deferred) */
+	uint64_t pending;		/* queued work now (deferred) */
 };
 void kld_park_stats_get(struct kld_park_stats *st);
 

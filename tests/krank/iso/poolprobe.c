@@ -4,7 +4,7 @@
  * reuse).  Exits 0 when its bss and its data page are as the ELF says,
  * 3 when it finds another isolate's bytes; then marks them for the next
  * one.  With argument "writecode" it writes to its own code (W^X: the
- * write must fault).
+ * write must fault); with "spin" it runs until it is killed.
  */
 #include <string.h>
 
@@ -20,6 +20,9 @@ main(int argc, char **argv)
 		*(volatile unsigned char *)(void *)main = 0xc3;
 		return 4;		/* not reached: the write faults */
 	}
+	if (argc > 1 && strcmp(argv[1], "spin") == 0)
+		for (volatile unsigned long n = 0;; n++)
+			;
 	for (size_t i = 0; i < sizeof(probe_bss); i++)
 		if (probe_bss[i] != 0)
 			return 3;
