@@ -19,9 +19,15 @@
  *   usage: bench_krank_spawn ISO.kx LINUX_DYN LINUX_STATIC [N]
  * KRANK_BENCH_ONLY_KRANK=1 skips the Linux launches, so that a profiler
  * (perf record) sees only KRANK's side.
+ * KRANK_BENCH_LINUX_CORE=C pins the Linux helper (and so its children)
+ * to core C, as on a node where KRANK's cores are its own and Linux's
+ * programs start on the others; unset, the helper keeps the launcher's
+ * affinity (the same core when the launcher is pinned to one), so each
+ * KRANK start follows a Linux fork+exec on its core.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,6 +153,16 @@ main(int argc, char **argv)
 	pid_t helper = fork();
 	if (helper == 0) {
 		char which;
+		const char *lc = getenv("KRANK_BENCH_LINUX_CORE");
+		if (lc != NULL) {
+			cpu_set_t set;
+			CPU_ZERO(&set);
+			CPU_SET(atoi(lc), &set);
+			if (sched_setaffinity(0, sizeof(set), &set) != 0) {
+				perror("bench_krank_spawn: KRANK_BENCH_LINUX_CORE");
+				_exit(2);
+			}
+		}
 		close(req[1]);
 		close(rsp[0]);
 		while (read(req[0], &which, 1) == 1) {
