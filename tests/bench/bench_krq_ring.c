@@ -16,6 +16,9 @@
  * baseline), which is what to quote on a host that moves vCPUs.
  *
  * usage: bench_krq_ring [SECONDS] [CLIENT_CORE SERVER_CORE]
+ * With CLIENT_CORE == SERVER_CORE only the unbatched queue round trip
+ * runs, both threads on that core (no spinning: every wait sleeps, the
+ * path the fence-free bells must not slow down).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -315,6 +318,22 @@ main(int argc, char **argv)
 			else if (score < 0)
 				score = k;
 		}
+	}
+	if (argc > 3 && ccore >= 0 && ccore == score) {
+		printf("bench_krq_ring: client and server on core %d, %.1f s; "
+		    "ns per call: 10th percentile of chunks (median)\n", ccore,
+		    secs);
+		queue_setup();
+		struct row one = run(q1, secs);
+		struct krq_sclient_stats st;
+		krq_sclient_stats(srv, &st);
+		printf("(b1) queue round trip, unbatched, one core: %8.1f ns "
+		    "(%.1f); server: %llu requests, %llu sleeps\n", one.p10,
+		    one.med, (unsigned long long)st.requests,
+		    (unsigned long long)st.sleeps);
+		krq_sclient_destroy(srv);
+		krq_unmap(q);
+		return 0;
 	}
 	if (ccore < 0 || score < 0 || ccore == score) {
 		printf("SKIP: needs two cores (client, server)\n");
