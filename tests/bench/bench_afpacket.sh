@@ -31,22 +31,15 @@ done
 [ -x "$peer" ] || { echo "bench_afpacket: build $peer first"; exit 77; }
 work=$(mktemp -d)
 cli=kba-cli-$$ srv=kba-srv-$$
-cleanup() {
-	for n in $cli $srv; do
-		for p in $(ip netns pids "$n" 2>/dev/null); do kill "$p" 2>/dev/null; done
-		ip netns del "$n" 2>/dev/null
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-ip netns add $cli && ip netns add $srv || { echo "bench_afpacket: no network namespaces"; exit 77; }
+skip() { echo "bench_afpacket: skipped: $*"; exit 77; }
+netns_stopvars=
+. "$src/tests/netns_lib.sh"
+netns_add "$cli" "$srv"
 ip -n $cli link add kb0 type veth peer name kb1 netns $srv
 ip -n $cli addr add 10.81.1.1/24 dev kb0
 ip netns exec $cli ethtool -K kb0 tx off >/dev/null 2>&1
 ip -n $cli link set kb0 up
 ip -n $srv link set kb1 up
-ip -n $cli link set lo up
-ip -n $srv link set lo up
 head -c $((mib * 1048576)) /dev/zero >"$work/blob"
 head -c $((mib * 1048576 / 2)) /dev/urandom >"$work/half"
 now() { date +%s%N; }

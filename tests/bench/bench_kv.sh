@@ -35,17 +35,9 @@ done
 work=$(mktemp -d)
 cli=kvb-c-$$ srv=kvb-s-$$
 kpid= rpid=
-cleanup() {
-	[ -n "$kpid" ] && kill "$kpid" 2>/dev/null && wait "$kpid" 2>/dev/null
-	[ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
-	ip netns del "$cli" 2>/dev/null
-	ip netns del "$srv" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-ip netns add "$cli" && ip netns add "$srv" || exit 1
-ip -n "$cli" link set lo up
-ip -n "$srv" link set lo up
+netns_stopvars="kpid rpid"
+. "$src/tests/netns_lib.sh"
+netns_add "$cli" "$srv"
 ip link add kvb-c$$ netns "$cli" type veth peer name kvb-s$$ netns "$srv" || exit 1
 ip -n "$cli" addr add 10.98.3.1/24 dev kvb-c$$
 ip -n "$srv" addr add 10.98.3.2/24 dev kvb-s$$

@@ -29,19 +29,10 @@ done
 work=$(mktemp -d)
 cli=kbn-cli-$$ srv=kbn-srv-$$
 kpid= epid=
-cleanup() {
-	[ -n "$kpid" ] && kill "$kpid" 2>/dev/null && wait "$kpid" 2>/dev/null
-	[ -n "$epid" ] && kill "$epid" 2>/dev/null && wait "$epid" 2>/dev/null
-	ip netns del "$cli" 2>/dev/null
-	ip netns del "$srv" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
+netns_stopvars="kpid epid"
+. "$src/tests/netns_lib.sh"
 trap 'exit 1' INT TERM
-ip netns add "$cli" 2>"$work/err" || skip "no network namespaces here: $(cat "$work/err")"
-ip netns add "$srv" || exit 1
-ip -n "$cli" link set lo up
-ip -n "$srv" link set lo up
+netns_add "$cli" "$srv"
 ip link add kbnc0 netns "$cli" type veth peer name kbns0 netns "$srv" || exit 1
 ip -n "$cli" addr add 10.97.1.1/24 dev kbnc0
 ip -n "$srv" addr add 10.97.1.2/24 dev kbns0

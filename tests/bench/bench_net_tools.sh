@@ -37,23 +37,9 @@ done
 work=$(mktemp -d)
 cli=kbt-cli-$$ srv=kbt-srv-$$
 kpid=
-cleanup() {
-	for n in "$cli" "$srv"; do
-		for p in $(ip netns pids "$n" 2>/dev/null); do kill "$p" 2>/dev/null; done
-	done
-	[ -n "$kpid" ] && wait "$kpid" 2>/dev/null
-	for n in "$cli" "$srv"; do
-		for p in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-		ip netns del "$n" 2>/dev/null
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
+. "$src/tests/netns_lib.sh"
 trap 'exit 1' INT TERM
-ip netns add "$cli" 2>"$work/err" || skip "no network namespaces here: $(cat "$work/err")"
-ip netns add "$srv" || exit 1
-ip -n "$cli" link set lo up
-ip -n "$srv" link set lo up
+netns_add "$cli" "$srv"
 ip link add kbtc0 netns "$cli" type veth peer name kbts0 netns "$srv" || exit 1
 ip -n "$cli" addr add 10.96.1.1/24 dev kbtc0
 ip -n "$srv" addr add 10.96.1.2/24 dev kbts0

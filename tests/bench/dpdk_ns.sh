@@ -8,20 +8,9 @@
 work=$(mktemp -d)
 ca=$prefix-cli-$$ sa=$prefix-srv-$$
 kpid= epid=
-cleanup() {
-	[ -n "$kpid" ] && kill "$kpid" 2>/dev/null && wait "$kpid" 2>/dev/null
-	[ -n "$epid" ] && kill "$epid" 2>/dev/null && wait "$epid" 2>/dev/null
-	for n in $ca $sa; do
-		for p in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-		ip netns del "$n" 2>/dev/null
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
+netns_stopvars="kpid epid"
+. "$src/tests/netns_lib.sh"
 trap 'exit 1' INT TERM
-ip netns add $ca 2>"$work/err" || skip "no network namespaces: $(cat "$work/err")"
-ip netns add $sa || exit 1
-ip -n $ca link set lo up
-ip -n $sa link set lo up
+netns_add "$ca" "$sa"
 core=$(($(nproc) - 1))
 eal="--no-huge --no-pci --no-shconf -m 128 -l $core --log-level=error"

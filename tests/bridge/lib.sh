@@ -14,26 +14,12 @@ ksock=$work/k.sock
 krankctl="$bld/krank/krankctl"
 preload="$bld/.libs/libkrank-preload.so"
 
-skip() { echo "SKIP: $*"; rm -rf "$work"; exit 77; }
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
-
-[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
-command -v ip >/dev/null 2>&1 || skip "ip (iproute2) not installed"
-command -v ss >/dev/null 2>&1 || skip "ss (iproute2) not installed"
+netns_stopvars=
+netns_atexit() { [ -n "$kpid" ] && kill "$kpid" 2>/dev/null; }
+. "$src/tests/netns_lib.sh"
+netns_need ss
 [ -r "$preload" ] || skip "$preload not built"
-ip netns add "$ns" 2>"$work/err" ||
-	skip "this machine forbids network namespaces: $(cat "$work/err")"
-cleanup() {
-	[ -n "$kpid" ] && kill "$kpid" 2>/dev/null
-	for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
-	for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-	ip netns del "$ns" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-nsx() { ip netns exec "$ns" "$@"; }
-nsx ip link set lo up
+netns_add "$ns"
 # The build tree's libkrank is found through LD_LIBRARY_PATH (the
 # installed preload library finds the installed one by its run path).
 kx() {

@@ -1,32 +1,20 @@
 # ex_lib.sh - sourced by tests/examples/test_*.sh: a network namespace of
 # the test's own with loopback up, and servers started in it that say
 # "ready PORT" on standard output and stop, printing their counters, at end
-# of file on standard input (--until-eof).
+# of file on standard input (--until-eof); krank ($kpid), when a test runs
+# one, is stopped at exit.
 set -u
 work=$(mktemp -d)
 fail=0
 ns="krank-ex-$$"
 spids=
 
-skip() { echo "SKIP: $*"; rm -rf "$work"; exit 77; }
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
-
-[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
-for t in ip python3 ss; do
-	command -v $t >/dev/null 2>&1 || skip "$t not installed"
-done
-ip netns add "$ns" 2>"$work/err" ||
-	skip "this machine forbids network namespaces: $(cat "$work/err")"
-cleanup() {
-	for p in $spids; do kill "$p" 2>/dev/null; done
-	for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
-	ip netns del "$ns" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-nsx() { ip netns exec "$ns" "$@"; }
-nsx ip link set lo up
+netns_stopvars=kpid
+kpid=
+netns_atexit() { for p in $spids; do kill "$p" 2>/dev/null; done; }
+. "${top_srcdir:-.}/tests/netns_lib.sh"
+netns_need python3 ss
+netns_add "$ns"
 clients() { nsx python3 "${top_srcdir:-.}/tests/examples/ex_clients.py" "$@" ||
 	fail=1; }
 

@@ -22,8 +22,6 @@ for t in redis-cli redis-benchmark socat; do
 		skip "$t not installed (scripts/install-deps.sh: redis-tools, socat)"
 done
 [ -c /dev/net/tun ] || skip "no /dev/net/tun"
-kpid=
-trap 'cleanup; [ -n "$kpid" ] && kill "$kpid" 2>/dev/null' EXIT
 
 "$bin" --help >"$work/help" 2>&1
 for s in NAME SYNOPSIS DESCRIPTION OPTIONS COMMANDS "EXIT STATUS" EXAMPLES; do

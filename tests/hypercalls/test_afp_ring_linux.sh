@@ -19,27 +19,13 @@ ns="krank-afpr-$$"
 work=$(mktemp -d)
 fail=0
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root for network namespaces"; rm -rf "$work"; exit 77
-fi
-for t in socat ping ip; do
-	command -v $t >/dev/null 2>&1 || { echo "SKIP: $t not installed"; rm -rf "$work"; exit 77; }
-done
-if ! ip netns add "$ns" 2>"$work/err"; then
-	echo "SKIP: this machine forbids network namespaces: $(cat "$work/err")"
-	rm -rf "$work"; exit 77
-fi
+netns_stopvars=
+. "${top_srcdir:-.}/tests/netns_lib.sh"
+netns_need socat ping
+netns_add "$ns"
 killns() {
 	for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
 }
-cleanup() {
-	killns
-	ip netns del "$ns" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-nsx() { ip netns exec "$ns" "$@"; }
-nsx ip link set lo up
 nsx ip link add ka0 type veth peer name ka1
 nsx ip addr add 10.79.1.1/24 dev ka0
 # Linux would hand AF_PACKET partial checksums and 64 KB segments.

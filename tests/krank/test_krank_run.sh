@@ -19,27 +19,12 @@ ns="krank-run-$$"
 work=$(mktemp -d)
 fail=0
 
-skip() { echo "SKIP: $*"; rm -rf "$work"; exit 77; }
-[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces and taps"
-for t in curl ip sha256sum mke2fs tcpdump; do
-	command -v $t >/dev/null 2>&1 || skip "$t not installed"
-done
+kpid=
+. "$src/tests/netns_lib.sh"
+netns_need curl sha256sum mke2fs tcpdump
 [ -c /dev/net/tun ] || skip "no /dev/net/tun"
 [ -f "$bld/examples/httpd/httpd.kx" ] || skip "examples/httpd/httpd.kx not built"
-ip netns add "$ns" 2>"$work/err" ||
-	skip "this machine forbids network namespaces: $(cat "$work/err")"
-kpid=
-cleanup() {
-	[ -n "$kpid" ] && kill "$kpid" 2>/dev/null && wait "$kpid" 2>/dev/null
-	for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-	ip netns del "$ns" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-nsx() { ip netns exec "$ns" "$@"; }
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
-nsx ip link set lo up
+netns_add "$ns"
 
 # The site, in an ext2 image.
 www="$work/www"

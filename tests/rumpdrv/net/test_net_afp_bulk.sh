@@ -18,24 +18,10 @@ work=$(mktemp -d)
 fail=0
 kib=2048
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root for network namespaces"; rm -rf "$work"; exit 77
-fi
-for t in ip ethtool; do
-	command -v $t >/dev/null 2>&1 || { echo "SKIP: $t not installed"; rm -rf "$work"; exit 77; }
-done
-if ! ip netns add "$ns" 2>"$work/err"; then
-	echo "SKIP: this machine forbids network namespaces: $(cat "$work/err")"
-	rm -rf "$work"; exit 77
-fi
-cleanup() {
-	for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
-	ip netns del "$ns" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-nsx() { ip netns exec "$ns" "$@"; }
-nsx ip link set lo up
+netns_stopvars=
+. "${top_srcdir:-.}/tests/netns_lib.sh"
+netns_need ethtool
+netns_add "$ns"
 # Both ends in one namespace; Linux has no address on them.
 nsx ip link add kb0 type veth peer name kb1
 nsx ip link set kb0 up

@@ -51,30 +51,11 @@ work=$(mktemp -d)
 fail=0
 ppid_=
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root for network namespaces"; rm -rf "$work"; exit 77
-fi
-for t in socat ip; do
-	command -v $t >/dev/null 2>&1 || { echo "SKIP: $t not installed"; rm -rf "$work"; exit 77; }
-done
-if [ ! -r /proc/self/stat ]; then
-	echo "SKIP: no /proc to measure CPU time with"; rm -rf "$work"; exit 77
-fi
-if ! ip netns add "$ns" 2>"$work/err"; then
-	echo "SKIP: this machine forbids network namespaces: $(cat "$work/err")"
-	rm -rf "$work"; exit 77
-fi
-cleanup() {
-	[ -n "$ppid_" ] && kill "$ppid_" 2>/dev/null
-	for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
-	ip netns del "$ns" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-nsx() { ip netns exec "$ns" "$@"; }
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
-nsx ip link set lo up
+netns_stopvars=ppid_
+. "${top_srcdir:-.}/tests/netns_lib.sh"
+netns_need socat
+[ -r /proc/self/stat ] || skip "no /proc to measure CPU time with"
+netns_add "$ns"
 
 mkfifo "$work/fifo"
 nsx "$peer" "tap:$tap,mac=$kmac" "$kaddr/24" 600 >"$work/fifo" 2>"$work/err.peer" &

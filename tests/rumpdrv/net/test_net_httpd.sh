@@ -22,24 +22,13 @@ tap=kth0
 work=$(mktemp -d)
 fail=0
 
-skip() { echo "SKIP: $*"; rm -rf "$work"; exit 77; }
-[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
-for t in curl ping ip sha256sum mke2fs python3; do
-	command -v $t >/dev/null 2>&1 || skip "$t not installed"
-done
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
-ip netns add "$ns" 2>"$work/err" ||
-	skip "this machine forbids network namespaces: $(cat "$work/err")"
 hpid=
-cleanup() {
-	[ -n "$hpid" ] && kill "$hpid" 2>/dev/null
-	for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
-	ip netns del "$ns" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-nsx() { ip netns exec "$ns" "$@"; }
-nsx ip link set lo up
+netns_stopvars=
+netns_atexit() { [ -n "$hpid" ] && kill "$hpid" 2>/dev/null; }
+. "${top_srcdir:-.}/tests/netns_lib.sh"
+netns_need curl ping sha256sum mke2fs python3
+[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+netns_add "$ns"
 nsx ip tuntap add "$tap" mode tap || { echo "FAIL: ip tuntap add"; exit 1; }
 nsx ip addr add 10.79.2.1/24 dev "$tap"
 nsx ip link set "$tap" up

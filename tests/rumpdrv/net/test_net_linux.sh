@@ -19,32 +19,17 @@ ns="krank-net-$$"
 work=$(mktemp -d)
 fail=0
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root for network namespaces"; rm -rf "$work"; exit 77
-fi
-for t in socat ping ip; do
-	command -v $t >/dev/null 2>&1 || { echo "SKIP: $t not installed"; rm -rf "$work"; exit 77; }
-done
-if ! ip netns add "$ns" 2>"$work/err"; then
-	echo "SKIP: this machine forbids network namespaces: $(cat "$work/err")"
-	rm -rf "$work"; exit 77
-fi
+netns_stopvars=
+netns_atexit() {
+	for p in ${ppid_:-} ${spid:-} ${tpid:-} ${dpid:-}; do kill "$p" 2>/dev/null; done
+}
+. "${top_srcdir:-.}/tests/netns_lib.sh"
+netns_need socat ping
+netns_add "$ns"
 # Stop whatever this test started inside its namespace (socat's forks).
 killns() {
 	for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
 }
-cleanup() {
-	killns
-	[ -n "${ppid_:-}" ] && kill "$ppid_" 2>/dev/null
-	[ -n "${spid:-}" ] && kill "$spid" 2>/dev/null
-	[ -n "${tpid:-}" ] && kill "$tpid" 2>/dev/null
-	[ -n "${dpid:-}" ] && kill "$dpid" 2>/dev/null
-	ip netns del "$ns" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-nsx() { ip netns exec "$ns" "$@"; }
-nsx ip link set lo up
 head -c 5000 /dev/urandom >"$work/blob"
 head -c 1048576 /dev/urandom >"$work/blob1m"
 head -c 104857600 /dev/zero >"$work/blob100m"
