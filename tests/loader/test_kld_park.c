@@ -34,6 +34,8 @@
 
 #include "krank/kld.h"
 
+#include "kld_run.h"
+
 static int failures, checks;
 
 /* The TSan build maps objects where the kernel chooses (the loader's
@@ -56,14 +58,6 @@ static const bool random_places = true;
 } while (0)
 
 static struct kld_symtab *tab;
-
-static long
-to_null(int fd, const void *p, size_t n)
-{
-	(void)fd;
-	(void)p;
-	return (long)n;
-}
 
 static int
 run_main(struct kld_object *o)
@@ -372,8 +366,6 @@ test_deferred(const uint8_t *img, size_t len)
 int
 main(int argc, char **argv)
 {
-	struct kld_libc_host host = { .write = to_null, .malloc = malloc,
-	    .free = free, .realloc = realloc };
 	struct kld_object *o1, *o2, *o3;
 	struct kld_park_stats s0, s;
 	uint8_t *img, *img2;
@@ -390,7 +382,7 @@ main(int argc, char **argv)
 	if (kld_read_file(argv[1], &buf, &len, NULL) != 0)
 		return 1;
 	img = buf;
-	kld_libc_set_host(&host);
+	kld_run_quiet();
 	kld_symtab_create(&tab);
 	kld_symtab_add(tab, kld_libc_exports, kld_libc_nexports);
 

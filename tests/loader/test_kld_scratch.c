@@ -17,26 +17,16 @@
 static int failures, checks;
 static struct kld_symtab *tab;
 
-static long
-to_null(int fd, const void *p, size_t n)
-{
-	(void)fd;
-	(void)p;
-	return (long)n;
-}
-
 int
 main(int argc, char **argv)
 {
-	struct kld_libc_host host = { .write = to_null, .malloc = malloc,
-	    .free = free, .realloc = realloc };
 	char dir[] = "/tmp/test_kld_scratch.XXXXXX";
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: test_kld_scratch FULL.kx BSS.kx\n");
 		return 2;
 	}
-	kld_libc_set_host(&host);
+	kld_run_quiet();
 	kld_symtab_create(&tab);
 	kld_symtab_add(tab, kld_libc_exports, kld_libc_nexports);
 	for (int cached = 0; cached < 2; cached++) {
