@@ -34,7 +34,12 @@ if ! grep -q 'define HAVE_DPDK 1' "$bld/config.h"; then
 fi
 
 [ -f "$lib" ] || { echo "SKIP: no shared $lib (--disable-shared)"; exit 77; }
-if LD_LIBRARY_PATH="$bld/.libs" ldd "$lib" "$bld/krank/.libs/krank" 2>&1 | grep librte_ >"$work/ldd"; then
+# krank is libtool's wrapper script when it links the build tree's shared
+# libraries, the program itself when it links their archives.
+kbin="$bld/krank/krank"
+head -c 4 "$kbin" | grep -q ELF || kbin="$bld/krank/.libs/krank"
+[ -f "$kbin" ] || bad "no krank program at $bld/krank/krank or $kbin"
+if LD_LIBRARY_PATH="$bld/.libs" ldd "$lib" "$kbin" 2>&1 | grep librte_ >"$work/ldd"; then
 	bad "libkrank-hypercall or krank still needs DPDK: $(tr '\n' ' ' <"$work/ldd")"
 else
 	ok "neither libkrank-hypercall.so nor krank needs a DPDK library (ldd)"
