@@ -31,7 +31,8 @@ libkrank_hypercall_la_SOURCES = $(hyp_shared_sources) \
 	hypercalls/posix/pkt_module.c
 # pkt_module.c finds the dpdk: backend's module from these.
 libkrank_hypercall_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/hypercalls/posix \
-	-DKRANK_LIBDIR='"$(libdir)"' -DKRANK_PKGLIBDIR='"$(pkglibdir)"'
+	-DKRANK_LIBDIR='"$(libdir)"' -DKRANK_PKGLIBDIR='"$(pkglibdir)"' \
+	-DKRANK_BINDIR='"$(bindir)"'
 libkrank_hypercall_la_CFLAGS = $(AM_CFLAGS) $(URING_CFLAGS) $(URCU_BP_CFLAGS)
 libkrank_hypercall_la_LIBADD = $(URING_LIBS) $(URCU_BP_LIBS) -lpthread
 libkrank_hypercall_la_LDFLAGS = -version-info 0:0:0 -no-undefined \

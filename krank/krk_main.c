@@ -5,10 +5,12 @@
  * krk_config.c (the file), krk_boot.c (the node) and krk_isolate.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <krank/krs.h>
 
@@ -27,20 +29,28 @@ __attribute__((constructor(101))) static void
 start_clock(void)
 {
 	struct timespec ts;
-	char buf[96];
-	unsigned long long run = 0, wait = 0;
-	FILE *f;
+	char buf[96], *end;
+	unsigned long long run, wait;
+	ssize_t n;
+	int fd;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	krk_start_ns = (uint64_t)ts.tv_sec * 1000000000ull +
 	    (uint64_t)ts.tv_nsec;
-	if ((f = fopen("/proc/self/schedstat", "re")) == NULL)
+	/* read(2), not stdio: no FILE, no scanf (~0.3 ms of every start). */
+	if ((fd = open("/proc/self/schedstat", O_RDONLY | O_CLOEXEC)) < 0)
 		return;
-	if (fgets(buf, sizeof(buf), f) != NULL &&
-	    sscanf(buf, "%llu %llu", &run, &wait) == 2 &&
-	    run + wait < krk_start_ns)
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	run = strtoull(buf, &end, 10);
+	if (end == buf || *end != ' ')
+		return;
+	wait = strtoull(end, &end, 10);
+	if ((*end == ' ' || *end == '\n') && run + wait < krk_start_ns)
 		krk_start_ns -= run + wait;
-	fclose(f);
 }
 
 static void

@@ -24,10 +24,42 @@ bin_PROGRAMS += krank/krank
 krank_krank_SOURCES = krank/krk_main.c
 krank_krank_CPPFLAGS = $(KRK_CPPFLAGS)
 krank_krank_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS)
-krank_krank_LDFLAGS = $(KRANK_LINK)
+# krank links KRANK's own libraries from their archives (libtool -static:
+# libkrank-loader, libkrank-hypercall) and, where configure found them
+# (--enable-static-deps, the default), the system libraries' archives:
+# krank/static-deps/ holds one file per archive (below), and its -L comes
+# before the system's folders, so every -l of the link (libtool writes the
+# libraries' own after their archives) finds the archive first.  A start
+# then maps 4 shared objects, not 13 (docs/PERFORMANCE.md, issue 11).
+krank_krank_LDFLAGS = $(KRANK_LINK) -static
 # krank/libkrq.a (the dispatcher, krank/local_krq_call.mk) needs libkrk.a
 krank_krank_LDADD = krank/libkrq.a krank/libkrk.a $(KRANK_LINK_LIBS)
 krank_krank_DEPENDENCIES = krank/libkrk.a $(KRK_DEPS)
+if KRANK_STATIC_DEPS
+krank_krank_LDFLAGS += -Lkrank/static-deps
+krank_krank_DEPENDENCIES += krank/static-deps/.stamp
+# Each krank/static-deps/libNAME.a is a linker script: the group of its
+# archive and the others, so that what libelf.a and libpciaccess.a need
+# from libz.a, and liburcu-bp.a from liburcu-common.a, is found wherever
+# libtool puts their -l.
+krank/static-deps/.stamp: Makefile
+	$(AM_V_GEN)rm -f krank/static-deps/*.a && \
+	$(MKDIR_P) krank/static-deps && \
+	for a in $(KRANK_STATIC_ARCHIVES); do \
+		echo "GROUP ( $$a $(KRANK_STATIC_ARCHIVES) )" \
+		    >"krank/static-deps/$${a##*/}" || exit 1; \
+	done && touch $@
+CLEANFILES += krank/static-deps/*.a krank/static-deps/.stamp
+endif
+# The dpdk: module is looked for beside the program that links
+# libkrank-hypercall's archive (pkt_module.c): in the build tree, a link
+# to libtool's copy beside krank.
+if HAVE_DPDK
+noinst_DATA += krank/krank-pkt-dpdk.so
+krank/krank-pkt-dpdk.so: krank-pkt-dpdk.la
+	$(AM_V_GEN)rm -f $@ && ln -s ../.libs/krank-pkt-dpdk.so $@
+CLEANFILES += krank/krank-pkt-dpdk.so
+endif
 # The core as a library for the tests and benchmarks that drive isolates
 # in-process.
 noinst_LIBRARIES += krank/libkrk.a

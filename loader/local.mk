@@ -26,7 +26,7 @@ KLD_CPPFLAGS = -I$(srcdir)/loader/include -I$(srcdir)/loader \
 	-I$(srcdir)/loader/libc
 libkrank_loader_la_CPPFLAGS = $(AM_CPPFLAGS) $(KLD_CPPFLAGS)
 libkrank_loader_la_CFLAGS = $(AM_CFLAGS) $(LIBELF_CFLAGS)
-libkrank_loader_la_LIBADD = $(LIBELF_LIBS) $(ZYDIS_LIBS) -lm -lpthread
+libkrank_loader_la_LIBADD = $(LIBELF_LIBS) $(ZYDIS_LIBS) -lpthread
 libkrank_loader_la_LDFLAGS = -version-info 0:0:0 -no-undefined \
 	-Wl,--version-script=$(srcdir)/loader/libkrank-loader.map
 EXTRA_libkrank_loader_la_DEPENDENCIES = loader/libkrank-loader.map

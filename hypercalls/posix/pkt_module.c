@@ -6,19 +6,25 @@
  * (libkrank-pkt-dpdk.a, pulled in by krank.pc), found here through a weak
  * reference.
  *
- * Where the module is: beside the library that is running.  The
- * installed library (its folder is $(libdir)) takes it from $(pkglibdir);
- * any other copy (the build tree's .libs, where libtool puts both) from
- * its own folder.  No environment variable or search path is consulted,
- * so whoever can choose the module could already choose the library.
+ * Where the module is: beside the file this code runs from, the shared
+ * library or, when a program links the library's archive (krank does,
+ * to start faster), that program (/proc/self/exe, not argv[0]).  The
+ * installed ones (in $(libdir) or $(bindir)) take it from $(pkglibdir);
+ * any other copy from its own folder: the build tree's .libs, where
+ * libtool puts the library and the module, or krank/, where the build
+ * links the module beside krank.  No environment variable or search
+ * path is consulted, so whoever can choose the module could already
+ * choose the library or the program.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "hyp_pkt_int.h"
 
 #ifdef HAVE_DPDK
@@ -52,22 +58,34 @@ static void
 pkt_module_path(const char *file, char *buf, size_t len)
 {
 	Dl_info di;
-	char dir[PATH_MAX];
-	const char *slash;
+	struct link_map *lm = NULL;
+	char dir[PATH_MAX], exe[PATH_MAX];
+	const char *obj, *slash;
+	ssize_t n;
 
-	if (dladdr((void *)pkt_module_path, &di) == 0 ||
-	    di.dli_fname == NULL ||
-	    (slash = strrchr(di.dli_fname, '/')) == NULL ||
-	    (size_t)(slash - di.dli_fname) >= sizeof(dir)) {
-		snprintf(buf, len, "%s/%s", KRANK_PKGLIBDIR, file);
-		return;
+	if (dladdr1((void *)pkt_module_path, &di, (void **)&lm,
+	    RTLD_DL_LINKMAP) == 0 || di.dli_fname == NULL)
+		goto installed;
+	obj = di.dli_fname;
+	/* In the program itself: dladdr names it by argv[0]. */
+	if (lm != NULL && lm->l_name != NULL && lm->l_name[0] == '\0') {
+		if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
+			goto installed;
+		exe[n] = '\0';
+		obj = exe;
 	}
-	memcpy(dir, di.dli_fname, (size_t)(slash - di.dli_fname));
-	dir[slash - di.dli_fname] = '\0';
-	if (dir[0] == '\0' || same_dir(dir, KRANK_LIBDIR))
-		snprintf(buf, len, "%s/%s", KRANK_PKGLIBDIR, file);
-	else
-		snprintf(buf, len, "%s/%s", dir, file);
+	if ((slash = strrchr(obj, '/')) == NULL ||
+	    (size_t)(slash - obj) >= sizeof(dir))
+		goto installed;
+	memcpy(dir, obj, (size_t)(slash - obj));
+	dir[slash - obj] = '\0';
+	if (dir[0] == '\0' || same_dir(dir, KRANK_LIBDIR) ||
+	    same_dir(dir, KRANK_BINDIR))
+		goto installed;
+	snprintf(buf, len, "%s/%s", dir, file);
+	return;
+installed:
+	snprintf(buf, len, "%s/%s", KRANK_PKGLIBDIR, file);
 }
 
 static int

@@ -37,6 +37,22 @@ pad(struct out *o, char c, int n)
 		put(o, c);
 }
 
+/*
+ * x mod 10, exactly (fmodl's result), by the x87's partial remainder:
+ * FPREM reduces the exponent by at most 63 per step and says in C2 when
+ * it is not done.  Inline so that libkrank-loader does not need libm,
+ * one library fewer for every program that links it (krank's start).
+ */
+static long double
+rem10l(long double x)
+{
+	long double r;
+
+	__asm__("1:\tfprem\n\tfnstsw %%ax\n\ttestw $0x400, %%ax\n\tjnz 1b"
+	    : "=t"(r) : "0"(x), "u"(10.0L) : "ax", "cc");
+	return r;
+}
+
 enum { F_MINUS = 1, F_PLUS = 2, F_SPACE = 4, F_HASH = 8, F_ZERO = 16 };
 
 /* Emit sign/prefix, zero or space padding and the digits. */
@@ -136,8 +152,7 @@ emit_float(struct out *o, long double v, char conv, int flags, int width,
 		} else {
 			for (ip = scaled; ip >= 1 && ni < sizeof(tmp) - 1;
 			    ip = __builtin_floorl(ip / 10)) {
-				tmp[ni++] = (char)('0' + (int)__builtin_fmodl(ip,
-				    10));
+				tmp[ni++] = (char)('0' + (int)rem10l(ip));
 			}
 			for (size_t i = 0; i < ni / 2; i++) {
 				char t = tmp[i];
