@@ -654,7 +654,7 @@ int
 hyp_pkt_rx_poll(struct hyp_pkt *p)
 {
 	unsigned n = 0, q0 = pkt_cpu_queue(p->nq);
-	unsigned max = p->be->poll_max != 0 && p->be->poll_max < RX_BATCH ?
+	unsigned first = p->be->poll_max != 0 && p->be->poll_max < RX_BATCH ?
 	    p->be->poll_max : RX_BATCH;
 
 	if (!(p->info.caps & HYP_PKT_CAP_POLL) || !p->rxrunning)
@@ -671,7 +671,16 @@ hyp_pkt_rx_poll(struct hyp_pkt *p)
 	}
 	for (unsigned i = 0; i < p->nq; i++) {
 		unsigned q = q0 + i < p->nq ? q0 + i : q0 + i - p->nq;
-		if (pkt_rx_batch(p, q, max, &n) > 0) {
+		/* A whole batch while the looks keep finding frames (many
+		 * flows): one answer per look would cost the caller a pass
+		 * over all its sockets per frame. */
+		unsigned max = atomic_load_explicit(&p->rxq[q].pollfull,
+		    memory_order_relaxed) ? RX_BATCH : first;
+		int got = pkt_rx_batch(p, q, max, &n);
+		if (got >= 0)
+			atomic_store_explicit(&p->rxq[q].pollfull, got > 0,
+			    memory_order_relaxed);
+		if (got > 0) {
 			atomic_fetch_add_explicit(&p->rx_polled, n,
 			    memory_order_relaxed);
 			atomic_fetch_add_explicit(&p->rxq[q].polled, n,

@@ -76,6 +76,7 @@ struct pkt_rxq {
 	pthread_t thread;
 	_Atomic uint64_t frames;	/* handed up from this queue */
 	_Atomic uint64_t polled;	/* of those, by hyp_pkt_rx_poll */
+	_Atomic int pollfull;		/* a poller's last look found frames */
 } __attribute__((aligned(64)));
 
 struct pkt_backend {
@@ -127,11 +128,11 @@ struct pkt_backend {
 	 */
 	void (*flush)(struct hyp_pkt *p);
 	/*
-	 * Frames a poller (hyp_pkt_rx_poll) takes in one look; 0: a whole
-	 * batch.  A backend that pays a host call per frame (tap) sets 1:
-	 * reading on to the empty queue would put one more host call
-	 * between a request's arrival and its answer, and the next look
-	 * reads what follows at the same price.
+	 * Frames a poller (hyp_pkt_rx_poll) takes in a look that follows
+	 * an empty one; 0: a whole batch.  A backend that pays a host call
+	 * per frame (tap) sets 1: reading on to the empty queue would put
+	 * one more host call between a request's arrival and its answer.
+	 * Looks that follow a look that found frames take a whole batch.
 	 */
 	unsigned poll_max;
 };
