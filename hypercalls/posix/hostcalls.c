@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -44,7 +45,7 @@ hostcall_io_uring_wait_cqe(struct io_uring *ring, struct io_uring_cqe **cqep)
 	.read = read, .ioctl = ioctl, .fcntl = fcntl, .poll = poll,     \
 	.socket = socket, .bind = bind, .setsockopt = setsockopt,       \
 	.sendmsg = sendmsg, .sendto = sendto, .recv = recv,             \
-	.recvmmsg = recvmmsg,                                           \
+	.recvmmsg = recvmmsg, .eventfd = eventfd, .write = write,       \
 	.preadv2 = preadv2, .pwritev2 = pwritev2,                       \
 	.io_uring_queue_init = io_uring_queue_init,                     \
 	.io_uring_queue_exit = io_uring_queue_exit,                     \
@@ -66,7 +67,7 @@ static const struct {
 	SLOT(posix_memalign), SLOT(mlock2), SLOT(free), SLOT(read),
 	SLOT(ioctl), SLOT(fcntl), SLOT(poll), SLOT(socket), SLOT(bind),
 	SLOT(setsockopt), SLOT(sendmsg), SLOT(sendto), SLOT(recv),
-	SLOT(recvmmsg), SLOT(preadv2), SLOT(pwritev2),
+	SLOT(recvmmsg), SLOT(eventfd), SLOT(write), SLOT(preadv2), SLOT(pwritev2),
 	SLOT(io_uring_queue_init), SLOT(io_uring_queue_exit),
 	SLOT(io_uring_submit), SLOT(io_uring_wait_cqe),
 };

@@ -53,6 +53,9 @@ struct hyp_hostcalls {
 	ssize_t (*recv)(int, void *, size_t, int);
 	int (*recvmmsg)(int, struct mmsghdr *, unsigned int, int,
 	    struct timespec *);
+	/* A pollable port's kick of its receive thread (hyp_pkt.c). */
+	int (*eventfd)(unsigned int, int);
+	ssize_t (*write)(int, const void *, size_t);
 	/* Block I/O (rumpuser_bio.c): the RWF_NOWAIT fast path and the
 	 * io_uring engine's calls into the host (the ring's inline helpers,
 	 * get_sqe and the preps, only touch shared memory). */

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,16 +120,24 @@ pkt_frame_set(struct hyp_pkt *p, struct hyp_pkt_frame *f, struct pktbuf *b,
 int
 pkt_fd_wait(struct hyp_pkt *p, unsigned q, int timeout_ms, int wrap)
 {
-	struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
+	/* The kick (rx_kickfd) too, when the port has one: a kick ends the
+	 * wait like input (0: look again). */
+	struct pollfd pfd[2] = { { .fd = p->fd, .events = POLLIN },
+	    { .fd = p->rx_kickfd, .events = POLLIN } };
+	nfds_t nfd = p->rx_kickfd >= 0 ? 2 : 1;
 	int rv = 0, e = 0, nlocks = 0;
 
 	(void)q;			/* one descriptor, one queue */
 	if (wrap)
 		rumpkern_unsched(&nlocks, NULL);
 	do {
-		rv = hyp_host.poll(&pfd, 1, timeout_ms);
+		rv = hyp_host.poll(pfd, nfd, timeout_ms);
 	} while (rv == -1 && errno == EINTR);
 	e = errno;
+	if (rv > 0 && nfd == 2 && pfd[1].revents != 0) {
+		uint64_t v;
+		(void)hyp_host.read(p->rx_kickfd, &v, sizeof(v));
+	}
 	if (wrap)
 		rumpkern_sched(nlocks, NULL);
 	if (rv == -1)
@@ -207,6 +216,7 @@ hyp_pkt_open(const char *spec, struct hyp_pkt **pp)
 	memset(p, 0, sizeof(*p));
 	p->be = be;
 	p->fd = -1;
+	p->rx_kickfd = -1;
 	snprintf(p->info.name, sizeof(p->info.name), "%s", spec);
 	if (o.has_mac) {
 		memcpy(p->info.lladdr, o.mac, 6);
@@ -287,6 +297,7 @@ hyp_pkt_host_stats(struct hyp_pkt *p, struct hyp_pkt_host_stats *hs)
 	hs->rx_polled = atomic_load(&p->rx_polled);
 	hs->tx_lent = atomic_load(&p->tx_lent);
 	hs->tx_lent_bytes = atomic_load(&p->tx_lent_bytes);
+	hs->rx_kicks = atomic_load(&p->rx_kicks);
 }
 
 unsigned
@@ -545,7 +556,7 @@ __thread struct hyp_pkt *pkt_rx_cur;
  * only their thread).
  */
 static int
-pkt_rx_batch(struct hyp_pkt *p, unsigned q, unsigned *np)
+pkt_rx_batch(struct hyp_pkt *p, unsigned q, unsigned max, unsigned *np)
 {
 	struct hyp_pkt_frame frames[RX_BATCH];
 	int poll = (p->info.caps & HYP_PKT_CAP_POLL) != 0;
@@ -553,7 +564,7 @@ pkt_rx_batch(struct hyp_pkt *p, unsigned q, unsigned *np)
 
 	if (poll && !pkt_rx_trylock(p, q))
 		return -1;
-	if (p->be->recv(p, q, frames, RX_BATCH, &n) == 0 && n > 0) {
+	if (p->be->recv(p, q, frames, max, &n) == 0 && n > 0) {
 		atomic_fetch_add_explicit(&p->rxq[q].frames, n,
 		    memory_order_relaxed);
 		struct hyp_pkt *outer = pkt_rx_cur;
@@ -620,10 +631,15 @@ pkt_rx_thread(void *arg)
 		}
 		if (w != NULL)
 			rq->beat = v;
-		if (pkt_rx_batch(p, rq->idx, &n) > 0)
+		if (pkt_rx_batch(p, rq->idx, RX_BATCH, &n) > 0)
 			continue;
-		/* Wake at least every 50 ms to notice a stop request. */
+		/* Wake at least every 50 ms to notice a stop request; a
+		 * poller that comes meanwhile kicks us (rx_kickfd). */
+		if (p->rx_kickfd >= 0)
+			atomic_store(&p->rx_fdwait, 1);
 		p->be->wait(p, rq->idx, 50, 0);
+		if (p->rx_kickfd >= 0)
+			atomic_store(&p->rx_fdwait, 0);
 	}
 	return NULL;
 }
@@ -638,12 +654,33 @@ int
 hyp_pkt_rx_poll(struct hyp_pkt *p)
 {
 	unsigned n = 0, q0 = pkt_cpu_queue(p->nq);
+	unsigned first = p->be->poll_max != 0 && p->be->poll_max < RX_BATCH ?
+	    p->be->poll_max : RX_BATCH;
 
 	if (!(p->info.caps & HYP_PKT_CAP_POLL) || !p->rxrunning)
 		return 0;
+	/* The receive thread asleep on the descriptor while the beat says it
+	 * would stand aside: out of there, or each frame wakes it too. */
+	if (p->rx_kickfd >= 0 &&
+	    atomic_load_explicit(&p->rx_fdwait, memory_order_relaxed) &&
+	    pkt_rx_parked(p, 0) && atomic_exchange(&p->rx_fdwait, 0)) {
+		uint64_t one = 1;
+		(void)hyp_host.write(p->rx_kickfd, &one, sizeof(one));
+		atomic_fetch_add_explicit(&p->rx_kicks, 1,
+		    memory_order_relaxed);
+	}
 	for (unsigned i = 0; i < p->nq; i++) {
 		unsigned q = q0 + i < p->nq ? q0 + i : q0 + i - p->nq;
-		if (pkt_rx_batch(p, q, &n) > 0) {
+		/* A whole batch while the looks keep finding frames (many
+		 * flows): one answer per look would cost the caller a pass
+		 * over all its sockets per frame. */
+		unsigned max = atomic_load_explicit(&p->rxq[q].pollfull,
+		    memory_order_relaxed) ? RX_BATCH : first;
+		int got = pkt_rx_batch(p, q, max, &n);
+		if (got >= 0)
+			atomic_store_explicit(&p->rxq[q].pollfull, got > 0,
+			    memory_order_relaxed);
+		if (got > 0) {
 			atomic_fetch_add_explicit(&p->rx_polled, n,
 			    memory_order_relaxed);
 			atomic_fetch_add_explicit(&p->rxq[q].polled, n,
@@ -652,6 +689,22 @@ hyp_pkt_rx_poll(struct hyp_pkt *p)
 		}
 	}
 	return 0;
+}
+
+/* The receive thread's kick: wake (stop) a sleeping thread, or close. */
+static void
+pkt_rx_kick_close(struct hyp_pkt *p, int wake)
+{
+	if (p->rx_kickfd < 0)
+		return;
+	if (wake) {
+		uint64_t one = 1;
+		(void)hyp_host.write(p->rx_kickfd, &one, sizeof(one));
+		return;
+	}
+	hyp_host.close(p->rx_kickfd);
+	p->rx_kickfd = -1;
+	atomic_store(&p->rx_fdwait, 0);
 }
 
 void
@@ -683,9 +736,11 @@ hyp_pkt_set_rx_flags(struct hyp_pkt *p, hyp_pkt_rx_fn fn, void *arg,
 		}
 		if (p->rxrunning) {
 			atomic_store(&p->rxstop, 1);
+			pkt_rx_kick_close(p, 1);
 			for (unsigned q = 0; q < p->nq; q++)
 				pthread_join(p->rxq[q].thread, NULL);
 			p->rxrunning = 0;
+			pkt_rx_kick_close(p, 0);
 		}
 		return 0;
 	}
@@ -708,6 +763,10 @@ hyp_pkt_set_rx_flags(struct hyp_pkt *p, hyp_pkt_rx_fn fn, void *arg,
 		}
 	}
 	atomic_store(&p->rxstop, 0);
+	/* Without the kick (no eventfd) the thread is only woken by input. */
+	if ((p->info.caps & HYP_PKT_CAP_POLL) && p->nq == 1 &&
+	    p->be->wait == pkt_fd_wait)
+		p->rx_kickfd = hyp_host.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	for (unsigned q = 0; q < p->nq; q++) {
 		int rv = pthread_create(&p->rxq[q].thread, NULL,
 		    pkt_rx_thread, &p->rxq[q]);
@@ -715,6 +774,7 @@ hyp_pkt_set_rx_flags(struct hyp_pkt *p, hyp_pkt_rx_fn fn, void *arg,
 			atomic_store(&p->rxstop, 1);
 			while (q-- > 0)
 				pthread_join(p->rxq[q].thread, NULL);
+			pkt_rx_kick_close(p, 0);
 			if (p->be->set_rx != NULL)
 				(void)p->be->set_rx(p, NULL, NULL, 0);
 			return rumpuser__errtrans(rv);

@@ -76,6 +76,7 @@ struct pkt_rxq {
 	pthread_t thread;
 	_Atomic uint64_t frames;	/* handed up from this queue */
 	_Atomic uint64_t polled;	/* of those, by hyp_pkt_rx_poll */
+	_Atomic int pollfull;		/* a poller's last look found frames */
 } __attribute__((aligned(64)));
 
 struct pkt_backend {
@@ -126,6 +127,14 @@ struct pkt_backend {
 	 * the replies and ACKs of one batch leave in one host call.
 	 */
 	void (*flush)(struct hyp_pkt *p);
+	/*
+	 * Frames a poller (hyp_pkt_rx_poll) takes in a look that follows
+	 * an empty one; 0: a whole batch.  A backend that pays a host call
+	 * per frame (tap) sets 1: reading on to the empty queue would put
+	 * one more host call between a request's arrival and its answer.
+	 * Looks that follow a look that found frames take a whole batch.
+	 */
+	unsigned poll_max;
 };
 
 struct hyp_pkt {
@@ -151,6 +160,7 @@ struct hyp_pkt {
 	/* Host calls made to move frames (hyp_pkt_host_stats). */
 	_Alignas(64) _Atomic uint64_t host_tx_calls, host_rx_calls;
 	_Atomic uint64_t rx_polled;	/* frames hyp_pkt_rx_poll handed up */
+	_Atomic uint64_t rx_kicks;	/* receive thread kicked (rx_kickfd) */
 	_Atomic uint64_t tx_lent, tx_lent_bytes;	/* hyp_pkt_send_ref */
 	int ring;			/* frames cross PACKET_MMAP rings */
 
@@ -163,6 +173,17 @@ struct hyp_pkt {
 	unsigned rxflags;		/* HYP_PKT_RX_* of the receiver */
 	/* hyp_pkt_rx_park: the pollers' beat. */
 	const uint32_t *_Atomic rxpark;
+	/*
+	 * Pollable ports that wait on their descriptor (pkt_fd_wait; one
+	 * queue): while the receive thread sleeps in the host's poll
+	 * (rx_fdwait), every frame that arrives wakes it, even one a
+	 * poller has taken already, and it preempts the poller on its
+	 * core just as the poller answers.  A poller that finds it there
+	 * when the beat says it would stand aside kicks it out (a write
+	 * to rx_kickfd, an eventfd it polls too), once per such sleep.
+	 */
+	int rx_kickfd;			/* -1: none */
+	_Atomic int rx_fdwait;
 
 	/* Queues: nq receive queues (set by the backend's open; 1 unless
 	 * it has more), each with its poller state. */

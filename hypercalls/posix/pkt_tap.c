@@ -17,7 +17,9 @@
  * Run to completion (HYP_PKT_CAP_POLL): the descriptor is non-blocking,
  * so a thread about to sleep for network input may read the tap itself
  * (hyp_pkt_rx_poll: one read that finds nothing costs a host call, not a
- * wakeup of the receive thread and then of the waiter).
+ * wakeup of the receive thread and then of the waiter).  A poller's look
+ * after an empty one takes one frame (poll_max): it goes up as soon as it
+ * is read, without a second read to find the queue empty.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -296,4 +298,5 @@ const struct pkt_backend pkt_tap_backend = {
 	.recv = tap_recv,
 	.wait = pkt_fd_wait,
 	.send_meta = tap_send_meta,
+	.poll_max = 1,
 };

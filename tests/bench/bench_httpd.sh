@@ -9,6 +9,8 @@
 # worker) over the requests served.  Needs root, wrk and nginx.
 #   make examples/httpd/httpd.kx krank/krank &&
 #   sh tests/bench/bench_httpd.sh [SECONDS]
+# BENCH_HTTPD_POINTS="small1 small50" runs only the points named (small1,
+# small50, big1, big50); all four by default.
 set -u
 src=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 bld=${top_builddir:-$src}
@@ -135,6 +137,7 @@ echo "  Linux: nginx, one worker on core $core, behind a veth"
 printf '%-26s %12s %12s %8s %14s %14s\n' point "KRANK req/s" "nginx req/s" ratio "KRANK us CPU" "nginx us CPU"
 for spec in "small1 index.html 1 1.5" "small50 index.html 50 1.5" "big1 big.bin 1 1" "big50 big.bin 50 1"; do
 	set -- $spec
+	case " ${BENCH_HTTPD_POINTS:-$1} " in *" $1 "*) ;; *) continue ;; esac
 	k=$(run "http://10.98.2.2/$2" "$3" "$kpid")
 	l=$(run "http://10.98.1.2/$2" "$3" "$nworker")
 	kr=${k% *} kc=${k#* } lr=${l% *} lc=${l#* }

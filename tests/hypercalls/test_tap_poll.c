@@ -7,16 +7,21 @@
  * aside; once the poller sleeps the receive thread takes every frame that
  * follows.  Hostile frames through the poller (longer than the port's
  * MTU yet not merged, sent by a packet socket once Linux's MTU is raised)
- * are counted in rx_bad and never handed up.  Needs root (skips).
+ * are counted in rx_bad and never handed up.  A poller that begins while
+ * the receive thread sleeps on the tap kicks it out once, and the frames
+ * it polls then do not wake that thread each.  Needs root (skips).
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +67,84 @@ total(void)
 {
 	return __atomic_load_n(&rc_mine, __ATOMIC_RELAXED) +
 	    __atomic_load_n(&rc_theirs, __ATOMIC_RELAXED);
+}
+
+/* The thread of this process named name, or -1. */
+static pid_t
+task_named(const char *name)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	pid_t tid = -1;
+	while (d != NULL && tid < 0 && (de = readdir(d)) != NULL) {
+		char path[300], comm[32] = "";
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
+		    de->d_name);
+		FILE *f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		if (fgets(comm, sizeof(comm), f) != NULL &&
+		    strncmp(comm, name, strlen(name)) == 0 &&
+		    comm[strlen(name)] == '\n')
+			tid = (pid_t)atoi(de->d_name);
+		fclose(f);
+	}
+	if (d != NULL)
+		closedir(d);
+	return tid;
+}
+
+/* Context switches of thread tid so far (voluntary and not), or -1. */
+static long
+task_switches(pid_t tid)
+{
+	char path[64], line[128];
+	long n = 0;
+	int got = 0;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		long v;
+		if (sscanf(line, "voluntary_ctxt_switches: %ld", &v) == 1 ||
+		    sscanf(line, "nonvoluntary_ctxt_switches: %ld", &v) == 1) {
+			n += v;
+			got++;
+		}
+	}
+	fclose(f);
+	return got == 2 ? n : -1;
+}
+
+/* Sends 100 datagrams, each once the one before was handed up. */
+struct sender {
+	int s, cpu, stop;
+	struct sockaddr_in to;
+	unsigned base, sent;
+};
+
+static void *
+sender(void *arg)
+{
+	struct sender *sd = arg;
+	if (sd->cpu >= 0) {
+		cpu_set_t c;
+		CPU_ZERO(&c);
+		CPU_SET(sd->cpu, &c);
+		(void)sched_setaffinity(0, sizeof(c), &c);
+	}
+	for (unsigned i = 0; i < 100 && !__atomic_load_n(&sd->stop,
+	    __ATOMIC_RELAXED); i++) {
+		if (sendto(sd->s, &i, sizeof(i), 0, (struct sockaddr *)&sd->to,
+		    sizeof(sd->to)) != (ssize_t)sizeof(i))
+			break;
+		sd->sent++;
+		while (total() < sd->base + sd->sent &&
+		    !__atomic_load_n(&sd->stop, __ATOMIC_RELAXED))
+			;
+	}
+	return NULL;
 }
 
 static int
@@ -195,6 +278,69 @@ main(void)
 	    theirs0 == 20 && __atomic_load_n(&rc_mine, __ATOMIC_RELAXED) ==
 	    mine, "once the poller slept, the receive thread took all 20 "
 	    "datagrams that followed");
+
+	/* The receive thread now sleeps in the host's poll on the tap.  A
+	 * poller that begins kicks it out once (rx_kicks); the frames it
+	 * polls after that must not wake the thread each.  As in a
+	 * deployment, the poller and the receive thread share a core and
+	 * the frames come from another (before the kick, each frame woke
+	 * the thread, which preempted the poller as it answered). */
+	pid_t rxtid = task_named("krank-pktrx");
+	cpu_set_t one, all;
+	int pinned = sched_getaffinity(0, sizeof(all), &all) == 0 &&
+	    CPU_COUNT(&all) >= 2 && rxtid > 0;
+	if (pinned) {
+		CPU_ZERO(&one);
+		CPU_SET(1, &one);
+		pinned = sched_setaffinity(0, sizeof(one), &one) == 0 &&
+		    sched_setaffinity(rxtid, sizeof(one), &one) == 0;
+	}
+	struct sender sd = { .s = s, .to = to, .cpu = pinned ? 0 : -1 };
+	hyp_pkt_host_stats(p, &hs);
+	uint64_t kicks0 = hs.rx_kicks;
+	/* Until it is asleep there (its switches stop moving), at most 2 s. */
+	long sw0 = task_switches(rxtid), sw;
+	end = now_ms() + 2000;
+	do {
+		struct timespec ms = { 0, 5000000 };
+		nanosleep(&ms, NULL);
+		sw = sw0;
+		sw0 = task_switches(rxtid);
+	} while (sw0 != sw && now_ms() < end);
+	uint64_t t0 = now_ms();
+	mine = __atomic_load_n(&rc_mine, __ATOMIC_RELAXED);
+	sd.base = total();
+	pthread_t st_th;
+	__atomic_add_fetch(&beat, HYP_PKT_POLL_BEGIN, __ATOMIC_RELAXED);
+	(void)hyp_pkt_rx_poll(p);
+	int started = pthread_create(&st_th, NULL, sender, &sd) == 0;
+	end = now_ms() + 5000;
+	while (started && total() < sd.base + 100 && now_ms() < end) {
+		__atomic_add_fetch(&beat, HYP_PKT_POLL_BEGIN, __ATOMIC_RELAXED);
+		(void)hyp_pkt_rx_poll(p);
+	}
+	__atomic_store_n(&sd.stop, 1, __ATOMIC_RELAXED);
+	if (started)
+		pthread_join(st_th, NULL);
+	long dsw = task_switches(rxtid) - sw0;
+	uint64_t ms = now_ms() - t0;
+	if (pinned)
+		(void)sched_setaffinity(0, sizeof(all), &all);
+	hyp_pkt_host_stats(p, &hs);
+	CHECK(rxtid > 0 && hs.rx_kicks - kicks0 == 1, "a poller that began "
+	    "while the receive thread slept on the tap kicked it out once "
+	    "(%llu kicks)", (unsigned long long)(hs.rx_kicks - kicks0));
+	/* Parked, the thread still looks at the beat once a millisecond. */
+	CHECK(started && sd.sent == 100 && __atomic_load_n(&rc_mine,
+	    __ATOMIC_RELAXED) - mine >= 90 && dsw >= 0 &&
+	    (uint64_t)dsw <= 4 + 2 * ms, "the poller took %u of 100 "
+	    "datagrams sent from %s in %llu ms; the receive thread was "
+	    "switched to %ld times meanwhile (not once a frame)",
+	    __atomic_load_n(&rc_mine, __ATOMIC_RELAXED) - mine,
+	    pinned ? "the other core" : "another thread",
+	    (unsigned long long)ms, dsw);
+	__atomic_add_fetch(&beat, HYP_PKT_POLL_SLEEP, __ATOMIC_RELEASE);
+	hyp_word_wake(&beat, 1 << 30);
 	CHECK(hyp_pkt_set_rx(p, NULL, NULL) == 0, "callback mode stops");
 	hyp_pkt_rx_park(p, NULL);
 	close(s);

@@ -141,6 +141,9 @@ struct hyp_pkt_host_stats {
 	uint64_t tx_lent;		/* frames hyp_pkt_send_ref sent from
 					 * the caller's buffers */
 	uint64_t tx_lent_bytes;		/* of those, bytes not copied */
+	uint64_t rx_kicks;		/* times a poller woke the receive
+					 * thread out of its wait on the
+					 * port's descriptor (tap) */
 };
 void hyp_pkt_host_stats(struct hyp_pkt *p, struct hyp_pkt_host_stats *hs);
 

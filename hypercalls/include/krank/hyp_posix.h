@@ -14,7 +14,7 @@ extern "C" {
  * open close fstat stat pread pwrite preadv pwritev readv writev fsync
  * fdatasync mmap munmap mlock posix_memalign mlock2 free, and for packet
  * I/O read ioctl fcntl poll socket bind setsockopt sendmsg sendto recv
- * recvmmsg) with fn; fn NULL restores the host's function (libc's; for
+ * recvmmsg eventfd write) with fn; fn NULL restores the host's function (libc's; for
  * posix_memalign and free the DPDK host's heap in
  * libkrank-hypercall-dpdk).  Replace posix_memalign and free together
  * when the replacement allocates.  Returns the previous function, or
