@@ -246,7 +246,6 @@ static struct {
 	uint32_t beat;
 	uint32_t polling;
 } kern_poll_state __attribute__((aligned(64)));	/* atomics */
-#define kern_pollbeat kern_poll_state.beat
 
 void
 kern_poll_set(int (*fn)(void))
@@ -257,7 +256,7 @@ kern_poll_set(int (*fn)(void))
 const uint32_t *
 kern_poll_beat(void)
 {
-	return &kern_pollbeat;
+	return &kern_poll_state.beat;
 }
 
 /* A poller starts: receive threads stand aside while the beat moves. */
@@ -267,7 +266,7 @@ kern_poll_begin(void)
 	if (kern_poll_forever)
 		__atomic_add_fetch(&kern_poll_state.polling, 1,
 		    __ATOMIC_RELAXED);
-	__atomic_add_fetch(&kern_pollbeat, HYP_PKT_POLL_BEGIN, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&kern_poll_state.beat, HYP_PKT_POLL_BEGIN, __ATOMIC_RELEASE);
 }
 
 /* A poller got what it waited for: it stops polling, not to sleep (the
@@ -284,8 +283,8 @@ kern_poll_done(void)
 static void
 kern_poll_wake(void)
 {
-	__atomic_add_fetch(&kern_pollbeat, HYP_PKT_POLL_SLEEP, __ATOMIC_RELEASE);
-	hyp_word_wake(&kern_pollbeat, INT_MAX);
+	__atomic_add_fetch(&kern_poll_state.beat, HYP_PKT_POLL_SLEEP, __ATOMIC_RELEASE);
+	hyp_word_wake(&kern_poll_state.beat, INT_MAX);
 }
 
 /* A poller stops to sleep: receive threads take over now. */
@@ -310,7 +309,7 @@ kern_poll_watch(uint64_t now)
 	static uint64_t since;
 	static bool telling;
 
-	uint32_t b = __atomic_load_n(&kern_pollbeat, __ATOMIC_ACQUIRE);
+	uint32_t b = __atomic_load_n(&kern_poll_state.beat, __ATOMIC_ACQUIRE);
 	if (b != seen || since == 0) {
 		seen = b;
 		since = now;
@@ -320,7 +319,7 @@ kern_poll_watch(uint64_t now)
 	    __atomic_load_n(&kern_poll_state.polling, __ATOMIC_ACQUIRE) != 0)
 		return;
 	kern_poll_wake();
-	told = __atomic_load_n(&kern_pollbeat, __ATOMIC_ACQUIRE);
+	told = __atomic_load_n(&kern_poll_state.beat, __ATOMIC_ACQUIRE);
 	telling = true;
 }
 
