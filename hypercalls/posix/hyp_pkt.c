@@ -20,6 +20,7 @@
 #define PKT_NBUFS 1024
 #define PKT_POOLMAX (16u << 20)		/* bytes of buffers for large MTUs */
 #define PKT_NBUFS_MIN 128
+#define PKT_PARK_NS 1000000ULL	/* a receive thread's look for pollers */
 
 /* Backends linked in; the POSIX host's dpdk: is a module (pkt_module.c). */
 static const struct pkt_backend *const pkt_backends[] = {
@@ -217,6 +218,7 @@ hyp_pkt_open(const char *spec, struct hyp_pkt **pp)
 	p->be = be;
 	p->fd = -1;
 	p->rx_kickfd = -1;
+	p->rxpark_ns = PKT_PARK_NS;
 	snprintf(p->info.name, sizeof(p->info.name), "%s", spec);
 	if (o.has_mac) {
 		memcpy(p->info.lladdr, o.mac, 6);
@@ -545,7 +547,6 @@ hyp_pkt_wait(struct hyp_pkt *p, int timeout_ms)
 }
 
 #define RX_BATCH 32
-#define PKT_PARK_NS 1000000ULL	/* a receive thread's look for pollers */
 
 __thread struct hyp_pkt *pkt_rx_cur;
 
@@ -620,10 +621,13 @@ pkt_rx_thread(void *arg)
 		if (w != NULL && pkt_beat_parks(v, rq->beat)) {
 			/* Pollers serve the port: stand aside while they keep
 			 * coming, a millisecond at a time (no host call per
-			 * frame).  Any change of the word ends the sleep; take
-			 * the port back when it did not change (no poller for
-			 * a millisecond) or a poller went to sleep. */
-			hyp_word_wait(w, v, PKT_PARK_NS);
+			 * frame), or until woken (rxpark_ns 0: the word's
+			 * owner watches the pollers).  Any change of the word
+			 * ends the sleep; take the port back when it did not
+			 * change (no poller for a millisecond) or a poller
+			 * went to sleep. */
+			hyp_word_wait(w, v, atomic_load_explicit(&p->rxpark_ns,
+			    memory_order_relaxed));
 			uint32_t x = __atomic_load_n(w, __ATOMIC_ACQUIRE);
 			if (x == v || (x & 0xffffu) != (v & 0xffffu))
 				rq->beat = x;
@@ -710,6 +714,13 @@ pkt_rx_kick_close(struct hyp_pkt *p, int wake)
 void
 hyp_pkt_rx_park(struct hyp_pkt *p, const uint32_t *word)
 {
+	hyp_pkt_rx_park_ns(p, word, PKT_PARK_NS);
+}
+
+void
+hyp_pkt_rx_park_ns(struct hyp_pkt *p, const uint32_t *word, uint64_t look_ns)
+{
+	atomic_store_explicit(&p->rxpark_ns, look_ns, memory_order_relaxed);
 	if (word != NULL) {
 		uint32_t v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
 		for (unsigned q = 0; q < p->nq; q++)

@@ -184,6 +184,9 @@ struct hyp_pkt {
 	 */
 	int rx_kickfd;			/* -1: none */
 	_Atomic int rx_fdwait;
+	/* How long a parked receive thread sleeps before it looks again;
+	 * 0: until the word is woken (hyp_pkt_rx_park_ns). */
+	_Atomic uint64_t rxpark_ns;
 
 	/* Queues: nq receive queues (set by the backend's open; 1 unless
 	 * it has more), each with its poller state. */
@@ -292,7 +295,7 @@ extern const struct pkt_backend pkt_dpdk_backend HIDDEN;
  * PKT_MODULE_ABI changes with this table, struct pkt_backend or struct
  * hyp_pkt; a module of another ABI is refused.
  */
-#define PKT_MODULE_ABI 3
+#define PKT_MODULE_ABI 4
 struct pkt_core {
 	unsigned abi;			/* PKT_MODULE_ABI */
 	size_t hyp_pkt_size;		/* sizeof(struct hyp_pkt) */

@@ -249,6 +249,13 @@ mtx_clearowner(struct rumpuser_mtx *mtx)
  * or there is one CPU.
  */
 #define MTX_SPINS 1000
+static int mtx_forever;		/* hyp_mutex_spin_forever; atomic */
+
+void
+hyp_mutex_spin_forever(int on)
+{
+	__atomic_store_n(&mtx_forever, on != 0, __ATOMIC_RELAXED);
+}
 
 static int
 mtx_spin_trylock(struct rumpuser_mtx *mtx)
@@ -256,7 +263,8 @@ mtx_spin_trylock(struct rumpuser_mtx *mtx)
 	if (!(mtx->flags & RUMPUSER_MTX_KMUTEX) || hyp_cpu_count() < 2)
 		return 0;
 	int me = sched_getcpu();
-	for (int i = 0; i < MTX_SPINS; i++) {
+	int forever = __atomic_load_n(&mtx_forever, __ATOMIC_RELAXED);
+	for (int i = 0; forever || i < MTX_SPINS; i++) {
 		hyp_cpu_relax();
 		if (__atomic_load_n(&mtx->owner, __ATOMIC_ACQUIRE) != NULL) {
 			if (__atomic_load_n(&mtx->ownercpu, __ATOMIC_RELAXED) == me)

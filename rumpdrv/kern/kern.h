@@ -239,6 +239,26 @@ extern uint64_t kern_poll_ns;
 void kern_poll_set(int (*fn)(void));
 const uint32_t *kern_poll_beat(void);
 /*
+ * kern_poll_forever - run to completion on dedicated cores
+ * (KRANK_SPIN_US=forever at boot; docs/net.md): a poller spins until its
+ * wakeup or deadline, never sleeping in the host; the clock thread spins
+ * on the clock instead of sleeping and watches the pollers (kern_poll_watch):
+ * when none polls and none started for KERN_POLL_WATCH_NS it ends their
+ * beat as a poller going to sleep would, so ports' receive threads, which
+ * then park on the beat without a timeout (hyp_pkt_rx_park_ns), take
+ * their ports back.  The steady state makes no host call.
+ */
+extern bool kern_poll_forever;
+#define KERN_POLL_WATCH_NS 10000000u	/* 10 ms, one TCP tick */
+void kern_poll_watch(uint64_t now);
+/*
+ * mutex_enter_clock - mutex_enter for a callout that takes a lock its
+ * pollers hold often (a stack's ns_lock): with kern_poll_forever the
+ * clock thread, which has a core of its own, spins until it gets m
+ * rather than sleep in the host; else mutex_enter.
+ */
+void mutex_enter_clock(kmutex_t *m);
+/*
  * kern_poll_spin - the same outside a condvar: until done(arg), poll for
  * up to kern_poll_ns or the deadline (kern_uptime_ns; 0: none).  Returns
  * done(arg) at the end; at once when nothing is pollable, spinning is

@@ -3,6 +3,8 @@
  * deadline; the clock thread sleeps on a condvar until the earliest
  * deadline (or a change) and runs expired functions without the lock held.
  */
+#include <krank/hyp_relax.h>
+
 #include "kern/kern_int.h"
 
 #define CALLOUT_PENDING	0x1
@@ -16,10 +18,27 @@ static kcondvar_t callout_done_cv;	/* callout_halt waits here */
 static callout_t *callout_list;		/* sorted by c_when */
 static bool callout_quit;
 static struct lwp *callout_lwp;
+/* The head's c_when (UINT64_MAX: none), for a clock thread that spins
+ * (kern_poll_forever): written under callout_lock, read without. */
+static uint64_t callout_next;
+
+/* After a change of the list's head, under callout_lock. */
+static void
+callout_publish(void)
+{
+	__atomic_store_n(&callout_next, callout_list != NULL ?
+	    callout_list->c_when : UINT64_MAX, __ATOMIC_RELEASE);
+}
 
 static void
 callout_unlink(callout_t *c)
 {
+	if (callout_list == c) {
+		callout_list = c->c_next;
+		c->c_next = NULL;
+		callout_publish();
+		return;
+	}
 	for (callout_t **pp = &callout_list; *pp != NULL; pp = &(*pp)->c_next) {
 		if (*pp == c) {
 			*pp = c->c_next;
@@ -27,6 +46,29 @@ callout_unlink(callout_t *c)
 			return;
 		}
 	}
+}
+
+/*
+ * Run to completion (kern_poll_forever): the clock thread has a core and
+ * makes no host call.  Instead of sleeping it spins on the clock (the
+ * TSC through the vDSO) until the earliest deadline, a change of the
+ * list or a stop, watching the network's pollers as it goes
+ * (kern_poll_watch).  Called and returns with callout_lock held.
+ */
+static void
+callout_spin(void)
+{
+	callout_publish();
+	mutex_exit(&callout_lock);
+	for (unsigned i = 0;; i++) {
+		uint64_t now = kern_uptime_ns();
+		if (now >= __atomic_load_n(&callout_next, __ATOMIC_ACQUIRE) ||
+		    __atomic_load_n(&callout_quit, __ATOMIC_ACQUIRE))
+			break;
+		kern_poll_watch(now);
+		hyp_cpu_relax();
+	}
+	mutex_enter(&callout_lock);
 }
 
 static void
@@ -37,6 +79,10 @@ callout_thread(void *arg)
 	while (!callout_quit) {
 		uint64_t now = kern_uptime_ns();
 		callout_t *c = callout_list;
+		if (kern_poll_forever && (c == NULL || c->c_when > now)) {
+			callout_spin();
+			continue;
+		}
 		if (c == NULL) {
 			cv_wait(&callout_cv, &callout_lock);
 			continue;
@@ -46,6 +92,7 @@ callout_thread(void *arg)
 			continue;
 		}
 		callout_list = c->c_next;
+		callout_publish();
 		c->c_next = NULL;
 		c->c_flags = (c->c_flags & ~CALLOUT_PENDING) | CALLOUT_RUNNING;
 		callout_func_t fn = c->c_func;
@@ -66,6 +113,7 @@ kern_callout_init(void)
 	cv_init(&callout_cv, "callout");
 	cv_init(&callout_done_cv, "calldone");
 	callout_quit = false;
+	callout_next = UINT64_MAX;
 	return kthread_create(callout_thread, NULL, KTHREAD_MUSTJOIN,
 	    &callout_lwp, "clock");
 }
@@ -74,7 +122,7 @@ void
 kern_callout_fini(void)
 {
 	mutex_enter(&callout_lock);
-	callout_quit = true;
+	__atomic_store_n(&callout_quit, true, __ATOMIC_RELEASE);
 	cv_broadcast(&callout_cv);
 	mutex_exit(&callout_lock);
 	kthread_join(callout_lwp);
@@ -124,8 +172,10 @@ callout_schedule_ns(callout_t *c, uint64_t ns)
 		pp = &(*pp)->c_next;
 	c->c_next = *pp;
 	*pp = c;
-	if (callout_list == c)
+	if (callout_list == c) {
+		callout_publish();
 		cv_signal(&callout_cv);
+	}
 	mutex_exit(&callout_lock);
 }
 

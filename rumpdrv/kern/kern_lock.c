@@ -14,6 +14,7 @@
 
 uint64_t cv_spin_ns = 50000;		/* see kern_cpu_init, krs_spin_us */
 uint64_t kern_poll_ns = 50000;		/* likewise */
+bool kern_poll_forever;			/* set at boot (kern_cpu_init) */
 
 void
 mutex_init(kmutex_t *m, kmutex_type_t type, int ipl)
@@ -63,6 +64,17 @@ mutex_enter(kmutex_t *m)
 		l->l_wdefer++;
 	if (m->hooks != NULL)
 		m->hooks->mh_enter(m);
+}
+
+void
+mutex_enter_clock(kmutex_t *m)
+{
+	if (!kern_poll_forever) {
+		mutex_enter(m);
+		return;
+	}
+	while (!mutex_tryenter(m))
+		hyp_cpu_relax();
 }
 
 int
@@ -228,7 +240,12 @@ cv_note_waker(kcondvar_t *cv)
 }
 
 static int (*kern_poll_fn)(void);	/* atomic */
-static uint32_t kern_pollbeat;		/* atomic; see kern_poll_beat */
+/* The pollers' beat (kern_poll_beat) and, with kern_poll_forever, how
+ * many threads poll now: one line, written at every poll's start. */
+static struct {
+	uint32_t beat;
+	uint32_t polling;
+} kern_poll_state __attribute__((aligned(64)));	/* atomics */
 
 void
 kern_poll_set(int (*fn)(void))
@@ -239,36 +256,88 @@ kern_poll_set(int (*fn)(void))
 const uint32_t *
 kern_poll_beat(void)
 {
-	return &kern_pollbeat;
+	return &kern_poll_state.beat;
 }
 
 /* A poller starts: receive threads stand aside while the beat moves. */
 static void
 kern_poll_begin(void)
 {
-	__atomic_add_fetch(&kern_pollbeat, HYP_PKT_POLL_BEGIN, __ATOMIC_RELEASE);
+	if (kern_poll_forever)
+		__atomic_add_fetch(&kern_poll_state.polling, 1,
+		    __ATOMIC_RELAXED);
+	__atomic_add_fetch(&kern_poll_state.beat, HYP_PKT_POLL_BEGIN, __ATOMIC_RELEASE);
+}
+
+/* A poller got what it waited for: it stops polling, not to sleep (the
+ * receive threads keep standing aside; see kern_poll_watch). */
+static void
+kern_poll_done(void)
+{
+	if (kern_poll_forever)
+		__atomic_sub_fetch(&kern_poll_state.polling, 1,
+		    __ATOMIC_RELEASE);
+}
+
+/* The beat says pollers stopped: receive threads take over now. */
+static void
+kern_poll_wake(void)
+{
+	__atomic_add_fetch(&kern_poll_state.beat, HYP_PKT_POLL_SLEEP, __ATOMIC_RELEASE);
+	hyp_word_wake(&kern_poll_state.beat, INT_MAX);
 }
 
 /* A poller stops to sleep: receive threads take over now. */
 static void
 kern_poll_end(void)
 {
-	__atomic_add_fetch(&kern_pollbeat, HYP_PKT_POLL_SLEEP, __ATOMIC_RELEASE);
-	hyp_word_wake(&kern_pollbeat, INT_MAX);
+	kern_poll_done();
+	kern_poll_wake();
+}
+
+/*
+ * The watchdog of run to completion (kern_poll_forever), called by the
+ * clock thread as it spins: when no thread polls and the beat did not
+ * move for KERN_POLL_WATCH_NS, the receive threads, parked with no
+ * timeout, are told to take their ports back (once per still beat), so
+ * input is received while every thread computes.  One caller at a time.
+ */
+void
+kern_poll_watch(uint64_t now)
+{
+	static uint32_t seen, told;
+	static uint64_t since;
+	static bool telling;
+
+	uint32_t b = __atomic_load_n(&kern_poll_state.beat, __ATOMIC_ACQUIRE);
+	if (b != seen || since == 0) {
+		seen = b;
+		since = now;
+		return;
+	}
+	if (now - since < KERN_POLL_WATCH_NS || (telling && b == told) ||
+	    __atomic_load_n(&kern_poll_state.polling, __ATOMIC_ACQUIRE) != 0)
+		return;
+	kern_poll_wake();
+	told = __atomic_load_n(&kern_poll_state.beat, __ATOMIC_ACQUIRE);
+	telling = true;
 }
 
 bool
 kern_poll_spin(bool (*done)(void *), void *arg, uint64_t deadline)
 {
 	int (*poll)(void) = __atomic_load_n(&kern_poll_fn, __ATOMIC_ACQUIRE);
-	uint64_t spin = __atomic_load_n(&kern_poll_ns, __ATOMIC_RELAXED);
+	uint64_t spin = kern_poll_forever ? UINT64_MAX :
+	    __atomic_load_n(&kern_poll_ns, __ATOMIC_RELAXED);
 	if (poll == NULL || spin == 0 || curlwp->l_wdefer > 0)
 		return done(arg);
 	kern_poll_begin();
 	uint64_t t0 = kern_uptime_ns();
 	for (unsigned i = 1;; i++) {
-		if (done(arg))
+		if (done(arg)) {
+			kern_poll_done();
 			return true;
+		}
 		if (poll() == 0)
 			hyp_cpu_relax();
 		if ((i & 15) == 0) {
@@ -305,8 +374,11 @@ cv_wait_adaptive(kcondvar_t *cv, kmutex_t *m, uint64_t deadline)
 	    __atomic_load_n(&kern_poll_fn, __ATOMIC_ACQUIRE) : NULL;
 	/* A poller spins even on one CPU (its input comes from the NIC),
 	 * but not when another thread on its CPU woke it last: that thread
-	 * most likely makes its input too (two stacks on one core). */
+	 * most likely makes its input too (two stacks on one core).  Run
+	 * to completion: until the wakeup or the deadline, its core is its
+	 * own. */
 	uint64_t spin = poll == NULL ? cv_spin_budget() :
+	    kern_poll_forever ? UINT64_MAX :
 	    l->l_wakercpu == hyp_cpu_current() + 1 ? 0 :
 	    __atomic_load_n(&kern_poll_ns, __ATOMIC_RELAXED);
 	mutex_exit(m);
@@ -322,6 +394,8 @@ cv_wait_adaptive(kcondvar_t *cv, kmutex_t *m, uint64_t deadline)
 	if (spin > 0) {
 		for (unsigned i = 1;; i++) {
 			if (__atomic_load_n(&cv->cv_gen, __ATOMIC_ACQUIRE) != g) {
+				if (poll != NULL)
+					kern_poll_done();
 				cv_note_waker(cv);
 				mutex_enter(m);
 				return 0;
@@ -332,6 +406,7 @@ cv_wait_adaptive(kcondvar_t *cv, kmutex_t *m, uint64_t deadline)
 			    __ATOMIC_ACQUIRE) != g) {
 				/* Our own input woke us: no thread to
 				 * leave the CPU to next time. */
+				kern_poll_done();
 				l->l_wakercpu = 0;
 				mutex_enter(m);
 				return 0;

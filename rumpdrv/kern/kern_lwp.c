@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <krank/hyp.h>
+
 #include "kern/kern_int.h"
 
 int ncpu = 1;
@@ -44,9 +46,14 @@ kern_cpu_init(void)
 			us = us * 10 + (uint64_t)(*p - '0');
 		if (*p == '\0' && p != buf)
 			cv_spin_ns = kern_poll_ns = us * 1000;
+		else if (strcmp(buf, "forever") == 0) {
+			kern_poll_forever = true;
+			hyp_mutex_spin_forever(1);
+		}
 		else
 			klog(LOG_WARNING, "kern: KRANK_SPIN_US=%s: not a number of "
-			    "microseconds (up to 1000000); spinning %llu us",
+			    "microseconds (up to 1000000) nor forever; spinning "
+			    "%llu us",
 			    buf, (unsigned long long)(cv_spin_ns / 1000));
 	}
 	return 0;

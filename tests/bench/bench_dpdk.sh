@@ -24,7 +24,9 @@
 # System calls per packet: the DPDK-host client runs twice under
 # `perf stat -e raw_syscalls:sys_enter`, with ROUND_TRIPS and 2 x
 # ROUND_TRIPS round trips (no UDP); (calls2 - calls1) / (2 x ROUND_TRIPS
-# packets more), so boot and connection setup cancel out.
+# packets more), so boot and connection setup cancel out.  Once with
+# KRANK's defaults, once with KRANK_SPIN_US=forever (run to completion on
+# dedicated cores) in the client.
 #   make krank/krank examples/echo/echo.kx tests/bench/bench_echo \
 #        tests/rumpdrv/net/net_echo_client tests/rumpdrv/net/net_echo_client_dpdkhost
 #   sh tests/bench/bench_dpdk.sh [ROUND_TRIPS] [UDP_PACKETS] [BULK_KIB]
@@ -109,16 +111,26 @@ sock=kbd-memif-$$
 krank_up memif dpdk net_memif0 10.96.1.2/24 "net_memif0,role=server,socket=$sock"
 dpdkenv="KRANK_DPDK_HUGE=no KRANK_DPDK_MEM=128 KRANK_DPDK_EAL_ARGS=--vdev=net_memif0,role=client,socket=$sock,mac=02:00:00:96:00:01"
 run memif $sa env $dpdkenv "$clid" dpdk:net_memif0 10.96.1.1/24 10.96.1.2 "$rts" "$udp" 20 "$bulk"
-# System calls per packet, steady state.
-for k in 1 2; do
-	ip netns exec $sa env $dpdkenv perf stat -e raw_syscalls:sys_enter -x, \
-		-o "$work/perf.$k" "$clid" dpdk:net_memif0 10.96.1.1/24 10.96.1.2 \
-		$((rts * k)) 0 >/dev/null 2>"$work/perf.err.$k" ||
-		echo "bench_dpdk: perf run $k failed: $(tail -3 "$work/perf.err.$k")"
-	eval "sc$k=\$(awk -F, '/raw_syscalls/ { print \$1 }' \"$work/perf.$k\")"
-done
-scpp=$(awk -v a="${sc1:-0}" -v b="${sc2:-0}" -v n="$rts" 'BEGIN { printf "%.3f", (b - a) / (2 * n) }')
-echo "# DPDK host client: ${sc1:-?} system calls for $rts round trips, ${sc2:-?} for $((rts * 2)): $scpp per packet"
+# System calls per packet, steady state: KRANK's default (50 us spins)
+# and run to completion (KRANK_SPIN_US=forever, docs/net.md) in the
+# client; the server (krank run) keeps the default.  The 2N run's median
+# round trip with them.
+# syscalls NAME [SPIN]: sc_NAME (per packet), rttsc_NAME.
+syscalls() {
+	for k in 1 2; do
+		ip netns exec $sa env $dpdkenv ${2:+KRANK_SPIN_US=$2} perf stat \
+			-e raw_syscalls:sys_enter -x, -o "$work/perf.$1.$k" "$clid" \
+			dpdk:net_memif0 10.96.1.1/24 10.96.1.2 $((rts * k)) 0 \
+			>"$work/perf.out.$1.$k" 2>"$work/perf.err.$1.$k" ||
+			echo "bench_dpdk: perf run $1 $k failed: $(tail -3 "$work/perf.err.$1.$k")"
+		eval "sc$k=\$(awk -F, '/raw_syscalls/ { print \$1 }' \"$work/perf.$1.$k\")"
+	done
+	eval "sc_$1=\$(awk -v a=\"\${sc1:-0}\" -v b=\"\${sc2:-0}\" -v n=\"$rts\" 'BEGIN { printf \"%.4f\", (b - a) / (2 * n) }')"
+	eval "rttsc_$1=\$(sed -n 's/.*tcp_rtt_med_us=\([0-9.]*\).*/\1/p' \"$work/perf.out.$1.2\")"
+	eval "echo \"# DPDK host client, $1: \${sc1:-?} system calls for $rts round trips, \${sc2:-?} for $((rts * 2)): \$sc_$1 per packet (RTT \$rttsc_$1 us)\""
+}
+syscalls default
+syscalls forever forever
 krank_down
 
 # AF_PACKET: POSIX host client <-> krank run (afpacket) across a veth.
@@ -171,7 +183,8 @@ printf 'memif vs Linux: RTT %sx of Linux (goal <= 0.3), packets/s %sx (goal >= 3
 printf 'memif vs AF_PACKET: RTT %sx, packets/s %sx; vs tap: RTT %sx, packets/s %sx\n' \
 	"$(ratio "$rtt_memif" "$rtt_afp")" "$(ratio "$pps_memif" "$pps_afp")" \
 	"$(ratio "$rtt_memif" "$rtt_tap")" "$(ratio "$pps_memif" "$pps_tap")"
-printf 'DPDK host system calls per packet, steady state: %s (goal 0)\n\n' "$scpp"
+printf 'DPDK host system calls per packet, steady state: %s by default, %s with KRANK_SPIN_US=forever (goal 0); memif RTT %s vs %s us\n\n' \
+	"$sc_default" "$sc_forever" "$rttsc_default" "$rttsc_forever"
 point dpdk-ring-rtt "$rtt_ring" "$rtt_linux" us lower 3.33 "two KRANK stacks in one process over net_ring vs Linux veth: 64 B TCP RTT median"
 point dpdk-ring-pps "$pps_ring" "$pps_linux" pkt/s higher 3 "two KRANK stacks in one process over net_ring vs Linux veth: 64 B UDP echoes/s"
 point dpdk-memif-rtt "$rtt_memif" "$rtt_linux" us lower 3.33 "KRANK-KRANK over net_memif vs Linux veth: 64 B TCP RTT median"

@@ -117,8 +117,8 @@ tests_rumpdrv_test_contexts_tsan_LDFLAGS = $(RD_TSAN_FLAGS)
 tests_rumpdrv_test_contexts_tsan_LDADD = tests/hypercalls/libkrank-hypercall-tsan.la -lpthread
 
 # panic: the message reaches the console and execution stops.
-TESTS += tests/rumpdrv/test_kern_panic.sh
-EXTRA_DIST += tests/rumpdrv/test_kern_panic.sh
+TESTS += tests/rumpdrv/test_kern_panic.sh tests/rumpdrv/test_kern_forever.sh
+EXTRA_DIST += tests/rumpdrv/test_kern_panic.sh tests/rumpdrv/test_kern_forever.sh
 
 # kmem bounds (issue 14): sizes above the limit fail even with KM_SLEEP and
 # the callers that can ask that much give ENOMEM; plain and ASan+UBSan.

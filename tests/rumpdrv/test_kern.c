@@ -241,11 +241,117 @@ percpu_sum(void *p, void *arg, unsigned ci)
 	*(long *)arg += *(long *)p;
 }
 
+/* The beat's SLEEP half (HYP_PKT_POLL_SLEEP counts). */
+static uint32_t
+beat_sleeps(const uint32_t *beat)
+{
+	return __atomic_load_n(beat, __ATOMIC_ACQUIRE) & 0xffffu;
+}
+
+static int forever_fired;
+static uint64_t forever_at;
+
+static void
+forever_fn(void *arg)
+{
+	(void)arg;
+	forever_at = kern_uptime_ns();
+	__atomic_store_n(&forever_fired, 1, __ATOMIC_RELEASE);
+}
+
+static bool
+rc_never(void *arg)
+{
+	(void)arg;
+	return false;
+}
+
+/*
+ * KRANK_SPIN_US=forever (test_kern_forever.sh): a polling wait spins
+ * until its input however long it takes; pollers that stop without
+ * sleeping leave the receive threads parked until the clock thread's
+ * watchdog ends the beat, KERN_POLL_WATCH_NS later and once; a poller
+ * that keeps polling is never taken for gone; timers still fire.
+ */
+static void
+test_poll_forever(void)
+{
+	const uint32_t *beat = kern_poll_beat();
+	CHECK(kern_poll_forever, "KRANK_SPIN_US=forever chose run to completion");
+	mutex_init(&rc_lk, MUTEX_DEFAULT, IPL_NONE);
+	cv_init_adaptive(&rc_cv, "rtc");
+	kern_poll_set(rc_poll);
+	CHECK(rc_wait(1, 0) == 0 && rc_calls == 10 && rc_caller == curlwp,
+	    "a polling wait received its own input (%d polls)", rc_calls);
+
+	/* A poller that got its input and went on computing: the beat
+	 * moved (BEGIN) and no SLEEP came.  The watchdog adds one, after
+	 * KERN_POLL_WATCH_NS and not before, and only one. */
+	uint64_t t0 = kern_uptime_ns();
+	CHECK(rc_wait(0, 1) == 0, "kern_poll_spin got its input");
+	uint32_t s0 = beat_sleeps(beat);
+	uint64_t t1 = t0;
+	while (beat_sleeps(beat) == s0 &&
+	    (t1 = kern_uptime_ns()) - t0 < 2000000000ULL)
+		hyp_cpu_relax();
+	CHECK(beat_sleeps(beat) != s0, "the clock thread's watchdog ended the "
+	    "beat with no poller left (after %llu us)",
+	    (unsigned long long)(t1 - t0) / 1000);
+	CHECK(t1 - t0 >= KERN_POLL_WATCH_NS / 2, "not before its time "
+	    "(%llu us)", (unsigned long long)(t1 - t0) / 1000);
+	uint32_t s1 = beat_sleeps(beat);
+	uint64_t t2 = kern_uptime_ns();
+	while (kern_uptime_ns() - t2 < 3 * (uint64_t)KERN_POLL_WATCH_NS)
+		hyp_cpu_relax();
+	CHECK(beat_sleeps(beat) == s1, "and once: the still beat is not ended "
+	    "again");
+
+	/* A poller that keeps polling (here 5 watchdog periods, with no
+	 * input) is not taken for gone: the one SLEEP is its own, at its
+	 * deadline. */
+	kern_poll_set(rc_poll);
+	rc_ready = rc_calls = 0;
+	uint32_t s2 = beat_sleeps(beat);
+	CHECK(!kern_poll_spin(rc_never, NULL, kern_uptime_ns() +
+	    5 * (uint64_t)KERN_POLL_WATCH_NS), "a poll with no input ran to "
+	    "its deadline");
+	CHECK(beat_sleeps(beat) == (uint16_t)(s2 + 1), "and the beat was "
+	    "ended once, by the poller (%u sleeps)",
+	    (unsigned)(uint16_t)(beat_sleeps(beat) - s2));
+	kern_poll_set(NULL);
+	cv_destroy(&rc_cv);
+	mutex_destroy(&rc_lk);
+
+	/* Timers run on the spinning clock thread, not early. */
+	callout_t c;
+	callout_init(&c, 0);
+	uint64_t t3 = kern_uptime_ns();
+	forever_fired = 0;
+	callout_reset(&c, 5, forever_fn, NULL);
+	while (!__atomic_load_n(&forever_fired, __ATOMIC_ACQUIRE) &&
+	    kern_uptime_ns() - t3 < 2000000000ULL)
+		hyp_cpu_relax();
+	CHECK(forever_fired && forever_at - t3 >= 5000000, "a 5 ms callout "
+	    "fired after %llu us", (unsigned long long)(forever_at - t3) / 1000);
+	callout_halt(&c);
+	callout_destroy(&c);
+	PASS("run to completion (forever): polls spin until their input; the "
+	    "clock thread's watchdog ends a still beat once, after "
+	    "KERN_POLL_WATCH_NS, and never under a poller; callouts fire");
+}
+
 int
 main(int argc, char **argv)
 {
 	char err[256];
+	if (argc > 1 && strcmp(argv[1], "forever") == 0)
+		setenv("KRANK_SPIN_US", "forever", 1);
 	CHECK(krs_boot("", err, sizeof(err)) == 0, "boot: %s", err);
+	if (argc > 1 && strcmp(argv[1], "forever") == 0) {
+		test_poll_forever();
+		krs_shutdown();
+		return 0;
+	}
 	if (argc > 1 && strcmp(argv[1], "panic") == 0) {
 		/* Driven by test_kern_panic.sh: must not return. */
 		int answer = 41;

@@ -276,11 +276,29 @@ int hyp_pkt_set_rx_flags(struct hyp_pkt *p, hyp_pkt_rx_fn fn, void *arg,
  *     word NULL: never stand aside.  The word is read, never written,
  *     and must outlive the port's callback mode.  Call it before
  *     callback mode starts.
+ * hyp_pkt_rx_park_ns - the same, with the parked receive thread's look
+ *     every look_ns nanoseconds instead of every millisecond.  look_ns 0:
+ *     it sleeps on the word until the word is woken, with no timeout and
+ *     so no host call while pollers serve the port (run to completion on
+ *     dedicated cores); the word's owner must then add
+ *     HYP_PKT_POLL_SLEEP and wake it when no poller came for a while, or
+ *     input waits for the next poller.
  */
 #define HYP_PKT_POLL_BEGIN	0x10000u
 #define HYP_PKT_POLL_SLEEP	0x1u
+/*
+ * hyp_mutex_spin_forever - with on, a kernel mutex (RUMPUSER_MTX_KMUTEX)
+ * whose holder last ran on another CPU is spun for until it is released
+ * instead of a thousand relaxes and then a sleep in the host: run to
+ * completion on dedicated cores, where the holder is running.  A holder
+ * that last ran on the caller's CPU is still slept for (it waits for
+ * that CPU).  Off by default.
+ */
+void hyp_mutex_spin_forever(int on);
 int hyp_pkt_rx_poll(struct hyp_pkt *p);
 void hyp_pkt_rx_park(struct hyp_pkt *p, const uint32_t *word);
+void hyp_pkt_rx_park_ns(struct hyp_pkt *p, const uint32_t *word,
+    uint64_t look_ns);
 
 /* ---------------------------------------------------------------------
  * Memory arenas: large regions for buffer pools and kernel memory.

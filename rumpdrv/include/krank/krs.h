@@ -152,7 +152,10 @@ KRS_EXPORT size_t krs_components(const char **names, const char **needs,
  * microseconds; 0 never spins.  KRANK owns its cores, so a bounded spin
  * trades CPU time for wake-up latency.  us < 0 only reads.  Returns the
  * previous value.  The boot default comes from the environment variable
- * KRANK_SPIN_US (default 50; 0 on a single CPU).
+ * KRANK_SPIN_US (default 50; 0 on a single CPU).  KRANK_SPIN_US=forever
+ * chooses run to completion on dedicated cores at boot (docs/net.md):
+ * waits that poll the network spin until woken and the clock thread
+ * spins; this call then sets only the spin of the other waits.
  */
 KRS_EXPORT int krs_spin_us(int us);
 

@@ -29,7 +29,7 @@ static void
 netstack_timer(void *arg)
 {
 	struct netstack *ns = arg;
-	mutex_enter(&ns->ns_lock);
+	mutex_enter_clock(&ns->ns_lock);
 	ns->ns_ticks++;
 	for (int i = 0; i < NET_MAXHOOKS; i++) {
 		const struct netstack_hooks *h = net_hooks[i];

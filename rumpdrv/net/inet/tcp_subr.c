@@ -547,7 +547,7 @@ tcp_timer_tick(void *arg)
 {
 	struct tcp_stack *ts = arg;
 	struct netstack *ns = ts->ts_ns;
-	mutex_enter(&ns->ns_lock);
+	mutex_enter_clock(&ns->ns_lock);
 	if (++ts->ts_ticks % (1000 / TCP_TICK_MS) == 0 || ts->ts_rstlimit == 0)
 		tcp_rst_budget(ts);
 	uint64_t now = kern_uptime_ns();

@@ -334,9 +334,12 @@ virt_attach(struct netstack *ns, const char *spec, struct ifnet **ifpp)
 	sc->sc_direct = (sc->sc_info.caps & HYP_PKT_CAP_DIRECT) != 0;
 	/* A port any thread may poll (DPDK) is received from by the threads
 	 * that wait on sockets while they spin; its receive thread stands
-	 * aside while they do. */
+	 * aside while they do: without a timeout when running to completion,
+	 * where the clock thread watches the pollers (kern_poll_watch). */
 	int poll = (sc->sc_info.caps & HYP_PKT_CAP_POLL) != 0;
-	if (poll)
+	if (poll && kern_poll_forever)
+		hyp_pkt_rx_park_ns(sc->sc_pkt, kern_poll_beat(), 0);
+	else if (poll)
 		hyp_pkt_rx_park(sc->sc_pkt, kern_poll_beat());
 	if ((rv = hyp_pkt_set_rx_flags(sc->sc_pkt, virt_rx, sc,
 	    HYP_PKT_RX_DIRECT | HYP_PKT_RX_CSUM)) != 0) {

@@ -68,6 +68,11 @@ tests_rumpdrv_net_test_net_tcp_DEPENDENCIES = $(NET_TDEPS)
 check_PROGRAMS += tests/rumpdrv/net/net_guard_peer tests/rumpdrv/net/net_attack
 TESTS += tests/rumpdrv/net/test_net_guard.sh
 EXTRA_DIST += tests/rumpdrv/net/test_net_guard.sh
+
+# Run to completion on the DPDK host (KRANK_SPIN_US=forever): no system
+# call in steady state; skips without DPDK, root or perf.
+TESTS += tests/rumpdrv/net/test_dpdk_rtc.sh
+EXTRA_DIST += tests/rumpdrv/net/test_dpdk_rtc.sh
 tests_rumpdrv_net_net_guard_peer_SOURCES = tests/rumpdrv/net/net_guard_peer.c
 tests_rumpdrv_net_net_guard_peer_CPPFLAGS = $(RDTEST_CPPFLAGS)
 tests_rumpdrv_net_net_guard_peer_LDFLAGS = $(NET_TLINK)

@@ -27,6 +27,13 @@
  * by two DPDK ring ports over a crossed pair of rings (rte_eth_from_rings;
  * what one sends the other receives); the server, an echo on port 7 in
  * stack 1 (address SERVER) on a thread of its own, the client in stack 0.
+ *
+ * NET_ECHO_WINDOW=W in the environment marks a window of W round trips
+ * in steady state, for tests that count what happens in it
+ * (tests/rumpdrv/net/test_dpdk_rtc.sh): after WINDOW_WARM round trips
+ * the client prints "@window begin" and reads a line from its standard
+ * input, W round trips later "@window end" and reads another line; the
+ * round trips then go on to ROUND_TRIPS.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -55,6 +62,7 @@
 
 #define MSG 64
 #define WINDOW 32
+#define WINDOW_WARM 2000	/* round trips before NET_ECHO_WINDOW's window */
 
 static bool use_linux;
 
@@ -336,7 +344,20 @@ main(int argc, char **argv)
 
 	uint64_t *rtt = calloc((size_t)nrt, sizeof(*rtt));
 	long ok = 0;
+	const char *wenv = getenv("NET_ECHO_WINDOW");
+	long wlen = wenv != NULL ? atol(wenv) : 0, wbegin = -1, wend = -1;
+	if (wlen > 0 && WINDOW_WARM + wlen < nrt) {
+		wbegin = WINDOW_WARM;
+		wend = WINDOW_WARM + wlen;
+	}
 	for (long i = 0; rtt != NULL && i < nrt; i++) {
+		if (i == wbegin || i == wend) {
+			char line[64];
+			printf("@window %s\n", i == wbegin ? "begin" : "end");
+			fflush(stdout);
+			if (fgets(line, sizeof(line), stdin) == NULL)
+				break;
+		}
 		for (int k = 0; k < MSG; k++)
 			out[k] = (unsigned char)(i * 13 + k);
 		uint64_t t0 = now_ns();
