@@ -327,9 +327,14 @@ main(void)
 	if (pinned)
 		(void)sched_setaffinity(0, sizeof(all), &all);
 	hyp_pkt_host_stats(p, &hs);
-	CHECK(rxtid > 0 && hs.rx_kicks - kicks0 == 1, "a poller that began "
-	    "while the receive thread slept on the tap kicked it out once "
-	    "(%llu kicks)", (unsigned long long)(hs.rx_kicks - kicks0));
+	/* Once, and again only if the thread took the port back meanwhile:
+	 * that needs the poller off its core for a whole look (1 ms), which
+	 * other load on the machine can make happen. */
+	uint64_t kicks = hs.rx_kicks - kicks0;
+	CHECK(rxtid > 0 && kicks >= 1 && kicks <= 1 + ms, "a poller that "
+	    "began while the receive thread slept on the tap kicked it out "
+	    "(%llu kicks in %llu ms; at most one more a millisecond)",
+	    (unsigned long long)kicks, (unsigned long long)ms);
 	/* Parked, the thread still looks at the beat once a millisecond. */
 	CHECK(started && sd.sent == 100 && __atomic_load_n(&rc_mine,
 	    __ATOMIC_RELAXED) - mine >= 90 && dsw >= 0 &&
