@@ -35,13 +35,21 @@ trap cleanup EXIT
 perf stat -e raw_syscalls:sys_enter -o /dev/null true >/dev/null 2>&1 ||
 	skip "perf cannot count raw_syscalls:sys_enter here"
 
+# flag C: the window flag's byte, written in place (the client maps it).
+flag() { printf %s "$1" | dd of="$work/flag" bs=1 count=1 conv=notrunc status=none; }
+
 # window NAME SPIN: one run; per-thread calls in the window into
 # $work/NAME.calls ("comm tid count" lines), the client's pid in cpid.
 window() {
 	name=$1
 	mkfifo "$work/in" "$work/out" "$work/ctl" "$work/ack"
+	# The window's flag: '1' starts it, '2' lets the client go on; till
+	# then its round trips go on uncounted, so its pollers never pause
+	# (a pause lets the receive threads take their ports back, and their
+	# way back to parking would fall in the window).
+	printf 0 >"$work/flag"
 	env ${2:+KRANK_SPIN_US=$2} NET_ECHO_WINDOW=$window KRANK_DPDK_HUGE=no \
-	    KRANK_DPDK_MEM=128 \
+	    NET_ECHO_WINDOW_FLAG="$work/flag" KRANK_DPDK_MEM=128 \
 	    "$client" ring 10.96.77.1/24 10.96.77.2 $rts 0 20 \
 	    <"$work/in" >"$work/out" 2>"$work/$name.err" &
 	kpid=$!
@@ -63,14 +71,14 @@ window() {
 	ppid=$!
 	exec 5>"$work/ctl" 6<"$work/ack"
 	echo enable >&5; read -r a <&6
-	echo go >&4			# the window's round trips
+	flag 1				# the window's round trips
 	while read -r l <&3; do
 		case $l in "@window end") break ;; esac
 	done
 	echo disable >&5; read -r a <&6
 	exec 5>&- 6<&-
 	kill -INT "$ppid" 2>/dev/null; wait "$ppid"; ppid=
-	echo go >&4
+	flag 2
 	cat <&3 >"$work/$name.result"
 	exec 3<&- 4>&-
 	wait "$kpid"; rc=$?; kpid=
