@@ -37,15 +37,11 @@ tests_krank_test_krk_chan_LDADD = krank/libkrk.a $(KRANK_LINK_LIBS)
 tests_krank_test_krk_chan_DEPENDENCIES = krank/libkrk.a $(KRK_DEPS) \
 	loader/libkrank-isolate-stub.so loader/krank-cc-uninstalled
 # KRANK's code from the sources under ASan+UBSan (as krk_sys_run_san).
-tests_krank_test_krk_chan_san_SOURCES = tests/krank/test_krk_chan.c \
-	$(KRK_ALL_SRCS) $(libkrank_loader_la_SOURCES)
-tests_krank_test_krk_chan_san_CPPFLAGS = $(KRK_CPPFLAGS) $(KLD_CPPFLAGS)
-tests_krank_test_krk_chan_san_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) \
-	$(LIBELF_CFLAGS) $(KRK_SYS_SAN_FLAGS)
-tests_krank_test_krk_chan_san_LDFLAGS = $(KRANK_LINK) $(KRK_SYS_SAN_FLAGS)
-tests_krank_test_krk_chan_san_LDADD = rumpdrv/dev/blk/librumpdev_blk.a \
-	$(RUMPDRV_HYP_LIBS) $(KRK_CONFIG_LIBS) $(KRK_CTL_LIBS) \
-	$(LIBELF_LIBS) $(ZYDIS_LIBS) -lm
+tests_krank_test_krk_chan_san_SOURCES = tests/krank/test_krk_chan.c $(KRK_SYS_SAN_SRCS)
+tests_krank_test_krk_chan_san_CPPFLAGS = $(KRK_SYS_SAN_CPP)
+tests_krank_test_krk_chan_san_CFLAGS = $(KRK_SYS_SAN_CC)
+tests_krank_test_krk_chan_san_LDFLAGS = $(KRK_SYS_SAN_LD)
+tests_krank_test_krk_chan_san_LDADD = $(KRK_SYS_SAN_LIBS)
 tests_krank_test_krk_chan_san_DEPENDENCIES = $(KRK_DEPS)
 
 # Benchmark (not in make check): make tests/bench/bench_krk_chan

@@ -17,15 +17,11 @@ EXTRA_DIST += tests/krank/test_krk_pool.sh tests/krank/iso/poolprobe.c
 # krk_sys_run_san): deferred reloads, kills and shutdown with a reload
 # queued must neither leak nor touch freed memory.
 check_PROGRAMS += tests/krank/test_krk_pool_san
-tests_krank_test_krk_pool_san_SOURCES = tests/krank/test_krk_pool.c \
-	$(KRK_ALL_SRCS) $(libkrank_loader_la_SOURCES)
-tests_krank_test_krk_pool_san_CPPFLAGS = $(KRK_CPPFLAGS) $(KLD_CPPFLAGS)
-tests_krank_test_krk_pool_san_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) \
-	$(LIBELF_CFLAGS) $(KRK_SYS_SAN_FLAGS)
-tests_krank_test_krk_pool_san_LDFLAGS = $(KRANK_LINK) $(KRK_SYS_SAN_FLAGS)
-tests_krank_test_krk_pool_san_LDADD = rumpdrv/dev/blk/librumpdev_blk.a \
-	$(RUMPDRV_HYP_LIBS) $(KRK_CONFIG_LIBS) $(KRK_CTL_LIBS) \
-	$(LIBELF_LIBS) $(ZYDIS_LIBS) -lm
+tests_krank_test_krk_pool_san_SOURCES = tests/krank/test_krk_pool.c $(KRK_SYS_SAN_SRCS)
+tests_krank_test_krk_pool_san_CPPFLAGS = $(KRK_SYS_SAN_CPP)
+tests_krank_test_krk_pool_san_CFLAGS = $(KRK_SYS_SAN_CC)
+tests_krank_test_krk_pool_san_LDFLAGS = $(KRK_SYS_SAN_LD)
+tests_krank_test_krk_pool_san_LDADD = $(KRK_SYS_SAN_LIBS)
 tests_krank_test_krk_pool_san_DEPENDENCIES = $(KRK_DEPS)
 TESTS += tests/krank/test_krk_pool_san.sh
 EXTRA_DIST += tests/krank/test_krk_pool_san.sh

@@ -28,14 +28,22 @@ tests_krank_iso_posix_linux_CPPFLAGS = -D_GNU_SOURCE
 # kernel components stay as built).
 KRK_SYS_SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-check_PROGRAMS += tests/krank/krk_sys_run_san
-tests_krank_krk_sys_run_san_SOURCES = tests/krank/krk_sys_run.c \
-	$(KRK_ALL_SRCS) $(libkrank_loader_la_SOURCES)
-tests_krank_krk_sys_run_san_CPPFLAGS = $(KRK_CPPFLAGS) $(KLD_CPPFLAGS)
-tests_krank_krk_sys_run_san_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) \
-	$(LIBELF_CFLAGS) $(KRK_SYS_SAN_FLAGS)
-tests_krank_krk_sys_run_san_LDFLAGS = $(KRANK_LINK) $(KRK_SYS_SAN_FLAGS)
-tests_krank_krk_sys_run_san_LDADD = rumpdrv/dev/blk/librumpdev_blk.a \
+# What every such build takes (krk_sys_run_san here, test_krk_chan_san
+# and test_krk_pool_san): KRANK's and the loader's sources, and the flags
+# and libraries, beside the test's own source.
+KRK_SYS_SAN_SRCS = $(KRK_ALL_SRCS) $(libkrank_loader_la_SOURCES)
+KRK_SYS_SAN_CPP = $(KRK_CPPFLAGS) $(KLD_CPPFLAGS)
+KRK_SYS_SAN_CC = $(AM_CFLAGS) $(YAML_CFLAGS) $(LIBELF_CFLAGS) \
+	$(KRK_SYS_SAN_FLAGS)
+KRK_SYS_SAN_LD = $(KRANK_LINK) $(KRK_SYS_SAN_FLAGS)
+KRK_SYS_SAN_LIBS = rumpdrv/dev/blk/librumpdev_blk.a \
 	$(RUMPDRV_HYP_LIBS) $(KRK_CONFIG_LIBS) $(KRK_CTL_LIBS) \
 	$(LIBELF_LIBS) $(ZYDIS_LIBS) -lm
+check_PROGRAMS += tests/krank/krk_sys_run_san
+tests_krank_krk_sys_run_san_SOURCES = tests/krank/krk_sys_run.c \
+	$(KRK_SYS_SAN_SRCS)
+tests_krank_krk_sys_run_san_CPPFLAGS = $(KRK_SYS_SAN_CPP)
+tests_krank_krk_sys_run_san_CFLAGS = $(KRK_SYS_SAN_CC)
+tests_krank_krk_sys_run_san_LDFLAGS = $(KRK_SYS_SAN_LD)
+tests_krank_krk_sys_run_san_LDADD = $(KRK_SYS_SAN_LIBS)
 tests_krank_krk_sys_run_san_DEPENDENCIES = $(KRK_DEPS)
