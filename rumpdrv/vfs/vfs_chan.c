@@ -651,6 +651,21 @@ krs_chan_create(unsigned depth, int flags, int fds[2])
 	return 0;
 }
 
+/* krs_chan_get's and krs_chan_peek's answer: the end, its side, the
+ * attached argument. */
+static int
+chan_describe(struct file *fp, struct krs_chan **chp, int *endp, void **argp)
+{
+	struct chan *c = fp->f_data;
+	if (endp != NULL)
+		*endp = chan_end(fp);
+	if (argp != NULL)
+		*argp = __atomic_load_n(&c->c_attached, __ATOMIC_ACQUIRE) ?
+		    c->c_arg : NULL;
+	*chp = (struct krs_chan *)fp;
+	return 0;
+}
+
 KRS_EXPORT int
 krs_chan_get(int fd, struct krs_chan **chp, int *endp, void **argp)
 {
@@ -666,14 +681,7 @@ krs_chan_get(int fd, struct krs_chan **chp, int *endp, void **argp)
 		file_release(fp);
 		return krs_fail(EINVAL);
 	}
-	struct chan *c = fp->f_data;
-	if (endp != NULL)
-		*endp = chan_end(fp);
-	if (argp != NULL)
-		*argp = __atomic_load_n(&c->c_attached, __ATOMIC_ACQUIRE) ?
-		    c->c_arg : NULL;
-	*chp = (struct krs_chan *)fp;
-	return 0;
+	return chan_describe(fp, chp, endp, argp);
 }
 
 KRS_EXPORT int
@@ -689,14 +697,7 @@ krs_chan_peek(int fd, struct krs_chan **chp, int *endp, void **argp)
 		hyp_rcu_read_unlock();
 		return krs_fail(error);
 	}
-	struct chan *c = fp->f_data;
-	if (endp != NULL)
-		*endp = chan_end(fp);
-	if (argp != NULL)
-		*argp = __atomic_load_n(&c->c_attached, __ATOMIC_ACQUIRE) ?
-		    c->c_arg : NULL;
-	*chp = (struct krs_chan *)fp;
-	return 0;
+	return chan_describe(fp, chp, endp, argp);
 }
 
 KRS_EXPORT void
