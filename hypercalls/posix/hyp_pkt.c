@@ -648,6 +648,17 @@ pkt_rx_thread(void *arg)
 	return NULL;
 }
 
+/* The receive thread's kick (rx_kickfd, when the port has one): out of
+ * its wait on the descriptor. */
+static void
+pkt_rx_kick(struct hyp_pkt *p)
+{
+	uint64_t one = 1;
+
+	if (p->rx_kickfd >= 0)
+		(void)hyp_host.write(p->rx_kickfd, &one, sizeof(one));
+}
+
 /*
  * A poller takes the queue of its core first; when that one has nothing
  * (or another receiver), the others in turn: the input a socket waiter
@@ -668,8 +679,7 @@ hyp_pkt_rx_poll(struct hyp_pkt *p)
 	if (p->rx_kickfd >= 0 &&
 	    atomic_load_explicit(&p->rx_fdwait, memory_order_relaxed) &&
 	    pkt_rx_parked(p, 0) && atomic_exchange(&p->rx_fdwait, 0)) {
-		uint64_t one = 1;
-		(void)hyp_host.write(p->rx_kickfd, &one, sizeof(one));
+		pkt_rx_kick(p);
 		atomic_fetch_add_explicit(&p->rx_kicks, 1,
 		    memory_order_relaxed);
 	}
@@ -695,17 +705,12 @@ hyp_pkt_rx_poll(struct hyp_pkt *p)
 	return 0;
 }
 
-/* The receive thread's kick: wake (stop) a sleeping thread, or close. */
+/* No more kicks: the receive thread has ended. */
 static void
-pkt_rx_kick_close(struct hyp_pkt *p, int wake)
+pkt_rx_kick_close(struct hyp_pkt *p)
 {
 	if (p->rx_kickfd < 0)
 		return;
-	if (wake) {
-		uint64_t one = 1;
-		(void)hyp_host.write(p->rx_kickfd, &one, sizeof(one));
-		return;
-	}
 	hyp_host.close(p->rx_kickfd);
 	p->rx_kickfd = -1;
 	atomic_store(&p->rx_fdwait, 0);
@@ -747,11 +752,11 @@ hyp_pkt_set_rx_flags(struct hyp_pkt *p, hyp_pkt_rx_fn fn, void *arg,
 		}
 		if (p->rxrunning) {
 			atomic_store(&p->rxstop, 1);
-			pkt_rx_kick_close(p, 1);
+			pkt_rx_kick(p);
 			for (unsigned q = 0; q < p->nq; q++)
 				pthread_join(p->rxq[q].thread, NULL);
 			p->rxrunning = 0;
-			pkt_rx_kick_close(p, 0);
+			pkt_rx_kick_close(p);
 		}
 		return 0;
 	}
@@ -785,7 +790,7 @@ hyp_pkt_set_rx_flags(struct hyp_pkt *p, hyp_pkt_rx_fn fn, void *arg,
 			atomic_store(&p->rxstop, 1);
 			while (q-- > 0)
 				pthread_join(p->rxq[q].thread, NULL);
-			pkt_rx_kick_close(p, 0);
+			pkt_rx_kick_close(p);
 			if (p->be->set_rx != NULL)
 				(void)p->be->set_rx(p, NULL, NULL, 0);
 			return rumpuser__errtrans(rv);
